@@ -1,0 +1,22 @@
+// One lint setup for the whole monorepo (flat config, typescript-eslint).
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/proto/src/gen/**', '**/*.d.ts', '.turbo/**'] },
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    // The CLI and the scripts talk to a terminal; tests may print diagnostics.
+    files: ['cli/**', 'scripts/**', 'test/**', '**/*.test.ts', '**/bin/**', 'packages/emulator/src/main.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { ErrorTier, SylkError, createLogger, filterEnv, newId, scrubSecrets, sleep, tierOf } from './index.js';
+
+describe('errors', () => {
+  it('defaults to permanent and keeps the tier through wrapping', () => {
+    expect(new SylkError('x').tier).toBe(ErrorTier.Permanent);
+    const inner = new SylkError('busy', { tier: ErrorTier.ExternalRateLimit });
+    const outer = new SylkError('call failed', { cause: new Error('wrapped', { cause: inner }) });
+    expect(outer.tier).toBe(ErrorTier.ExternalRateLimit);
+    expect(tierOf(new Error('plain'))).toBeUndefined();
+  });
+});
+
+describe('secrets', () => {
+  it('scrubs keys from free text', () => {
+    const text = 'bad key sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345 and Bearer abcdefghijklmnop1234';
+    const out = scrubSecrets(text);
+    expect(out).not.toContain('abcdefghijklmnopqrstuvwxyz');
+    expect(out).toContain('Bearer [REDACTED]');
+  });
+
+  it('filters blocked variables out of an environment', () => {
+    const env = filterEnv({ PATH: '/bin', ANTHROPIC_API_KEY: 'k', GITHUB_TOKEN: 't', AWS_SECRET_ACCESS_KEY: 's', db_password: 'p' });
+    expect(env).toEqual({ PATH: '/bin' });
+  });
+
+  it('redacts secret fields and scrubs messages in logs', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const log = createLogger(sink);
+    log.info({ provider: { apiKey: 'super-secret-value' }, headers: { authorization: 'Bearer x' } }, 'failed with sk-proj-abcdefghijklmnopqrstuvwx');
+    const record = lines.join('');
+    expect(record).not.toContain('super-secret-value');
+    expect(record).not.toContain('sk-proj-abcdefghijklmnopqrstuvwx');
+    expect(record).toContain('[REDACTED]');
+  });
+});
+
+describe('ids and time', () => {
+  it('makes sortable ids from injected time and randomness', () => {
+    const zero = () => new Uint8Array(16);
+    const a = newId('s', 1000, zero);
+    const b = newId('s', 2000, zero);
+    expect(a < b).toBe(true);
+    expect(a).toMatch(/^s_[0-9a-z]{26}$/);
+  });
+
+  it('sleep rejects on abort', async () => {
+    const ac = new AbortController();
+    const p = sleep(10_000, ac.signal);
+    ac.abort(new Error('stop'));
+    await expect(p).rejects.toThrow('stop');
+  });
+});

@@ -1,0 +1,11 @@
+export { ErrorTier, SylkError, isSylkError, tierOf, tierForNodeCode, errorMessage } from './errors.js';
+export type { SylkErrorOptions } from './errors.js';
+export { systemClock, ManualClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { newId, cryptoRandom } from './ids.js';
+export type { RandomSource } from './ids.js';
+export { REDACT_PATHS, REDACTED, scrubSecrets, filterEnv, defaultEnvBlocklist } from './secrets.js';
+export { createLogger, loggerOptions, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { sleep, abortReason } from './abort.js';
+export { VERSION, PROTOCOL_MAJOR } from './version.js';

@@ -1,0 +1,143 @@
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
+import type {
+  Metadata,
+  sendUnaryData,
+  Server,
+  ServerDuplexStream,
+  ServerReadableStream,
+  ServerUnaryCall,
+  ServerWritableStream,
+  ServiceDefinition,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { toStatus } from './errors.js';
+
+/** What a handler knows about its call besides the request. */
+export interface CallContext {
+  metadata: Metadata;
+  /** Aborts when the client cancels, disconnects or the deadline passes. */
+  signal: AbortSignal;
+  peer: string;
+}
+
+type In<M> = M extends { input: infer I extends DescMessage } ? MessageShape<I> : never;
+type Out<M> = M extends { output: infer O extends DescMessage } ? MessageInitShape<O> : never;
+
+type Handler<M> = M extends { methodKind: 'unary' }
+  ? (request: In<M>, ctx: CallContext) => Promise<Out<M>> | Out<M>
+  : M extends { methodKind: 'server_streaming' }
+    ? (request: In<M>, ctx: CallContext) => AsyncIterable<Out<M>>
+    : M extends { methodKind: 'client_streaming' }
+      ? (requests: AsyncIterable<In<M>>, ctx: CallContext) => Promise<Out<M>>
+      : M extends { methodKind: 'bidi_streaming' }
+        ? (requests: AsyncIterable<In<M>>, ctx: CallContext) => AsyncIterable<Out<M>>
+        : never;
+
+/** A typed implementation of a generated service: one handler per method. */
+export type ServiceImpl<T extends GenServiceMethods> = { [K in keyof T]: Handler<T[K]> };
+
+function serializer(desc: DescMessage) {
+  return (value: MessageShape<DescMessage>): Buffer => Buffer.from(toBinary(desc, value));
+}
+function deserializer(desc: DescMessage) {
+  return (bytes: Buffer): MessageShape<DescMessage> => fromBinary(desc, bytes);
+}
+function encoder(desc: DescMessage) {
+  // Handlers may return init shapes (plain objects); normalise to messages before encoding.
+  return (value: MessageInitShape<DescMessage>): Buffer => Buffer.from(toBinary(desc, create(desc, value)));
+}
+
+/** grpc-js service definition built from a protobuf-es descriptor: no hand-written serializers. */
+export function serviceDefinition(service: DescService): ServiceDefinition {
+  const def: Record<string, ServiceDefinition[string]> = {};
+  for (const method of service.methods) {
+    def[method.localName] = {
+      path: `/${service.typeName}/${method.name}`,
+      requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
+      responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: encoder(method.output),
+      responseDeserialize: deserializer(method.output),
+      originalName: method.name,
+    };
+  }
+  return def as ServiceDefinition;
+}
+
+type AnyCall = ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown> | ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
+
+function contextFor(anyCall: AnyCall): CallContext {
+  const call = anyCall as ServerUnaryCall<unknown, unknown>;
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort(new Error('call cancelled by client')));
+  (call as unknown as NodeJS.EventEmitter).on('close', () => controller.abort(new Error('call closed')));
+  return { metadata: call.metadata, signal: controller.signal, peer: call.getPeer() };
+}
+
+/** Pipe an async iterable of responses into a writable call, honouring backpressure. */
+async function writeAll(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, responses: AsyncIterable<unknown>, signal: AbortSignal) {
+  for await (const message of responses) {
+    if (signal.aborted) break;
+    if (!call.write(message)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          call.off('drain', done);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        call.on('drain', done);
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+}
+
+function wrap(method: DescMethod, handler: (...args: never[]) => unknown): UntypedServiceImplementation[string] {
+  const invoke = handler as (...args: unknown[]) => unknown;
+  switch (method.methodKind) {
+    case 'unary':
+      return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        const ctx = contextFor(call);
+        Promise.resolve()
+          .then(() => invoke(call.request, ctx))
+          .then((response) => callback(null, response), (err: unknown) => callback(toStatus(err)));
+      };
+    case 'server_streaming':
+      return (call: ServerWritableStream<unknown, unknown>) => {
+        const ctx = contextFor(call);
+        writeAll(call, invoke(call.request, ctx) as AsyncIterable<unknown>, ctx.signal).then(
+          () => call.end(),
+          (err: unknown) => call.destroy(Object.assign(new Error('stream failed'), toStatus(err))),
+        );
+      };
+    case 'client_streaming':
+      return ((call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        const ctx = contextFor(call);
+        Promise.resolve()
+          .then(() => invoke(call as AsyncIterable<unknown>, ctx))
+          .then((response) => callback(null, response), (err: unknown) => callback(toStatus(err)));
+      }) as UntypedServiceImplementation[string];
+    case 'bidi_streaming':
+      return (call: ServerDuplexStream<unknown, unknown>) => {
+        const ctx = contextFor(call);
+        writeAll(call, invoke(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>, ctx.signal).then(
+          () => call.end(),
+          (err: unknown) => call.destroy(Object.assign(new Error('stream failed'), toStatus(err))),
+        );
+      };
+  }
+}
+
+/** Register a typed implementation of a generated service on a grpc-js server. */
+export function addService<T extends GenServiceMethods>(server: Server, service: GenService<T>, impl: ServiceImpl<T>): void {
+  const handlers: UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    const handler = (impl as Record<string, (...args: never[]) => unknown>)[method.localName];
+    if (handler === undefined) throw new Error(`${service.typeName}: no handler for ${method.name}`);
+    handlers[method.localName] = wrap(method, handler.bind(impl));
+  }
+  server.addService(serviceDefinition(service), handlers);
+}

@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+// One runner for the monorepo: unit tests live beside each package's source,
+// end-to-end tests (real sylkd and sylk processes) live in test/.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'daemon/src/**/*.test.ts', 'cli/src/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Real daemons, sockets and subprocesses: keep load moderate on 2 cores.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
