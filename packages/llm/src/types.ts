@@ -1,0 +1,120 @@
+/**
+ * The normalized LLM model every adapter maps to and from (SPEC 1.1.1, 1.1.5).
+ * Agents and the gate only ever see these types, never a provider's wire format.
+ */
+
+export type ProviderName = 'anthropic' | 'openai' | 'google' | 'openai-compatible';
+
+/** JSON Schema object describing a tool's parameters. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  parameters: JsonSchema;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** Arguments as parsed JSON; `argumentsText` keeps the raw text when it was not valid JSON. */
+  arguments: Record<string, unknown>;
+  argumentsText?: string;
+}
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool';
+
+export interface Message {
+  role: Role;
+  content: string;
+  /** Assistant messages: the tool calls the model made in that turn. */
+  toolCalls?: ToolCall[];
+  /** Tool messages: which call this result answers. */
+  toolCallId?: string;
+  /** Tool messages: the result is an error the model should see as such. */
+  isError?: boolean;
+  /** Set on a message the context manager produced by summarizing older ones. */
+  summaryOf?: number;
+}
+
+export type ReasoningEffort = 'low' | 'medium' | 'high' | 'xhigh';
+
+export interface LLMRequest {
+  model: string;
+  messages: Message[];
+  systemPrompt?: string;
+  tools?: ToolDefinition[];
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  stopSequences?: string[];
+  reasoningEffort?: ReasoningEffort;
+  /** OpenAI: which API to use for this request (default responses). */
+  openaiApi?: 'responses' | 'chat';
+  /** Provider-specific passthrough (e.g. Google safety settings). */
+  providerOptions?: Record<string, unknown>;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'error';
+
+export interface LLMResponse {
+  content: string;
+  thinking?: string;
+  model: string;
+  stopReason: StopReason;
+  usage: Usage;
+  toolCalls: ToolCall[];
+  providerMetadata?: Record<string, unknown>;
+  /** True when the stream ended early (timeout, cancel, budget stop, preemption). */
+  partial?: boolean;
+  partialReason?: string;
+}
+
+/** One normalized streaming event. */
+export type StreamChunk =
+  | { type: 'start'; model: string; id?: string }
+  | { type: 'text'; text: string }
+  | { type: 'thinking'; text: string }
+  | { type: 'tool_start'; index: number; id: string; name: string }
+  | { type: 'tool_delta'; index: number; argumentsDelta: string }
+  | { type: 'tool_end'; index: number }
+  | { type: 'usage'; usage: Partial<Usage> }
+  | { type: 'stop'; stopReason: StopReason }
+  | { type: 'error'; error: Error };
+
+export interface ModelInfo {
+  id: string;
+  provider: ProviderName;
+  contextWindow: number;
+  maxOutputTokens: number;
+  /** USD per million tokens. */
+  inputPrice: number;
+  outputPrice: number;
+  cacheReadPrice?: number;
+  cacheWritePrice?: number;
+}
+
+export interface HealthResult {
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+/** What every provider adapter implements (SPEC 1.1.1). */
+export interface ProviderAdapter {
+  readonly name: ProviderName;
+  /** Blocking call; implemented on top of stream() where the provider has no cheaper path. */
+  generate(request: LLMRequest, signal?: AbortSignal): Promise<LLMResponse>;
+  stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk>;
+  countTokens(request: Pick<LLMRequest, 'messages' | 'tools' | 'systemPrompt' | 'model'>): number;
+  healthCheck(signal?: AbortSignal): Promise<HealthResult>;
+  close(): Promise<void>;
+}
