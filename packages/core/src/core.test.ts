@@ -53,3 +53,22 @@ describe('ids and time', () => {
     await expect(p).rejects.toThrow('stop');
   });
 });
+
+import { isProcessAlive, isSameProcess, processStartTime } from './index.js';
+import { spawn } from 'node:child_process';
+
+describe('process identity', () => {
+  it('tells a live process from a dead one and from a recycled pid', async () => {
+    const child = spawn('sleep', ['5']);
+    const pid = child.pid as number;
+    const start = processStartTime(pid);
+    expect(start).toBeDefined();
+    expect(isProcessAlive(pid)).toBe(true);
+    expect(isSameProcess(pid, start)).toBe(true);
+    expect(isSameProcess(pid, 'not-the-start-time')).toBe(false);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(isProcessAlive(pid)).toBe(false);
+    expect(processStartTime(pid)).toBeUndefined();
+  });
+});

@@ -9,3 +9,4 @@ export { createLogger, loggerOptions, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { sleep, abortReason } from './abort.js';
 export { VERSION, PROTOCOL_MAJOR } from './version.js';
+export { isProcessAlive, processStartTime, isSameProcess } from './process.js';
