@@ -1,0 +1,167 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DaemonState, type StatusResponse } from '@sylk/proto';
+import { connectDaemon, locate, probeDaemon, startDaemon } from '../connection.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { emit, formatBytes, formatDuration, jsonReplacer, style, type GlobalOptions, type Style } from '../output.js';
+import { followLog, printLog } from '../logs.js';
+import type { Runtime } from '../runtime.js';
+
+export function statusJson(s: StatusResponse) {
+  return JSON.parse(
+    JSON.stringify(
+      {
+        running: true,
+        version: s.version,
+        protocolMajor: s.protocolMajor,
+        pid: s.pid,
+        state: stateName(s.state),
+        startedAt: new Date(Number(s.startedAtUnixMs)).toISOString(),
+        uptimeSeconds: s.uptimeSeconds,
+        socket: s.socketPath,
+        logFile: s.logFile,
+        directories: s.directories ? { ...s.directories, $typeName: undefined } : undefined,
+        config: {
+          sources: (s.config?.sources ?? []).map(({ layer, path, present }) => ({ layer, path, present })),
+          warnings: (s.config?.warnings ?? []).map(({ file, path, reason }) => ({ file, path, reason })),
+          reloadCount: s.config?.reloadCount ?? 0,
+        },
+        storage: { systemDb: s.storage?.systemDbPath, schemaVersion: s.storage?.schemaVersion, journalMode: s.storage?.journalMode },
+        memory: { rssBytes: s.rssBytes, heapUsedBytes: s.heapUsedBytes },
+        components: s.components.map(({ name, state, detail }) => ({ name, state, detail })),
+        nodeVersion: s.nodeVersion,
+      },
+      jsonReplacer,
+    ),
+  ) as Record<string, unknown>;
+}
+
+export function stateName(state: DaemonState): string {
+  return (DaemonState[state] ?? 'UNSPECIFIED').toLowerCase();
+}
+
+export function renderStatus(s: StatusResponse, st: Style): string {
+  const warnings = s.config?.warnings ?? [];
+  const userConfig = s.config?.sources.find((src) => src.layer === 'user');
+  const lines = [
+    `${st.bold('sylkd')} ${s.version} — ${st.green(stateName(s.state))} (pid ${s.pid}, up ${formatDuration(s.uptimeSeconds)})`,
+    `  socket    ${s.socketPath}`,
+    `  config    ${userConfig?.path ?? '?'}${userConfig?.present ? '' : st.dim(' (not present, defaults)')}${warnings.length ? st.yellow(` — ${warnings.length} warning(s)`) : ''}`,
+    `  storage   ${s.storage?.systemDbPath} (schema v${s.storage?.schemaVersion}, ${s.storage?.journalMode})`,
+    `  memory    ${formatBytes(Number(s.rssBytes))} RSS`,
+    `  logs      ${s.logFile}`,
+  ];
+  for (const w of warnings) lines.push(st.yellow(`  warning: ${w.file}: ${w.path}: ${w.reason}`));
+  if (s.components.length > 0) {
+    lines.push('  components:');
+    for (const c of s.components) lines.push(`    ${c.name.padEnd(10)} ${c.state === 'ok' ? st.green(c.state) : st.yellow(c.state)}  ${st.dim(c.detail)}`);
+  }
+  return lines.join('\n');
+}
+
+async function waitGone(socket: string, timeoutMs: number): Promise<boolean> {
+  for (let waited = 0; waited < timeoutMs; waited += 100) {
+    if (!existsSync(socket)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !existsSync(socket);
+}
+
+export async function stopDaemon(rt: Runtime, opts: GlobalOptions): Promise<{ wasRunning: boolean; pid?: number }> {
+  const conn = await probeDaemon(opts, rt.env);
+  if (!conn) return { wasRunning: false };
+  try {
+    const res = await conn.daemon.shutdown({ reason: 'sylk daemon stop' }, { timeoutMs: 5_000 });
+    if (!(await waitGone(conn.socket, 40_000))) {
+      throw new CliError(`sylkd (pid ${res.pid}) did not stop within 40 s`, EXIT.failure, `kill it with: kill ${res.pid}`);
+    }
+    return { wasRunning: true, pid: res.pid };
+  } finally {
+    conn.close();
+  }
+}
+
+export function registerDaemonCommands(program: Command, rt: Runtime): void {
+  const daemon = program.command('daemon').description('manage the sylkd background daemon');
+
+  daemon
+    .command('start')
+    .description('start sylkd in the background (no-op when it is running)')
+    .action(async (_o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      let conn = await probeDaemon(opts, rt.env);
+      const already = conn !== undefined;
+      if (!conn) {
+        await startDaemon(locate(opts, rt.env), rt.env);
+        conn = await connectDaemon(opts, rt.env, false);
+      }
+      const { hello, socket } = conn;
+      conn.close();
+      emit(opts, { started: !already, pid: hello.pid, version: hello.daemonVersion, socket }, () =>
+        already ? `sylkd is already running (pid ${hello.pid}, socket ${socket})` : `sylkd started (pid ${hello.pid}, socket ${socket})`,
+      );
+    });
+
+  daemon
+    .command('stop')
+    .description('stop sylkd gracefully (sessions are checkpointed and resume on next start)')
+    .action(async (_o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const result = await stopDaemon(rt, opts);
+      emit(opts, { stopped: result.wasRunning, pid: result.pid ?? null }, () =>
+        result.wasRunning ? `sylkd stopped (pid ${result.pid})` : 'sylkd is not running',
+      );
+    });
+
+  daemon
+    .command('restart')
+    .description('stop sylkd if it runs, then start it (use after upgrading sylk)')
+    .action(async (_o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const stopped = await stopDaemon(rt, opts);
+      await startDaemon(locate(opts, rt.env), rt.env);
+      const conn = await connectDaemon(opts, rt.env, false);
+      conn.close();
+      emit(opts, { restarted: true, previousPid: stopped.pid ?? null, pid: conn.hello.pid, version: conn.hello.daemonVersion }, () =>
+        `sylkd restarted (pid ${conn.hello.pid}${stopped.pid ? `, was ${stopped.pid}` : ''})`,
+      );
+    });
+
+  daemon
+    .command('status')
+    .description('show whether sylkd runs and its health (never starts it)')
+    .action(async (_o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const conn = await probeDaemon(opts, rt.env);
+      if (!conn) {
+        const { socket } = locate(opts, rt.env);
+        emit(opts, { running: false, socket }, () => `sylkd is not running (socket ${socket})`);
+        rt.exitCode = EXIT.daemonUnavailable;
+        return;
+      }
+      try {
+        const s = await conn.daemon.status({}, { timeoutMs: 5_000 });
+        emit(opts, statusJson(s), () => renderStatus(s, style(rt.color(opts))));
+      } finally {
+        conn.close();
+      }
+    });
+
+  daemon
+    .command('logs')
+    .description("print the daemon's log (works when it is not running)")
+    .option('-f, --follow', 'keep printing new lines')
+    .option('-n, --lines <n>', 'how many recent lines', '50')
+    .action(async (o: { follow?: boolean; lines: string }, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const n = Number.parseInt(o.lines, 10);
+      if (!Number.isInteger(n) || n < 0) throw new CliError(`--lines must be a non-negative integer, got '${o.lines}'`, EXIT.usage);
+      const { dirs } = locate(opts, rt.env);
+      const file = join(dirs.logs, 'current.log');
+      if (!existsSync(file)) throw new CliError(`no daemon log at ${file} yet`, EXIT.failure, 'the daemon has not run with this state directory');
+      const st = style(rt.color(opts));
+      printLog(file, n, opts.json, st);
+      if (o.follow) await followLog(file, opts.json, st, rt.signal);
+    });
+}

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { PROTOCOL_MAJOR, VERSION } from '@sylk/core';
+import { connectDaemon, probeDaemon } from '../connection.js';
+import { emit, style } from '../output.js';
+import type { Runtime } from '../runtime.js';
+import { renderStatus, statusJson } from './daemon.js';
+
+export function registerStatusCommands(program: Command, rt: Runtime): void {
+  program
+    .command('status')
+    .description('overall status: the daemon and its components (starts sylkd if needed)')
+    .action(async (_o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const conn = await connectDaemon(opts, rt.env);
+      try {
+        const s = await conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata });
+        emit(opts, { daemon: statusJson(s) }, () => renderStatus(s, style(rt.color(opts))));
+      } finally {
+        conn.close();
+      }
+    });
+
+  program
+    .command('version')
+    .description('print the versions of sylk and, when it runs, sylkd')
+    .action(async (_o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      let daemon: { version: string; protocolMajor: number; pid: number } | null = null;
+      try {
+        const conn = await probeDaemon(opts, rt.env);
+        if (conn) {
+          daemon = { version: conn.hello.daemonVersion, protocolMajor: conn.hello.protocolMajor, pid: conn.hello.pid };
+          conn.close();
+        }
+      } catch {
+        daemon = null;
+      }
+      emit(opts, { sylk: { version: VERSION, protocolMajor: PROTOCOL_MAJOR, node: process.version }, sylkd: daemon }, () =>
+        [`sylk  ${VERSION} (protocol v${PROTOCOL_MAJOR}, node ${process.version})`, daemon ? `sylkd ${daemon.version} (protocol v${daemon.protocolMajor}, pid ${daemon.pid})` : 'sylkd not running'].join('\n'),
+      );
+    });
+}

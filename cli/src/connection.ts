@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, closeSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@grpc/grpc-js';
+import { PROTOCOL_MAJOR, VERSION } from '@sylk/core';
+import { resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config/paths';
+import { ConfigService, DaemonService, connect, createClient, unixTarget, type HelloResponse, type TypedClient } from '@sylk/proto';
+import { CliError, EXIT } from './exit-codes.js';
+import type { GlobalOptions } from './output.js';
+
+type Methods<S> = S extends { method: infer M } ? M : never;
+
+/** The CLI's view of a connected daemon: one channel, typed clients per service. */
+export interface DaemonConnection {
+  socket: string;
+  hello: HelloResponse;
+  daemon: TypedClient<Methods<typeof DaemonService>>;
+  config: TypedClient<Methods<typeof ConfigService>>;
+  metadata: Record<string, string>;
+  close(): void;
+}
+
+export interface Locations {
+  dirs: SylkDirs;
+  socket: string;
+}
+
+export function locate(opts: Pick<GlobalOptions, 'socket'>, env: NodeJS.ProcessEnv): Locations {
+  const dirs = resolveDirs(env);
+  const socket = opts.socket ?? resolveSocketPath(env, dirs);
+  return { dirs, socket };
+}
+
+function unavailable(socket: string, why: string): CliError {
+  return new CliError(
+    `cannot reach sylkd at ${socket}: ${why}`,
+    EXIT.daemonUnavailable,
+    'start it with `sylk daemon start` (or drop --no-autostart); `sylk daemon logs` shows why it stopped',
+    'cli.daemon_unavailable',
+  );
+}
+
+/** Handshake: refuse to talk across a protocol mismatch, warn when the daemon is older. */
+async function handshake(channelSocket: string, channel: Client, profile: string | undefined): Promise<DaemonConnection> {
+  const metadata: Record<string, string> = profile ? { 'sylk-profile': profile } : {};
+  const daemon = createClient(DaemonService, channel);
+  const hello = await daemon.hello({ clientVersion: VERSION, protocolMajor: PROTOCOL_MAJOR, clientName: 'sylk' }, { timeoutMs: 3_000, metadata });
+  if (!hello.compatible) {
+    channel.close();
+    throw new CliError(hello.message, EXIT.versionMismatch, 'run `sylk daemon restart` to replace the running daemon', 'cli.version_mismatch');
+  }
+  if (hello.message) process.stderr.write(`sylk: warning: ${hello.message}\n`);
+  return {
+    socket: channelSocket,
+    hello,
+    daemon,
+    config: createClient(ConfigService, channel),
+    metadata,
+    close: () => channel.close(),
+  };
+}
+
+async function tryConnect(socket: string, profile: string | undefined): Promise<DaemonConnection | undefined> {
+  if (!existsSync(socket)) return undefined;
+  const channel = connect(unixTarget(socket));
+  try {
+    return await handshake(socket, channel, profile);
+  } catch (err) {
+    channel.close();
+    if (err instanceof CliError) throw err;
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'grpc.unavailable' || code === 'grpc.deadline_exceeded') return undefined;
+    throw err;
+  }
+}
+
+/** Where the daemon's entry point is: SYLKD_BIN, next to the bundle, or the workspace build. */
+export function sylkdEntry(env: NodeJS.ProcessEnv): string {
+  if (env.SYLKD_BIN) return env.SYLKD_BIN;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, 'sylkd.js'), join(here, '..', '..', 'daemon', 'dist', 'main.js')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new CliError('cannot find the sylkd program next to sylk', EXIT.daemonUnavailable, 'set SYLKD_BIN to the path of sylkd, or run `npm run build`', 'cli.sylkd_missing');
+}
+
+/** Run `sylkd` (which daemonizes and exits once serving). Exit 3 = another one won the race: fine. */
+function launchDaemon(entry: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [entry], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0 || code === 3) resolve();
+      else reject(new CliError(`sylkd failed to start: ${stderr.trim() || `exit ${code}`}`, EXIT.daemonUnavailable, 'see `sylk daemon logs` and `sylk config validate`', 'cli.daemon_start_failed'));
+    });
+  });
+}
+
+/**
+ * Start the daemon unless it answers. Concurrent CLIs serialize on an autostart
+ * lock so exactly one of them launches sylkd; the others wait for its socket.
+ */
+export async function startDaemon(loc: Locations, env: NodeJS.ProcessEnv): Promise<void> {
+  const lock = join(loc.dirs.state, 'autostart.lock');
+  const daemonEnv = { ...env, SYLK_SOCKET: loc.socket };
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(loc.dirs.state, { recursive: true, mode: 0o700 });
+  let fd: number | undefined;
+  try {
+    fd = openSync(lock, 'wx', 0o600);
+  } catch {
+    // Someone else is starting it (or a crashed starter left the lock: expire it).
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > 20_000) unlinkSync(lock);
+    } catch {
+      // gone already
+    }
+  }
+  if (fd === undefined) {
+    for (let waited = 0; waited < 15_000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (!existsSync(lock)) break;
+    }
+    return;
+  }
+  try {
+    await launchDaemon(sylkdEntry(env), daemonEnv);
+  } finally {
+    closeSync(fd);
+    try {
+      unlinkSync(lock);
+    } catch {
+      // ignore
+    }
+  }
+}
+
+/** Connect to the daemon, starting it first when allowed and nothing answers. */
+export async function connectDaemon(opts: GlobalOptions, env: NodeJS.ProcessEnv, autostart = opts.autostart): Promise<DaemonConnection> {
+  const loc = locate(opts, env);
+  const first = await tryConnect(loc.socket, opts.profile);
+  if (first) return first;
+  if (!autostart) throw unavailable(loc.socket, 'sylkd is not running');
+  if (opts.verbose) process.stderr.write(`sylk: starting sylkd (socket ${loc.socket})\n`);
+  await startDaemon(loc, env);
+  const second = await tryConnect(loc.socket, opts.profile);
+  if (second) return second;
+  throw unavailable(loc.socket, 'sylkd was started but does not answer');
+}
+
+/** Connect without starting anything; undefined when no daemon answers. */
+export async function probeDaemon(opts: GlobalOptions, env: NodeJS.ProcessEnv): Promise<DaemonConnection | undefined> {
+  const loc = locate(opts, env);
+  return tryConnect(loc.socket, opts.profile);
+}

@@ -1,0 +1,210 @@
+import { existsSync, unlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import { ErrorTier, SylkError, VERSION, systemClock, type Clock, type Logger } from '@sylk/core';
+import { ConfigStore, ensureDir, loadConfig, resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config';
+import { openSystemDatabase, type SqliteDatabase } from '@sylk/storage';
+import { ALL_FILES, DaemonState, addService, fileDescriptorProtos, unixTarget, ConfigService, DaemonService } from '@sylk/proto';
+import { acquireLock, releaseLock } from './lock.js';
+import { prepareSocketDir, removeStaleSocket } from './socket-dir.js';
+import { openDaemonLog, type DaemonLog } from './logging.js';
+import { daemonServiceImpl } from './services/daemon-service.js';
+import { configServiceImpl } from './services/config-service.js';
+
+export interface DaemonOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  foreground: boolean;
+  /** Pretty logs on stdout (foreground on a TTY). */
+  prettyLogs: boolean;
+  clock?: Clock;
+}
+
+/** Something that must be stopped, in reverse order of registration, at shutdown. */
+export type ShutdownHook = (reason: string) => Promise<void> | void;
+
+const HEALTH_SERVICES = ['', 'sylk.v1.DaemonService', 'sylk.v1.ConfigService'];
+
+/**
+ * sylkd's composition root and lifecycle: lock → logs → config → storage →
+ * gRPC on the Unix socket; the reverse on shutdown. Later components register
+ * shutdown hooks so in-flight work is finished or checkpointed before the
+ * databases close.
+ */
+export class Daemon {
+  readonly dirs: SylkDirs;
+  readonly socketPath: string;
+  readonly lockPath: string;
+  readonly startedAt: number;
+  readonly clock: Clock;
+  state: DaemonState = DaemonState.STARTING;
+  logger!: Logger;
+  config!: ConfigStore;
+  db!: SqliteDatabase;
+  private log: DaemonLog | undefined;
+  private server: Server | undefined;
+  private health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
+  private hooks: ShutdownHook[] = [];
+  private stopping: Promise<void> | undefined;
+  private readonly runningMarker: string;
+  /** True when the previous daemon did not shut down cleanly. */
+  recoveredFromCrash = false;
+  /** Successful reloads since start (SIGHUP, file change or RPC). */
+  reloadCount = 0;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    this.dirs = resolveDirs(options.env);
+    this.socketPath = resolveSocketPath(options.env, this.dirs);
+    this.lockPath = join(this.dirs.runtime, 'sylkd.lock');
+    this.runningMarker = join(this.dirs.state, 'sylkd.running');
+  }
+
+  get env(): Readonly<Record<string, string | undefined>> {
+    return this.options.env;
+  }
+
+  get logFile(): string {
+    return this.log?.currentFile ?? '';
+  }
+
+  onShutdown(hook: ShutdownHook): void {
+    this.hooks.push(hook);
+  }
+
+  async start(): Promise<void> {
+    prepareSocketDir(this.socketPath);
+    ensureDir(this.dirs.runtime);
+    acquireLock(this.lockPath, this.socketPath, VERSION);
+    try {
+      for (const dir of [this.dirs.config, this.dirs.data, this.dirs.state, this.dirs.logs]) ensureDir(dir);
+      // Logging settings come from config, and config warnings go to the log: read once, then open both.
+      const daemonConfig = loadConfig({ dirs: this.dirs, env: this.options.env }).config.daemon;
+      this.log = await openDaemonLog({
+        logsDir: this.dirs.logs,
+        level: this.options.env.SYLK_LOG_LEVEL ?? daemonConfig.log_level,
+        pretty: this.options.prettyLogs,
+        maxSizeMb: daemonConfig.log_max_size_mb,
+        maxFiles: daemonConfig.log_max_files,
+      });
+      this.logger = this.log.logger;
+      // The store logs one summary per load, warnings included.
+      this.config = new ConfigStore({ dirs: this.dirs, env: this.options.env, logger: this.logger });
+
+      this.recoveredFromCrash = existsSync(this.runningMarker);
+      if (this.recoveredFromCrash) this.logger.warn({ marker: this.runningMarker }, 'previous sylkd did not shut down cleanly; recovering');
+      writeFileSync(this.runningMarker, String(process.pid), { mode: 0o600 });
+
+      this.db = openSystemDatabase(this.dirs.data, { backupDir: join(this.dirs.backups, 'system'), logger: this.logger, clock: this.clock });
+      await this.config.watch();
+      this.config.onChange(() => {
+        this.reloadCount++;
+      });
+      await this.listen();
+      this.state = DaemonState.READY;
+      for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
+      this.logger.info({ socket: this.socketPath, version: VERSION, foreground: this.options.foreground }, 'sylkd ready');
+    } catch (err) {
+      await this.cleanupAfterFailedStart();
+      throw err;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    removeStaleSocket(this.socketPath);
+    const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+    addService(server, DaemonService, daemonServiceImpl(this));
+    addService(server, ConfigService, configServiceImpl(this));
+    this.health.addToServer(server);
+    const reflectionPackage = { 'sylk.v1': { fileDescriptorProtos: fileDescriptorProtos(ALL_FILES) } };
+    new ReflectionService(reflectionPackage as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
+    // Create the socket 0600 from the start: no window in which another user could connect.
+    const previousUmask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.bindAsync(unixTarget(this.socketPath), ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+      });
+    } catch (err) {
+      throw new SylkError(`cannot listen on ${this.socketPath}: ${(err as Error).message}`, { code: 'daemon.listen_failed', tier: ErrorTier.UserFixable, cause: err });
+    } finally {
+      process.umask(previousUmask);
+    }
+    chmodSync(this.socketPath, 0o600);
+    this.server = server;
+  }
+
+  reloadConfig(reason: string): { changed: boolean } {
+    const { changed } = this.config.reload(reason);
+    return { changed };
+  }
+
+  /** Graceful shutdown; safe to call more than once (later calls share the first). */
+  shutdown(reason: string): Promise<void> {
+    this.stopping ??= this.doShutdown(reason);
+    return this.stopping;
+  }
+
+  private async doShutdown(reason: string): Promise<void> {
+    this.state = DaemonState.STOPPING;
+    this.logger?.info({ reason }, 'sylkd shutting down');
+    for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'NOT_SERVING');
+    const grace = (this.config?.current().config.daemon.shutdown_grace_seconds ?? 30) * 1000;
+    for (const hook of [...this.hooks].reverse()) {
+      try {
+        await hook(reason);
+      } catch (err) {
+        this.logger?.error({ err }, 'shutdown hook failed');
+      }
+    }
+    await this.stopServer(grace);
+    await this.config?.close();
+    this.db?.close();
+    this.removeRuntimeFiles();
+    this.logger?.info('sylkd stopped');
+    this.log?.close();
+  }
+
+  private async stopServer(graceMs: number): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, Math.min(graceMs, 5_000));
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private removeRuntimeFiles(): void {
+    for (const file of [this.socketPath, this.runningMarker]) {
+      try {
+        unlinkSync(file);
+      } catch {
+        // already gone
+      }
+    }
+    releaseLock(this.lockPath);
+  }
+
+  private async cleanupAfterFailedStart(): Promise<void> {
+    try {
+      this.server?.forceShutdown();
+      await this.config?.close();
+      this.db?.close();
+    } finally {
+      try {
+        unlinkSync(this.runningMarker);
+      } catch {
+        // never written
+      }
+      releaseLock(this.lockPath);
+      this.log?.close();
+    }
+  }
+}

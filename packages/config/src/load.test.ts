@@ -1,0 +1,178 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSylkError, ManualClock } from '@sylk/core';
+import { getConfigValue, redactConfig } from './access.js';
+import { loadConfig, validateConfigText } from './load.js';
+import { DEFAULT_CONFIG } from './schema.js';
+import { makeFixture, type Fixture } from './testing/fixture.js';
+
+let fx: Fixture;
+beforeEach(() => {
+  fx = makeFixture();
+});
+afterEach(() => fx.cleanup());
+
+const load = (env: Record<string, string> = {}) => loadConfig({ dirs: fx.dirs, env, projectRoot: fx.project });
+
+describe('layers', () => {
+  it('loads the defaults when no file exists, and says which files were looked at', () => {
+    const loaded = loadConfig({ dirs: fx.dirs, env: {}, projectRoot: fx.project, clock: new ManualClock(1234) });
+    expect(loaded.config).toEqual(DEFAULT_CONFIG);
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.loadedAt).toBe(1234);
+    expect(loaded.sources.map((s) => [s.layer, s.present])).toEqual([
+      ['defaults', true],
+      ['project', false],
+      ['user', false],
+      ['project_local', false],
+      ['env', false],
+    ]);
+    expect(loaded.sources[2]?.path).toBe(fx.userFile);
+  });
+
+  it('applies defaults < project < user < project-local < env', () => {
+    fx.write(fx.projectFile, 'llm: {timeout: 1, default_model: proj}\nsessions: {max_turns: 1}\ndaemon: {log_level: debug}\n');
+    fx.write(fx.userFile, 'llm: {timeout: 2, default_model: user}\nsessions: {max_turns: 2}\n');
+    fx.write(fx.localFile, 'llm: {timeout: 3}\n');
+    const { config, warnings, sources } = load({ SYLK_LLM_TIMEOUT: '4' });
+    expect(warnings).toEqual([]);
+    expect(config.llm.timeout).toBe(4);
+    expect(config.llm.default_model).toBe('user');
+    expect(config.sessions.max_turns).toBe(2);
+    expect(config.daemon.log_level).toBe('debug');
+    expect(config.llm.queue.workers).toBe(4);
+    expect(sources.filter((s) => s.present).map((s) => s.layer)).toEqual(['defaults', 'project', 'user', 'project_local', 'env']);
+  });
+
+  it('deep-merges maps and replaces arrays', () => {
+    fx.write(fx.projectFile, 'llm:\n  providers:\n    openai: {base_url: "https://proxy.example"}\n  errors: {degrading_statuses: [500, 503]}\n');
+    fx.write(fx.userFile, 'llm:\n  providers:\n    openai: {enabled: false}\n    anthropic: {default_model: claude-x}\n  errors: {degrading_statuses: [529]}\n');
+    const { config, warnings } = load();
+    expect(warnings).toEqual([]);
+    expect(config.llm.providers.openai).toMatchObject({ enabled: false, base_url: 'https://proxy.example', default_model: '' });
+    // A new map entry gets every default from the schema.
+    expect(config.llm.providers.anthropic).toEqual({
+      enabled: true,
+      base_url: '',
+      default_model: 'claude-x',
+      models: {},
+      soft_limit: { requests: -1, tokens: -1, period: 'day', warn_at: 0.8 },
+    });
+    expect(config.llm.errors.degrading_statuses).toEqual([529]);
+    expect(config.llm.errors.rate_limit_statuses).toEqual([429]);
+  });
+
+  it('returns a frozen snapshot', () => {
+    const { config } = load();
+    expect(Object.isFrozen(config.llm.stream)).toBe(true);
+    expect(() => {
+      (config.llm as { timeout: number }).timeout = 1;
+    }).toThrow(TypeError);
+  });
+});
+
+describe('bad input', () => {
+  it('skips an unparsable file with its line, and still loads the other layers', () => {
+    fx.write(fx.userFile, 'llm:\n  timeout: 5\n  stream: x: y\n');
+    fx.write(fx.projectFile, 'sessions: {max_turns: 7}\n');
+    const { config, warnings } = load({ SYLK_DAEMON_LOG_LEVEL: 'warn' });
+    expect(config.llm.timeout).toBe(600);
+    expect(config.sessions.max_turns).toBe(7);
+    expect(config.daemon.log_level).toBe('warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.file).toBe(fx.userFile);
+    expect(warnings[0]?.reason).toMatch(/^not valid YAML at line 3, column 11: Nested mappings .+; file ignored$/);
+  });
+
+  it('falls back per field to the lower layer or the default, naming file, path and reason', () => {
+    fx.write(fx.projectFile, 'llm: {timeout: 42}\n');
+    fx.write(fx.userFile, 'llm:\n  timeout: soon\n  workers: 2\n  queue: {workers: 0, pipeline_capacity: 10}\ndaemon: {log_level: loud}\n');
+    const { config, warnings } = load();
+    expect(config.llm.timeout).toBe(42);
+    expect(config.llm.queue).toEqual({ workers: 4, pipeline_capacity: 10 });
+    expect(config.daemon.log_level).toBe('info');
+    const byPath = Object.fromEntries(warnings.map((w) => [w.path, w]));
+    expect(Object.keys(byPath).sort()).toEqual(['daemon.log_level', 'llm.queue.workers', 'llm.timeout', 'llm.workers']);
+    expect(byPath['llm.timeout']).toEqual({ file: fx.userFile, path: 'llm.timeout', reason: 'must be integer; got "soon"' });
+    expect(byPath['llm.queue.workers']?.reason).toBe('must be >= 1; got 0');
+    expect(byPath['daemon.log_level']?.reason).toContain('must be one of: trace, debug, info, warn, error, fatal');
+    expect(byPath['llm.workers']?.reason).toMatch(/^unknown key \(known: default_provider, default_model, timeout, providers/);
+  });
+
+  it('drops a whole array when one item is invalid (arrays replace)', () => {
+    fx.write(fx.projectFile, 'tools: {extra_roots: [/opt/a]}\n');
+    fx.write(fx.userFile, 'tools: {extra_roots: [/ok, relative/dir]}\n');
+    const { config, warnings } = load();
+    expect(config.tools.extra_roots).toEqual(['/opt/a']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ path: 'tools.extra_roots' });
+    expect(warnings[0]?.reason).toMatch(/^item 1 must match pattern/);
+  });
+
+  it('reports unknown sections, bad provider names and a non-mapping file', () => {
+    fx.write(fx.userFile, 'colour: blue\nllm:\n  providers:\n    "Bad Name": {enabled: true}\n');
+    fx.write(fx.localFile, '- just\n- a list\n');
+    const { config, warnings } = load();
+    expect(config.llm.providers).toEqual({});
+    expect(warnings.map((w) => w.path).sort()).toEqual(['', 'colour', 'llm.providers.Bad Name']);
+    expect(warnings.find((w) => w.path === '')).toMatchObject({ file: fx.localFile, reason: expect.stringContaining('a list') });
+  });
+
+  it('treats an empty file as an empty layer', () => {
+    fx.write(fx.userFile, '# only a comment\n');
+    expect(load().warnings).toEqual([]);
+  });
+});
+
+describe('validateConfigText', () => {
+  it('accepts a good file and lists every problem in a bad one', () => {
+    expect(validateConfigText('llm:\n  timeout: 30\n', 'a.yaml')).toEqual({ valid: true, warnings: [] });
+    const bad = validateConfigText('llm:\n  timeout: -1\n  nope: 1\n', 'b.yaml');
+    expect(bad.valid).toBe(false);
+    expect(bad.warnings.map((w) => `${w.file}:${w.path}`).sort()).toEqual(['b.yaml:llm.nope', 'b.yaml:llm.timeout']);
+    const broken = validateConfigText('a: [', 'c.yaml');
+    expect(broken.valid).toBe(false);
+    expect(broken.warnings[0]?.reason).toMatch(/line 1/);
+    const dup = validateConfigText('llm:\n  timeout: 5\n  timeout: 6\n', 'd.yaml');
+    expect(dup.warnings[0]?.reason).toMatch(/^not valid YAML at line 3, column 3: Map keys must be unique/);
+  });
+});
+
+describe('getConfigValue and redactConfig', () => {
+  it('reads dotted keys, map entries included', () => {
+    fx.write(fx.userFile, 'llm: {providers: {openai: {enabled: false}}}\n');
+    const { config } = load();
+    expect(getConfigValue(config, 'llm.stream.chunk_timeout_seconds')).toBe(60);
+    expect(getConfigValue(config, 'llm.providers.openai.enabled')).toBe(false);
+    expect(getConfigValue(config, 'tools')).toBe(config.tools);
+  });
+
+  it('names a bad key and lists the valid top-level keys', () => {
+    let caught: unknown;
+    try {
+      getConfigValue(DEFAULT_CONFIG, 'llm.stream.nope');
+    } catch (err) {
+      caught = err;
+    }
+    expect(isSylkError(caught)).toBe(true);
+    if (!isSylkError(caught)) return;
+    expect(caught.code).toBe('config.unknown_key');
+    expect(caught.message).toContain('"llm.stream.nope"');
+    expect(caught.message).toContain('daemon, llm, budgets, tools, security, sessions');
+  });
+
+  it('redacts values under secret-looking keys only', () => {
+    const out = redactConfig({
+      llm: { timeout: 5, api_key: 'sk-abc', nested: [{ authToken: { x: 1 } }] },
+      budgets: { global: { tokens: 10 } },
+      db_password: 'hunter2',
+      client_secret: 's',
+    });
+    expect(out).toEqual({
+      llm: { timeout: 5, api_key: '[REDACTED]', nested: [{ authToken: '[REDACTED]' }] },
+      budgets: { global: { tokens: 10 } },
+      db_password: '[REDACTED]',
+      client_secret: '[REDACTED]',
+    });
+    expect(redactConfig(DEFAULT_CONFIG)).toEqual(DEFAULT_CONFIG);
+  });
+});

@@ -1,0 +1,155 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger, sleep } from '@sylk/core';
+import { ConfigStore, type ConfigStoreOptions } from './store.js';
+import { makeFixture, type Fixture } from './testing/fixture.js';
+import type { LoadedConfig } from './types.js';
+
+let fx: Fixture;
+let stores: ConfigStore[];
+let logLines: Array<Record<string, unknown>>;
+
+beforeEach(() => {
+  fx = makeFixture();
+  stores = [];
+  logLines = [];
+});
+afterEach(async () => {
+  await Promise.all(stores.map((s) => s.close()));
+  fx.cleanup();
+});
+
+function makeStore(opts: Partial<ConfigStoreOptions> = {}): ConfigStore {
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const store = new ConfigStore({ dirs: fx.dirs, env: {}, projectRoot: fx.project, logger: createLogger(sink), debounceMs: 50, ...opts });
+  stores.push(store);
+  return store;
+}
+
+/** Resolves on the store's next change; fails clearly instead of hanging. */
+function nextChange(store: ConfigStore): Promise<LoadedConfig> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no config change within 10 s')), 10_000);
+    const off = store.onChange((next) => {
+      clearTimeout(timer);
+      off();
+      resolve(next);
+    });
+  });
+}
+
+const reloads = () => logLines.filter((l) => l.msg === 'config loaded' && String(l.reason).startsWith('file change'));
+
+describe('reload', () => {
+  it('swaps the snapshot whole and reports whether anything changed', () => {
+    fx.write(fx.userFile, 'llm: {timeout: 10}\n');
+    const store = makeStore();
+    const before = store.current();
+    const seen: Array<[number, number]> = [];
+    store.onChange((next, previous) => seen.push([previous.config.llm.timeout, next.config.llm.timeout]));
+
+    fx.write(fx.userFile, 'llm: {timeout: 20}\n');
+    const first = store.reload('test edit');
+    expect(first.changed).toBe(true);
+    expect(store.current()).toBe(first.loaded);
+    expect(first.loaded.config.llm.timeout).toBe(20);
+    expect(before.config.llm.timeout).toBe(10); // old readers keep a consistent snapshot
+    expect(seen).toEqual([[10, 20]]);
+
+    const second = store.reload('nothing new');
+    expect(second.changed).toBe(false);
+    expect(store.current()).toBe(second.loaded);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('calls section listeners only for their section and survives a throwing listener', () => {
+    const store = makeStore();
+    const llm: number[] = [];
+    const sessions: number[] = [];
+    store.onChange(() => {
+      throw new Error('boom');
+    });
+    store.onSectionChange('llm', (value) => llm.push(value.timeout));
+    const off = store.onSectionChange('sessions', (value) => sessions.push(value.max_turns));
+    fx.write(fx.userFile, 'llm: {timeout: 5}\n');
+    store.reload('one');
+    off();
+    fx.write(fx.userFile, 'llm: {timeout: 5}\nsessions: {max_turns: 9}\n');
+    store.reload('two');
+    expect(llm).toEqual([5]);
+    expect(sessions).toEqual([]);
+    expect(logLines.some((l) => l.msg === 'config change listener failed')).toBe(true);
+  });
+
+  it('logs each load with its reason and one warning summary', () => {
+    fx.write(fx.userFile, 'llm: {timeout: no, extra: 1}\n');
+    const store = makeStore();
+    store.reload('sylk config reload');
+    const loads = logLines.filter((l) => l.msg === 'config loaded');
+    expect(loads.map((l) => l.reason)).toEqual(['startup', 'sylk config reload']);
+    const summaries = logLines.filter((l) => String(l.msg).includes('config problem'));
+    expect(summaries).toHaveLength(2);
+    expect(summaries[0]?.warnings).toEqual(
+      expect.arrayContaining([`${fx.userFile}: llm.timeout: must be integer; got "no"`, expect.stringMatching(/llm\.extra: unknown key/)]),
+    );
+    expect(summaries[0]?.warnings).toHaveLength(2);
+  });
+});
+
+describe('watch', () => {
+  it('reloads once after a burst of edits, after the debounce', async () => {
+    fx.write(fx.userFile, 'llm: {timeout: 1}\n');
+    const store = makeStore({ debounceMs: 200 });
+    await store.watch();
+    const changed = nextChange(store);
+    for (const t of [2, 3, 4]) writeFileSync(fx.userFile, `llm: {timeout: ${t}}\n`);
+    const next = await changed;
+    expect(next.config.llm.timeout).toBe(4);
+    await sleep(600); // a second reload would have come by now
+    expect(reloads()).toHaveLength(1);
+    expect(String(reloads()[0]?.reason)).toContain(fx.userFile);
+  });
+
+  it('notices a user config file created after watching started, in a directory that did not exist', async () => {
+    const store = makeStore();
+    await store.watch();
+    const changed = nextChange(store);
+    fx.write(fx.userFile, 'sessions: {max_turns: 3}\n');
+    expect((await changed).config.sessions.max_turns).toBe(3);
+  });
+
+  it('watches the project layers and _FILE files, and notices deletion', async () => {
+    mkdirSync(`${fx.project}/.sylk`, { recursive: true });
+    const providers = fx.write(`${fx.root}/providers.yaml`, 'openai: {enabled: true}\n');
+    const store = makeStore({ env: { SYLK_LLM_PROVIDERS_FILE: providers } });
+    await store.watch();
+
+    let changed = nextChange(store);
+    fx.write(fx.localFile, 'daemon: {log_level: debug}\n');
+    expect((await changed).config.daemon.log_level).toBe('debug');
+
+    changed = nextChange(store);
+    writeFileSync(providers, 'openai: {enabled: false}\n');
+    expect((await changed).config.llm.providers.openai?.enabled).toBe(false);
+
+    changed = nextChange(store);
+    rmSync(fx.localFile);
+    expect((await changed).config.daemon.log_level).toBe('info');
+  });
+
+  it('stops reloading after close', async () => {
+    const store = makeStore();
+    await store.watch();
+    await store.close();
+    fx.write(fx.userFile, 'sessions: {max_turns: 3}\n');
+    await sleep(300);
+    expect(store.current().config.sessions.max_turns).toBe(50);
+    expect(reloads()).toHaveLength(0);
+  });
+});

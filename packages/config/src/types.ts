@@ -1,0 +1,151 @@
+/**
+ * The TypeScript shape of schema/config.schema.json. Hand-written: keep it in step with the
+ * schema (schema.test.ts checks that DEFAULT_CONFIG has exactly these sections).
+ */
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface DaemonConfig {
+  log_level: LogLevel;
+  log_max_size_mb: number;
+  log_max_files: number;
+  shutdown_grace_seconds: number;
+}
+
+/** Catalogue overrides for one model; -1 = keep the catalogue value. */
+export interface ModelOverride {
+  context_window: number;
+  max_output_tokens: number;
+  input_price: number;
+  output_price: number;
+  cache_read_price: number;
+  cache_write_price: number;
+}
+
+export interface SoftLimit {
+  /** -1 = unlimited. */
+  requests: number;
+  /** -1 = unlimited. */
+  tokens: number;
+  period: 'day' | 'week' | 'month';
+  warn_at: number;
+}
+
+export interface ProviderConfig {
+  enabled: boolean;
+  /** Empty = the provider's standard endpoint. */
+  base_url: string;
+  /** Empty = llm.default_model. */
+  default_model: string;
+  models: Record<string, ModelOverride>;
+  soft_limit: SoftLimit;
+}
+
+export interface RetryPolicyConfig {
+  attempts: number;
+  initial_ms: number;
+  max_ms: number;
+  multiplier: number;
+  jitter: number;
+}
+
+export interface LlmConfig {
+  default_provider: string;
+  default_model: string;
+  /** Seconds. */
+  timeout: number;
+  providers: Record<string, ProviderConfig>;
+  queue: { pipeline_capacity: number; workers: number };
+  stream: {
+    chunk_timeout_seconds: number;
+    max_duration_seconds: number;
+    max_text_bytes: number;
+    max_tool_args_bytes: number;
+  };
+  retry: {
+    transient: RetryPolicyConfig;
+    external_rate_limit: RetryPolicyConfig;
+    external_degrading: RetryPolicyConfig;
+  };
+  errors: {
+    transient_patterns: string[];
+    permanent_patterns: string[];
+    user_fixable_patterns: string[];
+    rate_limit_statuses: number[];
+    degrading_statuses: number[];
+  };
+  circuit_breaker: {
+    consecutive_failures: number;
+    failure_rate: number;
+    window: number;
+    cooldown_seconds: number;
+    close_after: number;
+  };
+}
+
+/** -1 = unlimited. */
+export interface BudgetLimit {
+  tokens: number;
+  usd: number;
+}
+
+export interface BudgetsConfig {
+  global: BudgetLimit;
+  session: BudgetLimit;
+  task: BudgetLimit;
+  providers: Record<string, BudgetLimit>;
+}
+
+export interface ToolsConfig {
+  timeout: { base_seconds: number; extend_seconds: number; ceiling_seconds: number };
+  env_blocklist: string[];
+  shell_metacharacters: string[];
+  output: { buffer_bytes: number; head_lines: number; tail_lines: number };
+  extra_roots: string[];
+}
+
+export interface SecurityConfig {
+  permissions: { custom_safe_list: string[] };
+  /** 0 = wait indefinitely. */
+  approvals: { timeout_seconds: number };
+  sandbox: { enabled: boolean; strict: boolean };
+}
+
+export interface SessionsConfig {
+  max_turns: number;
+}
+
+export interface SylkConfig {
+  daemon: DaemonConfig;
+  llm: LlmConfig;
+  budgets: BudgetsConfig;
+  tools: ToolsConfig;
+  security: SecurityConfig;
+  sessions: SessionsConfig;
+}
+
+export type ConfigLayer = 'defaults' | 'project' | 'user' | 'project_local' | 'env' | 'env_file';
+
+export interface ConfigSource {
+  layer: ConfigLayer;
+  /** File path, or the environment variable(s) for the env layer. */
+  path: string;
+  present: boolean;
+}
+
+export interface ConfigWarning {
+  /** The file or `$SYLK_…` variable the problem came from. */
+  file: string;
+  /** Dotted config path, empty for the whole file. */
+  path: string;
+  reason: string;
+}
+
+export interface LoadedConfig {
+  /** Deep-frozen; replaced as a whole on reload, never mutated. */
+  config: SylkConfig;
+  sources: ConfigSource[];
+  warnings: ConfigWarning[];
+  /** Clock.now() when the load finished. */
+  loadedAt: number;
+}

@@ -1,0 +1,41 @@
+// Idle sylkd resident memory after start-up settles. Target: under 80 MB.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, round } from './stats.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+export default async function run() {
+  const home = mkdtempSync(join(tmpdir(), 'sylk-bench-'));
+  const env = { PATH: process.env.PATH, HOME: home, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock') };
+  const daemon = spawn(process.execPath, [join(root, 'daemon/dist/main.js'), '--foreground'], { env, stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 200 && !existsSync(env.SYLK_SOCKET); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 2000));
+    const samples = [];
+    for (let i = 0; i < 10; i++) {
+      samples.push(rssMb(daemon.pid));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const rss = median(samples);
+    return {
+      summary: `idle sylkd RSS ${round(rss, 1)} MB (median of 10 samples after 2 s; target < 80 MB)`,
+      metrics: { rss_mb: round(rss, 2) },
+      targets: { rss_mb: '< 80' },
+      met: rss < 80,
+    };
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+    rmSync(home, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { addService, DaemonService } from '@sylk/proto';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { daemonPidsOf, makeHome, parseJson, runCli, runSylkd, startForeground, type SylkHome } from '../helpers/sylk.js';
+
+let homes: SylkHome[] = [];
+function home(extra: Record<string, string> = {}): SylkHome {
+  const h = makeHome(extra);
+  homes.push(h);
+  return h;
+}
+afterEach(async () => {
+  await Promise.all(homes.map((h) => h.cleanup()));
+  homes = [];
+});
+
+describe('sylk CLI', () => {
+  it('has help on every level', async () => {
+    const h = home();
+    for (const args of [['--help'], ['daemon', '--help'], ['config', '--help'], ['daemon', 'logs', '--help'], ['help', 'config']]) {
+      const r = await runCli(args, { env: h.env });
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: sylk/);
+    }
+    const top = await runCli(['--help'], { env: h.env });
+    for (const word of ['status', 'daemon', 'config', 'completion', '--json', '--socket', '--no-color', '--verbose', '--profile', 'Exit codes']) expect(top.stdout).toContain(word);
+  });
+
+  it('exits 2 on usage errors and suggests the closest command', async () => {
+    const h = home();
+    const r = await runCli(['stauts'], { env: h.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('status');
+    const bad = await runCli(['daemon', 'logs', '--lines', 'x'], { env: h.env });
+    expect(bad.code).toBe(2);
+  });
+
+  it('says why and what to do when the daemon is unreachable (--no-autostart)', async () => {
+    const h = home();
+    const r = await runCli(['status', '--no-autostart'], { env: h.env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`cannot reach sylkd at ${h.socket}: sylkd is not running`);
+    expect(r.stderr).toContain('sylk daemon start');
+    const j = await runCli(['status', '--no-autostart', '--json'], { env: h.env });
+    expect(parseJson<{ error: { code: string; exitCode: number } }>(j.stderr).error).toMatchObject({ code: 'cli.daemon_unavailable', exitCode: 3 });
+  });
+
+  it('auto-starts the daemon for commands that need it', async () => {
+    const h = home();
+    expect(daemonPidsOf(h.home)).toEqual([]);
+    const r = await runCli(['status', '--json'], { env: h.env });
+    expect(r.code, r.stderr).toBe(0);
+    const s = parseJson<{ daemon: { pid: number; state: string; version: string } }>(r.stdout);
+    expect(s.daemon.state).toBe('ready');
+    expect(daemonPidsOf(h.home)).toEqual([s.daemon.pid]);
+  });
+
+  it('several CLIs auto-starting at once start exactly one daemon', async () => {
+    const h = home();
+    const results = await Promise.all(Array.from({ length: 5 }, () => runCli(['status', '--json'], { env: h.env })));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const pids = new Set(results.map((r) => parseJson<{ daemon: { pid: number } }>(r.stdout).daemon.pid));
+    expect(pids.size).toBe(1);
+    expect(daemonPidsOf(h.home)).toEqual([...pids]);
+  });
+
+  it('reports a startup failure clearly', async () => {
+    const h = home();
+    const env = { ...h.env, SYLK_SOCKET: 'relative/sylkd.sock' };
+    const r = await runCli(['status'], { env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/SYLK_SOCKET|absolute/);
+  });
+
+  it('refuses to talk to a daemon with another protocol and offers restart', async () => {
+    const h = home();
+    mkdirSync(join(h.home, 'run'), { recursive: true, mode: 0o700 });
+    // A real gRPC server on the socket that answers Hello as a future daemon would.
+    const server = new Server();
+    addService(server, DaemonService, {
+      hello: () => ({ daemonVersion: '9.0.0', protocolMajor: 9, pid: 4242, compatible: false, message: 'protocol mismatch: sylk speaks v1, sylkd 9.0.0 speaks v9; run `sylk daemon restart`' }),
+      status: () => ({}),
+      shutdown: () => ({}),
+      reloadConfig: () => ({}),
+    });
+    await new Promise<void>((res, rej) => server.bindAsync(`unix:${h.socket}`, ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+    try {
+      const r = await runCli(['status'], { env: h.env });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('protocol mismatch');
+      expect(r.stderr).toContain('sylk daemon restart');
+    } finally {
+      server.forceShutdown();
+    }
+  });
+
+  it('config get/validate/path with stable JSON shapes', async () => {
+    const h = home({ SYLK_LLM_TIMEOUT: '42' });
+    const project = join(h.home, 'proj');
+    mkdirSync(join(project, '.sylk', 'local'), { recursive: true });
+    writeFileSync(join(project, '.sylk', 'config.yaml'), 'sessions:\n  max_turns: 7\n');
+    await startForeground(h);
+
+    const timeout = parseJson<{ key: string; value: unknown }>((await runCli(['config', 'get', 'llm.timeout', '--json'], { env: h.env })).stdout);
+    expect(timeout).toEqual({ key: 'llm.timeout', value: 42 });
+    const turns = parseJson<{ value: unknown }>((await runCli(['config', 'get', 'sessions.max_turns', '--json'], { env: h.env, cwd: project })).stdout);
+    expect(turns.value).toBe(7);
+
+    const unknown = await runCli(['config', 'get', 'llm.nope'], { env: h.env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('llm.nope');
+
+    const bad = join(h.home, 'bad.yaml');
+    writeFileSync(bad, 'daemon:\n  log_level: loud\n');
+    const v = await runCli(['config', 'validate', bad, '--json'], { env: h.env });
+    expect(v.code).toBe(1);
+    const verdict = parseJson<{ valid: boolean; warnings: { file: string; path: string; reason: string }[] }>(v.stdout);
+    expect(verdict.valid).toBe(false);
+    expect(verdict.warnings[0]).toMatchObject({ file: bad, path: 'daemon.log_level' });
+
+    const broken = join(h.home, 'broken.yaml');
+    writeFileSync(broken, 'llm: [unclosed\n');
+    const b = await runCli(['config', 'validate', broken], { env: h.env });
+    expect(b.code).toBe(1);
+    expect(b.stdout).toContain(broken);
+
+    const p = parseJson<Record<string, string>>((await runCli(['config', 'path', '--json'], { env: h.env, cwd: project })).stdout);
+    expect(p).toMatchObject({ socket: h.socket, userConfig: join(h.home, 'config', 'config.yaml'), projectConfig: join(project, '.sylk', 'config.yaml') });
+  });
+
+  it('prints versions, logs and completion scripts', async () => {
+    const h = home();
+    const d = await startForeground(h);
+    const v = parseJson<{ sylk: { version: string }; sylkd: { pid: number } }>((await runCli(['version', '--json'], { env: h.env })).stdout);
+    expect(v.sylkd.pid).toBe(d.pid);
+    expect(v.sylk.version).toMatch(/^\d+\.\d+\.\d+/);
+
+    const logs = await runCli(['daemon', 'logs', '-n', '5'], { env: h.env });
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain('sylkd ready');
+
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const c = await runCli(['completion', shell], { env: h.env });
+      expect(c.code).toBe(0);
+      expect(c.stdout).toContain('daemon');
+    }
+    const bash = await runCli(['completion', 'bash'], { env: h.env });
+    const file = join(h.home, 'sylk.bash');
+    writeFileSync(file, bash.stdout);
+    // The script parses, and completing `sylk daemon s` offers start/stop/status.
+    const out = execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=(sylk daemon s); COMP_CWORD=2; _sylk_complete; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+    expect(out.trim().split(' ').sort()).toEqual(['start', 'status', 'stop']);
+    const unsupported = await runCli(['completion', 'powershell'], { env: h.env });
+    expect(unsupported.code).toBe(2);
+  });
+
+  it('sylkd install-service writes a systemd user unit under the user config dir', async () => {
+    const h = home();
+    const xdg = join(h.home, 'xdg-config');
+    const env = { ...h.env, XDG_CONFIG_HOME: xdg };
+    const r = await runSylkd(['install-service'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const unit = join(xdg, 'systemd', 'user', 'sylkd.service');
+    expect(existsSync(unit)).toBe(true);
+    const text = readFileSync(unit, 'utf8');
+    expect(text).toMatch(/ExecStart=.*main\.js --foreground/);
+    expect(text).toContain(`Environment="SYLK_HOME=${h.home}"`);
+    expect(r.stdout).toContain('systemctl --user enable --now sylkd.service');
+    const again = await runSylkd(['install-service'], { env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('--force');
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * A generic gRPC client built only from the .proto files (proto-loader at test
+ * time, no generated code of ours) talks to a real sylkd: proof that the API is
+ * plain gRPC that grpcurl and other languages can use.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { makeHome, ROOT, startForeground, type SylkHome } from '../helpers/sylk.js';
+
+const require = createRequire(import.meta.url);
+const healthProto = join(dirname(require.resolve('grpc-health-check/package.json', { paths: [join(ROOT, 'daemon')] })), 'proto', 'health', 'v1', 'health.proto');
+const reflectionProto = join(dirname(require.resolve('@grpc/reflection/package.json', { paths: [join(ROOT, 'daemon')] })), 'build', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
+
+type Unary = (req: object, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => void;
+interface GenericClient extends grpc.Client {
+  [method: string]: unknown;
+}
+
+function load(file: string, includeDirs: string[]) {
+  return grpc.loadPackageDefinition(protoLoader.loadSync(file, { includeDirs, keepCase: false, longs: Number, enums: String, defaults: true }));
+}
+function call(client: GenericClient, method: string, req: object): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => (client[method] as Unary).call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
+}
+function lookup(pkg: grpc.GrpcObject, path: string): grpc.ServiceClientConstructor {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], pkg) as grpc.ServiceClientConstructor;
+}
+
+let h: SylkHome;
+beforeAll(async () => {
+  h = makeHome();
+  await startForeground(h);
+});
+afterAll(async () => h.cleanup());
+
+describe('interoperability with generic gRPC clients', () => {
+  it('DaemonService.Status through a client generated from daemon.proto alone', async () => {
+    const pkg = load('sylk/v1/daemon.proto', [join(ROOT, 'proto')]);
+    const Daemon = lookup(pkg, 'sylk.v1.DaemonService');
+    const client = new Daemon(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
+    const status = await call(client, 'Status', {});
+    expect(status).toMatchObject({ state: 'DAEMON_STATE_READY', socketPath: h.socket, protocolMajor: 1 });
+    expect(typeof status.pid).toBe('number');
+    client.close();
+  });
+
+  it('grpc.health.v1.Health reports SERVING overall and per service', async () => {
+    const pkg = load(healthProto, []);
+    const Health = lookup(pkg, 'grpc.health.v1.Health');
+    const client = new Health(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
+    expect(await call(client, 'Check', { service: '' })).toEqual({ status: 'SERVING' });
+    expect(await call(client, 'Check', { service: 'sylk.v1.DaemonService' })).toEqual({ status: 'SERVING' });
+    await expect(call(client, 'Check', { service: 'no.such.Service' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    client.close();
+  });
+
+  it('server reflection lists the services and serves their descriptors', async () => {
+    const pkg = load(reflectionProto, []);
+    const Reflection = lookup(pkg, 'grpc.reflection.v1.ServerReflection');
+    const client = new Reflection(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
+    const stream = (client.ServerReflectionInfo as () => grpc.ClientDuplexStream<object, Record<string, unknown>>).call(client);
+    const responses: Record<string, unknown>[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (d: Record<string, unknown>) => {
+        responses.push(d);
+        if (responses.length === 2) stream.end();
+      });
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    stream.write({ listServices: '' });
+    stream.write({ fileContainingSymbol: 'sylk.v1.ConfigService' });
+    await done;
+    const services = (responses[0]?.listServicesResponse as { service: { name: string }[] }).service.map((s) => s.name);
+    expect(services).toEqual(expect.arrayContaining(['sylk.v1.DaemonService', 'sylk.v1.ConfigService']));
+    const files = (responses[1]?.fileDescriptorResponse as { fileDescriptorProto: Buffer[] }).fileDescriptorProto;
+    const text = Buffer.concat(files).toString('latin1');
+    expect(text).toContain('ConfigService');
+    expect(text).toContain('GetConfigRequest');
+    client.close();
+  });
+});

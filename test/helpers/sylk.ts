@@ -1,0 +1,152 @@
+/**
+ * End-to-end harness: real `sylk` and `sylkd` processes on throwaway roots.
+ * Every test gets its own SYLK_HOME (short path: Unix socket paths are limited)
+ * and an environment with nothing from the developer's real home.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from 'node:net';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(ROOT, 'cli', 'dist', 'sylk.mjs');
+export const SYLKD = join(ROOT, 'daemon', 'dist', 'main.js');
+
+export interface SylkHome {
+  home: string;
+  socket: string;
+  env: NodeJS.ProcessEnv;
+  cleanup(): Promise<void>;
+}
+
+export function makeHome(extraEnv: Record<string, string> = {}): SylkHome {
+  const home = mkdtempSync(join(tmpdir(), 'sylk-'));
+  const socket = join(home, 'run', 'sylkd.sock');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: join(home, 'home'),
+    LANG: 'C.UTF-8',
+    SYLK_HOME: home,
+    SYLK_SOCKET: socket,
+    NO_COLOR: '1',
+    ...extraEnv,
+  };
+  return {
+    home,
+    socket,
+    env,
+    async cleanup() {
+      await killDaemonOf(home);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<RunResult> {
+  return runNode([CLI, ...args], opts);
+}
+
+export function runSylkd(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<RunResult> {
+  return runNode([SYLKD, ...args], opts);
+}
+
+function runNode(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    // Default cwd outside any project, so no project config layer applies.
+    const child = spawn(process.execPath, args, { env: opts.env, cwd: opts.cwd ?? tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out: node ${args.join(' ')}\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A foreground sylkd owned by the test (killed at cleanup). */
+export async function startForeground(h: SylkHome): Promise<ChildProcess & { output: () => string }> {
+  const child = spawn(process.execPath, [SYLKD, '--foreground'], { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  // A socket file may be left over from a killed daemon: wait until one accepts connections.
+  await waitFor(async () => child.exitCode !== null || (await accepts(h.socket)), 15_000, 'daemon socket');
+  if (child.exitCode !== null) throw new Error(`sylkd exited ${child.exitCode}: ${output}`);
+  return Object.assign(child, { output: () => output });
+}
+
+export function accepts(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const conn = connect(socket);
+    conn.once('connect', () => {
+      conn.destroy();
+      resolve(true);
+    });
+    conn.once('error', () => resolve(false));
+  });
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((r) => child.once('exit', (code) => r(code)));
+}
+
+/** Pids of sylkd processes whose environment carries this SYLK_HOME (Linux /proc). */
+export function daemonPidsOf(home: string): number[] {
+  const pids: number[] = [];
+  for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmdline.includes('daemon/dist/main.js')) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
+      if (environ.split('\0').includes(`SYLK_HOME=${home}`)) pids.push(Number(entry));
+    } catch {
+      // process went away
+    }
+  }
+  return pids;
+}
+
+export async function killDaemonOf(home: string): Promise<void> {
+  for (const pid of daemonPidsOf(home)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  await waitFor(() => daemonPidsOf(home).length === 0, 5_000, 'daemons to die');
+}
+
+export function parseJson<T = Record<string, unknown>>(text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`not JSON: ${text}`);
+  }
+}
