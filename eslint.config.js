@@ -15,6 +15,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS launchers (see cli/bin/sylk.cjs for why).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The CLI and the scripts talk to a terminal; tests may print diagnostics.
     files: ['cli/**', 'scripts/**', 'test/**', '**/*.test.ts', '**/bin/**', 'packages/emulator/src/main.ts'],
     rules: { 'no-console': 'off' },

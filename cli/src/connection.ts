@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync, statSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, openSync, closeSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Client } from '@grpc/grpc-js';
 import { PROTOCOL_MAJOR, VERSION } from '@sylk/core';
 import { resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config/paths';
@@ -78,7 +77,8 @@ async function tryConnect(socket: string, profile: string | undefined): Promise<
 /** Where the daemon's entry point is: SYLKD_BIN, next to the bundle, or the workspace build. */
 export function sylkdEntry(env: NodeJS.ProcessEnv): string {
   if (env.SYLKD_BIN) return env.SYLKD_BIN;
-  const here = dirname(fileURLToPath(import.meta.url));
+  // The CLI runs as a CommonJS bundle (cli/dist/sylk.cjs, loaded through a code cache).
+  const here = __dirname;
   for (const candidate of [join(here, 'sylkd.js'), join(here, '..', '..', 'daemon', 'dist', 'main.js')]) {
     if (existsSync(candidate)) return candidate;
   }
@@ -106,7 +106,6 @@ function launchDaemon(entry: string, env: NodeJS.ProcessEnv): Promise<void> {
 export async function startDaemon(loc: Locations, env: NodeJS.ProcessEnv): Promise<void> {
   const lock = join(loc.dirs.state, 'autostart.lock');
   const daemonEnv = { ...env, SYLK_SOCKET: loc.socket };
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(loc.dirs.state, { recursive: true, mode: 0o700 });
   let fd: number | undefined;
   try {

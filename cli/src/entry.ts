@@ -8,4 +8,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await run(process.argv.slice(2));
+void run(process.argv.slice(2)).then((code) => {
+  // Leave as soon as the output is flushed rather than waiting for idle gRPC timers.
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+  process.exitCode = code;
+  process.stdout.once('drain', () => process.exit(code));
+});

@@ -1,117 +1,12 @@
-import { parseArgs } from 'node:util';
-import { VERSION, isSylkError, errorMessage } from '@sylk/core';
-import { Daemon } from './daemon.js';
-import { startDetached } from './detach.js';
-import { installService } from './service-install.js';
+/**
+ * sylkd entry point. V8 flags are set before the daemon's modules load: a
+ * long-running per-user daemon is mostly idle, so a smaller young generation and
+ * size-optimized compilation keep its resident memory low (docs/benchmarks.md)
+ * at no cost a user would notice.
+ */
+import { setFlagsFromString } from 'node:v8';
 
-/** Exit codes of sylkd (documented in docs/operations.md). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, alreadyRunning: 3 } as const;
+setFlagsFromString('--max-semi-space-size=2');
+setFlagsFromString('--optimize-for-size');
 
-const USAGE = `sylkd ${VERSION} — the Sylk daemon
-
-Usage:
-  sylkd [--foreground]          start the daemon (detached unless --foreground)
-  sylkd install-service [--print] [--force]
-                                write a systemd user unit (Linux) or launchd agent (macOS)
-  sylkd --version | --help
-
-The socket is $SYLK_SOCKET, else $XDG_RUNTIME_DIR/sylk/sylkd.sock, else under the state dir.
-Logs go to {state}/logs/ (see \`sylk daemon logs\`).`;
-
-function fail(err: unknown): never {
-  const code = isSylkError(err) && err.code === 'daemon.already_running' ? EXIT.alreadyRunning : EXIT.failure;
-  process.stderr.write(`sylkd: ${errorMessage(err)}\n`);
-  if (isSylkError(err) && err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
-  if (process.send) {
-    // Deliver the reason to a launching parent before exiting.
-    process.send({ type: 'failed', message: errorMessage(err), hint: isSylkError(err) ? err.hint : undefined, code }, () => process.exit(code));
-    setTimeout(() => process.exit(code), 1000).unref();
-  } else {
-    process.exit(code);
-  }
-  return undefined as never;
-}
-
-async function runForeground(): Promise<void> {
-  const daemon = new Daemon({ env: process.env, foreground: true, prettyLogs: process.stdout.isTTY === true });
-  // Signals are handled from the first moment; one that arrives during start-up
-  // is acted on as soon as start-up has finished.
-  let ready = false;
-  let pendingStop: string | undefined;
-  const stop = (signal: string) => {
-    if (!ready) {
-      pendingStop ??= signal;
-      return;
-    }
-    void daemon.shutdown(`signal ${signal}`).then(
-      () => process.exit(EXIT.ok),
-      () => process.exit(EXIT.failure),
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    if (ready) daemon.reloadConfig('SIGHUP');
-  });
-  try {
-    await daemon.start();
-  } catch (err) {
-    fail(err);
-  }
-  ready = true;
-  process.on('uncaughtException', (err) => {
-    daemon.logger.fatal({ err }, 'uncaught exception; stopping');
-    void daemon.shutdown('uncaught exception').finally(() => process.exit(EXIT.failure));
-  });
-  if (pendingStop !== undefined) return stop(pendingStop);
-  // Tell a launching parent (sylkd without --foreground, or sylk) that we are serving.
-  if (process.send) {
-    process.send({ type: 'ready', pid: process.pid, socket: daemon.socketPath });
-    process.disconnect();
-  }
-}
-
-async function main(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        foreground: { type: 'boolean', default: false },
-        version: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        print: { type: 'boolean', default: false },
-        force: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`sylkd: ${errorMessage(err)}\n\n${USAGE}\n`);
-    process.exit(EXIT.usage);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  if (values.version) return void process.stdout.write(`${VERSION}\n`);
-  const [command, ...rest] = positionals;
-  if (command === 'install-service' && rest.length === 0) {
-    try {
-      process.stdout.write(installService({ env: process.env, print: values.print, force: values.force }));
-    } catch (err) {
-      fail(err);
-    }
-    return;
-  }
-  if (command !== undefined) {
-    process.stderr.write(`sylkd: unknown command '${command}'\n\n${USAGE}\n`);
-    process.exit(EXIT.usage);
-  }
-  if (values.foreground) return runForeground();
-  try {
-    const ready = await startDetached(process.env);
-    process.stdout.write(`sylkd started (pid ${ready.pid}, socket ${ready.socket})\n`);
-  } catch (err) {
-    fail(err);
-  }
-}
-
-await main(process.argv.slice(2));
+await import('./run.js');

@@ -24,7 +24,7 @@ export default async function run() {
   const daemon = spawn(process.execPath, [join(root, 'daemon/dist/main.js'), '--foreground'], { env, stdio: 'ignore' });
   try {
     for (let i = 0; i < 200 && !existsSync(env.SYLK_SOCKET); i++) await new Promise((r) => setTimeout(r, 50));
-    const cli = [join(root, 'cli/dist/sylk.mjs'), 'status', '--no-autostart'];
+    const cli = [join(root, 'cli/bin/sylk.cjs'), 'status', '--no-autostart'];
     for (let i = 0; i < 3; i++) {
       time(cli, env);
       time(['-e', '0'], env);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'cli', 'dist', 'sylk.mjs');
+export const CLI = join(ROOT, 'cli', 'bin', 'sylk.cjs');
 export const SYLKD = join(ROOT, 'daemon', 'dist', 'main.js');
 
 export interface SylkHome {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { isProcessAlive } from '@sylk/core';
 import { DaemonState, type StatusResponse } from '@sylk/proto';
 import { connectDaemon, locate, probeDaemon, startDaemon } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -60,12 +61,13 @@ export function renderStatus(s: StatusResponse, st: Style): string {
   return lines.join('\n');
 }
 
-async function waitGone(socket: string, timeoutMs: number): Promise<boolean> {
-  for (let waited = 0; waited < timeoutMs; waited += 100) {
-    if (!existsSync(socket)) return true;
-    await new Promise((r) => setTimeout(r, 100));
+/** Stopped means the process is gone, not only its socket (it removes its lock last). */
+async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+  for (let waited = 0; waited < timeoutMs; waited += 50) {
+    if (!isProcessAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
   }
-  return !existsSync(socket);
+  return !isProcessAlive(pid);
 }
 
 export async function stopDaemon(rt: Runtime, opts: GlobalOptions): Promise<{ wasRunning: boolean; pid?: number }> {
@@ -73,7 +75,7 @@ export async function stopDaemon(rt: Runtime, opts: GlobalOptions): Promise<{ wa
   if (!conn) return { wasRunning: false };
   try {
     const res = await conn.daemon.shutdown({ reason: 'sylk daemon stop' }, { timeoutMs: 5_000 });
-    if (!(await waitGone(conn.socket, 40_000))) {
+    if (!(await waitGone(res.pid, 40_000))) {
       throw new CliError(`sylkd (pid ${res.pid}) did not stop within 40 s`, EXIT.failure, `kill it with: kill ${res.pid}`);
     }
     return { wasRunning: true, pid: res.pid };

@@ -1,5 +1,5 @@
 import { ErrorTier, SylkError } from '@sylk/core';
-import { findProjectRoot, getConfigValue, loadConfig, redactConfig, validateConfigText, type SylkConfig } from '@sylk/config';
+import { findProjectRoot, getConfigValue, loadConfig, redactConfig, validateConfigText } from '@sylk/config';
 import type { ConfigService} from '@sylk/proto';
 import { type ServiceImpl } from '@sylk/proto';
 import type { Daemon } from '../daemon.js';
@@ -20,7 +20,7 @@ export function configServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
     getConfig(req) {
       const loaded = req.projectDir ? projectLoad(daemon, req.projectDir) : daemon.config.current();
       // Redaction keeps the shape, so the key lookup (and its unknown-key error) still applies.
-      const value = getConfigValue(redactConfig(loaded.config) as unknown as SylkConfig, req.key);
+      const value = getConfigValue(redactConfig(loaded.config), req.key);
       return { key: req.key, valueJson: JSON.stringify(value), sources: sourcesOf(loaded), warnings: warningsOf(loaded) };
     },
 

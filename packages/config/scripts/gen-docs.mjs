@@ -26,7 +26,12 @@ function typeOf(node) {
 }
 
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const code = (value) => `\`${JSON.stringify(value).replace(/\|/g, '\\|')}\``;
+// A code span needs a fence longer than any backtick run inside it (the shell_metacharacters default has one).
+const code = (value) => {
+  const text = JSON.stringify(value).replace(/\|/g, '\\|');
+  const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length)) + 1);
+  return fence.length > 1 ? `${fence} ${text} ${fence}` : `${fence}${text}${fence}`;
+};
 const envName = (path) => `SYLK_${path.join('_').toUpperCase()}`;
 
 const rows = [];

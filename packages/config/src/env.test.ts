@@ -66,7 +66,7 @@ describe('environment layer', () => {
   });
 
   it('skips reserved variables and names unknown ones', () => {
-    const { warnings } = load({ SYLK_HOME: '/x', SYLK_SOCKET: '/s', SYLK_PROFILE: 'work', SYLK_DATA_DIR: '/d', SYLK_NO_AUTOSTART: '1', SYLKD_BIN: '/b', SYLK_TIMEOUT: '5' });
+    const { warnings } = load({ SYLK_HOME: '/x', SYLK_SOCKET: '/s', SYLK_PROFILE: 'work', SYLK_DATA_DIR: '/d', SYLK_NO_AUTOSTART: '1', SYLKD_BIN: '/b', SYLK_LOG_LEVEL: 'debug', SYLK_TEST_FAULT: 'x', SYLK_TIMEOUT: '5' });
     expect(warnings).toEqual([{ file: '$SYLK_TIMEOUT', path: '', reason: expect.stringContaining('unknown SYLK_ variable') }]);
   });
 });

@@ -7,7 +7,7 @@ import { readConfigFile } from './parse.js';
 import { treeAt } from './tree.js';
 import type { ConfigSource, ConfigWarning } from './types.js';
 
-/** `SYLK_` variables that are not config keys (directories, socket, CLI behaviour). */
+/** `SYLK_` variables that are not config keys (directories, socket, CLI behaviour); `SYLK_TEST_*` too. */
 export const RESERVED_ENV_VARS: readonly string[] = [
   ...DIR_ENV_VARS,
   'SYLK_SOCKET',
@@ -19,6 +19,12 @@ export const RESERVED_ENV_VARS: readonly string[] = [
 ];
 
 const PREFIX = 'SYLK_';
+/** Test harness switches, never config. */
+const RESERVED_PREFIX = 'SYLK_TEST_';
+
+function isConfigCandidate(name: string): boolean {
+  return name.startsWith(PREFIX) && !name.startsWith(RESERVED_PREFIX) && !RESERVED_ENV_VARS.includes(name);
+}
 
 function resolveSegments(node: SchemaNode, segments: readonly string[]): string[] | undefined {
   if (segments.length === 0) return [];
@@ -94,7 +100,7 @@ export function envLayers(env: Env): EnvLayers {
   const warnings: ConfigWarning[] = [];
   const files: string[] = [];
   const used: string[] = [];
-  const names = Object.keys(env).filter((n) => n.startsWith(PREFIX) && !RESERVED_ENV_VARS.includes(n)).sort();
+  const names = Object.keys(env).filter(isConfigCandidate).sort();
   for (const name of names) {
     const raw = env[name];
     if (raw === undefined) continue;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSylkError, ManualClock } from '@sylk/core';
+import { ErrorTier, isSylkError, ManualClock, type SylkError } from '@sylk/core';
 import { getConfigValue, redactConfig } from './access.js';
 import { loadConfig, validateConfigText } from './load.js';
 import { DEFAULT_CONFIG } from './schema.js';
@@ -138,40 +138,53 @@ describe('validateConfigText', () => {
 });
 
 describe('getConfigValue and redactConfig', () => {
-  it('reads dotted keys, map entries included', () => {
+  it('reads dotted keys, map entries included; the empty key is the whole config', () => {
     fx.write(fx.userFile, 'llm: {providers: {openai: {enabled: false}}}\n');
     const { config } = load();
     expect(getConfigValue(config, 'llm.stream.chunk_timeout_seconds')).toBe(60);
     expect(getConfigValue(config, 'llm.providers.openai.enabled')).toBe(false);
     expect(getConfigValue(config, 'tools')).toBe(config.tools);
+    expect(getConfigValue(config, '')).toBe(config);
+    expect(getConfigValue(redactConfig(config), 'llm.timeout')).toBe(600);
   });
 
-  it('names a bad key and lists the valid top-level keys', () => {
-    let caught: unknown;
+  function unknownKey(key: string): SylkError {
     try {
-      getConfigValue(DEFAULT_CONFIG, 'llm.stream.nope');
+      getConfigValue(DEFAULT_CONFIG, key);
     } catch (err) {
-      caught = err;
+      if (isSylkError(err)) return err;
+      throw err;
     }
-    expect(isSylkError(caught)).toBe(true);
-    if (!isSylkError(caught)) return;
-    expect(caught.code).toBe('config.unknown_key');
-    expect(caught.message).toContain('"llm.stream.nope"');
-    expect(caught.message).toContain('daemon, llm, budgets, tools, security, sessions');
+    throw new Error(`expected ${key} to be unknown`);
+  }
+
+  it('names a bad key and lists the valid keys at that level', () => {
+    const nested = unknownKey('llm.stream.nope');
+    expect(nested.code).toBe('config.unknown_key');
+    expect(nested.tier).toBe(ErrorTier.UserFixable);
+    expect(nested.message).toBe(
+      'unknown config key "llm.stream.nope"; valid keys under "llm.stream": chunk_timeout_seconds, max_duration_seconds, max_text_bytes, max_tool_args_bytes',
+    );
+    expect(unknownKey('nope').message).toContain('valid top-level keys: daemon, llm, budgets, tools, security, sessions');
+    expect(unknownKey('llm.timeout.x').message).toContain('"llm.timeout" is a value, not a section');
   });
 
   it('redacts values under secret-looking keys only', () => {
     const out = redactConfig({
       llm: { timeout: 5, api_key: 'sk-abc', nested: [{ authToken: { x: 1 } }] },
       budgets: { global: { tokens: 10 } },
+      models: { m: { max_output_tokens: 5, keyboard: 'k' } },
       db_password: 'hunter2',
       client_secret: 's',
+      'x-api-key': 'h',
     });
     expect(out).toEqual({
       llm: { timeout: 5, api_key: '[REDACTED]', nested: [{ authToken: '[REDACTED]' }] },
       budgets: { global: { tokens: 10 } },
+      models: { m: { max_output_tokens: 5, keyboard: 'k' } },
       db_password: '[REDACTED]',
       client_secret: '[REDACTED]',
+      'x-api-key': '[REDACTED]',
     });
     expect(redactConfig(DEFAULT_CONFIG)).toEqual(DEFAULT_CONFIG);
   });

@@ -22,6 +22,11 @@ describe('resolveDirs', () => {
     });
   });
 
+  it('takes the home directory from HOME in env when no homedir is given', () => {
+    expect(resolveDirs({ HOME: '/home/bob' }, { platform: 'linux' }).config).toBe('/home/bob/.config/sylk');
+    expect(resolveDirs({ HOME: '/home/bob' }, { platform: 'linux', homedir: '/home/ann' }).config).toBe('/home/ann/.config/sylk');
+  });
+
   it('uses Library folders on macOS', () => {
     const dirs = resolveDirs({}, { platform: 'darwin', homedir: '/Users/ann' });
     expect(dirs.config).toBe('/Users/ann/Library/Preferences/sylk');

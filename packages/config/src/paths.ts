@@ -30,6 +30,7 @@ export interface SylkDirs {
 
 export interface ResolveDirsOptions {
   platform?: NodeJS.Platform;
+  /** Default: `$HOME` from `env` when absolute, else os.homedir(). */
   homedir?: string;
 }
 
@@ -61,7 +62,6 @@ function pathFor(platform: NodeJS.Platform): nodePath.PlatformPath {
 /** Resolve every Sylk root: SYLK_*_DIR > SYLK_HOME > XDG_* > platform default. */
 export function resolveDirs(env: Env, opts: ResolveDirsOptions = {}): SylkDirs {
   const platform = opts.platform ?? process.platform;
-  const home = opts.homedir ?? osHomedir();
   const p = pathFor(platform);
   // Windows variable names are case-insensitive; a copied env object is not.
   const lookup = (name: string): string | undefined => {
@@ -69,6 +69,8 @@ export function resolveDirs(env: Env, opts: ResolveDirsOptions = {}): SylkDirs {
     // The XDG spec says relative or empty values are ignored; we do the same for our own.
     return value !== undefined && value !== '' && p.isAbsolute(value) ? p.normalize(value) : undefined;
   };
+  // The env passed in (e.g. a client's forwarded env) beats the daemon's own home directory.
+  const home = opts.homedir ?? lookup('HOME') ?? osHomedir();
   const sylkHome = lookup('SYLK_HOME');
   const appData = lookup('APPDATA') ?? p.join(home, 'AppData', 'Roaming');
   const localAppData = lookup('LOCALAPPDATA') ?? p.join(home, 'AppData', 'Local');

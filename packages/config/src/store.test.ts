@@ -44,15 +44,15 @@ function nextChange(store: ConfigStore): Promise<LoadedConfig> {
   });
 }
 
-const reloads = () => logLines.filter((l) => l.msg === 'config loaded' && String(l.reason).startsWith('file change'));
+const reloads = () => logLines.filter((l) => l.msg === 'configuration reloaded' && String(l.reason).startsWith('file change'));
 
 describe('reload', () => {
   it('swaps the snapshot whole and reports whether anything changed', () => {
     fx.write(fx.userFile, 'llm: {timeout: 10}\n');
     const store = makeStore();
     const before = store.current();
-    const seen: Array<[number, number]> = [];
-    store.onChange((next, previous) => seen.push([previous.config.llm.timeout, next.config.llm.timeout]));
+    const seen: Array<[string, number]> = [];
+    store.onChange((loaded, reason) => seen.push([reason, loaded.config.llm.timeout]));
 
     fx.write(fx.userFile, 'llm: {timeout: 20}\n');
     const first = store.reload('test edit');
@@ -60,7 +60,7 @@ describe('reload', () => {
     expect(store.current()).toBe(first.loaded);
     expect(first.loaded.config.llm.timeout).toBe(20);
     expect(before.config.llm.timeout).toBe(10); // old readers keep a consistent snapshot
-    expect(seen).toEqual([[10, 20]]);
+    expect(seen).toEqual([['test edit', 20]]);
 
     const second = store.reload('nothing new');
     expect(second.changed).toBe(false);
@@ -87,18 +87,23 @@ describe('reload', () => {
     expect(logLines.some((l) => l.msg === 'config change listener failed')).toBe(true);
   });
 
-  it('logs each load with its reason and one warning summary', () => {
+  it('logs each load with its reason, changed flag, warning count and each warning', () => {
     fx.write(fx.userFile, 'llm: {timeout: no, extra: 1}\n');
     const store = makeStore();
     store.reload('sylk config reload');
-    const loads = logLines.filter((l) => l.msg === 'config loaded');
-    expect(loads.map((l) => l.reason)).toEqual(['startup', 'sylk config reload']);
-    const summaries = logLines.filter((l) => String(l.msg).includes('config problem'));
-    expect(summaries).toHaveLength(2);
-    expect(summaries[0]?.warnings).toEqual(
-      expect.arrayContaining([`${fx.userFile}: llm.timeout: must be integer; got "no"`, expect.stringMatching(/llm\.extra: unknown key/)]),
+    const loads = logLines.filter((l) => String(l.msg).startsWith('configuration '));
+    expect(loads.map((l) => [l.msg, l.reason, l.changed, l.warnings])).toEqual([
+      ['configuration loaded', 'startup', true, 2],
+      ['configuration reloaded', 'sylk config reload', false, 2],
+    ]);
+    const problems = logLines.filter((l) => String(l.msg).startsWith('config problem'));
+    expect(problems).toHaveLength(4);
+    expect(problems.slice(0, 2)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ reason: 'startup', file: fx.userFile, path: 'llm.timeout', problem: 'must be integer; got "no"' }),
+        expect.objectContaining({ reason: 'startup', file: fx.userFile, path: 'llm.extra', problem: expect.stringMatching(/^unknown key/) }),
+      ]),
     );
-    expect(summaries[0]?.warnings).toHaveLength(2);
   });
 });
 

@@ -18,7 +18,9 @@ export interface ConfigStoreOptions {
   clock?: Clock;
 }
 
-export type ConfigListener = (next: LoadedConfig, previous: LoadedConfig) => void;
+export type ConfigListener = (loaded: LoadedConfig, reason: string) => void;
+/** Internal form: section listeners also need the snapshot being replaced. */
+type Subscriber = (loaded: LoadedConfig, reason: string, previous: LoadedConfig) => void;
 
 const WATCHED_LAYERS = new Set(['project', 'user', 'project_local', 'env_file']);
 
@@ -33,7 +35,7 @@ export class ConfigStore {
   readonly #opts: ConfigStoreOptions;
   readonly #logger: Logger;
   readonly #debounceMs: number;
-  readonly #listeners = new Set<ConfigListener>();
+  readonly #listeners = new Set<Subscriber>();
   #loaded: LoadedConfig;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -44,7 +46,7 @@ export class ConfigStore {
     this.#logger = opts.logger ?? silentLogger();
     this.#debounceMs = opts.debounceMs ?? 500;
     this.#loaded = this.#load();
-    this.#announce('startup', true, this.#loaded);
+    this.#announce('configuration loaded', 'startup', true, this.#loaded);
   }
 
   current(): LoadedConfig {
@@ -57,11 +59,11 @@ export class ConfigStore {
     const next = this.#load();
     const changed = !deepEqual(previous.config, next.config);
     this.#loaded = next;
-    this.#announce(reason, changed, next);
+    this.#announce('configuration reloaded', reason, changed, next);
     if (changed) {
       for (const listener of [...this.#listeners]) {
         try {
-          listener(next, previous);
+          listener(next, reason, previous);
         } catch (err) {
           this.#logger.error({ err: errorMessage(err), reason }, 'config change listener failed');
         }
@@ -70,16 +72,25 @@ export class ConfigStore {
     return { changed, loaded: next };
   }
 
+  /** Called after a reload that changed the config (never for an identical one); returns an unsubscribe function. */
   onChange(listener: ConfigListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#subscribe(listener);
   }
 
   /** Like onChange, but only when `section` itself changed. */
   onSectionChange<K extends keyof SylkConfig>(section: K, listener: (value: SylkConfig[K], loaded: LoadedConfig) => void): () => void {
-    return this.onChange((next, previous) => {
+    return this.#subscribe((next, _reason, previous) => {
       if (!deepEqual(next.config[section], previous.config[section])) listener(next.config[section], next);
     });
+  }
+
+  #subscribe(subscriber: Subscriber): () => void {
+    // Wrapped so the same function can be added twice and removed independently.
+    const entry: Subscriber = (...args) => subscriber(...args);
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
   }
 
   /**
@@ -104,7 +115,7 @@ export class ConfigStore {
     });
     watcher.on('all', (event, path) => {
       if (targets.has(nodePath.resolve(path)) && (event === 'add' || event === 'change' || event === 'unlink')) {
-        this.#schedule(`${event} ${path}`);
+        this.#schedule(nodePath.resolve(path));
       }
     });
     watcher.on('error', (err) => this.#logger.warn({ err: errorMessage(err) }, 'config watcher error'));
@@ -121,14 +132,14 @@ export class ConfigStore {
     await watcher?.close();
   }
 
-  #schedule(reason: string): void {
-    this.#pending.add(reason);
+  #schedule(path: string): void {
+    this.#pending.add(path);
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      const reasons = [...this.#pending];
+      const paths = [...this.#pending];
       this.#pending.clear();
       this.#timer = undefined;
-      this.reload(`file change: ${reasons.join('; ')}`);
+      this.reload(`file change: ${paths.join(', ')}`);
     }, this.#debounceMs);
   }
 
@@ -137,12 +148,11 @@ export class ConfigStore {
     return loadConfig({ dirs, env, projectRoot, clock });
   }
 
-  #announce(reason: string, changed: boolean, loaded: LoadedConfig): void {
+  #announce(msg: string, reason: string, changed: boolean, loaded: LoadedConfig): void {
     const present = loaded.sources.filter((s) => s.present).map((s) => `${s.layer}:${s.path}`);
-    this.#logger.info({ reason, changed, sources: present, warnings: loaded.warnings.length }, 'config loaded');
-    if (loaded.warnings.length > 0) {
-      const lines = loaded.warnings.map(formatWarning);
-      this.#logger.warn({ reason, warnings: lines }, `${lines.length} config problem(s), using defaults for them: ${lines.join(' | ')}`);
+    this.#logger.info({ reason, changed, sources: present, warnings: loaded.warnings.length }, msg);
+    for (const warning of loaded.warnings) {
+      this.#logger.warn({ reason, file: warning.file, path: warning.path, problem: warning.reason }, `config problem, lower layer or default used: ${formatWarning(warning)}`);
     }
   }
 }

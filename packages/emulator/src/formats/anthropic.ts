@@ -1,0 +1,82 @@
+import { header, splitText, sse, textOf, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
+
+/** Anthropic Messages API: `POST /v1/messages`, named SSE events. */
+export const anthropicFormat: WireFormat = {
+  name: 'anthropic',
+  isStream: (body) => body['stream'] === true,
+  model: (body) => String(body['model'] ?? 'unknown'),
+  apiKey: (headers) => header(headers, 'x-api-key') ?? header(headers, 'authorization')?.replace(/^Bearer\s+/i, ''),
+  lastMessage(body) {
+    const messages = body['messages'];
+    if (!Array.isArray(messages) || messages.length === 0) return undefined;
+    const last = messages[messages.length - 1] as Obj;
+    const content = last['content'];
+    if (Array.isArray(content) && content.some((b: Obj) => b['type'] === 'tool_result')) {
+      return { role: 'tool', text: content.filter((b: Obj) => b['type'] === 'tool_result').map((b: Obj) => textOf(b['content'])).join('\n') };
+    }
+    return last['role'] === 'user' ? { role: 'user', text: textOf(content) } : undefined;
+  },
+
+  streamEvents(reply, ctx) {
+    const events: string[] = [];
+    const ev = (type: string, data: Obj) => events.push(sse({ type, ...data }, type));
+    ev('message_start', { message: { ...messageShell(reply, ctx), content: [], stop_reason: null, stop_sequence: null, usage: { ...usage(reply), output_tokens: 1 } } });
+    ev('ping', {});
+    let index = 0;
+    if (reply.thinking) {
+      ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      for (const part of splitText(reply.thinking, reply.chunkSize)) ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: part } });
+      ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: `sig_${ctx.id}` } });
+      ev('content_block_stop', { index });
+      index++;
+    }
+    if (reply.text) {
+      ev('content_block_start', { index, content_block: { type: 'text', text: '' } });
+      for (const part of splitText(reply.text, reply.chunkSize)) ev('content_block_delta', { index, delta: { type: 'text_delta', text: part } });
+      ev('content_block_stop', { index });
+      index++;
+    }
+    for (const call of reply.toolCalls) {
+      ev('content_block_start', { index, content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} } });
+      for (const part of splitText(JSON.stringify(call.arguments), reply.chunkSize)) {
+        ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } });
+      }
+      ev('content_block_stop', { index });
+      index++;
+    }
+    ev('message_delta', { delta: { stop_reason: reply.stopReason, stop_sequence: null }, usage: { output_tokens: reply.usage.output } });
+    ev('message_stop', {});
+    return events;
+  },
+
+  jsonBody(reply, ctx) {
+    const content: Obj[] = [];
+    if (reply.thinking) content.push({ type: 'thinking', thinking: reply.thinking, signature: `sig_${ctx.id}` });
+    if (reply.text) content.push({ type: 'text', text: reply.text });
+    for (const call of reply.toolCalls) content.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
+    return { ...messageShell(reply, ctx), content, stop_reason: reply.stopReason, stop_sequence: null, usage: { ...usage(reply), output_tokens: reply.usage.output } };
+  },
+
+  errorBody: (spec) => ({ type: 'error', error: { type: spec.errorType, message: spec.message }, request_id: 'req_emulator' }),
+  streamError: (spec) => sse({ type: 'error', error: { type: spec.errorType, message: spec.message } }, 'error'),
+  malformedEvent: () => 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_\n\n',
+  faults: {
+    rate_limit: { status: 429, errorType: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit' },
+    overloaded: { status: 529, errorType: 'overloaded_error', message: 'Overloaded' },
+    server_error: { status: 500, errorType: 'api_error', message: 'Internal server error' },
+    unauthorized: { status: 401, errorType: 'authentication_error', message: 'invalid x-api-key' },
+    quota: { status: 429, errorType: 'billing_error', message: 'Your credit balance is too low to access the Anthropic API' },
+  },
+};
+
+function messageShell(_reply: ResolvedReply, ctx: ReplyContext): Obj {
+  return { id: `msg_${ctx.id}`, type: 'message', role: 'assistant', model: ctx.model };
+}
+
+function usage(reply: ResolvedReply): Obj {
+  return {
+    input_tokens: reply.usage.input,
+    cache_creation_input_tokens: reply.usage.cacheWrite,
+    cache_read_input_tokens: reply.usage.cacheRead,
+  };
+}

@@ -1,0 +1,99 @@
+import type { ScenarioStopReason } from '../scenario.js';
+
+export type FormatName = 'anthropic' | 'openai-responses' | 'openai-chat' | 'gemini';
+export type Obj = Record<string, unknown>;
+
+export interface ResolvedToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** A scenario reply with defaults applied; what every format renders. */
+export interface ResolvedReply {
+  text: string;
+  thinking: string;
+  toolCalls: ResolvedToolCall[];
+  usage: { input: number; output: number; cacheRead: number; cacheWrite: number };
+  chunkSize: number;
+  stopReason: ScenarioStopReason;
+  repeatToolCalls: boolean;
+  blocked?: 'SAFETY' | 'RECITATION';
+}
+
+export interface ReplyContext {
+  model: string;
+  /** Unique per request; used to build response and item ids. */
+  id: string;
+}
+
+export interface ErrorSpec {
+  status: number;
+  errorType: string;
+  message: string;
+  /** Rate limits: how long the client should wait (Gemini puts it in the body). */
+  retryAfterMs?: number;
+}
+
+export interface LastMessage {
+  role: 'user' | 'tool';
+  text: string;
+}
+
+export type DefaultFault = 'rate_limit' | 'overloaded' | 'server_error' | 'unauthorized' | 'quota';
+
+/** One provider wire format: how to read its requests and write its responses. */
+export interface WireFormat {
+  readonly name: FormatName;
+  isStream(body: Obj): boolean;
+  model(body: Obj): string;
+  lastMessage(body: Obj): LastMessage | undefined;
+  apiKey(headers: Record<string, string | string[] | undefined>, query: Obj): string | undefined;
+  /** Complete SSE frames, in order, for a streamed reply (each is one "chunk" for faults). */
+  streamEvents(reply: ResolvedReply, ctx: ReplyContext): string[];
+  jsonBody(reply: ResolvedReply, ctx: ReplyContext): unknown;
+  errorBody(spec: ErrorSpec): unknown;
+  /** What an error after a 200 looks like in this format's stream. */
+  streamError(spec: ErrorSpec): string;
+  malformedEvent(): string;
+  faults: Record<DefaultFault, ErrorSpec>;
+}
+
+export function splitText(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+export function sse(data: unknown, event?: string): string {
+  return `${event === undefined ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`;
+}
+
+export function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part: unknown) => {
+        if (typeof part === 'string') return part;
+        if (typeof part === 'object' && part !== null) {
+          const p = part as Obj;
+          if (typeof p['text'] === 'string') return p['text'];
+          if (p['content'] !== undefined) return textOf(p['content']);
+        }
+        return '';
+      })
+      .join('');
+  }
+  if (content === undefined || content === null) return '';
+  return JSON.stringify(content);
+}
+
+export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function bearer(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const auth = header(headers, 'authorization');
+  return auth?.replace(/^Bearer\s+/i, '');
+}

@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadScenario, parseScenario, startEmulator, type Emulator } from './index.js';
+
+const DEMO = fileURLToPath(new URL('../scenarios/demo-fix-test.yaml', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/sylk-emulator.js', import.meta.url));
+
+describe('scenario validation', () => {
+  it('names the offending step and field', () => {
+    const yaml = 'steps:\n  - reply: { text: hi }\n  - name: boom\n    fault: { kind: explode }\n';
+    expect(() => parseScenario(yaml)).toThrow(/step 1 \("boom"\)\.fault: kind must be one of/);
+  });
+
+  it('rejects unknown fields, bad regexes and empty steps', () => {
+    expect(() => parseScenario('steps:\n  - reply: { txt: hi }\n')).toThrow(/step 0\.reply: unknown field "txt"/);
+    expect(() => parseScenario('steps:\n  - match: { lastUser: "/(/" }\n    reply: { text: x }\n')).toThrow(/lastUser is not a valid regex/);
+    expect(() => parseScenario('steps: []\n')).toThrow(/non-empty list/);
+  });
+
+  it('loads the shipped demo', async () => {
+    expect((await loadScenario(DEMO)).steps.length).toBeGreaterThan(3);
+  });
+});
+
+describe('emulator over HTTP', () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ scenarioPath: DEMO });
+  });
+  afterAll(async () => emu.close());
+
+  const post = (messages: unknown[], headers: Record<string, string> = {}) =>
+    fetch(`${emu.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-secret-value-123456789', ...headers },
+      body: JSON.stringify({ model: 'claude-haiku-4-5-20251001', max_tokens: 100, messages }),
+    });
+
+  it('drives the demo conversation by turn and by tool result, recording each request', async () => {
+    emu.reset();
+    const steps: string[] = [];
+    const history: unknown[] = [{ role: 'user', content: 'fix the failing test' }];
+    const toolOutputs = ['1 failing: formatDate', 'export function formatDate(d) {}', 'edited src/format.ts', 'all tests pass'];
+    for (const output of [...toolOutputs, undefined]) {
+      const res = await post(history);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { content: Array<{ type: string; id?: string }> };
+      history.push({ role: 'assistant', content: body.content });
+      const toolIds = body.content.filter((b) => b.type === 'tool_use').map((b) => b.id);
+      if (output === undefined) break;
+      history.push({ role: 'user', content: toolIds.map((id) => ({ type: 'tool_result', tool_use_id: id, content: output })) });
+    }
+    for (const r of emu.requests()) steps.push(r.stepName ?? 'none');
+    expect(steps).toEqual(['run-tests', 'read-source', 'fix', 'rerun', 'done']);
+    const first = emu.requests()[0];
+    expect(first).toMatchObject({ method: 'POST', path: '/v1/messages', format: 'anthropic', turn: 0, matchedStep: 0, stream: false });
+    expect(first?.headers['x-api-key']).toBe('[REDACTED]');
+    expect(JSON.stringify(emu.requests())).not.toContain('sk-ant-secret-value');
+  });
+
+  it('answers an unmatched request with a clear 400', async () => {
+    emu.setScenario({ steps: [{ match: { lastUser: 'deploy' }, reply: { text: 'x' } }] });
+    const res = await post([{ role: 'user', content: 'something else' }]);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/no scenario step matched request turn 0/);
+    expect(emu.requests().at(-1)?.matchedStep).toBeNull();
+  });
+
+  it('injects HTTP faults with provider-shaped bodies and headers', async () => {
+    emu.setScenario({
+      steps: [
+        { match: { turn: 0 }, fault: { kind: 'rate_limit', retryAfter: 3 } },
+        { match: { turn: 1 }, fault: { kind: 'overloaded' } },
+        { match: { turn: 2 }, fault: { kind: 'http', status: 418, errorType: 'teapot_error', message: 'short and stout' } },
+        { reply: { text: 'recovered' } },
+      ],
+    });
+    const msgs = [{ role: 'user', content: 'hi' }];
+    const r1 = await post(msgs);
+    expect([r1.status, r1.headers.get('retry-after')]).toEqual([429, '3']);
+    expect(await r1.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+    const r2 = await post(msgs);
+    expect(r2.status).toBe(529);
+    const r3 = await post(msgs);
+    expect([r3.status, await r3.json()]).toEqual([418, expect.objectContaining({ error: { type: 'teapot_error', message: 'short and stout' } })]);
+    expect((await post(msgs)).status).toBe(200);
+  });
+
+  it('rejects a wrong key when the scenario sets one', async () => {
+    emu.setScenario({ apiKey: 'right', steps: [{ reply: { text: 'x' } }] });
+    expect((await post([{ role: 'user', content: 'hi' }], { 'x-api-key': 'wrong' })).status).toBe(401);
+    expect((await post([{ role: 'user', content: 'hi' }], { 'x-api-key': 'right' })).status).toBe(200);
+  });
+});
+
+describe('sylk-emulator binary', () => {
+  it('prints its URL and serves the scenario', async () => {
+    const child = spawn(process.execPath, [BIN, '--scenario', DEMO, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
+      const url = line.toString().trim();
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await fetch(`${url}/v1/models`, { headers: { authorization: 'Bearer x' } });
+      expect(res.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+
+  it('exits non-zero with a clear message for an invalid scenario', async () => {
+    const child = spawn(process.execPath, [BIN, '--scenario', '/nonexistent/scenario.yaml'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/sylk-emulator: .*scenario\.yaml/);
+  });
+});
