@@ -1,1 +1,3 @@
-export {};
+export * from './types.js';
+export * from './providers/index.js';
+export * from './gate/index.js';

@@ -1,3 +1,5 @@
+import { ErrorTier, SylkError } from '@sylk/core';
+
 /**
  * The normalized LLM model every adapter maps to and from (SPEC 1.1.1, 1.1.5).
  * Agents and the gate only ever see these types, never a provider's wire format.
@@ -117,4 +119,37 @@ export interface ProviderAdapter {
   countTokens(request: Pick<LLMRequest, 'messages' | 'tools' | 'systemPrompt' | 'model'>): number;
   healthCheck(signal?: AbortSignal): Promise<HealthResult>;
   close(): Promise<void>;
+}
+
+export interface ProviderErrorInfo {
+  provider: ProviderName;
+  /** HTTP status when there was one; absent for network faults and in-stream errors. */
+  status?: number;
+  /** The provider's own error type/code, e.g. `overloaded_error`, `insufficient_quota`. */
+  errorType?: string;
+  /** From `retry-after` / `retry-after-ms` or the provider's rate-limit headers. */
+  retryAfterMs?: number;
+  /** True when the error arrived inside a stream after a 200. */
+  inStream: boolean;
+  /** Rate-limit headers seen on the response, normalized (remaining/limit/reset). */
+  rateLimit?: { requestsRemaining?: number; tokensRemaining?: number; resetMs?: number };
+}
+
+/**
+ * An error from a provider call. Adapters set a provisional tier from the status;
+ * the gate's classifier decides the final tier (status, error type, configured patterns).
+ */
+export class ProviderError extends SylkError {
+  readonly info: ProviderErrorInfo;
+  constructor(message: string, info: ProviderErrorInfo, options: { tier?: ErrorTier; code?: string; cause?: unknown; hint?: string } = {}) {
+    super(message, {
+      tier: options.tier ?? ErrorTier.Permanent,
+      code: options.code ?? 'llm.provider_error',
+      cause: options.cause,
+      ...(options.hint !== undefined ? { hint: options.hint } : {}),
+      details: { ...info },
+    });
+    this.name = 'ProviderError';
+    this.info = info;
+  }
 }

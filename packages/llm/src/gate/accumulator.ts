@@ -1,0 +1,108 @@
+import type { LLMResponse, StopReason, StreamChunk, ToolCall, Usage } from '../types.js';
+import { zeroUsage } from './cost.js';
+
+/** Rebuilds an LLMResponse from stream chunks (SPEC 1.1.5 accumulator). */
+export class ResponseAccumulator {
+  private text = '';
+  private thinking = '';
+  private readonly tools = new Map<number, { id: string; name: string; args: string }>();
+  private reported: Usage | undefined;
+  private stopReason: StopReason | undefined;
+  model: string;
+  /** Content chunks (text, thinking, tool) seen. */
+  contentChunks = 0;
+
+  constructor(model: string) {
+    this.model = model;
+  }
+
+  get outputChars(): number {
+    let n = this.text.length + this.thinking.length;
+    for (const t of this.tools.values()) n += t.args.length;
+    return n;
+  }
+
+  get hasOutput(): boolean {
+    return this.contentChunks > 0;
+  }
+
+  get done(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  add(chunk: StreamChunk): void {
+    switch (chunk.type) {
+      case 'start':
+        this.model = chunk.model || this.model;
+        return;
+      case 'text':
+        this.text += chunk.text;
+        this.contentChunks++;
+        return;
+      case 'thinking':
+        this.thinking += chunk.text;
+        this.contentChunks++;
+        return;
+      case 'tool_start':
+        this.tools.set(chunk.index, { id: chunk.id, name: chunk.name, args: '' });
+        this.contentChunks++;
+        return;
+      case 'tool_delta': {
+        const t = this.tools.get(chunk.index);
+        if (t) t.args += chunk.argumentsDelta;
+        this.contentChunks++;
+        return;
+      }
+      case 'usage':
+        this.reported = { ...(this.reported ?? zeroUsage()), ...definedOnly(chunk.usage) };
+        return;
+      case 'stop':
+        this.stopReason = chunk.stopReason;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Reported usage, or an estimate (4 chars a token) when the stream ended before reporting it. */
+  usage(inputEstimate: number, reachedModel: boolean): Usage {
+    if (this.reported !== undefined) return this.reported;
+    if (!reachedModel && !this.hasOutput) return zeroUsage();
+    return { inputTokens: inputEstimate, outputTokens: Math.ceil(this.outputChars / 4), cacheReadTokens: 0, cacheWriteTokens: 0 };
+  }
+
+  toResponse(usage: Usage, partialReason?: string): LLMResponse {
+    const toolCalls: ToolCall[] = [...this.tools.values()].map(parseTool);
+    const res: LLMResponse = {
+      content: this.text,
+      model: this.model,
+      stopReason: this.stopReason ?? (toolCalls.length > 0 ? 'tool_use' : 'end_turn'),
+      usage,
+      toolCalls,
+    };
+    if (this.thinking !== '') res.thinking = this.thinking;
+    if (partialReason !== undefined) {
+      res.partial = true;
+      res.partialReason = partialReason;
+      if (this.stopReason === undefined) res.stopReason = 'error';
+    }
+    return res;
+  }
+}
+
+function definedOnly(u: Partial<Usage>): Partial<Usage> {
+  const out: Partial<Usage> = {};
+  for (const k of Object.keys(u) as Array<keyof Usage>) if (u[k] !== undefined) out[k] = u[k];
+  return out;
+}
+
+function parseTool(t: { id: string; name: string; args: string }): ToolCall {
+  if (t.args.trim() === '') return { id: t.id, name: t.name, arguments: {} };
+  try {
+    const parsed: unknown = JSON.parse(t.args);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return { id: t.id, name: t.name, arguments: parsed as Record<string, unknown> };
+  } catch {
+    // malformed JSON from the model: keep the raw text for the agent to see
+  }
+  return { id: t.id, name: t.name, arguments: {}, argumentsText: t.args };
+}

@@ -1,0 +1,114 @@
+import type { Clock } from '@sylk/core';
+import type { LLMRequest, ProviderAdapter, StreamChunk } from '../types.js';
+import { ResponseAccumulator } from './accumulator.js';
+import type { Timers } from './types.js';
+
+export type AbortKind = 'preempted' | 'cancelled' | 'chunk_timeout' | 'max_duration' | 'budget_exceeded' | 'closed';
+
+/** The reason the gate aborts an attempt's signal with. */
+export class GateAbort extends Error {
+  constructor(readonly kind: AbortKind) {
+    super(`LLM request aborted: ${kind}`);
+    this.name = 'GateAbort';
+  }
+}
+
+/** SPEC 1.1.5 defaults: 60 s between chunks, 10 min per stream, budget check every 10 chunks. */
+export interface StreamLimits {
+  chunkTimeoutMs: number;
+  maxDurationMs: number;
+  budgetCheckEvery: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { chunkTimeoutMs: 60_000, maxDurationMs: 600_000, budgetCheckEvery: 10 };
+
+export interface AttemptInput {
+  adapter: ProviderAdapter;
+  request: LLMRequest;
+  controller: AbortController;
+  clock: Clock;
+  timers: Timers;
+  limits: StreamLimits;
+  deliver: (chunk: StreamChunk) => void;
+  /** Called every `budgetCheckEvery` chunks; true stops the stream (hard budget reached). */
+  overBudget: (acc: ResponseAccumulator) => boolean;
+}
+
+interface Common {
+  acc: ResponseAccumulator;
+  /** The provider answered at all (tokens were probably spent). */
+  reachedModel: boolean;
+}
+
+export type AttemptResult =
+  | (Common & { kind: 'ok' })
+  | (Common & { kind: 'aborted'; reason: AbortKind })
+  | (Common & { kind: 'error'; error: unknown });
+
+function abortKindOf(signal: AbortSignal): AbortKind {
+  return signal.reason instanceof GateAbort ? signal.reason.kind : 'cancelled';
+}
+
+/**
+ * One provider call: streams chunks into an accumulator and to `deliver`, under a watchdog
+ * (gap between chunks and total duration, one lazily re-armed timer) and periodic budget checks.
+ * Never throws: every ending is described by the result.
+ */
+export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
+  const { controller, clock, timers, limits } = input;
+  const signal = controller.signal;
+  const acc = new ResponseAccumulator(input.request.model);
+  let reachedModel = false;
+  let rejectAborted: (e: unknown) => void = () => {};
+  const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
+  aborted.catch(() => {});
+  const onAbort = () => rejectAborted(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  const start = clock.monotonic();
+  let last = start;
+  const check = () => {
+    const now = clock.monotonic();
+    if (now - start >= limits.maxDurationMs) controller.abort(new GateAbort('max_duration'));
+    else if (now - last >= limits.chunkTimeoutMs) controller.abort(new GateAbort('chunk_timeout'));
+    else timer = timers.setTimeout(check, Math.min(last + limits.chunkTimeoutMs, start + limits.maxDurationMs) - now);
+  };
+  let timer = timers.setTimeout(check, Math.min(limits.chunkTimeoutMs, limits.maxDurationMs));
+
+  let iterator: AsyncIterator<StreamChunk> | undefined;
+  let ended = false;
+  try {
+    if (signal.aborted) return { kind: 'aborted', reason: abortKindOf(signal), acc, reachedModel };
+    iterator = input.adapter.stream(input.request, signal)[Symbol.asyncIterator]();
+    let count = 0;
+    for (;;) {
+      const r = await Promise.race([iterator.next(), aborted]);
+      if (r.done === true) {
+        iterator = undefined;
+        ended = true;
+        break;
+      }
+      const chunk = r.value;
+      last = clock.monotonic();
+      reachedModel = true;
+      if (chunk.type === 'error') throw chunk.error;
+      acc.add(chunk);
+      input.deliver(chunk);
+      if (++count % limits.budgetCheckEvery === 0 && input.overBudget(acc)) {
+        controller.abort(new GateAbort('budget_exceeded'));
+        break;
+      }
+    }
+    // An abort that lost the race against a complete response changes nothing: never re-run it.
+    if (signal.aborted && !(ended && acc.done)) return { kind: 'aborted', reason: abortKindOf(signal), acc, reachedModel };
+    return { kind: 'ok', acc, reachedModel };
+  } catch (error) {
+    if (signal.aborted) return { kind: 'aborted', reason: abortKindOf(signal), acc, reachedModel };
+    return { kind: 'error', error, acc, reachedModel };
+  } finally {
+    timers.clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    // Stopped early: let the adapter release its connection, without waiting on a stuck stream.
+    if (iterator?.return !== undefined) iterator.return().catch(() => {});
+  }
+}

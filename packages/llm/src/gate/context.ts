@@ -1,0 +1,96 @@
+import { ErrorTier, SylkError } from '@sylk/core';
+import type { LLMRequest, Message } from '../types.js';
+import { GateErrorCode } from './errors.js';
+
+export interface FitContextOptions {
+  /** The model's context window in tokens. */
+  contextWindow: number;
+  /** Tokens kept free for the response (default: the request's maxTokens, else 0). */
+  reserve?: number;
+  estimateTokens: (request: LLMRequest) => number;
+  /** Summarizes older messages; the daemon routes this through the gate at Background priority. */
+  summarize: (messages: Message[]) => Promise<string>;
+  /** Tokens set aside for the summary message (default min(1024, a quarter of the window left)). */
+  summaryTokens?: number;
+}
+
+/**
+ * Splits messages into units that must stay together: an assistant message with tool calls and
+ * the tool results answering it; every other message alone.
+ */
+export function messageUnits(messages: readonly Message[]): Message[][] {
+  const units: Message[][] = [];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as Message;
+    const unit = [m];
+    if (m.role === 'assistant' && m.toolCalls !== undefined && m.toolCalls.length > 0) {
+      const ids = new Set(m.toolCalls.map((c) => c.id));
+      while (i + 1 < messages.length) {
+        const next = messages[i + 1] as Message;
+        if (next.role !== 'tool' || next.toolCallId === undefined || !ids.has(next.toolCallId)) break;
+        unit.push(next);
+        i++;
+      }
+    }
+    units.push(unit);
+  }
+  return units;
+}
+
+/**
+ * SPEC 1.1.7: fits a request into `contextWindow − reserve`. Keeps the system prompt (and tools),
+ * the newest turn (from the last user message on) and as many newer units as fit, never splitting
+ * a tool call from its results; older messages become one summary message
+ * `[Context summary of N earlier messages] …` with `summaryOf = N`. It is a user-role message so
+ * every provider accepts it wherever it lands. Fails with `llm.context_overflow` when the system
+ * prompt plus the newest turn alone do not fit.
+ */
+export async function fitContext(request: LLMRequest, opts: FitContextOptions): Promise<LLMRequest> {
+  const available = opts.contextWindow - (opts.reserve ?? request.maxTokens ?? 0);
+  const estimate = opts.estimateTokens;
+  if (estimate(request) <= available) return request;
+
+  const empty = { ...request, messages: [] };
+  const base = estimate(empty);
+  const bare = estimate({ model: request.model, messages: [] });
+  const units = messageUnits(request.messages);
+  const costs = units.map((u) => estimate({ model: request.model, messages: u }) - bare);
+  let newestTurn = units.length - 1;
+  for (let i = units.length - 1; i >= 0; i--) {
+    if (units[i]?.[0]?.role === 'user') {
+      newestTurn = i;
+      break;
+    }
+  }
+  const minimum = base + costs.slice(Math.max(0, newestTurn)).reduce((a, b) => a + b, 0);
+  if (units.length === 0 || minimum > available) {
+    throw new SylkError(
+      `context overflow for ${request.model}: the system prompt and newest turn need ~${minimum} tokens but only ${available} of the ${opts.contextWindow}-token window are available`,
+      { tier: ErrorTier.Permanent, code: GateErrorCode.ContextOverflow, details: { model: request.model, minimum, available, contextWindow: opts.contextWindow } },
+    );
+  }
+
+  const summaryTokens = Math.max(0, Math.min(opts.summaryTokens ?? Math.min(1024, Math.floor((available - base) / 4)), available - minimum));
+  let used = minimum + summaryTokens;
+  let keepFrom = Math.max(0, newestTurn);
+  while (keepFrom > 0 && used + (costs[keepFrom - 1] ?? 0) <= available) {
+    keepFrom--;
+    used += costs[keepFrom] ?? 0;
+  }
+  const kept = units.slice(keepFrom).flat();
+  const evicted = units.slice(0, keepFrom).flat();
+  if (evicted.length === 0 || summaryTokens === 0) return { ...request, messages: kept };
+
+  const count = evicted.reduce((n, m) => n + (m.summaryOf ?? 1), 0);
+  const header = `[Context summary of ${count} earlier messages] `;
+  let text = await opts.summarize(evicted);
+  for (let tries = 0; tries < 4; tries++) {
+    const summary: Message = { role: 'user', content: header + text, summaryOf: count };
+    const fitted = { ...request, messages: [summary, ...kept] };
+    const over = estimate(fitted) - available;
+    if (over <= 0) return fitted;
+    // Cut the summary by the overshoot (about 4 characters a token), with margin.
+    text = text.slice(0, Math.max(0, text.length - over * 4 - 16));
+  }
+  return { ...request, messages: kept };
+}

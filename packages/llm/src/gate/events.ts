@@ -1,0 +1,60 @@
+import type { ErrorTier, Logger } from '@sylk/core';
+import type { ProviderName, Usage } from '../types.js';
+import type { BreakerSnapshot, BreakerState } from './breaker.js';
+import type { BudgetWarning } from './budget.js';
+import type { QuotaWarning } from './quota.js';
+import type { RateWarning } from './rate-limiter.js';
+
+interface RequestRef {
+  requestId: string;
+  sessionId: string | undefined;
+  provider: ProviderName;
+}
+
+/** Everything the gate tells the rest of the daemon (sessions turn these into user notices). */
+export interface GateEventMap {
+  /** An in-flight pipeline request was stopped to make room for a user request. */
+  preempted: RequestRef & { priority: number; byRequestId: string; requeued: boolean; partialChars: number; usage: Usage };
+  requeued: RequestRef & { reason: 'preempted' | 'retry' | 'paused' };
+  retry_scheduled: RequestRef & { tier: ErrorTier; attempt: number; delayMs: number; error: string };
+  /** A provider is paused for everyone (429) until `resumeAt` (wall-clock ms). */
+  paused: { provider: ProviderName; resumeAt: number; attempt: number };
+  resumed: { provider: ProviderName };
+  circuit_state: BreakerSnapshot & { previous: BreakerState };
+  quota_warning: (QuotaWarning & { kind: 'subscription' }) | (RateWarning & { kind: 'rate'; provider: ProviderName });
+  budget_warning: BudgetWarning;
+  transient_alert: { sessionId: string | undefined; resource: string; count: number };
+}
+
+export type GateEventName = keyof GateEventMap;
+type Listener<K extends GateEventName> = (event: GateEventMap[K]) => void;
+
+/** A tiny typed emitter; a throwing listener is logged, never breaks the gate. */
+export class GateEvents {
+  private readonly listeners = new Map<GateEventName, Set<(e: never) => void>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Subscribes; returns the unsubscribe function. */
+  on<K extends GateEventName>(name: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
+    set.add(listener as (e: never) => void);
+    return () => set.delete(listener as (e: never) => void);
+  }
+
+  emit<K extends GateEventName>(name: K, event: GateEventMap[K]): void {
+    const set = this.listeners.get(name);
+    if (set === undefined) return;
+    for (const l of set) {
+      try {
+        (l as Listener<K>)(event);
+      } catch (err) {
+        this.logger.error({ err, event: name }, 'gate event listener threw');
+      }
+    }
+  }
+}

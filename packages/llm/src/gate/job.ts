@@ -1,0 +1,83 @@
+import type { ErrorTier } from '@sylk/core';
+import type { LLMResponse, ProviderName, StreamChunk } from '../types.js';
+import type { ChunkChannel } from './channel.js';
+import type { QueueEntry } from './dual-queue.js';
+import type { Need } from './budget.js';
+import type { GateRequest } from './types.js';
+import type { SpendKey } from './usage-totals.js';
+
+export type JobState = 'queued' | 'waiting' | 'running' | 'done';
+
+/** One accepted request as the gate tracks it across queueing, attempts and retries. */
+export interface Job extends QueueEntry {
+  readonly id: string;
+  readonly req: GateRequest;
+  readonly key: SpendKey;
+  readonly inputEstimate: number;
+  readonly need: Need;
+  readonly acceptedAt: number;
+  readonly channel: ChunkChannel | undefined;
+  readonly resolve: (r: LLMResponse) => void;
+  readonly reject: (e: unknown) => void;
+  state: JobState;
+  controller: AbortController | undefined;
+  detachSignal: (() => void) | undefined;
+  /** This attempt is the breaker's half-open probe. */
+  probe: boolean;
+  /** A content chunk reached the stream consumer: retrying would duplicate text. */
+  delivered: boolean;
+  /** Non-content chunks (start, usage) held back until the first content chunk of an attempt. */
+  held: StreamChunk[];
+  retries: Partial<Record<ErrorTier, number>>;
+  /** A preemption was requested and not yet processed. */
+  preempting: boolean;
+  preemptedBy: string | undefined;
+}
+
+const CONTENT = new Set<StreamChunk['type']>(['text', 'thinking', 'tool_start', 'tool_delta', 'tool_end']);
+
+/** Forwards a chunk to a stream consumer, holding non-content chunks until content starts. */
+export function deliver(job: Job, chunk: StreamChunk): void {
+  const channel = job.channel;
+  if (channel === undefined) return;
+  if (job.delivered) {
+    channel.push(chunk);
+    return;
+  }
+  if (!CONTENT.has(chunk.type)) {
+    job.held.push(chunk);
+    return;
+  }
+  flushHeld(job);
+  job.delivered = true;
+  channel.push(chunk);
+}
+
+export function flushHeld(job: Job): void {
+  for (const c of job.held) job.channel?.push(c);
+  job.held = [];
+}
+
+/** Lowest priority first; among equals, one whose output has not reached a consumer, then the oldest. */
+export function preferVictim(a: Job, b: Job): boolean {
+  if (a.priority !== b.priority) return a.priority < b.priority;
+  if (a.delivered !== b.delivered) return !a.delivered;
+  return a.seq < b.seq;
+}
+
+export function ref(job: Job): { requestId: string; sessionId: string | undefined; provider: ProviderName } {
+  return { requestId: job.id, sessionId: job.req.sessionId, provider: job.req.provider };
+}
+
+/** Resolves when `p` settles or `signal` aborts, whichever is first. */
+export function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    p.then(done, done);
+  });
+}

@@ -1,0 +1,174 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { MessageCreateParamsNonStreaming, MessageParam, RawMessageStreamEvent, Message as AnthropicMessage, ContentBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type { LLMRequest, LLMResponse, Message, StopReason, StreamChunk } from '../types.js';
+import { blockedError, type ErrorContext } from './errors.js';
+import { BaseAdapter } from './base.js';
+import type { AdapterConfig } from './config.js';
+import { fromStainlessError } from './sdk-errors.js';
+import { driveStream, requireFinished, toToolCall, type EventMapper } from './stream.js';
+
+const THINKING_BUDGET = { low: 2048, medium: 8192, high: 16384, xhigh: 32000 } as const;
+const BETAS = 'interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14';
+const DEFAULT_MAX_TOKENS = 8192;
+
+export class AnthropicAdapter extends BaseAdapter {
+  readonly name = 'anthropic' as const;
+  private readonly client: Anthropic;
+
+  constructor(config: Omit<AdapterConfig, 'provider'>) {
+    super({ ...config, provider: 'anthropic' }, true);
+    this.client = new Anthropic({
+      apiKey: config.apiKey ?? '',
+      maxRetries: 0, // the gate owns retries
+      logLevel: 'off',
+      defaultHeaders: { 'anthropic-beta': BETAS, ...config.headers },
+      ...(config.baseUrl !== undefined ? { baseURL: config.baseUrl } : {}),
+      ...(config.fetch !== undefined ? { fetch: config.fetch } : {}),
+    });
+  }
+
+  stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk> {
+    const body = this.body(request);
+    return driveStream<RawMessageStreamEvent>({
+      ctx: this.ctx(),
+      signal,
+      open: (s) => this.client.messages.create({ ...body, stream: true }, { signal: s }),
+      mapper: new AnthropicMapper(this.ctx()),
+      toError: (err, inStream) => fromStainlessError(this.errorCtx(inStream), err),
+    });
+  }
+
+  protected async generateOnce(request: LLMRequest, signal: AbortSignal): Promise<LLMResponse> {
+    const msg = await this.client.messages.create(this.body(request), { signal });
+    return toResponse(msg, this.errorCtx(false));
+  }
+
+  protected toError(err: unknown, inStream: boolean) {
+    return fromStainlessError(this.errorCtx(inStream), err);
+  }
+
+  protected async ping(signal: AbortSignal): Promise<void> {
+    await this.client.models.list({ limit: 1 }, { signal });
+  }
+
+  private body(request: LLMRequest): MessageCreateParamsNonStreaming {
+    const system = [request.systemPrompt, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)].filter(Boolean).join('\n\n');
+    let maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const budget = request.reasoningEffort ? THINKING_BUDGET[request.reasoningEffort] : undefined;
+    if (budget !== undefined && maxTokens <= budget) maxTokens = budget + DEFAULT_MAX_TOKENS;
+    return {
+      model: this.model(request),
+      max_tokens: maxTokens,
+      messages: toMessages(request.messages),
+      ...(system ? { system } : {}),
+      ...(request.tools?.length ? { tools: request.tools.map((t) => ({ name: t.name, description: t.description, input_schema: { type: 'object' as const, ...t.parameters } })) } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+      ...(request.topK !== undefined ? { top_k: request.topK } : {}),
+      ...(request.stopSequences?.length ? { stop_sequences: request.stopSequences } : {}),
+      ...(budget !== undefined ? { thinking: { type: 'enabled' as const, budget_tokens: budget } } : {}),
+    };
+  }
+}
+
+/** Tool results become user turns of tool_result blocks; consecutive ones share a turn. */
+function toMessages(messages: Message[]): MessageParam[] {
+  const out: MessageParam[] = [];
+  for (const m of messages) {
+    if (m.role === 'system') continue;
+    if (m.role === 'tool') {
+      const block: ContentBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId ?? '', content: m.content, ...(m.isError ? { is_error: true } : {}) };
+      const prev = out[out.length - 1];
+      if (prev?.role === 'user' && Array.isArray(prev.content) && prev.content.every((b) => b.type === 'tool_result')) prev.content.push(block);
+      else out.push({ role: 'user', content: [block] });
+      continue;
+    }
+    if (m.role === 'assistant' && m.toolCalls?.length) {
+      const blocks: ContentBlockParam[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      for (const call of m.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
+      out.push({ role: 'assistant', content: blocks });
+      continue;
+    }
+    out.push({ role: m.role, content: m.content });
+  }
+  return out;
+}
+
+function stopReason(reason: string | null | undefined, ctx: ErrorContext): StopReason {
+  if (reason === 'refusal') throw blockedError(ctx, 'refusal');
+  if (reason === 'max_tokens' || reason === 'stop_sequence' || reason === 'tool_use') return reason;
+  return 'end_turn';
+}
+
+function toResponse(msg: AnthropicMessage, ctx: ErrorContext): LLMResponse {
+  let content = '';
+  let thinking = '';
+  const toolCalls = [];
+  for (const block of msg.content) {
+    if (block.type === 'text') content += block.text;
+    else if (block.type === 'thinking') thinking += block.thinking;
+    else if (block.type === 'tool_use') toolCalls.push(toToolCall(block.id, block.name, JSON.stringify(block.input)));
+  }
+  return {
+    content, model: msg.model, stopReason: stopReason(msg.stop_reason, ctx), toolCalls,
+    usage: {
+      inputTokens: msg.usage.input_tokens,
+      outputTokens: msg.usage.output_tokens,
+      cacheReadTokens: msg.usage.cache_read_input_tokens ?? 0,
+      cacheWriteTokens: msg.usage.cache_creation_input_tokens ?? 0,
+    },
+    providerMetadata: { id: msg.id },
+    ...(thinking ? { thinking } : {}),
+  };
+}
+
+/** Content blocks by SSE index → normalized tool ordinals. */
+class AnthropicMapper implements EventMapper<RawMessageStreamEvent> {
+  private readonly toolIndex = new Map<number, number>();
+  private stop: StopReason = 'end_turn';
+  private done = false;
+  constructor(private readonly ctx: Omit<ErrorContext, 'inStream'>) {}
+
+  map(ev: RawMessageStreamEvent): StreamChunk[] {
+    switch (ev.type) {
+      case 'message_start': {
+        const u = ev.message.usage;
+        return [
+          { type: 'start', model: ev.message.model, id: ev.message.id },
+          { type: 'usage', usage: { inputTokens: u.input_tokens, cacheReadTokens: u.cache_read_input_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0 } },
+        ];
+      }
+      case 'content_block_start': {
+        if (ev.content_block.type !== 'tool_use') return [];
+        const index = this.toolIndex.size;
+        this.toolIndex.set(ev.index, index);
+        return [{ type: 'tool_start', index, id: ev.content_block.id, name: ev.content_block.name }];
+      }
+      case 'content_block_delta': {
+        const d = ev.delta;
+        if (d.type === 'text_delta') return [{ type: 'text', text: d.text }];
+        if (d.type === 'thinking_delta') return [{ type: 'thinking', text: d.thinking }];
+        const index = this.toolIndex.get(ev.index);
+        if (d.type === 'input_json_delta' && index !== undefined) return [{ type: 'tool_delta', index, argumentsDelta: d.partial_json }];
+        return [];
+      }
+      case 'content_block_stop': {
+        const index = this.toolIndex.get(ev.index);
+        return index === undefined ? [] : [{ type: 'tool_end', index }];
+      }
+      case 'message_delta':
+        this.stop = stopReason(ev.delta.stop_reason, { ...this.ctx, inStream: true });
+        return [{ type: 'usage', usage: { outputTokens: ev.usage.output_tokens } }];
+      case 'message_stop':
+        this.done = true;
+        return [{ type: 'stop', stopReason: this.stop }];
+      default:
+        return [];
+    }
+  }
+
+  finish(): StreamChunk[] {
+    requireFinished(this.done, this.ctx);
+    return [];
+  }
+}

@@ -1,0 +1,12 @@
+export { createAdapter } from './factory.js';
+export type { AdapterConfig } from './config.js';
+export { BaseAdapter } from './base.js';
+export { AnthropicAdapter } from './anthropic.js';
+export { OpenAIAdapter } from './openai.js';
+export { GoogleAdapter } from './google.js';
+export { accumulate } from './stream.js';
+export { estimateTokens, countTextTokens, openaiEncoding, CHARS_PER_TOKEN } from './tokens.js';
+export type { TokenRequest } from './tokens.js';
+export { parseRetryAfter, parseRateLimit, provisionalTier, isQuotaError } from './errors.js';
+export { ModelCatalog, createCatalog, costUsd } from '../catalog/index.js';
+export type { CatalogOverrides, ModelOverride, ProviderCatalogOverride } from '../catalog/index.js';

@@ -1,0 +1,141 @@
+import { ProviderError, type LLMResponse, type StopReason, type StreamChunk, type ToolCall, type Usage } from '../types.js';
+import { abortedError, truncatedError, type ErrorContext } from './errors.js';
+
+/** Turns one provider's raw stream events into normalized chunks. */
+export interface EventMapper<E> {
+  map(event: E): StreamChunk[];
+  /** Called once the raw stream ends; returns trailing chunks or throws when it ended early. */
+  finish(): StreamChunk[];
+}
+
+export interface DriveOptions<E> {
+  ctx: Omit<ErrorContext, 'inStream'>;
+  signal?: AbortSignal | undefined;
+  /** Start the request; resolves once the HTTP response has begun (status 200). */
+  open(signal: AbortSignal): Promise<AsyncIterable<E>>;
+  mapper: EventMapper<E>;
+  /** Convert any failure into a ProviderError. */
+  toError(err: unknown, inStream: boolean): ProviderError;
+}
+
+const ABORTED = Symbol('aborted');
+
+function abortPromise(signal: AbortSignal): Promise<typeof ABORTED> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(ABORTED);
+    else signal.addEventListener('abort', () => resolve(ABORTED), { once: true });
+  });
+}
+
+/**
+ * The one stream convention every adapter follows: chunks are yielded until a `stop`
+ * chunk, and any failure (HTTP error, error event, dropped connection, malformed data,
+ * truncation, abort) is *thrown* as a ProviderError. Adapters never yield `error` chunks.
+ * Each wait races the caller's signal, so a stalled socket cannot hold the consumer.
+ */
+export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<StreamChunk> {
+  const controller = new AbortController();
+  const outer = opts.signal;
+  const onAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  const aborted = abortPromise(controller.signal);
+  let inStream = false;
+  let iterator: AsyncIterator<E> | undefined;
+  const fail = (err: unknown): ProviderError => {
+    if (controller.signal.aborted) return abortedError({ ...opts.ctx, inStream }, controller.signal.reason);
+    return err instanceof ProviderError ? err : opts.toError(err, inStream);
+  };
+  try {
+    let iterable: AsyncIterable<E> | typeof ABORTED;
+    try {
+      iterable = await Promise.race([opts.open(controller.signal), aborted]);
+    } catch (err) {
+      throw fail(err);
+    }
+    if (iterable === ABORTED) throw fail(undefined);
+    inStream = true;
+    iterator = iterable[Symbol.asyncIterator]();
+    for (;;) {
+      if (controller.signal.aborted) throw fail(undefined);
+      let step: IteratorResult<E> | typeof ABORTED;
+      try {
+        step = await Promise.race([iterator.next(), aborted]);
+      } catch (err) {
+        throw fail(err);
+      }
+      if (step === ABORTED) throw fail(undefined);
+      if (step.done) break;
+      let chunks: StreamChunk[];
+      try {
+        chunks = opts.mapper.map(step.value);
+      } catch (err) {
+        throw fail(err);
+      }
+      for (const chunk of chunks) yield chunk;
+    }
+    // SDKs end quietly when their fetch is aborted; an abort is still a failure for us.
+    if (controller.signal.aborted) throw fail(undefined);
+    let tail: StreamChunk[];
+    try {
+      tail = opts.mapper.finish();
+    } catch (err) {
+      throw fail(err);
+    }
+    for (const chunk of tail) yield chunk;
+  } finally {
+    outer?.removeEventListener('abort', onAbort);
+    // Stop the underlying request whether we finished, failed or the consumer broke out early.
+    if (!controller.signal.aborted) controller.abort();
+    void iterator?.return?.()?.catch(() => undefined);
+  }
+}
+
+export function requireFinished(done: boolean, ctx: Omit<ErrorContext, 'inStream'>): void {
+  if (!done) throw truncatedError({ ...ctx, inStream: true });
+}
+
+export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
+
+/**
+ * Rebuild an LLMResponse from chunks. Usage chunks carry absolute values; the last value
+ * of each field wins. Tool arguments that are not valid JSON keep their raw text.
+ */
+export async function accumulate(stream: AsyncIterable<StreamChunk>): Promise<LLMResponse> {
+  let content = '';
+  let thinking = '';
+  let model = '';
+  let stopReason: StopReason = 'end_turn';
+  const usage = emptyUsage();
+  const tools = new Map<number, { id: string; name: string; args: string }>();
+  for await (const chunk of stream) {
+    switch (chunk.type) {
+      case 'start': model = chunk.model; break;
+      case 'text': content += chunk.text; break;
+      case 'thinking': thinking += chunk.text; break;
+      case 'tool_start': tools.set(chunk.index, { id: chunk.id, name: chunk.name, args: '' }); break;
+      case 'tool_delta': {
+        const tool = tools.get(chunk.index);
+        if (tool) tool.args += chunk.argumentsDelta;
+        break;
+      }
+      case 'usage': Object.assign(usage, chunk.usage); break;
+      case 'stop': stopReason = chunk.stopReason; break;
+      case 'error': throw chunk.error;
+      default: break;
+    }
+  }
+  const toolCalls = [...tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => toToolCall(t.id, t.name, t.args));
+  return { content, model, stopReason, usage, toolCalls, ...(thinking ? { thinking } : {}) };
+}
+
+export function toToolCall(id: string, name: string, argsText: string): ToolCall {
+  if (argsText.trim() === '') return { id, name, arguments: {} };
+  try {
+    const parsed: unknown = JSON.parse(argsText);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return { id, name, arguments: parsed as Record<string, unknown> };
+  } catch {
+    // fall through: keep the raw text for the agent to see
+  }
+  return { id, name, arguments: {}, argumentsText: argsText };
+}
