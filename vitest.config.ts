@@ -8,6 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['packages/*/src/**/*.test.ts', 'daemon/src/**/*.test.ts', 'cli/src/**/*.test.ts'],
           testTimeout: 20_000,
         },
@@ -15,6 +16,8 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          // After the unit tests, with fewer workers.
+          sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
