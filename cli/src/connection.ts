@@ -17,6 +17,8 @@ export interface DaemonConnection {
   daemon: TypedClient<Methods<typeof DaemonService>>;
   config: TypedClient<Methods<typeof ConfigService>>;
   metadata: Record<string, string>;
+  /** The shared channel, for typed clients of other services (`createClient(Service, channel)`). */
+  channel: Client;
   close(): void;
 }
 
@@ -56,6 +58,7 @@ async function handshake(channelSocket: string, channel: Client, profile: string
     daemon,
     config: createClient(ConfigService, channel),
     metadata,
+    channel,
     close: () => channel.close(),
   };
 }

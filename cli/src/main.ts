@@ -7,6 +7,7 @@ import { registerDaemonCommands } from './commands/daemon.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerUsageCommands } from './commands/usage.js';
 
 export function buildProgram(rt: ReturnType<typeof createRuntime>): Command {
   const program = new Command('sylk')
@@ -36,6 +37,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 daemon unavailable, 4 version mismatch, 
   registerStatusCommands(program, rt);
   registerDaemonCommands(program, rt);
   registerConfigCommands(program, rt);
+  registerUsageCommands(program, rt);
   registerCompletionCommand(program);
   // Every subcommand inherits error handling and help-on-error.
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(add --help for usage)');

@@ -6,12 +6,14 @@ import { ReflectionService } from '@grpc/reflection';
 import { ErrorTier, SylkError, VERSION, systemClock, type Clock, type Logger } from '@sylk/core';
 import { ConfigStore, ensureDir, loadConfig, resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config';
 import { openSystemDatabase, type SqliteDatabase } from '@sylk/storage';
-import { ALL_FILES, DaemonState, addService, fileDescriptorProtos, unixTarget, ConfigService, DaemonService } from '@sylk/proto';
+import { ALL_FILES, DaemonState, addService, fileDescriptorProtos, unixTarget, ConfigService, DaemonService, UsageService } from '@sylk/proto';
 import { acquireLock, releaseLock } from './lock.js';
 import { prepareSocketDir, removeStaleSocket } from './socket-dir.js';
 import { openDaemonLog, type DaemonLog } from './logging.js';
 import { daemonServiceImpl } from './services/daemon-service.js';
 import { configServiceImpl } from './services/config-service.js';
+import { DaemonLlm } from './llm/llm.js';
+import { usageServiceImpl } from './llm/usage-service.js';
 
 export interface DaemonOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -24,7 +26,7 @@ export interface DaemonOptions {
 /** Something that must be stopped, in reverse order of registration, at shutdown. */
 export type ShutdownHook = (reason: string) => Promise<void> | void;
 
-const HEALTH_SERVICES = ['', 'sylk.v1.DaemonService', 'sylk.v1.ConfigService'];
+const HEALTH_SERVICES = ['', 'sylk.v1.DaemonService', 'sylk.v1.ConfigService', 'sylk.v1.UsageService'];
 
 /**
  * sylkd's composition root and lifecycle: lock → logs → config → storage →
@@ -42,6 +44,8 @@ export class Daemon {
   logger!: Logger;
   config!: ConfigStore;
   db!: SqliteDatabase;
+  /** The LLM gate and provider adapters (daemon/src/llm). */
+  llm!: DaemonLlm;
   private log: DaemonLog | undefined;
   private server: Server | undefined;
   private health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
@@ -102,6 +106,8 @@ export class Daemon {
       this.config.onChange(() => {
         this.reloadCount++;
       });
+      this.llm = new DaemonLlm({ config: this.config, db: this.db.raw, env: this.options.env, clock: this.clock, logger: this.logger });
+      this.onShutdown(() => this.llm.close());
       await this.listen();
       this.state = DaemonState.READY;
       for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
@@ -117,6 +123,7 @@ export class Daemon {
     const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
     addService(server, DaemonService, daemonServiceImpl(this));
     addService(server, ConfigService, configServiceImpl(this));
+    addService(server, UsageService, usageServiceImpl(() => this.llm));
     this.health.addToServer(server);
     const reflectionPackage = { 'sylk.v1': { fileDescriptorProtos: fileDescriptorProtos(ALL_FILES) } };
     new ReflectionService(reflectionPackage as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);

@@ -56,7 +56,7 @@ export function renderStatus(s: StatusResponse, st: Style): string {
   for (const w of warnings) lines.push(st.yellow(`  warning: ${w.file}: ${w.path}: ${w.reason}`));
   if (s.components.length > 0) {
     lines.push('  components:');
-    for (const c of s.components) lines.push(`    ${c.name.padEnd(10)} ${c.state === 'ok' ? st.green(c.state) : st.yellow(c.state)}  ${st.dim(c.detail)}`);
+    for (const c of s.components) lines.push(`    ${c.name.padEnd(16)} ${c.state === 'ok' ? st.green(c.state) : st.yellow(c.state)}  ${st.dim(c.detail)}`);
   }
   return lines.join('\n');
 }

@@ -1,7 +1,9 @@
 export * from './gen/sylk/v1/daemon_pb.js';
 export * from './gen/sylk/v1/config_pb.js';
+export * from './gen/sylk/v1/usage_pb.js';
 export { file_sylk_v1_daemon } from './gen/sylk/v1/daemon_pb.js';
 export { file_sylk_v1_config } from './gen/sylk/v1/config_pb.js';
+export { file_sylk_v1_usage } from './gen/sylk/v1/usage_pb.js';
 export { addService, serviceDefinition } from './server.js';
 export type { CallContext, ServiceImpl } from './server.js';
 export { connect, createClient, unixTarget } from './client.js';
@@ -10,6 +12,7 @@ export { toStatus, fromServiceError } from './errors.js';
 export { fileDescriptorProtos } from './reflection.js';
 import { file_sylk_v1_config } from './gen/sylk/v1/config_pb.js';
 import { file_sylk_v1_daemon } from './gen/sylk/v1/daemon_pb.js';
+import { file_sylk_v1_usage } from './gen/sylk/v1/usage_pb.js';
 
 /** Every generated file of the daemon API, for server reflection. */
-export const ALL_FILES = [file_sylk_v1_daemon, file_sylk_v1_config] as const;
+export const ALL_FILES = [file_sylk_v1_daemon, file_sylk_v1_config, file_sylk_v1_usage] as const;

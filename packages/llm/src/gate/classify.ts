@@ -107,6 +107,8 @@ export function classifyError(err: unknown, config: ClassifierConfig = {}): Erro
   const { text, nodeCode } = describe(err);
   const provider = err instanceof ProviderError ? err : undefined;
   if (provider !== undefined && isSpendLimit(provider, text)) return ErrorTier.UserFixable;
+  // A rejected key, whatever status carries it (Gemini: 400 INVALID_ARGUMENT "API key not valid").
+  if (provider?.code === 'llm.auth_failed') return ErrorTier.UserFixable;
   if (c.userFixable.some((r) => r.test(text))) return ErrorTier.UserFixable;
   if (c.permanent.some((r) => r.test(text))) return ErrorTier.Permanent;
   if (c.transient.some((r) => r.test(text))) return ErrorTier.Transient;
@@ -123,6 +125,8 @@ export function classifyError(err: unknown, config: ClassifierConfig = {}): Erro
   if (byNode !== undefined) return byNode;
   // A provider error without status outside a stream is a transport fault (no response at all).
   if (provider !== undefined && !provider.info.inStream && provider.info.status === undefined) return ErrorTier.Transient;
+  // In a stream without a provider error type: the adapter saw a transport fault (drop, truncation, bad JSON).
+  if (provider !== undefined && provider.info.inStream && provider.info.errorType === undefined) return provider.tier;
   if (err instanceof SylkError && !(err instanceof ProviderError)) return err.tier;
   return ErrorTier.Permanent;
 }

@@ -1,0 +1,117 @@
+import { ErrorTier, SylkError, isSylkError, type Clock, type Logger } from '@sylk/core';
+import type { ModelCatalog } from '@sylk/llm/catalog';
+import type * as Providers from '@sylk/llm';
+import type { LLMRequest, LLMResponse, ProviderAdapter, ProviderName, StreamChunk } from '@sylk/llm';
+import { providerKey } from './keys.js';
+
+/** The SDK-backed adapters (three provider SDKs, ~60 MB) load on the first request, not at start. */
+type ProvidersModule = typeof Providers;
+let providersModule: Promise<ProvidersModule> | undefined;
+export function loadProviders(): Promise<ProvidersModule> {
+  providersModule ??= import('@sylk/llm');
+  return providersModule;
+}
+
+/** What an adapter is built from; a change makes the next request build a new one. */
+export interface ProviderSettings {
+  enabled: boolean;
+  /** Empty = the provider's standard endpoint. */
+  baseUrl: string;
+  /** Empty = the catalogue's default. */
+  defaultModel: string;
+}
+
+export interface AdapterPoolOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  settings: (provider: ProviderName) => ProviderSettings;
+  catalog: () => ModelCatalog;
+  clock: Clock;
+  logger: Logger;
+}
+
+interface Entry {
+  fingerprint: string;
+  adapter: Promise<ProviderAdapter>;
+}
+
+/**
+ * One adapter per provider, created lazily with `createAdapter` and rebuilt when the provider's
+ * settings change (in-flight requests keep the adapter they started with).
+ */
+export class AdapterPool {
+  private readonly entries = new Map<ProviderName, Entry>();
+
+  constructor(private readonly opts: AdapterPoolOptions) {}
+
+  /** The provider's adapter; rejects with `llm.provider_disabled` or the adapter's `llm.auth_missing`. */
+  get(provider: ProviderName): Promise<ProviderAdapter> {
+    const s = this.opts.settings(provider);
+    if (!s.enabled) {
+      return Promise.reject(new SylkError(`provider ${provider} is disabled in the configuration`, {
+        tier: ErrorTier.UserFixable,
+        code: 'llm.provider_disabled',
+        hint: `set llm.providers.${provider}.enabled: true`,
+      }));
+    }
+    const fingerprint = JSON.stringify(s);
+    const cached = this.entries.get(provider);
+    if (cached?.fingerprint === fingerprint) return cached.adapter;
+    const adapter = this.create(provider, s);
+    // A failed creation (no key) is not cached: setting the key needs a restart anyway, but a config change may enable another path.
+    adapter.catch(() => {
+      if (this.entries.get(provider)?.adapter === adapter) this.entries.delete(provider);
+    });
+    this.entries.set(provider, { fingerprint, adapter });
+    if (cached !== undefined) void cached.adapter.then((a) => a.close(), () => {});
+    return adapter;
+  }
+
+  /** A synchronous stand-in for the gate's `adapters` option: it never throws, its stream does. */
+  forGate(provider: ProviderName): ProviderAdapter {
+    const get = (): Promise<ProviderAdapter> => this.get(provider);
+    const fail = (): never => {
+      throw new SylkError(`${provider}: the gate's adapter stand-in only streams`, { tier: ErrorTier.Permanent, code: 'llm.unsupported' });
+    };
+    return {
+      name: provider,
+      async *stream(request: LLMRequest, signal?: AbortSignal): AsyncGenerator<StreamChunk> {
+        let adapter: ProviderAdapter;
+        try {
+          adapter = await get();
+        } catch (err) {
+          // Re-thrown as a plain SylkError so the gate classifies it by its own tier (never retried).
+          if (isSylkError(err)) throw new SylkError(err.message, { tier: err.tier, code: err.code, ...(err.hint ? { hint: err.hint } : {}) });
+          throw err;
+        }
+        yield* adapter.stream(request, signal);
+      },
+      generate: (): Promise<LLMResponse> => Promise.reject(fail()),
+      countTokens: (): number => fail(),
+      healthCheck: async () => (await get()).healthCheck(),
+      close: async () => {},
+    };
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map((e) => e.adapter.then((a) => a.close(), () => {})));
+  }
+
+  private async create(provider: ProviderName, s: ProviderSettings): Promise<ProviderAdapter> {
+    const { createAdapter } = await loadProviders();
+    const key = providerKey(provider, this.opts.env);
+    const adapter = createAdapter({
+      provider,
+      ...(key.apiKey !== undefined ? { apiKey: key.apiKey } : {}),
+      credentialSource: key.source,
+      ...(s.baseUrl !== '' ? { baseUrl: s.baseUrl } : {}),
+      ...(s.defaultModel !== '' ? { defaultModel: s.defaultModel } : {}),
+      catalog: this.opts.catalog(),
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+    });
+    this.opts.logger.info({ provider, baseUrl: s.baseUrl || 'standard', keySource: key.source }, 'LLM adapter created');
+    return adapter;
+  }
+}

@@ -1,0 +1,157 @@
+import type { Database } from 'better-sqlite3';
+import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
+import type { ConfigStore, LlmConfig, LoadedConfig } from '@sylk/config';
+import { LLMGate, type BudgetConfig, type GateRequest, type GateStream, type QuotaConfig } from '@sylk/llm/gate';
+import { createCatalog, type ModelCatalog } from '@sylk/llm/catalog';
+import type { LLMRequest, LLMResponse, ProviderName } from '@sylk/llm';
+import { AdapterPool, loadProviders } from './adapters.js';
+import { providerInfo, providerNames, providerSettings, type ProviderInfo } from './providers.js';
+import { usageReport, type UsageQuery, type UsageReport } from './report.js';
+import * as settings from './settings.js';
+
+export interface DaemonLlmOptions {
+  config: ConfigStore;
+  /** system.db: usage, circuit breakers, subscription counters. */
+  db: Database;
+  env: Readonly<Record<string, string | undefined>>;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Until the tokenizers load with the first request: ~4 characters per token, plus framing. */
+function roughTokens(r: LLMRequest): number {
+  let chars = r.systemPrompt?.length ?? 0;
+  for (const m of r.messages) chars += m.content.length + JSON.stringify(m.toolCalls ?? []).length;
+  chars += JSON.stringify(r.tools ?? []).length;
+  return Math.ceil(chars / 4) + 4 * r.messages.length;
+}
+
+/** Replace an object's contents in place: the gate holds references to budget and quota config. */
+function replaceContents<T extends object>(target: T, next: T): void {
+  for (const k of Object.keys(target)) delete (target as Record<string, unknown>)[k];
+  Object.assign(target, next);
+}
+
+/**
+ * The daemon's one LLM gate, built from the live config, with lazily created adapters whose keys
+ * come from sylkd's environment. Sessions call `submit`/`stream` (which fail early with
+ * `llm.auth_missing` / `llm.provider_disabled`) or the gate directly.
+ */
+export class DaemonLlm {
+  readonly gate: LLMGate;
+  readonly workers: number;
+  private llm: LlmConfig;
+  private catalog: ModelCatalog;
+  private estimate: (r: LLMRequest) => number = roughTokens;
+  private readonly budgets: BudgetConfig;
+  private readonly quotas: Partial<Record<ProviderName, QuotaConfig>>;
+  private readonly pool: AdapterPool;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly opts: DaemonLlmOptions) {
+    const loaded = opts.config.current().config;
+    this.llm = loaded.llm;
+    this.catalog = createCatalog(settings.catalogOverrides(this.llm));
+    this.budgets = settings.budgetConfig(loaded.budgets);
+    this.quotas = settings.quotaConfig(this.llm);
+    this.workers = this.llm.queue.workers;
+    this.pool = new AdapterPool({
+      env: opts.env,
+      settings: (p) => providerSettings(this.llm, p),
+      catalog: () => this.catalog,
+      clock: opts.clock,
+      logger: opts.logger,
+    });
+    this.gate = new LLMGate({
+      adapters: (p) => this.pool.forGate(p),
+      pricing: (model) => this.catalog.get(model),
+      estimateTokens: (r) => this.estimate(r),
+      workers: this.llm.queue.workers,
+      pipelineCapacity: this.llm.queue.pipeline_capacity,
+      clock: opts.clock,
+      logger: opts.logger.child({ component: 'llm' }),
+      db: opts.db,
+      budgets: this.budgets,
+      quotas: this.quotas,
+      breakers: settings.breakerConfig(this.llm),
+      retryPolicies: settings.retryPolicies(this.llm),
+      classifierConfig: settings.classifierConfig(this.llm),
+      streamLimits: settings.streamLimits(this.llm),
+    });
+    this.gate.on('budget_warning', (w) => opts.logger.warn({ ...w }, 'LLM budget nearly used'));
+    this.gate.on('quota_warning', (w) => opts.logger.warn({ ...w }, 'LLM soft limit reached'));
+    this.unsubscribe = opts.config.onChange((next, reason) => this.applyConfig(next, reason));
+  }
+
+  /** Loads the provider SDKs and builds the adapter; rejects with the reason a request would fail. */
+  async ready(provider: ProviderName): Promise<void> {
+    const [mod] = await Promise.all([loadProviders(), this.pool.get(provider)]);
+    this.estimate = mod.estimateTokens;
+  }
+
+  async submit(req: GateRequest, signal?: AbortSignal): Promise<LLMResponse> {
+    await this.ready(req.provider);
+    return this.gate.submit(req, signal);
+  }
+
+  async stream(req: GateRequest, signal?: AbortSignal): Promise<GateStream> {
+    await this.ready(req.provider);
+    return this.gate.stream(req, signal);
+  }
+
+  providers(): ProviderInfo[] {
+    const snaps = new Map(this.gate.breakers().map((b) => [b.id, b]));
+    const view = {
+      llm: this.llm,
+      catalog: this.catalog,
+      env: this.opts.env,
+      now: this.opts.clock.now(),
+      breaker: (p: ProviderName) => snaps.get(`llm:${p}`),
+      pausedUntil: (p: ProviderName) => this.gate.pausedUntil(p),
+    };
+    return providerNames(this.llm).map((name) => providerInfo(view, name));
+  }
+
+  /** Status lines: one per provider (`llm:anthropic`) and the gate's queues (`llm:gate`). */
+  components(): Array<{ name: string; state: string; detail: string }> {
+    const s = this.gate.stats();
+    const gate = `${s.inFlight}/${this.workers} in flight, queued ${s.queued.user} user + ${s.queued.pipeline} pipeline, ${s.waiting} waiting`;
+    return [...this.providers().map((p) => ({ name: `llm:${p.name}`, state: p.state, detail: p.detail })), { name: 'llm:gate', state: 'ok', detail: gate }];
+  }
+
+  resetBreaker(provider: string): { previous: ProviderInfo; current: ProviderInfo } {
+    if (!settings.isProviderName(provider)) {
+      throw new SylkError(`unknown provider '${provider}'`, {
+        tier: ErrorTier.UserFixable,
+        code: 'llm.unknown_provider',
+        hint: `one of: ${settings.PROVIDERS.join(', ')}`,
+      });
+    }
+    const find = () => this.providers().find((p) => p.name === provider) as ProviderInfo;
+    const previous = find();
+    this.gate.resetBreaker(`llm:${provider}`);
+    this.opts.logger.info({ provider, previous: previous.circuit.state }, 'circuit breaker reset by request');
+    return { previous, current: find() };
+  }
+
+  report(q: UsageQuery): UsageReport {
+    return usageReport(this.gate, this.budgets, q, this.opts.clock.now());
+  }
+
+  /** Live: budgets, soft limits, provider enabled/base_url/default_model/models. The rest needs a restart. */
+  private applyConfig(next: LoadedConfig, reason: string): void {
+    const restart = settings.restartOnlyChanges(this.llm, next.config.llm);
+    this.llm = next.config.llm;
+    this.catalog = createCatalog(settings.catalogOverrides(this.llm));
+    replaceContents(this.budgets, settings.budgetConfig(next.config.budgets));
+    replaceContents(this.quotas, settings.quotaConfig(this.llm));
+    if (restart.length > 0) this.opts.logger.warn({ keys: restart, reason }, 'LLM settings changed that apply after `sylk daemon restart`');
+  }
+
+  /** Rejects queued work, aborts running requests and flushes batched usage to system.db. */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.gate.close();
+    await this.pool.close();
+  }
+}

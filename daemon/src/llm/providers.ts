@@ -1,0 +1,68 @@
+/** Provider health as the daemon reports it: key, enabled, breaker, 429 pause. */
+import type { LlmConfig } from '@sylk/config';
+import type { ProviderName } from '@sylk/llm';
+import type { BreakerSnapshot, BreakerState } from '@sylk/llm/gate';
+import type { ModelCatalog } from '@sylk/llm/catalog';
+import { providerKey } from './keys.js';
+import { BUILT_IN, isProviderName } from './settings.js';
+import type { ProviderSettings } from './adapters.js';
+
+export type ProviderState = 'ok' | 'no key' | 'disabled' | 'open circuit' | 'half-open' | 'paused' | 'unsupported';
+
+export interface ProviderInfo {
+  name: string;
+  enabled: boolean;
+  hasKey: boolean;
+  /** `env NAME`; never the key itself. */
+  keySource: string;
+  baseUrl: string;
+  defaultModel: string;
+  circuit: { state: BreakerState; failures: number; cooldownEnds: number; lastFailure: number };
+  /** Unix ms; 0 = not paused. */
+  pausedUntil: number;
+  state: ProviderState;
+  detail: string;
+}
+
+export interface ProviderView {
+  llm: LlmConfig;
+  catalog: ModelCatalog;
+  env: Readonly<Record<string, string | undefined>>;
+  now: number;
+  breaker(provider: ProviderName): BreakerSnapshot | undefined;
+  pausedUntil(provider: ProviderName): number;
+}
+
+/** Built-in providers plus every provider named in `llm.providers`, sorted. */
+export function providerNames(llm: LlmConfig): string[] {
+  return [...new Set([...BUILT_IN, ...Object.keys(llm.providers)])].sort();
+}
+
+export function providerSettings(llm: LlmConfig, provider: ProviderName): ProviderSettings {
+  const p = llm.providers[provider];
+  return { enabled: p?.enabled ?? true, baseUrl: p?.base_url ?? '', defaultModel: p?.default_model ?? '' };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function providerInfo(view: ProviderView, name: string): ProviderInfo {
+  const closed = { state: 'closed' as const, failures: 0, cooldownEnds: 0, lastFailure: 0 };
+  if (!isProviderName(name)) {
+    return { name, enabled: false, hasKey: false, keySource: '', baseUrl: view.llm.providers[name]?.base_url ?? '', defaultModel: '', circuit: closed, pausedUntil: 0, state: 'unsupported', detail: 'no adapter for this name (use anthropic, openai, google or openai-compatible)' };
+  }
+  const s = providerSettings(view.llm, name);
+  const key = providerKey(name, view.env);
+  const snap = view.breaker(name);
+  const circuit = snap ? { state: snap.state, failures: snap.failures, cooldownEnds: snap.cooldownEnds ?? 0, lastFailure: snap.lastFailure ?? 0 } : closed;
+  const pausedUntil = view.pausedUntil(name);
+  const defaultModel = s.defaultModel || view.catalog.defaultModel(name) || '';
+  const endpoint = s.baseUrl || 'standard endpoint';
+  let state: ProviderState = 'ok';
+  let detail = `${key.apiKey !== undefined ? `key from ${key.source}` : 'no key needed'}, ${defaultModel || 'no default model'}, ${endpoint}`;
+  if (!s.enabled) [state, detail] = ['disabled', `llm.providers.${name}.enabled is false`];
+  else if (key.required && key.apiKey === undefined) [state, detail] = ['no key', `set ${key.source.replace(/^env /, '')} in sylkd's environment`];
+  else if (circuit.state === 'open') [state, detail] = ['open circuit', `${circuit.failures} failures; probe after ${iso(circuit.cooldownEnds)}`];
+  else if (circuit.state === 'half_open') [state, detail] = ['half-open', 'probing the provider'];
+  else if (pausedUntil > view.now) [state, detail] = ['paused', `rate limited; paused until ${iso(pausedUntil)}`];
+  return { name, enabled: s.enabled, hasKey: key.apiKey !== undefined, keySource: key.source, baseUrl: s.baseUrl, defaultModel, circuit, pausedUntil, state, detail };
+}

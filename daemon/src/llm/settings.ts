@@ -1,0 +1,102 @@
+/** Config (`llm.*`, `budgets.*`) → the gate's options. Pure functions; no I/O. */
+import { ErrorTier } from '@sylk/core';
+import type { BudgetsConfig, BudgetLimit as ConfigLimit, LlmConfig, ModelOverride as ConfigModel, RetryPolicyConfig } from '@sylk/config';
+import type { BreakerConfig, BudgetConfig, BudgetLimit, ClassifierConfig, QuotaConfig, RetryPolicies, RetryPolicy, StreamLimits } from '@sylk/llm/gate';
+import type { CatalogOverrides, ModelOverride, ProviderName } from '@sylk/llm';
+
+/** Providers with an adapter; config keys outside this list are reported as unsupported. */
+export const PROVIDERS: readonly ProviderName[] = ['anthropic', 'openai', 'google', 'openai-compatible'];
+/** Listed even when the config does not mention them. */
+export const BUILT_IN: readonly ProviderName[] = ['anthropic', 'openai', 'google'];
+
+export function isProviderName(name: string): name is ProviderName {
+  return (PROVIDERS as readonly string[]).includes(name);
+}
+
+function limit(l: ConfigLimit): BudgetLimit {
+  return { tokens: l.tokens, usd: l.usd };
+}
+
+/** SPEC 1.1.6 hard limits; -1 (unlimited) is understood by the gate as is. */
+export function budgetConfig(b: BudgetsConfig): BudgetConfig {
+  return {
+    global: limit(b.global),
+    session: limit(b.session),
+    task: limit(b.task),
+    provider: Object.fromEntries(Object.entries(b.providers).map(([name, l]) => [name, limit(l)])),
+  };
+}
+
+/** `llm.providers.<name>.soft_limit` → subscription quotas (only where a maximum is set). */
+export function quotaConfig(llm: LlmConfig): Partial<Record<ProviderName, QuotaConfig>> {
+  const out: Partial<Record<ProviderName, QuotaConfig>> = {};
+  for (const [name, p] of Object.entries(llm.providers)) {
+    const s = p.soft_limit;
+    if (!isProviderName(name) || (s.requests < 0 && s.tokens < 0)) continue;
+    out[name] = {
+      period: s.period,
+      maxRequests: s.requests < 0 ? null : s.requests,
+      maxTokens: s.tokens < 0 ? null : s.tokens,
+      warnThreshold: s.warn_at,
+    };
+  }
+  return out;
+}
+
+function policy(p: RetryPolicyConfig): RetryPolicy {
+  return { retries: p.attempts, initialMs: p.initial_ms, maxMs: p.max_ms, multiplier: p.multiplier, jitter: p.jitter };
+}
+
+export function retryPolicies(llm: LlmConfig): RetryPolicies {
+  return {
+    [ErrorTier.Transient]: policy(llm.retry.transient),
+    [ErrorTier.ExternalRateLimit]: policy(llm.retry.external_rate_limit),
+    [ErrorTier.ExternalDegrading]: policy(llm.retry.external_degrading),
+  };
+}
+
+export function breakerConfig(llm: LlmConfig): Record<string, Partial<BreakerConfig>> {
+  const c = llm.circuit_breaker;
+  const cfg: BreakerConfig = {
+    consecutiveFailures: c.consecutive_failures,
+    failureRate: c.failure_rate,
+    window: c.window,
+    cooldownMs: c.cooldown_seconds * 1000,
+    probesToClose: c.close_after,
+  };
+  return Object.fromEntries(PROVIDERS.map((p) => [`llm:${p}`, cfg]));
+}
+
+export function classifierConfig(llm: LlmConfig): ClassifierConfig {
+  return { ...llm.errors };
+}
+
+export function streamLimits(llm: LlmConfig): Partial<StreamLimits> {
+  return { chunkTimeoutMs: llm.stream.chunk_timeout_seconds * 1000, maxDurationMs: llm.stream.max_duration_seconds * 1000 };
+}
+
+function model(m: ConfigModel): ModelOverride {
+  const out: ModelOverride = {};
+  // -1 keeps the catalogue value.
+  for (const [k, v] of Object.entries(m) as Array<[keyof ModelOverride, number]>) if (v >= 0) out[k] = v;
+  return out;
+}
+
+/** Per-provider default model and model overrides for the catalogue. */
+export function catalogOverrides(llm: LlmConfig): CatalogOverrides {
+  const out: CatalogOverrides = {};
+  for (const [name, p] of Object.entries(llm.providers)) {
+    if (!isProviderName(name)) continue;
+    out[name] = {
+      ...(p.default_model !== '' ? { default_model: p.default_model } : {}),
+      models: Object.fromEntries(Object.entries(p.models).map(([id, m]) => [id, model(m)])),
+    };
+  }
+  return out;
+}
+
+/** Dotted config paths whose change needs `sylk daemon restart` to take effect. */
+export function restartOnlyChanges(before: LlmConfig, after: LlmConfig): string[] {
+  const keys = ['queue', 'stream', 'retry', 'errors', 'circuit_breaker'] as const;
+  return keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => `llm.${k}`);
+}
