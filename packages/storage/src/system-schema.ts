@@ -59,4 +59,53 @@ export const SYSTEM_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'sessions registry and approvals',
+    up(db) {
+      // Deleted sessions keep their row (deleted_at set) for history; only live names are unique.
+      db.exec(`
+        CREATE TABLE sessions (
+          id               TEXT PRIMARY KEY,
+          name             TEXT NOT NULL,
+          project_root     TEXT NOT NULL,
+          provider         TEXT NOT NULL,
+          model            TEXT NOT NULL,
+          state            TEXT NOT NULL CHECK (state IN ('created', 'running', 'waiting_approval',
+                             'idle', 'paused', 'completed', 'failed', 'closed')),
+          created_at       INTEGER NOT NULL,
+          updated_at       INTEGER NOT NULL,
+          last_activity_at INTEGER NOT NULL,
+          budget_usd       REAL,
+          interrupted      INTEGER NOT NULL DEFAULT 0 CHECK (interrupted IN (0, 1)),
+          last_seq         INTEGER NOT NULL DEFAULT 0,
+          deleted_at       INTEGER
+        ) STRICT;
+        CREATE UNIQUE INDEX sessions_live_name ON sessions (name) WHERE deleted_at IS NULL;
+        CREATE INDEX sessions_state ON sessions (state) WHERE deleted_at IS NULL;
+        CREATE INDEX sessions_project ON sessions (project_root) WHERE deleted_at IS NULL;
+
+        CREATE TABLE approvals (
+          id            TEXT PRIMARY KEY,
+          session_id    TEXT NOT NULL REFERENCES sessions (id),
+          agent_id      TEXT NOT NULL,
+          kind          TEXT NOT NULL,
+          summary       TEXT NOT NULL,
+          detail        TEXT NOT NULL,
+          reason        TEXT NOT NULL,
+          proposed_rule TEXT,
+          state         TEXT NOT NULL CHECK (state IN ('pending', 'decided', 'expired')),
+          decision      TEXT CHECK (decision IN ('allow_once', 'allow_session', 'allow_always',
+                          'deny', 'deny_with_message')),
+          message       TEXT,
+          decided_by    TEXT,
+          created_at    INTEGER NOT NULL,
+          expires_at    INTEGER,
+          decided_at    INTEGER
+        ) STRICT;
+        CREATE INDEX approvals_pending ON approvals (session_id, created_at) WHERE state = 'pending';
+        CREATE INDEX approvals_expiry ON approvals (expires_at) WHERE state = 'pending';
+      `);
+    },
+  },
 ];

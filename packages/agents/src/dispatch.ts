@@ -1,0 +1,108 @@
+import { errorMessage, isSylkError, type Logger } from '@sylk/core';
+import type { Message, ToolCall } from '@sylk/llm';
+import { toolError, type AgentTool, type ToolEnv, type ToolOutcome } from './tools/tool.js';
+import type { PermissionFn, PermissionOutcome, ToolPermissionRequest } from './types.js';
+import type { ArgumentValidator } from './validate.js';
+
+/** Longest tool result the model gets; tools shorten their own output well below this. */
+export const MAX_RESULT_CHARS = 60_000;
+
+export interface Dispatcher {
+  tools: ReadonlyMap<string, AgentTool>;
+  validator: ArgumentValidator;
+  permissions: PermissionFn;
+  logger: Logger;
+  /** Everything of ToolEnv that does not depend on the call. */
+  env: Omit<ToolEnv, 'callId' | 'askPermission'>;
+}
+
+/**
+ * Runs one assistant message's tool calls and returns their results in call order. Ordering
+ * rule: consecutive read-only calls (read_file, list_files, search) run concurrently; a call
+ * that writes or executes waits for everything before it and runs alone, so the model's order
+ * of side effects is kept. After a cancel, calls not yet started get a "cancelled" result so
+ * every call in history still has its answer.
+ */
+export async function executeToolCalls(calls: readonly ToolCall[], d: Dispatcher): Promise<Message[]> {
+  const results: Message[] = [];
+  let batch: ToolCall[] = [];
+  const flush = async () => {
+    results.push(...(await Promise.all(batch.map((c) => runCall(c, d)))));
+    batch = [];
+  };
+  for (const call of calls) {
+    if (d.tools.get(call.name)?.readOnly !== false) {
+      batch.push(call);
+      continue;
+    }
+    await flush();
+    results.push(await runCall(call, d));
+  }
+  await flush();
+  return results;
+}
+
+async function runCall(call: ToolCall, d: Dispatcher): Promise<Message> {
+  const { emit, clock, signal } = d.env;
+  const tool = d.tools.get(call.name);
+  const started = clock.monotonic();
+  emit({ type: 'tool_started', callId: call.id, name: call.name, args: call.arguments, summary: describe(tool, call) });
+  const outcome = await outcomeOf(call, tool, d);
+  const content = outcome.content.length > MAX_RESULT_CHARS
+    ? `${outcome.content.slice(0, MAX_RESULT_CHARS)}\n[result cut at ${MAX_RESULT_CHARS} characters]`
+    : outcome.content;
+  emit({
+    type: 'tool_finished',
+    callId: call.id,
+    name: call.name,
+    ok: outcome.ok ?? !outcome.isError,
+    durationMs: Math.max(0, Math.round(clock.monotonic() - started)),
+    summary: outcome.summary,
+    isError: outcome.isError,
+    ...(outcome.outputHandle !== undefined ? { outputHandle: outcome.outputHandle } : {}),
+  });
+  if (signal.aborted) d.logger.debug({ callId: call.id, tool: call.name }, 'tool call ended by cancel');
+  return { role: 'tool', toolCallId: call.id, content, ...(outcome.isError ? { isError: true } : {}) };
+}
+
+function describe(tool: AgentTool | undefined, call: ToolCall): string {
+  try {
+    return tool?.describe(call.arguments) ?? call.name;
+  } catch {
+    return call.name; // invalid arguments: described by the validation error instead
+  }
+}
+
+async function outcomeOf(call: ToolCall, tool: AgentTool | undefined, d: Dispatcher): Promise<ToolOutcome> {
+  if (d.env.signal.aborted) return toolError('Cancelled by the user before it ran.', 'cancelled before it ran');
+  if (tool === undefined) {
+    return toolError(`Unknown tool "${call.name}". Available tools: ${[...d.tools.keys()].join(', ')}.`);
+  }
+  if (call.argumentsText !== undefined) {
+    const text = call.argumentsText.length > 500 ? `${call.argumentsText.slice(0, 500)}…` : call.argumentsText;
+    return toolError(`Invalid arguments for ${call.name}: not a JSON object: ${text}. Send the arguments as a JSON object matching the tool's schema.`, 'invalid arguments');
+  }
+  const validation = d.validator.validate(tool, call.arguments);
+  if (!validation.ok) return toolError(validation.message, 'invalid arguments');
+  try {
+    return await tool.run(call.arguments, { ...d.env, callId: call.id, askPermission: (req) => ask(d, call, req) });
+  } catch (err) {
+    if (d.env.signal.aborted) return toolError(`Cancelled by the user: ${errorMessage(err)}`, 'cancelled');
+    if (!isSylkError(err)) d.logger.warn({ err, tool: call.name, callId: call.id }, 'tool failed unexpectedly');
+    const hint = isSylkError(err) && err.hint !== undefined ? ` (${err.hint})` : '';
+    return toolError(`${call.name} failed: ${errorMessage(err)}${hint}`);
+  }
+}
+
+/** The injected permission function, raced against the turn's cancel. */
+function ask(d: Dispatcher, call: ToolCall, req: Omit<ToolPermissionRequest, 'sessionId' | 'agentId' | 'callId' | 'tool'>): Promise<PermissionOutcome> {
+  const { signal } = d.env;
+  const full: ToolPermissionRequest = { ...req, sessionId: d.env.sessionId, agentId: d.env.agentId, callId: call.id, tool: call.name };
+  const cancelled: PermissionOutcome = { allowed: false, message: 'the turn was cancelled while waiting for approval' };
+  if (signal.aborted) return Promise.resolve(cancelled);
+  return new Promise<PermissionOutcome>((resolve, reject) => {
+    const onAbort = () => resolve(cancelled);
+    signal.addEventListener('abort', onAbort, { once: true });
+    d.permissions(full).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentHarness, eventsOf, type Harness } from './testing/harness.js';
+
+const MATH = 'export function add(a, b) {\n  return a - b;\n}\n';
+const MATH_TEST = [
+  "import { test } from 'node:test';",
+  "import assert from 'node:assert/strict';",
+  "import { add } from './math.js';",
+  "test('add adds', () => { assert.equal(add(2, 3), 5); });",
+  '',
+].join('\n');
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('runTurn: fix the failing test', () => {
+  it('reads, runs the tests, edits, re-runs and ends the turn with the file fixed and the tests green', async () => {
+    h = await agentHarness({
+      scenario: 'fix-failing-test.yaml',
+      files: {
+        'package.json': '{ "type": "module" }\n',
+        'src/math.js': MATH,
+        'src/math.test.js': MATH_TEST,
+        'AGENTS.md': 'Run the tests with `node --test`.\n',
+      },
+    });
+    const result = await h.run('The add test fails, please fix it.');
+
+    expect(result.stopReason).toBe('end_turn');
+    expect(h.requests()).toHaveLength(5);
+    expect(readFileSync(join(h.project, 'src/math.js'), 'utf8')).toBe('export function add(a, b) {\n  return a + b;\n}\n');
+    // The tests are really green now, outside the agent too.
+    execFileSync(process.execPath, ['--test'], { cwd: h.project, stdio: 'pipe' });
+
+    // The system prompt carries the project context.
+    const first = h.requests()[0]?.body as { system: unknown; tools: Array<{ name: string }> };
+    const system = JSON.stringify(first.system);
+    expect(system).toContain(h.project);
+    expect(system).toContain('2025-01-15');
+    expect(system).toContain('Run the tests with `node --test`.');
+    expect(first.tools.map((t) => t.name)).toEqual(['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'run_command']);
+
+    // What the model read back at each step.
+    expect(h.toolResultsSent(1)[0]?.content).toContain('     2\t  return a - b;');
+    const failing = h.toolResultsSent(2)[0]?.content ?? '';
+    expect(failing).toContain('[node --test]');
+    expect(failing).toContain('add adds');
+    expect(failing).toContain('exit code 1]');
+    expect(h.toolResultsSent(3)[0]?.content).toContain('+  return a + b;');
+    expect(h.toolResultsSent(4)[0]?.content).toContain('exit code 0]');
+
+    // Permission was asked for the command (with its cwd) and for the edit (with a diff preview).
+    const asks = h.permissionRequests.map((p) => [p.tool, p.action, p.target]);
+    expect(asks).toEqual([
+      ['run_command', 'command', 'node --test'],
+      ['edit_file', 'write', expect.stringMatching(/src\/math\.js$/)],
+      ['run_command', 'command', 'node --test'],
+    ]);
+    expect(h.permissionRequests[1]?.preview).toContain('-  return a - b;\n+  return a + b;');
+
+    // Events: live command output, finished summaries with the raw output handle, usage per round.
+    expect(eventsOf(h.events, 'tool_output').some((e) => e.callId === 'call_test1' && e.line.includes('not ok 1 - add adds'))).toBe(true);
+    const finished = eventsOf(h.events, 'tool_finished');
+    expect(finished.map((e) => [e.callId, e.ok, e.isError])).toEqual([
+      ['call_read', true, false],
+      ['call_test1', false, false],
+      ['call_edit', true, false],
+      ['call_test2', true, false],
+    ]);
+    expect(finished[1]?.outputHandle).toBeTruthy();
+    expect(readFileSync(finished[1]?.outputHandle ?? '', 'utf8')).toContain('not ok 1 - add adds');
+    expect(eventsOf(h.events, 'usage')).toHaveLength(5);
+    expect(result.usage.inputTokens).toBe(900 * 4 + 1500);
+    expect(eventsOf(h.events, 'assistant_delta').map((e) => e.text).join('')).toContain('Fixed `add` in src/math.js');
+
+    // History: user, then assistant/tool pairs, then the final answer.
+    expect(result.messagesAdded).toBe(1 + 4 * 2 + 1);
+    expect(h.ctx.history.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'tool', 'assistant']);
+    expect(h.ctx.history.at(-1)?.content).toBe('Fixed `add` in src/math.js; the tests pass now.');
+  });
+});
+
+describe('runTurn: limits', () => {
+  it('stops after maxTurns round-trips with every tool call answered', async () => {
+    h = await agentHarness({ scenario: 'endless-tools.yaml', maxTurns: 3, files: { 'a.txt': 'a\n' } });
+    const result = await h.run('go');
+    expect(result.stopReason).toBe('max_turns');
+    expect(h.requests()).toHaveLength(3);
+    expect(h.ctx.history.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'tool']);
+    expect(eventsOf(h.events, 'notice').map((e) => e.message)).toEqual([expect.stringContaining('Stopped after 3 model round-trips')]);
+  });
+
+  it('stops with budget when the gate refuses the next request', async () => {
+    h = await agentHarness({ scenario: 'endless-tools.yaml', budgets: { session: { tokens: 5000 } } });
+    const result = await h.run('go');
+    expect(result.stopReason).toBe('budget');
+    expect(result.error?.code).toBe('llm.budget_exceeded');
+    expect(h.requests()).toHaveLength(1);
+    expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'llm.budget_exceeded', message: expect.stringContaining('budget'), tier: 'user_fixable' }]);
+    expect(h.ctx.history.at(-1)?.role).toBe('tool');
+  });
+});

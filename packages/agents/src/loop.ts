@@ -1,0 +1,130 @@
+import { ErrorTier, SylkError } from '@sylk/core';
+import { Priority, type GateRequest, type LLMResponse, type Usage } from '@sylk/llm';
+import { ParserRegistry } from '@sylk/tools';
+import { executeToolCalls, type Dispatcher } from './dispatch.js';
+import { AgentErrorCode, asTurnError, incompleteResponse, isBudgetError } from './errors.js';
+import { buildSystemPrompt, loadProjectInstructions } from './prompt.js';
+import { streamRound } from './stream.js';
+import { defaultTools, toolDefinitions } from './tools/index.js';
+import type { TurnContext, TurnResult, TurnStopReason } from './types.js';
+import { ArgumentValidator } from './validate.js';
+
+export const DEFAULT_MAX_TURNS = 50;
+
+/** Appended to partial assistant text kept in history after a cancel. */
+export const INTERRUPTED_MARKER = '[interrupted by the user]';
+
+const defaultParsers = new ParserRegistry();
+
+/**
+ * One user turn: build the request (system prompt with AGENTS.md, history, tools) → gate at
+ * user-interactive priority → stream → run the tool calls → feed the results back → repeat until
+ * the model ends its turn, `maxTurns` round-trips, a cancel (`signal`) or a budget stop.
+ * Never rejects for model or tool failures: they end the turn with stopReason `error`/`budget`
+ * (and an `error` event) or go back to the model as tool errors.
+ */
+export async function runTurn(ctx: TurnContext, input: string, signal: AbortSignal): Promise<TurnResult> {
+  const tools = ctx.tools ?? defaultTools();
+  const maxTurns = ctx.maxTurns ?? DEFAULT_MAX_TURNS;
+  if (!Number.isInteger(maxTurns) || maxTurns < 1) {
+    throw new SylkError(`maxTurns must be a positive integer, got ${maxTurns}`, { code: AgentErrorCode.InvalidContext, tier: ErrorTier.Permanent });
+  }
+  const startLength = ctx.history.length;
+  const usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  const finish = (stopReason: TurnStopReason, error?: SylkError): TurnResult => {
+    if (stopReason === 'cancelled') ctx.emit({ type: 'turn_interrupted', reason: 'cancelled by the user' });
+    if (error !== undefined) ctx.emit({ type: 'error', code: error.code, message: error.message, tier: error.tier });
+    if (stopReason === 'max_turns') ctx.emit({ type: 'notice', message: `Stopped after ${maxTurns} model round-trips (the turn limit); send a message to continue.` });
+    ctx.logger.info({ sessionId: ctx.sessionId, agentId: ctx.agentId, stopReason, code: error?.code }, 'agent turn finished');
+    return { stopReason, usage, messagesAdded: ctx.history.length - startLength, ...(error !== undefined ? { error } : {}) };
+  };
+
+  ctx.history.push({ role: 'user', content: input });
+  const systemPrompt = buildSystemPrompt({
+    projectRoot: ctx.projectRoot,
+    platform: ctx.platform ?? process.platform,
+    now: ctx.clock.now(),
+    projectInstructions: await loadProjectInstructions(ctx.projectRoot),
+    ...(ctx.systemPromptExtra !== undefined ? { extra: ctx.systemPromptExtra } : {}),
+  });
+  const definitions = toolDefinitions(tools);
+  const dispatcher: Dispatcher = {
+    tools: new Map(tools.map((t) => [t.name, t])),
+    validator: new ArgumentValidator(tools),
+    permissions: ctx.permissions,
+    logger: ctx.logger,
+    env: {
+      sessionId: ctx.sessionId,
+      agentId: ctx.agentId,
+      projectRoot: ctx.projectRoot,
+      fs: ctx.fs,
+      executor: ctx.executor,
+      parsers: ctx.parsers ?? defaultParsers,
+      clock: ctx.clock,
+      signal,
+      emit: ctx.emit,
+    },
+  };
+
+  for (let round = 0; round < maxTurns; round++) {
+    if (signal.aborted) return finish('cancelled');
+    const req: GateRequest = {
+      provider: ctx.provider,
+      priority: Priority.UserInteractive,
+      user: true,
+      sessionId: ctx.sessionId,
+      agentId: ctx.agentId,
+      ...(ctx.agentType !== undefined ? { agentType: ctx.agentType } : {}),
+      request: {
+        model: ctx.model,
+        systemPrompt,
+        messages: [...ctx.history],
+        tools: definitions,
+        ...(ctx.maxTokens !== undefined ? { maxTokens: ctx.maxTokens } : {}),
+      },
+    };
+    const outcome = await streamRound(ctx.gate, req, signal, ctx.emit);
+    if (outcome.kind === 'failed') {
+      if (signal.aborted) {
+        keepPartial(ctx, outcome.text);
+        return finish('cancelled');
+      }
+      return finish(isBudgetError(outcome.error) ? 'budget' : 'error', asTurnError(outcome.error));
+    }
+    const response = outcome.response;
+    addUsage(ctx, usage, response);
+    if (response.partial === true) {
+      keepPartial(ctx, response.content);
+      if (signal.aborted || response.partialReason === 'cancelled') return finish('cancelled');
+      const reason = response.partialReason ?? 'unknown';
+      return finish(reason === 'budget_exceeded' ? 'budget' : 'error', incompleteResponse(reason, ctx.provider));
+    }
+    ctx.history.push({ role: 'assistant', content: response.content, ...(response.toolCalls.length > 0 ? { toolCalls: response.toolCalls } : {}) });
+    ctx.emit({ type: 'assistant_message', text: response.content, toolCalls: response.toolCalls });
+    if (response.toolCalls.length === 0) {
+      if (response.stopReason === 'max_tokens') ctx.emit({ type: 'notice', message: 'The reply was cut at the output token limit.' });
+      return finish('end_turn');
+    }
+    ctx.history.push(...(await executeToolCalls(response.toolCalls, dispatcher)));
+    if (signal.aborted) return finish('cancelled');
+  }
+  return finish('max_turns');
+}
+
+/** Partial assistant text stays in history, marked, so the next turn knows it was cut. */
+function keepPartial(ctx: TurnContext, text: string): void {
+  if (text === '') return;
+  const content = `${text}\n\n${INTERRUPTED_MARKER}`;
+  ctx.history.push({ role: 'assistant', content });
+  ctx.emit({ type: 'assistant_message', text: content, toolCalls: [], partial: true });
+}
+
+function addUsage(ctx: TurnContext, total: Usage, response: LLMResponse): void {
+  const u = response.usage;
+  total.inputTokens += u.inputTokens;
+  total.outputTokens += u.outputTokens;
+  total.cacheReadTokens += u.cacheReadTokens;
+  total.cacheWriteTokens += u.cacheWriteTokens;
+  const costUsd = ctx.costOf?.(response.model, u);
+  ctx.emit({ type: 'usage', usage: u, ...(costUsd !== undefined ? { costUsd } : {}) });
+}

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** AGENTS.md is included up to this many characters (it shares the context window). */
+export const PROJECT_INSTRUCTIONS_MAX_CHARS = 16_000;
+
+export interface SystemPromptInput {
+  projectRoot: string;
+  platform: string;
+  /** Wall-clock ms (from the injected clock). */
+  now: number;
+  /** AGENTS.md content, if the project has one. */
+  projectInstructions?: string;
+  extra?: string;
+}
+
+/** Reads the project's AGENTS.md (size-capped with a note); undefined when there is none. */
+export async function loadProjectInstructions(projectRoot: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(projectRoot, 'AGENTS.md'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (text.length <= PROJECT_INSTRUCTIONS_MAX_CHARS) return text.trim();
+  return `${text.slice(0, PROJECT_INSTRUCTIONS_MAX_CHARS).trim()}\n[AGENTS.md cut at ${PROJECT_INSTRUCTIONS_MAX_CHARS} characters; read_file it for the rest]`;
+}
+
+/** A compact coding-agent system prompt. */
+export function buildSystemPrompt(input: SystemPromptInput): string {
+  const date = new Date(input.now).toISOString().slice(0, 10);
+  const parts = [
+    'You are a coding agent working in the user\'s project on their machine. Complete the task with the tools, then reply with a short summary of what you did.',
+    `Project root: ${input.projectRoot}\nPlatform: ${input.platform}\nDate: ${date}`,
+    [
+      'Tool rules:',
+      '- Paths are relative to the project root; you cannot touch files outside it.',
+      '- Read a file before you edit it. edit_file needs old_string copied exactly (without the line-number prefix) and unique; add context lines if it is not.',
+      '- Prefer edit_file for changes to existing files; write_file replaces the whole file.',
+      '- Use list_files and search to find code instead of guessing paths.',
+      '- run_command runs non-interactive commands (no servers or watchers). Run the relevant tests after a change.',
+      '- Calls that only read (read_file, list_files, search) may be issued together; they run in parallel.',
+      '- When the user denies a call, read their message and adapt; do not retry the same call unchanged.',
+    ].join('\n'),
+  ];
+  if (input.projectInstructions !== undefined && input.projectInstructions !== '') {
+    parts.push(`Project instructions (AGENTS.md):\n${input.projectInstructions}`);
+  }
+  if (input.extra !== undefined && input.extra !== '') parts.push(input.extra);
+  return parts.join('\n\n');
+}

@@ -1,0 +1,124 @@
+/**
+ * Judging a shell line: every simple command in it must pass, and its redirections (and `tee`
+ * targets) are judged as path reads and writes.
+ */
+import nodePath from 'node:path';
+import { decide, strictest } from './decision.js';
+import { indirectReason, matchesCommandPattern, normalizeArgv } from './commands.js';
+import type { Judge } from './judge.js';
+import { protectedReason, resolvePath } from './paths.js';
+import { matchSafeCommand } from './safe-list.js';
+import { parseShellLine, type ShellCommand, type ShellWord } from './shell.js';
+import type { PermissionDecision } from './types.js';
+
+/** Variables that cannot change which program runs or what it loads; any other assignment asks. */
+const HARMLESS_ENV =
+  /^(CI|NODE_ENV|FORCE_COLOR|NO_COLOR|TERM|COLUMNS|LINES|DEBUG|TZ|LANG|LANGUAGE|LC_[A-Z]+|RUST_BACKTRACE|RUST_LOG|CGO_ENABLED|GOOS|GOARCH|VERBOSE)$/;
+const variableName = (assignment: string): string => assignment.slice(0, assignment.indexOf('=')).replace(/\+$/, '');
+const DEVICES = new Set(['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty']);
+/** Commands whose path arguments are removed, so directories holding protected files count. */
+const DELETING = new Set(['rm', 'rmdir', 'mv', 'unlink', 'shred', 'rsync']);
+
+export function checkCommandLine(judge: Judge, line: string, cwd: string): PermissionDecision {
+  const parsed = parseShellLine(line);
+  if (!parsed.ok) {
+    return judge.can('command')
+      ? decide('ask', 'default', `cannot judge the shell line safely (${parsed.reason})`)
+      : decide('deny', 'role', `role ${judge.role} may only run safe commands, and this line cannot be judged (${parsed.reason})`);
+  }
+  const parts = parsed.commands.map((command) => ({ ...checkSimple(judge, command, cwd), command: command.text }));
+  const worst = strictest(parts);
+  if (worst === undefined) return { ...decide('allow', 'safe_list', 'the line runs no command'), parts };
+  if (parts.length === 1) return { ...worst, parts };
+  const reason = worst.verdict === 'allow' ? `all ${parts.length} commands are allowed` : `${worst.command}: ${worst.reason}`;
+  const { command: _command, ...rest } = worst;
+  return { ...rest, reason, parts };
+}
+
+type Where = { cwds: string[] } | { unknown: string };
+
+/** A word whose value we cannot know: an expansion, or `~user`. */
+function unknowable(word: ShellWord): boolean {
+  return word.dynamic || (word.tilde && word.value !== '~' && !word.value.startsWith('~/'));
+}
+
+/** Where relative paths point: the given cwd and, after `cd`s, that directory too (either may be right). */
+function workingDirs(judge: Judge, command: ShellCommand, cwd: string): Where {
+  if (command.cdTrail.length === 0) return { cwds: [cwd] };
+  const unknown = command.cdTrail.find(unknowable);
+  if (unknown !== undefined) return { unknown: `the working directory after "cd ${unknown.value}" is unknown` };
+  const after = command.cdTrail.reduce((dir, w) => pathOf(judge, w, dir), cwd);
+  return { cwds: after === cwd ? [cwd] : [cwd, after] };
+}
+
+function pathOf(judge: Judge, word: ShellWord, cwd: string): string {
+  const value = word.tilde ? word.value : word.value.replace(/^~/, './~');
+  return resolvePath(value, cwd, judge.ctx.homeDir);
+}
+
+function fileEffects(judge: Judge, command: ShellCommand, argv: readonly string[], where: Where): PermissionDecision[] {
+  const targets = command.redirects.map((r) => ({ mode: r.mode, word: r.target }));
+  if (argv[0] === 'tee') {
+    for (const word of command.words.slice(1)) if (!word.value.startsWith('-')) targets.push({ mode: 'write', word });
+  }
+  return targets.flatMap(({ mode, word }) => {
+    if (DEVICES.has(word.value)) return [];
+    if (unknowable(word)) {
+      return [decide('ask', 'default', `cannot tell which file "${word.value}" is`)];
+    }
+    if ('unknown' in where && !nodePath.isAbsolute(word.value) && !word.tilde) return [decide('ask', 'default', where.unknown)];
+    const cwds = 'cwds' in where ? where.cwds : [judge.ctx.projectRoot];
+    return cwds.map((dir) => judge.checkPath(mode, pathOf(judge, word, dir)));
+  });
+}
+
+/** Arguments naming a protected place make any non-read-only command ask (`cp x .git/hooks/pre-commit`). */
+function protectedArgument(judge: Judge, command: ShellCommand, argv: readonly string[], where: Where): PermissionDecision | undefined {
+  if (!('cwds' in where)) return undefined;
+  const op = DELETING.has(argv[0] ?? '') ? 'delete' : 'write';
+  for (const word of command.words.slice(1)) {
+    if (unknowable(word)) continue;
+    const value = word.value.replace(/^--?[A-Za-z][\w-]*=/, '');
+    for (const dir of where.cwds) {
+      const reason = protectedReason(pathOf(judge, { ...word, value }, dir), judge.ctx, op);
+      if (reason !== undefined) return decide('ask', 'protected', `"${word.value}" is a protected path: ${reason}`);
+    }
+  }
+  return undefined;
+}
+
+function commandDecision(judge: Judge, command: ShellCommand, argv: readonly string[], where: Where): PermissionDecision {
+  const name = argv.join(' ');
+  const safe = matchSafeCommand(argv, judge.customSafe);
+  const readOnly = safe !== undefined && 'safe' in safe && safe.safe.readOnly;
+  if (!judge.can('command') && !readOnly) {
+    return decide('deny', 'role', `role ${judge.role} may only run read-only safe commands, not "${name}"`);
+  }
+  if (command.words[0]?.dynamic) return decide('ask', 'default', `the program name "${command.words[0].value}" is computed at run time`);
+  const indirect = indirectReason(argv);
+  if (indirect !== undefined) return decide('ask', 'default', `${indirect}; approve it each time`);
+  const unsafeEnv = command.assignments.map(variableName).find((n) => !HARMLESS_ENV.test(n));
+  if (unsafeEnv !== undefined) return decide('ask', 'default', `setting ${unsafeEnv} can change what runs`);
+  if (!readOnly) {
+    const guarded = protectedArgument(judge, command, argv, where);
+    if (guarded !== undefined) return guarded;
+  }
+  if (safe !== undefined && 'safe' in safe) return decide('allow', 'safe_list', `"${safe.safe.tokens.join(' ')}" is in the safe list`);
+  const refused = safe === undefined ? '' : ` (safe list: ${safe.refused})`;
+  return (
+    judge.findRule('command', (r) => matchesCommandPattern(argv, r.pattern)) ??
+    decide('ask', 'default', `"${name}" is not in the safe list or the project allowlist${refused}`)
+  );
+}
+
+function checkSimple(judge: Judge, command: ShellCommand, cwd: string): PermissionDecision {
+  const where = workingDirs(judge, command, cwd);
+  const argv = normalizeArgv(command.words.map((w) => w.value));
+  const effects = fileEffects(judge, command, argv, where);
+  if (argv.length === 0) {
+    const unsafeEnv = command.assignments.map(variableName).find((n) => !HARMLESS_ENV.test(n));
+    if (unsafeEnv !== undefined) effects.push(decide('ask', 'default', `setting ${unsafeEnv} can change what later commands run`));
+    return strictest(effects) ?? decide('allow', 'safe_list', 'only sets harmless shell variables');
+  }
+  return strictest([commandDecision(judge, command, argv, where), ...effects]) as PermissionDecision;
+}

@@ -1,0 +1,344 @@
+/**
+ * A conservative reader for shell command lines: it finds every simple command the line would run
+ * (through `&&`, `||`, `;`, `|`, `&`, newlines, `( … )`, `$( … )` and backticks) and the files it
+ * redirects to. Anything it does not understand well enough to judge — here-docs, process
+ * substitution, arithmetic, control-flow keywords, unbalanced quotes — makes the whole line
+ * unparseable, which the permission manager turns into "ask". It never throws.
+ */
+import { ErrorTier, SylkError } from '@sylk/core';
+
+export interface ShellWord {
+  /** The word with quotes removed and escapes applied; expansions are left as written. */
+  value: string;
+  /** Contains an expansion whose result we cannot know ($VAR, $( … ), backticks, globs, braces). */
+  dynamic: boolean;
+  /** Starts with an unquoted `~` (tilde expansion). */
+  tilde: boolean;
+}
+
+export interface ShellRedirect {
+  /** `read` for `<`, `write` for `>`, `>>`, `>|`, `&>`, `&>>`, `>& file`. */
+  mode: 'read' | 'write';
+  target: ShellWord;
+}
+
+export interface ShellCommand {
+  /** The source text of this simple command. */
+  text: string;
+  /** Leading `NAME=value` words. */
+  assignments: string[];
+  words: ShellWord[];
+  redirects: ShellRedirect[];
+  /** `cd` arguments run earlier in the same (sub)shell, oldest first; relative paths follow them. */
+  cdTrail: ShellWord[];
+}
+
+export type ShellParse = { ok: true; commands: ShellCommand[] } | { ok: false; reason: string };
+
+const MAX_LENGTH = 100_000;
+const MAX_DEPTH = 16;
+const BLANK = new Set([' ', '\t']);
+const WORD_END = new Set([' ', '\t', '\n', ';', '&', '|', '(', ')', '<', '>']);
+const KEYWORDS = new Set([
+  'if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'select',
+  'function', '{', '}', '[[', ']]', '!', 'coproc',
+]);
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*\+?=/;
+
+class Unparseable extends Error {}
+
+function fail(reason: string): never {
+  throw new Unparseable(reason);
+}
+
+interface Scope {
+  cdTrail: ShellWord[];
+}
+
+class Parser {
+  private i = 0;
+  private groups = 0;
+  constructor(
+    private readonly s: string,
+    private readonly out: ShellCommand[],
+    private readonly depth: number,
+  ) {
+    if (depth > MAX_DEPTH) fail('commands are nested too deeply');
+  }
+
+  /** A list of pipelines up to `)` (consumed) when `closing`, else to the end. */
+  list(scope: Scope, closing: boolean): void {
+    for (;;) {
+      this.skipBlanks();
+      const c = this.s[this.i];
+      if (c === undefined) {
+        if (closing) fail('unclosed "("');
+        return;
+      }
+      if (c === ')') {
+        if (!closing) fail('unexpected ")"');
+        this.i++;
+        return;
+      }
+      if (c === '#') {
+        while (this.i < this.s.length && this.s[this.i] !== '\n') this.i++;
+      } else if (c === ';' && this.s[this.i + 1] === ';') {
+        fail('";;" (case syntax) is not supported');
+      } else if (c === '\n' || c === ';' || c === '&' || c === '|') {
+        this.i += c !== '\n' && this.s[this.i + 1] === c ? 2 : this.s.startsWith('|&', this.i) ? 2 : 1;
+      } else if (c === '(') {
+        this.subshell(scope);
+      } else {
+        this.simple(scope);
+      }
+    }
+  }
+
+  private subshell(scope: Scope): void {
+    const start = this.i;
+    if (this.s[this.i + 1] === '(') fail('arithmetic "((" is not supported');
+    if (++this.groups > MAX_DEPTH) fail('commands are nested too deeply');
+    this.i++;
+    this.list({ cdTrail: [...scope.cdTrail] }, true);
+    this.groups--;
+    const redirects: ShellRedirect[] = [];
+    for (;;) {
+      this.skipBlanks();
+      if (!this.redirect(redirects, scope)) break;
+    }
+    const next = this.s[this.i];
+    if (next !== undefined && !';&|\n)'.includes(next)) fail('unexpected text after ")"');
+    if (redirects.length > 0) {
+      this.out.push({ text: this.s.slice(start, this.i).trim(), assignments: [], words: [], redirects, cdTrail: [...scope.cdTrail] });
+    }
+  }
+
+  private simple(scope: Scope): void {
+    const start = this.i;
+    const assignments: string[] = [];
+    const words: ShellWord[] = [];
+    const redirects: ShellRedirect[] = [];
+    for (;;) {
+      this.skipBlanks();
+      const c = this.s[this.i];
+      if (c === undefined || c === '\n' || c === ';' || c === '|' || c === ')') break;
+      if (c === '&' && this.s[this.i + 1] !== '>') break;
+      if (c === '(') fail('"(" inside a command (function definition or process substitution) is not supported');
+      if (this.redirect(redirects, scope)) continue;
+      const wordStart = this.i;
+      const word = this.word(scope);
+      const raw = this.s.slice(wordStart, this.i);
+      if (words.length === 0 && ASSIGNMENT.test(raw)) {
+        assignments.push(raw);
+        continue;
+      }
+      if (words.length === 0 && raw === word.value && KEYWORDS.has(raw)) fail(`shell keyword "${raw}" is not supported`);
+      words.push(word);
+    }
+    const command: ShellCommand = {
+      text: this.s.slice(start, this.i).trim(),
+      assignments,
+      words,
+      redirects,
+      cdTrail: [...scope.cdTrail],
+    };
+    // Commands from $( … ) inside this one were pushed while reading its words: they run first.
+    this.out.push(command);
+    this.trackCd(scope, words);
+  }
+
+  private trackCd(scope: Scope, words: ShellWord[]): void {
+    const name = words[0];
+    if (name === undefined || name.dynamic) return;
+    if (name.value === 'pushd' || name.value === 'popd') {
+      scope.cdTrail.push({ value: name.value, dynamic: true, tilde: false });
+    } else if (name.value === 'cd') {
+      const target = words.slice(1).find((w) => !/^-[LPe@]+$/.test(w.value));
+      if (target === undefined) scope.cdTrail.push({ value: '~', dynamic: false, tilde: true });
+      else scope.cdTrail.push(target.value === '-' ? { ...target, dynamic: true } : target);
+    }
+  }
+
+  /** Reads one redirection if there is one here. */
+  private redirect(redirects: ShellRedirect[], scope: Scope): boolean {
+    const m = /^(\d*)(&>>|&>|>>|>\||>&|>|<<<|<<|<>|<&|<)/.exec(this.s.slice(this.i, this.i + 16));
+    if (m === null) return false;
+    const op = m[2] as string;
+    this.i += m[0].length;
+    if (op === '<<' || op === '<<<') fail('here-documents and here-strings are not supported');
+    if (op === '<>') fail('"<>" redirection is not supported');
+    if (this.s[this.i] === '(') fail('process substitution is not supported');
+    this.skipBlanks();
+    const c = this.s[this.i];
+    if (c === undefined || WORD_END.has(c)) fail(`redirection "${op}" without a target`);
+    const target = this.word(scope);
+    if (op === '>&' || op === '<&') {
+      // Duplicating or closing a descriptor names no file.
+      if (/^(\d+|-)$/.test(target.value) && !target.dynamic) return true;
+      if (op === '<&') fail('"<&" with a file name is not supported');
+    }
+    redirects.push({ mode: op === '<' ? 'read' : 'write', target });
+    return true;
+  }
+
+  private word(scope: Scope): ShellWord {
+    let value = '';
+    let dynamic = false;
+    const tilde = this.s[this.i] === '~';
+    for (;;) {
+      const c = this.s[this.i];
+      if (c === undefined || WORD_END.has(c)) break;
+      if (c === '\\') {
+        const next = this.s[this.i + 1];
+        if (next === undefined) value += '\\';
+        else if (next !== '\n') value += next;
+        this.i += 2;
+      } else if (c === "'") {
+        const end = this.s.indexOf("'", this.i + 1);
+        if (end === -1) fail('unbalanced single quote');
+        value += this.s.slice(this.i + 1, end);
+        this.i = end + 1;
+      } else if (c === '"') {
+        this.i++;
+        const inner = this.doubleQuoted(scope);
+        value += inner.value;
+        dynamic ||= inner.dynamic;
+      } else if (c === '$') {
+        value += this.dollar(scope);
+        dynamic = true;
+      } else if (c === '`') {
+        value += this.backticks(scope);
+        dynamic = true;
+      } else {
+        if ('*?[{'.includes(c)) dynamic = true;
+        value += c;
+        this.i++;
+      }
+    }
+    return { value, dynamic, tilde };
+  }
+
+  private doubleQuoted(scope: Scope): ShellWord {
+    let value = '';
+    let dynamic = false;
+    for (;;) {
+      const c = this.s[this.i];
+      if (c === undefined) fail('unbalanced double quote');
+      if (c === '"') {
+        this.i++;
+        return { value, dynamic, tilde: false };
+      }
+      if (c === '\\') {
+        const next = this.s[this.i + 1];
+        if (next !== undefined && '$`"\\'.includes(next)) value += next;
+        else if (next !== '\n') value += c + (next ?? '');
+        this.i += 2;
+      } else if (c === '$') {
+        value += this.dollar(scope);
+        dynamic = true;
+      } else if (c === '`') {
+        value += this.backticks(scope);
+        dynamic = true;
+      } else {
+        value += c;
+        this.i++;
+      }
+    }
+  }
+
+  /** `$…` at the cursor: command substitution is parsed, other expansions are kept as text. */
+  private dollar(scope: Scope): string {
+    const start = this.i;
+    const next = this.s[this.i + 1];
+    if (next === '(') {
+      if (this.s[this.i + 2] === '(') fail('arithmetic "$((" is not supported');
+      this.i += 2;
+      this.nested(() => new Parser(this.s, this.out, this.depth + 1), scope);
+    } else if (next === '{') {
+      const end = this.s.indexOf('}', this.i);
+      if (end === -1) fail('unbalanced "${"');
+      const body = this.s.slice(this.i + 2, end);
+      if (/[`$"'(]/.test(body)) fail('nested expansion inside "${…}" is not supported');
+      this.i = end + 1;
+    } else if (next === "'") {
+      let j = this.i + 2;
+      while (j < this.s.length && this.s[j] !== "'") j += this.s[j] === '\\' ? 2 : 1;
+      if (j >= this.s.length) fail("unbalanced $'…' quote");
+      this.i = j + 1;
+    } else if (next !== undefined && /[A-Za-z_]/.test(next)) {
+      this.i++;
+      while (this.i < this.s.length && /[A-Za-z0-9_]/.test(this.s[this.i] as string)) this.i++;
+    } else if (next !== undefined && /[0-9?@#$!*-]/.test(next)) {
+      this.i += 2;
+    } else {
+      this.i++;
+    }
+    return this.s.slice(start, this.i);
+  }
+
+  private nested(make: () => Parser, scope: Scope): void {
+    const inner = make();
+    inner.i = this.i;
+    inner.list({ cdTrail: [...scope.cdTrail] }, true);
+    this.i = inner.i;
+  }
+
+  private backticks(scope: Scope): string {
+    const start = this.i;
+    let body = '';
+    let j = this.i + 1;
+    for (;;) {
+      const c = this.s[j];
+      if (c === undefined) fail('unbalanced backtick');
+      if (c === '`') break;
+      if (c === '\\' && (this.s[j + 1] === '`' || this.s[j + 1] === '\\' || this.s[j + 1] === '$')) {
+        body += this.s[j + 1];
+        j += 2;
+      } else {
+        body += c;
+        j++;
+      }
+    }
+    this.i = j + 1;
+    const inner = new Parser(body, this.out, this.depth + 1);
+    inner.list({ cdTrail: [...scope.cdTrail] }, false);
+    return this.s.slice(start, this.i);
+  }
+
+  private skipBlanks(): void {
+    for (;;) {
+      const c = this.s[this.i];
+      if (c !== undefined && BLANK.has(c)) this.i++;
+      else if (c === '\\' && this.s[this.i + 1] === '\n') this.i += 2;
+      else return;
+    }
+  }
+}
+
+/** Parse a shell line into its simple commands; `ok: false` says why it cannot be judged. */
+export function parseShellLine(line: string): ShellParse {
+  if (typeof line !== 'string') return { ok: false, reason: 'not a string' };
+  if (line.length > MAX_LENGTH) return { ok: false, reason: `longer than ${MAX_LENGTH} characters` };
+  if (line.includes('\0')) return { ok: false, reason: 'contains a NUL character' };
+  const commands: ShellCommand[] = [];
+  try {
+    new Parser(line, commands, 0).list({ cdTrail: [] }, false);
+  } catch (err) {
+    // Fail closed: an unexpected error is still only "cannot judge this line".
+    return { ok: false, reason: err instanceof Unparseable ? err.message : `parser error: ${String(err)}` };
+  }
+  return { ok: true, commands: commands.filter((c) => c.words.length > 0 || c.redirects.length > 0 || c.assignments.length > 0) };
+}
+
+/** The simple commands of a shell line, as source text; throws `permissions.shell_unparseable`. */
+export function splitShellCommand(line: string): string[] {
+  const parsed = parseShellLine(line);
+  if (!parsed.ok) {
+    throw new SylkError(`Cannot split the shell command safely: ${parsed.reason}`, {
+      tier: ErrorTier.Permanent,
+      code: 'permissions.shell_unparseable',
+      details: { reason: parsed.reason },
+    });
+  }
+  return parsed.commands.map((c) => c.text);
+}

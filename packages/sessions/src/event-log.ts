@@ -1,0 +1,239 @@
+import { errorMessage, isSylkError, silentLogger, systemClock, type Clock, type Logger } from '@sylk/core';
+import { openDatabase, type Migration, type SqliteDatabase } from '@sylk/storage';
+import type { Statement } from 'better-sqlite3';
+import { sessionsError } from './errors.js';
+import { ENTRY_OVERHEAD_BYTES, isEventKind, type Entry, type EventData, type EventKind, type SessionEvent } from './events.js';
+import type { Checkpointer } from './checkpointer.js';
+import { Subscription, type SubscribeOptions, type SubscriptionSource } from './subscription.js';
+
+/** Schema of a session's `events.db`. */
+export const EVENT_LOG_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events',
+    up: (db) => db.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL) STRICT'),
+  },
+];
+
+export interface EventLogOptions {
+  path: string;
+  clock?: Clock;
+  logger?: Logger;
+  /**
+   * `normal` (default): a committed event survives the process being killed (WAL, no fsync per
+   * commit). `full`: it also survives power loss, at one fsync per group commit.
+   */
+  syncMode?: 'normal' | 'full';
+  /** Told after each group commit, e.g. to record activity in the registry. Must not throw. */
+  onCommit?: (lastSeq: number, ts: number) => void;
+  /** Runs WAL checkpoints off the main thread; without it SQLite checkpoints inline. */
+  checkpointer?: Checkpointer;
+  /** Bytes appended between two background checkpoints. Default 4 MiB. */
+  checkpointBytes?: number;
+}
+
+interface PendingAppend {
+  entry: Entry;
+  json: string;
+  resolve: (event: SessionEvent) => void;
+  reject: (err: unknown) => void;
+}
+
+type Row = [seq: number, ts: number, kind: EventKind, data: string];
+
+/**
+ * One session's append-only event log. Appends made in the same tick are committed in one
+ * transaction (group commit); only then are their promises resolved and the events handed to
+ * subscribers, in seq order. Single writer: one EventLog per file per process.
+ */
+export class EventLog implements SubscriptionSource {
+  private readonly db: SqliteDatabase;
+  private readonly insert: Statement<[number, number, string, string]>;
+  private readonly select: Statement<[number, number, number], Row>;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly onCommit: ((lastSeq: number, ts: number) => void) | undefined;
+  private readonly subscribers = new Set<Subscription>();
+  private pending: PendingAppend[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private committedSeq: number;
+  private nextSeq: number;
+  private isClosed = false;
+  private readonly checkpointer: Checkpointer | undefined;
+  private readonly checkpointBytes: number;
+  private bytesSinceCheckpoint = 0;
+
+  constructor(options: EventLogOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger();
+    this.onCommit = options.onCommit;
+    this.db = openDatabase({ path: options.path, migrations: EVENT_LOG_MIGRATIONS, logger: this.logger, clock: this.clock });
+    if (options.syncMode === 'full') this.db.raw.pragma('synchronous = FULL');
+    this.checkpointer = options.checkpointer;
+    this.checkpointBytes = options.checkpointBytes ?? 4 * 1024 * 1024;
+    if (this.checkpointer !== undefined) this.db.raw.pragma('wal_autocheckpoint = 0');
+    this.insert = this.db.raw.prepare('INSERT INTO events (seq, ts, kind, data) VALUES (?, ?, ?, ?)');
+    this.select = this.db.raw
+      .prepare<[number, number, number], Row>('SELECT seq, ts, kind, data FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?')
+      .raw();
+    this.committedSeq = (this.db.raw.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck().get() as number) ?? 0;
+    this.nextSeq = this.committedSeq + 1;
+  }
+
+  get path(): string {
+    return this.db.path;
+  }
+
+  /** Last committed (and broadcast) seq; 0 for an empty log. */
+  get lastSeq(): number {
+    return this.committedSeq;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Live subscribers. */
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Assigns the next seq; resolves once the event is committed, before subscribers see it. */
+  append(kind: EventKind, data: EventData): Promise<SessionEvent> {
+    if (this.isClosed) return Promise.reject(sessionsError('sessions.log_closed', `event log ${this.path} is closed`));
+    let json: string;
+    try {
+      json = encode(kind, data);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Subscribers get their own copy, so a caller reusing `data` cannot change what they see.
+    const event: SessionEvent = { seq: this.nextSeq++, ts: this.clock.now(), kind, data: JSON.parse(json) as EventData };
+    return new Promise<SessionEvent>((resolve, reject) => {
+      this.pending.push({ entry: { event, bytes: json.length + ENTRY_OVERHEAD_BYTES }, json, resolve, reject });
+      this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits whatever is pending now instead of at the end of the tick. */
+  flush(): void {
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    try {
+      this.db.transaction(() => {
+        for (const { entry, json } of batch) this.insert.run(entry.event.seq, entry.event.ts, entry.event.kind, json);
+      });
+    } catch (err) {
+      // Nothing of the batch was committed or seen, so its seqs are reused: still no gap.
+      this.nextSeq = this.committedSeq + 1;
+      const failure = commitError(err, this.path);
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    const entries = batch.map((p) => p.entry);
+    const last = entries[entries.length - 1] as Entry;
+    this.committedSeq = last.event.seq;
+    for (const sub of this.subscribers) sub.offer(entries);
+    for (const p of batch) p.resolve(p.entry.event);
+    this.notifyCommit(last.event);
+    for (const p of batch) this.bytesSinceCheckpoint += p.json.length;
+    if (this.bytesSinceCheckpoint >= this.checkpointBytes) this.checkpointSoon();
+  }
+
+  /** Committed events from `fromSeq` on, at most `limit`. */
+  read(fromSeq: number, limit = 1000): SessionEvent[] {
+    return this.readEntries(fromSeq, limit).map((e) => e.event);
+  }
+
+  /** Every committed event from `fromSeq`, page by page, until it reaches the end of the log. */
+  async *replay(fromSeq = 1, pageSize = 1000): AsyncGenerator<SessionEvent, void, undefined> {
+    let next = Math.max(1, fromSeq);
+    while (!this.isClosed) {
+      const page = this.read(next, pageSize);
+      if (page.length === 0) return;
+      for (const event of page) yield event;
+      next = (page[page.length - 1] as SessionEvent).seq + 1;
+    }
+  }
+
+  /** Replays from `fromSeq`, then continues live; see {@link Subscription}. */
+  subscribe(fromSeq = 1, options: SubscribeOptions = {}): Subscription {
+    const sub = new Subscription(this, fromSeq, options);
+    if (!this.isClosed) this.subscribers.add(sub);
+    return sub;
+  }
+
+  /** @internal used by subscriptions to read while catching up. */
+  readEntries(fromSeq: number, limit: number): Entry[] {
+    if (this.isClosed) return [];
+    const rows = this.select.all(Math.max(1, fromSeq), this.committedSeq, Math.max(0, limit));
+    return rows.map(([seq, ts, kind, data]) => ({ event: { seq, ts, kind, data: JSON.parse(data) as EventData }, bytes: data.length + ENTRY_OVERHEAD_BYTES }));
+  }
+
+  /** @internal */
+  detach(sub: Subscription): void {
+    this.subscribers.delete(sub);
+  }
+
+  /** Commits pending appends, ends subscribers (after what they hold) and closes the file. */
+  close(): void {
+    if (this.isClosed) return;
+    this.flush();
+    this.isClosed = true;
+    const subs = [...this.subscribers];
+    this.subscribers.clear();
+    for (const sub of subs) sub.sourceClosed();
+    this.db.close();
+    this.checkpointer?.forget(this.path);
+  }
+
+  private checkpointSoon(): void {
+    const checkpointer = this.checkpointer;
+    if (checkpointer === undefined) return; // SQLite's automatic checkpoint is on
+    this.bytesSinceCheckpoint = 0;
+    if (checkpointer.healthy) {
+      checkpointer.request(this.path);
+      return;
+    }
+    try {
+      this.db.raw.pragma('wal_checkpoint(PASSIVE)');
+    } catch (err) {
+      this.logger.warn({ path: this.path, err: errorMessage(err) }, 'checkpoint failed');
+    }
+  }
+
+  private notifyCommit(last: SessionEvent): void {
+    if (this.onCommit === undefined) return;
+    try {
+      this.onCommit(last.seq, last.ts);
+    } catch (err) {
+      this.logger.warn({ path: this.path, err: errorMessage(err) }, 'event log commit listener failed');
+    }
+  }
+}
+
+function encode(kind: string, data: EventData): string {
+  if (!isEventKind(kind)) throw sessionsError('sessions.invalid_event', `unknown event kind "${kind}"`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw sessionsError('sessions.invalid_event', `event data for "${kind}" must be a JSON object`);
+  }
+  try {
+    return JSON.stringify(data);
+  } catch (err) {
+    throw sessionsError('sessions.invalid_event', `event data for "${kind}" is not serialisable as JSON: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+function commitError(err: unknown, path: string): unknown {
+  const sqliteCode = isSylkError(err) ? err.details['sqliteCode'] : undefined;
+  if (typeof sqliteCode === 'string' && sqliteCode.startsWith('SQLITE_CONSTRAINT')) {
+    return sessionsError('sessions.log_conflict', `event log ${path} already holds these seqs`, {
+      cause: err,
+      hint: 'Another process is writing this session’s event log; only the daemon may append to it.',
+    });
+  }
+  return err;
+}

@@ -1,0 +1,97 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { silentLogger, systemClock, type Clock, type Logger } from '@sylk/core';
+import { sessionsError } from './errors.js';
+import { Checkpointer } from './checkpointer.js';
+import { EventLog, type EventLogOptions } from './event-log.js';
+
+export interface EventLogsOptions {
+  /** Sylk's data directory; logs live in `{dataDir}/sessions/<id>/events.db`. */
+  dataDir: string;
+  clock?: Clock;
+  logger?: Logger;
+  syncMode?: EventLogOptions['syncMode'];
+  /** Checkpoint WALs in a worker thread (default true); see Checkpointer. */
+  backgroundCheckpoints?: boolean;
+  checkpointBytes?: number;
+}
+
+export type CommitListener = (sessionId: string, lastSeq: number, ts: number) => void;
+
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The open event logs of this process, one per session, opened on first use. */
+export class EventLogs {
+  private readonly open = new Map<string, EventLog>();
+  private readonly listeners = new Set<CommitListener>();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly checkpointer: Checkpointer | undefined;
+
+  constructor(private readonly options: EventLogsOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger();
+    if (options.backgroundCheckpoints !== false) this.checkpointer = new Checkpointer(this.logger);
+  }
+
+  dirFor(sessionId: string): string {
+    // The id becomes a path component: refuse anything that could leave the sessions directory.
+    if (!SESSION_ID.test(sessionId)) throw sessionsError('sessions.not_found', `"${sessionId}" is not a session id`);
+    return join(this.options.dataDir, 'sessions', sessionId);
+  }
+
+  /** The session's log, opening (and creating) it if needed. */
+  get(sessionId: string): EventLog {
+    const existing = this.open.get(sessionId);
+    if (existing !== undefined) return existing;
+    const log = new EventLog({
+      path: join(this.dirFor(sessionId), 'events.db'),
+      clock: this.clock,
+      logger: this.logger,
+      ...(this.options.syncMode === undefined ? {} : { syncMode: this.options.syncMode }),
+      ...(this.checkpointer === undefined ? {} : { checkpointer: this.checkpointer }),
+      ...(this.options.checkpointBytes === undefined ? {} : { checkpointBytes: this.options.checkpointBytes }),
+      onCommit: (lastSeq, ts) => {
+        for (const listener of this.listeners) listener(sessionId, lastSeq, ts);
+      },
+    });
+    this.open.set(sessionId, log);
+    return log;
+  }
+
+  isOpen(sessionId: string): boolean {
+    return this.open.has(sessionId);
+  }
+
+  /** Flushes and closes one log (e.g. to unload an idle session); the next get() reopens it. */
+  unload(sessionId: string): void {
+    const log = this.open.get(sessionId);
+    if (log === undefined) return;
+    this.open.delete(sessionId);
+    log.close();
+  }
+
+  /** Closes the log and deletes the session's directory. */
+  remove(sessionId: string): void {
+    const dir = this.dirFor(sessionId);
+    this.unload(sessionId);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Resolves when no background checkpoint is running (for tests and shutdown). */
+  whenCheckpointsIdle(): Promise<void> {
+    return this.checkpointer?.whenIdle() ?? Promise.resolve();
+  }
+
+  /** Flushes and closes every log, then stops the checkpoint worker. */
+  async close(): Promise<void> {
+    for (const id of [...this.open.keys()]) this.unload(id);
+    await this.checkpointer?.close();
+  }
+
+  /** Called after every group commit of any log; returns an unsubscribe function. */
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,54 @@
+/** What happened in a session; clients render each kind. Add new kinds at the end. */
+export const EVENT_KINDS = [
+  'user_input',
+  'assistant_delta',
+  'assistant_message',
+  'tool_started',
+  'tool_output',
+  'tool_finished',
+  'approval_requested',
+  'approval_resolved',
+  'state_changed',
+  'usage',
+  'notice',
+  'error',
+  'turn_interrupted',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** A JSON object. Treat as read-only: live subscribers share one copy. */
+export type EventData = Readonly<Record<string, unknown>>;
+
+export interface SessionEvent {
+  /** 1, 2, 3, … per session: monotonic, without gaps. */
+  readonly seq: number;
+  /** Wall-clock milliseconds when it was appended. */
+  readonly ts: number;
+  readonly kind: EventKind;
+  readonly data: EventData;
+}
+
+/** Terminal item for a subscriber that fell behind: re-attach from `fromSeq`. */
+export interface ResyncItem {
+  readonly type: 'resync';
+  readonly fromSeq: number;
+}
+
+export type SubscriptionItem = SessionEvent | ResyncItem;
+
+export function isResync(item: SubscriptionItem): item is ResyncItem {
+  return 'type' in item && item.type === 'resync';
+}
+
+export function isEventKind(value: string): value is EventKind {
+  return (EVENT_KINDS as readonly string[]).includes(value);
+}
+
+/** An event with its approximate size in bytes, for subscriber buffer accounting. */
+export interface Entry {
+  readonly event: SessionEvent;
+  readonly bytes: number;
+}
+
+/** Per-event bookkeeping on top of the JSON payload (seq, ts, kind, object headers). */
+export const ENTRY_OVERHEAD_BYTES = 64;

@@ -1,0 +1,16 @@
+export { SessionRegistry } from './registry.js';
+export type { SessionRecord, CreateSessionInput, SessionFilter, SessionRegistryOptions } from './registry.js';
+export { SESSION_STATES, canTransition, allowedTransitions, isSessionState } from './states.js';
+export type { SessionState } from './states.js';
+export { friendlyName } from './names.js';
+export { EventLog, EVENT_LOG_MIGRATIONS } from './event-log.js';
+export type { EventLogOptions } from './event-log.js';
+export { EventLogs } from './event-logs.js';
+export type { EventLogsOptions, CommitListener } from './event-logs.js';
+export { Subscription, DEFAULT_BUFFER_LIMIT, DEFAULT_BUFFER_BYTES } from './subscription.js';
+export type { SubscribeOptions } from './subscription.js';
+export { EVENT_KINDS, isResync, isEventKind } from './events.js';
+export type { EventKind, EventData, SessionEvent, ResyncItem, SubscriptionItem } from './events.js';
+export { ApprovalStore, APPROVAL_DECISIONS, EXPIRY_DECIDER, EXPIRY_MESSAGE } from './approvals.js';
+export type { Approval, ApprovalRequest, ApprovalDecision, ApprovalState, Decision, ApprovalStoreOptions } from './approvals.js';
+export type { SessionsErrorCode } from './errors.js';
