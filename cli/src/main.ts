@@ -8,6 +8,8 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerStatusCommands } from './commands/status.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerUsageCommands } from './commands/usage.js';
+import { registerSessionCommands } from './commands/sessions.js';
+import { registerDemoCommand } from './commands/demo.js';
 
 export function buildProgram(rt: ReturnType<typeof createRuntime>): Command {
   const program = new Command('sylk')
@@ -34,6 +36,8 @@ Examples:
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 daemon unavailable, 4 version mismatch, 130 interrupted.`,
   );
+  registerSessionCommands(program, rt);
+  registerDemoCommand(program, rt);
   registerStatusCommands(program, rt);
   registerDaemonCommands(program, rt);
   registerConfigCommands(program, rt);

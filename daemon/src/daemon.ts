@@ -6,7 +6,19 @@ import { ReflectionService } from '@grpc/reflection';
 import { ErrorTier, SylkError, VERSION, systemClock, type Clock, type Logger } from '@sylk/core';
 import { ConfigStore, ensureDir, loadConfig, resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config';
 import { openSystemDatabase, type SqliteDatabase } from '@sylk/storage';
-import { ALL_FILES, DaemonState, addService, fileDescriptorProtos, unixTarget, ConfigService, DaemonService, UsageService } from '@sylk/proto';
+import {
+  ALL_FILES,
+  ApprovalService,
+  ConfigService,
+  DaemonService,
+  DaemonState,
+  PermissionService,
+  SessionService,
+  UsageService,
+  addService,
+  fileDescriptorProtos,
+  unixTarget,
+} from '@sylk/proto';
 import { acquireLock, releaseLock } from './lock.js';
 import { prepareSocketDir, removeStaleSocket } from './socket-dir.js';
 import { openDaemonLog, type DaemonLog } from './logging.js';
@@ -14,6 +26,9 @@ import { daemonServiceImpl } from './services/daemon-service.js';
 import { configServiceImpl } from './services/config-service.js';
 import { DaemonLlm } from './llm/llm.js';
 import { usageServiceImpl } from './llm/usage-service.js';
+import { SessionHost } from './sessions/host.js';
+import { approvalServiceImpl, permissionServiceImpl, sessionServiceImpl } from './services/session-service.js';
+import { homedir } from 'node:os';
 
 export interface DaemonOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -26,7 +41,15 @@ export interface DaemonOptions {
 /** Something that must be stopped, in reverse order of registration, at shutdown. */
 export type ShutdownHook = (reason: string) => Promise<void> | void;
 
-const HEALTH_SERVICES = ['', 'sylk.v1.DaemonService', 'sylk.v1.ConfigService', 'sylk.v1.UsageService'];
+const HEALTH_SERVICES = [
+  '',
+  'sylk.v1.DaemonService',
+  'sylk.v1.ConfigService',
+  'sylk.v1.UsageService',
+  'sylk.v1.SessionService',
+  'sylk.v1.ApprovalService',
+  'sylk.v1.PermissionService',
+];
 
 /**
  * sylkd's composition root and lifecycle: lock → logs → config → storage →
@@ -46,6 +69,8 @@ export class Daemon {
   db!: SqliteDatabase;
   /** The LLM gate and provider adapters (daemon/src/llm). */
   llm!: DaemonLlm;
+  /** Sessions, their event logs, approvals and runtimes (daemon/src/sessions). */
+  sessions!: SessionHost;
   private log: DaemonLog | undefined;
   private server: Server | undefined;
   private health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
@@ -108,6 +133,19 @@ export class Daemon {
       });
       this.llm = new DaemonLlm({ config: this.config, db: this.db.raw, env: this.options.env, clock: this.clock, logger: this.logger });
       this.onShutdown(() => this.llm.close());
+      this.sessions = new SessionHost({
+        db: this.db,
+        dirs: this.dirs,
+        config: this.config,
+        llm: this.llm,
+        env: this.options.env,
+        homeDir: this.options.env.HOME ?? homedir(),
+        clock: this.clock,
+        logger: this.logger.child({ component: 'sessions' }),
+      });
+      await this.sessions.start();
+      // Registered after the gate: hooks run in reverse, so turns stop before the gate closes.
+      this.onShutdown(() => this.sessions.close());
       await this.listen();
       this.state = DaemonState.READY;
       for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
@@ -124,6 +162,9 @@ export class Daemon {
     addService(server, DaemonService, daemonServiceImpl(this));
     addService(server, ConfigService, configServiceImpl(this));
     addService(server, UsageService, usageServiceImpl(() => this.llm));
+    addService(server, SessionService, sessionServiceImpl(this.sessions));
+    addService(server, ApprovalService, approvalServiceImpl(this.sessions));
+    addService(server, PermissionService, permissionServiceImpl(this.sessions));
     this.health.addToServer(server);
     const reflectionPackage = { 'sylk.v1': { fileDescriptorProtos: fileDescriptorProtos(ALL_FILES) } };
     new ReflectionService(reflectionPackage as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);

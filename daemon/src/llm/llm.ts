@@ -2,8 +2,8 @@ import type { Database } from 'better-sqlite3';
 import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
 import type { ConfigStore, LlmConfig, LoadedConfig } from '@sylk/config';
 import { LLMGate, type BudgetConfig, type GateRequest, type GateStream, type QuotaConfig } from '@sylk/llm/gate';
-import { createCatalog, type ModelCatalog } from '@sylk/llm/catalog';
-import type { LLMRequest, LLMResponse, ProviderName } from '@sylk/llm';
+import { costUsd, createCatalog, type ModelCatalog } from '@sylk/llm/catalog';
+import type { LLMRequest, LLMResponse, ProviderName, Usage } from '@sylk/llm';
 import { AdapterPool, loadProviders } from './adapters.js';
 import { providerInfo, providerNames, providerSettings, type ProviderInfo } from './providers.js';
 import { usageReport, type UsageQuery, type UsageReport } from './report.js';
@@ -132,6 +132,17 @@ export class DaemonLlm {
     this.gate.resetBreaker(`llm:${provider}`);
     this.opts.logger.info({ provider, previous: previous.circuit.state }, 'circuit breaker reset by request');
     return { previous, current: find() };
+  }
+
+  /** USD of one response by the catalogue's prices (undefined for an unknown model). */
+  costOf(model: string, usage: Usage): number | undefined {
+    const info = this.catalog.get(model);
+    return info === undefined ? undefined : costUsd(info, usage);
+  }
+
+  /** What a session has spent so far (recorded usage, all providers). */
+  sessionCost(sessionId: string): number {
+    return this.gate.report({ sessionId, groupBy: 'session' }).reduce((sum, row) => sum + row.costUsd, 0);
   }
 
   report(q: UsageQuery): UsageReport {

@@ -1,5 +1,5 @@
 import { ErrorTier, SylkError, errorMessage, tierOf } from '@sylk/core';
-import { GateErrorCode } from '@sylk/llm';
+import { GateErrorCode } from '@sylk/llm/gate';
 
 /** Stable codes of the errors a turn reports. */
 export const AgentErrorCode = {

@@ -1,5 +1,6 @@
 import { ErrorTier, SylkError } from '@sylk/core';
-import { Priority, type GateRequest, type LLMResponse, type Usage } from '@sylk/llm';
+import type { GateRequest, LLMResponse, Usage } from '@sylk/llm';
+import { Priority } from '@sylk/llm/gate';
 import { ParserRegistry } from '@sylk/tools';
 import { executeToolCalls, type Dispatcher } from './dispatch.js';
 import { AgentErrorCode, asTurnError, incompleteResponse, isBudgetError } from './errors.js';

@@ -33,3 +33,13 @@ describe('model catalog', () => {
     expect(createCatalog().costUsd('openai', 'gpt-5.2-codex', { inputTokens: 2_000_000, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 })).toBeCloseTo(3.5, 10);
   });
 });
+
+describe('model aliases', () => {
+  it('resolves an undated alias to the newest dated model, and nothing else', () => {
+    const catalog = createCatalog();
+    expect(catalog.get('claude-sonnet-4-5')?.id).toBe('claude-sonnet-4-5-20250901');
+    expect(catalog.supportsModel('anthropic', 'claude-sonnet-4-5')).toBe(true);
+    expect(catalog.get('claude-sonnet')).toBeUndefined();
+    expect(catalog.get('claude-sonnet-4-5-2025')).toBeUndefined();
+  });
+});

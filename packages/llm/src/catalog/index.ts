@@ -61,13 +61,18 @@ export class ModelCatalog {
     }
   }
 
+  /** A model by id or by its undated alias (`claude-sonnet-4-5` → the newest `claude-sonnet-4-5-YYYYMMDD`). */
   get(id: string): ModelInfo | undefined {
-    return this.models.get(id);
+    const exact = this.models.get(id);
+    if (exact !== undefined) return exact;
+    const dated = [...this.models.keys()].filter((k) => k.startsWith(`${id}-`) && /^\d{8}$/.test(k.slice(id.length + 1))).sort();
+    const newest = dated[dated.length - 1];
+    return newest === undefined ? undefined : this.models.get(newest);
   }
 
   /** Known model, or conservative fallback limits with zero prices (e.g. a local model). */
   info(provider: ProviderName, id: string): ModelInfo {
-    return this.models.get(id) ?? toInfo(id, provider, {}, this.fallback);
+    return this.get(id) ?? toInfo(id, provider, {}, this.fallback);
   }
 
   list(provider?: ProviderName): ModelInfo[] {
@@ -79,7 +84,7 @@ export class ModelCatalog {
   }
 
   supportsModel(provider: ProviderName, id: string): boolean {
-    return this.models.get(id)?.provider === provider;
+    return this.get(id)?.provider === provider;
   }
 
   maxContextTokens(provider: ProviderName, id: string): number {

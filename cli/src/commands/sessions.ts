@@ -1,0 +1,300 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { findProjectRoot } from '@sylk/config/paths';
+import { ApprovalService, Decision, PermissionService, SessionService, SessionState, createClient, type Session } from '@sylk/proto';
+import { connectDaemon, type DaemonConnection } from '../connection.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { emit, formatDuration, style, type GlobalOptions, type Style } from '../output.js';
+import { formatUsd } from '../render/session-view.js';
+import { runTerminal } from '../sessions/terminal.js';
+import type { Runtime } from '../runtime.js';
+
+/** Variables a session may take from the client's environment (SPEC 3.2/4.4). */
+const FORWARDED_ENV = /^(SYLK_[A-Z0-9_]+|ANTHROPIC_API_KEY|OPENAI_API_KEY|GOOGLE_API_KEY|GEMINI_API_KEY)$/;
+
+export function stateName(s: SessionState): string {
+  return (SessionState[s] ?? 'UNSPECIFIED').toLowerCase();
+}
+
+export function sessionJson(s: Session) {
+  return {
+    id: s.id,
+    name: s.name,
+    projectRoot: s.projectRoot,
+    provider: s.provider,
+    model: s.model,
+    state: stateName(s.state),
+    createdAt: new Date(Number(s.createdAtUnixMs)).toISOString(),
+    lastActivityAt: new Date(Number(s.lastActivityUnixMs)).toISOString(),
+    lastSeq: Number(s.lastSeq),
+    interrupted: s.interrupted,
+    pendingApprovals: s.pendingApprovals,
+    attachedClients: s.attachedClients,
+    costUsd: s.costUsd,
+  };
+}
+
+function clients(conn: DaemonConnection) {
+  return {
+    sessions: createClient(SessionService, conn.channel),
+    approvals: createClient(ApprovalService, conn.channel),
+    permissions: createClient(PermissionService, conn.channel),
+  };
+}
+
+async function withDaemon<T>(rt: Runtime, opts: GlobalOptions, fn: (c: ReturnType<typeof clients>, conn: DaemonConnection) => Promise<T>): Promise<T> {
+  const conn = await connectDaemon(opts, rt.env);
+  try {
+    return await fn(clients(conn), conn);
+  } finally {
+    conn.close();
+  }
+}
+
+function projectOf(rt: Runtime, dir?: string): string {
+  const start = resolve(rt.cwd, dir ?? '.');
+  return findProjectRoot(start) ?? start;
+}
+
+function clientEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && FORWARDED_ENV.test(k)) out[k] = v;
+  return out;
+}
+
+function stateColour(st: Style, state: string): string {
+  if (state === 'waiting_approval') return st.yellow(state);
+  if (state === 'running') return st.cyan(state);
+  if (state === 'failed') return st.red(state);
+  return state;
+}
+
+function renderList(sessions: Session[], st: Style, now: number): string {
+  if (sessions.length === 0) return 'no sessions (start one with `sylk run "task"`)';
+  const rows = sessions.map((s) => [
+    s.name,
+    s.id,
+    stateColour(st, stateName(s.state)) + (s.pendingApprovals > 0 ? st.yellow(` (${s.pendingApprovals} approval${s.pendingApprovals > 1 ? 's' : ''})`) : '') + (s.interrupted ? st.dim(' (interrupted)') : ''),
+    formatDuration((now - Number(s.lastActivityUnixMs)) / 1000) + ' ago',
+    formatUsd(s.costUsd),
+    s.projectRoot,
+  ]);
+  const head = ['NAME', 'ID', 'STATE', 'ACTIVE', 'COST', 'PROJECT'];
+  const visible = (x: string) => x.replace(/\u001b\[[0-9;]*m/g, '').length;
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visible(c)))).join('  ');
+  return [st.bold(line(head)), ...rows.map(line)].join('\n');
+}
+
+async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { from?: string; tail?: string; yes?: boolean; exitWhenIdleAfter?: number }): Promise<void> {
+  const fromSeq = o.from === undefined ? 1 : Number.parseInt(o.from, 10);
+  const tail = o.tail === undefined ? 0 : Number.parseInt(o.tail, 10);
+  if (!Number.isInteger(fromSeq) || fromSeq < 0) throw new CliError(`--from must be a sequence number, got '${o.from}'`, EXIT.usage);
+  if (!Number.isInteger(tail) || tail < 0) throw new CliError(`--tail must be a non-negative integer, got '${o.tail}'`, EXIT.usage);
+  const interactive = !opts.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const result = await runTerminal({
+    session,
+    fromSeq,
+    tail,
+    interactive,
+    json: opts.json,
+    yes: o.yes === true,
+    // Without a terminal there is nobody to detach: follow until the session is idle.
+    ...(o.exitWhenIdleAfter !== undefined ? { exitWhenIdleAfter: o.exitWhenIdleAfter } : interactive ? {} : { exitWhenIdleAfter: 'snapshot' as const }),
+    style: style(rt.color(opts)),
+    connect: async () => (await connectDaemon({ ...opts, autostart: true }, rt.env)).channel,
+    stdin: process.stdin,
+    stdout: process.stdout,
+  });
+  if (result.finalState === 'failed') rt.exitCode = EXIT.failure;
+}
+
+const DECISIONS: Record<string, Decision> = { once: Decision.ALLOW_ONCE, session: Decision.ALLOW_SESSION, always: Decision.ALLOW_ALWAYS };
+
+export function registerSessionCommands(program: Command, rt: Runtime): void {
+  program
+    .command('run')
+    .description('start a session on a task in this project and attach to it')
+    .argument('<task...>', 'what the agent should do')
+    .option('-C, --dir <dir>', 'project directory (default: the current one)')
+    .option('--name <name>', 'session name (default: generated)')
+    .option('--provider <provider>', 'LLM provider (default: llm.default_provider)')
+    .option('--model <model>', 'model id (default: the provider default)')
+    .option('-y, --yes', 'answer every approval with "allow once"')
+    .option('-d, --detach', 'start it and return without attaching')
+    .action(async (task: string[], o: { dir?: string; name?: string; provider?: string; model?: string; yes?: boolean; detach?: boolean }, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const created = await withDaemon(rt, opts, (c) =>
+        c.sessions.createSession({ projectRoot: projectOf(rt, o.dir), name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: task.join(' '), clientEnv: clientEnv(rt.env) }),
+      );
+      const s = created.session;
+      if (!s) throw new CliError('the daemon returned no session', EXIT.failure);
+      if (o.detach) return emit(opts, sessionJson(s), () => `started ${s.name} (${s.id}); attach with: sylk attach ${s.name}`);
+      await attachTo(rt, opts, s.id, { yes: o.yes === true, exitWhenIdleAfter: 0 });
+    });
+
+  program
+    .command('new')
+    .description('create an idle session in this project (send it input later)')
+    .option('-C, --dir <dir>', 'project directory')
+    .option('--name <name>', 'session name')
+    .option('--provider <provider>', 'LLM provider')
+    .option('--model <model>', 'model id')
+    .action(async (o: { dir?: string; name?: string; provider?: string; model?: string }, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const res = await withDaemon(rt, opts, (c) => c.sessions.createSession({ projectRoot: projectOf(rt, o.dir), name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: '', clientEnv: clientEnv(rt.env) }));
+      const s = res.session as Session;
+      emit(opts, sessionJson(s), () => `created ${s.name} (${s.id})`);
+    });
+
+  program
+    .command('ls')
+    .description('list sessions (those waiting for approval say so)')
+    .option('-a, --all', 'include closed sessions')
+    .option('--here', 'only sessions of this project')
+    .action(async (o: { all?: boolean; here?: boolean }, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const res = await withDaemon(rt, opts, (c) => c.sessions.listSessions({ all: o.all === true, projectRoot: o.here ? projectOf(rt) : '' }));
+      emit(opts, { sessions: res.sessions.map(sessionJson) }, () => renderList(res.sessions, style(rt.color(opts)), Date.now()));
+    });
+
+  program
+    .command('attach')
+    .description('replay a session and follow it live (Ctrl-C cancels the turn, Ctrl-] detaches)')
+    .argument('<session>', 'session id or name')
+    .option('--from <seq>', 'replay from this event sequence number')
+    .option('--tail <n>', 'replay only the last N events')
+    .option('-y, --yes', 'answer every approval with "allow once"')
+    .action(async (session: string, o: { from?: string; tail?: string; yes?: boolean }, cmd: Command) => {
+      await attachTo(rt, rt.globals(cmd), session, o);
+    });
+
+  program
+    .command('send')
+    .description('send input to a session without attaching')
+    .argument('<session>', 'session id or name')
+    .argument('<text...>', 'the input')
+    .action(async (session: string, text: string[], _o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const res = await withDaemon(rt, opts, (c) => c.sessions.sendInput({ session, text: text.join(' ') }));
+      emit(opts, { session, seq: Number(res.seq) }, () => `sent (event ${res.seq})`);
+    });
+
+  const simple = (name: string, description: string, call: (c: ReturnType<typeof clients>, session: string) => Promise<{ session?: Session }>, verb: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument('<session>', 'session id or name')
+      .action(async (session: string, _o, cmd: Command) => {
+        const opts = rt.globals(cmd);
+        const res = await withDaemon(rt, opts, (c) => call(c, session));
+        const s = res.session as Session;
+        emit(opts, sessionJson(s), () => `${s.name} ${verb}`);
+      });
+  simple('pause', 'pause a session (the running turn is cancelled; input waits)', (c, session) => c.sessions.pauseSession({ session }), 'paused');
+  simple('resume', 'resume a paused session (or an interrupted turn)', (c, session) => c.sessions.resumeSession({ session }), 'resumed');
+  simple('close', 'close a session: stops its turn and background processes', (c, session) => c.sessions.closeSession({ session }), 'closed');
+
+  program
+    .command('cancel')
+    .description('cancel the running turn of a session')
+    .argument('<session>', 'session id or name')
+    .action(async (session: string, _o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const res = await withDaemon(rt, opts, (c) => c.sessions.cancelTurn({ session }));
+      emit(opts, { cancelled: res.cancelled }, () => (res.cancelled ? 'turn cancelled' : 'no turn was running'));
+    });
+
+  program
+    .command('rm')
+    .description('delete a closed or finished session and its history')
+    .argument('<session>', 'session id or name')
+    .action(async (session: string, _o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const res = await withDaemon(rt, opts, (c) => c.sessions.deleteSession({ session }));
+      emit(opts, { deleted: res.id }, () => `deleted ${res.id}`);
+    });
+
+  program
+    .command('logs')
+    .description("print a session's event log (plain lines; --json for NDJSON)")
+    .argument('<session>', 'session id or name')
+    .option('-f, --follow', 'keep printing new events')
+    .option('--from <seq>', 'start at this sequence number')
+    .option('--tail <n>', 'only the last N events')
+    .action(async (session: string, o: { follow?: boolean; from?: string; tail?: string }, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const { SessionView } = await import('../render/session-view.js');
+      const st = style(rt.color(opts));
+      const view = new SessionView(st, { lines: (l) => process.stdout.write(`${l.join('\n')}\n`), status: () => undefined }, () => process.stdout.columns || 100);
+      await withDaemon(rt, opts, async (c) => {
+        const events = c.sessions.readEvents({ session, fromSeq: BigInt(o.from ?? 1), tail: Number(o.tail ?? 0), follow: o.follow === true }, { signal: rt.signal });
+        try {
+          for await (const { event } of events) {
+            if (!event) continue;
+            const data = JSON.parse(event.dataJson || '{}') as Record<string, unknown>;
+            if (opts.json) process.stdout.write(`${JSON.stringify({ seq: Number(event.seq), ts: Number(event.tsUnixMs), kind: event.kind, data })}\n`);
+            else view.onEvent({ seq: Number(event.seq), ts: Number(event.tsUnixMs), kind: event.kind, data });
+          }
+        } catch (err) {
+          if (!rt.signal.aborted) throw err;
+        }
+      });
+    });
+
+  const decideCommand = (name: 'approve' | 'deny') =>
+    program
+      .command(name)
+      .description(name === 'approve' ? 'allow a pending approval (once, for the session, or always)' : 'deny a pending approval, optionally telling the agent why')
+      .argument('<approval-id>', 'the id shown with the request (sylk approvals)')
+      .option('-m, --message <text>', name === 'approve' ? 'ignored' : 'message the agent reads')
+      .option('--scope <scope>', 'once | session | always', 'once')
+      .action(async (approvalId: string, o: { message?: string; scope: string }, cmd: Command) => {
+        const opts = rt.globals(cmd);
+        let decision: Decision;
+        if (name === 'deny') decision = o.message ? Decision.DENY_WITH_MESSAGE : Decision.DENY;
+        else {
+          const d = DECISIONS[o.scope];
+          if (d === undefined) throw new CliError(`--scope must be once, session or always, got '${o.scope}'`, EXIT.usage);
+          decision = d;
+        }
+        const res = await withDaemon(rt, opts, (c) => c.approvals.decideApproval({ approvalId, decision, message: o.message ?? '' }));
+        const a = res.approval;
+        emit(opts, { id: a?.id, state: a?.state, resolution: a?.resolution }, () => `${a?.id}: ${a?.resolution || a?.state}`);
+      });
+  decideCommand('approve');
+  decideCommand('deny');
+
+  program
+    .command('approvals')
+    .description('list pending approvals (all sessions, or one)')
+    .argument('[session]', 'session id or name')
+    .action(async (session: string | undefined, _o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const res = await withDaemon(rt, opts, (c) => c.approvals.listApprovals({ session: session ?? '' }));
+      const list = res.approvals.map((a) => ({ id: a.id, sessionId: a.sessionId, kind: a.kind, summary: a.summary, detail: a.detail, reason: a.reason, createdAt: new Date(Number(a.createdAtUnixMs)).toISOString() }));
+      emit(opts, { approvals: list }, () => (list.length === 0 ? 'no pending approvals' : list.map((a) => `${a.id}  ${a.sessionId}  ${a.summary}\n    ${a.detail.split('\n')[0]}`).join('\n')));
+    });
+
+  const permissions = program.command('permissions').description("show and remove this project's persisted permission rules");
+  permissions
+    .command('list')
+    .description('list the rules in .sylk/local/permissions.yaml')
+    .option('-C, --dir <dir>', 'project directory')
+    .action(async (o: { dir?: string }, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const res = await withDaemon(rt, opts, (c) => c.permissions.listPermissions({ projectRoot: projectOf(rt, o.dir) }));
+      const rules = res.rules.map((r) => ({ id: r.id, kind: r.kind, pattern: r.pattern, op: r.op || null, createdAt: new Date(Number(r.createdAtUnixMs)).toISOString() }));
+      emit(opts, { file: res.file, rules }, () => (rules.length === 0 ? `no rules in ${res.file}` : [res.file, ...rules.map((r) => `  ${r.id}  ${r.kind.padEnd(7)} ${r.op ? `${r.op} ` : ''}${r.pattern}`)].join('\n')));
+    });
+  permissions
+    .command('revoke')
+    .description('remove a rule by id or exact pattern')
+    .argument('<rule>', 'rule id or pattern')
+    .option('-C, --dir <dir>', 'project directory')
+    .action(async (rule: string, o: { dir?: string }, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      const res = await withDaemon(rt, opts, (c) => c.permissions.revokePermission({ projectRoot: projectOf(rt, o.dir), rule }));
+      emit(opts, { revoked: res.rule?.id, pattern: res.rule?.pattern }, () => `revoked ${res.rule?.kind} rule '${res.rule?.pattern}'`);
+    });
+}

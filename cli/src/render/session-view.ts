@@ -1,0 +1,149 @@
+import type { Style } from '../output.js';
+import { MarkdownStream, wrap } from './markdown.js';
+
+/** One persisted session event as the CLI sees it (data parsed from data_json). */
+export interface ViewEvent {
+  seq: number;
+  ts: number;
+  kind: string;
+  data: Record<string, unknown>;
+}
+
+export interface ViewSink {
+  /** Write complete lines (no trailing newline). */
+  lines(lines: string[]): void;
+  /** Replace the transient status line (spinner/progress); '' clears it. */
+  status(text: string): void;
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
+
+export function formatUsd(usd: number): string {
+  return usd < 0.01 && usd > 0 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+/**
+ * Renders a session's events for a person: assistant text as Markdown while it
+ * streams, tool calls with status, duration and a short summary, approvals, and
+ * a spinner line while the model or a tool is working. Pure: it only writes to
+ * the sink, so the same view serves live attach, replay and tests.
+ */
+export class SessionView {
+  private md: MarkdownStream;
+  private tools = new Map<string, { name: string; summary: string; started: number }>();
+  private busy: string | undefined;
+  private frame = 0;
+
+  constructor(
+    private readonly st: Style,
+    private readonly sink: ViewSink,
+    private readonly width: () => number,
+  ) {
+    this.md = new MarkdownStream(st, width);
+  }
+
+  /** Advance the spinner (called on a timer by the attached view). */
+  tick(): void {
+    if (this.busy === undefined) return;
+    this.frame = (this.frame + 1) % SPINNER.length;
+    this.sink.status(`${this.st.cyan(SPINNER[this.frame] ?? '')} ${this.st.dim(this.busy)}`);
+  }
+
+  private setBusy(text: string | undefined): void {
+    this.busy = text;
+    if (text === undefined) this.sink.status('');
+    else this.tick();
+  }
+
+  private out(lines: string[]): void {
+    if (lines.length > 0) this.sink.lines(lines);
+  }
+
+  onEvent(ev: ViewEvent): void {
+    const st = this.st;
+    const d = ev.data;
+    switch (ev.kind) {
+      case 'user_input':
+        this.out(['', ...wrap(str(d.text), this.width() - 2).map((l, i) => `${i === 0 ? st.bold('›') : ' '} ${st.bold(l)}`), '']);
+        this.setBusy('thinking…');
+        break;
+      case 'assistant_delta':
+        this.out(this.md.push(str(d.text)));
+        this.setBusy('writing…');
+        break;
+      case 'thinking_delta':
+        this.setBusy('thinking…');
+        break;
+      case 'assistant_message':
+        this.out(this.md.flush());
+        break;
+      case 'tool_started': {
+        this.out(this.md.flush());
+        const callId = str(d.callId);
+        const summary = str(d.summary) || str(d.name);
+        this.tools.set(callId, { name: str(d.name), summary, started: ev.ts });
+        this.out([`${st.cyan('●')} ${st.bold(str(d.name))} ${st.dim(summary)}`]);
+        this.setBusy(`${str(d.name)} ${summary}`.slice(0, Math.max(10, this.width() - 4)));
+        break;
+      }
+      case 'tool_output':
+        this.out([st.dim(`  │ ${str(d.line)}`.slice(0, Math.max(20, this.width())))]);
+        break;
+      case 'tool_finished': {
+        const t = this.tools.get(str(d.callId));
+        const ok = d.ok !== false && d.isError !== true;
+        const secs = (num(d.durationMs) / 1000).toFixed(1);
+        const mark = ok ? st.green('✓') : st.red('✗');
+        this.out([`${mark} ${str(d.name) || t?.name || 'tool'} ${st.dim(`(${secs}s)`)}${d.summary ? ` ${st.dim('— ' + str(d.summary))}` : ''}`]);
+        this.tools.delete(str(d.callId));
+        this.setBusy('thinking…');
+        break;
+      }
+      case 'approval_requested':
+        this.out(this.md.flush());
+        this.setBusy(undefined);
+        this.out([
+          '',
+          `${st.yellow('?')} ${st.bold('Approval needed')} ${st.dim(`[${str(d.approvalId)}]`)} ${str(d.summary)}`,
+          ...(d.reason ? [`  ${st.dim(str(d.reason))}`] : []),
+          ...str(d.detail).split('\n').slice(0, 40).map((l) => `  ${st.cyan(l)}`),
+        ]);
+        break;
+      case 'approval_resolved':
+        this.out([`${st.dim('  →')} ${str(d.decision).replace(/_/g, ' ')}${d.message ? `: ${str(d.message)}` : ''} ${st.dim(`[${str(d.approvalId)}]`)}`]);
+        break;
+      case 'state_changed':
+        if (d.to === 'idle' || d.to === 'completed' || d.to === 'failed' || d.to === 'closed' || d.to === 'paused') {
+          this.out(this.md.flush());
+          this.setBusy(undefined);
+        }
+        if (d.to === 'paused' || d.to === 'closed' || d.to === 'failed') this.out([st.dim(`— session ${str(d.to)} —`)]);
+        break;
+      case 'usage': {
+        this.out(this.md.flush());
+        const u = (d.usage ?? {}) as Record<string, unknown>;
+        const cost = typeof d.costUsd === 'number' ? ` · ${formatUsd(d.costUsd)}` : '';
+        this.out([st.dim(`  ${num(u.inputTokens)} in / ${num(u.outputTokens)} out tokens${cost}`)]);
+        break;
+      }
+      case 'notice':
+        this.out([st.yellow(`! ${str(d.message)}`)]);
+        break;
+      case 'error':
+        this.out(this.md.flush());
+        this.out([st.red(`✗ ${str(d.message)}`)]);
+        this.setBusy(undefined);
+        break;
+      case 'turn_interrupted':
+        this.out(this.md.flush());
+        this.setBusy(undefined);
+        this.out([st.yellow(`⏹ turn interrupted: ${str(d.reason)}`)]);
+        break;
+      default:
+        break;
+    }
+  }
+}

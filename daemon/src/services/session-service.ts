@@ -1,0 +1,242 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { ErrorTier, SylkError, abortReason, errorMessage, isSylkError } from '@sylk/core';
+import { isResync, type Approval, type ApprovalDecision, type SessionEvent, type SessionRecord } from '@sylk/sessions';
+import {
+  Decision,
+  SessionState,
+  type ApprovalService,
+  type AttachRequest,
+  type AttachResponseSchema,
+  type PermissionService,
+  type ServiceImpl,
+  type SessionService,
+} from '@sylk/proto';
+import type { SessionHost } from '../sessions/host.js';
+import { AsyncQueue } from '../sessions/async-queue.js';
+
+type Methods<S> = S extends { method: infer M } ? M : never;
+type Out = MessageInitShape<typeof AttachResponseSchema>;
+
+const HEARTBEAT_MS = 5_000;
+
+const STATES: Record<string, SessionState> = {
+  created: SessionState.CREATED,
+  running: SessionState.RUNNING,
+  waiting_approval: SessionState.WAITING_APPROVAL,
+  idle: SessionState.IDLE,
+  paused: SessionState.PAUSED,
+  completed: SessionState.COMPLETED,
+  failed: SessionState.FAILED,
+  closed: SessionState.CLOSED,
+};
+
+const DECISIONS: Partial<Record<Decision, ApprovalDecision>> = {
+  [Decision.ALLOW_ONCE]: 'allow_once',
+  [Decision.ALLOW_SESSION]: 'allow_session',
+  [Decision.ALLOW_ALWAYS]: 'allow_always',
+  [Decision.DENY]: 'deny',
+  [Decision.DENY_WITH_MESSAGE]: 'deny_with_message',
+};
+
+export function decisionName(d: Decision): ApprovalDecision {
+  const name = DECISIONS[d];
+  if (name === undefined) throw new SylkError('a decision is required (allow once/session/always, deny, deny with message)', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+  return name;
+}
+
+function sessionProto(s: ReturnType<SessionHost['describe']>) {
+  return {
+    id: s.id,
+    name: s.name,
+    projectRoot: s.projectRoot,
+    provider: s.provider,
+    model: s.model,
+    state: STATES[s.state] ?? SessionState.UNSPECIFIED,
+    createdAtUnixMs: BigInt(s.createdAt),
+    updatedAtUnixMs: BigInt(s.updatedAt),
+    lastActivityUnixMs: BigInt(s.lastActivityAt),
+    lastSeq: BigInt(s.lastSeq),
+    interrupted: s.interrupted,
+    pendingApprovals: s.pendingApprovals,
+    attachedClients: s.attachedClients,
+    costUsd: s.costUsd,
+  };
+}
+
+function eventProto(sessionId: string, e: SessionEvent) {
+  return { sessionId, seq: BigInt(e.seq), tsUnixMs: BigInt(e.ts), kind: e.kind, dataJson: JSON.stringify(e.data) };
+}
+
+function approvalProto(a: Approval) {
+  return {
+    id: a.id,
+    sessionId: a.sessionId,
+    agentId: a.agentId,
+    kind: a.kind,
+    summary: a.summary,
+    detail: a.detail,
+    reason: a.reason,
+    state: a.state,
+    createdAtUnixMs: BigInt(a.createdAt),
+    proposedRule: a.proposedRule ?? '',
+    resolution: a.decision ?? '',
+  };
+}
+
+function needSession(value: string): string {
+  if (value.trim() === '') throw new SylkError('a session id or name is required', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+  return value;
+}
+
+/** Races the subscription, client messages and the shutdown signal without draining the subscription early. */
+async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRequest>, signal: AbortSignal, peer: string): AsyncGenerator<Out> {
+  const incoming = requests[Symbol.asyncIterator]();
+  const first = await incoming.next();
+  if (first.done || first.value.msg.case !== 'start') {
+    throw new SylkError('the first message on Attach must be `start`', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+  }
+  const start = first.value.msg.value;
+  const rt = host.runtime(needSession(start.session));
+  rt.attachedClients++;
+  const side = new AsyncQueue<Out>();
+  const heartbeat = setInterval(() => side.push({ msg: { case: 'heartbeat', value: { tsUnixMs: BigInt(Date.now()) } } }), HEARTBEAT_MS);
+  const stop = AbortSignal.any([signal, host.shutdown.signal]);
+  const stopped = new Promise<'stop'>((resolve) => stop.addEventListener('abort', () => resolve('stop'), { once: true }));
+  const last = rt.log.lastSeq;
+  const fromSeq = start.tail > 0 ? Math.max(1, last - start.tail + 1) : Math.max(1, Number(start.fromSeq));
+  const sub = rt.log.subscribe(fromSeq);
+  const events = sub[Symbol.asyncIterator]();
+  void (async () => {
+    for (;;) {
+      const next = await incoming.next().catch(() => ({ done: true as const, value: undefined }));
+      if (next.done) break;
+      const msg = next.value.msg;
+      try {
+        if (msg.case === 'input') await rt.input(msg.value.text);
+        else if (msg.case === 'decision') await host.decide(msg.value.approvalId, decisionName(msg.value.decision), msg.value.message, `client ${peer}`);
+        else if (msg.case === 'cancel') rt.cancel();
+        else continue;
+        side.push({ msg: { case: 'result', value: { ok: true } } });
+      } catch (err) {
+        side.push({ msg: { case: 'result', value: { ok: false, error: errorMessage(err), errorCode: isSylkError(err) ? err.code : 'error' } } });
+      }
+    }
+    side.end();
+  })();
+  try {
+    yield { msg: { case: 'session', value: sessionProto(host.describe(host.registry.get(rt.id))) } };
+    let pendingEvent = events.next();
+    let pendingSide = side.next();
+    for (;;) {
+      const winner = await Promise.race([pendingEvent.then((r) => ['event', r] as const), pendingSide.then((r) => ['side', r] as const), stopped]);
+      if (winner === 'stop') throw stop.reason instanceof Error ? stop.reason : abortReason(stop);
+      const [source, result] = winner;
+      if (source === 'side') {
+        if (result.done) return; // the client closed its side: detach
+        yield result.value;
+        pendingSide = side.next();
+        continue;
+      }
+      if (result.done) return;
+      const item = result.value;
+      if (isResync(item)) {
+        yield { msg: { case: 'resync', value: { fromSeq: BigInt(item.fromSeq) } } };
+        return;
+      }
+      yield { msg: { case: 'event', value: eventProto(rt.id, item) } };
+      pendingEvent = events.next();
+    }
+  } finally {
+    clearInterval(heartbeat);
+    rt.attachedClients--;
+    void events.return?.();
+  }
+}
+
+export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeof SessionService>> {
+  const describe = (r: SessionRecord) => sessionProto(host.describe(r));
+  return {
+    async createSession(req) {
+      const record = await host.create({ projectRoot: req.projectRoot, name: req.name, provider: req.provider, model: req.model, prompt: req.prompt });
+      return { session: describe(record) };
+    },
+    listSessions(req) {
+      const records = host.registry.list(req.projectRoot ? { projectRoot: req.projectRoot } : {}).filter((r) => req.all || r.state !== 'closed');
+      return { sessions: records.map(describe) };
+    },
+    getSession(req) {
+      return { session: describe(host.registry.get(needSession(req.session))) };
+    },
+    async sendInput(req) {
+      if (req.text.trim() === '') throw new SylkError('input text is empty', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+      return { seq: BigInt(await host.runtime(needSession(req.session)).input(req.text)) };
+    },
+    cancelTurn(req) {
+      return { cancelled: host.runtime(needSession(req.session)).cancel() };
+    },
+    async pauseSession(req) {
+      const rt = host.runtime(needSession(req.session));
+      await rt.pause();
+      return { session: describe(host.registry.get(rt.id)) };
+    },
+    async resumeSession(req) {
+      const rt = host.runtime(needSession(req.session));
+      await rt.resume();
+      return { session: describe(host.registry.get(rt.id)) };
+    },
+    async closeSession(req) {
+      return { session: describe(await host.closeSession(needSession(req.session))) };
+    },
+    async deleteSession(req) {
+      return { id: await host.deleteSession(needSession(req.session)) };
+    },
+    attach(requests, ctx) {
+      return attachStream(host, requests, ctx.signal, ctx.peer);
+    },
+    async *readEvents(req, ctx) {
+      const rt = host.runtime(needSession(req.session));
+      const last = rt.log.lastSeq;
+      const fromSeq = req.tail > 0 ? Math.max(1, last - req.tail + 1) : Math.max(1, Number(req.fromSeq));
+      const sub = rt.log.subscribe(fromSeq);
+      try {
+        for await (const item of sub) {
+          if (ctx.signal.aborted || host.shutdown.signal.aborted) return;
+          if (isResync(item)) throw new SylkError(`reader fell behind; read again from ${item.fromSeq}`, { code: 'aborted', tier: ErrorTier.Transient });
+          yield { event: eventProto(rt.id, item) };
+          if (!req.follow && item.seq >= last) return;
+        }
+      } finally {
+        await sub[Symbol.asyncIterator]().return?.();
+      }
+    },
+  };
+}
+
+export function approvalServiceImpl(host: SessionHost): ServiceImpl<Methods<typeof ApprovalService>> {
+  return {
+    listApprovals(req) {
+      const sessionId = req.session ? host.registry.get(req.session).id : undefined;
+      return { approvals: host.approvals.pending(sessionId).map(approvalProto) };
+    },
+    async decideApproval(req) {
+      const approval = await host.decide(req.approvalId, decisionName(req.decision), req.message, 'sylk approve');
+      return { approval: approvalProto(approval) };
+    },
+  };
+}
+
+export function permissionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeof PermissionService>> {
+  const rule = (r: { id: string; kind: string; pattern: string; op?: string; createdAt: number }) => ({ id: r.id, kind: r.kind, pattern: r.pattern, op: r.op ?? '', createdAtUnixMs: BigInt(r.createdAt) });
+  return {
+    listPermissions(req) {
+      const pm = host.permissionsFor(req.projectRoot);
+      return { rules: pm.list().map(rule), file: pm.allowlistPath };
+    },
+    revokePermission(req) {
+      const pm = host.permissionsFor(req.projectRoot);
+      const removed = pm.revoke(req.rule);
+      host.allowlistChanged(req.projectRoot);
+      return { rule: rule(removed) };
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Message } from '@sylk/llm';
+import type { Logger } from '@sylk/core';
+
+/**
+ * The conversation of a session, kept beside its event log so a restarted daemon
+ * continues where the last turn ended. Written whole after each turn (temp + rename):
+ * a crash mid-turn leaves the previous turn's history, and the event log says the
+ * turn was interrupted.
+ */
+export function loadHistory(path: string, logger: Logger): Message[] {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return Array.isArray(parsed) ? (parsed as Message[]) : [];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ path, err: (err as Error).message }, 'session history unreadable; starting without it');
+    return [];
+  }
+}
+
+export function saveHistory(path: string, history: readonly Message[]): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(history), { mode: 0o600 });
+  renameSync(tmp, path);
+}

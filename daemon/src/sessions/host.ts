@@ -1,0 +1,237 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
+import type { ConfigStore, SylkDirs } from '@sylk/config';
+import type { SqliteDatabase } from '@sylk/storage';
+import { ApprovalStore, EventLogs, SessionRegistry, type Approval, type ApprovalDecision, type SessionRecord } from '@sylk/sessions';
+import { PermissionManager, Role } from '@sylk/security';
+import { BoundedSlotPool, FileSystemManager, ToolExecutor } from '@sylk/tools';
+import type { DaemonLlm } from '../llm/llm.js';
+import { SessionRuntime } from './runtime.js';
+import type { ApprovalBridge } from './permissions.js';
+
+export interface SessionHostOptions {
+  db: SqliteDatabase;
+  dirs: SylkDirs;
+  config: ConfigStore;
+  llm: DaemonLlm;
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface CreateInput {
+  projectRoot: string;
+  name?: string;
+  provider?: string;
+  model?: string;
+  prompt?: string;
+}
+
+/**
+ * Every session of the daemon: the registry, the event logs, approvals, and the
+ * runtimes of sessions that are loaded. The daemon is the only writer of each log.
+ */
+export class SessionHost {
+  readonly registry: SessionRegistry;
+  readonly logs: EventLogs;
+  readonly approvals: ApprovalStore;
+  private readonly runtimes = new Map<string, SessionRuntime>();
+  /** One subprocess pool for all sessions; each session's executor has its own process registry. */
+  private readonly slots = new BoundedSlotPool();
+  /** Decisions on approvals whose turn died with a previous daemon, applied when the agent asks again. */
+  private readonly predecisions = new Map<string, ApprovalDecision>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** Attach streams end with this error when the daemon stops, so clients re-attach. */
+  readonly shutdown = new AbortController();
+
+  constructor(private readonly opts: SessionHostOptions) {
+    this.logs = new EventLogs({ dataDir: opts.dirs.data, clock: opts.clock, logger: opts.logger });
+    this.registry = new SessionRegistry({ db: opts.db, logs: this.logs, clock: opts.clock, logger: opts.logger });
+    this.approvals = new ApprovalStore({ db: opts.db, clock: opts.clock });
+  }
+
+  async start(): Promise<void> {
+    const stranded = await this.registry.markInterruptedOnStartup();
+    if (stranded.length > 0) this.opts.logger.info({ count: stranded.length }, 'sessions interrupted by the previous daemon can be resumed');
+    this.expiryTimer = setInterval(() => {
+      for (const a of this.approvals.expireDue()) void this.announceResolution(a);
+    }, 1000);
+    this.expiryTimer.unref();
+  }
+
+  private config() {
+    return this.opts.config.current().config;
+  }
+
+  private checkProject(projectRoot: string): string {
+    if (!projectRoot.startsWith('/')) throw new SylkError(`project root must be an absolute path, got '${projectRoot}'`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+    if (!existsSync(projectRoot) || !statSync(projectRoot).isDirectory()) {
+      throw new SylkError(`project root ${projectRoot} is not a directory`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+    }
+    return projectRoot;
+  }
+
+  async create(input: CreateInput): Promise<SessionRecord> {
+    const cfg = this.config();
+    const provider = input.provider || cfg.llm.default_provider;
+    const model = input.model || cfg.llm.providers[provider]?.default_model || cfg.llm.default_model;
+    const record = this.registry.create({ projectRoot: this.checkProject(input.projectRoot), provider, model, ...(input.name ? { name: input.name } : {}) });
+    if (input.prompt) await this.runtime(record.id).input(input.prompt);
+    else await this.registry.setState(record.id, 'idle');
+    return this.registry.get(record.id);
+  }
+
+  /** The live runtime of a session, loading it on first use. */
+  runtime(idOrName: string): SessionRuntime {
+    const record = this.registry.get(idOrName);
+    const existing = this.runtimes.get(record.id);
+    if (existing) return existing;
+    const sessionDir = this.logs.dirFor(record.id);
+    const temp = join(this.opts.dirs.temp, record.id);
+    mkdirSync(temp, { recursive: true, mode: 0o700 });
+    const cfg = this.config();
+    const executor = new ToolExecutor({
+      roots: [record.projectRoot, temp, ...cfg.tools.extra_roots],
+      baseEnv: this.opts.env,
+      spoolDir: join(temp, 'spool'),
+      envBlocklist: cfg.tools.env_blocklist,
+      shellMetacharacters: cfg.tools.shell_metacharacters,
+      slots: this.slots,
+      clock: this.opts.clock,
+      logger: this.opts.logger.child({ session: record.id }),
+      timeouts: { baseMs: cfg.tools.timeout.base_seconds * 1000, extendMs: cfg.tools.timeout.extend_seconds * 1000, ceilingMs: cfg.tools.timeout.ceiling_seconds * 1000 },
+    });
+    const permissions = this.permissionsFor(record.projectRoot);
+    const runtime = new SessionRuntime(record, {
+      registry: this.registry,
+      gate: this.opts.llm.gate,
+      executor,
+      fs: new FileSystemManager({ roots: { project: record.projectRoot, temp }, clock: this.opts.clock, logger: this.opts.logger }),
+      permissions,
+      bridge: (rt) => this.bridge(rt),
+      sessionDir,
+      maxTurns: cfg.sessions.max_turns,
+      clock: this.opts.clock,
+      logger: this.opts.logger.child({ session: record.id }),
+      ready: (provider) => this.opts.llm.ready(provider),
+      costOf: (model, usage) => this.opts.llm.costOf(model, usage),
+    });
+    this.runtimes.set(record.id, runtime);
+    return runtime;
+  }
+
+  /** A permission manager for a project (reads its allowlist file). */
+  permissionsFor(projectRoot: string): PermissionManager {
+    if (!projectRoot.startsWith('/')) throw new SylkError(`project root must be absolute, got '${projectRoot}'`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+    return new PermissionManager({
+      projectRoot,
+      role: Role.Worker,
+      homeDir: this.opts.homeDir,
+      clock: this.opts.clock,
+      logger: this.opts.logger,
+      customSafeList: this.config().security.permissions.custom_safe_list,
+      // An agent must never widen its own rights through Sylk's own files.
+      protectedPaths: [this.opts.dirs.config, this.opts.dirs.data, this.opts.dirs.state],
+    });
+  }
+
+  /** The project's allowlist file changed: every loaded session of that project re-reads it. */
+  allowlistChanged(projectRoot: string, except?: SessionRuntime): void {
+    for (const rt of this.runtimes.values()) if (rt !== except && rt.projectRoot === projectRoot) rt.permissions.reload();
+  }
+
+  private bridge(rt: SessionRuntime): ApprovalBridge {
+    return {
+      ask: async (req, signal) => {
+        const timeout = this.config().security.approvals.timeout_seconds;
+        const approval = this.approvals.request({
+          sessionId: rt.id,
+          agentId: 'engineer',
+          kind: req.kind,
+          summary: req.summary,
+          detail: req.detail,
+          reason: req.reason,
+          ...(req.proposedRule ? { proposedRule: req.proposedRule } : {}),
+          ...(timeout > 0 ? { expiresAt: this.opts.clock.now() + timeout * 1000 } : {}),
+        });
+        await rt.append('approval_requested', { approvalId: approval.id, kind: req.kind, summary: req.summary, detail: req.detail, reason: req.reason, proposedRule: req.proposedRule, agentId: 'engineer' });
+        await this.registry.setState(rt.id, 'waiting_approval');
+        try {
+          return await this.approvals.waitFor(approval.id, signal);
+        } finally {
+          if (this.registry.get(rt.id).state === 'waiting_approval') await this.registry.setState(rt.id, 'running');
+        }
+      },
+      predecided: (kind, target) => {
+        const key = `${rt.id}\u0000${kind}\u0000${target}`;
+        const d = this.predecisions.get(key);
+        this.predecisions.delete(key);
+        return d;
+      },
+      allowlistChanged: () => this.allowlistChanged(rt.projectRoot, rt),
+    };
+  }
+
+  /** Decide an approval; the first decision wins and every attached client sees it. */
+  async decide(approvalId: string, decision: ApprovalDecision, message: string, by: string): Promise<Approval> {
+    const approval = this.approvals.decide(approvalId, { decision, ...(message ? { message } : {}), decidedBy: by });
+    await this.announceResolution(approval);
+    // Nobody waits for it when its turn died with a previous daemon: remember it and resume the turn.
+    const rt = this.runtimes.get(approval.sessionId);
+    if ((rt === undefined || !rt.turnRunning) && this.registry.get(approval.sessionId).interrupted) {
+      this.predecisions.set(`${approval.sessionId}\u0000${approval.kind}\u0000${approval.detail}`, decision);
+      await this.runtime(approval.sessionId).resume();
+    }
+    return approval;
+  }
+
+  private async announceResolution(a: Approval): Promise<void> {
+    await this.logs.get(a.sessionId).append('approval_resolved', {
+      approvalId: a.id,
+      decision: a.decision,
+      ...(a.message ? { message: a.message } : {}),
+      by: a.decidedBy,
+      state: a.state,
+    });
+  }
+
+  /** Sessions with their live extras (pending approvals, attached clients, cost). */
+  describe(record: SessionRecord): SessionRecord & { pendingApprovals: number; attachedClients: number; costUsd: number } {
+    const rt = this.runtimes.get(record.id);
+    return {
+      ...record,
+      lastSeq: rt ? rt.log.lastSeq : record.lastSeq,
+      pendingApprovals: this.approvals.pending(record.id).length,
+      attachedClients: rt?.attachedClients ?? 0,
+      costUsd: this.opts.llm.sessionCost(record.id),
+    };
+  }
+
+  async closeSession(idOrName: string): Promise<SessionRecord> {
+    const rt = this.runtime(idOrName);
+    // Stops the turn and, through its executor, every background process the session started.
+    await rt.close();
+    return this.registry.get(rt.id);
+  }
+
+  async deleteSession(idOrName: string): Promise<string> {
+    const record = this.registry.get(idOrName);
+    const rt = this.runtimes.get(record.id);
+    if (rt?.turnRunning) throw new SylkError(`session ${record.name} is running; close it first`, { code: 'failed_precondition', tier: ErrorTier.UserFixable });
+    this.registry.delete(record.id);
+    this.runtimes.delete(record.id);
+    this.logs.remove(record.id);
+    return record.id;
+  }
+
+  /** Daemon shutdown: end attach streams, stop every turn and process, flush logs. */
+  async close(): Promise<void> {
+    this.shutdown.abort(new SylkError('sylkd is shutting down', { code: 'shutting_down', tier: ErrorTier.Transient }));
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    await Promise.all([...this.runtimes.values()].map((rt) => rt.shutdown()));
+    this.approvals.close();
+    await this.logs.close();
+  }
+}

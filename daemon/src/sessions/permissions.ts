@@ -1,0 +1,60 @@
+import type { PermissionOutcome, ToolPermissionRequest } from '@sylk/agents';
+import type { PermissionAction, PermissionManager, RuleProposal } from '@sylk/security';
+import type { Approval, ApprovalDecision } from '@sylk/sessions';
+
+/** What the runtime needs to raise an approval and wait for its answer. */
+export interface ApprovalBridge {
+  /** Persist the request, announce it, and resolve with the decided approval. */
+  ask(request: { kind: string; summary: string; detail: string; reason: string; proposedRule: string }, signal: AbortSignal): Promise<Approval>;
+  /** A decision already taken for this exact action (e.g. decided after a restart), consumed once. */
+  predecided(kind: string, target: string): ApprovalDecision | undefined;
+  /** Another session's "allow always" changed the project allowlist. */
+  allowlistChanged(): void;
+}
+
+export function toAction(req: ToolPermissionRequest): PermissionAction {
+  return req.action === 'command' ? { kind: 'command', command: req.target, ...(req.cwd ? { cwd: req.cwd } : {}) } : { kind: 'path', op: 'write', path: req.target };
+}
+
+function describe(req: ToolPermissionRequest): { kind: string; summary: string; detail: string } {
+  return req.action === 'command'
+    ? { kind: 'command', summary: `run \`${req.target}\``, detail: req.target }
+    : { kind: 'path', summary: `write ${req.target}`, detail: req.preview ?? req.target };
+}
+
+function ruleText(rules: RuleProposal[]): string {
+  return rules.map((r) => `${r.kind}${r.op ? ` ${r.op}` : ''}: ${r.pattern}`).join('; ');
+}
+
+/**
+ * The agent's permission hook: the project's permission manager decides allow / deny / ask;
+ * "ask" becomes a persisted approval whose decision may grant a rule for the session or persist
+ * it to the project allowlist. A denial's message goes back to the model verbatim.
+ */
+export async function decidePermission(pm: PermissionManager, bridge: ApprovalBridge, req: ToolPermissionRequest, signal: AbortSignal): Promise<PermissionOutcome> {
+  const action = toAction(req);
+  const decision = pm.check(action);
+  if (decision.verdict === 'allow') return { allowed: true };
+  if (decision.verdict === 'deny') return { allowed: false, message: `Not permitted (${decision.source}): ${decision.reason}` };
+  const what = describe(req);
+  const rules = pm.ruleForAction(action);
+  const early = bridge.predecided(what.kind, req.target);
+  const approval = early === undefined
+    ? await bridge.ask({ ...what, reason: decision.reason, proposedRule: ruleText(rules) }, signal)
+    : ({ decision: early, message: null } as Pick<Approval, 'decision' | 'message'>);
+  switch (approval.decision) {
+    case 'allow_once':
+      return { allowed: true };
+    case 'allow_session':
+      for (const rule of rules) pm.grantForSession(rule);
+      return { allowed: true };
+    case 'allow_always':
+      for (const rule of rules) pm.persist(rule);
+      bridge.allowlistChanged();
+      return { allowed: true };
+    case 'deny_with_message':
+      return { allowed: false, message: `The user denied this and says: ${approval.message ?? ''}` };
+    default:
+      return { allowed: false, message: approval.message ? `The user denied this: ${approval.message}` : 'The user denied this.' };
+  }
+}

@@ -1,0 +1,194 @@
+import { join } from 'node:path';
+import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
+import { runTurn, type AgentEvent, type AgentGate } from '@sylk/agents';
+import type { Message, ProviderName, Usage } from '@sylk/llm';
+import type { PermissionManager } from '@sylk/security';
+import type { EventKind, EventLog, SessionRecord, SessionRegistry, SessionState } from '@sylk/sessions';
+import type { FileSystemManager, ToolExecutor } from '@sylk/tools';
+import { loadHistory, saveHistory } from './history.js';
+import { decidePermission, type ApprovalBridge } from './permissions.js';
+
+export interface RuntimeDeps {
+  registry: SessionRegistry;
+  gate: AgentGate;
+  executor: ToolExecutor;
+  fs: FileSystemManager;
+  permissions: PermissionManager;
+  bridge: (runtime: SessionRuntime) => ApprovalBridge;
+  sessionDir: string;
+  maxTurns: number;
+  clock: Clock;
+  logger: Logger;
+  /** Before each turn: make sure the provider can be reached (loads the SDK, checks the key). */
+  ready: (provider: ProviderName) => Promise<void>;
+  costOf: (model: string, usage: Usage) => number | undefined;
+}
+
+/**
+ * A live session: its event log, conversation and tools, and the queue of user
+ * inputs it works through one turn at a time. Sessions run with nobody attached;
+ * every agent event is appended to the log, which is what clients replay and follow.
+ */
+export class SessionRuntime {
+  readonly id: string;
+  readonly log: EventLog;
+  readonly history: Message[];
+  readonly permissions: PermissionManager;
+  readonly executor: ToolExecutor;
+  attachedClients = 0;
+  private queue: string[] = [];
+  private current: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private readonly historyPath: string;
+
+  constructor(
+    private record: SessionRecord,
+    private readonly deps: RuntimeDeps,
+  ) {
+    this.id = record.id;
+    this.log = deps.registry.events(record.id);
+    this.historyPath = join(deps.sessionDir, 'history.json');
+    this.history = loadHistory(this.historyPath, deps.logger);
+    this.permissions = deps.permissions;
+    this.executor = deps.executor;
+  }
+
+  get projectRoot(): string {
+    return this.record.projectRoot;
+  }
+
+  get turnRunning(): boolean {
+    return this.current !== undefined;
+  }
+
+  get state(): SessionState {
+    return this.deps.registry.get(this.id).state;
+  }
+
+  append(kind: EventKind, data: Record<string, unknown>): Promise<{ seq: number }> {
+    return this.log.append(kind, data);
+  }
+
+  private async setState(to: SessionState, reason?: string): Promise<void> {
+    const from = this.deps.registry.get(this.id).state;
+    if (from === to) return;
+    this.record = await this.deps.registry.setState(this.id, to, reason === undefined ? {} : { reason });
+  }
+
+  /** Queue user input; starts a turn unless one runs or the session is paused. */
+  async input(text: string): Promise<number> {
+    const state = this.state;
+    if (state === 'closed') throw new SylkError(`session ${this.record.name} is closed`, { code: 'failed_precondition', tier: ErrorTier.UserFixable });
+    const ev = await this.append('user_input', { text });
+    this.queue.push(text);
+    if (state !== 'paused') this.pump();
+    return ev.seq;
+  }
+
+  /** Start working through the queue if nothing runs. */
+  pump(): void {
+    if (this.running !== undefined || this.stopping) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && !this.stopping && this.state !== 'paused' && this.state !== 'closed') {
+      const text = this.queue.shift() as string;
+      await this.turn(text);
+    }
+  }
+
+  private async turn(text: string): Promise<void> {
+    const abort = new AbortController();
+    this.current = abort;
+    await this.setState('running');
+    const emit = (event: AgentEvent) => {
+      const { type, ...data } = event;
+      void this.append(type as EventKind, data).catch((err: unknown) => this.deps.logger.error({ err, session: this.id }, 'event append failed'));
+    };
+    let outcome: 'idle' | 'failed' = 'idle';
+    try {
+      await this.deps.ready(this.record.provider as ProviderName);
+      const result = await runTurn(
+        {
+          sessionId: this.id,
+          agentId: 'engineer',
+          agentType: 'engineer',
+          projectRoot: this.record.projectRoot,
+          provider: this.record.provider as ProviderName,
+          model: this.record.model,
+          history: this.history,
+          gate: this.deps.gate,
+          executor: this.executor,
+          fs: this.deps.fs,
+          permissions: (req) => decidePermission(this.permissions, this.deps.bridge(this), req, abort.signal),
+          emit,
+          clock: this.deps.clock,
+          logger: this.deps.logger,
+          maxTurns: this.deps.maxTurns,
+          costOf: this.deps.costOf,
+        },
+        text,
+        abort.signal,
+      );
+      if (result.stopReason === 'error') outcome = 'failed';
+    } catch (err) {
+      const e = err instanceof SylkError ? err : new SylkError((err as Error).message, { cause: err });
+      await this.append('error', { code: e.code, message: e.message, tier: e.tier, ...(e.hint ? { hint: e.hint } : {}) });
+      outcome = 'failed';
+    } finally {
+      this.current = undefined;
+      saveHistory(this.historyPath, this.history);
+    }
+    // At shutdown the state stays "running": the next start marks the turn interrupted (resumable).
+    if (!this.stopping && this.state !== 'paused' && this.state !== 'closed') await this.setState(outcome);
+  }
+
+  /** Cancel the running turn (the session stays). */
+  cancel(reason = 'cancelled by user'): boolean {
+    if (this.current === undefined) return false;
+    this.current.abort(new SylkError(reason, { code: 'cancelled', tier: ErrorTier.Permanent }));
+    return true;
+  }
+
+  async pause(): Promise<void> {
+    await this.setState('paused');
+    this.cancel('session paused');
+    await this.running;
+  }
+
+  async resume(): Promise<void> {
+    const rec = this.deps.registry.get(this.id);
+    if (rec.state === 'paused') await this.setState('idle');
+    if (rec.interrupted && this.queue.length === 0) {
+      await this.append('notice', { message: 'resuming the interrupted turn' });
+      this.queue.push('Continue the task that was interrupted, from where it stopped.');
+    }
+    this.pump();
+  }
+
+  /** Stop the turn and the session's processes; closed is final. */
+  async close(): Promise<void> {
+    this.queue = [];
+    this.cancel('session closed');
+    await this.running;
+    await this.executor.close();
+    await this.setState('closed');
+  }
+
+  /** Daemon shutdown: stop work, keep state so the turn resumes after restart. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.cancel('sylkd is shutting down');
+    await this.running;
+    await this.executor.close();
+  }
+
+  /** Wait for the current turn (tests and shutdown). */
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+}
