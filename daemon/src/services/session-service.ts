@@ -96,7 +96,7 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
     throw new SylkError('the first message on Attach must be `start`', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
   }
   const start = first.value.msg.value;
-  const rt = host.runtime(needSession(start.session));
+  const rt = await host.runtime(needSession(start.session));
   rt.attachedClients++;
   const side = new AsyncQueue<Out>();
   const heartbeat = setInterval(() => side.push({ msg: { case: 'heartbeat', value: { tsUnixMs: BigInt(Date.now()) } } }), HEARTBEAT_MS);
@@ -169,18 +169,18 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
     },
     async sendInput(req) {
       if (req.text.trim() === '') throw new SylkError('input text is empty', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
-      return { seq: BigInt(await host.runtime(needSession(req.session)).input(req.text)) };
+      return { seq: BigInt(await (await host.runtime(needSession(req.session))).input(req.text)) };
     },
-    cancelTurn(req) {
-      return { cancelled: host.runtime(needSession(req.session)).cancel() };
+    async cancelTurn(req) {
+      return { cancelled: (await host.runtime(needSession(req.session))).cancel() };
     },
     async pauseSession(req) {
-      const rt = host.runtime(needSession(req.session));
+      const rt = await host.runtime(needSession(req.session));
       await rt.pause();
       return { session: describe(host.registry.get(rt.id)) };
     },
     async resumeSession(req) {
-      const rt = host.runtime(needSession(req.session));
+      const rt = await host.runtime(needSession(req.session));
       await rt.resume();
       return { session: describe(host.registry.get(rt.id)) };
     },
@@ -194,7 +194,7 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
       return attachStream(host, requests, ctx.signal, ctx.peer);
     },
     async *readEvents(req, ctx) {
-      const rt = host.runtime(needSession(req.session));
+      const rt = await host.runtime(needSession(req.session));
       const last = rt.log.lastSeq;
       const fromSeq = req.tail > 0 ? Math.max(1, last - req.tail + 1) : Math.max(1, Number(req.fromSeq));
       const sub = rt.log.subscribe(fromSeq);

@@ -5,9 +5,8 @@ import type { ConfigStore, SylkDirs } from '@sylk/config';
 import type { SqliteDatabase } from '@sylk/storage';
 import { ApprovalStore, EventLogs, SessionRegistry, type Approval, type ApprovalDecision, type SessionRecord } from '@sylk/sessions';
 import { PermissionManager, Role } from '@sylk/security';
-import { BoundedSlotPool, FileSystemManager, ToolExecutor } from '@sylk/tools';
 import type { DaemonLlm } from '../llm/llm.js';
-import { SessionRuntime } from './runtime.js';
+import type { SessionRuntime } from './runtime.js';
 import type { ApprovalBridge } from './permissions.js';
 
 export interface SessionHostOptions {
@@ -38,8 +37,7 @@ export class SessionHost {
   readonly logs: EventLogs;
   readonly approvals: ApprovalStore;
   private readonly runtimes = new Map<string, SessionRuntime>();
-  /** One subprocess pool for all sessions; each session's executor has its own process registry. */
-  private readonly slots = new BoundedSlotPool();
+  private readonly loading = new Map<string, Promise<SessionRuntime>>();
   /** Decisions on approvals whose turn died with a previous daemon, applied when the agent asks again. */
   private readonly predecisions = new Map<string, ApprovalDecision>();
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -78,40 +76,41 @@ export class SessionHost {
     const provider = input.provider || cfg.llm.default_provider;
     const model = input.model || cfg.llm.providers[provider]?.default_model || cfg.llm.default_model;
     const record = this.registry.create({ projectRoot: this.checkProject(input.projectRoot), provider, model, ...(input.name ? { name: input.name } : {}) });
-    if (input.prompt) await this.runtime(record.id).input(input.prompt);
+    if (input.prompt) await (await this.runtime(record.id)).input(input.prompt);
     else await this.registry.setState(record.id, 'idle');
     return this.registry.get(record.id);
   }
 
-  /** The live runtime of a session, loading it on first use. */
-  runtime(idOrName: string): SessionRuntime {
+  /**
+   * The live runtime of a session, loading it on first use. The agent loop and the tool
+   * layer are imported with the first runtime, so an idle daemon does not carry them.
+   */
+  async runtime(idOrName: string): Promise<SessionRuntime> {
     const record = this.registry.get(idOrName);
     const existing = this.runtimes.get(record.id);
     if (existing) return existing;
-    const sessionDir = this.logs.dirFor(record.id);
+    let loading = this.loading.get(record.id);
+    if (loading === undefined) {
+      loading = this.load(record).finally(() => this.loading.delete(record.id));
+      this.loading.set(record.id, loading);
+    }
+    return loading;
+  }
+
+  private async load(record: SessionRecord): Promise<SessionRuntime> {
+    const { createRuntime } = await import('./runtime.js');
     const temp = join(this.opts.dirs.temp, record.id);
     mkdirSync(temp, { recursive: true, mode: 0o700 });
     const cfg = this.config();
-    const executor = new ToolExecutor({
-      roots: [record.projectRoot, temp, ...cfg.tools.extra_roots],
-      baseEnv: this.opts.env,
-      spoolDir: join(temp, 'spool'),
-      envBlocklist: cfg.tools.env_blocklist,
-      shellMetacharacters: cfg.tools.shell_metacharacters,
-      slots: this.slots,
-      clock: this.opts.clock,
-      logger: this.opts.logger.child({ session: record.id }),
-      timeouts: { baseMs: cfg.tools.timeout.base_seconds * 1000, extendMs: cfg.tools.timeout.extend_seconds * 1000, ceilingMs: cfg.tools.timeout.ceiling_seconds * 1000 },
-    });
-    const permissions = this.permissionsFor(record.projectRoot);
-    const runtime = new SessionRuntime(record, {
+    const runtime = createRuntime(record, {
       registry: this.registry,
       gate: this.opts.llm.gate,
-      executor,
-      fs: new FileSystemManager({ roots: { project: record.projectRoot, temp }, clock: this.opts.clock, logger: this.opts.logger }),
-      permissions,
+      permissions: this.permissionsFor(record.projectRoot),
       bridge: (rt) => this.bridge(rt),
-      sessionDir,
+      sessionDir: this.logs.dirFor(record.id),
+      tempDir: temp,
+      tools: cfg.tools,
+      baseEnv: this.opts.env,
       maxTurns: cfg.sessions.max_turns,
       clock: this.opts.clock,
       logger: this.opts.logger.child({ session: record.id }),
@@ -182,7 +181,7 @@ export class SessionHost {
     const rt = this.runtimes.get(approval.sessionId);
     if ((rt === undefined || !rt.turnRunning) && this.registry.get(approval.sessionId).interrupted) {
       this.predecisions.set(`${approval.sessionId}\u0000${approval.kind}\u0000${approval.detail}`, decision);
-      await this.runtime(approval.sessionId).resume();
+      await (await this.runtime(approval.sessionId)).resume();
     }
     return approval;
   }
@@ -210,7 +209,7 @@ export class SessionHost {
   }
 
   async closeSession(idOrName: string): Promise<SessionRecord> {
-    const rt = this.runtime(idOrName);
+    const rt = await this.runtime(idOrName);
     // Stops the turn and, through its executor, every background process the session started.
     await rt.close();
     return this.registry.get(rt.id);

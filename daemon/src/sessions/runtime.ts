@@ -4,7 +4,8 @@ import { runTurn, type AgentEvent, type AgentGate } from '@sylk/agents';
 import type { Message, ProviderName, Usage } from '@sylk/llm';
 import type { PermissionManager } from '@sylk/security';
 import type { EventKind, EventLog, SessionRecord, SessionRegistry, SessionState } from '@sylk/sessions';
-import type { FileSystemManager, ToolExecutor } from '@sylk/tools';
+import { BoundedSlotPool, FileSystemManager, ToolExecutor } from '@sylk/tools';
+import type { ToolsConfig } from '@sylk/config';
 import { loadHistory, saveHistory } from './history.js';
 import { decidePermission, type ApprovalBridge } from './permissions.js';
 
@@ -191,4 +192,31 @@ export class SessionRuntime {
   idle(): Promise<void> {
     return this.running ?? Promise.resolve();
   }
+}
+
+/** One subprocess pool for every session of the daemon (each executor has its own process registry). */
+const sharedSlots = new BoundedSlotPool();
+
+export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'> {
+  tempDir: string;
+  tools: ToolsConfig;
+  baseEnv: Readonly<Record<string, string | undefined>>;
+}
+
+/** A session's runtime with its own executor (roots: project, session temp, configured extras). */
+export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput): SessionRuntime {
+  const { tempDir, tools, baseEnv, ...deps } = input;
+  const executor = new ToolExecutor({
+    roots: [record.projectRoot, tempDir, ...tools.extra_roots],
+    baseEnv,
+    spoolDir: join(tempDir, 'spool'),
+    envBlocklist: tools.env_blocklist,
+    shellMetacharacters: tools.shell_metacharacters,
+    slots: sharedSlots,
+    clock: deps.clock,
+    logger: deps.logger,
+    timeouts: { baseMs: tools.timeout.base_seconds * 1000, extendMs: tools.timeout.extend_seconds * 1000, ceilingMs: tools.timeout.ceiling_seconds * 1000 },
+  });
+  const fs = new FileSystemManager({ roots: { project: record.projectRoot, temp: tempDir }, clock: deps.clock, logger: deps.logger });
+  return new SessionRuntime(record, { ...deps, executor, fs });
 }

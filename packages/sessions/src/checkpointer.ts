@@ -31,24 +31,30 @@ parentPort.on('message', ({ type, path }) => {
 
 /** One worker thread checkpointing the WALs of every event log of a process. */
 export class Checkpointer {
-  private readonly worker: Worker;
+  /** Started with the first checkpoint: an idle daemon (no session written yet) carries no thread. */
+  private workerThread: Worker | undefined;
   private readonly inFlight = new Set<string>();
   private idleWaiters: (() => void)[] = [];
   private failedWith: string | undefined;
 
-  constructor(private readonly logger: Logger) {
+  constructor(private readonly logger: Logger) {}
+
+  private get worker(): Worker {
+    if (this.workerThread !== undefined) return this.workerThread;
     const betterSqlite3 = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { betterSqlite3 } });
-    this.worker.unref();
-    this.worker.on('message', (msg: { path: string; error?: string }) => {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { betterSqlite3 } });
+    this.workerThread = worker;
+    worker.unref();
+    worker.on('message', (msg: { path: string; error?: string }) => {
       if (msg.error !== undefined) this.logger.warn({ path: msg.path, err: msg.error }, 'background checkpoint failed');
       this.settle(msg.path);
     });
-    this.worker.on('error', (err) => {
+    worker.on('error', (err) => {
       this.failedWith = errorMessage(err);
       this.logger.error({ err: this.failedWith }, 'checkpoint worker died; logs fall back to checkpointing themselves');
       for (const path of [...this.inFlight]) this.settle(path);
     });
+    return worker;
   }
 
   /** False once the worker has died: callers must then checkpoint on their own. */
@@ -65,7 +71,7 @@ export class Checkpointer {
 
   /** Closes the worker's connection to `path` (after any checkpoint already queued). */
   forget(path: string): void {
-    if (this.healthy) this.worker.postMessage({ type: 'forget', path });
+    if (this.healthy && this.workerThread !== undefined) this.workerThread.postMessage({ type: 'forget', path });
   }
 
   /** Resolves when no checkpoint is in flight. */
@@ -75,7 +81,7 @@ export class Checkpointer {
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await this.workerThread?.terminate();
   }
 
   private settle(path: string): void {
