@@ -97,6 +97,7 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
           connect: async () => (await connectDaemon(demoOpts, env, false)).channel,
           stdin: process.stdin,
           stdout: process.stdout,
+          signal: rt.signal,
         });
         const usage = await createClient(UsageService, conn.channel).report({ sessionId: session.id, groupBy: [UsageGroup.MODEL] });
         const tests = spawnSync(process.execPath, ['--test'], { cwd: project, encoding: 'utf8' });

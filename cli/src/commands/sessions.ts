@@ -105,6 +105,7 @@ async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { 
     connect: async () => (await connectDaemon({ ...opts, autostart: true }, rt.env)).channel,
     stdin: process.stdin,
     stdout: process.stdout,
+    signal: rt.signal,
   });
   if (result.finalState === 'failed') rt.exitCode = EXIT.failure;
 }

@@ -110,6 +110,8 @@ export class SessionView {
           `${st.yellow('?')} ${st.bold('Approval needed')} ${st.dim(`[${str(d.approvalId)}]`)} ${str(d.summary)}`,
           ...(d.reason ? [`  ${st.dim(str(d.reason))}`] : []),
           ...str(d.detail).split('\n').slice(0, 40).map((l) => `  ${st.cyan(l)}`),
+          // "Allow always" persists this rule, which can be wider than the one action shown.
+          ...(d.proposedRule ? [`  ${st.dim(`allow always adds the rule: ${str(d.proposedRule)}`)}`] : []),
         ]);
         break;
       case 'approval_resolved':

@@ -23,6 +23,8 @@ export interface TerminalOptions {
   connect: () => Promise<Client>;
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
+  /** SIGINT outside raw mode (no terminal, e.g. piped): detach, never cancel the turn. */
+  signal?: AbortSignal;
 }
 
 export interface TerminalResult {
@@ -105,7 +107,8 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
         if (replayEndsIdle !== undefined && ev.seq >= replayEndsIdle.seq) leaveIdle(replayEndsIdle.state);
         setImmediate(answerApprovals);
       },
-      refused: (message) => sink.lines([st.red(`✗ ${message}`)]),
+      // With --json, stdout carries only events: a refusal (e.g. a decision that lost the race) goes to stderr.
+      refused: (message, code) => (opts.json ? process.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`) : sink.lines([st.red(`✗ ${message}`)])),
       reconnecting: (fromSeq, reason) => {
         if (!opts.json) sink.lines([st.dim(`… connection lost (${reason}); re-attaching from event ${fromSeq}`)]);
       },
@@ -178,6 +181,12 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
     }
   };
 
+  const onSignal = () => {
+    result = { reason: 'detached' };
+    attached.detach();
+  };
+  if (opts.signal?.aborted) onSignal();
+  opts.signal?.addEventListener('abort', onSignal, { once: true });
   const spinner = opts.interactive ? setInterval(() => view.tick(), 100) : undefined;
   const onResize = () => attached.resize(stdout.columns || 80, stdout.rows || 24);
   if (opts.interactive) {
@@ -189,6 +198,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
   try {
     await attached.run();
   } finally {
+    opts.signal?.removeEventListener('abort', onSignal);
     if (spinner) clearInterval(spinner);
     if (opts.interactive) {
       opts.stdin.off('data', onKey);

@@ -1,6 +1,6 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { ErrorTier, SylkError, abortReason, errorMessage, isSylkError } from '@sylk/core';
-import { isResync, type Approval, type ApprovalDecision, type SessionEvent, type SessionRecord } from '@sylk/sessions';
+import { ErrorTier, SylkError, errorMessage, isSylkError } from '@sylk/core';
+import { isResync, type Approval, type ApprovalDecision, type SessionEvent, type SessionRecord, type SubscriptionItem } from '@sylk/sessions';
 import {
   Decision,
   SessionState,
@@ -12,7 +12,7 @@ import {
   type SessionService,
 } from '@sylk/proto';
 import type { SessionHost } from '../sessions/host.js';
-import { AsyncQueue } from '../sessions/async-queue.js';
+import { StreamMerger } from '../sessions/merge.js';
 
 type Methods<S> = S extends { method: infer M } ? M : never;
 type Out = MessageInitShape<typeof AttachResponseSchema>;
@@ -98,14 +98,13 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
   const start = first.value.msg.value;
   const rt = await host.runtime(needSession(start.session));
   rt.attachedClients++;
-  const side = new AsyncQueue<Out>();
-  const heartbeat = setInterval(() => side.push({ msg: { case: 'heartbeat', value: { tsUnixMs: BigInt(Date.now()) } } }), HEARTBEAT_MS);
   const stop = AbortSignal.any([signal, host.shutdown.signal]);
-  const stopped = new Promise<'stop'>((resolve) => stop.addEventListener('abort', () => resolve('stop'), { once: true }));
   const last = rt.log.lastSeq;
   const fromSeq = start.tail > 0 ? Math.max(1, last - start.tail + 1) : Math.max(1, Number(start.fromSeq));
   const sub = rt.log.subscribe(fromSeq);
   const events = sub[Symbol.asyncIterator]();
+  const merged = new StreamMerger<SubscriptionItem, Out>(events, stop);
+  const heartbeat = setInterval(() => merged.push({ msg: { case: 'heartbeat', value: { tsUnixMs: BigInt(Date.now()) } } }), HEARTBEAT_MS);
   void (async () => {
     for (;;) {
       const next = await incoming.next().catch(() => ({ done: true as const, value: undefined }));
@@ -116,35 +115,28 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
         else if (msg.case === 'decision') await host.decide(msg.value.approvalId, decisionName(msg.value.decision), msg.value.message, `client ${peer}`);
         else if (msg.case === 'cancel') rt.cancel();
         else continue;
-        side.push({ msg: { case: 'result', value: { ok: true } } });
+        merged.push({ msg: { case: 'result', value: { ok: true } } });
       } catch (err) {
-        side.push({ msg: { case: 'result', value: { ok: false, error: errorMessage(err), errorCode: isSylkError(err) ? err.code : 'error' } } });
+        merged.push({ msg: { case: 'result', value: { ok: false, error: errorMessage(err), errorCode: isSylkError(err) ? err.code : 'error' } } });
       }
     }
-    side.end();
+    merged.endSide();
   })();
   try {
     yield { msg: { case: 'session', value: sessionProto(host.describe(host.registry.get(rt.id))) } };
-    let pendingEvent = events.next();
-    let pendingSide = side.next();
     for (;;) {
-      const winner = await Promise.race([pendingEvent.then((r) => ['event', r] as const), pendingSide.then((r) => ['side', r] as const), stopped]);
-      if (winner === 'stop') throw stop.reason instanceof Error ? stop.reason : abortReason(stop);
-      const [source, result] = winner;
-      if (source === 'side') {
-        if (result.done) return; // the client closed its side: detach
-        yield result.value;
-        pendingSide = side.next();
+      const next = await merged.next();
+      if (next.source === 'side-done' || next.source === 'events-done') return; // client closed its side: detach
+      if (next.source === 'side') {
+        yield next.value;
         continue;
       }
-      if (result.done) return;
-      const item = result.value;
+      const item = next.value;
       if (isResync(item)) {
         yield { msg: { case: 'resync', value: { fromSeq: BigInt(item.fromSeq) } } };
         return;
       }
       yield { msg: { case: 'event', value: eventProto(rt.id, item) } };
-      pendingEvent = events.next();
     }
   } finally {
     clearInterval(heartbeat);

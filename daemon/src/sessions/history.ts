@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Message } from '@sylk/llm';
 import type { Logger } from '@sylk/core';
@@ -24,4 +24,28 @@ export function saveHistory(path: string, history: readonly Message[]): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(history), { mode: 0o600 });
   renameSync(tmp, path);
+}
+
+/**
+ * The input of the turn in progress, kept until the turn ends. The history is only written
+ * at the end of a turn, so after a crash this is the one place the interrupted task is known.
+ */
+export function saveTurnInput(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ text }), { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+export function loadTurnInput(path: string): string | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { text?: unknown };
+    return typeof parsed.text === 'string' ? parsed.text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function clearTurnInput(path: string): void {
+  rmSync(path, { force: true });
 }

@@ -6,7 +6,7 @@ import type { PermissionManager } from '@sylk/security';
 import type { EventKind, EventLog, SessionRecord, SessionRegistry, SessionState } from '@sylk/sessions';
 import { BoundedSlotPool, FileSystemManager, ToolExecutor } from '@sylk/tools';
 import type { ToolsConfig } from '@sylk/config';
-import { loadHistory, saveHistory } from './history.js';
+import { clearTurnInput, loadHistory, loadTurnInput, saveHistory, saveTurnInput } from './history.js';
 import { decidePermission, type ApprovalBridge } from './permissions.js';
 
 export interface RuntimeDeps {
@@ -42,6 +42,7 @@ export class SessionRuntime {
   private running: Promise<void> | undefined;
   private stopping = false;
   private readonly historyPath: string;
+  private readonly turnPath: string;
 
   constructor(
     private record: SessionRecord,
@@ -50,6 +51,7 @@ export class SessionRuntime {
     this.id = record.id;
     this.log = deps.registry.events(record.id);
     this.historyPath = join(deps.sessionDir, 'history.json');
+    this.turnPath = join(deps.sessionDir, 'turn.json');
     this.history = loadHistory(this.historyPath, deps.logger);
     this.permissions = deps.permissions;
     this.executor = deps.executor;
@@ -111,6 +113,7 @@ export class SessionRuntime {
       void this.append(type as EventKind, data).catch((err: unknown) => this.deps.logger.error({ err, session: this.id }, 'event append failed'));
     };
     let outcome: 'idle' | 'failed' = 'idle';
+    saveTurnInput(this.turnPath, text);
     try {
       await this.deps.ready(this.record.provider as ProviderName);
       const result = await runTurn(
@@ -143,6 +146,7 @@ export class SessionRuntime {
     } finally {
       this.current = undefined;
       saveHistory(this.historyPath, this.history);
+      clearTurnInput(this.turnPath);
     }
     // At shutdown the state stays "running": the next start marks the turn interrupted (resumable).
     if (!this.stopping && this.state !== 'paused' && this.state !== 'closed') await this.setState(outcome);
@@ -166,7 +170,9 @@ export class SessionRuntime {
     if (rec.state === 'paused') await this.setState('idle');
     if (rec.interrupted && this.queue.length === 0) {
       await this.append('notice', { message: 'resuming the interrupted turn' });
-      this.queue.push('Continue the task that was interrupted, from where it stopped.');
+      // A crash loses the turn's part of the history, its user message included: restate the task.
+      const task = loadTurnInput(this.turnPath);
+      this.queue.push(`Continue the task that was interrupted, from where it stopped.${task === undefined ? '' : ` The task was:\n\n${task}`}`);
     }
     this.pump();
   }

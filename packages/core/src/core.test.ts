@@ -72,3 +72,16 @@ describe('process identity', () => {
     expect(processStartTime(pid)).toBeUndefined();
   });
 });
+
+describe('zombies', () => {
+  it('counts an exited but unreaped child as dead', async () => {
+    // A child that exits while its parent (this test, which never waits on it) keeps running.
+    const { spawn: spawnChild } = await import('node:child_process');
+    const parent = spawnChild('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = await new Promise<number>((resolve) => parent.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && isProcessAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    expect(isProcessAlive(pid)).toBe(false);
+    parent.kill('SIGKILL');
+  });
+});

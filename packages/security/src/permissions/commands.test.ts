@@ -75,3 +75,14 @@ describe('ruleForAction', () => {
     expect(ruleForAction({ kind: 'network', domain: 'https://API.Example.com:443/v1' }, ctx)).toEqual([{ kind: 'domain', pattern: 'api.example.com' }]);
   });
 });
+
+describe('node rules', () => {
+  it('names `node --test` and `node --run <script>` by their flag, never as bare node', async () => {
+    const { commandPrefix, matchesCommandPattern } = await import('./commands.js');
+    expect(commandPrefix(['node', '--test'])).toEqual(['node', '--test']);
+    expect(commandPrefix(['node', '--run', 'build', '--x'])).toEqual(['node', '--run', 'build']);
+    expect(commandPrefix(['node', 'script.js', '--flag'])).toEqual(['node', 'script.js']);
+    expect(matchesCommandPattern(['node', 'evil.js'], 'node --test')).toBe(false);
+    expect(matchesCommandPattern(['node', '--test', 'src/'], 'node --test')).toBe(true);
+  });
+});

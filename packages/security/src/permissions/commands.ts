@@ -19,6 +19,8 @@ const CONTAINERS: Arity = {
   deeper: { compose: 3, container: 3, image: 3, volume: 3, network: 3, buildx: 3, system: 3, context: 3 },
 };
 const PYTHON: Arity = { words: 2, optionWords: ['-m'], deeper: { '-m': 3 } };
+/** `node --test` and `node --run <script>` name what runs; a bare `node` rule would allow any script. */
+const NODE: Arity = { words: 2, optionWords: ['--test', '--run'], deeper: { '--run': 3 } };
 
 const ARITY: Readonly<Record<string, Arity>> = {
   git: {
@@ -30,7 +32,7 @@ const ARITY: Readonly<Record<string, Arity>> = {
   yarn: { words: 2, deeper: { run: 3, dlx: 3, workspace: 4 } },
   bun: { words: 2, deeper: { run: 3, x: 3 } },
   deno: { words: 2, deeper: { run: 3, task: 3 } },
-  npx: TWO, pnpx: TWO, bunx: TWO, node: TWO,
+  npx: TWO, pnpx: TWO, bunx: TWO, node: NODE,
   cargo: TWO, rustup: TWO,
   go: { words: 2, deeper: { mod: 3, work: 3, tool: 3 } },
   docker: CONTAINERS, podman: CONTAINERS,

@@ -1,0 +1,130 @@
+// Shared helpers for end-to-end session benches: a temp SYLK_HOME, a real `sylkd --foreground`
+// (spawned with an IPC channel so we know when it serves), the emulator as its own process (so
+// it never shares an event loop with the client being measured), and a gRPC client built from
+// packages/proto dist. Everything here uses built packages: run
+// `npx turbo run build --output-logs=errors-only` first.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** Imports a built workspace module (e.g. `packages/proto/dist/index.js`) with a build hint on failure. */
+export async function loadDist(rel) {
+  const url = pathToFileURL(join(root, rel)).href;
+  try {
+    return await import(url);
+  } catch (err) {
+    throw new Error(`cannot load ${rel}: run \`npx turbo run build --output-logs=errors-only\` first (${err.message})`);
+  }
+}
+
+/** A throwaway SYLK_HOME and the environment a daemon (and its clients) run with there. */
+export function makeHome(prefix, extraEnv = {}) {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  const env = { PATH: process.env.PATH, HOME: home, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock'), NO_COLOR: '1', ...extraEnv };
+  return { home, env, dataDir: join(home, 'data'), cleanup: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+/** Milliseconds of CPU (user + system) a process has used so far, from /proc (Linux). */
+export function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resident memory of a process in MB, from /proc (Linux). */
+export function rssMb(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Starts `node daemon/dist/main.js --foreground` (the real entry point, V8 flags included) and
+ * resolves once it reports `ready` over IPC. Diagnostics: `SYLK_BENCH_CPU_PROF=<dir>` adds
+ * `--cpu-prof`; `SYLK_BENCH_DAEMON_ENTRY=daemon/dist/run.js` starts it without main.js's V8 flags.
+ */
+export async function startDaemon({ env, home }) {
+  const nodeArgs = [];
+  if (process.env.SYLK_BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`);
+  const child = spawn(process.execPath, [...nodeArgs, join(root, process.env.SYLK_BENCH_DAEMON_ENTRY ?? 'daemon/dist/main.js'), '--foreground'], { env, cwd: home, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ready = await Promise.race([
+    new Promise((resolve) => child.on('message', (m) => m?.type === 'ready' && resolve(true))),
+    exited.then(({ code, signal }) => new Error(`sylkd exited during start-up (${code ?? signal}): ${stderr}`)),
+    new Promise((resolve) => setTimeout(() => resolve(new Error(`sylkd did not become ready in 20 s: ${stderr}`)), 20_000).unref()),
+  ]);
+  if (ready instanceof Error) {
+    child.kill('SIGKILL');
+    throw ready;
+  }
+  return {
+    pid: child.pid,
+    socket: env.SYLK_SOCKET,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Runs the emulator CLI as a child process with `scenario` (an object; JSON is valid YAML). */
+export async function startEmulatorProcess(scenario, dir) {
+  const file = join(dir, 'bench-scenario.yaml');
+  writeFileSync(file, JSON.stringify(scenario));
+  const child = spawn(process.execPath, [join(root, 'packages/emulator/bin/sylk-emulator.js'), '--scenario', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const url = await Promise.race([
+    new Promise((resolve) =>
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /(http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      }),
+    ),
+    exited.then((code) => new Error(`sylk-emulator exited (${code}): ${err}`)),
+  ]);
+  if (url instanceof Error) throw url;
+  return {
+    url,
+    pid: child.pid,
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A fresh gRPC channel to the daemon and a SessionService client on it (what `sylk` builds). */
+export async function sessionClient(socket) {
+  const proto = await loadDist('packages/proto/dist/index.js');
+  const channel = proto.connect(proto.unixTarget(socket));
+  return { proto, channel, client: proto.createClient(proto.SessionService, channel), close: () => channel.close() };
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision (comparable with the daemon's Date.now()). */
+export const wallMs = () => performance.timeOrigin + performance.now();
+
+export function writeConfig(home, yaml) {
+  mkdirSync(join(home, 'config'), { recursive: true });
+  writeFileSync(join(home, 'config', 'config.yaml'), yaml);
+}

@@ -1,0 +1,64 @@
+// sylkd killed with SIGKILL while a session waits for approval: the restarted daemon still lists
+// the session and its pending approval, and deciding it afterwards resumes the turn to the end.
+import { afterEach, describe, expect, it } from 'vitest';
+import { daemonPidsOf, exited } from '../helpers/sylk.js';
+import { scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+
+let harnesses: SessionHarness[] = [];
+afterEach(async () => {
+  await Promise.all(harnesses.map((s) => s.cleanup()));
+  harnesses = [];
+});
+
+const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
+
+describe('daemon crash and restart', () => {
+  it('keeps sessions and pending approvals across kill -9; deciding one resumes the turn to completion', async () => {
+    // A foreground daemon, so the killed process is reaped: packages/core's liveness check takes a
+    // zombie for a live daemon and would refuse to start a new one (environments without an init).
+    const s = await sessionHarness({ path: scenarioFile('approve-run') }, { foreground: true });
+    harnesses.push(s);
+    const project = s.fixtureProject('failing-test');
+    const created = await startDetached(s, project, 'run the tests');
+    const approval = await s.waitApproval(created.id);
+    expect((await s.session(created.id)).state).toBe('waiting_approval');
+
+    const daemon = s.daemon;
+    expect(daemonPidsOf(s.h.home)).toEqual([daemon?.pid]);
+    daemon?.kill('SIGKILL');
+    await exited(daemon as NonNullable<typeof daemon>);
+    const pid = daemon?.pid;
+
+    // The next command starts a new daemon, which recovers the session.
+    const after = await s.session(created.id);
+    expect(daemonPidsOf(s.h.home)).toHaveLength(1);
+    expect(daemonPidsOf(s.h.home)[0]).not.toBe(pid);
+    expect(after).toMatchObject({ id: created.id, name: created.name, state: 'idle', interrupted: true, pendingApprovals: 1 });
+    const table = await s.cli(['ls']);
+    expect(table.stdout).toMatch(new RegExp(`${created.name}\\s+${created.id}\\s+idle \\(1 approval\\) \\(interrupted\\)`));
+    const pending = await s.approvals();
+    expect(pending.map((a) => [a.id, a.sessionId, a.detail])).toEqual([[approval.id, created.id, 'node --test']]);
+    const before = await s.events(created.id);
+    expect(kinds(before, 'turn_interrupted')).toHaveLength(1);
+
+    const ok = await s.cli(['approve', approval.id]);
+    expect(ok.code, ok.stderr).toBe(0);
+    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'The tests ran.', 'the resumed turn to finish');
+    const done = await s.waitState(created.id, ['idle']);
+    expect(done).toMatchObject({ interrupted: false, pendingApprovals: 0 });
+
+    const events = await s.events(created.id);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const resumed = events.slice(before.length);
+    expect(resumed[0]).toMatchObject({ kind: 'approval_resolved', data: { approvalId: approval.id, decision: 'allow_once' } });
+    expect(kinds(resumed, 'notice').map((e) => e.data.message)).toContain('resuming the interrupted turn');
+    // The decision taken after the restart answers the resumed turn's request: no second approval.
+    expect(kinds(events, 'approval_requested')).toHaveLength(1);
+    expect(kinds(resumed, 'tool_output').length).toBeGreaterThan(0);
+    expect(kinds(resumed, 'tool_finished').map((e) => e.data.name)).toEqual(['run_command']);
+    expect(await s.approvals()).toEqual([]);
+    // The resumed turn still knows what the task was.
+    const resumedRequest = s.emu.requests()[1];
+    expect(JSON.stringify((resumedRequest?.body as { messages: unknown[] }).messages)).toContain('run the tests');
+  });
+});
