@@ -101,27 +101,28 @@ async function watchedTurn(client, sessionId, fromSeq, pids) {
           nextSeq = Number(m.value.fromSeq);
           resynced = true;
           break;
-        } else if (m.case === 'event') {
+        } else if (m.case === 'event' || m.case === 'batch') {
           const at = wallMs();
-          const e = m.value;
-          nextSeq = Number(e.seq) + 1;
-          const data = JSON.parse(e.dataJson);
-          if (e.kind === 'assistant_delta') {
-            recv.push(at);
-            ts.push(Number(e.tsUnixMs));
-            lat.push(at - Number(e.tsUnixMs));
-          } else if (e.kind === 'error') {
-            throw new Error(`turn failed: ${data.message}`);
-          } else if (e.kind === 'state_changed' && (data.to === 'idle' || data.to === 'failed') && data.from !== 'created') {
-            const turnS = (performance.now() - tInput) / 1000;
-            const own = process.cpuUsage(cpu0.own);
-            const cpu = {
-              daemon: (cpuMs(pids.daemon) - cpu0.daemon) / 1000 / turnS,
-              emulator: (cpuMs(pids.emulator) - cpu0.emulator) / 1000 / turnS,
-              client: (own.user + own.system) / 1e6 / turnS,
-            };
-            if (data.to === 'failed') throw new Error('turn ended failed');
-            return { recv, lat, ts, resyncs, turnS, cpu, nextSeq };
+          for (const e of m.case === 'batch' ? m.value.events : [m.value]) {
+            nextSeq = Number(e.seq) + 1;
+            const data = JSON.parse(e.dataJson);
+            if (e.kind === 'assistant_delta') {
+              recv.push(at);
+              ts.push(Number(e.tsUnixMs));
+              lat.push(at - Number(e.tsUnixMs));
+            } else if (e.kind === 'error') {
+              throw new Error(`turn failed: ${data.message}`);
+            } else if (e.kind === 'state_changed' && (data.to === 'idle' || data.to === 'failed') && data.from !== 'created') {
+              const turnS = (performance.now() - tInput) / 1000;
+              const own = process.cpuUsage(cpu0.own);
+              const cpu = {
+                daemon: (cpuMs(pids.daemon) - cpu0.daemon) / 1000 / turnS,
+                emulator: (cpuMs(pids.emulator) - cpu0.emulator) / 1000 / turnS,
+                client: (own.user + own.system) / 1e6 / turnS,
+              };
+              if (data.to === 'failed') throw new Error('turn ended failed');
+              return { recv, lat, ts, resyncs, turnS, cpu, nextSeq };
+            }
           }
         }
       }

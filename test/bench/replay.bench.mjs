@@ -66,11 +66,13 @@ async function replayOnce(socket, sessionId, daemonPid) {
     for await (const res of call) {
       const m = res.msg;
       if (m.case === 'resync') throw new Error(`daemon asked for a resync from ${m.value.fromSeq} after ${seen} events`);
-      if (m.case !== 'event') continue;
-      const seq = Number(m.value.seq);
-      if (seq !== ++seen) throw new Error(`replay out of order: got seq ${seq}, expected ${seen}`);
-      JSON.parse(m.value.dataJson);
-      firstAt ??= performance.now();
+      const events = m.case === 'batch' ? m.value.events : m.case === 'event' ? [m.value] : [];
+      for (const e of events) {
+        const seq = Number(e.seq);
+        if (seq !== ++seen) throw new Error(`replay out of order: got seq ${seq}, expected ${seen}`);
+        JSON.parse(e.dataJson);
+        firstAt ??= performance.now();
+      }
       if (seen === EVENTS) break;
     }
     if (seen !== EVENTS) throw new Error(`attach ended after ${seen} of ${EVENTS} events`);

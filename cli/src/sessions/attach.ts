@@ -1,5 +1,5 @@
 import type { Client } from '@grpc/grpc-js';
-import { createClient, SessionService, type AttachResponse, type BidiCall, type Session } from '@sylk/proto';
+import { createClient, SessionService, type AttachResponse, type BidiCall, type Session, type SessionEvent } from '@sylk/proto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { AttachRequestSchema } from '@sylk/proto';
 import type { ViewEvent } from '../render/session-view.js';
@@ -91,6 +91,19 @@ export class AttachedSession {
     }
   }
 
+  private deliver(e: SessionEvent): void {
+    const seq = Number(e.seq);
+    if (seq <= this.lastSeq) return; // already shown before a reconnect
+    this.lastSeq = seq;
+    let data: Record<string, unknown> = {};
+    try {
+      data = JSON.parse(e.dataJson || '{}') as Record<string, unknown>;
+    } catch {
+      data = { raw: e.dataJson };
+    }
+    this.on.event({ seq, ts: Number(e.tsUnixMs), kind: e.kind, data });
+  }
+
   /** One attach stream; resolves with why it ended. */
   private async stream(channel: Client, first: boolean): Promise<string> {
     const client = createClient(SessionService, channel);
@@ -109,18 +122,9 @@ export class AttachedSession {
         heard = Date.now();
         const m = res.msg;
         if (m.case === 'session') this.on.session(m.value);
-        else if (m.case === 'event') {
-          const seq = Number(m.value.seq);
-          if (seq <= this.lastSeq) continue; // already shown before a reconnect
-          this.lastSeq = seq;
-          let data: Record<string, unknown> = {};
-          try {
-            data = JSON.parse(m.value.dataJson || '{}') as Record<string, unknown>;
-          } catch {
-            data = { raw: m.value.dataJson };
-          }
-          this.on.event({ seq, ts: Number(m.value.tsUnixMs), kind: m.value.kind, data });
-        } else if (m.case === 'resync') {
+        else if (m.case === 'event') this.deliver(m.value);
+        else if (m.case === 'batch') for (const e of m.value.events) this.deliver(e);
+        else if (m.case === 'resync') {
           call.cancel();
           return `fell behind, re-attaching from ${m.value.fromSeq}`;
         } else if (m.case === 'result' && !m.value.ok) this.on.refused(m.value.error, m.value.errorCode);

@@ -18,6 +18,8 @@ type Methods<S> = S extends { method: infer M } ? M : never;
 type Out = MessageInitShape<typeof AttachResponseSchema>;
 
 const HEARTBEAT_MS = 5_000;
+/** Events per Attach message at most (one message per event costs more than the event). */
+const MAX_BATCH = 512;
 
 const STATES: Record<string, SessionState> = {
   created: SessionState.CREATED,
@@ -64,7 +66,7 @@ function sessionProto(s: ReturnType<SessionHost['describe']>) {
 }
 
 function eventProto(sessionId: string, e: SessionEvent) {
-  return { sessionId, seq: BigInt(e.seq), tsUnixMs: BigInt(e.ts), kind: e.kind, dataJson: JSON.stringify(e.data) };
+  return { sessionId, seq: BigInt(e.seq), tsUnixMs: BigInt(e.ts), kind: e.kind, dataJson: e.json ?? JSON.stringify(e.data) };
 }
 
 function approvalProto(a: Approval) {
@@ -131,12 +133,18 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
         yield next.value;
         continue;
       }
-      const item = next.value;
-      if (isResync(item)) {
-        yield { msg: { case: 'resync', value: { fromSeq: BigInt(item.fromSeq) } } };
-        return;
+      // Whatever else is available right now goes in the same message (replay, bursts of deltas).
+      const items = [next.value, ...sub.takeAvailable(MAX_BATCH - 1)];
+      const events: ReturnType<typeof eventProto>[] = [];
+      for (const item of items) {
+        if (isResync(item)) {
+          if (events.length > 0) yield { msg: { case: 'batch', value: { events } } };
+          yield { msg: { case: 'resync', value: { fromSeq: BigInt(item.fromSeq) } } };
+          return;
+        }
+        events.push(eventProto(rt.id, item));
       }
-      yield { msg: { case: 'event', value: eventProto(rt.id, item) } };
+      yield { msg: { case: 'batch', value: { events } } };
     }
   } finally {
     clearInterval(heartbeat);

@@ -2,7 +2,7 @@ import { errorMessage, isSylkError, silentLogger, systemClock, type Clock, type 
 import { openDatabase, type Migration, type SqliteDatabase } from '@sylk/storage';
 import type { Statement } from 'better-sqlite3';
 import { sessionsError } from './errors.js';
-import { ENTRY_OVERHEAD_BYTES, isEventKind, type Entry, type EventData, type EventKind, type SessionEvent } from './events.js';
+import { ENTRY_OVERHEAD_BYTES, isEventKind, storedEvent, type Entry, type EventData, type EventKind, type SessionEvent } from './events.js';
 import type { Checkpointer } from './checkpointer.js';
 import { Subscription, type SubscribeOptions, type SubscriptionSource } from './subscription.js';
 
@@ -107,8 +107,8 @@ export class EventLog implements SubscriptionSource {
     } catch (err) {
       return Promise.reject(err);
     }
-    // Subscribers get their own copy, so a caller reusing `data` cannot change what they see.
-    const event: SessionEvent = { seq: this.nextSeq++, ts: this.clock.now(), kind, data: JSON.parse(json) as EventData };
+    // Subscribers read the encoded copy, so a caller reusing `data` cannot change what they see.
+    const event = storedEvent(this.nextSeq++, this.clock.now(), kind, json);
     return new Promise<SessionEvent>((resolve, reject) => {
       this.pending.push({ entry: { event, bytes: json.length + ENTRY_OVERHEAD_BYTES }, json, resolve, reject });
       this.scheduled ??= setImmediate(() => this.flush());
@@ -170,7 +170,7 @@ export class EventLog implements SubscriptionSource {
   readEntries(fromSeq: number, limit: number): Entry[] {
     if (this.isClosed) return [];
     const rows = this.select.all(Math.max(1, fromSeq), this.committedSeq, Math.max(0, limit));
-    return rows.map(([seq, ts, kind, data]) => ({ event: { seq, ts, kind, data: JSON.parse(data) as EventData }, bytes: data.length + ENTRY_OVERHEAD_BYTES }));
+    return rows.map(([seq, ts, kind, data]) => ({ event: storedEvent(seq, ts, kind, data), bytes: data.length + ENTRY_OVERHEAD_BYTES }));
   }
 
   /** @internal */

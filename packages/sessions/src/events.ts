@@ -26,6 +26,27 @@ export interface SessionEvent {
   readonly ts: number;
   readonly kind: EventKind;
   readonly data: EventData;
+  /** `data` exactly as persisted (JSON text); relays forward it without re-encoding. */
+  readonly json?: string;
+}
+
+/**
+ * An event whose `data` is parsed from its persisted JSON on first use: a relay that only
+ * forwards `json` never pays for parsing, and every reader gets the same immutable copy.
+ */
+export function storedEvent(seq: number, ts: number, kind: EventKind, json: string): SessionEvent {
+  let parsed: EventData | undefined;
+  const event = {
+    seq,
+    ts,
+    kind,
+    get data(): EventData {
+      parsed ??= Object.freeze(JSON.parse(json) as EventData);
+      return parsed;
+    },
+  };
+  Object.defineProperty(event, 'json', { value: json, enumerable: false });
+  return event;
 }
 
 /** Terminal item for a subscriber that fell behind: re-attach from `fromSeq`. */

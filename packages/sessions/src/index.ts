@@ -9,7 +9,7 @@ export { EventLogs } from './event-logs.js';
 export type { EventLogsOptions, CommitListener } from './event-logs.js';
 export { Subscription, DEFAULT_BUFFER_LIMIT, DEFAULT_BUFFER_BYTES } from './subscription.js';
 export type { SubscribeOptions } from './subscription.js';
-export { EVENT_KINDS, isResync, isEventKind } from './events.js';
+export { EVENT_KINDS, isResync, isEventKind, storedEvent } from './events.js';
 export type { EventKind, EventData, SessionEvent, ResyncItem, SubscriptionItem } from './events.js';
 export { ApprovalStore, APPROVAL_DECISIONS, EXPIRY_DECIDER, EXPIRY_MESSAGE } from './approvals.js';
 export type { Approval, ApprovalRequest, ApprovalDecision, ApprovalState, Decision, ApprovalStoreOptions } from './approvals.js';

@@ -134,3 +134,23 @@ describe('subscribe', () => {
     expect(seqs(await drain(behind, 99))).toEqual([2, 'resync@3']);
   });
 });
+
+describe('takeAvailable', () => {
+  it('returns what is available now, in order, mixed with next(), without gaps or waiting', async () => {
+    await appendMany(2_500);
+    const sub = log.subscribe(1);
+    const first = await sub.next();
+    expect(first.done === false && !isResync(first.value) && first.value.seq).toBe(1);
+    const batch = sub.takeAvailable(1_000);
+    expect(seqs(batch)).toEqual(range(2, 1_001));
+    const rest = sub.takeAvailable(10_000);
+    expect(seqs(rest)).toEqual(range(1_002, 2_500));
+    expect(sub.takeAvailable(10)).toEqual([]);
+    const live = sub.next();
+    await appendMany(3);
+    const next = await live;
+    expect(next.done === false && !isResync(next.value) && next.value.seq).toBe(2_501);
+    expect(seqs(sub.takeAvailable(10))).toEqual([2_502, 2_503]);
+    await sub.return();
+  });
+});

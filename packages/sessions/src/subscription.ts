@@ -1,4 +1,4 @@
-import type { Entry, ResyncItem, SubscriptionItem } from './events.js';
+import { isResync, type Entry, type ResyncItem, type SubscriptionItem } from './events.js';
 
 export interface SubscribeOptions {
   /** Most events held for a subscriber that is not reading. Default 10,000. */
@@ -90,6 +90,21 @@ export class Subscription implements AsyncIterableIterator<SubscriptionItem, und
     const pull = previous ? previous.then(() => this.pull()) : this.pull();
     this.pulling = pull;
     return pull;
+  }
+
+  /**
+   * Up to `max` items that are available right now (held, or readable from disk), without
+   * waiting; for batching. Only call it while no next() is pending.
+   */
+  takeAvailable(max: number): SubscriptionItem[] {
+    const out: SubscriptionItem[] = [];
+    while (out.length < max && this.waiter === undefined) {
+      const result = this.take();
+      if (result === undefined || result.done) break;
+      out.push(result.value);
+      if (isResync(result.value)) break;
+    }
+    return out;
   }
 
   /** Unsubscribes: drops what is held; a pending next() resolves as done. */
