@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { addService, DaemonService } from '@sylk/proto';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { daemonPidsOf, makeHome, parseJson, runCli, runSylkd, startForeground, type SylkHome } from '../helpers/sylk.js';
+import { daemonPidsOf, parseJson, runCli, runSylkd, startForeground, useHomes } from '../helpers/sylk.js';
 
-let homes: SylkHome[] = [];
-function home(extra: Record<string, string> = {}): SylkHome {
-  const h = makeHome(extra);
-  homes.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(homes.map((h) => h.cleanup()));
-  homes = [];
-});
+const home = useHomes();
 
 describe('sylk CLI', () => {
   it('has help on every level', async () => {

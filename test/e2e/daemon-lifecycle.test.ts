@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exited, makeHome, parseJson, runCli, runSylkd, startForeground, waitFor, daemonPidsOf, type SylkHome } from '../helpers/sylk.js';
+import { exited, parseJson, runCli, runSylkd, startForeground, waitFor, daemonPidsOf, useHomes } from '../helpers/sylk.js';
 
-let homes: SylkHome[] = [];
-function home(extra: Record<string, string> = {}): SylkHome {
-  const h = makeHome(extra);
-  homes.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(homes.map((h) => h.cleanup()));
-  homes = [];
-});
+const home = useHomes();
 
 describe('sylkd lifecycle', () => {
   it('start → status → stop through the CLI', async () => {

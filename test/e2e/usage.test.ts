@@ -1,31 +1,21 @@
 // `sylk usage` and `sylk providers` against a real sylkd whose system.db was seeded before it started
 // (rows shaped like the gate writes them), with anthropic pointed at an emulator by SYLK_* env.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSystemDatabase } from '@sylk/storage';
 import { startEmulator, type Emulator } from '@sylk/emulator';
-import { makeHome, parseJson, runCli, type RunResult, type SylkHome } from '../helpers/sylk.js';
+import { parseJson, runCli, useHomes, type RunResult, type SylkHome } from '../helpers/sylk.js';
 
 const KEY = 'test-key';
 let emu: Emulator;
-let homes: SylkHome[] = [];
 const outputs: RunResult[] = [];
 
 beforeAll(async () => {
   emu = await startEmulator({ scenario: { apiKey: KEY, steps: [{ reply: { text: 'ok' } }] } });
 });
 afterAll(async () => emu.close());
-afterEach(async () => {
-  await Promise.all(homes.map((h) => h.cleanup()));
-  homes = [];
-});
-
-function home(extra: Record<string, string> = {}): SylkHome {
-  const h = makeHome({ ANTHROPIC_API_KEY: KEY, SYLK_LLM_PROVIDERS_ANTHROPIC_BASE_URL: emu.url, ...extra });
-  homes.push(h);
-  return h;
-}
+const home = useHomes(() => ({ ANTHROPIC_API_KEY: KEY, SYLK_LLM_PROVIDERS_ANTHROPIC_BASE_URL: emu.url }));
 
 async function cli(h: SylkHome, ...args: string[]): Promise<RunResult> {
   const r = await runCli(args, { env: h.env });

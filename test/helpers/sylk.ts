@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
+import { afterEach } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'cli', 'bin', 'sylk.cjs');
@@ -41,6 +42,23 @@ export function makeHome(extraEnv: Record<string, string> = {}): SylkHome {
       await killDaemonOf(home);
       rmSync(home, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Homes for one test file, each cleaned up (daemon killed, folder removed) after every test.
+ * Call at module level: `const home = useHomes();` then `home(extraEnv)` inside tests.
+ */
+export function useHomes(base: () => Record<string, string> = () => ({})): (extraEnv?: Record<string, string>) => SylkHome {
+  let homes: SylkHome[] = [];
+  afterEach(async () => {
+    await Promise.all(homes.map((h) => h.cleanup()));
+    homes = [];
+  });
+  return (extraEnv = {}) => {
+    const h = makeHome({ ...base(), ...extraEnv });
+    homes.push(h);
+    return h;
   };
 }
 

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorTier, ManualClock, SylkError } from '@sylk/core';
+import { ErrorTier, ManualClock, type SylkError } from '@sylk/core';
 import { openSystemDatabase, type SqliteDatabase } from '@sylk/storage';
 import { ApprovalStore, type ApprovalRequest } from './approvals.js';
 import { EventLogs } from './event-logs.js';
 import { SessionRegistry } from './registry.js';
 import { bundleForChildren, finished, seededRandom, spawnNode, tempDir } from './test-support/harness.js';
+import { caughtSylkError as caught } from '@sylk/core/testing';
 
 let dir: ReturnType<typeof tempDir>;
 let clock: ManualClock;
@@ -18,15 +19,6 @@ function connect(pollIntervalMs = 5): ApprovalStore {
   const s = new ApprovalStore({ db, clock, random: seededRandom(opened.length + 11), pollIntervalMs });
   opened.push({ db, store: s });
   return s;
-}
-function caught(fn: () => unknown): SylkError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SylkError);
-    return err as SylkError;
-  }
-  throw new Error('expected a SylkError');
 }
 const ask = (over: Partial<ApprovalRequest> = {}): ApprovalRequest => ({
   sessionId,

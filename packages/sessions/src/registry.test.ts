@@ -6,6 +6,7 @@ import { SYSTEM_MIGRATIONS, openDatabase, openSystemDatabase, type SqliteDatabas
 import { EventLogs } from './event-logs.js';
 import { SessionRegistry } from './registry.js';
 import { seededRandom, tempDir } from './test-support/harness.js';
+import { caughtSylkError as caught } from '@sylk/core/testing';
 
 let dir: ReturnType<typeof tempDir>;
 let clock: ManualClock;
@@ -22,15 +23,6 @@ async function stop(): Promise<void> {
   registry.close();
   await logs.close();
   db.close();
-}
-function caught(fn: () => unknown): SylkError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SylkError);
-    return err as SylkError;
-  }
-  throw new Error('expected a SylkError');
 }
 const base = { projectRoot: '/work/app', provider: 'anthropic', model: 'claude-sonnet' };
 

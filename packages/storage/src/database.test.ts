@@ -7,6 +7,7 @@ import { ErrorTier, SylkError } from '@sylk/core';
 import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './database.js';
 import { mapSqliteError } from './errors.js';
 import type { Migration } from './migrations.js';
+import { caughtSylkError as caught } from '@sylk/core/testing';
 
 const NOTES: Migration[] = [
   {
@@ -22,15 +23,6 @@ function open(opts: Partial<OpenDatabaseOptions> = {}): SqliteDatabase {
   const db = openDatabase({ path: join(dir, 'nested', 'app.db'), migrations: NOTES, ...opts });
   opened.push(db);
   return db;
-}
-function caught(fn: () => unknown): SylkError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SylkError);
-    return err as SylkError;
-  }
-  throw new Error('expected a SylkError');
 }
 
 beforeEach(() => {

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
-import { ErrorTier, ManualClock, SylkError } from '@sylk/core';
+import { ErrorTier, ManualClock } from '@sylk/core';
 import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './database.js';
 import type { Migration } from './migrations.js';
+import { caughtSylkError as caught } from '@sylk/core/testing';
 
 const V1: Migration = {
   version: 1,
@@ -39,15 +40,6 @@ function open(migrations: readonly Migration[], opts: Partial<OpenDatabaseOption
   const db = openDatabase({ path: dbPath(), migrations, clock, ...opts });
   opened.push(db);
   return db;
-}
-function caught(fn: () => unknown): SylkError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SylkError);
-    return err as SylkError;
-  }
-  throw new Error('expected a SylkError');
 }
 function tables(db: SqliteDatabase): string[] {
   return db.raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all() as string[];

@@ -2,10 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock, SylkError, createLogger } from '@sylk/core';
+import { ManualClock, createLogger } from '@sylk/core';
 import { PermissionManager, type PermissionManagerOptions } from './manager.js';
 import { ROLES, Role } from './roles.js';
 import type { PermissionAction } from './types.js';
+import { caughtSylkError as caught } from '@sylk/core/testing';
 
 let dir: string;
 let project: string;
@@ -17,15 +18,6 @@ function manager(opts: Partial<PermissionManagerOptions> = {}): PermissionManage
 }
 const cmd = (command: string): PermissionAction => ({ kind: 'command', command });
 const write = (path: string): PermissionAction => ({ kind: 'path', op: 'write', path });
-function caught(fn: () => unknown): SylkError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SylkError);
-    return err as SylkError;
-  }
-  throw new Error('expected a SylkError');
-}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sylk-security-'));
