@@ -84,3 +84,16 @@ describe('OutputCapture', () => {
     expect((await capture.finish()).totalLines).toBe(2);
   });
 });
+
+describe('tail across large and small blocks', () => {
+  it('keeps the last lines with consecutive numbers when a block holds more lines than the tail', async () => {
+    const capture = new OutputCapture({ id: 'tail', tailLines: 100 });
+    const big = Array.from({ length: 1000 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
+    capture.push(Buffer.from(big), 'stdout');
+    capture.push(Buffer.from('line 1001\nline 1002\nline 1003\n'), 'stdout');
+    const out = await capture.finish();
+    expect(out.totalLines).toBe(1003);
+    expect(out.tail.map((l) => l.no)).toEqual(Array.from({ length: 100 }, (_, i) => 904 + i));
+    expect(out.tail.map((l) => l.text)).toEqual(Array.from({ length: 100 }, (_, i) => `line ${904 + i}`));
+  });
+});

@@ -160,6 +160,8 @@ export class OutputCapture {
     const observer = this.options.observer;
     let observing = observer?.wantsBlock() ?? false;
     const splitter = this.splitters[stream];
+    // Only the block's last lines can survive in the tail: pushing the earlier ones would evict them again.
+    const tailFrom = Math.max(0, count - this.tail.capacity);
     for (let i = 0; i < count; i++) {
       let text = block.slice(this.starts[i], (this.starts[i + 1] as number) - 1);
       if (hasCR && text.endsWith('\r')) text = text.slice(0, -1);
@@ -177,7 +179,7 @@ export class OutputCapture {
         this.count(this.flags[i] as number);
         this.keepImportant(no, text, stream, this.flags[i] as number);
       }
-      this.tail.push(no, text, stream);
+      if (i >= tailFrom) this.tail.push(no, text, stream);
     }
   }
 

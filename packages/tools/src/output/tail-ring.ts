@@ -21,6 +21,11 @@ export class TailRing {
     this.streams = new Uint8Array(Math.min(maxLines, 64));
   }
 
+  /** Lines it can hold at most. */
+  get capacity(): number {
+    return this.maxLines;
+  }
+
   push(no: number, text: string, stream: StreamName): void {
     if (this.maxLines === 0) return;
     if (this.size === this.maxLines) this.dropOldest();
