@@ -85,13 +85,16 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
         const session = created.session;
         if (!session) throw new CliError('the demo daemon returned no session', EXIT.failure);
         const interactive = !opts.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
+        // Without a terminal nobody can answer the prompt: the demo answers "allow once" itself and says so.
+        const autoApprove = o.yes === true || !interactive;
+        if (autoApprove && o.yes !== true) say(st.dim('No terminal to prompt in: approvals are answered "allow once" automatically.'));
         const result = await runTerminal({
           session: session.id,
           fromSeq: 1,
           tail: 0,
           interactive,
           json: opts.json,
-          yes: o.yes === true,
+          yes: autoApprove,
           exitWhenIdleAfter: 0,
           style: st,
           connect: async () => (await connectDaemon(demoOpts, env, false)).channel,
@@ -108,7 +111,7 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
         say(`usage: ${Number(t?.inputTokens ?? 0)} input + ${Number(t?.outputTokens ?? 0)} output tokens (${Number(t?.cacheReadTokens ?? 0)} cache reads) · ${formatUsd(t?.costUsd ?? 0)} at catalogue prices`);
         if (o.keep) say(st.dim(`kept: project ${project}, daemon home ${home}`));
         if (opts.json) process.stdout.write(`${JSON.stringify({ demo: { sessionId: session.id, finalState: result.finalState ?? null, testsPass: passed, usage: { inputTokens: Number(t?.inputTokens ?? 0), outputTokens: Number(t?.outputTokens ?? 0), costUsd: t?.costUsd ?? 0 }, project } })}\n`);
-        if (!passed && o.yes) rt.exitCode = EXIT.failure;
+        if (!passed && autoApprove) rt.exitCode = EXIT.failure;
         await conn.daemon.shutdown({ reason: 'sylk demo finished' }).catch(() => undefined);
       } finally {
         conn.close();
