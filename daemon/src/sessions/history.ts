@@ -19,11 +19,16 @@ export function loadHistory(path: string, logger: Logger): Message[] {
   }
 }
 
-export function saveHistory(path: string, history: readonly Message[]): void {
+/** Whole-file replace (temp + rename): a crash leaves the old file or the new one, never half. */
+function writeJson(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(history), { mode: 0o600 });
+  writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
   renameSync(tmp, path);
+}
+
+export function saveHistory(path: string, history: readonly Message[]): void {
+  writeJson(path, history);
 }
 
 /**
@@ -31,10 +36,7 @@ export function saveHistory(path: string, history: readonly Message[]): void {
  * at the end of a turn, so after a crash this is the one place the interrupted task is known.
  */
 export function saveTurnInput(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ text }), { mode: 0o600 });
-  renameSync(tmp, path);
+  writeJson(path, { text });
 }
 
 export function loadTurnInput(path: string): string | undefined {
