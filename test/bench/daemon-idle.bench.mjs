@@ -1,18 +1,14 @@
 // Idle sylkd resident memory after start-up settles. Target: under 80 MB.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, round } from './stats.mjs';
+import { round } from './stats.mjs';
+import { settledRssMb } from './lib/sylkd.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function rssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
 
 export default async function run() {
   const home = mkdtempSync(join(tmpdir(), 'sylk-bench-'));
@@ -20,13 +16,7 @@ export default async function run() {
   const daemon = spawn(process.execPath, [join(root, 'daemon/dist/main.js'), '--foreground'], { env, stdio: 'ignore' });
   try {
     for (let i = 0; i < 200 && !existsSync(env.SYLK_SOCKET); i++) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 2000));
-    const samples = [];
-    for (let i = 0; i < 10; i++) {
-      samples.push(rssMb(daemon.pid));
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const rss = median(samples);
+    const rss = await settledRssMb(daemon.pid);
     return {
       summary: `idle sylkd RSS ${round(rss, 1)} MB (median of 10 samples after 2 s; target < 80 MB)`,
       metrics: { rss_mb: round(rss, 2) },

@@ -1,15 +1,15 @@
 // Daemon RSS with 50 idle sessions, each of which has run one turn (so its event log,
 // tools and permissions are loaded). Target: ≤ 150 MB. Real sylkd, real CLI, emulator.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median, round } from './stats.mjs';
+import { round } from './stats.mjs';
+import { rssMb, settledRssMb } from './lib/sylkd.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SESSIONS = 50;
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
 export default async function run() {
   const { startEmulator } = await import(pathToFileURL(join(root, 'packages/emulator/dist/index.js')).href);
@@ -34,13 +34,7 @@ export default async function run() {
       if (ls.sessions.length === SESSIONS && ls.sessions.every((s) => s.state === 'idle')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 2000));
-    const samples = [];
-    for (let i = 0; i < 10; i++) {
-      samples.push(rssMb(daemon.pid));
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const rss = median(samples);
+    const rss = await settledRssMb(daemon.pid);
     return {
       summary: `sylkd RSS with ${SESSIONS} idle sessions (each ran one turn) ${round(rss, 1)} MB (idle daemon before: ${round(baseline, 1)} MB; target ≤ 150 MB)`,
       metrics: { rss_mb_50_idle: round(rss, 2) },

@@ -48,6 +48,18 @@ export function rssMb(pid) {
   }
 }
 
+/** Median RSS of `count` samples `everyMs` apart, after `settleMs` of quiet. */
+export async function settledRssMb(pid, { settleMs = 2000, count = 10, everyMs = 200 } = {}) {
+  await new Promise((r) => setTimeout(r, settleMs));
+  const samples = [];
+  for (let i = 0; i < count; i++) {
+    samples.push(rssMb(pid));
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
 /**
  * Starts `node daemon/dist/main.js --foreground` (the real entry point, V8 flags included) and
  * resolves once it reports `ready` over IPC. Diagnostics: `SYLK_BENCH_CPU_PROF=<dir>` adds
