@@ -96,8 +96,7 @@ describe('interactive attach in a real terminal (tmux)', () => {
     expect(screen).toContain(`allow once [${first.id}]`);
     expect(screen).toContain('# fail 1'); // streamed output of the first run
     expect(screen).toContain('edit_file');
-    term.keys(['Down']);
-    term.keys(['Down']);
+    term.keys(['Down', 'Down']); // one send-keys: the CLI usually reads both presses at once
     await term.waitFor((t) => /❯ \[p\] allow always in this project/.test(t), 'the highlight on "allow always"');
     term.keys(['Enter']);
 

@@ -4,6 +4,7 @@ import { style } from '../output.js';
 import { MarkdownStream, visibleLength, wrap } from './markdown.js';
 import { SessionView, formatUsd, type ViewEvent } from './session-view.js';
 import { select, readLine } from './select.js';
+import { splitKeys } from './keys.js';
 
 const plain = style(false);
 
@@ -118,5 +119,37 @@ describe('selection prompt', () => {
     k.emit('\u007f');
     k.emit('e node\r');
     expect(await p).toBe('use node');
+  });
+
+  it('takes several keys from one read (a loaded machine or key repeat batches them)', async () => {
+    const k = keys();
+    const p = select(k.input, k.output, plain, 'Allow?', choices);
+    k.emit('\u001b[B\u001b[B');
+    k.emit('\u001b[A\r');
+    expect(await p).toBe('session');
+    const k2 = keys();
+    const q = select(k2.input, k2.output, plain, 'Allow?', choices);
+    k2.emit('\u001bOB\u001bOB\r'); // application cursor mode
+    expect(await q).toBe('deny');
+  });
+
+  it('ignores arrow keys while reading a line instead of giving up or typing "[A"', async () => {
+    const k = keys();
+    const p = readLine(k.input, k.output, 'message: ');
+    k.emit('no\u001b[A\u001b[D');
+    k.emit('pe\r');
+    expect(await p).toBe('nope');
+  });
+});
+
+describe('key splitting', () => {
+  it('keeps escape sequences whole and splits everything else by code point', () => {
+    expect(splitKeys('\u001b[B\u001b[Bx')).toEqual(['\u001b[B', '\u001b[B', 'x']);
+    expect(splitKeys('\u001b[1;5C\u001bOA')).toEqual(['\u001b[1;5C', '\u001bOA']);
+    expect(splitKeys('\u001b')).toEqual(['\u001b']);
+    expect(splitKeys('\u001b\u001b[A')).toEqual(['\u001b', '\u001b[A']);
+    expect(splitKeys('\u001bb')).toEqual(['\u001bb']); // Alt+b
+    expect(splitKeys('a😀\r')).toEqual(['a', '😀', '\r']);
+    expect(splitKeys('\u001b[')).toEqual(['\u001b[']); // truncated: one unknown key, never a crash
   });
 });

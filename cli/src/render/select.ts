@@ -1,4 +1,5 @@
 import type { Style } from '../output.js';
+import { KEY, splitKeys } from './keys.js';
 
 export interface Choice<T> {
   key: string;
@@ -38,17 +39,18 @@ export function select<T>(input: KeyInput, output: PromptOutput, st: Style, ques
     };
     const onAbort = () => finish(undefined);
     const onData = (chunk: Buffer) => {
-      const key = chunk.toString('utf8');
-      if (key === '\u001b[A' || key === 'k') index = (index + choices.length - 1) % choices.length;
-      else if (key === '\u001b[B' || key === 'j') index = (index + 1) % choices.length;
-      else if (key === '\r' || key === '\n') return finish(choices[index]?.value);
-      else if (key === '\u0003' || key === '\u001b') return finish(undefined);
-      else {
-        const hit = choices.find((c) => c.key === key.toLowerCase());
-        if (hit) return finish(hit.value);
-        return;
+      for (const key of splitKeys(chunk.toString('utf8'))) {
+        if (KEY.up.has(key)) index = (index + choices.length - 1) % choices.length;
+        else if (KEY.down.has(key)) index = (index + 1) % choices.length;
+        else if (KEY.enter.has(key)) return finish(choices[index]?.value);
+        else if (KEY.cancel.has(key)) return finish(undefined);
+        else {
+          const hit = choices.find((c) => c.key === key.toLowerCase());
+          if (hit) return finish(hit.value);
+          continue;
+        }
+        draw();
       }
-      draw();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     input.on('data', onData);
@@ -62,28 +64,26 @@ export function readLine(input: KeyInput, output: PromptOutput, prompt: string):
   output.write(`\r\u001b[K${prompt}`);
   return new Promise((resolve) => {
     const onData = (chunk: Buffer) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
+      for (const key of splitKeys(chunk.toString('utf8'))) {
+        if (KEY.enter.has(key) || KEY.cancel.has(key)) {
           input.off('data', onData);
           output.write('\n');
-          return resolve(text);
+          return resolve(KEY.enter.has(key) ? text : undefined);
         }
-        if (ch === '\u0003' || ch === '\u001b') {
-          input.off('data', onData);
-          output.write('\n');
-          return resolve(undefined);
-        }
-        if (ch === '\u007f' || ch === '\b') {
+        if (KEY.backspace.has(key)) {
           if (text.length > 0) {
             text = text.slice(0, -1);
             output.write('\b \b');
           }
-        } else if (ch >= ' ') {
-          text += ch;
-          output.write(ch);
+        } else if (isPrintable(key)) {
+          text += key;
+          output.write(key);
         }
       }
     };
     input.on('data', onData);
   });
 }
+
+/** A key that types a character (not a control key or an escape sequence). */
+export const isPrintable = (key: string): boolean => key >= ' ' && !key.startsWith('\u001b') && key !== '\u007f';

@@ -2,7 +2,8 @@ import type { Client } from '@grpc/grpc-js';
 import { Decision, SessionState } from '@sylk/proto';
 import type { Style } from '../output.js';
 import { SessionView, type ViewEvent, type ViewSink } from '../render/session-view.js';
-import { readLine, select } from '../render/select.js';
+import { isPrintable, readLine, select } from '../render/select.js';
+import { KEY, splitKeys } from '../render/keys.js';
 import { AttachedSession } from './attach.js';
 
 export interface TerminalOptions {
@@ -153,7 +154,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
 
   const onKey = (chunk: Buffer) => {
     if (prompting) return;
-    for (const ch of chunk.toString('utf8')) {
+    for (const ch of splitKeys(chunk.toString('utf8'))) {
       if (ch === DETACH_KEY) {
         result = { reason: 'detached' };
         attached.detach();
@@ -171,12 +172,12 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
         sink.lines([st.dim(busy ? 'cancelling the turn… (Ctrl-C again to detach)' : 'press Ctrl-C again to detach')]);
         continue;
       }
-      if (ch === '\r' || ch === '\n') {
+      if (KEY.enter.has(ch)) {
         const text = input.trim();
         input = '';
         if (text !== '') attached.send({ case: 'input', value: { text } });
-      } else if (ch === '\u007f' || ch === '\b') input = input.slice(0, -1);
-      else if (ch >= ' ') input += ch;
+      } else if (KEY.backspace.has(ch)) input = input.slice(0, -1);
+      else if (isPrintable(ch)) input += ch;
       drawStatus();
     }
   };
