@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorTier, ManualClock, SylkError } from '@sylk/core';
-import { EventLog } from './event-log.js';
+import { EventLog, MAX_GROUP_COMMIT } from './event-log.js';
 import type { EventKind, SessionEvent } from './events.js';
 import { bundleForChildren, finished, spawnNode, tempDir } from './test-support/harness.js';
 
@@ -52,6 +52,26 @@ describe('EventLog', () => {
     for (const mine of perProducer) expect(mine).toEqual([...mine].sort((a, b) => a - b));
     expect(log.lastSeq).toBe(all.length);
     expect(log.read(1, all.length + 10).map((e) => e.seq)).toEqual(all);
+  });
+
+  it('commits a long synchronous burst in bounded groups, so no subscriber gets it all at once', async () => {
+    const log = open();
+    const sub = log.subscribe(1);
+    const biggest: number[] = [];
+    const total = MAX_GROUP_COMMIT * 3 + 10;
+    const appended: Promise<SessionEvent>[] = [];
+    for (let i = 0; i < total; i++) {
+      appended.push(log.append('assistant_delta', { text: 'xy', i }));
+      biggest.push(sub.buffered);
+    }
+    // Three full groups are committed and broadcast before the producer ever yields.
+    expect(log.lastSeq).toBe(MAX_GROUP_COMMIT * 3);
+    expect(Math.max(...biggest)).toBe(MAX_GROUP_COMMIT * 3);
+    expect(new Set(biggest.filter((n) => n > 0))).toEqual(new Set([MAX_GROUP_COMMIT, MAX_GROUP_COMMIT * 2, MAX_GROUP_COMMIT * 3]));
+    const events = await Promise.all(appended);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, k) => k + 1));
+    expect(log.lastSeq).toBe(total);
+    void sub.return();
   });
 
   it('resolves an append only once the event is committed, visible to another connection', async () => {

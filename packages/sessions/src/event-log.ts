@@ -42,6 +42,13 @@ interface PendingAppend {
 type Row = [seq: number, ts: number, kind: EventKind, data: string];
 
 /**
+ * Appends committed in one group at most. The group normally ends with the tick; a producer
+ * that keeps the loop busy (many appends in one run of microtasks) still gets its events
+ * committed and broadcast in bounded batches instead of one that overflows every subscriber.
+ */
+export const MAX_GROUP_COMMIT = 512;
+
+/**
  * One session's append-only event log. Appends made in the same tick are committed in one
  * transaction (group commit); only then are their promises resolved and the events handed to
  * subscribers, in seq order. Single writer: one EventLog per file per process.
@@ -109,10 +116,12 @@ export class EventLog implements SubscriptionSource {
     }
     // Subscribers read the encoded copy, so a caller reusing `data` cannot change what they see.
     const event = storedEvent(this.nextSeq++, this.clock.now(), kind, json);
-    return new Promise<SessionEvent>((resolve, reject) => {
+    const committed = new Promise<SessionEvent>((resolve, reject) => {
       this.pending.push({ entry: { event, bytes: json.length + ENTRY_OVERHEAD_BYTES }, json, resolve, reject });
-      this.scheduled ??= setImmediate(() => this.flush());
     });
+    if (this.pending.length >= MAX_GROUP_COMMIT) this.flush();
+    else this.scheduled ??= setImmediate(() => this.flush());
+    return committed;
   }
 
   /** Commits whatever is pending now instead of at the end of the tick. */

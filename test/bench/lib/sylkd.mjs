@@ -63,10 +63,13 @@ export async function settledRssMb(pid, { settleMs = 2000, count = 10, everyMs =
 /**
  * Starts `node daemon/dist/main.js --foreground` (the real entry point, V8 flags included) and
  * resolves once it reports `ready` over IPC. Diagnostics: `SYLK_BENCH_CPU_PROF=<dir>` adds
- * `--cpu-prof`; `SYLK_BENCH_DAEMON_ENTRY=daemon/dist/run.js` starts it without main.js's V8 flags.
+ * `--cpu-prof`; `SYLK_BENCH_NODE_ARGS="--flag …"` adds node/V8 flags (command-line flags, which
+ * unlike main.js's runtime ones also size the heap); `SYLK_BENCH_DAEMON_ENTRY=daemon/dist/run.js`
+ * starts it without main.js's V8 flags.
  */
 export async function startDaemon({ env, home }) {
   const nodeArgs = [];
+  if (process.env.SYLK_BENCH_NODE_ARGS) nodeArgs.push(...process.env.SYLK_BENCH_NODE_ARGS.split(' '));
   if (process.env.SYLK_BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`);
   const child = spawn(process.execPath, [...nodeArgs, join(root, process.env.SYLK_BENCH_DAEMON_ENTRY ?? 'daemon/dist/main.js'), '--foreground'], { env, cwd: home, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';

@@ -20,18 +20,49 @@ export interface DriveOptions<E> {
 
 const ABORTED = Symbol('aborted');
 
-function abortPromise(signal: AbortSignal): Promise<typeof ABORTED> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(ABORTED);
-    else signal.addEventListener('abort', () => resolve(ABORTED), { once: true });
-  });
+/**
+ * Raw events handled between two turns of the event loop. A provider's body stream that is
+ * already buffered is read in microtasks only, so a fast stream (a local emulator, a burst
+ * after a network stall) would otherwise hold the loop for as long as it has data: no commit,
+ * no relay to attached clients, no other session, no RPC. 64 events cost one setImmediate.
+ */
+export const EVENTS_PER_SLICE = 64;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Waits for the next raw event or the abort, whichever comes first. One abort listener serves
+ * the whole stream and each wait is a fresh promise: racing against one long-lived abort
+ * promise would leave a reaction on it per event until the stream ends.
+ */
+class AbortableReader<E> {
+  private settle: ((step: IteratorResult<E> | typeof ABORTED) => void) | undefined;
+  private readonly onAbort = () => this.settle?.(ABORTED);
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  wait<T>(pending: Promise<T>): Promise<T | typeof ABORTED> {
+    if (this.signal.aborted) return Promise.resolve(ABORTED);
+    return new Promise<T | typeof ABORTED>((resolve, reject) => {
+      this.settle = resolve as (step: unknown) => void;
+      pending.then(resolve, reject);
+    });
+  }
+
+  close(): void {
+    this.settle = undefined;
+    this.signal.removeEventListener('abort', this.onAbort);
+  }
 }
 
 /**
  * The one stream convention every adapter follows: chunks are yielded until a `stop`
  * chunk, and any failure (HTTP error, error event, dropped connection, malformed data,
  * truncation, abort) is *thrown* as a ProviderError. Adapters never yield `error` chunks.
- * Each wait races the caller's signal, so a stalled socket cannot hold the consumer.
+ * Each wait races the caller's signal, so a stalled socket cannot hold the consumer, and
+ * the loop yields every {@link EVENTS_PER_SLICE} events so a fast one cannot hold the daemon.
  */
 export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<StreamChunk> {
   const controller = new AbortController();
@@ -39,7 +70,7 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
   const onAbort = () => controller.abort(outer?.reason);
   if (outer?.aborted) onAbort();
   else outer?.addEventListener('abort', onAbort, { once: true });
-  const aborted = abortPromise(controller.signal);
+  const reader = new AbortableReader(controller.signal);
   let inStream = false;
   let iterator: AsyncIterator<E> | undefined;
   const fail = (err: unknown): ProviderError => {
@@ -49,18 +80,19 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
   try {
     let iterable: AsyncIterable<E> | typeof ABORTED;
     try {
-      iterable = await Promise.race([opts.open(controller.signal), aborted]);
+      iterable = await reader.wait(opts.open(controller.signal));
     } catch (err) {
       throw fail(err);
     }
     if (iterable === ABORTED) throw fail(undefined);
     inStream = true;
     iterator = iterable[Symbol.asyncIterator]();
-    for (;;) {
+    for (let events = 1; ; events++) {
+      if (events % EVENTS_PER_SLICE === 0) await nextTurn();
       if (controller.signal.aborted) throw fail(undefined);
       let step: IteratorResult<E> | typeof ABORTED;
       try {
-        step = await Promise.race([iterator.next(), aborted]);
+        step = await reader.wait(iterator.next());
       } catch (err) {
         throw fail(err);
       }
@@ -85,6 +117,7 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
     for (const chunk of tail) yield chunk;
   } finally {
     outer?.removeEventListener('abort', onAbort);
+    reader.close();
     // Stop the underlying request whether we finished, failed or the consumer broke out early.
     if (!controller.signal.aborted) controller.abort();
     void iterator?.return?.()?.catch(() => undefined);

@@ -1,0 +1,60 @@
+import { getEventListeners } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { ProviderError, type StreamChunk } from '../types.js';
+import { EVENTS_PER_SLICE, driveStream, type DriveOptions } from './stream.js';
+
+const ctx = { provider: 'anthropic', model: 'm' } as DriveOptions<string>['ctx'];
+
+/** Options over a raw stream whose events are all available at once (a fully buffered body). */
+function options(events: AsyncIterable<string>, signal?: AbortSignal): DriveOptions<string> {
+  return {
+    ctx,
+    signal,
+    open: () => Promise.resolve(events),
+    mapper: { map: (text) => [{ type: 'text', text }], finish: () => [{ type: 'stop', stopReason: 'end_turn' }] },
+    toError: (err) => new ProviderError(String(err), { provider: 'anthropic', code: 'llm.test' }),
+  };
+}
+
+async function* buffered(n: number): AsyncGenerator<string> {
+  for (let i = 0; i < n; i++) yield 'x';
+}
+
+describe('driveStream', () => {
+  it('gives the event loop a turn every few events, even when the body is already buffered', async () => {
+    const n = EVENTS_PER_SLICE * 20;
+    let turns = 0;
+    let done = false;
+    const ticker = () => {
+      turns++;
+      if (!done) setImmediate(ticker);
+    };
+    setImmediate(ticker);
+    const chunks: StreamChunk[] = [];
+    for await (const c of driveStream(options(buffered(n)))) chunks.push(c);
+    done = true;
+    expect(chunks).toHaveLength(n + 1);
+    // Without the yield this is 0: an async generator with data ready never leaves the microtask queue.
+    expect(turns).toBeGreaterThanOrEqual(19);
+  });
+
+  it('ends a stalled stream on abort after many events, holding one listener on the caller signal', async () => {
+    const controller = new AbortController();
+    let release: () => void = () => undefined;
+    async function* stalls(): AsyncGenerator<string> {
+      for (let i = 0; i < 1000; i++) yield 'x';
+      await new Promise<void>((resolve) => (release = resolve));
+      yield 'never';
+    }
+    const chunks: StreamChunk[] = [];
+    const consumed = (async () => {
+      for await (const c of driveStream(options(stalls(), controller.signal))) chunks.push(c);
+    })();
+    while (chunks.length < 1000) await new Promise((r) => setImmediate(r));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort(new Error('user cancelled'));
+    await expect(consumed).rejects.toMatchObject({ code: 'llm.aborted' });
+    release();
+    expect(chunks).toHaveLength(1000);
+  });
+});
