@@ -1,5 +1,6 @@
 import type { Clock } from '@sylk/core';
 import type { LLMRequest, ProviderAdapter, StreamChunk } from '../types.js';
+import { ABORTED, AbortableReader } from '../abortable.js';
 import { ResponseAccumulator } from './accumulator.js';
 import type { Timers } from './types.js';
 
@@ -59,11 +60,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const signal = controller.signal;
   const acc = new ResponseAccumulator(input.request.model);
   let reachedModel = false;
-  let rejectAborted: (e: unknown) => void = () => {};
-  const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
-  aborted.catch(() => {});
-  const onAbort = () => rejectAborted(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
+  const reader = new AbortableReader(signal);
 
   const start = clock.monotonic();
   let last = start;
@@ -82,7 +79,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     iterator = input.adapter.stream(input.request, signal)[Symbol.asyncIterator]();
     let count = 0;
     for (;;) {
-      const r = await Promise.race([iterator.next(), aborted]);
+      const r = await reader.wait(iterator.next());
+      if (r === ABORTED) throw signal.reason;
       if (r.done === true) {
         iterator = undefined;
         ended = true;
@@ -107,7 +105,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     return { kind: 'error', error, acc, reachedModel };
   } finally {
     timers.clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
+    reader.close();
     // Stopped early: let the adapter release its connection, without waiting on a stuck stream.
     if (iterator?.return !== undefined) iterator.return().catch(() => {});
   }

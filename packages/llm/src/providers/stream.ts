@@ -1,4 +1,5 @@
 import { ProviderError, type LLMResponse, type StopReason, type StreamChunk, type ToolCall, type Usage } from '../types.js';
+import { ABORTED, AbortableReader } from '../abortable.js';
 import { abortedError, truncatedError, type ErrorContext } from './errors.js';
 
 /** Turns one provider's raw stream events into normalized chunks. */
@@ -18,8 +19,6 @@ export interface DriveOptions<E> {
   toError(err: unknown, inStream: boolean): ProviderError;
 }
 
-const ABORTED = Symbol('aborted');
-
 /**
  * Raw events handled between two turns of the event loop. A provider's body stream that is
  * already buffered is read in microtasks only, so a fast stream (a local emulator, a burst
@@ -29,33 +28,6 @@ const ABORTED = Symbol('aborted');
 export const EVENTS_PER_SLICE = 64;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Waits for the next raw event or the abort, whichever comes first. One abort listener serves
- * the whole stream and each wait is a fresh promise: racing against one long-lived abort
- * promise would leave a reaction on it per event until the stream ends.
- */
-class AbortableReader<E> {
-  private settle: ((step: IteratorResult<E> | typeof ABORTED) => void) | undefined;
-  private readonly onAbort = () => this.settle?.(ABORTED);
-
-  constructor(private readonly signal: AbortSignal) {
-    signal.addEventListener('abort', this.onAbort, { once: true });
-  }
-
-  wait<T>(pending: Promise<T>): Promise<T | typeof ABORTED> {
-    if (this.signal.aborted) return Promise.resolve(ABORTED);
-    return new Promise<T | typeof ABORTED>((resolve, reject) => {
-      this.settle = resolve as (step: unknown) => void;
-      pending.then(resolve, reject);
-    });
-  }
-
-  close(): void {
-    this.settle = undefined;
-    this.signal.removeEventListener('abort', this.onAbort);
-  }
-}
 
 /**
  * The one stream convention every adapter follows: chunks are yielded until a `stop`
