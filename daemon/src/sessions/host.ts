@@ -232,5 +232,6 @@ export class SessionHost {
     await Promise.all([...this.runtimes.values()].map((rt) => rt.shutdown()));
     this.approvals.close();
     await this.logs.close();
+    this.registry.close(); // after the logs: their last commits are recorded too
   }
 }

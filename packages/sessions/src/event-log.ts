@@ -56,6 +56,7 @@ export const MAX_GROUP_COMMIT = 512;
 export class EventLog implements SubscriptionSource {
   private readonly db: SqliteDatabase;
   private readonly insert: Statement<[number, number, string, string]>;
+  private readonly commit: (batch: readonly PendingAppend[]) => void;
   private readonly select: Statement<[number, number, number], Row>;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -80,6 +81,9 @@ export class EventLog implements SubscriptionSource {
     this.checkpointBytes = options.checkpointBytes ?? 4 * 1024 * 1024;
     if (this.checkpointer !== undefined) this.db.raw.pragma('wal_autocheckpoint = 0');
     this.insert = this.db.raw.prepare('INSERT INTO events (seq, ts, kind, data) VALUES (?, ?, ?, ?)');
+    this.commit = this.db.transactional((batch: readonly PendingAppend[]) => {
+      for (const { entry, json } of batch) this.insert.run(entry.event.seq, entry.event.ts, entry.event.kind, json);
+    });
     this.select = this.db.raw
       .prepare<[number, number, number], Row>('SELECT seq, ts, kind, data FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?')
       .raw();
@@ -132,9 +136,7 @@ export class EventLog implements SubscriptionSource {
     if (batch.length === 0) return;
     this.pending = [];
     try {
-      this.db.transaction(() => {
-        for (const { entry, json } of batch) this.insert.run(entry.event.seq, entry.event.ts, entry.event.kind, json);
-      });
+      this.commit(batch);
     } catch (err) {
       // Nothing of the batch was committed or seen, so its seqs are reused: still no gap.
       this.nextSeq = this.committedSeq + 1;

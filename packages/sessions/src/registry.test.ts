@@ -89,6 +89,23 @@ describe('SessionRegistry', () => {
     expect(registry.list({ state: [] })).toEqual([]);
   });
 
+  it('records activity in system.db in coalesced writes, and shows it to readers at once', async () => {
+    const s = registry.create({ ...base, name: 'busy' });
+    const log = logs.get(s.id);
+    for (let i = 0; i < 50; i++) {
+      clock.advance(1);
+      await log.append('assistant_delta', { text: 'x' });
+    }
+    expect(registry.get(s.id)).toMatchObject({ lastSeq: 50, lastActivityAt: clock.now() });
+    const stored = () => db.raw.prepare('SELECT last_seq FROM sessions WHERE id = ?').pluck().get(s.id);
+    expect(stored()).toBe(0); // nothing written yet: one UPDATE for all 50 commits comes later
+    registry.flushActivity();
+    expect(stored()).toBe(50);
+    await log.append('assistant_delta', { text: 'y' });
+    registry.close(); // closing writes what is pending
+    expect(stored()).toBe(51);
+  });
+
   it('allows only valid transitions and records each one as a state_changed event', async () => {
     const s = registry.create({ ...base, name: 'flow' });
     clock.advance(5);

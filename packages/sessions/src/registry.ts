@@ -63,6 +63,14 @@ interface Row {
 
 const LIVE = 'deleted_at IS NULL';
 const NAME_ATTEMPTS = 8;
+/**
+ * Activity (last seq, last activity time) reaches system.db at most this often per daemon: a
+ * streaming session commits hundreds of groups a second, and one UPDATE each cost more than the
+ * commits. Reads see pending activity at once; a crash loses at most this much bookkeeping
+ * (the event log is the truth).
+ */
+export const ACTIVITY_FLUSH_MS = 250;
+
 const INTERRUPTED_MESSAGE = 'The daemon stopped while this turn was running; the turn was interrupted and can be resumed.';
 
 /** Sessions in `system.db`: create, look up, change state; each state change is also an event. */
@@ -73,6 +81,8 @@ export class SessionRegistry {
   private readonly random: RandomSource;
   private readonly logger: Logger;
   private readonly stopListening: () => void;
+  private readonly activity = new Map<string, { lastSeq: number; ts: number }>();
+  private activityTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SessionRegistryOptions) {
     this.db = options.db;
@@ -113,7 +123,7 @@ export class SessionRegistry {
 
   find(idOrName: string): SessionRecord | undefined {
     const row = this.db.raw.prepare<[string, string], Row>(`SELECT * FROM sessions WHERE (id = ? OR name = ?) AND ${LIVE}`).get(idOrName, idOrName);
-    return row === undefined ? undefined : toRecord(row);
+    return row === undefined ? undefined : this.toRecord(row);
   }
 
   /** Live sessions, oldest first. */
@@ -131,7 +141,7 @@ export class SessionRegistry {
       params.push(filter.projectRoot);
     }
     const rows = this.db.raw.prepare<string[], Row>(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY created_at, id`).all(...params);
-    return rows.map(toRecord);
+    return rows.map((row) => this.toRecord(row));
   }
 
   /**
@@ -214,20 +224,48 @@ export class SessionRegistry {
     return stranded.map((row) => this.get(row.id));
   }
 
-  /** Stops following event-log commits. The database and logs belong to the caller. */
+  /** Stops following event-log commits and writes pending activity. The database and logs belong to the caller. */
   close(): void {
     this.stopListening();
+    this.flushActivity();
   }
 
   private recordActivity(id: string, lastSeq: number, ts: number): void {
+    const pending = this.activity.get(id);
+    if (pending === undefined) this.activity.set(id, { lastSeq, ts });
+    else {
+      pending.lastSeq = Math.max(pending.lastSeq, lastSeq);
+      pending.ts = Math.max(pending.ts, ts);
+    }
+    if (this.activityTimer === undefined) {
+      this.activityTimer = setTimeout(() => this.flushActivity(), ACTIVITY_FLUSH_MS);
+      this.activityTimer.unref();
+    }
+  }
+
+  /** Writes pending activity in one transaction. */
+  flushActivity(): void {
+    clearTimeout(this.activityTimer);
+    this.activityTimer = undefined;
+    if (this.activity.size === 0) return;
+    const batch = [...this.activity];
+    this.activity.clear();
     try {
-      this.db.raw
-        .prepare('UPDATE sessions SET last_seq = max(last_seq, ?), last_activity_at = max(last_activity_at, ?) WHERE id = ?')
-        .run(lastSeq, ts, id);
+      const update = this.db.raw.prepare('UPDATE sessions SET last_seq = max(last_seq, ?), last_activity_at = max(last_activity_at, ?) WHERE id = ?');
+      this.db.transaction(() => {
+        for (const [id, { lastSeq, ts }] of batch) update.run(lastSeq, ts, id);
+      });
     } catch (err) {
       // Bookkeeping only: the event log is the truth, so a busy system.db must not fail appends.
-      this.logger.warn({ sessionId: id, err: errorMessage(err) }, 'could not record session activity');
+      this.logger.warn({ sessions: batch.map(([id]) => id), err: errorMessage(err) }, 'could not record session activity');
     }
+  }
+
+  private toRecord(row: Row): SessionRecord {
+    const record = toRecord(row);
+    const pending = this.activity.get(row.id);
+    if (pending === undefined) return record;
+    return { ...record, lastSeq: Math.max(record.lastSeq, pending.lastSeq), lastActivityAt: Math.max(record.lastActivityAt, pending.ts) };
   }
 
   private checkedName(name: string): string {

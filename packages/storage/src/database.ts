@@ -93,8 +93,17 @@ export class SqliteDatabase {
    * up front instead of at the first write). Nested calls become savepoints.
    */
   transaction<T>(fn: () => T): T {
+    return this.transactional(fn)();
+  }
+
+  /**
+   * `fn` made transactional once, for a hot path that commits often (wrapping costs more
+   * than a small commit): each call runs it as {@link transaction} does.
+   */
+  transactional<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T {
     const tx = this.raw.transaction(fn);
-    return this.guard('transaction', () => (this.raw.readonly ? tx() : tx.immediate()));
+    const run = this.raw.readonly ? tx : tx.immediate;
+    return (...args: A) => this.guard('transaction', () => run(...args));
   }
 
   private guard<T>(action: string, fn: () => T): T {
