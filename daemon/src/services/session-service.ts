@@ -65,7 +65,8 @@ function sessionProto(s: ReturnType<SessionHost['describe']>) {
   };
 }
 
-function eventProto(sessionId: string, e: SessionEvent) {
+/** `sessionId` is left empty in Attach batches: the stream is for one session, named by its `session` message. */
+function eventProto(e: SessionEvent, sessionId = '') {
   return { sessionId, seq: BigInt(e.seq), tsUnixMs: BigInt(e.ts), kind: e.kind, dataJson: e.json ?? JSON.stringify(e.data) };
 }
 
@@ -142,7 +143,7 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
           yield { msg: { case: 'resync', value: { fromSeq: BigInt(item.fromSeq) } } };
           return;
         }
-        events.push(eventProto(rt.id, item));
+        events.push(eventProto(item));
       }
       yield { msg: { case: 'batch', value: { events } } };
     }
@@ -202,7 +203,7 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
         for await (const item of sub) {
           if (ctx.signal.aborted || host.shutdown.signal.aborted) return;
           if (isResync(item)) throw new SylkError(`reader fell behind; read again from ${item.fromSeq}`, { code: 'aborted', tier: ErrorTier.Transient });
-          yield { event: eventProto(rt.id, item) };
+          yield { event: eventProto(item, rt.id) };
           if (!req.follow && item.seq >= last) return;
         }
       } finally {

@@ -3,6 +3,9 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { Client, Metadata, credentials, type CallOptions, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
 import { fromServiceError } from './errors.js';
+import { useNodeTextEncoding } from './text-encoding.js';
+
+useNodeTextEncoding();
 
 export interface CallOpts {
   /** Milliseconds until the call's deadline. */

@@ -13,6 +13,9 @@ import type {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { toStatus } from './errors.js';
+import { useNodeTextEncoding } from './text-encoding.js';
+
+useNodeTextEncoding();
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {

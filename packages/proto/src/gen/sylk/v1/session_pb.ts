@@ -731,7 +731,8 @@ export const ActionResultSchema: GenMessage<ActionResult> = /*@__PURE__*/
 
 /**
  * EventBatch carries consecutive events (in seq order) in one message: replay and
- * bursts of deltas cost one gRPC message per batch instead of one per event.
+ * bursts of deltas cost one gRPC message per batch instead of one per event. On
+ * Attach the events leave session_id empty: the stream is for one session.
  *
  * @generated from message sylk.v1.EventBatch
  */
