@@ -27,6 +27,11 @@ export interface ScenarioReply {
   chunkSize?: number;
   /** Pause before each streamed event. */
   delayMs?: number;
+  /**
+   * Pace the stream at this many events a second (on top of delayMs): a steady offered load
+   * instead of as fast as the socket takes it. Events due within the same millisecond go out together.
+   */
+  eventsPerSecond?: number;
   stopReason?: ScenarioStopReason;
   /** Gemini only: send every function call twice (real Gemini sometimes repeats them). */
   repeatToolCalls?: boolean;
@@ -79,7 +84,7 @@ export interface Scenario {
   name?: string;
   /** When set, any other key gets a 401 in the provider's format. */
   apiKey?: string;
-  defaults?: { chunkSize?: number; delayMs?: number; usage?: ScenarioUsage };
+  defaults?: { chunkSize?: number; delayMs?: number; eventsPerSecond?: number; usage?: ScenarioUsage };
   steps: ScenarioStep[];
 }
 
@@ -131,11 +136,12 @@ function checkUsage(where: string, usage: unknown): void {
 
 function checkReply(where: string, reply: unknown): void {
   if (!isObj(reply)) throw invalid(where, 'reply must be a mapping');
-  checkKeys(where, reply, ['text', 'thinking', 'toolCalls', 'usage', 'chunkSize', 'delayMs', 'stopReason', 'repeatToolCalls']);
+  checkKeys(where, reply, ['text', 'thinking', 'toolCalls', 'usage', 'chunkSize', 'delayMs', 'eventsPerSecond', 'stopReason', 'repeatToolCalls']);
   checkString(where, reply, 'text');
   checkString(where, reply, 'thinking');
   checkNumber(where, reply, 'chunkSize', 1);
   checkNumber(where, reply, 'delayMs');
+  checkNumber(where, reply, 'eventsPerSecond', 1);
   checkUsage(where, reply['usage']);
   const stop = reply['stopReason'];
   if (stop !== undefined && !['end_turn', 'max_tokens', 'stop_sequence', 'tool_use'].includes(String(stop))) {
@@ -179,9 +185,10 @@ export function validateScenario(input: unknown): Scenario {
   const defaults = input['defaults'];
   if (defaults !== undefined) {
     if (!isObj(defaults)) throw invalid('defaults', 'must be a mapping');
-    checkKeys('defaults', defaults, ['chunkSize', 'delayMs', 'usage']);
+    checkKeys('defaults', defaults, ['chunkSize', 'delayMs', 'eventsPerSecond', 'usage']);
     checkNumber('defaults', defaults, 'chunkSize', 1);
     checkNumber('defaults', defaults, 'delayMs');
+    checkNumber('defaults', defaults, 'eventsPerSecond', 1);
     checkUsage('defaults', defaults['usage']);
   }
   const steps = input['steps'];

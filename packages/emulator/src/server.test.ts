@@ -93,6 +93,27 @@ describe('emulator over HTTP', () => {
     expect((await post([{ role: 'user', content: 'hi' }], { 'x-api-key': 'wrong' })).status).toBe(401);
     expect((await post([{ role: 'user', content: 'hi' }], { 'x-api-key': 'right' })).status).toBe(200);
   });
+
+  it('paces a stream at eventsPerSecond, and as fast as it can without', async () => {
+    const streamed = async (reply: Record<string, unknown>) => {
+      emu.setScenario({ steps: [{ reply: { text: 'x'.repeat(200), chunkSize: 1, ...reply } }] });
+      emu.reset();
+      const t0 = performance.now();
+      const res = await fetch(`${emu.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
+        body: JSON.stringify({ model: 'claude-haiku-4-5-20251001', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+      });
+      const body = await res.text();
+      return { ms: performance.now() - t0, deltas: body.split('event: content_block_delta').length - 1 };
+    };
+    const paced = await streamed({ eventsPerSecond: 1000 });
+    expect(paced.deltas).toBe(200);
+    expect(paced.ms).toBeGreaterThanOrEqual(195); // ~206 events at 1 ms each: the floor is the point
+    const free = await streamed({});
+    expect(free.deltas).toBe(200);
+    expect(() => parseScenario('steps:\n  - reply: { text: x, eventsPerSecond: 0 }\n')).toThrow(/eventsPerSecond/);
+  });
 });
 
 describe('sylk-emulator binary', () => {

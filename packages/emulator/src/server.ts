@@ -55,6 +55,11 @@ function redactHeaders(headers: FastifyRequest['headers']): Record<string, strin
   return out;
 }
 
+interface Pace {
+  delayMs: number;
+  eventsPerSecond: number | undefined;
+}
+
 function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -135,8 +140,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     const resolved = resolveReply(scenario, step, format.name, thisTurn);
     const ctx = { model: format.model(view), id: `emu${thisTurn}` };
-    const delayMs = step.reply?.delayMs ?? scenario.defaults?.delayMs ?? 0;
-    if (stream) return streamReply(format, reply, format.streamEvents(resolved, ctx), delayMs, fault);
+    const pace = { delayMs: step.reply?.delayMs ?? scenario.defaults?.delayMs ?? 0, eventsPerSecond: step.reply?.eventsPerSecond ?? scenario.defaults?.eventsPerSecond };
+    if (stream) return streamReply(format, reply, format.streamEvents(resolved, ctx), pace, fault);
     return jsonReply(format, reply, format.jsonBody(resolved, ctx), fault);
   }
 
@@ -155,7 +160,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     return reply.code(200).type('application/json').send(body);
   }
 
-  async function streamReply(format: WireFormat, reply: FastifyReply, events: string[], delayMs: number, fault: ScenarioFault | undefined): Promise<void> {
+  async function streamReply(format: WireFormat, reply: FastifyReply, events: string[], pace: Pace, fault: ScenarioFault | undefined): Promise<void> {
     reply.hijack();
     const raw = reply.raw;
     raw.on('error', () => undefined);
@@ -163,6 +168,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': 'req_emulator' });
     const streamFault = fault && ['stream_error', 'drop', 'malformed', 'stall'].includes(fault.kind) ? fault : undefined;
     const cut = streamFault ? Math.min(streamFault.afterChunks ?? DEFAULT_AFTER_CHUNKS, events.length) : events.length;
+    const started = performance.now();
     for (let i = 0; i < events.length; i++) {
       if (i === cut && streamFault) {
         // Let the client read what came before, so the fault arrives as its own chunk.
@@ -179,7 +185,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         await wait(streamFault.ms ?? 24 * 3600_000, gone);
       }
       if (gone.aborted) return void raw.destroy();
-      if (delayMs > 0) await wait(delayMs, gone);
+      if (pace.delayMs > 0) await wait(pace.delayMs, gone);
+      if (pace.eventsPerSecond !== undefined) {
+        const ahead = started + (i * 1000) / pace.eventsPerSecond - performance.now();
+        if (ahead >= 1) await wait(ahead, gone);
+      }
       await writeAndFlush(raw, events[i] as string);
     }
     raw.end();
