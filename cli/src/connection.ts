@@ -1,21 +1,27 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@grpc/grpc-js';
-import { PROTOCOL_MAJOR, VERSION } from '@sylk/core';
+import { connectivityState, type Client } from '@grpc/grpc-js';
+import { PROTOCOL_MAJOR, VERSION, compareVersions } from '@sylk/core';
 import { resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config/paths';
-import { ConfigService, DaemonService, connect, createClient, unixTarget, type HelloResponse, type TypedClient } from '@sylk/proto';
+import { connect, createClient, unixTarget, type TypedClient } from '@sylk/proto/client';
+import { DaemonService, type HelloResponse } from '@sylk/proto/daemon';
+import { versionStamp, type PeerVersion } from '@sylk/proto/handshake';
 import { CliError, EXIT } from './exit-codes.js';
 import type { GlobalOptions } from './output.js';
 
 type Methods<S> = S extends { method: infer M } ? M : never;
 
-/** The CLI's view of a connected daemon: one channel, typed clients per service. */
+/**
+ * The CLI's view of a connected daemon: one channel, typed clients per service. Every call on
+ * the channel carries the version handshake (@sylk/proto/handshake): a daemon of another
+ * protocol refuses it with `version_mismatch` (exit 4), an older one gets a warning.
+ */
 export interface DaemonConnection {
   socket: string;
-  hello: HelloResponse;
+  /** Ask the daemon who it is (pid, version): one round trip, for the commands that show it. */
+  hello(): Promise<HelloResponse>;
   daemon: TypedClient<Methods<typeof DaemonService>>;
-  config: TypedClient<Methods<typeof ConfigService>>;
   metadata: Record<string, string>;
   /** The shared channel, for typed clients of other services (`createClient(Service, channel)`). */
   channel: Client;
@@ -42,39 +48,44 @@ function unavailable(socket: string, why: string): CliError {
   );
 }
 
-/** Handshake: refuse to talk across a protocol mismatch, warn when the daemon is older. */
-async function handshake(channelSocket: string, channel: Client, profile: string | undefined): Promise<DaemonConnection> {
-  const metadata: Record<string, string> = profile ? { 'sylk-profile': profile } : {};
-  const daemon = createClient(DaemonService, channel);
-  const hello = await daemon.hello({ clientVersion: VERSION, protocolMajor: PROTOCOL_MAJOR, clientName: 'sylk' }, { timeoutMs: 3_000, metadata });
-  if (!hello.compatible) {
-    channel.close();
-    throw new CliError(hello.message, EXIT.versionMismatch, 'run `sylk daemon restart` to replace the running daemon', 'cli.version_mismatch');
+function warnIfOlder(daemon: PeerVersion): void {
+  if (compareVersions(VERSION, daemon.version) > 0) {
+    process.stderr.write(`sylk: warning: sylk ${VERSION} is newer than the running sylkd ${daemon.version}; run \`sylk daemon restart\` to upgrade it\n`);
   }
-  if (hello.message) process.stderr.write(`sylk: warning: ${hello.message}\n`);
-  return {
-    socket: channelSocket,
-    hello,
-    daemon,
-    config: createClient(ConfigService, channel),
-    metadata,
-    channel,
-    close: () => channel.close(),
-  };
+}
+
+/** Resolves once the channel is connected, or false as soon as connecting fails (no retry loop). */
+function connected(channel: Client, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const inner = channel.getChannel();
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const state = inner.getConnectivityState(true);
+      if (state === connectivityState.READY) return resolve(true);
+      if (state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN) return resolve(false);
+      inner.watchConnectivityState(state, deadline, (err) => (err ? resolve(false) : check()));
+    };
+    check();
+  });
 }
 
 async function tryConnect(socket: string, profile: string | undefined): Promise<DaemonConnection | undefined> {
   if (!existsSync(socket)) return undefined;
-  const channel = connect(unixTarget(socket));
-  try {
-    return await handshake(socket, channel, profile);
-  } catch (err) {
+  const channel = connect(unixTarget(socket), { interceptors: [versionStamp('sylk', warnIfOlder)] });
+  if (!(await connected(channel, 3_000))) {
     channel.close();
-    if (err instanceof CliError) throw err;
-    const code = (err as { code?: string }).code ?? '';
-    if (code === 'grpc.unavailable' || code === 'grpc.deadline_exceeded') return undefined;
-    throw err;
+    return undefined;
   }
+  const metadata: Record<string, string> = profile ? { 'sylk-profile': profile } : {};
+  const daemon = createClient(DaemonService, channel);
+  return {
+    socket,
+    hello: () => daemon.hello({ clientVersion: VERSION, protocolMajor: PROTOCOL_MAJOR, clientName: 'sylk' }, { timeoutMs: 3_000, metadata }),
+    daemon,
+    metadata,
+    channel,
+    close: () => channel.close(),
+  };
 }
 
 /** Where the daemon's entry point is: SYLKD_BIN, next to the bundle, or the workspace build. */

@@ -2,16 +2,59 @@ import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '@sylk/core';
 import { EXIT } from './exit-codes.js';
 import { reportError, style } from './output.js';
-import { createRuntime } from './runtime.js';
-import { registerDaemonCommands } from './commands/daemon.js';
-import { registerConfigCommands } from './commands/config.js';
-import { registerStatusCommands } from './commands/status.js';
-import { registerCompletionCommand } from './commands/completion.js';
-import { registerUsageCommands } from './commands/usage.js';
-import { registerSessionCommands } from './commands/sessions.js';
-import { registerDemoCommand } from './commands/demo.js';
+import { createRuntime, type Runtime } from './runtime.js';
 
-export function buildProgram(rt: ReturnType<typeof createRuntime>): Command {
+type Register = (program: Command, rt: Runtime) => void;
+
+/**
+ * Command groups, each loaded only when one of its commands runs (or for help and completion,
+ * which need them all). Start-up cost is mostly module initialisation, and the session, usage
+ * and demo commands bring the larger part of the API's descriptors and the terminal UI.
+ * Order = order in `sylk --help`.
+ */
+export const COMMAND_GROUPS = {
+  sessions: async (): Promise<Register> => (await import('./commands/sessions.js')).registerSessionCommands,
+  demo: async (): Promise<Register> => (await import('./commands/demo.js')).registerDemoCommand,
+  status: async (): Promise<Register> => (await import('./commands/status.js')).registerStatusCommands,
+  daemon: async (): Promise<Register> => (await import('./commands/daemon.js')).registerDaemonCommands,
+  config: async (): Promise<Register> => (await import('./commands/config.js')).registerConfigCommands,
+  usage: async (): Promise<Register> => (await import('./commands/usage.js')).registerUsageCommands,
+  completion: async (): Promise<Register> => (await import('./commands/completion.js')).registerCompletionCommand,
+} as const;
+export type CommandGroup = keyof typeof COMMAND_GROUPS;
+
+/** Top-level command → its group (a unit test checks it against what the groups register). */
+export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
+  run: 'sessions', new: 'sessions', ls: 'sessions', attach: 'sessions', send: 'sessions', pause: 'sessions', resume: 'sessions',
+  close: 'sessions', cancel: 'sessions', rm: 'sessions', logs: 'sessions', approve: 'sessions', deny: 'sessions',
+  approvals: 'sessions', permissions: 'sessions',
+  demo: 'demo',
+  status: 'status', version: 'status',
+  daemon: 'daemon',
+  config: 'config',
+  usage: 'usage', providers: 'usage',
+};
+
+/** Global options that take a value as the next argument. */
+const VALUE_OPTIONS = new Set(['--socket', '--profile']);
+
+/** The groups argv needs: the named command's, or all of them (help, completion, a typo). */
+export function groupsFor(argv: readonly string[]): CommandGroup[] {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') break;
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) {
+      const group = COMMAND_GROUP[arg];
+      return group === undefined ? allGroups() : [group];
+    }
+  }
+  return allGroups();
+}
+
+const allGroups = (): CommandGroup[] => Object.keys(COMMAND_GROUPS) as CommandGroup[];
+
+export async function buildProgram(rt: Runtime, groups: readonly CommandGroup[] = allGroups()): Promise<Command> {
   const program = new Command('sylk')
     .description('Sylk: run LLM coding agents across your projects, through the sylkd daemon')
     .version(VERSION, '-V, --version', 'print the sylk version')
@@ -36,13 +79,8 @@ Examples:
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 daemon unavailable, 4 version mismatch, 130 interrupted.`,
   );
-  registerSessionCommands(program, rt);
-  registerDemoCommand(program, rt);
-  registerStatusCommands(program, rt);
-  registerDaemonCommands(program, rt);
-  registerConfigCommands(program, rt);
-  registerUsageCommands(program, rt);
-  registerCompletionCommand(program);
+  const registers = await Promise.all(groups.map((g) => COMMAND_GROUPS[g]()));
+  for (const register of registers) register(program, rt);
   // Every subcommand inherits error handling and help-on-error.
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
@@ -53,8 +91,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const onSigint = () => interrupt.abort();
   process.once('SIGINT', onSigint);
   const rt = createRuntime(env, process.cwd(), interrupt.signal);
-  const program = buildProgram(rt);
   try {
+    const program = await buildProgram(rt, groupsFor(argv));
     await program.parseAsync(argv, { from: 'user' });
     return interrupt.signal.aborted ? EXIT.interrupted : rt.exitCode;
   } catch (err) {

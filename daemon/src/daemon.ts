@@ -17,6 +17,7 @@ import {
   UsageService,
   addService,
   fileDescriptorProtos,
+  protocolGuard,
   unixTarget,
 } from '@sylk/proto';
 import { acquireLock, releaseLock } from './lock.js';
@@ -158,7 +159,9 @@ export class Daemon {
 
   private async listen(): Promise<void> {
     removeStaleSocket(this.socketPath);
-    const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+    // Hello and Shutdown answer any protocol: a client asks who runs, and restart works across an upgrade.
+    const exempt = ['Hello', 'Shutdown'].map((m) => `/${DaemonService.typeName}/${m}`);
+    const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, interceptors: [protocolGuard({ exempt })] });
     addService(server, DaemonService, daemonServiceImpl(this));
     addService(server, ConfigService, configServiceImpl(this));
     addService(server, UsageService, usageServiceImpl(() => this.llm));

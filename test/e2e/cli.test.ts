@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { addService, DaemonService } from '@sylk/proto';
+import { addService, DaemonService, protocolGuard } from '@sylk/proto';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { daemonPidsOf, parseJson, runCli, runSylkd, startForeground, useHomes } from '../helpers/sylk.js';
 
@@ -66,25 +66,55 @@ describe('sylk CLI', () => {
     expect(r.stderr).toMatch(/SYLK_SOCKET|absolute/);
   });
 
-  it('refuses to talk to a daemon with another protocol and offers restart', async () => {
-    const h = home();
+  /** A real gRPC server on the socket standing in for a daemon of another version. */
+  async function otherDaemon(h: { socket: string; home: string }, identity: { version: string; protocolMajor: number }) {
     mkdirSync(join(h.home, 'run'), { recursive: true, mode: 0o700 });
-    // A real gRPC server on the socket that answers Hello as a future daemon would.
-    const server = new Server();
+    const exempt = ['/sylk.v1.DaemonService/Hello', '/sylk.v1.DaemonService/Shutdown'];
+    const server = new Server({ interceptors: [protocolGuard({ exempt, identity })] });
+    const shutdowns: string[] = [];
     addService(server, DaemonService, {
-      hello: () => ({ daemonVersion: '9.0.0', protocolMajor: 9, pid: 4242, compatible: false, message: 'protocol mismatch: sylk speaks v1, sylkd 9.0.0 speaks v9; run `sylk daemon restart`' }),
-      status: () => ({}),
-      shutdown: () => ({}),
+      hello: () => ({ daemonVersion: identity.version, protocolMajor: identity.protocolMajor, pid: 4242, compatible: false, message: '' }),
+      status: () => ({ version: identity.version, protocolMajor: identity.protocolMajor, pid: 4242 }),
+      shutdown: (req) => {
+        shutdowns.push(req.reason);
+        return { accepted: true, pid: 999_999_999 };
+      },
       reloadConfig: () => ({}),
     });
     await new Promise<void>((res, rej) => server.bindAsync(`unix:${h.socket}`, ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+    return { shutdowns, close: () => server.forceShutdown() };
+  }
+
+  it('refuses to talk to a daemon with another protocol (exit 4), and can still stop it', async () => {
+    const h = home();
+    const future = await otherDaemon(h, { version: '9.0.0', protocolMajor: 9 });
     try {
       const r = await runCli(['status'], { env: h.env });
       expect(r.code).toBe(4);
-      expect(r.stderr).toContain('protocol mismatch');
+      expect(r.stderr).toContain('protocol mismatch: sylk 0.1.0 speaks v1, sylkd 9.0.0 speaks v9');
       expect(r.stderr).toContain('sylk daemon restart');
+      const json = await runCli(['status', '--json'], { env: h.env });
+      expect(json.code).toBe(4);
+      expect(parseJson<{ error: { code: string; exitCode: number } }>(json.stderr).error).toMatchObject({ code: 'version_mismatch', exitCode: 4 });
+      // Shutdown is exempt from the check: `sylk daemon stop` (and so restart) reaches it.
+      const stop = await runCli(['daemon', 'stop'], { env: h.env });
+      expect(stop.code, stop.stderr).toBe(0);
+      expect(future.shutdowns).toEqual(['sylk daemon stop']);
     } finally {
-      server.forceShutdown();
+      future.close();
+    }
+  });
+
+  it('warns when the daemon is older than the CLI, and carries on', async () => {
+    const h = home();
+    const older = await otherDaemon(h, { version: '0.0.9', protocolMajor: 1 });
+    try {
+      const r = await runCli(['status', '--json'], { env: h.env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('sylk 0.1.0 is newer than the running sylkd 0.0.9; run `sylk daemon restart` to upgrade it');
+      expect(parseJson<{ daemon: { version: string } }>(r.stdout).daemon.version).toBe('0.0.9');
+    } finally {
+      older.close();
     }
   });
 

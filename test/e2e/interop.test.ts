@@ -36,7 +36,39 @@ beforeAll(async () => {
 });
 afterAll(async () => h.cleanup());
 
+/** A unary call with headers; resolves with the response and the daemon's response headers. */
+function callWith(client: GenericClient, method: string, req: object, headers: Record<string, string>): Promise<{ res: Record<string, unknown>; daemon: string | undefined }> {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(headers)) md.set(k, v);
+  let daemon: string | undefined;
+  return new Promise((resolve, reject) => {
+    const c = (client[method] as (r: object, m: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => grpc.ClientUnaryCall).call(client, req, md, (err, res) =>
+      err ? reject(err) : resolve({ res, daemon }),
+    );
+    c.on('metadata', (m: grpc.Metadata) => (daemon = String(m.get('sylk-peer')[0] ?? '')));
+  });
+}
+
 describe('interoperability with generic gRPC clients', () => {
+  it('the version handshake rides in headers: another protocol is refused before any handler, Hello is exempt', async () => {
+    const pkg = load('sylk/v1/daemon.proto', [join(ROOT, 'proto')]);
+    const Daemon = lookup(pkg, 'sylk.v1.DaemonService');
+    const client = new Daemon(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
+    const ok = await callWith(client, 'Status', {}, { 'sylk-protocol': '1', 'sylk-peer': 'grpcurl/1.0' });
+    expect(ok.daemon).toBe('sylkd/0.1.0');
+    const refused = await callWith(client, 'Status', {}, { 'sylk-protocol': '2', 'sylk-peer': 'sylk/2.0.0' }).catch((e: grpc.ServiceError) => e);
+    expect(refused).toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+    const err = refused as grpc.ServiceError;
+    expect(err.details).toContain('protocol mismatch: sylk 2.0.0 speaks v2, sylkd 0.1.0 speaks v1');
+    expect(err.metadata.get('sylk-error-code')).toEqual(['version_mismatch']);
+    expect(err.metadata.get('sylk-error-hint')[0]).toContain('sylk daemon restart');
+    // Hello answers any protocol (so does Shutdown, so that restart works across an upgrade).
+    const hello = await callWith(client, 'Hello', { clientVersion: '2.0.0', protocolMajor: 2, clientName: 'sylk' }, { 'sylk-protocol': '2' });
+    expect(hello.res).toMatchObject({ compatible: false, protocolMajor: 1 });
+    client.close();
+  });
+
+
   it('DaemonService.Status through a client generated from daemon.proto alone', async () => {
     const pkg = load('sylk/v1/daemon.proto', [join(ROOT, 'proto')]);
     const Daemon = lookup(pkg, 'sylk.v1.DaemonService');

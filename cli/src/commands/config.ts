@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findProjectRoot, resolveDirs, resolveSocketPath } from '@sylk/config/paths';
+import { createClient } from '@sylk/proto/client';
+import { ConfigService } from '@sylk/proto/config';
 import { connectDaemon } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, style } from '../output.js';
@@ -35,7 +37,7 @@ export function registerConfigCommands(program: Command, rt: Runtime): void {
       const conn = await connectDaemon(opts, rt.env);
       try {
         const projectDir = findProjectRoot(rt.cwd) ?? '';
-        const res = await conn.config.getConfig({ key: key ?? '', projectDir }, { timeoutMs: 5_000, metadata: conn.metadata });
+        const res = await createClient(ConfigService, conn.channel).getConfig({ key: key ?? '', projectDir }, { timeoutMs: 5_000, metadata: conn.metadata });
         const value: unknown = JSON.parse(res.valueJson);
         emit(opts, { key: res.key, value }, () => {
           const text = renderValue(value);
@@ -65,7 +67,7 @@ export function registerConfigCommands(program: Command, rt: Runtime): void {
       }
       const conn = await connectDaemon(opts, rt.env);
       try {
-        const res = await conn.config.validateConfig({ yaml, fileName, projectDir: file ? '' : (findProjectRoot(rt.cwd) ?? '') }, { timeoutMs: 5_000 });
+        const res = await createClient(ConfigService, conn.channel).validateConfig({ yaml, fileName, projectDir: file ? '' : (findProjectRoot(rt.cwd) ?? '') }, { timeoutMs: 5_000 });
         const warnings = res.warnings.map(({ file: f, path, reason }) => ({ file: f, path, reason }));
         const st = style(rt.color(opts));
         emit(opts, { valid: res.valid, warnings }, () =>

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { isProcessAlive } from '@sylk/core';
-import { DaemonState, type StatusResponse } from '@sylk/proto';
+import { DaemonState, type StatusResponse } from '@sylk/proto/daemon';
 import { connectDaemon, locate, probeDaemon, startDaemon } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, formatBytes, formatDuration, jsonReplacer, style, type GlobalOptions, type Style } from '../output.js';
@@ -98,8 +98,8 @@ export function registerDaemonCommands(program: Command, rt: Runtime): void {
         await startDaemon(locate(opts, rt.env), rt.env);
         conn = await connectDaemon(opts, rt.env, false);
       }
-      const { hello, socket } = conn;
-      conn.close();
+      const socket = conn.socket;
+      const hello = await conn.hello().finally(() => conn?.close());
       emit(opts, { started: !already, pid: hello.pid, version: hello.daemonVersion, socket }, () =>
         already ? `sylkd is already running (pid ${hello.pid}, socket ${socket})` : `sylkd started (pid ${hello.pid}, socket ${socket})`,
       );
@@ -124,9 +124,9 @@ export function registerDaemonCommands(program: Command, rt: Runtime): void {
       const stopped = await stopDaemon(rt, opts);
       await startDaemon(locate(opts, rt.env), rt.env);
       const conn = await connectDaemon(opts, rt.env, false);
-      conn.close();
-      emit(opts, { restarted: true, previousPid: stopped.pid ?? null, pid: conn.hello.pid, version: conn.hello.daemonVersion }, () =>
-        `sylkd restarted (pid ${conn.hello.pid}${stopped.pid ? `, was ${stopped.pid}` : ''})`,
+      const hello = await conn.hello().finally(() => conn.close());
+      emit(opts, { restarted: true, previousPid: stopped.pid ?? null, pid: hello.pid, version: hello.daemonVersion }, () =>
+        `sylkd restarted (pid ${hello.pid}${stopped.pid ? `, was ${stopped.pid}` : ''})`,
       );
     });
 

@@ -3,7 +3,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { SessionService, UsageService, createClient, UsageGroup } from '@sylk/proto';
+import { createClient } from '@sylk/proto/client';
+import { SessionService } from '@sylk/proto/session';
+import { UsageService, UsageGroup } from '@sylk/proto/usage';
 import { connectDaemon, locate, startDaemon } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { style, type GlobalOptions } from '../output.js';

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findProjectRoot } from '@sylk/config/paths';
-import { ApprovalService, Decision, PermissionService, SessionService, SessionState, createClient, type Session } from '@sylk/proto';
+import { createClient } from '@sylk/proto/client';
+import { ApprovalService, Decision, PermissionService, SessionService, SessionState, type Session } from '@sylk/proto/session';
 import { connectDaemon, type DaemonConnection } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, formatDuration, style, type GlobalOptions, type Style } from '../output.js';

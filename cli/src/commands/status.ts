@@ -14,7 +14,7 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
       const conn = await connectDaemon(opts, rt.env);
       try {
         const s = await conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata });
-        emit(opts, { daemon: statusJson(s) }, () => renderStatus(s, style(rt.color(opts))));
+        emit(opts, () => ({ daemon: statusJson(s) }), () => renderStatus(s, style(rt.color(opts))));
       } finally {
         conn.close();
       }
@@ -29,8 +29,8 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
       try {
         const conn = await probeDaemon(opts, rt.env);
         if (conn) {
-          daemon = { version: conn.hello.daemonVersion, protocolMajor: conn.hello.protocolMajor, pid: conn.hello.pid };
-          conn.close();
+          const hello = await conn.hello().finally(() => conn.close());
+          daemon = { version: hello.daemonVersion, protocolMajor: hello.protocolMajor, pid: hello.pid };
         }
       } catch {
         daemon = null;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { CircuitState, UsageGroup, UsagePeriod, UsageService, connect, createClient, unixTarget } from '@sylk/proto';
-import type { CircuitStatus, ProvidersResponse, ReportResponse, TypedClient, UsageRow } from '@sylk/proto';
+import { connect, createClient, unixTarget, type TypedClient } from '@sylk/proto/client';
+import { CircuitState, UsageGroup, UsagePeriod, UsageService, type CircuitStatus, type ProvidersResponse, type ReportResponse, type UsageRow } from '@sylk/proto/usage';
 import { connectDaemon } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, style, type GlobalOptions, type Style } from '../output.js';

@@ -1,7 +1,8 @@
 import type { Client } from '@grpc/grpc-js';
-import { createClient, SessionService, type AttachResponse, type BidiCall, type Session, type SessionEvent } from '@sylk/proto';
+import { createClient, type BidiCall } from '@sylk/proto/client';
+import { SessionService, type AttachResponse, type Session, type SessionEvent } from '@sylk/proto/session';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { AttachRequestSchema } from '@sylk/proto';
+import type { AttachRequestSchema } from '@sylk/proto/session';
 import type { ViewEvent } from '../render/session-view.js';
 
 type Methods<S> = S extends { method: infer M } ? M : never;

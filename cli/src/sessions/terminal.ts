@@ -1,5 +1,5 @@
 import type { Client } from '@grpc/grpc-js';
-import { Decision, SessionState } from '@sylk/proto';
+import { Decision, SessionState } from '@sylk/proto/session';
 import type { Style } from '../output.js';
 import { SessionView, type ViewEvent, type ViewSink } from '../render/session-view.js';
 import { isPrintable, readLine, select } from '../render/select.js';

@@ -1,21 +1,10 @@
-import { PROTOCOL_MAJOR, VERSION } from '@sylk/core';
+import { PROTOCOL_MAJOR, VERSION, compareVersions } from '@sylk/core';
 import type { DaemonService} from '@sylk/proto';
 import { DaemonState, type ServiceImpl } from '@sylk/proto';
 import type { Daemon } from '../daemon.js';
 import { configSummary } from './config-summary.js';
 
 type Methods = typeof DaemonService extends { method: infer M } ? M : never;
-
-/** Compare dotted versions numerically; >0 when a is newer. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
   return {

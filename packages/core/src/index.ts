@@ -8,5 +8,5 @@ export { REDACT_PATHS, REDACTED, scrubSecrets, filterEnv, defaultEnvBlocklist } 
 export { createLogger, loggerOptions, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { sleep, abortReason } from './abort.js';
-export { VERSION, PROTOCOL_MAJOR } from './version.js';
+export { VERSION, PROTOCOL_MAJOR, compareVersions } from './version.js';
 export { isProcessAlive, processStartTime, isSameProcess } from './process.js';

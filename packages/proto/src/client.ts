@@ -1,7 +1,7 @@
 import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
-import { Client, Metadata, credentials, type CallOptions, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
+import { Client, Metadata, credentials, type CallOptions, type ClientOptions, type ServiceError } from '@grpc/grpc-js';
 import { fromServiceError } from './errors.js';
 import { useNodeTextEncoding } from './text-encoding.js';
 
@@ -40,7 +40,7 @@ export function unixTarget(socketPath: string): string {
 }
 
 /** One channel to the daemon; every typed service client shares it. */
-export function connect(target: string, options: ChannelOptions = {}): Client {
+export function connect(target: string, options: ClientOptions = {}): Client {
   return new Client(target, credentials.createInsecure(), {
     'grpc.enable_retries': 0,
     ...options,

@@ -1,0 +1,35 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { COMMAND_GROUP, COMMAND_GROUPS, buildProgram, groupsFor, type CommandGroup } from './main.js';
+import { createRuntime } from './runtime.js';
+
+const rt = () => createRuntime({}, '/tmp', new AbortController().signal);
+
+describe('lazy command groups', () => {
+  it('maps every top-level command to the group that registers it, and nothing else', async () => {
+    const registered: [string, CommandGroup][] = [];
+    for (const group of Object.keys(COMMAND_GROUPS) as CommandGroup[]) {
+      const program = new Command('sylk');
+      (await COMMAND_GROUPS[group]())(program, rt());
+      for (const cmd of program.commands) registered.push([cmd.name(), group]);
+    }
+    // completion is not in the table on purpose: it needs every group loaded.
+    expect(Object.fromEntries(registered.filter(([, g]) => g !== 'completion'))).toEqual(COMMAND_GROUP);
+    expect(registered.filter(([, g]) => g === 'completion').map(([n]) => n)).toEqual(['completion']);
+  });
+
+  it('loads only the named command’s group, or all of them for help, completion and typos', () => {
+    const all = Object.keys(COMMAND_GROUPS);
+    expect(groupsFor(['status'])).toEqual(['status']);
+    expect(groupsFor(['--json', '--socket', '/x/run', 'attach', 'kind-fox'])).toEqual(['sessions']);
+    expect(groupsFor(['--profile', 'work', 'usage', '--json'])).toEqual(['usage']);
+    expect(groupsFor(['--socket=/x', 'daemon', 'logs'])).toEqual(['daemon']);
+    for (const argv of [[], ['--help'], ['completion', 'bash'], ['stauts'], ['help', 'config'], ['--', 'status']]) expect(groupsFor(argv)).toEqual(all);
+  });
+
+  it('builds the full program in --help order', async () => {
+    const program = await buildProgram(rt());
+    expect(program.commands.map((c) => c.name()).slice(0, 3)).toEqual(['run', 'new', 'ls']);
+    expect(program.commands.map((c) => c.name())).toContain('completion');
+  });
+});
