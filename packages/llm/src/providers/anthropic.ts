@@ -1,8 +1,8 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming, MessageParam, RawMessageStreamEvent, Message as AnthropicMessage, ContentBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { LLMRequest, LLMResponse, Message, StopReason, StreamChunk } from '../types.js';
 import { blockedError, type ErrorContext } from './errors.js';
-import { BaseAdapter } from './base.js';
+import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { fromStainlessError } from './sdk-errors.js';
 import { driveStream, requireFinished, toToolCall, type EventMapper } from './stream.js';
@@ -13,17 +13,20 @@ const DEFAULT_MAX_TOKENS = 8192;
 
 export class AnthropicAdapter extends BaseAdapter {
   readonly name = 'anthropic' as const;
-  private readonly client: Anthropic;
+  private readonly client: () => Promise<Anthropic>;
 
   constructor(config: Omit<AdapterConfig, 'provider'>) {
     super({ ...config, provider: 'anthropic' }, true);
-    this.client = new Anthropic({
-      apiKey: config.apiKey ?? '',
-      maxRetries: 0, // the gate owns retries
-      logLevel: 'off',
-      defaultHeaders: { 'anthropic-beta': BETAS, ...config.headers },
-      ...(config.baseUrl !== undefined ? { baseURL: config.baseUrl } : {}),
-      ...(config.fetch !== undefined ? { fetch: config.fetch } : {}),
+    this.client = lazyClient(async () => {
+      const { default: Sdk } = await import('@anthropic-ai/sdk');
+      return new Sdk({
+        apiKey: config.apiKey ?? '',
+        maxRetries: 0, // the gate owns retries
+        logLevel: 'off',
+        defaultHeaders: { 'anthropic-beta': BETAS, ...config.headers },
+        ...(config.baseUrl !== undefined ? { baseURL: config.baseUrl } : {}),
+        ...(config.fetch !== undefined ? { fetch: config.fetch } : {}),
+      });
     });
   }
 
@@ -32,14 +35,14 @@ export class AnthropicAdapter extends BaseAdapter {
     return driveStream<RawMessageStreamEvent>({
       ctx: this.ctx(),
       signal,
-      open: (s) => this.client.messages.create({ ...body, stream: true }, { signal: s }),
+      open: async (s) => (await this.client()).messages.create({ ...body, stream: true }, { signal: s }),
       mapper: new AnthropicMapper(this.ctx()),
       toError: (err, inStream) => fromStainlessError(this.errorCtx(inStream), err),
     });
   }
 
   protected async generateOnce(request: LLMRequest, signal: AbortSignal): Promise<LLMResponse> {
-    const msg = await this.client.messages.create(this.body(request), { signal });
+    const msg = await (await this.client()).messages.create(this.body(request), { signal });
     return toResponse(msg, this.errorCtx(false));
   }
 
@@ -48,7 +51,7 @@ export class AnthropicAdapter extends BaseAdapter {
   }
 
   protected async ping(signal: AbortSignal): Promise<void> {
-    await this.client.models.list({ limit: 1 }, { signal });
+    await (await this.client()).models.list({ limit: 1 }, { signal });
   }
 
   private body(request: LLMRequest): MessageCreateParamsNonStreaming {

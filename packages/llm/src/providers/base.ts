@@ -5,6 +5,15 @@ import type { AdapterConfig } from './config.js';
 import { abortedError, missingKeyError, type ErrorContext } from './errors.js';
 import { estimateTokens, type TokenRequest } from './tokens.js';
 
+/**
+ * The provider SDK client, built on first use. The SDKs are imported dynamically so a daemon
+ * that talks to one provider never loads (and keeps resident) the other two.
+ */
+export function lazyClient<C>(build: () => Promise<C>): () => Promise<C> {
+  let client: Promise<C> | undefined;
+  return () => (client ??= build());
+}
+
 /** What every adapter shares: config, catalog lookups, token estimates, generate/health error handling. */
 export abstract class BaseAdapter implements ProviderAdapter {
   abstract readonly name: ProviderName;

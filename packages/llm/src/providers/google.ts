@@ -1,7 +1,7 @@
-import { GoogleGenAI, type Content, type GenerateContentParameters, type GenerateContentResponse, type Part } from '@google/genai';
+import type { GoogleGenAI, Content, GenerateContentParameters, GenerateContentResponse, Part } from '@google/genai';
 import type { LLMRequest, LLMResponse, Message, StopReason, StreamChunk, Usage } from '../types.js';
 import { blockedError, providerError, transportError, unknownError, type ErrorContext } from './errors.js';
-import { BaseAdapter } from './base.js';
+import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { accumulate, driveStream, requireFinished, type EventMapper } from './stream.js';
 import { ProviderError } from '../types.js';
@@ -12,21 +12,24 @@ const BLOCK_REASONS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_
 /** Google Gemini API (API key). */
 export class GoogleAdapter extends BaseAdapter {
   readonly name = 'google' as const;
-  private readonly client: GoogleGenAI;
+  private readonly client: () => Promise<GoogleGenAI>;
 
   constructor(config: Omit<AdapterConfig, 'provider'>) {
     super({ ...config, provider: 'google' }, true);
     // @google/genai has no automatic retries and no fetch option; it uses the global fetch.
-    this.client = new GoogleGenAI({
-      apiKey: config.apiKey ?? '',
-      httpOptions: { ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}), ...(config.headers ? { headers: config.headers } : {}) },
+    this.client = lazyClient(async () => {
+      const { GoogleGenAI: Sdk } = await import('@google/genai');
+      return new Sdk({
+        apiKey: config.apiKey ?? '',
+        httpOptions: { ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}), ...(config.headers ? { headers: config.headers } : {}) },
+      });
     });
   }
 
   stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk> {
     return driveStream<GenerateContentResponse>({
       ctx: this.ctx(), signal,
-      open: (s) => this.client.models.generateContentStream(this.params(request, s)),
+      open: async (s) => (await this.client()).models.generateContentStream(this.params(request, s)),
       mapper: new GeminiMapper(this.ctx(), request.model),
       toError: (err, inStream) => this.toError(err, inStream),
     });
@@ -34,7 +37,7 @@ export class GoogleAdapter extends BaseAdapter {
 
   /** Non-streaming responses have the same shape as a single stream chunk. */
   protected async generateOnce(request: LLMRequest, signal: AbortSignal): Promise<LLMResponse> {
-    const res = await this.client.models.generateContent(this.params(request, signal));
+    const res = await (await this.client()).models.generateContent(this.params(request, signal));
     const mapper = new GeminiMapper(this.ctx(), request.model, false);
     const chunks = [...mapper.map(res), ...mapper.finish()];
     return accumulate((async function* () { yield* chunks; })());
@@ -48,7 +51,7 @@ export class GoogleAdapter extends BaseAdapter {
   }
 
   protected async ping(signal: AbortSignal): Promise<void> {
-    await this.client.models.list({ config: { pageSize: 1, abortSignal: signal } });
+    await (await this.client()).models.list({ config: { pageSize: 1, abortSignal: signal } });
   }
 
   private params(request: LLMRequest, signal: AbortSignal): GenerateContentParameters {

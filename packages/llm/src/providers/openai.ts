@@ -1,8 +1,8 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { LLMRequest, LLMResponse, StreamChunk } from '../types.js';
-import { BaseAdapter } from './base.js';
+import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { fromStainlessError } from './sdk-errors.js';
 import { driveStream } from './stream.js';
@@ -15,20 +15,23 @@ import { ChatMapper, chatBody, chatToLLM } from './openai-chat.js';
  */
 export class OpenAIAdapter extends BaseAdapter {
   readonly name: 'openai' | 'openai-compatible';
-  private readonly client: OpenAI;
+  private readonly client: () => Promise<OpenAI>;
 
   constructor(config: Omit<AdapterConfig, 'provider'> & { provider?: 'openai' | 'openai-compatible' }) {
     const provider = config.provider ?? 'openai';
     super({ ...config, provider }, provider === 'openai');
     this.name = provider;
-    this.client = new OpenAI({
-      // Local servers ignore the key, but the SDK insists on one.
-      apiKey: config.apiKey || 'not-needed',
-      maxRetries: 0, // the gate owns retries
-      logLevel: 'off',
-      ...(config.headers !== undefined ? { defaultHeaders: config.headers } : {}),
-      ...(config.baseUrl !== undefined ? { baseURL: config.baseUrl } : {}),
-      ...(config.fetch !== undefined ? { fetch: config.fetch } : {}),
+    this.client = lazyClient(async () => {
+      const { default: Sdk } = await import('openai');
+      return new Sdk({
+        // Local servers ignore the key, but the SDK insists on one.
+        apiKey: config.apiKey || 'not-needed',
+        maxRetries: 0, // the gate owns retries
+        logLevel: 'off',
+        ...(config.headers !== undefined ? { defaultHeaders: config.headers } : {}),
+        ...(config.baseUrl !== undefined ? { baseURL: config.baseUrl } : {}),
+        ...(config.fetch !== undefined ? { fetch: config.fetch } : {}),
+      });
     });
   }
 
@@ -38,21 +41,21 @@ export class OpenAIAdapter extends BaseAdapter {
       const body = responsesBody(request, this.model(request));
       return driveStream<ResponseStreamEvent>({
         ctx: this.ctx(), signal, toError, mapper: new ResponsesMapper(this.ctx()),
-        open: (s) => this.client.responses.create({ ...body, stream: true }, { signal: s }),
+        open: async (s) => (await this.client()).responses.create({ ...body, stream: true }, { signal: s }),
       });
     }
     const body = chatBody(request, this.model(request), this.name === 'openai-compatible');
     return driveStream<ChatCompletionChunk>({
       ctx: this.ctx(), signal, toError, mapper: new ChatMapper(this.ctx()),
-      open: (s) => this.client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: s }),
+      open: async (s) => (await this.client()).chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: s }),
     });
   }
 
   protected async generateOnce(request: LLMRequest, signal: AbortSignal): Promise<LLMResponse> {
     if (this.api(request) === 'responses') {
-      return responsesToLLM(await this.client.responses.create(responsesBody(request, this.model(request)), { signal }));
+      return responsesToLLM(await (await this.client()).responses.create(responsesBody(request, this.model(request)), { signal }));
     }
-    return chatToLLM(await this.client.chat.completions.create(chatBody(request, this.model(request), this.name === 'openai-compatible'), { signal }));
+    return chatToLLM(await (await this.client()).chat.completions.create(chatBody(request, this.model(request), this.name === 'openai-compatible'), { signal }));
   }
 
   protected toError(err: unknown, inStream: boolean) {
@@ -60,7 +63,7 @@ export class OpenAIAdapter extends BaseAdapter {
   }
 
   protected async ping(signal: AbortSignal): Promise<void> {
-    await this.client.models.list({ signal });
+    await (await this.client()).models.list({ signal });
   }
 
   private api(request: LLMRequest): 'responses' | 'chat' {

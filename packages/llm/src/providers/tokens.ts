@@ -1,6 +1,5 @@
+import { createRequire } from 'node:module';
 import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
-import o200k from 'js-tiktoken/ranks/o200k_base';
-import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import type { LLMRequest, ProviderName } from '../types.js';
 
 export type TokenRequest = Pick<LLMRequest, 'messages' | 'tools' | 'systemPrompt' | 'model'>;
@@ -11,20 +10,25 @@ const PER_TOOL = 8;
 /** The approximation for tokenizers we do not ship: ~4 characters per token. */
 export const CHARS_PER_TOKEN = 4;
 
-const RANKS: Record<'o200k_base' | 'cl100k_base', TiktokenBPE> = { o200k_base: o200k, cl100k_base: cl100k };
-const encoders = new Map<string, Tiktoken>();
+type Encoding = 'o200k_base' | 'cl100k_base';
+const encoders = new Map<Encoding, Tiktoken>();
+/**
+ * The rank tables (3.4 MB of source) load on first use, through require: an ES module would
+ * keep its source text resident for the life of the daemon, even when no OpenAI model is used.
+ */
+const requireRanks = createRequire(import.meta.url);
 
 /** The BPE encoding for an OpenAI-family model, or undefined for everything else. */
-export function openaiEncoding(model: string): keyof typeof RANKS | undefined {
+export function openaiEncoding(model: string): Encoding | undefined {
   if (/^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o\d|codex|chatgpt)/.test(model)) return 'o200k_base';
   if (/^(gpt-4|gpt-3\.5)/.test(model)) return 'cl100k_base';
   return undefined;
 }
 
-function encoder(encoding: keyof typeof RANKS): Tiktoken {
+function encoder(encoding: Encoding): Tiktoken {
   let enc = encoders.get(encoding);
   if (!enc) {
-    enc = new Tiktoken(RANKS[encoding]);
+    enc = new Tiktoken(requireRanks(`js-tiktoken/ranks/${encoding}`) as TiktokenBPE);
     encoders.set(encoding, enc);
   }
   return enc;
