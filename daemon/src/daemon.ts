@@ -28,6 +28,7 @@ import { configServiceImpl } from './services/config-service.js';
 import { DaemonLlm } from './llm/llm.js';
 import { usageServiceImpl } from './llm/usage-service.js';
 import { SessionHost } from './sessions/host.js';
+import { IdleMemoryTrim, fullCollection } from './memory-trim.js';
 import { approvalServiceImpl, permissionServiceImpl, sessionServiceImpl } from './services/session-service.js';
 import { homedir } from 'node:os';
 
@@ -134,6 +135,8 @@ export class Daemon {
       });
       this.llm = new DaemonLlm({ config: this.config, db: this.db.raw, env: this.options.env, clock: this.clock, logger: this.logger });
       this.onShutdown(() => this.llm.close());
+      const trim = new IdleMemoryTrim({ collect: fullCollection(), logger: this.logger });
+      this.onShutdown(() => trim.close());
       this.sessions = new SessionHost({
         db: this.db,
         dirs: this.dirs,
@@ -143,6 +146,7 @@ export class Daemon {
         homeDir: this.options.env.HOME ?? homedir(),
         clock: this.clock,
         logger: this.logger.child({ component: 'sessions' }),
+        busy: () => trim.busy(),
       });
       await this.sessions.start();
       // Registered after the gate: hooks run in reverse, so turns stop before the gate closes.
@@ -151,6 +155,8 @@ export class Daemon {
       this.state = DaemonState.READY;
       for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
       this.logger.info({ socket: this.socketPath, version: VERSION, foreground: this.options.foreground }, 'sylkd ready');
+      // Start-up is the first burst of allocation an idle daemon can give back.
+      trim.schedule();
     } catch (err) {
       await this.cleanupAfterFailedStart();
       throw err;

@@ -3,7 +3,7 @@
  * compiles compactly and the young generation stays small, which keeps the idle daemon's
  * resident memory low (docs/benchmarks.md). Once serving, the flag goes off again: under it
  * the hot paths (stream parsing, event log, relay) ran at less than half the speed.
- * `--max-semi-space-size` is not set here: it only counts when given on the command line.
+ * What the busy paths grow afterwards, the idle memory trim gives back (memory-trim.ts).
  */
 import { setFlagsFromString } from 'node:v8';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { round } from './stats.mjs';
-import { settledRssMb } from './lib/sylkd.mjs';
+import { RSS_SETTLE_MS, settledRssMb } from './lib/sylkd.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -18,7 +18,7 @@ export default async function run() {
     for (let i = 0; i < 200 && !existsSync(env.SYLK_SOCKET); i++) await new Promise((r) => setTimeout(r, 50));
     const rss = await settledRssMb(daemon.pid);
     return {
-      summary: `idle sylkd RSS ${round(rss, 1)} MB (median of 10 samples after 2 s; target < 80 MB)`,
+      summary: `idle sylkd RSS ${round(rss, 1)} MB (median of 10 samples after ${RSS_SETTLE_MS / 1000} s of quiet; target < 80 MB)`,
       metrics: { rss_mb: round(rss, 2) },
       targets: { rss_mb: '< 80' },
       met: rss < 80,

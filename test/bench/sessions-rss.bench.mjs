@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { round } from './stats.mjs';
-import { rssMb, settledRssMb } from './lib/sylkd.mjs';
+import { RSS_SETTLE_MS, rssMb, settledRssMb } from './lib/sylkd.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SESSIONS = 50;
@@ -36,7 +36,7 @@ export default async function run() {
     }
     const rss = await settledRssMb(daemon.pid);
     return {
-      summary: `sylkd RSS with ${SESSIONS} idle sessions (each ran one turn) ${round(rss, 1)} MB (idle daemon before: ${round(baseline, 1)} MB; target ≤ 150 MB)`,
+      summary: `sylkd RSS with ${SESSIONS} idle sessions (each ran one turn) ${round(rss, 1)} MB (median after ${RSS_SETTLE_MS / 1000} s of quiet; idle daemon before the sessions: ${round(baseline, 1)} MB; target ≤ 150 MB)`,
       metrics: { rss_mb_50_idle: round(rss, 2) },
       targets: { rss_mb_50_idle: '<= 150' },
       met: rss <= 150,

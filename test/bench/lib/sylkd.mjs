@@ -48,8 +48,14 @@ export function rssMb(pid) {
   }
 }
 
-/** Median RSS of `count` samples `everyMs` apart, after `settleMs` of quiet. */
-export async function settledRssMb(pid, { settleMs = 2000, count = 10, everyMs = 200 } = {}) {
+/**
+ * Median RSS of `count` samples `everyMs` apart, after `settleMs` of quiet. The default quiet
+ * (10 s) outlasts sylkd's idle memory trim (daemon/src/memory-trim.ts: 2 s of quiet, then
+ * collections 5 s apart), so the figure is the steady idle state, not the tail of a burst.
+ */
+export const RSS_SETTLE_MS = 10_000;
+
+export async function settledRssMb(pid, { settleMs = RSS_SETTLE_MS, count = 10, everyMs = 200 } = {}) {
   await new Promise((r) => setTimeout(r, settleMs));
   const samples = [];
   for (let i = 0; i < count; i++) {
