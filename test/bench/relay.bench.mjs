@@ -52,7 +52,7 @@ async function emulatorAlone(url) {
   const res = await fetch(`${url}/v1/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64_000, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+    body: JSON.stringify({ model: 'claude-sonnet-5-5', max_tokens: 64_000, stream: true, messages: [{ role: 'user', content: 'go' }] }),
   });
   if (!res.ok) throw new Error(`emulator answered ${res.status}`);
   const decoder = new TextDecoder();

@@ -37,7 +37,7 @@ async function buildSession(dataDir, projectRoot) {
   const logs = new EventLogs({ dataDir });
   const registry = new SessionRegistry({ db, logs });
   try {
-    const record = registry.create({ name: 'replay-bench', projectRoot, provider: 'anthropic', model: 'claude-sonnet-4-5' });
+    const record = registry.create({ name: 'replay-bench', projectRoot, provider: 'anthropic', model: 'claude-sonnet-5-5' });
     await registry.setState(record.id, 'idle'); // seq 1: state_changed, as for any real session
     const log = logs.get(record.id);
     for (let i = 1; i < EVENTS; i += 1_000) {

@@ -81,7 +81,7 @@ export function writeProviderConfig(home: string, url: string): void {
   mkdirSync(join(home, 'config'), { recursive: true, mode: 0o700 });
   writeFileSync(
     join(home, 'config', 'config.yaml'),
-    ['llm:', '  default_provider: anthropic', '  providers:', '    anthropic:', `      base_url: ${url}`, '      default_model: claude-sonnet-4-5', ''].join('\n'),
+    ['llm:', '  default_provider: anthropic', '  providers:', '    anthropic:', `      base_url: ${url}`, '      default_model: claude-sonnet-5-5', ''].join('\n'),
   );
 }
 

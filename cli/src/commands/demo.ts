@@ -74,7 +74,7 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
       mkdirSync(join(home, 'config'), { recursive: true, mode: 0o700 });
       writeFileSync(
         join(home, 'config', 'config.yaml'),
-        ['llm:', '  default_provider: anthropic', '  providers:', '    anthropic:', `      base_url: ${emulator.url}`, '      default_model: claude-sonnet-4-5', ''].join('\n'),
+        ['llm:', '  default_provider: anthropic', '  providers:', '    anthropic:', `      base_url: ${emulator.url}`, '      default_model: claude-sonnet-5-5', ''].join('\n'),
       );
       const demoOpts: GlobalOptions = { ...opts, socket: env.SYLK_SOCKET as string, autostart: false };
       say(st.bold('Sylk demo') + st.dim(` — project ${project}, scripted model at ${emulator.url}`));
@@ -83,7 +83,7 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
       const conn = await connectDaemon(demoOpts, env, false);
       try {
         const sessions = createClient(SessionService, conn.channel);
-        const created = await sessions.createSession({ projectRoot: project, name: 'demo', prompt: 'The test in this project fails. Find the bug and fix it.', provider: 'anthropic', model: 'claude-sonnet-4-5' });
+        const created = await sessions.createSession({ projectRoot: project, name: 'demo', prompt: 'The test in this project fails. Find the bug and fix it.', provider: 'anthropic', model: 'claude-sonnet-5-5' });
         const session = created.session;
         if (!session) throw new CliError('the demo daemon returned no session', EXIT.failure);
         const interactive = !opts.json && process.stdin.isTTY === true && process.stdout.isTTY === true;

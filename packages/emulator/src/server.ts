@@ -211,7 +211,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   });
 
   // Model lists: what the SDKs' health checks call. One shape serves Anthropic and OpenAI clients.
-  const models = ['claude-sonnet-4-5-20250901', 'gpt-5.2-codex', 'gemini-3-pro-preview'];
+  const models = ['claude-sonnet-5-5', 'claude-sonnet-4-5-20250901', 'gpt-5.2-codex', 'gemini-3-pro-preview'];
   app.get('/v1/models', (req, reply) => {
     record(req, {});
     const format = req.headers['x-api-key'] !== undefined ? anthropicFormat : openaiChatFormat;

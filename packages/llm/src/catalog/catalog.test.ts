@@ -7,7 +7,9 @@ describe('model catalog', () => {
     for (const id of ['claude-opus-4-5-20251101', 'claude-sonnet-4-5-20250901', 'claude-haiku-4-5-20251001', 'gpt-5.2-codex', 'gemini-3-pro-preview']) {
       expect(catalog.get(id)?.contextWindow).toBeGreaterThan(0);
     }
-    expect(catalog.defaultModel('anthropic')).toBe('claude-sonnet-4-5-20250901');
+    // The SPEC's Sonnet 4.5 reached end-of-life on 2026-11-30; the default is the current Sonnet.
+    expect(catalog.defaultModel('anthropic')).toBe('claude-sonnet-5-5');
+    expect(catalog.get('claude-sonnet-5-5')).toMatchObject({ inputPrice: 2, outputPrice: 10, contextWindow: 1_000_000 });
     expect(catalog.supportsModel('openai', 'gpt-5.2-codex')).toBe(true);
     expect(catalog.supportsModel('anthropic', 'gpt-5.2-codex')).toBe(false);
   });
