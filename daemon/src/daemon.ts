@@ -135,8 +135,6 @@ export class Daemon {
       });
       this.llm = new DaemonLlm({ config: this.config, db: this.db.raw, env: this.options.env, clock: this.clock, logger: this.logger });
       this.onShutdown(() => this.llm.close());
-      const trim = new IdleMemoryTrim({ collect: fullCollection(), logger: this.logger });
-      this.onShutdown(() => trim.close());
       this.sessions = new SessionHost({
         db: this.db,
         dirs: this.dirs,
@@ -146,7 +144,6 @@ export class Daemon {
         homeDir: this.options.env.HOME ?? homedir(),
         clock: this.clock,
         logger: this.logger.child({ component: 'sessions' }),
-        busy: () => trim.busy(),
       });
       await this.sessions.start();
       // Registered after the gate: hooks run in reverse, so turns stop before the gate closes.
@@ -155,8 +152,8 @@ export class Daemon {
       this.state = DaemonState.READY;
       for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
       this.logger.info({ socket: this.socketPath, version: VERSION, foreground: this.options.foreground }, 'sylkd ready');
-      // Start-up is the first burst of allocation an idle daemon can give back.
-      trim.schedule();
+      const trim = new IdleMemoryTrim({ collect: fullCollection(), logger: this.logger });
+      this.onShutdown(() => trim.close());
     } catch (err) {
       await this.cleanupAfterFailedStart();
       throw err;

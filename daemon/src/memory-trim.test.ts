@@ -6,61 +6,75 @@ describe('IdleMemoryTrim', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  /** A heap whose young generation shrinks on the `shrinkOn`-th collection. */
-  const make = (shrinkOn = 2) => {
+  /**
+   * A daemon whose event-loop utilization per interval comes from `load` (checked every 1 s)
+   * and whose young generation shrinks on the `shrinkOn`-th collection after it last grew.
+   */
+  const make = (shrinkOn: number) => {
+    let load = 0;
     let young = 32;
+    let sinceGrowth = 0;
     const collect = vi.fn(() => {
-      if (collect.mock.calls.length === shrinkOn) young = 1;
+      if (++sinceGrowth === shrinkOn) young = 1;
     });
-    const trim = new IdleMemoryTrim({ collect, youngBytes: () => young, logger: silentLogger(), quietMs: 2000, settleMs: 5000, maxCollections: 3 });
-    return { collect, trim };
+    const utilization = vi.fn(() => load);
+    const trim = new IdleMemoryTrim({ collect, utilization, youngBytes: () => young, logger: silentLogger(), checkMs: 1000, quietBelow: 0.02, maxCollections: 3 });
+    const work = (seconds: number) => {
+      load = 0.9;
+      young = 32;
+      sinceGrowth = 0;
+      vi.advanceTimersByTime(seconds * 1000);
+      load = 0;
+    };
+    return { collect, utilization, trim, work };
   };
 
-  it('collects once quietMs pass with nothing running, again settleMs later, and stops once the young generation shrank', () => {
+  it('after start-up, collects in each quiet interval until the young generation shrinks, then stops', () => {
     const { collect, trim } = make(2);
-    trim.schedule();
-    vi.advanceTimersByTime(1999);
+    vi.advanceTimersByTime(999);
     expect(collect).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
     expect(collect).toHaveBeenCalledTimes(1);
-    vi.advanceTimersByTime(5000);
+    vi.advanceTimersByTime(1000);
     expect(collect).toHaveBeenCalledTimes(2);
     vi.advanceTimersByTime(60_000);
     expect(collect).toHaveBeenCalledTimes(2);
+    trim.close();
+  });
+
+  it('collects nothing while the daemon works, and trims again after each busy spell', () => {
+    const { collect, trim, work } = make(2);
+    work(30);
+    expect(collect).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(2000);
+    expect(collect).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(60_000);
+    expect(collect).toHaveBeenCalledTimes(2);
+    work(5);
+    vi.advanceTimersByTime(60_000);
+    expect(collect).toHaveBeenCalledTimes(4);
+    trim.close();
   });
 
   it('gives up after maxCollections when V8 keeps the young generation', () => {
     const { collect, trim } = make(99);
-    trim.schedule();
     vi.advanceTimersByTime(60_000);
     expect(collect).toHaveBeenCalledTimes(3);
+    trim.close();
   });
 
-  it('waits for the last piece of work to end; work that starts cancels a pending trim', () => {
-    const { collect, trim } = make(99);
-    const a = trim.busy();
-    const b = trim.busy();
-    a();
-    a(); // ending twice counts once
-    vi.advanceTimersByTime(10_000);
-    expect(collect).not.toHaveBeenCalled();
-    b();
-    vi.advanceTimersByTime(2000);
-    expect(collect).toHaveBeenCalledTimes(1);
-    const c = trim.busy(); // between two collections
+  it('does not count its own collection as activity', () => {
+    const { collect, utilization, trim } = make(99);
+    // The pause of a big collection would look like work in the next interval.
+    collect.mockImplementation(() => utilization.mockReturnValueOnce(0.5));
     vi.advanceTimersByTime(60_000);
-    expect(collect).toHaveBeenCalledTimes(1);
-    c();
-    vi.advanceTimersByTime(60_000);
-    expect(collect).toHaveBeenCalledTimes(4);
+    expect(collect).toHaveBeenCalledTimes(3);
+    trim.close();
   });
 
   it('does nothing after close', () => {
-    const { collect, trim } = make();
-    trim.schedule();
+    const { collect, trim } = make(2);
     trim.close();
-    trim.schedule();
-    trim.busy()();
     vi.advanceTimersByTime(60_000);
     expect(collect).not.toHaveBeenCalled();
   });

@@ -1,3 +1,4 @@
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Logger } from '@sylk/core';
@@ -5,85 +6,87 @@ import type { Logger } from '@sylk/core';
 export interface IdleMemoryTrimOptions {
   /** Runs one full garbage collection. */
   collect: () => void;
+  logger: Logger;
+  /** Fraction of time the event loop was busy since the previous call (0–1). */
+  utilization?: () => number;
   /** Bytes reserved for the young generation (V8's new space). */
   youngBytes?: () => number;
-  logger: Logger;
-  /** How long nothing must run before trimming. */
-  quietMs?: number;
-  /** Pause between the collections of a trim. */
-  settleMs?: number;
-  /** Collections per trim at most. */
+  /** How often the daemon's activity is looked at. */
+  checkMs?: number;
+  /** Below this event-loop utilization an interval counts as quiet. */
+  quietBelow?: number;
+  /** Collections per quiet spell at most. */
   maxCollections?: number;
 }
 
 /**
  * Gives memory back once the daemon goes quiet. Under load V8 grows the young generation to
  * 16 MB semi-spaces (32 MB resident) and keeps them while idle: a daemon that streamed a few
- * busy turns in the morning would hold that all day. V8 shrinks the young generation only in
- * a collection that sees a low, non-zero allocation rate over its last five seconds, so when
- * no turn has run for `quietMs` we collect, and collect again every `settleMs` until the young
- * generation has shrunk (at most `maxCollections` times). `--max-semi-space-size` would cap
- * it too, but only from the command line, which whoever starts sylkd may not give.
+ * busy turns in the morning would hold that all day. `--max-semi-space-size` would cap them,
+ * but only from the command line, which whoever starts sylkd may not give.
+ *
+ * Every `checkMs` the trim looks at event-loop utilization. After an interval with work in it,
+ * each quiet interval runs one full collection until the young generation has shrunk (at most
+ * `maxCollections`): V8 shrinks it only in a collection that sees a low, non-zero allocation
+ * rate over the last seconds, which the first quiet collection usually does not yet see. A turn
+ * waiting hours for an approval is quiet too. Then nothing until the next busy interval.
  */
 export class IdleMemoryTrim {
-  private busyCount = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private readonly quietMs: number;
-  private readonly settleMs: number;
-  private readonly maxCollections: number;
+  private readonly timer: NodeJS.Timeout;
+  private readonly utilization: () => number;
   private readonly youngBytes: () => number;
+  private readonly quietBelow: number;
+  private readonly maxCollections: number;
+  /** Work happened since the last completed trim (start-up counts). */
+  private worked = true;
+  private collections = 0;
+  private youngBefore = 0;
 
   constructor(private readonly opts: IdleMemoryTrimOptions) {
-    this.quietMs = opts.quietMs ?? 2000;
-    this.settleMs = opts.settleMs ?? 5000;
-    this.maxCollections = opts.maxCollections ?? 3;
+    this.utilization = opts.utilization ?? eventLoopUtilization();
     this.youngBytes = opts.youngBytes ?? newSpaceBytes;
-  }
-
-  /** Marks work in progress; the returned function ends it (idempotent). No trim runs meanwhile. */
-  busy(): () => void {
-    this.busyCount++;
-    this.cancel();
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      if (--this.busyCount === 0) this.schedule();
-    };
-  }
-
-  /** Trims after `quietMs` unless work starts first (also called once start-up is done). */
-  schedule(): void {
-    if (this.closed || this.busyCount > 0) return;
-    this.cancel();
-    this.timer = setTimeout(() => this.collect(1, this.youngBytes()), this.quietMs).unref();
+    this.quietBelow = opts.quietBelow ?? 0.02;
+    this.maxCollections = opts.maxCollections ?? 4;
+    this.timer = setInterval(() => this.check(), opts.checkMs ?? 3000).unref();
   }
 
   close(): void {
-    this.closed = true;
-    this.cancel();
+    clearInterval(this.timer);
   }
 
-  private collect(n: number, youngBefore: number): void {
-    this.timer = undefined;
-    this.opts.collect();
-    const young = this.youngBytes();
-    if (young < youngBefore || n >= this.maxCollections) {
-      this.opts.logger.debug({ collections: n, youngBefore, youngAfter: young }, 'idle memory trim');
+  private check(): void {
+    if (this.utilization() >= this.quietBelow) {
+      this.worked = true;
+      this.collections = 0;
       return;
     }
-    this.timer = setTimeout(() => this.collect(n + 1, youngBefore), this.settleMs).unref();
-  }
-
-  private cancel(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (!this.worked) return;
+    if (this.collections === 0) this.youngBefore = this.youngBytes();
+    this.opts.collect();
+    this.utilization(); // the collection's own pause is not activity
+    this.collections++;
+    const young = this.youngBytes();
+    if (young < this.youngBefore || this.collections >= this.maxCollections) {
+      this.opts.logger.debug({ collections: this.collections, youngBefore: this.youngBefore, youngAfter: young }, 'idle memory trim');
+      this.worked = false;
+      this.collections = 0;
+    }
   }
 }
 
 function newSpaceBytes(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
+
+/** Event-loop utilization over each interval between calls. */
+function eventLoopUtilization(): () => number {
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, last);
+    last = now;
+    return delta.utilization;
+  };
 }
 
 /**

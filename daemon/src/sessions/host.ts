@@ -18,8 +18,6 @@ export interface SessionHostOptions {
   homeDir: string;
   clock: Clock;
   logger: Logger;
-  /** Marks a turn in progress (the daemon's idle memory trim waits for none to run). */
-  busy?: () => () => void;
 }
 
 export interface CreateInput {
@@ -118,7 +116,6 @@ export class SessionHost {
       logger: this.opts.logger.child({ session: record.id }),
       ready: (provider) => this.opts.llm.ready(provider),
       costOf: (model, usage) => this.opts.llm.costOf(model, usage),
-      ...(this.opts.busy ? { busy: this.opts.busy } : {}),
     });
     this.runtimes.set(record.id, runtime);
     return runtime;

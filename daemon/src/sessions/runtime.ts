@@ -23,8 +23,6 @@ export interface RuntimeDeps {
   /** Before each turn: make sure the provider can be reached (loads the SDK, checks the key). */
   ready: (provider: ProviderName) => Promise<void>;
   costOf: (model: string, usage: Usage) => number | undefined;
-  /** Marks a turn in progress for the daemon's idle bookkeeping; call the result when it ends. */
-  busy?: () => () => void;
 }
 
 /**
@@ -109,15 +107,6 @@ export class SessionRuntime {
   private async turn(text: string): Promise<void> {
     const abort = new AbortController();
     this.current = abort;
-    const done = this.deps.busy?.();
-    try {
-      await this.executeTurn(text, abort);
-    } finally {
-      done?.();
-    }
-  }
-
-  private async executeTurn(text: string, abort: AbortController): Promise<void> {
     await this.setState('running');
     const emit = (event: AgentEvent) => {
       const { type, ...data } = event;

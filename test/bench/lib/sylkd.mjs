@@ -50,8 +50,8 @@ export function rssMb(pid) {
 
 /**
  * Median RSS of `count` samples `everyMs` apart, after `settleMs` of quiet. The default quiet
- * (10 s) outlasts sylkd's idle memory trim (daemon/src/memory-trim.ts: 2 s of quiet, then
- * collections 5 s apart), so the figure is the steady idle state, not the tail of a burst.
+ * (10 s) outlasts sylkd's idle memory trim (daemon/src/memory-trim.ts: a collection in each
+ * quiet 3 s after work), so the figure is the steady idle state, not the tail of a burst.
  */
 export const RSS_SETTLE_MS = 10_000;
 
