@@ -4,7 +4,7 @@ import type * as Providers from '@sylk/llm';
 import type { LLMRequest, LLMResponse, ProviderAdapter, ProviderName, StreamChunk } from '@sylk/llm';
 import { providerKey } from './keys.js';
 
-/** The SDK-backed adapters (three provider SDKs, ~60 MB) load on the first request, not at start. */
+/** The adapters load on the first request, not at start; each provider's SDK loads on that provider's first call. */
 type ProvidersModule = typeof Providers;
 let providersModule: Promise<ProvidersModule> | undefined;
 export function loadProviders(): Promise<ProvidersModule> {
