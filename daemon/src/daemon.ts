@@ -152,8 +152,13 @@ export class Daemon {
       this.state = DaemonState.READY;
       for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
       this.logger.info({ socket: this.socketPath, version: VERSION, foreground: this.options.foreground }, 'sylkd ready');
-      const trim = new IdleMemoryTrim({ collect: fullCollection(), logger: this.logger });
-      this.onShutdown(() => trim.close());
+      const collect = fullCollection();
+      if (collect === undefined) {
+        this.logger.warn('V8 does not expose gc(); the idle memory trim is off');
+      } else {
+        const trim = new IdleMemoryTrim({ collect, logger: this.logger });
+        this.onShutdown(() => trim.close());
+      }
     } catch (err) {
       await this.cleanupAfterFailedStart();
       throw err;
