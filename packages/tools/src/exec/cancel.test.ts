@@ -83,11 +83,15 @@ describe('cancelAll', () => {
   });
 
   it('cancels a call still waiting for a slot without starting it', async () => {
-    const exec = testExecutor(box, { slots: new BoundedSlotPool(1) });
+    const slots = new BoundedSlotPool(1);
+    const exec = testExecutor(box, { slots });
     let ready = false;
     const running = exec.run('echo ready; exec sleep 30', { cwd: box.project, agentId: 'a', onLine: () => (ready = true) });
-    const queued = exec.run('echo never', { cwd: box.project, agentId: 'a' });
+    // Only once the first holds the slot: calls prepare (cwd checks) concurrently, so the
+    // second, issued at once, could otherwise take the slot first and simply finish.
     await waitFor(() => ready);
+    const queued = exec.run('echo never', { cwd: box.project, agentId: 'a' });
+    await waitFor(() => slots.waiting === 1);
     const report = await exec.cancelAll({ agentId: 'a' });
     expect(report.results.map((r) => r.outcome).sort()).toEqual(['not_started', 'partial']);
     await expect(queued).rejects.toMatchObject({ code: 'tools.cancelled' });
