@@ -32,22 +32,32 @@ export function saveHistory(path: string, history: readonly Message[]): void {
 }
 
 /**
- * The input of the turn in progress, kept until the turn ends. The history is only written
- * at the end of a turn, so after a crash this is the one place the interrupted task is known.
+ * A session's inputs not yet answered: the one whose turn is in progress and those queued
+ * behind it (several sends during a turn, or while paused). Written whole on every change, so
+ * after a crash the interrupted task is known (the history is only written when a turn ends)
+ * and queued inputs are still there.
  */
-export function saveTurnInput(path: string, text: string): void {
-  writeJson(path, { text });
+export interface PendingInputs {
+  current?: string;
+  queued: string[];
 }
 
-export function loadTurnInput(path: string): string | undefined {
+export function savePendingInputs(path: string, inputs: PendingInputs): void {
+  if (inputs.current === undefined && inputs.queued.length === 0) rmSync(path, { force: true });
+  else writeJson(path, inputs);
+}
+
+export function loadPendingInputs(path: string, logger: Logger): PendingInputs {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { text?: unknown };
-    return typeof parsed.text === 'string' ? parsed.text : undefined;
-  } catch {
-    return undefined;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ path, err: (err as Error).message }, 'pending inputs unreadable; starting without them');
+    return { queued: [] };
   }
-}
-
-export function clearTurnInput(path: string): void {
-  rmSync(path, { force: true });
+  const { current, queued } = (parsed ?? {}) as { current?: unknown; queued?: unknown };
+  return {
+    ...(typeof current === 'string' ? { current } : {}),
+    queued: Array.isArray(queued) ? queued.filter((q): q is string => typeof q === 'string') : [],
+  };
 }

@@ -6,7 +6,7 @@ import type { PermissionManager } from '@sylk/security';
 import type { EventKind, EventLog, SessionRecord, SessionRegistry, SessionState } from '@sylk/sessions';
 import { BoundedSlotPool, FileSystemManager, ToolExecutor } from '@sylk/tools';
 import type { ToolsConfig } from '@sylk/config';
-import { clearTurnInput, loadHistory, loadTurnInput, saveHistory, saveTurnInput } from './history.js';
+import { loadHistory, loadPendingInputs, saveHistory, savePendingInputs } from './history.js';
 import { decidePermission, type ApprovalBridge } from './permissions.js';
 
 export interface RuntimeDeps {
@@ -37,12 +37,19 @@ export class SessionRuntime {
   readonly permissions: PermissionManager;
   readonly executor: ToolExecutor;
   attachedClients = 0;
-  private queue: string[] = [];
+  /** Inputs waiting for their turn (persisted with the current one, see PendingInputs). */
+  private readonly queue: string[];
+  /** The input of the turn in progress. */
+  private currentInput: string | undefined;
+  /** What an interrupted turn was asked, from before the restart; resume() restates it. */
+  private interruptedTask: string | undefined;
+  /** The restated task of an interrupted turn, which runs before the queue. */
+  private resumeInput: string | undefined;
   private current: AbortController | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
   private readonly historyPath: string;
-  private readonly turnPath: string;
+  private readonly inputsPath: string;
 
   constructor(
     private record: SessionRecord,
@@ -51,8 +58,13 @@ export class SessionRuntime {
     this.id = record.id;
     this.log = deps.registry.events(record.id);
     this.historyPath = join(deps.sessionDir, 'history.json');
-    this.turnPath = join(deps.sessionDir, 'turn.json');
+    this.inputsPath = join(deps.sessionDir, 'inputs.json');
     this.history = loadHistory(this.historyPath, deps.logger);
+    const pending = loadPendingInputs(this.inputsPath, deps.logger);
+    this.queue = pending.queued;
+    // A current input of a session not marked interrupted never started its turn: queue it again.
+    if (pending.current !== undefined && !record.interrupted) this.queue.unshift(pending.current);
+    else this.interruptedTask = pending.current;
     this.permissions = deps.permissions;
     this.executor = deps.executor;
   }
@@ -85,6 +97,7 @@ export class SessionRuntime {
     if (state === 'closed') throw new SylkError(`session ${this.record.name} is closed`, { code: 'failed_precondition', tier: ErrorTier.UserFixable });
     const ev = await this.append('user_input', { text });
     this.queue.push(text);
+    this.savePending();
     if (state !== 'paused') this.pump();
     return ev.seq;
   }
@@ -98,9 +111,21 @@ export class SessionRuntime {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0 && !this.stopping && this.state !== 'paused' && this.state !== 'closed') {
-      const text = this.queue.shift() as string;
+    while (!this.stopping && this.state !== 'paused' && this.state !== 'closed') {
+      const text = this.resumeInput ?? this.queue.shift();
+      if (text === undefined) return;
+      this.resumeInput = undefined;
+      this.currentInput = text;
+      this.savePending();
       await this.turn(text);
+    }
+  }
+
+  private savePending(): void {
+    try {
+      savePendingInputs(this.inputsPath, { ...(this.currentInput !== undefined ? { current: this.currentInput } : {}), queued: this.queue });
+    } catch (err) {
+      this.deps.logger.error({ err, session: this.id }, 'could not save pending inputs');
     }
   }
 
@@ -113,7 +138,6 @@ export class SessionRuntime {
       void this.append(type as EventKind, data).catch((err: unknown) => this.deps.logger.error({ err, session: this.id }, 'event append failed'));
     };
     let outcome: 'idle' | 'failed' = 'idle';
-    saveTurnInput(this.turnPath, text);
     try {
       await this.deps.ready(this.record.provider as ProviderName);
       const result = await runTurn(
@@ -146,7 +170,11 @@ export class SessionRuntime {
     } finally {
       this.current = undefined;
       saveHistory(this.historyPath, this.history);
-      clearTurnInput(this.turnPath);
+      // At shutdown the input stays: the restarted daemon restates it when the turn resumes.
+      if (!this.stopping) {
+        this.currentInput = undefined;
+        this.savePending();
+      }
     }
     // At shutdown the state stays "running": the next start marks the turn interrupted (resumable).
     if (!this.stopping && this.state !== 'paused' && this.state !== 'closed') await this.setState(outcome);
@@ -168,18 +196,21 @@ export class SessionRuntime {
   async resume(): Promise<void> {
     const rec = this.deps.registry.get(this.id);
     if (rec.state === 'paused') await this.setState('idle');
-    if (rec.interrupted && this.queue.length === 0) {
+    if (rec.interrupted && this.resumeInput === undefined && this.currentInput === undefined) {
       await this.append('notice', { message: 'resuming the interrupted turn' });
       // A crash loses the turn's part of the history, its user message included: restate the task.
-      const task = loadTurnInput(this.turnPath);
-      this.queue.push(`Continue the task that was interrupted, from where it stopped.${task === undefined ? '' : ` The task was:\n\n${task}`}`);
+      const task = this.interruptedTask;
+      this.interruptedTask = undefined;
+      this.resumeInput = `Continue the task that was interrupted, from where it stopped.${task === undefined ? '' : ` The task was:\n\n${task}`}`;
     }
     this.pump();
   }
 
   /** Stop the turn and the session's processes; closed is final. */
   async close(): Promise<void> {
-    this.queue = [];
+    this.queue.length = 0;
+    this.resumeInput = undefined;
+    this.savePending();
     this.cancel('session closed');
     await this.running;
     await this.executor.close();
