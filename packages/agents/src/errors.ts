@@ -29,12 +29,18 @@ export function asTurnError(err: unknown): SylkError {
 
 export function incompleteResponse(reason: string, provider: string): SylkError {
   const budget = reason === 'budget_exceeded';
+  const oversize = reason === 'size_limit';
+  const hint = budget
+    ? 'raise the budget in the configuration or start a new period'
+    : oversize
+      ? 'raise llm.stream.max_text_bytes or llm.stream.max_tool_args_bytes if such long output is expected'
+      : undefined;
   return new SylkError(
-    budget ? `the ${provider} response was stopped by a budget limit` : `the ${provider} response ended early (${reason})`,
+    budget ? `the ${provider} response was stopped by a budget limit` : oversize ? `the ${provider} response was stopped at its size limit` : `the ${provider} response ended early (${reason})`,
     {
       code: budget ? AgentErrorCode.BudgetExceeded : AgentErrorCode.ResponseIncomplete,
-      tier: budget ? ErrorTier.UserFixable : ErrorTier.Transient,
-      ...(budget ? { hint: 'raise the budget in the configuration or start a new period' } : {}),
+      tier: budget || oversize ? ErrorTier.UserFixable : ErrorTier.Transient,
+      ...(hint ? { hint } : {}),
       details: { reason },
     },
   );

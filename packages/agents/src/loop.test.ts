@@ -105,4 +105,14 @@ describe('runTurn: limits', () => {
     expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'llm.budget_exceeded', message: expect.stringContaining('budget'), tier: 'user_fixable' }]);
     expect(h.ctx.history.at(-1)?.role).toBe('tool');
   });
+
+  it('ends the turn with a user-fixable error, running no tool, when a tool call outgrows its size limit', async () => {
+    h = await agentHarness({ scenario: 'endless-tools.yaml', streamLimits: { maxToolArgsBytes: 1 } });
+    const result = await h.run('go');
+    expect(result.stopReason).toBe('error');
+    expect(result.error).toMatchObject({ code: 'agents.response_incomplete', tier: 'user_fixable', hint: expect.stringContaining('max_tool_args_bytes') });
+    expect(h.requests()).toHaveLength(1);
+    expect(eventsOf(h.events, 'tool_started')).toEqual([]);
+    expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'agents.response_incomplete', message: expect.stringContaining('size limit'), tier: 'user_fixable' }]);
+  });
 });

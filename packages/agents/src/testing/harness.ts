@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManualClock, silentLogger } from '@sylk/core';
 import { startEmulator, type Emulator, type RecordedRequest } from '@sylk/emulator';
-import { LLMGate, createAdapter, createCatalog, estimateTokens, type BudgetConfig, type Message } from '@sylk/llm';
+import { LLMGate, createAdapter, createCatalog, estimateTokens, type BudgetConfig, type Message, type StreamLimits } from '@sylk/llm';
 import { FileSystemManager, ToolExecutor, type ToolExecutorOptions } from '@sylk/tools';
 import { tempSystemDb } from '../../../llm/src/gate/testing/system-db.js';
 import { runTurn } from '../loop.js';
@@ -26,6 +26,7 @@ export interface HarnessOptions {
   permissions?: PermissionFn;
   maxTurns?: number;
   budgets?: BudgetConfig;
+  streamLimits?: Partial<StreamLimits>;
   executor?: Partial<ToolExecutorOptions>;
 }
 
@@ -61,6 +62,7 @@ export async function agentHarness(options: HarnessOptions): Promise<Harness> {
     db: systemDb.db,
     logger: silentLogger(),
     ...(options.budgets !== undefined ? { budgets: options.budgets } : {}),
+    ...(options.streamLimits !== undefined ? { streamLimits: options.streamLimits } : {}),
   });
   const clock = new ManualClock(NOW);
   const events: AgentEvent[] = [];

@@ -4,7 +4,7 @@ import { ABORTED, AbortableReader } from '../abortable.js';
 import { ResponseAccumulator } from './accumulator.js';
 import type { Timers } from './types.js';
 
-export type AbortKind = 'preempted' | 'cancelled' | 'chunk_timeout' | 'max_duration' | 'budget_exceeded' | 'closed';
+export type AbortKind = 'preempted' | 'cancelled' | 'chunk_timeout' | 'max_duration' | 'budget_exceeded' | 'size_limit' | 'closed';
 
 /** The reason the gate aborts an attempt's signal with. */
 export class GateAbort extends Error {
@@ -14,14 +14,26 @@ export class GateAbort extends Error {
   }
 }
 
-/** SPEC 1.1.5 defaults: 60 s between chunks, 10 min per stream, budget check every 10 chunks. */
+/**
+ * SPEC 1.1.5 defaults: 60 s between chunks, 10 min per stream, budget check every 10 chunks;
+ * at most 10 MiB of text (thinking included) per response and 1 MiB of arguments per tool call,
+ * so a runaway stream cannot grow the daemon without bound.
+ */
 export interface StreamLimits {
   chunkTimeoutMs: number;
   maxDurationMs: number;
   budgetCheckEvery: number;
+  maxTextBytes: number;
+  maxToolArgsBytes: number;
 }
 
-export const DEFAULT_STREAM_LIMITS: StreamLimits = { chunkTimeoutMs: 60_000, maxDurationMs: 600_000, budgetCheckEvery: 10 };
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  chunkTimeoutMs: 60_000,
+  maxDurationMs: 600_000,
+  budgetCheckEvery: 10,
+  maxTextBytes: 10 * 1024 * 1024,
+  maxToolArgsBytes: 1024 * 1024,
+};
 
 export interface AttemptInput {
   adapter: ProviderAdapter;
@@ -50,10 +62,23 @@ function abortKindOf(signal: AbortSignal): AbortKind {
   return signal.reason instanceof GateAbort ? signal.reason.kind : 'cancelled';
 }
 
+/** True once a chunk would take the response past a size limit (the chunk is then dropped). */
+function sizeGuard(limits: StreamLimits): (chunk: StreamChunk) => boolean {
+  let textBytes = 0;
+  const argBytes = new Map<number, number>();
+  return (chunk) => {
+    if (chunk.type === 'text' || chunk.type === 'thinking') return (textBytes += Buffer.byteLength(chunk.text)) > limits.maxTextBytes;
+    if (chunk.type !== 'tool_delta') return false;
+    const bytes = (argBytes.get(chunk.index) ?? 0) + Buffer.byteLength(chunk.argumentsDelta);
+    argBytes.set(chunk.index, bytes);
+    return bytes > limits.maxToolArgsBytes;
+  };
+}
+
 /**
  * One provider call: streams chunks into an accumulator and to `deliver`, under a watchdog
- * (gap between chunks and total duration, one lazily re-armed timer) and periodic budget checks.
- * Never throws: every ending is described by the result.
+ * (gap between chunks and total duration, one lazily re-armed timer), size limits and periodic
+ * budget checks. Never throws: every ending is described by the result.
  */
 export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const { controller, clock, timers, limits } = input;
@@ -61,6 +86,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   const acc = new ResponseAccumulator(input.request.model);
   let reachedModel = false;
   const reader = new AbortableReader(signal);
+  const oversize = sizeGuard(limits);
 
   const start = clock.monotonic();
   let last = start;
@@ -90,6 +116,10 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       last = clock.monotonic();
       reachedModel = true;
       if (chunk.type === 'error') throw chunk.error;
+      if (oversize(chunk)) {
+        controller.abort(new GateAbort('size_limit'));
+        break;
+      }
       acc.add(chunk);
       input.deliver(chunk);
       if (++count % limits.budgetCheckEvery === 0 && input.overBudget(acc)) {

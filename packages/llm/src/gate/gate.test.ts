@@ -286,6 +286,24 @@ describe('LLMGate stream watchdog', () => {
     expect(res).toMatchObject({ partial: true, partialReason: 'max_duration', content: '.'.repeat(19) });
   });
 
+  it('stops a response at its text size limit and keeps what fit, marked partial', async () => {
+    const steps: FakeStep[] = [{ type: 'start', model: 'sonnet' }];
+    for (let i = 0; i < 10; i++) steps.push({ type: 'text', text: 'é'.repeat(5) }); // 10 bytes each
+    steps.push(...reply('never'));
+    const { gate, time } = gateFixture({ streamLimits: { maxTextBytes: 35 }, script: () => steps });
+    const res = await time.settle(gate.submit(req('r', 60)));
+    expect(res).toMatchObject({ partial: true, partialReason: 'size_limit', content: 'é'.repeat(15) });
+  });
+
+  it('stops a response whose tool call arguments outgrow their limit', async () => {
+    const steps: FakeStep[] = [{ type: 'start', model: 'sonnet' }, { type: 'tool_start', index: 0, id: 'c1', name: 'write_file' }];
+    for (let i = 0; i < 10; i++) steps.push({ type: 'tool_delta', index: 0, argumentsDelta: '{"content":"' });
+    const { gate, time } = gateFixture({ streamLimits: { maxToolArgsBytes: 100 }, script: () => [...steps, ...reply('never')] });
+    const res = await time.settle(gate.submit(req('r', 60)));
+    expect(res).toMatchObject({ partial: true, partialReason: 'size_limit' });
+    expect(res.content).not.toContain('never');
+  });
+
   it('retries a stream that produced nothing before the watchdog fired, as transient', async () => {
     const { gate, adapter, time } = gateFixture({ breakers: { 'llm:anthropic': { consecutiveFailures: 100 } }, script: () => [{ wait: 120_000 }] });
     const err = await rejection(time.settle(gate.submit(req('r', 60))));
