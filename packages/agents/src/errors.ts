@@ -27,21 +27,20 @@ export function asTurnError(err: unknown): SylkError {
   });
 }
 
+/** Stops the user can act on: what stopped the response, its code, and what to change. */
+const USER_FIXABLE_STOPS: Record<string, { what: string; code: string; hint: string }> = {
+  budget_exceeded: { what: 'was stopped by a budget limit', code: AgentErrorCode.BudgetExceeded, hint: 'raise the budget in the configuration or start a new period' },
+  size_limit: {
+    what: 'was stopped at its size limit',
+    code: AgentErrorCode.ResponseIncomplete,
+    hint: 'raise llm.stream.max_text_bytes or llm.stream.max_tool_args_bytes if such long output is expected',
+  },
+};
+
 export function incompleteResponse(reason: string, provider: string): SylkError {
-  const budget = reason === 'budget_exceeded';
-  const oversize = reason === 'size_limit';
-  const hint = budget
-    ? 'raise the budget in the configuration or start a new period'
-    : oversize
-      ? 'raise llm.stream.max_text_bytes or llm.stream.max_tool_args_bytes if such long output is expected'
-      : undefined;
-  return new SylkError(
-    budget ? `the ${provider} response was stopped by a budget limit` : oversize ? `the ${provider} response was stopped at its size limit` : `the ${provider} response ended early (${reason})`,
-    {
-      code: budget ? AgentErrorCode.BudgetExceeded : AgentErrorCode.ResponseIncomplete,
-      tier: budget || oversize ? ErrorTier.UserFixable : ErrorTier.Transient,
-      ...(hint ? { hint } : {}),
-      details: { reason },
-    },
-  );
+  const stop = USER_FIXABLE_STOPS[reason];
+  if (stop === undefined) {
+    return new SylkError(`the ${provider} response ended early (${reason})`, { code: AgentErrorCode.ResponseIncomplete, tier: ErrorTier.Transient, details: { reason } });
+  }
+  return new SylkError(`the ${provider} response ${stop.what}`, { code: stop.code, tier: ErrorTier.UserFixable, hint: stop.hint, details: { reason } });
 }
