@@ -10,12 +10,17 @@ import type { Logger } from '@sylk/core';
  * turn was interrupted.
  */
 export function loadHistory(path: string, logger: Logger): Message[] {
+  const parsed = readJson(path, logger, 'session history');
+  return Array.isArray(parsed) ? (parsed as Message[]) : [];
+}
+
+/** A JSON file's value; undefined when it is missing, or (with a warning) unreadable. */
+function readJson(path: string, logger: Logger, what: string): unknown {
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    return Array.isArray(parsed) ? (parsed as Message[]) : [];
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ path, err: (err as Error).message }, 'session history unreadable; starting without it');
-    return [];
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ path, err: (err as Error).message }, `${what} unreadable; starting without it`);
+    return undefined;
   }
 }
 
@@ -48,14 +53,7 @@ export function savePendingInputs(path: string, inputs: PendingInputs): void {
 }
 
 export function loadPendingInputs(path: string, logger: Logger): PendingInputs {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ path, err: (err as Error).message }, 'pending inputs unreadable; starting without them');
-    return { queued: [] };
-  }
-  const { current, queued } = (parsed ?? {}) as { current?: unknown; queued?: unknown };
+  const { current, queued } = (readJson(path, logger, 'pending inputs') ?? {}) as { current?: unknown; queued?: unknown };
   return {
     ...(typeof current === 'string' ? { current } : {}),
     queued: Array.isArray(queued) ? queued.filter((q): q is string => typeof q === 'string') : [],
