@@ -1,7 +1,7 @@
 // `sylk status` against a running daemon, whole-process wall time, next to `node -e 0`.
 // Target: at most 2.5× the bare Node start. Medians of interleaved runs.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,36 @@ function time(args, env) {
   return ms;
 }
 
+/**
+ * The floor of the CLI's stack: a bundle that only connects with @sylk/proto/client and calls
+ * DaemonService.Status, built like the CLI (esbuild, CommonJS, minified) and run through the same
+ * code-cache loader (a copy of cli/bin/sylk.cjs beside it). What `sylk status` costs above this
+ * is the CLI's own; the rest is grpc-js, Node's http2 and protobuf-es.
+ */
+async function buildStackFloor(dir) {
+  const { build } = await import('esbuild');
+  await build({
+    stdin: {
+      contents: [
+        "import { connect, createClient, unixTarget } from '@sylk/proto/client';",
+        "import { DaemonService } from '@sylk/proto/daemon';",
+        'const channel = connect(unixTarget(process.env.SYLK_SOCKET));',
+        'createClient(DaemonService, channel).status({}).then(',
+        '  (r) => { process.stdout.write(`${r.version}\\n`); channel.close(); },',
+        '  (e) => { process.stderr.write(`${e.message}\\n`); process.exit(1); });',
+      ].join('\n'),
+      resolveDir: join(root, 'cli'),
+      loader: 'js',
+    },
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, logLevel: 'warning',
+    outfile: join(dir, 'dist', 'sylk.cjs'),
+    external: ['@grpc/proto-loader'],
+  });
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  copyFileSync(join(root, 'cli/bin/sylk.cjs'), join(dir, 'bin', 'sylk.cjs'));
+  return join(dir, 'bin', 'sylk.cjs');
+}
+
 export default async function run() {
   const home = mkdtempSync(join(tmpdir(), 'sylk-bench-'));
   const env = { PATH: process.env.PATH, HOME: home, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock'), NO_COLOR: '1' };
@@ -25,22 +55,29 @@ export default async function run() {
   try {
     for (let i = 0; i < 200 && !existsSync(env.SYLK_SOCKET); i++) await new Promise((r) => setTimeout(r, 50));
     const cli = [join(root, 'cli/bin/sylk.cjs'), 'status', '--no-autostart'];
+    const floor = [await buildStackFloor(join(home, 'floor'))];
     for (let i = 0; i < 3; i++) {
       time(cli, env);
+      time(floor, env);
       time(['-e', '0'], env);
     }
     const sylk = [];
     const node = [];
+    const stack = [];
     for (let i = 0; i < RUNS; i++) {
       node.push(time(['-e', '0'], env));
       sylk.push(time(cli, env));
+      stack.push(time(floor, env));
     }
     const sylkMs = median(sylk);
     const nodeMs = median(node);
+    const floorMs = median(stack);
     const ratio = sylkMs / nodeMs;
     return {
-      summary: `sylk status ${round(sylkMs, 1)} ms vs node -e 0 ${round(nodeMs, 1)} ms (median of ${RUNS}) = ${round(ratio, 2)}× (target ≤ 2.5×)`,
-      metrics: { sylk_status_ms: round(sylkMs, 2), node_ms: round(nodeMs, 2), ratio_to_node: round(ratio, 3) },
+      summary:
+        `sylk status ${round(sylkMs, 1)} ms vs node -e 0 ${round(nodeMs, 1)} ms (median of ${RUNS}) = ${round(ratio, 2)}× (target ≤ 2.5×); ` +
+        `stack floor (connect + Status only, same loader) ${round(floorMs, 1)} ms = ${round(floorMs / nodeMs, 2)}×`,
+      metrics: { sylk_status_ms: round(sylkMs, 2), node_ms: round(nodeMs, 2), ratio_to_node: round(ratio, 3), stack_floor_ms: round(floorMs, 2), stack_floor_ratio: round(floorMs / nodeMs, 3) },
       targets: { ratio_to_node: '<= 2.5' },
       met: ratio <= 2.5,
     };
