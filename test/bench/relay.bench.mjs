@@ -18,7 +18,8 @@
 // A client that falls 10,000 events behind is told to resync; like the CLI it re-attaches from
 // that seq (the rest arrives as replay from disk) and the count is reported as `resyncs`.
 // To tell the relay from the producer, it also reports the emulator's own rate (raw SSE read
-// directly, no daemon), the daemon's append rate (from `ts` of first and last delta), and CPU
+// directly, no daemon), the daemon's append rate (from `ts` of first and last delta), the append
+// rate of turns run with no client attached (`unattached_append_events_per_s`), and CPU
 // of daemon/emulator/client over the turn. Extra `package_*` metrics: the former in-process
 // figures (EventLog append → subscriber in one process, no daemon, no gRPC).
 import { mkdirSync } from 'node:fs';
@@ -69,6 +70,29 @@ async function emulatorAlone(url) {
   const seconds = (performance.now() - first) / 1000;
   if (deltas !== DELTAS) throw new Error(`emulator sent ${deltas} deltas, expected ${DELTAS}`);
   return deltas / seconds;
+}
+
+/**
+ * One turn with nobody attached: the input goes by SendInput, the session is polled until idle,
+ * and the deltas' `ts` are read back with ReadEvents. Its append rate is ingestion alone
+ * (provider stream → agent → event log), without relaying to a client.
+ */
+async function unattachedTurn(client, sessionId, fromSeq) {
+  const IDLE = 4; // SessionState.IDLE
+  await client.sendInput({ session: sessionId, text: 'Explain the fix.' });
+  const deadline = performance.now() + TURN_TIMEOUT_MS;
+  let last;
+  do {
+    if (performance.now() > deadline) throw new Error('unattached turn did not finish');
+    await new Promise((r) => setTimeout(r, 50));
+    last = (await client.getSession({ session: sessionId })).session;
+  } while (last.state !== IDLE || Number(last.lastSeq) < fromSeq + DELTAS);
+  const ts = [];
+  for await (const r of client.readEvents({ session: sessionId, fromSeq: BigInt(fromSeq) })) {
+    if (r.event?.kind === 'assistant_delta') ts.push(Number(r.event.tsUnixMs));
+  }
+  if (ts.length !== DELTAS) throw new Error(`unattached turn appended ${ts.length} deltas, expected ${DELTAS}`);
+  return { ts, nextSeq: Number(last.lastSeq) + 1 };
 }
 
 /**
@@ -150,8 +174,9 @@ export default async function relayBench() {
     name: 'relay-bench',
     apiKey: API_KEY,
     defaults: { chunkSize: CHUNK, delayMs: 0 },
-    // Requests in order: 2 raw reads of the emulator alone, 1 warm-up turn, the saturated runs, then paced.
-    steps: [{ times: 3 + RUNS, reply }, { reply: { ...reply, eventsPerSecond: OFFERED } }],
+    // Requests in order: 2 raw reads of the emulator alone, 1 warm-up turn, the saturated runs, the
+    // unattached runs, then paced.
+    steps: [{ times: 3 + 2 * RUNS, reply }, { reply: { ...reply, eventsPerSecond: OFFERED } }],
   };
   let emulator;
   let daemon;
@@ -178,6 +203,12 @@ export default async function relayBench() {
     };
     await turns(1); // warms up the SDK, the JIT and the page cache
     const runs = await turns(RUNS);
+    const unattached = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = await unattachedTurn(conn.client, session.id, fromSeq);
+      fromSeq = r.nextSeq;
+      unattached.push(r);
+    }
     const paced = await turns(RUNS);
 
     const rate = (times) => (times.length - 1) / ((times[times.length - 1] - times[0]) / 1000);
@@ -196,6 +227,7 @@ export default async function relayBench() {
       saturated_p50_ms: round(percentile(saturatedLat, 50), 3),
       saturated_p99_ms: round(percentile(saturatedLat, 99), 3),
       daemon_append_events_per_s: Math.round(median(appendRates)),
+      unattached_append_events_per_s: Math.round(median(unattached.map((r) => rate(r.ts)))),
       emulator_events_per_s: Math.round(median(emulatorRates)),
       turn_seconds: round(median(runs.map((r) => r.turnS)), 3),
       resyncs,
@@ -213,7 +245,8 @@ export default async function relayBench() {
       `turn ${metrics.turn_seconds} s; ${resyncs} resyncs). Added latency daemon append → client receipt at ${OFFERED} events/s offered ` +
       `(${metrics.paced_events_per_s}/s delivered, sylkd ${metrics.paced_daemon_cpu_pct}% CPU): p50 ${metrics.p50_ms} ms, p99 ${metrics.p99_ms} ms, ` +
       `max ${metrics.max_ms} ms (ts has 1 ms resolution); at saturation p50 ${metrics.saturated_p50_ms} ms, p99 ${metrics.saturated_p99_ms} ms. ` +
-      `Where the time goes: emulator alone streams ${metrics.emulator_events_per_s} deltas/s, daemon appends ${metrics.daemon_append_events_per_s}/s; ` +
+      `Where the time goes: emulator alone streams ${metrics.emulator_events_per_s} deltas/s, daemon appends ${metrics.daemon_append_events_per_s}/s ` +
+      `(${metrics.unattached_append_events_per_s}/s with no client attached); ` +
       `CPU at saturation: sylkd ${metrics.daemon_cpu_pct}%, emulator ${cpu('emulator')}%, client ${cpu('client')}% of one core. ` +
       `In-process package (no daemon/gRPC): ${metrics.package_events_per_s} events/s, p50 ${metrics.package_p50_ms} ms, p99 ${metrics.package_p99_ms} ms [load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${cpus().length} CPUs]`;
     return { summary, metrics, targets, met };
