@@ -33,20 +33,26 @@ export interface SessionEvent {
 /**
  * An event whose `data` is parsed from its persisted JSON on first use: a relay that only
  * forwards `json` never pays for parsing, and every reader gets the same immutable copy.
+ * A class, not an object literal with a getter and a defined property: one is built per
+ * appended or replayed event, and the literal cost ~0.65 µs each (relay bench).
  */
+class StoredEvent implements SessionEvent {
+  #parsed: EventData | undefined;
+  constructor(
+    readonly seq: number,
+    readonly ts: number,
+    readonly kind: EventKind,
+    readonly json: string,
+  ) {}
+
+  get data(): EventData {
+    this.#parsed ??= Object.freeze(JSON.parse(this.json) as EventData);
+    return this.#parsed;
+  }
+}
+
 export function storedEvent(seq: number, ts: number, kind: EventKind, json: string): SessionEvent {
-  let parsed: EventData | undefined;
-  const event = {
-    seq,
-    ts,
-    kind,
-    get data(): EventData {
-      parsed ??= Object.freeze(JSON.parse(json) as EventData);
-      return parsed;
-    },
-  };
-  Object.defineProperty(event, 'json', { value: json, enumerable: false });
-  return event;
+  return new StoredEvent(seq, ts, kind, json);
 }
 
 /** Terminal item for a subscriber that fell behind: re-attach from `fromSeq`. */
