@@ -3,18 +3,36 @@ import type { AgentTool } from './tools/tool.js';
 
 export type Validation = { ok: true } | { ok: false; message: string };
 
-/** Compiles every tool's JSON Schema once and checks call arguments against it (all errors). */
+/**
+ * Compiled validators, shared by every turn: a tool's schema is compiled the first time one of
+ * its calls is checked, once per process (~15 ms for the built-in set, which per turn was a
+ * stall of the daemon's event loop for every session).
+ */
+const compiled = new WeakMap<object, ValidateFunction>();
+let sharedAjv: Ajv | undefined;
+
+function validatorFor(schema: AgentTool['parameters']): ValidateFunction {
+  let check = compiled.get(schema);
+  if (check === undefined) {
+    sharedAjv ??= new Ajv({ allErrors: true, strict: true });
+    check = sharedAjv.compile(schema);
+    compiled.set(schema, check);
+  }
+  return check;
+}
+
+/** Checks call arguments against each tool's JSON Schema (all errors reported). */
 export class ArgumentValidator {
-  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly tools: ReadonlySet<string>;
 
   constructor(tools: readonly AgentTool[]) {
-    const ajv = new Ajv({ allErrors: true, strict: true });
-    for (const tool of tools) this.validators.set(tool.name, ajv.compile(tool.parameters));
+    this.tools = new Set(tools.map((t) => t.name));
   }
 
   validate(tool: AgentTool, args: Record<string, unknown>): Validation {
-    const check = this.validators.get(tool.name);
-    if (check === undefined || check(args)) return { ok: true };
+    if (!this.tools.has(tool.name)) return { ok: true };
+    const check = validatorFor(tool.parameters);
+    if (check(args)) return { ok: true };
     const problems = (check.errors ?? []).map(describeError);
     return {
       ok: false,
