@@ -40,6 +40,8 @@ interface Entry {
  */
 export class AdapterPool {
   private readonly entries = new Map<ProviderName, Entry>();
+  /** Shared by every provider's adapter; created with the first one. */
+  private thread: Providers.StreamThread | undefined;
 
   constructor(private readonly opts: AdapterPoolOptions) {}
 
@@ -96,12 +98,14 @@ export class AdapterPool {
     const all = [...this.entries.values()];
     this.entries.clear();
     await Promise.all(all.map((e) => e.adapter.then((a) => a.close(), () => {})));
+    await this.thread?.close();
+    this.thread = undefined;
   }
 
   private async create(provider: ProviderName, s: ProviderSettings): Promise<ProviderAdapter> {
-    const { createAdapter } = await loadProviders();
+    const { createThreadedAdapter, StreamThread } = await loadProviders();
     const key = providerKey(provider, this.opts.env);
-    const adapter = createAdapter({
+    const config = {
       provider,
       ...(key.apiKey !== undefined ? { apiKey: key.apiKey } : {}),
       credentialSource: key.source,
@@ -110,7 +114,10 @@ export class AdapterPool {
       catalog: this.opts.catalog(),
       clock: this.opts.clock,
       logger: this.opts.logger,
-    });
+    };
+    // Responses are read in the stream thread: HTTP, SSE parsing and the SDK's per-event work run
+    // beside the daemon's event loop, not on it.
+    const adapter = createThreadedAdapter(config, (this.thread ??= new StreamThread({ logger: this.opts.logger })));
     this.opts.logger.info({ provider, baseUrl: s.baseUrl || 'standard', keySource: key.source }, 'LLM adapter created');
     return adapter;
   }

@@ -45,7 +45,8 @@ export class ModelCatalog {
   private readonly defaults = new Map<ProviderName, string>();
   private readonly fallback: ModelOverride = data.fallback;
 
-  constructor(overrides: CatalogOverrides = {}) {
+  /** `overrides`: what the configuration changed (kept so a worker thread can build the same catalog). */
+  constructor(readonly overrides: CatalogOverrides = {}) {
     const builtIn = data.providers as Record<ProviderName, ProviderData>;
     for (const provider of PROVIDERS) {
       const base = builtIn[provider];

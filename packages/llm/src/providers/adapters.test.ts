@@ -1,17 +1,20 @@
-// Every adapter against sylk-emulator over real loopback HTTP: one table, four wire formats.
+// Every adapter against sylk-emulator over real loopback HTTP: one table, four wire formats, each
+// once in this thread and once streaming through the StreamThread worker (as sylkd runs them).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorTier } from '@sylk/core';
 import { startEmulator, type Emulator, type Scenario, type ScenarioFault } from '@sylk/emulator';
 import { ProviderError, type LLMRequest, type ProviderAdapter, type StreamChunk } from '../types.js';
+import type { AdapterConfig } from './config.js';
 import { createAdapter } from './factory.js';
 import { accumulate } from './stream.js';
+import { StreamThread, createThreadedAdapter } from './threaded.js';
 
 const KEY = 'sk-test-correct-key-0123456789abcdef';
 const WRONG = 'sk-test-WRONG-key-0123456789abcdefgh';
 
-interface Case {
+interface Provider {
   name: string;
-  make(url: string, apiKey: string): ProviderAdapter;
+  config(url: string, apiKey: string): AdapterConfig;
   request: Partial<LLMRequest>;
   /** The provider error type a default mid-stream error carries. */
   streamErrorType: string;
@@ -20,11 +23,18 @@ interface Case {
   retryFromBody: boolean;
 }
 
+const providers: Provider[] = [
+  { name: 'anthropic', config: (url, apiKey) => ({ provider: 'anthropic', apiKey, baseUrl: url, credentialSource: 'env ANTHROPIC_API_KEY' }), request: { model: 'claude-sonnet-4-5-20250901' }, streamErrorType: 'overloaded_error', hasCacheWrite: true, retryFromBody: false },
+  { name: 'openai responses', config: (url, apiKey) => ({ provider: 'openai', apiKey, baseUrl: `${url}/v1`, credentialSource: 'env OPENAI_API_KEY' }), request: { model: 'gpt-5.2-codex', openaiApi: 'responses' }, streamErrorType: 'server_error', hasCacheWrite: false, retryFromBody: false },
+  { name: 'openai chat', config: (url, apiKey) => ({ provider: 'openai', apiKey, baseUrl: `${url}/v1`, credentialSource: 'env OPENAI_API_KEY' }), request: { model: 'gpt-5.2-codex', openaiApi: 'chat' }, streamErrorType: 'server_error', hasCacheWrite: false, retryFromBody: false },
+  { name: 'google', config: (url, apiKey) => ({ provider: 'google', apiKey, baseUrl: url, credentialSource: 'env GOOGLE_API_KEY' }), request: { model: 'gemini-3-pro-preview' }, streamErrorType: 'UNAVAILABLE', hasCacheWrite: false, retryFromBody: true },
+];
+
+type Case = Provider & { make(url: string, apiKey: string): ProviderAdapter };
+const thread = new StreamThread();
 const cases: Case[] = [
-  { name: 'anthropic', make: (url, apiKey) => createAdapter({ provider: 'anthropic', apiKey, baseUrl: url, credentialSource: 'env ANTHROPIC_API_KEY' }), request: { model: 'claude-sonnet-4-5-20250901' }, streamErrorType: 'overloaded_error', hasCacheWrite: true, retryFromBody: false },
-  { name: 'openai responses', make: (url, apiKey) => createAdapter({ provider: 'openai', apiKey, baseUrl: `${url}/v1`, credentialSource: 'env OPENAI_API_KEY' }), request: { model: 'gpt-5.2-codex', openaiApi: 'responses' }, streamErrorType: 'server_error', hasCacheWrite: false, retryFromBody: false },
-  { name: 'openai chat', make: (url, apiKey) => createAdapter({ provider: 'openai', apiKey, baseUrl: `${url}/v1`, credentialSource: 'env OPENAI_API_KEY' }), request: { model: 'gpt-5.2-codex', openaiApi: 'chat' }, streamErrorType: 'server_error', hasCacheWrite: false, retryFromBody: false },
-  { name: 'google', make: (url, apiKey) => createAdapter({ provider: 'google', apiKey, baseUrl: url, credentialSource: 'env GOOGLE_API_KEY' }), request: { model: 'gemini-3-pro-preview' }, streamErrorType: 'UNAVAILABLE', hasCacheWrite: false, retryFromBody: true },
+  ...providers.map((p) => ({ ...p, make: (url: string, apiKey: string) => createAdapter(p.config(url, apiKey)) })),
+  ...providers.map((p) => ({ ...p, name: `${p.name} (stream thread)`, make: (url: string, apiKey: string) => createThreadedAdapter(p.config(url, apiKey), thread) })),
 ];
 
 const TEXT = 'The failing test expects a trailing newline; I will fix the formatter.';
@@ -38,7 +48,10 @@ let emu: Emulator;
 beforeAll(async () => {
   emu = await startEmulator({ scenario: { steps: [{ reply: { text: 'x' } }] } });
 });
-afterAll(async () => emu.close());
+afterAll(async () => {
+  await thread.close();
+  await emu.close();
+});
 
 function useScenario(s: Omit<Scenario, 'apiKey'> & { apiKey?: string }): void {
   emu.setScenario({ apiKey: KEY, defaults: { chunkSize: 7 }, ...s });

@@ -28,7 +28,8 @@ export interface DriveOptions<E> {
  */
 export const EVENTS_PER_SLICE = 16;
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Resolves on the next turn of the event loop (after pending I/O). */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The one stream convention every adapter follows: chunks are yielded until a `stop`

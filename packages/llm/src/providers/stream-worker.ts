@@ -1,0 +1,93 @@
+// Entry point of the provider stream thread (see threaded.ts): runs real adapters and posts
+// their chunks to the main thread in batches, reading ahead at most MAX_UNACKED chunks.
+import { parentPort } from 'node:worker_threads';
+import { createCatalog } from '../catalog/index.js';
+import type { ProviderAdapter, StreamChunk } from '../types.js';
+import { createAdapter } from './factory.js';
+import { MAX_BATCH, MAX_UNACKED, toPortableError, type FromWorker, type ToWorker } from './thread-protocol.js';
+
+interface Job {
+  controller: AbortController;
+  unacked: number;
+  resume: (() => void) | undefined;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('stream-worker.js runs as a worker thread only');
+const post = (msg: FromWorker): void => port.postMessage(msg);
+const adapters = new Map<number, ProviderAdapter>();
+const jobs = new Map<number, Job>();
+
+async function run(id: number, adapter: ProviderAdapter, request: Extract<ToWorker, { type: 'stream' }>['request']): Promise<void> {
+  const job: Job = { controller: new AbortController(), unacked: 0, resume: undefined };
+  jobs.set(id, job);
+  let batch: StreamChunk[] = [];
+  let flushScheduled = false;
+  const flush = (): void => {
+    flushScheduled = false;
+    if (batch.length === 0) return;
+    job.unacked += batch.length;
+    post({ type: 'chunks', id, chunks: batch });
+    batch = [];
+  };
+  try {
+    for await (const chunk of adapter.stream(request, job.controller.signal)) {
+      batch.push(chunk);
+      if (batch.length >= MAX_BATCH) flush();
+      else if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+      }
+      if (job.unacked >= MAX_UNACKED && !job.controller.signal.aborted) await new Promise<void>((resolve) => (job.resume = resolve));
+    }
+    flush();
+    post({ type: 'end', id });
+  } catch (err) {
+    flush();
+    post({ type: 'error', id, error: toPortableError(err) });
+  } finally {
+    jobs.delete(id);
+  }
+}
+
+function wake(job: Job): void {
+  const resume = job.resume;
+  job.resume = undefined;
+  resume?.();
+}
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.type) {
+    case 'adapter': {
+      const { catalogOverrides, ...config } = msg.config;
+      adapters.set(msg.adapterId, createAdapter({ ...config, catalog: createCatalog(catalogOverrides) }));
+      return;
+    }
+    case 'forget':
+      adapters.delete(msg.adapterId);
+      return;
+    case 'stream': {
+      const adapter = adapters.get(msg.adapterId);
+      if (adapter === undefined) {
+        post({ type: 'error', id: msg.id, error: toPortableError(new Error(`stream worker has no adapter ${msg.adapterId}`)) });
+        return;
+      }
+      void run(msg.id, adapter, msg.request);
+      return;
+    }
+    case 'cancel': {
+      const job = jobs.get(msg.id);
+      if (job === undefined) return;
+      job.controller.abort(new Error(msg.reason));
+      wake(job);
+      return;
+    }
+    case 'credit': {
+      const job = jobs.get(msg.id);
+      if (job === undefined) return;
+      job.unacked -= msg.chunks;
+      if (job.unacked < MAX_UNACKED) wake(job);
+      return;
+    }
+  }
+});

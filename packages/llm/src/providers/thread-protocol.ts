@@ -1,0 +1,56 @@
+import { ErrorTier, SylkError, isSylkError, errorMessage } from '@sylk/core';
+import type { CatalogOverrides } from '../catalog/index.js';
+import { ProviderError, type LLMRequest, type ProviderErrorInfo, type ProviderName, type StreamChunk } from '../types.js';
+
+/** An AdapterConfig that can cross a thread: no functions, no class instances. */
+export interface PortableAdapterConfig {
+  provider: ProviderName;
+  apiKey?: string;
+  credentialSource?: string;
+  baseUrl?: string;
+  defaultModel?: string;
+  headers?: Record<string, string>;
+  catalogOverrides?: CatalogOverrides;
+}
+
+/** Chunks posted in one message at most; a batch normally ends with the worker's turn of the loop. */
+export const MAX_BATCH = 256;
+/** Chunks posted and not yet taken by the consumer before the worker stops reading the provider. */
+export const MAX_UNACKED = 4096;
+/** The consumer returns credit after taking this many chunks (or on emptying its queue). */
+export const CREDIT_EVERY = 256;
+
+export type ToWorker =
+  | { type: 'adapter'; adapterId: number; config: PortableAdapterConfig }
+  | { type: 'forget'; adapterId: number }
+  | { type: 'stream'; id: number; adapterId: number; request: LLMRequest }
+  | { type: 'cancel'; id: number; reason: string }
+  /** The consumer took `chunks` more chunks: the worker may read that many further. */
+  | { type: 'credit'; id: number; chunks: number };
+
+export type FromWorker =
+  | { type: 'chunks'; id: number; chunks: StreamChunk[] }
+  | { type: 'end'; id: number }
+  | { type: 'error'; id: number; error: PortableError };
+
+/** A SylkError (or ProviderError) as plain data; structured clone keeps only an Error's message. */
+export interface PortableError {
+  message: string;
+  tier: ErrorTier;
+  code: string;
+  hint?: string;
+  info?: ProviderErrorInfo;
+}
+
+export function toPortableError(err: unknown): PortableError {
+  if (err instanceof ProviderError) {
+    return { message: err.message, tier: err.tier, code: err.code, info: err.info, ...(err.hint !== undefined ? { hint: err.hint } : {}) };
+  }
+  if (isSylkError(err)) return { message: err.message, tier: err.tier, code: err.code, ...(err.hint !== undefined ? { hint: err.hint } : {}) };
+  return { message: errorMessage(err), tier: ErrorTier.Transient, code: 'llm.stream_worker_error' };
+}
+
+export function fromPortableError(e: PortableError): SylkError {
+  const options = { tier: e.tier, code: e.code, ...(e.hint !== undefined ? { hint: e.hint } : {}) };
+  return e.info !== undefined ? new ProviderError(e.message, e.info, options) : new SylkError(e.message, options);
+}

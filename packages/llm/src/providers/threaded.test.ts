@@ -1,0 +1,137 @@
+// What the stream thread adds over an in-thread adapter: flow control, a dying worker, idle exit.
+// (That threaded adapters stream, fail and abort exactly like in-thread ones is adapters.test.ts.)
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorTier } from '@sylk/core';
+import { startEmulator, type Emulator } from '@sylk/emulator';
+import { ProviderError, type LLMRequest, type StreamChunk } from '../types.js';
+import { StreamThread, createThreadedAdapter } from './threaded.js';
+import { MAX_BATCH, MAX_UNACKED } from './thread-protocol.js';
+
+const KEY = 'sk-test-correct-key-0123456789abcdef';
+const request = (content = 'go'): LLMRequest => ({ model: 'claude-sonnet-4-5-20250901', messages: [{ role: 'user', content }] });
+const textOf = (chunks: StreamChunk[]) => chunks.map((c) => (c.type === 'text' ? c.text : '')).join('');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let emu: Emulator;
+beforeAll(async () => {
+  emu = await startEmulator({ scenario: { apiKey: KEY, steps: [{ reply: { text: 'x' } }] } });
+});
+afterAll(async () => emu.close());
+
+describe('StreamThread', () => {
+  it('reads ahead of a paused consumer by a bounded number of chunks, then delivers everything in order', async () => {
+    const text = Array.from({ length: 12_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+    emu.setScenario({ apiKey: KEY, steps: [{ reply: { text, chunkSize: 1 } }] });
+    emu.reset();
+    const thread = new StreamThread();
+    try {
+      const adapter = createThreadedAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: emu.url }, thread);
+      const chunks: StreamChunk[] = [];
+      let maxBuffered = 0;
+      for await (const chunk of adapter.stream(request())) {
+        chunks.push(chunk);
+        if (chunks.length === 100) {
+          // The worker may run ahead while we stall, but only until its credit is used up.
+          for (let i = 0; i < 10; i++) {
+            await sleep(50);
+            maxBuffered = Math.max(maxBuffered, thread.bufferedChunks);
+          }
+        }
+      }
+      expect(textOf(chunks)).toBe(text);
+      expect(maxBuffered).toBeGreaterThan(MAX_BATCH);
+      expect(maxBuffered).toBeLessThanOrEqual(MAX_UNACKED + MAX_BATCH);
+      expect(thread.openStreams).toBe(0);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('an idle worker exits and the next stream starts a new one', async () => {
+    emu.setScenario({ apiKey: KEY, steps: [{ times: 1, reply: { text: 'a'.repeat(5_000), chunkSize: 1, delayMs: 1 } }, { reply: { text: 'second' } }] });
+    emu.reset();
+    const thread = new StreamThread({ idleMs: 100 });
+    try {
+      const adapter = createThreadedAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: emu.url }, thread);
+      let n = 0;
+      for await (const chunk of adapter.stream(request())) if (chunk.type === 'text' && ++n === 5) break;
+      expect(thread.openStreams).toBe(0);
+      expect(thread.running).toBe(true);
+      await sleep(400);
+      expect(thread.running).toBe(false);
+      // The next stream starts a new worker (which must be told about the adapter again).
+      const chunks: StreamChunk[] = [];
+      for await (const chunk of adapter.stream(request())) chunks.push(chunk);
+      expect(textOf(chunks)).toBe('second');
+    } finally {
+      await thread.close();
+    }
+  });
+
+  describe('with a worker that dies', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'sylk-stream-thread-'));
+      // Speaks the protocol. Every stream gets one batch, then by the request's text: "die" exits
+      // the thread, "hang" never ends, "report" answers with the ids it was told to cancel.
+      writeFileSync(
+        join(dir, 'worker.mjs'),
+        `import { parentPort } from 'node:worker_threads';
+const cancelled = [];
+parentPort.on('message', (msg) => {
+  if (msg.type === 'cancel') cancelled.push(msg.id);
+  if (msg.type !== 'stream') return;
+  const what = msg.request.messages[0].content;
+  const text = what === 'report' ? JSON.stringify(cancelled) : 'partial';
+  parentPort.postMessage({ type: 'chunks', id: msg.id, chunks: [{ type: 'text', text }] });
+  if (what === 'die') setTimeout(() => process.exit(3), 20);
+  else if (what !== 'hang') parentPort.postMessage({ type: 'end', id: msg.id });
+});`,
+      );
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('fails its open streams with a transient error naming the cause; the next stream gets a new worker', async () => {
+      const thread = new StreamThread({ workerUrl: join(dir, 'worker.mjs') });
+      try {
+        const adapter = createThreadedAdapter({ provider: 'openai', apiKey: KEY, baseUrl: emu.url }, thread);
+        const chunks: StreamChunk[] = [];
+        const error = await (async () => {
+          for await (const chunk of adapter.stream(request('die'))) chunks.push(chunk);
+        })().catch((e: unknown) => e);
+        expect(textOf(chunks)).toBe('partial');
+        expect(error).toBeInstanceOf(ProviderError);
+        expect(error).toMatchObject({ tier: ErrorTier.Transient, code: 'llm.stream_thread_failed', info: { provider: 'openai', inStream: true } });
+        expect((error as Error).message).toMatch(/exited with code 3/);
+        expect(thread.running).toBe(false);
+        const again: StreamChunk[] = [];
+        for await (const chunk of adapter.stream(request('live'))) again.push(chunk);
+        expect(textOf(again)).toBe('partial');
+      } finally {
+        await thread.close();
+      }
+    });
+
+    it('tells the worker to stop a stream whose consumer stopped reading or whose signal aborted', async () => {
+      const thread = new StreamThread({ workerUrl: join(dir, 'worker.mjs') });
+      try {
+        const adapter = createThreadedAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: emu.url }, thread);
+        for await (const chunk of adapter.stream(request('hang'))) if (chunk.type === 'text') break; // stream 1
+        const controller = new AbortController();
+        const aborted = (async () => {
+          for await (const chunk of adapter.stream(request('hang'), controller.signal)) if (chunk.type === 'text') controller.abort(new Error('user cancel')); // stream 2
+        })().catch((e: unknown) => e);
+        expect(await aborted).toMatchObject({ code: 'llm.aborted', info: { inStream: true } });
+        expect(thread.openStreams).toBe(0);
+        const report: StreamChunk[] = [];
+        for await (const chunk of adapter.stream(request('report'))) report.push(chunk);
+        expect(JSON.parse(textOf(report))).toEqual([1, 2]);
+      } finally {
+        await thread.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,286 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { ErrorTier, errorMessage, silentLogger, systemClock, type Logger } from '@sylk/core';
+import { ProviderError, type LLMRequest, type ProviderAdapter, type ProviderName, type StreamChunk } from '../types.js';
+import type { AdapterConfig } from './config.js';
+import { abortedError } from './errors.js';
+import { createAdapter } from './factory.js';
+import { nextTurn } from './stream.js';
+import { CREDIT_EVERY, fromPortableError, type FromWorker, type PortableAdapterConfig, type ToWorker } from './thread-protocol.js';
+
+// Why a thread: reading a provider's stream (HTTP body, SSE framing, JSON per event, the SDK's
+// iterators) is about a quarter of the daemon's CPU per streamed token, on the thread that also
+// commits, relays and serves every session. The worker does that part and hands over normalized
+// chunks in batches; flow control (credits) keeps it at most MAX_UNACKED chunks ahead, as the
+// consumer's pace limits an in-thread stream.
+
+export interface StreamThreadOptions {
+  logger?: Logger;
+  /** The worker ends after this long with no stream open, returning its memory. Default 5 s. */
+  idleMs?: number;
+  /** Script of the worker; default the package's built `stream-worker.js`. */
+  workerUrl?: URL | string;
+}
+
+const DEFAULT_IDLE_MS = 5_000;
+/**
+ * Chunks handed on between two turns of the event loop. Larger than driveStream's slice: the
+ * chunks here are already parsed, so 64 cost about what 16 did in-thread, and the larger group
+ * commits and relay batches are cheaper per event (relay bench: 16 → 40–45k events/s, 64 →
+ * 49–52k at a lower p99; 256 gained nothing and doubled p99).
+ */
+const CHUNKS_PER_SLICE = 64;
+/** Bounds of the worker's heap: a runaway stream fails that stream (retried), not the daemon. */
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 16 };
+
+/** The main thread's end of one stream running in the worker. */
+class RemoteStream {
+  private queue: StreamChunk[] = [];
+  private head = 0;
+  private taken = 0;
+  private finished = false;
+  private failure: unknown;
+  private waiter: { resolve: (c: StreamChunk | undefined) => void; reject: (e: unknown) => void } | undefined;
+  /** Chunks have arrived: an abort now is an in-stream one. */
+  started = false;
+
+  constructor(
+    readonly id: number,
+    readonly provider: ProviderName,
+    private readonly thread: StreamThread,
+  ) {}
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Chunks received and not yet taken. */
+  get buffered(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** The next chunk; undefined at the end; rejects with the stream's error after its chunks. */
+  next(): Promise<StreamChunk | undefined> {
+    if (this.head < this.queue.length) {
+      const chunk = this.queue[this.head++] as StreamChunk;
+      if (++this.taken >= CREDIT_EVERY || this.head === this.queue.length) this.returnCredit();
+      return Promise.resolve(chunk);
+    }
+    if (this.finished) return this.failure === undefined ? Promise.resolve(undefined) : Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  /** @internal from the worker */
+  receive(chunks: StreamChunk[]): void {
+    if (this.finished) return;
+    this.started = true;
+    if (this.head === this.queue.length) {
+      this.queue = chunks;
+      this.head = 0;
+    } else this.queue.push(...chunks);
+    this.wake();
+  }
+
+  /** @internal the stream ended (error undefined) or failed; queued chunks are still delivered. */
+  finish(error?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.failure = error;
+    this.thread.closed(this);
+    this.wake();
+  }
+
+  /** Stops the worker's side and fails now, dropping what is queued (a cancel, an abort). */
+  abort(error: unknown): void {
+    if (!this.finished) this.thread.post({ type: 'cancel', id: this.id, reason: errorMessage(error) });
+    this.queue = [];
+    this.head = 0;
+    this.finish(error);
+  }
+
+  private returnCredit(): void {
+    if (this.taken === 0 || this.finished) return;
+    this.thread.post({ type: 'credit', id: this.id, chunks: this.taken });
+    this.taken = 0;
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    if (w === undefined) return;
+    this.waiter = undefined;
+    this.next().then(w.resolve, w.reject);
+  }
+}
+
+/**
+ * One worker thread that runs provider streams for every adapter of the process. Started on the
+ * first stream, ended after `idleMs` without one; a worker that dies fails its open streams with
+ * a transient error (the gate retries them) and the next stream starts a fresh one.
+ */
+export class StreamThread {
+  private worker: Worker | undefined;
+  private readonly known = new Set<number>();
+  private readonly configs = new Map<number, PortableAdapterConfig>();
+  private readonly streams = new Map<number, RemoteStream>();
+  private nextStreamId = 1;
+  private nextAdapterId = 1;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+  private readonly idleMs: number;
+  private readonly workerUrl: URL | string;
+
+  constructor(options: StreamThreadOptions = {}) {
+    this.logger = options.logger ?? silentLogger();
+    this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    this.workerUrl = options.workerUrl ?? createRequire(import.meta.url).resolve('@sylk/llm/stream-worker');
+  }
+
+  /** Streams open now. */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Chunks the worker has handed over that consumers have not taken yet (bounded by flow control). */
+  get bufferedChunks(): number {
+    let n = 0;
+    for (const stream of this.streams.values()) n += stream.buffered;
+    return n;
+  }
+
+  /** True while a worker thread exists. */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  register(config: PortableAdapterConfig): number {
+    const id = this.nextAdapterId++;
+    this.configs.set(id, config);
+    return id;
+  }
+
+  forget(adapterId: number): void {
+    this.configs.delete(adapterId);
+    if (this.known.delete(adapterId)) this.post({ type: 'forget', adapterId });
+  }
+
+  open(adapterId: number, request: LLMRequest): RemoteStream {
+    const config = this.configs.get(adapterId);
+    if (config === undefined) throw new Error(`adapter ${adapterId} is not registered with the stream thread`);
+    this.ensureWorker();
+    if (!this.known.has(adapterId)) {
+      this.post({ type: 'adapter', adapterId, config });
+      this.known.add(adapterId);
+    }
+    const stream = new RemoteStream(this.nextStreamId++, config.provider, this);
+    this.streams.set(stream.id, stream);
+    this.post({ type: 'stream', id: stream.id, adapterId, request });
+    return stream;
+  }
+
+  /** Ends the worker; open streams fail. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.dropWorker('the LLM stream thread was shut down', 'llm.stream_thread_closed');
+    await worker?.terminate();
+  }
+
+  /** @internal */
+  post(msg: ToWorker): void {
+    this.worker?.postMessage(msg);
+  }
+
+  /** @internal a stream finished, failed or was aborted */
+  closed(stream: RemoteStream): void {
+    this.streams.delete(stream.id);
+    if (this.streams.size === 0 && this.worker !== undefined) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => void this.close(), this.idleMs).unref();
+    }
+  }
+
+  private ensureWorker(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.worker !== undefined) return;
+    const worker = new Worker(this.workerUrl, { resourceLimits: RESOURCE_LIMITS });
+    worker.unref();
+    worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    const died = (reason: string) => {
+      if (this.worker !== worker) return;
+      this.logger.error({ err: reason }, 'LLM stream thread died; its streams fail and the next request starts a new one');
+      this.dropWorker(`the LLM stream thread failed: ${reason}`, 'llm.stream_thread_failed');
+    };
+    worker.on('error', (err) => died(errorMessage(err)));
+    worker.on('exit', (code) => died(`exited with code ${code}`));
+    this.worker = worker;
+    this.logger.debug('LLM stream thread started');
+  }
+
+  /** Forgets the worker; its open streams fail with a transient error, which the gate retries. */
+  private dropWorker(message: string, code: string): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.worker = undefined;
+    this.known.clear();
+    for (const stream of [...this.streams.values()]) {
+      stream.finish(new ProviderError(message, { provider: stream.provider, inStream: stream.started }, { tier: ErrorTier.Transient, code }));
+    }
+  }
+
+  private onMessage(msg: FromWorker): void {
+    const stream = this.streams.get(msg.id);
+    if (stream === undefined) return; // aborted here while the worker was still sending
+    if (msg.type === 'chunks') stream.receive(msg.chunks);
+    else if (msg.type === 'end') stream.finish();
+    else stream.finish(fromPortableError(msg.error));
+  }
+}
+
+/**
+ * An adapter whose `stream` runs in a StreamThread; `generate`, `countTokens` and `healthCheck`
+ * stay on this thread (rare, or synchronous). `fetch`, `clock` and `logger` apply to those only:
+ * the worker streams with the platform's fetch and clock, and a catalog built from the same overrides.
+ */
+export function createThreadedAdapter(config: AdapterConfig, thread: StreamThread): ProviderAdapter {
+  const local = createAdapter(config); // validates the config (a missing key throws here)
+  const { provider, apiKey, credentialSource, baseUrl, defaultModel, headers, catalog } = config;
+  const adapterId = thread.register({
+    provider,
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    ...(credentialSource !== undefined ? { credentialSource } : {}),
+    ...(baseUrl !== undefined ? { baseUrl } : {}),
+    ...(defaultModel !== undefined ? { defaultModel } : {}),
+    ...(headers !== undefined ? { headers } : {}),
+    ...(catalog !== undefined ? { catalogOverrides: catalog.overrides } : {}),
+  });
+  const clock = config.clock ?? systemClock;
+  const errorCtx = (inStream: boolean) => ({ provider: config.provider, credentialSource: config.credentialSource, nowMs: clock.now(), inStream });
+  return {
+    name: local.name,
+    async *stream(request: LLMRequest, signal?: AbortSignal): AsyncGenerator<StreamChunk> {
+      if (signal?.aborted) throw abortedError(errorCtx(false), signal.reason);
+      const remote = thread.open(adapterId, request);
+      const onAbort = () => remote.abort(abortedError(errorCtx(remote.started), signal?.reason));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        for (let n = 1; ; n++) {
+          // As driveStream does in-thread: a full queue must not hold the loop for its whole length.
+          if (n % CHUNKS_PER_SLICE === 0) await nextTurn();
+          const chunk = await remote.next();
+          if (chunk === undefined) return;
+          yield chunk;
+        }
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        if (!remote.done) remote.abort(new Error('the consumer stopped reading'));
+      }
+    },
+    generate: (request, signal) => local.generate(request, signal),
+    countTokens: (request) => local.countTokens(request),
+    healthCheck: (signal) => local.healthCheck(signal),
+    close: async () => {
+      thread.forget(adapterId);
+      await local.close();
+    },
+  };
+}
