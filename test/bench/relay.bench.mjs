@@ -21,7 +21,8 @@
 // directly, no daemon), the daemon's append rate (from `ts` of first and last delta), the append
 // rate of turns run with no client attached (`unattached_append_events_per_s`), and CPU
 // of daemon/emulator/client over the turn. Extra `package_*` metrics: the former in-process
-// figures (EventLog append → subscriber in one process, no daemon, no gRPC).
+// figures (EventLog append → subscriber in one process, no daemon, no gRPC). `RELAY_OFFERED=<n>`
+// changes the paced phase's offered rate (to see how the tail grows with load).
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ const API_KEY = 'bench-key';
 const CHUNK = 2; // characters per SSE text delta
 const DELTAS = 50_000; // assistant_delta events per turn
 const RUNS = 3; // measured turns per phase (after one warm-up turn)
-const OFFERED = 50_000; // events/s the emulator offers in the paced phase
+const OFFERED = Number(process.env.RELAY_OFFERED ?? 50_000); // events/s the emulator offers in the paced phase
 const TURN_TIMEOUT_MS = 120_000;
 
 /** Prose with some Markdown, DELTAS * CHUNK characters long. */
