@@ -16,13 +16,13 @@ import { CREDIT_EVERY, fromPortableError, type FromWorker, type PortableAdapterC
 
 export interface StreamThreadOptions {
   logger?: Logger;
-  /** The worker ends after this long with no stream open, returning its memory. Default 5 s. */
+  /** The worker ends after this long with no stream open, returning its memory. Default 60 s. */
   idleMs?: number;
   /** Script of the worker; default the package's built `stream-worker.js`. */
   workerUrl?: URL | string;
 }
 
-const DEFAULT_IDLE_MS = 5_000;
+const DEFAULT_IDLE_MS = 60_000;
 /**
  * Chunks handed on between two turns of the event loop. Larger than driveStream's slice: the
  * chunks here are already parsed, so 64 cost about what 16 did in-thread, and the larger group
