@@ -73,6 +73,9 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Bytes of SSE events written at once at most. */
+const MAX_WRITE = 64 * 1024;
+
 function writeAndFlush(raw: ServerResponse, data: string): Promise<void> {
   return new Promise((resolve) => {
     if (raw.destroyed) return resolve();
@@ -169,7 +172,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const streamFault = fault && ['stream_error', 'drop', 'malformed', 'stall'].includes(fault.kind) ? fault : undefined;
     const cut = streamFault ? Math.min(streamFault.afterChunks ?? DEFAULT_AFTER_CHUNKS, events.length) : events.length;
     const started = performance.now();
-    for (let i = 0; i < events.length; i++) {
+    const dueAt = (i: number) => (pace.eventsPerSecond === undefined ? started : started + (i * 1000) / pace.eventsPerSecond);
+    for (let i = 0; i < events.length; ) {
       if (i === cut && streamFault) {
         // Let the client read what came before, so the fault arrives as its own chunk.
         await wait(20, gone);
@@ -186,11 +190,20 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       }
       if (gone.aborted) return void raw.destroy();
       if (pace.delayMs > 0) await wait(pace.delayMs, gone);
-      if (pace.eventsPerSecond !== undefined) {
-        const ahead = started + (i * 1000) / pace.eventsPerSecond - performance.now();
-        if (ahead >= 1) await wait(ahead, gone);
+      const ahead = dueAt(i) - performance.now();
+      if (ahead >= 1) await wait(ahead, gone);
+      // Without a per-event delay, every event due by now (up to the fault, at most MAX_WRITE
+      // bytes) goes out in one write, as a server under load sends them: one syscall per event
+      // made the emulator a CPU hog next to the client under test.
+      let end = i + 1;
+      let bytes = (events[i] as string).length;
+      if (pace.delayMs === 0) {
+        const limit = streamFault ? cut : events.length;
+        const now = performance.now() + 1;
+        while (end < limit && bytes < MAX_WRITE && dueAt(end) <= now) bytes += (events[end++] as string).length;
       }
-      await writeAndFlush(raw, events[i] as string);
+      await writeAndFlush(raw, end === i + 1 ? (events[i] as string) : events.slice(i, end).join(''));
+      i = end;
     }
     raw.end();
   }
