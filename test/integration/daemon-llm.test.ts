@@ -62,7 +62,9 @@ describe('DaemonLlm', () => {
     expect(byName.anthropic).toMatchObject({ state: 'ok', hasKey: true, keySource: 'env ANTHROPIC_API_KEY', baseUrl: emu.url });
     expect(byName.openai).toMatchObject({ state: 'no key', hasKey: false, keySource: 'env OPENAI_API_KEY' });
     expect(byName.google).toMatchObject({ state: 'no key', keySource: 'env GOOGLE_API_KEY or GEMINI_API_KEY' });
-    expect(d.components().map((c) => c.name)).toEqual(['llm:anthropic', 'llm:google', 'llm:openai', 'llm:gate']);
+    expect(d.components().map((c) => c.name)).toEqual(['llm:anthropic', 'llm:google', 'llm:openai', 'llm:gate', 'llm:stream-thread']);
+    // The response was read by the providers' stream thread, which stays up for the next one.
+    expect(d.components().at(-1)).toEqual({ name: 'llm:stream-thread', state: 'running', detail: '0 stream(s), 0 chunk(s) buffered' });
 
     const report = d.report({ period: 'day', groupBy: ['provider', 'session'] });
     expect(report.groups.map((g) => g.rows.map((r) => [r.key, r.requests]))).toEqual([[['anthropic', 1]], [['ses-7', 1]]]);

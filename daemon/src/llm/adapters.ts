@@ -94,6 +94,11 @@ export class AdapterPool {
     };
   }
 
+  /** The stream thread's state; undefined before the first adapter exists. */
+  threadStats(): Providers.StreamThreadStats | undefined {
+    return this.thread?.stats();
+  }
+
   async close(): Promise<void> {
     const all = [...this.entries.values()];
     this.entries.clear();

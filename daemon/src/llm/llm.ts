@@ -3,7 +3,7 @@ import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
 import type { ConfigStore, LlmConfig, LoadedConfig } from '@sylk/config';
 import { LLMGate, type BudgetConfig, type GateRequest, type GateStream, type QuotaConfig } from '@sylk/llm/gate';
 import { costUsd, createCatalog, type ModelCatalog } from '@sylk/llm/catalog';
-import type { LLMRequest, LLMResponse, ProviderName, Usage } from '@sylk/llm';
+import type { LLMRequest, LLMResponse, ProviderName, StreamThreadStats, Usage } from '@sylk/llm';
 import { AdapterPool, loadProviders } from './adapters.js';
 import { providerInfo, providerNames, providerSettings, type ProviderInfo } from './providers.js';
 import { usageReport, type UsageQuery, type UsageReport } from './report.js';
@@ -116,7 +116,11 @@ export class DaemonLlm {
   components(): Array<{ name: string; state: string; detail: string }> {
     const s = this.gate.stats();
     const gate = `${s.inFlight}/${this.workers} in flight, queued ${s.queued.user} user + ${s.queued.pipeline} pipeline, ${s.waiting} waiting`;
-    return [...this.providers().map((p) => ({ name: `llm:${p.name}`, state: p.state, detail: p.detail })), { name: 'llm:gate', state: 'ok', detail: gate }];
+    return [
+      ...this.providers().map((p) => ({ name: `llm:${p.name}`, state: p.state, detail: p.detail })),
+      { name: 'llm:gate', state: 'ok', detail: gate },
+      streamThreadComponent(this.pool.threadStats()),
+    ];
   }
 
   resetBreaker(provider: string): { previous: ProviderInfo; current: ProviderInfo } {
@@ -165,4 +169,13 @@ export class DaemonLlm {
     await this.gate.close();
     await this.pool.close();
   }
+}
+
+/** The providers' stream thread in `sylk status`: idle until the first request, then its load and failures. */
+function streamThreadComponent(t: StreamThreadStats | undefined): { name: string; state: string; detail: string } {
+  const name = 'llm:stream-thread';
+  if (t === undefined) return { name, state: 'idle', detail: 'starts with the first LLM request' };
+  const failures = t.failures === 0 ? '' : `; ${t.failures} failure(s), last: ${t.lastFailure ?? 'unknown'}`;
+  const detail = t.running ? `${t.openStreams} stream(s), ${t.bufferedChunks} chunk(s) buffered${failures}` : `stopped (idle)${failures}`;
+  return { name, state: t.running ? 'running' : 'idle', detail };
 }

@@ -11,4 +11,4 @@ export { parseRetryAfter, parseRateLimit, provisionalTier, isQuotaError } from '
 export { ModelCatalog, createCatalog, costUsd } from '../catalog/index.js';
 export type { CatalogOverrides, ModelOverride, ProviderCatalogOverride } from '../catalog/index.js';
 export { StreamThread, createThreadedAdapter } from './threaded.js';
-export type { StreamThreadOptions } from './threaded.js';
+export type { StreamThreadOptions, StreamThreadStats } from './threaded.js';

@@ -110,6 +110,7 @@ parentPort.on('message', (msg) => {
         const again: StreamChunk[] = [];
         for await (const chunk of adapter.stream(request('live'))) again.push(chunk);
         expect(textOf(again)).toBe('partial');
+        expect(thread.stats()).toEqual({ running: true, openStreams: 0, bufferedChunks: 0, starts: 2, failures: 1, lastFailure: 'exited with code 3' });
       } finally {
         await thread.close();
       }

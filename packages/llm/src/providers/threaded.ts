@@ -22,6 +22,16 @@ export interface StreamThreadOptions {
   workerUrl?: URL | string;
 }
 
+export interface StreamThreadStats {
+  running: boolean;
+  openStreams: number;
+  bufferedChunks: number;
+  /** Workers started so far (one more after each idle exit or failure). */
+  starts: number;
+  failures: number;
+  lastFailure?: string;
+}
+
 const DEFAULT_IDLE_MS = 60_000;
 /**
  * Chunks handed on between two turns of the event loop. Larger than driveStream's slice: the
@@ -124,6 +134,9 @@ export class StreamThread {
   private readonly streams = new Map<number, RemoteStream>();
   private nextStreamId = 1;
   private nextAdapterId = 1;
+  private starts = 0;
+  private failures = 0;
+  private lastFailure: string | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly idleMs: number;
@@ -150,6 +163,18 @@ export class StreamThread {
   /** True while a worker thread exists. */
   get running(): boolean {
     return this.worker !== undefined;
+  }
+
+  /** For status: the worker's state, load and history. */
+  stats(): StreamThreadStats {
+    return {
+      running: this.running,
+      openStreams: this.streams.size,
+      bufferedChunks: this.bufferedChunks,
+      starts: this.starts,
+      failures: this.failures,
+      ...(this.lastFailure !== undefined ? { lastFailure: this.lastFailure } : {}),
+    };
   }
 
   register(config: PortableAdapterConfig): number {
@@ -207,12 +232,15 @@ export class StreamThread {
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     const died = (reason: string) => {
       if (this.worker !== worker) return;
+      this.failures++;
+      this.lastFailure = reason;
       this.logger.error({ err: reason }, 'LLM stream thread died; its streams fail and the next request starts a new one');
       this.dropWorker(`the LLM stream thread failed: ${reason}`, 'llm.stream_thread_failed');
     };
     worker.on('error', (err) => died(errorMessage(err)));
     worker.on('exit', (code) => died(`exited with code ${code}`));
     this.worker = worker;
+    this.starts++;
     this.logger.debug('LLM stream thread started');
   }
 
