@@ -15,7 +15,8 @@ interface Job {
 const port = parentPort;
 if (port === null) throw new Error('stream-worker.js runs as a worker thread only');
 const post = (msg: FromWorker): void => port.postMessage(msg);
-const adapters = new Map<number, ProviderAdapter>();
+/** Adapters by id, or why one could not be built (its streams fail with that). */
+const adapters = new Map<number, ProviderAdapter | Error>();
 const jobs = new Map<number, Job>();
 
 async function run(id: number, adapter: ProviderAdapter, request: Extract<ToWorker, { type: 'stream' }>['request']): Promise<void> {
@@ -60,16 +61,20 @@ port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'adapter': {
       const { catalogOverrides, ...config } = msg.config;
-      adapters.set(msg.adapterId, createAdapter({ ...config, catalog: createCatalog(catalogOverrides) }));
+      try {
+        adapters.set(msg.adapterId, createAdapter({ ...config, catalog: createCatalog(catalogOverrides) }));
+      } catch (err) {
+        adapters.set(msg.adapterId, err instanceof Error ? err : new Error(String(err)));
+      }
       return;
     }
     case 'forget':
       adapters.delete(msg.adapterId);
       return;
     case 'stream': {
-      const adapter = adapters.get(msg.adapterId);
-      if (adapter === undefined) {
-        post({ type: 'error', id: msg.id, error: toPortableError(new Error(`stream worker has no adapter ${msg.adapterId}`)) });
+      const adapter = adapters.get(msg.adapterId) ?? new Error(`stream worker has no adapter ${msg.adapterId}`);
+      if (adapter instanceof Error) {
+        post({ type: 'error', id: msg.id, error: toPortableError(adapter) });
         return;
       }
       void run(msg.id, adapter, msg.request);

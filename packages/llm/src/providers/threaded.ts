@@ -36,8 +36,8 @@ const DEFAULT_IDLE_MS = 60_000;
 /**
  * Chunks handed on between two turns of the event loop. Larger than driveStream's slice: the
  * chunks here are already parsed, so 64 cost about what 16 did in-thread, and the larger group
- * commits and relay batches are cheaper per event (relay bench: 16 → 40–45k events/s, 64 →
- * 49–52k at a lower p99; 256 gained nothing and doubled p99).
+ * commits and relay batches are cheaper per event (relay bench, 2-core sandbox: 16 → 40–45k
+ * events/s, 64 → 49–52k; 256 gained nothing and doubled p99; 32 and 64 are alike).
  */
 const CHUNKS_PER_SLICE = 64;
 /** Bounds of the worker's heap: a runaway stream fails that stream (retried), not the daemon. */
