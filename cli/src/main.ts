@@ -38,8 +38,13 @@ export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
 /** Global options that take a value as the next argument. */
 const VALUE_OPTIONS = new Set(['--socket', '--profile']);
 
-/** The groups argv needs: the named command's, or all of them (help, completion, a typo). */
+/**
+ * The groups argv needs: the named command's; none for a bare `--version` (it prints the CLI's
+ * own version, so it should not pay for the daemon API); all of them otherwise (help,
+ * completion, a typo).
+ */
 export function groupsFor(argv: readonly string[]): CommandGroup[] {
+  const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') break;
@@ -47,9 +52,10 @@ export function groupsFor(argv: readonly string[]): CommandGroup[] {
     else if (!arg.startsWith('-')) {
       const group = COMMAND_GROUP[arg];
       return group === undefined ? allGroups() : [group];
-    }
+    } else flags.add(arg);
   }
-  return allGroups();
+  const version = flags.has('-V') || flags.has('--version');
+  return version && !flags.has('-h') && !flags.has('--help') ? [] : allGroups();
 }
 
 const allGroups = (): CommandGroup[] => Object.keys(COMMAND_GROUPS) as CommandGroup[];
