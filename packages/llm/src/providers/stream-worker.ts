@@ -2,7 +2,7 @@
 // their chunks to the main thread in batches, reading ahead at most MAX_UNACKED chunks.
 import { parentPort } from 'node:worker_threads';
 import { createCatalog } from '../catalog/index.js';
-import type { ProviderAdapter, StreamChunk } from '../types.js';
+import type { LLMRequest, ProviderAdapter, StreamChunk } from '../types.js';
 import { createAdapter } from './factory.js';
 import { MAX_BATCH, MAX_UNACKED, toPortableError, type FromWorker, type ToWorker } from './thread-protocol.js';
 
@@ -19,7 +19,7 @@ const post = (msg: FromWorker): void => port.postMessage(msg);
 const adapters = new Map<number, ProviderAdapter | Error>();
 const jobs = new Map<number, Job>();
 
-async function run(id: number, adapter: ProviderAdapter, request: Extract<ToWorker, { type: 'stream' }>['request']): Promise<void> {
+async function run(id: number, adapter: ProviderAdapter, request: LLMRequest): Promise<void> {
   const job: Job = { controller: new AbortController(), unacked: 0, resume: undefined };
   jobs.set(id, job);
   let batch: StreamChunk[] = [];
