@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -197,7 +198,74 @@ describe('EventLog', () => {
   });
 });
 
+/** Descriptors this process holds on `path` (and its -wal/-shm files); Linux only. */
+function descriptorsOn(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(path)) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
+}
+
+describe('EventLog sleeping', () => {
+  it.runIf(process.platform === 'linux')('closes its file when idle and reopens it on the next use, without a gap', async () => {
+    const clock = new ManualClock(1_000);
+    const log = open('events.db', clock);
+    for (let i = 0; i < 5; i++) await log.append('assistant_delta', { text: `d${i}` });
+    expect(descriptorsOn(log.path)).toBeGreaterThan(0);
+    clock.advance(59_000);
+    expect(log.sleepIfIdle(60_000)).toBe(false); // used 59 s ago
+    clock.advance(1_000);
+    expect(log.sleepIfIdle(60_000)).toBe(true);
+    expect(log.asleep).toBe(true);
+    expect(descriptorsOn(log.path)).toBe(0);
+    expect(log.lastSeq).toBe(5);
+    expect(log.read(4).map((e) => e.data['text'])).toEqual(['d3', 'd4']); // a read wakes it
+    expect(log.asleep).toBe(false);
+    clock.advance(60_000);
+    expect(log.sleepIfIdle(60_000)).toBe(true);
+    expect((await log.append('assistant_delta', { text: 'd5' })).seq).toBe(6); // so does an append
+    expect(log.read(1).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('stays awake while subscribed, and a closed log does not reopen', async () => {
+    const clock = new ManualClock(1_000);
+    const log = open('events.db', clock);
+    await log.append('user_input', { text: 'hi' });
+    const sub = log.subscribe(1);
+    clock.advance(3_600_000);
+    expect(log.sleepIfIdle(60_000)).toBe(false);
+    await sub.return();
+    expect(log.sleepIfIdle(60_000)).toBe(true);
+    log.close();
+    expect(log.asleep).toBe(false);
+    expect(log.read(1)).toEqual([]);
+    expect((await rejection(log.append('notice', { message: 'late' }))).code).toBe('sessions.log_closed');
+  });
+});
+
 describe('EventLogs', () => {
+  it('closes the files of logs idle for idleCloseMs, not the others', async () => {
+    const { EventLogs } = await import('./event-logs.js');
+    const clock = new ManualClock(1_000);
+    const manager = new EventLogs({ dataDir: dir.path, clock, idleCloseMs: 60_000 });
+    try {
+      await manager.get('s_quiet').append('user_input', { text: 'a' });
+      clock.advance(50_000);
+      await manager.get('s_busy').append('user_input', { text: 'b' });
+      clock.advance(10_000);
+      expect(manager.sleepIdle()).toBe(1);
+      expect([manager.get('s_quiet').asleep, manager.get('s_busy').asleep]).toEqual([true, false]);
+      expect(manager.isOpen('s_quiet')).toBe(true); // still loaded: only its file is closed
+    } finally {
+      await manager.close();
+    }
+  });
+
   it('checkpoints in the background so the WAL stays bounded while appends continue', async () => {
     const { statSync } = await import('node:fs');
     const { EventLogs } = await import('./event-logs.js');

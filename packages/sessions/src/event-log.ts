@@ -41,6 +41,13 @@ interface PendingAppend {
 
 type Row = [seq: number, ts: number, kind: EventKind, data: string];
 
+/** The open SQLite file of a log and its prepared statements; a sleeping log has none. */
+interface LogFile {
+  db: SqliteDatabase;
+  commit: (batch: readonly PendingAppend[]) => void;
+  select: Statement<[number, number, number], Row>;
+}
+
 /**
  * Appends committed in one group at most. The group normally ends with the tick; a producer
  * that keeps the loop busy (many appends in one run of microtasks) still gets its events
@@ -54,10 +61,9 @@ export const MAX_GROUP_COMMIT = 512;
  * subscribers, in seq order. Single writer: one EventLog per file per process.
  */
 export class EventLog implements SubscriptionSource {
-  private readonly db: SqliteDatabase;
-  private readonly insert: Statement<[number, number, string, string]>;
-  private readonly commit: (batch: readonly PendingAppend[]) => void;
-  private readonly select: Statement<[number, number, number], Row>;
+  private handle: LogFile | undefined;
+  private readonly dbPath: string;
+  private readonly syncMode: EventLogOptions['syncMode'];
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly onCommit: ((lastSeq: number, ts: number) => void) | undefined;
@@ -67,6 +73,7 @@ export class EventLog implements SubscriptionSource {
   private committedSeq: number;
   private nextSeq: number;
   private isClosed = false;
+  private lastUsed: number;
   private readonly checkpointer: Checkpointer | undefined;
   private readonly checkpointBytes: number;
   private bytesSinceCheckpoint = 0;
@@ -75,24 +82,58 @@ export class EventLog implements SubscriptionSource {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger();
     this.onCommit = options.onCommit;
-    this.db = openDatabase({ path: options.path, migrations: EVENT_LOG_MIGRATIONS, logger: this.logger, clock: this.clock });
-    if (options.syncMode === 'full') this.db.raw.pragma('synchronous = FULL');
+    this.syncMode = options.syncMode;
     this.checkpointer = options.checkpointer;
     this.checkpointBytes = options.checkpointBytes ?? 4 * 1024 * 1024;
-    if (this.checkpointer !== undefined) this.db.raw.pragma('wal_autocheckpoint = 0');
-    this.insert = this.db.raw.prepare('INSERT INTO events (seq, ts, kind, data) VALUES (?, ?, ?, ?)');
-    this.commit = this.db.transactional((batch: readonly PendingAppend[]) => {
-      for (const { entry, json } of batch) this.insert.run(entry.event.seq, entry.event.ts, entry.event.kind, json);
-    });
-    this.select = this.db.raw
-      .prepare<[number, number, number], Row>('SELECT seq, ts, kind, data FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?')
-      .raw();
-    this.committedSeq = (this.db.raw.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck().get() as number) ?? 0;
+    this.dbPath = options.path;
+    const file = this.openFile();
+    this.handle = file;
+    this.committedSeq = (file.db.raw.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck().get() as number) ?? 0;
     this.nextSeq = this.committedSeq + 1;
+    this.lastUsed = this.clock.now();
+  }
+
+  private openFile(): LogFile {
+    const db = openDatabase({ path: this.dbPath, migrations: EVENT_LOG_MIGRATIONS, logger: this.logger, clock: this.clock });
+    if (this.syncMode === 'full') db.raw.pragma('synchronous = FULL');
+    if (this.checkpointer !== undefined) db.raw.pragma('wal_autocheckpoint = 0');
+    const insert = db.raw.prepare<[number, number, string, string]>('INSERT INTO events (seq, ts, kind, data) VALUES (?, ?, ?, ?)');
+    const commit = db.transactional((batch: readonly PendingAppend[]) => {
+      for (const { entry, json } of batch) insert.run(entry.event.seq, entry.event.ts, entry.event.kind, json);
+    });
+    const select = db.raw.prepare<[number, number, number], Row>('SELECT seq, ts, kind, data FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?').raw();
+    return { db, commit, select };
+  }
+
+  /** The open file, reopened if the log was asleep. */
+  private get file(): LogFile {
+    if (this.isClosed) throw sessionsError('sessions.log_closed', `event log ${this.path} is closed`);
+    this.handle ??= this.openFile();
+    return this.handle;
   }
 
   get path(): string {
-    return this.db.path;
+    return this.dbPath;
+  }
+
+  /** The file is closed until the next append, read or subscription (see {@link sleepIfIdle}). */
+  get asleep(): boolean {
+    return this.handle === undefined && !this.isClosed;
+  }
+
+  /**
+   * Closes the file (not the log) when nothing used it for `idleMs` and nobody is subscribed:
+   * a session that has gone quiet keeps no descriptors or page cache. True if it went to sleep.
+   */
+  sleepIfIdle(idleMs: number): boolean {
+    const file = this.handle;
+    if (file === undefined || this.subscribers.size > 0 || this.pending.length > 0) return false;
+    if (this.clock.now() - this.lastUsed < idleMs) return false;
+    this.handle = undefined;
+    this.bytesSinceCheckpoint = 0; // closing checkpoints
+    file.db.close();
+    this.checkpointer?.forget(this.dbPath);
+    return true;
   }
 
   /** Last committed (and broadcast) seq; 0 for an empty log. */
@@ -119,7 +160,9 @@ export class EventLog implements SubscriptionSource {
       return Promise.reject(err);
     }
     // Subscribers read the encoded copy, so a caller reusing `data` cannot change what they see.
-    const event = storedEvent(this.nextSeq++, this.clock.now(), kind, json);
+    const ts = this.clock.now();
+    this.lastUsed = ts;
+    const event = storedEvent(this.nextSeq++, ts, kind, json);
     const committed = new Promise<SessionEvent>((resolve, reject) => {
       this.pending.push({ entry: { event, bytes: json.length + ENTRY_OVERHEAD_BYTES }, json, resolve, reject });
     });
@@ -136,7 +179,7 @@ export class EventLog implements SubscriptionSource {
     if (batch.length === 0) return;
     this.pending = [];
     try {
-      this.commit(batch);
+      this.file.commit(batch);
     } catch (err) {
       // Nothing of the batch was committed or seen, so its seqs are reused: still no gap.
       this.nextSeq = this.committedSeq + 1;
@@ -172,6 +215,7 @@ export class EventLog implements SubscriptionSource {
 
   /** Replays from `fromSeq`, then continues live; see {@link Subscription}. */
   subscribe(fromSeq = 1, options: SubscribeOptions = {}): Subscription {
+    this.lastUsed = this.clock.now();
     const sub = new Subscription(this, fromSeq, options);
     if (!this.isClosed) this.subscribers.add(sub);
     return sub;
@@ -180,7 +224,8 @@ export class EventLog implements SubscriptionSource {
   /** @internal used by subscriptions to read while catching up. */
   readEntries(fromSeq: number, limit: number): Entry[] {
     if (this.isClosed) return [];
-    const rows = this.select.all(Math.max(1, fromSeq), this.committedSeq, Math.max(0, limit));
+    this.lastUsed = this.clock.now();
+    const rows = this.file.select.all(Math.max(1, fromSeq), this.committedSeq, Math.max(0, limit));
     return rows.map(([seq, ts, kind, data]) => ({ event: storedEvent(seq, ts, kind, data), bytes: data.length + ENTRY_OVERHEAD_BYTES }));
   }
 
@@ -197,7 +242,8 @@ export class EventLog implements SubscriptionSource {
     const subs = [...this.subscribers];
     this.subscribers.clear();
     for (const sub of subs) sub.sourceClosed();
-    this.db.close();
+    this.handle?.db.close();
+    this.handle = undefined;
     this.checkpointer?.forget(this.path);
   }
 
@@ -210,7 +256,7 @@ export class EventLog implements SubscriptionSource {
       return;
     }
     try {
-      this.db.raw.pragma('wal_checkpoint(PASSIVE)');
+      this.file.db.raw.pragma('wal_checkpoint(PASSIVE)');
     } catch (err) {
       this.logger.warn({ path: this.path, err: errorMessage(err) }, 'checkpoint failed');
     }

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { silentLogger, systemClock, type Clock, type Logger } from '@sylk/core';
+import { errorMessage, silentLogger, systemClock, type Clock, type Logger } from '@sylk/core';
 import { sessionsError } from './errors.js';
 import { Checkpointer } from './checkpointer.js';
 import { EventLog, type EventLogOptions } from './event-log.js';
@@ -14,7 +14,15 @@ export interface EventLogsOptions {
   /** Checkpoint WALs in a worker thread (default true); see Checkpointer. */
   backgroundCheckpoints?: boolean;
   checkpointBytes?: number;
+  /**
+   * A log nobody has used (appended, read, subscribed) for this long closes its file until its
+   * next use: sessions stay loaded for the daemon's life, their descriptors and page caches need
+   * not. Default 5 minutes; 0 keeps files open.
+   */
+  idleCloseMs?: number;
 }
+
+export const DEFAULT_IDLE_CLOSE_MS = 5 * 60_000;
 
 export type CommitListener = (sessionId: string, lastSeq: number, ts: number) => void;
 
@@ -27,11 +35,30 @@ export class EventLogs {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly checkpointer: Checkpointer | undefined;
+  private readonly idleCloseMs: number;
+  private readonly sleepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EventLogsOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger();
     if (options.backgroundCheckpoints !== false) this.checkpointer = new Checkpointer(this.logger);
+    this.idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
+    if (this.idleCloseMs > 0) this.sleepTimer = setInterval(() => this.sleepIdle(), Math.min(60_000, this.idleCloseMs)).unref();
+  }
+
+  /** Closes the files of logs idle for `idleCloseMs` (they reopen on use); returns how many. */
+  sleepIdle(): number {
+    if (this.idleCloseMs <= 0) return 0;
+    let slept = 0;
+    for (const [id, log] of this.open) {
+      try {
+        if (log.sleepIfIdle(this.idleCloseMs)) slept++;
+      } catch (err) {
+        this.logger.warn({ session: id, err: errorMessage(err) }, 'could not close an idle event log');
+      }
+    }
+    if (slept > 0) this.logger.debug({ slept }, 'idle event logs closed');
+    return slept;
   }
 
   dirFor(sessionId: string): string {
@@ -85,6 +112,7 @@ export class EventLogs {
 
   /** Flushes and closes every log, then stops the checkpoint worker. */
   async close(): Promise<void> {
+    clearInterval(this.sleepTimer);
     for (const id of [...this.open.keys()]) this.unload(id);
     await this.checkpointer?.close();
   }
