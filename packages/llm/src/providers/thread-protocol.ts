@@ -1,17 +1,10 @@
 import { ErrorTier, SylkError, isSylkError, errorMessage } from '@sylk/core';
 import type { CatalogOverrides } from '../catalog/index.js';
-import { ProviderError, type LLMRequest, type ProviderErrorInfo, type ProviderName, type StreamChunk } from '../types.js';
+import { ProviderError, type LLMRequest, type ProviderErrorInfo, type StreamChunk } from '../types.js';
+import type { AdapterConfig } from './config.js';
 
 /** An AdapterConfig that can cross a thread: no functions, no class instances. */
-export interface PortableAdapterConfig {
-  provider: ProviderName;
-  apiKey?: string;
-  credentialSource?: string;
-  baseUrl?: string;
-  defaultModel?: string;
-  headers?: Record<string, string>;
-  catalogOverrides?: CatalogOverrides;
-}
+export type PortableAdapterConfig = Omit<AdapterConfig, 'fetch' | 'catalog' | 'clock' | 'logger'> & { catalogOverrides?: CatalogOverrides };
 
 /** Chunks posted in one message at most; a batch normally ends with the worker's turn of the loop. */
 export const MAX_BATCH = 256;

@@ -271,16 +271,9 @@ export class StreamThread {
  */
 export function createThreadedAdapter(config: AdapterConfig, thread: StreamThread): ProviderAdapter {
   const local = createAdapter(config); // validates the config (a missing key throws here)
-  const { provider, apiKey, credentialSource, baseUrl, defaultModel, headers, catalog } = config;
-  const adapterId = thread.register({
-    provider,
-    ...(apiKey !== undefined ? { apiKey } : {}),
-    ...(credentialSource !== undefined ? { credentialSource } : {}),
-    ...(baseUrl !== undefined ? { baseUrl } : {}),
-    ...(defaultModel !== undefined ? { defaultModel } : {}),
-    ...(headers !== undefined ? { headers } : {}),
-    ...(catalog !== undefined ? { catalogOverrides: catalog.overrides } : {}),
-  });
+  // What the worker cannot take (functions, instances) stays here; the catalog goes as its overrides.
+  const { fetch: _fetch, catalog, clock: _clock, logger: _logger, ...portable } = config;
+  const adapterId = thread.register({ ...portable, ...(catalog !== undefined ? { catalogOverrides: catalog.overrides } : {}) });
   const clock = config.clock ?? systemClock;
   const errorCtx = (inStream: boolean) => ({ provider: config.provider, credentialSource: config.credentialSource, nowMs: clock.now(), inStream });
   return {
