@@ -22,7 +22,7 @@ export interface EventLogsOptions {
   idleCloseMs?: number;
 }
 
-export const DEFAULT_IDLE_CLOSE_MS = 5 * 60_000;
+const DEFAULT_IDLE_CLOSE_MS = 5 * 60_000;
 
 export type CommitListener = (sessionId: string, lastSeq: number, ts: number) => void;
 
