@@ -37,14 +37,14 @@ describe('StreamThread', () => {
           // The worker may run ahead while we stall, but only until its credit is used up.
           for (let i = 0; i < 10; i++) {
             await sleep(50);
-            maxBuffered = Math.max(maxBuffered, thread.bufferedChunks);
+            maxBuffered = Math.max(maxBuffered, thread.stats().bufferedChunks);
           }
         }
       }
       expect(textOf(chunks)).toBe(text);
       expect(maxBuffered).toBeGreaterThan(MAX_BATCH);
       expect(maxBuffered).toBeLessThanOrEqual(MAX_UNACKED + MAX_BATCH);
-      expect(thread.openStreams).toBe(0);
+      expect(thread.stats().openStreams).toBe(0);
     } finally {
       await thread.close();
     }
@@ -58,10 +58,10 @@ describe('StreamThread', () => {
       const adapter = createThreadedAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: emu.url }, thread);
       let n = 0;
       for await (const chunk of adapter.stream(request())) if (chunk.type === 'text' && ++n === 5) break;
-      expect(thread.openStreams).toBe(0);
-      expect(thread.running).toBe(true);
+      expect(thread.stats().openStreams).toBe(0);
+      expect(thread.stats().running).toBe(true);
       await sleep(400);
-      expect(thread.running).toBe(false);
+      expect(thread.stats().running).toBe(false);
       // The next stream starts a new worker (which must be told about the adapter again).
       const chunks: StreamChunk[] = [];
       for await (const chunk of adapter.stream(request())) chunks.push(chunk);
@@ -106,7 +106,7 @@ parentPort.on('message', (msg) => {
         expect(error).toBeInstanceOf(ProviderError);
         expect(error).toMatchObject({ tier: ErrorTier.Transient, code: 'llm.stream_thread_failed', info: { provider: 'openai', inStream: true } });
         expect((error as Error).message).toMatch(/exited with code 3/);
-        expect(thread.running).toBe(false);
+        expect(thread.stats().running).toBe(false);
         const again: StreamChunk[] = [];
         for await (const chunk of adapter.stream(request('live'))) again.push(chunk);
         expect(textOf(again)).toBe('partial');
@@ -126,7 +126,7 @@ parentPort.on('message', (msg) => {
           for await (const chunk of adapter.stream(request('hang'), controller.signal)) if (chunk.type === 'text') controller.abort(new Error('user cancel')); // stream 2
         })().catch((e: unknown) => e);
         expect(await aborted).toMatchObject({ code: 'llm.aborted', info: { inStream: true } });
-        expect(thread.openStreams).toBe(0);
+        expect(thread.stats().openStreams).toBe(0);
         const report: StreamChunk[] = [];
         for await (const chunk of adapter.stream(request('report'))) report.push(chunk);
         expect(JSON.parse(textOf(report))).toEqual([1, 2]);

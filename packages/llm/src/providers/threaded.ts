@@ -148,29 +148,14 @@ export class StreamThread {
     this.workerUrl = options.workerUrl ?? createRequire(import.meta.url).resolve('@sylk/llm/stream-worker');
   }
 
-  /** Streams open now. */
-  get openStreams(): number {
-    return this.streams.size;
-  }
-
-  /** Chunks the worker has handed over that consumers have not taken yet (bounded by flow control). */
-  get bufferedChunks(): number {
-    let n = 0;
-    for (const stream of this.streams.values()) n += stream.buffered;
-    return n;
-  }
-
-  /** True while a worker thread exists. */
-  get running(): boolean {
-    return this.worker !== undefined;
-  }
-
-  /** For status: the worker's state, load and history. */
+  /** For status and tests: the worker's state, load and history. */
   stats(): StreamThreadStats {
+    let bufferedChunks = 0;
+    for (const stream of this.streams.values()) bufferedChunks += stream.buffered;
     return {
-      running: this.running,
+      running: this.worker !== undefined,
       openStreams: this.streams.size,
-      bufferedChunks: this.bufferedChunks,
+      bufferedChunks,
       starts: this.starts,
       failures: this.failures,
       ...(this.lastFailure !== undefined ? { lastFailure: this.lastFailure } : {}),
