@@ -38,11 +38,13 @@ const ask = (provider: 'anthropic' | 'openai', model = '') => ({
 });
 const rejection = (p: Promise<unknown>) => p.then(() => expect.fail('expected a rejection'), (e: unknown) => e as SylkError);
 
+const HELLO = { apiKey: KEY, steps: [{ reply: { text: 'Hello from the emulator.', usage: { input: 1000, output: 200 } } }] };
 beforeAll(async () => {
-  emu = await startEmulator({ scenario: { apiKey: KEY, steps: [{ reply: { text: 'Hello from the emulator.', usage: { input: 1000, output: 200 } } }] } });
+  emu = await startEmulator({ scenario: HELLO });
 });
 afterAll(async () => emu.close());
 afterEach(async () => {
+  emu.setScenario(HELLO);
   await llm?.close();
   db?.close();
   await store?.close();
@@ -86,6 +88,25 @@ describe('DaemonLlm', () => {
     expect((viaGate.cause as SylkError).code).toBe('llm.auth_missing');
     expect(d.gate.stats().retried).toBe(0);
     expect(emu.requests()).toHaveLength(0);
+  });
+
+  it('sends requests non-streaming once a provider\'s streams keep dropping, and says so in its status', async () => {
+    home = mkdtempSync(join(tmpdir(), 'sylk-dl-'));
+    emu.setScenario({ apiKey: KEY, steps: [{ times: 5, reply: { text: 'This answer never arrives whole.' }, fault: { kind: 'drop', afterChunks: 2 } }, { reply: { text: 'Whole answer.', usage: { input: 10, output: 3 } } }] });
+    emu.reset();
+    const d = start({ ANTHROPIC_API_KEY: KEY }, [
+      'llm:',
+      '  providers:',
+      `    anthropic: { base_url: "${emu.url}" }`,
+      '  circuit_breaker: { consecutive_failures: 50, failure_rate: 1 }',
+      '  retry: { transient: { initial_ms: 1, max_ms: 5 } }',
+      '',
+    ].join('\n'));
+    const res = await d.submit(ask('anthropic'));
+    expect(res.content).toBe('Whole answer.');
+    expect(emu.requests().map((r) => r.stream)).toEqual([true, true, true, true, true, false]);
+    const anthropic = d.providers().find((p) => p.name === 'anthropic');
+    expect(anthropic).toMatchObject({ state: 'degraded', detail: expect.stringContaining('requests go non-streaming') });
   });
 
   it('refuses a disabled provider', async () => {

@@ -68,27 +68,27 @@ export class AdapterPool {
     return adapter;
   }
 
-  /** A synchronous stand-in for the gate's `adapters` option: it never throws, its stream does. */
+  /** A synchronous stand-in for the gate's `adapters` option: it never throws, its calls do. */
   forGate(provider: ProviderName): ProviderAdapter {
-    const get = (): Promise<ProviderAdapter> => this.get(provider);
-    const fail = (): never => {
-      throw new SylkError(`${provider}: the gate's adapter stand-in only streams`, { tier: ErrorTier.Permanent, code: 'llm.unsupported' });
+    const get = async (): Promise<ProviderAdapter> => {
+      try {
+        return await this.get(provider);
+      } catch (err) {
+        // Re-thrown as a plain SylkError so the gate classifies it by its own tier (never retried).
+        if (isSylkError(err)) throw new SylkError(err.message, { tier: err.tier, code: err.code, ...(err.hint ? { hint: err.hint } : {}) });
+        throw err;
+      }
     };
     return {
       name: provider,
       async *stream(request: LLMRequest, signal?: AbortSignal): AsyncGenerator<StreamChunk> {
-        let adapter: ProviderAdapter;
-        try {
-          adapter = await get();
-        } catch (err) {
-          // Re-thrown as a plain SylkError so the gate classifies it by its own tier (never retried).
-          if (isSylkError(err)) throw new SylkError(err.message, { tier: err.tier, code: err.code, ...(err.hint ? { hint: err.hint } : {}) });
-          throw err;
-        }
-        yield* adapter.stream(request, signal);
+        yield* (await get()).stream(request, signal);
       },
-      generate: (): Promise<LLMResponse> => Promise.reject(fail()),
-      countTokens: (): number => fail(),
+      // The gate's degraded mode (a provider whose streams keep failing) sends requests whole.
+      generate: async (request: LLMRequest, signal?: AbortSignal): Promise<LLMResponse> => (await get()).generate(request, signal),
+      countTokens: (): number => {
+        throw new SylkError(`${provider}: the gate's adapter stand-in does not count tokens`, { tier: ErrorTier.Permanent, code: 'llm.unsupported' });
+      },
       healthCheck: async () => (await get()).healthCheck(),
       close: async () => {},
     };

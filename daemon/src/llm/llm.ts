@@ -108,6 +108,7 @@ export class DaemonLlm {
       now: this.opts.clock.now(),
       breaker: (p: ProviderName) => snaps.get(`llm:${p}`),
       pausedUntil: (p: ProviderName) => this.gate.pausedUntil(p),
+      streamingDegradedUntil: (p: ProviderName) => this.gate.streamingDegradedUntil(p),
     };
     return providerNames(this.llm).map((name) => providerInfo(view, name));
   }

@@ -7,7 +7,7 @@ import { providerKey } from './keys.js';
 import { BUILT_IN, isProviderName } from './settings.js';
 import type { ProviderSettings } from './adapters.js';
 
-export type ProviderState = 'ok' | 'no key' | 'disabled' | 'open circuit' | 'half-open' | 'paused' | 'unsupported';
+export type ProviderState = 'ok' | 'no key' | 'disabled' | 'open circuit' | 'half-open' | 'paused' | 'degraded' | 'unsupported';
 
 export interface ProviderInfo {
   name: string;
@@ -31,6 +31,8 @@ export interface ProviderView {
   now: number;
   breaker(provider: ProviderName): BreakerSnapshot | undefined;
   pausedUntil(provider: ProviderName): number;
+  /** Until when the provider's requests go non-streaming; undefined while streaming works. */
+  streamingDegradedUntil(provider: ProviderName): number | undefined;
 }
 
 /** Built-in providers plus every provider named in `llm.providers`, sorted. */
@@ -64,5 +66,9 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
   else if (circuit.state === 'open') [state, detail] = ['open circuit', `${circuit.failures} failures; probe after ${iso(circuit.cooldownEnds)}`];
   else if (circuit.state === 'half_open') [state, detail] = ['half-open', 'probing the provider'];
   else if (pausedUntil > view.now) [state, detail] = ['paused', `rate limited; paused until ${iso(pausedUntil)}`];
+  else {
+    const degradedUntil = view.streamingDegradedUntil(name);
+    if (degradedUntil !== undefined) [state, detail] = ['degraded', `streams kept failing: requests go non-streaming; streaming probed again after ${iso(degradedUntil)}`];
+  }
   return { name, enabled: s.enabled, hasKey: key.apiKey !== undefined, keySource: key.source, baseUrl: s.baseUrl, defaultModel, circuit, pausedUntil, state, detail };
 }

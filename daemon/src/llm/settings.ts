@@ -77,6 +77,7 @@ export function streamLimits(llm: LlmConfig): Partial<StreamLimits> {
     maxDurationMs: llm.stream.max_duration_seconds * 1000,
     maxTextBytes: llm.stream.max_text_bytes,
     maxToolArgsBytes: llm.stream.max_tool_args_bytes,
+    generateTimeoutMs: llm.timeout * 1000,
   };
 }
 

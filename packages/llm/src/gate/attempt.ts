@@ -17,7 +17,8 @@ export class GateAbort extends Error {
 /**
  * SPEC 1.1.5 defaults: 60 s between chunks, 10 min per stream, budget check every 10 chunks;
  * at most 10 MiB of text (thinking included) per response and 1 MiB of arguments per tool call,
- * so a runaway stream cannot grow the daemon without bound.
+ * so a runaway stream cannot grow the daemon without bound. A non-streaming request (degraded
+ * mode) has no chunks to wait between: it gets `generateTimeoutMs` in all.
  */
 export interface StreamLimits {
   chunkTimeoutMs: number;
@@ -25,6 +26,7 @@ export interface StreamLimits {
   budgetCheckEvery: number;
   maxTextBytes: number;
   maxToolArgsBytes: number;
+  generateTimeoutMs: number;
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
@@ -33,10 +35,11 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   budgetCheckEvery: 10,
   maxTextBytes: 10 * 1024 * 1024,
   maxToolArgsBytes: 1024 * 1024,
+  generateTimeoutMs: 600_000,
 };
 
 export interface AttemptInput {
-  adapter: ProviderAdapter;
+  adapter: Pick<ProviderAdapter, 'stream'>;
   request: LLMRequest;
   controller: AbortController;
   clock: Clock;

@@ -24,6 +24,8 @@ export interface GateEventMap {
   quota_warning: (QuotaWarning & { kind: 'subscription' }) | (RateWarning & { kind: 'rate'; provider: ProviderName });
   budget_warning: BudgetWarning;
   transient_alert: { sessionId: string | undefined; resource: string; count: number };
+  /** A provider's streams kept failing: its requests go non-streaming until `until`, then probe; or streaming works again. */
+  stream_mode: { provider: ProviderName; mode: 'degraded' | 'restored'; until?: number };
 }
 
 export type GateEventName = keyof GateEventMap;

@@ -305,9 +305,71 @@ describe('LLMGate stream watchdog', () => {
   });
 
   it('retries a stream that produced nothing before the watchdog fired, as transient', async () => {
-    const { gate, adapter, time } = gateFixture({ breakers: { 'llm:anthropic': { consecutiveFailures: 100 } }, script: () => [{ wait: 120_000 }] });
+    // (Degraded mode would send the sixth attempt non-streaming: tested on its own below.)
+    const { gate, adapter, time } = gateFixture({ breakers: { 'llm:anthropic': { consecutiveFailures: 100 } }, streamHealth: { failures: 100 }, script: () => [{ wait: 120_000 }] });
     const err = await rejection(time.settle(gate.submit(req('r', 60))));
     expect(err).toMatchObject({ code: 'llm.request_failed', tier: ErrorTier.Transient });
     expect(adapter.calls).toHaveLength(6);
+  });
+});
+
+describe('LLMGate degraded streaming (SPEC 1.1.5)', () => {
+  const dropped = () => new ProviderError('anthropic stream dropped', { provider: 'anthropic', inStream: true }, { tier: ErrorTier.Transient, code: 'llm.network' });
+
+  it('after 5 consecutive stream failures sends requests non-streaming, then probes streaming again after 5 min', async () => {
+    let streamWorks = false;
+    const { gate, adapter, time, of } = gateFixture({ breakers: { 'llm:anthropic': { consecutiveFailures: 100 } }, script: (r) => (streamWorks ? reply(`streamed ${nameOf(r)}`) : [{ type: 'start', model: 'sonnet' }, { fail: dropped() }]) });
+    const generated: string[] = [];
+    adapter.generate = async (r) => {
+      generated.push(nameOf(r));
+      return { content: `whole ${nameOf(r)}`, model: 'sonnet', stopReason: 'tool_use', usage: { inputTokens: 9, outputTokens: 4, cacheReadTokens: 0, cacheWriteTokens: 0 }, toolCalls: [{ id: 't1', name: 'read_file', arguments: { path: 'a' } }] };
+    };
+
+    // One request: five streamed attempts fail, the sixth (a retry) goes out whole and succeeds.
+    const first = await time.settle(gate.submit(req('one', 60)));
+    expect(first).toMatchObject({ content: 'whole one', stopReason: 'tool_use', toolCalls: [{ id: 't1', name: 'read_file', arguments: { path: 'a' } }] });
+    expect(first.usage).toMatchObject({ inputTokens: 9, outputTokens: 4 });
+    expect(adapter.calls).toHaveLength(5);
+    const [degraded] = of('stream_mode');
+    expect(degraded).toMatchObject({ provider: 'anthropic', mode: 'degraded' });
+    expect(gate.streamingDegradedUntil('anthropic')).toBe(degraded?.until);
+
+    // While degraded, a stream consumer still gets its chunks, from the whole response.
+    const s = gate.stream(req('two', 60));
+    const seen: StreamChunk[] = [];
+    await time.settle((async () => {
+      for await (const c of s) seen.push(c);
+    })());
+    expect(seen.map((c) => c.type)).toEqual(['start', 'text', 'tool_start', 'tool_delta', 'tool_end', 'usage', 'stop']);
+    expect(generated).toEqual(['one', 'two']);
+    expect(adapter.calls).toHaveLength(5);
+
+    // Five minutes on, the next request streams as a probe; its success restores streaming.
+    streamWorks = true;
+    await time.advance(5 * 60_000);
+    expect((await time.settle(gate.submit(req('three', 60)))).content).toBe('streamed three');
+    expect(of('stream_mode').map((e) => e.mode)).toEqual(['degraded', 'restored']);
+    expect(gate.streamingDegradedUntil('anthropic')).toBeUndefined();
+  });
+
+  it('a failed probe keeps the provider non-streaming for another period; overload and other errors do not count', async () => {
+    const { gate, adapter, time, of } = gateFixture({
+      breakers: { 'llm:anthropic': { consecutiveFailures: 100 } },
+      streamHealth: { failures: 2, probeAfterMs: 60_000 },
+      retryPolicies: { [ErrorTier.Transient]: { retries: 0 }, [ErrorTier.ExternalDegrading]: { retries: 0 } },
+      script: (r) => [{ type: 'start', model: 'sonnet' }, { fail: nameOf(r).startsWith('busy') ? overloaded() : dropped() }],
+    });
+    adapter.generate = async (r) => ({ content: `whole ${nameOf(r)}`, model: 'sonnet', stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, toolCalls: [] });
+    for (const name of ['busy1', 'busy2', 'busy3']) await rejection(time.settle(gate.submit(req(name, 60))));
+    expect(of('stream_mode')).toEqual([]);
+    for (const name of ['drop1', 'drop2']) await rejection(time.settle(gate.submit(req(name, 60))));
+    expect(of('stream_mode')).toHaveLength(1);
+    const until = gate.streamingDegradedUntil('anthropic') as number;
+    expect((await time.settle(gate.submit(req('whole', 60)))).content).toBe('whole whole');
+    await time.advance(60_000);
+    await rejection(time.settle(gate.submit(req('probe', 60))));
+    expect(gate.streamingDegradedUntil('anthropic')).toBeGreaterThan(until);
+    expect(of('stream_mode')).toHaveLength(1);
+    expect(adapter.calls.map(nameOf)).toEqual(['busy1', 'busy2', 'busy3', 'drop1', 'drop2', 'probe']);
   });
 });

@@ -28,6 +28,8 @@ import type { RetryPolicies, RetryPolicy } from './retry.js';
 import { LatencyStats } from './stats.js';
 import type { GateStats } from './stats.js';
 import { TransientTracker } from './transient-tracker.js';
+import { DEFAULT_STREAM_HEALTH, StreamHealth, isStreamFault, nonStreaming } from './stream-health.js';
+import type { StreamHealthConfig } from './stream-health.js';
 import { Priority, systemTimers } from './types.js';
 import type { GateRequest, RandomFn, SleepFn, Timers } from './types.js';
 import { UsageStore } from './usage-store.js';
@@ -61,6 +63,8 @@ export interface LLMGateOptions {
   retryPolicies?: RetryPolicies;
   classifierConfig?: ClassifierConfig;
   streamLimits?: Partial<StreamLimits>;
+  /** When a provider's streaming counts as degraded and requests go non-streaming (SPEC 1.1.5). */
+  streamHealth?: Partial<StreamHealthConfig>;
 }
 
 /** `gate.stream()`: iterate the chunks; `response` settles with the accumulated result. */
@@ -95,6 +99,7 @@ export class LLMGate {
   private readonly quota: QuotaTracker | undefined;
   private readonly transients: TransientTracker;
   private readonly limiters = new Map<ProviderName, ProviderRateLimiter>();
+  private readonly streamHealth = new Map<ProviderName, StreamHealth>();
   private readonly jobs = new Map<string, Job>();
   private readonly running = new Set<Job>();
   private readonly waiting: WaitingRoom;
@@ -250,6 +255,7 @@ export class LLMGate {
       controller: undefined,
       detachSignal: undefined,
       probe: false,
+      streamed: true,
       delivered: false,
       held: [],
       retries: {},
@@ -378,13 +384,16 @@ export class LLMGate {
     const wait = this.limiter(job.req.provider).acquire(request.model, job.need.tokens);
     if (wait !== undefined) await untilAborted(wait, controller.signal);
     const started = this.clock.monotonic();
+    const adapter = this.opts.adapters(job.req.provider);
+    job.streamed = !this.health(job.req.provider).useGenerate();
+    const generateMs = this.limits.generateTimeoutMs;
     const result = await runAttempt({
-      adapter: this.opts.adapters(job.req.provider),
+      adapter: job.streamed ? adapter : nonStreaming(adapter),
       request,
       controller,
       clock: this.clock,
       timers: this.timers,
-      limits: this.limits,
+      limits: job.streamed ? this.limits : { ...this.limits, chunkTimeoutMs: generateMs, maxDurationMs: generateMs },
       deliver: (chunk) => deliver(job, chunk),
       overBudget: (acc) =>
         this.budget !== undefined &&
@@ -413,6 +422,7 @@ export class LLMGate {
     const breaker = this.breaker(provider);
     if (result.kind === 'ok') {
       this.recordUsage(job, usage, latencyMs, 'ok', result.acc.model, true);
+      if (job.streamed) this.noteStream(provider, false);
       this.limiter(provider).onSuccess();
       breaker.record(true, job.probe);
       this.unparkAfterProbe(job);
@@ -426,8 +436,10 @@ export class LLMGate {
       return this.onError(job, err, result, usage, latencyMs);
     }
     this.recordUsage(job, usage, latencyMs, reason === 'preempted' ? 'preempted' : `partial:${reason}`, result.acc.model, result.reachedModel);
-    if (reason === 'chunk_timeout' || reason === 'max_duration') breaker.record(false, job.probe);
-    else if (job.probe) breaker.releaseProbe();
+    if (reason === 'chunk_timeout' || reason === 'max_duration') {
+      breaker.record(false, job.probe);
+      if (job.streamed) this.noteStream(provider, true);
+    } else if (job.probe) breaker.releaseProbe();
     this.unparkAfterProbe(job);
     if (reason === 'closed') return this.fail(job, gateClosedError());
     if (reason === 'cancelled' && !result.acc.hasOutput) return this.fail(job, cancelledError(job.id));
@@ -453,6 +465,7 @@ export class LLMGate {
     const breaker = this.breaker(provider);
     const limiter = this.limiter(provider);
     const info = error instanceof ProviderError ? error.info : undefined;
+    if (job.streamed && isStreamFault(error)) this.noteStream(provider, true);
     if (HEALTH_TIERS.has(tier)) {
       breaker.record(false, job.probe);
       const count = this.transients.record(`${job.req.sessionId ?? '-'}|llm:${provider}`);
@@ -568,6 +581,34 @@ export class LLMGate {
       this.limiters.set(provider, l);
     }
     return l;
+  }
+
+  /** Until when a provider's requests go non-streaming (wall-clock ms); undefined while streaming works. */
+  streamingDegradedUntil(provider: ProviderName): number | undefined {
+    return this.streamHealth.get(provider)?.degradedUntil;
+  }
+
+  private health(provider: ProviderName): StreamHealth {
+    let h = this.streamHealth.get(provider);
+    if (h === undefined) {
+      h = new StreamHealth({ ...DEFAULT_STREAM_HEALTH, ...this.opts.streamHealth }, this.clock);
+      this.streamHealth.set(provider, h);
+    }
+    return h;
+  }
+
+  /** A streamed attempt ended (`fault`: the stream itself failed); announces a change of mode. */
+  private noteStream(provider: ProviderName, fault: boolean): void {
+    const health = this.health(provider);
+    const change = health.record(fault);
+    if (change === 'degraded') {
+      const until = health.degradedUntil as number;
+      this.events.emit('stream_mode', { provider, mode: 'degraded', until });
+      this.logger.warn({ provider, until: new Date(until).toISOString() }, 'provider streams keep failing; sending its requests non-streaming until then');
+    } else if (change === 'restored') {
+      this.events.emit('stream_mode', { provider, mode: 'restored' });
+      this.logger.info({ provider }, 'provider streaming works again');
+    }
   }
 
   private breaker(provider: ProviderName): CircuitBreaker {

@@ -24,6 +24,8 @@ export interface Job extends QueueEntry {
   detachSignal: (() => void) | undefined;
   /** This attempt is the breaker's half-open probe. */
   probe: boolean;
+  /** This attempt streams (false: one non-streaming call, the provider's streaming is degraded). */
+  streamed: boolean;
   /** A content chunk reached the stream consumer: retrying would duplicate text. */
   delivered: boolean;
   /** Non-content chunks (start, usage) held back until the first content chunk of an attempt. */

@@ -10,7 +10,7 @@ import { ManualTime } from './manual-time.js';
 
 export const sonnet: ModelInfo = { id: 'sonnet', provider: 'anthropic', contextWindow: 200_000, maxOutputTokens: 8_192, inputPrice: 3, outputPrice: 15 };
 
-const EVENT_NAMES: GateEventName[] = ['preempted', 'requeued', 'retry_scheduled', 'paused', 'resumed', 'circuit_state', 'quota_warning', 'budget_warning', 'transient_alert'];
+const EVENT_NAMES: GateEventName[] = ['preempted', 'requeued', 'retry_scheduled', 'paused', 'resumed', 'circuit_state', 'quota_warning', 'budget_warning', 'transient_alert', 'stream_mode'];
 
 export type Recorded = { [K in GateEventName]: { name: K; event: GateEventMap[K] } }[GateEventName];
 
