@@ -273,17 +273,19 @@ describe('LLMGate budgets, usage and quotas', () => {
 
 describe('LLMGate stream watchdog', () => {
   it('marks the response partial when no chunk arrives for the gap', async () => {
-    const { gate, time } = gateFixture({ script: () => [{ type: 'start', model: 'sonnet' }, { type: 'text', text: 'hel' }, { wait: 120_000 }, ...reply('lo')] });
+    const { gate, time, of } = gateFixture({ streamHealth: { failures: 1 }, script: () => [{ type: 'start', model: 'sonnet' }, { type: 'text', text: 'hel' }, { wait: 120_000 }, ...reply('lo')] });
     const res = await time.settle(gate.submit(req('r', 60)));
     expect(res).toMatchObject({ content: 'hel', partial: true, partialReason: 'chunk_timeout', stopReason: 'error' });
+    expect(of('stream_mode').map((e) => e.mode)).toEqual(['degraded']); // a stall is a stream fault
   });
 
   it('stops at the maximum duration even while chunks keep coming', async () => {
     const steps: FakeStep[] = [{ type: 'start', model: 'sonnet' }];
     for (let i = 0; i < 40; i++) steps.push({ wait: 30_000 }, { type: 'text', text: '.' });
-    const { gate, time } = gateFixture({ script: () => steps });
+    const { gate, time, of } = gateFixture({ streamHealth: { failures: 1 }, script: () => steps });
     const res = await time.settle(gate.submit(req('r', 60)));
     expect(res).toMatchObject({ partial: true, partialReason: 'max_duration', content: '.'.repeat(19) });
+    expect(of('stream_mode')).toEqual([]); // a long answer is not a failing stream
   });
 
   it('stops a response at its text size limit and keeps what fit, marked partial', async () => {

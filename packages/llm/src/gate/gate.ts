@@ -438,7 +438,8 @@ export class LLMGate {
     this.recordUsage(job, usage, latencyMs, reason === 'preempted' ? 'preempted' : `partial:${reason}`, result.acc.model, result.reachedModel);
     if (reason === 'chunk_timeout' || reason === 'max_duration') {
       breaker.record(false, job.probe);
-      if (job.streamed) this.noteStream(provider, true);
+      // A stall is the stream failing; a long answer reaching max_duration is not.
+      if (job.streamed && reason === 'chunk_timeout') this.noteStream(provider, true);
     } else if (job.probe) breaker.releaseProbe();
     this.unparkAfterProbe(job);
     if (reason === 'closed') return this.fail(job, gateClosedError());
