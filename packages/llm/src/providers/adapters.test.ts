@@ -201,6 +201,33 @@ describe.each(cases)('$name adapter', (c) => {
   });
 });
 
+describe('anthropic thinking', () => {
+  const anthropic = () => createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: emu.url });
+  const sent = async (model: string, reasoningEffort?: LLMRequest['reasoningEffort']) => {
+    useScenario({ steps: [{ reply: { text: 'ok' } }] });
+    await accumulate(anthropic().stream({ model, messages: [{ role: 'user', content: 'think' }], ...(reasoningEffort ? { reasoningEffort } : {}) }));
+    return emu.requests()[0]?.body as Record<string, unknown>;
+  };
+
+  it('asks Claude 4.6 and later (and every Claude 5) to think adaptively, at the requested effort', async () => {
+    for (const model of ['claude-sonnet-5-5', 'claude-opus-5', 'claude-sonnet-4-6']) {
+      const body = await sent(model, 'high');
+      expect(body).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'high' } });
+      expect(body['max_tokens']).toBeGreaterThan(16_384);
+    }
+  });
+
+  it('gives older models a token budget, and sends no thinking without an effort', async () => {
+    for (const model of ['claude-sonnet-4-5-20250929', 'claude-opus-4-20250514', 'claude-3-7-sonnet-20250219']) {
+      const body = await sent(model, 'medium');
+      expect(body['thinking']).toEqual({ type: 'enabled', budget_tokens: 8192 });
+      expect(body['output_config']).toBeUndefined();
+    }
+    const plain = await sent('claude-sonnet-5-5');
+    expect([plain['thinking'], plain['output_config']]).toEqual([undefined, undefined]);
+  });
+});
+
 describe('google specifics', () => {
   const google = () => createAdapter({ provider: 'google', apiKey: KEY, baseUrl: emu.url });
   const req: LLMRequest = { model: 'gemini-3-pro-preview', messages: [{ role: 'user', content: 'hi' }] };

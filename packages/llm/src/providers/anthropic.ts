@@ -8,6 +8,21 @@ import { fromStainlessError } from './sdk-errors.js';
 import { driveStream, requireFinished, toToolCall, type EventMapper } from './stream.js';
 
 const THINKING_BUDGET = { low: 2048, medium: 8192, high: 16384, xhigh: 32000 } as const;
+
+/**
+ * Claude 4.6 and later think adaptively: `thinking: {type: 'adaptive'}` with
+ * `output_config.effort`. The Claude 5 models and Opus 4.7+ reject a token budget (400), and 4.6
+ * deprecates it; older models (and the `claude-3-…` names) take one. Ids are
+ * `claude-<family>-<major>[-<minor>][-<date>]`.
+ */
+export function thinksAdaptively(model: string): boolean {
+  const m = /^claude-[a-z]+-(\d+)(?:-(\d{1,2}))?(?!\d)/.exec(model);
+  if (m === null) return false;
+  const major = Number(m[1]);
+  const minor = Number(m[2] ?? 0);
+  return major > 4 || (major === 4 && minor >= 6);
+}
+
 const BETAS = 'interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14';
 const DEFAULT_MAX_TOKENS = 8192;
 
@@ -56,11 +71,15 @@ export class AnthropicAdapter extends BaseAdapter {
 
   private body(request: LLMRequest): MessageCreateParamsNonStreaming {
     const system = [request.systemPrompt, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)].filter(Boolean).join('\n\n');
+    const model = this.model(request);
+    const effort = request.reasoningEffort;
+    const adaptive = effort !== undefined && thinksAdaptively(model);
     let maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
-    const budget = request.reasoningEffort ? THINKING_BUDGET[request.reasoningEffort] : undefined;
+    // Thinking counts toward max_tokens either way: leave the answer room after a full budget.
+    const budget = effort !== undefined ? THINKING_BUDGET[effort] : undefined;
     if (budget !== undefined && maxTokens <= budget) maxTokens = budget + DEFAULT_MAX_TOKENS;
     return {
-      model: this.model(request),
+      model,
       max_tokens: maxTokens,
       messages: toMessages(request.messages),
       ...(system ? { system } : {}),
@@ -69,7 +88,8 @@ export class AnthropicAdapter extends BaseAdapter {
       ...(request.topP !== undefined ? { top_p: request.topP } : {}),
       ...(request.topK !== undefined ? { top_k: request.topK } : {}),
       ...(request.stopSequences?.length ? { stop_sequences: request.stopSequences } : {}),
-      ...(budget !== undefined ? { thinking: { type: 'enabled' as const, budget_tokens: budget } } : {}),
+      ...(adaptive ? { thinking: { type: 'adaptive' as const }, output_config: { effort } } : {}),
+      ...(budget !== undefined && !adaptive ? { thinking: { type: 'enabled' as const, budget_tokens: budget } } : {}),
     };
   }
 }
