@@ -374,4 +374,18 @@ describe('LLMGate degraded streaming (SPEC 1.1.5)', () => {
     expect(of('stream_mode')).toHaveLength(1);
     expect(adapter.calls.map(nameOf)).toEqual(['busy1', 'busy2', 'busy3', 'drop1', 'drop2', 'probe']);
   });
+
+  it('retries a failed non-streaming request as such; its failures do not count against streaming', async () => {
+    const { gate, adapter, time, of } = gateFixture({ breakers: { 'llm:anthropic': { consecutiveFailures: 100 } }, streamHealth: { failures: 1 }, script: () => [{ type: 'start', model: 'sonnet' }, { fail: dropped() }] });
+    let generateCalls = 0;
+    adapter.generate = async () => {
+      if (++generateCalls === 1) throw dropped();
+      return { content: 'whole', model: 'sonnet', stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, toolCalls: [] };
+    };
+    // Attempt 1 streams and fails (degraded); attempt 2 goes whole and fails; attempt 3 goes whole again.
+    expect((await time.settle(gate.submit(req('r', 60)))).content).toBe('whole');
+    expect([adapter.calls.length, generateCalls]).toEqual([1, 2]);
+    expect(of('retry_scheduled')).toHaveLength(2);
+    expect(of('stream_mode').map((e) => e.mode)).toEqual(['degraded']);
+  });
 });

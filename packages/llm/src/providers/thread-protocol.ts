@@ -36,11 +36,14 @@ export interface PortableError {
 }
 
 export function toPortableError(err: unknown): PortableError {
-  if (err instanceof ProviderError) {
-    return { message: err.message, tier: err.tier, code: err.code, info: err.info, ...(err.hint !== undefined ? { hint: err.hint } : {}) };
-  }
-  if (isSylkError(err)) return { message: err.message, tier: err.tier, code: err.code, ...(err.hint !== undefined ? { hint: err.hint } : {}) };
-  return { message: errorMessage(err), tier: ErrorTier.Transient, code: 'llm.stream_worker_error' };
+  if (!isSylkError(err)) return { message: errorMessage(err), tier: ErrorTier.Transient, code: 'llm.stream_worker_error' };
+  return {
+    message: err.message,
+    tier: err.tier,
+    code: err.code,
+    ...(err.hint !== undefined ? { hint: err.hint } : {}),
+    ...(err instanceof ProviderError ? { info: err.info } : {}),
+  };
 }
 
 export function fromPortableError(e: PortableError): SylkError {

@@ -1,14 +1,16 @@
 // What the stream thread adds over an in-thread adapter: flow control, a dying worker, idle exit.
 // (That threaded adapters stream, fail and abort exactly like in-thread ones is adapters.test.ts.)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorTier } from '@sylk/core';
+import { ErrorTier, SylkError } from '@sylk/core';
 import { startEmulator, type Emulator } from '@sylk/emulator';
 import { ProviderError, type LLMRequest, type StreamChunk } from '../types.js';
 import { StreamThread, createThreadedAdapter } from './threaded.js';
-import { MAX_BATCH, MAX_UNACKED } from './thread-protocol.js';
+import { MAX_BATCH, MAX_UNACKED, fromPortableError, toPortableError, type FromWorker, type ToWorker } from './thread-protocol.js';
 
 const KEY = 'sk-test-correct-key-0123456789abcdef';
 const request = (content = 'go'): LLMRequest => ({ model: 'claude-sonnet-4-5-20250901', messages: [{ role: 'user', content }] });
@@ -134,5 +136,43 @@ parentPort.on('message', (msg) => {
         await thread.close();
       }
     });
+  });
+});
+
+describe('the thread protocol', () => {
+  it('carries errors across as the same kind, tier, code, hint and provider info', () => {
+    const provider = new ProviderError('429 from anthropic', { provider: 'anthropic', status: 429, retryAfterMs: 7000, inStream: false }, { tier: ErrorTier.ExternalRateLimit, code: 'llm.rate_limited', hint: 'wait' });
+    const back = fromPortableError(structuredClone(toPortableError(provider)));
+    expect(back).toBeInstanceOf(ProviderError);
+    expect(back).toMatchObject({ message: '429 from anthropic', tier: ErrorTier.ExternalRateLimit, code: 'llm.rate_limited', hint: 'wait', info: { status: 429, retryAfterMs: 7000 } });
+    const plain = fromPortableError(toPortableError(new SylkError('no key', { tier: ErrorTier.UserFixable, code: 'llm.auth_missing' })));
+    expect(plain).not.toBeInstanceOf(ProviderError);
+    expect(plain).toMatchObject({ tier: ErrorTier.UserFixable, code: 'llm.auth_missing' });
+    // Anything else that escapes an adapter is a transient fault of the worker.
+    expect(toPortableError(new TypeError('x is undefined'))).toEqual({ message: 'x is undefined', tier: ErrorTier.Transient, code: 'llm.stream_worker_error' });
+  });
+
+  it('a worker that cannot build an adapter fails that adapter\'s streams and keeps serving', async () => {
+    const worker = new Worker(createRequire(import.meta.url).resolve('@sylk/llm/stream-worker'));
+    try {
+      const replies: FromWorker[] = [];
+      worker.on('message', (m: FromWorker) => replies.push(m));
+      const post = (m: ToWorker) => worker.postMessage(m);
+      post({ type: 'adapter', adapterId: 1, config: { provider: 'anthropic', credentialSource: 'env ANTHROPIC_API_KEY' } }); // no key
+      post({ type: 'stream', id: 1, adapterId: 1, request: request() });
+      post({ type: 'stream', id: 2, adapterId: 9, request: request() }); // never registered
+      emu.setScenario({ apiKey: KEY, steps: [{ reply: { text: 'still here' } }] });
+      emu.reset();
+      post({ type: 'adapter', adapterId: 2, config: { provider: 'anthropic', apiKey: KEY, baseUrl: emu.url } });
+      post({ type: 'stream', id: 3, adapterId: 2, request: request() });
+      for (let i = 0; i < 200 && !replies.some((r) => r.id === 3 && r.type === 'end'); i++) await sleep(10);
+      const errors = replies.filter((r): r is Extract<FromWorker, { type: 'error' }> => r.type === 'error');
+      expect(errors.map((e) => [e.id, e.error.code])).toEqual([[1, 'llm.auth_missing'], [2, 'llm.stream_worker_error']]);
+      expect(errors[0]?.error).toMatchObject({ tier: ErrorTier.UserFixable, message: expect.stringContaining('ANTHROPIC_API_KEY') });
+      const text = replies.flatMap((r) => (r.type === 'chunks' && r.id === 3 ? r.chunks : []));
+      expect(textOf(text)).toBe('still here');
+    } finally {
+      await worker.terminate();
+    }
   });
 });
