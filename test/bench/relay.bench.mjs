@@ -1,7 +1,8 @@
 // Session event relay, end to end: a real sylkd talking to the emulator (its own process, Anthropic
 // SSE) with a reply split into 2-character chunks, so one turn streams 50,000 `assistant_delta`
 // events. A gRPC client attaches (SessionService.Attach, packages/proto dist) BEFORE the input is
-// sent — the input goes on the attach stream, as `sylk attach` sends it — and records every event.
+// sent — the input goes on the attach stream, as `sylk attach` sends it, and like it the client asks
+// for events in columns (EventColumns) — and records every event.
 // Two phases, as a throughput + latency target is usually read:
 //   saturated  the emulator streams with no delay, faster than sylkd can take it (~150k/s):
 //              events_per_s = deltas received / time from first to last (median of runs).
@@ -28,7 +29,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { median, percentile, round } from './stats.mjs';
-import { cpuMs, makeHome, sessionClient, startDaemon, startEmulatorProcess, wallMs, writeConfig } from './lib/sylkd.mjs';
+import { cpuMs, loadDist, makeHome, sessionClient, startDaemon, startEmulatorProcess, wallMs, writeConfig } from './lib/sylkd.mjs';
 import { packageRelay } from './lib/package-relay.mjs';
 
 const API_KEY = 'bench-key';
@@ -37,6 +38,7 @@ const DELTAS = 50_000; // assistant_delta events per turn
 const RUNS = 3; // measured turns per phase (after one warm-up turn)
 const OFFERED = Number(process.env.RELAY_OFFERED ?? 50_000); // events/s the emulator offers in the paced phase
 const TURN_TIMEOUT_MS = 120_000;
+const { attachedEvents } = await loadDist('packages/proto/dist/index.js');
 
 /** Prose with some Markdown, DELTAS * CHUNK characters long. */
 function replyText() {
@@ -115,7 +117,7 @@ async function watchedTurn(client, sessionId, fromSeq, pids) {
   try {
     for (;;) {
       call = client.attach();
-      call.send({ msg: { case: 'start', value: { session: sessionId, fromSeq: BigInt(nextSeq), cols: 120, rows: 40 } } });
+      call.send({ msg: { case: 'start', value: { session: sessionId, fromSeq: BigInt(nextSeq), cols: 120, rows: 40, columns: true } } });
       let resynced = false;
       for await (const res of call) {
         const m = res.msg;
@@ -131,15 +133,15 @@ async function watchedTurn(client, sessionId, fromSeq, pids) {
           nextSeq = Number(m.value.fromSeq);
           resynced = true;
           break;
-        } else if (m.case === 'event' || m.case === 'batch') {
+        } else {
           const at = wallMs();
-          for (const e of m.case === 'batch' ? m.value.events : [m.value]) {
-            nextSeq = Number(e.seq) + 1;
+          for (const e of attachedEvents(res)) {
+            nextSeq = e.seq + 1;
             const data = JSON.parse(e.dataJson);
             if (e.kind === 'assistant_delta') {
               recv.push(at);
-              ts.push(Number(e.tsUnixMs));
-              lat.push(at - Number(e.tsUnixMs));
+              ts.push(e.tsUnixMs);
+              lat.push(at - e.tsUnixMs);
             } else if (e.kind === 'error') {
               throw new Error(`turn failed: ${data.message}`);
             } else if (e.kind === 'state_changed' && (data.to === 'idle' || data.to === 'failed') && data.from !== 'created') {

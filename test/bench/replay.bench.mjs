@@ -19,6 +19,7 @@ import { cpuMs, loadDist, makeHome, rssMb, sessionClient, startDaemon } from './
 const EVENTS = 100_000;
 const RUNS = 5;
 const PACKAGE_RUNS = 3;
+const { attachedEvents } = await loadDist('packages/proto/dist/index.js');
 
 /** A mix shaped like a real session: mostly deltas, live command output, tool results. */
 function eventFor(i) {
@@ -59,16 +60,15 @@ async function replayOnce(socket, sessionId, daemonPid) {
   const { client, close } = await sessionClient(socket);
   const t0 = performance.now();
   const call = client.attach();
-  call.send({ msg: { case: 'start', value: { session: sessionId, fromSeq: 1n, cols: 120, rows: 40 } } });
+  call.send({ msg: { case: 'start', value: { session: sessionId, fromSeq: 1n, cols: 120, rows: 40, columns: true } } });
   let seen = 0;
   let firstAt;
   try {
     for await (const res of call) {
       const m = res.msg;
       if (m.case === 'resync') throw new Error(`daemon asked for a resync from ${m.value.fromSeq} after ${seen} events`);
-      const events = m.case === 'batch' ? m.value.events : m.case === 'event' ? [m.value] : [];
-      for (const e of events) {
-        const seq = Number(e.seq);
+      for (const e of attachedEvents(res)) {
+        const seq = e.seq;
         if (seq !== ++seen) throw new Error(`replay out of order: got seq ${seq}, expected ${seen}`);
         JSON.parse(e.dataJson);
         firstAt ??= performance.now();

@@ -4,6 +4,7 @@
  * plain gRPC that grpcurl and other languages can use.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -114,4 +115,66 @@ describe('interoperability with generic gRPC clients', () => {
     expect(text).toContain('GetConfigRequest');
     client.close();
   });
+
+  it('Attach sends events as EventBatch by default and as EventColumns when asked: the same events either way', async () => {
+    const pkg = load('sylk/v1/session.proto', [join(ROOT, 'proto')]);
+    const Sessions = lookup(pkg, 'sylk.v1.SessionService');
+    const client = new Sessions(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
+    const project = mkdtempSync(join(h.home, 'interop-project-'));
+    const created = await call(client, 'CreateSession', { projectRoot: project, name: 'interop' });
+    const id = (created.session as { id: string }).id;
+    const stored: Row[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const s = (client.ReadEvents as (req: object) => grpc.ClientReadableStream<{ event: Row & { sessionId: string } }>).call(client, { session: id, fromSeq: 1 });
+      s.on('data', (d) => stored.push({ seq: d.event.seq, tsUnixMs: d.event.tsUnixMs, kind: d.event.kind, dataJson: d.event.dataJson }));
+      s.on('end', () => resolve());
+      s.on('error', reject);
+    });
+    expect(stored.length).toBeGreaterThan(0);
+    const batch = await attachOnce(client, id, false, stored.length);
+    const columns = await attachOnce(client, id, true, stored.length);
+    expect(batch.forms).toEqual(['batch']);
+    expect(columns.forms).toEqual(['columns']);
+    expect(batch.rows).toEqual(stored);
+    expect(columns.rows).toEqual(stored);
+    client.close();
+  });
 });
+
+interface Row {
+  seq: number;
+  tsUnixMs: number;
+  kind: string;
+  dataJson: string;
+}
+type AttachOut = {
+  batch?: { events: Row[] } | null;
+  columns?: { firstSeq: number; tsUnixMs: number[]; kind: string[]; dataJson: string[] } | null;
+};
+
+/** Attach from seq 1 until `count` events have arrived; which message forms carried them, and the events. */
+function attachOnce(client: GenericClient, session: string, columns: boolean, count: number): Promise<{ forms: string[]; rows: Row[] }> {
+  const stream = (client.Attach as () => grpc.ClientDuplexStream<object, AttachOut>).call(client);
+  const forms = new Set<string>();
+  const rows: Row[] = [];
+  return new Promise((resolve, reject) => {
+    stream.on('data', (d: AttachOut) => {
+      if (d.batch) {
+        forms.add('batch');
+        rows.push(...d.batch.events.map((e) => ({ seq: e.seq, tsUnixMs: e.tsUnixMs, kind: e.kind, dataJson: e.dataJson })));
+      }
+      if (d.columns) {
+        forms.add('columns');
+        const c = d.columns;
+        c.kind.forEach((kind, i) => rows.push({ seq: c.firstSeq + i, tsUnixMs: c.tsUnixMs[i]!, kind, dataJson: c.dataJson[i]! }));
+      }
+      if (rows.length >= count) {
+        stream.cancel();
+        resolve({ forms: [...forms], rows: rows.slice(0, count) });
+      }
+    });
+    stream.on('error', (err: grpc.ServiceError) => (err.code === grpc.status.CANCELLED ? undefined : reject(err)));
+    stream.write({ start: { session, fromSeq: 1, columns } });
+  });
+}
+

@@ -1,6 +1,7 @@
 import type { Client } from '@grpc/grpc-js';
 import { createClient, type BidiCall } from '@sylk/proto/client';
-import { SessionService, type AttachResponse, type Session, type SessionEvent } from '@sylk/proto/session';
+import { SessionService, type AttachResponse, type Session } from '@sylk/proto/session';
+import { attachedEvents, type EventRow } from '@sylk/proto/event-columns';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { AttachRequestSchema } from '@sylk/proto/session';
 import type { ViewEvent } from '../render/session-view.js';
@@ -92,8 +93,8 @@ export class AttachedSession {
     }
   }
 
-  private deliver(e: SessionEvent): void {
-    const seq = Number(e.seq);
+  private deliver(e: EventRow): void {
+    const seq = e.seq;
     if (seq <= this.lastSeq) return; // already shown before a reconnect
     this.lastSeq = seq;
     let data: Record<string, unknown> = {};
@@ -102,7 +103,7 @@ export class AttachedSession {
     } catch {
       data = { raw: e.dataJson };
     }
-    this.on.event({ seq, ts: Number(e.tsUnixMs), kind: e.kind, data });
+    this.on.event({ seq, ts: e.tsUnixMs, kind: e.kind, data });
   }
 
   /** One attach stream; resolves with why it ended. */
@@ -111,7 +112,7 @@ export class AttachedSession {
     const call = client.attach();
     this.call = call;
     const fromSeq = this.lastSeq + 1;
-    call.send({ msg: { case: 'start', value: { session: this.opts.session, fromSeq: BigInt(fromSeq), tail: first ? this.opts.tail : 0, ...this.size } } });
+    call.send({ msg: { case: 'start', value: { session: this.opts.session, fromSeq: BigInt(fromSeq), tail: first ? this.opts.tail : 0, columns: true, ...this.size } } });
     let heard = Date.now();
     const silenceMs = this.opts.silenceMs ?? 15_000;
     const watchdog = setInterval(() => {
@@ -122,9 +123,8 @@ export class AttachedSession {
       for await (const res of call) {
         heard = Date.now();
         const m = res.msg;
+        for (const e of attachedEvents(res)) this.deliver(e);
         if (m.case === 'session') this.on.session(m.value);
-        else if (m.case === 'event') this.deliver(m.value);
-        else if (m.case === 'batch') for (const e of m.value.events) this.deliver(e);
         else if (m.case === 'resync') {
           call.cancel();
           return `fell behind, re-attaching from ${m.value.fromSeq}`;

@@ -11,6 +11,7 @@ import {
   type ServiceImpl,
   type SessionService,
 } from '@sylk/proto';
+import { toEventColumns, type EventRow } from '@sylk/proto/event-columns';
 import type { SessionHost } from '../sessions/host.js';
 import { StreamMerger } from '../sessions/merge.js';
 
@@ -65,9 +66,19 @@ function sessionProto(s: ReturnType<SessionHost['describe']>) {
   };
 }
 
+function eventRow(e: SessionEvent): EventRow {
+  return { seq: e.seq, tsUnixMs: e.ts, kind: e.kind, dataJson: e.json ?? JSON.stringify(e.data) };
+}
+
 /** `sessionId` is left empty in Attach batches: the stream is for one session, named by its `session` message. */
 function eventProto(e: SessionEvent, sessionId = '') {
-  return { sessionId, seq: BigInt(e.seq), tsUnixMs: BigInt(e.ts), kind: e.kind, dataJson: e.json ?? JSON.stringify(e.data) };
+  const row = eventRow(e);
+  return { sessionId, seq: BigInt(row.seq), tsUnixMs: BigInt(row.tsUnixMs), kind: row.kind, dataJson: row.dataJson };
+}
+
+/** Consecutive events in the form the client asked for on `start`. */
+function eventsMessage(events: SessionEvent[], columns: boolean): Out {
+  return columns ? { msg: { case: 'columns', value: toEventColumns(events.map(eventRow)) } } : { msg: { case: 'batch', value: { events: events.map((e) => eventProto(e)) } } };
 }
 
 function approvalProto(a: Approval) {
@@ -136,16 +147,16 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
       }
       // Whatever else is available right now goes in the same message (replay, bursts of deltas).
       const items = [next.value, ...sub.takeAvailable(MAX_BATCH - 1)];
-      const events: ReturnType<typeof eventProto>[] = [];
+      const events: SessionEvent[] = [];
       for (const item of items) {
         if (isResync(item)) {
-          if (events.length > 0) yield { msg: { case: 'batch', value: { events } } };
+          if (events.length > 0) yield eventsMessage(events, start.columns);
           yield { msg: { case: 'resync', value: { fromSeq: BigInt(item.fromSeq) } } };
           return;
         }
-        events.push(eventProto(item));
+        events.push(item);
       }
-      yield { msg: { case: 'batch', value: { events } } };
+      yield eventsMessage(events, start.columns);
     }
   } finally {
     clearInterval(heartbeat);

@@ -8,6 +8,7 @@ export { file_sylk_v1_usage } from './gen/sylk/v1/usage_pb.js';
 export { addService, serviceDefinition } from './server.js';
 export type { CallContext, ServiceImpl } from './server.js';
 export { connect, createClient, unixTarget } from './client.js';
+export { attachedEvents, fromEventColumns, toEventColumns, type EventRow } from './event-columns.js';
 export { PEER_HEADER, PROTOCOL_HEADER, protocolGuard, protocolMismatch, versionStamp } from './handshake.js';
 export type { Identity, PeerVersion } from './handshake.js';
 export type { BidiCall, CallOpts, TypedClient } from './client.js';
