@@ -174,6 +174,7 @@ function attachOnce(client: GenericClient, session: string, columns: boolean, co
       }
     });
     stream.on('error', (err: grpc.ServiceError) => (err.code === grpc.status.CANCELLED ? undefined : reject(err)));
+    stream.on('end', () => reject(new Error(`Attach ended after ${rows.length} of ${count} events`)));
     stream.write({ start: { session, fromSeq: 1, columns } });
   });
 }
