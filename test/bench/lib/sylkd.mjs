@@ -22,10 +22,15 @@ export async function loadDist(rel) {
   }
 }
 
+/** Where lib/trace-pauses.mjs writes, when asked: the daemon and emulator need it too. */
+function diagnosticEnv() {
+  return process.env.SYLK_TRACE_PAUSES_DIR ? { SYLK_TRACE_PAUSES_DIR: process.env.SYLK_TRACE_PAUSES_DIR } : {};
+}
+
 /** A throwaway SYLK_HOME and the environment a daemon (and its clients) run with there. */
 export function makeHome(prefix, extraEnv = {}) {
   const home = mkdtempSync(join(tmpdir(), prefix));
-  const env = { PATH: process.env.PATH, HOME: home, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock'), NO_COLOR: '1', ...extraEnv };
+  const env = { PATH: process.env.PATH, HOME: home, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock'), NO_COLOR: '1', ...diagnosticEnv(), ...extraEnv };
   return { home, env, dataDir: join(home, 'data'), cleanup: () => rmSync(home, { recursive: true, force: true }) };
 }
 
@@ -70,7 +75,8 @@ export async function settledRssMb(pid, { settleMs = RSS_SETTLE_MS, count = 10, 
  * Starts `node daemon/dist/main.js --foreground` (the real entry point, V8 flags included) and
  * resolves once it reports `ready` over IPC. Diagnostics: `SYLK_BENCH_CPU_PROF=<dir>` adds
  * `--cpu-prof`; `SYLK_BENCH_NODE_ARGS="--flag …"` adds node/V8 flags (command-line flags, which
- * unlike main.js's runtime ones also size the heap); `SYLK_BENCH_DAEMON_ENTRY=daemon/dist/run.js`
+ * unlike main.js's runtime ones also size the heap; `--import <abs path>/lib/trace-pauses.mjs` with
+ * `SYLK_TRACE_PAUSES_DIR` records GC and event-loop pauses); `SYLK_BENCH_DAEMON_ENTRY=daemon/dist/run.js`
  * starts it without main.js's V8 flags.
  */
 export async function startDaemon({ env, home }) {
