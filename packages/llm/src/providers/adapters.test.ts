@@ -276,3 +276,84 @@ describe('createAdapter', () => {
     expect(emu.requests()[0]).toMatchObject({ path: '/v1/chat/completions', body: { model: 'qwen2.5-coder', max_tokens: 64 } });
   });
 });
+
+/** A 200 streaming response whose body arrives in exactly these reads (framing edge cases). */
+function replying(...reads: (string | Uint8Array)[]): AdapterConfig['fetch'] {
+  return async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const r of reads) controller.enqueue(typeof r === 'string' ? new TextEncoder().encode(r) : r);
+        controller.close();
+      },
+    });
+    return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream', 'request-id': 'req_1' } });
+  };
+}
+
+describe('anthropic stream framing', () => {
+  const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+  const start = sse('message_start', { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-opus-4-6', content: [], usage: { input_tokens: 3, output_tokens: 0 } } });
+  const block = sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+  const delta = (text: string) => sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+  const end = sse('content_block_stop', { type: 'content_block_stop', index: 0 }) +
+    sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }) +
+    sse('message_stop', { type: 'message_stop' });
+
+  const adapterReading = (...reads: (string | Uint8Array)[]): ProviderAdapter =>
+    createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch: replying(...reads) });
+  const req = (): LLMRequest => ({ model: 'claude-opus-4-6', messages: [{ role: 'user', content: 'hi' }] });
+
+  it('delivers the text before an error event in the same read, then the classified error', async () => {
+    const overloaded = sse('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+    const { chunks, error } = await collect(adapterReading(start + block + delta('Hel') + delta('lo') + overloaded).stream(req()));
+    expect(textOf(chunks)).toBe('Hello');
+    expect(error?.info).toMatchObject({ inStream: true, errorType: 'overloaded_error' });
+    expect(error?.tier).toBe(ErrorTier.ExternalDegrading);
+  });
+
+  it('skips pings, comments and unnamed events, and reads events split byte by byte', async () => {
+    const bytes = new TextEncoder().encode(start + ': hi\n\n' + sse('ping', { type: 'ping' }) + 'data: {"type":"content_block_delta"}\n\n' + block + delta('héllo ') + delta('🦀') + end);
+    const { chunks, error } = await collect(adapterReading(...[...bytes].map((b) => Uint8Array.of(b))).stream(req()));
+    expect(error).toBeUndefined();
+    expect(textOf(chunks)).toBe('héllo 🦀');
+    expect(chunks.at(-1)).toEqual({ type: 'stop', stopReason: 'end_turn' });
+  });
+
+  it('an error event that is not JSON is still an in-stream error, quoting its text', async () => {
+    const { error } = await collect(adapterReading(start + block + 'event: error\ndata: upstream went away\n\n').stream(req()));
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error?.info.inStream).toBe(true);
+    expect(error?.message).toContain('upstream went away');
+  });
+
+  it('a body that ends without message_stop is a truncated stream', async () => {
+    const { chunks, error } = await collect(adapterReading(start + block + delta('partial')).stream(req()));
+    expect(textOf(chunks)).toBe('partial');
+    expect(error?.code).toBe('llm.stream_truncated');
+  });
+});
+
+describe('openai stream framing', () => {
+  const data = (d: unknown) => `data: ${typeof d === 'string' ? d : JSON.stringify(d)}\n\n`;
+  const chunk = (delta: object, finish: string | null = null) => data({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-5.2', choices: [{ index: 0, delta, finish_reason: finish }] });
+  const usage = data({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-5.2', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+  const adapterReading = (...reads: (string | Uint8Array)[]): ProviderAdapter =>
+    createAdapter({ provider: 'openai', apiKey: KEY, baseUrl: 'http://127.0.0.1:9/v1', fetch: replying(...reads) });
+  const req = (): LLMRequest => ({ model: 'gpt-5.2', openaiApi: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+
+  it('ends at [DONE] and ignores whatever follows it', async () => {
+    const body = chunk({ role: 'assistant', content: 'Hi' }) + chunk({ content: ' there' }) + chunk({}, 'stop') + usage + data('[DONE]') + data('not json at all');
+    const { chunks, error } = await collect(adapterReading(body).stream(req()));
+    expect(error).toBeUndefined();
+    expect(textOf(chunks)).toBe('Hi there');
+    expect(chunks.at(-1)).toEqual({ type: 'stop', stopReason: 'end_turn' });
+  });
+
+  it('data carrying an error after text in the same read: the text, then the classified error', async () => {
+    const failure = data({ error: { message: 'The server had an error', type: 'server_error', code: 'server_error' } });
+    const { chunks, error } = await collect(adapterReading(chunk({ content: 'Hel' }) + chunk({ content: 'lo' }) + failure).stream(req()));
+    expect(textOf(chunks)).toBe('Hello');
+    expect(error?.info).toMatchObject({ inStream: true, errorType: 'server_error' });
+    expect(error?.tier).toBe(ErrorTier.ExternalDegrading);
+  });
+});

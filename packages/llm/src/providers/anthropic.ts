@@ -1,10 +1,11 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming, MessageParam, RawMessageStreamEvent, Message as AnthropicMessage, ContentBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { LLMRequest, LLMResponse, Message, StopReason, StreamChunk } from '../types.js';
-import { blockedError, type ErrorContext } from './errors.js';
+import { blockedError, type ErrorContext, type HeaderLike } from './errors.js';
 import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
-import { fromStainlessError } from './sdk-errors.js';
+import { fromStainlessError, fromStreamErrorEvent } from './sdk-errors.js';
+import { readProviderEvents, type ServerSentEvent } from './sse.js';
 import { driveStream, requireFinished, toToolCall, type EventMapper } from './stream.js';
 
 const THINKING_BUDGET = { low: 2048, medium: 8192, high: 16384, xhigh: 32000 } as const;
@@ -50,7 +51,13 @@ export class AnthropicAdapter extends BaseAdapter {
     return driveStream<RawMessageStreamEvent>({
       ctx: this.ctx(),
       signal,
-      open: async (s) => (await this.client()).messages.create({ ...body, stream: true }, { signal: s }),
+      // The SDK sends the request and turns HTTP failures into APIErrors; the body is read here
+      // (sse.ts says why).
+      open: async (s) => {
+        const response = await (await this.client()).messages.create({ ...body, stream: true }, { signal: s }).asResponse();
+        const ctx = this.errorCtx(true);
+        return readProviderEvents(response, (sse) => messageEvent(sse, response.headers, ctx));
+      },
       mapper: new AnthropicMapper(this.ctx()),
       toError: (err, inStream) => fromStainlessError(this.errorCtx(inStream), err),
     });
@@ -143,6 +150,16 @@ function toResponse(msg: AnthropicMessage, ctx: ErrorContext): LLMResponse {
     providerMetadata: { id: msg.id },
     ...(thinking ? { thinking } : {}),
   };
+}
+
+/**
+ * One event of the Messages stream, as the SDK's stream would give it: `ping`s and unnamed events
+ * skipped, an `error` event thrown as a ProviderError, unparseable data thrown as a SyntaxError.
+ */
+function messageEvent(sse: ServerSentEvent, headers: HeaderLike, ctx: ErrorContext): RawMessageStreamEvent | undefined {
+  if (sse.event === undefined || sse.event === 'ping' || sse.data === '') return undefined;
+  if (sse.event === 'error') throw fromStreamErrorEvent(ctx, sse.data, headers);
+  return JSON.parse(sse.data) as RawMessageStreamEvent;
 }
 
 /** Content blocks by SSE index → normalized tool ordinals. */

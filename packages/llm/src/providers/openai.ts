@@ -4,7 +4,8 @@ import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { LLMRequest, LLMResponse, StreamChunk } from '../types.js';
 import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
-import { fromStainlessError } from './sdk-errors.js';
+import { fromStainlessError, fromStreamErrorBody } from './sdk-errors.js';
+import { readProviderEvents } from './sse.js';
 import { driveStream } from './stream.js';
 import { ResponsesMapper, responsesBody, responsesToLLM } from './openai-responses.js';
 import { ChatMapper, chatBody, chatToLLM } from './openai-chat.js';
@@ -41,13 +42,32 @@ export class OpenAIAdapter extends BaseAdapter {
       const body = responsesBody(request, this.model(request));
       return driveStream<ResponseStreamEvent>({
         ctx: this.ctx(), signal, toError, mapper: new ResponsesMapper(this.ctx()),
-        open: async (s) => (await this.client()).responses.create({ ...body, stream: true }, { signal: s }),
+        open: async (s) => this.events<ResponseStreamEvent>(await (await this.client()).responses.create({ ...body, stream: true }, { signal: s }).asResponse()),
       });
     }
     const body = chatBody(request, this.model(request), this.name === 'openai-compatible');
     return driveStream<ChatCompletionChunk>({
       ctx: this.ctx(), signal, toError, mapper: new ChatMapper(this.ctx()),
-      open: async (s) => (await this.client()).chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: s }),
+      open: async (s) => this.events<ChatCompletionChunk>(await (await this.client()).chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: s }).asResponse()),
+    });
+  }
+
+  /**
+   * The SDK sends the request and turns HTTP failures into APIErrors; the body is read here
+   * (sse.ts says why), with the SDK stream's rules: nothing after `[DONE]`, and data carrying an
+   * `error` is thrown as one.
+   */
+  private events<E>(response: Response): AsyncGenerator<E[]> {
+    const ctx = this.errorCtx(true);
+    let done = false;
+    return readProviderEvents(response, (sse) => {
+      if (done || sse.data.startsWith('[DONE]')) {
+        done = true;
+        return undefined;
+      }
+      const data: unknown = JSON.parse(sse.data);
+      if (typeof data === 'object' && data !== null && 'error' in data && data.error) throw fromStreamErrorBody(ctx, data, response.headers);
+      return data as E;
     });
   }
 

@@ -1,16 +1,20 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ProviderError, type StreamChunk } from '../types.js';
-import { EVENTS_PER_SLICE, driveStream, type DriveOptions } from './stream.js';
+import { EVENTS_PER_SLICE, driveStream, inBatchesOfOne, type DriveOptions } from './stream.js';
 
 const ctx = { provider: 'anthropic', model: 'm' } as DriveOptions<string>['ctx'];
 
 /** Options over a raw stream whose events are all available at once (a fully buffered body). */
 function options(events: AsyncIterable<string>, signal?: AbortSignal): DriveOptions<string> {
+  return batchOptions(inBatchesOfOne(events), signal);
+}
+
+function batchOptions(batches: AsyncIterable<readonly string[]>, signal?: AbortSignal): DriveOptions<string> {
   return {
     ctx,
     signal,
-    open: () => Promise.resolve(events),
+    open: () => Promise.resolve(batches),
     mapper: { map: (text) => [{ type: 'text', text }], finish: () => [{ type: 'stop', stopReason: 'end_turn' }] },
     toError: (err) => new ProviderError(String(err), { provider: 'anthropic', code: 'llm.test' }),
   };
@@ -36,6 +40,41 @@ describe('driveStream', () => {
     expect(chunks).toHaveLength(n + 1);
     // Without the yield this is 0: an async generator with data ready never leaves the microtask queue.
     expect(turns).toBeGreaterThanOrEqual(19);
+  });
+
+  it('gives the loop the same turns inside one large batch (a network read of hundreds of events)', async () => {
+    const n = EVENTS_PER_SLICE * 20;
+    let turns = 0;
+    let done = false;
+    const ticker = () => {
+      turns++;
+      if (!done) setImmediate(ticker);
+    };
+    setImmediate(ticker);
+    async function* oneRead(): AsyncGenerator<string[]> {
+      yield Array.from({ length: n }, (_, i) => String(i));
+    }
+    const texts: string[] = [];
+    for await (const c of driveStream(batchOptions(oneRead()))) if (c.type === 'text') texts.push(c.text);
+    done = true;
+    expect(texts).toEqual(Array.from({ length: n }, (_, i) => String(i)));
+    expect(turns).toBeGreaterThanOrEqual(19);
+  });
+
+  it('stops between the events of a batch when the signal aborts', async () => {
+    const controller = new AbortController();
+    async function* oneRead(): AsyncGenerator<string[]> {
+      yield Array.from({ length: EVENTS_PER_SLICE * 4 }, () => 'x');
+    }
+    const chunks: StreamChunk[] = [];
+    const consumed = (async () => {
+      for await (const c of driveStream(batchOptions(oneRead(), controller.signal))) {
+        chunks.push(c);
+        if (chunks.length === EVENTS_PER_SLICE + 1) controller.abort(new Error('user cancelled'));
+      }
+    })();
+    await expect(consumed).rejects.toMatchObject({ code: 'llm.aborted' });
+    expect(chunks.length).toBeLessThan(EVENTS_PER_SLICE * 3);
   });
 
   it('ends a stalled stream on abort after many events, holding one listener on the caller signal', async () => {

@@ -12,8 +12,11 @@ export interface EventMapper<E> {
 export interface DriveOptions<E> {
   ctx: Omit<ErrorContext, 'inStream'>;
   signal?: AbortSignal | undefined;
-  /** Start the request; resolves once the HTTP response has begun (status 200). */
-  open(signal: AbortSignal): Promise<AsyncIterable<E>>;
+  /**
+   * Start the request; resolves once the HTTP response has begun (status 200), with its raw
+   * events in batches (one per network read; {@link inBatchesOfOne} for an SDK's per-event stream).
+   */
+  open(signal: AbortSignal): Promise<AsyncIterable<readonly E[]>>;
   mapper: EventMapper<E>;
   /** Convert any failure into a ProviderError. */
   toError(err: unknown, inStream: boolean): ProviderError;
@@ -46,13 +49,13 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
   else outer?.addEventListener('abort', onAbort, { once: true });
   const reader = new AbortableReader(controller.signal);
   let inStream = false;
-  let iterator: AsyncIterator<E> | undefined;
+  let iterator: AsyncIterator<readonly E[]> | undefined;
   const fail = (err: unknown): ProviderError => {
     if (controller.signal.aborted) return abortedError({ ...opts.ctx, inStream }, controller.signal.reason);
     return err instanceof ProviderError ? err : opts.toError(err, inStream);
   };
   try {
-    let iterable: AsyncIterable<E> | typeof ABORTED;
+    let iterable: AsyncIterable<readonly E[]> | typeof ABORTED;
     try {
       iterable = await reader.wait(opts.open(controller.signal));
     } catch (err) {
@@ -61,10 +64,10 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
     if (iterable === ABORTED) throw fail(undefined);
     inStream = true;
     iterator = iterable[Symbol.asyncIterator]();
-    for (let events = 1; ; events++) {
-      if (events % EVENTS_PER_SLICE === 0) await nextTurn();
+    let sinceTurn = 0;
+    for (;;) {
       if (controller.signal.aborted) throw fail(undefined);
-      let step: IteratorResult<E> | typeof ABORTED;
+      let step: IteratorResult<readonly E[]> | typeof ABORTED;
       try {
         step = await reader.wait(iterator.next());
       } catch (err) {
@@ -72,13 +75,20 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
       }
       if (step === ABORTED) throw fail(undefined);
       if (step.done) break;
-      let chunks: StreamChunk[];
-      try {
-        chunks = opts.mapper.map(step.value);
-      } catch (err) {
-        throw fail(err);
+      for (const event of step.value) {
+        if (++sinceTurn === EVENTS_PER_SLICE) {
+          sinceTurn = 0;
+          await nextTurn();
+          if (controller.signal.aborted) throw fail(undefined);
+        }
+        let chunks: StreamChunk[];
+        try {
+          chunks = opts.mapper.map(event);
+        } catch (err) {
+          throw fail(err);
+        }
+        for (const chunk of chunks) yield chunk;
       }
-      for (const chunk of chunks) yield chunk;
     }
     // SDKs end quietly when their fetch is aborted; an abort is still a failure for us.
     if (controller.signal.aborted) throw fail(undefined);
@@ -96,6 +106,11 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
     if (!controller.signal.aborted) controller.abort();
     void iterator?.return?.()?.catch(() => undefined);
   }
+}
+
+/** A per-event async iterable (an SDK's stream) as batches of one, for {@link DriveOptions.open}. */
+export async function* inBatchesOfOne<E>(events: AsyncIterable<E>): AsyncGenerator<E[]> {
+  for await (const event of events) yield [event];
 }
 
 export function requireFinished(done: boolean, ctx: Omit<ErrorContext, 'inStream'>): void {

@@ -1,0 +1,76 @@
+import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
+
+/** One server-sent event: its `event:` name (undefined when it has none) and its `data:` text. */
+export type ServerSentEvent = EventSourceMessage;
+
+/**
+ * Characters one event (or one unterminated line) may buffer. A body that never ends its event is
+ * a broken stream, and it must not grow the stream thread's heap until the thread dies.
+ */
+export const MAX_SSE_EVENT_CHARS = 8 * 1024 * 1024;
+
+/** The body broke the SSE framing (a SyntaxError, so errors.ts files it as a malformed response). */
+export class MalformedStreamError extends SyntaxError {}
+
+/**
+ * The events of an SSE body, one array per network read, parsed by eventsource-parser (which
+ * follows the spec's line endings, BOM and field rules).
+ *
+ * The SDKs' own stream iterators go through a line decoder, an SSE decoder and two async
+ * generators per event: about 4 µs and 5 KB of garbage per event (50,000 two-character deltas on
+ * the 2-core sandbox). Read this way it is 1.5 µs and under 1 KB including `JSON.parse`, and a
+ * read holding hundreds of events costs one await instead of hundreds. The garbage mattered more
+ * than the time: it was the stream thread's young-generation pauses that set the relay's p99.
+ */
+export async function* readEventBatches(body: AsyncIterable<Uint8Array>, maxEventChars = MAX_SSE_EVENT_CHARS): AsyncGenerator<ServerSentEvent[]> {
+  const decoder = new TextDecoder();
+  let batch: ServerSentEvent[] = [];
+  let broken: ParseError | undefined;
+  const parser = createParser({
+    onEvent: (event) => batch.push(event),
+    // Unknown fields and bad `retry:` values are ignored, as the spec says; only overflow is fatal.
+    onError: (err) => {
+      if (err.type === 'max-buffer-size-exceeded') broken = err;
+    },
+    maxBufferSize: maxEventChars,
+  });
+  for await (const bytes of body) {
+    parser.feed(decoder.decode(bytes, { stream: true }));
+    if (broken !== undefined) throw new MalformedStreamError(`a stream event ran past ${maxEventChars} characters without ending`);
+    if (batch.length > 0) {
+      yield batch;
+      batch = [];
+    }
+  }
+  // An event the body ends in the middle of is dropped, as the spec says; the mapper then
+  // reports the stream as truncated because its final event never came.
+  parser.feed(decoder.decode());
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * A provider's streamed events, a batch per network read. `toEvent` turns one server-sent event
+ * into the provider's event, returns undefined to skip it, or throws (an error event, bad JSON).
+ * The events of the read before a throw are delivered first, as the SDKs' per-event iterators
+ * would have yielded them, and then the error is thrown.
+ */
+export async function* readProviderEvents<E>(response: Response, toEvent: (sse: ServerSentEvent) => E | undefined): AsyncGenerator<E[]> {
+  if (response.body === null) throw new MalformedStreamError('the streamed response has no body');
+  for await (const batch of readEventBatches(response.body)) {
+    const events: E[] = [];
+    let failed = false;
+    let failure: unknown;
+    for (const sse of batch) {
+      try {
+        const event = toEvent(sse);
+        if (event !== undefined) events.push(event);
+      } catch (err) {
+        failed = true;
+        failure = err;
+        break;
+      }
+    }
+    if (events.length > 0) yield events;
+    if (failed) throw failure;
+  }
+}
