@@ -24,7 +24,7 @@
 // of daemon/emulator/client over the turn. Extra `package_*` metrics: the former in-process
 // figures (EventLog append → subscriber in one process, no daemon, no gRPC). `RELAY_OFFERED=<n>`
 // changes the paced phase's offered rate (to see how the tail grows with load).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -213,6 +213,8 @@ export default async function relayBench() {
       unattached.push(r);
     }
     const paced = await turns(RUNS);
+    // With the pause tracer on, the paced turns' receipts go beside its files, to line them up.
+    if (process.env.SYLK_TRACE_PAUSES_DIR) writeFileSync(join(process.env.SYLK_TRACE_PAUSES_DIR, 'relay-paced.json'), JSON.stringify(paced.map((r) => ({ recv: r.recv, ts: r.ts }))));
 
     const rate = (times) => (times.length - 1) / ((times[times.length - 1] - times[0]) / 1000);
     const clientRates = runs.map((r) => rate(r.recv));
