@@ -138,6 +138,26 @@ describe('interoperability with generic gRPC clients', () => {
     expect(batch.rows).toEqual(stored);
     expect(columns.rows).toEqual(stored);
     client.close();
+
+    // A sylk of the earlier EventColumns layout asked with AttachStart field 6: it gets EventBatch.
+    const proto = await import('@sylk/proto');
+    const { create } = await import('@bufbuild/protobuf');
+    const { WireType } = await import('@bufbuild/protobuf/wire');
+    const start = create(proto.AttachStartSchema, { session: id, fromSeq: 1n });
+    start.$unknown = [{ no: 6, wireType: WireType.Varint, data: Uint8Array.of(1) }];
+    const channel = proto.connect(proto.unixTarget(h.socket));
+    const attach = proto.createClient(proto.SessionService, channel).attach();
+    attach.send({ msg: { case: 'start', value: start } });
+    const forms = new Set<string>();
+    let received = 0;
+    for await (const res of attach) {
+      if (res.msg.case === 'batch' || res.msg.case === 'columns' || res.msg.case === 'event') forms.add(res.msg.case);
+      received += proto.attachedEvents(res).length;
+      if (received >= stored.length) break;
+    }
+    attach.cancel();
+    channel.close();
+    expect(forms).toEqual(new Set(['batch']));
   });
 });
 
@@ -149,7 +169,7 @@ interface Row {
 }
 type AttachOut = {
   batch?: { events: Row[] } | null;
-  columns?: { firstSeq: number; tsUnixMs: number[]; kind: string[]; dataJson: string[] } | null;
+  columns?: { firstSeq: number; firstTsUnixMs: number; tsStepMs: number[]; kinds: string[]; kindIndex: number[]; dataJson: Buffer; dataJsonBytes: number[] } | null;
 };
 
 /** Attach from seq 1 until `count` events have arrived; which message forms carried them, and the events. */
@@ -165,8 +185,16 @@ function attachOnce(client: GenericClient, session: string, columns: boolean, co
       }
       if (d.columns) {
         forms.add('columns');
+        // Decoded from session.proto's description of the layout alone.
         const c = d.columns;
-        c.kind.forEach((kind, i) => rows.push({ seq: c.firstSeq + i, tsUnixMs: c.tsUnixMs[i]!, kind, dataJson: c.dataJson[i]! }));
+        let ts = c.firstTsUnixMs;
+        let offset = 0;
+        c.tsStepMs.forEach((step, i) => {
+          ts += step;
+          const end = offset + c.dataJsonBytes[i]!;
+          rows.push({ seq: c.firstSeq + i, tsUnixMs: ts, kind: c.kinds[c.kindIndex[i]!]!, dataJson: c.dataJson.subarray(offset, end).toString('utf8') });
+          offset = end;
+        });
       }
       if (rows.length >= count) {
         stream.cancel();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addService, type ServiceImpl } from '@sylk/proto';
+import { addService, toEventColumns, type ServiceImpl } from '@sylk/proto';
 import { connect, unixTarget } from '@sylk/proto/client';
 import { SessionService } from '@sylk/proto/session';
 import { AttachedSession } from './attach.js';
@@ -42,7 +42,11 @@ function attach(socket: string, events: number[]) {
 
 describe('AttachedSession', () => {
   it('delivers events sent in columns, in order', async () => {
-    const daemon = await fakeDaemon([{ msg: { case: 'columns', value: { firstSeq: 1n, tsUnixMs: [1, 2], kind: ['user_input', 'assistant_delta'], dataJson: ['{"text":"hi"}', '{"text":"yo"}'] } } }]);
+    const rows = [
+      { seq: 1, tsUnixMs: 1, kind: 'user_input', dataJson: '{"text":"hi"}' },
+      { seq: 2, tsUnixMs: 2, kind: 'assistant_delta', dataJson: '{"text":"yo"}' },
+    ];
+    const daemon = await fakeDaemon([{ msg: { case: 'columns', value: toEventColumns(rows) } }]);
     const seen: number[] = [];
     const a = attach(daemon.socket, seen);
     const run = a.run();
@@ -52,7 +56,8 @@ describe('AttachedSession', () => {
   });
 
   it('stops with protocol.malformed_event_columns instead of reconnecting when columns disagree in length', async () => {
-    const daemon = await fakeDaemon([{ msg: { case: 'columns', value: { firstSeq: 1n, tsUnixMs: [1, 2], kind: ['a', 'b'], dataJson: ['{}'] } } }]);
+    const body = new TextEncoder().encode('{}');
+    const daemon = await fakeDaemon([{ msg: { case: 'columns', value: { firstSeq: 1n, tsStepMs: [0, 1], kinds: ['a'], kindIndex: [0, 0], dataJson: body, dataJsonBytes: [2] } } }]);
     const seen: number[] = [];
     await expect(attach(daemon.socket, seen).run()).rejects.toMatchObject({ code: 'protocol.malformed_event_columns' });
     expect(daemon.attaches()).toBe(1);

@@ -77,8 +77,10 @@ function eventProto(e: SessionEvent, sessionId = '') {
 }
 
 /** Consecutive events in the form the client asked for on `start`. */
+/** Events in columns when the client asked and they fit (see session.proto), else as a batch. */
 function eventsMessage(events: SessionEvent[], columns: boolean): Out {
-  return columns ? { msg: { case: 'columns', value: toEventColumns(events.map(eventRow)) } } : { msg: { case: 'batch', value: { events: events.map((e) => eventProto(e)) } } };
+  const value = columns ? toEventColumns(events.map(eventRow)) : undefined;
+  return value !== undefined ? { msg: { case: 'columns', value } } : { msg: { case: 'batch', value: { events: events.map((e) => eventProto(e)) } } };
 }
 
 function approvalProto(a: Approval) {

@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { fromEventColumns, toEventColumns, type EventRow } from './event-columns.js';
 import { AttachResponseSchema, EventColumnsSchema } from './gen/sylk/v1/session_pb.js';
@@ -7,12 +7,21 @@ import { useNodeTextEncoding } from './text-encoding.js';
 const rows: EventRow[] = [
   { seq: 41, tsUnixMs: 1_764_000_000_123, kind: 'user_input', dataJson: '{"text":"fix the test"}' },
   // Clocks step back (NTP): a later event may carry an earlier time, and it must arrive as it was stored.
-  { seq: 42, tsUnixMs: 1_764_000_000_100, kind: 'assistant_delta', dataJson: '{"text":"日本語 😀"}' },
-  // A replayed batch can span weeks of history.
-  { seq: 43, tsUnixMs: 1_766_600_000_000, kind: 'assistant_delta', dataJson: '{}' },
+  { seq: 42, tsUnixMs: 1_764_000_000_100, kind: 'assistant_delta', dataJson: '{"text":"ab"}' },
+  { seq: 43, tsUnixMs: 1_764_000_000_100, kind: 'assistant_delta', dataJson: '{"text":"cd"}' },
+  // A replayed batch can span weeks of history (up to 24.8 days between two events).
+  { seq: 44, tsUnixMs: 1_766_000_000_000, kind: 'state_changed', dataJson: '{}' },
+];
+const unicode: EventRow[] = [
+  { seq: 1, tsUnixMs: 1, kind: 'assistant_delta', dataJson: '{"text":"日本語 😀"}' },
+  { seq: 2, tsUnixMs: 2, kind: 'assistant_delta', dataJson: '{"text":"é"}' },
+  { seq: 3, tsUnixMs: 3, kind: 'assistant_delta', dataJson: '{"text":"plain"}' },
 ];
 
-function roundTrip(value: ReturnType<typeof toEventColumns>) {
+type ColumnsInit = MessageInitShape<typeof EventColumnsSchema>;
+
+function roundTrip(value: ColumnsInit | undefined) {
+  if (value === undefined) throw new Error('the rows did not fit in columns');
   useNodeTextEncoding();
   const bytes = toBinary(AttachResponseSchema, create(AttachResponseSchema, { msg: { case: 'columns', value } }));
   const back = fromBinary(AttachResponseSchema, bytes);
@@ -20,10 +29,22 @@ function roundTrip(value: ReturnType<typeof toEventColumns>) {
   return back.msg.value;
 }
 
+const refused = (init: ColumnsInit, message: string) =>
+  expect(() => fromEventColumns(create(EventColumnsSchema, init))).toThrow(expect.objectContaining({ code: 'protocol.malformed_event_columns', message: expect.stringContaining(message) }));
+
 describe('event columns', () => {
   it('carry consecutive events through the wire unchanged', () => {
     expect(fromEventColumns(roundTrip(toEventColumns(rows)))).toEqual(rows);
+    expect(fromEventColumns(roundTrip(toEventColumns(unicode)))).toEqual(unicode);
     expect(fromEventColumns(roundTrip(toEventColumns([])))).toEqual([]);
+  });
+
+  it('name each kind once and count bodies in UTF-8 bytes', () => {
+    const c = toEventColumns([...rows, { ...rows[1]!, seq: 45 }])!;
+    expect(c.kinds).toEqual(['user_input', 'assistant_delta', 'state_changed']);
+    expect(c.kindIndex).toEqual([0, 1, 1, 2, 1]);
+    expect(c.tsStepMs).toEqual([0, -23, 0, 1_999_999_900, -1_999_999_900]);
+    expect(toEventColumns(unicode)!.dataJsonBytes).toEqual([25, 13, 16]);
   });
 
   it('keep seqs beyond 2^32 and timestamps to the millisecond', () => {
@@ -31,13 +52,26 @@ describe('event columns', () => {
     expect(fromEventColumns(roundTrip(toEventColumns(far)))).toEqual(far);
   });
 
+  it('leave events 2^31 ms or more apart to an EventBatch', () => {
+    const gap = 2 ** 31;
+    expect(toEventColumns([rows[0]!, { ...rows[1]!, tsUnixMs: rows[0]!.tsUnixMs + gap }])).toBeUndefined();
+    expect(toEventColumns([rows[0]!, { ...rows[1]!, tsUnixMs: rows[0]!.tsUnixMs - gap - 1 }])).toBeUndefined();
+    const edge = [rows[0]!, { ...rows[1]!, tsUnixMs: rows[0]!.tsUnixMs + gap - 1 }];
+    expect(fromEventColumns(roundTrip(toEventColumns(edge)))).toEqual(edge);
+  });
+
   it('refuse rows with a gap or out of order instead of renumbering them', () => {
     expect(() => toEventColumns([rows[0]!, rows[2]!])).toThrow('event columns need consecutive seqs: 43 follows 41');
     expect(() => toEventColumns([rows[1]!, rows[0]!])).toThrow('consecutive seqs');
   });
 
-  it('refuse a message whose columns disagree in length, naming the counts', () => {
-    const columns = create(EventColumnsSchema, { firstSeq: 1n, tsUnixMs: [1, 2], kind: ['a', 'b'], dataJson: ['{}'] });
-    expect(() => fromEventColumns(columns)).toThrow(expect.objectContaining({ code: 'protocol.malformed_event_columns', message: expect.stringContaining('2 timestamps, 2 kinds and 1 bodies') }));
+  it('refuse a message whose columns do not fit together, saying how', () => {
+    const good = toEventColumns(unicode)!;
+    refused({ ...good, kindIndex: [0, 0] }, '3 timestamps, 2 kinds and 3 bodies');
+    refused({ ...good, kindIndex: [0, 1, 0] }, 'event 1 names kind 1 of 1');
+    refused({ ...good, dataJsonBytes: [25, 13, 15] }, 'bodies of 53 bytes in 54');
+    refused({ ...good, dataJson: Uint8Array.from([...(good.dataJson as Uint8Array).subarray(0, 53), 0xff]) }, 'not UTF-8');
+    // 😀 is bytes 19–22 of the first body.
+    refused({ ...good, dataJsonBytes: [21, 17, 16] }, 'body 0 splits a character');
   });
 });
