@@ -35,6 +35,28 @@ interface Entry {
 }
 
 /**
+ * The stream of an adapter still being looked up, handing on the inner iterator's results as
+ * they are: an `async function*` with `yield*` here added a generator step (two promises and a
+ * result object) to every chunk of every stream.
+ */
+function deferredStream(open: () => Promise<AsyncIterable<StreamChunk>>): AsyncIterable<StreamChunk> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<StreamChunk> {
+      let inner: AsyncIterator<StreamChunk> | undefined;
+      const ready = open().then((stream) => (inner = stream[Symbol.asyncIterator]()));
+      ready.catch(() => undefined); // the first next() reports it
+      return {
+        next: () => (inner !== undefined ? inner.next() : ready.then((it) => it.next())),
+        return: async () => {
+          const it = inner ?? (await ready.catch(() => undefined));
+          return (await it?.return?.()) ?? { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+/**
  * One adapter per provider, created lazily with `createAdapter` and rebuilt when the provider's
  * settings change (in-flight requests keep the adapter they started with).
  */
@@ -81,9 +103,7 @@ export class AdapterPool {
     };
     return {
       name: provider,
-      async *stream(request: LLMRequest, signal?: AbortSignal): AsyncGenerator<StreamChunk> {
-        yield* (await get()).stream(request, signal);
-      },
+      stream: (request: LLMRequest, signal?: AbortSignal) => deferredStream(async () => (await get()).stream(request, signal)),
       // The gate's degraded mode (a provider whose streams keep failing) sends requests whole.
       generate: async (request: LLMRequest, signal?: AbortSignal): Promise<LLMResponse> => (await get()).generate(request, signal),
       countTokens: (): number => {

@@ -133,9 +133,10 @@ export class SessionRuntime {
     const abort = new AbortController();
     this.current = abort;
     await this.setState('running');
+    const appendFailed = (err: unknown) => this.deps.logger.error({ err, session: this.id }, 'event append failed');
     const emit = (event: AgentEvent) => {
       const { type, ...data } = event;
-      void this.append(type as EventKind, data).catch((err: unknown) => this.deps.logger.error({ err, session: this.id }, 'event append failed'));
+      this.log.post(type as EventKind, data, appendFailed);
     };
     let outcome: 'idle' | 'failed' = 'idle';
     try {

@@ -147,6 +147,31 @@ describe('EventLog', () => {
     expect((await rejection(log.append('notice', {}))).code).toBe('sessions.log_closed');
   });
 
+  it('post() appends without a promise, in seq order with append(), and reports failures to onError', async () => {
+    const log = open();
+    const sub = log.subscribe(1);
+    const failures: SylkError[] = [];
+    const onError = (err: unknown) => failures.push(err as SylkError);
+    log.post('assistant_delta', { text: 'a' }, onError);
+    const appended = log.append('assistant_delta', { text: 'b' });
+    log.post('assistant_delta', { text: 'c' }, onError);
+    expect((await appended).seq).toBe(2);
+    await tick();
+    expect(log.read(1).map((e) => [e.seq, e.data])).toEqual([[1, { text: 'a' }], [2, { text: 'b' }], [3, { text: 'c' }]]);
+    const live: number[] = [];
+    for (let i = 0; i < 3; i++) live.push(((await sub.next()).value as SessionEvent).seq);
+    expect(live).toEqual([1, 2, 3]);
+    // An unencodable event uses up no seq; a commit that fails (a second writer) reaches onError.
+    log.post('shout' as EventKind, {}, onError);
+    const rival = open();
+    await rival.append('notice', { from: 'rival' });
+    log.post('assistant_delta', { text: 'd' }, onError);
+    await tick();
+    log.close();
+    log.post('assistant_delta', { text: 'e' }, onError);
+    expect(failures.map((f) => f.code)).toEqual(['sessions.invalid_event', 'sessions.log_conflict', 'sessions.log_closed']);
+  });
+
   it('reports a second writer on the same file as sessions.log_conflict and keeps no gap', async () => {
     const a = open();
     const b = open();

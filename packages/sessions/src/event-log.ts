@@ -35,7 +35,8 @@ export interface EventLogOptions {
 interface PendingAppend {
   entry: Entry;
   json: string;
-  resolve: (event: SessionEvent) => void;
+  /** Absent for {@link EventLog.post}. */
+  resolve: ((event: SessionEvent) => void) | undefined;
   reject: (err: unknown) => void;
 }
 
@@ -152,23 +153,32 @@ export class EventLog implements SubscriptionSource {
 
   /** Assigns the next seq; resolves once the event is committed, before subscribers see it. */
   append(kind: EventKind, data: EventData): Promise<SessionEvent> {
-    if (this.isClosed) return Promise.reject(sessionsError('sessions.log_closed', `event log ${this.path} is closed`));
+    return new Promise<SessionEvent>((resolve, reject) => this.enqueue(kind, data, resolve, reject));
+  }
+
+  /**
+   * {@link append} for a producer that does not wait on each event (a reply's deltas, tens of
+   * thousands a turn): no promise per event, and a failure to encode or commit goes to `onError`.
+   */
+  post(kind: EventKind, data: EventData, onError: (err: unknown) => void): void {
+    this.enqueue(kind, data, undefined, onError);
+  }
+
+  private enqueue(kind: EventKind, data: EventData, resolve: PendingAppend['resolve'], reject: PendingAppend['reject']): void {
+    if (this.isClosed) return reject(sessionsError('sessions.log_closed', `event log ${this.path} is closed`));
     let json: string;
     try {
       json = encode(kind, data);
     } catch (err) {
-      return Promise.reject(err);
+      return reject(err);
     }
     // Subscribers read the encoded copy, so a caller reusing `data` cannot change what they see.
     const ts = this.clock.now();
     this.lastUsed = ts;
     const event = storedEvent(this.nextSeq++, ts, kind, json);
-    const committed = new Promise<SessionEvent>((resolve, reject) => {
-      this.pending.push({ entry: { event, bytes: json.length + ENTRY_OVERHEAD_BYTES }, json, resolve, reject });
-    });
+    this.pending.push({ entry: { event, bytes: json.length + ENTRY_OVERHEAD_BYTES }, json, resolve, reject });
     if (this.pending.length >= MAX_GROUP_COMMIT) this.flush();
     else this.scheduled ??= setImmediate(() => this.flush());
-    return committed;
   }
 
   /** Commits whatever is pending now instead of at the end of the tick. */
@@ -191,7 +201,7 @@ export class EventLog implements SubscriptionSource {
     const last = entries[entries.length - 1] as Entry;
     this.committedSeq = last.event.seq;
     for (const sub of this.subscribers) sub.offer(entries);
-    for (const p of batch) p.resolve(p.entry.event);
+    for (const p of batch) p.resolve?.(p.entry.event);
     this.notifyCommit(last.event);
     for (const p of batch) this.bytesSinceCheckpoint += p.json.length;
     if (this.bytesSinceCheckpoint >= this.checkpointBytes) this.checkpointSoon();

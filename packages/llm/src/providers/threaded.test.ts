@@ -52,6 +52,21 @@ describe('StreamThread', () => {
     }
   });
 
+  it('a stream whose signal has already aborted fails on its first read and opens nothing', async () => {
+    const thread = new StreamThread();
+    try {
+      const adapter = createThreadedAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: emu.url }, thread);
+      const controller = new AbortController();
+      controller.abort(new Error('cancelled before the request'));
+      const it = adapter.stream(request(), controller.signal)[Symbol.asyncIterator]();
+      await expect(it.next()).rejects.toMatchObject({ code: 'llm.aborted', info: { inStream: false } });
+      await expect(it.next()).resolves.toEqual({ done: true, value: undefined });
+      expect(thread.stats()).toMatchObject({ running: false, openStreams: 0, starts: 0 });
+    } finally {
+      await thread.close();
+    }
+  });
+
   it('an idle worker exits and the next stream starts a new one', async () => {
     emu.setScenario({ apiKey: KEY, steps: [{ times: 1, reply: { text: 'a'.repeat(5_000), chunkSize: 1, delayMs: 1 } }, { reply: { text: 'second' } }] });
     emu.reset();

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { ErrorTier, errorMessage, silentLogger, systemClock, type Logger } from '@sylk/core';
 import { ProviderError, type LLMRequest, type ProviderAdapter, type ProviderName, type StreamChunk } from '../types.js';
 import type { AdapterConfig } from './config.js';
-import { abortedError } from './errors.js';
+import { abortedError, type ErrorContext } from './errors.js';
 import { createAdapter } from './factory.js';
 import { nextTurn } from './stream.js';
 import { CREDIT_EVERY, fromPortableError, type FromWorker, type PortableAdapterConfig, type ToWorker } from './thread-protocol.js';
@@ -119,6 +119,67 @@ class RemoteStream {
     if (w === undefined) return;
     this.waiter = undefined;
     this.next().then(w.resolve, w.reject);
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * A stream's chunks as the consumer on this thread iterates them. Written out rather than as an
+ * `async function*`: a generator step costs two promises and a result object per chunk, and
+ * this runs for every chunk of every stream. The stream opens on the first `next()`; an abort
+ * of `signal` fails it at once; ending, failing or the consumer's `return()` releases it.
+ */
+class RemoteChunks implements AsyncIterator<StreamChunk> {
+  private remote: RemoteStream | undefined;
+  private taken = 0;
+  private closed = false;
+  private readonly onAbort = (): void => {
+    const remote = this.remote;
+    remote?.abort(abortedError(this.errorCtx(remote.started), this.signal?.reason));
+  };
+  private readonly onChunk = (chunk: StreamChunk | undefined): IteratorResult<StreamChunk> => {
+    if (chunk !== undefined) return { done: false, value: chunk };
+    this.close();
+    return DONE;
+  };
+  private readonly onFailure = (err: unknown): never => {
+    this.close();
+    throw err;
+  };
+  private readonly take = (): Promise<IteratorResult<StreamChunk>> => (this.remote as RemoteStream).next().then(this.onChunk, this.onFailure);
+
+  constructor(
+    private readonly open: () => RemoteStream,
+    private readonly signal: AbortSignal | undefined,
+    private readonly errorCtx: (inStream: boolean) => ErrorContext,
+  ) {}
+
+  next(): Promise<IteratorResult<StreamChunk>> {
+    if (this.closed) return Promise.resolve(DONE);
+    if (this.remote === undefined) {
+      if (this.signal?.aborted) {
+        this.closed = true;
+        return Promise.reject(abortedError(this.errorCtx(false), this.signal.reason));
+      }
+      this.remote = this.open();
+      this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    }
+    // As driveStream does in-thread: a full queue must not hold the loop for its whole length.
+    if (++this.taken % CHUNKS_PER_SLICE === 0) return nextTurn().then(this.take);
+    return this.take();
+  }
+
+  return(): Promise<IteratorResult<StreamChunk>> {
+    this.close();
+    return Promise.resolve(DONE);
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.remote !== undefined && !this.remote.done) this.remote.abort(new Error('the consumer stopped reading'));
   }
 }
 
@@ -263,24 +324,9 @@ export function createThreadedAdapter(config: AdapterConfig, thread: StreamThrea
   const errorCtx = (inStream: boolean) => ({ provider: config.provider, credentialSource: config.credentialSource, nowMs: clock.now(), inStream });
   return {
     name: local.name,
-    async *stream(request: LLMRequest, signal?: AbortSignal): AsyncGenerator<StreamChunk> {
-      if (signal?.aborted) throw abortedError(errorCtx(false), signal.reason);
-      const remote = thread.open(adapterId, request);
-      const onAbort = () => remote.abort(abortedError(errorCtx(remote.started), signal?.reason));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        for (let n = 1; ; n++) {
-          // As driveStream does in-thread: a full queue must not hold the loop for its whole length.
-          if (n % CHUNKS_PER_SLICE === 0) await nextTurn();
-          const chunk = await remote.next();
-          if (chunk === undefined) return;
-          yield chunk;
-        }
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-        if (!remote.done) remote.abort(new Error('the consumer stopped reading'));
-      }
-    },
+    stream: (request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk> => ({
+      [Symbol.asyncIterator]: () => new RemoteChunks(() => thread.open(adapterId, request), signal, errorCtx),
+    }),
     generate: (request, signal) => local.generate(request, signal),
     countTokens: (request) => local.countTokens(request),
     healthCheck: (signal) => local.healthCheck(signal),
