@@ -1,3 +1,4 @@
+import { TextPieces } from '@sylk/core';
 import type { GateRequest, LLMResponse } from '@sylk/llm';
 import type { AgentEvent, AgentGate } from './types.js';
 
@@ -12,18 +13,18 @@ export type StreamOutcome =
  * it the request fails with `llm.cancelled`.
  */
 export async function streamRound(gate: AgentGate, req: GateRequest, signal: AbortSignal, emit: (e: AgentEvent) => void): Promise<StreamOutcome> {
-  let text = '';
+  const text = new TextPieces();
   try {
     const stream = gate.stream(req, signal);
     for await (const chunk of stream) {
       if (chunk.type === 'text') {
-        text += chunk.text;
+        text.append(chunk.text);
         emit({ type: 'assistant_delta', text: chunk.text });
       } else if (chunk.type === 'thinking') emit({ type: 'thinking_delta', text: chunk.text });
       else if (chunk.type === 'error') throw chunk.error;
     }
     return { kind: 'response', response: await stream.response };
   } catch (error) {
-    return { kind: 'failed', error, text };
+    return { kind: 'failed', error, text: text.toString() };
   }
 }

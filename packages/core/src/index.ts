@@ -10,3 +10,4 @@ export type { Logger } from './logger.js';
 export { sleep, abortReason } from './abort.js';
 export { VERSION, PROTOCOL_MAJOR, compareVersions } from './version.js';
 export { isProcessAlive, processStartTime, isSameProcess } from './process.js';
+export { TextPieces } from './text-pieces.js';

@@ -1,11 +1,18 @@
+import { TextPieces } from '@sylk/core';
 import type { LLMResponse, StopReason, StreamChunk, ToolCall, Usage } from '../types.js';
 import { zeroUsage } from './cost.js';
 
+interface ToolInProgress {
+  id: string;
+  name: string;
+  args: TextPieces;
+}
+
 /** Rebuilds an LLMResponse from stream chunks (SPEC 1.1.5 accumulator). */
 export class ResponseAccumulator {
-  private text = '';
-  private thinking = '';
-  private readonly tools = new Map<number, { id: string; name: string; args: string }>();
+  private readonly text = new TextPieces();
+  private readonly thinking = new TextPieces();
+  private readonly tools = new Map<number, ToolInProgress>();
   private reported: Usage | undefined;
   private stopReason: StopReason | undefined;
   model: string;
@@ -36,20 +43,20 @@ export class ResponseAccumulator {
         this.model = chunk.model || this.model;
         return;
       case 'text':
-        this.text += chunk.text;
+        this.text.append(chunk.text);
         this.contentChunks++;
         return;
       case 'thinking':
-        this.thinking += chunk.text;
+        this.thinking.append(chunk.text);
         this.contentChunks++;
         return;
       case 'tool_start':
-        this.tools.set(chunk.index, { id: chunk.id, name: chunk.name, args: '' });
+        this.tools.set(chunk.index, { id: chunk.id, name: chunk.name, args: new TextPieces() });
         this.contentChunks++;
         return;
       case 'tool_delta': {
         const t = this.tools.get(chunk.index);
-        if (t) t.args += chunk.argumentsDelta;
+        t?.args.append(chunk.argumentsDelta);
         this.contentChunks++;
         return;
       }
@@ -74,13 +81,13 @@ export class ResponseAccumulator {
   toResponse(usage: Usage, partialReason?: string): LLMResponse {
     const toolCalls: ToolCall[] = [...this.tools.values()].map(parseTool);
     const res: LLMResponse = {
-      content: this.text,
+      content: this.text.toString(),
       model: this.model,
       stopReason: this.stopReason ?? (toolCalls.length > 0 ? 'tool_use' : 'end_turn'),
       usage,
       toolCalls,
     };
-    if (this.thinking !== '') res.thinking = this.thinking;
+    if (this.thinking.length > 0) res.thinking = this.thinking.toString();
     if (partialReason !== undefined) {
       res.partial = true;
       res.partialReason = partialReason;
@@ -96,7 +103,8 @@ function definedOnly(u: Partial<Usage>): Partial<Usage> {
   return out;
 }
 
-function parseTool(t: { id: string; name: string; args: string }): ToolCall {
+function parseTool(tool: ToolInProgress): ToolCall {
+  const t = { id: tool.id, name: tool.name, args: tool.args.toString() };
   if (t.args.trim() === '') return { id: t.id, name: t.name, arguments: {} };
   try {
     const parsed: unknown = JSON.parse(t.args);

@@ -1,3 +1,4 @@
+import { TextPieces } from '@sylk/core';
 import { ProviderError, type LLMResponse, type StopReason, type StreamChunk, type ToolCall, type Usage } from '../types.js';
 import { ABORTED, AbortableReader } from '../abortable.js';
 import { abortedError, truncatedError, type ErrorContext } from './errors.js';
@@ -124,31 +125,27 @@ export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cache
  * of each field wins. Tool arguments that are not valid JSON keep their raw text.
  */
 export async function accumulate(stream: AsyncIterable<StreamChunk>): Promise<LLMResponse> {
-  let content = '';
-  let thinking = '';
+  const content = new TextPieces();
+  const thinking = new TextPieces();
   let model = '';
   let stopReason: StopReason = 'end_turn';
   const usage = emptyUsage();
-  const tools = new Map<number, { id: string; name: string; args: string }>();
+  const tools = new Map<number, { id: string; name: string; args: TextPieces }>();
   for await (const chunk of stream) {
     switch (chunk.type) {
       case 'start': model = chunk.model; break;
-      case 'text': content += chunk.text; break;
-      case 'thinking': thinking += chunk.text; break;
-      case 'tool_start': tools.set(chunk.index, { id: chunk.id, name: chunk.name, args: '' }); break;
-      case 'tool_delta': {
-        const tool = tools.get(chunk.index);
-        if (tool) tool.args += chunk.argumentsDelta;
-        break;
-      }
+      case 'text': content.append(chunk.text); break;
+      case 'thinking': thinking.append(chunk.text); break;
+      case 'tool_start': tools.set(chunk.index, { id: chunk.id, name: chunk.name, args: new TextPieces() }); break;
+      case 'tool_delta': tools.get(chunk.index)?.args.append(chunk.argumentsDelta); break;
       case 'usage': Object.assign(usage, chunk.usage); break;
       case 'stop': stopReason = chunk.stopReason; break;
       case 'error': throw chunk.error;
       default: break;
     }
   }
-  const toolCalls = [...tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => toToolCall(t.id, t.name, t.args));
-  return { content, model, stopReason, usage, toolCalls, ...(thinking ? { thinking } : {}) };
+  const toolCalls = [...tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => toToolCall(t.id, t.name, t.args.toString()));
+  return { content: content.toString(), model, stopReason, usage, toolCalls, ...(thinking.length > 0 ? { thinking: thinking.toString() } : {}) };
 }
 
 export function toToolCall(id: string, name: string, argsText: string): ToolCall {
