@@ -170,6 +170,10 @@ export class SessionRuntime {
       outcome = 'failed';
     } finally {
       this.current = undefined;
+      // The reply's last events wait for their group commit at the next turn of the loop: let
+      // them reach attached clients before the synchronous history write, which takes several
+      // ms once the history is long (relay bench: the last ~100 events of a turn were late).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       saveHistory(this.historyPath, this.history);
       // At shutdown the input stays: the restarted daemon restates it when the turn resumes.
       if (!this.stopping) {
