@@ -116,6 +116,11 @@ export interface ProviderAdapter {
   /** Blocking call; implemented on top of stream() where the provider has no cheaper path. */
   generate(request: LLMRequest, signal?: AbortSignal): Promise<LLMResponse>;
   stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk>;
+  /**
+   * The same chunks in the groups they were parsed in (a network read, at most 16 events).
+   * The stream thread reads this where an adapter has it: a step per group, not per chunk.
+   */
+  streamBatches?(request: LLMRequest, signal?: AbortSignal): AsyncIterable<readonly StreamChunk[]>;
   countTokens(request: Pick<LLMRequest, 'messages' | 'tools' | 'systemPrompt' | 'model'>): number;
   healthCheck(signal?: AbortSignal): Promise<HealthResult>;
   close(): Promise<void>;

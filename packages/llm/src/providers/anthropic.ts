@@ -6,7 +6,7 @@ import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { fromStainlessError, fromStreamErrorEvent } from './sdk-errors.js';
 import { readProviderEvents, type ServerSentEvent } from './sse.js';
-import { driveStream, requireFinished, toToolCall, type EventMapper } from './stream.js';
+import { driveBatches, requireFinished, toToolCall, type EventMapper } from './stream.js';
 
 const THINKING_BUDGET = { low: 2048, medium: 8192, high: 16384, xhigh: 32000 } as const;
 
@@ -46,9 +46,9 @@ export class AnthropicAdapter extends BaseAdapter {
     });
   }
 
-  stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk> {
+  streamBatches(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk[]> {
     const body = this.body(request);
-    return driveStream<RawMessageStreamEvent>({
+    return driveBatches<RawMessageStreamEvent>({
       ctx: this.ctx(),
       signal,
       // The SDK sends the request and turns HTTP failures into APIErrors; the body is read here

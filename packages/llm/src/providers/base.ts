@@ -4,6 +4,7 @@ import { createCatalog, type ModelCatalog } from '../catalog/index.js';
 import type { AdapterConfig } from './config.js';
 import { abortedError, missingKeyError, type ErrorContext } from './errors.js';
 import { estimateTokens, type TokenRequest } from './tokens.js';
+import { eachChunk } from './stream.js';
 
 /**
  * The provider SDK client, built on first use. The SDKs are imported dynamically so a daemon
@@ -32,7 +33,11 @@ export abstract class BaseAdapter implements ProviderAdapter {
     this.configuredDefault = config.defaultModel;
   }
 
-  abstract stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk>;
+  abstract streamBatches(request: LLMRequest, signal?: AbortSignal): AsyncIterable<readonly StreamChunk[]>;
+
+  stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk> {
+    return eachChunk(this.streamBatches(request, signal));
+  }
   protected abstract generateOnce(request: LLMRequest, signal: AbortSignal): Promise<LLMResponse>;
   protected abstract toError(err: unknown, inStream: boolean): ProviderError;
   /** The cheapest authenticated call (a model list). */

@@ -3,7 +3,7 @@ import type { LLMRequest, LLMResponse, Message, StopReason, StreamChunk, Usage }
 import { blockedError, providerError, transportError, unknownError, type ErrorContext } from './errors.js';
 import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
-import { accumulate, driveStream, inBatchesOfOne, requireFinished, type EventMapper } from './stream.js';
+import { accumulate, driveBatches, inBatchesOfOne, requireFinished, type EventMapper } from './stream.js';
 import { ProviderError } from '../types.js';
 
 const THINKING_BUDGET = { low: 2048, medium: 8192, high: 16384, xhigh: 32768 } as const;
@@ -26,8 +26,8 @@ export class GoogleAdapter extends BaseAdapter {
     });
   }
 
-  stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk> {
-    return driveStream<GenerateContentResponse>({
+  streamBatches(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk[]> {
+    return driveBatches<GenerateContentResponse>({
       ctx: this.ctx(), signal,
       open: async (s) => inBatchesOfOne(await (await this.client()).models.generateContentStream(this.params(request, s))),
       mapper: new GeminiMapper(this.ctx(), request.model),

@@ -6,7 +6,7 @@ import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { fromStainlessError, fromStreamErrorBody } from './sdk-errors.js';
 import { readProviderEvents } from './sse.js';
-import { driveStream } from './stream.js';
+import { driveBatches } from './stream.js';
 import { ResponsesMapper, responsesBody, responsesToLLM } from './openai-responses.js';
 import { ChatMapper, chatBody, chatToLLM } from './openai-chat.js';
 
@@ -36,17 +36,17 @@ export class OpenAIAdapter extends BaseAdapter {
     });
   }
 
-  stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk> {
+  streamBatches(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk[]> {
     const toError = (err: unknown, inStream: boolean) => fromStainlessError(this.errorCtx(inStream), err);
     if (this.api(request) === 'responses') {
       const body = responsesBody(request, this.model(request));
-      return driveStream<ResponseStreamEvent>({
+      return driveBatches<ResponseStreamEvent>({
         ctx: this.ctx(), signal, toError, mapper: new ResponsesMapper(this.ctx()),
         open: async (s) => this.events<ResponseStreamEvent>(await (await this.client()).responses.create({ ...body, stream: true }, { signal: s }).asResponse()),
       });
     }
     const body = chatBody(request, this.model(request), this.name === 'openai-compatible');
-    return driveStream<ChatCompletionChunk>({
+    return driveBatches<ChatCompletionChunk>({
       ctx: this.ctx(), signal, toError, mapper: new ChatMapper(this.ctx()),
       open: async (s) => this.events<ChatCompletionChunk>(await (await this.client()).chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: s }).asResponse()),
     });

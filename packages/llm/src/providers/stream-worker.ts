@@ -4,6 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { createCatalog } from '../catalog/index.js';
 import type { LLMRequest, ProviderAdapter, StreamChunk } from '../types.js';
 import { createAdapter } from './factory.js';
+import { inBatchesOfOne } from './stream.js';
 import { MAX_BATCH, MAX_UNACKED, toPortableError, type FromWorker, type ToWorker } from './thread-protocol.js';
 
 interface Job {
@@ -31,11 +32,16 @@ async function run(id: number, adapter: ProviderAdapter, request: LLMRequest): P
     post({ type: 'chunks', id, chunks: batch });
     batch = [];
   };
+  // The adapter's chunks as parsed, a group at a time: a step per chunk here cost a promise and
+  // a result object for each of tens of thousands of deltas a turn.
   try {
-    for await (const chunk of adapter.stream(request, job.controller.signal)) {
-      batch.push(chunk);
-      if (batch.length >= MAX_BATCH) flush();
-      else if (!flushScheduled) {
+    const groups = adapter.streamBatches?.(request, job.controller.signal) ?? inBatchesOfOne(adapter.stream(request, job.controller.signal));
+    for await (const chunks of groups) {
+      for (const chunk of chunks) {
+        batch.push(chunk);
+        if (batch.length >= MAX_BATCH) flush();
+      }
+      if (batch.length > 0 && !flushScheduled) {
         flushScheduled = true;
         setImmediate(flush);
       }

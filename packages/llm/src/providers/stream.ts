@@ -41,8 +41,10 @@ export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmedia
  * truncation, abort) is *thrown* as a ProviderError. Adapters never yield `error` chunks.
  * Each wait races the caller's signal, so a stalled socket cannot hold the consumer, and
  * the loop yields every {@link EVENTS_PER_SLICE} events so a fast one cannot hold the daemon.
+ * Chunks come in groups: those of one network read, at most {@link EVENTS_PER_SLICE} events'
+ * worth (the stream thread takes them so; {@link driveStream} hands them on one by one).
  */
-export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<StreamChunk> {
+export async function* driveBatches<E>(opts: DriveOptions<E>): AsyncGenerator<StreamChunk[]> {
   const controller = new AbortController();
   const outer = opts.signal;
   const onAbort = () => controller.abort(outer?.reason);
@@ -76,9 +78,14 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
       }
       if (step === ABORTED) throw fail(undefined);
       if (step.done) break;
+      let out: StreamChunk[] = [];
       for (const event of step.value) {
         if (++sinceTurn === EVENTS_PER_SLICE) {
           sinceTurn = 0;
+          if (out.length > 0) {
+            yield out;
+            out = [];
+          }
           await nextTurn();
           if (controller.signal.aborted) throw fail(undefined);
         }
@@ -88,8 +95,9 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
         } catch (err) {
           throw fail(err);
         }
-        for (const chunk of chunks) yield chunk;
+        for (const chunk of chunks) out.push(chunk);
       }
+      if (out.length > 0) yield out;
     }
     // SDKs end quietly when their fetch is aborted; an abort is still a failure for us.
     if (controller.signal.aborted) throw fail(undefined);
@@ -99,7 +107,7 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
     } catch (err) {
       throw fail(err);
     }
-    for (const chunk of tail) yield chunk;
+    if (tail.length > 0) yield tail;
   } finally {
     outer?.removeEventListener('abort', onAbort);
     reader.close();
@@ -107,6 +115,16 @@ export async function* driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<Str
     if (!controller.signal.aborted) controller.abort();
     void iterator?.return?.()?.catch(() => undefined);
   }
+}
+
+/** {@link driveBatches} one chunk at a time, as an adapter's `stream()` gives them. */
+export function driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<StreamChunk> {
+  return eachChunk(driveBatches(opts));
+}
+
+/** The chunks of groups of chunks, one by one. */
+export async function* eachChunk(batches: AsyncIterable<readonly StreamChunk[]>): AsyncGenerator<StreamChunk> {
+  for await (const batch of batches) for (const chunk of batch) yield chunk;
 }
 
 /** A per-event async iterable (an SDK's stream) as batches of one, for {@link DriveOptions.open}. */
