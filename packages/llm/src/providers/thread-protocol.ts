@@ -10,7 +10,10 @@ export type PortableAdapterConfig = Omit<AdapterConfig, 'fetch' | 'catalog' | 'c
 export const MAX_BATCH = 256;
 /** Chunks posted and not yet taken by the consumer before the worker stops reading the provider. */
 export const MAX_UNACKED = 4096;
-/** The consumer returns credit after taking this many chunks (or on emptying its queue). */
+/**
+ * The consumer returns credit after taking this many chunks. Far below MAX_UNACKED, so a worker
+ * waiting for credit always has a consumer with chunks left to take (and credit to return).
+ */
 export const CREDIT_EVERY = 256;
 
 export type ToWorker =
