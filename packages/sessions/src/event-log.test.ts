@@ -147,6 +147,13 @@ describe('EventLog', () => {
     expect((await rejection(log.append('notice', {}))).code).toBe('sessions.log_closed');
   });
 
+  it('stores every field of a group commit that spans several multi-row inserts and a remainder', async () => {
+    const log = open();
+    const appended = await Promise.all(Array.from({ length: 37 }, (_, i) => log.append(i % 3 === 0 ? 'notice' : 'assistant_delta', { i, text: 'é'.repeat(i) })));
+    expect(log.read(1, 100)).toEqual(appended);
+    expect(log.read(1, 100).map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 37 }, (_, i) => i));
+  });
+
   it('post() appends without a promise, in seq order with append(), and reports failures to onError', async () => {
     const log = open();
     const sub = log.subscribe(1);

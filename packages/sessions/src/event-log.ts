@@ -49,6 +49,9 @@ interface LogFile {
   select: Statement<[number, number, number], Row>;
 }
 
+const INSERT = 'INSERT INTO events (seq, ts, kind, data) VALUES';
+const ROWS_PER_INSERT = 16;
+
 /**
  * Appends committed in one group at most. The group normally ends with the tick; a producer
  * that keeps the loop busy (many appends in one run of microtasks) still gets its events
@@ -98,9 +101,26 @@ export class EventLog implements SubscriptionSource {
     const db = openDatabase({ path: this.dbPath, migrations: EVENT_LOG_MIGRATIONS, logger: this.logger, clock: this.clock });
     if (this.syncMode === 'full') db.raw.pragma('synchronous = FULL');
     if (this.checkpointer !== undefined) db.raw.pragma('wal_autocheckpoint = 0');
-    const insert = db.raw.prepare<[number, number, string, string]>('INSERT INTO events (seq, ts, kind, data) VALUES (?, ?, ?, ?)');
+    const insertOne = db.raw.prepare<[number, number, string, string]>(`${INSERT} (?, ?, ?, ?)`);
+    // Rows in groups of ROWS_PER_INSERT: one statement step per group is ~25% less CPU per row.
+    const insertMany = db.raw.prepare<unknown[]>(`${INSERT} ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?)').join(', ')}`);
+    const params = new Array<unknown>(ROWS_PER_INSERT * 4);
     const commit = db.transactional((batch: readonly PendingAppend[]) => {
-      for (const { entry, json } of batch) insert.run(entry.event.seq, entry.event.ts, entry.event.kind, json);
+      let i = 0;
+      for (; i + ROWS_PER_INSERT <= batch.length; i += ROWS_PER_INSERT) {
+        for (let j = 0; j < ROWS_PER_INSERT; j++) {
+          const { entry, json } = batch[i + j] as PendingAppend;
+          params[4 * j] = entry.event.seq;
+          params[4 * j + 1] = entry.event.ts;
+          params[4 * j + 2] = entry.event.kind;
+          params[4 * j + 3] = json;
+        }
+        insertMany.run(params);
+      }
+      for (; i < batch.length; i++) {
+        const { entry, json } = batch[i] as PendingAppend;
+        insertOne.run(entry.event.seq, entry.event.ts, entry.event.kind, json);
+      }
     });
     const select = db.raw.prepare<[number, number, number], Row>('SELECT seq, ts, kind, data FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?').raw();
     return { db, commit, select };
