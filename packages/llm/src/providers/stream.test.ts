@@ -61,6 +61,27 @@ describe('driveStream', () => {
     expect(turns).toBeGreaterThanOrEqual(19);
   });
 
+  it('delivers the chunks of a batch before an event that fails to map, then the error', async () => {
+    async function* oneRead(): AsyncGenerator<string[]> {
+      yield ['a', 'b', 'refused', 'c'];
+    }
+    const opts = batchOptions(oneRead());
+    const mapper = opts.mapper;
+    opts.mapper = {
+      map: (text) => {
+        if (text === 'refused') throw new ProviderError('blocked', { provider: 'anthropic', inStream: true }, { code: 'llm.blocked' });
+        return mapper.map(text);
+      },
+      finish: () => mapper.finish(),
+    };
+    const texts: string[] = [];
+    const failed = (async () => {
+      for await (const c of driveStream(opts)) if (c.type === 'text') texts.push(c.text);
+    })();
+    await expect(failed).rejects.toMatchObject({ code: 'llm.blocked' });
+    expect(texts).toEqual(['a', 'b']);
+  });
+
   it('stops between the events of a batch when the signal aborts', async () => {
     const controller = new AbortController();
     async function* oneRead(): AsyncGenerator<string[]> {

@@ -79,6 +79,7 @@ export async function* driveBatches<E>(opts: DriveOptions<E>): AsyncGenerator<St
       if (step === ABORTED) throw fail(undefined);
       if (step.done) break;
       let out: StreamChunk[] = [];
+      let failure: ProviderError | undefined;
       for (const event of step.value) {
         if (++sinceTurn === EVENTS_PER_SLICE) {
           sinceTurn = 0;
@@ -89,15 +90,15 @@ export async function* driveBatches<E>(opts: DriveOptions<E>): AsyncGenerator<St
           await nextTurn();
           if (controller.signal.aborted) throw fail(undefined);
         }
-        let chunks: StreamChunk[];
         try {
-          chunks = opts.mapper.map(event);
+          for (const chunk of opts.mapper.map(event)) out.push(chunk);
         } catch (err) {
-          throw fail(err);
+          failure = fail(err); // after the chunks of the events before it, as one by one
+          break;
         }
-        for (const chunk of chunks) out.push(chunk);
       }
       if (out.length > 0) yield out;
+      if (failure !== undefined) throw failure;
     }
     // SDKs end quietly when their fetch is aborted; an abort is still a failure for us.
     if (controller.signal.aborted) throw fail(undefined);
