@@ -17,10 +17,10 @@ export class MalformedStreamError extends SyntaxError {}
  * follows the spec's line endings, BOM and field rules).
  *
  * The SDKs' own stream iterators go through a line decoder, an SSE decoder and two async
- * generators per event: about 4 µs and 5 KB of garbage per event (50,000 two-character deltas on
- * the 2-core sandbox). Read this way it is 1.5 µs and under 1 KB including `JSON.parse`, and a
- * read holding hundreds of events costs one await instead of hundreds. The garbage mattered more
- * than the time: it was the stream thread's young-generation pauses that set the relay's p99.
+ * generators per event: the Anthropic SDK's alone costs ~4.5 µs and ~3 KB of garbage per event,
+ * more than sylk's whole adapter reading this way (~2.8 µs and ~1.8 KB with JSON and mapping;
+ * `npm run bench -- provider-stream`), and a read holding hundreds of events costs one await
+ * instead of hundreds. The garbage matters most: GC was a third of the stream thread's time.
  */
 export async function* readEventBatches(body: AsyncIterable<Uint8Array>, maxEventChars = MAX_SSE_EVENT_CHARS): AsyncGenerator<ServerSentEvent[]> {
   const decoder = new TextDecoder();
