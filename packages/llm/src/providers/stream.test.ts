@@ -20,6 +20,23 @@ function batchOptions(batches: AsyncIterable<readonly string[]>, signal?: AbortS
   };
 }
 
+/** Counts turns of the event loop until stopped (a setImmediate that re-arms itself). */
+function countLoopTurns(): { stop: () => number } {
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    turns++;
+    if (!done) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    stop: () => {
+      done = true;
+      return turns;
+    },
+  };
+}
+
 async function* buffered(n: number): AsyncGenerator<string> {
   for (let i = 0; i < n; i++) yield 'x';
 }
@@ -27,16 +44,10 @@ async function* buffered(n: number): AsyncGenerator<string> {
 describe('driveStream', () => {
   it('gives the event loop a turn every few events, even when the body is already buffered', async () => {
     const n = EVENTS_PER_SLICE * 20;
-    let turns = 0;
-    let done = false;
-    const ticker = () => {
-      turns++;
-      if (!done) setImmediate(ticker);
-    };
-    setImmediate(ticker);
+    const loop = countLoopTurns();
     const chunks: StreamChunk[] = [];
     for await (const c of driveStream(options(buffered(n)))) chunks.push(c);
-    done = true;
+    const turns = loop.stop();
     expect(chunks).toHaveLength(n + 1);
     // Without the yield this is 0: an async generator with data ready never leaves the microtask queue.
     expect(turns).toBeGreaterThanOrEqual(19);
@@ -44,19 +55,13 @@ describe('driveStream', () => {
 
   it('gives the loop the same turns inside one large batch (a network read of hundreds of events)', async () => {
     const n = EVENTS_PER_SLICE * 20;
-    let turns = 0;
-    let done = false;
-    const ticker = () => {
-      turns++;
-      if (!done) setImmediate(ticker);
-    };
-    setImmediate(ticker);
+    const loop = countLoopTurns();
     async function* oneRead(): AsyncGenerator<string[]> {
       yield Array.from({ length: n }, (_, i) => String(i));
     }
     const texts: string[] = [];
     for await (const c of driveStream(batchOptions(oneRead()))) if (c.type === 'text') texts.push(c.text);
-    done = true;
+    const turns = loop.stop();
     expect(texts).toEqual(Array.from({ length: n }, (_, i) => String(i)));
     expect(turns).toBeGreaterThanOrEqual(19);
   });
