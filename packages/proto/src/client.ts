@@ -1,8 +1,8 @@
 import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { Client, Metadata, credentials, type CallOptions, type ClientOptions, type ServiceError } from '@grpc/grpc-js';
 import { fromServiceError } from './errors.js';
+import { decoder, encoder } from './codec.js';
 import { useNodeTextEncoding } from './text-encoding.js';
 
 useNodeTextEncoding();
@@ -55,12 +55,6 @@ function metadataFor(opts: CallOpts | undefined): Metadata {
   for (const [k, v] of Object.entries(opts?.metadata ?? {})) md.set(k, v);
   return md;
 }
-function encode(desc: DescMessage) {
-  return (value: MessageInitShape<DescMessage>): Buffer => Buffer.from(toBinary(desc, create(desc, value)));
-}
-function decode(desc: DescMessage) {
-  return (bytes: Buffer): MessageShape<DescMessage> => fromBinary(desc, bytes);
-}
 function path(service: GenService<GenServiceMethods>, method: DescMethod): string {
   return `/${service.typeName}/${method.name}`;
 }
@@ -84,8 +78,8 @@ export function createClient<T extends GenServiceMethods>(service: GenService<T>
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
     const p = path(service as GenService<GenServiceMethods>, method);
-    const ser = encode(method.input);
-    const de = decode(method.output);
+    const ser = encoder(method.input);
+    const de = decoder(method.output);
     switch (method.methodKind) {
       case 'unary':
         client[method.localName] = (request: MessageInitShape<DescMessage>, opts?: CallOpts) =>

@@ -1,5 +1,4 @@
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import type {
   Metadata,
@@ -13,6 +12,7 @@ import type {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { toStatus } from './errors.js';
+import { decoder, encoder } from './codec.js';
 import { useNodeTextEncoding } from './text-encoding.js';
 
 useNodeTextEncoding();
@@ -41,17 +41,6 @@ type Handler<M> = M extends { methodKind: 'unary' }
 /** A typed implementation of a generated service: one handler per method. */
 export type ServiceImpl<T extends GenServiceMethods> = { [K in keyof T]: Handler<T[K]> };
 
-function serializer(desc: DescMessage) {
-  return (value: MessageShape<DescMessage>): Buffer => Buffer.from(toBinary(desc, value));
-}
-function deserializer(desc: DescMessage) {
-  return (bytes: Buffer): MessageShape<DescMessage> => fromBinary(desc, bytes);
-}
-function encoder(desc: DescMessage) {
-  // Handlers may return init shapes (plain objects); normalise to messages before encoding.
-  return (value: MessageInitShape<DescMessage>): Buffer => Buffer.from(toBinary(desc, create(desc, value)));
-}
-
 /** grpc-js service definition built from a protobuf-es descriptor: no hand-written serializers. */
 export function serviceDefinition(service: DescService): ServiceDefinition {
   const def: Record<string, ServiceDefinition[string]> = {};
@@ -60,10 +49,10 @@ export function serviceDefinition(service: DescService): ServiceDefinition {
       path: `/${service.typeName}/${method.name}`,
       requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
       responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
-      requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
+      requestSerialize: encoder(method.input),
+      requestDeserialize: decoder(method.input),
       responseSerialize: encoder(method.output),
-      responseDeserialize: deserializer(method.output),
+      responseDeserialize: decoder(method.output),
       originalName: method.name,
     };
   }
