@@ -76,7 +76,6 @@ function eventProto(e: SessionEvent, sessionId = '') {
   return { sessionId, seq: BigInt(row.seq), tsUnixMs: BigInt(row.tsUnixMs), kind: row.kind, dataJson: row.dataJson };
 }
 
-/** Consecutive events in the form the client asked for on `start`. */
 /** Events in columns when the client asked and they fit (see session.proto), else as a batch. */
 function eventsMessage(events: SessionEvent[], columns: boolean): Out {
   const value = columns ? toEventColumns(events.map(eventRow)) : undefined;

@@ -1,5 +1,6 @@
 import { TextPieces } from '@sylk/core';
 import type { LLMResponse, StopReason, StreamChunk, ToolCall, Usage } from '../types.js';
+import { toToolCall } from '../tool-call.js';
 import { zeroUsage } from './cost.js';
 
 interface ToolInProgress {
@@ -79,7 +80,7 @@ export class ResponseAccumulator {
   }
 
   toResponse(usage: Usage, partialReason?: string): LLMResponse {
-    const toolCalls: ToolCall[] = [...this.tools.values()].map(parseTool);
+    const toolCalls: ToolCall[] = [...this.tools.values()].map((t) => toToolCall(t.id, t.name, t.args.toString()));
     const res: LLMResponse = {
       content: this.text.toString(),
       model: this.model,
@@ -101,16 +102,4 @@ function definedOnly(u: Partial<Usage>): Partial<Usage> {
   const out: Partial<Usage> = {};
   for (const k of Object.keys(u) as Array<keyof Usage>) if (u[k] !== undefined) out[k] = u[k];
   return out;
-}
-
-function parseTool(tool: ToolInProgress): ToolCall {
-  const t = { id: tool.id, name: tool.name, args: tool.args.toString() };
-  if (t.args.trim() === '') return { id: t.id, name: t.name, arguments: {} };
-  try {
-    const parsed: unknown = JSON.parse(t.args);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return { id: t.id, name: t.name, arguments: parsed as Record<string, unknown> };
-  } catch {
-    // malformed JSON from the model: keep the raw text for the agent to see
-  }
-  return { id: t.id, name: t.name, arguments: {}, argumentsText: t.args };
 }

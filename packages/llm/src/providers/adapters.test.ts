@@ -326,6 +326,13 @@ describe('anthropic stream framing', () => {
     expect(error?.message).toContain('upstream went away');
   });
 
+  it('a 200 without a body is a malformed response, not a crash', async () => {
+    const fetch = async (): Promise<Response> => new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+    const { error } = await collect(createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch }).stream(req()));
+    expect(error?.code).toBe('llm.malformed_response');
+    expect(error?.info.inStream).toBe(true);
+  });
+
   it('a body that ends without message_stop is a truncated stream', async () => {
     const { chunks, error } = await collect(adapterReading(start + block + delta('partial')).stream(req()));
     expect(textOf(chunks)).toBe('partial');

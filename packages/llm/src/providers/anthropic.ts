@@ -6,7 +6,8 @@ import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { fromStainlessError, fromStreamErrorEvent } from './sdk-errors.js';
 import { readProviderEvents, type ServerSentEvent } from './sse.js';
-import { driveBatches, requireFinished, toToolCall, type EventMapper } from './stream.js';
+import { driveBatches, requireFinished, type EventMapper } from './stream.js';
+import { toToolCall } from '../tool-call.js';
 
 const THINKING_BUDGET = { low: 2048, medium: 8192, high: 16384, xhigh: 32000 } as const;
 

@@ -1,7 +1,8 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { LLMRequest, LLMResponse, StopReason, StreamChunk, Usage } from '../types.js';
 import type { ErrorContext } from './errors.js';
-import { requireFinished, toToolCall, type EventMapper } from './stream.js';
+import { requireFinished, type EventMapper } from './stream.js';
+import { toToolCall } from '../tool-call.js';
 
 type ChatUsage = NonNullable<ChatCompletion['usage']>;
 

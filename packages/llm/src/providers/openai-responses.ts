@@ -1,7 +1,8 @@
 import type { ResponseCreateParamsNonStreaming, ResponseInputItem, ResponseStreamEvent, Response as OpenAIResponse } from 'openai/resources/responses/responses';
 import type { LLMRequest, LLMResponse, StopReason, StreamChunk, Usage } from '../types.js';
 import { providerError, type ErrorContext } from './errors.js';
-import { requireFinished, toToolCall, type EventMapper } from './stream.js';
+import { requireFinished, type EventMapper } from './stream.js';
+import { toToolCall } from '../tool-call.js';
 
 type OpenAIUsage = NonNullable<OpenAIResponse['usage']>;
 

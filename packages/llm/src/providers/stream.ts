@@ -1,7 +1,8 @@
 import { TextPieces } from '@sylk/core';
-import { ProviderError, type LLMResponse, type StopReason, type StreamChunk, type ToolCall, type Usage } from '../types.js';
+import { ProviderError, type LLMResponse, type StopReason, type StreamChunk, type Usage } from '../types.js';
 import { ABORTED, AbortableReader } from '../abortable.js';
 import { abortedError, truncatedError, type ErrorContext } from './errors.js';
+import { toToolCall } from '../tool-call.js';
 
 /** Turns one provider's raw stream events into normalized chunks. */
 export interface EventMapper<E> {
@@ -165,15 +166,4 @@ export async function accumulate(stream: AsyncIterable<StreamChunk>): Promise<LL
   }
   const toolCalls = [...tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => toToolCall(t.id, t.name, t.args.toString()));
   return { content: content.toString(), model, stopReason, usage, toolCalls, ...(thinking.length > 0 ? { thinking: thinking.toString() } : {}) };
-}
-
-export function toToolCall(id: string, name: string, argsText: string): ToolCall {
-  if (argsText.trim() === '') return { id, name, arguments: {} };
-  try {
-    const parsed: unknown = JSON.parse(argsText);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return { id, name, arguments: parsed as Record<string, unknown> };
-  } catch {
-    // fall through: keep the raw text for the agent to see
-  }
-  return { id, name, arguments: {}, argumentsText: argsText };
 }
