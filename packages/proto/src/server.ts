@@ -87,6 +87,25 @@ async function writeAll(call: ServerWritableStream<unknown, unknown> | ServerDup
   }
 }
 
+/**
+ * Ends a streaming call with the handler's error as its status, after the messages already
+ * written. grpc-js takes a stream's status from an `error` event (its maintainers' documented
+ * way); `destroy(err)` would drop the buffered messages and never send a status, leaving the
+ * client waiting for ever.
+ */
+function failStream(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, err: unknown): void {
+  call.emit('error', toStatus(err));
+}
+
+/**
+ * The client's messages for a handler to iterate. A handler that stops iterating (returns,
+ * breaks or throws) must not destroy the call, as a stream's own iterator would: the call still
+ * has to send the handler's status, or its error, to the client.
+ */
+function requestsOf(call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
+  return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) as AsyncIterator<unknown> };
+}
+
 function wrap(method: DescMethod, handler: (...args: never[]) => unknown): UntypedServiceImplementation[string] {
   const invoke = handler as (...args: unknown[]) => unknown;
   switch (method.methodKind) {
@@ -102,22 +121,22 @@ function wrap(method: DescMethod, handler: (...args: never[]) => unknown): Untyp
         const ctx = contextFor(call);
         writeAll(call, invoke(call.request, ctx) as AsyncIterable<unknown>, ctx.signal).then(
           () => call.end(),
-          (err: unknown) => call.destroy(Object.assign(new Error('stream failed'), toStatus(err))),
+          (err: unknown) => failStream(call, err),
         );
       };
     case 'client_streaming':
       return ((call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const ctx = contextFor(call);
         Promise.resolve()
-          .then(() => invoke(call as AsyncIterable<unknown>, ctx))
+          .then(() => invoke(requestsOf(call), ctx))
           .then((response) => callback(null, response), (err: unknown) => callback(toStatus(err)));
       }) as UntypedServiceImplementation[string];
     case 'bidi_streaming':
       return (call: ServerDuplexStream<unknown, unknown>) => {
         const ctx = contextFor(call);
-        writeAll(call, invoke(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>, ctx.signal).then(
+        writeAll(call, invoke(requestsOf(call), ctx) as AsyncIterable<unknown>, ctx.signal).then(
           () => call.end(),
-          (err: unknown) => call.destroy(Object.assign(new Error('stream failed'), toStatus(err))),
+          (err: unknown) => failStream(call, err),
         );
       };
   }
