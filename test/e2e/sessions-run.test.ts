@@ -107,6 +107,14 @@ describe('sylk run', () => {
     // --from and --tail replay slices of the same log.
     const from = await s.cli(['attach', created.id, '--json', '--from', '4']);
     expect(from.stdout).toBe(events.slice(3).map((e) => `${JSON.stringify(e)}\n`).join(''));
+    // Past the end is an empty answer at once, not a wait for the session's next event.
+    const past = await s.cli(['logs', created.id, '--json', '--from', String(Number(events.at(-1)?.seq) + 1)]);
+    expect(past.code, past.stderr).toBe(0);
+    expect(past.stdout).toBe('');
+    // A session that does not exist is an error from the stream, not a wait for ever.
+    const missing = await s.cli(['logs', 'no-such-session']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no session with id or name "no-such-session"');
   });
 
   it('turns malformed tool arguments into tool errors and carries on to idle', async () => {

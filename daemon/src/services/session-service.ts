@@ -1,6 +1,6 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { ErrorTier, SylkError, errorMessage, isSylkError } from '@sylk/core';
-import { isResync, type Approval, type ApprovalDecision, type SessionEvent, type SessionRecord, type SubscriptionItem } from '@sylk/sessions';
+import { isResync, readLog, type Approval, type ApprovalDecision, type SessionEvent, type SessionRecord, type SubscriptionItem } from '@sylk/sessions';
 import {
   Decision,
   SessionState,
@@ -208,19 +208,9 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
     },
     async *readEvents(req, ctx) {
       const rt = await host.runtime(needSession(req.session));
-      const last = rt.log.lastSeq;
-      const fromSeq = req.tail > 0 ? Math.max(1, last - req.tail + 1) : Math.max(1, Number(req.fromSeq));
-      const sub = rt.log.subscribe(fromSeq);
-      try {
-        for await (const item of sub) {
-          if (ctx.signal.aborted || host.shutdown.signal.aborted) return;
-          if (isResync(item)) throw new SylkError(`reader fell behind; read again from ${item.fromSeq}`, { code: 'aborted', tier: ErrorTier.Transient });
-          yield { event: eventProto(item, rt.id) };
-          if (!req.follow && item.seq >= last) return;
-        }
-      } finally {
-        await sub[Symbol.asyncIterator]().return?.();
-      }
+      const fromSeq = req.tail > 0 ? Math.max(1, rt.log.lastSeq - req.tail + 1) : Math.max(1, Number(req.fromSeq));
+      const signal = AbortSignal.any([ctx.signal, host.shutdown.signal]);
+      for await (const event of readLog(rt.log, fromSeq, { follow: req.follow, signal })) yield { event: eventProto(event, rt.id) };
     },
   };
 }

@@ -8,6 +8,8 @@ export type { EventLogOptions } from './event-log.js';
 export { EventLogs } from './event-logs.js';
 export type { EventLogsOptions, CommitListener } from './event-logs.js';
 export { Subscription, DEFAULT_BUFFER_LIMIT, DEFAULT_BUFFER_BYTES } from './subscription.js';
+export { readLog } from './read-log.js';
+export type { ReadLogOptions } from './read-log.js';
 export type { SubscribeOptions } from './subscription.js';
 export { EVENT_KINDS, isResync, isEventKind, storedEvent } from './events.js';
 export type { EventKind, EventData, SessionEvent, ResyncItem, SubscriptionItem } from './events.js';
