@@ -78,24 +78,37 @@ async function emulatorAlone(url) {
 /**
  * One turn with nobody attached: the input goes by SendInput, the session is polled until idle,
  * and the deltas' `ts` are read back with ReadEvents. Its append rate is ingestion alone
- * (provider stream → agent → event log), without relaying to a client.
+ * (provider stream → agent → event log), without relaying to a client. The registry says idle a
+ * moment before the turn's last event (its `state_changed`) is committed, so the read goes on
+ * until that event: it tells where the next turn starts.
  */
 async function unattachedTurn(client, sessionId, fromSeq) {
   const IDLE = 4; // SessionState.IDLE
   await client.sendInput({ session: sessionId, text: 'Explain the fix.' });
   const deadline = performance.now() + TURN_TIMEOUT_MS;
-  let last;
-  do {
-    if (performance.now() > deadline) throw new Error('unattached turn did not finish');
-    await new Promise((r) => setTimeout(r, 50));
-    last = (await client.getSession({ session: sessionId })).session;
-  } while (last.state !== IDLE || Number(last.lastSeq) < fromSeq + DELTAS);
+  const waitUntil = async (done) => {
+    while (!(await done())) {
+      if (performance.now() > deadline) throw new Error('unattached turn did not finish');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await waitUntil(async () => {
+    const { session } = await client.getSession({ session: sessionId });
+    return session.state === IDLE && Number(session.lastSeq) >= fromSeq + DELTAS;
+  });
   const ts = [];
-  for await (const r of client.readEvents({ session: sessionId, fromSeq: BigInt(fromSeq) })) {
-    if (r.event?.kind === 'assistant_delta') ts.push(Number(r.event.tsUnixMs));
-  }
+  let next = fromSeq;
+  let ended = false;
+  await waitUntil(async () => {
+    for await (const { event } of client.readEvents({ session: sessionId, fromSeq: BigInt(next) })) {
+      next = Number(event.seq) + 1;
+      if (event.kind === 'assistant_delta') ts.push(Number(event.tsUnixMs));
+      ended ||= event.kind === 'state_changed' && JSON.parse(event.dataJson).to === 'idle';
+    }
+    return ended;
+  });
   if (ts.length !== DELTAS) throw new Error(`unattached turn appended ${ts.length} deltas, expected ${DELTAS}`);
-  return { ts, nextSeq: Number(last.lastSeq) + 1 };
+  return { ts, nextSeq: next };
 }
 
 /**
@@ -110,8 +123,10 @@ async function watchedTurn(client, sessionId, fromSeq, pids) {
   let nextSeq = fromSeq;
   let resyncs = 0;
   let sent = false;
+  let inputSeen = false; // events before this turn's user_input (a replayed end of the last turn) are not its end
   let tInput;
   let cpu0;
+  const seen = []; // every event but the deltas, for the error message when a turn goes wrong
   const deadline = setTimeout(() => call?.cancel(), TURN_TIMEOUT_MS);
   let call;
   try {
@@ -138,13 +153,16 @@ async function watchedTurn(client, sessionId, fromSeq, pids) {
           for (const e of attachedEvents(res)) {
             nextSeq = e.seq + 1;
             const data = JSON.parse(e.dataJson);
+            if (e.kind !== 'assistant_delta') seen.push(`${e.seq} ${e.kind} ${e.dataJson.slice(0, 160)}`);
             if (e.kind === 'assistant_delta') {
               recv.push(at);
               ts.push(e.tsUnixMs);
               lat.push(at - e.tsUnixMs);
             } else if (e.kind === 'error') {
               throw new Error(`turn failed: ${data.message}`);
-            } else if (e.kind === 'state_changed' && (data.to === 'idle' || data.to === 'failed') && data.from !== 'created') {
+            } else if (e.kind === 'user_input') {
+              inputSeen = true;
+            } else if (inputSeen && e.kind === 'state_changed' && (data.to === 'idle' || data.to === 'failed')) {
               const turnS = (performance.now() - tInput) / 1000;
               const own = process.cpuUsage(cpu0.own);
               const cpu = {
@@ -153,7 +171,7 @@ async function watchedTurn(client, sessionId, fromSeq, pids) {
                 client: (own.user + own.system) / 1e6 / turnS,
               };
               if (data.to === 'failed') throw new Error('turn ended failed');
-              return { recv, lat, ts, resyncs, turnS, cpu, nextSeq };
+              return { recv, lat, ts, resyncs, turnS, cpu, nextSeq, seen };
             }
           }
         }
@@ -199,7 +217,9 @@ export default async function relayBench() {
       for (let i = 0; i < n; i++) {
         const r = await watchedTurn(conn.client, session.id, fromSeq, pids);
         fromSeq = r.nextSeq;
-        if (r.recv.length !== DELTAS && r.resyncs === 0) throw new Error(`received ${r.recv.length} deltas, expected ${DELTAS}`);
+        if (r.recv.length !== DELTAS && r.resyncs === 0) {
+          throw new Error(`received ${r.recv.length} deltas, expected ${DELTAS}; attached from seq ${fromSeq}, other events:\n${r.seen.join('\n')}\nsylkd stderr: ${daemon.stderr()}`);
+        }
         out.push(r);
       }
       return out;
