@@ -163,17 +163,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     return reply.code(200).type('application/json').send(body);
   }
 
-  async function streamReply(format: WireFormat, reply: FastifyReply, events: string[], pace: Pace, fault: ScenarioFault | undefined): Promise<void> {
+  async function streamReply(format: WireFormat, reply: FastifyReply, frames: Iterable<string>, pace: Pace, fault: ScenarioFault | undefined): Promise<void> {
     reply.hijack();
     const raw = reply.raw;
     raw.on('error', () => undefined);
     const gone = AbortSignal.any([closing.signal, abortOnClose(raw)]);
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': 'req_emulator' });
     const streamFault = fault && ['stream_error', 'drop', 'malformed', 'stall'].includes(fault.kind) ? fault : undefined;
-    const cut = streamFault ? Math.min(streamFault.afterChunks ?? DEFAULT_AFTER_CHUNKS, events.length) : events.length;
+    // The fault comes after this many frames, if the reply is longer than that.
+    const cut = streamFault ? (streamFault.afterChunks ?? DEFAULT_AFTER_CHUNKS) : Infinity;
     const started = performance.now();
     const dueAt = (i: number) => (pace.eventsPerSecond === undefined ? started : started + (i * 1000) / pace.eventsPerSecond);
-    for (let i = 0; i < events.length; ) {
+    // Frames are made as they are sent: a long reply's tens of thousands of frames never all sit
+    // in memory, where they would outlive young-generation collections for the whole stream.
+    const source = frames[Symbol.iterator]();
+    let next = source.next(); // the first frame not yet written
+    for (let i = 0; next.done !== true; ) {
       if (i === cut && streamFault) {
         // Let the client read what came before, so the fault arrives as its own chunk.
         await wait(20, gone);
@@ -192,17 +197,23 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       if (pace.delayMs > 0) await wait(pace.delayMs, gone);
       const ahead = dueAt(i) - performance.now();
       if (ahead >= 1) await wait(ahead, gone);
-      // Without a per-event delay, every event due by now (up to the fault, at most MAX_WRITE
+      // Without a per-event delay, every frame due by now (up to the fault, at most MAX_WRITE
       // bytes) goes out in one write, as a server under load sends them: one syscall per event
       // made the emulator a CPU hog next to the client under test.
+      const batch = [next.value];
+      let bytes = next.value.length;
+      next = source.next();
       let end = i + 1;
-      let bytes = (events[i] as string).length;
       if (pace.delayMs === 0) {
-        const limit = streamFault ? cut : events.length;
         const now = performance.now() + 1;
-        while (end < limit && bytes < MAX_WRITE && dueAt(end) <= now) bytes += (events[end++] as string).length;
+        while (next.done !== true && end < cut && bytes < MAX_WRITE && dueAt(end) <= now) {
+          batch.push(next.value);
+          bytes += next.value.length;
+          next = source.next();
+          end++;
+        }
       }
-      await writeAndFlush(raw, end === i + 1 ? (events[i] as string) : events.slice(i, end).join(''));
+      await writeAndFlush(raw, batch.length === 1 ? (batch[0] as string) : batch.join(''));
       i = end;
     }
     raw.end();

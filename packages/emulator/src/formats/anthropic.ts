@@ -17,36 +17,34 @@ export const anthropicFormat: WireFormat = {
     return last['role'] === 'user' ? { role: 'user', text: textOf(content) } : undefined;
   },
 
-  streamEvents(reply, ctx) {
-    const events: string[] = [];
-    const ev = (type: string, data: Obj) => events.push(sse({ type, ...data }, type));
-    ev('message_start', { message: { ...messageShell(reply, ctx), content: [], stop_reason: null, stop_sequence: null, usage: { ...usage(reply), output_tokens: 1 } } });
-    ev('ping', {});
+  *streamEvents(reply, ctx) {
+    const ev = (type: string, data: Obj) => sse({ type, ...data }, type);
+    yield ev('message_start', { message: { ...messageShell(reply, ctx), content: [], stop_reason: null, stop_sequence: null, usage: { ...usage(reply), output_tokens: 1 } } });
+    yield ev('ping', {});
     let index = 0;
     if (reply.thinking) {
-      ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
-      for (const part of splitText(reply.thinking, reply.chunkSize)) ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: part } });
-      ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: `sig_${ctx.id}` } });
-      ev('content_block_stop', { index });
+      yield ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      for (const part of splitText(reply.thinking, reply.chunkSize)) yield ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: part } });
+      yield ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: `sig_${ctx.id}` } });
+      yield ev('content_block_stop', { index });
       index++;
     }
     if (reply.text) {
-      ev('content_block_start', { index, content_block: { type: 'text', text: '' } });
-      for (const part of splitText(reply.text, reply.chunkSize)) ev('content_block_delta', { index, delta: { type: 'text_delta', text: part } });
-      ev('content_block_stop', { index });
+      yield ev('content_block_start', { index, content_block: { type: 'text', text: '' } });
+      for (const part of splitText(reply.text, reply.chunkSize)) yield ev('content_block_delta', { index, delta: { type: 'text_delta', text: part } });
+      yield ev('content_block_stop', { index });
       index++;
     }
     for (const call of reply.toolCalls) {
-      ev('content_block_start', { index, content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} } });
+      yield ev('content_block_start', { index, content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} } });
       for (const part of splitText(JSON.stringify(call.arguments), reply.chunkSize)) {
-        ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } });
+        yield ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } });
       }
-      ev('content_block_stop', { index });
+      yield ev('content_block_stop', { index });
       index++;
     }
-    ev('message_delta', { delta: { stop_reason: reply.stopReason, stop_sequence: null }, usage: { output_tokens: reply.usage.output } });
-    ev('message_stop', {});
-    return events;
+    yield ev('message_delta', { delta: { stop_reason: reply.stopReason, stop_sequence: null }, usage: { output_tokens: reply.usage.output } });
+    yield ev('message_stop', {});
   },
 
   jsonBody(reply, ctx) {

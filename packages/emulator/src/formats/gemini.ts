@@ -25,17 +25,15 @@ export const geminiFormat: WireFormat = {
     return last['role'] === 'model' ? undefined : { role: 'user', text: textOf(parts) };
   },
 
-  streamEvents(reply, ctx) {
-    const events: string[] = [];
-    const chunk = (parts: Obj[]) => events.push(frame({ ...shell(ctx), candidates: [{ content: { parts, role: 'model' }, index: 0 }] }));
-    for (const part of splitText(reply.thinking, reply.chunkSize)) chunk([{ text: part, thought: true }]);
-    for (const part of splitText(reply.text, reply.chunkSize)) chunk([{ text: part }]);
+  *streamEvents(reply, ctx) {
+    const chunk = (parts: Obj[]) => frame({ ...shell(ctx), candidates: [{ content: { parts, role: 'model' }, index: 0 }] });
+    for (const part of splitText(reply.thinking, reply.chunkSize)) yield chunk([{ text: part, thought: true }]);
+    for (const part of splitText(reply.text, reply.chunkSize)) yield chunk([{ text: part }]);
     if (reply.toolCalls.length > 0) {
-      chunk(functionCalls(reply));
-      if (reply.repeatToolCalls) chunk(functionCalls(reply));
+      yield chunk(functionCalls(reply));
+      if (reply.repeatToolCalls) yield chunk(functionCalls(reply));
     }
-    events.push(frame({ ...shell(ctx), candidates: [finalCandidate(reply, [])], usageMetadata: usage(reply) }));
-    return events;
+    yield frame({ ...shell(ctx), candidates: [finalCandidate(reply, [])], usageMetadata: usage(reply) });
   },
 
   jsonBody(reply, ctx) {

@@ -26,24 +26,22 @@ export const openaiChatFormat: WireFormat = {
     return last['role'] === 'user' ? { role: 'user', text: textOf(last['content']) } : undefined;
   },
 
-  streamEvents(reply, ctx) {
-    const events: string[] = [];
+  *streamEvents(reply, ctx) {
     const chunk = (delta: Obj, finish: string | null = null) =>
-      events.push(sse({ ...shell(ctx), object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] }));
-    chunk({ role: 'assistant', content: '' });
+      sse({ ...shell(ctx), object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+    yield chunk({ role: 'assistant', content: '' });
     // vLLM / Ollama / DeepSeek style reasoning deltas.
-    for (const part of splitText(reply.thinking, reply.chunkSize)) chunk({ reasoning_content: part });
-    for (const part of splitText(reply.text, reply.chunkSize)) chunk({ content: part });
-    reply.toolCalls.forEach((call, index) => {
-      chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] });
+    for (const part of splitText(reply.thinking, reply.chunkSize)) yield chunk({ reasoning_content: part });
+    for (const part of splitText(reply.text, reply.chunkSize)) yield chunk({ content: part });
+    for (const [index, call] of reply.toolCalls.entries()) {
+      yield chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] });
       for (const part of splitText(JSON.stringify(call.arguments), reply.chunkSize)) {
-        chunk({ tool_calls: [{ index, function: { arguments: part } }] });
+        yield chunk({ tool_calls: [{ index, function: { arguments: part } }] });
       }
-    });
-    chunk({}, FINISH[reply.stopReason]);
-    events.push(sse({ ...shell(ctx), object: 'chat.completion.chunk', choices: [], usage: usage(reply) }));
-    events.push('data: [DONE]\n\n');
-    return events;
+    }
+    yield chunk({}, FINISH[reply.stopReason]);
+    yield sse({ ...shell(ctx), object: 'chat.completion.chunk', choices: [], usage: usage(reply) });
+    yield 'data: [DONE]\n\n';
   },
 
   jsonBody(reply, ctx) {

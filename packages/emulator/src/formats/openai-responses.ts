@@ -16,44 +16,42 @@ export const openaiResponsesFormat: WireFormat = {
     return last['role'] === 'user' ? { role: 'user', text: textOf(last['content']) } : undefined;
   },
 
-  streamEvents(reply, ctx) {
-    const events: string[] = [];
+  *streamEvents(reply, ctx) {
     let seq = 0;
-    const ev = (type: string, data: Obj) => events.push(sse({ type, sequence_number: seq++, ...data }, type));
+    const ev = (type: string, data: Obj) => sse({ type, sequence_number: seq++, ...data }, type);
     const shell = responseShell(reply, ctx);
-    ev('response.created', { response: { ...shell, status: 'in_progress', output: [], usage: null } });
-    ev('response.in_progress', { response: { ...shell, status: 'in_progress', output: [], usage: null } });
+    yield ev('response.created', { response: { ...shell, status: 'in_progress', output: [], usage: null } });
+    yield ev('response.in_progress', { response: { ...shell, status: 'in_progress', output: [], usage: null } });
     const items = outputItems(reply, ctx);
-    items.forEach((item, output_index) => {
+    for (const [output_index, item] of items.entries()) {
       const item_id = String(item['id']);
       if (item['type'] === 'reasoning') {
-        ev('response.output_item.added', { output_index, item: { ...item, summary: [] } });
-        ev('response.reasoning_summary_part.added', { item_id, output_index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+        yield ev('response.output_item.added', { output_index, item: { ...item, summary: [] } });
+        yield ev('response.reasoning_summary_part.added', { item_id, output_index, summary_index: 0, part: { type: 'summary_text', text: '' } });
         for (const delta of splitText(reply.thinking, reply.chunkSize)) {
-          ev('response.reasoning_summary_text.delta', { item_id, output_index, summary_index: 0, delta });
+          yield ev('response.reasoning_summary_text.delta', { item_id, output_index, summary_index: 0, delta });
         }
-        ev('response.reasoning_summary_text.done', { item_id, output_index, summary_index: 0, text: reply.thinking });
-        ev('response.reasoning_summary_part.done', { item_id, output_index, summary_index: 0, part: { type: 'summary_text', text: reply.thinking } });
+        yield ev('response.reasoning_summary_text.done', { item_id, output_index, summary_index: 0, text: reply.thinking });
+        yield ev('response.reasoning_summary_part.done', { item_id, output_index, summary_index: 0, part: { type: 'summary_text', text: reply.thinking } });
       } else if (item['type'] === 'message') {
-        ev('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', content: [] } });
+        yield ev('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', content: [] } });
         const part = { type: 'output_text', text: '', annotations: [] };
-        ev('response.content_part.added', { item_id, output_index, content_index: 0, part });
+        yield ev('response.content_part.added', { item_id, output_index, content_index: 0, part });
         for (const delta of splitText(reply.text, reply.chunkSize)) {
-          ev('response.output_text.delta', { item_id, output_index, content_index: 0, delta, logprobs: [] });
+          yield ev('response.output_text.delta', { item_id, output_index, content_index: 0, delta, logprobs: [] });
         }
-        ev('response.output_text.done', { item_id, output_index, content_index: 0, text: reply.text, logprobs: [] });
-        ev('response.content_part.done', { item_id, output_index, content_index: 0, part: { ...part, text: reply.text } });
+        yield ev('response.output_text.done', { item_id, output_index, content_index: 0, text: reply.text, logprobs: [] });
+        yield ev('response.content_part.done', { item_id, output_index, content_index: 0, part: { ...part, text: reply.text } });
       } else {
         const args = String(item['arguments']);
-        ev('response.output_item.added', { output_index, item: { ...item, arguments: '', status: 'in_progress' } });
-        for (const delta of splitText(args, reply.chunkSize)) ev('response.function_call_arguments.delta', { item_id, output_index, delta });
-        ev('response.function_call_arguments.done', { item_id, output_index, arguments: args });
+        yield ev('response.output_item.added', { output_index, item: { ...item, arguments: '', status: 'in_progress' } });
+        for (const delta of splitText(args, reply.chunkSize)) yield ev('response.function_call_arguments.delta', { item_id, output_index, delta });
+        yield ev('response.function_call_arguments.done', { item_id, output_index, arguments: args });
       }
-      ev('response.output_item.done', { output_index, item });
-    });
+      yield ev('response.output_item.done', { output_index, item });
+    }
     const final = openaiResponsesFormat.jsonBody(reply, ctx) as Obj;
-    ev(final['status'] === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: final });
-    return events;
+    yield ev(final['status'] === 'incomplete' ? 'response.incomplete' : 'response.completed', { response: final });
   },
 
   jsonBody(reply, ctx) {

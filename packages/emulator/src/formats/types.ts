@@ -50,7 +50,8 @@ export interface WireFormat {
   lastMessage(body: Obj): LastMessage | undefined;
   apiKey(headers: Record<string, string | string[] | undefined>, query: Obj): string | undefined;
   /** Complete SSE frames, in order, for a streamed reply (each is one "chunk" for faults). */
-  streamEvents(reply: ResolvedReply, ctx: ReplyContext): string[];
+  /** The SSE (or JSON-lines) frames of a streamed reply, made as they are read: a long reply is never all in memory. */
+  streamEvents(reply: ResolvedReply, ctx: ReplyContext): Iterable<string>;
   jsonBody(reply: ResolvedReply, ctx: ReplyContext): unknown;
   errorBody(spec: ErrorSpec): unknown;
   /** What an error after a 200 looks like in this format's stream. */
@@ -59,10 +60,8 @@ export interface WireFormat {
   faults: Record<DefaultFault, ErrorSpec>;
 }
 
-export function splitText(text: string, size: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
+export function* splitText(text: string, size: number): Generator<string, void, undefined> {
+  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
 }
 
 export function sse(data: unknown, event?: string): string {
