@@ -4,7 +4,7 @@
 // packages/proto dist. Everything here uses built packages: run
 // `npx turbo run build --output-logs=errors-only` first.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -77,13 +77,16 @@ export async function settledRssMb(pid, { settleMs = RSS_SETTLE_MS, count = 10, 
  * `--cpu-prof`; `SYLK_BENCH_NODE_ARGS="--flag …"` adds node/V8 flags (command-line flags, which
  * unlike main.js's runtime ones also size the heap; `--import <abs path>/lib/trace-pauses.mjs` with
  * `SYLK_TRACE_PAUSES_DIR` records GC and event-loop pauses); `SYLK_BENCH_DAEMON_ENTRY=daemon/dist/run.js`
- * starts it without main.js's V8 flags.
+ * starts it without main.js's V8 flags. `SYLK_BENCH_DAEMON_STDOUT=<file>` keeps sylkd's stdout there
+ * (V8's own traces, e.g. with `--trace-gc-nvp` in SYLK_BENCH_NODE_ARGS).
  */
 export async function startDaemon({ env, home }) {
   const nodeArgs = [];
   if (process.env.SYLK_BENCH_NODE_ARGS) nodeArgs.push(...process.env.SYLK_BENCH_NODE_ARGS.split(' '));
   if (process.env.SYLK_BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`);
-  const child = spawn(process.execPath, [...nodeArgs, join(root, process.env.SYLK_BENCH_DAEMON_ENTRY ?? 'daemon/dist/main.js'), '--foreground'], { env, cwd: home, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const stdout = process.env.SYLK_BENCH_DAEMON_STDOUT ? openSync(process.env.SYLK_BENCH_DAEMON_STDOUT, 'w') : 'ignore';
+  const child = spawn(process.execPath, [...nodeArgs, join(root, process.env.SYLK_BENCH_DAEMON_ENTRY ?? 'daemon/dist/main.js'), '--foreground'], { env, cwd: home, stdio: ['ignore', stdout, 'pipe', 'ipc'] });
+  if (typeof stdout === 'number') closeSync(stdout); // the child has its own copy
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
