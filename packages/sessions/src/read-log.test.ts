@@ -1,27 +1,11 @@
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventLog } from './event-log.js';
-import type { SessionEvent } from './events.js';
+import { describe, expect, it } from 'vitest';
+import type { EventLog } from './event-log.js';
 import { readLog } from './read-log.js';
-import { tempDir } from './test-support/harness.js';
+import { eventLogPerTest, nextTick as tick } from './test-support/harness.js';
 
-let dir: ReturnType<typeof tempDir>;
 let log: EventLog;
-const tick = () => new Promise<void>((r) => setImmediate(r));
+const { appendMany } = eventLogPerTest('sylk-read-log-', (opened) => (log = opened));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => from + k);
-
-beforeEach(() => {
-  dir = tempDir('sylk-read-log-');
-  log = new EventLog({ path: join(dir.path, 'events.db') });
-});
-afterEach(() => {
-  log.close();
-  dir.remove();
-});
-
-function appendMany(n: number): Promise<SessionEvent[]> {
-  return Promise.all(Array.from({ length: n }, (_, i) => log.append('assistant_delta', { i })));
-}
 
 /** Appends `total` events in bursts, a tick apart, as a streaming turn does. */
 async function produce(total: number, burst = 50): Promise<void> {

@@ -1,26 +1,11 @@
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventLog } from './event-log.js';
-import { isResync, type SessionEvent, type SubscriptionItem } from './events.js';
+import { describe, expect, it } from 'vitest';
+import type { EventLog } from './event-log.js';
+import { isResync, type SubscriptionItem } from './events.js';
 import type { Subscription } from './subscription.js';
-import { tempDir } from './test-support/harness.js';
+import { eventLogPerTest, nextTick as tick } from './test-support/harness.js';
 
-let dir: ReturnType<typeof tempDir>;
 let log: EventLog;
-const tick = () => new Promise<void>((r) => setImmediate(r));
-
-beforeEach(() => {
-  dir = tempDir('sylk-subs-');
-  log = new EventLog({ path: join(dir.path, 'events.db') });
-});
-afterEach(() => {
-  log.close();
-  dir.remove();
-});
-
-function appendMany(n: number): Promise<SessionEvent[]> {
-  return Promise.all(Array.from({ length: n }, (_, i) => log.append('assistant_delta', { i })));
-}
+const { appendMany } = eventLogPerTest('sylk-subs-', (opened) => (log = opened));
 
 /** Reads until it has seen `lastSeq` (or the stream ends); returns every item. */
 async function drain(sub: Subscription, lastSeq: number, slow = false): Promise<SubscriptionItem[]> {

@@ -8,6 +8,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { RandomSource } from '@sylk/core';
+import { afterEach, beforeEach } from 'vitest';
+import { EventLog } from '../event-log.js';
+import type { SessionEvent } from '../events.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const packagesDir = resolve(here, '..', '..', '..');
@@ -16,6 +19,30 @@ const require = createRequire(import.meta.url);
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Resolves after the current turn of the event loop (an event log commits at its end). */
+export const nextTick = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * A fresh event log in a temp dir for each test, closed and removed after it; `opened` is told
+ * each new log. `appendMany(n)` appends n deltas to the current one in a single tick.
+ */
+export function eventLogPerTest(prefix: string, opened: (log: EventLog) => void): { appendMany: (n: number) => Promise<SessionEvent[]> } {
+  let dir: { path: string; remove: () => void } | undefined;
+  let log: EventLog | undefined;
+  beforeEach(() => {
+    dir = tempDir(prefix);
+    log = new EventLog({ path: join(dir.path, 'events.db') });
+    opened(log);
+  });
+  afterEach(() => {
+    log?.close();
+    dir?.remove();
+  });
+  return {
+    appendMany: (n) => Promise.all(Array.from({ length: n }, (_, i) => (log as EventLog).append('assistant_delta', { i }))),
+  };
 }
 
 /** Deterministic bytes (xorshift32) so ids and names repeat from run to run. */
