@@ -232,11 +232,14 @@ export class EventLog implements SubscriptionSource {
     return this.readEntries(fromSeq, limit).map((e) => e.event);
   }
 
-  /** Every committed event from `fromSeq`, page by page, until it reaches the end of the log. */
-  async *replay(fromSeq = 1, pageSize = 1000): AsyncGenerator<SessionEvent, void, undefined> {
+  /**
+   * Every committed event from `fromSeq` to `toSeq`, page by page; without `toSeq`, until it
+   * reaches the end of the log (which a live session keeps moving).
+   */
+  async *replay(fromSeq = 1, pageSize = 1000, toSeq = Infinity): AsyncGenerator<SessionEvent, void, undefined> {
     let next = Math.max(1, fromSeq);
-    while (!this.isClosed) {
-      const page = this.read(next, pageSize);
+    while (!this.isClosed && next <= toSeq) {
+      const page = this.read(next, Math.min(pageSize, toSeq - next + 1));
       if (page.length === 0) return;
       for (const event of page) yield event;
       next = (page[page.length - 1] as SessionEvent).seq + 1;

@@ -23,13 +23,9 @@ export async function* readLog(log: EventLog, fromSeq: number, options: ReadLogO
   const { signal } = options;
   let next = Math.max(1, Math.floor(fromSeq));
   if (options.follow !== true) {
-    const last = log.lastSeq;
-    const pageSize = Math.max(1, options.pageSize ?? 1000);
-    while (next <= last && signal?.aborted !== true) {
-      const page = log.read(next, Math.min(pageSize, last - next + 1));
-      if (page.length === 0) return; // the log closed
-      for (const event of page) yield event;
-      next = (page[page.length - 1] as SessionEvent).seq + 1;
+    for await (const event of log.replay(next, Math.max(1, options.pageSize ?? 1000), log.lastSeq)) {
+      if (signal?.aborted === true) return;
+      yield event;
     }
     return;
   }
