@@ -1,7 +1,7 @@
 import type { Clock } from '@sylk/core';
 import type { LLMRequest, ProviderAdapter, StreamChunk } from '../types.js';
 import { ABORTED, AbortableReader } from '../abortable.js';
-import { ResponseAccumulator } from './accumulator.js';
+import { ResponseAccumulator } from '../accumulator.js';
 import type { Timers } from './types.js';
 
 export type AbortKind = 'preempted' | 'cancelled' | 'chunk_timeout' | 'max_duration' | 'budget_exceeded' | 'size_limit' | 'closed';

@@ -1,8 +1,7 @@
-import { TextPieces } from '@sylk/core';
-import { ProviderError, type LLMResponse, type StopReason, type StreamChunk, type Usage } from '../types.js';
+import { ProviderError, type LLMResponse, type StreamChunk } from '../types.js';
 import { ABORTED, AbortableReader } from '../abortable.js';
 import { abortedError, truncatedError, type ErrorContext } from './errors.js';
-import { toToolCall } from '../tool-call.js';
+import { ResponseAccumulator } from '../accumulator.js';
 
 /** Turns one provider's raw stream events into normalized chunks. */
 export interface EventMapper<E> {
@@ -138,32 +137,12 @@ export function requireFinished(done: boolean, ctx: Omit<ErrorContext, 'inStream
   if (!done) throw truncatedError({ ...ctx, inStream: true });
 }
 
-export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
-
-/**
- * Rebuild an LLMResponse from chunks. Usage chunks carry absolute values; the last value
- * of each field wins. Tool arguments that are not valid JSON keep their raw text.
- */
+/** Rebuild an LLMResponse from a stream's chunks ({@link ResponseAccumulator}); an error chunk throws. */
 export async function accumulate(stream: AsyncIterable<StreamChunk>): Promise<LLMResponse> {
-  const content = new TextPieces();
-  const thinking = new TextPieces();
-  let model = '';
-  let stopReason: StopReason = 'end_turn';
-  const usage = emptyUsage();
-  const tools = new Map<number, { id: string; name: string; args: TextPieces }>();
+  const acc = new ResponseAccumulator('');
   for await (const chunk of stream) {
-    switch (chunk.type) {
-      case 'start': model = chunk.model; break;
-      case 'text': content.append(chunk.text); break;
-      case 'thinking': thinking.append(chunk.text); break;
-      case 'tool_start': tools.set(chunk.index, { id: chunk.id, name: chunk.name, args: new TextPieces() }); break;
-      case 'tool_delta': tools.get(chunk.index)?.args.append(chunk.argumentsDelta); break;
-      case 'usage': Object.assign(usage, chunk.usage); break;
-      case 'stop': stopReason = chunk.stopReason; break;
-      case 'error': throw chunk.error;
-      default: break;
-    }
+    if (chunk.type === 'error') throw chunk.error;
+    acc.add(chunk);
   }
-  const toolCalls = [...tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => toToolCall(t.id, t.name, t.args.toString()));
-  return { content: content.toString(), model, stopReason, usage, toolCalls, ...(thinking.length > 0 ? { thinking: thinking.toString() } : {}) };
+  return acc.toResponse(acc.reportedUsage());
 }

@@ -1,6 +1,6 @@
 import { abortReason } from '@sylk/core';
 import type { HealthResult, LLMRequest, LLMResponse, ProviderAdapter, ProviderName, StreamChunk, Usage } from '../../types.js';
-import { ResponseAccumulator } from '../accumulator.js';
+import { ResponseAccumulator } from '../../accumulator.js';
 import type { SleepFn } from '../types.js';
 
 /** One scripted step of a fake provider stream. */

@@ -1,7 +1,8 @@
 import { TextPieces } from '@sylk/core';
-import type { LLMResponse, StopReason, StreamChunk, ToolCall, Usage } from '../types.js';
-import { toToolCall } from '../tool-call.js';
-import { zeroUsage } from './cost.js';
+import type { LLMResponse, StopReason, StreamChunk, ToolCall, Usage } from './types.js';
+import { toToolCall } from './tool-call.js';
+
+export const zeroUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
 
 interface ToolInProgress {
   id: string;
@@ -9,7 +10,11 @@ interface ToolInProgress {
   args: TextPieces;
 }
 
-/** Rebuilds an LLMResponse from stream chunks (SPEC 1.1.5 accumulator). */
+/**
+ * Rebuilds an LLMResponse from stream chunks (SPEC 1.1.5 accumulator): the gate's, per attempt,
+ * and {@link accumulate}'s. Usage chunks carry absolute values; the last value of each field wins.
+ * Tool arguments that are not valid JSON keep their raw text.
+ */
 export class ResponseAccumulator {
   private readonly text = new TextPieces();
   private readonly thinking = new TextPieces();
@@ -72,6 +77,11 @@ export class ResponseAccumulator {
     }
   }
 
+  /** What the stream reported, zero where it reported nothing. */
+  reportedUsage(): Usage {
+    return this.reported ?? zeroUsage();
+  }
+
   /** Reported usage, or an estimate (4 chars a token) when the stream ended before reporting it. */
   usage(inputEstimate: number, reachedModel: boolean): Usage {
     if (this.reported !== undefined) return this.reported;
@@ -80,7 +90,7 @@ export class ResponseAccumulator {
   }
 
   toResponse(usage: Usage, partialReason?: string): LLMResponse {
-    const toolCalls: ToolCall[] = [...this.tools.values()].map((t) => toToolCall(t.id, t.name, t.args.toString()));
+    const toolCalls: ToolCall[] = [...this.tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => toToolCall(t.id, t.name, t.args.toString()));
     const res: LLMResponse = {
       content: this.text.toString(),
       model: this.model,
