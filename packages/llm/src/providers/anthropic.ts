@@ -5,6 +5,7 @@ import { blockedError, type ErrorContext, type HeaderLike } from './errors.js';
 import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { fromStainlessError, fromStreamErrorEvent } from './sdk-errors.js';
+import { parseMessageEvent } from './anthropic-events.js';
 import { readProviderEvents, type ServerSentEvent } from './sse.js';
 import { driveBatches, requireFinished, type EventMapper } from './stream.js';
 import { toToolCall } from '../tool-call.js';
@@ -160,7 +161,7 @@ function toResponse(msg: AnthropicMessage, ctx: ErrorContext): LLMResponse {
 function messageEvent(sse: ServerSentEvent, headers: HeaderLike, ctx: ErrorContext): RawMessageStreamEvent | undefined {
   if (sse.event === undefined || sse.event === 'ping' || sse.data === '') return undefined;
   if (sse.event === 'error') throw fromStreamErrorEvent(ctx, sse.data, headers);
-  return JSON.parse(sse.data) as RawMessageStreamEvent;
+  return parseMessageEvent(sse.data);
 }
 
 /** Content blocks by SSE index → normalized tool ordinals. */

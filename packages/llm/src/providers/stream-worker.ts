@@ -2,10 +2,10 @@
 // their chunks to the main thread in batches, reading ahead at most MAX_UNACKED chunks.
 import { parentPort } from 'node:worker_threads';
 import { createCatalog } from '../catalog/index.js';
-import type { LLMRequest, ProviderAdapter, StreamChunk } from '../types.js';
+import type { LLMRequest, ProviderAdapter } from '../types.js';
 import { createAdapter } from './factory.js';
 import { inBatchesOfOne } from './stream.js';
-import { MAX_BATCH, MAX_UNACKED, toPortableError, type FromWorker, type ToWorker } from './thread-protocol.js';
+import { MAX_BATCH, MAX_UNACKED, toPortableChunk, toPortableError, type FromWorker, type PortableChunk, type ToWorker } from './thread-protocol.js';
 
 interface Job {
   controller: AbortController;
@@ -23,7 +23,7 @@ const jobs = new Map<number, Job>();
 async function run(id: number, adapter: ProviderAdapter, request: LLMRequest): Promise<void> {
   const job: Job = { controller: new AbortController(), unacked: 0, resume: undefined };
   jobs.set(id, job);
-  let batch: StreamChunk[] = [];
+  let batch: PortableChunk[] = [];
   let flushScheduled = false;
   const flush = (): void => {
     flushScheduled = false;
@@ -38,7 +38,7 @@ async function run(id: number, adapter: ProviderAdapter, request: LLMRequest): P
     const groups = adapter.streamBatches?.(request, job.controller.signal) ?? inBatchesOfOne(adapter.stream(request, job.controller.signal));
     for await (const chunks of groups) {
       for (const chunk of chunks) {
-        batch.push(chunk);
+        batch.push(toPortableChunk(chunk));
         if (batch.length >= MAX_BATCH) flush();
       }
       if (batch.length > 0 && !flushScheduled) {

@@ -10,7 +10,7 @@ import { ErrorTier, SylkError } from '@sylk/core';
 import { startEmulator, type Emulator } from '@sylk/emulator';
 import { ProviderError, type LLMRequest, type StreamChunk } from '../types.js';
 import { StreamThread, createThreadedAdapter } from './threaded.js';
-import { MAX_BATCH, MAX_UNACKED, fromPortableError, toPortableError, type FromWorker, type ToWorker } from './thread-protocol.js';
+import { MAX_BATCH, MAX_UNACKED, fromPortableChunk, fromPortableError, toPortableChunk, toPortableError, type FromWorker, type ToWorker } from './thread-protocol.js';
 
 const KEY = 'sk-test-correct-key-0123456789abcdef';
 const request = (content = 'go'): LLMRequest => ({ model: 'claude-sonnet-4-5-20250901', messages: [{ role: 'user', content }] });
@@ -167,6 +167,23 @@ describe('the thread protocol', () => {
     expect(toPortableError(new TypeError('x is undefined'))).toEqual({ message: 'x is undefined', tier: ErrorTier.Transient, code: 'llm.stream_worker_error' });
   });
 
+  it('carries every kind of chunk across unchanged, text deltas as bare strings', () => {
+    const chunks: StreamChunk[] = [
+      { type: 'start', model: 'm', id: 'msg_1' },
+      { type: 'text', text: '' },
+      { type: 'text', text: 'a "quoted" \n line' },
+      { type: 'thinking', text: 'hm' },
+      { type: 'tool_start', index: 0, id: 't1', name: 'read_file' },
+      { type: 'tool_delta', index: 0, argumentsDelta: '{"path":' },
+      { type: 'tool_end', index: 0 },
+      { type: 'usage', usage: { output: 3 } },
+      { type: 'stop', stopReason: 'end_turn' },
+    ];
+    const crossed = structuredClone(chunks.map(toPortableChunk));
+    expect(crossed.filter((c) => typeof c === 'string')).toEqual(['', 'a "quoted" \n line']);
+    expect(crossed.map(fromPortableChunk)).toEqual(chunks);
+  });
+
   it('a worker that cannot build an adapter fails that adapter\'s streams and keeps serving', async () => {
     const worker = new Worker(createRequire(import.meta.url).resolve('@sylk/llm/stream-worker'));
     try {
@@ -184,7 +201,7 @@ describe('the thread protocol', () => {
       const errors = replies.filter((r): r is Extract<FromWorker, { type: 'error' }> => r.type === 'error');
       expect(errors.map((e) => [e.id, e.error.code])).toEqual([[1, 'llm.auth_missing'], [2, 'llm.stream_worker_error']]);
       expect(errors[0]?.error).toMatchObject({ tier: ErrorTier.UserFixable, message: expect.stringContaining('ANTHROPIC_API_KEY') });
-      const text = replies.flatMap((r) => (r.type === 'chunks' && r.id === 3 ? r.chunks : []));
+      const text = replies.flatMap((r) => (r.type === 'chunks' && r.id === 3 ? r.chunks.map(fromPortableChunk) : []));
       expect(textOf(text)).toBe('still here');
     } finally {
       await worker.terminate();

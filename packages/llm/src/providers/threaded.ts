@@ -6,7 +6,7 @@ import type { AdapterConfig } from './config.js';
 import { abortedError, type ErrorContext } from './errors.js';
 import { createAdapter } from './factory.js';
 import { nextTurn } from './stream.js';
-import { CREDIT_EVERY, fromPortableError, type FromWorker, type PortableAdapterConfig, type ToWorker } from './thread-protocol.js';
+import { CREDIT_EVERY, fromPortableChunk, fromPortableError, type FromWorker, type PortableAdapterConfig, type PortableChunk, type ToWorker } from './thread-protocol.js';
 
 // Why a thread: reading a provider's stream (HTTP body, SSE framing, JSON per event, the SDK's
 // iterators) is about a quarter of the daemon's CPU per streamed token, on the thread that also
@@ -50,7 +50,7 @@ const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb:
 
 /** The main thread's end of one stream running in the worker. */
 class RemoteStream {
-  private queue: StreamChunk[] = [];
+  private queue: PortableChunk[] = [];
   private head = 0;
   private taken = 0;
   private finished = false;
@@ -77,7 +77,7 @@ class RemoteStream {
   /** The next chunk; undefined at the end; rejects with the stream's error after its chunks. */
   next(): Promise<StreamChunk | undefined> {
     if (this.head < this.queue.length) {
-      const chunk = this.queue[this.head++] as StreamChunk;
+      const chunk = fromPortableChunk(this.queue[this.head++] as PortableChunk);
       // Not on emptying the queue as well: that was a message to the worker per batch it sent
       // (~1,000 a second at 50k deltas/s), and the worker only waits once MAX_UNACKED are out.
       if (++this.taken >= CREDIT_EVERY) this.returnCredit();
@@ -88,7 +88,7 @@ class RemoteStream {
   }
 
   /** @internal from the worker */
-  receive(chunks: StreamChunk[]): void {
+  receive(chunks: PortableChunk[]): void {
     if (this.finished) return;
     this.started = true;
     if (this.head === this.queue.length) {
