@@ -232,7 +232,9 @@ export default async function relayBench() {
       fromSeq = r.nextSeq;
       unattached.push(r);
     }
+    const pacedT0 = process.hrtime.bigint();
     const paced = await turns(RUNS);
+    if (process.env.SYLK_BENCH_CPU_PROF) writeFileSync(join(process.env.SYLK_BENCH_CPU_PROF, 'paced-window.json'), JSON.stringify({ startUs: Number(pacedT0 / 1000n), endUs: Number(process.hrtime.bigint() / 1000n) }));
     // With the pause tracer on, the paced turns' receipts go beside its files, to line them up.
     if (process.env.SYLK_TRACE_PAUSES_DIR) writeFileSync(join(process.env.SYLK_TRACE_PAUSES_DIR, 'relay-paced.json'), JSON.stringify(paced.map((r) => ({ recv: r.recv, ts: r.ts }))));
 
@@ -258,6 +260,8 @@ export default async function relayBench() {
       resyncs,
       daemon_cpu_pct: cpu('daemon'),
       paced_daemon_cpu_pct: round(100 * median(paced.map((r) => r.cpu.daemon)), 0),
+      paced_emulator_cpu_pct: round(100 * median(paced.map((r) => r.cpu.emulator)), 0),
+      paced_client_cpu_pct: round(100 * median(paced.map((r) => r.cpu.client)), 0),
       package_events_per_s: Math.round(pkg.eventsPerS),
       package_p50_ms: round(pkg.p50Ms, 3),
       package_p99_ms: round(pkg.p99Ms, 3),
@@ -268,7 +272,7 @@ export default async function relayBench() {
       `${metrics.events_per_s} assistant_delta events/s delivered to a gRPC Attach client through sylkd at saturation ` +
       `(median of ${RUNS} turns of ${DELTAS} deltas from the emulator, chunkSize ${CHUNK}; runs ${clientRates.map(Math.round).join(', ')}; ` +
       `turn ${metrics.turn_seconds} s; ${resyncs} resyncs). Added latency daemon append → client receipt at ${OFFERED} events/s offered ` +
-      `(${metrics.paced_events_per_s}/s delivered, sylkd ${metrics.paced_daemon_cpu_pct}% CPU): p50 ${metrics.p50_ms} ms, p99 ${metrics.p99_ms} ms, ` +
+      `(${metrics.paced_events_per_s}/s delivered; CPU: sylkd ${metrics.paced_daemon_cpu_pct}%, emulator ${metrics.paced_emulator_cpu_pct}%, client ${metrics.paced_client_cpu_pct}%): p50 ${metrics.p50_ms} ms, p99 ${metrics.p99_ms} ms, ` +
       `max ${metrics.max_ms} ms (ts has 1 ms resolution); at saturation p50 ${metrics.saturated_p50_ms} ms, p99 ${metrics.saturated_p99_ms} ms. ` +
       `Where the time goes: emulator alone streams ${metrics.emulator_events_per_s} deltas/s, daemon appends ${metrics.daemon_append_events_per_s}/s ` +
       `(${metrics.unattached_append_events_per_s}/s with no client attached); ` +

@@ -117,7 +117,9 @@ export async function startDaemon({ env, home }) {
 export async function startEmulatorProcess(scenario, dir) {
   const file = join(dir, 'bench-scenario.yaml');
   writeFileSync(file, JSON.stringify(scenario));
-  const child = spawn(process.execPath, [join(root, 'packages/emulator/bin/sylk-emulator.js'), '--scenario', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // SYLK_BENCH_CPU_PROF profiles the emulator too: its CPU competes with sylkd's on a small machine.
+  const prof = process.env.SYLK_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`, '--cpu-prof-name=emulator.cpuprofile'] : [];
+  const child = spawn(process.execPath, [...prof, join(root, 'packages/emulator/bin/sylk-emulator.js'), '--scenario', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));
