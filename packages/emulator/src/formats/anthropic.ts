@@ -1,4 +1,4 @@
-import { header, splitText, sse, textOf, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
+import { deltaFrames, header, sse, textOf, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
 
 /** Anthropic Messages API: `POST /v1/messages`, named SSE events. */
 export const anthropicFormat: WireFormat = {
@@ -24,22 +24,20 @@ export const anthropicFormat: WireFormat = {
     let index = 0;
     if (reply.thinking) {
       yield ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
-      for (const part of splitText(reply.thinking, reply.chunkSize)) yield ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: part } });
+      yield* deltaFrames(reply.thinking, reply.chunkSize, (part) => ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: part } }));
       yield ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: `sig_${ctx.id}` } });
       yield ev('content_block_stop', { index });
       index++;
     }
     if (reply.text) {
       yield ev('content_block_start', { index, content_block: { type: 'text', text: '' } });
-      for (const part of splitText(reply.text, reply.chunkSize)) yield ev('content_block_delta', { index, delta: { type: 'text_delta', text: part } });
+      yield* deltaFrames(reply.text, reply.chunkSize, (part) => ev('content_block_delta', { index, delta: { type: 'text_delta', text: part } }));
       yield ev('content_block_stop', { index });
       index++;
     }
     for (const call of reply.toolCalls) {
       yield ev('content_block_start', { index, content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} } });
-      for (const part of splitText(JSON.stringify(call.arguments), reply.chunkSize)) {
-        yield ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } });
-      }
+      yield* deltaFrames(JSON.stringify(call.arguments), reply.chunkSize, (part) => ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } }));
       yield ev('content_block_stop', { index });
       index++;
     }

@@ -1,4 +1,4 @@
-import { header, splitText, textOf, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
+import { deltaFrames, header, textOf, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
 
 const FINISH: Record<ResolvedReply['stopReason'], string> = {
   end_turn: 'STOP', stop_sequence: 'STOP', tool_use: 'STOP', max_tokens: 'MAX_TOKENS',
@@ -27,8 +27,8 @@ export const geminiFormat: WireFormat = {
 
   *streamEvents(reply, ctx) {
     const chunk = (parts: Obj[]) => frame({ ...shell(ctx), candidates: [{ content: { parts, role: 'model' }, index: 0 }] });
-    for (const part of splitText(reply.thinking, reply.chunkSize)) yield chunk([{ text: part, thought: true }]);
-    for (const part of splitText(reply.text, reply.chunkSize)) yield chunk([{ text: part }]);
+    yield* deltaFrames(reply.thinking, reply.chunkSize, (part) => chunk([{ text: part, thought: true }]));
+    yield* deltaFrames(reply.text, reply.chunkSize, (part) => chunk([{ text: part }]));
     if (reply.toolCalls.length > 0) {
       yield chunk(functionCalls(reply));
       if (reply.repeatToolCalls) yield chunk(functionCalls(reply));

@@ -1,4 +1,4 @@
-import { bearer, splitText, sse, textOf, type DefaultFault, type ErrorSpec, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
+import { bearer, deltaFrames, sse, textOf, type DefaultFault, type ErrorSpec, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
 
 export const openaiFaults: Record<DefaultFault, ErrorSpec> = {
   rate_limit: { status: 429, errorType: 'rate_limit_exceeded', message: 'Rate limit reached for requests' },
@@ -31,13 +31,11 @@ export const openaiChatFormat: WireFormat = {
       sse({ ...shell(ctx), object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
     yield chunk({ role: 'assistant', content: '' });
     // vLLM / Ollama / DeepSeek style reasoning deltas.
-    for (const part of splitText(reply.thinking, reply.chunkSize)) yield chunk({ reasoning_content: part });
-    for (const part of splitText(reply.text, reply.chunkSize)) yield chunk({ content: part });
+    yield* deltaFrames(reply.thinking, reply.chunkSize, (part) => chunk({ reasoning_content: part }));
+    yield* deltaFrames(reply.text, reply.chunkSize, (part) => chunk({ content: part }));
     for (const [index, call] of reply.toolCalls.entries()) {
       yield chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] });
-      for (const part of splitText(JSON.stringify(call.arguments), reply.chunkSize)) {
-        yield chunk({ tool_calls: [{ index, function: { arguments: part } }] });
-      }
+      yield* deltaFrames(JSON.stringify(call.arguments), reply.chunkSize, (part) => chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
     }
     yield chunk({}, FINISH[reply.stopReason]);
     yield sse({ ...shell(ctx), object: 'chat.completion.chunk', choices: [], usage: usage(reply) });
