@@ -1,8 +1,12 @@
 // sylkd killed with SIGKILL while a session waits for approval: the restarted daemon still lists
-// the session and its pending approval, and deciding it afterwards resumes the turn to the end.
+// the session and its pending approval, and deciding it afterwards resumes the turn to the end;
+// and the conversation of finished turns comes back with it.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Scenario } from '@sylk/emulator';
 import { daemonPidsOf, exited } from '../helpers/sylk.js';
-import { scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+import { KEY, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness, type SessionJson } from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 afterEach(async () => {
@@ -60,5 +64,44 @@ describe('daemon crash and restart', () => {
     // The resumed turn still knows what the task was.
     const resumedRequest = s.emu.requests()[1];
     expect(JSON.stringify((resumedRequest?.body as { messages: unknown[] }).messages)).toContain('run the tests');
+  });
+  it('keeps the conversation across kill -9: the next turn is sent every earlier one', async () => {
+    const scenario: Scenario = {
+      name: 'conversation',
+      apiKey: KEY,
+      steps: [
+        { name: 'one', match: { lastUser: 'first question' }, reply: { text: 'Answer one.' } },
+        { name: 'two', match: { lastUser: 'second question' }, reply: { text: 'Answer two.' } },
+        { name: 'three', match: { lastUser: 'third question' }, reply: { text: 'Answer three.' } },
+      ],
+    };
+    const s = await sessionHarness({ scenario }, { foreground: true });
+    harnesses.push(s);
+    const created = await s.json<SessionJson>(['new', '-C', s.project('conversation')]);
+    for (const [text, answer] of [['first question', 'Answer one.'], ['second question', 'Answer two.']] as const) {
+      const sent = await s.cli(['send', created.id, text]);
+      expect(sent.code, sent.stderr).toBe(0);
+      await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === answer, answer);
+      await s.waitState(created.id, ['idle']);
+    }
+    expect(existsSync(join(s.h.home, 'data', 'sessions', created.id, 'history.jsonl'))).toBe(true);
+
+    const daemon = s.daemon as NonNullable<typeof s.daemon>;
+    daemon.kill('SIGKILL');
+    await exited(daemon);
+    const sent = await s.cli(['send', created.id, 'third question']); // starts a new daemon
+    expect(sent.code, sent.stderr).toBe(0);
+    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'Answer three.', 'the third answer');
+
+    const third = s.emu.requests().find((r) => r.stepName === 'three');
+    const messages = (third?.body as { messages: Array<{ role: string; content: unknown }> }).messages;
+    const texts = messages.map((m) => `${m.role}: ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`);
+    expect(texts).toEqual([
+      'user: first question',
+      expect.stringMatching(/^assistant: .*Answer one\./),
+      'user: second question',
+      expect.stringMatching(/^assistant: .*Answer two\./),
+      'user: third question',
+    ]);
   });
 });

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { loadPendingInputs, savePendingInputs } from './history.js';
+import type { Message } from '@sylk/llm';
+import { HistoryFile, loadPendingInputs, savePendingInputs } from './history.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -49,5 +50,82 @@ describe('pending inputs file', () => {
     expect(loadPendingInputs(path, recordingLogger().logger)).toEqual({ queued: ['a', 'b'] });
     writeFileSync(path, 'null');
     expect(loadPendingInputs(path, recordingLogger().logger)).toEqual({ queued: [] });
+  });
+});
+
+describe('session history file', () => {
+  const turn1: Message[] = [
+    { role: 'user', content: 'fix the test' },
+    { role: 'assistant', content: 'Reading it.', toolCalls: [{ id: 't1', name: 'read_file', arguments: { path: 'a.js' } }] },
+    { role: 'tool', toolCallId: 't1', content: 'line one\nline two \u2028 "quoted"' },
+    { role: 'assistant', content: 'Fixed.' },
+  ];
+  const turn2: Message[] = [
+    { role: 'user', content: 'thanks' },
+    { role: 'assistant', content: 'You are welcome.' },
+  ];
+  const sessionDir = () => join(file(), '..');
+
+  it('appends each turn to what is saved, and a new daemon reads it all back', () => {
+    const dir = sessionDir();
+    const { logger, lines } = recordingLogger();
+    const history: Message[] = new HistoryFile(dir, logger).load();
+    expect(history).toEqual([]);
+    const saved = new HistoryFile(dir, logger);
+    saved.load();
+    history.push(...turn1);
+    saved.save(history);
+    const afterTurn1 = readFileSync(join(dir, 'history.jsonl'), 'utf8');
+    history.push(...turn2);
+    saved.save(history);
+    saved.save(history); // nothing new: nothing written
+    const text = readFileSync(join(dir, 'history.jsonl'), 'utf8');
+    expect(text.startsWith(afterTurn1)).toBe(true);
+    expect(text.split('\n')).toHaveLength(turn1.length + turn2.length + 1);
+    expect(new HistoryFile(dir, logger).load()).toEqual([...turn1, ...turn2]);
+    expect(lines).toEqual([]);
+  });
+
+  it('drops a line cut short by a crash, and the next save leaves a file that reads back whole', () => {
+    const dir = sessionDir();
+    const first = new HistoryFile(dir, recordingLogger().logger);
+    first.load();
+    first.save(turn1);
+    appendFileSync(join(dir, 'history.jsonl'), '{"role":"user","content":"cut sh');
+    const { logger, lines } = recordingLogger();
+    const restarted = new HistoryFile(dir, logger);
+    const history = restarted.load();
+    expect(history).toEqual(turn1);
+    expect(lines).toMatchObject([{ msg: 'session history ends in a cut-off line (a write was interrupted); dropping it' }]);
+    history.push(...turn2);
+    restarted.save(history);
+    expect(new HistoryFile(dir, logger).load()).toEqual([...turn1, ...turn2]);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('keeps the messages before an unreadable line, with a warning', () => {
+    const dir = sessionDir();
+    const first = new HistoryFile(dir, recordingLogger().logger);
+    first.load();
+    first.save(turn1.slice(0, 2));
+    appendFileSync(join(dir, 'history.jsonl'), 'not json\n[1,2]\n');
+    const { logger, lines } = recordingLogger();
+    expect(new HistoryFile(dir, logger).load()).toEqual(turn1.slice(0, 2));
+    expect(lines).toMatchObject([{ msg: 'session history has an unreadable line; keeping the messages before it', line: 3 }]);
+  });
+
+  it('reads the whole-array history.json of earlier versions and replaces it at the next save', () => {
+    const dir = sessionDir();
+    savePendingInputs(join(dir, 'inputs.json'), { queued: ['x'] }); // makes the directory
+    writeFileSync(join(dir, 'history.json'), JSON.stringify(turn1));
+    const { logger, lines } = recordingLogger();
+    const legacy = new HistoryFile(dir, logger);
+    const history = legacy.load();
+    expect(history).toEqual(turn1);
+    history.push(...turn2);
+    legacy.save(history);
+    expect(existsSync(join(dir, 'history.json'))).toBe(false);
+    expect(new HistoryFile(dir, logger).load()).toEqual([...turn1, ...turn2]);
+    expect(lines).toEqual([]);
   });
 });

@@ -1,17 +1,112 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Message } from '@sylk/llm';
 import type { Logger } from '@sylk/core';
 
 /**
- * The conversation of a session, kept beside its event log so a restarted daemon
- * continues where the last turn ended. Written whole after each turn (temp + rename):
- * a crash mid-turn leaves the previous turn's history, and the event log says the
- * turn was interrupted.
+ * The conversation of a session, kept beside its event log so a restarted daemon continues
+ * where the last turn ended: `history.jsonl`, one message per line. A conversation only grows,
+ * so each turn's messages are appended in one write when it ends; rewriting the whole file
+ * every turn cost several ms per MB of history on the main thread, and held back the reply's
+ * last events behind it. A crash mid-turn leaves the previous turns (the event log says the turn
+ * was interrupted); a line cut short by a crash mid-write is dropped when the file is read, and
+ * the next save rewrites the file whole (temp + rename) so nothing is appended after it.
+ * `history.json`, the whole-array file of earlier versions, is read when there is no
+ * `history.jsonl` and replaced by it at the next save.
  */
-export function loadHistory(path: string, logger: Logger): Message[] {
-  const parsed = readJson(path, logger, 'session history');
-  return Array.isArray(parsed) ? (parsed as Message[]) : [];
+export class HistoryFile {
+  private readonly path: string;
+  private readonly legacyPath: string;
+  /** Messages the file holds, in order: the next save appends those after them. */
+  private persisted = 0;
+  /** The file has a torn or unreadable tail, or is still the legacy one: rewrite it whole. */
+  private rewrite = false;
+
+  constructor(
+    sessionDir: string,
+    private readonly logger: Logger,
+  ) {
+    this.path = join(sessionDir, 'history.jsonl');
+    this.legacyPath = join(sessionDir, 'history.json');
+  }
+
+  /** The saved conversation; empty (with a warning when something was unreadable) otherwise. */
+  load(): Message[] {
+    const messages = existsSync(this.path) ? this.readLines() : this.readLegacy();
+    this.persisted = messages.length;
+    return messages;
+  }
+
+  /** Saves `history`, of which the messages already saved must be an unchanged prefix. */
+  save(history: readonly Message[]): void {
+    // Nothing saved yet (no file, or an empty one) is written whole as well: it makes the directory.
+    if (this.rewrite || this.persisted === 0 || history.length < this.persisted) return this.saveWhole(history);
+    if (history.length === this.persisted) return;
+    try {
+      appendFileSync(this.path, lines(history.slice(this.persisted)), { mode: 0o600 });
+    } catch (err) {
+      this.rewrite = true; // a failed append may have left part of a line
+      throw err;
+    }
+    this.persisted = history.length;
+  }
+
+  private saveWhole(history: readonly Message[]): void {
+    writeWhole(this.path, lines(history));
+    rmSync(this.legacyPath, { force: true });
+    this.persisted = history.length;
+    this.rewrite = false;
+  }
+
+  private readLines(): Message[] {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      this.logger.warn({ path: this.path, err: (err as Error).message }, 'session history unreadable; starting without it');
+      this.rewrite = true;
+      return [];
+    }
+    const rows = text.split('\n');
+    const torn = rows.pop() !== ''; // the text after the last newline: empty unless a write was cut
+    const messages: Message[] = [];
+    for (const row of rows) {
+      const message = parseMessage(row);
+      if (message === undefined) {
+        this.logger.warn({ path: this.path, line: messages.length + 1 }, 'session history has an unreadable line; keeping the messages before it');
+        this.rewrite = true;
+        return messages;
+      }
+      messages.push(message);
+    }
+    if (torn) {
+      this.logger.warn({ path: this.path }, 'session history ends in a cut-off line (a write was interrupted); dropping it');
+      this.rewrite = true;
+    }
+    return messages;
+  }
+
+  private readLegacy(): Message[] {
+    const parsed = readJson(this.legacyPath, this.logger, 'session history');
+    if (parsed === undefined) return [];
+    this.rewrite = true;
+    return Array.isArray(parsed) ? (parsed as Message[]) : [];
+  }
+}
+
+function lines(messages: readonly Message[]): string {
+  let text = '';
+  for (const m of messages) text += `${JSON.stringify(m)}\n`;
+  return text;
+}
+
+function parseMessage(row: string): Message | undefined {
+  try {
+    const value = JSON.parse(row) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as Message).role === 'string' ? (value as Message) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A JSON file's value; undefined when it is missing, or (with a warning) unreadable. */
@@ -25,15 +120,11 @@ function readJson(path: string, logger: Logger, what: string): unknown {
 }
 
 /** Whole-file replace (temp + rename): a crash leaves the old file or the new one, never half. */
-function writeJson(path: string, value: unknown): void {
+function writeWhole(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value), { mode: 0o600 });
+  writeFileSync(tmp, text, { mode: 0o600 });
   renameSync(tmp, path);
-}
-
-export function saveHistory(path: string, history: readonly Message[]): void {
-  writeJson(path, history);
 }
 
 /**
@@ -49,7 +140,7 @@ export interface PendingInputs {
 
 export function savePendingInputs(path: string, inputs: PendingInputs): void {
   if (inputs.current === undefined && inputs.queued.length === 0) rmSync(path, { force: true });
-  else writeJson(path, inputs);
+  else writeWhole(path, JSON.stringify(inputs));
 }
 
 export function loadPendingInputs(path: string, logger: Logger): PendingInputs {

@@ -6,7 +6,7 @@ import type { PermissionManager } from '@sylk/security';
 import type { EventKind, EventLog, SessionRecord, SessionRegistry, SessionState } from '@sylk/sessions';
 import { BoundedSlotPool, FileSystemManager, ToolExecutor } from '@sylk/tools';
 import type { ToolsConfig } from '@sylk/config';
-import { loadHistory, loadPendingInputs, saveHistory, savePendingInputs } from './history.js';
+import { HistoryFile, loadPendingInputs, savePendingInputs } from './history.js';
 import { decidePermission, type ApprovalBridge } from './permissions.js';
 
 export interface RuntimeDeps {
@@ -48,7 +48,7 @@ export class SessionRuntime {
   private current: AbortController | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
-  private readonly historyPath: string;
+  private readonly historyFile: HistoryFile;
   private readonly inputsPath: string;
 
   constructor(
@@ -57,9 +57,9 @@ export class SessionRuntime {
   ) {
     this.id = record.id;
     this.log = deps.registry.events(record.id);
-    this.historyPath = join(deps.sessionDir, 'history.json');
+    this.historyFile = new HistoryFile(deps.sessionDir, deps.logger);
     this.inputsPath = join(deps.sessionDir, 'inputs.json');
-    this.history = loadHistory(this.historyPath, deps.logger);
+    this.history = this.historyFile.load();
     const pending = loadPendingInputs(this.inputsPath, deps.logger);
     this.queue = pending.queued;
     // A current input of a session not marked interrupted never started its turn: queue it again.
@@ -121,6 +121,15 @@ export class SessionRuntime {
     }
   }
 
+  private saveHistory(): void {
+    try {
+      this.historyFile.save(this.history);
+    } catch (err) {
+      // The conversation is still in memory: the next turn's save tries again (whole, see HistoryFile).
+      this.deps.logger.error({ err, session: this.id }, 'could not save the session history');
+    }
+  }
+
   private savePending(): void {
     try {
       savePendingInputs(this.inputsPath, { ...(this.currentInput !== undefined ? { current: this.currentInput } : {}), queued: this.queue });
@@ -170,11 +179,10 @@ export class SessionRuntime {
       outcome = 'failed';
     } finally {
       this.current = undefined;
-      // The reply's last events wait for their group commit at the next turn of the loop: let
-      // them reach attached clients before the synchronous history write, which takes several
-      // ms once the history is long (relay bench: the last ~100 events of a turn were late).
+      // The reply's last events wait for their group commit at the next turn of the loop: let it
+      // run before the history write, which serializes the turn's messages (a long reply's too).
       await new Promise<void>((resolve) => setImmediate(resolve));
-      saveHistory(this.historyPath, this.history);
+      this.saveHistory();
       // At shutdown the input stays: the restarted daemon restates it when the turn resumes.
       if (!this.stopping) {
         this.currentInput = undefined;
