@@ -3,9 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Scenario } from '@sylk/emulator';
 import { exited } from '../helpers/sylk.js';
-import { KEY, scenarioFile, sessionHarness, startDetached, type SessionHarness, type SessionJson } from '../helpers/sessions.js';
+import { answeringScenario, scenarioFile, sessionHarness, startDetached, type SessionHarness, type SessionJson } from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 afterEach(async () => {
@@ -13,15 +12,14 @@ afterEach(async () => {
   harnesses = [];
 });
 
-const scenario: Scenario = {
-  name: 'queue',
-  apiKey: KEY,
-  steps: [
-    { name: 'one', match: { lastUser: 'first question' }, reply: { text: 'Answer one.' } },
-    { name: 'two', match: { lastUser: 'second question' }, reply: { text: 'Answer two.' } },
-    { name: 'unexpected', reply: { text: 'UNEXPECTED' } },
+const scenario = answeringScenario(
+  'queue',
+  [
+    ['one', 'first question', 'Answer one.'],
+    ['two', 'second question', 'Answer two.'],
   ],
-};
+  'UNEXPECTED',
+);
 
 describe('queued inputs', () => {
   it('survive kill -9 while the session is paused and run in order on resume', async () => {

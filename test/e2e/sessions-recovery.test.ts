@@ -4,9 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Scenario } from '@sylk/emulator';
 import { daemonPidsOf, exited } from '../helpers/sylk.js';
-import { KEY, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness, type SessionJson } from '../helpers/sessions.js';
+import { answeringScenario, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness, type SessionJson } from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 afterEach(async () => {
@@ -66,15 +65,11 @@ describe('daemon crash and restart', () => {
     expect(JSON.stringify((resumedRequest?.body as { messages: unknown[] }).messages)).toContain('run the tests');
   });
   it('keeps the conversation across kill -9: the next turn is sent every earlier one', async () => {
-    const scenario: Scenario = {
-      name: 'conversation',
-      apiKey: KEY,
-      steps: [
-        { name: 'one', match: { lastUser: 'first question' }, reply: { text: 'Answer one.' } },
-        { name: 'two', match: { lastUser: 'second question' }, reply: { text: 'Answer two.' } },
-        { name: 'three', match: { lastUser: 'third question' }, reply: { text: 'Answer three.' } },
-      ],
-    };
+    const scenario = answeringScenario('conversation', [
+      ['one', 'first question', 'Answer one.'],
+      ['two', 'second question', 'Answer two.'],
+      ['three', 'third question', 'Answer three.'],
+    ]);
     const s = await sessionHarness({ scenario }, { foreground: true });
     harnesses.push(s);
     const created = await s.json<SessionJson>(['new', '-C', s.project('conversation')]);

@@ -72,6 +72,16 @@ export interface SessionHarness {
   cleanup(): Promise<void>;
 }
 
+/**
+ * A scenario answering each question (the last user message) with its answer, in steps named as
+ * given (the emulator's log reports them as `stepName`); anything else gets `otherwise`, if set.
+ */
+export function answeringScenario(name: string, answers: ReadonlyArray<readonly [step: string, question: string, answer: string]>, otherwise?: string): Scenario {
+  const steps: Scenario['steps'] = answers.map(([step, question, answer]) => ({ name: step, match: { lastUser: question }, reply: { text: answer } }));
+  if (otherwise !== undefined) steps.push({ name: 'unexpected', reply: { text: otherwise } });
+  return { name, apiKey: KEY, steps };
+}
+
 export function scenarioFile(name: string): string {
   return join(FIXTURES, 'scenarios', `${name}.yaml`);
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,10 +69,9 @@ describe('session history file', () => {
   it('appends each turn to what is saved, and a new daemon reads it all back', () => {
     const dir = sessionDir();
     const { logger, lines } = recordingLogger();
-    const history: Message[] = new HistoryFile(dir, logger).load();
-    expect(history).toEqual([]);
     const saved = new HistoryFile(dir, logger);
-    saved.load();
+    const history = saved.load();
+    expect(history).toEqual([]);
     history.push(...turn1);
     saved.save(history);
     const afterTurn1 = readFileSync(join(dir, 'history.jsonl'), 'utf8');
@@ -116,7 +115,7 @@ describe('session history file', () => {
 
   it('reads the whole-array history.json of earlier versions and replaces it at the next save', () => {
     const dir = sessionDir();
-    savePendingInputs(join(dir, 'inputs.json'), { queued: ['x'] }); // makes the directory
+    mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'history.json'), JSON.stringify(turn1));
     const { logger, lines } = recordingLogger();
     const legacy = new HistoryFile(dir, logger);

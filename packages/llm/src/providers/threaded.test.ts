@@ -176,7 +176,7 @@ describe('the thread protocol', () => {
       { type: 'tool_start', index: 0, id: 't1', name: 'read_file' },
       { type: 'tool_delta', index: 0, argumentsDelta: '{"path":' },
       { type: 'tool_end', index: 0 },
-      { type: 'usage', usage: { output: 3 } },
+      { type: 'usage', usage: { outputTokens: 3 } },
       { type: 'stop', stopReason: 'end_turn' },
     ];
     const crossed = structuredClone(chunks.map(toPortableChunk));
