@@ -102,6 +102,22 @@ describe('session history file', () => {
     expect(lines).toHaveLength(1);
   });
 
+  it('writes the file whole at the next save after a failed append', () => {
+    const dir = sessionDir();
+    const path = join(dir, 'history.jsonl');
+    const file = new HistoryFile(dir, recordingLogger().logger);
+    const history = file.load();
+    history.push(...turn1);
+    file.save(history);
+    rmSync(path);
+    mkdirSync(path); // appending to it fails
+    history.push(...turn2);
+    expect(() => file.save(history)).toThrow();
+    rmSync(path, { recursive: true });
+    file.save(history);
+    expect(new HistoryFile(dir, recordingLogger().logger).load()).toEqual([...turn1, ...turn2]);
+  });
+
   it('keeps the messages before an unreadable line, with a warning', () => {
     const dir = sessionDir();
     const first = new HistoryFile(dir, recordingLogger().logger);
