@@ -234,7 +234,12 @@ export default async function relayBench() {
     }
     const pacedT0 = process.hrtime.bigint();
     const paced = await turns(RUNS);
-    if (process.env.SYLK_BENCH_CPU_PROF) writeFileSync(join(process.env.SYLK_BENCH_CPU_PROF, 'paced-window.json'), JSON.stringify({ startUs: Number(pacedT0 / 1000n), endUs: Number(process.hrtime.bigint() / 1000n), wallMinusMonoMs: wallMs() - Number(process.hrtime.bigint()) / 1e6 }));
+    // With CPU profiles on, the paced window in their clock (monotonic µs) and its offset to the receipts' wall clock.
+    if (process.env.SYLK_BENCH_CPU_PROF) {
+      const [wall, pacedT1] = [wallMs(), process.hrtime.bigint()];
+      const window = { startUs: Number(pacedT0 / 1000n), endUs: Number(pacedT1 / 1000n), wallMinusMonoMs: wall - Number(pacedT1) / 1e6 };
+      writeFileSync(join(process.env.SYLK_BENCH_CPU_PROF, 'paced-window.json'), JSON.stringify(window));
+    }
     // With the pause tracer on, the paced turns' receipts go beside its files, to line them up.
     if (process.env.SYLK_TRACE_PAUSES_DIR) writeFileSync(join(process.env.SYLK_TRACE_PAUSES_DIR, 'relay-paced.json'), JSON.stringify(paced.map((r) => ({ recv: r.recv, ts: r.ts }))));
 

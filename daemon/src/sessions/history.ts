@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Message } from '@sylk/llm';
 import type { Logger } from '@sylk/core';
@@ -32,7 +32,7 @@ export class HistoryFile {
 
   /** The saved conversation; empty (with a warning when something was unreadable) otherwise. */
   load(): Message[] {
-    const messages = existsSync(this.path) ? this.readLines() : this.readLegacy();
+    const messages = this.readLines() ?? this.readLegacy();
     this.persisted = messages.length;
     return messages;
   }
@@ -58,11 +58,13 @@ export class HistoryFile {
     this.rewrite = false;
   }
 
-  private readLines(): Message[] {
+  /** The messages of `history.jsonl`; undefined when there is none. */
+  private readLines(): Message[] | undefined {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       this.logger.warn({ path: this.path, err: (err as Error).message }, 'session history unreadable; starting without it');
       this.rewrite = true;
       return [];
