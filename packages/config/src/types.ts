@@ -108,7 +108,26 @@ export interface SecurityConfig {
   permissions: { custom_safe_list: string[] };
   /** 0 = wait indefinitely. */
   approvals: { timeout_seconds: number };
-  sandbox: { enabled: boolean; strict: boolean };
+  sandbox: SandboxConfig;
+  network: NetworkConfig;
+  audit: { enabled: boolean; rotate_mb: number; signature_interval: number };
+  credentials: { profile_name: string; keychain: boolean };
+}
+
+export interface SandboxConfig {
+  enabled: boolean;
+  /** Refuse commands when the sandbox is unavailable (else run them unsandboxed, with a notice). */
+  required: boolean;
+  read_only_paths: string[];
+  writable_paths: string[];
+  /** 0 = no limit. */
+  limits: { cpu_seconds: number; memory_mb: number; open_files: number; processes: number };
+}
+
+export interface NetworkConfig {
+  proxy: boolean;
+  allowed_domains: string[];
+  host_overrides: Record<string, string>;
 }
 
 export interface SessionsConfig {
