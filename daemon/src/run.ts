@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { VERSION, isSylkError, errorMessage } from '@sylk/core';
 import { Daemon } from './daemon.js';
+import { writeStderr } from './logging.js';
 import { startDetached } from './detach.js';
 import { installService } from './service-install.js';
 
@@ -60,7 +61,13 @@ async function runForeground(): Promise<void> {
   }
   ready = true;
   process.on('uncaughtException', (err) => {
-    daemon.logger.fatal({ err }, 'uncaught exception; stopping');
+    // stderr too: the log may be what failed (a full disk), and a crash must never be silent.
+    writeStderr(`sylkd: uncaught exception; stopping: ${err.stack ?? errorMessage(err)}`);
+    try {
+      daemon.logger.fatal({ err }, 'uncaught exception; stopping');
+    } catch {
+      // Logging is guarded (logging.ts); this is the last line of defence for the exit below.
+    }
     void daemon.shutdown('uncaught exception').finally(() => process.exit(EXIT.failure));
   });
   if (pendingStop !== undefined) return stop(pendingStop);

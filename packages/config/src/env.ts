@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { DIR_ENV_VARS, type Env } from './paths.js';
 import { deref, schemaAt, CONFIG_SCHEMA, type SchemaNode } from './schema.js';
 import { readConfigFile } from './parse.js';
+import { checkYamlBounds } from './bounds.js';
 import { treeAt } from './tree.js';
 import type { ConfigSource, ConfigWarning } from './types.js';
 
@@ -70,8 +71,10 @@ export function coerceEnvValue(raw: string, node: SchemaNode | undefined): unkno
     case 'boolean':
       return TRUE.has(text.toLowerCase()) ? true : FALSE.has(text.toLowerCase()) ? false : raw;
     default:
+      // Same limits as a config file: a hostile value must not reach the parser.
+      if (checkYamlBounds(raw) !== undefined) return raw;
       try {
-        return parseYaml(raw) as unknown;
+        return parseYaml(raw, { maxAliasCount: 100 }) as unknown;
       } catch {
         return raw;
       }

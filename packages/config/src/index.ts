@@ -2,6 +2,8 @@ export { resolveDirs, resolveSocketPath, lockPath, findProjectRoot, projectHash,
 export type { SylkDirs, ResolveDirsOptions, Env } from './paths.js';
 export { CONFIG_SCHEMA, CONFIG_SECTIONS, DEFAULT_CONFIG, SCHEMA_PATH } from './schema.js';
 export type { SchemaNode } from './schema.js';
+export { checkYamlBounds, YAML_LIMITS } from './bounds.js';
+export type { YamlBoundsProblem, YamlLimits } from './bounds.js';
 export { loadConfig, validateConfigText, configFiles, formatWarning } from './load.js';
 export type { LoadConfigOptions, ConfigFile } from './load.js';
 export { envVarName, envVarPath, RESERVED_ENV_VARS } from './env.js';

@@ -2,10 +2,10 @@
 import nodePath from 'node:path';
 import { systemClock, type Clock } from '@sylk/core';
 import { envLayers } from './env.js';
-import { parseConfigText, readConfigFile } from './parse.js';
+import { parseConfigText, readConfigFile, type ParsedLayer } from './parse.js';
 import type { Env, SylkDirs } from './paths.js';
 import { applyDefaults, DEFAULT_CONFIG, SCHEMA_PATH, sanitizeLayer } from './schema.js';
-import { cloneTree, deepFreeze, deepMerge, type Tree } from './tree.js';
+import { cloneTree, deepFreeze, deepMerge, isPlainObject, type Tree } from './tree.js';
 import type { ConfigLayer, ConfigSource, ConfigWarning, LoadedConfig, SylkConfig } from './types.js';
 
 export interface LoadConfigOptions {
@@ -13,6 +13,68 @@ export interface LoadConfigOptions {
   env: Env;
   projectRoot?: string;
   clock?: Clock;
+  /**
+   * The last valid content of each config file, by path (ConfigStore keeps it across reloads).
+   * A file that no longer parses keeps this content; a value that no longer validates keeps its
+   * value from here. Updated in place with what this load accepted.
+   */
+  lastGood?: Map<string, Tree>;
+}
+
+const KEPT_FILE = 'the last good version of this file stays in effect until it is fixed';
+const KEPT_VALUE = 'the last good value stays in effect until it is fixed';
+
+function hasAt(tree: Tree, path: readonly string[]): { found: boolean; value: unknown } {
+  let node: unknown = tree;
+  for (const key of path) {
+    if (!isPlainObject(node) || !Object.hasOwn(node, key)) return { found: false, value: undefined };
+    node = node[key];
+  }
+  return { found: true, value: node };
+}
+
+function setAt(tree: Tree, path: readonly string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node = isPlainObject(next) ? next : (node[key] = {});
+  }
+  node[path[path.length - 1] as string] = cloneTree(value);
+}
+
+/**
+ * One config file's accepted content: what validates from the new text, plus the last good
+ * content (or value) wherever the new text fails, so a half-saved file never resets anything.
+ */
+function acceptFile(path: string, parsed: ParsedLayer, lastGood: Map<string, Tree> | undefined): { data: Tree | undefined; warnings: ConfigWarning[] } {
+  const previous = lastGood?.get(path);
+  if (!parsed.present) {
+    lastGood?.delete(path); // a removed file is a deliberate change
+    return { data: undefined, warnings: [] };
+  }
+  if (parsed.data === undefined) {
+    if (previous === undefined) return { data: undefined, warnings: parsed.warnings };
+    const warnings = parsed.warnings.map((w) => ({ ...w, reason: `${w.reason.replace(/; file ignored$/, '')}; ${KEPT_FILE}` }));
+    return { data: cloneTree(previous), warnings };
+  }
+  const clean = sanitizeLayer(parsed.data, path);
+  const warnings = [...parsed.warnings, ...clean.warnings];
+  if (previous !== undefined) {
+    for (const removed of clean.removed) {
+      if (removed.length === 0) {
+        const kept = warnings.map((w) => (w.file === path ? { ...w, reason: `${w.reason}; ${KEPT_FILE}` } : w));
+        return { data: cloneTree(previous), warnings: kept };
+      }
+      const old = hasAt(previous, removed);
+      if (!old.found) continue;
+      setAt(clean.data, removed, old.value);
+      const dotted = removed.join('.');
+      for (const [i, w] of warnings.entries()) if (w.path === dotted) warnings[i] = { ...w, reason: `${w.reason}; ${KEPT_VALUE}` };
+    }
+  }
+  if (clean.removed.some((r) => r.length === 0)) return { data: undefined, warnings };
+  lastGood?.set(path, clean.data);
+  return { data: clean.data, warnings };
 }
 
 export interface ConfigFile {
@@ -38,8 +100,9 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
   for (const file of configFiles(opts)) {
     const parsed = readConfigFile(file.path);
     sources.push({ layer: file.layer, path: file.path, present: parsed.present });
-    warnings.push(...parsed.warnings);
-    if (parsed.data !== undefined) layers.push({ file: file.path, data: parsed.data });
+    const accepted = acceptFile(file.path, parsed, opts.lastGood);
+    warnings.push(...accepted.warnings);
+    if (accepted.data !== undefined) layers.push({ file: file.path, data: accepted.data });
   }
   const fromEnv = envLayers(opts.env);
   sources.push(...fromEnv.sources);

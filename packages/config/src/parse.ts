@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { errorMessage } from '@sylk/core';
+import { checkYamlBounds, YAML_LIMITS } from './bounds.js';
 import type { ConfigWarning } from './types.js';
 
 export interface ParsedLayer {
@@ -11,8 +12,16 @@ export interface ParsedLayer {
   warnings: ConfigWarning[];
 }
 
-/** Parse YAML (JSON is a subset). A syntax error skips the whole text with one warning. */
+/**
+ * Parse YAML (JSON is a subset). A syntax error skips the whole text with one warning. Text over
+ * the size, depth or alias limits (bounds.ts) never reaches the parser: parsing it can abort V8.
+ */
 export function parseConfigText(text: string, file: string): ParsedLayer {
+  const problem = checkYamlBounds(text);
+  if (problem !== undefined) {
+    const reason = `rejected before parsing at line ${problem.line}, column ${problem.col}: ${problem.reason}; file ignored`;
+    return { present: true, data: undefined, warnings: [{ file, path: '', reason }] };
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
   const error = doc.errors[0];
@@ -33,6 +42,12 @@ export function parseConfigText(text: string, file: string): ParsedLayer {
 export function readConfigFile(path: string): ParsedLayer {
   let text: string;
   try {
+    // Checked before reading so a huge (or endless) file is never loaded into memory.
+    const size = statSync(path).size;
+    if (size > YAML_LIMITS.maxBytes) {
+      const reason = `${size} bytes is larger than the ${YAML_LIMITS.maxBytes}-byte limit for a config file; file ignored`;
+      return { present: true, data: undefined, warnings: [{ file: path, path: '', reason }] };
+    }
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { present: false, data: undefined, warnings: [] };

@@ -131,18 +131,19 @@ function problemFor(error: ErrorObject, data: Tree): Problem | undefined {
  * Remove every unknown key and invalid value from one layer, so that the lower layers (or the
  * defaults) supply those fields. Never throws; each removal becomes a warning naming `file`.
  */
-export function sanitizeLayer(input: unknown, file: string): { data: Tree; warnings: ConfigWarning[] } {
-  if (input === null || input === undefined) return { data: {}, warnings: [] };
+export function sanitizeLayer(input: unknown, file: string): { data: Tree; warnings: ConfigWarning[]; removed: string[][] } {
+  if (input === null || input === undefined) return { data: {}, warnings: [], removed: [] };
   if (!isPlainObject(input)) {
     const reason = `expected a mapping of config sections, got ${Array.isArray(input) ? 'a list' : typeof input}`;
-    return { data: {}, warnings: [{ file, path: '', reason }] };
+    return { data: {}, warnings: [{ file, path: '', reason }], removed: [[]] };
   }
   layerValidator ??= compile(false);
   const data = cloneTree(input);
   const warnings: ConfigWarning[] = [];
+  const removedAll: string[][] = [];
   // Removing a value can only remove errors, so this settles in a round or two.
   for (let round = 0; round < 8; round++) {
-    if (layerValidator(data)) return { data, warnings };
+    if (layerValidator(data)) return { data, warnings, removed: removedAll };
     const problems = (layerValidator.errors ?? [])
       .map((e) => problemFor(e, data))
       .filter((p): p is Problem => p !== undefined)
@@ -151,12 +152,13 @@ export function sanitizeLayer(input: unknown, file: string): { data: Tree; warni
     for (const problem of problems) {
       if (removed.some((r) => r.every((key, i) => problem.path[i] === key))) continue;
       removed.push(problem.path);
+      removedAll.push(problem.path);
       warnings.push({ file, path: problem.path.join('.'), reason: problem.reason });
-      if (problem.path.length === 0) return { data: {}, warnings };
+      if (problem.path.length === 0) return { data: {}, warnings, removed: [[]] };
       const parent = valueAt(data, problem.path.slice(0, -1));
       if (isPlainObject(parent)) delete parent[problem.path[problem.path.length - 1] as string];
     }
   }
   warnings.push({ file, path: '', reason: 'could not be made valid; the whole file is ignored' });
-  return { data: {}, warnings };
+  return { data: {}, warnings, removed: [[]] };
 }

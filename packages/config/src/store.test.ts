@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, sleep } from '@sylk/core';
 import { ConfigStore, type ConfigStoreOptions } from './store.js';
+import { DEFAULT_CONFIG } from './schema.js';
 import { makeFixture, type Fixture } from './testing/fixture.js';
 import type { LoadedConfig } from './types.js';
 
@@ -104,6 +105,61 @@ describe('reload', () => {
         expect.objectContaining({ reason: 'startup', file: fx.userFile, path: 'llm.extra', problem: expect.stringMatching(/^unknown key/) }),
       ]),
     );
+  });
+});
+
+describe('a broken edit keeps the last good configuration', () => {
+  const good = 'llm:\n  timeout: 30\n  providers:\n    openai: {base_url: "http://proxy.internal/v1"}\n';
+
+  it('keeps the whole last good file when the new text does not parse (half-saved), and reports it', () => {
+    fx.write(fx.userFile, good);
+    const store = makeStore();
+    fx.write(fx.userFile, 'llm:\n  timeout: 30\n  providers:\n    openai: {base_url: "http://pro');
+    const { loaded, changed } = store.reload('half-saved');
+    expect(changed).toBe(false);
+    expect(loaded.config.llm.providers.openai?.base_url).toBe('http://proxy.internal/v1');
+    expect(loaded.warnings).toEqual([
+      expect.objectContaining({ file: fx.userFile, path: '', reason: expect.stringMatching(/not valid YAML at line \d+.*last good version of this file stays in effect/) }),
+    ]);
+    expect(logLines.some((l) => l.msg === `config problem: ${fx.userFile}: ${loaded.warnings[0]?.reason}`)).toBe(true);
+
+    fx.write(fx.userFile, good.replace('30', '31'));
+    expect(store.reload('fixed').loaded).toMatchObject({ config: { llm: { timeout: 31 } }, warnings: [] });
+  });
+
+  it('applies the valid changes of an edit and keeps the last good value of each invalid one', () => {
+    fx.write(fx.userFile, good);
+    const store = makeStore();
+    fx.write(fx.userFile, 'llm:\n  timeout: 45\n  providers:\n    openai: {base_url: 7}\n');
+    const { loaded } = store.reload('edit');
+    expect(loaded.config.llm.timeout).toBe(45);
+    expect(loaded.config.llm.providers.openai?.base_url).toBe('http://proxy.internal/v1');
+    expect(loaded.warnings).toEqual([
+      expect.objectContaining({ path: 'llm.providers.openai.base_url', reason: expect.stringMatching(/must be string.*last good value stays in effect/) }),
+    ]);
+  });
+
+  it('keeps it through hostile (deeply nested) text, on every reload', () => {
+    fx.write(fx.userFile, good);
+    const store = makeStore();
+    fx.write(fx.userFile, `llm: ${'['.repeat(2000)}\n`);
+    for (let i = 0; i < 10; i++) {
+      const { loaded } = store.reload(`hostile ${i}`);
+      expect(loaded.config.llm.providers.openai?.base_url).toBe('http://proxy.internal/v1');
+      expect(loaded.warnings[0]?.reason).toMatch(/rejected before parsing at line 1, column \d+: nested more than 64 levels/);
+    }
+  });
+
+  it('uses the defaults for a file that was never valid, and forgets a deleted file', () => {
+    fx.write(fx.userFile, 'llm: [');
+    const store = makeStore();
+    expect(store.current().config.llm.timeout).toBe(DEFAULT_CONFIG.llm.timeout);
+    fx.write(fx.userFile, good);
+    store.reload('valid');
+    rmSync(fx.userFile);
+    store.reload('deleted');
+    fx.write(fx.userFile, 'llm: [');
+    expect(store.reload('broken again').loaded.config.llm.timeout).toBe(DEFAULT_CONFIG.llm.timeout);
   });
 });
 

@@ -5,7 +5,7 @@ import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { errorMessage, silentLogger, type Clock, type Logger } from '@sylk/core';
 import { formatWarning, loadConfig } from './load.js';
 import type { Env, SylkDirs } from './paths.js';
-import { deepEqual } from './tree.js';
+import { deepEqual, type Tree } from './tree.js';
 import type { LoadedConfig, SylkConfig } from './types.js';
 
 export interface ConfigStoreOptions {
@@ -40,6 +40,8 @@ export class ConfigStore {
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   #pending = new Set<string>();
+  /** Each config file's last accepted content: a broken edit keeps it instead of the defaults. */
+  readonly #lastGood = new Map<string, Tree>();
 
   constructor(opts: ConfigStoreOptions) {
     this.#opts = opts;
@@ -145,14 +147,14 @@ export class ConfigStore {
 
   #load(): LoadedConfig {
     const { dirs, env, projectRoot, clock } = this.#opts;
-    return loadConfig({ dirs, env, projectRoot, clock });
+    return loadConfig({ dirs, env, projectRoot, clock, lastGood: this.#lastGood });
   }
 
   #announce(msg: string, reason: string, changed: boolean, loaded: LoadedConfig): void {
     const present = loaded.sources.filter((s) => s.present).map((s) => `${s.layer}:${s.path}`);
     this.#logger.info({ reason, changed, sources: present, warnings: loaded.warnings.length }, msg);
     for (const warning of loaded.warnings) {
-      this.#logger.warn({ reason, file: warning.file, path: warning.path, problem: warning.reason }, `config problem, lower layer or default used: ${formatWarning(warning)}`);
+      this.#logger.warn({ reason, file: warning.file, path: warning.path, problem: warning.reason }, `config problem: ${formatWarning(warning)}`);
     }
   }
 }

@@ -34,16 +34,32 @@ function statusForError(err: SylkError): status {
   }
 }
 
-/** Turn anything a handler threw into a gRPC status, keeping the SylkError fields. */
-export function toStatus(err: unknown): Partial<StatusObject> {
+/**
+ * Characters of an error message or hint in the trailer. The client refuses trailers over its
+ * metadata limit (8 KB by default) and then fails the call obscurely, so an error that echoes
+ * hostile input (a 100 KB id) is cut here whatever the handler did.
+ */
+const MAX_TRAILER_TEXT = 2_000;
+
+function bounded(text: string): string {
+  return text.length <= MAX_TRAILER_TEXT ? text : `${text.slice(0, MAX_TRAILER_TEXT)}… (cut, ${text.length} characters)`;
+}
+
+/**
+ * Turn anything a handler threw into a gRPC status, keeping the SylkError fields. Message and
+ * hint are scrubbed of credential-shaped text, and of the process's known secrets when the
+ * server was given `redact` (the daemon's SecretValues).
+ */
+export function toStatus(err: unknown, redact?: (text: string) => string): Partial<StatusObject> {
+  const clean = (text: string) => bounded(scrubSecrets(redact === undefined ? text : redact(text)));
   const sylk = isSylkError(err)
     ? err
     : new SylkError(err instanceof Error ? err.message : String(err), { code: 'internal', cause: err });
   const metadata = new Metadata();
   metadata.set(CODE_KEY, sylk.code);
   metadata.set(TIER_KEY, sylk.tier);
-  if (sylk.hint !== undefined) metadata.set(HINT_KEY, scrubSecrets(sylk.hint));
-  return { code: statusForError(sylk), details: scrubSecrets(sylk.message), metadata };
+  if (sylk.hint !== undefined) metadata.set(HINT_KEY, clean(sylk.hint));
+  return { code: statusForError(sylk), details: clean(sylk.message), metadata };
 }
 
 const TIERS = new Set<string>(Object.values(ErrorTier));
