@@ -7,7 +7,8 @@ import { decide, strictest } from './decision.js';
 import { indirectReason, matchesCommandPattern, normalizeArgv } from './commands.js';
 import type { Judge } from './judge.js';
 import { protectedReason, resolvePath } from './paths.js';
-import { matchSafeCommand } from './safe-list.js';
+import { expandBraces, expandGlob } from './expand.js';
+import { matchSafeCommand, type SafeCommand, type SafeUse } from './safe-list.js';
 import { parseShellLine, type ShellCommand, type ShellWord } from './shell.js';
 import type { PermissionDecision } from './types.js';
 
@@ -39,7 +40,12 @@ type Where = { cwds: string[] } | { unknown: string };
 
 /** A word whose value we cannot know: an expansion, or `~user`. */
 function unknowable(word: ShellWord): boolean {
-  return word.dynamic || (word.tilde && word.value !== '~' && !word.value.startsWith('~/'));
+  return word.dynamic || unknownValue(word);
+}
+
+/** Like `unknowable`, but a glob is knowable: the file system says what it becomes. */
+function unknownValue(word: ShellWord): boolean {
+  return word.expands === true || (word.dynamic && word.glob !== true) || (word.tilde && word.value !== '~' && !word.value.startsWith('~/'));
 }
 
 /** Where relative paths point: the given cwd and, after `cd`s, that directory too (either may be right). */
@@ -56,11 +62,8 @@ function pathOf(judge: Judge, word: ShellWord, cwd: string): string {
   return resolvePath(value, cwd, judge.ctx.homeDir);
 }
 
-function fileEffects(judge: Judge, command: ShellCommand, argv: readonly string[], where: Where): PermissionDecision[] {
+function fileEffects(judge: Judge, command: ShellCommand, where: Where): PermissionDecision[] {
   const targets = command.redirects.map((r) => ({ mode: r.mode, word: r.target }));
-  if (argv[0] === 'tee') {
-    for (const word of command.words.slice(1)) if (!word.value.startsWith('-')) targets.push({ mode: 'write', word });
-  }
   return targets.flatMap(({ mode, word }) => {
     if (DEVICES.has(word.value)) return [];
     if (unknowable(word)) {
@@ -103,7 +106,11 @@ function commandDecision(judge: Judge, command: ShellCommand, argv: readonly str
     const guarded = protectedArgument(judge, command, argv, where);
     if (guarded !== undefined) return guarded;
   }
-  if (safe !== undefined && 'safe' in safe) return decide('allow', 'safe_list', `"${safe.safe.tokens.join(' ')}" is in the safe list`);
+  if (safe !== undefined && 'safe' in safe) {
+    const touched = strictest(safeOperands(judge, command, argv, safe.safe, safe.use, where));
+    if (touched !== undefined && touched.verdict !== 'allow') return touched;
+    return decide('allow', 'safe_list', `"${safe.safe.tokens.join(' ')}" is in the safe list`);
+  }
   const refused = safe === undefined ? '' : ` (safe list: ${safe.refused})`;
   return (
     judge.findRule('command', (r) => matchesCommandPattern(argv, r.pattern)) ??
@@ -111,10 +118,60 @@ function commandDecision(judge: Judge, command: ShellCommand, argv: readonly str
   );
 }
 
+/**
+ * What a safe command's arguments touch, judged like `read_file`/`write_file` would be: every
+ * path operand (and path-valued option) as a read (tee's as writes) from every possible working
+ * directory, every file a glob matches, and for git the repository it will use. Arguments whose
+ * value is unknown ($VAR, $(…)) ask: they could be options the allow-list never saw.
+ */
+function safeOperands(judge: Judge, command: ShellCommand, argv: readonly string[], entry: SafeCommand, use: SafeUse, where: Where): PermissionDecision[] {
+  if (entry.freeText === true || entry.custom === true) return [];
+  const words = command.words.slice(command.words.length - argv.length + 1);
+  const out: PermissionDecision[] = [];
+  const cwds = 'cwds' in where ? where.cwds : undefined;
+  // Without operands most of them read the working directory (`ls`, `grep -r x`, `du`).
+  for (const dir of cwds ?? []) out.push(judge.checkPath('read', dir));
+  for (const word of words) {
+    if (unknownValue(word)) return [decide('ask', 'default', `cannot tell what "${word.value}" will be when it runs`)];
+    if (word.glob !== true) continue;
+    const patterns = expandBraces(word.tilde ? pathOf(judge, word, '/') : word.value);
+    if (patterns === undefined) return [decide('ask', 'default', `"${word.value}" expands to too many words`)];
+    for (const dir of cwds ?? [judge.ctx.projectRoot]) {
+      for (const pattern of patterns) {
+        if (cwds === undefined && !pattern.startsWith('/')) return [decide('ask', 'default', (where as { unknown: string }).unknown)];
+        const matches = expandGlob(pattern, dir);
+        if (matches === undefined) return [decide('ask', 'default', `"${word.value}" matches too many files`)];
+        const option = matches.find((m) => m.literal !== true && m.word.startsWith('-'));
+        if (option !== undefined) return [decide('ask', 'default', `"${word.value}" matches "${option.word}", which the command would take as an option`)];
+        for (const m of matches) out.push(judge.checkPath('read', m.path));
+      }
+    }
+  }
+  for (const operand of use.operands) {
+    if (operand.kind === 'text' || operand.value === '-' || operand.value === '') continue;
+    const op = operand.kind === 'write' ? 'write' : 'read';
+    if (op === 'write' && DEVICES.has(operand.value)) continue;
+    const relative = !nodePath.isAbsolute(operand.value) && !operand.value.startsWith('~');
+    if (cwds === undefined && relative) return [decide('ask', 'default', (where as { unknown: string }).unknown)];
+    for (const dir of cwds ?? [judge.ctx.projectRoot]) {
+      const base = operand.base === undefined ? dir : pathOf(judge, { value: operand.base, dynamic: false, tilde: operand.base.startsWith('~') }, dir);
+      out.push(judge.checkPath(op, pathOf(judge, { value: operand.value, dynamic: false, tilde: operand.value.startsWith('~') }, base)));
+    }
+  }
+  if (use.repo !== undefined) {
+    if (cwds === undefined && !use.repo.startsWith('/')) return [decide('ask', 'default', (where as { unknown: string }).unknown)];
+    for (const dir of cwds ?? [judge.ctx.projectRoot]) {
+      const reason = judge.repositoryOutside(pathOf(judge, { value: use.repo, dynamic: false, tilde: use.repo.startsWith('~') }, dir));
+      if (reason !== undefined) out.push(decide('ask', 'default', reason));
+    }
+  }
+  return out;
+}
+
 function checkSimple(judge: Judge, command: ShellCommand, cwd: string): PermissionDecision {
   const where = workingDirs(judge, command, cwd);
   const argv = normalizeArgv(command.words.map((w) => w.value));
-  const effects = fileEffects(judge, command, argv, where);
+  const effects = fileEffects(judge, command, where);
   if (argv.length === 0) {
     const unsafeEnv = command.assignments.map(variableName).find((n) => !HARMLESS_ENV.test(n));
     if (unsafeEnv !== undefined) effects.push(decide('ask', 'default', `setting ${unsafeEnv} can change what later commands run`));

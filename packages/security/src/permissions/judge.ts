@@ -2,7 +2,9 @@
 import nodePath from 'node:path';
 import { decide } from './decision.js';
 import { hasCapability, type Capability, type Role } from './roles.js';
-import { isInside, matchesPathPattern, protectedReason, realTarget, sensitiveDeleteReason, type PathContext } from './paths.js';
+import {
+  HARMLESS_DEVICES, isInside, matchesPathPattern, protectedReadReason, protectedReason, realTarget, repositoryTop, sensitiveDeleteReason, type PathContext,
+} from './paths.js';
 import type { PathOp, PermissionDecision, PermissionRule, RuleKind } from './types.js';
 
 export interface RuleSources {
@@ -19,6 +21,17 @@ export class Judge {
     private readonly rules: RuleSources,
   ) {
     this.#realRoot = realTarget(nodePath.resolve(ctx.projectRoot));
+  }
+
+  /**
+   * Why git run in `dir` (absolute) would use a repository that reaches beyond the project (a
+   * parent directory or the home directory under version control): its history and files are
+   * not the project's. Undefined when the repository is inside the project or there is none.
+   */
+  repositoryOutside(dir: string): string | undefined {
+    const top = repositoryTop(realTarget(dir));
+    if (top === undefined || isInside(top, this.#realRoot)) return undefined;
+    return `git there would use the repository at ${top}, which is larger than the project`;
   }
 
   can(capability: Capability): boolean {
@@ -38,7 +51,12 @@ export class Judge {
   checkPath(op: PathOp, path: string): PermissionDecision {
     const capability: Capability = op;
     if (!this.can(capability)) return decide('deny', 'role', `role ${this.role} may not ${op} files`);
+    if (op === 'read' && HARMLESS_DEVICES.has(path)) return decide('allow', 'safe_list', `${path} is a harmless device`);
     const real = realTarget(path);
+    if (op === 'read') {
+      const reason = protectedReadReason(path, this.ctx) ?? protectedReadReason(real, this.ctx);
+      if (reason !== undefined) return decide('ask', 'protected', `read ${path} always needs approval: ${reason}`);
+    }
     if (op !== 'read') {
       const reason = protectedReason(path, this.ctx, op) ?? protectedReason(real, this.ctx, op);
       if (reason !== undefined) return decide('ask', 'protected', `${op} ${path} always needs approval: ${reason}`);
@@ -52,7 +70,7 @@ export class Judge {
     }
     return (
       this.findRule('path', (r) => r.op === op && matchesPathPattern(path, r.pattern, this.ctx)) ??
-      decide('ask', 'default', `${op} ${path} is outside the project and no rule allows it`)
+      decide('ask', 'default', `${op} ${path}${real === path ? '' : ` (which leads to ${real})`} is outside the project and no rule allows it`)
     );
   }
 }

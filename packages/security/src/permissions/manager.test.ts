@@ -14,8 +14,9 @@ let home: string;
 const clock = new ManualClock(1_700_000_000_000);
 
 function manager(opts: Partial<PermissionManagerOptions> = {}): PermissionManager {
-  return new PermissionManager({ projectRoot: project, homeDir: home, role: Role.Worker, clock, ...opts });
+  return new PermissionManager({ projectRoot: project, homeDir: home, role: Role.Worker, clock, allowlistFile: allowlist(), ...opts });
 }
+const allowlist = () => join(dir, 'state', 'permissions', 'project.yaml');
 const cmd = (command: string): PermissionAction => ({ kind: 'command', command });
 const write = (path: string): PermissionAction => ({ kind: 'path', op: 'write', path });
 
@@ -175,7 +176,7 @@ describe('paths', () => {
     ];
     for (const path of paths) expect(m.check(write(path)), path).toMatchObject({ verdict: 'ask', source: 'protected' });
     expect(m.check({ kind: 'path', op: 'delete', path: '.' })).toMatchObject({ verdict: 'ask', source: 'protected' });
-    expect(m.check(write('.git/HEAD'))).toMatchObject({ verdict: 'allow' });
+    expect(m.check(write('.git/HEAD'))).toMatchObject({ verdict: 'ask', source: 'protected' });
   });
 
   it('a symlink cannot smuggle a write into a protected place', () => {
@@ -213,9 +214,9 @@ describe('network', () => {
 });
 
 describe('the allowlist file', () => {
-  const file = () => join(project, '.sylk', 'local', 'permissions.yaml');
+  const file = allowlist;
 
-  it('round-trips through .sylk/local/permissions.yaml with separate lists, mode 0600 and a .gitignore', () => {
+  it('round-trips through the state-dir file with separate lists and mode 0600', () => {
     const m = manager();
     const a = m.persist({ kind: 'command', pattern: 'git push' });
     clock.advance(1000);
@@ -223,7 +224,7 @@ describe('the allowlist file', () => {
     const c = m.persist({ kind: 'path', op: 'write', pattern: '/opt/out/**' });
     expect(m.persist({ kind: 'command', pattern: 'git push' })).toEqual(a);
     expect(statSync(file()).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(project, '.sylk', 'local', '.gitignore'), 'utf8')).toBe('*\n');
+    expect(statSync(join(dir, 'state', 'permissions')).mode & 0o777).toBe(0o700);
     const text = readFileSync(file(), 'utf8');
     expect(text).toMatch(/commands:\n\s+- id: c-/);
     expect(text).toMatch(/domains:\n\s+- id: d-.*\n\s+pattern: api\.example\.com/);
@@ -249,7 +250,7 @@ describe('the allowlist file', () => {
   });
 
   it('an unreadable file is ignored with a warning and never overwritten', () => {
-    mkdirSync(join(project, '.sylk', 'local'), { recursive: true });
+    mkdirSync(join(dir, 'state', 'permissions'), { recursive: true });
     const broken = 'commands:\n  - pattern: git push\n    extra: [\n';
     writeFileSync(file(), broken);
     const lines: string[] = [];

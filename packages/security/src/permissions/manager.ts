@@ -1,24 +1,43 @@
 /**
- * The permission manager (SPEC 4.1): role → protected paths → safe defaults → project allowlist
- * → session grants → ask. One instance per session; the allowlist file is shared by the
- * project's sessions and re-read before every change.
+ * The permission manager (SPEC 4.1): role → protected paths → safe defaults → the user's
+ * allowlist for the project → session grants → ask. One instance per session; the allowlist
+ * file (in Sylk's state directory, never in the project) is shared by the project's sessions and
+ * re-read before every change.
  */
+import { lstatSync } from 'node:fs';
 import nodePath from 'node:path';
 import { ErrorTier, SylkError, silentLogger, type Clock, type Logger } from '@sylk/core';
 import { checkCommandLine } from './check-command.js';
 import { patternTokens } from './commands.js';
 import { decide } from './decision.js';
 import { Judge } from './judge.js';
-import { resolvePath, type PathContext } from './paths.js';
+import { isInside, linkedGitDirs, resolvePath, type PathContext } from './paths.js';
 import { normalizeDomain, ruleForAction } from './propose.js';
 import { isRole, type Role } from './roles.js';
 import { SAFE_DOMAINS } from './safe-list.js';
 import { AllowlistStore, ruleId, validateDraft } from './store.js';
 import type { PermissionAction, PermissionDecision, PermissionRule, RuleDraft, RuleProposal } from './types.js';
 
+/** Where older Sylk versions kept the allowlist, and where a repository could plant one. */
+export const PROJECT_ALLOWLIST = '.sylk/local/permissions.yaml';
+
+/** The one notice a session gets when its project carries an allowlist file that was ignored. */
+export function ignoredAllowlistNotice(file: string, userFile: string): string {
+  return (
+    `Ignored ${file}: a file inside the project cannot grant permissions (a cloned repository could ship one). ` +
+    `Nothing in it is allowed. To accept its rules, answer "allow always" when Sylk asks for them; ` +
+    `your answers are kept in ${userFile} (\`sylk permissions list\`). Delete the project file to stop this notice.`
+  );
+}
+
 export interface PermissionManagerOptions {
   projectRoot: string;
   role: Role;
+  /**
+   * The user's allowlist file for this project: `{dirs.state}/permissions/<projectHash>.yaml`.
+   * Never a file inside the project, which a cloned repository could ship.
+   */
+  allowlistFile: string;
   /** Home directory for `~` and shell start-up files; injected so tests never touch the real one. */
   homeDir: string;
   clock: Clock;
@@ -37,35 +56,62 @@ export class PermissionManager {
   readonly #judge: Judge;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #projectRoot: string;
 
   constructor(opts: PermissionManagerOptions) {
     if (!isRole(opts.role)) {
       throw new SylkError(`Unknown agent role "${String(opts.role)}"`, { tier: ErrorTier.Permanent, code: 'permissions.unknown_role' });
     }
-    if (!nodePath.isAbsolute(opts.projectRoot) || !nodePath.isAbsolute(opts.homeDir)) {
-      throw new SylkError('The permission manager needs absolute project and home directories', {
+    if (!nodePath.isAbsolute(opts.projectRoot) || !nodePath.isAbsolute(opts.homeDir) || !nodePath.isAbsolute(opts.allowlistFile)) {
+      throw new SylkError('The permission manager needs absolute project, home and allowlist paths', {
         tier: ErrorTier.Permanent,
         code: 'permissions.relative_root',
-        details: { projectRoot: opts.projectRoot, homeDir: opts.homeDir },
+        details: { projectRoot: opts.projectRoot, homeDir: opts.homeDir, allowlistFile: opts.allowlistFile },
+      });
+    }
+    const projectRoot = nodePath.resolve(opts.projectRoot);
+    const allowlistFile = nodePath.resolve(opts.allowlistFile);
+    if (isInside(allowlistFile, projectRoot)) {
+      throw new SylkError('The permission allowlist must live outside the project', {
+        tier: ErrorTier.Permanent,
+        code: 'permissions.allowlist_in_project',
+        details: { allowlistFile },
       });
     }
     this.role = opts.role;
     this.#clock = opts.clock;
     this.#logger = opts.logger ?? silentLogger();
     this.#ctx = {
-      projectRoot: nodePath.resolve(opts.projectRoot),
+      projectRoot,
       homeDir: nodePath.resolve(opts.homeDir),
-      extraProtected: opts.protectedPaths ?? [],
+      // The allowlist's own directory: an agent must not grant itself rules by writing (or read them).
+      extraProtected: [...(opts.protectedPaths ?? []), nodePath.dirname(allowlistFile)],
+      gitDirs: linkedGitDirs(projectRoot),
     };
-    this.#store = new AllowlistStore({ projectRoot: this.#ctx.projectRoot, clock: opts.clock, logger: this.#logger });
+    this.#projectRoot = projectRoot;
+    this.#store = new AllowlistStore({ file: allowlistFile, clock: opts.clock, logger: this.#logger });
     const customSafe = (opts.customSafeList ?? []).map(patternTokens).filter((t) => t.length > 0);
     const rules = { allowlist: () => this.#store.rules(), session: () => this.#session };
     this.#judge = new Judge(opts.role, this.#ctx, customSafe, rules);
   }
 
-  /** Path of the project allowlist file. */
+  /** Path of the user's allowlist file for this project. */
   get allowlistPath(): string {
     return this.#store.path;
+  }
+
+  /**
+   * `.sylk/local/permissions.yaml` inside the project, if there is one. It grants nothing: a
+   * repository could ship it. The caller tells the user it was ignored (see `ignoredAllowlistNotice`).
+   */
+  ignoredProjectAllowlist(): string | undefined {
+    const file = nodePath.join(this.#projectRoot, PROJECT_ALLOWLIST);
+    try {
+      lstatSync(file);
+      return file;
+    } catch {
+      return undefined;
+    }
   }
 
   check(action: PermissionAction): PermissionDecision {
@@ -126,7 +172,7 @@ export class PermissionManager {
     return rule;
   }
 
-  /** Add to `.sylk/local/permissions.yaml`; refuses (`permissions.file_invalid`) while that file is unreadable. */
+  /** Add to the user's allowlist file; refuses (`permissions.file_invalid`) while that file is unreadable. */
   persist(draft: RuleDraft): PermissionRule {
     return this.#store.add(this.#normalize(draft));
   }

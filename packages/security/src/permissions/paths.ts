@@ -3,14 +3,17 @@
  * globs for path rules, and the locations an agent must never change without asking because
  * they would widen its own rights or run code later (SPEC 4.1).
  */
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { linearWholeMatch, type LinearMatcher } from './linear-regex.js';
 import nodePath from 'node:path';
 
 export interface PathContext {
   projectRoot: string;
   homeDir: string;
-  /** More absolute paths (and everything below them) that always need approval to change. */
+  /** More absolute paths (and everything below them) that always need approval to read or change. */
   extraProtected?: readonly string[];
+  /** Git directories the project's `.git` file (worktree, submodule) or `commondir` points at. */
+  gitDirs?: readonly string[];
 }
 
 /** Absolute, lexically normalized path: `~` and `~/…` expand to `homeDir`, relative paths resolve against `base`. */
@@ -20,10 +23,11 @@ export function resolvePath(path: string, base: string, homeDir: string): string
   return nodePath.resolve(base, path);
 }
 
-/** `path` is `root` or below it (both absolute and normalized). */
+/** `path` is `root` or below it (both absolute and normalized); a string comparison, it runs per operand. */
 export function isInside(path: string, root: string): boolean {
-  const rel = nodePath.relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !nodePath.isAbsolute(rel));
+  if (path === root) return true;
+  const prefix = root.endsWith(nodePath.sep) ? root : root + nodePath.sep;
+  return path.startsWith(prefix);
 }
 
 /**
@@ -43,7 +47,7 @@ export function realTarget(path: string): string {
     }
   }
   try {
-    return nodePath.join(realpathSync(existing), nodePath.relative(existing, path));
+    return nodePath.join(realpathSync.native(existing), nodePath.relative(existing, path));
   } catch {
     return path;
   }
@@ -64,23 +68,112 @@ export function protectedReason(path: string, ctx: PathContext, op: 'write' | 'd
   const parts = path.split(nodePath.sep);
   const sylk = parts.indexOf('.sylk');
   if (sylk !== -1) return '.sylk/ holds Sylk settings and the permission allowlist';
-  const git = parts.lastIndexOf('.git');
-  if (git === parts.length - 1) return '.git decides which repository and hooks git uses';
-  if (git !== -1 && parts[git + 1] === 'hooks') return '.git/hooks run code on git operations';
-  if (git !== -1 && parts[git + 1] === 'config' && parts.length === git + 2) return '.git/config can make git run commands';
+  // Everything git keeps (config, hooks, commondir, info/, alternates…) can make git run programs
+  // or read another repository; git updates its own objects and refs, the agent never directly.
+  if (parts.includes('.git')) return '.git/ is git\'s own state (config, hooks, commondir can make git run programs)';
+  for (const dir of ctx.gitDirs ?? []) {
+    if (isInside(path, dir)) return `${dir} is this project's git directory`;
+  }
   const home = nodePath.resolve(ctx.homeDir);
-  for (const rel of SHELL_STARTUP) {
-    if (isInside(path, nodePath.join(home, rel))) return `${rel} runs at shell start-up`;
-  }
-  for (const rel of USER_CONFIG) {
-    if (isInside(path, nodePath.join(home, rel))) return `~/${rel} configures commands run later`;
-  }
-  for (const extra of ctx.extraProtected ?? []) {
-    if (isInside(path, nodePath.resolve(extra))) return `${extra} is protected`;
+  for (const [place, reason] of placesOf(ctx).write) {
+    if (isInside(path, place)) return reason;
   }
   // Deleting a directory that holds the project or the home directory deletes all of the above.
   if (op === 'delete' && (isInside(nodePath.resolve(ctx.projectRoot), path) || isInside(home, path))) return 'it contains protected files';
   return undefined;
+}
+
+type Places = { write: Array<readonly [string, string]>; read: Array<readonly [string, string]> };
+const PLACES = new WeakMap<PathContext, Places>();
+
+/** The protected places of a context as absolute paths, computed once: they are checked per operand. */
+function placesOf(ctx: PathContext): Places {
+  let places = PLACES.get(ctx);
+  if (places === undefined) {
+    const home = nodePath.resolve(ctx.homeDir);
+    const extra = (ctx.extraProtected ?? []).map((e) => [nodePath.resolve(e), `${e} is protected`] as const);
+    places = {
+      write: [
+        ...SHELL_STARTUP.map((rel) => [nodePath.join(home, rel), `${rel} runs at shell start-up`] as const),
+        ...USER_CONFIG.map((rel) => [nodePath.join(home, rel), `~/${rel} configures commands run later`] as const),
+        ...extra,
+      ],
+      read: [...HOME_SECRETS.map((rel) => [nodePath.join(home, rel), `~/${rel} holds secrets`] as const), ...extra],
+    };
+    PLACES.set(ctx, places);
+  }
+  return places;
+}
+
+/** Devices that read nothing of anyone's (`< /dev/null`). */
+export const HARMLESS_DEVICES: ReadonlySet<string> = new Set([
+  '/dev/null', '/dev/zero', '/dev/random', '/dev/urandom', '/dev/stdin', '/dev/stdout', '/dev/stderr', '/dev/tty',
+]);
+
+/** Secrets and histories under the home directory that no command reads silently. */
+const HOME_SECRETS = [
+  '.ssh', '.aws', '.gnupg', '.netrc', '.config/sylk', '.docker', '.kube', '.npmrc', '.pypirc', '.git-credentials',
+  '.config/gh', '.config/hub', '.local/share/keyrings', '.password-store', '.mozilla', '.config/google-chrome',
+  '.config/chromium', '.azure', '.config/gcloud', '.cargo/credentials', '.cargo/credentials.toml', '.gem/credentials',
+  '.terraform.d', '.vault-token', '.bash_history', '.zsh_history', '.python_history', '.node_repl_history', '.psql_history',
+  '.mysql_history', '.lesshst', '.viminfo', '.pgpass', '.my.cnf', '.s3cfg', '.boto', '.config/rclone', '.m2/settings.xml',
+  '.gradle/gradle.properties', '.cache/sylk',
+];
+
+/**
+ * Why reading `path` (absolute) always asks, whatever the allowlist says: the kernel's view of
+ * processes (`/proc/$PPID/environ` holds the daemon's environment), devices, the home
+ * directory's secrets and Sylk's own directories; undefined otherwise.
+ */
+export function protectedReadReason(path: string, ctx: PathContext): string | undefined {
+  if (isInside(path, '/proc') || isInside(path, '/sys')) return `${path.split(nodePath.sep).slice(0, 2).join('/')} exposes processes and the kernel`;
+  if (isInside(path, '/dev') && !HARMLESS_DEVICES.has(path)) return 'devices are not project files';
+  for (const [place, reason] of placesOf(ctx).read) {
+    if (isInside(path, place)) return reason;
+  }
+  return undefined;
+}
+
+/**
+ * The git directories a `.git` file at the project root points at (worktrees, submodules), and
+ * their `commondir`; writes there are as dangerous as writes to `.git/` itself.
+ */
+export function linkedGitDirs(projectRoot: string): string[] {
+  const out: string[] = [];
+  const dotGit = nodePath.join(projectRoot, '.git');
+  let gitDir = dotGit;
+  try {
+    if (lstatSync(dotGit).isFile()) {
+      const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
+      if (m === null) return out;
+      gitDir = nodePath.resolve(projectRoot, m[1] as string);
+      out.push(gitDir, realTarget(gitDir));
+    }
+  } catch {
+    return out;
+  }
+  try {
+    const common = readFileSync(nodePath.join(gitDir, 'commondir'), 'utf8').trim();
+    if (common !== '') {
+      const dir = nodePath.resolve(gitDir, common);
+      out.push(dir, realTarget(dir));
+    }
+  } catch {
+    // no commondir: an ordinary repository
+  }
+  return [...new Set(out)];
+}
+
+/** The nearest directory at or above `dir` holding a `.git` entry: where git finds its repository. */
+export function repositoryTop(dir: string): string | undefined {
+  for (let d = dir; ; d = nodePath.dirname(d)) {
+    try {
+      lstatSync(nodePath.join(d, '.git'));
+      return d;
+    } catch {
+      if (nodePath.dirname(d) === d) return undefined;
+    }
+  }
 }
 
 /** Files that are fine to edit but need approval to delete (SPEC 4.1: `.env`, `.gitignore`). */
@@ -97,7 +190,7 @@ function escapeRegExp(c: string): string {
 }
 
 /** `*` and `?` stay within a path segment, `**` crosses segments, `\` escapes. */
-export function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string): LinearMatcher {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;
@@ -113,7 +206,7 @@ export function globToRegExp(glob: string): RegExp {
     else if (c === '?') re += '[^/]';
     else re += escapeRegExp(c);
   }
-  return new RegExp(`^${re}$`);
+  return linearWholeMatch(re);
 }
 
 /** Path patterns are relative to the project root unless absolute or `~/…`. */

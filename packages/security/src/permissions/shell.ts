@@ -12,6 +12,10 @@ export interface ShellWord {
   value: string;
   /** Contains an expansion whose result we cannot know ($VAR, $( … ), backticks, globs, braces). */
   dynamic: boolean;
+  /** Contains a parameter, command or backtick expansion (its value cannot be known in advance). */
+  expands?: boolean;
+  /** Contains unquoted glob or brace characters (`*`, `?`, `[`, `{`): the file system decides what it becomes. */
+  glob?: boolean;
   /** Starts with an unquoted `~` (tilde expansion). */
   tilde: boolean;
 }
@@ -183,7 +187,8 @@ class Parser {
 
   private word(scope: Scope): ShellWord {
     let value = '';
-    let dynamic = false;
+    let expands = false;
+    let glob = false;
     const tilde = this.s[this.i] === '~';
     for (;;) {
       const c = this.s[this.i];
@@ -202,20 +207,20 @@ class Parser {
         this.i++;
         const inner = this.doubleQuoted(scope);
         value += inner.value;
-        dynamic ||= inner.dynamic;
+        expands ||= inner.dynamic;
       } else if (c === '$') {
         value += this.dollar(scope);
-        dynamic = true;
+        expands = true;
       } else if (c === '`') {
         value += this.backticks(scope);
-        dynamic = true;
+        expands = true;
       } else {
-        if ('*?[{'.includes(c)) dynamic = true;
+        if ('*?[{'.includes(c)) glob = true;
         value += c;
         this.i++;
       }
     }
-    return { value, dynamic, tilde };
+    return { value, dynamic: expands || glob, expands, glob, tilde };
   }
 
   private doubleQuoted(scope: Scope): ShellWord {

@@ -1,11 +1,12 @@
 /**
- * The project allowlist, `.sylk/local/permissions.yaml` (SPEC 4.1): separate lists of command,
- * domain and path rules, written atomically with mode 0600. A file that cannot be read as an
- * allowlist counts as empty and is never overwritten until someone fixes it.
+ * The user's allowlist for one project (SPEC 4.1), kept in Sylk's state directory
+ * (`{state}/permissions/<projectHash>.yaml`) where a cloned repository cannot put one: separate
+ * lists of command, domain and path rules, written atomically with mode 0600. A file that cannot
+ * be read as an allowlist counts as empty and is never overwritten until someone fixes it.
  */
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync,
+  chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync,
 } from 'node:fs';
 import nodePath from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -15,7 +16,7 @@ import type { PathOp, PermissionRule, RuleDraft, RuleKind } from './types.js';
 const LISTS: ReadonlyArray<readonly [string, RuleKind]> = [['commands', 'command'], ['domains', 'domain'], ['paths', 'path']];
 const RULE_KEYS = new Set(['id', 'pattern', 'op', 'createdAt']);
 const OPS: readonly PathOp[] = ['read', 'write', 'delete'];
-const HEADER = '# Sylk permission allowlist for this project; see `sylk permissions list|revoke`.\n';
+const HEADER = '# Your Sylk "allow always" rules for one project; see `sylk permissions list|revoke`.\n';
 
 /** Stable id from what the rule allows, so granting the same rule twice keeps one entry. */
 export function ruleId(draft: RuleDraft): string {
@@ -88,7 +89,8 @@ function render(rules: readonly PermissionRule[]): string {
 type State = { ok: true; rules: PermissionRule[] } | { ok: false; problem: string };
 
 export interface AllowlistStoreOptions {
-  projectRoot: string;
+  /** Absolute path of the allowlist file. */
+  file: string;
   clock: Clock;
   logger: Logger;
 }
@@ -102,8 +104,8 @@ export class AllowlistStore {
 
   constructor(opts: AllowlistStoreOptions) {
     this.#opts = opts;
-    this.#dir = nodePath.join(opts.projectRoot, '.sylk', 'local');
-    this.path = nodePath.join(this.#dir, 'permissions.yaml');
+    this.path = nodePath.resolve(opts.file);
+    this.#dir = nodePath.dirname(this.path);
     this.reload();
   }
 
@@ -192,8 +194,6 @@ export class AllowlistStore {
     const temp = `${this.path}.${process.pid}.${++this.#tempCounter}.tmp`;
     try {
       mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
-      const ignore = nodePath.join(this.#dir, '.gitignore');
-      if (!existsSync(ignore)) writeFileSync(ignore, '*\n', { mode: 0o644 });
       const fd = openSync(temp, 'wx', 0o600);
       try {
         writeSync(fd, render(rules));
