@@ -27,6 +27,8 @@ export interface BackgroundProcessOptions {
   id: string;
   command: string;
   plan: CommandPlan;
+  /** What is actually spawned (the plan inside a sandbox); defaults to the plan. */
+  spawn?: { file: string; args: readonly string[] };
   tool: string;
   cwd: string;
   env: Record<string, string>;

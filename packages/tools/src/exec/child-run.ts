@@ -9,6 +9,8 @@ import type { KillReport, KillWaits, ProgressEvent } from './types.js';
 
 export interface ChildSpawnOptions {
   plan: CommandPlan;
+  /** What is actually spawned (the plan inside a sandbox); defaults to the plan. */
+  spawn?: { file: string; args: readonly string[] };
   cwd: string;
   env: Record<string, string>;
   stdin: 'ignore' | 'pipe';
@@ -55,7 +57,8 @@ export class ChildRun {
   constructor(private readonly options: ChildSpawnOptions) {
     const { plan, clock } = options;
     this.startedAt = clock.monotonic();
-    const subprocess = execa(plan.file, plan.args, {
+    const spawn = options.spawn ?? plan;
+    const subprocess = execa(spawn.file, spawn.args, {
       cwd: options.cwd,
       env: options.env,
       extendEnv: false,

@@ -7,10 +7,12 @@ import { ChildRun, type ChildOutcome } from './child-run.js';
 import { DEFAULT_SHELL_METACHARACTERS, planCommand, toolName, type CommandPlan } from './command.js';
 import { AllowedRoots, resolveWorkingDirectory } from './cwd.js';
 import { defaultToolEnvBlocklist, withAdditions } from './env.js';
+import { withGitHardening } from './git-env.js';
 import { DEFAULT_KILL_WAITS } from './kill.js';
 import { ProcessRegistry } from './registry.js';
 import { BoundedSlotPool, type SlotPool } from './slots.js';
 import type { BackgroundOptions, CancelScope, ExecResult, KillWaits, ProcessRecord, ProgressEvent, RunOptions } from './types.js';
+import type { CommandWrapper } from './wrapper.js';
 
 export type OutputLimits = Omit<OutputCaptureOptions, 'id' | 'spoolDir' | 'onLine' | 'onChunk' | 'observer' | 'logger'>;
 
@@ -36,6 +38,8 @@ export interface ToolExecutorOptions {
   cleanupBudgetMs?: number;
   /** How long to wait for output pipes after the group ended (2 s). */
   drainMs?: number;
+  /** Turns every planned command into what is spawned (the OS sandbox); may refuse a command. */
+  wrapper?: CommandWrapper;
 }
 
 interface RunControl {
@@ -54,10 +58,14 @@ interface RunningTool {
 
 interface Prepared {
   plan: CommandPlan;
+  /** What is spawned: the plan itself, or the plan inside the wrapper (sandbox). */
+  spawn: { file: string; args: string[] };
   tool: string;
   cwd: string;
   env: Record<string, string>;
   id: string;
+  /** Undo what the wrapper set up for this command, once its process group has ended. */
+  release?: () => void;
 }
 
 /**
@@ -99,7 +107,7 @@ export class ToolExecutor {
   /** Start a long-running command (dev server, watcher) owned by a session; stdin is a pipe. */
   async startBackground(command: string, opts: BackgroundOptions): Promise<BackgroundHandle> {
     this.registry.ensureCapacity(opts.sessionId);
-    const prepared = await this.prepare(command, opts, newId('bg', this.clock.now()));
+    const prepared = await this.prepare(command, opts, newId('bg', this.clock.now()), true);
     const process = new BackgroundProcess({
       ...prepared,
       command,
@@ -115,6 +123,7 @@ export class ToolExecutor {
       drainMs: this.options.drainMs,
       processLog: this.options.processLog,
     });
+    void process.exited.finally(() => this.release(prepared));
     if (process.pid === 0) {
       const failed = await process.exited;
       throw new SylkError(failed.message ?? `could not start ${prepared.tool}`, {
@@ -180,21 +189,37 @@ export class ToolExecutor {
     return [...this.running.values()].filter((t) => inScope(t.scope, scope)).map(({ id, command }) => ({ id, command }));
   }
 
-  private async prepare(command: string, opts: { cwd: string; env?: Record<string, string> }, id: string): Promise<Prepared> {
+  private async prepare(command: string, opts: { cwd: string; env?: Record<string, string> }, id: string, background = false): Promise<Prepared> {
     const plan = planCommand(command, this.options.shellMetacharacters ?? DEFAULT_SHELL_METACHARACTERS);
     const cwd = await resolveWorkingDirectory(opts.cwd, this.roots);
-    const env = withAdditions(this.baseEnv, opts.env);
-    return { plan, tool: toolName(plan), cwd, env, id };
+    const env = withGitHardening(withAdditions(this.baseEnv, opts.env));
+    const prepared: Prepared = { plan, spawn: { file: plan.file, args: [...plan.args] }, tool: toolName(plan), cwd, env, id };
+    const wrapper = this.options.wrapper;
+    if (wrapper === undefined) return prepared;
+    const wrapped = await wrapper.wrap({ file: plan.file, args: plan.args, cwd, env, background });
+    return { ...prepared, spawn: { file: wrapped.file, args: wrapped.args }, env: wrapped.env, release: wrapped.release };
+  }
+
+  private release(prepared: Prepared): void {
+    try {
+      prepared.release?.();
+    } catch (err) {
+      this.logger.warn({ err, id: prepared.id }, 'command wrapper release failed');
+    }
   }
 
   private async runTracked(id: string, control: RunControl, command: string, opts: RunOptions): Promise<ExecResult> {
     const prepared = await this.prepare(command, opts, id);
     const signal = opts.signal === undefined ? control.abort.signal : AbortSignal.any([opts.signal, control.abort.signal]);
-    const lease = await this.slots.acquire(signal);
     try {
-      return await this.execute(control, prepared, command, opts, signal);
+      const lease = await this.slots.acquire(signal);
+      try {
+        return await this.execute(control, prepared, command, opts, signal);
+      } finally {
+        lease.release();
+      }
     } finally {
-      lease.release();
+      this.release(prepared);
     }
   }
 

@@ -1,4 +1,6 @@
 export { ToolExecutor } from './executor.js';
+export type { CommandWrapper, CommandWrapInput, WrappedCommand } from './wrapper.js';
+export { GIT_HARDENING, withGitHardening } from './git-env.js';
 export type { ToolExecutorOptions, OutputLimits } from './executor.js';
 export { BoundedSlotPool } from './slots.js';
 export type { SlotPool, SlotLease } from './slots.js';
