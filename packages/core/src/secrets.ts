@@ -27,8 +27,12 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /(\bBearer\s+)[A-Za-z0-9._~+/-]{12,}=*/gi,
 ];
 
+/** The prefixes every pattern starts with: one scan decides whether any replacement can apply. */
+const ANY_SECRET_PREFIX = /sk-|AIza|gh[pousr]_|AKIA|ASIA|xox[abpors]-|bearer/i;
+
 /** Replace anything that looks like a credential in free text. */
 export function scrubSecrets(text: string): string {
+  if (!ANY_SECRET_PREFIX.test(text)) return text;
   let out = text;
   for (const re of SECRET_PATTERNS) {
     out = out.replace(re, (_m, bearer?: string) => (typeof bearer === 'string' ? `${bearer}${REDACTED}` : REDACTED));
@@ -65,4 +69,16 @@ export function filterEnv(
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * The variables of `env` whose names match the blocklist: what a child never gets is what the
+ * daemon must treat as secret (SecretValues), from the same list.
+ */
+export function secretEnvEntries(
+  env: Readonly<Record<string, string | undefined>>,
+  blocklist: readonly string[] = DEFAULT_ENV_BLOCKLIST,
+): Array<[name: string, value: string]> {
+  const patterns = blocklist.map(globToRegExp);
+  return Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '' && patterns.some((re) => re.test(e[0])));
 }

@@ -39,10 +39,19 @@ export function unixTarget(socketPath: string): string {
   return `unix:${socketPath}`;
 }
 
+/**
+ * The largest gRPC message either side sends or accepts, the same on both ends (the daemon's
+ * server uses it too): a limit that differs makes what one side accepted unreadable to the other.
+ * Inputs are bounded well below it (the daemon's args.ts) and Attach splits batches to fit.
+ */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 /** One channel to the daemon; every typed service client shares it. */
 export function connect(target: string, options: ClientOptions = {}): Client {
   return new Client(target, credentials.createInsecure(), {
     'grpc.enable_retries': 0,
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     ...options,
   });
 }

@@ -93,8 +93,8 @@ async function writeAll(call: ServerWritableStream<unknown, unknown> | ServerDup
  * way); `destroy(err)` would drop the buffered messages and never send a status, leaving the
  * client waiting for ever.
  */
-function failStream(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, err: unknown): void {
-  call.emit('error', toStatus(err));
+function failStream(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, err: unknown, redact?: Redact): void {
+  call.emit('error', toStatus(err, redact));
 }
 
 /**
@@ -106,7 +106,7 @@ function requestsOf(call: ServerReadableStream<unknown, unknown> | ServerDuplexS
   return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) as AsyncIterator<unknown> };
 }
 
-function wrap(method: DescMethod, handler: (...args: never[]) => unknown): UntypedServiceImplementation[string] {
+function wrap(method: DescMethod, handler: (...args: never[]) => unknown, redact?: Redact): UntypedServiceImplementation[string] {
   const invoke = handler as (...args: unknown[]) => unknown;
   switch (method.methodKind) {
     case 'unary':
@@ -114,14 +114,14 @@ function wrap(method: DescMethod, handler: (...args: never[]) => unknown): Untyp
         const ctx = contextFor(call);
         Promise.resolve()
           .then(() => invoke(call.request, ctx))
-          .then((response) => callback(null, response), (err: unknown) => callback(toStatus(err)));
+          .then((response) => callback(null, response), (err: unknown) => callback(toStatus(err, redact)));
       };
     case 'server_streaming':
       return (call: ServerWritableStream<unknown, unknown>) => {
         const ctx = contextFor(call);
         writeAll(call, invoke(call.request, ctx) as AsyncIterable<unknown>, ctx.signal).then(
           () => call.end(),
-          (err: unknown) => failStream(call, err),
+          (err: unknown) => failStream(call, err, redact),
         );
       };
     case 'client_streaming':
@@ -129,26 +129,33 @@ function wrap(method: DescMethod, handler: (...args: never[]) => unknown): Untyp
         const ctx = contextFor(call);
         Promise.resolve()
           .then(() => invoke(requestsOf(call), ctx))
-          .then((response) => callback(null, response), (err: unknown) => callback(toStatus(err)));
+          .then((response) => callback(null, response), (err: unknown) => callback(toStatus(err, redact)));
       }) as UntypedServiceImplementation[string];
     case 'bidi_streaming':
       return (call: ServerDuplexStream<unknown, unknown>) => {
         const ctx = contextFor(call);
         writeAll(call, invoke(requestsOf(call), ctx) as AsyncIterable<unknown>, ctx.signal).then(
           () => call.end(),
-          (err: unknown) => failStream(call, err),
+          (err: unknown) => failStream(call, err, redact),
         );
       };
   }
 }
 
+type Redact = (text: string) => string;
+
+export interface AddServiceOptions {
+  /** Known-secret redaction of every error message and hint the service answers with. */
+  redact?: Redact;
+}
+
 /** Register a typed implementation of a generated service on a grpc-js server. */
-export function addService<T extends GenServiceMethods>(server: Server, service: GenService<T>, impl: ServiceImpl<T>): void {
+export function addService<T extends GenServiceMethods>(server: Server, service: GenService<T>, impl: ServiceImpl<T>, options: AddServiceOptions = {}): void {
   const handlers: UntypedServiceImplementation = {};
   for (const method of service.methods) {
     const handler = (impl as Record<string, (...args: never[]) => unknown>)[method.localName];
     if (handler === undefined) throw new Error(`${service.typeName}: no handler for ${method.name}`);
-    handlers[method.localName] = wrap(method, handler.bind(impl));
+    handlers[method.localName] = wrap(method, handler.bind(impl), options.redact);
   }
   server.addService(serviceDefinition(service), handlers);
 }

@@ -2,7 +2,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorTier, ManualClock, SylkError } from '@sylk/core';
+import { ErrorTier, ManualClock, REDACTED, SecretValues, SylkError } from '@sylk/core';
 import { EventLog, MAX_GROUP_COMMIT } from './event-log.js';
 import type { EventKind, SessionEvent } from './events.js';
 import { bundleForChildren, finished, spawnNode, tempDir } from './test-support/harness.js';
@@ -128,6 +128,19 @@ describe('EventLog', () => {
     await appended;
     const first = await sub.next();
     expect((first.value as SessionEvent).data).toEqual({ text: 'before' });
+  });
+
+  it('stores and broadcasts events with known secrets redacted, quotes in the value included', async () => {
+    const secrets = new SecretValues();
+    secrets.add('plain-secret-123');
+    secrets.add('quo"ted-secret');
+    const log = new EventLog({ path: join(dir.path, 'sessions', 's_test', 'events.db'), clock: new ManualClock(1), redact: (t) => secrets.redact(t) });
+    logs.push(log);
+    const sub = log.subscribe(1);
+    await log.append('tool_started', { args: { command: 'echo plain-secret-123' }, summary: 'x quo"ted-secret y' });
+    await log.append('notice', { ['quo"ted-secret']: 1 });
+    expect(((await sub.next()).value as SessionEvent).data).toEqual({ args: { command: `echo ${REDACTED}` }, summary: `x ${REDACTED} y` });
+    expect(log.read(1).map((e) => e.data)).toEqual([{ args: { command: `echo ${REDACTED}` }, summary: `x ${REDACTED} y` }, { [REDACTED]: 1 }]);
   });
 
   it('rejects bad events without using up a seq', async () => {

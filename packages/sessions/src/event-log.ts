@@ -1,4 +1,4 @@
-import { errorMessage, isSylkError, silentLogger, systemClock, type Clock, type Logger } from '@sylk/core';
+import { errorMessage, isSylkError, redactJson, silentLogger, systemClock, type Clock, type Logger } from '@sylk/core';
 import { openDatabase, type Migration, type SqliteDatabase } from '@sylk/storage';
 import type { Statement } from 'better-sqlite3';
 import { sessionsError } from './errors.js';
@@ -30,6 +30,13 @@ export interface EventLogOptions {
   checkpointer?: Checkpointer;
   /** Bytes appended between two background checkpoints. Default 4 MiB. */
   checkpointBytes?: number;
+  /** Told when a commit fails because the disk is full (EventLogs frees its reserve). */
+  onDiskFull?: () => void;
+  /**
+   * Applied to every event's encoded data before it is stored or seen (the daemon's known-secret
+   * redaction, `SecretValues.redact`): the one place every event passes through.
+   */
+  redact?: (text: string) => string;
 }
 
 interface PendingAppend {
@@ -71,6 +78,8 @@ export class EventLog implements SubscriptionSource {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly onCommit: ((lastSeq: number, ts: number) => void) | undefined;
+  private readonly onDiskFull: (() => void) | undefined;
+  private readonly redact: ((text: string) => string) | undefined;
   private readonly subscribers = new Set<Subscription>();
   private pending: PendingAppend[] = [];
   private scheduled: NodeJS.Immediate | undefined;
@@ -86,6 +95,8 @@ export class EventLog implements SubscriptionSource {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger();
     this.onCommit = options.onCommit;
+    this.onDiskFull = options.onDiskFull;
+    this.redact = options.redact;
     this.syncMode = options.syncMode;
     this.checkpointer = options.checkpointer;
     this.checkpointBytes = options.checkpointBytes ?? 4 * 1024 * 1024;
@@ -189,6 +200,7 @@ export class EventLog implements SubscriptionSource {
     let json: string;
     try {
       json = encode(kind, data);
+      if (this.redact !== undefined) json = redactJson(json, this.redact);
     } catch (err) {
       return reject(err);
     }
@@ -214,6 +226,7 @@ export class EventLog implements SubscriptionSource {
       // Nothing of the batch was committed or seen, so its seqs are reused: still no gap.
       this.nextSeq = this.committedSeq + 1;
       const failure = commitError(err, this.path);
+      if (isSylkError(failure) && failure.code === 'storage.disk_full') this.onDiskFull?.();
       for (const p of batch) p.reject(failure);
       return;
     }
@@ -316,6 +329,7 @@ function encode(kind: string, data: EventData): string {
     throw sessionsError('sessions.invalid_event', `event data for "${kind}" is not serialisable as JSON: ${errorMessage(err)}`, { cause: err });
   }
 }
+
 
 function commitError(err: unknown, path: string): unknown {
   const sqliteCode = isSylkError(err) ? err.details['sqliteCode'] : undefined;

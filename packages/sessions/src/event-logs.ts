@@ -1,9 +1,10 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage, silentLogger, systemClock, type Clock, type Logger } from '@sylk/core';
 import { sessionsError } from './errors.js';
 import { Checkpointer } from './checkpointer.js';
 import { EventLog, type EventLogOptions } from './event-log.js';
+import { DiskReserve } from './disk-reserve.js';
 
 export interface EventLogsOptions {
   /** Sylk's data directory; logs live in `{dataDir}/sessions/<id>/events.db`. */
@@ -20,6 +21,10 @@ export interface EventLogsOptions {
    * not. Default 5 minutes; 0 keeps files open.
    */
   idleCloseMs?: number;
+  /** Bytes held back to record a full disk (see DiskReserve); 0 = none. Default 4 MiB. */
+  diskReserveBytes?: number;
+  /** Every log's event redaction (see EventLogOptions.redact). */
+  redact?: (text: string) => string;
 }
 
 const DEFAULT_IDLE_CLOSE_MS = 5 * 60_000;
@@ -37,12 +42,18 @@ export class EventLogs {
   private readonly checkpointer: Checkpointer | undefined;
   private readonly idleCloseMs: number;
   private readonly sleepTimer: NodeJS.Timeout | undefined;
+  private readonly reserve: DiskReserve | undefined;
 
   constructor(private readonly options: EventLogsOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger();
     if (options.backgroundCheckpoints !== false) this.checkpointer = new Checkpointer(this.logger);
     this.idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
+    if (options.diskReserveBytes !== 0) {
+      mkdirSync(join(options.dataDir, 'sessions'), { recursive: true, mode: 0o700 });
+      this.reserve = new DiskReserve({ path: join(options.dataDir, 'sessions', '.disk-reserve'), bytes: options.diskReserveBytes, clock: this.clock, logger: this.logger });
+      this.reserve.ensure();
+    }
     if (this.idleCloseMs > 0) this.sleepTimer = setInterval(() => this.sleepIdle(), Math.min(60_000, this.idleCloseMs)).unref();
   }
 
@@ -80,7 +91,10 @@ export class EventLogs {
       ...(this.options.checkpointBytes === undefined ? {} : { checkpointBytes: this.options.checkpointBytes }),
       onCommit: (lastSeq, ts) => {
         for (const listener of this.listeners) listener(sessionId, lastSeq, ts);
+        this.reserve?.ensure(); // rate-limited: a no-op unless it was released a while ago
       },
+      onDiskFull: () => this.reserve?.release(),
+      ...(this.options.redact === undefined ? {} : { redact: this.options.redact }),
     });
     this.open.set(sessionId, log);
     return log;

@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REDACTED, SecretValues } from '@sylk/core';
 import { OutputCapture } from './capture.js';
 import { LINE_CUT_MARKER, LineSplitter } from './line-splitter.js';
 
@@ -95,5 +99,30 @@ describe('tail across large and small blocks', () => {
     expect(out.totalLines).toBe(1003);
     expect(out.tail.map((l) => l.no)).toEqual(Array.from({ length: 100 }, (_, i) => 904 + i));
     expect(out.tail.map((l) => l.text)).toEqual(Array.from({ length: 100 }, (_, i) => `line ${904 + i}`));
+  });
+});
+
+describe('OutputCapture with known-secret redaction', () => {
+  it('redacts lines, summaries, onChunk and the spool, a secret split across chunks included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sylk-capture-'));
+    try {
+      const secrets = new SecretValues();
+      const key = 'LEAK-key-0123456789abcdef';
+      secrets.add(key);
+      const lines: string[] = [];
+      const chunks: Buffer[] = [];
+      const capture = new OutputCapture({ id: 'r', spoolDir: dir, redact: secrets, onLine: (l) => lines.push(l), onChunk: (c) => chunks.push(c) });
+      const text = `start\nkey=${key}\nerror: bad ${key}!\nend`;
+      for (const piece of [text.slice(0, 12), text.slice(12, 20), text.slice(20, 40), text.slice(40)]) capture.push(Buffer.from(piece), 'stdout');
+      const out = await capture.finish();
+      const expected = text.split(key).join(REDACTED);
+      expect(lines).toEqual(expected.split('\n'));
+      expect(Buffer.concat(chunks).toString()).toBe(expected);
+      expect(readFileSync(out.rawPath as string, 'utf8')).toBe(expected);
+      expect(JSON.stringify(out)).not.toContain('LEAK-key');
+      expect(out.totalBytes).toBe(Buffer.byteLength(text));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { silentLogger, errorMessage, type Logger } from '@sylk/core';
+import { silentLogger, errorMessage, type Logger, type RedactingByteStream, type Redactor } from '@sylk/core';
 import { LineSplitter } from './line-splitter.js';
 import { FLAG_ERROR, FLAG_WARNING, classifierFor, type LineClassifier, type OutputPatterns } from './patterns.js';
 import { Spool } from './spool.js';
@@ -31,6 +31,12 @@ export interface OutputCaptureOptions {
   onChunk?: (chunk: Buffer, stream: StreamName) => void;
   observer?: LineObserver;
   logger?: Logger;
+  /**
+   * Known-secret redaction (the daemon's SecretValues): each stream's bytes pass a streaming
+   * redactor (a secret split across chunks is caught too) before anything sees them: the spool,
+   * `onChunk`, and the lines that every summary, event and result is built from.
+   */
+  redact?: Redactor;
 }
 
 export const OUTPUT_DEFAULTS = {
@@ -78,6 +84,7 @@ export class OutputCapture {
   private finished: CapturedOutput | undefined;
   private onLineFailed = false;
   private readonly logger: Logger;
+  private readonly raw: Record<StreamName, RedactingByteStream> | undefined;
 
   constructor(private readonly options: OutputCaptureOptions) {
     const budget = options.maxBufferBytes ?? OUTPUT_DEFAULTS.maxBufferBytes;
@@ -96,16 +103,32 @@ export class OutputCapture {
       options.spoolDir === undefined
         ? undefined
         : new Spool(options.spoolDir, options.id, options.spoolLimitBytes ?? OUTPUT_DEFAULTS.spoolLimitBytes, this.logger);
+    const redact = options.redact;
+    if (redact !== undefined) this.raw = { stdout: redact.byteStream(), stderr: redact.byteStream() };
   }
 
   /** Feed a chunk. False means "pause the source until `onDrain`" (the spool is behind). */
   push(chunk: Buffer, stream: StreamName): boolean {
     this.totalBytes += chunk.length;
-    this.options.onChunk?.(chunk, stream);
-    const ok = this.spool === undefined ? true : this.spool.write(chunk);
-    const block = this.splitters[stream].push(chunk);
+    // With redaction, everything downstream (spool, onChunk, lines) reads the redacted bytes: one pass.
+    const safe = this.raw === undefined ? chunk : this.redactRaw(stream, chunk, false);
+    const ok = this.passRaw(safe, stream);
+    const block = this.splitters[stream].push(safe);
     if (block !== '') this.processBlock(block, stream);
     return ok;
+  }
+
+  /** Raw output to `onChunk` and the spool; false when the spool is behind. */
+  private passRaw(chunk: Buffer, stream: StreamName): boolean {
+    if (chunk.length === 0) return true;
+    this.options.onChunk?.(chunk, stream);
+    return this.spool === undefined ? true : this.spool.write(chunk);
+  }
+
+  private redactRaw(stream: StreamName, chunk: Buffer | undefined, end: boolean): Buffer {
+    const raw = this.raw?.[stream];
+    if (raw === undefined) return chunk ?? Buffer.alloc(0);
+    return end ? raw.end() : raw.write(chunk ?? Buffer.alloc(0));
   }
 
   onDrain(callback: () => void): void {
@@ -135,6 +158,12 @@ export class OutputCapture {
   async finish(): Promise<CapturedOutput> {
     if (this.finished !== undefined) return this.finished;
     for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.raw !== undefined) {
+        const rest = this.redactRaw(stream, undefined, true);
+        this.passRaw(rest, stream);
+        const block = this.splitters[stream].push(rest);
+        if (block !== '') this.processBlock(block, stream);
+      }
       const block = this.splitters[stream].end();
       if (block !== '') this.processBlock(block, stream);
     }

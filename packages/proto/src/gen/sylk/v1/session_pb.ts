@@ -170,7 +170,7 @@ export type CreateSessionRequest = Message<"sylk.v1.CreateSessionRequest"> & {
   prompt: string;
 
   /**
-   * SYLK_* and provider key variables of the client's environment.
+   * SYLK_* variables of the client's environment (never provider keys or other secrets).
    *
    * @generated from field: map<string, string> client_env = 6;
    */

@@ -1,0 +1,102 @@
+// Known-secret redaction cost (issue 13, "Secret redaction" in docs/security.md).
+// redact_mb_per_s: SecretValues.redact (10 registered values + the credential patterns) over
+// compiler-like text with no hit, 64 KiB at a time. capture_ratio: OutputCapture throughput with
+// redaction on (lines, onLine consumer, streaming-redacted spool on disk: every session's tool
+// output path) over the same without, measured alternately in one run (target >= 0.6: every byte
+// is scanned once more, for each value and the patterns; the
+// absolute MB/s is the output bench's business). empty_ns_per_call: redact() of a 200-character
+// line with nothing registered (every event and log line pays it).
+import { mkdtempSync, rmSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SecretValues } from '../../packages/core/dist/index.js';
+import { OutputCapture } from '../../packages/tools/dist/index.js';
+import { round } from './stats.mjs';
+
+const TOTAL = 200 * 1024 * 1024;
+const CHUNK = 64 * 1024;
+
+function corpus() {
+  const lines = [];
+  for (let i = 0; i < 4000; i++) {
+    if (i % 997 === 0) lines.push(`src/module${i}/file.ts:${i}:7 - error TS2322: Type 'string' is not assignable to type 'number'.`);
+    else lines.push(`[${i}] compiling src/module${i % 50}/component_${i}.tsx (${i * 3} bytes) ok`);
+  }
+  const text = Buffer.from(lines.join('\n') + '\n');
+  const chunks = [];
+  for (let at = 0; at + CHUNK <= text.length; at += CHUNK) chunks.push(text.subarray(at, at + CHUNK));
+  return chunks;
+}
+
+function registry() {
+  const secrets = new SecretValues();
+  for (let i = 0; i < 10; i++) secrets.set(`env KEY_${i}`, `sk-test-${i}-${'x'.repeat(40)}${i}`);
+  return secrets;
+}
+
+async function captureMbPerS(chunks, dir, redact) {
+  const capture = new OutputCapture({ id: 'bench', spoolDir: dir, onLine: () => {}, ...(redact ? { redact } : {}) });
+  const t = performance.now();
+  let fed = 0;
+  for (let i = 0; fed < TOTAL / 2; i++) {
+    const chunk = chunks[i % chunks.length];
+    if (!capture.push(chunk, 'stdout')) await new Promise((resolve) => capture.onDrain(resolve));
+    fed += chunk.length;
+  }
+  await capture.finish();
+  return fed / 1e6 / ((performance.now() - t) / 1000);
+}
+
+export default async function redactBench() {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'sylk-bench-redact-')));
+  try {
+    const chunks = corpus();
+    const texts = chunks.map((c) => c.toString('utf8'));
+    const secrets = registry();
+    let t = performance.now();
+    let fed = 0;
+    for (let i = 0; fed < TOTAL; i++) {
+      const text = texts[i % texts.length];
+      if (secrets.redact(text).length !== text.length) throw new Error('unexpected hit');
+      fed += text.length;
+    }
+    const redactMbPerS = fed / 1e6 / ((performance.now() - t) / 1000);
+
+    // Plain and redacting capture alternate, so a busy machine slows both alike.
+    const plain = [];
+    const redacting = [];
+    for (let round = 0; round < 2; round++) {
+      plain.push(await captureMbPerS(chunks, dir, undefined));
+      redacting.push(await captureMbPerS(chunks, dir, secrets));
+    }
+    const plainMbPerS = Math.max(...plain);
+    const redactingMbPerS = Math.max(...redacting);
+
+    const empty = new SecretValues();
+    const line = 'a log line of about two hundred characters, '.repeat(5);
+    const n = 1_000_000;
+    t = performance.now();
+    for (let i = 0; i < n; i++) empty.redact(line);
+    const emptyNs = ((performance.now() - t) * 1e6) / n;
+
+    const ratio = redactingMbPerS / plainMbPerS;
+    const metrics = {
+      redact_mb_per_s: round(redactMbPerS, 0),
+      capture_mb_per_s: round(redactingMbPerS, 0),
+      capture_plain_mb_per_s: round(plainMbPerS, 0),
+      capture_ratio: round(ratio, 2),
+      empty_ns_per_call: round(emptyNs, 0),
+    };
+    const targets = { capture_ratio: '>= 0.6', empty_ns_per_call: '<= 1000' };
+    return {
+      summary:
+        `redact (10 values + patterns, no hit) ${metrics.redact_mb_per_s} MB/s; OutputCapture ${metrics.capture_mb_per_s} MB/s with redaction vs ` +
+        `${metrics.capture_plain_mb_per_s} MB/s without (ratio ${metrics.capture_ratio}); ${metrics.empty_ns_per_call} ns per 200-char line with nothing registered`,
+      metrics,
+      targets,
+      met: ratio >= 0.6 && emptyNs <= 1000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
