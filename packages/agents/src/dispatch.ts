@@ -1,4 +1,4 @@
-import { errorMessage, isSylkError, type Logger } from '@sylk/core';
+import { errorMessage, isSylkError, type Logger, type Redactor } from '@sylk/core';
 import type { Message, ToolCall } from '@sylk/llm';
 import { toolError, type AgentTool, type ToolEnv, type ToolOutcome } from './tools/tool.js';
 import type { PermissionFn, PermissionOutcome, ToolPermissionRequest } from './types.js';
@@ -14,6 +14,8 @@ export interface Dispatcher {
   logger: Logger;
   /** Everything of ToolEnv that does not depend on the call. */
   env: Omit<ToolEnv, 'callId' | 'askPermission'>;
+  /** Known-secret redaction of what a call reports (see TurnContext.redact). */
+  redact?: Redactor;
 }
 
 /**
@@ -46,24 +48,32 @@ async function runCall(call: ToolCall, d: Dispatcher): Promise<Message> {
   const { emit, clock, signal } = d.env;
   const tool = d.tools.get(call.name);
   const started = clock.monotonic();
-  emit({ type: 'tool_started', callId: call.id, name: call.name, args: call.arguments, summary: describe(tool, call) });
+  // The call runs with its arguments as the model sent them; what is reported of it is redacted.
+  const r = d.redact;
+  const args = r === undefined ? call.arguments : r.redactDeep(call.arguments);
+  emit({ type: 'tool_started', callId: call.id, name: call.name, args, summary: redacted(r, describe(tool, call)) });
   const outcome = await outcomeOf(call, tool, d);
-  const content = outcome.content.length > MAX_RESULT_CHARS
-    ? `${outcome.content.slice(0, MAX_RESULT_CHARS)}\n[result cut at ${MAX_RESULT_CHARS} characters]`
-    : outcome.content;
+  // The one place a tool result is formed: the model, history and events all get this text.
+  const full = redacted(r, outcome.content);
+  const content = full.length > MAX_RESULT_CHARS
+    ? `${full.slice(0, MAX_RESULT_CHARS)}\n[result cut at ${MAX_RESULT_CHARS} characters]`
+    : full;
   emit({
     type: 'tool_finished',
     callId: call.id,
     name: call.name,
     ok: outcome.ok ?? !outcome.isError,
     durationMs: Math.max(0, Math.round(clock.monotonic() - started)),
-    summary: outcome.summary,
+    summary: redacted(r, outcome.summary),
     isError: outcome.isError,
     ...(outcome.outputHandle !== undefined ? { outputHandle: outcome.outputHandle } : {}),
   });
   if (signal.aborted) d.logger.debug({ callId: call.id, tool: call.name }, 'tool call ended by cancel');
   return { role: 'tool', toolCallId: call.id, content, ...(outcome.isError ? { isError: true } : {}) };
 }
+
+// A tool's describe() may return a non-string for arguments that fail validation: pass it through.
+const redacted = (r: Redactor | undefined, text: string): string => (r === undefined || typeof text !== 'string' ? text : r.redact(text));
 
 function describe(tool: AgentTool | undefined, call: ToolCall): string {
   try {

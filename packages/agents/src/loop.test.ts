@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { REDACTED, SecretValues } from '@sylk/core';
 import { agentHarness, eventsOf, type Harness } from './testing/harness.js';
 
 const MATH = 'export function add(a, b) {\n  return a - b;\n}\n';
@@ -116,3 +117,25 @@ describe('runTurn: limits', () => {
     expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'agents.response_incomplete', message: expect.stringContaining('size limit'), tier: 'user_fixable' }]);
   });
 });
+
+describe('runTurn: known-secret redaction', () => {
+  it('runs the calls as sent but keeps the secret out of history, events and what the model is sent back', async () => {
+    const key = 'LEAKVALUE-0123456789abcdef';
+    const secrets = new SecretValues();
+    secrets.add(key);
+    // As the daemon wires it: the turn redacts replies and results, the executor its output lines.
+    h = await agentHarness({ scenario: 'secret-echo.yaml', executor: { output: { redact: secrets } } });
+    h.ctx.redact = secrets;
+    const result = await h.run('go');
+    expect(result.stopReason).toBe('end_turn');
+    // The command really ran with the value (its output said it), and the result was redacted.
+    expect(h.toolResultsSent(1).map((r) => r.content)).toEqual([`${REDACTED}\n[exit code 0]`, `File not found: ${REDACTED}.txt`]);
+    const deltas = eventsOf(h.events, 'assistant_delta').map((e) => e.text);
+    expect(deltas.length).toBeGreaterThan(3);
+    expect(deltas.join('')).toBe(`The key is ${REDACTED}, printing it.Done.`);
+    for (const text of [JSON.stringify(h.events), JSON.stringify(h.ctx.history), JSON.stringify(h.requests().map((r) => r.body))]) {
+      expect(text).not.toContain('LEAKVALUE');
+    }
+  });
+});
+

@@ -54,6 +54,7 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
     validator: new ArgumentValidator(tools),
     permissions: ctx.permissions,
     logger: ctx.logger,
+    ...(ctx.redact !== undefined ? { redact: ctx.redact } : {}),
     env: {
       sessionId: ctx.sessionId,
       agentId: ctx.agentId,
@@ -84,7 +85,7 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
         ...(ctx.maxTokens !== undefined ? { maxTokens: ctx.maxTokens } : {}),
       },
     };
-    const outcome = await streamRound(ctx.gate, req, signal, ctx.emit);
+    const outcome = await streamRound(ctx.gate, req, signal, ctx.emit, ctx.redact);
     if (outcome.kind === 'failed') {
       if (signal.aborted) {
         keepPartial(ctx, outcome.text);
@@ -100,8 +101,10 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
       const reason = response.partialReason ?? 'unknown';
       return finish(reason === 'budget_exceeded' ? 'budget' : 'error', incompleteResponse(reason, ctx.provider));
     }
-    ctx.history.push({ role: 'assistant', content: response.content, ...(response.toolCalls.length > 0 ? { toolCalls: response.toolCalls } : {}) });
-    ctx.emit({ type: 'assistant_message', text: response.content, toolCalls: response.toolCalls });
+    // History and events keep the reply redacted; the calls run as the model sent them.
+    const kept = ctx.redact === undefined ? { content: response.content, toolCalls: response.toolCalls } : ctx.redact.redactDeep({ content: response.content, toolCalls: response.toolCalls });
+    ctx.history.push({ role: 'assistant', content: kept.content, ...(kept.toolCalls.length > 0 ? { toolCalls: kept.toolCalls } : {}) });
+    ctx.emit({ type: 'assistant_message', text: kept.content, toolCalls: kept.toolCalls });
     if (response.toolCalls.length === 0) {
       if (response.stopReason === 'max_tokens') ctx.emit({ type: 'notice', message: 'The reply was cut at the output token limit.' });
       return finish('end_turn');
@@ -115,7 +118,7 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
 /** Partial assistant text stays in history, marked, so the next turn knows it was cut. */
 function keepPartial(ctx: TurnContext, text: string): void {
   if (text === '') return;
-  const content = `${text}\n\n${INTERRUPTED_MARKER}`;
+  const content = `${ctx.redact === undefined ? text : ctx.redact.redact(text)}\n\n${INTERRUPTED_MARKER}`;
   ctx.history.push({ role: 'assistant', content });
   ctx.emit({ type: 'assistant_message', text: content, toolCalls: [], partial: true });
 }

@@ -1,4 +1,4 @@
-import { TextPieces } from '@sylk/core';
+import { TextPieces, type Redactor } from '@sylk/core';
 import type { GateRequest, LLMResponse } from '@sylk/llm';
 import type { AgentEvent, AgentGate } from './types.js';
 
@@ -12,19 +12,33 @@ export type StreamOutcome =
  * A cancel aborts the gate request; with output the gate settles a partial response, without
  * it the request fails with `llm.cancelled`.
  */
-export async function streamRound(gate: AgentGate, req: GateRequest, signal: AbortSignal, emit: (e: AgentEvent) => void): Promise<StreamOutcome> {
+export async function streamRound(gate: AgentGate, req: GateRequest, signal: AbortSignal, emit: (e: AgentEvent) => void, redact?: Redactor): Promise<StreamOutcome> {
   const text = new TextPieces();
+  // Deltas pass a streaming redactor: a known secret split across two deltas is still caught.
+  const deltas = redact?.stream();
+  const thinking = redact?.stream();
+  const flush = () => {
+    const rest = deltas?.end() ?? '';
+    if (rest !== '') emit({ type: 'assistant_delta', text: rest });
+    const restThinking = thinking?.end() ?? '';
+    if (restThinking !== '') emit({ type: 'thinking_delta', text: restThinking });
+  };
   try {
     const stream = gate.stream(req, signal);
     for await (const chunk of stream) {
       if (chunk.type === 'text') {
         text.append(chunk.text);
-        emit({ type: 'assistant_delta', text: chunk.text });
-      } else if (chunk.type === 'thinking') emit({ type: 'thinking_delta', text: chunk.text });
-      else if (chunk.type === 'error') throw chunk.error;
+        const safe = deltas === undefined ? chunk.text : deltas.write(chunk.text);
+        if (safe !== '') emit({ type: 'assistant_delta', text: safe });
+      } else if (chunk.type === 'thinking') {
+        const safe = thinking === undefined ? chunk.text : thinking.write(chunk.text);
+        if (safe !== '') emit({ type: 'thinking_delta', text: safe });
+      } else if (chunk.type === 'error') throw chunk.error;
     }
+    flush();
     return { kind: 'response', response: await stream.response };
   } catch (error) {
+    flush();
     return { kind: 'failed', error, text: text.toString() };
   }
 }

@@ -1,4 +1,4 @@
-import type { Clock, ErrorTier, Logger, SylkError } from '@sylk/core';
+import type { Clock, ErrorTier, Logger, Redactor, SylkError } from '@sylk/core';
 import type { GateRequest, GateStream, Message, ProviderName, ToolCall, Usage } from '@sylk/llm';
 import type { FileSystemManager, ParserRegistry, StreamName, ToolExecutor } from '@sylk/tools';
 import type { AgentTool } from './tools/tool.js';
@@ -78,6 +78,11 @@ export interface TurnContext {
   costOf?: (model: string, usage: Usage) => number | undefined;
   /** Host platform shown in the system prompt (default `process.platform`). */
   platform?: string;
+  /**
+   * Known-secret redaction (the daemon's SecretValues): applied to the model's replies as kept in
+   * history and events, and to tool results before the model or any event sees them.
+   */
+  redact?: Redactor;
 }
 
 export type TurnStopReason = 'end_turn' | 'max_turns' | 'cancelled' | 'budget' | 'error';

@@ -1,8 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { errorMessage } from '@sylk/core';
-import { globMatcher } from './glob.js';
+import { globMatcher, type GlobMatcher } from './glob.js';
 import { displayPath, projectRealRoot, resolveForRead } from './paths.js';
 import { defineTool, toolError } from './tool.js';
+import { compileUntrusted, UNTRUSTED_REGEX_LIMITS } from './untrusted-regex.js';
 import { walk } from './walk.js';
 
 export interface SearchArgs {
@@ -16,16 +18,20 @@ export interface SearchArgs {
 /** Bounds that keep one search cheap: files looked at, bytes per file, characters per line. */
 export const SEARCH_LIMITS = { defaultResults: 100, maxResults: 1000, maxVisited: 50_000, maxFileBytes: 1024 * 1024, maxLineChars: 4096, shownLineChars: 300 };
 
+/** Matching work (characters × program size) between yields to the event loop, so other sessions and RPCs interleave. */
+const WORK_PER_YIELD = 1 << 20;
+
 export const searchTool = defineTool<SearchArgs>({
   name: 'search',
   description:
-    'Search file contents with a JavaScript regular expression; prints path:line: text per match. ' +
+    'Search file contents with a regular expression (RE2 syntax: like JavaScript, but no lookaround or backreferences); ' +
+    'prints path:line: text per match. ' +
     'Skips .git, node_modules, .gitignore\'d paths, binary files and files over 1 MiB. ' +
     'glob filters files like list_files ("*.ts" at any depth, "src/**/*.ts" relative to `path`).',
   parameters: {
     type: 'object',
     properties: {
-      pattern: { type: 'string', minLength: 1, description: 'Regular expression (JavaScript syntax)' },
+      pattern: { type: 'string', minLength: 1, maxLength: UNTRUSTED_REGEX_LIMITS.maxPatternChars, description: 'Regular expression (RE2 syntax: \\d \\w \\b [a-z] (a|b) a{2,5} (?i) work; lookaround and backreferences do not)' },
       path: { type: 'string', description: 'File or directory to search, relative to the project root (default: the root)' },
       glob: { type: 'string', minLength: 1, description: 'Only files matching this glob' },
       max_results: { type: 'integer', minimum: 1, maximum: SEARCH_LIMITS.maxResults, description: `Most matches to return (default ${SEARCH_LIMITS.defaultResults})` },
@@ -37,11 +43,15 @@ export const searchTool = defineTool<SearchArgs>({
   readOnly: true,
   describe: (args) => `/${args.pattern}/ in ${args.path ?? '.'}${args.glob ? ` (${args.glob})` : ''}`,
   async run(args, env) {
-    let regex: RegExp;
+    // The model's pattern never reaches RegExp: a backtracking engine lets one pattern freeze the daemon.
+    const compiled = compileUntrusted(args.pattern, { ignoreCase: args.ignore_case === true });
+    if (!compiled.ok) return toolError(compiled.message);
+    const regex = compiled.regex;
+    let match: GlobMatcher | undefined;
     try {
-      regex = new RegExp(args.pattern, args.ignore_case === true ? 'i' : '');
+      match = args.glob === undefined ? undefined : globMatcher(args.glob);
     } catch (err) {
-      return toolError(`Invalid regular expression: ${errorMessage(err)}`);
+      return toolError(errorMessage(err));
     }
     const root = await projectRealRoot(env.fs);
     const start = await resolveForRead(env.fs, args.path ?? '.');
@@ -49,17 +59,24 @@ export const searchTool = defineTool<SearchArgs>({
     if (info === undefined) return toolError(`Not found: ${displayPath(root, start)}`);
     const max = args.max_results ?? SEARCH_LIMITS.defaultResults;
     const prefix = start === root ? '' : `${displayPath(root, start)}/`;
-    const match = args.glob === undefined ? undefined : globMatcher(args.glob);
     const hits: string[] = [];
     let files = 0;
     let more = false;
+    let work = 0;
     const searchFile = async (absolute: string, path: string): Promise<boolean> => {
       const lines = await readTextLines(absolute);
       if (lines === undefined) return true;
       files++;
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i] as string;
-        if (!regex.test(line.length > SEARCH_LIMITS.maxLineChars ? line.slice(0, SEARCH_LIMITS.maxLineChars) : line)) continue;
+        const subject = line.length > SEARCH_LIMITS.maxLineChars ? line.slice(0, SEARCH_LIMITS.maxLineChars) : line;
+        work += (subject.length + 1) * regex.costPerChar;
+        if (work >= WORK_PER_YIELD) {
+          work = 0;
+          await yieldToEventLoop();
+          if (env.signal.aborted) return false;
+        }
+        if (!regex.test(subject)) continue;
         if (hits.length >= max) {
           more = true;
           return false;

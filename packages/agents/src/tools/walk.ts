@@ -52,7 +52,11 @@ async function loadIgnoreRules(projectRoot: string): Promise<IgnoreRule[]> {
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
     const directoryOnly = line.endsWith('/');
-    rules.push({ match: globMatcher(directoryOnly ? line.slice(0, -1) : line), directoryOnly });
+    try {
+      rules.push({ match: globMatcher(directoryOnly ? line.slice(0, -1) : line), directoryOnly });
+    } catch {
+      // A line this matcher cannot read (too long, bad class) ignores nothing, as git would skip it.
+    }
   }
   return rules;
 }
