@@ -19,7 +19,11 @@ export const COMMAND_GROUPS = {
   daemon: async (): Promise<Register> => (await import('./commands/daemon.js')).registerDaemonCommands,
   config: async (): Promise<Register> => (await import('./commands/config.js')).registerConfigCommands,
   usage: async (): Promise<Register> => (await import('./commands/usage.js')).registerUsageCommands,
+  auth: async (): Promise<Register> => (await import('./commands/auth.js')).registerAuthCommands,
   completion: async (): Promise<Register> => (await import('./commands/completion.js')).registerCompletionCommand,
+  sandbox: async (): Promise<Register> => (await import('./commands/sandbox.js')).registerSandboxCommands,
+  doctor: async (): Promise<Register> => (await import('./commands/doctor.js')).registerDoctorCommand,
+  audit: async (): Promise<Register> => (await import('./commands/audit.js')).registerAuditCommands,
 } as const;
 export type CommandGroup = keyof typeof COMMAND_GROUPS;
 
@@ -33,6 +37,10 @@ export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
   daemon: 'daemon',
   config: 'config',
   usage: 'usage', providers: 'usage',
+  auth: 'auth',
+  sandbox: 'sandbox',
+  doctor: 'doctor',
+  audit: 'audit',
 };
 
 /** Global options that take a value as the next argument. */

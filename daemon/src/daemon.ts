@@ -3,20 +3,24 @@ import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
-import { ErrorTier, SylkError, VERSION, systemClock, type Clock, type Logger } from '@sylk/core';
+import { ErrorTier, SecretValues, SylkError, VERSION, systemClock, type Clock, type Logger } from '@sylk/core';
 import { ConfigStore, ensureDir, loadConfig, resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config';
 import { openSystemDatabase, type SqliteDatabase } from '@sylk/storage';
 import {
   ALL_FILES,
   ApprovalService,
+  AuditService,
   ConfigService,
+  CredentialService,
   DaemonService,
   DaemonState,
   PermissionService,
+  SandboxService,
   SessionService,
   UsageService,
   addService,
   fileDescriptorProtos,
+  MAX_MESSAGE_BYTES,
   protocolGuard,
   unixTarget,
 } from '@sylk/proto';
@@ -25,12 +29,18 @@ import { prepareSocketDir, removeStaleSocket } from './socket-dir.js';
 import { openDaemonLog, type DaemonLog } from './logging.js';
 import { daemonServiceImpl } from './services/daemon-service.js';
 import { configServiceImpl } from './services/config-service.js';
+import { configuredProfile, credentialServiceImpl, openCredentialStore } from './services/credential-service.js';
+import type { CredentialStore } from '@sylk/security';
 import { DaemonLlm } from './llm/llm.js';
+import { registerEnvSecrets } from './llm/keys.js';
 import { usageServiceImpl } from './llm/usage-service.js';
 import { SessionHost } from './sessions/host.js';
+import { DaemonSandbox, sandboxServiceImpl } from './services/sandbox-service.js';
 import { IdleMemoryTrim, fullCollection } from './memory-trim.js';
 import { approvalServiceImpl, permissionServiceImpl, sessionServiceImpl } from './services/session-service.js';
 import { homedir } from 'node:os';
+import { DaemonAudit } from './audit.js';
+import { auditServiceImpl } from './services/audit-service.js';
 
 export interface DaemonOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -51,6 +61,9 @@ const HEALTH_SERVICES = [
   'sylk.v1.SessionService',
   'sylk.v1.ApprovalService',
   'sylk.v1.PermissionService',
+  'sylk.v1.CredentialService',
+  'sylk.v1.AuditService',
+  'sylk.v1.SandboxService',
 ];
 
 /**
@@ -69,10 +82,22 @@ export class Daemon {
   logger!: Logger;
   config!: ConfigStore;
   db!: SqliteDatabase;
+  /** Provider keys: environment → keychain → encrypted file (services/credential-service.ts). */
+  credentials!: CredentialStore;
   /** The LLM gate and provider adapters (daemon/src/llm). */
   llm!: DaemonLlm;
   /** Sessions, their event logs, approvals and runtimes (daemon/src/sessions). */
   sessions!: SessionHost;
+  /**
+   * Every secret value this daemon holds (its environment's keys, the credential store's keys as
+   * they are read or stored): redacted from the log, events, history, tool output, approvals and
+   * RPC errors. One per daemon, injected into each of those.
+   */
+  readonly secrets = new SecretValues();
+  /** The tamper-evident audit log (daemon/src/audit.ts); `audit.sink` is what components record through. */
+  audit!: DaemonAudit;
+  /** The OS sandbox every command of every session runs in (daemon/src/services/sandbox-service.ts). */
+  sandbox!: DaemonSandbox;
   private log: DaemonLog | undefined;
   private server: Server | undefined;
   private health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
@@ -112,8 +137,12 @@ export class Daemon {
     try {
       for (const dir of [this.dirs.config, this.dirs.data, this.dirs.state, this.dirs.logs]) ensureDir(dir);
       // Logging settings come from config, and config warnings go to the log: read once, then open both.
-      const daemonConfig = loadConfig({ dirs: this.dirs, env: this.options.env }).config.daemon;
+      const startConfig = loadConfig({ dirs: this.dirs, env: this.options.env }).config;
+      const daemonConfig = startConfig.daemon;
+      // Before anything can log or record: the log's last pass redacts what is registered here.
+      registerEnvSecrets(this.secrets, this.options.env, startConfig.tools.env_blocklist);
       this.log = await openDaemonLog({
+        redact: (line) => this.secrets.redact(line),
         logsDir: this.dirs.logs,
         level: this.options.env.SYLK_LOG_LEVEL ?? daemonConfig.log_level,
         pretty: this.options.prettyLogs,
@@ -123,6 +152,8 @@ export class Daemon {
       this.logger = this.log.logger;
       // The store logs one summary per load, warnings included.
       this.config = new ConfigStore({ dirs: this.dirs, env: this.options.env, logger: this.logger });
+      // Early, so every later component can record; closed last (after the hooks) for the final signature.
+      this.audit = await DaemonAudit.open({ config: this.config, dirs: this.dirs, clock: this.clock, logger: this.logger, redact: (text) => this.secrets.redact(text) });
 
       this.recoveredFromCrash = existsSync(this.runningMarker);
       if (this.recoveredFromCrash) this.logger.warn({ marker: this.runningMarker }, 'previous sylkd did not shut down cleanly; recovering');
@@ -133,9 +164,18 @@ export class Daemon {
       this.config.onChange(() => {
         this.reloadCount++;
       });
-      this.llm = new DaemonLlm({ config: this.config, db: this.db.raw, env: this.options.env, clock: this.clock, logger: this.logger });
+      this.credentials = openCredentialStore({ dirs: this.dirs, env: this.options.env, config: this.config, clock: this.clock, logger: this.logger, audit: this.audit.sink, secrets: this.secrets });
+      this.llm = new DaemonLlm({
+        config: this.config, db: this.db.raw, env: this.options.env, credentials: this.credentials,
+        defaultProfile: () => configuredProfile(this.config), clock: this.clock, logger: this.logger,
+        audit: this.audit.sink,
+      });
       this.onShutdown(() => this.llm.close());
+      this.sandbox = new DaemonSandbox({ config: this.config, dirs: this.dirs, env: this.options.env, homeDir: this.options.env.HOME ?? homedir(), logger: this.logger.child({ component: 'sandbox' }) });
       this.sessions = new SessionHost({
+        secrets: this.secrets,
+        sandbox: this.sandbox,
+        audit: this.audit.sink,
         db: this.db,
         dirs: this.dirs,
         config: this.config,
@@ -145,6 +185,8 @@ export class Daemon {
         clock: this.clock,
         logger: this.logger.child({ component: 'sessions' }),
       });
+      this.sandbox.warm();
+      this.onShutdown(() => this.sandbox.close());
       await this.sessions.start();
       // Registered after the gate: hooks run in reverse, so turns stop before the gate closes.
       this.onShutdown(() => this.sessions.close());
@@ -169,13 +211,18 @@ export class Daemon {
     removeStaleSocket(this.socketPath);
     // Hello and Shutdown answer any protocol: a client asks who runs, and restart works across an upgrade.
     const exempt = ['Hello', 'Shutdown'].map((m) => `/${DaemonService.typeName}/${m}`);
-    const server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, interceptors: [protocolGuard({ exempt })] });
-    addService(server, DaemonService, daemonServiceImpl(this));
-    addService(server, ConfigService, configServiceImpl(this));
-    addService(server, UsageService, usageServiceImpl(() => this.llm));
-    addService(server, SessionService, sessionServiceImpl(this.sessions));
-    addService(server, ApprovalService, approvalServiceImpl(this.sessions));
-    addService(server, PermissionService, permissionServiceImpl(this.sessions));
+    const server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES, interceptors: [protocolGuard({ exempt })] });
+    // Error messages answered over the socket never carry a known secret.
+    const errors = { redact: (text: string) => this.secrets.redact(text) };
+    addService(server, DaemonService, daemonServiceImpl(this), errors);
+    addService(server, ConfigService, configServiceImpl(this), errors);
+    addService(server, UsageService, usageServiceImpl(() => this.llm), errors);
+    addService(server, SessionService, sessionServiceImpl(this.sessions), errors);
+    addService(server, ApprovalService, approvalServiceImpl(this.sessions), errors);
+    addService(server, PermissionService, permissionServiceImpl(this.sessions), errors);
+    addService(server, CredentialService, credentialServiceImpl({ store: this.credentials, config: this.config, defaultProfile: () => this.llm.defaultProfile(), clock: this.clock, audit: this.audit.sink }), errors);
+    addService(server, AuditService, auditServiceImpl(() => this.audit), errors);
+    addService(server, SandboxService, sandboxServiceImpl(this.sandbox), errors);
     this.health.addToServer(server);
     const reflectionPackage = { 'sylk.v1': { fileDescriptorProtos: fileDescriptorProtos(ALL_FILES) } };
     new ReflectionService(reflectionPackage as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
@@ -219,6 +266,7 @@ export class Daemon {
     }
     await this.stopServer(grace);
     await this.config?.close();
+    await this.audit?.close();
     this.db?.close();
     this.removeRuntimeFiles();
     this.logger?.info('sylkd stopped');
@@ -255,6 +303,7 @@ export class Daemon {
     try {
       this.server?.forceShutdown();
       await this.config?.close();
+      await this.audit?.close();
       this.db?.close();
     } finally {
       try {

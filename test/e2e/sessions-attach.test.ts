@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectHash } from '@sylk/config';
 import { CLI, parseJson, waitFor } from '../helpers/sylk.js';
 import { parseNdjson, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
 import { count, startTmux, type Tmux } from '../helpers/tmux.js';
@@ -104,7 +105,9 @@ describe('interactive attach in a real terminal (tmux)', () => {
     screen = await term.waitFor((t) => t.includes('the tests pass now'), 'the final answer');
     expect(screen).toContain(`allow always [${second.id}]`);
     expect(screen).toContain('# pass 1');
-    const rules = readFileSync(join(project, '.sylk', 'local', 'permissions.yaml'), 'utf8');
+    // The user's own rules live in the state dir keyed by project, never in the project.
+    expect(existsSync(join(project, '.sylk', 'local', 'permissions.yaml'))).toBe(false);
+    const rules = readFileSync(join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), 'utf8');
     // "node --test" persists exactly that prefix (never bare `node`, which would allow any script); the prompt said so.
     expect(rules).toMatch(/pattern: node --test\n/);
     expect(screen).toContain('allow always adds the rule: command: node --test');

@@ -1,8 +1,9 @@
 // Cancelling a turn: while the model's stream stalls, and while a 30 s command runs. The cancel
 // returns at once, the log says the turn was interrupted, and the command's processes are gone.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectHash } from '@sylk/config';
 import { parseJson, waitFor } from '../helpers/sylk.js';
 import { scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
 
@@ -18,6 +19,23 @@ async function harness(): Promise<SessionHarness> {
 }
 
 const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
+
+/**
+ * The host pid of a process that wrote its pid from inside the OS sandbox (its own PID namespace):
+ * the process whose cwd is `cwd` and whose innermost NSpid is `nsPid`. Unsandboxed, the same pid.
+ */
+function hostPid(nsPid: number, cwd: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]?.trim().split(/\s+/).map(Number) ?? [];
+      if (nspid.at(-1) === nsPid && readlinkSync(`/proc/${entry}/cwd`) === cwd) return Number(entry);
+    } catch {
+      // gone, or not ours to inspect
+    }
+  }
+  throw new Error(`no process with pid ${nsPid} in its namespace and cwd ${cwd}`);
+}
 
 /** Running, not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
@@ -69,11 +87,13 @@ describe('sylk cancel', () => {
     const s = await harness();
     const project = s.fixtureProject('slow-command');
     // Allowlisted, so the command runs without an approval.
-    s.project('slow-command', { '.sylk/local/permissions.yaml': 'version: 1\ncommands:\n  - pattern: node slow.js\n' });
+    mkdirSync(join(s.h.home, 'state', 'permissions'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), 'version: 1\ncommands:\n  - pattern: node slow.js\n');
     const created = await startDetached(s, project, 'run the slow script');
     const pidFile = join(project, 'pids.txt');
     await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 30_000, 'the slow script to start');
-    const pids = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
+    // Written inside the sandbox: namespace pids, mapped to the host's.
+    const pids = readFileSync(pidFile, 'utf8').trim().split(' ').map((pid) => hostPid(Number(pid), project));
     expect(pids).toHaveLength(2);
     expect(pids.every(alive)).toBe(true);
     await s.waitEvent(created.id, (e) => e.kind === 'tool_output' && e.data.line === 'slow script started', 'the script output');

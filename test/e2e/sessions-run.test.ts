@@ -2,8 +2,9 @@
 // sylk-emulator over real HTTP, real projects with real files and subprocesses.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectHash } from '@sylk/config';
 import { parseJson, waitFor } from '../helpers/sylk.js';
 import { parseNdjson, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
 
@@ -53,8 +54,9 @@ describe('sylk run', () => {
   it('keeps running with nobody attached; `sylk logs` then shows the whole turn', async () => {
     const s = await harness('fix-failing-test');
     const project = s.fixtureProject('failing-test');
-    // The tests need approval: persist "node --test" for this project so nobody has to answer.
-    s.project('failing-test', { '.sylk/local/permissions.yaml': 'version: 1\ncommands:\n  - pattern: node --test\n' });
+    // The tests need approval: persist "node --test" for this project (the user's own rules, in
+    // the state dir keyed by project) so nobody has to answer.
+    allowAlways(s.h.home, project, 'version: 1\ncommands:\n  - pattern: node --test\n');
     const created = await startDetached(s, project, 'The test fails. Fix it.');
     expect(created.attachedClients).toBe(0);
     const done = await s.waitState(created.id, ['idle', 'failed']);
@@ -167,6 +169,23 @@ describe('sylk approve / deny', () => {
     expect(kinds(events, 'tool_output')).toEqual([]); // the command never ran
   });
 
+  it('a .sylk/local/permissions.yaml shipped in the project grants nothing; the session says it was ignored', async () => {
+    const s = await harness('approve-run');
+    const project = s.fixtureProject('failing-test');
+    s.project('failing-test', { '.sylk/local/permissions.yaml': 'version: 1\ncommands:\n  - pattern: node --test\n' });
+    const created = await startDetached(s, project, 'run the tests');
+    const approval = await s.waitApproval(created.id);
+    expect(approval).toMatchObject({ kind: 'command', detail: 'node --test' });
+    const notices = kinds(await s.events(created.id), 'notice').map((e) => String(e.data.message));
+    expect(notices.filter((m) => m.includes('.sylk/local/permissions.yaml'))).toHaveLength(1);
+    expect(notices.join('\n')).toContain('allow always');
+    // `sylk permissions list` reads the user's own file in the state dir, which is empty.
+    const listed = parseJson(((await s.cli(['permissions', 'list', '-C', project, '--json'])).stdout)) as { file: string; rules: unknown[] };
+    expect(listed).toMatchObject({ file: join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), rules: [] });
+    expect((await s.cli(['deny', approval.id])).code).toBe(0);
+    await s.waitState(created.id, ['idle', 'failed']);
+  });
+
   it('refuses unknown and already-resolved approvals with a clear error and exit 1', async () => {
     const s = await harness('approve-run');
     const project = s.fixtureProject('failing-test');
@@ -196,4 +215,10 @@ describe('sylk approve / deny', () => {
 
 function waitOutput(read: () => string, pred: (text: string) => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   return waitFor(() => pred(read()), timeoutMs, what);
+}
+
+/** What "allow always" would have written for this project: `{state}/permissions/<projectHash>.yaml`. */
+function allowAlways(home: string, project: string, yaml: string): void {
+  mkdirSync(join(home, 'state', 'permissions'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(home, 'state', 'permissions', `${projectHash(project)}.yaml`), yaml, { mode: 0o600 });
 }

@@ -68,18 +68,28 @@ export interface RunResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<RunResult> {
+export interface RunOptions {
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Written to standard input (a pipe, not a terminal), then closed; without it stdin is /dev/null. */
+  input?: string;
+}
+
+export function runCli(args: string[], opts: RunOptions): Promise<RunResult> {
   return runNode([CLI, ...args], opts);
 }
 
-export function runSylkd(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<RunResult> {
+export function runSylkd(args: string[], opts: RunOptions): Promise<RunResult> {
   return runNode([SYLKD, ...args], opts);
 }
 
-function runNode(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<RunResult> {
+function runNode(args: string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     // Default cwd outside any project, so no project config layer applies.
-    const child = spawn(process.execPath, args, { env: opts.env, cwd: opts.cwd ?? tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+    const child = spawn(process.execPath, args, { env: opts.env, cwd: opts.cwd ?? tmpdir(), stdio: [stdin, 'pipe', 'pipe'] });
+    child.stdin?.end(opts.input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

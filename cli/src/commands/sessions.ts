@@ -11,7 +11,13 @@ import { runTerminal } from '../sessions/terminal.js';
 import type { Runtime } from '../runtime.js';
 
 /** Variables a session may take from the client's environment (SPEC 3.2/4.4). */
-const FORWARDED_ENV = /^(SYLK_[A-Z0-9_]+|ANTHROPIC_API_KEY|OPENAI_API_KEY|GOOGLE_API_KEY|GEMINI_API_KEY)$/;
+/**
+ * The client's SYLK_* settings travel with a new session. Provider keys never do: the daemon
+ * resolves keys itself (environment, keychain, encrypted file; `sylk auth login`), and a key in
+ * a request would be one more copy to leak.
+ */
+const FORWARDED_ENV = /^SYLK_[A-Z0-9_]+$/;
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)(_FILE)?$/;
 
 export function stateName(s: SessionState): string {
   return (SessionState[s] ?? 'UNSPECIFIED').toLowerCase();
@@ -59,7 +65,7 @@ function projectOf(rt: Runtime, dir?: string): string {
 
 function clientEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && FORWARDED_ENV.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && FORWARDED_ENV.test(k) && !SECRET_NAME.test(k)) out[k] = v;
   return out;
 }
 
@@ -126,8 +132,9 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('-d, --detach', 'start it and return without attaching')
     .action(async (task: string[], o: { dir?: string; name?: string; provider?: string; model?: string; yes?: boolean; detach?: boolean }, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const created = await withDaemon(rt, opts, (c) =>
-        c.sessions.createSession({ projectRoot: projectOf(rt, o.dir), name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: task.join(' '), clientEnv: clientEnv(rt.env) }),
+      const created = await withDaemon(rt, opts, (c, conn) =>
+        // The metadata carries --profile / SYLK_PROFILE: the session keeps that credential profile.
+        c.sessions.createSession({ projectRoot: projectOf(rt, o.dir), name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: task.join(' '), clientEnv: clientEnv(rt.env) }, { metadata: conn.metadata }),
       );
       const s = created.session;
       if (!s) throw new CliError('the daemon returned no session', EXIT.failure);
@@ -144,7 +151,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('--model <model>', 'model id')
     .action(async (o: { dir?: string; name?: string; provider?: string; model?: string }, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const res = await withDaemon(rt, opts, (c) => c.sessions.createSession({ projectRoot: projectOf(rt, o.dir), name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: '', clientEnv: clientEnv(rt.env) }));
+      const res = await withDaemon(rt, opts, (c, conn) => c.sessions.createSession({ projectRoot: projectOf(rt, o.dir), name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: '', clientEnv: clientEnv(rt.env) }, { metadata: conn.metadata }));
       const s = res.session as Session;
       emit(opts, sessionJson(s), () => `created ${s.name} (${s.id})`);
     });
@@ -281,7 +288,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
   const permissions = program.command('permissions').description("show and remove this project's persisted permission rules");
   permissions
     .command('list')
-    .description('list the rules in .sylk/local/permissions.yaml')
+    .description("list your 'allow always' rules for this project (kept in Sylk's state directory)")
     .option('-C, --dir <dir>', 'project directory')
     .action(async (o: { dir?: string }, cmd: Command) => {
       const opts = rt.globals(cmd);

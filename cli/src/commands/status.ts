@@ -4,6 +4,7 @@ import { connectDaemon, probeDaemon } from '../connection.js';
 import { emit, style } from '../output.js';
 import type { Runtime } from '../runtime.js';
 import { renderStatus, statusJson } from './daemon.js';
+import { fetchSandboxStatus, sandboxLine } from './sandbox.js';
 
 export function registerStatusCommands(program: Command, rt: Runtime): void {
   program
@@ -14,7 +15,14 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
       const conn = await connectDaemon(opts, rt.env);
       try {
         const s = await conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata });
-        emit(opts, () => ({ daemon: statusJson(s) }), () => renderStatus(s, style(rt.color(opts))));
+        // A daemon without the sandbox service (older) still gets its status shown.
+        const sb = await fetchSandboxStatus(conn, '', 2_000).catch(() => undefined);
+        const st = style(rt.color(opts));
+        emit(
+          opts,
+          () => ({ daemon: statusJson(s), sandbox: sb ? { mode: sb.mode, backend: sb.backend, reason: sb.reason || null, fix: sb.fix || null } : null }),
+          () => `${renderStatus(s, st)}${sb ? `\n${sandboxLine(sb, st)}` : ''}`,
+        );
       } finally {
         conn.close();
       }

@@ -2,20 +2,34 @@ import type { Database } from 'better-sqlite3';
 import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
 import type { ConfigStore, LlmConfig, LoadedConfig } from '@sylk/config';
 import { LLMGate, type BudgetConfig, type GateRequest, type GateStream, type QuotaConfig } from '@sylk/llm/gate';
+import { DEFAULT_PROFILE, type AuditSink, type CredentialStore } from '@sylk/security';
 import { costUsd, createCatalog, type ModelCatalog } from '@sylk/llm/catalog';
 import type { LLMRequest, LLMResponse, ProviderName, StreamThreadStats, Usage } from '@sylk/llm';
 import { AdapterPool, loadProviders } from './adapters.js';
-import { providerInfo, providerNames, providerSettings, type ProviderInfo } from './providers.js';
+import { providerInfo, providerNames, providerSettings, type KeyPresence, type ProviderInfo } from './providers.js';
+import { envKeyResolver, providerKey, storeKeyResolver, type KeyResolver } from './keys.js';
 import { usageReport, type UsageQuery, type UsageReport } from './report.js';
 import * as settings from './settings.js';
+import { AuditedUsageStore } from './audit-usage.js';
 
 export interface DaemonLlmOptions {
   config: ConfigStore;
   /** system.db: usage, circuit breakers, subscription counters. */
   db: Database;
   env: Readonly<Record<string, string | undefined>>;
+  /** Keys: environment → keychain → encrypted file. Without it, keys come from `env` only. */
+  credentials?: CredentialStore;
+  /** The profile of requests made without one (`security.credentials.profile_name`). */
+  defaultProfile?: () => string;
   clock: Clock;
   logger: Logger;
+  /** One audit record per LLM call (provider, model, tokens, cost; never content). */
+  audit?: AuditSink;
+}
+
+/** What sessions call the model through: the gate, with requests marked with the session's profile. */
+export interface ProfileGate {
+  stream(req: GateRequest, signal?: AbortSignal): GateStream;
 }
 
 /** Until the tokenizers load with the first request: ~4 characters per token, plus framing. */
@@ -34,8 +48,9 @@ function replaceContents<T extends object>(target: T, next: T): void {
 
 /**
  * The daemon's one LLM gate, built from the live config, with lazily created adapters whose keys
- * come from sylkd's environment. Sessions call `submit`/`stream` (which fail early with
- * `llm.auth_missing` / `llm.provider_disabled`) or the gate directly.
+ * are resolved per (provider, profile) when used (environment → keychain → encrypted file).
+ * Sessions call `submit`/`stream` (which fail early with `llm.auth_missing` /
+ * `llm.provider_disabled`) or `gateFor(profile)`.
  */
 export class DaemonLlm {
   readonly gate: LLMGate;
@@ -47,6 +62,7 @@ export class DaemonLlm {
   private readonly quotas: Partial<Record<ProviderName, QuotaConfig>>;
   private readonly pool: AdapterPool;
   private readonly unsubscribe: () => void;
+  private readonly keys: KeyResolver;
 
   constructor(private readonly opts: DaemonLlmOptions) {
     const loaded = opts.config.current().config;
@@ -55,8 +71,11 @@ export class DaemonLlm {
     this.budgets = settings.budgetConfig(loaded.budgets);
     this.quotas = settings.quotaConfig(this.llm);
     this.workers = this.llm.queue.workers;
+    this.keys = opts.credentials ? storeKeyResolver(opts.credentials) : envKeyResolver(opts.env);
     this.pool = new AdapterPool({
       env: opts.env,
+      keys: this.keys,
+      defaultProfile: () => this.defaultProfile(),
       settings: (p) => providerSettings(this.llm, p),
       catalog: () => this.catalog,
       clock: opts.clock,
@@ -71,6 +90,7 @@ export class DaemonLlm {
       clock: opts.clock,
       logger: opts.logger.child({ component: 'llm' }),
       db: opts.db,
+      ...(opts.audit ? { usageStore: new AuditedUsageStore(opts.db, { logger: opts.logger.child({ component: 'llm' }) }, opts.audit) } : {}),
       budgets: this.budgets,
       quotas: this.quotas,
       breakers: settings.breakerConfig(this.llm),
@@ -83,10 +103,34 @@ export class DaemonLlm {
     this.unsubscribe = opts.config.onChange((next, reason) => this.applyConfig(next, reason));
   }
 
+  defaultProfile(): string {
+    return this.opts.defaultProfile?.() ?? DEFAULT_PROFILE;
+  }
+
   /** Loads the provider SDKs and builds the adapter; rejects with the reason a request would fail. */
-  async ready(provider: ProviderName): Promise<void> {
-    const [mod] = await Promise.all([loadProviders(), this.pool.get(provider)]);
+  async ready(provider: ProviderName, profile = this.defaultProfile()): Promise<void> {
+    const [mod] = await Promise.all([loadProviders(), this.pool.get(provider, profile)]);
     this.estimate = mod.estimateTokens;
+  }
+
+  /** The gate for a session: its requests use `profile`'s keys. */
+  gateFor(profile: string): ProfileGate {
+    return {
+      stream: (req, signal) => {
+        this.pool.tagProfile(req.request, profile);
+        return this.gate.stream(req, signal);
+      },
+    };
+  }
+
+  /**
+   * Where the default profile's key of a provider comes from, without reading a secret: the
+   * environment, else what Sylk stored (status must not load the keychain module or decrypt).
+   */
+  private keyPresence(p: ProviderName): KeyPresence {
+    const env = providerKey(p, this.opts.env);
+    const source = this.opts.credentials?.locate(p, this.defaultProfile()) ?? (env.apiKey !== undefined ? env.source : undefined);
+    return source !== undefined ? { hasKey: true, source, required: env.required } : { hasKey: false, source: env.source, required: env.required };
   }
 
   async submit(req: GateRequest, signal?: AbortSignal): Promise<LLMResponse> {
@@ -104,7 +148,7 @@ export class DaemonLlm {
     const view = {
       llm: this.llm,
       catalog: this.catalog,
-      env: this.opts.env,
+      key: (p: ProviderName) => this.keyPresence(p),
       now: this.opts.clock.now(),
       breaker: (p: ProviderName) => snaps.get(`llm:${p}`),
       pausedUntil: (p: ProviderName) => this.gate.pausedUntil(p),

@@ -3,7 +3,7 @@ import type { LlmConfig } from '@sylk/config';
 import type { ProviderName } from '@sylk/llm';
 import type { BreakerSnapshot, BreakerState } from '@sylk/llm/gate';
 import type { ModelCatalog } from '@sylk/llm/catalog';
-import { providerKey } from './keys.js';
+import { KEY_VARS } from './keys.js';
 import { BUILT_IN, isProviderName } from './settings.js';
 import type { ProviderSettings } from './adapters.js';
 
@@ -13,7 +13,7 @@ export interface ProviderInfo {
   name: string;
   enabled: boolean;
   hasKey: boolean;
-  /** `env NAME`; never the key itself. */
+  /** `env NAME`, `keychain`, `file`; never the key itself. */
   keySource: string;
   baseUrl: string;
   defaultModel: string;
@@ -24,10 +24,18 @@ export interface ProviderInfo {
   detail: string;
 }
 
+/** What `sylk providers` shows of a key: whether there is one and where from, never the value. */
+export interface KeyPresence {
+  hasKey: boolean;
+  source: string;
+  required: boolean;
+}
+
 export interface ProviderView {
   llm: LlmConfig;
   catalog: ModelCatalog;
-  env: Readonly<Record<string, string | undefined>>;
+  /** The key of the daemon's default profile, as last resolved. */
+  key(provider: ProviderName): KeyPresence;
   now: number;
   breaker(provider: ProviderName): BreakerSnapshot | undefined;
   pausedUntil(provider: ProviderName): number;
@@ -53,16 +61,16 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
     return { name, enabled: false, hasKey: false, keySource: '', baseUrl: view.llm.providers[name]?.base_url ?? '', defaultModel: '', circuit: closed, pausedUntil: 0, state: 'unsupported', detail: 'no adapter for this name (use anthropic, openai, google or openai-compatible)' };
   }
   const s = providerSettings(view.llm, name);
-  const key = providerKey(name, view.env);
+  const key = view.key(name);
   const snap = view.breaker(name);
   const circuit = snap ? { state: snap.state, failures: snap.failures, cooldownEnds: snap.cooldownEnds ?? 0, lastFailure: snap.lastFailure ?? 0 } : closed;
   const pausedUntil = view.pausedUntil(name);
   const defaultModel = s.defaultModel || view.catalog.defaultModel(name) || '';
   const endpoint = s.baseUrl || 'standard endpoint';
   let state: ProviderState = 'ok';
-  let detail = `${key.apiKey !== undefined ? `key from ${key.source}` : 'no key needed'}, ${defaultModel || 'no default model'}, ${endpoint}`;
+  let detail = `${key.hasKey ? `key from ${key.source}` : 'no key needed'}, ${defaultModel || 'no default model'}, ${endpoint}`;
   if (!s.enabled) [state, detail] = ['disabled', `llm.providers.${name}.enabled is false`];
-  else if (key.required && key.apiKey === undefined) [state, detail] = ['no key', `set ${key.source.replace(/^env /, '')} in sylkd's environment`];
+  else if (key.required && !key.hasKey) [state, detail] = ['no key', `run \`sylk auth login ${name}\` or set ${KEY_VARS[name][0]} in sylkd's environment`];
   else if (circuit.state === 'open') [state, detail] = ['open circuit', `${circuit.failures} failures; probe after ${iso(circuit.cooldownEnds)}`];
   else if (circuit.state === 'half_open') [state, detail] = ['half-open', 'probing the provider'];
   else if (pausedUntil > view.now) [state, detail] = ['paused', `rate limited; paused until ${iso(pausedUntil)}`];
@@ -70,5 +78,5 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
     const degradedUntil = view.streamingDegradedUntil(name);
     if (degradedUntil !== undefined) [state, detail] = ['degraded', `streams kept failing: requests go non-streaming; streaming probed again after ${iso(degradedUntil)}`];
   }
-  return { name, enabled: s.enabled, hasKey: key.apiKey !== undefined, keySource: key.source, baseUrl: s.baseUrl, defaultModel, circuit, pausedUntil, state, detail };
+  return { name, enabled: s.enabled, hasKey: key.hasKey, keySource: key.source, baseUrl: s.baseUrl, defaultModel, circuit, pausedUntil, state, detail };
 }

@@ -43,6 +43,7 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
           { name: 'config', state: loaded.warnings.length === 0 ? 'ok' : 'warnings', detail: `${loaded.warnings.length} warning(s)` },
           { name: 'storage', state: 'ok', detail: `system.db schema v${daemon.db.schemaVersion()}` },
           ...daemon.llm.components(),
+          daemon.audit.component(),
           ...(daemon.recoveredFromCrash ? [{ name: 'recovery', state: 'recovered', detail: 'previous daemon stopped uncleanly' }] : []),
         ],
         nodeVersion: process.version,

@@ -14,6 +14,9 @@ import {
 import { toEventColumns, type EventRow } from '@sylk/proto/event-columns';
 import type { SessionHost } from '../sessions/host.js';
 import { StreamMerger } from '../sessions/merge.js';
+import { boundedArg, boundedInput } from './args.js';
+import { MAX_MESSAGE_BYTES } from '@sylk/proto/client';
+import { requestedProfile } from '../llm/session-profile.js';
 
 type Methods<S> = S extends { method: infer M } ? M : never;
 type Out = MessageInitShape<typeof AttachResponseSchema>;
@@ -76,6 +79,31 @@ function eventProto(e: SessionEvent, sessionId = '') {
   return { sessionId, seq: BigInt(row.seq), tsUnixMs: BigInt(row.tsUnixMs), kind: row.kind, dataJson: row.dataJson };
 }
 
+/**
+ * Characters of event data per Attach message: with UTF-8 at most 3 bytes per character this
+ * stays under MAX_MESSAGE_BYTES, so a burst of large events (a 5 MiB reply) is never one message
+ * the client must refuse. A single event is bounded by the input limits (args.ts).
+ */
+const BATCH_CHARS = MAX_MESSAGE_BYTES / 4;
+
+/** `events` as one or more messages, split so each stays under the message limit. */
+function* eventMessages(events: SessionEvent[], columns: boolean): Generator<Out> {
+  let start = 0;
+  let chars = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as SessionEvent;
+    const size = e.json?.length ?? JSON.stringify(e.data).length;
+    if (i > start && chars + size > BATCH_CHARS) {
+      yield eventsMessage(events.slice(start, i), columns);
+      start = i;
+      chars = 0;
+    }
+    chars += size;
+  }
+  if (start === 0) yield eventsMessage(events, columns);
+  else if (start < events.length) yield eventsMessage(events.slice(start), columns);
+}
+
 /** Events in columns when the client asked and they fit (see session.proto), else as a batch. */
 function eventsMessage(events: SessionEvent[], columns: boolean): Out {
   const value = columns ? toEventColumns(events.map(eventRow)) : undefined;
@@ -100,7 +128,7 @@ function approvalProto(a: Approval) {
 
 function needSession(value: string): string {
   if (value.trim() === '') throw new SylkError('a session id or name is required', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
-  return value;
+  return boundedArg(value, 'session id or name');
 }
 
 /** Races the subscription, client messages and the shutdown signal without draining the subscription early. */
@@ -151,13 +179,13 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
       const events: SessionEvent[] = [];
       for (const item of items) {
         if (isResync(item)) {
-          if (events.length > 0) yield eventsMessage(events, start.columns);
+          if (events.length > 0) yield* eventMessages(events, start.columns);
           yield { msg: { case: 'resync', value: { fromSeq: BigInt(item.fromSeq) } } };
           return;
         }
         events.push(item);
       }
-      yield eventsMessage(events, start.columns);
+      yield* eventMessages(events, start.columns);
     }
   } finally {
     clearInterval(heartbeat);
@@ -169,12 +197,19 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
 export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeof SessionService>> {
   const describe = (r: SessionRecord) => sessionProto(host.describe(r));
   return {
-    async createSession(req) {
-      const record = await host.create({ projectRoot: req.projectRoot, name: req.name, provider: req.provider, model: req.model, prompt: req.prompt });
+    async createSession(req, ctx) {
+      const record = await host.create({
+        profile: requestedProfile(ctx),
+        projectRoot: boundedArg(req.projectRoot, 'project root', 'path'),
+        name: boundedArg(req.name, 'session name', 'name'),
+        provider: boundedArg(req.provider, 'provider', 'name'),
+        model: boundedArg(req.model, 'model', 'name'),
+        prompt: boundedInput(req.prompt, 'prompt'),
+      });
       return { session: describe(record) };
     },
     listSessions(req) {
-      const records = host.registry.list(req.projectRoot ? { projectRoot: req.projectRoot } : {}).filter((r) => req.all || r.state !== 'closed');
+      const records = host.registry.list(req.projectRoot ? { projectRoot: boundedArg(req.projectRoot, 'project root', 'path') } : {}).filter((r) => req.all || r.state !== 'closed');
       return { sessions: records.map(describe) };
     },
     getSession(req) {
@@ -182,7 +217,7 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
     },
     async sendInput(req) {
       if (req.text.trim() === '') throw new SylkError('input text is empty', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
-      return { seq: BigInt(await (await host.runtime(needSession(req.session))).input(req.text)) };
+      return { seq: BigInt(await (await host.runtime(needSession(req.session))).input(boundedInput(req.text, 'input'))) };
     },
     async cancelTurn(req) {
       return { cancelled: (await host.runtime(needSession(req.session))).cancel() };
@@ -218,11 +253,11 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
 export function approvalServiceImpl(host: SessionHost): ServiceImpl<Methods<typeof ApprovalService>> {
   return {
     listApprovals(req) {
-      const sessionId = req.session ? host.registry.get(req.session).id : undefined;
+      const sessionId = req.session ? host.registry.get(boundedArg(req.session, 'session id or name')).id : undefined;
       return { approvals: host.approvals.pending(sessionId).map(approvalProto) };
     },
     async decideApproval(req) {
-      const approval = await host.decide(req.approvalId, decisionName(req.decision), req.message, 'sylk approve');
+      const approval = await host.decide(boundedArg(req.approvalId, 'approval id'), decisionName(req.decision), req.message, 'sylk approve');
       return { approval: approvalProto(approval) };
     },
   };
@@ -232,12 +267,12 @@ export function permissionServiceImpl(host: SessionHost): ServiceImpl<Methods<ty
   const rule = (r: { id: string; kind: string; pattern: string; op?: string; createdAt: number }) => ({ id: r.id, kind: r.kind, pattern: r.pattern, op: r.op ?? '', createdAtUnixMs: BigInt(r.createdAt) });
   return {
     listPermissions(req) {
-      const pm = host.permissionsFor(req.projectRoot);
+      const pm = host.permissionsFor(boundedArg(req.projectRoot, 'project root', 'path'));
       return { rules: pm.list().map(rule), file: pm.allowlistPath };
     },
     revokePermission(req) {
-      const pm = host.permissionsFor(req.projectRoot);
-      const removed = pm.revoke(req.rule);
+      const pm = host.permissionsFor(boundedArg(req.projectRoot, 'project root', 'path'));
+      const removed = pm.revoke(boundedArg(req.rule, 'rule id'));
       host.allowlistChanged(req.projectRoot);
       return { rule: rule(removed) };
     },

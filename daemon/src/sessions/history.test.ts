@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -85,6 +85,27 @@ describe('session history file', () => {
     expect(lines).toEqual([]);
   });
 
+  it('writes every line with known secrets redacted, whole and appended', async () => {
+    const { REDACTED, SecretValues } = await import('@sylk/core');
+    const secrets = new SecretValues();
+    secrets.add('history-secret-0123');
+    secrets.add('quo"ted-secret-0123');
+    const dir = sessionDir();
+    const saved = new HistoryFile(dir, recordingLogger().logger, (t) => secrets.redact(t));
+    const history = saved.load();
+    history.push({ role: 'user', content: 'use history-secret-0123' }, { role: 'assistant', content: 'ok', toolCalls: [{ id: 't', name: 'run_command', arguments: { command: 'echo quo"ted-secret-0123' } }] });
+    saved.save(history);
+    history.push({ role: 'tool', toolCallId: 't', content: 'quo"ted-secret-0123' });
+    saved.save(history);
+    const text = readFileSync(join(dir, 'history.jsonl'), 'utf8');
+    expect(text).not.toContain('secret-0123');
+    expect(new HistoryFile(dir, recordingLogger().logger).load().map((m) => JSON.stringify(m))).toEqual([
+      JSON.stringify({ role: 'user', content: `use ${REDACTED}` }),
+      JSON.stringify({ role: 'assistant', content: 'ok', toolCalls: [{ id: 't', name: 'run_command', arguments: { command: `echo ${REDACTED}` } }] }),
+      JSON.stringify({ role: 'tool', toolCallId: 't', content: REDACTED }),
+    ]);
+  });
+
   it('drops a line cut short by a crash, and the next save leaves a file that reads back whole', () => {
     const dir = sessionDir();
     const first = new HistoryFile(dir, recordingLogger().logger);
@@ -142,5 +163,30 @@ describe('session history file', () => {
     expect(existsSync(join(dir, 'history.json'))).toBe(false);
     expect(new HistoryFile(dir, logger).load()).toEqual([...turn1, ...turn2]);
     expect(lines).toEqual([]);
+  });
+});
+
+describe('session history on a full disk', () => {
+  it.skipIf(!existsSync('/dev/full'))('turns ENOSPC into storage.disk_full with a hint, and rewrites whole once space is back', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sylk-history-full-'));
+    dirs.push(dir);
+    const { logger } = recordingLogger();
+    const history = new HistoryFile(dir, logger);
+    const one: Message[] = [{ role: 'user', content: 'one' }] as Message[];
+    history.save(one);
+    // /dev/full fails every write with ENOSPC: a real full-disk error, no mocking.
+    rmSync(join(dir, 'history.jsonl'));
+    symlinkSync('/dev/full', join(dir, 'history.jsonl'));
+    const two = [...one, { role: 'assistant', content: 'two' }] as Message[];
+    let err: unknown;
+    try {
+      history.save(two);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'storage.disk_full', message: expect.stringContaining('saving the session history'), hint: expect.stringMatching(/free some disk space/i) });
+    rmSync(join(dir, 'history.jsonl'));
+    history.save(two);
+    expect(new HistoryFile(dir, logger).load()).toEqual(two);
   });
 });

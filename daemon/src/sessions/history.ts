@@ -1,7 +1,14 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Message } from '@sylk/llm';
-import type { Logger } from '@sylk/core';
+import { redactJson, type Logger } from '@sylk/core';
+import { mapSqliteError } from '@sylk/storage';
+
+/** ENOSPC/EDQUOT become `storage.disk_full` (with its hint); anything else is rethrown as is. */
+function diskFull(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? mapSqliteError(Object.assign(err as object, { code: 'ENOSPC' }), path, 'saving the session history') : err;
+}
 
 /**
  * The conversation of a session, kept beside its event log so a restarted daemon continues
@@ -25,6 +32,8 @@ export class HistoryFile {
   constructor(
     sessionDir: string,
     private readonly logger: Logger,
+    /** Known-secret redaction of every line written (the daemon's SecretValues). */
+    private readonly redact: (text: string) => string = (text) => text,
   ) {
     this.path = join(sessionDir, 'history.jsonl');
     this.legacyPath = join(sessionDir, 'history.json');
@@ -43,16 +52,20 @@ export class HistoryFile {
     if (this.rewrite || this.persisted === 0 || history.length < this.persisted) return this.saveWhole(history);
     if (history.length === this.persisted) return;
     try {
-      appendFileSync(this.path, lines(history.slice(this.persisted)), { mode: 0o600 });
+      appendFileSync(this.path, lines(history.slice(this.persisted), this.redact), { mode: 0o600 });
     } catch (err) {
       this.rewrite = true; // a failed append may have left part of a line
-      throw err;
+      throw diskFull(err, this.path);
     }
     this.persisted = history.length;
   }
 
   private saveWhole(history: readonly Message[]): void {
-    writeWhole(this.path, lines(history));
+    try {
+      writeWhole(this.path, lines(history, this.redact));
+    } catch (err) {
+      throw diskFull(err, this.path);
+    }
     rmSync(this.legacyPath, { force: true });
     this.persisted = history.length;
     this.rewrite = false;
@@ -96,11 +109,12 @@ export class HistoryFile {
   }
 }
 
-function lines(messages: readonly Message[]): string {
+function lines(messages: readonly Message[], redact: (text: string) => string): string {
   let text = '';
-  for (const m of messages) text += `${JSON.stringify(m)}\n`;
+  for (const m of messages) text += `${redactJson(JSON.stringify(m), redact)}\n`;
   return text;
 }
+
 
 function parseMessage(row: string): Message | undefined {
   try {
@@ -125,7 +139,12 @@ function readJson(path: string, logger: Logger, what: string): unknown {
 function writeWhole(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
+  try {
+    writeFileSync(tmp, text, { mode: 0o600 });
+  } catch (err) {
+    rmSync(tmp, { force: true }); // a partial temp file on a full disk only takes more space
+    throw err;
+  }
   renameSync(tmp, path);
 }
 

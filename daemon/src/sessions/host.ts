@@ -1,13 +1,17 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
-import type { ConfigStore, SylkDirs } from '@sylk/config';
+import { ErrorTier, SylkError, type Clock, type Logger, type Redactor } from '@sylk/core';
+import { projectHash, type ConfigStore, type SylkDirs } from '@sylk/config';
 import type { SqliteDatabase } from '@sylk/storage';
 import { ApprovalStore, EventLogs, SessionRegistry, type Approval, type ApprovalDecision, type SessionRecord } from '@sylk/sessions';
-import { PermissionManager, Role } from '@sylk/security';
+import { PermissionManager, Role, ignoredAllowlistNotice, type AuditRecord, type AuditSink } from '@sylk/security';
 import type { DaemonLlm } from '../llm/llm.js';
+import { loadSessionProfile, profileForNewSession, saveSessionProfile } from '../llm/session-profile.js';
 import type { SessionRuntime } from './runtime.js';
 import type { ApprovalBridge } from './permissions.js';
+import { SessionNetworks } from './network.js';
+import type { DaemonSandbox } from '../services/sandbox-service.js';
 
 export interface SessionHostOptions {
   db: SqliteDatabase;
@@ -18,6 +22,12 @@ export interface SessionHostOptions {
   homeDir: string;
   clock: Clock;
   logger: Logger;
+  /** The daemon's audit log: permission verdicts, approvals, processes, files, session lifecycle. */
+  audit?: AuditSink;
+  /** The OS sandbox for every command sessions run (absent in tests that run commands plain). */
+  sandbox?: DaemonSandbox;
+  /** The daemon's known secrets, redacted from every event, history, tool result, output and approval. */
+  secrets?: Redactor;
 }
 
 export interface CreateInput {
@@ -26,6 +36,8 @@ export interface CreateInput {
   provider?: string;
   model?: string;
   prompt?: string;
+  /** Credential profile (`--profile`, SYLK_PROFILE); '' = the project's, else the daemon's. */
+  profile?: string;
 }
 
 /**
@@ -43,11 +55,22 @@ export class SessionHost {
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Attach streams end with this error when the daemon stops, so clients re-attach. */
   readonly shutdown = new AbortController();
+  /** The network allowlist proxy of each loaded session. */
+  readonly network: SessionNetworks;
 
   constructor(private readonly opts: SessionHostOptions) {
-    this.logs = new EventLogs({ dataDir: opts.dirs.data, clock: opts.clock, logger: opts.logger });
+    const secrets = opts.secrets;
+    this.logs = new EventLogs({ dataDir: opts.dirs.data, clock: opts.clock, logger: opts.logger, ...(secrets !== undefined ? { redact: (text: string) => secrets.redact(text) } : {}) });
     this.registry = new SessionRegistry({ db: opts.db, logs: this.logs, clock: opts.clock, logger: opts.logger });
     this.approvals = new ApprovalStore({ db: opts.db, clock: opts.clock });
+    this.network = new SessionNetworks({
+      runtimeDir: opts.dirs.runtime,
+      fallbackDir: tmpdir(),
+      config: () => this.config().security.network,
+      logger: opts.logger,
+      ...(opts.audit ? { audit: opts.audit } : {}),
+    });
+    if (opts.sandbox) opts.sandbox.proxyStatus = this.network;
   }
 
   async start(): Promise<void> {
@@ -75,7 +98,11 @@ export class SessionHost {
     const cfg = this.config();
     const provider = input.provider || cfg.llm.default_provider;
     const model = input.model || cfg.llm.providers[provider]?.default_model || cfg.llm.default_model;
-    const record = this.registry.create({ projectRoot: this.checkProject(input.projectRoot), provider, model, ...(input.name ? { name: input.name } : {}) });
+    const projectRoot = this.checkProject(input.projectRoot);
+    const profile = profileForNewSession(input.profile ?? '', projectRoot, { dirs: this.opts.dirs, env: this.opts.env, daemonDefault: () => this.opts.llm.defaultProfile() });
+    const record = this.registry.create({ projectRoot, provider, model, ...(input.name ? { name: input.name } : {}) });
+    saveSessionProfile(this.logs.dirFor(record.id), profile);
+    this.auditFor(record.id, record.projectRoot)?.record({ category: 'session', action: 'session_create', target: record.id, outcome: 'ok', details: { name: record.name, provider, model, projectRoot: record.projectRoot } });
     if (input.prompt) await (await this.runtime(record.id)).input(input.prompt);
     else await this.registry.setState(record.id, 'idle');
     return this.registry.get(record.id);
@@ -102,10 +129,13 @@ export class SessionHost {
     const temp = join(this.opts.dirs.temp, record.id);
     mkdirSync(temp, { recursive: true, mode: 0o700 });
     const cfg = this.config();
+    const profile = loadSessionProfile(this.logs.dirFor(record.id), () => this.opts.llm.defaultProfile());
+    const permissions = this.permissionsFor(record.projectRoot);
     const runtime = createRuntime(record, {
       registry: this.registry,
-      gate: this.opts.llm.gate,
-      permissions: this.permissionsFor(record.projectRoot),
+      gate: this.opts.llm.gateFor(profile),
+      permissions,
+      proxySocketPath: () => this.network.socketFor(record.id),
       bridge: (rt) => this.bridge(rt),
       sessionDir: this.logs.dirFor(record.id),
       tempDir: temp,
@@ -114,18 +144,60 @@ export class SessionHost {
       maxTurns: cfg.sessions.max_turns,
       clock: this.opts.clock,
       logger: this.opts.logger.child({ session: record.id }),
-      ready: (provider) => this.opts.llm.ready(provider),
+      ready: (provider) => this.opts.llm.ready(provider, profile),
       costOf: (model, usage) => this.opts.llm.costOf(model, usage),
+      ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
+      ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) } : {}),
+      ...(this.opts.sandbox ? { sandbox: (hooks) => (this.opts.sandbox as DaemonSandbox).forSession({ ...hooks, logger: this.opts.logger.child({ session: record.id, component: 'sandbox' }) }) } : {}),
+    });
+    // Before any command can run: the sandbox binds the proxy's socket into every command.
+    await this.network.open({
+      sessionId: record.id,
+      projectRoot: record.projectRoot,
+      permissions: () => permissions,
+      bridge: () => this.bridge(runtime),
+      ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) } : {}),
     });
     this.runtimes.set(record.id, runtime);
+    // A repository may ship `.sylk/local/permissions.yaml`; it grants nothing, and the session says so.
+    const ignored = permissions.ignoredProjectAllowlist();
+    if (ignored !== undefined) {
+      this.opts.logger.warn({ session: record.id, file: ignored }, 'ignored a permission allowlist inside the project');
+      await runtime.append('notice', { message: ignoredAllowlistNotice(ignored, permissions.allowlistPath) });
+    }
     return runtime;
   }
 
-  /** A permission manager for a project (reads its allowlist file). */
+  /** The audit sink of one session: its records carry the session and project ids. */
+  private auditFor(sessionId: string, projectRoot: string): AuditSink | undefined {
+    const audit = this.opts.audit;
+    if (audit === undefined) return undefined;
+    let projectId = '';
+    try {
+      projectId = projectHash(projectRoot);
+    } catch {
+      // The project directory is gone (a deleted session's): records keep the session id.
+    }
+    return { record: (r: AuditRecord) => audit.record({ ...r, sessionId, projectId }) };
+  }
+
+  /** The user's allowlist for a project: in Sylk's state dir, keyed by the project's real path. */
+  allowlistFile(projectRoot: string): string {
+    let hash: string;
+    try {
+      hash = projectHash(projectRoot);
+    } catch {
+      throw new SylkError(`project root ${projectRoot} does not exist`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+    }
+    return join(this.opts.dirs.state, 'permissions', `${hash}.yaml`);
+  }
+
+  /** A permission manager for a project (reads the user's allowlist file for it). */
   permissionsFor(projectRoot: string): PermissionManager {
     if (!projectRoot.startsWith('/')) throw new SylkError(`project root must be absolute, got '${projectRoot}'`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
     return new PermissionManager({
       projectRoot,
+      allowlistFile: this.allowlistFile(projectRoot),
       role: Role.Worker,
       homeDir: this.opts.homeDir,
       clock: this.opts.clock,
@@ -143,7 +215,9 @@ export class SessionHost {
 
   private bridge(rt: SessionRuntime): ApprovalBridge {
     return {
-      ask: async (req, signal) => {
+      ask: async (request, signal) => {
+        // What the user is shown (and the approvals table keeps) never carries a known secret.
+        const req = this.opts.secrets === undefined ? request : this.opts.secrets.redactDeep(request);
         const timeout = this.config().security.approvals.timeout_seconds;
         const approval = this.approvals.request({
           sessionId: rt.id,
@@ -156,11 +230,13 @@ export class SessionHost {
           ...(timeout > 0 ? { expiresAt: this.opts.clock.now() + timeout * 1000 } : {}),
         });
         await rt.append('approval_requested', { approvalId: approval.id, kind: req.kind, summary: req.summary, detail: req.detail, reason: req.reason, proposedRule: req.proposedRule, agentId: 'engineer' });
-        await this.registry.setState(rt.id, 'waiting_approval');
+        // Only a running turn waits: a background process asking (through the network proxy) leaves the state alone.
+        const inTurn = this.registry.get(rt.id).state === 'running';
+        if (inTurn) await this.registry.setState(rt.id, 'waiting_approval');
         try {
           return await this.approvals.waitFor(approval.id, signal);
         } finally {
-          if (this.registry.get(rt.id).state === 'waiting_approval') await this.registry.setState(rt.id, 'running');
+          if (inTurn && this.registry.get(rt.id).state === 'waiting_approval') await this.registry.setState(rt.id, 'running');
         }
       },
       predecided: (kind, target) => {
@@ -170,6 +246,7 @@ export class SessionHost {
         return d;
       },
       allowlistChanged: () => this.allowlistChanged(rt.projectRoot, rt),
+      ...(this.opts.audit ? { audit: this.auditFor(rt.id, rt.projectRoot) } : {}),
     };
   }
 
@@ -212,6 +289,8 @@ export class SessionHost {
     const rt = await this.runtime(idOrName);
     // Stops the turn and, through its executor, every background process the session started.
     await rt.close();
+    await this.network.close(rt.id);
+    this.auditFor(rt.id, rt.projectRoot)?.record({ category: 'session', action: 'session_close', target: rt.id, outcome: 'ok' });
     return this.registry.get(rt.id);
   }
 
@@ -221,7 +300,9 @@ export class SessionHost {
     if (rt?.turnRunning) throw new SylkError(`session ${record.name} is running; close it first`, { code: 'failed_precondition', tier: ErrorTier.UserFixable });
     this.registry.delete(record.id);
     this.runtimes.delete(record.id);
+    await this.network.close(record.id);
     this.logs.remove(record.id);
+    this.auditFor(record.id, record.projectRoot)?.record({ category: 'session', action: 'session_delete', target: record.id, outcome: 'ok', details: { name: record.name } });
     return record.id;
   }
 
@@ -230,6 +311,7 @@ export class SessionHost {
     this.shutdown.abort(new SylkError('sylkd is shutting down', { code: 'shutting_down', tier: ErrorTier.Transient }));
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     await Promise.all([...this.runtimes.values()].map((rt) => rt.shutdown()));
+    await this.network.closeAll();
     this.approvals.close();
     await this.logs.close();
     this.registry.close(); // after the logs: their last commits are recorded too

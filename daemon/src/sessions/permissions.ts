@@ -1,5 +1,5 @@
 import type { PermissionOutcome, ToolPermissionRequest } from '@sylk/agents';
-import type { PermissionAction, PermissionManager, RuleProposal } from '@sylk/security';
+import type { AuditSink, PermissionAction, PermissionManager, RuleProposal } from '@sylk/security';
 import type { Approval, ApprovalDecision } from '@sylk/sessions';
 
 /** What the runtime needs to raise an approval and wait for its answer. */
@@ -10,16 +10,39 @@ export interface ApprovalBridge {
   predecided(kind: string, target: string): ApprovalDecision | undefined;
   /** Another session's "allow always" changed the project allowlist. */
   allowlistChanged(): void;
+  /** The session's audit sink: every verdict and every approval decision is recorded. */
+  audit?: AuditSink;
 }
 
-export function toAction(req: ToolPermissionRequest): PermissionAction {
-  return req.action === 'command' ? { kind: 'command', command: req.target, ...(req.cwd ? { cwd: req.cwd } : {}) } : { kind: 'path', op: 'write', path: req.target };
+/** A connection a sandboxed command asked the session's network proxy for; the target is the host name. */
+export interface NetworkPermissionRequest {
+  action: 'network';
+  target: string;
 }
 
-function describe(req: ToolPermissionRequest): { kind: string; summary: string; detail: string } {
-  return req.action === 'command'
-    ? { kind: 'command', summary: `run \`${req.target}\``, detail: req.target }
-    : { kind: 'path', summary: `write ${req.target}`, detail: req.preview ?? req.target };
+/** What asks: a tool call of the agent, or the session's network proxy. */
+export type PermissionRequest = ToolPermissionRequest | NetworkPermissionRequest;
+
+export function toAction(req: PermissionRequest): PermissionAction {
+  switch (req.action) {
+    case 'command':
+      return { kind: 'command', command: req.target, ...(req.cwd ? { cwd: req.cwd } : {}) };
+    case 'write':
+      return { kind: 'path', op: 'write', path: req.target };
+    case 'network':
+      return { kind: 'network', domain: req.target };
+  }
+}
+
+function describe(req: PermissionRequest): { kind: string; summary: string; detail: string } {
+  switch (req.action) {
+    case 'command':
+      return { kind: 'command', summary: `run \`${req.target}\``, detail: req.target };
+    case 'write':
+      return { kind: 'path', summary: `write ${req.target}`, detail: req.preview ?? req.target };
+    case 'network':
+      return { kind: 'network', summary: `connect to ${req.target}`, detail: req.target };
+  }
 }
 
 function ruleText(rules: RuleProposal[]): string {
@@ -27,13 +50,22 @@ function ruleText(rules: RuleProposal[]): string {
 }
 
 /**
- * The agent's permission hook: the project's permission manager decides allow / deny / ask;
+ * The permission hook of the agent's tool calls and of the session's network proxy: the
+ * project's permission manager decides allow / deny / ask;
  * "ask" becomes a persisted approval whose decision may grant a rule for the session or persist
  * it to the project allowlist. A denial's message goes back to the model verbatim.
  */
-export async function decidePermission(pm: PermissionManager, bridge: ApprovalBridge, req: ToolPermissionRequest, signal: AbortSignal): Promise<PermissionOutcome> {
+export async function decidePermission(pm: PermissionManager, bridge: ApprovalBridge, req: PermissionRequest, signal: AbortSignal): Promise<PermissionOutcome> {
   const action = toAction(req);
   const decision = pm.check(action);
+  bridge.audit?.record({
+    category: req.action === 'network' ? 'network' : 'permission',
+    action: 'verdict',
+    target: req.target,
+    outcome: decision.verdict,
+    severity: decision.verdict === 'allow' ? 'info' : 'security',
+    details: { kind: action.kind, source: decision.source, reason: decision.reason },
+  });
   if (decision.verdict === 'allow') return { allowed: true };
   if (decision.verdict === 'deny') return { allowed: false, message: `Not permitted (${decision.source}): ${decision.reason}` };
   const what = describe(req);
@@ -42,6 +74,18 @@ export async function decidePermission(pm: PermissionManager, bridge: ApprovalBr
   const approval = early === undefined
     ? await bridge.ask({ ...what, reason: decision.reason, proposedRule: ruleText(rules) }, signal)
     : ({ decision: early, message: null } as Pick<Approval, 'decision' | 'message'>);
+  bridge.audit?.record({
+    category: req.action === 'network' ? 'network' : 'permission',
+    action: 'approval',
+    target: req.target,
+    outcome: approval.decision ?? 'none',
+    severity: 'security',
+    details: {
+      kind: action.kind,
+      ...(early === undefined ? { approvalId: (approval as Approval).id, decidedBy: (approval as Approval).decidedBy, state: (approval as Approval).state } : { predecided: true }),
+      rule: approval.decision === 'allow_always' || approval.decision === 'allow_session' ? ruleText(rules) : null,
+    },
+  });
   switch (approval.decision) {
     case 'allow_once':
       return { allowed: true };

@@ -1,13 +1,14 @@
 import { join } from 'node:path';
-import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
+import { ErrorTier, SylkError, isSylkError, type Clock, type Logger, type Redactor } from '@sylk/core';
 import { runTurn, type AgentEvent, type AgentGate } from '@sylk/agents';
 import type { Message, ProviderName, Usage } from '@sylk/llm';
-import type { PermissionManager } from '@sylk/security';
+import type { AuditSink, PermissionManager } from '@sylk/security';
 import type { EventKind, EventLog, SessionRecord, SessionRegistry, SessionState } from '@sylk/sessions';
-import { BoundedSlotPool, FileSystemManager, ToolExecutor } from '@sylk/tools';
+import { BoundedSlotPool, FileSystemManager, type ToolExecutor, type CommandWrapper } from '@sylk/tools';
 import type { ToolsConfig } from '@sylk/config';
 import { HistoryFile, loadPendingInputs, savePendingInputs } from './history.js';
 import { decidePermission, type ApprovalBridge } from './permissions.js';
+import { fileAuditFor, newExecutor } from './audit-hooks.js';
 
 export interface RuntimeDeps {
   registry: SessionRegistry;
@@ -23,6 +24,10 @@ export interface RuntimeDeps {
   /** Before each turn: make sure the provider can be reached (loads the SDK, checks the key). */
   ready: (provider: ProviderName) => Promise<void>;
   costOf: (model: string, usage: Usage) => number | undefined;
+  /** The session's audit sink (session and project ids filled in): processes, files, lifecycle. */
+  audit?: AuditSink;
+  /** The daemon's known secrets: redacted from history, tool results and output (events: EventLogs). */
+  secrets?: Redactor;
 }
 
 /**
@@ -57,7 +62,7 @@ export class SessionRuntime {
   ) {
     this.id = record.id;
     this.log = deps.registry.events(record.id);
-    this.historyFile = new HistoryFile(deps.sessionDir, deps.logger);
+    this.historyFile = new HistoryFile(deps.sessionDir, deps.logger, deps.secrets === undefined ? undefined : (text) => (deps.secrets as Redactor).redact(text));
     this.inputsPath = join(deps.sessionDir, 'inputs.json');
     this.history = this.historyFile.load();
     const pending = loadPendingInputs(this.inputsPath, deps.logger);
@@ -105,7 +110,8 @@ export class SessionRuntime {
   /** Start working through the queue if nothing runs. */
   pump(): void {
     if (this.running !== undefined || this.stopping) return;
-    this.running = this.drain().finally(() => {
+    // A failure here (a full disk under the registry) must fail the session, never the daemon.
+    this.running = this.drain().catch((err: unknown) => this.deps.logger.error({ err, session: this.id }, 'session turn loop failed')).finally(() => {
       this.running = undefined;
     });
   }
@@ -127,6 +133,9 @@ export class SessionRuntime {
     } catch (err) {
       // The conversation is still in memory: the next turn's save tries again (whole, see HistoryFile).
       this.deps.logger.error({ err, session: this.id }, 'could not save the session history');
+      if (isSylkError(err) && err.code === 'storage.disk_full') {
+        this.log.post('error', { code: err.code, message: err.message, tier: err.tier, ...(err.hint ? { hint: err.hint } : {}) }, () => undefined);
+      }
     }
   }
 
@@ -142,7 +151,11 @@ export class SessionRuntime {
     const abort = new AbortController();
     this.current = abort;
     await this.setState('running');
-    const appendFailed = (err: unknown) => this.deps.logger.error({ err, session: this.id }, 'event append failed');
+    const appendFailed = (err: unknown) => {
+      this.deps.logger.error({ err, session: this.id }, 'event append failed');
+      // Events that cannot be recorded must not be produced: the turn fails with the reason.
+      if (isSylkError(err) && err.code === 'storage.disk_full' && !abort.signal.aborted) abort.abort(err);
+    };
     const emit = (event: AgentEvent) => {
       const { type, ...data } = event;
       this.log.post(type as EventKind, data, appendFailed);
@@ -168,14 +181,17 @@ export class SessionRuntime {
           logger: this.deps.logger,
           maxTurns: this.deps.maxTurns,
           costOf: this.deps.costOf,
+          ...(this.deps.secrets !== undefined ? { redact: this.deps.secrets } : {}),
         },
         text,
         abort.signal,
       );
+      // The turn stopped because its events could not be recorded: fail it with that reason.
+      if (isSylkError(abort.signal.reason) && abort.signal.reason.code === 'storage.disk_full') throw abort.signal.reason;
       if (result.stopReason === 'error') outcome = 'failed';
     } catch (err) {
       const e = err instanceof SylkError ? err : new SylkError((err as Error).message, { cause: err });
-      await this.append('error', { code: e.code, message: e.message, tier: e.tier, ...(e.hint ? { hint: e.hint } : {}) });
+      await this.append('error', { code: e.code, message: e.message, tier: e.tier, ...(e.hint ? { hint: e.hint } : {}) }).catch(appendFailed);
       outcome = 'failed';
     } finally {
       this.current = undefined;
@@ -208,6 +224,7 @@ export class SessionRuntime {
 
   async resume(): Promise<void> {
     const rec = this.deps.registry.get(this.id);
+    this.deps.audit?.record({ category: 'session', action: 'session_resume', target: this.id, outcome: 'ok', details: { state: rec.state, interrupted: rec.interrupted } });
     if (rec.state === 'paused') await this.setState('idle');
     if (rec.interrupted && this.resumeInput === undefined && this.currentInput === undefined) {
       await this.append('notice', { message: 'resuming the interrupted turn' });
@@ -251,15 +268,45 @@ export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'
   tempDir: string;
   tools: ToolsConfig;
   baseEnv: Readonly<Record<string, string | undefined>>;
+  /** The session's OS sandbox (every command's wrapper); absent: commands run plain. */
+  sandbox?: (session: SandboxHooks) => CommandWrapper;
+  /** The session's network proxy socket (host path), bound into the sandbox when set. */
+  proxySocketPath?: () => string | undefined;
+}
+
+/** What a session hands its sandbox: where commands may write, its proxy, and how to tell the user. */
+export interface SandboxHooks {
+  writableRoots: string[];
+  network: () => { proxySocketPath?: string };
+  /** Called once, the first time a command runs unsandboxed. */
+  onUnsandboxed: (info: { reason: string; fix: string }) => void;
 }
 
 /** A session's runtime with its own executor (roots: project, session temp, configured extras). */
 export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput): SessionRuntime {
-  const { tempDir, tools, baseEnv, ...deps } = input;
-  const executor = new ToolExecutor({
-    roots: [record.projectRoot, tempDir, ...tools.extra_roots],
+  const { tempDir, tools, baseEnv, sandbox, proxySocketPath, ...deps } = input;
+  const roots = [record.projectRoot, tempDir, ...tools.extra_roots];
+  // The notice goes to the runtime built below (the sandbox only calls it once a command runs).
+  const built: { runtime?: SessionRuntime } = {};
+  const wrapper = sandbox?.({
+    writableRoots: roots,
+    network: () => {
+      const socket = proxySocketPath?.();
+      return socket === undefined ? {} : { proxySocketPath: socket };
+    },
+    // One notice per session, with the reason and the fix.
+    onUnsandboxed: ({ reason, fix }) => {
+      built.runtime?.log.post('notice', { message: `Commands run WITHOUT the OS sandbox: ${reason}. Fix: ${fix}`, code: 'sandbox.unsandboxed' }, (err) =>
+        deps.logger.error({ err }, 'event append failed'),
+      );
+    },
+  });
+  const executor = newExecutor(deps.audit, {
+    roots,
+    ...(wrapper !== undefined ? { wrapper } : {}),
     baseEnv,
     spoolDir: join(tempDir, 'spool'),
+    ...(deps.secrets !== undefined ? { output: { redact: deps.secrets } } : {}),
     envBlocklist: tools.env_blocklist,
     shellMetacharacters: tools.shell_metacharacters,
     slots: sharedSlots,
@@ -267,6 +314,12 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     logger: deps.logger,
     timeouts: { baseMs: tools.timeout.base_seconds * 1000, extendMs: tools.timeout.extend_seconds * 1000, ceilingMs: tools.timeout.ceiling_seconds * 1000 },
   });
-  const fs = new FileSystemManager({ roots: { project: record.projectRoot, temp: tempDir }, clock: deps.clock, logger: deps.logger });
-  return new SessionRuntime(record, { ...deps, executor, fs });
+  const fs = new FileSystemManager({
+    roots: { project: record.projectRoot, temp: tempDir },
+    clock: deps.clock,
+    logger: deps.logger,
+    ...(deps.audit ? { audit: fileAuditFor(deps.audit) } : {}),
+  });
+  built.runtime = new SessionRuntime(record, { ...deps, executor, fs });
+  return built.runtime;
 }
