@@ -67,14 +67,29 @@ export class PidsCgroups {
         mkdirSync(dir, { recursive: true });
         // cgroup v2 only: enable the pids controller for the children (fails when not delegated).
         if (!parent.startsWith('/sys/fs/cgroup/pids')) writeFileSync(join(dir, 'cgroup.subtree_control'), '+pids');
-        // Empty groups left by a daemon that crashed (rmdir fails on a group still in use).
-        for (const child of readdirSync(dir)) if (child.startsWith('cmd-') && !child.startsWith(`cmd-${process.pid}-`)) removeQuietly(join(dir, child));
+        // Empty groups left by a daemon that crashed (rmdir fails on a group still in use). Only
+        // a dead daemon's: another live sylkd (another SYLK_HOME) keeps empty groups for reuse.
+        for (const child of readdirSync(dir)) if (leftBehind(child)) removeQuietly(join(dir, child));
         return new PidsCgroups(dir);
       } catch {
         // not permitted here
       }
     }
     return new PidsCgroups(undefined);
+  }
+}
+
+/** `cmd-<pid>-<n>` of a daemon that is no longer running. */
+export function leftBehind(name: string): boolean {
+  const owner = /^cmd-(\d+)-\d+$/.exec(name)?.[1];
+  if (owner === undefined) return false;
+  const pid = Number(owner);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
