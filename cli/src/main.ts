@@ -14,6 +14,7 @@ type Register = (program: Command, rt: Runtime) => void;
  */
 export const COMMAND_GROUPS = {
   sessions: async (): Promise<Register> => (await import('./commands/sessions.js')).registerSessionCommands,
+  undo: async (): Promise<Register> => (await import('./commands/undo.js')).registerUndoCommands,
   demo: async (): Promise<Register> => (await import('./commands/demo.js')).registerDemoCommand,
   status: async (): Promise<Register> => (await import('./commands/status.js')).registerStatusCommands,
   daemon: async (): Promise<Register> => (await import('./commands/daemon.js')).registerDaemonCommands,
@@ -41,6 +42,7 @@ export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
   sandbox: 'sandbox',
   doctor: 'doctor',
   audit: 'audit',
+  undo: 'undo', rollback: 'undo',
 };
 
 /** Global options that take a value as the next argument. */

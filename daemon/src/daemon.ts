@@ -1,4 +1,4 @@
-import { existsSync, unlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, lstatSync, unlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -226,6 +226,12 @@ export class Daemon {
     this.health.addToServer(server);
     const reflectionPackage = { 'sylk.v1': { fileDescriptorProtos: fileDescriptorProtos(ALL_FILES) } };
     new ReflectionService(reflectionPackage as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
+    await this.bind(server);
+    this.server = server;
+  }
+
+  /** Listen on the socket path (created 0600). */
+  private async bind(server: Server): Promise<void> {
     // Create the socket 0600 from the start: no window in which another user could connect.
     const previousUmask = process.umask(0o177);
     try {
@@ -238,11 +244,31 @@ export class Daemon {
       process.umask(previousUmask);
     }
     chmodSync(this.socketPath, 0o600);
-    this.server = server;
+  }
+
+  /**
+   * The socket file was deleted while sylkd runs (a tmp cleaner, a user): listen on it again.
+   * SIGHUP does this (and `sylk daemon start` sends it when the lock shows a live daemon).
+   */
+  async ensureSocket(): Promise<boolean> {
+    const server = this.server;
+    if (server === undefined || this.stopping !== undefined) return false;
+    try {
+      if (lstatSync(this.socketPath).isSocket()) return false;
+    } catch {
+      // gone: bind it again below
+    }
+    server.unbind(unixTarget(this.socketPath));
+    prepareSocketDir(this.socketPath); // its directory may be gone too
+    removeStaleSocket(this.socketPath);
+    await this.bind(server);
+    this.logger.warn({ socket: this.socketPath }, 'the socket file had been removed; listening on it again');
+    return true;
   }
 
   reloadConfig(reason: string): { changed: boolean } {
     const { changed } = this.config.reload(reason);
+    if (reason === 'SIGHUP') void this.ensureSocket().catch((err: unknown) => this.logger.error({ err }, 'could not recreate the socket'));
     return { changed };
   }
 

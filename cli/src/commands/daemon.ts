@@ -7,6 +7,7 @@ import { connectDaemon, locate, probeDaemon, startDaemon } from '../connection.j
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, formatBytes, formatDuration, jsonReplacer, style, type GlobalOptions, type Style } from '../output.js';
 import { followLog, printLog } from '../logs.js';
+import { daemonByLock } from '../daemon-lock.js';
 import type { Runtime } from '../runtime.js';
 
 export function statusJson(s: StatusResponse) {
@@ -70,9 +71,29 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   return !isProcessAlive(pid);
 }
 
+/** Ask a running daemon whose socket is gone to recreate it, and connect (5 s). */
+async function resocket(pid: number, opts: GlobalOptions, rt: Runtime) {
+  process.kill(pid, 'SIGHUP');
+  for (let waited = 0; waited < 5_000; waited += 100) {
+    const conn = await probeDaemon(opts, rt.env);
+    if (conn !== undefined) return conn;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new CliError(`sylkd (pid ${pid}) runs but did not recreate its socket`, EXIT.daemonUnavailable, `restart it: kill ${pid}, then sylk daemon start`);
+}
+
 export async function stopDaemon(rt: Runtime, opts: GlobalOptions): Promise<{ wasRunning: boolean; pid?: number }> {
   const conn = await probeDaemon(opts, rt.env);
-  if (!conn) return { wasRunning: false };
+  if (!conn) {
+    // No socket to ask, but the lock says it runs (its socket file was deleted): SIGTERM is its graceful stop.
+    const holder = daemonByLock(locate(opts, rt.env));
+    if (holder === undefined) return { wasRunning: false };
+    process.kill(holder.pid, 'SIGTERM');
+    if (!(await waitGone(holder.pid, 40_000))) {
+      throw new CliError(`sylkd (pid ${holder.pid}) did not stop within 40 s`, EXIT.failure, `kill it with: kill ${holder.pid}`);
+    }
+    return { wasRunning: true, pid: holder.pid };
+  }
   try {
     const res = await conn.daemon.shutdown({ reason: 'sylk daemon stop' }, { timeoutMs: 5_000 });
     if (!(await waitGone(res.pid, 40_000))) {
@@ -93,10 +114,16 @@ export function registerDaemonCommands(program: Command, rt: Runtime): void {
     .action(async (_o, cmd: Command) => {
       const opts = rt.globals(cmd);
       let conn = await probeDaemon(opts, rt.env);
-      const already = conn !== undefined;
+      let already = conn !== undefined;
       if (!conn) {
-        await startDaemon(locate(opts, rt.env), rt.env);
-        conn = await connectDaemon(opts, rt.env, false);
+        const holder = daemonByLock(locate(opts, rt.env));
+        already = holder !== undefined;
+        // Running, but its socket file is gone: SIGHUP makes it listen again.
+        if (holder !== undefined) conn = await resocket(holder.pid, opts, rt);
+        else {
+          await startDaemon(locate(opts, rt.env), rt.env);
+          conn = await connectDaemon(opts, rt.env, false);
+        }
       }
       const socket = conn.socket;
       const hello = await conn.hello().finally(() => conn?.close());

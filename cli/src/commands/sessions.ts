@@ -109,7 +109,8 @@ async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { 
     // Without a terminal there is nobody to detach: follow until the session is idle.
     ...(o.exitWhenIdleAfter !== undefined ? { exitWhenIdleAfter: o.exitWhenIdleAfter } : interactive ? {} : { exitWhenIdleAfter: 'snapshot' as const }),
     style: style(rt.color(opts)),
-    connect: async () => (await connectDaemon({ ...opts, autostart: true }, rt.env)).channel,
+    // Every (re)connection honours --no-autostart: a stopped daemon is not started behind the user's back.
+    connect: async () => (await connectDaemon(opts, rt.env)).channel,
     stdin: process.stdin,
     stdout: process.stdout,
     signal: rt.signal,

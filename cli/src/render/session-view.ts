@@ -144,6 +144,12 @@ export class SessionView {
         this.setBusy(undefined);
         this.out([st.yellow(`⏹ turn interrupted: ${str(d.reason)}`)]);
         break;
+      case 'turn_rewound': {
+        const kept = Array.isArray(d.kept) ? d.kept.length : 0;
+        const what = d.conversationRewound === true ? 'files and conversation' : 'files';
+        this.out([st.yellow(`↶ ${what} back to before turn ${str(d.turn)}: ${str(d.restored)} restored${kept > 0 ? `, ${kept} kept (changed since)` : ''}`)]);
+        break;
+      }
       default:
         break;
     }

@@ -133,6 +133,9 @@ export class AttachedSession {
       return this.stopped ? 'detached' : 'ended';
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
+      // A graceful stop or restart of sylkd ends the stream like a crash would: re-attach (the
+      // reconnect loop gives up when nothing answers, or at once under --no-autostart).
+      if (code === 'shutting_down') return 'sylkd stopped';
       // Unknown session and the like are final; transport trouble is retried.
       if (code !== '' && !code.startsWith('grpc.')) throw err;
       if (code === 'grpc.cancelled' && this.stopped) return 'detached';

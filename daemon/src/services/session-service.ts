@@ -14,6 +14,7 @@ import {
 import { toEventColumns, type EventRow } from '@sylk/proto/event-columns';
 import type { SessionHost } from '../sessions/host.js';
 import { StreamMerger } from '../sessions/merge.js';
+import { rewindTurn } from '../sessions/undo.js';
 import { boundedArg, boundedInput } from './args.js';
 import { MAX_MESSAGE_BYTES } from '@sylk/proto/client';
 import { requestedProfile } from '../llm/session-profile.js';
@@ -221,6 +222,19 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
     },
     async cancelTurn(req) {
       return { cancelled: (await host.runtime(needSession(req.session))).cancel() };
+    },
+    async rewindTurn(req) {
+      const session = needSession(req.session);
+      const r = await rewindTurn(await host.runtime(session), { turn: req.turn, force: req.force, filesOnly: req.filesOnly }, session);
+      return {
+        turn: r.turn,
+        rewoundTurns: r.rewoundTurns,
+        restored: r.restored.map((f) => ({ path: f.path, action: f.action })),
+        kept: r.kept.map((f) => ({ path: f.path, action: f.reason })),
+        unchanged: r.unchanged,
+        sideEffects: r.sideEffects,
+        conversationRewound: r.conversationRewound,
+      };
     },
     async pauseSession(req) {
       const rt = await host.runtime(needSession(req.session));

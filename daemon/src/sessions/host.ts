@@ -11,6 +11,8 @@ import { loadSessionProfile, profileForNewSession, saveSessionProfile } from '..
 import type { SessionRuntime } from './runtime.js';
 import type { ApprovalBridge } from './permissions.js';
 import { SessionNetworks } from './network.js';
+import { ProcessRecordStore } from './recovery-records.js';
+import { killRecordedLeftovers, leftoverNotice, saveInterruptedRuns } from './recovery.js';
 import type { DaemonSandbox } from '../services/sandbox-service.js';
 
 export interface SessionHostOptions {
@@ -57,6 +59,8 @@ export class SessionHost {
   readonly shutdown = new AbortController();
   /** The network allowlist proxy of each loaded session. */
   readonly network: SessionNetworks;
+  /** Every process group the sessions run, recorded so a crashed daemon's are killed at the next start. */
+  readonly processes: ProcessRecordStore;
 
   constructor(private readonly opts: SessionHostOptions) {
     const secrets = opts.secrets;
@@ -71,11 +75,14 @@ export class SessionHost {
       ...(opts.audit ? { audit: opts.audit } : {}),
     });
     if (opts.sandbox) opts.sandbox.proxyStatus = this.network;
+    this.processes = new ProcessRecordStore(join(opts.dirs.state, 'processes'), opts.logger);
   }
 
   async start(): Promise<void> {
     const stranded = await this.registry.markInterruptedOnStartup();
     if (stranded.length > 0) this.opts.logger.info({ count: stranded.length }, 'sessions interrupted by the previous daemon can be resumed');
+    // Never a reason not to start: what cannot be handled is logged.
+    await this.killLeftovers().catch((err: unknown) => this.opts.logger.error({ err }, 'could not handle the processes left by the previous sylkd'));
     this.expiryTimer = setInterval(() => {
       for (const a of this.approvals.expireDue()) void this.announceResolution(a);
     }, 1000);
@@ -84,6 +91,22 @@ export class SessionHost {
 
   private config() {
     return this.opts.config.current().config;
+  }
+
+  /**
+   * What a previous daemon left running (it died without stopping it): killed when still the same
+   * processes, told in each session's log, and kept for its resume as interrupted tool results.
+   */
+  private async killLeftovers(): Promise<void> {
+    const bySession = await killRecordedLeftovers(this.processes, this.opts.logger);
+    for (const [sessionId, runs] of bySession) {
+      if (this.registry.find(sessionId) === undefined) continue;
+      const sessionDir = this.logs.dirFor(sessionId);
+      const spoolDir = join(this.opts.dirs.temp, sessionId, 'spool');
+      const foreground = runs.filter((r) => !r.background);
+      if (foreground.length > 0) saveInterruptedRuns(sessionDir, foreground.map((r) => ({ id: r.id, command: r.command, pid: r.pid, killed: r.killed, spoolPath: join(spoolDir, `${r.id}.log`) })));
+      await this.logs.get(sessionId).append('notice', leftoverNotice(runs));
+    }
   }
 
   private checkProject(projectRoot: string): string {
@@ -137,8 +160,10 @@ export class SessionHost {
       permissions,
       proxySocketPath: () => this.network.socketFor(record.id),
       bridge: (rt) => this.bridge(rt),
+      processes: this.processes,
       sessionDir: this.logs.dirFor(record.id),
       tempDir: temp,
+      snapshotRoot: join(this.opts.dirs.data, 'snapshots'),
       tools: cfg.tools,
       baseEnv: this.opts.env,
       maxTurns: cfg.sessions.max_turns,

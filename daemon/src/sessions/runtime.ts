@@ -4,11 +4,14 @@ import { runTurn, type AgentEvent, type AgentGate } from '@sylk/agents';
 import type { Message, ProviderName, Usage } from '@sylk/llm';
 import type { AuditSink, PermissionManager } from '@sylk/security';
 import type { EventKind, EventLog, SessionRecord, SessionRegistry, SessionState } from '@sylk/sessions';
-import { BoundedSlotPool, FileSystemManager, type ToolExecutor, type CommandWrapper } from '@sylk/tools';
+import { BoundedSlotPool, FileSystemManager, SnapshotStore, type ToolExecutor, type CommandWrapper } from '@sylk/tools';
 import type { ToolsConfig } from '@sylk/config';
 import { HistoryFile, loadPendingInputs, savePendingInputs } from './history.js';
 import { decidePermission, type ApprovalBridge } from './permissions.js';
-import { fileAuditFor, newExecutor } from './audit-hooks.js';
+import { recordTurnSnapshot } from './undo.js';
+import { fileAuditFor, newExecutor, processLogFor } from './audit-hooks.js';
+import type { ProcessRecordStore } from './recovery-records.js';
+import { answerInterruptedCalls, clearInterruptedRuns, loadInterruptedRuns, saveInterruptedRuns } from './recovery.js';
 
 export interface RuntimeDeps {
   registry: SessionRegistry;
@@ -28,6 +31,10 @@ export interface RuntimeDeps {
   audit?: AuditSink;
   /** The daemon's known secrets: redacted from history, tool results and output (events: EventLogs). */
   secrets?: Redactor;
+  /** Where the session's commands spool their raw output (quoted in interrupted tool results). */
+  spoolDir?: string;
+  /** Records the project's files before and after each turn (undo/rollback, see undo.ts). */
+  snapshots?: SnapshotStore;
 }
 
 /**
@@ -72,10 +79,33 @@ export class SessionRuntime {
     else this.interruptedTask = pending.current;
     this.permissions = deps.permissions;
     this.executor = deps.executor;
+    if (record.interrupted) this.answerInterruptedCalls();
+  }
+
+  /**
+   * The interrupted turn's history up to its last reply was saved (see turn); the calls of that
+   * reply that never got a result get one saying they were interrupted, so the model decides and
+   * nothing runs twice silently. Before any next turn: a reply's calls must all have results.
+   */
+  private answerInterruptedCalls(): void {
+    if (answerInterruptedCalls(this.history, loadInterruptedRuns(this.deps.sessionDir)) > 0) this.saveHistory();
+    clearInterruptedRuns(this.deps.sessionDir);
   }
 
   get projectRoot(): string {
     return this.record.projectRoot;
+  }
+
+  get snapshots(): SnapshotStore | undefined {
+    return this.deps.snapshots;
+  }
+
+  /** Drops the conversation after its first `length` messages (rollback); saved at once. */
+  rewindHistory(length: number): boolean {
+    if (this.current !== undefined || length >= this.history.length) return false;
+    this.history.length = Math.max(0, length);
+    this.saveHistory();
+    return true;
   }
 
   get turnRunning(): boolean {
@@ -158,9 +188,17 @@ export class SessionRuntime {
     };
     const emit = (event: AgentEvent) => {
       const { type, ...data } = event;
+      // Once the daemon stops, what the stopping turn reports (its tools "cancelled", a pending
+      // approval "denied", "cancelled by the user") did not happen: the next start records the
+      // interruption once, and the turn's tool calls get results that say what did (see resume).
+      if (this.stopping) return;
       this.log.post(type as EventKind, data, appendFailed);
+      // The history so far (this turn's user message, replies with their tool calls) is saved at
+      // each reply and before each request, so a crash mid-turn keeps the turn's work (see resume).
+      if (type === 'assistant_message' && event.partial !== true) this.saveHistory();
     };
     let outcome: 'idle' | 'failed' = 'idle';
+    await recordTurnSnapshot(this, 'before', this.history.length, this.deps.logger);
     try {
       await this.deps.ready(this.record.provider as ProviderName);
       const result = await runTurn(
@@ -172,7 +210,9 @@ export class SessionRuntime {
           provider: this.record.provider as ProviderName,
           model: this.record.model,
           history: this.history,
-          gate: this.deps.gate,
+          // Before each model request the history so far (the previous round's tool results
+          // included) is saved, as it is at each reply: a crash keeps the turn's work.
+          gate: { stream: (req, signal) => (this.saveHistory(), this.deps.gate.stream(req, signal)) },
           executor: this.executor,
           fs: this.deps.fs,
           permissions: (req) => decidePermission(this.permissions, this.deps.bridge(this), req, abort.signal),
@@ -198,7 +238,9 @@ export class SessionRuntime {
       // The reply's last events wait for their group commit at the next turn of the loop: let it
       // run before the history write, which serializes the turn's messages (a long reply's too).
       await new Promise<void>((resolve) => setImmediate(resolve));
-      this.saveHistory();
+      // At shutdown the history stays as saved at the last reply (the stop's own results are not the turn's).
+      if (!this.stopping) this.saveHistory();
+      await recordTurnSnapshot(this, 'after', this.history.length, this.deps.logger);
       // At shutdown the input stays: the restarted daemon restates it when the turn resumes.
       if (!this.stopping) {
         this.currentInput = undefined;
@@ -228,10 +270,11 @@ export class SessionRuntime {
     if (rec.state === 'paused') await this.setState('idle');
     if (rec.interrupted && this.resumeInput === undefined && this.currentInput === undefined) {
       await this.append('notice', { message: 'resuming the interrupted turn' });
-      // A crash loses the turn's part of the history, its user message included: restate the task.
       const task = this.interruptedTask;
       this.interruptedTask = undefined;
-      this.resumeInput = `Continue the task that was interrupted, from where it stopped.${task === undefined ? '' : ` The task was:\n\n${task}`}`;
+      // A crash before the turn's first reply lost its user message too: restate the task then.
+      const kept = task !== undefined && this.history.some((m) => m.role === 'user' && m.content === task);
+      this.resumeInput = `Continue the task that was interrupted, from where it stopped.${task === undefined || kept ? ' sylkd stopped during the turn; calls it interrupted say so in their results.' : ` The task was:\n\n${task}`}`;
     }
     this.pump();
   }
@@ -249,6 +292,12 @@ export class SessionRuntime {
 
   /** Daemon shutdown: stop work, keep state so the turn resumes after restart. */
   async shutdown(): Promise<void> {
+    // The commands it stops are reported to the turn's resume as interrupted, with their output.
+    const running = this.executor.runningTools({ sessionId: this.id });
+    const spoolDir = this.deps.spoolDir;
+    if (running.length > 0 && spoolDir !== undefined) {
+      saveInterruptedRuns(this.deps.sessionDir, running.map((t) => ({ id: t.id, command: t.command, pid: 0, killed: true, spoolPath: join(spoolDir, `${t.id}.log`) })));
+    }
     this.stopping = true;
     this.cancel('sylkd is shutting down');
     await this.running;
@@ -272,6 +321,10 @@ export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'
   sandbox?: (session: SandboxHooks) => CommandWrapper;
   /** The session's network proxy socket (host path), bound into the sandbox when set. */
   proxySocketPath?: () => string | undefined;
+  /** Where every process group the session starts is recorded (killed after a crash). */
+  processes?: ProcessRecordStore;
+  /** Where the snapshot stores live (`<data>/snapshots`); absent: turns are not recorded. */
+  snapshotRoot?: string;
 }
 
 /** What a session hands its sandbox: where commands may write, its proxy, and how to tell the user. */
@@ -284,7 +337,7 @@ export interface SandboxHooks {
 
 /** A session's runtime with its own executor (roots: project, session temp, configured extras). */
 export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput): SessionRuntime {
-  const { tempDir, tools, baseEnv, sandbox, proxySocketPath, ...deps } = input;
+  const { tempDir, tools, baseEnv, sandbox, proxySocketPath, processes, snapshotRoot, ...deps } = input;
   const roots = [record.projectRoot, tempDir, ...tools.extra_roots];
   // The notice goes to the runtime built below (the sandbox only calls it once a command runs).
   const built: { runtime?: SessionRuntime } = {};
@@ -301,8 +354,11 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
       );
     },
   });
+  const audited = deps.audit === undefined ? undefined : processLogFor(deps.audit);
+  const processLog = processes === undefined ? audited : processes.processLog(record.id, audited);
   const executor = newExecutor(deps.audit, {
     roots,
+    ...(processLog !== undefined ? { processLog } : {}),
     ...(wrapper !== undefined ? { wrapper } : {}),
     baseEnv,
     spoolDir: join(tempDir, 'spool'),
@@ -320,6 +376,7 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     logger: deps.logger,
     ...(deps.audit ? { audit: fileAuditFor(deps.audit) } : {}),
   });
-  built.runtime = new SessionRuntime(record, { ...deps, executor, fs });
+  const snapshots = snapshotRoot === undefined ? undefined : new SnapshotStore({ storeRoot: snapshotRoot, projectRoot: record.projectRoot, env: baseEnv });
+  built.runtime = new SessionRuntime(record, { ...deps, executor, fs, spoolDir: join(tempDir, 'spool'), ...(snapshots !== undefined ? { snapshots } : {}) });
   return built.runtime;
 }

@@ -13,6 +13,10 @@ export const EVENT_KINDS = [
   'notice',
   'error',
   'turn_interrupted',
+  /** The project's files recorded before/after a turn (snapshot store tree id): undo/rollback. */
+  'turn_snapshot',
+  /** Files (and conversation) returned to before a turn: the receipt. */
+  'turn_rewound',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -7,3 +7,4 @@ export * from './cache/index.js';
 export * from './batch/index.js';
 export * from './fs/index.js';
 export * from './staging/index.js';
+export * from './snapshots/index.js';

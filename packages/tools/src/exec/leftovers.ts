@@ -9,7 +9,9 @@ export interface LeftoverReport {
 
 /**
  * After a daemon crash: kill the process groups recorded by the previous daemon, but only
- * those whose leader is provably the same process (start time unchanged), never a recycled pid.
+ * those that are provably the same: a leader whose start time is unchanged (never a recycled
+ * pid), or, when the leader has exited, a group still holding its id (a background child that
+ * outlived its shell: the kernel does not hand out a pid that is still some group's id).
  */
 export async function killLeftovers(
   records: readonly ProcessRecord[],
@@ -18,8 +20,10 @@ export async function killLeftovers(
   const report: LeftoverReport = { killed: [], skipped: [] };
   const toKill: ProcessRecord[] = [];
   for (const record of records) {
-    if (!isProcessAlive(record.pid)) report.skipped.push({ record, reason: 'gone' });
-    else if (record.startTime === undefined) report.skipped.push({ record, reason: 'no start time' });
+    if (!isProcessAlive(record.pid)) {
+      if (record.pgid === record.pid && groupAlive(record.pgid)) toKill.push(record);
+      else report.skipped.push({ record, reason: 'gone' });
+    } else if (record.startTime === undefined) report.skipped.push({ record, reason: 'no start time' });
     else if (processStartTime(record.pid) !== record.startTime) report.skipped.push({ record, reason: 'pid reused' });
     else toKill.push(record);
   }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/session.proto.
  */
 export const file_sylk_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChVzeWxrL3YxL3Nlc3Npb24ucHJvdG8SB3N5bGsudjEixQIKB1Nlc3Npb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxwcm9qZWN0X3Jvb3QYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSDQoFbW9kZWwYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5zeWxrLnYxLlNlc3Npb25TdGF0ZRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYByABKAMSGgoSdXBkYXRlZF9hdF91bml4X21zGAggASgDEh0KFWxhc3RfYWN0aXZpdHlfdW5peF9tcxgJIAEoAxIQCghsYXN0X3NlcRgKIAEoBBITCgtpbnRlcnJ1cHRlZBgLIAEoCBIZChFwZW5kaW5nX2FwcHJvdmFscxgMIAEoDRIYChBhdHRhY2hlZF9jbGllbnRzGA0gASgNEhAKCGNvc3RfdXNkGA4gASgBImQKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEgsKA3NlcRgCIAEoBBISCgp0c191bml4X21zGAMgASgDEgwKBGtpbmQYBCABKAkSEQoJZGF0YV9qc29uGAUgASgJIt8BChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEbmFtZRgCIAEoCRIQCghwcm92aWRlchgDIAEoCRINCgVtb2RlbBgEIAEoCRIOCgZwcm9tcHQYBSABKAkSQAoKY2xpZW50X2VudhgGIAMoCzIsLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QuQ2xpZW50RW52RW50cnkaMAoOQ2xpZW50RW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI6ChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiI4ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCRILCgNhbGwYAiABKAgiOgoUTGlzdFNlc3Npb25zUmVzcG9uc2USIgoIc2Vzc2lvbnMYASADKAsyEC5zeWxrLnYxLlNlc3Npb24iJAoRR2V0U2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI3ChJHZXRTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiIxChBTZW5kSW5wdXRSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSDAoEdGV4dBgCIAEoCSIgChFTZW5kSW5wdXRSZXNwb25zZRILCgNzZXEYASABKAQiJAoRQ2FuY2VsVHVyblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSInChJDYW5jZWxUdXJuUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIIiYKE1BhdXNlU2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI5ChRQYXVzZVNlc3Npb25SZXNwb25zZRIhCgdzZXNzaW9uGAEgASgLMhAuc3lsay52MS5TZXNzaW9uIicKFFJlc3VtZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiOgoVUmVzdW1lU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iJgoTQ2xvc2VTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIjkKFENsb3NlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iJwoURGVsZXRlU2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSIjChVEZWxldGVTZXNzaW9uUmVzcG9uc2USCgoCaWQYASABKAkicQoLQXR0YWNoU3RhcnQSDwoHc2Vzc2lvbhgBIAEoCRIQCghmcm9tX3NlcRgCIAEoBBIMCgR0YWlsGAMgASgNEgwKBGNvbHMYBCABKA0SDAoEcm93cxgFIAEoDRIPCgdjb2x1bW5zGAcgASgISgQIBhAHIhkKCVVzZXJJbnB1dBIMCgR0ZXh0GAEgASgJIl0KEEFwcHJvdmFsRGVjaXNpb24SEwoLYXBwcm92YWxfaWQYASABKAkSIwoIZGVjaXNpb24YAiABKA4yES5zeWxrLnYxLkRlY2lzaW9uEg8KB21lc3NhZ2UYAyABKAkiCAoGQ2FuY2VsIiQKBlJlc2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0iHwoJSGVhcnRiZWF0EhIKCnRzX3VuaXhfbXMYASABKAMigAIKDUF0dGFjaFJlcXVlc3QSJQoFc3RhcnQYASABKAsyFC5zeWxrLnYxLkF0dGFjaFN0YXJ0SAASIwoFaW5wdXQYAiABKAsyEi5zeWxrLnYxLlVzZXJJbnB1dEgAEi0KCGRlY2lzaW9uGAMgASgLMhkuc3lsay52MS5BcHByb3ZhbERlY2lzaW9uSAASIQoGY2FuY2VsGAQgASgLMg8uc3lsay52MS5DYW5jZWxIABIhCgZyZXNpemUYBSABKAsyDy5zeWxrLnYxLlJlc2l6ZUgAEicKCWhlYXJ0YmVhdBgGIAEoCzISLnN5bGsudjEuSGVhcnRiZWF0SABCBQoDbXNnIhoKBlJlc3luYxIQCghmcm9tX3NlcRgBIAEoBCI9CgxBY3Rpb25SZXN1bHQSCgoCb2sYASABKAgSDQoFZXJyb3IYAiABKAkSEgoKZXJyb3JfY29kZRgDIAEoCSIzCgpFdmVudEJhdGNoEiUKBmV2ZW50cxgBIAMoCzIVLnN5bGsudjEuU2Vzc2lvbkV2ZW50IrABCgxFdmVudENvbHVtbnMSEQoJZmlyc3Rfc2VxGAEgASgEEhgKEGZpcnN0X3RzX3VuaXhfbXMYBSABKAESEgoKdHNfc3RlcF9tcxgGIAMoERINCgVraW5kcxgHIAMoCRISCgpraW5kX2luZGV4GAggAygNEhEKCWRhdGFfanNvbhgJIAEoDBIXCg9kYXRhX2pzb25fYnl0ZXMYCiADKA1KBAgCEANKBAgDEARKBAgEEAUirwIKDkF0dGFjaFJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb25IABImCgVldmVudBgCIAEoCzIVLnN5bGsudjEuU2Vzc2lvbkV2ZW50SAASJwoJaGVhcnRiZWF0GAMgASgLMhIuc3lsay52MS5IZWFydGJlYXRIABIhCgZyZXN5bmMYBCABKAsyDy5zeWxrLnYxLlJlc3luY0gAEicKBnJlc3VsdBgFIAEoCzIVLnN5bGsudjEuQWN0aW9uUmVzdWx0SAASJAoFYmF0Y2gYBiABKAsyEy5zeWxrLnYxLkV2ZW50QmF0Y2hIABIoCgdjb2x1bW5zGAggASgLMhUuc3lsay52MS5FdmVudENvbHVtbnNIAEIFCgNtc2dKBAgHEAgiVAoRUmVhZEV2ZW50c1JlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCRIQCghmcm9tX3NlcRgCIAEoBBIMCgR0YWlsGAMgASgNEg4KBmZvbGxvdxgEIAEoCCI6ChJSZWFkRXZlbnRzUmVzcG9uc2USJAoFZXZlbnQYASABKAsyFS5zeWxrLnYxLlNlc3Npb25FdmVudCLRAQoIQXBwcm92YWwSCgoCaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIMCgRraW5kGAQgASgJEg8KB3N1bW1hcnkYBSABKAkSDgoGZGV0YWlsGAYgASgJEg4KBnJlYXNvbhgHIAEoCRINCgVzdGF0ZRgIIAEoCRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYCSABKAMSFQoNcHJvcG9zZWRfcnVsZRgKIAEoCRISCgpyZXNvbHV0aW9uGAsgASgJIicKFExpc3RBcHByb3ZhbHNSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiPQoVTGlzdEFwcHJvdmFsc1Jlc3BvbnNlEiQKCWFwcHJvdmFscxgBIAMoCzIRLnN5bGsudjEuQXBwcm92YWwiYgoVRGVjaWRlQXBwcm92YWxSZXF1ZXN0EhMKC2FwcHJvdmFsX2lkGAEgASgJEiMKCGRlY2lzaW9uGAIgASgOMhEuc3lsay52MS5EZWNpc2lvbhIPCgdtZXNzYWdlGAMgASgJIj0KFkRlY2lkZUFwcHJvdmFsUmVzcG9uc2USIwoIYXBwcm92YWwYASABKAsyES5zeWxrLnYxLkFwcHJvdmFsImMKDlBlcm1pc3Npb25SdWxlEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHcGF0dGVybhgDIAEoCRIKCgJvcBgEIAEoCRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBSABKAMiLgoWTGlzdFBlcm1pc3Npb25zUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkiTwoXTGlzdFBlcm1pc3Npb25zUmVzcG9uc2USJgoFcnVsZXMYASADKAsyFy5zeWxrLnYxLlBlcm1pc3Npb25SdWxlEgwKBGZpbGUYAiABKAkiPQoXUmV2b2tlUGVybWlzc2lvblJlcXVlc3QSFAoMcHJvamVjdF9yb290GAEgASgJEgwKBHJ1bGUYAiABKAkiQQoYUmV2b2tlUGVybWlzc2lvblJlc3BvbnNlEiUKBHJ1bGUYASABKAsyFy5zeWxrLnYxLlBlcm1pc3Npb25SdWxlKooCCgxTZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVNFU1NJT05fU1RBVEVfQ1JFQVRFRBABEhkKFVNFU1NJT05fU1RBVEVfUlVOTklORxACEiIKHlNFU1NJT05fU1RBVEVfV0FJVElOR19BUFBST1ZBTBADEhYKElNFU1NJT05fU1RBVEVfSURMRRAEEhgKFFNFU1NJT05fU1RBVEVfUEFVU0VEEAUSGwoXU0VTU0lPTl9TVEFURV9DT01QTEVURUQQBhIYChRTRVNTSU9OX1NUQVRFX0ZBSUxFRBAHEhgKFFNFU1NJT05fU1RBVEVfQ0xPU0VEEAgqpwEKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASFwoTREVDSVNJT05fQUxMT1dfT05DRRABEhoKFkRFQ0lTSU9OX0FMTE9XX1NFU1NJT04QAhIZChVERUNJU0lPTl9BTExPV19BTFdBWVMQAxIRCg1ERUNJU0lPTl9ERU5ZEAQSHgoaREVDSVNJT05fREVOWV9XSVRIX01FU1NBR0UQBTLBBgoOU2Vzc2lvblNlcnZpY2USTgoNQ3JlYXRlU2Vzc2lvbhIdLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaHi5zeWxrLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJLCgxMaXN0U2Vzc2lvbnMSHC5zeWxrLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaHS5zeWxrLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlEkUKCkdldFNlc3Npb24SGi5zeWxrLnYxLkdldFNlc3Npb25SZXF1ZXN0Ghsuc3lsay52MS5HZXRTZXNzaW9uUmVzcG9uc2USQgoJU2VuZElucHV0Ehkuc3lsay52MS5TZW5kSW5wdXRSZXF1ZXN0Ghouc3lsay52MS5TZW5kSW5wdXRSZXNwb25zZRJFCgpDYW5jZWxUdXJuEhouc3lsay52MS5DYW5jZWxUdXJuUmVxdWVzdBobLnN5bGsudjEuQ2FuY2VsVHVyblJlc3BvbnNlEksKDFBhdXNlU2Vzc2lvbhIcLnN5bGsudjEuUGF1c2VTZXNzaW9uUmVxdWVzdBodLnN5bGsudjEuUGF1c2VTZXNzaW9uUmVzcG9uc2USTgoNUmVzdW1lU2Vzc2lvbhIdLnN5bGsudjEuUmVzdW1lU2Vzc2lvblJlcXVlc3QaHi5zeWxrLnYxLlJlc3VtZVNlc3Npb25SZXNwb25zZRJLCgxDbG9zZVNlc3Npb24SHC5zeWxrLnYxLkNsb3NlU2Vzc2lvblJlcXVlc3QaHS5zeWxrLnYxLkNsb3NlU2Vzc2lvblJlc3BvbnNlEk4KDURlbGV0ZVNlc3Npb24SHS5zeWxrLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0Gh4uc3lsay52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USPQoGQXR0YWNoEhYuc3lsay52MS5BdHRhY2hSZXF1ZXN0Ghcuc3lsay52MS5BdHRhY2hSZXNwb25zZSgBMAESRwoKUmVhZEV2ZW50cxIaLnN5bGsudjEuUmVhZEV2ZW50c1JlcXVlc3QaGy5zeWxrLnYxLlJlYWRFdmVudHNSZXNwb25zZTABMrQBCg9BcHByb3ZhbFNlcnZpY2USTgoNTGlzdEFwcHJvdmFscxIdLnN5bGsudjEuTGlzdEFwcHJvdmFsc1JlcXVlc3QaHi5zeWxrLnYxLkxpc3RBcHByb3ZhbHNSZXNwb25zZRJRCg5EZWNpZGVBcHByb3ZhbBIeLnN5bGsudjEuRGVjaWRlQXBwcm92YWxSZXF1ZXN0Gh8uc3lsay52MS5EZWNpZGVBcHByb3ZhbFJlc3BvbnNlMsIBChFQZXJtaXNzaW9uU2VydmljZRJUCg9MaXN0UGVybWlzc2lvbnMSHy5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QaIC5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlElcKEFJldm9rZVBlcm1pc3Npb24SIC5zeWxrLnYxLlJldm9rZVBlcm1pc3Npb25SZXF1ZXN0GiEuc3lsay52MS5SZXZva2VQZXJtaXNzaW9uUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChVzeWxrL3YxL3Nlc3Npb24ucHJvdG8SB3N5bGsudjEixQIKB1Nlc3Npb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxwcm9qZWN0X3Jvb3QYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSDQoFbW9kZWwYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5zeWxrLnYxLlNlc3Npb25TdGF0ZRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYByABKAMSGgoSdXBkYXRlZF9hdF91bml4X21zGAggASgDEh0KFWxhc3RfYWN0aXZpdHlfdW5peF9tcxgJIAEoAxIQCghsYXN0X3NlcRgKIAEoBBITCgtpbnRlcnJ1cHRlZBgLIAEoCBIZChFwZW5kaW5nX2FwcHJvdmFscxgMIAEoDRIYChBhdHRhY2hlZF9jbGllbnRzGA0gASgNEhAKCGNvc3RfdXNkGA4gASgBImQKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEgsKA3NlcRgCIAEoBBISCgp0c191bml4X21zGAMgASgDEgwKBGtpbmQYBCABKAkSEQoJZGF0YV9qc29uGAUgASgJIt8BChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEbmFtZRgCIAEoCRIQCghwcm92aWRlchgDIAEoCRINCgVtb2RlbBgEIAEoCRIOCgZwcm9tcHQYBSABKAkSQAoKY2xpZW50X2VudhgGIAMoCzIsLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QuQ2xpZW50RW52RW50cnkaMAoOQ2xpZW50RW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI6ChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiI4ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCRILCgNhbGwYAiABKAgiOgoUTGlzdFNlc3Npb25zUmVzcG9uc2USIgoIc2Vzc2lvbnMYASADKAsyEC5zeWxrLnYxLlNlc3Npb24iJAoRR2V0U2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI3ChJHZXRTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiIxChBTZW5kSW5wdXRSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSDAoEdGV4dBgCIAEoCSIgChFTZW5kSW5wdXRSZXNwb25zZRILCgNzZXEYASABKAQiJAoRQ2FuY2VsVHVyblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSInChJDYW5jZWxUdXJuUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIIlUKEVJld2luZFR1cm5SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSDAoEdHVybhgCIAEoDRINCgVmb3JjZRgDIAEoCBISCgpmaWxlc19vbmx5GAQgASgIIisKC1Jld291bmRGaWxlEgwKBHBhdGgYASABKAkSDgoGYWN0aW9uGAIgASgJIi8KDlR1cm5TaWRlRWZmZWN0EgwKBHR1cm4YASABKA0SDwoHc3VtbWFyeRgCIAEoCSLlAQoSUmV3aW5kVHVyblJlc3BvbnNlEgwKBHR1cm4YASABKA0SFQoNcmV3b3VuZF90dXJucxgCIAMoDRImCghyZXN0b3JlZBgDIAMoCzIULnN5bGsudjEuUmV3b3VuZEZpbGUSIgoEa2VwdBgEIAMoCzIULnN5bGsudjEuUmV3b3VuZEZpbGUSEQoJdW5jaGFuZ2VkGAUgASgNEi0KDHNpZGVfZWZmZWN0cxgGIAMoCzIXLnN5bGsudjEuVHVyblNpZGVFZmZlY3QSHAoUY29udmVyc2F0aW9uX3Jld291bmQYByABKAgiJgoTUGF1c2VTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIjkKFFBhdXNlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iJwoUUmVzdW1lU2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI6ChVSZXN1bWVTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiImChNDbG9zZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiOQoUQ2xvc2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiInChREZWxldGVTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIiMKFURlbGV0ZVNlc3Npb25SZXNwb25zZRIKCgJpZBgBIAEoCSJxCgtBdHRhY2hTdGFydBIPCgdzZXNzaW9uGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEgwKBHRhaWwYAyABKA0SDAoEY29scxgEIAEoDRIMCgRyb3dzGAUgASgNEg8KB2NvbHVtbnMYByABKAhKBAgGEAciGQoJVXNlcklucHV0EgwKBHRleHQYASABKAkiXQoQQXBwcm92YWxEZWNpc2lvbhITCgthcHByb3ZhbF9pZBgBIAEoCRIjCghkZWNpc2lvbhgCIAEoDjIRLnN5bGsudjEuRGVjaXNpb24SDwoHbWVzc2FnZRgDIAEoCSIICgZDYW5jZWwiJAoGUmVzaXplEgwKBGNvbHMYASABKA0SDAoEcm93cxgCIAEoDSIfCglIZWFydGJlYXQSEgoKdHNfdW5peF9tcxgBIAEoAyKAAgoNQXR0YWNoUmVxdWVzdBIlCgVzdGFydBgBIAEoCzIULnN5bGsudjEuQXR0YWNoU3RhcnRIABIjCgVpbnB1dBgCIAEoCzISLnN5bGsudjEuVXNlcklucHV0SAASLQoIZGVjaXNpb24YAyABKAsyGS5zeWxrLnYxLkFwcHJvdmFsRGVjaXNpb25IABIhCgZjYW5jZWwYBCABKAsyDy5zeWxrLnYxLkNhbmNlbEgAEiEKBnJlc2l6ZRgFIAEoCzIPLnN5bGsudjEuUmVzaXplSAASJwoJaGVhcnRiZWF0GAYgASgLMhIuc3lsay52MS5IZWFydGJlYXRIAEIFCgNtc2ciGgoGUmVzeW5jEhAKCGZyb21fc2VxGAEgASgEIj0KDEFjdGlvblJlc3VsdBIKCgJvaxgBIAEoCBINCgVlcnJvchgCIAEoCRISCgplcnJvcl9jb2RlGAMgASgJIjMKCkV2ZW50QmF0Y2gSJQoGZXZlbnRzGAEgAygLMhUuc3lsay52MS5TZXNzaW9uRXZlbnQisAEKDEV2ZW50Q29sdW1ucxIRCglmaXJzdF9zZXEYASABKAQSGAoQZmlyc3RfdHNfdW5peF9tcxgFIAEoARISCgp0c19zdGVwX21zGAYgAygREg0KBWtpbmRzGAcgAygJEhIKCmtpbmRfaW5kZXgYCCADKA0SEQoJZGF0YV9qc29uGAkgASgMEhcKD2RhdGFfanNvbl9ieXRlcxgKIAMoDUoECAIQA0oECAMQBEoECAQQBSKvAgoOQXR0YWNoUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbkgAEiYKBWV2ZW50GAIgASgLMhUuc3lsay52MS5TZXNzaW9uRXZlbnRIABInCgloZWFydGJlYXQYAyABKAsyEi5zeWxrLnYxLkhlYXJ0YmVhdEgAEiEKBnJlc3luYxgEIAEoCzIPLnN5bGsudjEuUmVzeW5jSAASJwoGcmVzdWx0GAUgASgLMhUuc3lsay52MS5BY3Rpb25SZXN1bHRIABIkCgViYXRjaBgGIAEoCzITLnN5bGsudjEuRXZlbnRCYXRjaEgAEigKB2NvbHVtbnMYCCABKAsyFS5zeWxrLnYxLkV2ZW50Q29sdW1uc0gAQgUKA21zZ0oECAcQCCJUChFSZWFkRXZlbnRzUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEgwKBHRhaWwYAyABKA0SDgoGZm9sbG93GAQgASgIIjoKElJlYWRFdmVudHNSZXNwb25zZRIkCgVldmVudBgBIAEoCzIVLnN5bGsudjEuU2Vzc2lvbkV2ZW50ItEBCghBcHByb3ZhbBIKCgJpZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhAKCGFnZW50X2lkGAMgASgJEgwKBGtpbmQYBCABKAkSDwoHc3VtbWFyeRgFIAEoCRIOCgZkZXRhaWwYBiABKAkSDgoGcmVhc29uGAcgASgJEg0KBXN0YXRlGAggASgJEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgJIAEoAxIVCg1wcm9wb3NlZF9ydWxlGAogASgJEhIKCnJlc29sdXRpb24YCyABKAkiJwoUTGlzdEFwcHJvdmFsc1JlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI9ChVMaXN0QXBwcm92YWxzUmVzcG9uc2USJAoJYXBwcm92YWxzGAEgAygLMhEuc3lsay52MS5BcHByb3ZhbCJiChVEZWNpZGVBcHByb3ZhbFJlcXVlc3QSEwoLYXBwcm92YWxfaWQYASABKAkSIwoIZGVjaXNpb24YAiABKA4yES5zeWxrLnYxLkRlY2lzaW9uEg8KB21lc3NhZ2UYAyABKAkiPQoWRGVjaWRlQXBwcm92YWxSZXNwb25zZRIjCghhcHByb3ZhbBgBIAEoCzIRLnN5bGsudjEuQXBwcm92YWwiYwoOUGVybWlzc2lvblJ1bGUSCgoCaWQYASABKAkSDAoEa2luZBgCIAEoCRIPCgdwYXR0ZXJuGAMgASgJEgoKAm9wGAQgASgJEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgFIAEoAyIuChZMaXN0UGVybWlzc2lvbnNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCSJPChdMaXN0UGVybWlzc2lvbnNSZXNwb25zZRImCgVydWxlcxgBIAMoCzIXLnN5bGsudjEuUGVybWlzc2lvblJ1bGUSDAoEZmlsZRgCIAEoCSI9ChdSZXZva2VQZXJtaXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEcnVsZRgCIAEoCSJBChhSZXZva2VQZXJtaXNzaW9uUmVzcG9uc2USJQoEcnVsZRgBIAEoCzIXLnN5bGsudjEuUGVybWlzc2lvblJ1bGUqigIKDFNlc3Npb25TdGF0ZRIdChlTRVNTSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVU0VTU0lPTl9TVEFURV9DUkVBVEVEEAESGQoVU0VTU0lPTl9TVEFURV9SVU5OSU5HEAISIgoeU0VTU0lPTl9TVEFURV9XQUlUSU5HX0FQUFJPVkFMEAMSFgoSU0VTU0lPTl9TVEFURV9JRExFEAQSGAoUU0VTU0lPTl9TVEFURV9QQVVTRUQQBRIbChdTRVNTSU9OX1NUQVRFX0NPTVBMRVRFRBAGEhgKFFNFU1NJT05fU1RBVEVfRkFJTEVEEAcSGAoUU0VTU0lPTl9TVEFURV9DTE9TRUQQCCqnAQoIRGVjaXNpb24SGAoUREVDSVNJT05fVU5TUEVDSUZJRUQQABIXChNERUNJU0lPTl9BTExPV19PTkNFEAESGgoWREVDSVNJT05fQUxMT1dfU0VTU0lPThACEhkKFURFQ0lTSU9OX0FMTE9XX0FMV0FZUxADEhEKDURFQ0lTSU9OX0RFTlkQBBIeChpERUNJU0lPTl9ERU5ZX1dJVEhfTUVTU0FHRRAFMogHCg5TZXNzaW9uU2VydmljZRJOCg1DcmVhdGVTZXNzaW9uEh0uc3lsay52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoeLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEksKDExpc3RTZXNzaW9ucxIcLnN5bGsudjEuTGlzdFNlc3Npb25zUmVxdWVzdBodLnN5bGsudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USRQoKR2V0U2Vzc2lvbhIaLnN5bGsudjEuR2V0U2Vzc2lvblJlcXVlc3QaGy5zeWxrLnYxLkdldFNlc3Npb25SZXNwb25zZRJCCglTZW5kSW5wdXQSGS5zeWxrLnYxLlNlbmRJbnB1dFJlcXVlc3QaGi5zeWxrLnYxLlNlbmRJbnB1dFJlc3BvbnNlEkUKCkNhbmNlbFR1cm4SGi5zeWxrLnYxLkNhbmNlbFR1cm5SZXF1ZXN0Ghsuc3lsay52MS5DYW5jZWxUdXJuUmVzcG9uc2USSwoMUGF1c2VTZXNzaW9uEhwuc3lsay52MS5QYXVzZVNlc3Npb25SZXF1ZXN0Gh0uc3lsay52MS5QYXVzZVNlc3Npb25SZXNwb25zZRJOCg1SZXN1bWVTZXNzaW9uEh0uc3lsay52MS5SZXN1bWVTZXNzaW9uUmVxdWVzdBoeLnN5bGsudjEuUmVzdW1lU2Vzc2lvblJlc3BvbnNlEksKDENsb3NlU2Vzc2lvbhIcLnN5bGsudjEuQ2xvc2VTZXNzaW9uUmVxdWVzdBodLnN5bGsudjEuQ2xvc2VTZXNzaW9uUmVzcG9uc2USTgoNRGVsZXRlU2Vzc2lvbhIdLnN5bGsudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaHi5zeWxrLnYxLkRlbGV0ZVNlc3Npb25SZXNwb25zZRI9CgZBdHRhY2gSFi5zeWxrLnYxLkF0dGFjaFJlcXVlc3QaFy5zeWxrLnYxLkF0dGFjaFJlc3BvbnNlKAEwARJHCgpSZWFkRXZlbnRzEhouc3lsay52MS5SZWFkRXZlbnRzUmVxdWVzdBobLnN5bGsudjEuUmVhZEV2ZW50c1Jlc3BvbnNlMAESRQoKUmV3aW5kVHVybhIaLnN5bGsudjEuUmV3aW5kVHVyblJlcXVlc3QaGy5zeWxrLnYxLlJld2luZFR1cm5SZXNwb25zZTK0AQoPQXBwcm92YWxTZXJ2aWNlEk4KDUxpc3RBcHByb3ZhbHMSHS5zeWxrLnYxLkxpc3RBcHByb3ZhbHNSZXF1ZXN0Gh4uc3lsay52MS5MaXN0QXBwcm92YWxzUmVzcG9uc2USUQoORGVjaWRlQXBwcm92YWwSHi5zeWxrLnYxLkRlY2lkZUFwcHJvdmFsUmVxdWVzdBofLnN5bGsudjEuRGVjaWRlQXBwcm92YWxSZXNwb25zZTLCAQoRUGVybWlzc2lvblNlcnZpY2USVAoPTGlzdFBlcm1pc3Npb25zEh8uc3lsay52MS5MaXN0UGVybWlzc2lvbnNSZXF1ZXN0GiAuc3lsay52MS5MaXN0UGVybWlzc2lvbnNSZXNwb25zZRJXChBSZXZva2VQZXJtaXNzaW9uEiAuc3lsay52MS5SZXZva2VQZXJtaXNzaW9uUmVxdWVzdBohLnN5bGsudjEuUmV2b2tlUGVybWlzc2lvblJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message sylk.v1.Session
@@ -354,6 +354,141 @@ export const CancelTurnResponseSchema: GenMessage<CancelTurnResponse> = /*@__PUR
   messageDesc(file_sylk_v1_session, 11);
 
 /**
+ * @generated from message sylk.v1.RewindTurnRequest
+ */
+export type RewindTurnRequest = Message<"sylk.v1.RewindTurnRequest"> & {
+  /**
+   * @generated from field: string session = 1;
+   */
+  session: string;
+
+  /**
+   * 1-based turn number; 0 = the last turn not yet rewound (undo).
+   *
+   * @generated from field: uint32 turn = 2;
+   */
+  turn: number;
+
+  /**
+   * Overwrite files changed since the turn (by the user) as well.
+   *
+   * @generated from field: bool force = 3;
+   */
+  force: boolean;
+
+  /**
+   * Keep the conversation; only the files are rewound.
+   *
+   * @generated from field: bool files_only = 4;
+   */
+  filesOnly: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.RewindTurnRequest.
+ * Use `create(RewindTurnRequestSchema)` to create a new message.
+ */
+export const RewindTurnRequestSchema: GenMessage<RewindTurnRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 12);
+
+/**
+ * @generated from message sylk.v1.RewoundFile
+ */
+export type RewoundFile = Message<"sylk.v1.RewoundFile"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * "restored", "deleted", or for kept files why they were left as they are.
+   *
+   * @generated from field: string action = 2;
+   */
+  action: string;
+};
+
+/**
+ * Describes the message sylk.v1.RewoundFile.
+ * Use `create(RewoundFileSchema)` to create a new message.
+ */
+export const RewoundFileSchema: GenMessage<RewoundFile> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 13);
+
+/**
+ * @generated from message sylk.v1.TurnSideEffect
+ */
+export type TurnSideEffect = Message<"sylk.v1.TurnSideEffect"> & {
+  /**
+   * @generated from field: uint32 turn = 1;
+   */
+  turn: number;
+
+  /**
+   * What ran (a command); it cannot be undone.
+   *
+   * @generated from field: string summary = 2;
+   */
+  summary: string;
+};
+
+/**
+ * Describes the message sylk.v1.TurnSideEffect.
+ * Use `create(TurnSideEffectSchema)` to create a new message.
+ */
+export const TurnSideEffectSchema: GenMessage<TurnSideEffect> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 14);
+
+/**
+ * @generated from message sylk.v1.RewindTurnResponse
+ */
+export type RewindTurnResponse = Message<"sylk.v1.RewindTurnResponse"> & {
+  /**
+   * The turn the files now stand before.
+   *
+   * @generated from field: uint32 turn = 1;
+   */
+  turn: number;
+
+  /**
+   * @generated from field: repeated uint32 rewound_turns = 2;
+   */
+  rewoundTurns: number[];
+
+  /**
+   * @generated from field: repeated sylk.v1.RewoundFile restored = 3;
+   */
+  restored: RewoundFile[];
+
+  /**
+   * @generated from field: repeated sylk.v1.RewoundFile kept = 4;
+   */
+  kept: RewoundFile[];
+
+  /**
+   * @generated from field: uint32 unchanged = 5;
+   */
+  unchanged: number;
+
+  /**
+   * @generated from field: repeated sylk.v1.TurnSideEffect side_effects = 6;
+   */
+  sideEffects: TurnSideEffect[];
+
+  /**
+   * @generated from field: bool conversation_rewound = 7;
+   */
+  conversationRewound: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.RewindTurnResponse.
+ * Use `create(RewindTurnResponseSchema)` to create a new message.
+ */
+export const RewindTurnResponseSchema: GenMessage<RewindTurnResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 15);
+
+/**
  * @generated from message sylk.v1.PauseSessionRequest
  */
 export type PauseSessionRequest = Message<"sylk.v1.PauseSessionRequest"> & {
@@ -368,7 +503,7 @@ export type PauseSessionRequest = Message<"sylk.v1.PauseSessionRequest"> & {
  * Use `create(PauseSessionRequestSchema)` to create a new message.
  */
 export const PauseSessionRequestSchema: GenMessage<PauseSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 12);
+  messageDesc(file_sylk_v1_session, 16);
 
 /**
  * @generated from message sylk.v1.PauseSessionResponse
@@ -385,7 +520,7 @@ export type PauseSessionResponse = Message<"sylk.v1.PauseSessionResponse"> & {
  * Use `create(PauseSessionResponseSchema)` to create a new message.
  */
 export const PauseSessionResponseSchema: GenMessage<PauseSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 13);
+  messageDesc(file_sylk_v1_session, 17);
 
 /**
  * @generated from message sylk.v1.ResumeSessionRequest
@@ -402,7 +537,7 @@ export type ResumeSessionRequest = Message<"sylk.v1.ResumeSessionRequest"> & {
  * Use `create(ResumeSessionRequestSchema)` to create a new message.
  */
 export const ResumeSessionRequestSchema: GenMessage<ResumeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 14);
+  messageDesc(file_sylk_v1_session, 18);
 
 /**
  * @generated from message sylk.v1.ResumeSessionResponse
@@ -419,7 +554,7 @@ export type ResumeSessionResponse = Message<"sylk.v1.ResumeSessionResponse"> & {
  * Use `create(ResumeSessionResponseSchema)` to create a new message.
  */
 export const ResumeSessionResponseSchema: GenMessage<ResumeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 15);
+  messageDesc(file_sylk_v1_session, 19);
 
 /**
  * @generated from message sylk.v1.CloseSessionRequest
@@ -436,7 +571,7 @@ export type CloseSessionRequest = Message<"sylk.v1.CloseSessionRequest"> & {
  * Use `create(CloseSessionRequestSchema)` to create a new message.
  */
 export const CloseSessionRequestSchema: GenMessage<CloseSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 16);
+  messageDesc(file_sylk_v1_session, 20);
 
 /**
  * @generated from message sylk.v1.CloseSessionResponse
@@ -453,7 +588,7 @@ export type CloseSessionResponse = Message<"sylk.v1.CloseSessionResponse"> & {
  * Use `create(CloseSessionResponseSchema)` to create a new message.
  */
 export const CloseSessionResponseSchema: GenMessage<CloseSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 17);
+  messageDesc(file_sylk_v1_session, 21);
 
 /**
  * @generated from message sylk.v1.DeleteSessionRequest
@@ -470,7 +605,7 @@ export type DeleteSessionRequest = Message<"sylk.v1.DeleteSessionRequest"> & {
  * Use `create(DeleteSessionRequestSchema)` to create a new message.
  */
 export const DeleteSessionRequestSchema: GenMessage<DeleteSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 18);
+  messageDesc(file_sylk_v1_session, 22);
 
 /**
  * @generated from message sylk.v1.DeleteSessionResponse
@@ -487,7 +622,7 @@ export type DeleteSessionResponse = Message<"sylk.v1.DeleteSessionResponse"> & {
  * Use `create(DeleteSessionResponseSchema)` to create a new message.
  */
 export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 19);
+  messageDesc(file_sylk_v1_session, 23);
 
 /**
  * @generated from message sylk.v1.AttachStart
@@ -536,7 +671,7 @@ export type AttachStart = Message<"sylk.v1.AttachStart"> & {
  * Use `create(AttachStartSchema)` to create a new message.
  */
 export const AttachStartSchema: GenMessage<AttachStart> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 20);
+  messageDesc(file_sylk_v1_session, 24);
 
 /**
  * @generated from message sylk.v1.UserInput
@@ -553,7 +688,7 @@ export type UserInput = Message<"sylk.v1.UserInput"> & {
  * Use `create(UserInputSchema)` to create a new message.
  */
 export const UserInputSchema: GenMessage<UserInput> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 21);
+  messageDesc(file_sylk_v1_session, 25);
 
 /**
  * @generated from message sylk.v1.ApprovalDecision
@@ -582,7 +717,7 @@ export type ApprovalDecision = Message<"sylk.v1.ApprovalDecision"> & {
  * Use `create(ApprovalDecisionSchema)` to create a new message.
  */
 export const ApprovalDecisionSchema: GenMessage<ApprovalDecision> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 22);
+  messageDesc(file_sylk_v1_session, 26);
 
 /**
  * @generated from message sylk.v1.Cancel
@@ -595,7 +730,7 @@ export type Cancel = Message<"sylk.v1.Cancel"> & {
  * Use `create(CancelSchema)` to create a new message.
  */
 export const CancelSchema: GenMessage<Cancel> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 23);
+  messageDesc(file_sylk_v1_session, 27);
 
 /**
  * @generated from message sylk.v1.Resize
@@ -617,7 +752,7 @@ export type Resize = Message<"sylk.v1.Resize"> & {
  * Use `create(ResizeSchema)` to create a new message.
  */
 export const ResizeSchema: GenMessage<Resize> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 24);
+  messageDesc(file_sylk_v1_session, 28);
 
 /**
  * @generated from message sylk.v1.Heartbeat
@@ -634,7 +769,7 @@ export type Heartbeat = Message<"sylk.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 25);
+  messageDesc(file_sylk_v1_session, 29);
 
 /**
  * @generated from message sylk.v1.AttachRequest
@@ -687,7 +822,7 @@ export type AttachRequest = Message<"sylk.v1.AttachRequest"> & {
  * Use `create(AttachRequestSchema)` to create a new message.
  */
 export const AttachRequestSchema: GenMessage<AttachRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 26);
+  messageDesc(file_sylk_v1_session, 30);
 
 /**
  * Resync tells a client that fell too far behind to attach again from from_seq.
@@ -706,7 +841,7 @@ export type Resync = Message<"sylk.v1.Resync"> & {
  * Use `create(ResyncSchema)` to create a new message.
  */
 export const ResyncSchema: GenMessage<Resync> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 27);
+  messageDesc(file_sylk_v1_session, 31);
 
 /**
  * ActionResult answers a decision or input sent on the stream.
@@ -735,7 +870,7 @@ export type ActionResult = Message<"sylk.v1.ActionResult"> & {
  * Use `create(ActionResultSchema)` to create a new message.
  */
 export const ActionResultSchema: GenMessage<ActionResult> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 28);
+  messageDesc(file_sylk_v1_session, 32);
 
 /**
  * EventBatch carries consecutive events (in seq order) in one message: replay and
@@ -756,7 +891,7 @@ export type EventBatch = Message<"sylk.v1.EventBatch"> & {
  * Use `create(EventBatchSchema)` to create a new message.
  */
 export const EventBatchSchema: GenMessage<EventBatch> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 29);
+  messageDesc(file_sylk_v1_session, 33);
 
 /**
  * EventColumns carries the same consecutive events as an EventBatch, field by
@@ -818,7 +953,7 @@ export type EventColumns = Message<"sylk.v1.EventColumns"> & {
  * Use `create(EventColumnsSchema)` to create a new message.
  */
 export const EventColumnsSchema: GenMessage<EventColumns> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 30);
+  messageDesc(file_sylk_v1_session, 34);
 
 /**
  * @generated from message sylk.v1.AttachResponse
@@ -879,7 +1014,7 @@ export type AttachResponse = Message<"sylk.v1.AttachResponse"> & {
  * Use `create(AttachResponseSchema)` to create a new message.
  */
 export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 31);
+  messageDesc(file_sylk_v1_session, 35);
 
 /**
  * @generated from message sylk.v1.ReadEventsRequest
@@ -911,7 +1046,7 @@ export type ReadEventsRequest = Message<"sylk.v1.ReadEventsRequest"> & {
  * Use `create(ReadEventsRequestSchema)` to create a new message.
  */
 export const ReadEventsRequestSchema: GenMessage<ReadEventsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 32);
+  messageDesc(file_sylk_v1_session, 36);
 
 /**
  * @generated from message sylk.v1.ReadEventsResponse
@@ -928,7 +1063,7 @@ export type ReadEventsResponse = Message<"sylk.v1.ReadEventsResponse"> & {
  * Use `create(ReadEventsResponseSchema)` to create a new message.
  */
 export const ReadEventsResponseSchema: GenMessage<ReadEventsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 33);
+  messageDesc(file_sylk_v1_session, 37);
 
 /**
  * @generated from message sylk.v1.Approval
@@ -995,7 +1130,7 @@ export type Approval = Message<"sylk.v1.Approval"> & {
  * Use `create(ApprovalSchema)` to create a new message.
  */
 export const ApprovalSchema: GenMessage<Approval> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 34);
+  messageDesc(file_sylk_v1_session, 38);
 
 /**
  * @generated from message sylk.v1.ListApprovalsRequest
@@ -1012,7 +1147,7 @@ export type ListApprovalsRequest = Message<"sylk.v1.ListApprovalsRequest"> & {
  * Use `create(ListApprovalsRequestSchema)` to create a new message.
  */
 export const ListApprovalsRequestSchema: GenMessage<ListApprovalsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 35);
+  messageDesc(file_sylk_v1_session, 39);
 
 /**
  * @generated from message sylk.v1.ListApprovalsResponse
@@ -1029,7 +1164,7 @@ export type ListApprovalsResponse = Message<"sylk.v1.ListApprovalsResponse"> & {
  * Use `create(ListApprovalsResponseSchema)` to create a new message.
  */
 export const ListApprovalsResponseSchema: GenMessage<ListApprovalsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 36);
+  messageDesc(file_sylk_v1_session, 40);
 
 /**
  * @generated from message sylk.v1.DecideApprovalRequest
@@ -1056,7 +1191,7 @@ export type DecideApprovalRequest = Message<"sylk.v1.DecideApprovalRequest"> & {
  * Use `create(DecideApprovalRequestSchema)` to create a new message.
  */
 export const DecideApprovalRequestSchema: GenMessage<DecideApprovalRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 37);
+  messageDesc(file_sylk_v1_session, 41);
 
 /**
  * @generated from message sylk.v1.DecideApprovalResponse
@@ -1073,7 +1208,7 @@ export type DecideApprovalResponse = Message<"sylk.v1.DecideApprovalResponse"> &
  * Use `create(DecideApprovalResponseSchema)` to create a new message.
  */
 export const DecideApprovalResponseSchema: GenMessage<DecideApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 38);
+  messageDesc(file_sylk_v1_session, 42);
 
 /**
  * @generated from message sylk.v1.PermissionRule
@@ -1110,7 +1245,7 @@ export type PermissionRule = Message<"sylk.v1.PermissionRule"> & {
  * Use `create(PermissionRuleSchema)` to create a new message.
  */
 export const PermissionRuleSchema: GenMessage<PermissionRule> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 39);
+  messageDesc(file_sylk_v1_session, 43);
 
 /**
  * @generated from message sylk.v1.ListPermissionsRequest
@@ -1127,7 +1262,7 @@ export type ListPermissionsRequest = Message<"sylk.v1.ListPermissionsRequest"> &
  * Use `create(ListPermissionsRequestSchema)` to create a new message.
  */
 export const ListPermissionsRequestSchema: GenMessage<ListPermissionsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 40);
+  messageDesc(file_sylk_v1_session, 44);
 
 /**
  * @generated from message sylk.v1.ListPermissionsResponse
@@ -1149,7 +1284,7 @@ export type ListPermissionsResponse = Message<"sylk.v1.ListPermissionsResponse">
  * Use `create(ListPermissionsResponseSchema)` to create a new message.
  */
 export const ListPermissionsResponseSchema: GenMessage<ListPermissionsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 41);
+  messageDesc(file_sylk_v1_session, 45);
 
 /**
  * @generated from message sylk.v1.RevokePermissionRequest
@@ -1173,7 +1308,7 @@ export type RevokePermissionRequest = Message<"sylk.v1.RevokePermissionRequest">
  * Use `create(RevokePermissionRequestSchema)` to create a new message.
  */
 export const RevokePermissionRequestSchema: GenMessage<RevokePermissionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 42);
+  messageDesc(file_sylk_v1_session, 46);
 
 /**
  * @generated from message sylk.v1.RevokePermissionResponse
@@ -1190,7 +1325,7 @@ export type RevokePermissionResponse = Message<"sylk.v1.RevokePermissionResponse
  * Use `create(RevokePermissionResponseSchema)` to create a new message.
  */
 export const RevokePermissionResponseSchema: GenMessage<RevokePermissionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 43);
+  messageDesc(file_sylk_v1_session, 47);
 
 /**
  * @generated from enum sylk.v1.SessionState
@@ -1395,6 +1530,18 @@ export const SessionService: GenService<{
     methodKind: "server_streaming";
     input: typeof ReadEventsRequestSchema;
     output: typeof ReadEventsResponseSchema;
+  },
+  /**
+   * RewindTurn returns the project's files (and, unless files_only, the
+   * conversation) to how they were before a turn: the last one (undo) or turn N
+   * (rollback). Refused while a turn runs.
+   *
+   * @generated from rpc sylk.v1.SessionService.RewindTurn
+   */
+  rewindTurn: {
+    methodKind: "unary";
+    input: typeof RewindTurnRequestSchema;
+    output: typeof RewindTurnResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sylk_v1_session, 0);
