@@ -12,21 +12,9 @@ import { join } from 'node:path';
 import { SecretValues } from '../../packages/core/dist/index.js';
 import { OutputCapture } from '../../packages/tools/dist/index.js';
 import { round } from './stats.mjs';
+import { compilerOutputChunks } from './lib/compiler-output.mjs';
 
 const TOTAL = 200 * 1024 * 1024;
-const CHUNK = 64 * 1024;
-
-function corpus() {
-  const lines = [];
-  for (let i = 0; i < 4000; i++) {
-    if (i % 997 === 0) lines.push(`src/module${i}/file.ts:${i}:7 - error TS2322: Type 'string' is not assignable to type 'number'.`);
-    else lines.push(`[${i}] compiling src/module${i % 50}/component_${i}.tsx (${i * 3} bytes) ok`);
-  }
-  const text = Buffer.from(lines.join('\n') + '\n');
-  const chunks = [];
-  for (let at = 0; at + CHUNK <= text.length; at += CHUNK) chunks.push(text.subarray(at, at + CHUNK));
-  return chunks;
-}
 
 function registry() {
   const secrets = new SecretValues();
@@ -50,7 +38,7 @@ async function captureMbPerS(chunks, dir, redact) {
 export default async function redactBench() {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'sylk-bench-redact-')));
   try {
-    const chunks = corpus();
+    const chunks = compilerOutputChunks();
     const texts = chunks.map((c) => c.toString('utf8'));
     const secrets = registry();
     let t = performance.now();
