@@ -22,6 +22,7 @@ export function receiptJson(session: string, r: RewindTurnResponse) {
     unchanged: r.unchanged,
     sideEffects: r.sideEffects.map((s) => ({ turn: s.turn, summary: s.summary })),
     conversationRewound: r.conversationRewound,
+    commits: r.commits,
   };
 }
 
@@ -39,6 +40,7 @@ export function renderReceipt(r: RewindTurnResponse, st: Style): string {
     lines.push(st.yellow('Cannot be undone (commands the turns ran):'));
     for (const s of r.sideEffects) lines.push(`  turn ${s.turn}: ${s.summary}`);
   }
+  if (r.commits !== '') lines.push(`Commits: ${r.commits}`);
   lines.push(r.conversationRewound ? st.dim(`The conversation is back to before turn ${r.turn}.`) : st.dim('The conversation is unchanged.'));
   return lines.join('\n');
 }

@@ -234,6 +234,7 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
         unchanged: r.unchanged,
         sideEffects: r.sideEffects,
         conversationRewound: r.conversationRewound,
+        commits: r.commits,
       };
     },
     async pauseSession(req) {

@@ -9,6 +9,7 @@ import type { ToolsConfig } from '@sylk/config';
 import { HistoryFile, loadPendingInputs, savePendingInputs } from './history.js';
 import { decidePermission, type ApprovalBridge } from './permissions.js';
 import { recordTurnSnapshot } from './undo.js';
+import { projectGit, type RunGit } from './undo-commits.js';
 import { fileAuditFor, newExecutor, processLogFor } from './audit-hooks.js';
 import type { ProcessRecordStore } from './recovery-records.js';
 import { answerInterruptedCalls, clearInterruptedRuns, loadInterruptedRuns, saveInterruptedRuns } from './recovery.js';
@@ -35,6 +36,8 @@ export interface RuntimeDeps {
   spoolDir?: string;
   /** Records the project's files before and after each turn (undo/rollback, see undo.ts). */
   snapshots?: SnapshotStore;
+  /** git in the project's own repository: HEAD per turn, so undo can take back local commits. */
+  projectGit?: RunGit;
 }
 
 /**
@@ -98,6 +101,10 @@ export class SessionRuntime {
 
   get snapshots(): SnapshotStore | undefined {
     return this.deps.snapshots;
+  }
+
+  get projectGit(): RunGit | undefined {
+    return this.deps.projectGit;
   }
 
   /** Drops the conversation after its first `length` messages (rollback); saved at once. */
@@ -377,6 +384,6 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     ...(deps.audit ? { audit: fileAuditFor(deps.audit) } : {}),
   });
   const snapshots = snapshotRoot === undefined ? undefined : new SnapshotStore({ storeRoot: snapshotRoot, projectRoot: record.projectRoot, env: baseEnv });
-  built.runtime = new SessionRuntime(record, { ...deps, executor, fs, spoolDir: join(tempDir, 'spool'), ...(snapshots !== undefined ? { snapshots } : {}) });
+  built.runtime = new SessionRuntime(record, { ...deps, executor, fs, spoolDir: join(tempDir, 'spool'), ...(snapshots !== undefined ? { snapshots, projectGit: projectGit(record.projectRoot, baseEnv) } : {}) });
   return built.runtime;
 }

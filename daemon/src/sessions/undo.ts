@@ -2,6 +2,7 @@ import { ErrorTier, SylkError, errorMessage, type Logger } from '@sylk/core';
 import { readLog } from '@sylk/sessions';
 import type { KeptFile, RestoredFile, Snapshot, TurnTrees } from '@sylk/tools';
 import type { SessionRuntime } from './runtime.js';
+import { headOf, undoTurnCommits } from './undo-commits.js';
 
 /** Paths of too-large files kept in a `turn_snapshot` event at most (the event stays small). */
 const MAX_SKIPPED_IN_EVENT = 200;
@@ -17,7 +18,8 @@ export async function recordTurnSnapshot(rt: SessionRuntime, phase: 'before' | '
   let data: Record<string, unknown>;
   try {
     const snap = await store.track();
-    data = { phase, tree: snap.tree, historyLength, ...(snap.skipped.length > 0 ? { skipped: snap.skipped.slice(0, MAX_SKIPPED_IN_EVENT), skippedCount: snap.skipped.length } : {}) };
+    const head = rt.projectGit === undefined ? undefined : await headOf(rt.projectGit);
+    data = { phase, tree: snap.tree, historyLength, ...(head !== undefined ? { head } : {}), ...(snap.skipped.length > 0 ? { skipped: snap.skipped.slice(0, MAX_SKIPPED_IN_EVENT), skippedCount: snap.skipped.length } : {}) };
   } catch (err) {
     logger.warn({ err, session: rt.id, phase }, 'could not snapshot the project files');
     data = { phase, error: errorMessage(err), historyLength };
@@ -30,6 +32,9 @@ export interface TurnRecord {
   turn: number;
   before?: string;
   after?: string;
+  /** The project's HEAD commit when the turn began / ended (absent: no repository). */
+  beforeHead?: string;
+  afterHead?: string;
   skipped: string[];
   historyLength: number;
   commands: string[];
@@ -43,16 +48,21 @@ export async function turnsOf(rt: SessionRuntime): Promise<TurnRecord[]> {
     const last = turns[turns.length - 1];
     if (e.kind === 'turn_snapshot') {
       const tree = typeof e.data.tree === 'string' ? e.data.tree : undefined;
+      const head = typeof e.data.head === 'string' ? e.data.head : undefined;
       if (e.data.phase === 'before') {
         turns.push({
           turn: turns.length + 1,
           ...(tree !== undefined ? { before: tree } : {}),
+          ...(head !== undefined ? { beforeHead: head } : {}),
           skipped: Array.isArray(e.data.skipped) ? e.data.skipped.filter((p): p is string => typeof p === 'string') : [],
           historyLength: typeof e.data.historyLength === 'number' ? e.data.historyLength : 0,
           commands: [],
           rewound: false,
         });
-      } else if (last !== undefined && tree !== undefined) last.after = tree;
+      } else if (last !== undefined && tree !== undefined) {
+        last.after = tree;
+        if (head !== undefined) last.afterHead = head;
+      }
     } else if (e.kind === 'tool_started' && e.data.name === 'run_command' && last !== undefined) {
       last.commands.push(typeof e.data.summary === 'string' ? e.data.summary : 'a command');
     } else if (e.kind === 'turn_rewound' && Array.isArray(e.data.turns)) {
@@ -80,6 +90,8 @@ export interface RewindReceipt {
   unchanged: number;
   sideEffects: { turn: number; summary: string }[];
   conversationRewound: boolean;
+  /** What happened to commits the turns made (see undoTurnCommits); '' when they made none. */
+  commits: string;
 }
 
 const userFixable = (message: string, code: string, hint: string) => new SylkError(message, { code, tier: ErrorTier.UserFixable, hint });
@@ -106,6 +118,8 @@ export async function rewindTurn(rt: SessionRuntime, opts: RewindOptions, sessio
   const trees: TurnTrees[] = later.map((t) => ({ before: t.before as string, after: t.after ?? (now as string) }));
   const target: Snapshot = { tree: first.before, skipped: first.skipped };
   const files = await store.revert(target, trees, { force: opts.force === true });
+  const lastTurn = later[later.length - 1];
+  const commits = rt.projectGit === undefined ? '' : await undoTurnCommits(rt.projectGit, first.beforeHead, lastTurn?.afterHead);
   const conversationRewound = opts.filesOnly !== true && rt.rewindHistory(first.historyLength);
   const receipt: RewindReceipt = {
     turn: wanted,
@@ -115,6 +129,7 @@ export async function rewindTurn(rt: SessionRuntime, opts: RewindOptions, sessio
     unchanged: files.unchanged.length,
     sideEffects: later.flatMap((t) => t.commands.map((summary) => ({ turn: t.turn, summary }))),
     conversationRewound,
+    commits,
   };
   await rt.append('turn_rewound', {
     turn: wanted,
@@ -123,6 +138,7 @@ export async function rewindTurn(rt: SessionRuntime, opts: RewindOptions, sessio
     kept: receipt.kept.slice(0, MAX_SKIPPED_IN_EVENT),
     force: opts.force === true,
     conversationRewound,
+    ...(commits !== '' ? { commits } : {}),
   });
   return receipt;
 }
