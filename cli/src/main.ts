@@ -25,6 +25,7 @@ export const COMMAND_GROUPS = {
   sandbox: async (): Promise<Register> => (await import('./commands/sandbox.js')).registerSandboxCommands,
   doctor: async (): Promise<Register> => (await import('./commands/doctor.js')).registerDoctorCommand,
   audit: async (): Promise<Register> => (await import('./commands/audit.js')).registerAuditCommands,
+  backup: async (): Promise<Register> => (await import('./commands/backup.js')).registerBackupCommands,
 } as const;
 export type CommandGroup = keyof typeof COMMAND_GROUPS;
 
@@ -42,6 +43,7 @@ export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
   sandbox: 'sandbox',
   doctor: 'doctor',
   audit: 'audit',
+  backup: 'backup', restore: 'backup',
   undo: 'undo', rollback: 'undo',
 };
 

@@ -41,6 +41,7 @@ import { approvalServiceImpl, permissionServiceImpl, sessionServiceImpl } from '
 import { homedir } from 'node:os';
 import { DaemonAudit } from './audit.js';
 import { auditServiceImpl } from './services/audit-service.js';
+import { StorageGuard } from './storage-guard.js';
 
 export interface DaemonOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -98,6 +99,8 @@ export class Daemon {
   audit!: DaemonAudit;
   /** The OS sandbox every command of every session runs in (daemon/src/services/sandbox-service.ts). */
   sandbox!: DaemonSandbox;
+  /** Backups and integrity checks of every SQLite file (daemon/src/storage-guard.ts). */
+  storage!: StorageGuard;
   private log: DaemonLog | undefined;
   private server: Server | undefined;
   private health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
@@ -159,6 +162,9 @@ export class Daemon {
       if (this.recoveredFromCrash) this.logger.warn({ marker: this.runningMarker }, 'previous sylkd did not shut down cleanly; recovering');
       writeFileSync(this.runningMarker, String(process.pid), { mode: 0o600 });
 
+      // Before anything opens a database: a damaged one is replaced by its newest good backup.
+      this.storage = new StorageGuard({ dirs: this.dirs, config: this.config, clock: this.clock, logger: this.logger.child({ component: 'storage' }) });
+      const damagedAtStart = await this.storage.checkAtStart();
       this.db = openSystemDatabase(this.dirs.data, { backupDir: join(this.dirs.backups, 'system'), logger: this.logger, clock: this.clock });
       await this.config.watch();
       this.config.onChange(() => {
@@ -190,6 +196,8 @@ export class Daemon {
       await this.sessions.start();
       // Registered after the gate: hooks run in reverse, so turns stop before the gate closes.
       this.onShutdown(() => this.sessions.close());
+      this.storage.start((sessionId, message) => this.sessions.logs.get(sessionId).append('notice', { message, code: 'storage.integrity' }).then(() => undefined), damagedAtStart);
+      this.onShutdown(() => this.storage.close());
       await this.listen();
       this.state = DaemonState.READY;
       for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');

@@ -80,6 +80,10 @@ describe('sylk CLI', () => {
         return { accepted: true, pid: 999_999_999 };
       },
       reloadConfig: () => ({}),
+      backupNow: () => ({}),
+      listBackups: () => ({}),
+      checkStorage: () => ({}),
+      restoreBackup: () => ({}),
     });
     await new Promise<void>((res, rej) => server.bindAsync(`unix:${h.socket}`, ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
     return { shutdowns, close: () => server.forceShutdown() };

@@ -23,6 +23,8 @@ interface DoctorContext {
   /** Undefined when the daemon could not be reached. */
   conn: DaemonConnection | undefined;
   connectError: string;
+  /** `--check-storage`: run a full integrity check now instead of reporting the last one. */
+  checkStorage?: boolean;
 }
 
 /** One check; add more to CHECKS (each is independent and must not throw). */
@@ -97,7 +99,33 @@ const keychainCheck: Check = async ({ env }) => {
     : { name: 'keychain', status: 'warn', detail: 'no D-Bus session bus: keys fall back to the encrypted file', fix: 'run inside a desktop session, or start one with dbus-run-session and gnome-keyring' };
 };
 
-export const CHECKS: readonly Check[] = [daemonCheck, sandboxCheck, socatCheck, gitCheck, keychainCheck];
+function ago(unixMs: bigint): string {
+  return unixMs === 0n ? 'never' : new Date(Number(unixMs)).toISOString();
+}
+
+const storageCheck: Check = async ({ conn, checkStorage }) => {
+  if (conn === undefined) return { name: 'storage', status: 'skip', detail: 'needs the daemon', fix: '' };
+  if (checkStorage) {
+    const { databases } = await conn.daemon.checkStorage({ full: true }, { timeoutMs: 600_000 });
+    const damaged = databases.filter((d) => d.problems.length > 0);
+    if (damaged.length === 0) return { name: 'storage', status: 'ok', detail: `integrity_check passed for ${databases.length} database(s)`, fix: '' };
+    return {
+      name: 'storage',
+      status: 'fail',
+      detail: damaged.map((d) => `${d.database}: ${d.problems.slice(0, 2).join('; ')}`).join(' | '),
+      fix: damaged[0]?.action ?? '',
+    };
+  }
+  const s = (await conn.daemon.status({}, { timeoutMs: 5_000 })).storage;
+  if (s === undefined) return { name: 'storage', status: 'skip', detail: 'the daemon reports no storage state', fix: '' };
+  const when = `last backup ${ago(s.lastBackupUnixMs)}, last check ${ago(s.lastCheckUnixMs)}`;
+  if (s.integrity === 'damaged') return { name: 'storage', status: 'fail', detail: `${s.problems.join(' | ')} (${when})`, fix: '`sylk daemon restart` restores the newest good backup; `sylk backup --list` shows them' };
+  if (s.integrity === 'restored') return { name: 'storage', status: 'warn', detail: `${s.restores.join(' | ')} (${when})`, fix: '' };
+  if (s.lastBackupUnixMs === 0n) return { name: 'storage', status: 'warn', detail: `${s.integrity}; no backup taken by this daemon yet (${when})`, fix: '`sylk backup` takes one now' };
+  return { name: 'storage', status: 'ok', detail: `${s.integrity} (${when}; backups in ${s.backupDir})`, fix: '' };
+};
+
+export const CHECKS: readonly Check[] = [daemonCheck, storageCheck, sandboxCheck, socatCheck, gitCheck, keychainCheck];
 
 export async function runChecks(ctx: DoctorContext, checks: readonly Check[] = CHECKS): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -124,8 +152,9 @@ function render(results: CheckResult[], st: Style): string {
 export function registerDoctorCommand(program: Command, rt: Runtime): void {
   program
     .command('doctor')
-    .description('check what Sylk needs: the daemon, the OS sandbox, socat, git, the keychain')
-    .action(async (_o, cmd: Command) => {
+    .description('check what Sylk needs: the daemon, its databases and backups, the OS sandbox, socat, git, the keychain')
+    .option('--check-storage', 'run a full integrity check of every database now')
+    .action(async (o: { checkStorage?: boolean }, cmd: Command) => {
       const opts = rt.globals(cmd);
       let conn: DaemonConnection | undefined;
       let connectError = '';
@@ -135,7 +164,7 @@ export function registerDoctorCommand(program: Command, rt: Runtime): void {
         connectError = (err as Error).message;
       }
       try {
-        const results = await runChecks({ env: rt.env, conn, connectError });
+        const results = await runChecks({ env: rt.env, conn, connectError, checkStorage: o.checkStorage === true });
         const ok = results.every((r) => r.status !== 'fail');
         emit(opts, { ok, checks: results }, () => render(results, style(rt.color(opts))));
         if (!ok) rt.exitCode = EXIT.failure;

@@ -1,8 +1,14 @@
-import { PROTOCOL_MAJOR, VERSION, compareVersions } from '@sylk/core';
+import { ErrorTier, PROTOCOL_MAJOR, SylkError, VERSION, compareVersions } from '@sylk/core';
 import type { DaemonService} from '@sylk/proto';
 import { DaemonState, type ServiceImpl } from '@sylk/proto';
 import type { Daemon } from '../daemon.js';
 import { configSummary } from './config-summary.js';
+import type { BackupInfo } from '@sylk/storage';
+import type { ManagedDatabase } from '../storage-guard.js';
+
+function backupFile({ database, backup }: { database: ManagedDatabase; backup: BackupInfo }) {
+  return { database: database.name, path: backup.path, bytes: BigInt(backup.bytes), createdAtUnixMs: BigInt(backup.createdAt), schemaVersion: backup.schemaVersion };
+}
 
 type Methods = typeof DaemonService extends { method: infer M } ? M : never;
 
@@ -36,6 +42,7 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
           systemDbPath: daemon.db.path,
           schemaVersion: daemon.db.schemaVersion(),
           journalMode: daemon.db.journalMode(),
+          ...storageState(daemon),
         },
         rssBytes: BigInt(mem.rss),
         heapUsedBytes: BigInt(mem.heapUsed),
@@ -44,6 +51,7 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
           { name: 'storage', state: 'ok', detail: `system.db schema v${daemon.db.schemaVersion()}` },
           ...daemon.llm.components(),
           daemon.audit.component(),
+          daemon.storage.component(),
           ...(daemon.recoveredFromCrash ? [{ name: 'recovery', state: 'recovered', detail: 'previous daemon stopped uncleanly' }] : []),
         ],
         nodeVersion: process.version,
@@ -59,9 +67,47 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
       return { accepted: daemon.state !== DaemonState.STOPPING, pid: process.pid };
     },
 
+    async backupNow() {
+      return { backups: (await daemon.storage.backupNow()).map(backupFile) };
+    },
+
+    listBackups() {
+      return { backups: daemon.storage.backups().map(backupFile) };
+    },
+
+    async checkStorage(req) {
+      const results = await daemon.storage.check(req.full ? 'full' : 'quick');
+      return { databases: results.map((r) => ({ database: r.database.name, path: r.database.path, problems: r.problems, action: r.action })) };
+    },
+
+    async restoreBackup(req) {
+      const busy = daemon.sessions.registry.list().filter((s) => s.state === 'running' || s.state === 'waiting_approval');
+      if (busy.length > 0) {
+        throw new SylkError(`${busy.length} session(s) have a turn running (${busy.map((s) => s.name).join(', ')})`, {
+          code: 'storage.restore_busy',
+          tier: ErrorTier.UserFixable,
+          hint: 'Wait for the turns to finish or pause them (`sylk pause <session>`), then run `sylk restore` again.',
+        });
+      }
+      const database = await daemon.storage.stageRestore(req.backup);
+      return { database: database.name, restartRequired: true };
+    },
+
     reloadConfig() {
       const { changed } = daemon.reloadConfig('ReloadConfig RPC');
       return { changed, config: configSummary(daemon.config.current(), daemon.reloadCount) };
     },
+  };
+}
+
+function storageState(daemon: Daemon) {
+  const s = daemon.storage.summary();
+  return {
+    lastBackupUnixMs: BigInt(s.lastBackupAt),
+    lastCheckUnixMs: BigInt(s.lastCheckAt),
+    integrity: s.integrity,
+    problems: s.problems,
+    restores: s.restores,
+    backupDir: daemon.dirs.backups,
   };
 }

@@ -10,6 +10,9 @@ export interface DaemonConfig {
   log_max_size_mb: number;
   log_max_files: number;
   shutdown_grace_seconds: number;
+  backup_interval_hours: number;
+  backups_kept: number;
+  integrity_check_minutes: number;
 }
 
 /** Catalogue overrides for one model; -1 = keep the catalogue value. */

@@ -90,6 +90,7 @@ export function mapSqliteError(err: unknown, path: string, action?: string): Syl
   if (err instanceof SylkError) return err;
   const raw = codeOf(err);
   const mapping = raw === undefined ? undefined : MAPPINGS[primaryCode(raw)];
+  if (mapping?.code === 'storage.corrupt') notifyCorruption(path);
   const prefix = action ? `${action}: ` : '';
   if (mapping === undefined) {
     return new SylkError(`${prefix}${path}: ${errorMessage(err)}`, {
@@ -106,4 +107,27 @@ export function mapSqliteError(err: unknown, path: string, action?: string): Syl
     ...(mapping.hint === undefined ? {} : { hint: mapping.hint }),
     details: { path, sqliteCode: raw },
   });
+}
+
+type CorruptionListener = (path: string) => void;
+const corruptionListeners = new Set<CorruptionListener>();
+
+/**
+ * Calls `listener` with the database path whenever a SQLite error mapped here says the file is
+ * corrupt (SQLITE_CORRUPT, SQLITE_NOTADB), so the integrity monitor can check it at once.
+ * Returns the unsubscribe function.
+ */
+export function onCorruptionError(listener: CorruptionListener): () => void {
+  corruptionListeners.add(listener);
+  return () => corruptionListeners.delete(listener);
+}
+
+function notifyCorruption(path: string): void {
+  for (const listener of corruptionListeners) {
+    try {
+      listener(path);
+    } catch {
+      // A listener's failure must not replace the error being mapped.
+    }
+  }
 }

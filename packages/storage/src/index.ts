@@ -6,3 +6,6 @@ export { mapSqliteError } from './errors.js';
 export { BACKUPS_KEPT } from './backups.js';
 export type { Migration } from './migrations.js';
 export { SYSTEM_MIGRATIONS } from './system-schema.js';
+export { onCorruptionError } from './errors.js';
+export { backupDatabaseFile, checkDatabaseFile, checkFilesInWorker, listBackups, restoreDatabaseFile, restoreNewestGoodBackup } from './maintenance.js';
+export type { BackupInfo, CheckKind } from './maintenance.js';

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -156,6 +156,13 @@ describe('destructive migrations', () => {
     expect(backup.pragma('user_version', { simple: true })).toBe(2);
     expect(backup.prepare('SELECT legacy FROM items').pluck().all()).toEqual(['old value']);
     backup.close();
+  });
+
+  it('any upgrade of an existing file is backed up when a backup directory is given; a new file is not', () => {
+    open([V1], { backupDir: backupDir() }).close();
+    expect(existsSync(backupDir())).toBe(false);
+    open([V1, V2], { backupDir: backupDir() }).close();
+    expect(readdirSync(backupDir())).toEqual(['app-v1-20250102T030405006Z.db']);
   });
 
   it('are refused without a backup directory, before any step runs', () => {

@@ -65,25 +65,34 @@ export function applyMigrations(ctx: MigrateContext): void {
   // switched around the whole run and violations are checked before each commit instead.
   db.pragma('foreign_keys = OFF');
   try {
-    for (const m of pending) applyOne(ctx, m);
+    // With a backup directory, any upgrade of an existing file is preceded by a copy (SPEC 3.4.2);
+    // a destructive first step then needs no second one.
+    const first = pending[0] as Migration;
+    if (ctx.backupDir !== undefined && first.version > 1) backUp(ctx, first);
+    pending.forEach((m, i) => applyOne(ctx, m, i > 0 || first.version === 1));
   } finally {
     db.pragma('foreign_keys = ON');
   }
 }
 
-function applyOne(ctx: MigrateContext, m: Migration): void {
+function backUp(ctx: MigrateContext, m: Migration): void {
+  const { db, path, logger } = ctx;
+  if (ctx.backupDir === undefined) return;
+  try {
+    const backup = writeMigrationBackup(db, path, ctx.backupDir, m.version - 1, ctx.clock);
+    logger.info({ path, backup, version: m.version }, 'backed up database before migration');
+    const removed = pruneMigrationBackups(path, ctx.backupDir);
+    if (removed.length > 0) logger.debug({ path, removed }, 'pruned old migration backups');
+  } catch (err) {
+    throw mapSqliteError(err, path, `backup before migration ${m.version} ("${m.name}") failed`);
+  }
+}
+
+/** `backupDestructive`: false when the run's opening backup already covers this step. */
+function applyOne(ctx: MigrateContext, m: Migration, backupDestructive: boolean): void {
   const { db, path, logger } = ctx;
   const from = m.version - 1;
-  if (m.destructive === true && ctx.backupDir !== undefined) {
-    try {
-      const backup = writeMigrationBackup(db, path, ctx.backupDir, from, ctx.clock);
-      logger.info({ path, backup, version: m.version }, 'backed up database before destructive migration');
-      const removed = pruneMigrationBackups(path, ctx.backupDir);
-      if (removed.length > 0) logger.debug({ path, removed }, 'pruned old migration backups');
-    } catch (err) {
-      throw mapSqliteError(err, path, `backup before migration ${m.version} ("${m.name}") failed`);
-    }
-  }
+  if (m.destructive === true && backupDestructive) backUp(ctx, m);
   const step = db.transaction(() => {
     // Another process may have migrated since we looked; IMMEDIATE makes this re-check race-free.
     if (readUserVersion(db) >= m.version) return false;

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/daemon.proto.
  */
 export const file_sylk_v1_daemon: GenFile = /*@__PURE__*/
-  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0iVgoOU3RvcmFnZVN1bW1hcnkSFgoOc3lzdGVtX2RiX3BhdGgYASABKAkSFgoOc2NoZW1hX3ZlcnNpb24YAiABKA0SFAoMam91cm5hbF9tb2RlGAMgASgJIj4KD0NvbXBvbmVudFN0YXR1cxIMCgRuYW1lGAEgASgJEg0KBXN0YXRlGAIgASgJEg4KBmRldGFpbBgDIAEoCSKzAwoOU3RhdHVzUmVzcG9uc2USDwoHdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSIwoFc3RhdGUYBCABKA4yFC5zeWxrLnYxLkRhZW1vblN0YXRlEhoKEnN0YXJ0ZWRfYXRfdW5peF9tcxgFIAEoAxIWCg51cHRpbWVfc2Vjb25kcxgGIAEoARITCgtzb2NrZXRfcGF0aBgHIAEoCRIpCgtkaXJlY3RvcmllcxgIIAEoCzIULnN5bGsudjEuRGlyZWN0b3JpZXMSJgoGY29uZmlnGAkgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5EigKB3N0b3JhZ2UYCiABKAsyFy5zeWxrLnYxLlN0b3JhZ2VTdW1tYXJ5EhEKCXJzc19ieXRlcxgLIAEoBBIXCg9oZWFwX3VzZWRfYnl0ZXMYDCABKAQSLAoKY29tcG9uZW50cxgNIAMoCzIYLnN5bGsudjEuQ29tcG9uZW50U3RhdHVzEhQKDG5vZGVfdmVyc2lvbhgOIAEoCRIQCghsb2dfZmlsZRgPIAEoCSIhCg9TaHV0ZG93blJlcXVlc3QSDgoGcmVhc29uGAEgASgJIjEKEFNodXRkb3duUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgSCwoDcGlkGAIgASgFIhUKE1JlbG9hZENvbmZpZ1JlcXVlc3QiTwoUUmVsb2FkQ29uZmlnUmVzcG9uc2USDwoHY2hhbmdlZBgBIAEoCBImCgZjb25maWcYAiABKAsyFi5zeWxrLnYxLkNvbmZpZ1N1bW1hcnkiPAoMQ29uZmlnU291cmNlEg0KBWxheWVyGAEgASgJEgwKBHBhdGgYAiABKAkSDwoHcHJlc2VudBgDIAEoCCI7Cg1Db25maWdXYXJuaW5nEgwKBGZpbGUYASABKAkSDAoEcGF0aBgCIAEoCRIOCgZyZWFzb24YAyABKAkqlgEKC0RhZW1vblN0YXRlEhwKGERBRU1PTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFURBRU1PTl9TVEFURV9TVEFSVElORxABEhsKF0RBRU1PTl9TVEFURV9SRUNPVkVSSU5HEAISFgoSREFFTU9OX1NUQVRFX1JFQURZEAMSGQoVREFFTU9OX1NUQVRFX1NUT1BQSU5HEAQykAIKDURhZW1vblNlcnZpY2USNgoFSGVsbG8SFS5zeWxrLnYxLkhlbGxvUmVxdWVzdBoWLnN5bGsudjEuSGVsbG9SZXNwb25zZRI5CgZTdGF0dXMSFi5zeWxrLnYxLlN0YXR1c1JlcXVlc3QaFy5zeWxrLnYxLlN0YXR1c1Jlc3BvbnNlEj8KCFNodXRkb3duEhguc3lsay52MS5TaHV0ZG93blJlcXVlc3QaGS5zeWxrLnYxLlNodXRkb3duUmVzcG9uc2USSwoMUmVsb2FkQ29uZmlnEhwuc3lsay52MS5SZWxvYWRDb25maWdSZXF1ZXN0Gh0uc3lsay52MS5SZWxvYWRDb25maWdSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0i2gEKDlN0b3JhZ2VTdW1tYXJ5EhYKDnN5c3RlbV9kYl9wYXRoGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgNEhQKDGpvdXJuYWxfbW9kZRgDIAEoCRIbChNsYXN0X2JhY2t1cF91bml4X21zGAQgASgDEhoKEmxhc3RfY2hlY2tfdW5peF9tcxgFIAEoAxIRCglpbnRlZ3JpdHkYBiABKAkSEAoIcHJvYmxlbXMYByADKAkSEAoIcmVzdG9yZXMYCCADKAkSEgoKYmFja3VwX2RpchgJIAEoCSI+Cg9Db21wb25lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkiswMKDlN0YXR1c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SCwoDcGlkGAMgASgFEiMKBXN0YXRlGAQgASgOMhQuc3lsay52MS5EYWVtb25TdGF0ZRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBSABKAMSFgoOdXB0aW1lX3NlY29uZHMYBiABKAESEwoLc29ja2V0X3BhdGgYByABKAkSKQoLZGlyZWN0b3JpZXMYCCABKAsyFC5zeWxrLnYxLkRpcmVjdG9yaWVzEiYKBmNvbmZpZxgJIAEoCzIWLnN5bGsudjEuQ29uZmlnU3VtbWFyeRIoCgdzdG9yYWdlGAogASgLMhcuc3lsay52MS5TdG9yYWdlU3VtbWFyeRIRCglyc3NfYnl0ZXMYCyABKAQSFwoPaGVhcF91c2VkX2J5dGVzGAwgASgEEiwKCmNvbXBvbmVudHMYDSADKAsyGC5zeWxrLnYxLkNvbXBvbmVudFN0YXR1cxIUCgxub2RlX3ZlcnNpb24YDiABKAkSEAoIbG9nX2ZpbGUYDyABKAkiIQoPU2h1dGRvd25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIxChBTaHV0ZG93blJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEgsKA3BpZBgCIAEoBSIVChNSZWxvYWRDb25maWdSZXF1ZXN0Ik8KFFJlbG9hZENvbmZpZ1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKAgSJgoGY29uZmlnGAIgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5IjwKDENvbmZpZ1NvdXJjZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgiOwoNQ29uZmlnV2FybmluZxIMCgRmaWxlGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGcmVhc29uGAMgASgJIm8KCkJhY2t1cEZpbGUSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRINCgVieXRlcxgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSFgoOc2NoZW1hX3ZlcnNpb24YBSABKA0iEgoQQmFja3VwTm93UmVxdWVzdCI5ChFCYWNrdXBOb3dSZXNwb25zZRIkCgdiYWNrdXBzGAEgAygLMhMuc3lsay52MS5CYWNrdXBGaWxlIhQKEkxpc3RCYWNrdXBzUmVxdWVzdCI7ChNMaXN0QmFja3Vwc1Jlc3BvbnNlEiQKB2JhY2t1cHMYASADKAsyEy5zeWxrLnYxLkJhY2t1cEZpbGUiIwoTQ2hlY2tTdG9yYWdlUmVxdWVzdBIMCgRmdWxsGAEgASgIIlEKDURhdGFiYXNlQ2hlY2sSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRIQCghwcm9ibGVtcxgDIAMoCRIOCgZhY3Rpb24YBCABKAkiQQoUQ2hlY2tTdG9yYWdlUmVzcG9uc2USKQoJZGF0YWJhc2VzGAEgAygLMhYuc3lsay52MS5EYXRhYmFzZUNoZWNrIiYKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0Eg4KBmJhY2t1cBgBIAEoCSJDChVSZXN0b3JlQmFja3VwUmVzcG9uc2USEAoIZGF0YWJhc2UYASABKAkSGAoQcmVzdGFydF9yZXF1aXJlZBgCIAEoCCqWAQoLRGFlbW9uU3RhdGUSHAoYREFFTU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVREFFTU9OX1NUQVRFX1NUQVJUSU5HEAESGwoXREFFTU9OX1NUQVRFX1JFQ09WRVJJTkcQAhIWChJEQUVNT05fU1RBVEVfUkVBRFkQAxIZChVEQUVNT05fU1RBVEVfU1RPUFBJTkcQBDK7BAoNRGFlbW9uU2VydmljZRI2CgVIZWxsbxIVLnN5bGsudjEuSGVsbG9SZXF1ZXN0GhYuc3lsay52MS5IZWxsb1Jlc3BvbnNlEjkKBlN0YXR1cxIWLnN5bGsudjEuU3RhdHVzUmVxdWVzdBoXLnN5bGsudjEuU3RhdHVzUmVzcG9uc2USPwoIU2h1dGRvd24SGC5zeWxrLnYxLlNodXRkb3duUmVxdWVzdBoZLnN5bGsudjEuU2h1dGRvd25SZXNwb25zZRJLCgxSZWxvYWRDb25maWcSHC5zeWxrLnYxLlJlbG9hZENvbmZpZ1JlcXVlc3QaHS5zeWxrLnYxLlJlbG9hZENvbmZpZ1Jlc3BvbnNlEkIKCUJhY2t1cE5vdxIZLnN5bGsudjEuQmFja3VwTm93UmVxdWVzdBoaLnN5bGsudjEuQmFja3VwTm93UmVzcG9uc2USSAoLTGlzdEJhY2t1cHMSGy5zeWxrLnYxLkxpc3RCYWNrdXBzUmVxdWVzdBocLnN5bGsudjEuTGlzdEJhY2t1cHNSZXNwb25zZRJLCgxDaGVja1N0b3JhZ2USHC5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlcXVlc3QaHS5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlc3BvbnNlEk4KDVJlc3RvcmVCYWNrdXASHS5zeWxrLnYxLlJlc3RvcmVCYWNrdXBSZXF1ZXN0Gh4uc3lsay52MS5SZXN0b3JlQmFja3VwUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message sylk.v1.HelloRequest
@@ -187,6 +187,44 @@ export type StorageSummary = Message<"sylk.v1.StorageSummary"> & {
    * @generated from field: string journal_mode = 3;
    */
   journalMode: string;
+
+  /**
+   * Unix milliseconds of the last backup / integrity check by this daemon; 0 = none yet.
+   *
+   * @generated from field: int64 last_backup_unix_ms = 4;
+   */
+  lastBackupUnixMs: bigint;
+
+  /**
+   * @generated from field: int64 last_check_unix_ms = 5;
+   */
+  lastCheckUnixMs: bigint;
+
+  /**
+   * "ok", "restored" (a database was restored from a backup), "damaged" or "unchecked".
+   *
+   * @generated from field: string integrity = 6;
+   */
+  integrity: string;
+
+  /**
+   * One line per damaged database.
+   *
+   * @generated from field: repeated string problems = 7;
+   */
+  problems: string[];
+
+  /**
+   * One line per database restored from a backup at start.
+   *
+   * @generated from field: repeated string restores = 8;
+   */
+  restores: string[];
+
+  /**
+   * @generated from field: string backup_dir = 9;
+   */
+  backupDir: string;
 };
 
 /**
@@ -451,6 +489,220 @@ export const ConfigWarningSchema: GenMessage<ConfigWarning> = /*@__PURE__*/
   messageDesc(file_sylk_v1_daemon, 13);
 
 /**
+ * BackupFile is one backup of one database.
+ *
+ * @generated from message sylk.v1.BackupFile
+ */
+export type BackupFile = Message<"sylk.v1.BackupFile"> & {
+  /**
+   * "system" or "session <id>".
+   *
+   * @generated from field: string database = 1;
+   */
+  database: string;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+
+  /**
+   * @generated from field: uint64 bytes = 3;
+   */
+  bytes: bigint;
+
+  /**
+   * @generated from field: int64 created_at_unix_ms = 4;
+   */
+  createdAtUnixMs: bigint;
+
+  /**
+   * @generated from field: uint32 schema_version = 5;
+   */
+  schemaVersion: number;
+};
+
+/**
+ * Describes the message sylk.v1.BackupFile.
+ * Use `create(BackupFileSchema)` to create a new message.
+ */
+export const BackupFileSchema: GenMessage<BackupFile> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 14);
+
+/**
+ * @generated from message sylk.v1.BackupNowRequest
+ */
+export type BackupNowRequest = Message<"sylk.v1.BackupNowRequest"> & {
+};
+
+/**
+ * Describes the message sylk.v1.BackupNowRequest.
+ * Use `create(BackupNowRequestSchema)` to create a new message.
+ */
+export const BackupNowRequestSchema: GenMessage<BackupNowRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 15);
+
+/**
+ * @generated from message sylk.v1.BackupNowResponse
+ */
+export type BackupNowResponse = Message<"sylk.v1.BackupNowResponse"> & {
+  /**
+   * @generated from field: repeated sylk.v1.BackupFile backups = 1;
+   */
+  backups: BackupFile[];
+};
+
+/**
+ * Describes the message sylk.v1.BackupNowResponse.
+ * Use `create(BackupNowResponseSchema)` to create a new message.
+ */
+export const BackupNowResponseSchema: GenMessage<BackupNowResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 16);
+
+/**
+ * @generated from message sylk.v1.ListBackupsRequest
+ */
+export type ListBackupsRequest = Message<"sylk.v1.ListBackupsRequest"> & {
+};
+
+/**
+ * Describes the message sylk.v1.ListBackupsRequest.
+ * Use `create(ListBackupsRequestSchema)` to create a new message.
+ */
+export const ListBackupsRequestSchema: GenMessage<ListBackupsRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 17);
+
+/**
+ * @generated from message sylk.v1.ListBackupsResponse
+ */
+export type ListBackupsResponse = Message<"sylk.v1.ListBackupsResponse"> & {
+  /**
+   * @generated from field: repeated sylk.v1.BackupFile backups = 1;
+   */
+  backups: BackupFile[];
+};
+
+/**
+ * Describes the message sylk.v1.ListBackupsResponse.
+ * Use `create(ListBackupsResponseSchema)` to create a new message.
+ */
+export const ListBackupsResponseSchema: GenMessage<ListBackupsResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 18);
+
+/**
+ * @generated from message sylk.v1.CheckStorageRequest
+ */
+export type CheckStorageRequest = Message<"sylk.v1.CheckStorageRequest"> & {
+  /**
+   * integrity_check instead of quick_check.
+   *
+   * @generated from field: bool full = 1;
+   */
+  full: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.CheckStorageRequest.
+ * Use `create(CheckStorageRequestSchema)` to create a new message.
+ */
+export const CheckStorageRequestSchema: GenMessage<CheckStorageRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 19);
+
+/**
+ * @generated from message sylk.v1.DatabaseCheck
+ */
+export type DatabaseCheck = Message<"sylk.v1.DatabaseCheck"> & {
+  /**
+   * @generated from field: string database = 1;
+   */
+  database: string;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+
+  /**
+   * Empty when the database is healthy.
+   *
+   * @generated from field: repeated string problems = 3;
+   */
+  problems: string[];
+
+  /**
+   * @generated from field: string action = 4;
+   */
+  action: string;
+};
+
+/**
+ * Describes the message sylk.v1.DatabaseCheck.
+ * Use `create(DatabaseCheckSchema)` to create a new message.
+ */
+export const DatabaseCheckSchema: GenMessage<DatabaseCheck> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 20);
+
+/**
+ * @generated from message sylk.v1.CheckStorageResponse
+ */
+export type CheckStorageResponse = Message<"sylk.v1.CheckStorageResponse"> & {
+  /**
+   * @generated from field: repeated sylk.v1.DatabaseCheck databases = 1;
+   */
+  databases: DatabaseCheck[];
+};
+
+/**
+ * Describes the message sylk.v1.CheckStorageResponse.
+ * Use `create(CheckStorageResponseSchema)` to create a new message.
+ */
+export const CheckStorageResponseSchema: GenMessage<CheckStorageResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 21);
+
+/**
+ * @generated from message sylk.v1.RestoreBackupRequest
+ */
+export type RestoreBackupRequest = Message<"sylk.v1.RestoreBackupRequest"> & {
+  /**
+   * A path listed by ListBackups.
+   *
+   * @generated from field: string backup = 1;
+   */
+  backup: string;
+};
+
+/**
+ * Describes the message sylk.v1.RestoreBackupRequest.
+ * Use `create(RestoreBackupRequestSchema)` to create a new message.
+ */
+export const RestoreBackupRequestSchema: GenMessage<RestoreBackupRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 22);
+
+/**
+ * @generated from message sylk.v1.RestoreBackupResponse
+ */
+export type RestoreBackupResponse = Message<"sylk.v1.RestoreBackupResponse"> & {
+  /**
+   * @generated from field: string database = 1;
+   */
+  database: string;
+
+  /**
+   * True: the database is replaced when sylkd next starts; the client restarts it.
+   *
+   * @generated from field: bool restart_required = 2;
+   */
+  restartRequired: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.RestoreBackupResponse.
+ * Use `create(RestoreBackupResponseSchema)` to create a new message.
+ */
+export const RestoreBackupResponseSchema: GenMessage<RestoreBackupResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 23);
+
+/**
  * @generated from enum sylk.v1.DaemonState
  */
 export enum DaemonState {
@@ -533,6 +785,47 @@ export const DaemonService: GenService<{
     methodKind: "unary";
     input: typeof ReloadConfigRequestSchema;
     output: typeof ReloadConfigResponseSchema;
+  },
+  /**
+   * BackupNow takes an online backup of system.db and every session log.
+   *
+   * @generated from rpc sylk.v1.DaemonService.BackupNow
+   */
+  backupNow: {
+    methodKind: "unary";
+    input: typeof BackupNowRequestSchema;
+    output: typeof BackupNowResponseSchema;
+  },
+  /**
+   * ListBackups lists the backups of every database, newest first.
+   *
+   * @generated from rpc sylk.v1.DaemonService.ListBackups
+   */
+  listBackups: {
+    methodKind: "unary";
+    input: typeof ListBackupsRequestSchema;
+    output: typeof ListBackupsResponseSchema;
+  },
+  /**
+   * CheckStorage runs an integrity check of every database now.
+   *
+   * @generated from rpc sylk.v1.DaemonService.CheckStorage
+   */
+  checkStorage: {
+    methodKind: "unary";
+    input: typeof CheckStorageRequestSchema;
+    output: typeof CheckStorageResponseSchema;
+  },
+  /**
+   * RestoreBackup checks a backup and stages it; the next daemon start
+   * replaces the database with it. Refused while a session has a turn running.
+   *
+   * @generated from rpc sylk.v1.DaemonService.RestoreBackup
+   */
+  restoreBackup: {
+    methodKind: "unary";
+    input: typeof RestoreBackupRequestSchema;
+    output: typeof RestoreBackupResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sylk_v1_daemon, 0);
