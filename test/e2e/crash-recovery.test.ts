@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync, exis
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { projectHash } from '@sylk/config';
+import { mulberry32 } from '../helpers/crash-loop.js';
 import { daemonPidsOf, exited, startForeground, waitFor } from '../helpers/sylk.js';
 import { parseNdjson, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
 
@@ -129,7 +130,10 @@ describe('crash during a command', () => {
     expect(processesIn([project])).toEqual([]);
   });
 
-  it('survives a crash loop: events kept, no session stuck, nothing left running, nothing run twice', async () => {
+  // Sandboxed, one session, the CLI as the client; test/e2e/crash-loop.test.ts is the 50-cycle loop.
+  const seed = Number(process.env.SYLK_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  it(`survives a crash loop: events kept, no session stuck, nothing left running, nothing run twice (seed ${seed})`, async () => {
+    const random = mulberry32(seed);
     const { s, project } = await crashHarness(true);
     const cycles = 5;
     const sessions: string[] = [];
@@ -142,7 +146,7 @@ describe('crash during a command', () => {
       await waitFor(() => client.stdout().includes('job started'), 10_000, `cycle ${cycle}: the client to follow the job`);
       const seen = await s.events(created.id);
       // A random moment while the command runs.
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 300)));
+      await new Promise((r) => setTimeout(r, Math.floor(random() * 300)));
       daemon.kill('SIGKILL');
       await exited(daemon);
 
