@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import type { Scenario } from '@sylk/emulator';
-import { parseJson, waitFor } from '../helpers/sylk.js';
+import { CLI, parseJson, waitFor } from '../helpers/sylk.js';
+import { startTmux, type Tmux } from '../helpers/tmux.js';
 import { sessionHarness, startDetached, type SessionHarness } from '../helpers/sessions.js';
 
 const scenario: Scenario = {
@@ -52,7 +53,10 @@ interface Receipt {
 }
 
 let harnesses: SessionHarness[] = [];
+let terminals: Tmux[] = [];
 afterEach(async () => {
+  for (const t of terminals) t.kill();
+  terminals = [];
   await Promise.all(harnesses.map((s) => s.cleanup()));
   harnesses = [];
 });
@@ -142,5 +146,26 @@ describe('sylk undo / rollback', () => {
     const undo = await s.cli(['undo', created.id, '--json']);
     expect(undo.code, undo.stderr).toBe(0);
     expect(parseJson<Receipt>(undo.stdout)).toMatchObject({ turn: 1, sideEffects: [{ turn: 1, summary: expect.stringContaining('sleep 30') }] });
+  }, 60_000);
+
+  it('/undo in the attached view rewinds the last turn and never reaches the model', async () => {
+    const s = await sessionHarness({ scenario });
+    harnesses.push(s);
+    const project = s.project('undo-view', { 'a.txt': 'original a\n' });
+    const created = await startDetached(s, project, 'Make the first change.');
+    await s.waitState(created.id, ['idle', 'failed']);
+    expect(readFileSync(join(project, 'a.txt'), 'utf8')).toBe('a from turn 1\n');
+
+    const term = startTmux(`${process.execPath} ${CLI} attach ${created.name}`, s.h.env);
+    terminals.push(term);
+    await term.waitFor((t) => t.includes(`attached to ${created.name}`), 'the attached view');
+    term.keys(['/undo'], true);
+    term.keys(['Enter']);
+    const screen = await term.waitFor((t) => t.includes('Files are back to before turn 1'), 'the /undo receipt');
+    expect(screen).toMatch(/restored a\.txt/);
+    expect(readFileSync(join(project, 'a.txt'), 'utf8')).toBe('original a\n');
+    expect(existsSync(join(project, 'new1.txt'))).toBe(false);
+    const inputs = (await s.events(created.id)).filter((e) => e.kind === 'user_input').map((e) => e.data.text);
+    expect(inputs).toEqual(['Make the first change.']);
   }, 60_000);
 });

@@ -114,6 +114,7 @@ async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { 
     stdin: process.stdin,
     stdout: process.stdout,
     signal: rt.signal,
+    commands: { undo: async () => (await import('./undo.js')).undoFromView(rt, opts, session) },
   });
   if (result.finalState === 'failed') rt.exitCode = EXIT.failure;
 }

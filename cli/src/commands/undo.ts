@@ -45,6 +45,17 @@ export function renderReceipt(r: RewindTurnResponse, st: Style): string {
   return lines.join('\n');
 }
 
+/** `/undo` in the attached view: the last turn's files and conversation back; the receipt as text. */
+export async function undoFromView(rt: Runtime, opts: GlobalOptions, session: string): Promise<string> {
+  const conn = await connectDaemon(opts, rt.env);
+  try {
+    const res = await createClient(SessionService, conn.channel).rewindTurn({ session, turn: 0, force: false, filesOnly: false });
+    return renderReceipt(res, style(rt.color(opts)));
+  } finally {
+    conn.close();
+  }
+}
+
 async function rewind(rt: Runtime, opts: GlobalOptions, session: string, turn: number, flags: RewindFlags): Promise<void> {
   const conn = await connectDaemon(opts, rt.env);
   try {

@@ -26,6 +26,8 @@ export interface TerminalOptions {
   stdout: NodeJS.WriteStream;
   /** SIGINT outside raw mode (no terminal, e.g. piped): detach, never cancel the turn. */
   signal?: AbortSignal;
+  /** Slash commands the CLI answers itself, never sent to the model (`undo` → `/undo`); text to show. */
+  commands?: Readonly<Record<string, () => Promise<string>>>;
 }
 
 export interface TerminalResult {
@@ -175,7 +177,16 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
       if (KEY.enter.has(ch)) {
         const text = input.trim();
         input = '';
-        if (text !== '') attached.send({ case: 'input', value: { text } });
+        const command = text.startsWith('/') ? opts.commands?.[text.slice(1)] : undefined;
+        if (command !== undefined) {
+          command().then(
+            (out) => sink.lines(out.split('\n')),
+            (err: unknown) => {
+              const e = err as { message?: string; hint?: string };
+              sink.lines([st.red(`✗ ${text}: ${e.message ?? String(err)}`), ...(e.hint ? [st.dim(`  hint: ${e.hint}`)] : [])]);
+            },
+          );
+        } else if (text !== '') attached.send({ case: 'input', value: { text } });
       } else if (KEY.backspace.has(ch)) input = input.slice(0, -1);
       else if (isPrintable(ch)) input += ch;
       drawStatus();
