@@ -2,11 +2,11 @@
 // ignores SIGTERM: the restarted daemon kills what is left (checked by pid + start time), says so
 // in the session, and the resumed turn gets an "interrupted" tool result instead of a second run.
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { projectHash } from '@sylk/config';
-import { mulberry32 } from '../helpers/crash-loop.js';
+import { mulberry32, processesIn, same, type Proc } from '../helpers/crash-loop.js';
 import { daemonPidsOf, exited, startForeground, waitFor } from '../helpers/sylk.js';
 import { parseNdjson, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
 
@@ -19,41 +19,6 @@ afterEach(async () => {
   harnesses = [];
   projects = [];
 });
-
-interface Proc {
-  pid: number;
-  startTime: string;
-}
-
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks); undefined when gone or a zombie. */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Live processes whose working directory is one of these projects (the job and its child, sandboxed or not). */
-function processesIn(dirs: readonly string[]): Proc[] {
-  const found: Proc[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (!dirs.includes(readlinkSync(`/proc/${entry}/cwd`))) continue;
-      const startTime = startTimeOf(Number(entry));
-      if (startTime !== undefined) found.push({ pid: Number(entry), startTime });
-    } catch {
-      // gone, or not ours to inspect
-    }
-  }
-  return found;
-}
-
-/** Still the same process: alive with the start time it had. */
-const same = (p: Proc) => startTimeOf(p.pid) === p.startTime;
 
 function killQuietly(pid: number): void {
   try {

@@ -62,7 +62,7 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-interface Proc {
+export interface Proc {
   pid: number;
   startTime: string;
 }
@@ -94,7 +94,8 @@ export function processesIn(dirs: readonly string[]): Proc[] {
   return found;
 }
 
-const same = (p: Proc) => startTimeOf(p.pid) === p.startTime;
+/** Still the same process: alive with the start time it had. */
+export const same = (p: Proc) => startTimeOf(p.pid) === p.startTime;
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
 
