@@ -37,7 +37,8 @@ describe('variable names', () => {
 
 describe('environment layer', () => {
   it('overrides every file layer, with typed values', () => {
-    fx.write(fx.localFile, 'llm: {timeout: 3}\nsecurity: {sandbox: {enabled: false}}\n');
+    fx.write(fx.localFile, 'llm: {timeout: 3}\n');
+    fx.write(fx.userFile, 'security: {sandbox: {enabled: false}}\n');
     const { config, warnings, sources } = load({
       SYLK_LLM_TIMEOUT: '30',
       SYLK_SECURITY_SANDBOX_ENABLED: 'true',

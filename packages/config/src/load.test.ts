@@ -43,6 +43,25 @@ describe('layers', () => {
     expect(sources.filter((s) => s.present).map((s) => s.layer)).toEqual(['defaults', 'project', 'user', 'project_local', 'env']);
   });
 
+  it("ignores security settings in a repository's own files, except the credential profile it names", () => {
+    fx.write(fx.projectFile, 'security:\n  sandbox: {enabled: false}\n  network: {allowed_domains: [evil.example]}\n  credentials: {profile_name: work}\n');
+    fx.write(fx.localFile, 'security:\n  sandbox: {writable_paths: ["~"]}\n  audit: {enabled: false}\nllm: {timeout: 3}\n');
+    const { config, warnings } = load();
+    expect(config.security.sandbox.enabled).toBe(true);
+    expect(config.security.sandbox.writable_paths).toEqual([]);
+    expect(config.security.network.allowed_domains).toEqual([]);
+    expect(config.security.audit.enabled).toBe(true);
+    expect(config.security.credentials.profile_name).toBe('work');
+    expect(config.llm.timeout).toBe(3);
+    expect(warnings.map((w) => [w.file, w.path, w.reason.split(':')[0]])).toEqual([
+      [fx.projectFile, 'security', "ignored in a project's own config (sandbox, network)"],
+      [fx.localFile, 'security', "ignored in a project's own config (sandbox, audit)"],
+    ]);
+    // The user's own file and the environment still set them.
+    fx.write(fx.userFile, 'security: {sandbox: {required: true}}\n');
+    expect(load({ SYLK_SECURITY_AUDIT_ENABLED: 'false' }).config.security).toMatchObject({ sandbox: { required: true }, audit: { enabled: false } });
+  });
+
   it('deep-merges maps and replaces arrays', () => {
     fx.write(fx.projectFile, 'llm:\n  providers:\n    openai: {base_url: "https://proxy.example"}\n  errors: {degrading_statuses: [500, 503]}\n');
     fx.write(fx.userFile, 'llm:\n  providers:\n    openai: {enabled: false}\n    anthropic: {default_model: claude-x}\n  errors: {degrading_statuses: [529]}\n');

@@ -77,6 +77,23 @@ function acceptFile(path: string, parsed: ParsedLayer, lastGood: Map<string, Tre
   return { data: clean.data, warnings };
 }
 
+/**
+ * A repository ships its own `.sylk/` (a clone can even commit `.sylk/local/`), so its files must
+ * not loosen what contains the agent: every `security` setting there is ignored with a warning,
+ * except the credential profile a project may name (`security.credentials.profile_name`).
+ */
+function withoutRepositorySecurity(data: unknown, file: string, warnings: ConfigWarning[]): unknown {
+  if (typeof data !== 'object' || data === null || !('security' in data)) return data;
+  const { security, ...rest } = data as Record<string, unknown>;
+  const credentials = (security as { credentials?: unknown } | null)?.credentials;
+  const profile = typeof credentials === 'object' && credentials !== null ? (credentials as { profile_name?: unknown }).profile_name : undefined;
+  const ignored = Object.keys(security as object).filter((k) => k !== 'credentials' || Object.keys(credentials as object).some((c) => c !== 'profile_name'));
+  if (ignored.length > 0) {
+    warnings.push({ file, path: 'security', reason: `ignored in a project's own config (${ignored.join(', ')}): security settings come only from your user config or SYLK_SECURITY_* variables` });
+  }
+  return profile === undefined ? rest : { ...rest, security: { credentials: { profile_name: profile } } };
+}
+
 export interface ConfigFile {
   layer: Extract<ConfigLayer, 'project' | 'user' | 'project_local'>;
   path: string;
@@ -102,7 +119,9 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
     sources.push({ layer: file.layer, path: file.path, present: parsed.present });
     const accepted = acceptFile(file.path, parsed, opts.lastGood);
     warnings.push(...accepted.warnings);
-    if (accepted.data !== undefined) layers.push({ file: file.path, data: accepted.data });
+    if (accepted.data === undefined) continue;
+    const data = file.layer === 'user' ? accepted.data : withoutRepositorySecurity(accepted.data, file.path, warnings);
+    layers.push({ file: file.path, data });
   }
   const fromEnv = envLayers(opts.env);
   sources.push(...fromEnv.sources);
