@@ -37,16 +37,18 @@ describe('variable names', () => {
 
 describe('environment layer', () => {
   it('overrides every file layer, with typed values', () => {
-    fx.write(fx.localFile, 'llm: {timeout: 3}\n');
-    fx.write(fx.userFile, 'security: {sandbox: {enabled: false}}\n');
+    fx.write(fx.localFile, 'sessions: {max_turns: 3}\n');
+    fx.write(fx.userFile, 'llm: {timeout: 3}\nsecurity: {sandbox: {enabled: false}}\n');
     const { config, warnings, sources } = load({
       SYLK_LLM_TIMEOUT: '30',
+      SYLK_SESSIONS_MAX_TURNS: '9',
       SYLK_SECURITY_SANDBOX_ENABLED: 'true',
       SYLK_TOOLS_EXTRA_ROOTS: '["/opt/work", "/srv"]',
       SYLK_LLM_PROVIDERS_OPENAI_SOFT_LIMIT_PERIOD: 'week',
     });
     expect(warnings).toEqual([]);
     expect(config.llm.timeout).toBe(30);
+    expect(config.sessions.max_turns).toBe(9);
     expect(config.security.sandbox.enabled).toBe(true);
     expect(config.tools.extra_roots).toEqual(['/opt/work', '/srv']);
     expect(config.llm.providers.openai?.soft_limit.period).toBe('week');

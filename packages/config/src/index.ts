@@ -1,4 +1,4 @@
-export { resolveDirs, resolveSocketPath, lockPath, findProjectRoot, projectHash, ensureDir, DIR_ENV_VARS } from './paths.js';
+export { resolveDirs, resolveSocketPath, lockPath, findProjectRoot, broadProjectRoot, projectHash, ensureDir, DIR_ENV_VARS } from './paths.js';
 export type { SylkDirs, ResolveDirsOptions, Env } from './paths.js';
 export { CONFIG_SCHEMA, CONFIG_SECTIONS, DEFAULT_CONFIG, SCHEMA_PATH } from './schema.js';
 export type { SchemaNode } from './schema.js';
@@ -9,6 +9,7 @@ export type { LoadConfigOptions, ConfigFile } from './load.js';
 export { envVarName, envVarPath, RESERVED_ENV_VARS } from './env.js';
 export { getConfigValue, redactConfig } from './access.js';
 export { configTemplate } from './template.js';
+export { editConfigFile } from './edit.js';
 export { ConfigStore } from './store.js';
-export type { ConfigStoreOptions, ConfigListener } from './store.js';
+export type { ConfigStoreOptions, ConfigListener, ReloadListener } from './store.js';
 export type * from './types.js';

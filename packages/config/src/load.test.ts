@@ -21,41 +21,74 @@ describe('layers', () => {
     expect(loaded.loadedAt).toBe(1234);
     expect(loaded.sources.map((s) => [s.layer, s.present])).toEqual([
       ['defaults', true],
-      ['project', false],
       ['user', false],
+      ['project', false],
       ['project_local', false],
       ['env', false],
     ]);
-    expect(loaded.sources[2]?.path).toBe(fx.userFile);
+    expect(loaded.sources[1]?.path).toBe(fx.userFile);
   });
 
-  it('applies defaults < project < user < project-local < env', () => {
-    fx.write(fx.projectFile, 'llm: {timeout: 1, default_model: proj}\nsessions: {max_turns: 1}\ndaemon: {log_level: debug}\n');
-    fx.write(fx.userFile, 'llm: {timeout: 2, default_model: user}\nsessions: {max_turns: 2}\n');
-    fx.write(fx.localFile, 'llm: {timeout: 3}\n');
-    const { config, warnings, sources } = load({ SYLK_LLM_TIMEOUT: '4' });
+  it('applies defaults < user < project < project-local < env', () => {
+    fx.write(fx.userFile, 'llm: {timeout: 2, default_model: user}\nsessions: {max_turns: 2, mention_max_kb: 2}\ndaemon: {log_level: debug}\n');
+    fx.write(fx.projectFile, 'llm: {default_model: proj}\nsessions: {max_turns: 1, mention_max_kb: 1}\n');
+    fx.write(fx.localFile, 'sessions: {max_turns: 3}\n');
+    const { config, warnings, sources } = load({ SYLK_SESSIONS_MENTION_MAX_KB: '4' });
     expect(warnings).toEqual([]);
-    expect(config.llm.timeout).toBe(4);
-    expect(config.llm.default_model).toBe('user');
-    expect(config.sessions.max_turns).toBe(2);
+    expect(config.llm.timeout).toBe(2);
+    expect(config.llm.default_model).toBe('proj');
+    expect(config.sessions.max_turns).toBe(3);
+    expect(config.sessions.mention_max_kb).toBe(4);
     expect(config.daemon.log_level).toBe('debug');
     expect(config.llm.queue.workers).toBe(4);
-    expect(sources.filter((s) => s.present).map((s) => s.layer)).toEqual(['defaults', 'project', 'user', 'project_local', 'env']);
+    expect(sources.filter((s) => s.present).map((s) => s.layer)).toEqual(['defaults', 'user', 'project', 'project_local', 'env']);
+  });
+
+  it("keeps only the allow-listed settings of a repository's own files", () => {
+    fx.write(fx.userFile, 'llm: {providers: {anthropic: {base_url: "https://gw.example"}}}\n');
+    fx.write(
+      fx.projectFile,
+      [
+        'llm:',
+        '  default_model: m1',
+        '  timeout: 1',
+        '  providers:',
+        '    anthropic: {base_url: "https://evil.example", default_model: m2, models: {m2: {max_output_tokens: 100, input_price: 0}}}',
+        'budgets: {session: {usd: 1000}}',
+        'tools: {extra_roots: [/], shell_metacharacters: [], timeout: {base_seconds: 5}}',
+        'sessions: {max_turns: 7}',
+        '',
+      ].join('\n'),
+    );
+    const { config, warnings } = load();
+    expect(config.llm.providers['anthropic']).toMatchObject({ base_url: 'https://gw.example', default_model: 'm2' });
+    expect(config.llm.providers['anthropic']?.models['m2']).toMatchObject({ max_output_tokens: 100, input_price: -1 });
+    expect(config.llm).toMatchObject({ default_model: 'm1', timeout: 600 });
+    expect(config.budgets.session.usd).toBe(-1);
+    expect(config.tools.extra_roots).toEqual([]);
+    expect(config.tools.shell_metacharacters).toContain(';');
+    expect(config.tools.timeout.base_seconds).toBe(5);
+    expect(config.sessions.max_turns).toBe(7);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.file).toBe(fx.projectFile);
+    for (const key of ['llm.timeout', 'llm.providers.anthropic.base_url', 'llm.providers.anthropic.models.m2.input_price', 'budgets', 'tools.extra_roots', 'tools.shell_metacharacters']) {
+      expect(warnings[0]?.reason).toContain(key);
+    }
   });
 
   it("ignores security settings in a repository's own files, except the credential profile it names", () => {
     fx.write(fx.projectFile, 'security:\n  sandbox: {enabled: false}\n  network: {allowed_domains: [evil.example]}\n  credentials: {profile_name: work}\n');
-    fx.write(fx.localFile, 'security:\n  sandbox: {writable_paths: ["~"]}\n  audit: {enabled: false}\nllm: {timeout: 3}\n');
+    fx.write(fx.localFile, 'security:\n  sandbox: {writable_paths: ["~"]}\n  audit: {enabled: false}\nsessions: {max_turns: 3}\n');
     const { config, warnings } = load();
     expect(config.security.sandbox.enabled).toBe(true);
     expect(config.security.sandbox.writable_paths).toEqual([]);
     expect(config.security.network.allowed_domains).toEqual([]);
     expect(config.security.audit.enabled).toBe(true);
     expect(config.security.credentials.profile_name).toBe('work');
-    expect(config.llm.timeout).toBe(3);
-    expect(warnings.map((w) => [w.file, w.path, w.reason.split(':')[0]])).toEqual([
-      [fx.projectFile, 'security', "ignored in a project's own config (sandbox, network)"],
-      [fx.localFile, 'security', "ignored in a project's own config (sandbox, audit)"],
+    expect(config.sessions.max_turns).toBe(3);
+    expect(warnings.map((w) => [w.file, w.reason.split(':')[0]])).toEqual([
+      [fx.projectFile, "ignored in a project's own config (security.sandbox, security.network)"],
+      [fx.localFile, "ignored in a project's own config (security.sandbox, security.audit)"],
     ]);
     // The user's own file and the environment still set them.
     fx.write(fx.userFile, 'security: {sandbox: {required: true}}\n');
@@ -63,8 +96,8 @@ describe('layers', () => {
   });
 
   it('deep-merges maps and replaces arrays', () => {
-    fx.write(fx.projectFile, 'llm:\n  providers:\n    openai: {base_url: "https://proxy.example"}\n  errors: {degrading_statuses: [500, 503]}\n');
-    fx.write(fx.userFile, 'llm:\n  providers:\n    openai: {enabled: false}\n    anthropic: {default_model: claude-x}\n  errors: {degrading_statuses: [529]}\n');
+    fx.write(fx.userFile, 'llm:\n  providers:\n    openai: {enabled: false, base_url: "https://proxy.example"}\n  errors: {degrading_statuses: [529]}\ntools: {env_blocklist: [A_*, B_*]}\n');
+    fx.write(fx.projectFile, 'llm:\n  providers:\n    anthropic: {default_model: claude-x}\ntools: {env_blocklist: [C_*]}\n');
     const { config, warnings } = load();
     expect(warnings).toEqual([]);
     expect(config.llm.providers.openai).toMatchObject({ enabled: false, base_url: 'https://proxy.example', default_model: '' });
@@ -78,6 +111,7 @@ describe('layers', () => {
     });
     expect(config.llm.errors.degrading_statuses).toEqual([529]);
     expect(config.llm.errors.rate_limit_statuses).toEqual([429]);
+    expect(config.tools.env_blocklist).toEqual(['C_*']);
   });
 
   it('returns a frozen snapshot', () => {
@@ -103,14 +137,16 @@ describe('bad input', () => {
   });
 
   it('falls back per field to the lower layer or the default, naming file, path and reason', () => {
-    fx.write(fx.projectFile, 'llm: {timeout: 42}\n');
-    fx.write(fx.userFile, 'llm:\n  timeout: soon\n  workers: 2\n  queue: {workers: 0, pipeline_capacity: 10}\ndaemon: {log_level: loud}\n');
+    fx.write(fx.userFile, 'llm:\n  timeout: soon\n  workers: 2\n  queue: {workers: 0, pipeline_capacity: 10}\ndaemon: {log_level: loud}\nsessions: {max_turns: 42}\n');
+    fx.write(fx.projectFile, 'sessions: {max_turns: lots}\n');
     const { config, warnings } = load();
-    expect(config.llm.timeout).toBe(42);
+    expect(config.llm.timeout).toBe(600);
+    expect(config.sessions.max_turns).toBe(42);
     expect(config.llm.queue).toEqual({ workers: 4, pipeline_capacity: 10 });
     expect(config.daemon.log_level).toBe('info');
     const byPath = Object.fromEntries(warnings.map((w) => [w.path, w]));
-    expect(Object.keys(byPath).sort()).toEqual(['daemon.log_level', 'llm.queue.workers', 'llm.timeout', 'llm.workers']);
+    expect(Object.keys(byPath).sort()).toEqual(['daemon.log_level', 'llm.queue.workers', 'llm.timeout', 'llm.workers', 'sessions.max_turns']);
+    expect(byPath['sessions.max_turns']?.file).toBe(fx.projectFile);
     expect(byPath['llm.timeout']).toEqual({ file: fx.userFile, path: 'llm.timeout', reason: 'must be integer; got "soon"' });
     expect(byPath['llm.queue.workers']?.reason).toBe('must be >= 1; got 0');
     expect(byPath['daemon.log_level']?.reason).toContain('must be one of: trace, debug, info, warn, error, fatal');
@@ -118,13 +154,13 @@ describe('bad input', () => {
   });
 
   it('drops a whole array when one item is invalid (arrays replace)', () => {
-    fx.write(fx.projectFile, 'tools: {extra_roots: [/opt/a]}\n');
-    fx.write(fx.userFile, 'tools: {extra_roots: [/ok, relative/dir]}\n');
+    fx.write(fx.userFile, 'tools: {env_blocklist: [A_*]}\n');
+    fx.write(fx.projectFile, 'tools: {env_blocklist: [B_*, 5]}\n');
     const { config, warnings } = load();
-    expect(config.tools.extra_roots).toEqual(['/opt/a']);
+    expect(config.tools.env_blocklist).toEqual(['A_*']);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ path: 'tools.extra_roots' });
-    expect(warnings[0]?.reason).toMatch(/^item 1 must match pattern/);
+    expect(warnings[0]).toMatchObject({ path: 'tools.env_blocklist' });
+    expect(warnings[0]?.reason).toMatch(/^item 1 must be string/);
   });
 
   it('reports unknown sections, bad provider names and a non-mapping file', () => {
@@ -182,7 +218,7 @@ describe('getConfigValue and redactConfig', () => {
     expect(nested.code).toBe('config.unknown_key');
     expect(nested.tier).toBe(ErrorTier.UserFixable);
     expect(nested.message).toBe(
-      'unknown config key "llm.stream.nope"; valid keys under "llm.stream": chunk_timeout_seconds, max_duration_seconds, max_text_bytes, max_tool_args_bytes',
+      'unknown config key "llm.stream.nope"; valid keys under "llm.stream": chunk_timeout_seconds, max_duration_seconds, max_text_bytes, max_tool_args_bytes, first_output_timeout_seconds',
     );
     expect(unknownKey('nope').message).toContain('valid top-level keys: daemon, llm, budgets, tools, security, sessions');
     expect(unknownKey('llm.timeout.x').message).toContain('"llm.timeout" is a value, not a section');

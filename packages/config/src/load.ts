@@ -1,4 +1,4 @@
-/** Layered loading (SPEC 3.2): defaults < project < user < project-local < environment. */
+/** Layered loading: defaults < user < project < project-local < environment (a repository's layers are allow-listed). */
 import nodePath from 'node:path';
 import { systemClock, type Clock } from '@sylk/core';
 import { envLayers } from './env.js';
@@ -78,20 +78,56 @@ function acceptFile(path: string, parsed: ParsedLayer, lastGood: Map<string, Tre
 }
 
 /**
- * A repository ships its own `.sylk/` (a clone can even commit `.sylk/local/`), so its files must
- * not loosen what contains the agent: every `security` setting there is ignored with a warning,
- * except the credential profile a project may name (`security.credentials.profile_name`).
+ * What a repository's own `.sylk/` files may set (a clone can even commit `.sylk/local/`): the
+ * project's models, limits and session behaviour. Everything else (provider endpoints, prices,
+ * budgets, retries, roots, security) comes only from the user's config or SYLK_* variables, so a
+ * hostile repository cannot send the user's key elsewhere, lift a budget or loosen the sandbox.
+ * `*` matches one map key. MCP servers a project names still need the user's approval to start.
  */
-function withoutRepositorySecurity(data: unknown, file: string, warnings: ConfigWarning[]): unknown {
-  if (typeof data !== 'object' || data === null || !('security' in data)) return data;
-  const { security, ...rest } = data as Record<string, unknown>;
-  const credentials = (security as { credentials?: unknown } | null)?.credentials;
-  const profile = typeof credentials === 'object' && credentials !== null ? (credentials as { profile_name?: unknown }).profile_name : undefined;
-  const ignored = Object.keys(security as object).filter((k) => k !== 'credentials' || Object.keys(credentials as object).some((c) => c !== 'profile_name'));
+const REPOSITORY_SETTINGS: readonly string[] = [
+  'llm.default_provider',
+  'llm.default_model',
+  'llm.providers.*.default_model',
+  'llm.providers.*.models.*.context_window',
+  'llm.providers.*.models.*.max_output_tokens',
+  'llm.providers.*.models.*.thinking_budget_tokens',
+  'sessions',
+  'tools.timeout',
+  'tools.output',
+  'tools.env_blocklist',
+  'mcp.servers',
+  'security.credentials.profile_name',
+];
+
+const REPOSITORY_PATTERNS = REPOSITORY_SETTINGS.map((s) => s.split('.'));
+
+/** Keeps what REPOSITORY_SETTINGS allows; what else the file sets is named in one warning. */
+function repositoryLayer(data: unknown, file: string, warnings: ConfigWarning[]): unknown {
+  const ignored: string[] = [];
+  const keep = (node: unknown, path: string[]): unknown => {
+    const depth = path.length;
+    const live = REPOSITORY_PATTERNS.filter((p) => p.slice(0, depth).every((seg, i) => seg === '*' || seg === path[i]));
+    if (live.some((p) => p.length <= depth)) return node;
+    if (live.length === 0 || !isPlainObject(node)) {
+      ignored.push(path.join('.'));
+      return undefined;
+    }
+    const out: Tree = {};
+    for (const [key, value] of Object.entries(node)) {
+      const kept = keep(value, [...path, key]);
+      if (kept !== undefined) out[key] = kept;
+    }
+    return out;
+  };
+  const kept = isPlainObject(data) ? keep(data, []) : data;
   if (ignored.length > 0) {
-    warnings.push({ file, path: 'security', reason: `ignored in a project's own config (${ignored.join(', ')}): security settings come only from your user config or SYLK_SECURITY_* variables` });
+    warnings.push({
+      file,
+      path: ignored.length === 1 ? (ignored[0] as string) : '',
+      reason: `ignored in a project's own config (${ignored.join(', ')}): a repository may set only ${REPOSITORY_SETTINGS.join(', ')}; set the rest in your user config or SYLK_* variables`,
+    });
   }
-  return profile === undefined ? rest : { ...rest, security: { credentials: { profile_name: profile } } };
+  return kept;
 }
 
 export interface ConfigFile {
@@ -103,8 +139,8 @@ export interface ConfigFile {
 export function configFiles(opts: { dirs: SylkDirs; projectRoot?: string }): ConfigFile[] {
   const files: ConfigFile[] = [];
   const project = opts.projectRoot === undefined ? undefined : nodePath.join(opts.projectRoot, '.sylk');
-  if (project !== undefined) files.push({ layer: 'project', path: nodePath.join(project, 'config.yaml') });
   files.push({ layer: 'user', path: nodePath.join(opts.dirs.config, 'config.yaml') });
+  if (project !== undefined) files.push({ layer: 'project', path: nodePath.join(project, 'config.yaml') });
   if (project !== undefined) files.push({ layer: 'project_local', path: nodePath.join(project, 'local', 'config.yaml') });
   return files;
 }
@@ -120,7 +156,7 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
     const accepted = acceptFile(file.path, parsed, opts.lastGood);
     warnings.push(...accepted.warnings);
     if (accepted.data === undefined) continue;
-    const data = file.layer === 'user' ? accepted.data : withoutRepositorySecurity(accepted.data, file.path, warnings);
+    const data = file.layer === 'user' ? accepted.data : repositoryLayer(accepted.data, file.path, warnings);
     layers.push({ file: file.path, data });
   }
   const fromEnv = envLayers(opts.env);

@@ -167,6 +167,24 @@ export function findProjectRoot(startDir: string, opts: { homedir?: string } = {
   );
 }
 
+/**
+ * What a project root is when a session there would expose every file the user owns: `/` or
+ * the home directory (compared by real path). Sessions there need the user's confirmation.
+ */
+export function broadProjectRoot(root: string, homedir: string): 'the filesystem root' | 'your home directory' | undefined {
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return nodePath.resolve(path);
+    }
+  };
+  const resolved = real(root);
+  if (resolved === nodePath.parse(resolved).root) return 'the filesystem root';
+  if (homedir !== '' && resolved === real(homedir)) return 'your home directory';
+  return undefined;
+}
+
 /** 16 hex digits of SHA-256 over the project's real path; names its data directory. */
 export function projectHash(root: string): string {
   return createHash('sha256').update(realpathSync(root)).digest('hex').slice(0, 16);

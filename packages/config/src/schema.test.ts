@@ -37,11 +37,12 @@ describe('config schema', () => {
   it('derives DEFAULT_CONFIG with every section and the SPEC defaults', () => {
     const typed: SylkConfig = DEFAULT_CONFIG;
     expect(Object.keys(typed)).toEqual([...CONFIG_SECTIONS]);
-    expect(CONFIG_SECTIONS).toEqual(['daemon', 'llm', 'budgets', 'tools', 'security', 'sessions']);
+    expect(CONFIG_SECTIONS).toEqual(['daemon', 'llm', 'budgets', 'tools', 'security', 'sessions', 'mcp']);
     expect(typed.llm.retry.external_rate_limit).toEqual({ attempts: 10, initial_ms: 1000, max_ms: 60000, multiplier: 2, jitter: 0.1 });
     expect(typed.llm.circuit_breaker).toEqual({ consecutive_failures: 5, failure_rate: 0.5, window: 20, cooldown_seconds: 30, close_after: 3 });
     expect(typed.budgets.global).toEqual({ tokens: -1, usd: -1 });
     expect(typed.tools.timeout).toEqual({ base_seconds: 120, extend_seconds: 30, ceiling_seconds: 1800 });
+    expect(typed.mcp).toEqual({ servers: {}, call_timeout_seconds: 120, idle_stop_minutes: 10, max_result_bytes: 32768 });
     expect(Object.isFrozen(typed.tools)).toBe(true);
   });
 

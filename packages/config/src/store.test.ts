@@ -48,6 +48,18 @@ function nextChange(store: ConfigStore): Promise<LoadedConfig> {
 const reloads = () => logLines.filter((l) => l.msg === 'configuration reloaded' && String(l.reason).startsWith('file change'));
 
 describe('reload', () => {
+  it('tells reload listeners about every reload, also one that kept a broken file\'s last good content', () => {
+    fx.write(fx.userFile, 'sessions: {max_turns: 7}\n');
+    const store = makeStore();
+    const seen: Array<{ changed: boolean; warnings: number; maxTurns: number }> = [];
+    const off = store.onReload((loaded, info) => seen.push({ changed: info.changed, warnings: loaded.warnings.length, maxTurns: loaded.config.sessions.max_turns }));
+    fx.write(fx.userFile, 'sessions: {max_turns: [\n');
+    store.reload('broken edit');
+    off();
+    store.reload('after unsubscribe');
+    expect(seen).toEqual([{ changed: false, warnings: 1, maxTurns: 7 }]);
+  });
+
   it('swaps the snapshot whole and reports whether anything changed', () => {
     fx.write(fx.userFile, 'llm: {timeout: 10}\n');
     const store = makeStore();
@@ -192,8 +204,8 @@ describe('watch', () => {
     await store.watch();
 
     let changed = nextChange(store);
-    fx.write(fx.localFile, 'daemon: {log_level: debug}\n');
-    expect((await changed).config.daemon.log_level).toBe('debug');
+    fx.write(fx.localFile, 'sessions: {max_turns: 7}\n');
+    expect((await changed).config.sessions.max_turns).toBe(7);
 
     changed = nextChange(store);
     writeFileSync(providers, 'openai: {enabled: false}\n');
@@ -201,7 +213,7 @@ describe('watch', () => {
 
     changed = nextChange(store);
     rmSync(fx.localFile);
-    expect((await changed).config.daemon.log_level).toBe('info');
+    expect((await changed).config.sessions.max_turns).toBe(50);
   });
 
   it('stops reloading after close', async () => {

@@ -19,6 +19,7 @@ export interface ConfigStoreOptions {
 }
 
 export type ConfigListener = (loaded: LoadedConfig, reason: string) => void;
+export type ReloadListener = (loaded: LoadedConfig, info: { reason: string; changed: boolean; previous: LoadedConfig }) => void;
 /** Internal form: section listeners also need the snapshot being replaced. */
 type Subscriber = (loaded: LoadedConfig, reason: string, previous: LoadedConfig) => void;
 
@@ -36,6 +37,7 @@ export class ConfigStore {
   readonly #logger: Logger;
   readonly #debounceMs: number;
   readonly #listeners = new Set<Subscriber>();
+  readonly #reloadListeners = new Set<ReloadListener>();
   #loaded: LoadedConfig;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -62,6 +64,13 @@ export class ConfigStore {
     const changed = !deepEqual(previous.config, next.config);
     this.#loaded = next;
     this.#announce('configuration reloaded', reason, changed, next);
+    for (const listener of [...this.#reloadListeners]) {
+      try {
+        listener(next, { reason, changed, previous });
+      } catch (err) {
+        this.#logger.error({ err: errorMessage(err), reason }, 'config reload listener failed');
+      }
+    }
     if (changed) {
       for (const listener of [...this.#listeners]) {
         try {
@@ -77,6 +86,18 @@ export class ConfigStore {
   /** Called after a reload that changed the config (never for an identical one); returns an unsubscribe function. */
   onChange(listener: ConfigListener): () => void {
     return this.#subscribe(listener);
+  }
+
+  /**
+   * Called after every reload, changed or not: a file that broke keeps its last good content (no
+   * change), and its new warnings still need telling. Returns an unsubscribe function.
+   */
+  onReload(listener: ReloadListener): () => void {
+    const entry: ReloadListener = (...args) => listener(...args);
+    this.#reloadListeners.add(entry);
+    return () => {
+      this.#reloadListeners.delete(entry);
+    };
   }
 
   /** Like onChange, but only when `section` itself changed. */

@@ -23,6 +23,8 @@ export interface ModelOverride {
   output_price: number;
   cache_read_price: number;
   cache_write_price: number;
+  /** 0 = extended thinking off. */
+  thinking_budget_tokens: number;
 }
 
 export interface SoftLimit {
@@ -64,6 +66,7 @@ export interface LlmConfig {
     max_duration_seconds: number;
     max_text_bytes: number;
     max_tool_args_bytes: number;
+    first_output_timeout_seconds: number;
   };
   retry: {
     transient: RetryPolicyConfig;
@@ -135,6 +138,27 @@ export interface NetworkConfig {
 
 export interface SessionsConfig {
   max_turns: number;
+  /** 0 = the model's limit. */
+  max_output_tokens: number;
+  compaction: { enabled: boolean; threshold: number; model: string; keep_recent_messages: number };
+  mention_max_kb: number;
+}
+
+/** One MCP server: `command` (stdio) or `url` (streamable HTTP). */
+export interface McpServerConfig {
+  command: string;
+  args: string[];
+  url: string;
+  env: Record<string, string>;
+  enabled: boolean;
+}
+
+export interface McpConfig {
+  servers: Record<string, McpServerConfig>;
+  call_timeout_seconds: number;
+  /** 0 = never stop idle servers. */
+  idle_stop_minutes: number;
+  max_result_bytes: number;
 }
 
 export interface SylkConfig {
@@ -144,6 +168,7 @@ export interface SylkConfig {
   tools: ToolsConfig;
   security: SecurityConfig;
   sessions: SessionsConfig;
+  mcp: McpConfig;
 }
 
 export type ConfigLayer = 'defaults' | 'project' | 'user' | 'project_local' | 'env' | 'env_file';

@@ -4,7 +4,7 @@ export { systemClock, ManualClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { newId, cryptoRandom } from './ids.js';
 export type { RandomSource } from './ids.js';
-export { REDACT_PATHS, REDACTED, scrubSecrets, filterEnv, defaultEnvBlocklist, secretEnvEntries } from './secrets.js';
+export { REDACT_PATHS, REDACTED, scrubSecrets, filterEnv, defaultEnvBlocklist, secretEnvEntries, looksLikeSecretEnvName } from './secrets.js';
 export { SecretValues, MIN_SECRET_LENGTH, redactJson } from './secret-values.js';
 export type { Redactor, RedactingStream, RedactingByteStream } from './secret-values.js';
 export { createLogger, loggerOptions, silentLogger } from './logger.js';

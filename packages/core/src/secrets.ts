@@ -82,3 +82,13 @@ export function secretEnvEntries(
   const patterns = blocklist.map(globToRegExp);
   return Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '' && patterns.some((re) => re.test(e[0])));
 }
+
+/**
+ * Names that say they hold a secret whatever the blocklist says (`MY_SERVICE_KEY`, `DB_PASSWORD`,
+ * `GH_TOKEN_FILE`): a client's environment never forwards them, and listings never show their values.
+ */
+const SECRET_ENV_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)(_FILE)?$/i;
+
+export function looksLikeSecretEnvName(name: string): boolean {
+  return SECRET_ENV_NAME.test(name);
+}
