@@ -1,5 +1,6 @@
 import type { Scenario, ScenarioFault, ScenarioStep } from './scenario.js';
 import { toMatcher } from './scenario.js';
+import { cutLastCall } from './cut-reply.js';
 import type { DefaultFault, ErrorSpec, FormatName, LastMessage, ResolvedReply, WireFormat } from './formats/types.js';
 
 const TOOL_ID_PREFIX: Record<FormatName, string> = {
@@ -36,20 +37,21 @@ export function resolveReply(scenario: Scenario, step: ScenarioStep, format: For
   const r = step.reply ?? {};
   const d = scenario.defaults ?? {};
   const usage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, ...d.usage, ...r.usage };
-  const toolCalls = (r.toolCalls ?? []).map((c, i) => ({
+  const toolCalls = cutLastCall((r.toolCalls ?? []).map((c, i) => ({
     id: c.id ?? `${TOOL_ID_PREFIX[format]}${turn}_${i}`,
     name: c.name,
     arguments: c.arguments ?? {},
-  }));
+  })), r.cutToolArguments);
   // A stream fault with no scripted reply still needs something to send before failing.
   const text = r.text ?? (step.fault && !step.reply ? 'partial answer before the fault' : '');
   return {
     text,
     thinking: r.thinking ?? '',
+    redactedThinking: r.redactedThinking ?? '',
     toolCalls,
     usage,
     chunkSize: r.chunkSize ?? d.chunkSize ?? 12,
-    stopReason: r.stopReason ?? (toolCalls.length > 0 ? 'tool_use' : 'end_turn'),
+    stopReason: r.stopReason ?? (r.cutToolArguments !== undefined ? 'max_tokens' : toolCalls.length > 0 ? 'tool_use' : 'end_turn'),
     repeatToolCalls: r.repeatToolCalls ?? false,
     ...(step.fault?.kind === 'blocked' ? { blocked: step.fault.reason ?? 'SAFETY' } : {}),
   };

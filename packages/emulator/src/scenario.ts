@@ -21,6 +21,8 @@ export type ScenarioStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | '
 export interface ScenarioReply {
   text?: string;
   thinking?: string;
+  /** Anthropic only: a `redacted_thinking` block with this opaque data, after the thinking. */
+  redactedThinking?: string;
   toolCalls?: ScenarioToolCall[];
   usage?: ScenarioUsage;
   /** Characters per text/thinking/argument delta. */
@@ -33,13 +35,18 @@ export interface ScenarioReply {
    */
   eventsPerSecond?: number;
   stopReason?: ScenarioStopReason;
+  /**
+   * The last tool call's arguments stop after this many characters of their JSON, as when the
+   * output limit is hit mid-call (streamed replies; stopReason defaults to max_tokens).
+   */
+  cutToolArguments?: number;
   /** Gemini only: send every function call twice (real Gemini sometimes repeats them). */
   repeatToolCalls?: boolean;
 }
 
 export const FAULT_KINDS = [
   'rate_limit', 'overloaded', 'server_error', 'unauthorized', 'quota', 'http',
-  'stream_error', 'drop', 'malformed', 'stall', 'blocked',
+  'stream_error', 'drop', 'malformed', 'stall', 'blocked', 'keepalive', 'hold_open',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -56,8 +63,10 @@ export interface ScenarioFault {
   retryAfterMs?: number;
   /** Streaming faults: how many SSE events to send first. */
   afterChunks?: number;
-  /** `stall`: how long to stall; default until the client goes away. */
+  /** `stall`, `keepalive`, `hold_open`: how long; default until the client goes away. */
   ms?: number;
+  /** `keepalive`: time between two keep-alives (default 1000). */
+  intervalMs?: number;
   /** `blocked` (Gemini): finish reason. */
   reason?: 'SAFETY' | 'RECITATION';
 }
@@ -136,12 +145,14 @@ function checkUsage(where: string, usage: unknown): void {
 
 function checkReply(where: string, reply: unknown): void {
   if (!isObj(reply)) throw invalid(where, 'reply must be a mapping');
-  checkKeys(where, reply, ['text', 'thinking', 'toolCalls', 'usage', 'chunkSize', 'delayMs', 'eventsPerSecond', 'stopReason', 'repeatToolCalls']);
+  checkKeys(where, reply, ['text', 'thinking', 'redactedThinking', 'toolCalls', 'usage', 'chunkSize', 'delayMs', 'eventsPerSecond', 'stopReason', 'repeatToolCalls', 'cutToolArguments']);
   checkString(where, reply, 'text');
   checkString(where, reply, 'thinking');
+  checkString(where, reply, 'redactedThinking');
   checkNumber(where, reply, 'chunkSize', 1);
   checkNumber(where, reply, 'delayMs');
   checkNumber(where, reply, 'eventsPerSecond', 1);
+  checkNumber(where, reply, 'cutToolArguments');
   checkUsage(where, reply['usage']);
   const stop = reply['stopReason'];
   if (stop !== undefined && !['end_turn', 'max_tokens', 'stop_sequence', 'tool_use'].includes(String(stop))) {
@@ -162,11 +173,12 @@ function checkReply(where: string, reply: unknown): void {
 
 function checkFault(where: string, fault: unknown): void {
   if (!isObj(fault)) throw invalid(where, 'fault must be a mapping');
-  checkKeys(where, fault, ['kind', 'status', 'errorType', 'message', 'retryAfter', 'retryAfterMs', 'afterChunks', 'ms', 'reason']);
+  checkKeys(where, fault, ['kind', 'status', 'errorType', 'message', 'retryAfter', 'retryAfterMs', 'afterChunks', 'ms', 'intervalMs', 'reason']);
   if (!FAULT_KINDS.includes(fault['kind'] as FaultKind)) {
     throw invalid(where, `kind must be one of ${FAULT_KINDS.join(', ')}`);
   }
   for (const k of ['retryAfter', 'retryAfterMs', 'afterChunks', 'ms']) checkNumber(where, fault, k);
+  checkNumber(where, fault, 'intervalMs', 1);
   checkNumber(where, fault, 'status', 100);
   checkString(where, fault, 'errorType');
   checkString(where, fault, 'message');

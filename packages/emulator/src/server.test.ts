@@ -114,6 +114,32 @@ describe('emulator over HTTP', () => {
     expect(free.deltas).toBe(200);
     expect(() => parseScenario('steps:\n  - reply: { text: x, eventsPerSecond: 0 }\n')).toThrow(/eventsPerSecond/);
   });
+
+  it('sends keep-alives before the reply, and can hold the body open after its final event', async () => {
+    const open = (fault: Record<string, unknown>) => {
+      emu.setScenario({ steps: [{ reply: { text: 'hello' }, fault: fault as never }] });
+      emu.reset();
+      return fetch(`${emu.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
+        body: JSON.stringify({ model: 'claude-haiku-4-5-20251001', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+      });
+    };
+    const pinged = await (await open({ kind: 'keepalive', intervalMs: 20, ms: 150 })).text();
+    const events = [...pinged.matchAll(/^event: (\w+)/gm)].map((m) => m[1]);
+    expect(events[0]).toBe('message_start');
+    expect(events.slice(1, 4)).toEqual(['ping', 'ping', 'ping']);
+    expect(events.at(-1)).toBe('message_stop');
+
+    const held = await open({ kind: 'hold_open' });
+    const reader = (held.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('event: message_stop')) text += new TextDecoder().decode((await reader.read()).value);
+    const next = await Promise.race([reader.read().then(() => 'more'), new Promise((r) => setTimeout(() => r('still open'), 200))]);
+    expect(next).toBe('still open');
+    await reader.cancel();
+    expect(() => parseScenario('steps:\n  - fault: { kind: keepalive, intervalMs: 0 }\n')).toThrow(/intervalMs/);
+  });
 });
 
 describe('sylk-emulator binary', () => {

@@ -45,6 +45,16 @@ export interface Emulator {
 
 const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'proxy-authorization', 'cookie']);
 const DEFAULT_AFTER_CHUNKS = 2;
+/** `keepalive` starts after the opening event, before any content. */
+const KEEPALIVE_AFTER_CHUNKS = 1;
+
+/** What each format sends to keep a quiet stream alive: Anthropic's `ping` event, an SSE comment; Gemini sends none. */
+const KEEPALIVE: Record<FormatName, string | undefined> = {
+  anthropic: 'event: ping\ndata: {"type": "ping"}\n\n',
+  'openai-responses': ': keep-alive\n\n',
+  'openai-chat': ': keep-alive\n\n',
+  gemini: undefined,
+};
 
 function redactHeaders(headers: FastifyRequest['headers']): Record<string, string> {
   const out: Record<string, string> = {};
@@ -126,6 +136,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const thisTurn = turn++;
     logger.debug({ format: format.name, turn: thisTurn, stream }, 'emulator request');
     if (authFailed(format, req)) return sendError(reply, format, format.faults.unauthorized);
+    const refused = format.rejectRequest?.(view);
+    if (refused !== undefined) return sendError(reply, format, refused);
     const last = format.lastMessage(view);
     const index = pickStep(scenario, state, thisTurn, last);
     if (index === null) {
@@ -169,9 +181,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     raw.on('error', () => undefined);
     const gone = AbortSignal.any([closing.signal, abortOnClose(raw)]);
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': 'req_emulator' });
-    const streamFault = fault && ['stream_error', 'drop', 'malformed', 'stall'].includes(fault.kind) ? fault : undefined;
+    const streamFault = fault && ['stream_error', 'drop', 'malformed', 'stall', 'keepalive'].includes(fault.kind) ? fault : undefined;
     // The fault comes after this many frames, if the reply is longer than that.
-    const cut = streamFault ? (streamFault.afterChunks ?? DEFAULT_AFTER_CHUNKS) : Infinity;
+    const cut = streamFault ? (streamFault.afterChunks ?? (streamFault.kind === 'keepalive' ? KEEPALIVE_AFTER_CHUNKS : DEFAULT_AFTER_CHUNKS)) : Infinity;
     const started = performance.now();
     const dueAt = (i: number) => (pace.eventsPerSecond === undefined ? started : started + (i * 1000) / pace.eventsPerSecond);
     // Frames are made as they are sent: a long reply's tens of thousands of frames never all sit
@@ -191,7 +203,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
           await writeAndFlush(raw, format.streamError(streamErrorSpec(format, streamFault)));
           return void raw.end();
         }
-        await wait(streamFault.ms ?? 24 * 3600_000, gone);
+        if (streamFault.kind === 'keepalive') await keepAlive(raw, KEEPALIVE[format.name], streamFault, gone);
+        else await wait(streamFault.ms ?? 24 * 3600_000, gone);
       }
       if (gone.aborted) return void raw.destroy();
       if (pace.delayMs > 0) await wait(pace.delayMs, gone);
@@ -216,6 +229,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       await writeAndFlush(raw, batch.length === 1 ? (batch[0] as string) : batch.join(''));
       i = end;
     }
+    // A gateway that keeps the connection open after the final event.
+    if (fault?.kind === 'hold_open') await wait(fault.ms ?? 24 * 3600_000, gone);
+    if (gone.aborted) return void raw.destroy();
     raw.end();
   }
 
@@ -271,6 +287,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       await app.close();
     },
   };
+}
+
+/** Keep-alives every `intervalMs` for `ms` (default: until the client goes away); silence where the format has none. */
+async function keepAlive(raw: ServerResponse, frame: string | undefined, fault: ScenarioFault, gone: AbortSignal): Promise<void> {
+  const until = performance.now() + (fault.ms ?? 24 * 3600_000);
+  while (!gone.aborted && performance.now() < until) {
+    await wait(Math.min(fault.intervalMs ?? 1000, until - performance.now()), gone);
+    if (frame !== undefined && !gone.aborted && performance.now() < until) await writeAndFlush(raw, frame);
+  }
 }
 
 function abortOnClose(raw: ServerResponse): AbortSignal {

@@ -1,5 +1,5 @@
 import { TextPieces } from '@sylk/core';
-import type { LLMResponse, StopReason, StreamChunk, ToolCall, Usage } from './types.js';
+import type { LLMResponse, StopReason, StreamChunk, ThinkingBlock, ToolCall, Usage } from './types.js';
 import { toToolCall } from './tool-call.js';
 
 export const zeroUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
@@ -18,6 +18,10 @@ interface ToolInProgress {
 export class ResponseAccumulator {
   private readonly text = new TextPieces();
   private readonly thinking = new TextPieces();
+  /** Signed and redacted thinking blocks, in order; a block is signed when it ends. */
+  private readonly thinkingBlocks: ThinkingBlock[] = [];
+  /** Where in `thinking` the block not yet signed starts. */
+  private thinkingBlockStart = 0;
   private readonly tools = new Map<number, ToolInProgress>();
   private reported: Usage | undefined;
   private stopReason: StopReason | undefined;
@@ -54,6 +58,16 @@ export class ResponseAccumulator {
         return;
       case 'thinking':
         this.thinking.append(chunk.text);
+        this.contentChunks++;
+        return;
+      case 'thinking_signature': {
+        const all = this.thinking.toString();
+        this.thinkingBlocks.push({ type: 'thinking', thinking: all.slice(this.thinkingBlockStart), signature: chunk.signature });
+        this.thinkingBlockStart = all.length;
+        return;
+      }
+      case 'redacted_thinking':
+        this.thinkingBlocks.push({ type: 'redacted_thinking', data: chunk.data });
         this.contentChunks++;
         return;
       case 'tool_start':
@@ -99,6 +113,7 @@ export class ResponseAccumulator {
       toolCalls,
     };
     if (this.thinking.length > 0) res.thinking = this.thinking.toString();
+    if (this.thinkingBlocks.length > 0) res.thinkingBlocks = [...this.thinkingBlocks];
     if (partialReason !== undefined) {
       res.partial = true;
       res.partialReason = partialReason;

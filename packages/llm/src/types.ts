@@ -26,6 +26,16 @@ export interface ToolCall {
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool';
 
+/**
+ * A reasoning block as the provider sent it. Anthropic needs the blocks of an assistant turn back
+ * unchanged (the signature covers the text) when that turn's tool results are sent; other
+ * providers ignore them.
+ */
+export type ThinkingBlock =
+  | { type: 'thinking'; thinking: string; signature: string }
+  /** Reasoning the provider's safety systems encrypted: only `data`, passed back as is. */
+  | { type: 'redacted_thinking'; data: string };
+
 export interface Message {
   role: Role;
   content: string;
@@ -37,6 +47,8 @@ export interface Message {
   isError?: boolean;
   /** Set on a message the context manager produced by summarizing older ones. */
   summaryOf?: number;
+  /** Assistant messages: the reply's signed thinking blocks, in order (see {@link ThinkingBlock}). */
+  thinking?: ThinkingBlock[];
 }
 
 export type ReasoningEffort = 'low' | 'medium' | 'high' | 'xhigh';
@@ -52,6 +64,12 @@ export interface LLMRequest {
   topK?: number;
   stopSequences?: string[];
   reasoningEffort?: ReasoningEffort;
+  /**
+   * Extended thinking with this token budget (config `thinking_budget_tokens`). Anthropic: a
+   * budget of at least 1024, below `maxTokens`; OpenAI reasoning models: an effort level from it;
+   * Gemini: its thinking budget.
+   */
+  thinking?: { budgetTokens: number };
   /** OpenAI: which API to use for this request (default responses). */
   openaiApi?: 'responses' | 'chat';
   /** Provider-specific passthrough (e.g. Google safety settings). */
@@ -70,6 +88,8 @@ export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use
 export interface LLMResponse {
   content: string;
   thinking?: string;
+  /** The signed thinking blocks (Anthropic), to keep on the assistant message in history. */
+  thinkingBlocks?: ThinkingBlock[];
   model: string;
   stopReason: StopReason;
   usage: Usage;
@@ -85,11 +105,20 @@ export type StreamChunk =
   | { type: 'start'; model: string; id?: string }
   | { type: 'text'; text: string }
   | { type: 'thinking'; text: string }
+  /** The signature that closes the current thinking block (Anthropic `signature_delta`). */
+  | { type: 'thinking_signature'; signature: string }
+  /** A whole encrypted reasoning block (Anthropic `redacted_thinking`). */
+  | { type: 'redacted_thinking'; data: string }
   | { type: 'tool_start'; index: number; id: string; name: string }
   | { type: 'tool_delta'; index: number; argumentsDelta: string }
   | { type: 'tool_end'; index: number }
   | { type: 'usage'; usage: Partial<Usage> }
   | { type: 'stop'; stopReason: StopReason }
+  /**
+   * The provider is alive but sent nothing to hand on (an Anthropic `ping`, an SSE comment, an
+   * event that maps to no chunk): the gate's stall watchdog counts it, nothing else sees it.
+   */
+  | { type: 'keepalive' }
   | { type: 'error'; error: Error };
 
 export interface ModelInfo {

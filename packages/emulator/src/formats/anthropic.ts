@@ -1,3 +1,5 @@
+import { rejectThinkingRequest, thinkingSignature } from './anthropic-thinking.js';
+import { argumentsText } from '../cut-reply.js';
 import { deltaFrames, header, sse, textOf, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
 
 /** Anthropic Messages API: `POST /v1/messages`, named SSE events. */
@@ -11,11 +13,15 @@ export const anthropicFormat: WireFormat = {
     if (!Array.isArray(messages) || messages.length === 0) return undefined;
     const last = messages[messages.length - 1] as Obj;
     const content = last['content'];
-    if (Array.isArray(content) && content.some((b: Obj) => b['type'] === 'tool_result')) {
+    // Tool results followed by text in one turn (new input after a cancelled tool round): the text is the last message.
+    const typed = Array.isArray(content) && content.some((b: Obj) => b['type'] === 'text');
+    if (Array.isArray(content) && content.some((b: Obj) => b['type'] === 'tool_result') && !typed) {
       return { role: 'tool', text: content.filter((b: Obj) => b['type'] === 'tool_result').map((b: Obj) => textOf(b['content'])).join('\n') };
     }
+    if (Array.isArray(content) && typed && last['role'] === 'user') return { role: 'user', text: textOf(content.filter((b: Obj) => b['type'] === 'text')) };
     return last['role'] === 'user' ? { role: 'user', text: textOf(content) } : undefined;
   },
+  rejectRequest: rejectThinkingRequest,
 
   *streamEvents(reply, ctx) {
     const ev = (type: string, data: Obj) => sse({ type, ...data }, type);
@@ -25,7 +31,12 @@ export const anthropicFormat: WireFormat = {
     if (reply.thinking) {
       yield ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
       yield* deltaFrames(reply.thinking, reply.chunkSize, (part) => ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: part } }));
-      yield ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: `sig_${ctx.id}` } });
+      yield ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: thinkingSignature(reply.thinking) } });
+      yield ev('content_block_stop', { index });
+      index++;
+    }
+    if (reply.redactedThinking) {
+      yield ev('content_block_start', { index, content_block: { type: 'redacted_thinking', data: reply.redactedThinking } });
       yield ev('content_block_stop', { index });
       index++;
     }
@@ -37,7 +48,7 @@ export const anthropicFormat: WireFormat = {
     }
     for (const call of reply.toolCalls) {
       yield ev('content_block_start', { index, content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} } });
-      yield* deltaFrames(JSON.stringify(call.arguments), reply.chunkSize, (part) => ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } }));
+      yield* deltaFrames(argumentsText(call), reply.chunkSize, (part) => ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } }));
       yield ev('content_block_stop', { index });
       index++;
     }
@@ -47,7 +58,8 @@ export const anthropicFormat: WireFormat = {
 
   jsonBody(reply, ctx) {
     const content: Obj[] = [];
-    if (reply.thinking) content.push({ type: 'thinking', thinking: reply.thinking, signature: `sig_${ctx.id}` });
+    if (reply.thinking) content.push({ type: 'thinking', thinking: reply.thinking, signature: thinkingSignature(reply.thinking) });
+    if (reply.redactedThinking) content.push({ type: 'redacted_thinking', data: reply.redactedThinking });
     if (reply.text) content.push({ type: 'text', text: reply.text });
     for (const call of reply.toolCalls) content.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
     return { ...messageShell(reply, ctx), content, stop_reason: reply.stopReason, stop_sequence: null, usage: { ...usage(reply), output_tokens: reply.usage.output } };

@@ -1,4 +1,5 @@
 import { bearer, deltaFrames, sse, textOf, type DefaultFault, type ErrorSpec, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
+import { argumentsText } from '../cut-reply.js';
 
 export const openaiFaults: Record<DefaultFault, ErrorSpec> = {
   rate_limit: { status: 429, errorType: 'rate_limit_exceeded', message: 'Rate limit reached for requests' },
@@ -35,7 +36,7 @@ export const openaiChatFormat: WireFormat = {
     yield* deltaFrames(reply.text, reply.chunkSize, (part) => chunk({ content: part }));
     for (const [index, call] of reply.toolCalls.entries()) {
       yield chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] });
-      yield* deltaFrames(JSON.stringify(call.arguments), reply.chunkSize, (part) => chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
+      yield* deltaFrames(argumentsText(call), reply.chunkSize, (part) => chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
     }
     yield chunk({}, FINISH[reply.stopReason]);
     yield sse({ ...shell(ctx), object: 'chat.completion.chunk', choices: [], usage: usage(reply) });

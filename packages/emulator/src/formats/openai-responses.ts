@@ -1,4 +1,5 @@
 import { bearer, splitText, sse, textOf, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
+import { argumentsText } from '../cut-reply.js';
 import { openaiFaults } from './openai-chat.js';
 
 /** OpenAI Responses API: `POST /v1/responses`, typed SSE events with sequence numbers. */
@@ -96,7 +97,7 @@ function outputItems(reply: ResolvedReply, ctx: ReplyContext): Obj[] {
     });
   }
   reply.toolCalls.forEach((call, i) => {
-    items.push({ id: `fc_${ctx.id}_${i}`, type: 'function_call', status: 'completed', call_id: call.id, name: call.name, arguments: JSON.stringify(call.arguments) });
+    items.push({ id: `fc_${ctx.id}_${i}`, type: 'function_call', status: 'completed', call_id: call.id, name: call.name, arguments: argumentsText(call) });
   });
   return items;
 }

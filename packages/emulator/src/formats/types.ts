@@ -7,12 +7,16 @@ export interface ResolvedToolCall {
   id: string;
   name: string;
   arguments: Record<string, unknown>;
+  /** Streamed instead of the arguments' JSON: a call cut at the output limit (see cut-reply.ts). */
+  argumentsText?: string;
 }
 
 /** A scenario reply with defaults applied; what every format renders. */
 export interface ResolvedReply {
   text: string;
   thinking: string;
+  /** Anthropic `redacted_thinking` data; '' for none. */
+  redactedThinking: string;
   toolCalls: ResolvedToolCall[];
   usage: { input: number; output: number; cacheRead: number; cacheWrite: number };
   chunkSize: number;
@@ -48,6 +52,8 @@ export interface WireFormat {
   isStream(body: Obj): boolean;
   model(body: Obj): string;
   lastMessage(body: Obj): LastMessage | undefined;
+  /** A request the real API would refuse (400), and why; undefined when it is acceptable. */
+  rejectRequest?(body: Obj): ErrorSpec | undefined;
   apiKey(headers: Record<string, string | string[] | undefined>, query: Obj): string | undefined;
   /** Complete SSE frames, in order, for a streamed reply (each is one "chunk" for faults). */
   /** The SSE (or JSON-lines) frames of a streamed reply, made as they are read: a long reply is never all in memory. */

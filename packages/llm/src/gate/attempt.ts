@@ -4,7 +4,7 @@ import { ABORTED, AbortableReader } from '../abortable.js';
 import { ResponseAccumulator } from '../accumulator.js';
 import type { Timers } from './types.js';
 
-export type AbortKind = 'preempted' | 'cancelled' | 'chunk_timeout' | 'max_duration' | 'budget_exceeded' | 'size_limit' | 'closed';
+export type AbortKind = 'preempted' | 'cancelled' | 'chunk_timeout' | 'first_output_timeout' | 'max_duration' | 'budget_exceeded' | 'size_limit' | 'closed';
 
 /** The reason the gate aborts an attempt's signal with. */
 export class GateAbort extends Error {
@@ -15,13 +15,15 @@ export class GateAbort extends Error {
 }
 
 /**
- * SPEC 1.1.5 defaults: 60 s between chunks, 10 min per stream, budget check every 10 chunks;
+ * SPEC 1.1.5 defaults: 60 s between chunks (keep-alives count), 3 min to the first content (text,
+ * thinking or a tool call; keep-alives alone do not count), 10 min per stream, budget check every 10 chunks;
  * at most 10 MiB of text (thinking included) per response and 1 MiB of arguments per tool call,
  * so a runaway stream cannot grow the daemon without bound. A non-streaming request (degraded
  * mode) has no chunks to wait between: it gets `generateTimeoutMs` in all.
  */
 export interface StreamLimits {
   chunkTimeoutMs: number;
+  firstOutputTimeoutMs: number;
   maxDurationMs: number;
   budgetCheckEvery: number;
   maxTextBytes: number;
@@ -31,6 +33,7 @@ export interface StreamLimits {
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   chunkTimeoutMs: 60_000,
+  firstOutputTimeoutMs: 180_000,
   maxDurationMs: 600_000,
   budgetCheckEvery: 10,
   maxTextBytes: 10 * 1024 * 1024,
@@ -93,13 +96,16 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
 
   const start = clock.monotonic();
   let last = start;
+  // Until the first content chunk, the stream must produce it by this time (then: no bound).
+  let firstOutputBy = start + limits.firstOutputTimeoutMs;
   const check = () => {
     const now = clock.monotonic();
     if (now - start >= limits.maxDurationMs) controller.abort(new GateAbort('max_duration'));
     else if (now - last >= limits.chunkTimeoutMs) controller.abort(new GateAbort('chunk_timeout'));
-    else timer = timers.setTimeout(check, Math.min(last + limits.chunkTimeoutMs, start + limits.maxDurationMs) - now);
+    else if (now >= firstOutputBy) controller.abort(new GateAbort('first_output_timeout'));
+    else timer = timers.setTimeout(check, Math.min(last + limits.chunkTimeoutMs, start + limits.maxDurationMs, firstOutputBy) - now);
   };
-  let timer = timers.setTimeout(check, Math.min(limits.chunkTimeoutMs, limits.maxDurationMs));
+  let timer = timers.setTimeout(check, Math.min(limits.chunkTimeoutMs, limits.maxDurationMs, limits.firstOutputTimeoutMs));
 
   let iterator: AsyncIterator<StreamChunk> | undefined;
   let ended = false;
@@ -118,12 +124,15 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       const chunk = r.value;
       last = clock.monotonic();
       reachedModel = true;
+      // Life for the watchdog, and nothing else.
+      if (chunk.type === 'keepalive') continue;
       if (chunk.type === 'error') throw chunk.error;
       if (oversize(chunk)) {
         controller.abort(new GateAbort('size_limit'));
         break;
       }
       acc.add(chunk);
+      if (acc.hasOutput) firstOutputBy = Infinity;
       input.deliver(chunk);
       if (++count % limits.budgetCheckEvery === 0 && input.overBudget(acc)) {
         controller.abort(new GateAbort('budget_exceeded'));

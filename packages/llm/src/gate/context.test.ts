@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LLMRequest, Message } from '../types.js';
-import { fitContext, messageUnits } from './context.js';
+import { SUMMARY_ACKNOWLEDGED, fitContext, messageUnits } from './context.js';
 
 /** 1 token per 4 characters of system prompt, content and tool arguments, plus 2 per message. */
 function estimate(r: LLMRequest): number {
@@ -77,6 +77,44 @@ describe('fitContext', () => {
     await expect(fitContext(r, { contextWindow: 400, estimateTokens: estimate, summarize: async () => '' })).rejects.toMatchObject({
       code: 'llm.context_overflow',
       message: expect.stringContaining('only 300 of the 400-token window'),
+    });
+  });
+
+  it('keeps only the newest unit verbatim on request, with at least keepRecentMessages whole units', async () => {
+    const history: Message[] = [user(40, 'task'), ...toolTurn('t1', 30), ...toolTurn('t2', 30), ...toolTurn('t3', 30), assistant(10)];
+    let budget = 0;
+    const out = await fitContext(request(history), {
+      contextWindow: 2_000,
+      estimateTokens: estimate,
+      keep: 'newest_unit',
+      keepRecentMessages: 2,
+      force: true,
+      summarize: async (_ms, summaryTokens) => ((budget = summaryTokens), 'sum'),
+    });
+    // The newest unit (1 message) is under 2: t3's whole unit (3 messages) joins it, never a part.
+    expect(out.messages.slice(1)).toEqual(history.slice(-4));
+    expect(out.messages[0]?.summaryOf).toBe(history.length - 4);
+    expect(budget).toBeGreaterThan(0);
+  });
+
+  it('fills only up to target, and summarizes when forced although the request fits', async () => {
+    const history: Message[] = [user(50, 'a'), assistant(50), user(50, 'b'), assistant(50), user(50, 'c'), assistant(50)];
+    const forced = await fitContext(request(history), { contextWindow: 10_000, estimateTokens: estimate, keep: 'newest_unit', target: 250, summaryTokens: 20, force: true, summarize: async () => 's' });
+    expect(forced.messages.slice(1)).toEqual(history.slice(-3)); // 50 system + 20 summary + 3 × 52 fit 250
+    // Two fit 200, and the kept part opens with a user message: the summary is answered first.
+    const tighter = await fitContext(request(history), { contextWindow: 10_000, estimateTokens: estimate, keep: 'newest_unit', target: 200, summaryTokens: 20, force: true, summarize: async () => 's' });
+    expect(tighter.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(tighter.messages[1]).toEqual({ role: 'assistant', content: SUMMARY_ACKNOWLEDGED });
+    expect(tighter.messages.slice(2)).toEqual(history.slice(-2));
+    const untouched = await fitContext(request(history), { contextWindow: 10_000, estimateTokens: estimate, keep: 'newest_unit', target: 250, summarize: async () => 's' });
+    expect(untouched.messages).toEqual(history);
+  });
+
+  it('reports the newest message, not turn, when only it must fit', async () => {
+    const r = request([user(10), assistant(10), user(500, 'huge')]);
+    await expect(fitContext(r, { contextWindow: 400, keep: 'newest_unit', estimateTokens: estimate, summarize: async () => '' })).rejects.toMatchObject({
+      code: 'llm.context_overflow',
+      message: expect.stringContaining('newest message need'),
     });
   });
 

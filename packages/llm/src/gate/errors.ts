@@ -1,4 +1,4 @@
-import { ErrorTier, SylkError } from '@sylk/core';
+import { ErrorTier, SylkError, errorMessage, isSylkError } from '@sylk/core';
 import type { CircuitBreaker } from './breaker.js';
 
 /** Stable codes of the errors the gate raises itself. */
@@ -11,8 +11,42 @@ export const GateErrorCode = {
   ContextOverflow: 'llm.context_overflow',
   Cancelled: 'llm.cancelled',
   StreamTimeout: 'llm.stream_timeout',
+  FirstOutputTimeout: 'llm.first_output_timeout',
+  /** A failure that is not a SylkError (which keep their own code). */
   RequestFailed: 'llm.request_failed',
 } as const;
+
+/** The provider rejected the key (the adapters' code); the gate marks the provider until a success. */
+export const AUTH_FAILED = 'llm.auth_failed';
+
+export function errorCode(err: unknown): string {
+  return isSylkError(err) ? err.code : GateErrorCode.RequestFailed;
+}
+
+/**
+ * A request's final failure: what happened, once, with its own code and hint (`llm.auth_failed`,
+ * `llm.bad_request`, …); the number of attempts and the request are details, not more message.
+ */
+export function requestFailedError(error: unknown, tier: ErrorTier, details: Record<string, unknown>): SylkError {
+  const own = isSylkError(error) ? error : undefined;
+  return new SylkError(errorMessage(error), {
+    tier,
+    code: own?.code ?? GateErrorCode.RequestFailed,
+    cause: error,
+    ...(own?.hint !== undefined ? { hint: own.hint } : {}),
+    details: { ...own?.details, ...details },
+  });
+}
+
+/** Keep-alives only (or nothing) from a provider for `ms` since the request: no text, thinking or tool call. */
+export function firstOutputTimeoutError(provider: string, ms: number): SylkError {
+  return new SylkError(`${provider} sent no output within ${ms / 1000} s of the request (only keep-alives)`, {
+    tier: ErrorTier.Transient,
+    code: GateErrorCode.FirstOutputTimeout,
+    hint: 'the provider may be overloaded; raise llm.stream.first_output_timeout_seconds if slow first replies are expected',
+    details: { provider, timeoutMs: ms },
+  });
+}
 
 export function gateClosedError(): SylkError {
   return new SylkError('the LLM gate is closed', { tier: ErrorTier.Permanent, code: GateErrorCode.GateClosed });

@@ -11,12 +11,23 @@ interface RequestRef {
   provider: ProviderName;
 }
 
+/** A failed attempt will be retried after `delayMs`: retry number `attempt` (1-based) of at most `maxRetries`. */
+export interface RetryScheduled extends RequestRef {
+  tier: ErrorTier;
+  attempt: number;
+  maxRetries: number;
+  delayMs: number;
+  error: string;
+  /** The failure's code (`llm.rate_limited`, `llm.provider_degraded`, …). */
+  code: string;
+}
+
 /** Everything the gate tells the rest of the daemon (sessions turn these into user notices). */
 export interface GateEventMap {
   /** An in-flight pipeline request was stopped to make room for a user request. */
   preempted: RequestRef & { priority: number; byRequestId: string; requeued: boolean; partialChars: number; usage: Usage };
   requeued: RequestRef & { reason: 'preempted' | 'retry' | 'paused' };
-  retry_scheduled: RequestRef & { tier: ErrorTier; attempt: number; delayMs: number; error: string };
+  retry_scheduled: RetryScheduled;
   /** A provider is paused for everyone (429) until `resumeAt` (wall-clock ms). */
   paused: { provider: ProviderName; resumeAt: number; attempt: number };
   resumed: { provider: ProviderName };

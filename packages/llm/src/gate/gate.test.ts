@@ -9,6 +9,7 @@ import { gateFixture, latch, nameOf, req } from './testing/gate-fixture.js';
 import { flush } from './testing/manual-time.js';
 import { tempSystemDb } from './testing/system-db.js';
 import { Priority } from './types.js';
+import { retryNoticeText } from './retry-notice.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -148,10 +149,10 @@ describe('LLMGate retries, rate limits and breaker', () => {
     })();
     const err = await rejection(time.settle(consumed));
     expect(seen.map((c) => c.type)).toEqual(['start', 'text']);
-    expect(err).toMatchObject({ code: 'llm.request_failed', tier: ErrorTier.ExternalDegrading });
+    expect(err).toMatchObject({ code: 'llm.provider_error', tier: ErrorTier.ExternalDegrading, message: 'Overloaded' });
     expect(err.details.partial).toMatchObject({ content: 'Hello', partial: true });
     expect(adapter.calls).toHaveLength(1);
-    expect((await rejection(s.response)).code).toBe('llm.request_failed');
+    expect((await rejection(s.response)).code).toBe('llm.provider_error');
   });
 
   it('streams chunks in order and resolves the accumulated response; retries before the first content chunk', async () => {
@@ -190,7 +191,7 @@ describe('LLMGate retries, rate limits and breaker', () => {
       script: () => [{ fail: new ProviderError('Your credit balance is too low', { provider: 'anthropic', status: 429, inStream: false }) }],
     });
     const err = await rejection(gate.submit(req('a', 60)));
-    expect(err).toMatchObject({ tier: ErrorTier.UserFixable, code: 'llm.request_failed' });
+    expect(err).toMatchObject({ tier: ErrorTier.UserFixable, code: 'llm.provider_error' });
     expect(adapter.calls).toHaveLength(1);
     expect(of('paused')).toEqual([]);
     expect(gate.pausedUntil('anthropic')).toBe(0);
@@ -310,8 +311,67 @@ describe('LLMGate stream watchdog', () => {
     // (Degraded mode would send the sixth attempt non-streaming: tested on its own below.)
     const { gate, adapter, time } = gateFixture({ breakers: { 'llm:anthropic': { consecutiveFailures: 100 } }, streamHealth: { failures: 100 }, script: () => [{ wait: 120_000 }] });
     const err = await rejection(time.settle(gate.submit(req('r', 60))));
-    expect(err).toMatchObject({ code: 'llm.request_failed', tier: ErrorTier.Transient });
+    expect(err).toMatchObject({ code: 'llm.stream_timeout', tier: ErrorTier.Transient, details: { attempts: 6 } });
+    expect(err.message).toBe('anthropic stream produced no output within 60 s (chunk_timeout)');
     expect(adapter.calls).toHaveLength(6);
+  });
+
+  it('counts keep-alives as life for the gap, but not as the first output', async () => {
+    const pings: FakeStep[] = [{ type: 'start', model: 'sonnet' }];
+    for (let i = 0; i < 8; i++) pings.push({ wait: 30_000 }, { type: 'keepalive' });
+    const { gate, adapter, time } = gateFixture({ retryPolicies: { transient: { retries: 1 } }, script: (_r, call) => (call === 0 ? [...pings, ...reply('late')] : [...pings.slice(0, 5), ...reply('in time')]) });
+    const s = gate.stream(req('r', 60));
+    const seen: StreamChunk[] = [];
+    await time.settle((async () => {
+      for await (const c of s) seen.push(c);
+    })());
+    // 4 pings 30 s apart (no gap reached 60 s), then text at 120 s: within the 180 s first-output bound.
+    expect((await s.response).content).toBe('in time');
+    expect(adapter.calls).toHaveLength(2);
+    expect(seen.some((c) => c.type === 'keepalive')).toBe(false);
+  });
+
+  it('fails a stream of keep-alives alone after the first-output timeout, as a named transient error', async () => {
+    const pings: FakeStep[] = [{ type: 'start', model: 'sonnet' }];
+    for (let i = 0; i < 100; i++) pings.push({ wait: 20_000 }, { type: 'keepalive' });
+    const { gate, time } = gateFixture({ retryPolicies: { transient: { retries: 0 } }, streamLimits: { firstOutputTimeoutMs: 90_000 }, script: () => pings });
+    const started = time.clock.monotonic();
+    const err = await rejection(time.settle(gate.submit(req('r', 60))));
+    expect(err).toMatchObject({ code: 'llm.first_output_timeout', tier: ErrorTier.Transient });
+    expect(err.message).toBe('anthropic sent no output within 90 s of the request (only keep-alives)');
+    expect(err.hint).toContain('llm.stream.first_output_timeout_seconds');
+    expect(time.clock.monotonic() - started).toBeLessThan(120_000);
+  });
+});
+
+describe('LLMGate final errors', () => {
+  const rejected = () => new ProviderError('anthropic rejected the API key from keychain (HTTP 401 authentication_error): invalid x-api-key', { provider: 'anthropic', status: 401, inStream: false }, { tier: ErrorTier.UserFixable, code: 'llm.auth_failed', hint: 'sylk auth login anthropic' });
+
+  it('keeps the failure\'s code, hint and message once; the attempts are a detail', async () => {
+    const { gate, time } = gateFixture({ retryPolicies: { external_degrading: { retries: 3, initialMs: 10 } }, script: () => [{ fail: new ProviderError('anthropic request failed (HTTP 529 overloaded_error): Overloaded', { provider: 'anthropic', status: 529, inStream: false }, { tier: ErrorTier.ExternalDegrading, code: 'llm.provider_degraded' }) }] });
+    const err = await rejection(time.settle(gate.submit(req('r', 60))));
+    expect(err).toMatchObject({ code: 'llm.provider_degraded', tier: ErrorTier.ExternalDegrading, message: 'anthropic request failed (HTTP 529 overloaded_error): Overloaded', details: { attempts: 4, status: 529, provider: 'anthropic' } });
+  });
+
+  it('tells the request about each retry it waits for', async () => {
+    const seen: unknown[] = [];
+    const { gate, time } = gateFixture({ script: (_r, call) => (call === 0 ? [{ fail: new ProviderError('rate limited', { provider: 'anthropic', status: 429, inStream: false, retryAfterMs: 12_000 }, { tier: ErrorTier.ExternalRateLimit, code: 'llm.rate_limited' }) }] : reply('ok')) });
+    const res = await time.settle(gate.submit(req('r', 60, { onRetry: (r) => seen.push(r) })));
+    expect(res.content).toBe('ok');
+    expect(seen).toEqual([expect.objectContaining({ requestId: 'r', code: 'llm.rate_limited', delayMs: 12_000, attempt: 1, maxRetries: 10 })]);
+    expect(retryNoticeText(seen[0] as Parameters<typeof retryNoticeText>[0])).toBe('anthropic rate limited the request; retrying in 12 s (retry 1 of 10)');
+  });
+
+  it('marks a provider whose key was rejected until a request succeeds or the key changes', async () => {
+    const { gate, time } = gateFixture({ script: (r) => (nameOf(r) === 'bad' ? [{ fail: rejected() }] : reply('ok')) });
+    const err = await rejection(time.settle(gate.submit(req('bad', 60))));
+    expect(err).toMatchObject({ code: 'llm.auth_failed', hint: 'sylk auth login anthropic', details: { attempts: 1 } });
+    expect(gate.authFailure('anthropic')?.message).toContain('rejected the API key');
+    await time.settle(gate.submit(req('good', 60)));
+    expect(gate.authFailure('anthropic')).toBeUndefined();
+    await rejection(time.settle(gate.submit(req('bad', 60))));
+    gate.clearAuthFailure('anthropic');
+    expect(gate.authFailure('anthropic')).toBeUndefined();
   });
 });
 

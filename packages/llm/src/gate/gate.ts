@@ -14,10 +14,10 @@ import { classifyError } from './classify.js';
 import type { ClassifierConfig } from './classify.js';
 import { callCost, totalTokens } from './cost.js';
 import { DualQueue } from './dual-queue.js';
-import { GateErrorCode, cancelledError, circuitOpenError, gateClosedError, queueFullError } from './errors.js';
+import { AUTH_FAILED, GateErrorCode, cancelledError, circuitOpenError, errorCode, firstOutputTimeoutError, gateClosedError, queueFullError, requestFailedError } from './errors.js';
 import { GateEvents } from './events.js';
 import type { GateEventMap, GateEventName } from './events.js';
-import { deliver, flushHeld, preferVictim, ref, untilAborted } from './job.js';
+import { deliver, flushHeld, notifyRetry, preferVictim, ref, untilAborted } from './job.js';
 import type { Job } from './job.js';
 import { QuotaTracker } from './quota.js';
 import type { QuotaConfig } from './quota.js';
@@ -104,6 +104,7 @@ export class LLMGate {
   private readonly running = new Set<Job>();
   private readonly waiting: WaitingRoom;
   private readonly pausedProviders = new Set<ProviderName>();
+  private readonly authFailures = new Map<ProviderName, { message: string; at: number }>();
   private readonly latency = new LatencyStats();
   private readonly closing = new AbortController();
   private readonly counters = { submitted: 0, completed: 0, failed: 0, rejected: 0, preempted: 0, retried: 0 };
@@ -393,7 +394,7 @@ export class LLMGate {
       controller,
       clock: this.clock,
       timers: this.timers,
-      limits: job.streamed ? this.limits : { ...this.limits, chunkTimeoutMs: generateMs, maxDurationMs: generateMs },
+      limits: job.streamed ? this.limits : { ...this.limits, chunkTimeoutMs: generateMs, firstOutputTimeoutMs: generateMs, maxDurationMs: generateMs },
       deliver: (chunk) => deliver(job, chunk),
       overBudget: (acc) =>
         this.budget !== undefined &&
@@ -422,6 +423,7 @@ export class LLMGate {
     const breaker = this.breaker(provider);
     if (result.kind === 'ok') {
       this.recordUsage(job, usage, latencyMs, 'ok', result.acc.model, true);
+      this.authFailures.delete(provider);
       if (job.streamed) this.noteStream(provider, false);
       this.limiter(provider).onSuccess();
       breaker.record(true, job.probe);
@@ -430,6 +432,7 @@ export class LLMGate {
     }
     if (result.kind === 'error') return this.onError(job, result.error, result, usage, latencyMs);
     const reason = result.reason;
+    if (reason === 'first_output_timeout') return this.onError(job, firstOutputTimeoutError(provider, this.limits.firstOutputTimeoutMs), result, usage, latencyMs);
     if ((reason === 'chunk_timeout' || reason === 'max_duration') && !result.acc.hasOutput) {
       const seconds = (reason === 'chunk_timeout' ? this.limits.chunkTimeoutMs : this.limits.maxDurationMs) / 1000;
       const err = new SylkError(`${provider} stream produced no output within ${seconds} s (${reason})`, { tier: ErrorTier.Transient, code: GateErrorCode.StreamTimeout });
@@ -490,18 +493,27 @@ export class LLMGate {
         ? Math.max(0, resumeAt - this.clock.now())
         : retryDelay(policy, used, this.random, info?.retryAfterMs);
       this.counters.retried++;
-      this.events.emit('retry_scheduled', { ...ref(job), tier, attempt: used + 1, delayMs, error: errorMessage(error) });
+      const retry = { ...ref(job), tier, attempt: used + 1, maxRetries: policy.retries, delayMs, error: errorMessage(error), code: errorCode(error) };
+      this.events.emit('retry_scheduled', retry);
+      notifyRetry(job, retry, this.logger);
       this.logger.debug({ requestId: job.id, tier, attempt: used + 1, delayMs }, 'LLM request retry scheduled');
       return this.waiting.delay(job, delayMs);
     }
     const attempts = Object.values(job.retries).reduce((a, b) => a + b, 0) + 1;
     const partial = result.acc.hasOutput ? result.acc.toResponse(usage, 'error') : undefined;
-    this.fail(job, new SylkError(`${provider} request failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${errorMessage(error)}`, {
-      tier,
-      code: GateErrorCode.RequestFailed,
-      cause: error,
-      details: { provider, model: job.req.request.model, requestId: job.id, attempts, ...(partial ? { partial } : {}) },
-    }));
+    const failure = requestFailedError(error, tier, { provider, model: job.req.request.model, requestId: job.id, attempts, ...(partial ? { partial } : {}) });
+    if (failure.code === AUTH_FAILED) this.authFailures.set(provider, { message: failure.message, at: this.clock.now() });
+    this.fail(job, failure);
+  }
+
+  /** The last rejected key of a provider (`llm.auth_failed`), until one of its requests succeeds or `clearAuthFailure`. */
+  authFailure(provider: ProviderName): { message: string; at: number } | undefined {
+    return this.authFailures.get(provider);
+  }
+
+  /** The provider's key changed: its last rejection no longer says anything. */
+  clearAuthFailure(provider: ProviderName): void {
+    this.authFailures.delete(provider);
   }
 
   /** Requests parked behind a busy half-open probe may go once the probe has an outcome. */

@@ -1,4 +1,5 @@
-import type { ErrorTier } from '@sylk/core';
+import type { ErrorTier, Logger } from '@sylk/core';
+import type { RetryScheduled } from './events.js';
 import type { LLMResponse, ProviderName, StreamChunk } from '../types.js';
 import type { ChunkChannel } from './channel.js';
 import type { QueueEntry } from './dual-queue.js';
@@ -82,4 +83,13 @@ export function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<voi
     signal.addEventListener('abort', done, { once: true });
     p.then(done, done);
   });
+}
+
+/** Tells the request's caller about a scheduled retry; a throwing callback is logged, never breaks the gate. */
+export function notifyRetry(job: Job, retry: RetryScheduled, logger: Logger): void {
+  try {
+    job.req.onRetry?.(retry);
+  } catch (err) {
+    logger.error({ err, requestId: job.id }, 'retry callback threw');
+  }
 }

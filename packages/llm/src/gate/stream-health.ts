@@ -1,5 +1,5 @@
 import { isSylkError, type Clock } from '@sylk/core';
-import type { LLMRequest, LLMResponse, ProviderAdapter, StreamChunk } from '../types.js';
+import type { LLMRequest, LLMResponse, ProviderAdapter, StreamChunk, ThinkingBlock } from '../types.js';
 import { ProviderError } from '../types.js';
 import { GateErrorCode } from './errors.js';
 
@@ -64,7 +64,8 @@ export function isStreamFault(error: unknown): boolean {
 /** The chunks a stream of `response` would have carried. */
 export function responseChunks(response: LLMResponse): StreamChunk[] {
   const chunks: StreamChunk[] = [{ type: 'start', model: response.model }];
-  if (response.thinking) chunks.push({ type: 'thinking', text: response.thinking });
+  if (response.thinkingBlocks?.length) chunks.push(...thinkingChunks(response.thinkingBlocks));
+  else if (response.thinking) chunks.push({ type: 'thinking', text: response.thinking });
   if (response.content) chunks.push({ type: 'text', text: response.content });
   response.toolCalls.forEach((call, index) => {
     chunks.push({ type: 'tool_start', index, id: call.id, name: call.name });
@@ -73,6 +74,12 @@ export function responseChunks(response: LLMResponse): StreamChunk[] {
   });
   chunks.push({ type: 'usage', usage: response.usage }, { type: 'stop', stopReason: response.stopReason });
   return chunks;
+}
+
+function thinkingChunks(blocks: readonly ThinkingBlock[]): StreamChunk[] {
+  return blocks.flatMap((b): StreamChunk[] =>
+    b.type === 'thinking' ? [{ type: 'thinking', text: b.thinking }, { type: 'thinking_signature', signature: b.signature }] : [{ type: 'redacted_thinking', data: b.data }],
+  );
 }
 
 /** A stream source that makes one non-streaming call (degraded mode). */

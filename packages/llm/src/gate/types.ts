@@ -1,4 +1,5 @@
 import type { LLMRequest, ProviderName } from '../types.js';
+import type { RetryScheduled } from './events.js';
 
 /** Request priorities (SPEC 0 "Priorities"); higher runs first. */
 export const Priority = {
@@ -22,6 +23,8 @@ export interface GateRequest {
   agentType?: string;
   /** User-interactive: unbounded FIFO, never rejected, drains first, may preempt pipeline work. */
   user?: boolean;
+  /** Told when a failed attempt of this request will be retried (the caller may show the wait). */
+  onRetry?: (retry: RetryScheduled) => void;
 }
 
 /** Opaque timer handle so tests can inject a manual scheduler. */

@@ -1,6 +1,6 @@
 // Every adapter against sylk-emulator over real loopback HTTP: one table, four wire formats, each
 // once in this thread and once streaming through the StreamThread worker (as sylkd runs them).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorTier } from '@sylk/core';
 import { startEmulator, type Emulator, type Scenario, type ScenarioFault } from '@sylk/emulator';
 import { ProviderError, type LLMRequest, type ProviderAdapter, type StreamChunk } from '../types.js';
@@ -172,6 +172,24 @@ describe.each(cases)('$name adapter', (c) => {
     expect(error?.tier).toBe(ErrorTier.Transient);
   });
 
+  it('is complete at its final event while the server keeps the body open', async () => {
+    fault({ kind: 'hold_open' });
+    // Waiting for the body to end would run into this abort instead of the stop chunk.
+    const { chunks, error } = await collect(adapter().stream(req(), AbortSignal.timeout(5_000)));
+    expect(error).toBeUndefined();
+    expect(textOf(chunks)).toBe(TEXT);
+    expect(chunks.at(-1)).toMatchObject({ type: 'stop' });
+  });
+
+  it.skipIf(c.name.startsWith('google'))('hands on keep-alives as keepalive chunks before the reply', async () => {
+    fault({ kind: 'keepalive', intervalMs: 20, ms: 200 });
+    const { chunks, error } = await collect(adapter().stream(req()));
+    expect(error).toBeUndefined();
+    const firstText = chunks.findIndex((x) => x.type === 'text');
+    expect(chunks.slice(0, firstText).filter((x) => x.type === 'keepalive').length).toBeGreaterThanOrEqual(3);
+    expect(textOf(chunks)).toBe(TEXT);
+  });
+
   it('a stalled stream ends promptly when the signal aborts, keeping the partial text', async () => {
     fault({ kind: 'stall', afterChunks: 6 });
     const controller = new AbortController();
@@ -331,6 +349,32 @@ describe('anthropic stream framing', () => {
     const { error } = await collect(createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch }).stream(req()));
     expect(error?.code).toBe('llm.malformed_response');
     expect(error?.info.inStream).toBe(true);
+  });
+
+  it('ends at message_stop without reading the rest of a body that stays open, and releases it', async () => {
+    let cancelled = false;
+    const fetch = async (): Promise<Response> => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(start + block + delta('done') + end));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+    };
+    const { chunks, error } = await collect(createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch }).stream(req()));
+    expect(error).toBeUndefined();
+    expect(textOf(chunks)).toBe('done');
+    expect(chunks.at(-1)).toEqual({ type: 'stop', stopReason: 'end_turn' });
+    await vi.waitFor(() => expect(cancelled).toBe(true));
+  });
+
+  it('a read of pings alone is a keepalive chunk', async () => {
+    const ping = sse('ping', { type: 'ping' });
+    const { chunks } = await collect(adapterReading(start, ping, ': comment\n\n', block + delta('hi') + end).stream(req()));
+    expect(chunks.map((x) => x.type)).toEqual(['start', 'usage', 'keepalive', 'keepalive', 'text', 'usage', 'stop']);
   });
 
   it('a body that ends without message_stop is a truncated stream', async () => {

@@ -1,11 +1,12 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming, MessageParam, RawMessageStreamEvent, Message as AnthropicMessage, ContentBlockParam } from '@anthropic-ai/sdk/resources/messages';
-import type { LLMRequest, LLMResponse, Message, StopReason, StreamChunk } from '../types.js';
+import type { LLMRequest, LLMResponse, Message, StopReason, StreamChunk, ThinkingBlock } from '../types.js';
 import { blockedError, type ErrorContext, type HeaderLike } from './errors.js';
 import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { fromStainlessError, fromStreamErrorEvent } from './sdk-errors.js';
 import { parseMessageEvent } from './anthropic-events.js';
+import { alternate, assistantContent, budgetThinking } from './anthropic-thinking.js';
 import { readProviderEvents, type ServerSentEvent } from './sse.js';
 import { driveBatches, requireFinished, type EventMapper } from './stream.js';
 import { toToolCall } from '../tool-call.js';
@@ -28,6 +29,8 @@ export function thinksAdaptively(model: string): boolean {
 
 const BETAS = 'interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14';
 const DEFAULT_MAX_TOKENS = 8192;
+/** The SDK's own ceiling for a request; the gate's `llm.timeout` ends an attempt long before. */
+const NON_STREAMING_TIMEOUT_MS = 60 * 60 * 1000;
 
 export class AnthropicAdapter extends BaseAdapter {
   readonly name = 'anthropic' as const;
@@ -49,7 +52,12 @@ export class AnthropicAdapter extends BaseAdapter {
   }
 
   streamBatches(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk[]> {
-    const body = this.body(request);
+    let body: MessageCreateParamsNonStreaming;
+    try {
+      body = this.body(request);
+    } catch (err) {
+      return failed(err); // a request the API would refuse (a bad thinking budget): the stream fails
+    }
     return driveBatches<RawMessageStreamEvent>({
       ctx: this.ctx(),
       signal,
@@ -66,7 +74,9 @@ export class AnthropicAdapter extends BaseAdapter {
   }
 
   protected async generateOnce(request: LLMRequest, signal: AbortSignal): Promise<LLMResponse> {
-    const msg = await (await this.client()).messages.create(this.body(request), { signal });
+    // The SDK refuses a non-streamed request whose max_tokens could take over 10 minutes (the
+    // catalogue's output limits do) unless a timeout is given; the gate bounds the attempt itself.
+    const msg = await (await this.client()).messages.create(this.body(request), { signal, timeout: NON_STREAMING_TIMEOUT_MS });
     return toResponse(msg, this.errorCtx(false));
   }
 
@@ -82,11 +92,14 @@ export class AnthropicAdapter extends BaseAdapter {
     const system = [request.systemPrompt, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)].filter(Boolean).join('\n\n');
     const model = this.model(request);
     const effort = request.reasoningEffort;
-    const adaptive = effort !== undefined && thinksAdaptively(model);
+    // A configured budget (request.thinking) turns thinking on; models that think adaptively take no budget.
+    const configured = (request.thinking?.budgetTokens ?? 0) > 0;
+    const adaptive = (effort !== undefined || configured) && thinksAdaptively(model);
     let maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
     // Thinking counts toward max_tokens either way: leave the answer room after a full budget.
-    const budget = effort !== undefined ? THINKING_BUDGET[effort] : undefined;
+    const budget = effort !== undefined && !configured ? THINKING_BUDGET[effort] : undefined;
     if (budget !== undefined && maxTokens <= budget) maxTokens = budget + DEFAULT_MAX_TOKENS;
+    const withBudget = adaptive ? undefined : budgetThinking(request, model, maxTokens);
     return {
       model,
       max_tokens: maxTokens,
@@ -97,13 +110,22 @@ export class AnthropicAdapter extends BaseAdapter {
       ...(request.topP !== undefined ? { top_p: request.topP } : {}),
       ...(request.topK !== undefined ? { top_k: request.topK } : {}),
       ...(request.stopSequences?.length ? { stop_sequences: request.stopSequences } : {}),
-      ...(adaptive ? { thinking: { type: 'adaptive' as const }, output_config: { effort } } : {}),
+      ...(adaptive ? { thinking: { type: 'adaptive' as const }, ...(effort !== undefined ? { output_config: { effort } } : {}) } : {}),
       ...(budget !== undefined && !adaptive ? { thinking: { type: 'enabled' as const, budget_tokens: budget } } : {}),
+      ...withBudget,
     };
   }
 }
 
-/** Tool results become user turns of tool_result blocks; consecutive ones share a turn. */
+/** A stream that fails on its first read. */
+async function* failed(err: unknown): AsyncGenerator<StreamChunk[]> {
+  throw err;
+}
+
+/**
+ * Tool results become user turns of tool_result blocks; consecutive ones share a turn. Assistant
+ * turns carry their thinking blocks back; roles alternate.
+ */
 function toMessages(messages: Message[]): MessageParam[] {
   const out: MessageParam[] = [];
   for (const m of messages) {
@@ -115,15 +137,13 @@ function toMessages(messages: Message[]): MessageParam[] {
       else out.push({ role: 'user', content: [block] });
       continue;
     }
-    if (m.role === 'assistant' && m.toolCalls?.length) {
-      const blocks: ContentBlockParam[] = m.content ? [{ type: 'text', text: m.content }] : [];
-      for (const call of m.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
-      out.push({ role: 'assistant', content: blocks });
+    if (m.role === 'assistant' && (m.toolCalls?.length || m.thinking?.length)) {
+      out.push({ role: 'assistant', content: assistantContent(m) });
       continue;
     }
     out.push({ role: m.role, content: m.content });
   }
-  return out;
+  return alternate(out);
 }
 
 function stopReason(reason: string | null | undefined, ctx: ErrorContext): StopReason {
@@ -135,10 +155,14 @@ function stopReason(reason: string | null | undefined, ctx: ErrorContext): StopR
 function toResponse(msg: AnthropicMessage, ctx: ErrorContext): LLMResponse {
   let content = '';
   let thinking = '';
+  const blocks: ThinkingBlock[] = [];
   const toolCalls = [];
   for (const block of msg.content) {
     if (block.type === 'text') content += block.text;
-    else if (block.type === 'thinking') thinking += block.thinking;
+    else if (block.type === 'thinking') {
+      thinking += block.thinking;
+      blocks.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+    } else if (block.type === 'redacted_thinking') blocks.push({ type: 'redacted_thinking', data: block.data });
     else if (block.type === 'tool_use') toolCalls.push(toToolCall(block.id, block.name, JSON.stringify(block.input)));
   }
   return {
@@ -151,6 +175,7 @@ function toResponse(msg: AnthropicMessage, ctx: ErrorContext): LLMResponse {
     },
     providerMetadata: { id: msg.id },
     ...(thinking ? { thinking } : {}),
+    ...(blocks.length > 0 ? { thinkingBlocks: blocks } : {}),
   };
 }
 
@@ -181,6 +206,7 @@ class AnthropicMapper implements EventMapper<RawMessageStreamEvent> {
         ];
       }
       case 'content_block_start': {
+        if (ev.content_block.type === 'redacted_thinking') return [{ type: 'redacted_thinking', data: ev.content_block.data }];
         if (ev.content_block.type !== 'tool_use') return [];
         const index = this.toolIndex.size;
         this.toolIndex.set(ev.index, index);
@@ -190,6 +216,7 @@ class AnthropicMapper implements EventMapper<RawMessageStreamEvent> {
         const d = ev.delta;
         if (d.type === 'text_delta') return [{ type: 'text', text: d.text }];
         if (d.type === 'thinking_delta') return [{ type: 'thinking', text: d.thinking }];
+        if (d.type === 'signature_delta') return [{ type: 'thinking_signature', signature: d.signature }];
         const index = this.toolIndex.get(ev.index);
         if (d.type === 'input_json_delta' && index !== undefined) return [{ type: 'tool_delta', index, argumentsDelta: d.partial_json }];
         return [];
@@ -207,6 +234,10 @@ class AnthropicMapper implements EventMapper<RawMessageStreamEvent> {
       default:
         return [];
     }
+  }
+
+  get complete(): boolean {
+    return this.done;
   }
 
   finish(): StreamChunk[] {

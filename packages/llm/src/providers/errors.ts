@@ -128,7 +128,7 @@ export function providerError(ctx: ErrorContext, f: UpstreamFailure, cause: unkn
   if (code === 'llm.auth_failed') {
     const source = ctx.credentialSource ?? 'the configured API key';
     return new ProviderError(`${ctx.provider} rejected the API key from ${source} (${what}): ${message}`, info, {
-      tier, code, cause, hint: `Check or replace the key: sylk auth ${ctx.provider}`,
+      tier, code, cause, hint: `Check or replace the key: sylk auth login ${ctx.provider}`,
     });
   }
   const hint = quota ? `The ${ctx.provider} account is out of quota or credit; check its plan and billing.` : undefined;
@@ -205,7 +205,7 @@ export function blockedError(ctx: ErrorContext, reason: string): ProviderError {
 export function missingKeyError(provider: ProviderName, credentialSource: string | undefined): ProviderError {
   const source = credentialSource ?? defaultKeySource(provider);
   return new ProviderError(`No API key for ${provider} (looked in ${source})`, { provider, inStream: false }, {
-    tier: ErrorTier.UserFixable, code: 'llm.auth_missing', hint: `Set ${defaultKeySource(provider)} or run: sylk auth ${provider}`,
+    tier: ErrorTier.UserFixable, code: 'llm.auth_missing', hint: `Set ${defaultKeySource(provider)} or run: sylk auth login ${provider}`,
   });
 }
 

@@ -70,6 +70,7 @@ export class GoogleAdapter extends BaseAdapter {
         ...(request.topK !== undefined ? { topK: request.topK } : {}),
         ...(request.stopSequences?.length ? { stopSequences: request.stopSequences } : {}),
         ...(request.reasoningEffort ? { thinkingConfig: { includeThoughts: true, thinkingBudget: THINKING_BUDGET[request.reasoningEffort] } } : {}),
+        ...(!request.reasoningEffort && (request.thinking?.budgetTokens ?? 0) > 0 ? { thinkingConfig: { includeThoughts: true, thinkingBudget: request.thinking?.budgetTokens } } : {}),
         ...(Array.isArray(options['safetySettings']) ? { safetySettings: options['safetySettings'] } : {}),
       },
     };
@@ -169,6 +170,10 @@ class GeminiMapper implements EventMapper<GenerateContentResponse> {
       out.push({ type: 'stop', stopReason: stop });
     }
     return out;
+  }
+
+  get complete(): boolean {
+    return this.done;
   }
 
   finish(): StreamChunk[] {

@@ -2,6 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNon
 import type { LLMRequest, LLMResponse, StopReason, StreamChunk, Usage } from '../types.js';
 import type { ErrorContext } from './errors.js';
 import { requireFinished, type EventMapper } from './stream.js';
+import { openaiEffort } from './reasoning.js';
 import { toToolCall } from '../tool-call.js';
 
 type ChatUsage = NonNullable<ChatCompletion['usage']>;
@@ -12,6 +13,7 @@ const FINISH: Record<string, StopReason> = { stop: 'end_turn', length: 'max_toke
 export function chatBody(request: LLMRequest, model: string, compatible: boolean): ChatCompletionCreateParamsNonStreaming {
   const messages: ChatCompletionMessageParam[] = [];
   if (request.systemPrompt) messages.push({ role: 'system', content: request.systemPrompt });
+  const effort = openaiEffort(request, model);
   for (const m of request.messages) {
     if (m.role === 'tool') messages.push({ role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content });
     else if (m.role === 'assistant') {
@@ -29,7 +31,7 @@ export function chatBody(request: LLMRequest, model: string, compatible: boolean
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
     ...(request.stopSequences?.length ? { stop: request.stopSequences } : {}),
-    ...(request.reasoningEffort && !compatible ? { reasoning_effort: request.reasoningEffort } : {}),
+    ...(effort && !compatible ? { reasoning_effort: effort } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { ResponseCreateParamsNonStreaming, ResponseInputItem, ResponseStrea
 import type { LLMRequest, LLMResponse, StopReason, StreamChunk, Usage } from '../types.js';
 import { providerError, type ErrorContext } from './errors.js';
 import { requireFinished, type EventMapper } from './stream.js';
+import { openaiEffort } from './reasoning.js';
 import { toToolCall } from '../tool-call.js';
 
 type OpenAIUsage = NonNullable<OpenAIResponse['usage']>;
@@ -9,6 +10,7 @@ type OpenAIUsage = NonNullable<OpenAIResponse['usage']>;
 export function responsesBody(request: LLMRequest, model: string): ResponseCreateParamsNonStreaming {
   const instructions = [request.systemPrompt, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)].filter(Boolean).join('\n\n');
   const input: ResponseInputItem[] = [];
+  const effort = openaiEffort(request, model);
   for (const m of request.messages) {
     if (m.role === 'system') continue;
     if (m.role === 'tool') {
@@ -27,7 +29,7 @@ export function responsesBody(request: LLMRequest, model: string): ResponseCreat
     ...(request.maxTokens !== undefined ? { max_output_tokens: request.maxTokens } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-    ...(request.reasoningEffort ? { reasoning: { effort: request.reasoningEffort, summary: 'auto' as const } } : {}),
+    ...(effort ? { reasoning: { effort, summary: 'auto' as const } } : {}),
   };
 }
 
@@ -103,6 +105,10 @@ export class ResponsesMapper implements EventMapper<ResponseStreamEvent> {
       default:
         return [];
     }
+  }
+
+  get complete(): boolean {
+    return this.done;
   }
 
   finish(): StreamChunk[] {

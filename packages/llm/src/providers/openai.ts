@@ -5,7 +5,7 @@ import type { LLMRequest, LLMResponse, StreamChunk } from '../types.js';
 import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { fromStainlessError, fromStreamErrorBody } from './sdk-errors.js';
-import { readProviderEvents } from './sse.js';
+import { END_OF_STREAM, readProviderEvents } from './sse.js';
 import { driveBatches } from './stream.js';
 import { ResponsesMapper, responsesBody, responsesToLLM } from './openai-responses.js';
 import { ChatMapper, chatBody, chatToLLM } from './openai-chat.js';
@@ -54,17 +54,13 @@ export class OpenAIAdapter extends BaseAdapter {
 
   /**
    * The SDK sends the request and turns HTTP failures into APIErrors; the body is read here
-   * (sse.ts says why), with the SDK stream's rules: nothing after `[DONE]`, and data carrying an
-   * `error` is thrown as one.
+   * (sse.ts says why), with the SDK stream's rules: `[DONE]` ends the stream (nothing after it
+   * is read, even if the server keeps the body open), and data carrying an `error` is thrown as one.
    */
   private events<E>(response: Response): AsyncGenerator<E[]> {
     const ctx = this.errorCtx(true);
-    let done = false;
     return readProviderEvents(response, (sse) => {
-      if (done || sse.data.startsWith('[DONE]')) {
-        done = true;
-        return undefined;
-      }
+      if (sse.data.startsWith('[DONE]')) return END_OF_STREAM;
       const data: unknown = JSON.parse(sse.data);
       if (typeof data === 'object' && data !== null && 'error' in data && data.error) throw fromStreamErrorBody(ctx, data, response.headers);
       return data as E;

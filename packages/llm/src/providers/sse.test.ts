@@ -33,6 +33,10 @@ describe('readEventBatches', () => {
     expect(events).toEqual([{ event: 'a', data: 'x\ny', id: '7' }, ev('b', 'z')]);
   });
 
+  it('gives an empty batch for a read of comments alone (a keep-alive)', async () => {
+    expect(await batchesOf(reads(': keep-alive\n\n', 'event: a\ndata: 1\n\n'))).toEqual([[], [ev('a', '1')]]);
+  });
+
   it('drops an event the body ends in the middle of', async () => {
     expect((await batchesOf(reads('event: a\ndata: 1\n\nevent: b\ndata: 2\n'))).flat()).toEqual([ev('a', '1')]);
   });

@@ -13,8 +13,15 @@ export const MAX_SSE_EVENT_CHARS = 8 * 1024 * 1024;
 export class MalformedStreamError extends SyntaxError {}
 
 /**
+ * What a `toEvent` returns for the provider's end-of-stream marker (OpenAI's `data: [DONE]`):
+ * the stream is complete, and the body is not read further even if the server keeps it open.
+ */
+export const END_OF_STREAM: unique symbol = Symbol('end of stream');
+
+/**
  * The events of an SSE body, one array per network read, parsed by eventsource-parser (which
- * follows the spec's line endings, BOM and field rules).
+ * follows the spec's line endings, BOM and field rules). A read that holds only comments (a
+ * gateway's `: keep-alive`) gives an empty array: the stream is alive.
  *
  * The SDKs' own stream iterators go through a line decoder, an SSE decoder and two async
  * generators per event: the Anthropic SDK's alone costs ~4.5 µs and ~3 KB of garbage per event,
@@ -26,8 +33,10 @@ export async function* readEventBatches(body: AsyncIterable<Uint8Array>, maxEven
   const decoder = new TextDecoder();
   let batch: ServerSentEvent[] = [];
   let broken: ParseError | undefined;
+  let comment = false;
   const parser = createParser({
     onEvent: (event) => batch.push(event),
+    onComment: () => (comment = true),
     // Unknown fields and bad `retry:` values are ignored, as the spec says; only overflow is fatal.
     onError: (err) => {
       if (err.type === 'max-buffer-size-exceeded') broken = err;
@@ -37,7 +46,8 @@ export async function* readEventBatches(body: AsyncIterable<Uint8Array>, maxEven
   for await (const bytes of body) {
     parser.feed(decoder.decode(bytes, { stream: true }));
     if (broken !== undefined) throw new MalformedStreamError(`a stream event ran past ${maxEventChars} characters without ending`);
-    if (batch.length > 0) {
+    if (batch.length > 0 || comment) {
+      comment = false;
       yield batch;
       batch = [];
     }
@@ -50,19 +60,26 @@ export async function* readEventBatches(body: AsyncIterable<Uint8Array>, maxEven
 
 /**
  * A provider's streamed events, a batch per network read. `toEvent` turns one server-sent event
- * into the provider's event, returns undefined to skip it, or throws (an error event, bad JSON).
+ * into the provider's event, returns undefined to skip it, {@link END_OF_STREAM} to end the
+ * stream there (the body is released, not read to its end), or throws (an error event, bad JSON).
  * The events of the read before a throw are delivered first, as the SDKs' per-event iterators
- * would have yielded them, and then the error is thrown.
+ * would have yielded them, and then the error is thrown. A read whose events were all skipped
+ * (pings, comments) gives an empty batch, so the reader knows the provider is alive.
  */
-export async function* readProviderEvents<E>(response: Response, toEvent: (sse: ServerSentEvent) => E | undefined): AsyncGenerator<E[]> {
+export async function* readProviderEvents<E>(response: Response, toEvent: (sse: ServerSentEvent) => E | typeof END_OF_STREAM | undefined): AsyncGenerator<E[]> {
   if (response.body === null) throw new MalformedStreamError('the streamed response has no body');
   for await (const batch of readEventBatches(response.body)) {
     const events: E[] = [];
     let failed = false;
     let failure: unknown;
+    let ended = false;
     for (const sse of batch) {
       try {
         const event = toEvent(sse);
+        if (event === END_OF_STREAM) {
+          ended = true;
+          break;
+        }
         if (event !== undefined) events.push(event);
       } catch (err) {
         failed = true;
@@ -70,7 +87,9 @@ export async function* readProviderEvents<E>(response: Response, toEvent: (sse: 
         break;
       }
     }
-    if (events.length > 0) yield events;
+    yield events;
     if (failed) throw failure;
+    // Returning from the loop cancels the body: a server that keeps it open cannot hold us.
+    if (ended) return;
   }
 }

@@ -6,6 +6,12 @@ import { ResponseAccumulator } from '../accumulator.js';
 /** Turns one provider's raw stream events into normalized chunks. */
 export interface EventMapper<E> {
   map(event: E): StreamChunk[];
+  /**
+   * True once the provider's final event was mapped (Anthropic `message_stop`, Responses
+   * `response.completed`, Gemini's finish reason): the stream is complete and the body is not
+   * read further, so a gateway that keeps the connection open cannot turn it into a stall.
+   */
+  readonly complete?: boolean;
   /** Called once the raw stream ends; returns trailing chunks or throws when it ended early. */
   finish(): StreamChunk[];
 }
@@ -32,6 +38,8 @@ export interface DriveOptions<E> {
  */
 export const EVENTS_PER_SLICE = 16;
 
+const KEEPALIVE: StreamChunk = Object.freeze({ type: 'keepalive' });
+
 /** Resolves on the next turn of the event loop (after pending I/O). */
 export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -41,6 +49,8 @@ export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmedia
  * truncation, abort) is *thrown* as a ProviderError. Adapters never yield `error` chunks.
  * Each wait races the caller's signal, so a stalled socket cannot hold the consumer, and
  * the loop yields every {@link EVENTS_PER_SLICE} events so a fast one cannot hold the daemon.
+ * A network read that gives no chunk (pings, comments) yields a `keepalive` chunk; after the
+ * mapper's final event the request is released without waiting for the body to end.
  * Chunks come in groups: those of one network read, at most {@link EVENTS_PER_SLICE} events'
  * worth (the stream thread takes them so; {@link driveStream} hands them on one by one).
  */
@@ -80,11 +90,14 @@ export async function* driveBatches<E>(opts: DriveOptions<E>): AsyncGenerator<St
       if (step.done) break;
       let out: StreamChunk[] = [];
       let failure: ProviderError | undefined;
+      let yielded = false;
+      let complete = false;
       for (const event of step.value) {
         if (++sinceTurn === EVENTS_PER_SLICE) {
           sinceTurn = 0;
           if (out.length > 0) {
             yield out;
+            yielded = true;
             out = [];
           }
           await nextTurn();
@@ -96,9 +109,15 @@ export async function* driveBatches<E>(opts: DriveOptions<E>): AsyncGenerator<St
           failure = fail(err); // after the chunks of the events before it, as one by one
           break;
         }
+        if (opts.mapper.complete === true) {
+          complete = true;
+          break;
+        }
       }
       if (out.length > 0) yield out;
+      else if (!yielded && failure === undefined) yield [KEEPALIVE];
       if (failure !== undefined) throw failure;
+      if (complete) break;
     }
     // SDKs end quietly when their fetch is aborted; an abort is still a failure for us.
     if (controller.signal.aborted) throw fail(undefined);
