@@ -68,7 +68,8 @@ describe('runTurn: cancellation', () => {
     const controller = new AbortController();
     controller.abort();
     const result = await h.run('explain', controller.signal);
-    expect(result).toMatchObject({ stopReason: 'cancelled', messagesAdded: 1 });
+    expect(result).toMatchObject({ stopReason: 'cancelled', messagesAdded: 2 });
+    expect(h.ctx.history.at(-1)).toEqual({ role: 'assistant', content: '[no reply: interrupted by the user]' });
     expect(h.requests()).toHaveLength(0);
   });
 });

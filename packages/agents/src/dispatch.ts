@@ -67,6 +67,8 @@ async function runCall(call: ToolCall, d: Dispatcher): Promise<Message> {
     summary: redacted(r, outcome.summary),
     isError: outcome.isError,
     ...(outcome.outputHandle !== undefined ? { outputHandle: outcome.outputHandle } : {}),
+    // A file change's unified diff is for the user (transcript, `sylk logs --json`), not the model.
+    ...(outcome.fileChange !== undefined ? { diff: redacted(r, outcome.fileChange.diff), diffStat: outcome.fileChange.stat } : {}),
   });
   if (signal.aborted) d.logger.debug({ callId: call.id, tool: call.name }, 'tool call ended by cancel');
   return { role: 'tool', toolCallId: call.id, content, ...(outcome.isError ? { isError: true } : {}) };

@@ -1,5 +1,6 @@
 import { ErrorTier, SylkError, errorMessage, tierOf } from '@sylk/core';
 import { GateErrorCode } from '@sylk/llm/gate';
+import type { AgentEvent } from './types.js';
 
 /** Stable codes of the errors a turn reports. */
 export const AgentErrorCode = {
@@ -11,6 +12,12 @@ export const AgentErrorCode = {
   BudgetExceeded: 'agents.budget_exceeded',
   /** A TurnContext the loop cannot run with (a daemon wiring bug). */
   InvalidContext: 'agents.invalid_context',
+  /** The newest message (or a conversation that may not be compacted) does not fit the model's window. */
+  ContextOverflow: 'agents.context_overflow',
+  /** Summarising older messages failed. */
+  CompactionFailed: 'agents.compaction_failed',
+  /** Replies hit the output token limit in the middle of a tool call twice in a row. */
+  OutputLimit: 'agents.output_limit',
 } as const;
 
 export function isBudgetError(err: unknown): boolean {
@@ -25,6 +32,16 @@ export function asTurnError(err: unknown): SylkError {
     tier: tierOf(err) ?? ErrorTier.Transient,
     cause: err,
   });
+}
+
+/** The turn's `error` event: code, tier, the message once, the hint, and how many attempts the request took. */
+export function errorEvent(error: SylkError): Extract<AgentEvent, { type: 'error' }> {
+  const attempts = error.details['attempts'];
+  return {
+    type: 'error', code: error.code, message: error.message, tier: error.tier,
+    ...(error.hint !== undefined ? { hint: error.hint } : {}),
+    ...(typeof attempts === 'number' && attempts > 1 ? { attempts } : {}),
+  };
 }
 
 /** Stops the user can act on: what stopped the response, its code, and what to change. */

@@ -103,7 +103,7 @@ describe('runTurn: limits', () => {
     expect(result.stopReason).toBe('budget');
     expect(result.error?.code).toBe('llm.budget_exceeded');
     expect(h.requests()).toHaveLength(1);
-    expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'llm.budget_exceeded', message: expect.stringContaining('budget'), tier: 'user_fixable' }]);
+    expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'llm.budget_exceeded', message: expect.stringContaining('budget'), tier: 'user_fixable', hint: expect.any(String) }]);
     expect(h.ctx.history.at(-1)?.role).toBe('tool');
   });
 
@@ -114,7 +114,19 @@ describe('runTurn: limits', () => {
     expect(result.error).toMatchObject({ code: 'agents.response_incomplete', tier: 'user_fixable', hint: expect.stringContaining('max_tool_args_bytes') });
     expect(h.requests()).toHaveLength(1);
     expect(eventsOf(h.events, 'tool_started')).toEqual([]);
-    expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'agents.response_incomplete', message: expect.stringContaining('size limit'), tier: 'user_fixable' }]);
+    expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'agents.response_incomplete', message: expect.stringContaining('size limit'), tier: 'user_fixable', hint: expect.stringContaining('max_tool_args_bytes') }]);
+  });
+
+  it('shows the retry it waits for, then ends with the failure\'s own code, hint and one message', async () => {
+    h = await agentHarness({ scenario: 'retry-then-rejected-key.yaml' });
+    const result = await h.run('go');
+    expect(result.stopReason).toBe('error');
+    expect(h.requests()).toHaveLength(2);
+    // The delay is the pause until Retry-After as of the retry's scheduling (a millisecond may have passed).
+    expect(eventsOf(h.events, 'notice')).toEqual([{ type: 'notice', code: 'llm.retrying', message: 'anthropic rate limited the request; retrying in 1 s (retry 1 of 10)', delayMs: expect.closeTo(1000, -2) }]);
+    const [error] = eventsOf(h.events, 'error');
+    expect(error).toMatchObject({ code: 'llm.auth_failed', tier: 'user_fixable', hint: 'Check or replace the key: sylk auth login anthropic', attempts: 2 });
+    expect(error?.message).toMatch(/^anthropic rejected the API key from [^:]+ \(HTTP 401 authentication_error\): invalid x-api-key$/);
   });
 });
 

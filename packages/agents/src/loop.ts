@@ -3,17 +3,20 @@ import type { GateRequest, LLMResponse, Usage } from '@sylk/llm';
 import { Priority } from '@sylk/llm/gate';
 import { ParserRegistry } from '@sylk/tools';
 import { executeToolCalls, type Dispatcher } from './dispatch.js';
-import { AgentErrorCode, asTurnError, incompleteResponse, isBudgetError } from './errors.js';
-import { buildSystemPrompt, loadProjectInstructions } from './prompt.js';
+import { AgentErrorCode, asTurnError, errorEvent, incompleteResponse, isBudgetError } from './errors.js';
+import { buildSystemPrompt } from './prompt.js';
+import { loadInstructions } from './instructions.js';
 import { streamRound } from './stream.js';
+import { TurnWindow } from './compaction.js';
+import { OutputLimitGuard } from './output-limit.js';
+import { causeOfError, causeOfPartial, causeOfStop, closeOpenTurn, keepEndedEarly } from './ended-early.js';
 import { defaultTools, toolDefinitions } from './tools/index.js';
 import type { TurnContext, TurnResult, TurnStopReason } from './types.js';
 import { ArgumentValidator } from './validate.js';
 
 export const DEFAULT_MAX_TURNS = 50;
 
-/** Appended to partial assistant text kept in history after a cancel. */
-export const INTERRUPTED_MARKER = '[interrupted by the user]';
+export { INTERRUPTED_MARKER } from './ended-early.js';
 
 const defaultParsers = new ParserRegistry();
 
@@ -34,21 +37,25 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
   const usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
   const finish = (stopReason: TurnStopReason, error?: SylkError): TurnResult => {
     if (stopReason === 'cancelled') ctx.emit({ type: 'turn_interrupted', reason: 'cancelled by the user' });
-    if (error !== undefined) ctx.emit({ type: 'error', code: error.code, message: error.message, tier: error.tier });
+    if (stopReason !== 'end_turn') closeOpenTurn(ctx.history, causeOfStop(stopReason, error));
+    if (error !== undefined) ctx.emit(errorEvent(error));
     if (stopReason === 'max_turns') ctx.emit({ type: 'notice', message: `Stopped after ${maxTurns} model round-trips (the turn limit); send a message to continue.` });
     ctx.logger.info({ sessionId: ctx.sessionId, agentId: ctx.agentId, stopReason, code: error?.code }, 'agent turn finished');
     return { stopReason, usage, messagesAdded: ctx.history.length - startLength, ...(error !== undefined ? { error } : {}) };
   };
 
+  closeOpenTurn(ctx.history); // a turn that died without a reply (a crash): roles alternate
   ctx.history.push({ role: 'user', content: input });
   const systemPrompt = buildSystemPrompt({
     projectRoot: ctx.projectRoot,
     platform: ctx.platform ?? process.platform,
     now: ctx.clock.now(),
-    projectInstructions: await loadProjectInstructions(ctx.projectRoot),
+    projectInstructions: (await loadInstructions(ctx.projectRoot, ctx.instructionDirs)).prompt,
     ...(ctx.systemPromptExtra !== undefined ? { extra: ctx.systemPromptExtra } : {}),
   });
   const definitions = toolDefinitions(tools);
+  const turnWindow = new TurnWindow(ctx, systemPrompt, definitions, (r) => addUsage(ctx, usage, r));
+  const outputLimit = new OutputLimitGuard(ctx);
   const dispatcher: Dispatcher = {
     tools: new Map(tools.map((t) => [t.name, t])),
     validator: new ArgumentValidator(tools),
@@ -70,6 +77,8 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
 
   for (let round = 0; round < maxTurns; round++) {
     if (signal.aborted) return finish('cancelled');
+    const fit = await turnWindow.fit(signal); // compacts the history when it nears the context window
+    if (fit.kind !== 'ok') return fit.kind === 'cancelled' ? finish('cancelled') : finish('error', fit.error);
     const req: GateRequest = {
       provider: ctx.provider,
       priority: Priority.UserInteractive,
@@ -82,45 +91,49 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
         systemPrompt,
         messages: [...ctx.history],
         tools: definitions,
-        ...(ctx.maxTokens !== undefined ? { maxTokens: ctx.maxTokens } : {}),
+        ...(fit.maxTokens !== undefined ? { maxTokens: fit.maxTokens } : {}),
+        ...(ctx.thinking !== undefined ? { thinking: ctx.thinking } : {}),
       },
     };
     const outcome = await streamRound(ctx.gate, req, signal, ctx.emit, ctx.redact);
     if (outcome.kind === 'failed') {
-      if (signal.aborted) {
-        keepPartial(ctx, outcome.text);
-        return finish('cancelled');
+      // The provider found the prompt too long (the estimate was low): compacted, the same round again.
+      if (!signal.aborted && outcome.text === '' && (await turnWindow.recover(outcome.error, signal))) {
+        round--;
+        continue;
       }
+      keepEndedEarly(ctx, outcome.text, signal.aborted ? causeOfPartial('cancelled') : causeOfError(outcome.error, ctx.streamLimits));
+      if (signal.aborted) return finish('cancelled');
       return finish(isBudgetError(outcome.error) ? 'budget' : 'error', asTurnError(outcome.error));
     }
-    const response = outcome.response;
+    const { response, cut } = outputLimit.check(outcome.response); // calls cut at the output limit never run
     addUsage(ctx, usage, response);
     if (response.partial === true) {
-      keepPartial(ctx, response.content);
-      if (signal.aborted || response.partialReason === 'cancelled') return finish('cancelled');
+      const cancelled = signal.aborted || response.partialReason === 'cancelled';
+      keepEndedEarly(ctx, response.content, causeOfPartial(cancelled ? 'cancelled' : response.partialReason, ctx.streamLimits));
+      if (cancelled) return finish('cancelled');
       const reason = response.partialReason ?? 'unknown';
       return finish(reason === 'budget_exceeded' ? 'budget' : 'error', incompleteResponse(reason, ctx.provider));
     }
     // History and events keep the reply redacted; the calls run as the model sent them.
     const kept = ctx.redact === undefined ? { content: response.content, toolCalls: response.toolCalls } : ctx.redact.redactDeep({ content: response.content, toolCalls: response.toolCalls });
-    ctx.history.push({ role: 'assistant', content: kept.content, ...(kept.toolCalls.length > 0 ? { toolCalls: kept.toolCalls } : {}) });
+    ctx.history.push({
+      role: 'assistant', content: kept.content,
+      ...(kept.toolCalls.length > 0 ? { toolCalls: kept.toolCalls } : {}),
+      // Signed thinking goes back as received (a changed block is refused), so it is not redacted here.
+      ...(response.thinkingBlocks?.length ? { thinking: response.thinkingBlocks } : {}),
+    });
     ctx.emit({ type: 'assistant_message', text: kept.content, toolCalls: kept.toolCalls });
     if (response.toolCalls.length === 0) {
       if (response.stopReason === 'max_tokens') ctx.emit({ type: 'notice', message: 'The reply was cut at the output token limit.' });
       return finish('end_turn');
     }
-    ctx.history.push(...(await executeToolCalls(response.toolCalls, dispatcher)));
+    ctx.history.push(...(await outputLimit.answer(response.toolCalls, cut, (calls) => executeToolCalls(calls, dispatcher))));
     if (signal.aborted) return finish('cancelled');
+    const cutTooOften = outputLimit.stop();
+    if (cutTooOften !== undefined) return finish('error', cutTooOften);
   }
   return finish('max_turns');
-}
-
-/** Partial assistant text stays in history, marked, so the next turn knows it was cut. */
-function keepPartial(ctx: TurnContext, text: string): void {
-  if (text === '') return;
-  const content = `${ctx.redact === undefined ? text : ctx.redact.redact(text)}\n\n${INTERRUPTED_MARKER}`;
-  ctx.history.push({ role: 'assistant', content });
-  ctx.emit({ type: 'assistant_message', text: content, toolCalls: [], partial: true });
 }
 
 function addUsage(ctx: TurnContext, total: Usage, response: LLMResponse): void {

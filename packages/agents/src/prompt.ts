@@ -1,29 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-
-/** AGENTS.md is included up to this many characters (it shares the context window). */
-export const PROJECT_INSTRUCTIONS_MAX_CHARS = 16_000;
-
 export interface SystemPromptInput {
   projectRoot: string;
   platform: string;
   /** Wall-clock ms (from the injected clock). */
   now: number;
-  /** AGENTS.md content, if the project has one. */
+  /** The instructions section (`loadInstructions(...).prompt`); omitted when empty. */
   projectInstructions?: string;
   extra?: string;
-}
-
-/** Reads the project's AGENTS.md (size-capped with a note); undefined when there is none. */
-export async function loadProjectInstructions(projectRoot: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(projectRoot, 'AGENTS.md'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  if (text.length <= PROJECT_INSTRUCTIONS_MAX_CHARS) return text.trim();
-  return `${text.slice(0, PROJECT_INSTRUCTIONS_MAX_CHARS).trim()}\n[AGENTS.md cut at ${PROJECT_INSTRUCTIONS_MAX_CHARS} characters; read_file it for the rest]`;
 }
 
 /** A compact coding-agent system prompt. */
@@ -44,7 +26,7 @@ export function buildSystemPrompt(input: SystemPromptInput): string {
     ].join('\n'),
   ];
   if (input.projectInstructions !== undefined && input.projectInstructions !== '') {
-    parts.push(`Project instructions (AGENTS.md):\n${input.projectInstructions}`);
+    parts.push(`Instructions (AGENTS.md; where they differ, a later file is more specific and takes precedence):\n${input.projectInstructions}`);
   }
   if (input.extra !== undefined && input.extra !== '') parts.push(input.extra);
   return parts.join('\n\n');

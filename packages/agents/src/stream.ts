@@ -1,5 +1,6 @@
 import { TextPieces, type Redactor } from '@sylk/core';
 import type { GateRequest, LLMResponse } from '@sylk/llm';
+import { retryNoticeText, type RetryScheduled } from '@sylk/llm/gate';
 import type { AgentEvent, AgentGate } from './types.js';
 
 export type StreamOutcome =
@@ -17,20 +18,32 @@ export async function streamRound(gate: AgentGate, req: GateRequest, signal: Abo
   // Deltas pass a streaming redactor: a known secret split across two deltas is still caught.
   const deltas = redact?.stream();
   const thinking = redact?.stream();
-  const flush = () => {
+  // What a redactor holds back is let out when the other kind starts: thinking stays before the
+  // text that follows it in the log.
+  const endText = () => {
     const rest = deltas?.end() ?? '';
     if (rest !== '') emit({ type: 'assistant_delta', text: rest });
-    const restThinking = thinking?.end() ?? '';
-    if (restThinking !== '') emit({ type: 'thinking_delta', text: restThinking });
   };
+  const endThinking = () => {
+    const rest = thinking?.end() ?? '';
+    if (rest !== '') emit({ type: 'thinking_delta', text: rest });
+  };
+  const flush = () => {
+    endText();
+    endThinking();
+  };
+  // A retry the user waits for is shown while they wait ("rate limited; retrying in 12 s").
+  const onRetry = (retry: RetryScheduled) => emit({ type: 'notice', code: 'llm.retrying', message: retryNoticeText(retry), delayMs: retry.delayMs });
   try {
-    const stream = gate.stream(req, signal);
+    const stream = gate.stream({ ...req, onRetry }, signal);
     for await (const chunk of stream) {
       if (chunk.type === 'text') {
+        endThinking();
         text.append(chunk.text);
         const safe = deltas === undefined ? chunk.text : deltas.write(chunk.text);
         if (safe !== '') emit({ type: 'assistant_delta', text: safe });
       } else if (chunk.type === 'thinking') {
+        endText();
         const safe = thinking === undefined ? chunk.text : thinking.write(chunk.text);
         if (safe !== '') emit({ type: 'thinking_delta', text: safe });
       } else if (chunk.type === 'error') throw chunk.error;

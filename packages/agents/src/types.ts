@@ -2,6 +2,11 @@ import type { Clock, ErrorTier, Logger, Redactor, SylkError } from '@sylk/core';
 import type { GateRequest, GateStream, Message, ProviderName, ToolCall, Usage } from '@sylk/llm';
 import type { FileSystemManager, ParserRegistry, StreamName, ToolExecutor } from '@sylk/tools';
 import type { AgentTool } from './tools/tool.js';
+import type { CompactionSettings } from './compaction.js';
+import type { EstimateTokens } from './context-tokens.js';
+import type { StreamLimitsSeconds } from './ended-early.js';
+import type { InstructionDirs } from './instructions.js';
+import type { DiffStat } from './tools/unified-diff.js';
 
 /** What a mutating or executing tool asks before it acts. */
 export interface ToolPermissionRequest {
@@ -9,13 +14,13 @@ export interface ToolPermissionRequest {
   agentId: string;
   callId: string;
   tool: string;
-  /** `command`: run a process; `write`: create or change a file. */
-  action: 'command' | 'write';
-  /** The exact command line, or the resolved absolute path. */
+  /** `command`: run a process; `write`: create or change a file; `mcp`: call an MCP server's tool. */
+  action: 'command' | 'write' | 'mcp';
+  /** The exact command line, the resolved absolute path, or `<server>/<tool>`. */
   target: string;
   /** Working directory of a command (absolute). */
   cwd?: string;
-  /** Diff preview of a file change (unified-ish). */
+  /** Diff preview of a file change (unified-ish), or an MCP call's arguments and the server's hints. */
   preview?: string;
 }
 
@@ -39,11 +44,17 @@ export type AgentEvent =
       summary: string;
       outputHandle?: string;
       isError: boolean;
+      /** write_file / edit_file: the unified diff of what was written, and its counts. */
+      diff?: string;
+      diffStat?: DiffStat;
     }
   | { type: 'usage'; usage: Usage; costUsd?: number }
-  | { type: 'notice'; message: string }
-  | { type: 'error'; code: string; message: string; tier: ErrorTier }
-  | { type: 'turn_interrupted'; reason: string };
+  /** `code` names what kind of notice (`llm.retrying`: a failed request is retried after `delayMs`). */
+  | { type: 'notice'; message: string; code?: string; delayMs?: number }
+  | { type: 'error'; code: string; message: string; tier: ErrorTier; hint?: string; attempts?: number }
+  | { type: 'turn_interrupted'; reason: string }
+  /** Older messages were replaced by a summary; tokens are the conversation's (estimated). */
+  | { type: 'compacted'; tokensBefore: number; tokensAfter: number; messagesSummarized: number; model: string; manual: boolean; contextWindow: number };
 
 /** The slice of the LLM gate the loop uses (`LLMGate` satisfies it). */
 export interface AgentGate {
@@ -68,7 +79,18 @@ export interface TurnContext {
   logger: Logger;
   /** Model round-trips per user turn (default 50). */
   maxTurns?: number;
+  /** Output tokens per reply (the model's limit, or `sessions.max_output_tokens`); absent: the adapter's default. */
   maxTokens?: number;
+  /** The model's context window in tokens; absent: the history is never checked or compacted. */
+  contextWindow?: number;
+  /** When and how the history is summarised as it nears the window (config `sessions.compaction`). */
+  compaction?: CompactionSettings;
+  /** Estimated input tokens of a request (the gate's estimator; default ~4 characters a token). */
+  estimateTokens?: EstimateTokens;
+  /** Extended thinking for each request (the model's `thinking_budget_tokens`); absent: off. */
+  thinking?: { budgetTokens: number };
+  /** The gate's stream limits, so a reply cut by one is marked with how long was waited. */
+  streamLimits?: StreamLimitsSeconds;
   systemPromptExtra?: string;
   /** The tools offered to the model (default: `defaultTools()`). */
   tools?: readonly AgentTool[];
@@ -76,6 +98,11 @@ export interface TurnContext {
   parsers?: ParserRegistry;
   /** USD cost of one response, for `usage` events (e.g. the catalogue's `costUsd`). */
   costOf?: (model: string, usage: Usage) => number | undefined;
+  /**
+   * Where instructions are looked for beyond the project: `{user}/AGENTS.md` and the parent
+   * directories up to `home`. Absent: only the project's own AGENTS.md files.
+   */
+  instructionDirs?: InstructionDirs;
   /** Host platform shown in the system prompt (default `process.platform`). */
   platform?: string;
   /**

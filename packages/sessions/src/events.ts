@@ -17,6 +17,10 @@ export const EVENT_KINDS = [
   'turn_snapshot',
   /** Files (and conversation) returned to before a turn: the receipt. */
   'turn_rewound',
+  /** Reasoning text as the model streams it (Anthropic thinking, OpenAI-compatible reasoning). */
+  'thinking_delta',
+  /** Older messages were summarised to fit the model's context window: tokens before/after, how many, by which model. */
+  'compacted',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -46,9 +46,9 @@ export const editFileTool = defineTool<EditFileArgs>({
       );
     }
     const after = replaceAt(before, found, args.old_string.length, args.new_string);
-    const { diff, outcome } = await writeWithPermission(env, args.path, target, after);
-    if (outcome !== undefined) return outcome;
+    const written = await writeWithPermission(env, args.path, target, after);
+    if ('denied' in written) return written.denied;
     const summary = `Edited ${target.shown} (${found.length} replacement${found.length === 1 ? '' : 's'})`;
-    return { content: `${summary}\n${diff}`, isError: false, summary };
+    return { content: `${summary}\n${written.preview}`, isError: false, summary, fileChange: written.change };
   },
 });

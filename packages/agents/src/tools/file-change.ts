@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { unifiedDiff } from './diff.js';
 import { displayPath, projectRealRoot } from './paths.js';
-import { denied, type ToolEnv, type ToolOutcome } from './tool.js';
+import { denied, type FileChange, type ToolEnv, type ToolOutcome } from './tool.js';
+import { diffFile, diffStat, formatDiff, LOG_CAPS, PREVIEW_CAPS } from './unified-diff.js';
 
 export interface FileTarget {
   /** Resolved absolute target (what the permission request names). */
@@ -23,16 +23,22 @@ export async function loadTarget(env: ToolEnv, path: string): Promise<FileTarget
 }
 
 /**
- * Asks permission with a diff preview, then writes through the FileSystemManager (boundary,
- * its own permission hook, staging, audit). Returns the denial as a tool result, or undefined
- * when the write happened.
+ * Asks permission with a unified diff preview, then writes through the FileSystemManager
+ * (boundary, its own permission hook, staging, audit). Returns the denial as a tool result, or
+ * the preview and the change for the `tool_finished` event when the write happened.
  */
-export async function writeWithPermission(env: ToolEnv, path: string, target: FileTarget, after: string): Promise<{ diff: string; outcome?: ToolOutcome }> {
-  const diff = unifiedDiff(target.shown, target.before, after);
-  const verdict = await env.askPermission({ action: 'write', target: target.absolute, preview: diff });
-  if (!verdict.allowed) return { diff, outcome: denied(verdict.message) };
+export async function writeWithPermission(
+  env: ToolEnv,
+  path: string,
+  target: FileTarget,
+  after: string,
+): Promise<{ denied: ToolOutcome } | { preview: string; change: FileChange }> {
+  const diff = diffFile(target.shown, target.before, after);
+  const preview = formatDiff(diff, PREVIEW_CAPS);
+  const verdict = await env.askPermission({ action: 'write', target: target.absolute, preview });
+  if (!verdict.allowed) return { denied: denied(verdict.message) };
   await env.fs.writeFile(path, after);
-  return { diff };
+  return { preview, change: { diff: formatDiff(diff, LOG_CAPS), stat: diffStat(diff) } };
 }
 
 export function lineCount(text: string): number {

@@ -2,6 +2,14 @@ import type { JsonSchema } from '@sylk/llm';
 import type { Clock } from '@sylk/core';
 import type { FileSystemManager, ParserRegistry, ToolExecutor } from '@sylk/tools';
 import type { AgentEvent, PermissionOutcome, ToolPermissionRequest } from '../types.js';
+import type { DiffStat } from './unified-diff.js';
+
+/** A file a call changed, for the `tool_finished` event (not the model). */
+export interface FileChange {
+  /** Unified diff (LOG_CAPS). */
+  diff: string;
+  stat: DiffStat;
+}
 
 /** What a tool call produces: the text the model reads plus what the session event shows. */
 export interface ToolOutcome {
@@ -15,6 +23,8 @@ export interface ToolOutcome {
   summary: string;
   /** Raw output file for full retrieval. */
   outputHandle?: string;
+  /** The file the call wrote: `tool_finished` carries its diff. */
+  fileChange?: FileChange;
 }
 
 /** Everything a tool may use; one per call. */

@@ -25,10 +25,10 @@ export const writeFileTool = defineTool<WriteFileArgs>({
   async run(args, env) {
     const target = await loadTarget(env, args.path);
     if (target.isDirectory) return toolError(`${target.shown} is a directory; give a file path.`);
-    const { outcome } = await writeWithPermission(env, args.path, target, args.content);
-    if (outcome !== undefined) return outcome;
+    const written = await writeWithPermission(env, args.path, target, args.content);
+    if ('denied' in written) return written.denied;
     const verb = target.before === undefined ? 'Created' : 'Overwrote';
     const summary = `${verb} ${target.shown} (${lineCount(args.content)} lines, ${Buffer.byteLength(args.content)} bytes)`;
-    return { content: summary, isError: false, summary };
+    return { content: summary, isError: false, summary, fileChange: written.change };
   },
 });
