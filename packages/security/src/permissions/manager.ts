@@ -138,6 +138,20 @@ export class PermissionManager {
           decide('ask', 'default', `${domain} is not in the safe list or the project allowlist`)
         );
       }
+      case 'mcp': {
+        // An MCP tool can do anything its server can: the same capability as running a command.
+        if (!judge.can('command')) return decide('deny', 'role', `role ${this.role} may not call MCP tools`);
+        return (
+          judge.findRule('mcp', (r) => r.pattern === `${action.server}/${action.tool}` || r.pattern === `${action.server}/*`) ??
+          decide('ask', 'default', `no rule allows MCP tool ${action.tool} of server ${action.server}`)
+        );
+      }
+      case 'mcp_server':
+        if (!judge.can('command')) return decide('deny', 'role', `role ${this.role} may not start MCP servers`);
+        return (
+          judge.findRule('mcp_server', (r) => r.pattern === `${action.server} ${action.launch}`) ??
+          decide('ask', 'default', `MCP server ${action.server} is defined by the project's config, and you have not approved \`${action.launch}\` for this project`)
+        );
       case 'config':
         return judge.can('config')
           ? decide('allow', 'role', 'admins may change configuration')

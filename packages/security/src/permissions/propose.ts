@@ -29,6 +29,10 @@ export function ruleForAction(action: PermissionAction, ctx: PathContext): RuleP
       return [{ kind: 'path', op: action.op, pattern: pathPattern(resolvePath(action.path, ctx.projectRoot, ctx.homeDir), ctx) }];
     case 'network':
       return [{ kind: 'domain', pattern: normalizeDomain(action.domain) }];
+    case 'mcp':
+      return [{ kind: 'mcp', pattern: `${action.server}/${action.tool}` }];
+    case 'mcp_server':
+      return [{ kind: 'mcp_server', pattern: `${action.server} ${action.launch}` }];
     case 'config':
     case 'credential':
       return [];

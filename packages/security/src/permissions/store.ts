@@ -13,7 +13,7 @@ import { parse, stringify } from 'yaml';
 import { ErrorTier, SylkError, errorMessage, tierForNodeCode, type Clock, type Logger } from '@sylk/core';
 import type { PathOp, PermissionRule, RuleDraft, RuleKind } from './types.js';
 
-const LISTS: ReadonlyArray<readonly [string, RuleKind]> = [['commands', 'command'], ['domains', 'domain'], ['paths', 'path']];
+const LISTS: ReadonlyArray<readonly [string, RuleKind]> = [['commands', 'command'], ['domains', 'domain'], ['paths', 'path'], ['mcp_tools', 'mcp'], ['mcp_servers', 'mcp_server']];
 const RULE_KEYS = new Set(['id', 'pattern', 'op', 'createdAt']);
 const OPS: readonly PathOp[] = ['read', 'write', 'delete'];
 const HEADER = '# Your Sylk "allow always" rules for one project; see `sylk permissions list|revoke`.\n';
@@ -31,6 +31,8 @@ export function validateDraft(draft: RuleDraft): RuleDraft {
     : !LISTS.some(([, kind]) => kind === draft.kind) ? `unknown kind "${String(draft.kind)}"`
     : draft.kind === 'path' && !OPS.includes(draft.op as PathOp) ? 'a path rule without op read, write or delete'
     : draft.kind !== 'path' && draft.op !== undefined ? `op on a ${draft.kind} rule`
+    : draft.kind === 'mcp' && !/^[A-Za-z0-9_-]+\/(\*|[^/\s]+)$/.test(pattern) ? 'an mcp rule that is not <server>/<tool> or <server>/*'
+    : draft.kind === 'mcp_server' && !/^[A-Za-z0-9_-]+ \S/.test(pattern) ? 'an mcp_server rule that is not "<server> <command or URL>"'
     : undefined;
   if (problem !== undefined) {
     throw new SylkError(`Invalid permission rule: ${problem}`, {

@@ -3,6 +3,10 @@ export type PermissionAction =
   | { kind: 'command'; command: string; cwd?: string }
   | { kind: 'path'; op: PathOp; path: string }
   | { kind: 'network'; domain: string }
+  /** Call a tool of an MCP server. */
+  | { kind: 'mcp'; server: string; tool: string }
+  /** Start (or connect to) an MCP server a project's config defines; `launch` is its exact command line or URL. */
+  | { kind: 'mcp_server'; server: string; launch: string }
   | { kind: 'config' }
   | { kind: 'credential'; provider: string };
 
@@ -22,12 +26,13 @@ export interface PermissionDecision {
   command?: string;
 }
 
-export type RuleKind = 'command' | 'path' | 'domain';
+export type RuleKind = 'command' | 'path' | 'domain' | 'mcp' | 'mcp_server';
 
 /**
  * A persisted or session grant. Command patterns are token prefixes (`npm run test`), path
  * patterns are globs (`**` crosses directories) relative to the project root unless absolute or
- * `~/…`, domain patterns are exact host names.
+ * `~/…`, domain patterns are exact host names, mcp patterns are `<server>/<tool>` or `<server>/*`,
+ * mcp_server patterns are `<server> <exact command line or URL>`.
  */
 export interface PermissionRule {
   id: string;
