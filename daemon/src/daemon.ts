@@ -14,6 +14,7 @@ import {
   CredentialService,
   DaemonService,
   DaemonState,
+  McpService,
   PermissionService,
   SandboxService,
   SessionService,
@@ -41,6 +42,8 @@ import { approvalServiceImpl, permissionServiceImpl, sessionServiceImpl } from '
 import { homedir } from 'node:os';
 import { DaemonAudit } from './audit.js';
 import { auditServiceImpl } from './services/audit-service.js';
+import { McpHub } from './sessions/mcp.js';
+import { mcpServiceImpl } from './services/mcp-service.js';
 import { StorageGuard } from './storage-guard.js';
 
 export interface DaemonOptions {
@@ -65,6 +68,7 @@ const HEALTH_SERVICES = [
   'sylk.v1.CredentialService',
   'sylk.v1.AuditService',
   'sylk.v1.SandboxService',
+  'sylk.v1.McpService',
 ];
 
 /**
@@ -101,6 +105,8 @@ export class Daemon {
   sandbox!: DaemonSandbox;
   /** Backups and integrity checks of every SQLite file (daemon/src/storage-guard.ts). */
   storage!: StorageGuard;
+  /** Every project's MCP servers (daemon/src/sessions/mcp.ts). */
+  mcp!: McpHub;
   private log: DaemonLog | undefined;
   private server: Server | undefined;
   private health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
@@ -178,7 +184,9 @@ export class Daemon {
       });
       this.onShutdown(() => this.llm.close());
       this.sandbox = new DaemonSandbox({ config: this.config, dirs: this.dirs, env: this.options.env, homeDir: this.options.env.HOME ?? homedir(), logger: this.logger.child({ component: 'sandbox' }) });
+      this.mcp = new McpHub({ userConfig: () => this.config.current().config, secrets: this.secrets, clock: this.clock, logger: this.logger.child({ component: 'mcp' }) });
       this.sessions = new SessionHost({
+        mcp: this.mcp,
         secrets: this.secrets,
         sandbox: this.sandbox,
         audit: this.audit.sink,
@@ -193,6 +201,8 @@ export class Daemon {
       });
       this.sandbox.warm();
       this.onShutdown(() => this.sandbox.close());
+      // Between the sandbox's and the sessions' hooks (they run in reverse): servers stop after the turns using them, before the sandbox's cgroups go.
+      this.onShutdown(() => this.mcp.close());
       await this.sessions.start();
       // Registered after the gate: hooks run in reverse, so turns stop before the gate closes.
       this.onShutdown(() => this.sessions.close());
@@ -228,9 +238,13 @@ export class Daemon {
     addService(server, SessionService, sessionServiceImpl(this.sessions), errors);
     addService(server, ApprovalService, approvalServiceImpl(this.sessions), errors);
     addService(server, PermissionService, permissionServiceImpl(this.sessions), errors);
-    addService(server, CredentialService, credentialServiceImpl({ store: this.credentials, config: this.config, defaultProfile: () => this.llm.defaultProfile(), clock: this.clock, audit: this.audit.sink }), errors);
+    addService(server, CredentialService, credentialServiceImpl({ store: this.credentials, config: this.config, defaultProfile: () => this.llm.defaultProfile(), clock: this.clock, audit: this.audit.sink, onKeyChanged: (p) => this.llm.keyChanged(p) }), errors);
     addService(server, AuditService, auditServiceImpl(() => this.audit), errors);
     addService(server, SandboxService, sandboxServiceImpl(this.sandbox), errors);
+    addService(server, McpService, mcpServiceImpl({
+      hub: this.mcp, config: this.config, projectConfig: (root) => this.sessions.projectConfigs.peek(root).config, permissionsFor: (root) => this.sessions.permissionsFor(root), allowlistChanged: (root) => this.sessions.allowlistChanged(root),
+      dirs: this.dirs, env: this.options.env, sandbox: this.sandbox, clock: this.clock, logger: this.logger.child({ component: 'mcp' }), audit: this.audit.sink,
+    }), errors);
     this.health.addToServer(server);
     const reflectionPackage = { 'sylk.v1': { fileDescriptorProtos: fileDescriptorProtos(ALL_FILES) } };
     new ReflectionService(reflectionPackage as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);

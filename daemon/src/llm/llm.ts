@@ -4,13 +4,14 @@ import type { ConfigStore, LlmConfig, LoadedConfig } from '@sylk/config';
 import { LLMGate, type BudgetConfig, type GateRequest, type GateStream, type QuotaConfig } from '@sylk/llm/gate';
 import { DEFAULT_PROFILE, type AuditSink, type CredentialStore } from '@sylk/security';
 import { costUsd, createCatalog, type ModelCatalog } from '@sylk/llm/catalog';
-import type { LLMRequest, LLMResponse, ProviderName, StreamThreadStats, Usage } from '@sylk/llm';
+import type { LLMRequest, LLMResponse, ModelInfo, ProviderName, StreamThreadStats, Usage } from '@sylk/llm';
 import { AdapterPool, loadProviders } from './adapters.js';
 import { providerInfo, providerNames, providerSettings, type KeyPresence, type ProviderInfo } from './providers.js';
 import { envKeyResolver, providerKey, storeKeyResolver, type KeyResolver } from './keys.js';
 import { usageReport, type UsageQuery, type UsageReport } from './report.js';
 import * as settings from './settings.js';
 import { AuditedUsageStore } from './audit-usage.js';
+import { resolveSessionModel, type SessionModel } from './session-model.js';
 
 export interface DaemonLlmOptions {
   config: ConfigStore;
@@ -57,6 +58,8 @@ export class DaemonLlm {
   readonly workers: number;
   private llm: LlmConfig;
   private catalog: ModelCatalog;
+  /** Catalogues with a session's own llm config (its project's layers), by that config. */
+  private readonly projectCatalogs = new WeakMap<LlmConfig, ModelCatalog>();
   private estimate: (r: LLMRequest) => number = roughTokens;
   private readonly budgets: BudgetConfig;
   private readonly quotas: Partial<Record<ProviderName, QuotaConfig>>;
@@ -109,6 +112,8 @@ export class DaemonLlm {
 
   /** Loads the provider SDKs and builds the adapter; rejects with the reason a request would fail. */
   async ready(provider: ProviderName, profile = this.defaultProfile()): Promise<void> {
+    // A session recorded with a provider sylkd has no adapter for (created before it was checked).
+    if (!settings.isProviderName(provider)) resolveSessionModel(this.llm, this.catalog, { provider });
     const [mod] = await Promise.all([loadProviders(), this.pool.get(provider, profile)]);
     this.estimate = mod.estimateTokens;
   }
@@ -153,6 +158,7 @@ export class DaemonLlm {
       breaker: (p: ProviderName) => snaps.get(`llm:${p}`),
       pausedUntil: (p: ProviderName) => this.gate.pausedUntil(p),
       streamingDegradedUntil: (p: ProviderName) => this.gate.streamingDegradedUntil(p),
+      authFailure: (p: ProviderName) => this.gate.authFailure(p),
     };
     return providerNames(this.llm).map((name) => providerInfo(view, name));
   }
@@ -168,6 +174,18 @@ export class DaemonLlm {
     ];
   }
 
+  /** The provider and model of a new session, checked (unknown provider refused; see session-model.ts). */
+  sessionModel(llm: LlmConfig, input: { provider?: string | undefined; model?: string | undefined }): SessionModel {
+    // The session's own config (its project's layers) may describe models the daemon's does not.
+    const catalog = llm === this.llm ? this.catalog : createCatalog(settings.catalogOverrides(llm));
+    return resolveSessionModel(llm, catalog, input);
+  }
+
+  /** A provider's key was stored or removed: its last rejection no longer marks it unhealthy. */
+  keyChanged(provider: ProviderName): void {
+    this.gate.clearAuthFailure(provider);
+  }
+
   resetBreaker(provider: string): { previous: ProviderInfo; current: ProviderInfo } {
     if (!settings.isProviderName(provider)) {
       throw new SylkError(`unknown provider '${provider}'`, {
@@ -181,6 +199,26 @@ export class DaemonLlm {
     this.gate.resetBreaker(`llm:${provider}`);
     this.opts.logger.info({ provider, previous: previous.circuit.state }, 'circuit breaker reset by request');
     return { previous, current: find() };
+  }
+
+  /**
+   * A model's context window, output limit and prices: the catalogue with the overrides of `llm`
+   * (a session's effective config; default the daemon's), or its fallback limits for a model
+   * neither describes (`known: false`).
+   */
+  modelInfo(provider: ProviderName, model: string, llm: LlmConfig = this.llm): { info: ModelInfo; known: boolean } {
+    let catalog = llm === this.llm ? this.catalog : this.projectCatalogs.get(llm);
+    if (catalog === undefined) {
+      catalog = createCatalog(settings.catalogOverrides(llm));
+      this.projectCatalogs.set(llm, catalog);
+    }
+    const known = catalog.get(model);
+    return { info: known ?? catalog.info(provider, model), known: known !== undefined };
+  }
+
+  /** A request's input tokens as the gate estimates them (the provider's tokenizer once loaded). */
+  estimateTokens(request: LLMRequest): number {
+    return this.estimate(request);
   }
 
   /** USD of one response by the catalogue's prices (undefined for an unknown model). */

@@ -7,7 +7,7 @@ import { KEY_VARS } from './keys.js';
 import { BUILT_IN, isProviderName } from './settings.js';
 import type { ProviderSettings } from './adapters.js';
 
-export type ProviderState = 'ok' | 'no key' | 'disabled' | 'open circuit' | 'half-open' | 'paused' | 'degraded' | 'unsupported';
+export type ProviderState = 'ok' | 'no key' | 'auth failed' | 'disabled' | 'open circuit' | 'half-open' | 'paused' | 'degraded' | 'unsupported';
 
 export interface ProviderInfo {
   name: string;
@@ -41,6 +41,8 @@ export interface ProviderView {
   pausedUntil(provider: ProviderName): number;
   /** Until when the provider's requests go non-streaming; undefined while streaming works. */
   streamingDegradedUntil(provider: ProviderName): number | undefined;
+  /** The provider's last rejection of its key, until a request succeeds or the key changes. */
+  authFailure(provider: ProviderName): { message: string } | undefined;
 }
 
 /** Built-in providers plus every provider named in `llm.providers`, sorted. */
@@ -71,6 +73,7 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
   let detail = `${key.hasKey ? `key from ${key.source}` : 'no key needed'}, ${defaultModel || 'no default model'}, ${endpoint}`;
   if (!s.enabled) [state, detail] = ['disabled', `llm.providers.${name}.enabled is false`];
   else if (key.required && !key.hasKey) [state, detail] = ['no key', `run \`sylk auth login ${name}\` or set ${KEY_VARS[name][0]} in sylkd's environment`];
+  else if (view.authFailure(name) !== undefined) [state, detail] = ['auth failed', `${view.authFailure(name)?.message ?? ''}; run \`sylk auth login ${name}\` with a valid key`];
   else if (circuit.state === 'open') [state, detail] = ['open circuit', `${circuit.failures} failures; probe after ${iso(circuit.cooldownEnds)}`];
   else if (circuit.state === 'half_open') [state, detail] = ['half-open', 'probing the provider'];
   else if (pausedUntil > view.now) [state, detail] = ['paused', `rate limited; paused until ${iso(pausedUntil)}`];

@@ -74,6 +74,7 @@ export function classifierConfig(llm: LlmConfig): ClassifierConfig {
 export function streamLimits(llm: LlmConfig): Partial<StreamLimits> {
   return {
     chunkTimeoutMs: llm.stream.chunk_timeout_seconds * 1000,
+    firstOutputTimeoutMs: llm.stream.first_output_timeout_seconds * 1000,
     maxDurationMs: llm.stream.max_duration_seconds * 1000,
     maxTextBytes: llm.stream.max_text_bytes,
     maxToolArgsBytes: llm.stream.max_tool_args_bytes,

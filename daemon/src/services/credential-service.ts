@@ -25,6 +25,8 @@ export interface CredentialServiceDeps {
   audit?: AuditSink;
   /** For tests: the verification call's fetch. */
   fetch?: typeof fetch;
+  /** A provider's key was stored or removed (the LLM gate forgets its last rejection). */
+  onKeyChanged?: (provider: ProviderName) => void;
 }
 
 const MAX_KEY = 4096;
@@ -68,6 +70,7 @@ export function credentialServiceImpl(deps: CredentialServiceDeps): ServiceImpl<
         verifiedAt = deps.clock.now();
       }
       const { storedIn } = await deps.store.set(name, profile, key, verifiedAt);
+      deps.onKeyChanged?.(name);
       return { storedIn, verified: verifiedAt > 0, masked: maskKey(key) };
     },
 
@@ -86,7 +89,9 @@ export function credentialServiceImpl(deps: CredentialServiceDeps): ServiceImpl<
     async removeCredential(req, ctx) {
       const name = provider(req.provider);
       const profile = profileOf(req.profile, ctx, deps.defaultProfile);
-      return { removedFrom: await deps.store.remove(name, profile) };
+      const removedFrom = await deps.store.remove(name, profile);
+      deps.onKeyChanged?.(name);
+      return { removedFrom };
     },
   };
 }

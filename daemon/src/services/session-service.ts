@@ -206,6 +206,9 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
         provider: boundedArg(req.provider, 'provider', 'name'),
         model: boundedArg(req.model, 'model', 'name'),
         prompt: boundedInput(req.prompt, 'prompt'),
+        allowHomeRoot: req.allowHomeRoot,
+        // An empty map is a client that sent none (older sylk, API callers): sylkd's own environment then.
+        ...(Object.keys(req.clientEnv).length > 0 ? { clientEnv: req.clientEnv } : {}),
       });
       return { session: describe(record) };
     },
@@ -237,6 +240,11 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
         commits: r.commits,
       };
     },
+    async compactSession(req) {
+      const stats = await (await host.runtime(needSession(req.session))).compact();
+      if (stats === undefined) return { compacted: false, tokensBefore: 0, tokensAfter: 0, messagesSummarized: 0, model: '', contextWindow: 0 };
+      return { compacted: true, tokensBefore: stats.tokensBefore, tokensAfter: stats.tokensAfter, messagesSummarized: stats.messagesSummarized, model: stats.model, contextWindow: stats.contextWindow };
+    },
     async pauseSession(req) {
       const rt = await host.runtime(needSession(req.session));
       await rt.pause();
@@ -255,6 +263,18 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
     },
     attach(requests, ctx) {
       return attachStream(host, requests, ctx.signal, ctx.peer);
+    },
+    async getSessionContext(req) {
+      const c = await host.context(needSession(req.session));
+      return {
+        sessionId: c.sessionId,
+        instructions: c.instructions.map((f) => ({ path: f.path, scope: f.scope, sizeBytes: BigInt(f.sizeBytes), includedChars: BigInt(f.includedChars), truncated: f.truncated, included: f.included })),
+        envSource: c.envSource,
+        envNames: c.envNames,
+        envPath: c.envPath,
+        configFiles: c.configFiles,
+        configWarnings: c.configWarnings,
+      };
     },
     async *readEvents(req, ctx) {
       const rt = await host.runtime(needSession(req.session));

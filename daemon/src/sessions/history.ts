@@ -60,6 +60,11 @@ export class HistoryFile {
     this.persisted = history.length;
   }
 
+  /** The conversation was replaced rather than extended (compaction): the next save writes it whole. */
+  replaced(): void {
+    this.rewrite = true;
+  }
+
   private saveWhole(history: readonly Message[]): void {
     try {
       writeWhole(this.path, lines(history, this.redact));

@@ -10,10 +10,15 @@ import type { DaemonLlm } from '../llm/llm.js';
 import { loadSessionProfile, profileForNewSession, saveSessionProfile } from '../llm/session-profile.js';
 import type { SessionRuntime } from './runtime.js';
 import type { ApprovalBridge } from './permissions.js';
+import { refuseHomeRoot } from './home-root.js';
 import { SessionNetworks } from './network.js';
+import { ProjectConfigs, reportProjectConfig, sessionTools, type ProjectConfig } from './project-config.js';
+import { cleanClientEnv, loadClientEnv, saveClientEnv, sessionBaseEnv } from './client-env.js';
+import { sessionContext, type SessionContext } from './session-context.js';
 import { ProcessRecordStore } from './recovery-records.js';
 import { killRecordedLeftovers, leftoverNotice, saveInterruptedRuns } from './recovery.js';
 import type { DaemonSandbox } from '../services/sandbox-service.js';
+import type { McpHub } from './mcp.js';
 
 export interface SessionHostOptions {
   db: SqliteDatabase;
@@ -28,6 +33,8 @@ export interface SessionHostOptions {
   audit?: AuditSink;
   /** The OS sandbox for every command sessions run (absent in tests that run commands plain). */
   sandbox?: DaemonSandbox;
+  /** MCP servers of every project (absent: sessions offer no MCP tools). */
+  mcp?: McpHub;
   /** The daemon's known secrets, redacted from every event, history, tool result, output and approval. */
   secrets?: Redactor;
 }
@@ -40,6 +47,10 @@ export interface CreateInput {
   prompt?: string;
   /** Credential profile (`--profile`, SYLK_PROFILE); '' = the project's, else the daemon's. */
   profile?: string;
+  /** The user confirmed a root of `/` or the home directory (see refuseHomeRoot). */
+  allowHomeRoot?: boolean;
+  /** The creating client's environment for the session's commands (see client-env.ts). */
+  clientEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -61,6 +72,10 @@ export class SessionHost {
   readonly network: SessionNetworks;
   /** Every process group the sessions run, recorded so a crashed daemon's are killed at the next start. */
   readonly processes: ProcessRecordStore;
+  /** Each project's config layers, watched while a session of it is loaded. */
+  readonly projectConfigs: ProjectConfigs;
+  /** The project config each loaded session holds. */
+  private readonly projectHolds = new Map<string, ProjectConfig>();
 
   constructor(private readonly opts: SessionHostOptions) {
     const secrets = opts.secrets;
@@ -76,6 +91,7 @@ export class SessionHost {
     });
     if (opts.sandbox) opts.sandbox.proxyStatus = this.network;
     this.processes = new ProcessRecordStore(join(opts.dirs.state, 'processes'), opts.logger);
+    this.projectConfigs = new ProjectConfigs({ dirs: opts.dirs, env: opts.env, logger: opts.logger, clock: opts.clock });
   }
 
   async start(): Promise<void> {
@@ -118,14 +134,17 @@ export class SessionHost {
   }
 
   async create(input: CreateInput): Promise<SessionRecord> {
-    const cfg = this.config();
-    const provider = input.provider || cfg.llm.default_provider;
-    const model = input.model || cfg.llm.providers[provider]?.default_model || cfg.llm.default_model;
     const projectRoot = this.checkProject(input.projectRoot);
+    const cfg = this.projectConfigs.peek(projectRoot).config;
+    const { provider, model, warning } = this.opts.llm.sessionModel(cfg.llm, input);
+    const clientEnv = input.clientEnv === undefined ? undefined : cleanClientEnv(input.clientEnv, sessionTools(cfg.tools, this.config().tools).env_blocklist);
+    refuseHomeRoot(projectRoot, this.opts.homeDir, input.allowHomeRoot === true);
     const profile = profileForNewSession(input.profile ?? '', projectRoot, { dirs: this.opts.dirs, env: this.opts.env, daemonDefault: () => this.opts.llm.defaultProfile() });
     const record = this.registry.create({ projectRoot, provider, model, ...(input.name ? { name: input.name } : {}) });
     saveSessionProfile(this.logs.dirFor(record.id), profile);
+    if (clientEnv !== undefined) saveClientEnv(this.logs.dirFor(record.id), clientEnv);
     this.auditFor(record.id, record.projectRoot)?.record({ category: 'session', action: 'session_create', target: record.id, outcome: 'ok', details: { name: record.name, provider, model, projectRoot: record.projectRoot } });
+    if (warning !== undefined) await this.logs.get(record.id).append('notice', { message: warning, code: 'llm.unknown_model' });
     if (input.prompt) await (await this.runtime(record.id)).input(input.prompt);
     else await this.registry.setState(record.id, 'idle');
     return this.registry.get(record.id);
@@ -141,7 +160,12 @@ export class SessionHost {
     if (existing) return existing;
     let loading = this.loading.get(record.id);
     if (loading === undefined) {
-      loading = this.load(record).finally(() => this.loading.delete(record.id));
+      loading = this.load(record)
+        .catch(async (err: unknown) => {
+          await this.releaseProject(record.id);
+          throw err;
+        })
+        .finally(() => this.loading.delete(record.id));
       this.loading.set(record.id, loading);
     }
     return loading;
@@ -151,7 +175,9 @@ export class SessionHost {
     const { createRuntime } = await import('./runtime.js');
     const temp = join(this.opts.dirs.temp, record.id);
     mkdirSync(temp, { recursive: true, mode: 0o700 });
-    const cfg = this.config();
+    const project = await this.projectConfigs.acquire(record.projectRoot);
+    this.projectHolds.set(record.id, project);
+    const cfg = project.config();
     const profile = loadSessionProfile(this.logs.dirFor(record.id), () => this.opts.llm.defaultProfile());
     const permissions = this.permissionsFor(record.projectRoot);
     const runtime = createRuntime(record, {
@@ -164,15 +190,19 @@ export class SessionHost {
       sessionDir: this.logs.dirFor(record.id),
       tempDir: temp,
       snapshotRoot: join(this.opts.dirs.data, 'snapshots'),
-      tools: cfg.tools,
-      baseEnv: this.opts.env,
-      maxTurns: cfg.sessions.max_turns,
+      tools: sessionTools(cfg.tools, this.config().tools),
+      baseEnv: sessionBaseEnv(this.opts.env, loadClientEnv(this.logs.dirFor(record.id))),
+      config: () => project.config(),
+      instructionDirs: { user: this.opts.dirs.config, home: this.opts.homeDir },
       clock: this.opts.clock,
       logger: this.opts.logger.child({ session: record.id }),
       ready: (provider) => this.opts.llm.ready(provider, profile),
       costOf: (model, usage) => this.opts.llm.costOf(model, usage),
+      modelInfo: (provider, model, llm) => this.opts.llm.modelInfo(provider, model, llm),
+      estimateTokens: (request) => this.opts.llm.estimateTokens(request),
       ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) } : {}),
+      ...(this.opts.mcp ? { mcp: this.opts.mcp.session({ sessionId: record.id, projectRoot: record.projectRoot, config: () => project.config(), ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) as AuditSink } : {}) }) } : {}),
       ...(this.opts.sandbox ? { sandbox: (hooks) => (this.opts.sandbox as DaemonSandbox).forSession({ ...hooks, logger: this.opts.logger.child({ session: record.id, component: 'sandbox' }) }) } : {}),
     });
     // Before any command can run: the sandbox binds the proxy's socket into every command.
@@ -184,6 +214,7 @@ export class SessionHost {
       ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) } : {}),
     });
     this.runtimes.set(record.id, runtime);
+    await reportProjectConfig(project, (message) => runtime.append('notice', { message, code: 'config.project' }), this.opts.logger.child({ session: record.id }));
     // A repository may ship `.sylk/local/permissions.yaml`; it grants nothing, and the session says so.
     const ignored = permissions.ignoredProjectAllowlist();
     if (ignored !== undefined) {
@@ -191,6 +222,27 @@ export class SessionHost {
       await runtime.append('notice', { message: ignoredAllowlistNotice(ignored, permissions.allowlistPath) });
     }
     return runtime;
+  }
+
+  private async releaseProject(sessionId: string): Promise<void> {
+    const held = this.projectHolds.get(sessionId);
+    this.projectHolds.delete(sessionId);
+    await held?.release();
+  }
+
+  /** What `sylk status <session>` shows: instruction files, the commands' environment, config files. */
+  async context(idOrName: string): Promise<SessionContext & { sessionId: string }> {
+    const record = this.registry.get(idOrName);
+    const loaded = this.projectHolds.get(record.id)?.loaded() ?? this.projectConfigs.peek(record.projectRoot);
+    const ctx = await sessionContext({
+      projectRoot: record.projectRoot,
+      sessionDir: this.logs.dirFor(record.id),
+      daemonEnv: this.opts.env,
+      loaded,
+      envBlocklist: sessionTools(loaded.config.tools, this.config().tools).env_blocklist,
+      instructionDirs: { user: this.opts.dirs.config, home: this.opts.homeDir },
+    });
+    return { ...ctx, sessionId: record.id };
   }
 
   /** The audit sink of one session: its records carry the session and project ids. */
@@ -315,6 +367,8 @@ export class SessionHost {
     // Stops the turn and, through its executor, every background process the session started.
     await rt.close();
     await this.network.close(rt.id);
+    await this.opts.mcp?.release(rt.id);
+    await this.releaseProject(rt.id);
     this.auditFor(rt.id, rt.projectRoot)?.record({ category: 'session', action: 'session_close', target: rt.id, outcome: 'ok' });
     return this.registry.get(rt.id);
   }
@@ -326,6 +380,8 @@ export class SessionHost {
     this.registry.delete(record.id);
     this.runtimes.delete(record.id);
     await this.network.close(record.id);
+    await this.opts.mcp?.release(record.id);
+    await this.releaseProject(record.id);
     this.logs.remove(record.id);
     this.auditFor(record.id, record.projectRoot)?.record({ category: 'session', action: 'session_delete', target: record.id, outcome: 'ok', details: { name: record.name } });
     return record.id;
@@ -337,6 +393,7 @@ export class SessionHost {
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     await Promise.all([...this.runtimes.values()].map((rt) => rt.shutdown()));
     await this.network.closeAll();
+    await this.projectConfigs.closeAll();
     this.approvals.close();
     await this.logs.close();
     this.registry.close(); // after the logs: their last commits are recorded too

@@ -20,8 +20,16 @@ export interface NetworkPermissionRequest {
   target: string;
 }
 
-/** What asks: a tool call of the agent, or the session's network proxy. */
-export type PermissionRequest = ToolPermissionRequest | NetworkPermissionRequest;
+/** Starting an MCP server a project's config defines (see mcp.ts); the target is the server name. */
+export interface McpServerPermissionRequest {
+  action: 'mcp_server';
+  target: string;
+  /** The exact command line or URL, as approved. */
+  launch: string;
+}
+
+/** What asks: a tool call of the agent, the session's network proxy, or an MCP server start. */
+export type PermissionRequest = ToolPermissionRequest | NetworkPermissionRequest | McpServerPermissionRequest;
 
 export function toAction(req: PermissionRequest): PermissionAction {
   switch (req.action) {
@@ -31,6 +39,12 @@ export function toAction(req: PermissionRequest): PermissionAction {
       return { kind: 'path', op: 'write', path: req.target };
     case 'network':
       return { kind: 'network', domain: req.target };
+    case 'mcp': {
+      const slash = req.target.indexOf('/');
+      return { kind: 'mcp', server: req.target.slice(0, slash), tool: req.target.slice(slash + 1) };
+    }
+    case 'mcp_server':
+      return { kind: 'mcp_server', server: req.target, launch: req.launch };
   }
 }
 
@@ -42,6 +56,10 @@ function describe(req: PermissionRequest): { kind: string; summary: string; deta
       return { kind: 'path', summary: `write ${req.target}`, detail: req.preview ?? req.target };
     case 'network':
       return { kind: 'network', summary: `connect to ${req.target}`, detail: req.target };
+    case 'mcp':
+      return { kind: 'mcp', summary: `call MCP tool ${req.target}`, detail: req.preview ?? req.target };
+    case 'mcp_server':
+      return { kind: 'mcp_server', summary: `start MCP server ${req.target} from the project's config: ${req.launch}`, detail: req.launch };
   }
 }
 

@@ -1,13 +1,20 @@
 import { join } from 'node:path';
-import { ErrorTier, SylkError, isSylkError, type Clock, type Logger, type Redactor } from '@sylk/core';
-import { runTurn, type AgentEvent, type AgentGate } from '@sylk/agents';
+import { ErrorTier, SylkError, filterEnv, isSylkError, type Clock, type Logger, type Redactor } from '@sylk/core';
+import { defaultTools, runTurn, type AgentEvent, type AgentGate, type AgentTool, type InstructionDirs } from '@sylk/agents';
 import type { Message, ProviderName, Usage } from '@sylk/llm';
 import type { AuditSink, PermissionManager } from '@sylk/security';
 import type { EventKind, EventLog, SessionRecord, SessionRegistry, SessionState } from '@sylk/sessions';
+import type { CompactionStats, EstimateTokens } from '@sylk/agents';
 import { BoundedSlotPool, FileSystemManager, SnapshotStore, type ToolExecutor, type CommandWrapper } from '@sylk/tools';
-import type { ToolsConfig } from '@sylk/config';
+import type { SylkConfig, ToolsConfig } from '@sylk/config';
 import { HistoryFile, loadPendingInputs, savePendingInputs } from './history.js';
-import { decidePermission, type ApprovalBridge } from './permissions.js';
+import { busyError, compactConversation } from './compact.js';
+import { turnLimits, type ModelInfoFn } from './model-limits.js';
+import { withMentions } from './mentions.js';
+import { turnStreamSettings } from './thinking.js';
+import { decidePermission, type ApprovalBridge, type PermissionRequest } from './permissions.js';
+import type { McpTurn } from './mcp.js';
+import type { LaunchContext } from '@sylk/mcp';
 import { recordTurnSnapshot } from './undo.js';
 import { projectGit, type RunGit } from './undo-commits.js';
 import { fileAuditFor, newExecutor, processLogFor } from './audit-hooks.js';
@@ -22,16 +29,25 @@ export interface RuntimeDeps {
   permissions: PermissionManager;
   bridge: (runtime: SessionRuntime) => ApprovalBridge;
   sessionDir: string;
-  maxTurns: number;
+  /** Where instructions are found beyond the project (`{config}/AGENTS.md`, parents up to home). */
+  instructionDirs?: InstructionDirs;
+  /** The session's effective config (its project's layers applied); read at each turn. */
+  config: () => SylkConfig;
   clock: Clock;
   logger: Logger;
   /** Before each turn: make sure the provider can be reached (loads the SDK, checks the key). */
   ready: (provider: ProviderName) => Promise<void>;
   costOf: (model: string, usage: Usage) => number | undefined;
+  /** A model's context window and output limit (the catalogue with the config's overrides). */
+  modelInfo: ModelInfoFn;
+  /** Token estimates for the context window check; one function for the runtime's life (its cache). */
+  estimateTokens: EstimateTokens;
   /** The session's audit sink (session and project ids filled in): processes, files, lifecycle. */
   audit?: AuditSink;
   /** The daemon's known secrets: redacted from history, tool results and output (events: EventLogs). */
   secrets?: Redactor;
+  /** Tools besides the built-in ones, resolved at the start of each turn (MCP servers', see mcp.ts). */
+  extraTools?: (turn: McpTurn) => Promise<AgentTool[]>;
   /** Where the session's commands spool their raw output (quoted in interrupted tool results). */
   spoolDir?: string;
   /** Records the project's files before and after each turn (undo/rollback, see undo.ts). */
@@ -137,8 +153,9 @@ export class SessionRuntime {
   async input(text: string): Promise<number> {
     const state = this.state;
     if (state === 'closed') throw new SylkError(`session ${this.record.name} is closed`, { code: 'failed_precondition', tier: ErrorTier.UserFixable });
-    const ev = await this.append('user_input', { text });
-    this.queue.push(text);
+    const { prompt, mentions } = await withMentions(text, this.deps);
+    const ev = await this.append('user_input', { text, ...(mentions.length > 0 ? { mentions } : {}) });
+    this.queue.push(prompt);
     this.savePending();
     if (state !== 'paused') this.pump();
     return ev.seq;
@@ -203,11 +220,14 @@ export class SessionRuntime {
       // The history so far (this turn's user message, replies with their tool calls) is saved at
       // each reply and before each request, so a crash mid-turn keeps the turn's work (see resume).
       if (type === 'assistant_message' && event.partial !== true) this.saveHistory();
+      if (type === 'compacted') this.historyReplaced();
     };
     let outcome: 'idle' | 'failed' = 'idle';
     await recordTurnSnapshot(this, 'before', this.history.length, this.deps.logger);
     try {
       await this.deps.ready(this.record.provider as ProviderName);
+      const ask = (req: PermissionRequest) => decidePermission(this.permissions, this.deps.bridge(this), req, abort.signal);
+      const extraTools = await this.deps.extraTools?.({ signal: abort.signal, emit, ask });
       const result = await runTurn(
         {
           sessionId: this.id,
@@ -222,11 +242,16 @@ export class SessionRuntime {
           gate: { stream: (req, signal) => (this.saveHistory(), this.deps.gate.stream(req, signal)) },
           executor: this.executor,
           fs: this.deps.fs,
-          permissions: (req) => decidePermission(this.permissions, this.deps.bridge(this), req, abort.signal),
+          permissions: ask,
+          ...(extraTools !== undefined && extraTools.length > 0 ? { tools: [...defaultTools(), ...extraTools] } : {}),
           emit,
           clock: this.deps.clock,
           logger: this.deps.logger,
-          maxTurns: this.deps.maxTurns,
+          maxTurns: this.deps.config().sessions.max_turns,
+          ...(this.deps.instructionDirs !== undefined ? { instructionDirs: this.deps.instructionDirs } : {}),
+          ...turnStreamSettings(this.deps.config(), this.record.provider, this.record.model),
+          ...turnLimits(this.deps.config(), this.record.provider as ProviderName, this.record.model, this.deps.modelInfo),
+          estimateTokens: this.deps.estimateTokens,
           costOf: this.deps.costOf,
           ...(this.deps.secrets !== undefined ? { redact: this.deps.secrets } : {}),
         },
@@ -263,6 +288,48 @@ export class SessionRuntime {
     if (this.current === undefined) return false;
     this.current.abort(new SylkError(reason, { code: 'cancelled', tier: ErrorTier.Permanent }));
     return true;
+  }
+
+  /**
+   * `/compact`: the older conversation summarised now. Refused while a turn runs; inputs sent
+   * meanwhile wait for it, `cancel` stops it (the conversation then stays as it was).
+   */
+  async compact(): Promise<CompactionStats | undefined> {
+    if (this.state === 'closed') throw new SylkError(`session ${this.record.name} is closed`, { code: 'failed_precondition', tier: ErrorTier.UserFixable });
+    if (this.running !== undefined || this.stopping) throw busyError(this.record.name);
+    const abort = new AbortController();
+    this.current = abort;
+    const work = compactConversation({
+      sessionId: this.id,
+      provider: this.record.provider as ProviderName,
+      model: this.record.model,
+      history: this.history,
+      gate: this.deps.gate,
+      emit: ({ type, ...data }) => {
+        this.log.post(type as EventKind, data, (err) => this.deps.logger.error({ err, session: this.id }, 'event append failed'));
+        if (type === 'compacted') this.historyReplaced();
+      },
+      signal: abort.signal,
+      config: this.deps.config(),
+      ready: this.deps.ready,
+      modelInfo: this.deps.modelInfo,
+      estimateTokens: this.deps.estimateTokens,
+      costOf: this.deps.costOf,
+      logger: this.deps.logger,
+      ...(this.deps.secrets !== undefined ? { redact: this.deps.secrets } : {}),
+    });
+    this.running = work.then(() => undefined, () => undefined).finally(() => {
+      this.current = undefined;
+      this.running = undefined;
+      this.pump(); // inputs that arrived meanwhile
+    });
+    return work;
+  }
+
+  /** A compaction replaced the conversation: saved whole at once. */
+  private historyReplaced(): void {
+    this.historyFile.replaced();
+    this.saveHistory();
   }
 
   async pause(): Promise<void> {
@@ -332,6 +399,8 @@ export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'
   processes?: ProcessRecordStore;
   /** Where the snapshot stores live (`<data>/snapshots`); absent: turns are not recorded. */
   snapshotRoot?: string;
+  /** The session's MCP tools, given how its servers start: its sandbox and tool environment (see mcp.ts). */
+  mcp?: (launch: LaunchContext) => (turn: McpTurn) => Promise<AgentTool[]>;
 }
 
 /** What a session hands its sandbox: where commands may write, its proxy, and how to tell the user. */
@@ -344,7 +413,7 @@ export interface SandboxHooks {
 
 /** A session's runtime with its own executor (roots: project, session temp, configured extras). */
 export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput): SessionRuntime {
-  const { tempDir, tools, baseEnv, sandbox, proxySocketPath, processes, snapshotRoot, ...deps } = input;
+  const { tempDir, tools, baseEnv, sandbox, proxySocketPath, processes, snapshotRoot, mcp, ...deps } = input;
   const roots = [record.projectRoot, tempDir, ...tools.extra_roots];
   // The notice goes to the runtime built below (the sandbox only calls it once a command runs).
   const built: { runtime?: SessionRuntime } = {};
@@ -384,6 +453,8 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     ...(deps.audit ? { audit: fileAuditFor(deps.audit) } : {}),
   });
   const snapshots = snapshotRoot === undefined ? undefined : new SnapshotStore({ storeRoot: snapshotRoot, projectRoot: record.projectRoot, env: baseEnv });
-  built.runtime = new SessionRuntime(record, { ...deps, executor, fs, spoolDir: join(tempDir, 'spool'), ...(snapshots !== undefined ? { snapshots, projectGit: projectGit(record.projectRoot, baseEnv) } : {}) });
+  // MCP servers start like commands: in the session's sandbox, with its environment minus the secret blocklist.
+  const extraTools = mcp?.({ owner: record.id, env: filterEnv(baseEnv, tools.env_blocklist), ...(wrapper !== undefined ? { wrapper } : {}) });
+  built.runtime = new SessionRuntime(record, { ...deps, ...(extraTools !== undefined ? { extraTools } : {}), executor, fs, spoolDir: join(tempDir, 'spool'), ...(snapshots !== undefined ? { snapshots, projectGit: projectGit(record.projectRoot, baseEnv) } : {}) });
   return built.runtime;
 }

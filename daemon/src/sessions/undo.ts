@@ -36,6 +36,7 @@ export interface TurnRecord {
   beforeHead?: string;
   afterHead?: string;
   skipped: string[];
+  /** The conversation's length when the turn began; -1 after a compaction (not rewound then). */
   historyLength: number;
   commands: string[];
   rewound: boolean;
@@ -65,6 +66,9 @@ export async function turnsOf(rt: SessionRuntime): Promise<TurnRecord[]> {
       }
     } else if (e.kind === 'tool_started' && e.data.name === 'run_command' && last !== undefined) {
       last.commands.push(typeof e.data.summary === 'string' ? e.data.summary : 'a command');
+    } else if (e.kind === 'compacted') {
+      // The conversation was summarised: lengths recorded before no longer index it.
+      for (const t of turns) t.historyLength = -1;
     } else if (e.kind === 'turn_rewound' && Array.isArray(e.data.turns)) {
       for (const n of e.data.turns) {
         const t = typeof n === 'number' ? turns[n - 1] : undefined;
@@ -120,7 +124,7 @@ export async function rewindTurn(rt: SessionRuntime, opts: RewindOptions, sessio
   const files = await store.revert(target, trees, { force: opts.force === true });
   const lastTurn = later[later.length - 1];
   const commits = rt.projectGit === undefined ? '' : await undoTurnCommits(rt.projectGit, first.beforeHead, lastTurn?.afterHead);
-  const conversationRewound = opts.filesOnly !== true && rt.rewindHistory(first.historyLength);
+  const conversationRewound = opts.filesOnly !== true && first.historyLength >= 0 && rt.rewindHistory(first.historyLength);
   const receipt: RewindReceipt = {
     turn: wanted,
     rewoundTurns: later.map((t) => t.turn),

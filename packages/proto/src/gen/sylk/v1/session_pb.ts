@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/session.proto.
  */
 export const file_sylk_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChVzeWxrL3YxL3Nlc3Npb24ucHJvdG8SB3N5bGsudjEixQIKB1Nlc3Npb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxwcm9qZWN0X3Jvb3QYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSDQoFbW9kZWwYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5zeWxrLnYxLlNlc3Npb25TdGF0ZRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYByABKAMSGgoSdXBkYXRlZF9hdF91bml4X21zGAggASgDEh0KFWxhc3RfYWN0aXZpdHlfdW5peF9tcxgJIAEoAxIQCghsYXN0X3NlcRgKIAEoBBITCgtpbnRlcnJ1cHRlZBgLIAEoCBIZChFwZW5kaW5nX2FwcHJvdmFscxgMIAEoDRIYChBhdHRhY2hlZF9jbGllbnRzGA0gASgNEhAKCGNvc3RfdXNkGA4gASgBImQKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEgsKA3NlcRgCIAEoBBISCgp0c191bml4X21zGAMgASgDEgwKBGtpbmQYBCABKAkSEQoJZGF0YV9qc29uGAUgASgJIt8BChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEbmFtZRgCIAEoCRIQCghwcm92aWRlchgDIAEoCRINCgVtb2RlbBgEIAEoCRIOCgZwcm9tcHQYBSABKAkSQAoKY2xpZW50X2VudhgGIAMoCzIsLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QuQ2xpZW50RW52RW50cnkaMAoOQ2xpZW50RW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI6ChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiI4ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCRILCgNhbGwYAiABKAgiOgoUTGlzdFNlc3Npb25zUmVzcG9uc2USIgoIc2Vzc2lvbnMYASADKAsyEC5zeWxrLnYxLlNlc3Npb24iJAoRR2V0U2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI3ChJHZXRTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiIxChBTZW5kSW5wdXRSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSDAoEdGV4dBgCIAEoCSIgChFTZW5kSW5wdXRSZXNwb25zZRILCgNzZXEYASABKAQiJAoRQ2FuY2VsVHVyblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSInChJDYW5jZWxUdXJuUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIIlUKEVJld2luZFR1cm5SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSDAoEdHVybhgCIAEoDRINCgVmb3JjZRgDIAEoCBISCgpmaWxlc19vbmx5GAQgASgIIisKC1Jld291bmRGaWxlEgwKBHBhdGgYASABKAkSDgoGYWN0aW9uGAIgASgJIi8KDlR1cm5TaWRlRWZmZWN0EgwKBHR1cm4YASABKA0SDwoHc3VtbWFyeRgCIAEoCSL2AQoSUmV3aW5kVHVyblJlc3BvbnNlEgwKBHR1cm4YASABKA0SFQoNcmV3b3VuZF90dXJucxgCIAMoDRImCghyZXN0b3JlZBgDIAMoCzIULnN5bGsudjEuUmV3b3VuZEZpbGUSIgoEa2VwdBgEIAMoCzIULnN5bGsudjEuUmV3b3VuZEZpbGUSEQoJdW5jaGFuZ2VkGAUgASgNEi0KDHNpZGVfZWZmZWN0cxgGIAMoCzIXLnN5bGsudjEuVHVyblNpZGVFZmZlY3QSHAoUY29udmVyc2F0aW9uX3Jld291bmQYByABKAgSDwoHY29tbWl0cxgIIAEoCSImChNQYXVzZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiOQoUUGF1c2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiInChRSZXN1bWVTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIjoKFVJlc3VtZVNlc3Npb25SZXNwb25zZRIhCgdzZXNzaW9uGAEgASgLMhAuc3lsay52MS5TZXNzaW9uIiYKE0Nsb3NlU2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI5ChRDbG9zZVNlc3Npb25SZXNwb25zZRIhCgdzZXNzaW9uGAEgASgLMhAuc3lsay52MS5TZXNzaW9uIicKFERlbGV0ZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiIwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlEgoKAmlkGAEgASgJInEKC0F0dGFjaFN0YXJ0Eg8KB3Nlc3Npb24YASABKAkSEAoIZnJvbV9zZXEYAiABKAQSDAoEdGFpbBgDIAEoDRIMCgRjb2xzGAQgASgNEgwKBHJvd3MYBSABKA0SDwoHY29sdW1ucxgHIAEoCEoECAYQByIZCglVc2VySW5wdXQSDAoEdGV4dBgBIAEoCSJdChBBcHByb3ZhbERlY2lzaW9uEhMKC2FwcHJvdmFsX2lkGAEgASgJEiMKCGRlY2lzaW9uGAIgASgOMhEuc3lsay52MS5EZWNpc2lvbhIPCgdtZXNzYWdlGAMgASgJIggKBkNhbmNlbCIkCgZSZXNpemUSDAoEY29scxgBIAEoDRIMCgRyb3dzGAIgASgNIh8KCUhlYXJ0YmVhdBISCgp0c191bml4X21zGAEgASgDIoACCg1BdHRhY2hSZXF1ZXN0EiUKBXN0YXJ0GAEgASgLMhQuc3lsay52MS5BdHRhY2hTdGFydEgAEiMKBWlucHV0GAIgASgLMhIuc3lsay52MS5Vc2VySW5wdXRIABItCghkZWNpc2lvbhgDIAEoCzIZLnN5bGsudjEuQXBwcm92YWxEZWNpc2lvbkgAEiEKBmNhbmNlbBgEIAEoCzIPLnN5bGsudjEuQ2FuY2VsSAASIQoGcmVzaXplGAUgASgLMg8uc3lsay52MS5SZXNpemVIABInCgloZWFydGJlYXQYBiABKAsyEi5zeWxrLnYxLkhlYXJ0YmVhdEgAQgUKA21zZyIaCgZSZXN5bmMSEAoIZnJvbV9zZXEYASABKAQiPQoMQWN0aW9uUmVzdWx0EgoKAm9rGAEgASgIEg0KBWVycm9yGAIgASgJEhIKCmVycm9yX2NvZGUYAyABKAkiMwoKRXZlbnRCYXRjaBIlCgZldmVudHMYASADKAsyFS5zeWxrLnYxLlNlc3Npb25FdmVudCKwAQoMRXZlbnRDb2x1bW5zEhEKCWZpcnN0X3NlcRgBIAEoBBIYChBmaXJzdF90c191bml4X21zGAUgASgBEhIKCnRzX3N0ZXBfbXMYBiADKBESDQoFa2luZHMYByADKAkSEgoKa2luZF9pbmRleBgIIAMoDRIRCglkYXRhX2pzb24YCSABKAwSFwoPZGF0YV9qc29uX2J5dGVzGAogAygNSgQIAhADSgQIAxAESgQIBBAFIq8CCg5BdHRhY2hSZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhAuc3lsay52MS5TZXNzaW9uSAASJgoFZXZlbnQYAiABKAsyFS5zeWxrLnYxLlNlc3Npb25FdmVudEgAEicKCWhlYXJ0YmVhdBgDIAEoCzISLnN5bGsudjEuSGVhcnRiZWF0SAASIQoGcmVzeW5jGAQgASgLMg8uc3lsay52MS5SZXN5bmNIABInCgZyZXN1bHQYBSABKAsyFS5zeWxrLnYxLkFjdGlvblJlc3VsdEgAEiQKBWJhdGNoGAYgASgLMhMuc3lsay52MS5FdmVudEJhdGNoSAASKAoHY29sdW1ucxgIIAEoCzIVLnN5bGsudjEuRXZlbnRDb2x1bW5zSABCBQoDbXNnSgQIBxAIIlQKEVJlYWRFdmVudHNSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSEAoIZnJvbV9zZXEYAiABKAQSDAoEdGFpbBgDIAEoDRIOCgZmb2xsb3cYBCABKAgiOgoSUmVhZEV2ZW50c1Jlc3BvbnNlEiQKBWV2ZW50GAEgASgLMhUuc3lsay52MS5TZXNzaW9uRXZlbnQi0QEKCEFwcHJvdmFsEgoKAmlkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSDAoEa2luZBgEIAEoCRIPCgdzdW1tYXJ5GAUgASgJEg4KBmRldGFpbBgGIAEoCRIOCgZyZWFzb24YByABKAkSDQoFc3RhdGUYCCABKAkSGgoSY3JlYXRlZF9hdF91bml4X21zGAkgASgDEhUKDXByb3Bvc2VkX3J1bGUYCiABKAkSEgoKcmVzb2x1dGlvbhgLIAEoCSInChRMaXN0QXBwcm92YWxzUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIj0KFUxpc3RBcHByb3ZhbHNSZXNwb25zZRIkCglhcHByb3ZhbHMYASADKAsyES5zeWxrLnYxLkFwcHJvdmFsImIKFURlY2lkZUFwcHJvdmFsUmVxdWVzdBITCgthcHByb3ZhbF9pZBgBIAEoCRIjCghkZWNpc2lvbhgCIAEoDjIRLnN5bGsudjEuRGVjaXNpb24SDwoHbWVzc2FnZRgDIAEoCSI9ChZEZWNpZGVBcHByb3ZhbFJlc3BvbnNlEiMKCGFwcHJvdmFsGAEgASgLMhEuc3lsay52MS5BcHByb3ZhbCJjCg5QZXJtaXNzaW9uUnVsZRIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEg8KB3BhdHRlcm4YAyABKAkSCgoCb3AYBCABKAkSGgoSY3JlYXRlZF9hdF91bml4X21zGAUgASgDIi4KFkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QSFAoMcHJvamVjdF9yb290GAEgASgJIk8KF0xpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlEiYKBXJ1bGVzGAEgAygLMhcuc3lsay52MS5QZXJtaXNzaW9uUnVsZRIMCgRmaWxlGAIgASgJIj0KF1Jldm9rZVBlcm1pc3Npb25SZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCRIMCgRydWxlGAIgASgJIkEKGFJldm9rZVBlcm1pc3Npb25SZXNwb25zZRIlCgRydWxlGAEgASgLMhcuc3lsay52MS5QZXJtaXNzaW9uUnVsZSqKAgoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIZChVTRVNTSU9OX1NUQVRFX0NSRUFURUQQARIZChVTRVNTSU9OX1NUQVRFX1JVTk5JTkcQAhIiCh5TRVNTSU9OX1NUQVRFX1dBSVRJTkdfQVBQUk9WQUwQAxIWChJTRVNTSU9OX1NUQVRFX0lETEUQBBIYChRTRVNTSU9OX1NUQVRFX1BBVVNFRBAFEhsKF1NFU1NJT05fU1RBVEVfQ09NUExFVEVEEAYSGAoUU0VTU0lPTl9TVEFURV9GQUlMRUQQBxIYChRTRVNTSU9OX1NUQVRFX0NMT1NFRBAIKqcBCghEZWNpc2lvbhIYChRERUNJU0lPTl9VTlNQRUNJRklFRBAAEhcKE0RFQ0lTSU9OX0FMTE9XX09OQ0UQARIaChZERUNJU0lPTl9BTExPV19TRVNTSU9OEAISGQoVREVDSVNJT05fQUxMT1dfQUxXQVlTEAMSEQoNREVDSVNJT05fREVOWRAEEh4KGkRFQ0lTSU9OX0RFTllfV0lUSF9NRVNTQUdFEAUyiAcKDlNlc3Npb25TZXJ2aWNlEk4KDUNyZWF0ZVNlc3Npb24SHS5zeWxrLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0Gh4uc3lsay52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USSwoMTGlzdFNlc3Npb25zEhwuc3lsay52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0Gh0uc3lsay52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJFCgpHZXRTZXNzaW9uEhouc3lsay52MS5HZXRTZXNzaW9uUmVxdWVzdBobLnN5bGsudjEuR2V0U2Vzc2lvblJlc3BvbnNlEkIKCVNlbmRJbnB1dBIZLnN5bGsudjEuU2VuZElucHV0UmVxdWVzdBoaLnN5bGsudjEuU2VuZElucHV0UmVzcG9uc2USRQoKQ2FuY2VsVHVybhIaLnN5bGsudjEuQ2FuY2VsVHVyblJlcXVlc3QaGy5zeWxrLnYxLkNhbmNlbFR1cm5SZXNwb25zZRJLCgxQYXVzZVNlc3Npb24SHC5zeWxrLnYxLlBhdXNlU2Vzc2lvblJlcXVlc3QaHS5zeWxrLnYxLlBhdXNlU2Vzc2lvblJlc3BvbnNlEk4KDVJlc3VtZVNlc3Npb24SHS5zeWxrLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0Gh4uc3lsay52MS5SZXN1bWVTZXNzaW9uUmVzcG9uc2USSwoMQ2xvc2VTZXNzaW9uEhwuc3lsay52MS5DbG9zZVNlc3Npb25SZXF1ZXN0Gh0uc3lsay52MS5DbG9zZVNlc3Npb25SZXNwb25zZRJOCg1EZWxldGVTZXNzaW9uEh0uc3lsay52MS5EZWxldGVTZXNzaW9uUmVxdWVzdBoeLnN5bGsudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlEj0KBkF0dGFjaBIWLnN5bGsudjEuQXR0YWNoUmVxdWVzdBoXLnN5bGsudjEuQXR0YWNoUmVzcG9uc2UoATABEkcKClJlYWRFdmVudHMSGi5zeWxrLnYxLlJlYWRFdmVudHNSZXF1ZXN0Ghsuc3lsay52MS5SZWFkRXZlbnRzUmVzcG9uc2UwARJFCgpSZXdpbmRUdXJuEhouc3lsay52MS5SZXdpbmRUdXJuUmVxdWVzdBobLnN5bGsudjEuUmV3aW5kVHVyblJlc3BvbnNlMrQBCg9BcHByb3ZhbFNlcnZpY2USTgoNTGlzdEFwcHJvdmFscxIdLnN5bGsudjEuTGlzdEFwcHJvdmFsc1JlcXVlc3QaHi5zeWxrLnYxLkxpc3RBcHByb3ZhbHNSZXNwb25zZRJRCg5EZWNpZGVBcHByb3ZhbBIeLnN5bGsudjEuRGVjaWRlQXBwcm92YWxSZXF1ZXN0Gh8uc3lsay52MS5EZWNpZGVBcHByb3ZhbFJlc3BvbnNlMsIBChFQZXJtaXNzaW9uU2VydmljZRJUCg9MaXN0UGVybWlzc2lvbnMSHy5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QaIC5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlElcKEFJldm9rZVBlcm1pc3Npb24SIC5zeWxrLnYxLlJldm9rZVBlcm1pc3Npb25SZXF1ZXN0GiEuc3lsay52MS5SZXZva2VQZXJtaXNzaW9uUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChVzeWxrL3YxL3Nlc3Npb24ucHJvdG8SB3N5bGsudjEixQIKB1Nlc3Npb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxwcm9qZWN0X3Jvb3QYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSDQoFbW9kZWwYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5zeWxrLnYxLlNlc3Npb25TdGF0ZRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYByABKAMSGgoSdXBkYXRlZF9hdF91bml4X21zGAggASgDEh0KFWxhc3RfYWN0aXZpdHlfdW5peF9tcxgJIAEoAxIQCghsYXN0X3NlcRgKIAEoBBITCgtpbnRlcnJ1cHRlZBgLIAEoCBIZChFwZW5kaW5nX2FwcHJvdmFscxgMIAEoDRIYChBhdHRhY2hlZF9jbGllbnRzGA0gASgNEhAKCGNvc3RfdXNkGA4gASgBImQKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEgsKA3NlcRgCIAEoBBISCgp0c191bml4X21zGAMgASgDEgwKBGtpbmQYBCABKAkSEQoJZGF0YV9qc29uGAUgASgJIvgBChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEbmFtZRgCIAEoCRIQCghwcm92aWRlchgDIAEoCRINCgVtb2RlbBgEIAEoCRIOCgZwcm9tcHQYBSABKAkSQAoKY2xpZW50X2VudhgGIAMoCzIsLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QuQ2xpZW50RW52RW50cnkSFwoPYWxsb3dfaG9tZV9yb290GAcgASgIGjAKDkNsaWVudEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOgoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iOAoTTGlzdFNlc3Npb25zUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSCwoDYWxsGAIgASgIIjoKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiIKCHNlc3Npb25zGAEgAygLMhAuc3lsay52MS5TZXNzaW9uIiQKEUdldFNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiNwoSR2V0U2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iMQoQU2VuZElucHV0UmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEgwKBHRleHQYAiABKAkiIAoRU2VuZElucHV0UmVzcG9uc2USCwoDc2VxGAEgASgEIiQKEUNhbmNlbFR1cm5SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiJwoSQ2FuY2VsVHVyblJlc3BvbnNlEhEKCWNhbmNlbGxlZBgBIAEoCCJVChFSZXdpbmRUdXJuUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEgwKBHR1cm4YAiABKA0SDQoFZm9yY2UYAyABKAgSEgoKZmlsZXNfb25seRgEIAEoCCIrCgtSZXdvdW5kRmlsZRIMCgRwYXRoGAEgASgJEg4KBmFjdGlvbhgCIAEoCSIvCg5UdXJuU2lkZUVmZmVjdBIMCgR0dXJuGAEgASgNEg8KB3N1bW1hcnkYAiABKAki9gEKElJld2luZFR1cm5SZXNwb25zZRIMCgR0dXJuGAEgASgNEhUKDXJld291bmRfdHVybnMYAiADKA0SJgoIcmVzdG9yZWQYAyADKAsyFC5zeWxrLnYxLlJld291bmRGaWxlEiIKBGtlcHQYBCADKAsyFC5zeWxrLnYxLlJld291bmRGaWxlEhEKCXVuY2hhbmdlZBgFIAEoDRItCgxzaWRlX2VmZmVjdHMYBiADKAsyFy5zeWxrLnYxLlR1cm5TaWRlRWZmZWN0EhwKFGNvbnZlcnNhdGlvbl9yZXdvdW5kGAcgASgIEg8KB2NvbW1pdHMYCCABKAkiKAoVQ29tcGFjdFNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkinAEKFkNvbXBhY3RTZXNzaW9uUmVzcG9uc2USEQoJY29tcGFjdGVkGAEgASgIEhUKDXRva2Vuc19iZWZvcmUYAiABKA0SFAoMdG9rZW5zX2FmdGVyGAMgASgNEhsKE21lc3NhZ2VzX3N1bW1hcml6ZWQYBCABKA0SDQoFbW9kZWwYBSABKAkSFgoOY29udGV4dF93aW5kb3cYBiABKA0iJgoTUGF1c2VTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIjkKFFBhdXNlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iJwoUUmVzdW1lU2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI6ChVSZXN1bWVTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiImChNDbG9zZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiOQoUQ2xvc2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiInChREZWxldGVTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIiMKFURlbGV0ZVNlc3Npb25SZXNwb25zZRIKCgJpZBgBIAEoCSJxCgtBdHRhY2hTdGFydBIPCgdzZXNzaW9uGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEgwKBHRhaWwYAyABKA0SDAoEY29scxgEIAEoDRIMCgRyb3dzGAUgASgNEg8KB2NvbHVtbnMYByABKAhKBAgGEAciGQoJVXNlcklucHV0EgwKBHRleHQYASABKAkiXQoQQXBwcm92YWxEZWNpc2lvbhITCgthcHByb3ZhbF9pZBgBIAEoCRIjCghkZWNpc2lvbhgCIAEoDjIRLnN5bGsudjEuRGVjaXNpb24SDwoHbWVzc2FnZRgDIAEoCSIICgZDYW5jZWwiJAoGUmVzaXplEgwKBGNvbHMYASABKA0SDAoEcm93cxgCIAEoDSIfCglIZWFydGJlYXQSEgoKdHNfdW5peF9tcxgBIAEoAyKAAgoNQXR0YWNoUmVxdWVzdBIlCgVzdGFydBgBIAEoCzIULnN5bGsudjEuQXR0YWNoU3RhcnRIABIjCgVpbnB1dBgCIAEoCzISLnN5bGsudjEuVXNlcklucHV0SAASLQoIZGVjaXNpb24YAyABKAsyGS5zeWxrLnYxLkFwcHJvdmFsRGVjaXNpb25IABIhCgZjYW5jZWwYBCABKAsyDy5zeWxrLnYxLkNhbmNlbEgAEiEKBnJlc2l6ZRgFIAEoCzIPLnN5bGsudjEuUmVzaXplSAASJwoJaGVhcnRiZWF0GAYgASgLMhIuc3lsay52MS5IZWFydGJlYXRIAEIFCgNtc2ciGgoGUmVzeW5jEhAKCGZyb21fc2VxGAEgASgEIj0KDEFjdGlvblJlc3VsdBIKCgJvaxgBIAEoCBINCgVlcnJvchgCIAEoCRISCgplcnJvcl9jb2RlGAMgASgJIjMKCkV2ZW50QmF0Y2gSJQoGZXZlbnRzGAEgAygLMhUuc3lsay52MS5TZXNzaW9uRXZlbnQisAEKDEV2ZW50Q29sdW1ucxIRCglmaXJzdF9zZXEYASABKAQSGAoQZmlyc3RfdHNfdW5peF9tcxgFIAEoARISCgp0c19zdGVwX21zGAYgAygREg0KBWtpbmRzGAcgAygJEhIKCmtpbmRfaW5kZXgYCCADKA0SEQoJZGF0YV9qc29uGAkgASgMEhcKD2RhdGFfanNvbl9ieXRlcxgKIAMoDUoECAIQA0oECAMQBEoECAQQBSKvAgoOQXR0YWNoUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbkgAEiYKBWV2ZW50GAIgASgLMhUuc3lsay52MS5TZXNzaW9uRXZlbnRIABInCgloZWFydGJlYXQYAyABKAsyEi5zeWxrLnYxLkhlYXJ0YmVhdEgAEiEKBnJlc3luYxgEIAEoCzIPLnN5bGsudjEuUmVzeW5jSAASJwoGcmVzdWx0GAUgASgLMhUuc3lsay52MS5BY3Rpb25SZXN1bHRIABIkCgViYXRjaBgGIAEoCzITLnN5bGsudjEuRXZlbnRCYXRjaEgAEigKB2NvbHVtbnMYCCABKAsyFS5zeWxrLnYxLkV2ZW50Q29sdW1uc0gAQgUKA21zZ0oECAcQCCJUChFSZWFkRXZlbnRzUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEgwKBHRhaWwYAyABKA0SDgoGZm9sbG93GAQgASgIIjoKElJlYWRFdmVudHNSZXNwb25zZRIkCgVldmVudBgBIAEoCzIVLnN5bGsudjEuU2Vzc2lvbkV2ZW50ItEBCghBcHByb3ZhbBIKCgJpZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhAKCGFnZW50X2lkGAMgASgJEgwKBGtpbmQYBCABKAkSDwoHc3VtbWFyeRgFIAEoCRIOCgZkZXRhaWwYBiABKAkSDgoGcmVhc29uGAcgASgJEg0KBXN0YXRlGAggASgJEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgJIAEoAxIVCg1wcm9wb3NlZF9ydWxlGAogASgJEhIKCnJlc29sdXRpb24YCyABKAkiJwoUTGlzdEFwcHJvdmFsc1JlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI9ChVMaXN0QXBwcm92YWxzUmVzcG9uc2USJAoJYXBwcm92YWxzGAEgAygLMhEuc3lsay52MS5BcHByb3ZhbCJiChVEZWNpZGVBcHByb3ZhbFJlcXVlc3QSEwoLYXBwcm92YWxfaWQYASABKAkSIwoIZGVjaXNpb24YAiABKA4yES5zeWxrLnYxLkRlY2lzaW9uEg8KB21lc3NhZ2UYAyABKAkiPQoWRGVjaWRlQXBwcm92YWxSZXNwb25zZRIjCghhcHByb3ZhbBgBIAEoCzIRLnN5bGsudjEuQXBwcm92YWwiYwoOUGVybWlzc2lvblJ1bGUSCgoCaWQYASABKAkSDAoEa2luZBgCIAEoCRIPCgdwYXR0ZXJuGAMgASgJEgoKAm9wGAQgASgJEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgFIAEoAyIuChZMaXN0UGVybWlzc2lvbnNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCSJPChdMaXN0UGVybWlzc2lvbnNSZXNwb25zZRImCgVydWxlcxgBIAMoCzIXLnN5bGsudjEuUGVybWlzc2lvblJ1bGUSDAoEZmlsZRgCIAEoCSI9ChdSZXZva2VQZXJtaXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEcnVsZRgCIAEoCSJBChhSZXZva2VQZXJtaXNzaW9uUmVzcG9uc2USJQoEcnVsZRgBIAEoCzIXLnN5bGsudjEuUGVybWlzc2lvblJ1bGUiKwoYR2V0U2Vzc2lvbkNvbnRleHRSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkifwoPSW5zdHJ1Y3Rpb25GaWxlEgwKBHBhdGgYASABKAkSDQoFc2NvcGUYAiABKAkSEgoKc2l6ZV9ieXRlcxgDIAEoBBIWCg5pbmNsdWRlZF9jaGFycxgEIAEoBBIRCgl0cnVuY2F0ZWQYBSABKAgSEAoIaW5jbHVkZWQYBiABKAgiPwoPQ29uZmlnRmlsZVN0YXRlEg0KBWxheWVyGAEgASgJEgwKBHBhdGgYAiABKAkSDwoHcHJlc2VudBgDIAEoCCLhAQoZR2V0U2Vzc2lvbkNvbnRleHRSZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEi4KDGluc3RydWN0aW9ucxgCIAMoCzIYLnN5bGsudjEuSW5zdHJ1Y3Rpb25GaWxlEhIKCmVudl9zb3VyY2UYAyABKAkSEQoJZW52X25hbWVzGAQgAygJEhAKCGVudl9wYXRoGAUgASgJEi4KDGNvbmZpZ19maWxlcxgGIAMoCzIYLnN5bGsudjEuQ29uZmlnRmlsZVN0YXRlEhcKD2NvbmZpZ193YXJuaW5ncxgHIAMoCSqKAgoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIZChVTRVNTSU9OX1NUQVRFX0NSRUFURUQQARIZChVTRVNTSU9OX1NUQVRFX1JVTk5JTkcQAhIiCh5TRVNTSU9OX1NUQVRFX1dBSVRJTkdfQVBQUk9WQUwQAxIWChJTRVNTSU9OX1NUQVRFX0lETEUQBBIYChRTRVNTSU9OX1NUQVRFX1BBVVNFRBAFEhsKF1NFU1NJT05fU1RBVEVfQ09NUExFVEVEEAYSGAoUU0VTU0lPTl9TVEFURV9GQUlMRUQQBxIYChRTRVNTSU9OX1NUQVRFX0NMT1NFRBAIKqcBCghEZWNpc2lvbhIYChRERUNJU0lPTl9VTlNQRUNJRklFRBAAEhcKE0RFQ0lTSU9OX0FMTE9XX09OQ0UQARIaChZERUNJU0lPTl9BTExPV19TRVNTSU9OEAISGQoVREVDSVNJT05fQUxMT1dfQUxXQVlTEAMSEQoNREVDSVNJT05fREVOWRAEEh4KGkRFQ0lTSU9OX0RFTllfV0lUSF9NRVNTQUdFEAUytwgKDlNlc3Npb25TZXJ2aWNlEk4KDUNyZWF0ZVNlc3Npb24SHS5zeWxrLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0Gh4uc3lsay52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USSwoMTGlzdFNlc3Npb25zEhwuc3lsay52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0Gh0uc3lsay52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJFCgpHZXRTZXNzaW9uEhouc3lsay52MS5HZXRTZXNzaW9uUmVxdWVzdBobLnN5bGsudjEuR2V0U2Vzc2lvblJlc3BvbnNlEkIKCVNlbmRJbnB1dBIZLnN5bGsudjEuU2VuZElucHV0UmVxdWVzdBoaLnN5bGsudjEuU2VuZElucHV0UmVzcG9uc2USRQoKQ2FuY2VsVHVybhIaLnN5bGsudjEuQ2FuY2VsVHVyblJlcXVlc3QaGy5zeWxrLnYxLkNhbmNlbFR1cm5SZXNwb25zZRJLCgxQYXVzZVNlc3Npb24SHC5zeWxrLnYxLlBhdXNlU2Vzc2lvblJlcXVlc3QaHS5zeWxrLnYxLlBhdXNlU2Vzc2lvblJlc3BvbnNlEk4KDVJlc3VtZVNlc3Npb24SHS5zeWxrLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0Gh4uc3lsay52MS5SZXN1bWVTZXNzaW9uUmVzcG9uc2USSwoMQ2xvc2VTZXNzaW9uEhwuc3lsay52MS5DbG9zZVNlc3Npb25SZXF1ZXN0Gh0uc3lsay52MS5DbG9zZVNlc3Npb25SZXNwb25zZRJOCg1EZWxldGVTZXNzaW9uEh0uc3lsay52MS5EZWxldGVTZXNzaW9uUmVxdWVzdBoeLnN5bGsudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlEj0KBkF0dGFjaBIWLnN5bGsudjEuQXR0YWNoUmVxdWVzdBoXLnN5bGsudjEuQXR0YWNoUmVzcG9uc2UoATABEkcKClJlYWRFdmVudHMSGi5zeWxrLnYxLlJlYWRFdmVudHNSZXF1ZXN0Ghsuc3lsay52MS5SZWFkRXZlbnRzUmVzcG9uc2UwARJFCgpSZXdpbmRUdXJuEhouc3lsay52MS5SZXdpbmRUdXJuUmVxdWVzdBobLnN5bGsudjEuUmV3aW5kVHVyblJlc3BvbnNlElEKDkNvbXBhY3RTZXNzaW9uEh4uc3lsay52MS5Db21wYWN0U2Vzc2lvblJlcXVlc3QaHy5zeWxrLnYxLkNvbXBhY3RTZXNzaW9uUmVzcG9uc2USWgoRR2V0U2Vzc2lvbkNvbnRleHQSIS5zeWxrLnYxLkdldFNlc3Npb25Db250ZXh0UmVxdWVzdBoiLnN5bGsudjEuR2V0U2Vzc2lvbkNvbnRleHRSZXNwb25zZTK0AQoPQXBwcm92YWxTZXJ2aWNlEk4KDUxpc3RBcHByb3ZhbHMSHS5zeWxrLnYxLkxpc3RBcHByb3ZhbHNSZXF1ZXN0Gh4uc3lsay52MS5MaXN0QXBwcm92YWxzUmVzcG9uc2USUQoORGVjaWRlQXBwcm92YWwSHi5zeWxrLnYxLkRlY2lkZUFwcHJvdmFsUmVxdWVzdBofLnN5bGsudjEuRGVjaWRlQXBwcm92YWxSZXNwb25zZTLCAQoRUGVybWlzc2lvblNlcnZpY2USVAoPTGlzdFBlcm1pc3Npb25zEh8uc3lsay52MS5MaXN0UGVybWlzc2lvbnNSZXF1ZXN0GiAuc3lsay52MS5MaXN0UGVybWlzc2lvbnNSZXNwb25zZRJXChBSZXZva2VQZXJtaXNzaW9uEiAuc3lsay52MS5SZXZva2VQZXJtaXNzaW9uUmVxdWVzdBohLnN5bGsudjEuUmV2b2tlUGVybWlzc2lvblJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message sylk.v1.Session
@@ -170,11 +170,21 @@ export type CreateSessionRequest = Message<"sylk.v1.CreateSessionRequest"> & {
   prompt: string;
 
   /**
-   * SYLK_* variables of the client's environment (never provider keys or other secrets).
+   * The client's environment for the session's commands (PATH, toolchain managers,
+   * virtualenvs), without secrets: the client leaves out tools.env_blocklist names
+   * and secret-looking ones, sylkd drops them again. SYLK_* and HOME are sylkd's own.
    *
    * @generated from field: map<string, string> client_env = 6;
    */
   clientEnv: { [key: string]: string };
+
+  /**
+   * The user confirmed a project root of `/` or their home directory, where the agent sees every
+   * file they own (`sylk run --allow-home`, or a yes at the prompt); without it such a root is refused.
+   *
+   * @generated from field: bool allow_home_root = 7;
+   */
+  allowHomeRoot: boolean;
 };
 
 /**
@@ -498,6 +508,75 @@ export const RewindTurnResponseSchema: GenMessage<RewindTurnResponse> = /*@__PUR
   messageDesc(file_sylk_v1_session, 15);
 
 /**
+ * @generated from message sylk.v1.CompactSessionRequest
+ */
+export type CompactSessionRequest = Message<"sylk.v1.CompactSessionRequest"> & {
+  /**
+   * Session id or name.
+   *
+   * @generated from field: string session = 1;
+   */
+  session: string;
+};
+
+/**
+ * Describes the message sylk.v1.CompactSessionRequest.
+ * Use `create(CompactSessionRequestSchema)` to create a new message.
+ */
+export const CompactSessionRequestSchema: GenMessage<CompactSessionRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 16);
+
+/**
+ * @generated from message sylk.v1.CompactSessionResponse
+ */
+export type CompactSessionResponse = Message<"sylk.v1.CompactSessionResponse"> & {
+  /**
+   * False when nothing was older than the messages kept (the conversation is unchanged).
+   *
+   * @generated from field: bool compacted = 1;
+   */
+  compacted: boolean;
+
+  /**
+   * The conversation's estimated tokens before and after.
+   *
+   * @generated from field: uint32 tokens_before = 2;
+   */
+  tokensBefore: number;
+
+  /**
+   * @generated from field: uint32 tokens_after = 3;
+   */
+  tokensAfter: number;
+
+  /**
+   * @generated from field: uint32 messages_summarized = 4;
+   */
+  messagesSummarized: number;
+
+  /**
+   * The model that wrote the summary.
+   *
+   * @generated from field: string model = 5;
+   */
+  model: string;
+
+  /**
+   * The model's context window in tokens.
+   *
+   * @generated from field: uint32 context_window = 6;
+   */
+  contextWindow: number;
+};
+
+/**
+ * Describes the message sylk.v1.CompactSessionResponse.
+ * Use `create(CompactSessionResponseSchema)` to create a new message.
+ */
+export const CompactSessionResponseSchema: GenMessage<CompactSessionResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 17);
+
+/**
  * @generated from message sylk.v1.PauseSessionRequest
  */
 export type PauseSessionRequest = Message<"sylk.v1.PauseSessionRequest"> & {
@@ -512,7 +591,7 @@ export type PauseSessionRequest = Message<"sylk.v1.PauseSessionRequest"> & {
  * Use `create(PauseSessionRequestSchema)` to create a new message.
  */
 export const PauseSessionRequestSchema: GenMessage<PauseSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 16);
+  messageDesc(file_sylk_v1_session, 18);
 
 /**
  * @generated from message sylk.v1.PauseSessionResponse
@@ -529,7 +608,7 @@ export type PauseSessionResponse = Message<"sylk.v1.PauseSessionResponse"> & {
  * Use `create(PauseSessionResponseSchema)` to create a new message.
  */
 export const PauseSessionResponseSchema: GenMessage<PauseSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 17);
+  messageDesc(file_sylk_v1_session, 19);
 
 /**
  * @generated from message sylk.v1.ResumeSessionRequest
@@ -546,7 +625,7 @@ export type ResumeSessionRequest = Message<"sylk.v1.ResumeSessionRequest"> & {
  * Use `create(ResumeSessionRequestSchema)` to create a new message.
  */
 export const ResumeSessionRequestSchema: GenMessage<ResumeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 18);
+  messageDesc(file_sylk_v1_session, 20);
 
 /**
  * @generated from message sylk.v1.ResumeSessionResponse
@@ -563,7 +642,7 @@ export type ResumeSessionResponse = Message<"sylk.v1.ResumeSessionResponse"> & {
  * Use `create(ResumeSessionResponseSchema)` to create a new message.
  */
 export const ResumeSessionResponseSchema: GenMessage<ResumeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 19);
+  messageDesc(file_sylk_v1_session, 21);
 
 /**
  * @generated from message sylk.v1.CloseSessionRequest
@@ -580,7 +659,7 @@ export type CloseSessionRequest = Message<"sylk.v1.CloseSessionRequest"> & {
  * Use `create(CloseSessionRequestSchema)` to create a new message.
  */
 export const CloseSessionRequestSchema: GenMessage<CloseSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 20);
+  messageDesc(file_sylk_v1_session, 22);
 
 /**
  * @generated from message sylk.v1.CloseSessionResponse
@@ -597,7 +676,7 @@ export type CloseSessionResponse = Message<"sylk.v1.CloseSessionResponse"> & {
  * Use `create(CloseSessionResponseSchema)` to create a new message.
  */
 export const CloseSessionResponseSchema: GenMessage<CloseSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 21);
+  messageDesc(file_sylk_v1_session, 23);
 
 /**
  * @generated from message sylk.v1.DeleteSessionRequest
@@ -614,7 +693,7 @@ export type DeleteSessionRequest = Message<"sylk.v1.DeleteSessionRequest"> & {
  * Use `create(DeleteSessionRequestSchema)` to create a new message.
  */
 export const DeleteSessionRequestSchema: GenMessage<DeleteSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 22);
+  messageDesc(file_sylk_v1_session, 24);
 
 /**
  * @generated from message sylk.v1.DeleteSessionResponse
@@ -631,7 +710,7 @@ export type DeleteSessionResponse = Message<"sylk.v1.DeleteSessionResponse"> & {
  * Use `create(DeleteSessionResponseSchema)` to create a new message.
  */
 export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 23);
+  messageDesc(file_sylk_v1_session, 25);
 
 /**
  * @generated from message sylk.v1.AttachStart
@@ -680,7 +759,7 @@ export type AttachStart = Message<"sylk.v1.AttachStart"> & {
  * Use `create(AttachStartSchema)` to create a new message.
  */
 export const AttachStartSchema: GenMessage<AttachStart> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 24);
+  messageDesc(file_sylk_v1_session, 26);
 
 /**
  * @generated from message sylk.v1.UserInput
@@ -697,7 +776,7 @@ export type UserInput = Message<"sylk.v1.UserInput"> & {
  * Use `create(UserInputSchema)` to create a new message.
  */
 export const UserInputSchema: GenMessage<UserInput> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 25);
+  messageDesc(file_sylk_v1_session, 27);
 
 /**
  * @generated from message sylk.v1.ApprovalDecision
@@ -726,7 +805,7 @@ export type ApprovalDecision = Message<"sylk.v1.ApprovalDecision"> & {
  * Use `create(ApprovalDecisionSchema)` to create a new message.
  */
 export const ApprovalDecisionSchema: GenMessage<ApprovalDecision> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 26);
+  messageDesc(file_sylk_v1_session, 28);
 
 /**
  * @generated from message sylk.v1.Cancel
@@ -739,7 +818,7 @@ export type Cancel = Message<"sylk.v1.Cancel"> & {
  * Use `create(CancelSchema)` to create a new message.
  */
 export const CancelSchema: GenMessage<Cancel> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 27);
+  messageDesc(file_sylk_v1_session, 29);
 
 /**
  * @generated from message sylk.v1.Resize
@@ -761,7 +840,7 @@ export type Resize = Message<"sylk.v1.Resize"> & {
  * Use `create(ResizeSchema)` to create a new message.
  */
 export const ResizeSchema: GenMessage<Resize> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 28);
+  messageDesc(file_sylk_v1_session, 30);
 
 /**
  * @generated from message sylk.v1.Heartbeat
@@ -778,7 +857,7 @@ export type Heartbeat = Message<"sylk.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 29);
+  messageDesc(file_sylk_v1_session, 31);
 
 /**
  * @generated from message sylk.v1.AttachRequest
@@ -831,7 +910,7 @@ export type AttachRequest = Message<"sylk.v1.AttachRequest"> & {
  * Use `create(AttachRequestSchema)` to create a new message.
  */
 export const AttachRequestSchema: GenMessage<AttachRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 30);
+  messageDesc(file_sylk_v1_session, 32);
 
 /**
  * Resync tells a client that fell too far behind to attach again from from_seq.
@@ -850,7 +929,7 @@ export type Resync = Message<"sylk.v1.Resync"> & {
  * Use `create(ResyncSchema)` to create a new message.
  */
 export const ResyncSchema: GenMessage<Resync> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 31);
+  messageDesc(file_sylk_v1_session, 33);
 
 /**
  * ActionResult answers a decision or input sent on the stream.
@@ -879,7 +958,7 @@ export type ActionResult = Message<"sylk.v1.ActionResult"> & {
  * Use `create(ActionResultSchema)` to create a new message.
  */
 export const ActionResultSchema: GenMessage<ActionResult> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 32);
+  messageDesc(file_sylk_v1_session, 34);
 
 /**
  * EventBatch carries consecutive events (in seq order) in one message: replay and
@@ -900,7 +979,7 @@ export type EventBatch = Message<"sylk.v1.EventBatch"> & {
  * Use `create(EventBatchSchema)` to create a new message.
  */
 export const EventBatchSchema: GenMessage<EventBatch> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 33);
+  messageDesc(file_sylk_v1_session, 35);
 
 /**
  * EventColumns carries the same consecutive events as an EventBatch, field by
@@ -962,7 +1041,7 @@ export type EventColumns = Message<"sylk.v1.EventColumns"> & {
  * Use `create(EventColumnsSchema)` to create a new message.
  */
 export const EventColumnsSchema: GenMessage<EventColumns> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 34);
+  messageDesc(file_sylk_v1_session, 36);
 
 /**
  * @generated from message sylk.v1.AttachResponse
@@ -1023,7 +1102,7 @@ export type AttachResponse = Message<"sylk.v1.AttachResponse"> & {
  * Use `create(AttachResponseSchema)` to create a new message.
  */
 export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 35);
+  messageDesc(file_sylk_v1_session, 37);
 
 /**
  * @generated from message sylk.v1.ReadEventsRequest
@@ -1055,7 +1134,7 @@ export type ReadEventsRequest = Message<"sylk.v1.ReadEventsRequest"> & {
  * Use `create(ReadEventsRequestSchema)` to create a new message.
  */
 export const ReadEventsRequestSchema: GenMessage<ReadEventsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 36);
+  messageDesc(file_sylk_v1_session, 38);
 
 /**
  * @generated from message sylk.v1.ReadEventsResponse
@@ -1072,7 +1151,7 @@ export type ReadEventsResponse = Message<"sylk.v1.ReadEventsResponse"> & {
  * Use `create(ReadEventsResponseSchema)` to create a new message.
  */
 export const ReadEventsResponseSchema: GenMessage<ReadEventsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 37);
+  messageDesc(file_sylk_v1_session, 39);
 
 /**
  * @generated from message sylk.v1.Approval
@@ -1139,7 +1218,7 @@ export type Approval = Message<"sylk.v1.Approval"> & {
  * Use `create(ApprovalSchema)` to create a new message.
  */
 export const ApprovalSchema: GenMessage<Approval> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 38);
+  messageDesc(file_sylk_v1_session, 40);
 
 /**
  * @generated from message sylk.v1.ListApprovalsRequest
@@ -1156,7 +1235,7 @@ export type ListApprovalsRequest = Message<"sylk.v1.ListApprovalsRequest"> & {
  * Use `create(ListApprovalsRequestSchema)` to create a new message.
  */
 export const ListApprovalsRequestSchema: GenMessage<ListApprovalsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 39);
+  messageDesc(file_sylk_v1_session, 41);
 
 /**
  * @generated from message sylk.v1.ListApprovalsResponse
@@ -1173,7 +1252,7 @@ export type ListApprovalsResponse = Message<"sylk.v1.ListApprovalsResponse"> & {
  * Use `create(ListApprovalsResponseSchema)` to create a new message.
  */
 export const ListApprovalsResponseSchema: GenMessage<ListApprovalsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 40);
+  messageDesc(file_sylk_v1_session, 42);
 
 /**
  * @generated from message sylk.v1.DecideApprovalRequest
@@ -1200,7 +1279,7 @@ export type DecideApprovalRequest = Message<"sylk.v1.DecideApprovalRequest"> & {
  * Use `create(DecideApprovalRequestSchema)` to create a new message.
  */
 export const DecideApprovalRequestSchema: GenMessage<DecideApprovalRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 41);
+  messageDesc(file_sylk_v1_session, 43);
 
 /**
  * @generated from message sylk.v1.DecideApprovalResponse
@@ -1217,7 +1296,7 @@ export type DecideApprovalResponse = Message<"sylk.v1.DecideApprovalResponse"> &
  * Use `create(DecideApprovalResponseSchema)` to create a new message.
  */
 export const DecideApprovalResponseSchema: GenMessage<DecideApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 42);
+  messageDesc(file_sylk_v1_session, 44);
 
 /**
  * @generated from message sylk.v1.PermissionRule
@@ -1254,7 +1333,7 @@ export type PermissionRule = Message<"sylk.v1.PermissionRule"> & {
  * Use `create(PermissionRuleSchema)` to create a new message.
  */
 export const PermissionRuleSchema: GenMessage<PermissionRule> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 43);
+  messageDesc(file_sylk_v1_session, 45);
 
 /**
  * @generated from message sylk.v1.ListPermissionsRequest
@@ -1271,7 +1350,7 @@ export type ListPermissionsRequest = Message<"sylk.v1.ListPermissionsRequest"> &
  * Use `create(ListPermissionsRequestSchema)` to create a new message.
  */
 export const ListPermissionsRequestSchema: GenMessage<ListPermissionsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 44);
+  messageDesc(file_sylk_v1_session, 46);
 
 /**
  * @generated from message sylk.v1.ListPermissionsResponse
@@ -1293,7 +1372,7 @@ export type ListPermissionsResponse = Message<"sylk.v1.ListPermissionsResponse">
  * Use `create(ListPermissionsResponseSchema)` to create a new message.
  */
 export const ListPermissionsResponseSchema: GenMessage<ListPermissionsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 45);
+  messageDesc(file_sylk_v1_session, 47);
 
 /**
  * @generated from message sylk.v1.RevokePermissionRequest
@@ -1317,7 +1396,7 @@ export type RevokePermissionRequest = Message<"sylk.v1.RevokePermissionRequest">
  * Use `create(RevokePermissionRequestSchema)` to create a new message.
  */
 export const RevokePermissionRequestSchema: GenMessage<RevokePermissionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 46);
+  messageDesc(file_sylk_v1_session, 48);
 
 /**
  * @generated from message sylk.v1.RevokePermissionResponse
@@ -1334,7 +1413,165 @@ export type RevokePermissionResponse = Message<"sylk.v1.RevokePermissionResponse
  * Use `create(RevokePermissionResponseSchema)` to create a new message.
  */
 export const RevokePermissionResponseSchema: GenMessage<RevokePermissionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 47);
+  messageDesc(file_sylk_v1_session, 49);
+
+/**
+ * @generated from message sylk.v1.GetSessionContextRequest
+ */
+export type GetSessionContextRequest = Message<"sylk.v1.GetSessionContextRequest"> & {
+  /**
+   * Session id or name.
+   *
+   * @generated from field: string session = 1;
+   */
+  session: string;
+};
+
+/**
+ * Describes the message sylk.v1.GetSessionContextRequest.
+ * Use `create(GetSessionContextRequestSchema)` to create a new message.
+ */
+export const GetSessionContextRequestSchema: GenMessage<GetSessionContextRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 50);
+
+/**
+ * InstructionFile is one instruction file a session follows.
+ *
+ * @generated from message sylk.v1.InstructionFile
+ */
+export type InstructionFile = Message<"sylk.v1.InstructionFile"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * "user" ({config}/AGENTS.md), "parent", "project" or "nested".
+   *
+   * @generated from field: string scope = 2;
+   */
+  scope: string;
+
+  /**
+   * @generated from field: uint64 size_bytes = 3;
+   */
+  sizeBytes: bigint;
+
+  /**
+   * Characters of it in the system prompt (0 when listed, not included).
+   *
+   * @generated from field: uint64 included_chars = 4;
+   */
+  includedChars: bigint;
+
+  /**
+   * Cut at the per-file or total cap.
+   *
+   * @generated from field: bool truncated = 5;
+   */
+  truncated: boolean;
+
+  /**
+   * In the system prompt; nested files are listed there instead.
+   *
+   * @generated from field: bool included = 6;
+   */
+  included: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.InstructionFile.
+ * Use `create(InstructionFileSchema)` to create a new message.
+ */
+export const InstructionFileSchema: GenMessage<InstructionFile> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 51);
+
+/**
+ * ConfigFileState is one config file layer of a session's project.
+ *
+ * @generated from message sylk.v1.ConfigFileState
+ */
+export type ConfigFileState = Message<"sylk.v1.ConfigFileState"> & {
+  /**
+   * "project", "user" or "project_local".
+   *
+   * @generated from field: string layer = 1;
+   */
+  layer: string;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+
+  /**
+   * @generated from field: bool present = 3;
+   */
+  present: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.ConfigFileState.
+ * Use `create(ConfigFileStateSchema)` to create a new message.
+ */
+export const ConfigFileStateSchema: GenMessage<ConfigFileState> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 52);
+
+/**
+ * @generated from message sylk.v1.GetSessionContextResponse
+ */
+export type GetSessionContextResponse = Message<"sylk.v1.GetSessionContextResponse"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: repeated sylk.v1.InstructionFile instructions = 2;
+   */
+  instructions: InstructionFile[];
+
+  /**
+   * "client" (the creating client's environment) or "daemon" (sylkd's own: the
+   * session was created without one).
+   *
+   * @generated from field: string env_source = 3;
+   */
+  envSource: string;
+
+  /**
+   * Names of the variables its commands get (before tools.env_blocklist), sorted.
+   *
+   * @generated from field: repeated string env_names = 4;
+   */
+  envNames: string[];
+
+  /**
+   * Its PATH.
+   *
+   * @generated from field: string env_path = 5;
+   */
+  envPath: string;
+
+  /**
+   * @generated from field: repeated sylk.v1.ConfigFileState config_files = 6;
+   */
+  configFiles: ConfigFileState[];
+
+  /**
+   * Problems in those files ("file: key: reason"); the last good values stay in effect.
+   *
+   * @generated from field: repeated string config_warnings = 7;
+   */
+  configWarnings: string[];
+};
+
+/**
+ * Describes the message sylk.v1.GetSessionContextResponse.
+ * Use `create(GetSessionContextResponseSchema)` to create a new message.
+ */
+export const GetSessionContextResponseSchema: GenMessage<GetSessionContextResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 53);
 
 /**
  * @generated from enum sylk.v1.SessionState
@@ -1551,6 +1788,31 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof RewindTurnRequestSchema;
     output: typeof RewindTurnResponseSchema;
+  },
+  /**
+   * CompactSession summarises the older part of a session's conversation now
+   * (the latest sessions.compaction.keep_recent_messages stay verbatim), as
+   * happens before a request that nears the model's context window. Refused
+   * while a turn runs; CancelTurn stops it.
+   *
+   * @generated from rpc sylk.v1.SessionService.CompactSession
+   */
+  compactSession: {
+    methodKind: "unary";
+    input: typeof CompactSessionRequestSchema;
+    output: typeof CompactSessionResponseSchema;
+  },
+  /**
+   * GetSessionContext shows what a session works with: its instruction files
+   * (AGENTS.md, CLAUDE.md, user-wide), the environment its commands get (names
+   * only, plus PATH) and the project config files that apply to it.
+   *
+   * @generated from rpc sylk.v1.SessionService.GetSessionContext
+   */
+  getSessionContext: {
+    methodKind: "unary";
+    input: typeof GetSessionContextRequestSchema;
+    output: typeof GetSessionContextResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sylk_v1_session, 0);
