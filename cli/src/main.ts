@@ -15,6 +15,7 @@ type Register = (program: Command, rt: Runtime) => void;
 export const COMMAND_GROUPS = {
   sessions: async (): Promise<Register> => (await import('./commands/sessions.js')).registerSessionCommands,
   undo: async (): Promise<Register> => (await import('./commands/undo.js')).registerUndoCommands,
+  compact: async (): Promise<Register> => (await import('./commands/compact.js')).registerCompactCommand,
   demo: async (): Promise<Register> => (await import('./commands/demo.js')).registerDemoCommand,
   status: async (): Promise<Register> => (await import('./commands/status.js')).registerStatusCommands,
   daemon: async (): Promise<Register> => (await import('./commands/daemon.js')).registerDaemonCommands,
@@ -26,6 +27,7 @@ export const COMMAND_GROUPS = {
   doctor: async (): Promise<Register> => (await import('./commands/doctor.js')).registerDoctorCommand,
   audit: async (): Promise<Register> => (await import('./commands/audit.js')).registerAuditCommands,
   backup: async (): Promise<Register> => (await import('./commands/backup.js')).registerBackupCommands,
+  mcp: async (): Promise<Register> => (await import('./commands/mcp.js')).registerMcpCommands,
 } as const;
 export type CommandGroup = keyof typeof COMMAND_GROUPS;
 
@@ -45,6 +47,8 @@ export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
   audit: 'audit',
   backup: 'backup', restore: 'backup',
   undo: 'undo', rollback: 'undo',
+  compact: 'compact',
+  mcp: 'mcp',
 };
 
 /** Global options that take a value as the next argument. */

@@ -8,7 +8,7 @@ import { emit, style, type GlobalOptions, type Style } from '../output.js';
 import type { Runtime } from '../runtime.js';
 
 /** Mirrors the daemon's list (the CLI may import only the API package): checked again by the daemon. */
-export const CATEGORIES = ['permission', 'file', 'process', 'network', 'llm', 'session', 'config', 'auth', 'audit'] as const;
+export const CATEGORIES = ['permission', 'file', 'process', 'network', 'llm', 'session', 'config', 'auth', 'audit', 'mcp'] as const;
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
 

@@ -6,18 +6,13 @@ import { ApprovalService, Decision, PermissionService, SessionService, SessionSt
 import { connectDaemon, type DaemonConnection } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, formatDuration, style, type GlobalOptions, type Style } from '../output.js';
+import { approvalDetailLines } from '../render/diff-view.js';
 import { formatUsd } from '../render/session-view.js';
+import { confirmProjectRoot } from '../sessions/home-root.js';
 import { runTerminal } from '../sessions/terminal.js';
+import { sessionClientEnv } from '../sessions/client-env.js';
 import type { Runtime } from '../runtime.js';
 
-/** Variables a session may take from the client's environment (SPEC 3.2/4.4). */
-/**
- * The client's SYLK_* settings travel with a new session. Provider keys never do: the daemon
- * resolves keys itself (environment, keychain, encrypted file; `sylk auth login`), and a key in
- * a request would be one more copy to leak.
- */
-const FORWARDED_ENV = /^SYLK_[A-Z0-9_]+$/;
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)(_FILE)?$/;
 
 export function stateName(s: SessionState): string {
   return (SessionState[s] ?? 'UNSPECIFIED').toLowerCase();
@@ -63,12 +58,6 @@ function projectOf(rt: Runtime, dir?: string): string {
   return findProjectRoot(start) ?? start;
 }
 
-function clientEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && FORWARDED_ENV.test(k) && !SECRET_NAME.test(k)) out[k] = v;
-  return out;
-}
-
 function stateColour(st: Style, state: string): string {
   if (state === 'waiting_approval') return st.yellow(state);
   if (state === 'running') return st.cyan(state);
@@ -93,7 +82,7 @@ function renderList(sessions: Session[], st: Style, now: number): string {
   return [st.bold(line(head)), ...rows.map(line)].join('\n');
 }
 
-async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { from?: string; tail?: string; yes?: boolean; exitWhenIdleAfter?: number }): Promise<void> {
+async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { from?: string; tail?: string; yes?: boolean; showThinking?: boolean; exitWhenIdleAfter?: number }): Promise<void> {
   const fromSeq = o.from === undefined ? 1 : Number.parseInt(o.from, 10);
   const tail = o.tail === undefined ? 0 : Number.parseInt(o.tail, 10);
   if (!Number.isInteger(fromSeq) || fromSeq < 0) throw new CliError(`--from must be a sequence number, got '${o.from}'`, EXIT.usage);
@@ -106,6 +95,7 @@ async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { 
     interactive,
     json: opts.json,
     yes: o.yes === true,
+    showThinking: o.showThinking === true,
     // Without a terminal there is nobody to detach: follow until the session is idle.
     ...(o.exitWhenIdleAfter !== undefined ? { exitWhenIdleAfter: o.exitWhenIdleAfter } : interactive ? {} : { exitWhenIdleAfter: 'snapshot' as const }),
     style: style(rt.color(opts)),
@@ -114,7 +104,10 @@ async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { 
     stdin: process.stdin,
     stdout: process.stdout,
     signal: rt.signal,
-    commands: { undo: async () => (await import('./undo.js')).undoFromView(rt, opts, session) },
+    commands: {
+      undo: async () => (await import('./undo.js')).undoFromView(rt, opts, session),
+      compact: async () => (await import('./compact.js')).compactFromView(rt, opts, session),
+    },
   });
   if (result.finalState === 'failed') rt.exitCode = EXIT.failure;
 }
@@ -132,16 +125,20 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('--model <model>', 'model id (default: the provider default)')
     .option('-y, --yes', 'answer every approval with "allow once"')
     .option('-d, --detach', 'start it and return without attaching')
-    .action(async (task: string[], o: { dir?: string; name?: string; provider?: string; model?: string; yes?: boolean; detach?: boolean }, cmd: Command) => {
+    .option('--allow-home', 'allow a session in / or your home directory (the agent would see every file you own)')
+    .option('--show-thinking', "show the model's thinking in full (dimmed), not one line per block")
+    .action(async (task: string[], o: { dir?: string; name?: string; provider?: string; model?: string; yes?: boolean; detach?: boolean; showThinking?: boolean; allowHome?: boolean }, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const created = await withDaemon(rt, opts, (c, conn) =>
+      const projectRoot = projectOf(rt, o.dir);
+      const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
+      const created = await withDaemon(rt, opts, async (c, conn) =>
         // The metadata carries --profile / SYLK_PROFILE: the session keeps that credential profile.
-        c.sessions.createSession({ projectRoot: projectOf(rt, o.dir), name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: task.join(' '), clientEnv: clientEnv(rt.env) }, { metadata: conn.metadata }),
+        c.sessions.createSession({ projectRoot, name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: task.join(' '), clientEnv: await sessionClientEnv(rt.env, conn), allowHomeRoot }, { metadata: conn.metadata }),
       );
       const s = created.session;
       if (!s) throw new CliError('the daemon returned no session', EXIT.failure);
       if (o.detach) return emit(opts, sessionJson(s), () => `started ${s.name} (${s.id}); attach with: sylk attach ${s.name}`);
-      await attachTo(rt, opts, s.id, { yes: o.yes === true, exitWhenIdleAfter: 0 });
+      await attachTo(rt, opts, s.id, { yes: o.yes === true, showThinking: o.showThinking === true, exitWhenIdleAfter: 0 });
     });
 
   program
@@ -151,9 +148,12 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('--name <name>', 'session name')
     .option('--provider <provider>', 'LLM provider')
     .option('--model <model>', 'model id')
-    .action(async (o: { dir?: string; name?: string; provider?: string; model?: string }, cmd: Command) => {
+    .option('--allow-home', 'allow a session in / or your home directory (the agent would see every file you own)')
+    .action(async (o: { dir?: string; name?: string; provider?: string; model?: string; allowHome?: boolean }, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const res = await withDaemon(rt, opts, (c, conn) => c.sessions.createSession({ projectRoot: projectOf(rt, o.dir), name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: '', clientEnv: clientEnv(rt.env) }, { metadata: conn.metadata }));
+      const projectRoot = projectOf(rt, o.dir);
+      const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
+      const res = await withDaemon(rt, opts, async (c, conn) => c.sessions.createSession({ projectRoot, name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: '', clientEnv: await sessionClientEnv(rt.env, conn), allowHomeRoot }, { metadata: conn.metadata }));
       const s = res.session as Session;
       emit(opts, sessionJson(s), () => `created ${s.name} (${s.id})`);
     });
@@ -176,7 +176,8 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('--from <seq>', 'replay from this event sequence number')
     .option('--tail <n>', 'replay only the last N events')
     .option('-y, --yes', 'answer every approval with "allow once"')
-    .action(async (session: string, o: { from?: string; tail?: string; yes?: boolean }, cmd: Command) => {
+    .option('--show-thinking', "show the model's thinking in full (dimmed), not one line per block")
+    .action(async (session: string, o: { from?: string; tail?: string; yes?: boolean; showThinking?: boolean }, cmd: Command) => {
       await attachTo(rt, rt.globals(cmd), session, o);
     });
 
@@ -233,11 +234,12 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('-f, --follow', 'keep printing new events')
     .option('--from <seq>', 'start at this sequence number')
     .option('--tail <n>', 'only the last N events')
-    .action(async (session: string, o: { follow?: boolean; from?: string; tail?: string }, cmd: Command) => {
+    .option('--show-thinking', "show the model's thinking in full (dimmed), not one line per block")
+    .action(async (session: string, o: { follow?: boolean; from?: string; tail?: string; showThinking?: boolean }, cmd: Command) => {
       const opts = rt.globals(cmd);
       const { SessionView } = await import('../render/session-view.js');
       const st = style(rt.color(opts));
-      const view = new SessionView(st, { lines: (l) => process.stdout.write(`${l.join('\n')}\n`), status: () => undefined }, () => process.stdout.columns || 100);
+      const view = new SessionView(st, { lines: (l) => process.stdout.write(`${l.join('\n')}\n`), status: () => undefined }, () => process.stdout.columns || 100, { showThinking: o.showThinking === true });
       await withDaemon(rt, opts, async (c) => {
         const events = c.sessions.readEvents({ session, fromSeq: BigInt(o.from ?? 1), tail: Number(o.tail ?? 0), follow: o.follow === true }, { signal: rt.signal });
         try {
@@ -284,7 +286,9 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
       const opts = rt.globals(cmd);
       const res = await withDaemon(rt, opts, (c) => c.approvals.listApprovals({ session: session ?? '' }));
       const list = res.approvals.map((a) => ({ id: a.id, sessionId: a.sessionId, kind: a.kind, summary: a.summary, detail: a.detail, reason: a.reason, createdAt: new Date(Number(a.createdAtUnixMs)).toISOString() }));
-      emit(opts, { approvals: list }, () => (list.length === 0 ? 'no pending approvals' : list.map((a) => `${a.id}  ${a.sessionId}  ${a.summary}\n    ${a.detail.split('\n')[0]}`).join('\n')));
+      const st = style(rt.color(opts));
+      // A file change shows its whole unified diff (as capped by the daemon), coloured on a terminal.
+      emit(opts, { approvals: list }, () => (list.length === 0 ? 'no pending approvals' : list.map((a) => [`${a.id}  ${a.sessionId}  ${a.summary}`, ...approvalDetailLines(a.kind, a.detail, st).map((l) => `    ${l}`)].join('\n')).join('\n')));
     });
 
   const permissions = program.command('permissions').description("show and remove this project's persisted permission rules");

@@ -5,15 +5,21 @@ import { emit, style } from '../output.js';
 import type { Runtime } from '../runtime.js';
 import { renderStatus, statusJson } from './daemon.js';
 import { fetchSandboxStatus, sandboxLine } from './sandbox.js';
+import { fetchSessionStatus, renderSessionStatus, sessionStatusJson } from './session-context.js';
 
 export function registerStatusCommands(program: Command, rt: Runtime): void {
   program
     .command('status')
-    .description('overall status: the daemon and its components (starts sylkd if needed)')
-    .action(async (_o, cmd: Command) => {
+    .description('overall status: the daemon and its components (starts sylkd if needed); with a session: its instructions, environment and config files')
+    .argument('[session]', 'session id or name')
+    .action(async (session: string | undefined, _o, cmd: Command) => {
       const opts = rt.globals(cmd);
       const conn = await connectDaemon(opts, rt.env);
       try {
+        if (session !== undefined) {
+          const s = await fetchSessionStatus(conn, session);
+          return emit(opts, () => sessionStatusJson(s), () => renderSessionStatus(s, style(rt.color(opts))));
+        }
         const s = await conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata });
         // A daemon without the sandbox service (older) still gets its status shown.
         const sb = await fetchSandboxStatus(conn, '', 2_000).catch(() => undefined);

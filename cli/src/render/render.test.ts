@@ -39,6 +39,21 @@ describe('session view', () => {
     return { lines, status };
   }
 
+  it('shows a retry while the user waits, and an error once with its attempts and hint', () => {
+    const { lines, status } = render([
+      { kind: 'user_input', data: { text: 'go' } },
+      { kind: 'notice', data: { code: 'llm.retrying', message: 'anthropic rate limited the request; retrying in 12 s (retry 1 of 10)', delayMs: 12_000 } },
+      { kind: 'error', data: { code: 'llm.auth_failed', message: 'anthropic rejected the API key from keychain (HTTP 401 authentication_error): invalid x-api-key', hint: 'Check or replace the key: sylk auth login anthropic', attempts: 2, tier: 'user_fixable' } },
+    ]);
+    expect(lines.slice(3)).toEqual([
+      '! anthropic rate limited the request; retrying in 12 s (retry 1 of 10)',
+      '✗ anthropic rejected the API key from keychain (HTTP 401 authentication_error): invalid x-api-key (2 attempts)',
+      '  → Check or replace the key: sylk auth login anthropic',
+    ]);
+    expect(status.some((line) => line.endsWith(' waiting to retry…'))).toBe(true);
+    expect(status.at(-1)).toBe('');
+  });
+
   it('shows a whole turn: input, streamed text, a tool call with duration and summary, usage', () => {
     const { lines, status } = render([
       { kind: 'user_input', data: { text: 'fix the test' } },

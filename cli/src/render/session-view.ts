@@ -1,5 +1,8 @@
 import type { Style } from '../output.js';
+import { approvalDetailLines, fileChangeLines } from './diff-view.js';
 import { MarkdownStream, wrap } from './markdown.js';
+import { ThinkingView } from './thinking.js';
+import { mentionLines } from './mentions.js';
 
 /** One persisted session event as the CLI sees it (data parsed from data_json). */
 export interface ViewEvent {
@@ -21,6 +24,13 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
 
+/** One line for a `compacted` event: tokens before → after, how many messages, by which model. */
+export function compactedNotice(d: Record<string, unknown>): string {
+  const n = (v: unknown) => num(v).toLocaleString('en-US');
+  const how = d.manual === true ? 'compacted on request' : 'compacted (near the context window)';
+  return `⇣ conversation ${how}: ~${n(d.tokensBefore)} → ~${n(d.tokensAfter)} tokens, ${n(d.messagesSummarized)} messages summarised by ${str(d.model)}`;
+}
+
 export function formatUsd(usd: number): string {
   return usd < 0.01 && usd > 0 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
@@ -33,6 +43,7 @@ export function formatUsd(usd: number): string {
  */
 export class SessionView {
   private md: MarkdownStream;
+  private readonly thinking: ThinkingView;
   private tools = new Map<string, { name: string; summary: string; started: number }>();
   private busy: string | undefined;
   private frame = 0;
@@ -41,8 +52,11 @@ export class SessionView {
     private readonly st: Style,
     private readonly sink: ViewSink,
     private readonly width: () => number,
+    /** showThinking: the model's thinking in full (dimmed), not one summary line per block. */
+    options: { showThinking?: boolean } = {},
   ) {
     this.md = new MarkdownStream(st, width);
+    this.thinking = new ThinkingView(st, width, options.showThinking === true);
   }
 
   /** Advance the spinner (called on a timer by the attached view). */
@@ -65,9 +79,10 @@ export class SessionView {
   onEvent(ev: ViewEvent): void {
     const st = this.st;
     const d = ev.data;
+    if (ev.kind !== 'thinking_delta' && this.thinking.active) this.out(this.thinking.end());
     switch (ev.kind) {
       case 'user_input':
-        this.out(['', ...wrap(str(d.text), this.width() - 2).map((l, i) => `${i === 0 ? st.bold('›') : ' '} ${st.bold(l)}`), '']);
+        this.out(['', ...wrap(str(d.text), this.width() - 2).map((l, i) => `${i === 0 ? st.bold('›') : ' '} ${st.bold(l)}`), ...mentionLines(d.mentions, st), '']);
         this.setBusy('thinking…');
         break;
       case 'assistant_delta':
@@ -75,7 +90,9 @@ export class SessionView {
         this.setBusy('writing…');
         break;
       case 'thinking_delta':
-        this.setBusy('thinking…');
+        this.out(this.md.flush());
+        this.out(this.thinking.push(str(d.text)));
+        this.setBusy(this.thinking.status());
         break;
       case 'assistant_message':
         this.out(this.md.flush());
@@ -98,6 +115,7 @@ export class SessionView {
         const secs = (num(d.durationMs) / 1000).toFixed(1);
         const mark = ok ? st.green('✓') : st.red('✗');
         this.out([`${mark} ${str(d.name) || t?.name || 'tool'} ${st.dim(`(${secs}s)`)}${d.summary ? ` ${st.dim('— ' + str(d.summary))}` : ''}`]);
+        this.out(fileChangeLines(d, st, this.width()));
         this.tools.delete(str(d.callId));
         this.setBusy('thinking…');
         break;
@@ -109,7 +127,7 @@ export class SessionView {
           '',
           `${st.yellow('?')} ${st.bold('Approval needed')} ${st.dim(`[${str(d.approvalId)}]`)} ${str(d.summary)}`,
           ...(d.reason ? [`  ${st.dim(str(d.reason))}`] : []),
-          ...str(d.detail).split('\n').slice(0, 40).map((l) => `  ${st.cyan(l)}`),
+          ...approvalDetailLines(str(d.kind), str(d.detail), st).map((l) => `  ${l}`),
           // "Allow always" persists this rule, which can be wider than the one action shown.
           ...(d.proposedRule ? [`  ${st.dim(`allow always adds the rule: ${str(d.proposedRule)}`)}`] : []),
         ]);
@@ -133,12 +151,16 @@ export class SessionView {
       }
       case 'notice':
         this.out([st.yellow(`! ${str(d.message)}`)]);
+        // A request retried after a wait (`llm.retrying`): the spinner says so until output comes.
+        if (d.code === 'llm.retrying') this.setBusy('waiting to retry…');
         break;
-      case 'error':
+      case 'error': {
         this.out(this.md.flush());
-        this.out([st.red(`✗ ${str(d.message)}`)]);
+        const attempts = num(d.attempts) > 1 ? st.dim(` (${num(d.attempts)} attempts)`) : '';
+        this.out([`${st.red(`✗ ${str(d.message)}`)}${attempts}`, ...(d.hint ? [`  ${st.dim(`→ ${str(d.hint)}`)}`] : [])]);
         this.setBusy(undefined);
         break;
+      }
       case 'turn_interrupted':
         this.out(this.md.flush());
         this.setBusy(undefined);
@@ -150,6 +172,10 @@ export class SessionView {
         this.out([st.yellow(`↶ ${what} back to before turn ${str(d.turn)}: ${str(d.restored)} restored${kept > 0 ? `, ${kept} kept (changed since)` : ''}`)]);
         break;
       }
+      case 'compacted':
+        this.out(this.md.flush());
+        this.out([st.dim(compactedNotice(d))]);
+        break;
       default:
         break;
     }

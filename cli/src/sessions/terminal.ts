@@ -15,6 +15,8 @@ export interface TerminalOptions {
   json: boolean;
   /** Answer every approval with "allow once" (demo, scripts). */
   yes: boolean;
+  /** The model's thinking in full (dimmed) instead of one summary line per block. */
+  showThinking?: boolean;
   /**
    * Leave once the session is idle after this seq; 'snapshot' = after the events that existed
    * when attaching (a finished session: once replayed; a running one: when its turn ends).
@@ -69,7 +71,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
     const text = statusText !== '' ? statusText : `${st.bold('›')} ${input}`;
     stdout.write(`\r\u001b[K${text}`);
   };
-  const view = new SessionView(st, sink, width);
+  const view = new SessionView(st, sink, width, { showThinking: opts.showThinking === true });
   const pending = new Map<string, ViewEvent>();
   let prompting = false;
   let replayEndsIdle: { seq: number; state: string } | undefined;
