@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { percentile, round } from './stats.mjs';
+import { openSystemDb } from './lib/sylkd.mjs';
 
 const SEQUENTIAL = 20_000;
 const CONCURRENT = 1_000;
@@ -64,20 +65,6 @@ async function loadGate() {
   } catch (err) {
     throw new Error(`cannot load the built gate at ${url}: run \`npx tsc -p packages/llm\` first (${err.message})`);
   }
-}
-
-async function openSystemDb(dir) {
-  const { default: Database } = await import('better-sqlite3');
-  const { SYSTEM_MIGRATIONS } = await import('@sylk/storage');
-  const db = new Database(join(dir, 'system.db'));
-  db.pragma('journal_mode = WAL');
-  for (const m of SYSTEM_MIGRATIONS) {
-    db.transaction(() => {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    })();
-  }
-  return db;
 }
 
 export default async function gateBench() {

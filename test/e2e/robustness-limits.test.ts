@@ -65,11 +65,13 @@ describe('a large prompt', () => {
       channel.close();
     }
     await s.waitEvent(created.id, (e) => e.kind === 'user_input' && String(e.data.text).endsWith('END-OF-PROMPT'), 'the 10 MiB input', 60_000);
-    await s.waitState(created.id, ['idle', 'failed'], 60_000);
+    // Accepted, but far past the model's context window: the turn fails at once with the reason.
+    await s.waitState(created.id, ['failed'], 60_000);
     const logs = await s.cli(['logs', created.id, '--json'], { timeoutMs: 60_000 });
     expect(logs.code, logs.stderr).toBe(0);
+    expect(parseNdjson(logs.stdout).some((e) => e.kind === 'error' && e.data.code === 'agents.context_overflow')).toBe(true);
     const attach = s.spawnCli(['attach', created.id, '--json']);
-    expect(await attach.exit, attach.stderr()).toBe(0);
+    expect(await attach.exit, attach.stderr()).toBe(1); // the session's last turn failed
     expect(attach.stdout()).toBe(logs.stdout);
   }, 120_000);
 });

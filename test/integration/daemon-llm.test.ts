@@ -84,7 +84,7 @@ describe('DaemonLlm', () => {
     expect(early).toMatchObject({ code: 'llm.auth_missing', tier: ErrorTier.UserFixable });
     expect(early.message).toContain('OPENAI_API_KEY');
     const viaGate = await rejection(d.gate.submit(ask('openai')));
-    expect(viaGate.tier).toBe(ErrorTier.UserFixable);
+    expect(viaGate).toMatchObject({ tier: ErrorTier.UserFixable, code: 'llm.auth_missing', hint: expect.stringContaining('sylk auth login openai') });
     expect((viaGate.cause as SylkError).code).toBe('llm.auth_missing');
     expect(d.gate.stats().retried).toBe(0);
     expect(emu.requests()).toHaveLength(0);

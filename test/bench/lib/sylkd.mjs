@@ -160,3 +160,18 @@ export function writeConfig(home, yaml) {
   mkdirSync(join(home, 'config'), { recursive: true });
   writeFileSync(join(home, 'config', 'config.yaml'), yaml);
 }
+
+/** A system.db with every migration applied (the gate's usage tables), as sylkd opens it. */
+export async function openSystemDb(dir) {
+  const { default: Database } = await import('better-sqlite3');
+  const { SYSTEM_MIGRATIONS } = await loadDist('packages/storage/dist/index.js');
+  const db = new Database(join(dir, 'system.db'));
+  db.pragma('journal_mode = WAL');
+  for (const m of SYSTEM_MIGRATIONS) {
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return db;
+}
