@@ -19,11 +19,15 @@ const lazyBuiltins = {
     const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
     b.onResolve({ filter }, (args) =>
       // The stand-in itself requires the real module.
-      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+      args.namespace === 'lazy-builtin'
+        ? { path: args.path, external: true }
+        : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
       const names = Object.keys(nodeRequire(`node:${args.path}`));
-      const getters = names.map((n) => `${JSON.stringify(n)}: { enumerable: true, get: () => load()[${JSON.stringify(n)}] }`).join(',\n');
+      const getters = names
+        .map((n) => `${JSON.stringify(n)}: { enumerable: true, get: () => load()[${JSON.stringify(n)}] }`)
+        .join(',\n');
       return {
         loader: 'js',
         contents: `let real;\nconst load = () => (real ??= require('node:${args.path}'));\nmodule.exports = Object.defineProperties({}, {\n${getters}\n});\n`,

@@ -21,12 +21,22 @@ if (!Number.isInteger(cycles) || cycles < 1 || !Number.isInteger(seed) || seed <
   process.exit(2);
 }
 console.log(`chaos: ${cycles} kill -9 cycles, seed ${seed}`);
-const child = spawn(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/e2e/crash-loop.test.ts'], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, SYLK_CRASH_CYCLES: String(cycles), SYLK_CRASH_SEED: String(seed), SYLK_CRASH_VERBOSE: args.includes('--quiet') ? '0' : '1' },
-});
+const child = spawn(
+  process.execPath,
+  [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/e2e/crash-loop.test.ts'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      SYLK_CRASH_CYCLES: String(cycles),
+      SYLK_CRASH_SEED: String(seed),
+      SYLK_CRASH_VERBOSE: args.includes('--quiet') ? '0' : '1',
+    },
+  },
+);
 child.on('exit', (code, signal) => {
-  if (code !== 0) console.error(`chaos: failed (seed ${seed}); replay with: npm run chaos -- --cycles ${cycles} --seed ${seed}`);
+  if (code !== 0)
+    console.error(`chaos: failed (seed ${seed}); replay with: npm run chaos -- --cycles ${cycles} --seed ${seed}`);
   process.exit(code ?? (signal ? 1 : 0));
 });

@@ -32,17 +32,27 @@ run(['lint']);
 if (!check) {
   rmSync(committed, { recursive: true, force: true });
   run(['generate']);
-  console.log('proto: generated', listFiles(committed).map((f) => relative(root, f)).join(', '));
+  console.log(
+    'proto: generated',
+    listFiles(committed)
+      .map((f) => relative(root, f))
+      .join(', '),
+  );
   process.exit(0);
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'sylk-proto-'));
 try {
-  const template = readFileSync(join(root, 'buf.gen.yaml'), 'utf8').replace('out: packages/proto/src/gen', `out: ${tmp}`);
+  const template = readFileSync(join(root, 'buf.gen.yaml'), 'utf8').replace(
+    'out: packages/proto/src/gen',
+    `out: ${tmp}`,
+  );
   const templatePath = join(tmp, 'buf.gen.yaml');
   writeFileSync(templatePath, template);
   run(['generate', '--template', templatePath]);
-  const fresh = listFiles(tmp).filter((f) => f !== templatePath).map((f) => relative(tmp, f));
+  const fresh = listFiles(tmp)
+    .filter((f) => f !== templatePath)
+    .map((f) => relative(tmp, f));
   const current = listFiles(committed).map((f) => relative(committed, f));
   const stale = [];
   for (const f of new Set([...fresh, ...current])) {

@@ -15,7 +15,11 @@ export interface LockHolder {
  */
 export function daemonByLock(loc: Locations): LockHolder | undefined {
   try {
-    const info = JSON.parse(readFileSync(join(loc.dirs.runtime, 'sylkd.lock'), 'utf8')) as { pid?: unknown; startTime?: unknown; socket?: unknown };
+    const info = JSON.parse(readFileSync(join(loc.dirs.runtime, 'sylkd.lock'), 'utf8')) as {
+      pid?: unknown;
+      startTime?: unknown;
+      socket?: unknown;
+    };
     if (typeof info.pid !== 'number' || info.pid <= 1) return undefined;
     const startTime = typeof info.startTime === 'string' ? info.startTime : undefined;
     return isSameProcess(info.pid, startTime) ? { pid: info.pid, socket: String(info.socket ?? '') } : undefined;

@@ -24,7 +24,17 @@ describe('lazy command groups', () => {
     expect(groupsFor(['--json', '--socket', '/x/run', 'attach', 'kind-fox'])).toEqual(['sessions']);
     expect(groupsFor(['--profile', 'work', 'usage', '--json'])).toEqual(['usage']);
     expect(groupsFor(['--socket=/x', 'daemon', 'logs'])).toEqual(['daemon']);
-    for (const argv of [[], ['--help'], ['completion', 'bash'], ['stauts'], ['help', 'config'], ['--', 'status'], ['--version', '--help'], ['--', '-V']]) expect(groupsFor(argv)).toEqual(all);
+    for (const argv of [
+      [],
+      ['--help'],
+      ['completion', 'bash'],
+      ['stauts'],
+      ['help', 'config'],
+      ['--', 'status'],
+      ['--version', '--help'],
+      ['--', '-V'],
+    ])
+      expect(groupsFor(argv)).toEqual(all);
     for (const argv of [['--version'], ['-V'], ['--no-color', '-V']]) expect(groupsFor(argv)).toEqual([]);
   });
 

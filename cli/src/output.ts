@@ -30,14 +30,24 @@ const identity = (s: string) => s;
 
 export function style(enabled: boolean): Style {
   return enabled
-    ? { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39), cyan: wrap(36, 39) }
+    ? {
+        bold: wrap(1, 22),
+        dim: wrap(2, 22),
+        green: wrap(32, 39),
+        yellow: wrap(33, 39),
+        red: wrap(31, 39),
+        cyan: wrap(36, 39),
+      }
     : { bold: identity, dim: identity, green: identity, yellow: identity, red: identity, cyan: identity };
 }
 
 /** Print a result: the JSON shape with --json, else the human rendering. */
 /** Prints the JSON shape with --json, else the human text. `json` may be a function: built only when printed. */
 export function emit(opts: GlobalOptions, json: unknown, human: () => string): void {
-  if (opts.json) process.stdout.write(`${JSON.stringify(typeof json === 'function' ? (json as () => unknown)() : json, jsonReplacer)}\n`);
+  if (opts.json)
+    process.stdout.write(
+      `${JSON.stringify(typeof json === 'function' ? (json as () => unknown)() : json, jsonReplacer)}\n`,
+    );
   else {
     const text = human();
     if (text !== '') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -52,10 +62,19 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
 export function reportError(err: unknown, opts: Pick<GlobalOptions, 'json'>, s: Style): number {
   const e = err as { message?: string; hint?: string; code?: string; exitCode?: number };
   // A daemon of another protocol refuses every call (see @sylk/proto/handshake): exit 4, as documented.
-  const exitCode = err instanceof CliError ? err.exitCode : typeof e.exitCode === 'number' ? e.exitCode : e.code === 'version_mismatch' ? EXIT.versionMismatch : EXIT.failure;
+  const exitCode =
+    err instanceof CliError
+      ? err.exitCode
+      : typeof e.exitCode === 'number'
+        ? e.exitCode
+        : e.code === 'version_mismatch'
+          ? EXIT.versionMismatch
+          : EXIT.failure;
   const message = e.message ?? String(err);
   if (opts.json) {
-    process.stderr.write(`${JSON.stringify({ error: { code: e.code ?? 'error', message, hint: e.hint ?? null, exitCode } })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ error: { code: e.code ?? 'error', message, hint: e.hint ?? null, exitCode } })}\n`,
+    );
   } else {
     process.stderr.write(`${s.red('sylk:')} ${message}\n`);
     if (e.hint) process.stderr.write(`  ${s.dim('hint:')} ${e.hint}\n`);

@@ -18,13 +18,20 @@ export function createRuntime(env: NodeJS.ProcessEnv, cwd: string, signal: Abort
     signal,
     exitCode: 0,
     globals(cmd) {
-      const o = cmd.optsWithGlobals<{ json?: boolean; socket?: string; color?: boolean; verbose?: boolean; profile?: string; autostart?: boolean }>();
+      const o = cmd.optsWithGlobals<{
+        json?: boolean;
+        socket?: string;
+        color?: boolean;
+        verbose?: boolean;
+        profile?: string;
+        autostart?: boolean;
+      }>();
       return {
         json: o.json === true,
         ...(o.socket !== undefined ? { socket: o.socket } : {}),
         color: o.color !== false,
         verbose: o.verbose === true,
-        ...(o.profile ?? env.SYLK_PROFILE ? { profile: o.profile ?? env.SYLK_PROFILE } : {}),
+        ...((o.profile ?? env.SYLK_PROFILE) ? { profile: o.profile ?? env.SYLK_PROFILE } : {}),
         autostart: o.autostart !== false && env.SYLK_NO_AUTOSTART !== '1',
       };
     },

@@ -33,7 +33,13 @@ describe('DaemonAudit', () => {
   it('scrubs credential-shaped text from targets and details before they are written', async () => {
     const audit = await DaemonAudit.open({ config, dirs, clock: new ManualClock(1_000), logger: silentLogger() });
     const key = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123';
-    audit.sink.record({ category: 'process', action: 'process_start', target: `curl -H "x-api-key: ${key}" https://api.example`, outcome: 'started', details: { note: `Bearer ${key}` } });
+    audit.sink.record({
+      category: 'process',
+      action: 'process_start',
+      target: `curl -H "x-api-key: ${key}" https://api.example`,
+      outcome: 'started',
+      details: { note: `Bearer ${key}` },
+    });
     await audit.close();
     const file = readdirSync(join(dirs.state, 'audit')).find((f) => f.endsWith('.jsonl')) as string;
     const text = readFileSync(join(dirs.state, 'audit', file), 'utf8');
@@ -45,9 +51,16 @@ describe('DaemonAudit', () => {
     const audit = await DaemonAudit.open({ config, dirs, clock: new ManualClock(1_000), logger: silentLogger() });
     writeFileSync(join(dirs.config, 'config.yaml'), 'security:\n  audit:\n    signature_interval: 2\n');
     expect(config.reload('test reload').changed).toBe(true);
-    for (let i = 0; i < 3; i++) audit.sink.record({ category: 'file', action: 'file_write', target: `/p/${i}`, outcome: 'ok' });
+    for (let i = 0; i < 3; i++)
+      audit.sink.record({ category: 'file', action: 'file_write', target: `/p/${i}`, outcome: 'ok' });
     const all = await entries(audit);
-    expect(all[0]).toMatchObject({ category: 'config', action: 'config_reload', target: 'test reload', outcome: 'ok', details: { sections: 'security' } });
+    expect(all[0]).toMatchObject({
+      category: 'config',
+      action: 'config_reload',
+      target: 'test reload',
+      outcome: 'ok',
+      details: { sections: 'security' },
+    });
     const report = await audit.verify();
     expect(report).toMatchObject({ ok: true, entries: 4, signatures: 2, unsignedTail: 0 });
     expect(audit.component()).toMatchObject({ name: 'audit', state: 'ok' });

@@ -24,7 +24,11 @@ export interface DaemonAuditOptions {
 
 const MB = 1024 * 1024;
 
-function settings(audit: SecurityConfig['audit']): { enabled: boolean; rotateBytes: number; signatureInterval: number } {
+function settings(audit: SecurityConfig['audit']): {
+  enabled: boolean;
+  rotateBytes: number;
+  signatureInterval: number;
+} {
   return { enabled: audit.enabled, rotateBytes: audit.rotate_mb * MB, signatureInterval: audit.signature_interval };
 }
 
@@ -57,7 +61,13 @@ export class DaemonAudit {
       log.reconfigure(settings(next.config.security.audit));
       const sections = changedSections(previous, next.config);
       previous = next.config;
-      this.sink.record({ category: 'config', action: 'config_reload', target: reason, outcome: 'ok', details: { sections: sections.join(',') } });
+      this.sink.record({
+        category: 'config',
+        action: 'config_reload',
+        target: reason,
+        outcome: 'ok',
+        details: { sections: sections.join(',') },
+      });
     });
   }
 
@@ -84,7 +94,13 @@ export class DaemonAudit {
   /** Verifies with writes held back, and checks that the files reach the writer's last sequence. */
   async verify(): Promise<AuditVerifyReport> {
     await this.log.flush();
-    return this.log.exclusive(() => verifyAuditLog({ dir: this.dir, expectLastSeq: this.log.lastSeq, signatureInterval: this.log.currentSignatureInterval }));
+    return this.log.exclusive(() =>
+      verifyAuditLog({
+        dir: this.dir,
+        expectLastSeq: this.log.lastSeq,
+        signatureInterval: this.log.currentSignatureInterval,
+      }),
+    );
   }
 
   /** For `sylk status`. */
@@ -93,7 +109,11 @@ export class DaemonAudit {
     if (!s.enabled) return { name: 'audit', state: 'off', detail: 'security.audit.enabled is false' };
     const lost = s.lost > 0 ? `; ${s.lost} lost to write failures (see sylkd log)` : '';
     const signing = s.signing ? '' : '; NOT signed (key unusable, see sylkd log)';
-    return { name: 'audit', state: s.lost > 0 || !s.signing ? 'degraded' : 'ok', detail: `${s.lastSeq} entries, ${this.dir}${signing}${lost}` };
+    return {
+      name: 'audit',
+      state: s.lost > 0 || !s.signing ? 'degraded' : 'ok',
+      detail: `${s.lastSeq} entries, ${this.dir}${signing}${lost}`,
+    };
   }
 
   /** Last at shutdown: flushes and writes the final signature. */

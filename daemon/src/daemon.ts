@@ -109,7 +109,9 @@ export class Daemon {
   mcp!: McpHub;
   private log: DaemonLog | undefined;
   private server: Server | undefined;
-  private health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
+  private health = new HealthImplementation(
+    Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])),
+  );
   private hooks: ShutdownHook[] = [];
   private stopping: Promise<void> | undefined;
   private readonly runningMarker: string;
@@ -162,29 +164,69 @@ export class Daemon {
       // The store logs one summary per load, warnings included.
       this.config = new ConfigStore({ dirs: this.dirs, env: this.options.env, logger: this.logger });
       // Early, so every later component can record; closed last (after the hooks) for the final signature.
-      this.audit = await DaemonAudit.open({ config: this.config, dirs: this.dirs, clock: this.clock, logger: this.logger, redact: (text) => this.secrets.redact(text) });
+      this.audit = await DaemonAudit.open({
+        config: this.config,
+        dirs: this.dirs,
+        clock: this.clock,
+        logger: this.logger,
+        redact: (text) => this.secrets.redact(text),
+      });
 
       this.recoveredFromCrash = existsSync(this.runningMarker);
-      if (this.recoveredFromCrash) this.logger.warn({ marker: this.runningMarker }, 'previous sylkd did not shut down cleanly; recovering');
+      if (this.recoveredFromCrash)
+        this.logger.warn({ marker: this.runningMarker }, 'previous sylkd did not shut down cleanly; recovering');
       writeFileSync(this.runningMarker, String(process.pid), { mode: 0o600 });
 
       // Before anything opens a database: a damaged one is replaced by its newest good backup.
-      this.storage = new StorageGuard({ dirs: this.dirs, config: this.config, clock: this.clock, logger: this.logger.child({ component: 'storage' }) });
+      this.storage = new StorageGuard({
+        dirs: this.dirs,
+        config: this.config,
+        clock: this.clock,
+        logger: this.logger.child({ component: 'storage' }),
+      });
       const damagedAtStart = await this.storage.checkAtStart();
-      this.db = openSystemDatabase(this.dirs.data, { backupDir: join(this.dirs.backups, 'system'), logger: this.logger, clock: this.clock });
+      this.db = openSystemDatabase(this.dirs.data, {
+        backupDir: join(this.dirs.backups, 'system'),
+        logger: this.logger,
+        clock: this.clock,
+      });
       await this.config.watch();
       this.config.onChange(() => {
         this.reloadCount++;
       });
-      this.credentials = openCredentialStore({ dirs: this.dirs, env: this.options.env, config: this.config, clock: this.clock, logger: this.logger, audit: this.audit.sink, secrets: this.secrets });
+      this.credentials = openCredentialStore({
+        dirs: this.dirs,
+        env: this.options.env,
+        config: this.config,
+        clock: this.clock,
+        logger: this.logger,
+        audit: this.audit.sink,
+        secrets: this.secrets,
+      });
       this.llm = new DaemonLlm({
-        config: this.config, db: this.db.raw, env: this.options.env, credentials: this.credentials,
-        defaultProfile: () => configuredProfile(this.config), clock: this.clock, logger: this.logger,
+        config: this.config,
+        db: this.db.raw,
+        env: this.options.env,
+        credentials: this.credentials,
+        defaultProfile: () => configuredProfile(this.config),
+        clock: this.clock,
+        logger: this.logger,
         audit: this.audit.sink,
       });
       this.onShutdown(() => this.llm.close());
-      this.sandbox = new DaemonSandbox({ config: this.config, dirs: this.dirs, env: this.options.env, homeDir: this.options.env.HOME ?? homedir(), logger: this.logger.child({ component: 'sandbox' }) });
-      this.mcp = new McpHub({ userConfig: () => this.config.current().config, secrets: this.secrets, clock: this.clock, logger: this.logger.child({ component: 'mcp' }) });
+      this.sandbox = new DaemonSandbox({
+        config: this.config,
+        dirs: this.dirs,
+        env: this.options.env,
+        homeDir: this.options.env.HOME ?? homedir(),
+        logger: this.logger.child({ component: 'sandbox' }),
+      });
+      this.mcp = new McpHub({
+        userConfig: () => this.config.current().config,
+        secrets: this.secrets,
+        clock: this.clock,
+        logger: this.logger.child({ component: 'mcp' }),
+      });
       this.sessions = new SessionHost({
         mcp: this.mcp,
         secrets: this.secrets,
@@ -206,12 +248,22 @@ export class Daemon {
       await this.sessions.start();
       // Registered after the gate: hooks run in reverse, so turns stop before the gate closes.
       this.onShutdown(() => this.sessions.close());
-      this.storage.start((sessionId, message) => this.sessions.logs.get(sessionId).append('notice', { message, code: 'storage.integrity' }).then(() => undefined), damagedAtStart);
+      this.storage.start(
+        (sessionId, message) =>
+          this.sessions.logs
+            .get(sessionId)
+            .append('notice', { message, code: 'storage.integrity' })
+            .then(() => undefined),
+        damagedAtStart,
+      );
       this.onShutdown(() => this.storage.close());
       await this.listen();
       this.state = DaemonState.READY;
       for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
-      this.logger.info({ socket: this.socketPath, version: VERSION, foreground: this.options.foreground }, 'sylkd ready');
+      this.logger.info(
+        { socket: this.socketPath, version: VERSION, foreground: this.options.foreground },
+        'sylkd ready',
+      );
       const collect = fullCollection();
       if (collect === undefined) {
         this.logger.warn('V8 does not expose gc(); the idle memory trim is off');
@@ -229,25 +281,67 @@ export class Daemon {
     removeStaleSocket(this.socketPath);
     // Hello and Shutdown answer any protocol: a client asks who runs, and restart works across an upgrade.
     const exempt = ['Hello', 'Shutdown'].map((m) => `/${DaemonService.typeName}/${m}`);
-    const server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, 'grpc.max_send_message_length': MAX_MESSAGE_BYTES, interceptors: [protocolGuard({ exempt })] });
+    const server = new Server({
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      interceptors: [protocolGuard({ exempt })],
+    });
     // Error messages answered over the socket never carry a known secret.
     const errors = { redact: (text: string) => this.secrets.redact(text) };
     addService(server, DaemonService, daemonServiceImpl(this), errors);
     addService(server, ConfigService, configServiceImpl(this), errors);
-    addService(server, UsageService, usageServiceImpl(() => this.llm), errors);
+    addService(
+      server,
+      UsageService,
+      usageServiceImpl(() => this.llm),
+      errors,
+    );
     addService(server, SessionService, sessionServiceImpl(this.sessions), errors);
     addService(server, ApprovalService, approvalServiceImpl(this.sessions), errors);
     addService(server, PermissionService, permissionServiceImpl(this.sessions), errors);
-    addService(server, CredentialService, credentialServiceImpl({ store: this.credentials, config: this.config, defaultProfile: () => this.llm.defaultProfile(), clock: this.clock, audit: this.audit.sink, onKeyChanged: (p) => this.llm.keyChanged(p) }), errors);
-    addService(server, AuditService, auditServiceImpl(() => this.audit), errors);
+    addService(
+      server,
+      CredentialService,
+      credentialServiceImpl({
+        store: this.credentials,
+        config: this.config,
+        defaultProfile: () => this.llm.defaultProfile(),
+        clock: this.clock,
+        audit: this.audit.sink,
+        onKeyChanged: (p) => this.llm.keyChanged(p),
+      }),
+      errors,
+    );
+    addService(
+      server,
+      AuditService,
+      auditServiceImpl(() => this.audit),
+      errors,
+    );
     addService(server, SandboxService, sandboxServiceImpl(this.sandbox), errors);
-    addService(server, McpService, mcpServiceImpl({
-      hub: this.mcp, config: this.config, projectConfig: (root) => this.sessions.projectConfigs.peek(root).config, permissionsFor: (root) => this.sessions.permissionsFor(root), allowlistChanged: (root) => this.sessions.allowlistChanged(root),
-      dirs: this.dirs, env: this.options.env, sandbox: this.sandbox, clock: this.clock, logger: this.logger.child({ component: 'mcp' }), audit: this.audit.sink,
-    }), errors);
+    addService(
+      server,
+      McpService,
+      mcpServiceImpl({
+        hub: this.mcp,
+        config: this.config,
+        projectConfig: (root) => this.sessions.projectConfigs.peek(root).config,
+        permissionsFor: (root) => this.sessions.permissionsFor(root),
+        allowlistChanged: (root) => this.sessions.allowlistChanged(root),
+        dirs: this.dirs,
+        env: this.options.env,
+        sandbox: this.sandbox,
+        clock: this.clock,
+        logger: this.logger.child({ component: 'mcp' }),
+        audit: this.audit.sink,
+      }),
+      errors,
+    );
     this.health.addToServer(server);
     const reflectionPackage = { 'sylk.v1': { fileDescriptorProtos: fileDescriptorProtos(ALL_FILES) } };
-    new ReflectionService(reflectionPackage as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(server);
+    new ReflectionService(
+      reflectionPackage as unknown as ConstructorParameters<typeof ReflectionService>[0],
+    ).addToServer(server);
     await this.bind(server);
     this.server = server;
   }
@@ -258,10 +352,16 @@ export class Daemon {
     const previousUmask = process.umask(0o177);
     try {
       await new Promise<void>((resolve, reject) => {
-        server.bindAsync(unixTarget(this.socketPath), ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+        server.bindAsync(unixTarget(this.socketPath), ServerCredentials.createInsecure(), (err) =>
+          err ? reject(err) : resolve(),
+        );
       });
     } catch (err) {
-      throw new SylkError(`cannot listen on ${this.socketPath}: ${(err as Error).message}`, { code: 'daemon.listen_failed', tier: ErrorTier.UserFixable, cause: err });
+      throw new SylkError(`cannot listen on ${this.socketPath}: ${(err as Error).message}`, {
+        code: 'daemon.listen_failed',
+        tier: ErrorTier.UserFixable,
+        cause: err,
+      });
     } finally {
       process.umask(previousUmask);
     }
@@ -290,7 +390,8 @@ export class Daemon {
 
   reloadConfig(reason: string): { changed: boolean } {
     const { changed } = this.config.reload(reason);
-    if (reason === 'SIGHUP') void this.ensureSocket().catch((err: unknown) => this.logger.error({ err }, 'could not recreate the socket'));
+    if (reason === 'SIGHUP')
+      void this.ensureSocket().catch((err: unknown) => this.logger.error({ err }, 'could not recreate the socket'));
     return { changed };
   }
 
@@ -325,10 +426,13 @@ export class Daemon {
     const server = this.server;
     if (server === undefined) return;
     await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, Math.min(graceMs, 5_000));
+      const force = setTimeout(
+        () => {
+          server.forceShutdown();
+          resolve();
+        },
+        Math.min(graceMs, 5_000),
+      );
       server.tryShutdown(() => {
         clearTimeout(force);
         resolve();

@@ -34,7 +34,12 @@ export function startDetached(env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promi
   closeSync(out);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new SylkError(`sylkd did not report ready within ${timeoutMs / 1000}s; see ${join(dirs.logs, 'sylkd.out')}`, { code: 'daemon.start_timeout', tier: ErrorTier.Transient }));
+      reject(
+        new SylkError(`sylkd did not report ready within ${timeoutMs / 1000}s; see ${join(dirs.logs, 'sylkd.out')}`, {
+          code: 'daemon.start_timeout',
+          tier: ErrorTier.Transient,
+        }),
+      );
     }, timeoutMs);
     child.on('message', (raw) => {
       const msg = raw as ChildMessage;
@@ -44,16 +49,23 @@ export function startDetached(env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promi
         child.channel?.unref();
         resolve({ pid: msg.pid ?? child.pid ?? 0, socket: msg.socket ?? '' });
       } else {
-        reject(new SylkError(msg.message ?? 'sylkd failed to start', {
-          code: msg.code === 3 ? 'daemon.already_running' : 'daemon.start_failed',
-          tier: ErrorTier.UserFixable,
-          ...(msg.hint ? { hint: msg.hint } : {}),
-        }));
+        reject(
+          new SylkError(msg.message ?? 'sylkd failed to start', {
+            code: msg.code === 3 ? 'daemon.already_running' : 'daemon.start_failed',
+            tier: ErrorTier.UserFixable,
+            ...(msg.hint ? { hint: msg.hint } : {}),
+          }),
+        );
       }
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new SylkError(`sylkd exited during start-up (${signal ?? `exit ${code}`}); see ${join(dirs.logs, 'sylkd.out')}`, { code: 'daemon.start_failed', tier: ErrorTier.UserFixable }));
+      reject(
+        new SylkError(
+          `sylkd exited during start-up (${signal ?? `exit ${code}`}); see ${join(dirs.logs, 'sylkd.out')}`,
+          { code: 'daemon.start_failed', tier: ErrorTier.UserFixable },
+        ),
+      );
     });
   });
 }

@@ -39,7 +39,10 @@ describe('single-instance lock', () => {
   it('reclaims a lock whose pid was recycled by another process (start time differs)', () => {
     const path = join(tmp(), 'sylkd.lock');
     // Our own pid is alive, but the recorded start time is not ours: a recycled pid.
-    writeFileSync(path, JSON.stringify({ pid: process.pid, startTime: 'not-our-start-time', socket: '/old', version: '0' }));
+    writeFileSync(
+      path,
+      JSON.stringify({ pid: process.pid, startTime: 'not-our-start-time', socket: '/old', version: '0' }),
+    );
     acquireLock(path, '/new', '1.0.0');
     expect(JSON.parse(readFileSync(path, 'utf8')).socket).toBe('/new');
   });
@@ -61,13 +64,17 @@ describe('single-instance lock', () => {
       try { acquireLock(${JSON.stringify(path)}, '/racer', '1'); process.stdout.write('won'); setTimeout(() => {}, 1500); }
       catch (e) { process.stdout.write(e.code); }
     `;
-    const racers = Array.from({ length: 6 }, () =>
-      new Promise<string>((resolve) => {
-        const c = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        c.on('exit', () => resolve(out));
-      }),
+    const racers = Array.from(
+      { length: 6 },
+      () =>
+        new Promise<string>((resolve) => {
+          const c = spawn(process.execPath, ['--input-type=module', '-e', script], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let out = '';
+          c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          c.on('exit', () => resolve(out));
+        }),
     );
     const outcomes = await Promise.all(racers);
     expect(outcomes.filter((o) => o === 'won')).toHaveLength(1);

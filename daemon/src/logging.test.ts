@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GuardedLogDestination, openDaemonLog, type LogTarget } from './logging.js';
 
-const enospc = (): NodeJS.ErrnoException => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+const enospc = (): NodeJS.ErrnoException =>
+  Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
 
 describe('GuardedLogDestination', () => {
   it('drops and counts lines while writes fail, retries later, and reports the loss', () => {
@@ -27,7 +28,11 @@ describe('GuardedLogDestination', () => {
     try {
       guard.write('a\n');
       for (let i = 0; i < 10; i++) guard.write(`dropped ${i}\n`);
-      expect(guard.health()).toMatchObject({ failing: true, droppedLines: 10, lastError: expect.stringMatching(/ENOSPC/) });
+      expect(guard.health()).toMatchObject({
+        failing: true,
+        droppedLines: 10,
+        lastError: expect.stringMatching(/ENOSPC/),
+      });
       now += 5_000;
       guard.write('probe\n'); // still full: counted, nothing thrown
       expect(guard.health().failing).toBe(true);
@@ -35,7 +40,10 @@ describe('GuardedLogDestination', () => {
       now += 5_000;
       guard.write('b\n');
       expect(written).toHaveLength(2);
-      expect(JSON.parse(written[0] ?? '')).toMatchObject({ level: 40, msg: expect.stringMatching(/^dropped 11 log line\(s\)/) });
+      expect(JSON.parse(written[0] ?? '')).toMatchObject({
+        level: 40,
+        msg: expect.stringMatching(/^dropped 11 log line\(s\)/),
+      });
       expect(written[1]).toBe('b\n');
       expect(guard.health()).toMatchObject({ failing: false, droppedLines: 0 });
       expect(stderr.mock.calls.filter(([l]) => String(l).includes('cannot write the log'))).toHaveLength(1); // once per episode
@@ -71,7 +79,10 @@ describe('openDaemonLog on a full disk', () => {
     vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 60_000);
     log.logger.info('after');
     log.close();
-    const lines = readFileSync(log.currentFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const lines = readFileSync(log.currentFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
     expect(lines.map((l) => l.msg)).toContain('before');
     expect(lines.some((l) => /^dropped \d+ log line/.test(l.msg))).toBe(true);
     expect(lines.at(-1)?.msg).toBe('after');
@@ -87,12 +98,25 @@ describe('openDaemonLog with known-secret redaction', () => {
       const secrets = new SecretValues();
       const key = 'plainLEAKvalue-0123456789';
       secrets.add(key);
-      const log = await openDaemonLog({ logsDir, level: 'info', pretty: false, maxSizeMb: 10, maxFiles: 2, redact: (l) => secrets.redact(l) });
-      log.logger.info({ deep: { deeper: { list: [`x ${key} y`] } }, err: new Error(`failed with ${key}`) }, `message ${key}`);
+      const log = await openDaemonLog({
+        logsDir,
+        level: 'info',
+        pretty: false,
+        maxSizeMb: 10,
+        maxFiles: 2,
+        redact: (l) => secrets.redact(l),
+      });
+      log.logger.info(
+        { deep: { deeper: { list: [`x ${key} y`] } }, err: new Error(`failed with ${key}`) },
+        `message ${key}`,
+      );
       log.close();
       const text = readFileSync(log.currentFile, 'utf8');
       expect(text).not.toContain(key);
-      const line = JSON.parse(text.trim().split('\n').at(-1) as string) as { msg: string; deep: { deeper: { list: string[] } } };
+      const line = JSON.parse(text.trim().split('\n').at(-1) as string) as {
+        msg: string;
+        deep: { deeper: { list: string[] } };
+      };
       expect(line.msg).toBe(`message ${REDACTED}`);
       expect(line.deep.deeper.list).toEqual([`x ${REDACTED} y`]);
     } finally {

@@ -18,7 +18,15 @@ describe('IdleMemoryTrim', () => {
       if (++sinceGrowth === shrinkOn) young = 1;
     });
     const utilization = vi.fn(() => load);
-    const trim = new IdleMemoryTrim({ collect, utilization, youngBytes: () => young, logger: silentLogger(), checkMs: 1000, quietBelow: 0.02, maxCollections: 3 });
+    const trim = new IdleMemoryTrim({
+      collect,
+      utilization,
+      youngBytes: () => young,
+      logger: silentLogger(),
+      checkMs: 1000,
+      quietBelow: 0.02,
+      maxCollections: 3,
+    });
     const work = (seconds: number) => {
       load = 0.9;
       young = 32;

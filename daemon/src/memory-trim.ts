@@ -67,7 +67,10 @@ export class IdleMemoryTrim {
     this.collections++;
     const young = this.youngBytes();
     if (young < this.youngBefore || this.collections >= this.maxCollections) {
-      this.opts.logger.debug({ collections: this.collections, youngBefore: this.youngBefore, youngAfter: young }, 'idle memory trim');
+      this.opts.logger.debug(
+        { collections: this.collections, youngBefore: this.youngBefore, youngAfter: young },
+        'idle memory trim',
+      );
       this.worked = false;
       this.collections = 0;
     }

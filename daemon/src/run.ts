@@ -25,7 +25,10 @@ function fail(err: unknown): never {
   if (isSylkError(err) && err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
   if (process.send) {
     // Deliver the reason to a launching parent before exiting.
-    process.send({ type: 'failed', message: errorMessage(err), hint: isSylkError(err) ? err.hint : undefined, code }, () => process.exit(code));
+    process.send(
+      { type: 'failed', message: errorMessage(err), hint: isSylkError(err) ? err.hint : undefined, code },
+      () => process.exit(code),
+    );
     setTimeout(() => process.exit(code), 1000).unref();
   } else {
     process.exit(code);

@@ -18,14 +18,25 @@ export interface InstallServiceOptions {
 }
 
 /** Variables the daemon must keep when a service manager starts it. */
-const PASSTHROUGH = ['SYLK_HOME', 'SYLK_SOCKET', 'SYLK_CONFIG_DIR', 'SYLK_DATA_DIR', 'SYLK_STATE_DIR', 'SYLK_CACHE_DIR', 'SYLK_RUNTIME_DIR', 'PATH'];
+const PASSTHROUGH = [
+  'SYLK_HOME',
+  'SYLK_SOCKET',
+  'SYLK_CONFIG_DIR',
+  'SYLK_DATA_DIR',
+  'SYLK_STATE_DIR',
+  'SYLK_CACHE_DIR',
+  'SYLK_RUNTIME_DIR',
+  'PATH',
+];
 
 function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function systemdUnit(node: string, main: string, env: Readonly<Record<string, string | undefined>>): string {
-  const envLines = PASSTHROUGH.filter((k) => env[k]).map((k) => `Environment="${k}=${String(env[k]).replace(/"/g, '\\"')}"`);
+  const envLines = PASSTHROUGH.filter((k) => env[k]).map(
+    (k) => `Environment="${k}=${String(env[k]).replace(/"/g, '\\"')}"`,
+  );
   return [
     '[Unit]',
     'Description=Sylk daemon (sylkd): runs LLM coding agents for this user',
@@ -47,8 +58,15 @@ function systemdUnit(node: string, main: string, env: Readonly<Record<string, st
   ].join('\n');
 }
 
-function launchdPlist(node: string, main: string, logs: string, env: Readonly<Record<string, string | undefined>>): string {
-  const envEntries = PASSTHROUGH.filter((k) => env[k]).map((k) => `      <key>${k}</key><string>${escapeXml(String(env[k]))}</string>`);
+function launchdPlist(
+  node: string,
+  main: string,
+  logs: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const envEntries = PASSTHROUGH.filter((k) => env[k]).map(
+    (k) => `      <key>${k}</key><string>${escapeXml(String(env[k]))}</string>`,
+  );
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -93,11 +111,18 @@ export function installService(options: InstallServiceOptions): string {
     content = launchdPlist(node, main, resolveDirs(options.env, { platform, homedir: home }).logs, options.env);
     enable = `launchctl bootstrap gui/$(id -u) ${path}`;
   } else {
-    throw new SylkError(`install-service supports Linux (systemd) and macOS (launchd), not ${platform}`, { code: 'daemon.service_unsupported', tier: ErrorTier.UserFixable });
+    throw new SylkError(`install-service supports Linux (systemd) and macOS (launchd), not ${platform}`, {
+      code: 'daemon.service_unsupported',
+      tier: ErrorTier.UserFixable,
+    });
   }
   if (options.print) return content;
   if (existsSync(path) && !options.force) {
-    throw new SylkError(`${path} already exists`, { code: 'daemon.service_exists', tier: ErrorTier.UserFixable, hint: 'pass --force to overwrite it' });
+    throw new SylkError(`${path} already exists`, {
+      code: 'daemon.service_exists',
+      tier: ErrorTier.UserFixable,
+      hint: 'pass --force to overwrite it',
+    });
   }
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content, { mode: 0o644 });

@@ -31,7 +31,16 @@ afterEach(async () => {
 function makeDatabases(): string {
   openSystemDatabase(dirs.data).close();
   const path = join(dirs.data, 'sessions', 's1', 'events.db');
-  const db = openDatabase({ path, migrations: [{ version: 1, name: 'events', up: (raw) => raw.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY, data TEXT NOT NULL)') }] });
+  const db = openDatabase({
+    path,
+    migrations: [
+      {
+        version: 1,
+        name: 'events',
+        up: (raw) => raw.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY, data TEXT NOT NULL)'),
+      },
+    ],
+  });
   const insert = db.raw.prepare('INSERT INTO events (data) VALUES (?)');
   db.transaction(() => {
     for (let i = 0; i < 300; i++) insert.run(`event ${i} ${'x'.repeat(200)}`);

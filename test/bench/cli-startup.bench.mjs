@@ -39,7 +39,12 @@ async function buildStackFloor(dir) {
       resolveDir: join(root, 'cli'),
       loader: 'js',
     },
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, logLevel: 'warning',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'warning',
     outfile: join(dir, 'dist', 'sylk.cjs'),
     external: ['@grpc/proto-loader'],
   });
@@ -50,7 +55,13 @@ async function buildStackFloor(dir) {
 
 export default async function run() {
   const home = mkdtempSync(join(tmpdir(), 'sylk-bench-'));
-  const env = { PATH: process.env.PATH, HOME: home, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock'), NO_COLOR: '1' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    SYLK_HOME: home,
+    SYLK_SOCKET: join(home, 'run', 'sylkd.sock'),
+    NO_COLOR: '1',
+  };
   const daemon = spawn(process.execPath, [join(root, 'daemon/dist/main.js'), '--foreground'], { env, stdio: 'ignore' });
   try {
     for (let i = 0; i < 200 && !existsSync(env.SYLK_SOCKET); i++) await new Promise((r) => setTimeout(r, 50));
@@ -77,7 +88,13 @@ export default async function run() {
       summary:
         `sylk status ${round(sylkMs, 1)} ms vs node -e 0 ${round(nodeMs, 1)} ms (median of ${RUNS}) = ${round(ratio, 2)}× (target ≤ 2.5×); ` +
         `stack floor (connect + Status only, same loader) ${round(floorMs, 1)} ms = ${round(floorMs / nodeMs, 2)}×`,
-      metrics: { sylk_status_ms: round(sylkMs, 2), node_ms: round(nodeMs, 2), ratio_to_node: round(ratio, 3), stack_floor_ms: round(floorMs, 2), stack_floor_ratio: round(floorMs / nodeMs, 3) },
+      metrics: {
+        sylk_status_ms: round(sylkMs, 2),
+        node_ms: round(nodeMs, 2),
+        ratio_to_node: round(ratio, 3),
+        stack_floor_ms: round(floorMs, 2),
+        stack_floor_ratio: round(floorMs / nodeMs, 3),
+      },
       targets: { ratio_to_node: '<= 2.5' },
       met: ratio <= 2.5,
     };

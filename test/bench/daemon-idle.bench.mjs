@@ -9,7 +9,6 @@ import { RSS_SETTLE_MS, settledRssMb } from './lib/sylkd.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-
 export default async function run() {
   const home = mkdtempSync(join(tmpdir(), 'sylk-bench-'));
   const env = { PATH: process.env.PATH, HOME: home, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock') };

@@ -35,10 +35,13 @@ async function endToEnd(dir) {
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
   const t = performance.now();
-  const result = await exec.run(`yes 'src/a.ts:1:2 compiling module with a reasonably long line of output' | head -c ${TOTAL}`, {
-    cwd: dir,
-    onLine: () => {},
-  });
+  const result = await exec.run(
+    `yes 'src/a.ts:1:2 compiling module with a reasonably long line of output' | head -c ${TOTAL}`,
+    {
+      cwd: dir,
+      onLine: () => {},
+    },
+  );
   const seconds = (performance.now() - t) / 1000;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
@@ -50,7 +53,11 @@ export default async function outputBench() {
   try {
     const handler = await handlerThroughput(dir);
     const e2e = await endToEnd(dir);
-    const metrics = { mb_per_s: round(handler.mbPerS, 0), peak_rss_mb: round(e2e.peakMb, 0), e2e_mb_per_s: round(e2e.mbPerS, 0) };
+    const metrics = {
+      mb_per_s: round(handler.mbPerS, 0),
+      peak_rss_mb: round(e2e.peakMb, 0),
+      e2e_mb_per_s: round(e2e.mbPerS, 0),
+    };
     const targets = { mb_per_s: '>= 200', peak_rss_mb: '<= 200' };
     return {
       summary:

@@ -36,29 +36,70 @@ describe('sylk audit', () => {
     expect(q.code, q.stderr).toBe(0);
     const entries = parseJson<EntryJson[]>(q.stdout);
     const seen = new Set(entries.map((e) => `${e.category}/${e.action}`));
-    for (const kind of ['session/session_create', 'permission/verdict', 'permission/approval', 'process/process_start', 'process/process_exit', 'file/file_write', 'llm/llm_call', 'session/session_close']) {
-      expect(seen, `${kind} among ${entries.map((e) => `${e.seq} ${e.category}/${e.action} ${e.outcome}`).join(', ')}`).toContain(kind);
+    for (const kind of [
+      'session/session_create',
+      'permission/verdict',
+      'permission/approval',
+      'process/process_start',
+      'process/process_exit',
+      'file/file_write',
+      'llm/llm_call',
+      'session/session_close',
+    ]) {
+      expect(
+        seen,
+        `${kind} among ${entries.map((e) => `${e.seq} ${e.category}/${e.action} ${e.outcome}`).join(', ')}`,
+      ).toContain(kind);
     }
     for (const e of entries) expect(e).toMatchObject({ sessionId: id });
     const asked = entries.find((e) => e.action === 'verdict' && e.target === 'node --test');
     expect(asked).toMatchObject({ category: 'permission', outcome: 'ask', severity: 'security' });
-    expect(entries.find((e) => e.action === 'approval')).toMatchObject({ target: 'node --test', outcome: 'allow_once' });
-    expect(entries.filter((e) => e.action === 'process_exit').map((e) => [e.target, e.outcome])).toEqual([['node --test', '1'], ['node --test', '0']]);
+    expect(entries.find((e) => e.action === 'approval')).toMatchObject({
+      target: 'node --test',
+      outcome: 'allow_once',
+    });
+    expect(entries.filter((e) => e.action === 'process_exit').map((e) => [e.target, e.outcome])).toEqual([
+      ['node --test', '1'],
+      ['node --test', '0'],
+    ]);
     const write = entries.find((e) => e.action === 'file_write');
     expect(write?.target).toBe(join(project, 'src', 'math.js'));
-    expect(write?.details).toMatchObject({ size: statSync(join(project, 'src', 'math.js')).size, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(write?.details).toMatchObject({
+      size: statSync(join(project, 'src', 'math.js')).size,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const llm = entries.filter((e) => e.category === 'llm');
     expect(llm).toHaveLength(5);
-    expect(llm[0]).toMatchObject({ target: expect.stringMatching(/^anthropic\//), outcome: 'ok', details: { inputTokens: 900, outputTokens: 60 } });
+    expect(llm[0]).toMatchObject({
+      target: expect.stringMatching(/^anthropic\//),
+      outcome: 'ok',
+      details: { inputTokens: 900, outputTokens: 60 },
+    });
     // Never content: no prompt, reply or file body in any entry.
     expect(q.stdout).not.toContain('return a + b');
     expect(q.stdout).not.toContain('The test fails');
 
     // Filters combine; CSV and table render; a bad regex is a usage error with the daemon up.
-    const filtered = parseJson<EntryJson[]>((await s.cli(['audit', 'query', '--category', 'process', '--outcome', '0', '--target-regex', '^node\\b', '--json'])).stdout);
+    const filtered = parseJson<EntryJson[]>(
+      (
+        await s.cli([
+          'audit',
+          'query',
+          '--category',
+          'process',
+          '--outcome',
+          '0',
+          '--target-regex',
+          '^node\\b',
+          '--json',
+        ])
+      ).stdout,
+    );
     expect(filtered.map((e) => e.action)).toEqual(['process_exit']);
     const csv = await s.cli(['audit', 'query', '--category', 'file', '--format', 'csv']);
-    expect(csv.stdout.split('\n')[0]).toBe('seq,time,category,severity,action,target,outcome,session_id,project_id,details,hash');
+    expect(csv.stdout.split('\n')[0]).toBe(
+      'seq,time,category,severity,action,target,outcome,session_id,project_id,details,hash',
+    );
     expect(csv.stdout).toContain(',file,info,file_write,');
     const table = await s.cli(['audit', 'query', '--category', 'session']);
     expect(table.stdout).toContain('session_create');
@@ -93,9 +134,13 @@ describe('sylk audit', () => {
 
     const broken = await s.cli(['audit', 'verify']);
     expect(broken.code).toBe(1);
-    expect(broken.stdout).toContain(`${file}:${lineIndex + 1} (seq ${write?.seq}): entry hash mismatch: the entry was edited`);
+    expect(broken.stdout).toContain(
+      `${file}:${lineIndex + 1} (seq ${write?.seq}): entry hash mismatch: the entry was edited`,
+    );
     const brokenJson = parseJson<VerifyJson>((await s.cli(['audit', 'verify', '--json'])).stdout);
-    expect(brokenJson.problems).toEqual([{ file, line: lineIndex + 1, seq: write?.seq, problem: 'entry hash mismatch: the entry was edited' }]);
+    expect(brokenJson.problems).toEqual([
+      { file, line: lineIndex + 1, seq: write?.seq, problem: 'entry hash mismatch: the entry was edited' },
+    ]);
     // The daemon stays up and keeps auditing.
     const status = await s.cli(['status', '--json']);
     expect(status.code).toBe(0);

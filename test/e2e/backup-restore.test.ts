@@ -7,8 +7,16 @@ import { parseJson, runCli, useHomes } from '../helpers/sylk.js';
 
 const home = useHomes();
 
-interface BackupJson { database: string; path: string; bytes: number }
-interface CheckJson { name: string; status: string; detail: string }
+interface BackupJson {
+  database: string;
+  path: string;
+  bytes: number;
+}
+interface CheckJson {
+  name: string;
+  status: string;
+  detail: string;
+}
 
 /** Overwrites the start (b-tree page headers) of pages 2..4 with garbage, as a bad disk or a stray write would. */
 function corruptPages(path: string): void {
@@ -46,7 +54,9 @@ describe('backup and restore', () => {
     corruptPages(systemDb);
 
     await cli(['daemon', 'start']);
-    const status = parseJson<{ daemon: { components: { name: string; state: string; detail: string }[] } }>(await cli(['status']));
+    const status = parseJson<{ daemon: { components: { name: string; state: string; detail: string }[] } }>(
+      await cli(['status']),
+    );
     const integrity = status.daemon.components.find((c) => c.name === 'integrity');
     expect(integrity?.state).toBe('restored');
     expect(integrity?.detail).toContain('system was damaged and restored from backup');

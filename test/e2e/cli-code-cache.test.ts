@@ -4,7 +4,17 @@
  * cli/dist (shared by parallel tests) is never touched.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,7 +34,8 @@ function install(bundle: string) {
   writeFileSync(join(root, 'dist', 'sylk.cjs'), bundle);
   const cache = join(root, 'dist', 'sylk.cjs.cache');
   return {
-    run: (...args: string[]) => execFileSync(process.execPath, [join(root, 'bin', 'sylk.cjs'), ...args], { encoding: 'utf8' }),
+    run: (...args: string[]) =>
+      execFileSync(process.execPath, [join(root, 'bin', 'sylk.cjs'), ...args], { encoding: 'utf8' }),
     rebuild: (text: string) => writeFileSync(join(root, 'dist', 'sylk.cjs'), text),
     cache,
     commands: () => (existsSync(`${cache}.commands`) ? readFileSync(`${cache}.commands`, 'utf8').split('\n') : []),
@@ -33,7 +44,8 @@ function install(bundle: string) {
   };
 }
 
-const bundle = (tag: string) => `'use strict';\nfunction greet(args) { return '${tag} ' + args.join(' '); }\nprocess.stdout.write(greet(process.argv.slice(2)));\n`;
+const bundle = (tag: string) =>
+  `'use strict';\nfunction greet(args) { return '${tag} ' + args.join(' '); }\nprocess.stdout.write(greet(process.argv.slice(2)));\n`;
 
 describe('the CLI launcher’s code cache', () => {
   it('is written on the first run of each command, cumulatively, and left alone after', async () => {

@@ -8,7 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { projectHash } from '@sylk/config';
 import { mulberry32, processesIn, same, type Proc } from '../helpers/crash-loop.js';
 import { daemonPidsOf, exited, startForeground, waitFor } from '../helpers/sylk.js';
-import { parseNdjson, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+import {
+  parseNdjson,
+  scenarioFile,
+  sessionHarness,
+  startDetached,
+  type EventJson,
+  type SessionHarness,
+} from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 let projects: string[] = [];
@@ -33,16 +40,26 @@ const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind
 async function crashHarness(sandbox: boolean): Promise<{ s: SessionHarness; project: string }> {
   const s = await sessionHarness({ path: scenarioFile('crash-job') });
   harnesses.push(s);
-  if (!sandbox) writeFileSync(join(s.h.home, 'config', 'config.yaml'), `${readFileSync(join(s.h.home, 'config', 'config.yaml'), 'utf8')}security:\n  sandbox:\n    enabled: false\n`);
+  if (!sandbox)
+    writeFileSync(
+      join(s.h.home, 'config', 'config.yaml'),
+      `${readFileSync(join(s.h.home, 'config', 'config.yaml'), 'utf8')}security:\n  sandbox:\n    enabled: false\n`,
+    );
   const project = s.fixtureProject('crash-job');
   projects.push(project);
   // Allowlisted, so the command runs without an approval.
   mkdirSync(join(s.h.home, 'state', 'permissions'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), 'version: 1\ncommands:\n  - pattern: node job.js\n');
+  writeFileSync(
+    join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`),
+    'version: 1\ncommands:\n  - pattern: node job.js\n',
+  );
   return { s, project };
 }
 
-const runs = (project: string) => (existsSync(join(project, 'runs.txt')) ? readFileSync(join(project, 'runs.txt'), 'utf8').split('\n').filter(Boolean).length : 0);
+const runs = (project: string) =>
+  existsSync(join(project, 'runs.txt'))
+    ? readFileSync(join(project, 'runs.txt'), 'utf8').split('\n').filter(Boolean).length
+    : 0;
 
 /** Start the job in a new session on a foreground daemon; returns the daemon, the session and the job's processes. */
 async function startJob(s: SessionHarness, project: string, running?: ChildProcess) {
@@ -82,7 +99,11 @@ describe('crash during a command', () => {
 
     const resumed = await s.cli(['resume', created.id]);
     expect(resumed.code, resumed.stderr).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'The job was interrupted; I will not run it again.', 'the resumed reply');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'The job was interrupted; I will not run it again.',
+      'the resumed reply',
+    );
     await s.waitState(created.id, ['idle']);
     const request = s.emu.requests().find((r) => r.stepName === 'interrupted');
     const sent = JSON.stringify((request?.body as { messages: unknown[] }).messages);
@@ -108,7 +129,11 @@ describe('crash during a command', () => {
       sessions.push(created.id);
       // A client following the session; it must never start a daemon itself on reconnect.
       const client = s.spawnCli(['--no-autostart', 'attach', created.id, '--json']);
-      await waitFor(() => client.stdout().includes('job started'), 10_000, `cycle ${cycle}: the client to follow the job`);
+      await waitFor(
+        () => client.stdout().includes('job started'),
+        10_000,
+        `cycle ${cycle}: the client to follow the job`,
+      );
       const seen = await s.events(created.id);
       // A random moment while the command runs.
       await new Promise((r) => setTimeout(r, Math.floor(random() * 300)));
@@ -123,14 +148,22 @@ describe('crash during a command', () => {
       // The client rode through the crash: it re-attached to the new daemon and saw the interruption;
       // every event it had received is in the log as it was.
       const interrupted = log.find((e) => e.kind === 'turn_interrupted') as EventJson;
-      await waitFor(() => parseNdjson(client.stdout()).some((e) => e.seq === interrupted.seq), 10_000, `cycle ${cycle}: the client to re-attach`);
+      await waitFor(
+        () => parseNdjson(client.stdout()).some((e) => e.seq === interrupted.seq),
+        10_000,
+        `cycle ${cycle}: the client to re-attach`,
+      );
       for (const e of parseNdjson(client.stdout())) expect(log[e.seq - 1], `cycle ${cycle}: event ${e.seq}`).toEqual(e);
       expect(daemonPidsOf(s.h.home), `cycle ${cycle}: only the restarted daemon runs`).toEqual([next.pid]);
       const states = new Map((await s.sessions()).map((x) => [x.id, x.state]));
       for (const id of sessions) expect(states.get(id), `cycle ${cycle}: session ${id}`).toBe('idle');
       const resumed = await s.cli(['resume', created.id]);
       expect(resumed.code, resumed.stderr).toBe(0);
-      await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'The job was interrupted; I will not run it again.', `cycle ${cycle}: the resumed reply`);
+      await s.waitEvent(
+        created.id,
+        (e) => e.kind === 'assistant_message' && e.data.text === 'The job was interrupted; I will not run it again.',
+        `cycle ${cycle}: the resumed reply`,
+      );
       await s.waitState(created.id, ['idle']);
       expect(runs(project), `cycle ${cycle}: runs of the job`).toBe(cycle);
       expect(processesIn([project]), `cycle ${cycle}: processes left`).toEqual([]);
@@ -146,7 +179,11 @@ describe('crash during a command', () => {
     expect(procs.filter(same)).toEqual([]);
 
     const second = await startDetached(s, project, 'start the long job');
-    await s.waitEvent(second.id, (e) => e.kind === 'tool_output' && e.data.line === 'job started', 'the second job to start');
+    await s.waitEvent(
+      second.id,
+      (e) => e.kind === 'tool_output' && e.data.line === 'job started',
+      'the second job to start',
+    );
     let running: Proc[] = [];
     await waitFor(() => (running = processesIn([project])).length >= 2, 10_000, 'the second job and its child');
     const stopped = await s.cli(['daemon', 'stop'], { timeoutMs: 60_000 });

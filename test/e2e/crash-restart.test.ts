@@ -7,7 +7,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { accepts, exited, waitFor } from '../helpers/sylk.js';
-import { parseNdjson, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+import {
+  parseNdjson,
+  scenarioFile,
+  sessionHarness,
+  startDetached,
+  type EventJson,
+  type SessionHarness,
+} from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 afterEach(async () => {
@@ -26,7 +33,11 @@ describe('graceful restart', () => {
     const approval = await s.waitApproval(created.id);
     const client = s.spawnCli(['attach', created.id, '--json']);
     await s.waitState(created.id, ['waiting_approval']);
-    await s.waitEvent(created.id, () => client.stdout().includes('"approval_requested"'), 'the client to replay the approval request');
+    await s.waitEvent(
+      created.id,
+      () => client.stdout().includes('"approval_requested"'),
+      'the client to replay the approval request',
+    );
 
     const restarted = await s.cli(['daemon', 'restart', '--json'], { timeoutMs: 60_000 });
     expect(restarted.code, restarted.stderr).toBe(0);
@@ -44,13 +55,21 @@ describe('graceful restart', () => {
 
     // The client rode through the restart: it shows what the new daemon appended, and never said it was shutting down.
     const interrupted = kinds(events, 'turn_interrupted')[0] as EventJson;
-    await s.waitEvent(created.id, () => parseNdjson(client.stdout()).some((e) => e.seq === interrupted.seq), 'the attached client to see the interruption');
+    await s.waitEvent(
+      created.id,
+      () => parseNdjson(client.stdout()).some((e) => e.seq === interrupted.seq),
+      'the attached client to see the interruption',
+    );
     expect(client.stderr()).not.toContain('shutting down');
     expect(client.child.exitCode === null || client.child.exitCode === 0).toBe(true);
 
     const ok = await s.cli(['approve', approval.id]);
     expect(ok.code, ok.stderr).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'The tests ran.', 'the resumed turn to finish');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'The tests ran.',
+      'the resumed turn to finish',
+    );
     const all = await s.events(created.id);
     expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
     expect(kinds(all, 'approval_requested')).toHaveLength(1);
@@ -83,7 +102,10 @@ describe('graceful restart', () => {
     harnesses.push(s);
     const project = s.fixtureProject('crash-job');
     mkdirSync(join(s.h.home, 'state', 'permissions'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), 'version: 1\ncommands:\n  - pattern: node job.js\n');
+    writeFileSync(
+      join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`),
+      'version: 1\ncommands:\n  - pattern: node job.js\n',
+    );
     const created = await startDetached(s, project, 'start the long job');
     await s.waitEvent(created.id, (e) => e.kind === 'tool_output' && e.data.line === 'job started', 'the job to start');
 
@@ -95,11 +117,19 @@ describe('graceful restart', () => {
 
     const resumed = await s.cli(['resume', created.id]);
     expect(resumed.code, resumed.stderr).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'The job was interrupted; I will not run it again.', 'the resumed reply');
-    const sent = JSON.stringify((s.emu.requests().find((r) => r.stepName === 'interrupted')?.body as { messages: unknown[] }).messages);
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'The job was interrupted; I will not run it again.',
+      'the resumed reply',
+    );
+    const sent = JSON.stringify(
+      (s.emu.requests().find((r) => r.stepName === 'interrupted')?.body as { messages: unknown[] }).messages,
+    );
     expect(sent).toContain('interrupted: sylkd stopped while this command was running');
     expect(sent).toContain('job started');
-    const runs = existsSync(join(project, 'runs.txt')) ? readFileSync(join(project, 'runs.txt'), 'utf8').split('\n').filter(Boolean) : [];
+    const runs = existsSync(join(project, 'runs.txt'))
+      ? readFileSync(join(project, 'runs.txt'), 'utf8').split('\n').filter(Boolean)
+      : [];
     expect(runs).toHaveLength(1);
   });
 });

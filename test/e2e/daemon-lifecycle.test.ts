@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exited, parseJson, runCli, runSylkd, startForeground, waitFor, daemonPidsOf, useHomes } from '../helpers/sylk.js';
+import {
+  exited,
+  parseJson,
+  runCli,
+  runSylkd,
+  startForeground,
+  waitFor,
+  daemonPidsOf,
+  useHomes,
+} from '../helpers/sylk.js';
 
 const home = useHomes();
 
@@ -15,14 +24,23 @@ describe('sylkd lifecycle', () => {
 
     const status = await runCli(['daemon', 'status', '--json'], { env: h.env });
     expect(status.code, status.stderr).toBe(0);
-    const s = parseJson<{ running: boolean; pid: number; state: string; socket: string; storage: { schemaVersion: number; journalMode: string } }>(status.stdout);
+    const s = parseJson<{
+      running: boolean;
+      pid: number;
+      state: string;
+      socket: string;
+      storage: { schemaVersion: number; journalMode: string };
+    }>(status.stdout);
     expect(s).toMatchObject({ running: true, pid: started.pid, state: 'ready', socket: h.socket });
     expect(s.storage.schemaVersion).toBeGreaterThanOrEqual(1);
     expect(s.storage.journalMode).toBe('wal');
     expect(existsSync(join(h.home, 'data', 'system.db'))).toBe(true);
 
     const again = await runCli(['daemon', 'start', '--json'], { env: h.env });
-    expect(parseJson<{ started: boolean; pid: number }>(again.stdout)).toMatchObject({ started: false, pid: started.pid });
+    expect(parseJson<{ started: boolean; pid: number }>(again.stdout)).toMatchObject({
+      started: false,
+      pid: started.pid,
+    });
 
     const stop = await runCli(['daemon', 'stop', '--json'], { env: h.env });
     expect(stop.code, stop.stderr).toBe(0);
@@ -83,7 +101,9 @@ describe('sylkd lifecycle', () => {
     mkdirSync(join(h.home, 'config'), { recursive: true });
     writeFileSync(configFile, 'llm:\n  timeout: 111\n');
     const d = await startForeground(h);
-    const get = async () => parseJson<{ value: number }>((await runCli(['config', 'get', 'llm.timeout', '--json'], { env: h.env })).stdout).value;
+    const get = async () =>
+      parseJson<{ value: number }>((await runCli(['config', 'get', 'llm.timeout', '--json'], { env: h.env })).stdout)
+        .value;
     expect(await get()).toBe(111);
 
     // File edit: picked up by the watcher without any signal.
@@ -104,11 +124,15 @@ describe('sylkd lifecycle', () => {
     mkdirSync(join(h.home, 'config'), { recursive: true });
     writeFileSync(join(h.home, 'config', 'config.yaml'), 'llm:\n  timeout: "soon"\n  bogus_key: 1\n');
     await startForeground(h);
-    const status = parseJson<{ daemon: { config: { warnings: { file: string; path: string; reason: string }[] } } }>((await runCli(['status', '--json'], { env: h.env })).stdout);
+    const status = parseJson<{ daemon: { config: { warnings: { file: string; path: string; reason: string }[] } } }>(
+      (await runCli(['status', '--json'], { env: h.env })).stdout,
+    );
     const warnings = status.daemon.config.warnings;
     expect(warnings.map((w) => w.path)).toEqual(expect.arrayContaining(['llm.timeout', 'llm.bogus_key']));
     expect(warnings.every((w) => w.file.endsWith('config.yaml'))).toBe(true);
-    const timeout = parseJson<{ value: number }>((await runCli(['config', 'get', 'llm.timeout', '--json'], { env: h.env })).stdout);
+    const timeout = parseJson<{ value: number }>(
+      (await runCli(['config', 'get', 'llm.timeout', '--json'], { env: h.env })).stdout,
+    );
     expect(timeout.value).toBe(600);
   });
 });
@@ -130,7 +154,9 @@ describe('socket security', () => {
     const env = { ...h.env, SYLK_SOCKET: join(unsafe, 'sylkd.sock') };
     const r = await runSylkd(['--foreground'], { env });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/refusing to listen: socket directory .*shared is writable by group and others \(mode 777\)/);
+    expect(r.stderr).toMatch(
+      /refusing to listen: socket directory .*shared is writable by group and others \(mode 777\)/,
+    );
     expect(existsSync(join(unsafe, 'sylkd.sock'))).toBe(false);
     expect(daemonPidsOf(h.home)).toEqual([]);
   });

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import type { Scenario } from '@sylk/emulator';
 import { ROOT, waitFor } from '../helpers/sylk.js';
-import { FIXTURES, KEY, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+import {
+  FIXTURES,
+  KEY,
+  sessionHarness,
+  startDetached,
+  type EventJson,
+  type SessionHarness,
+} from '../helpers/sessions.js';
 
 const ECHO = join(FIXTURES, 'mcp', 'echo.mjs');
 const TOKEN = 'echo-secret-token-4b1d';
@@ -19,12 +26,18 @@ const scenario = (server: string): Scenario => ({
     {
       name: 'call',
       match: { lastUser: '/use the echo tool/' },
-      reply: { text: 'Asking the server.', toolCalls: [{ id: 'call_echo', name: `mcp__${server}__echo`, arguments: { text: 'hello from the model' } }] },
+      reply: {
+        text: 'Asking the server.',
+        toolCalls: [{ id: 'call_echo', name: `mcp__${server}__echo`, arguments: { text: 'hello from the model' } }],
+      },
     },
     {
       name: 'echoed',
       match: { lastTool: '/echo: hello from the model/' },
-      reply: { text: 'Now the environment.', toolCalls: [{ id: 'call_env', name: `mcp__${server}__getenv`, arguments: { name: 'ANTHROPIC_API_KEY' } }] },
+      reply: {
+        text: 'Now the environment.',
+        toolCalls: [{ id: 'call_env', name: `mcp__${server}__getenv`, arguments: { name: 'ANTHROPIC_API_KEY' } }],
+      },
     },
     { name: 'env', match: { lastTool: '/unset|REDACTED|test-key/' }, reply: { text: 'Done.' } },
     { name: 'refused', match: { lastTool: '/denied|not permitted/i' }, reply: { text: 'The call was refused.' } },
@@ -38,13 +51,20 @@ async function harness(server: string): Promise<SessionHarness> {
   harnesses.push(s);
   // Servers run in the OS sandbox where there is one: the fixtures (and the SDK they import) live
   // in this repository, which a sandboxed process only sees when the user config lets it.
-  appendFileSync(join(s.h.home, 'config', 'config.yaml'), ['security:', '  sandbox:', `    read_only_paths: [${JSON.stringify(ROOT)}]`, ''].join('\n'));
+  appendFileSync(
+    join(s.h.home, 'config', 'config.yaml'),
+    ['security:', '  sandbox:', `    read_only_paths: [${JSON.stringify(ROOT)}]`, ''].join('\n'),
+  );
   return s;
 }
 
 /** Approve the session's next pending approval of this kind; returns it. */
 async function approveNext(s: SessionHarness, session: string, kind: string, scope = 'once') {
-  const ev = await s.waitEvent(session, (e) => e.kind === 'approval_requested' && e.data.kind === kind && !answered.has(String(e.data.approvalId)), `a ${kind} approval`);
+  const ev = await s.waitEvent(
+    session,
+    (e) => e.kind === 'approval_requested' && e.data.kind === kind && !answered.has(String(e.data.approvalId)),
+    `a ${kind} approval`,
+  );
   const id = String(ev.data.approvalId);
   answered.add(id);
   const r = await s.cli(['approve', id, '--scope', scope]);
@@ -59,26 +79,56 @@ afterEach(async () => {
 
 const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
 const lastToolResult = (body: unknown): string => JSON.stringify((body as { messages: unknown[] }).messages.at(-1));
-const toolNames = (body: unknown): string[] => ((body as { tools?: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
+const toolNames = (body: unknown): string[] =>
+  ((body as { tools?: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
 
 describe('MCP servers in sessions', () => {
   it('a server from the user config: added with the CLI, tested, called by the model after approval, audited', async () => {
     const s = await harness('echo');
     const project = s.project('mcp-user');
 
-    const added = await s.cli(['mcp', 'add', 'echo', '--env', 'GREETING=hi', '--env', `ECHO_TOKEN=${TOKEN}`, '--', process.execPath, ECHO]);
+    const added = await s.cli([
+      'mcp',
+      'add',
+      'echo',
+      '--env',
+      'GREETING=hi',
+      '--env',
+      `ECHO_TOKEN=${TOKEN}`,
+      '--',
+      process.execPath,
+      ECHO,
+    ]);
     expect(added.code, added.stderr).toBe(0);
     expect(readFileSync(join(s.h.home, 'config', 'config.yaml'), 'utf8')).toContain('base_url:'); // the provider config is kept
     const listed = await s.json<{ servers: Array<Record<string, unknown>> }>(['mcp', 'list', '-C', project]);
-    expect(listed.servers).toEqual([expect.objectContaining({ name: 'echo', layer: 'user', transport: 'stdio', enabled: true, launch: expect.stringMatching(/^ECHO_TOKEN=<sha256:[0-9a-f]{12}> GREETING=hi /) })]);
+    expect(listed.servers).toEqual([
+      expect.objectContaining({
+        name: 'echo',
+        layer: 'user',
+        transport: 'stdio',
+        enabled: true,
+        launch: expect.stringMatching(/^ECHO_TOKEN=<sha256:[0-9a-f]{12}> GREETING=hi /),
+      }),
+    ]);
     expect(listed.servers[0]?.launch).toContain(`${process.execPath} ${ECHO}`);
     // A secret-looking value is never shown: not in the list, not by `sylk config get`.
     expect(JSON.stringify(listed)).not.toContain(TOKEN);
     const shown = await s.cli(['config', 'get', 'mcp']);
     expect(shown.stdout).not.toContain(TOKEN);
 
-    const tested = await s.json<{ tools: Array<{ agentName: string; readOnlyHint: boolean }> }>(['mcp', 'test', 'echo', '-C', project]);
-    expect(tested.tools.map((t) => t.agentName).sort()).toEqual(['mcp__echo__add', 'mcp__echo__echo', 'mcp__echo__getenv']);
+    const tested = await s.json<{ tools: Array<{ agentName: string; readOnlyHint: boolean }> }>([
+      'mcp',
+      'test',
+      'echo',
+      '-C',
+      project,
+    ]);
+    expect(tested.tools.map((t) => t.agentName).sort()).toEqual([
+      'mcp__echo__add',
+      'mcp__echo__echo',
+      'mcp__echo__getenv',
+    ]);
     expect(tested.tools.find((t) => t.agentName === 'mcp__echo__echo')?.readOnlyHint).toBe(true);
 
     // One tool allowed up front (per tool; `sylk mcp allow echo` would allow the whole server).
@@ -95,13 +145,18 @@ describe('MCP servers in sessions', () => {
 
     const requests = s.emu.requests();
     expect(requests.map((r) => r.stepName)).toEqual(['call', 'echoed', 'env']);
-    expect(toolNames(requests[0]?.body)).toEqual(expect.arrayContaining(['run_command', 'mcp__echo__echo', 'mcp__echo__add']));
+    expect(toolNames(requests[0]?.body)).toEqual(
+      expect.arrayContaining(['run_command', 'mcp__echo__echo', 'mcp__echo__add']),
+    );
     expect(lastToolResult(requests[1]?.body)).toContain('echo: hello from the model');
     // The server's environment is the session's minus the secret blocklist: no provider key.
     expect(lastToolResult(requests[2]?.body)).toContain('(unset)');
     const events = await s.events(created.id);
     expect(JSON.stringify(events)).not.toContain(TOKEN);
-    expect(kinds(events, 'tool_finished').map((e) => [e.data.name, e.data.isError])).toEqual([['mcp__echo__echo', false], ['mcp__echo__getenv', false]]);
+    expect(kinds(events, 'tool_finished').map((e) => [e.data.name, e.data.isError])).toEqual([
+      ['mcp__echo__echo', false],
+      ['mcp__echo__getenv', false],
+    ]);
     // getenv was allowed by the rule: only echo asked.
     expect(kinds(events, 'approval_requested').map((e) => e.data.summary)).toEqual(['call MCP tool echo/echo']);
 
@@ -115,13 +170,27 @@ describe('MCP servers in sessions', () => {
     const removed = await s.cli(['mcp', 'remove', 'echo']);
     expect(removed.code, removed.stderr).toBe(0);
     // The project's config (watched, reloaded on change) follows the user file shortly.
-    await waitFor(async () => (await s.json<{ servers: unknown[] }>(['mcp', 'list', '-C', project])).servers.length === 0, 10_000, 'the server gone from mcp list');
+    await waitFor(
+      async () => (await s.json<{ servers: unknown[] }>(['mcp', 'list', '-C', project])).servers.length === 0,
+      10_000,
+      'the server gone from mcp list',
+    );
   });
 
   it("a server from the project's config starts only after its exact command is approved", async () => {
     const s = await harness('proj');
     const project = s.project('mcp-project');
-    writeFileSync(join(project, '.sylk', 'config.yaml'), ['mcp:', '  servers:', '    proj:', `      command: ${process.execPath}`, `      args: [${JSON.stringify(ECHO)}]`, ''].join('\n'));
+    writeFileSync(
+      join(project, '.sylk', 'config.yaml'),
+      [
+        'mcp:',
+        '  servers:',
+        '    proj:',
+        `      command: ${process.execPath}`,
+        `      args: [${JSON.stringify(ECHO)}]`,
+        '',
+      ].join('\n'),
+    );
     const launch = `${process.execPath} ${ECHO}`;
 
     // `sylk mcp test` without a terminal refuses to run a repository's server unless told to.
@@ -147,10 +216,20 @@ describe('MCP servers in sessions', () => {
     expect(allowlist).toContain(`pattern: proj ${launch}`);
   });
 
-  it("a denied project server is not started and the model never sees its tools", async () => {
+  it('a denied project server is not started and the model never sees its tools', async () => {
     const s = await harness('proj');
     const project = s.project('mcp-denied');
-    writeFileSync(join(project, '.sylk', 'config.yaml'), ['mcp:', '  servers:', '    proj:', `      command: ${process.execPath}`, `      args: [${JSON.stringify(ECHO)}]`, ''].join('\n'));
+    writeFileSync(
+      join(project, '.sylk', 'config.yaml'),
+      [
+        'mcp:',
+        '  servers:',
+        '    proj:',
+        `      command: ${process.execPath}`,
+        `      args: [${JSON.stringify(ECHO)}]`,
+        '',
+      ].join('\n'),
+    );
     const created = await startDetached(s, project, 'use the echo tool');
     const start = await s.waitApproval(created.id);
     expect(start.kind).toBe('mcp_server');
@@ -159,7 +238,9 @@ describe('MCP servers in sessions', () => {
     const first = s.emu.requests()[0];
     expect(toolNames(first?.body)).not.toContain('mcp__proj__echo');
     const events = await s.events(created.id);
-    expect(kinds(events, 'notice').map((e) => String(e.data.message))).toEqual(expect.arrayContaining([expect.stringContaining('MCP server proj from the project')]));
+    expect(kinds(events, 'notice').map((e) => String(e.data.message))).toEqual(
+      expect.arrayContaining([expect.stringContaining('MCP server proj from the project')]),
+    );
     const listed = await s.json<{ servers: Array<Record<string, unknown>> }>(['mcp', 'list', '-C', project]);
     expect(listed.servers[0]).toMatchObject({ name: 'proj', layer: 'project', state: 'stopped' });
   });
@@ -186,19 +267,39 @@ describe('MCP servers in sessions', () => {
     };
     const s = await sessionHarness({ scenario: broken });
     harnesses.push(s);
-    const server = (name: string, file: string) => [`    ${name}:`, `      command: ${process.execPath}`, `      args: [${JSON.stringify(join(FIXTURES, 'mcp', file))}]`];
-    appendFileSync(join(s.h.home, 'config', 'config.yaml'), [
-      'security:', '  sandbox:', `    read_only_paths: [${JSON.stringify(ROOT)}]`,
-      'mcp:', '  call_timeout_seconds: 3', '  servers:', ...server('crashy', 'crash.mjs'), ...server('stuck', 'hang.mjs'), ...server('garbled', 'bad-json.mjs'), '',
-    ].join('\n'));
+    const server = (name: string, file: string) => [
+      `    ${name}:`,
+      `      command: ${process.execPath}`,
+      `      args: [${JSON.stringify(join(FIXTURES, 'mcp', file))}]`,
+    ];
+    appendFileSync(
+      join(s.h.home, 'config', 'config.yaml'),
+      [
+        'security:',
+        '  sandbox:',
+        `    read_only_paths: [${JSON.stringify(ROOT)}]`,
+        'mcp:',
+        '  call_timeout_seconds: 3',
+        '  servers:',
+        ...server('crashy', 'crash.mjs'),
+        ...server('stuck', 'hang.mjs'),
+        ...server('garbled', 'bad-json.mjs'),
+        '',
+      ].join('\n'),
+    );
     const project = s.project('mcp-broken');
-    for (const name of ['crashy', 'stuck', 'garbled']) expect((await s.cli(['mcp', 'allow', name, '-C', project])).code).toBe(0);
+    for (const name of ['crashy', 'stuck', 'garbled'])
+      expect((await s.cli(['mcp', 'allow', name, '-C', project])).code).toBe(0);
 
     const created = await startDetached(s, project, 'break things');
     expect(await s.waitState(created.id, ['idle', 'failed'], 60_000)).toMatchObject({ state: 'idle' });
     const events = await s.events(created.id);
     const finished = kinds(events, 'tool_finished');
-    expect(finished.map((e) => [e.data.name, e.data.isError])).toEqual([['mcp__crashy__crash', true], ['mcp__stuck__wait', true], ['mcp__garbled__garble', true]]);
+    expect(finished.map((e) => [e.data.name, e.data.isError])).toEqual([
+      ['mcp__crashy__crash', true],
+      ['mcp__stuck__wait', true],
+      ['mcp__garbled__garble', true],
+    ]);
     const results = JSON.stringify((s.emu.requests().at(-1)?.body as { messages: unknown[] }).messages.at(-1));
     expect(results).toContain('MCP server \\"crashy\\" exited (exit code 3)');
     expect(results).toContain('crashed on purpose');
@@ -206,6 +307,10 @@ describe('MCP servers in sessions', () => {
     expect(results).toContain('not JSON-RPC');
     // The daemon is still there, and says what became of each server.
     const listed = await s.json<{ servers: Array<{ name: string; state: string }> }>(['mcp', 'list', '-C', project]);
-    expect(Object.fromEntries(listed.servers.map((x) => [x.name, x.state]))).toEqual({ crashy: 'crashed', garbled: 'crashed', stuck: 'running' });
+    expect(Object.fromEntries(listed.servers.map((x) => [x.name, x.state]))).toEqual({
+      crashy: 'crashed',
+      garbled: 'crashed',
+      stuck: 'running',
+    });
   });
 });

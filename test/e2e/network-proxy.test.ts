@@ -39,7 +39,9 @@ function scenario(port: number): Scenario {
             {
               id: 'call_fetch',
               name: 'run_command',
-              arguments: { command: `${curl(port, 'allowed.test', '/a')}; echo; ${curl(port, 'other.test', '/b')}; echo; ${curl(port, 'approved.test', '/c')}` },
+              arguments: {
+                command: `${curl(port, 'allowed.test', '/a')}; echo; ${curl(port, 'other.test', '/b')}; echo; ${curl(port, 'approved.test', '/c')}`,
+              },
             },
           ],
         },
@@ -47,7 +49,12 @@ function scenario(port: number): Scenario {
       {
         name: 'again',
         match: { lastUser: '/fetch again/' },
-        reply: { text: 'Again.', toolCalls: [{ id: 'call_again', name: 'run_command', arguments: { command: curl(port, 'approved.test', '/d') } }] },
+        reply: {
+          text: 'Again.',
+          toolCalls: [
+            { id: 'call_again', name: 'run_command', arguments: { command: curl(port, 'approved.test', '/d') } },
+          ],
+        },
       },
       { name: 'done', match: { lastTool: '/exit code/' }, reply: { text: 'Fetched.' } },
       { name: 'unexpected', reply: { text: 'UNEXPECTED: no step matched' } },
@@ -65,19 +72,34 @@ async function loopbackServer(): Promise<{ port: number; hits: Array<{ url: stri
   return { port: (server.address() as AddressInfo).port, hits };
 }
 
-async function nextApproval(s: SessionHarness, session: string, pred: (a: ApprovalJson) => boolean, what: string): Promise<ApprovalJson> {
+async function nextApproval(
+  s: SessionHarness,
+  session: string,
+  pred: (a: ApprovalJson) => boolean,
+  what: string,
+): Promise<ApprovalJson> {
   let found: ApprovalJson | undefined;
-  await waitFor(async () => {
-    found = (await s.approvals(session)).find(pred);
-    return found !== undefined;
-  }, 45_000, what);
+  await waitFor(
+    async () => {
+      found = (await s.approvals(session)).find(pred);
+      return found !== undefined;
+    },
+    45_000,
+    what,
+  );
   return found as ApprovalJson;
 }
 
 interface SandboxStatusJson {
   mode: string;
   reason: string | null;
-  proxy: { enabled: boolean; endpoint: string | null; bridge: string | null; allowedDomains: string[]; counters: { allowed: number; blocked: number; asked: number } };
+  proxy: {
+    enabled: boolean;
+    endpoint: string | null;
+    bridge: string | null;
+    allowedDomains: string[];
+    counters: { allowed: number; blocked: number; asked: number };
+  };
 }
 
 function rawExchange(socketPath: string, data: string): Promise<string> {
@@ -91,7 +113,8 @@ function rawExchange(socketPath: string, data: string): Promise<string> {
   });
 }
 
-const lastToolResult = (s: SessionHarness): string => JSON.stringify((s.emu.requests().at(-1)?.body as { messages: unknown[] }).messages.at(-1));
+const lastToolResult = (s: SessionHarness): string =>
+  JSON.stringify((s.emu.requests().at(-1)?.body as { messages: unknown[] }).messages.at(-1));
 
 describe('network allowlist proxy', () => {
   it('lets an allowed name reach a loopback server, answers a denied one with 403, persists "allow always"', async () => {
@@ -118,17 +141,29 @@ describe('network allowlist proxy', () => {
     expect((await s.cli(['approve', command.id])).code).toBe(0);
 
     // allowed.test is in allowed_domains: no question. other.test asks, and the user says no.
-    const other = await nextApproval(s, created.id, (a) => a.kind === 'network', 'the approval to connect to other.test');
+    const other = await nextApproval(
+      s,
+      created.id,
+      (a) => a.kind === 'network',
+      'the approval to connect to other.test',
+    );
     expect(other).toMatchObject({ summary: 'connect to other.test', detail: 'other.test' });
     expect((await s.cli(['deny', other.id])).code).toBe(0);
-    const approved = await nextApproval(s, created.id, (a) => a.kind === 'network' && a.id !== other.id, 'the approval to connect to approved.test');
+    const approved = await nextApproval(
+      s,
+      created.id,
+      (a) => a.kind === 'network' && a.id !== other.id,
+      'the approval to connect to approved.test',
+    );
     expect(approved.summary).toBe('connect to approved.test');
     expect((await s.cli(['approve', approved.id, '--scope', 'always'])).code).toBe(0);
     await s.waitState(created.id, ['idle', 'failed'], 60_000);
 
     const output = lastToolResult(s);
     expect(output).toContain('hello from the loopback server at /a');
-    expect(output).toContain("Sylk's network proxy blocked other.test: The user denied this. To allow it, add it to security.network.allowed_domains");
+    expect(output).toContain(
+      "Sylk's network proxy blocked other.test: The user denied this. To allow it, add it to security.network.allowed_domains",
+    );
     expect(output).toContain('hello from the loopback server at /c');
     expect(hits).toEqual([
       { url: '/a', host: `allowed.test:${port}` },
@@ -141,7 +176,9 @@ describe('network allowlist proxy', () => {
     expect((await s.cli(['approve', again.id])).code).toBe(0);
     await s.waitState(second.id, ['idle', 'failed'], 60_000);
     expect(lastToolResult(s)).toContain('hello from the loopback server at /d');
-    expect((await s.events(second.id)).filter((e) => e.kind === 'approval_requested').map((e) => e.data.kind)).toEqual(['command']);
+    expect((await s.events(second.id)).filter((e) => e.kind === 'approval_requested').map((e) => e.data.kind)).toEqual([
+      'command',
+    ]);
 
     const after = await s.json<SandboxStatusJson>(['sandbox', 'status', '--project', project]);
     expect(after.proxy.bridge).toBe('socat');
@@ -150,7 +187,14 @@ describe('network allowlist proxy', () => {
     expect(after.proxy.counters).toEqual({ allowed: 3, blocked: 1, asked: 2 });
 
     // Every decided connection is in the audit log.
-    const audited = await s.json<Array<{ target: string; outcome: string; sessionId: string }>>(['audit', 'query', '--category', 'network', '--action', 'connect']);
+    const audited = await s.json<Array<{ target: string; outcome: string; sessionId: string }>>([
+      'audit',
+      'query',
+      '--category',
+      'network',
+      '--action',
+      'connect',
+    ]);
     expect(audited.map((e) => [e.target, e.outcome, e.sessionId])).toEqual([
       [`allowed.test:${port}`, 'allow', created.id],
       [`other.test:${port}`, 'blocked', created.id],

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Scenario } from '@sylk/emulator';
 import { parseJson, runCli, waitFor } from '../helpers/sylk.js';
-import { KEY, sessionHarness, startDetached, type EventJson, type SessionHarness, type SessionJson } from '../helpers/sessions.js';
+import {
+  KEY,
+  sessionHarness,
+  startDetached,
+  type EventJson,
+  type SessionHarness,
+  type SessionJson,
+} from '../helpers/sessions.js';
 
 let harness: SessionHarness | undefined;
 afterEach(async () => {
@@ -24,20 +31,31 @@ interface StatusJson {
 
 describe('project config layers', () => {
   it("a project's .sylk/config.yaml sets that session's max_turns, and an edit applies without a restart", async () => {
-    const scenario: Scenario = { name: 'loop', apiKey: KEY, steps: [{ name: 'look', reply: { text: 'Looking.', toolCalls: [{ name: 'list_files', arguments: {} }] } }] };
+    const scenario: Scenario = {
+      name: 'loop',
+      apiKey: KEY,
+      steps: [{ name: 'look', reply: { text: 'Looking.', toolCalls: [{ name: 'list_files', arguments: {} }] } }],
+    };
     const s = (harness = await sessionHarness({ scenario }, { foreground: true }));
     const project = s.project('limited', { '.sylk/config.yaml': 'sessions:\n  max_turns: 2\n', 'a.txt': 'a\n' });
     const other = s.project('unlimited-but-broken', { '.sylk/config.yaml': 'sessions: {max_turns: [\n' });
 
     const created = await startDetached(s, project, 'look around');
-    await s.waitEvent(created.id, noticeWith('Stopped after 2 model round-trips'), 'the turn limit of the project config');
+    await s.waitEvent(
+      created.id,
+      noticeWith('Stopped after 2 model round-trips'),
+      'the turn limit of the project config',
+    );
     expect(s.emu.requests()).toHaveLength(2);
 
     // A broken project file: the session says so and runs on the defaults (the file never was good).
     const broken = await s.json<SessionJson>(['new', '-C', other]);
     const status = await s.json<StatusJson>(['status', broken.id]);
     expect(status.config.warnings.join('\n')).toContain(join(other, '.sylk', 'config.yaml'));
-    expect(status.config.files.find((f) => f.layer === 'project')).toMatchObject({ path: join(other, '.sylk', 'config.yaml'), present: true });
+    expect(status.config.files.find((f) => f.layer === 'project')).toMatchObject({
+      path: join(other, '.sylk', 'config.yaml'),
+      present: true,
+    });
 
     writeFileSync(join(project, '.sylk', 'config.yaml'), 'sessions:\n  max_turns: 3\n');
     await s.waitEvent(created.id, noticeWith('Configuration changed (sessions.max_turns)'), 'the reload notice');
@@ -49,7 +67,11 @@ describe('project config layers', () => {
     writeFileSync(join(project, '.sylk', 'config.yaml'), 'sessions:\n  max_turns: [\n');
     await s.waitEvent(created.id, noticeWith('Project configuration problem'), 'the notice about the broken file');
     expect((await s.cli(['send', created.id, 'and again'])).code).toBe(0);
-    await waitFor(async () => (await s.events(created.id)).filter(noticeWith('Stopped after 3')).length === 2, 30_000, 'a second turn limited to 3');
+    await waitFor(
+      async () => (await s.events(created.id)).filter(noticeWith('Stopped after 3')).length === 2,
+      30_000,
+      'a second turn limited to 3',
+    );
     expect(s.emu.requests()).toHaveLength(8);
   });
 });
@@ -63,7 +85,18 @@ describe("the client's environment", () => {
         {
           name: 'run',
           match: { lastUser: '/show the environment/' },
-          reply: { text: 'Running.', toolCalls: [{ name: 'run_command', arguments: { command: 'fake-tool && echo "VENV=$VIRTUAL_ENV TOKEN=${MY_SECRET_TOKEN:-unset} KEY=${ANTHROPIC_API_KEY:-unset}"' } }] },
+          reply: {
+            text: 'Running.',
+            toolCalls: [
+              {
+                name: 'run_command',
+                arguments: {
+                  command:
+                    'fake-tool && echo "VENV=$VIRTUAL_ENV TOKEN=${MY_SECRET_TOKEN:-unset} KEY=${ANTHROPIC_API_KEY:-unset}"',
+                },
+              },
+            ],
+          },
         },
         { name: 'done', match: { lastTool: '/exit code/' }, reply: { text: 'Done.' } },
       ],
@@ -76,9 +109,22 @@ describe("the client's environment", () => {
     chmodSync(join(toolDir, 'fake-tool'), 0o755);
     const project = s.project('env');
     // The user's own blocklist entry: neither the CLI nor sylkd lets CORP_* through.
-    appendFileSync(join(s.h.home, 'config', 'config.yaml'), 'tools:\n  env_blocklist: ["*_TOKEN", "*_API_KEY", "CORP_*"]\n');
-    await waitFor(async () => (await s.cli(['config', 'get', 'tools.env_blocklist', '--json'])).stdout.includes('CORP_*'), 15_000, 'sylkd to reload the user config');
-    const clientEnv = { ...s.h.env, PATH: `${toolDir}:${s.h.env.PATH ?? ''}`, VIRTUAL_ENV: '/work/fake-venv', MY_SECRET_TOKEN: 'supersecret-client-value', CORP_VAULT_ADDR: 'corp-value-123' };
+    appendFileSync(
+      join(s.h.home, 'config', 'config.yaml'),
+      'tools:\n  env_blocklist: ["*_TOKEN", "*_API_KEY", "CORP_*"]\n',
+    );
+    await waitFor(
+      async () => (await s.cli(['config', 'get', 'tools.env_blocklist', '--json'])).stdout.includes('CORP_*'),
+      15_000,
+      'sylkd to reload the user config',
+    );
+    const clientEnv = {
+      ...s.h.env,
+      PATH: `${toolDir}:${s.h.env.PATH ?? ''}`,
+      VIRTUAL_ENV: '/work/fake-venv',
+      MY_SECRET_TOKEN: 'supersecret-client-value',
+      CORP_VAULT_ADDR: 'corp-value-123',
+    };
 
     const run = await runCli(['run', '-d', '-C', project, 'show the environment', '--json'], { env: clientEnv });
     expect(run.code, run.stderr).toBe(0);
@@ -115,7 +161,10 @@ describe("the client's environment", () => {
 
 describe('instructions and mentions', () => {
   it('shows the AGENTS.md hierarchy with sizes in `sylk status <session>` and sends @file content to the model', async () => {
-    const s = (harness = await sessionHarness({ scenario: { name: 'plain', apiKey: KEY, steps: [{ name: 'answer', reply: { text: 'Noted.' } }] } }, { foreground: true }));
+    const s = (harness = await sessionHarness(
+      { scenario: { name: 'plain', apiKey: KEY, steps: [{ name: 'answer', reply: { text: 'Noted.' } }] } },
+      { foreground: true },
+    ));
     writeFileSync(join(s.h.home, 'config', 'AGENTS.md'), 'User-wide: answer briefly.\n');
     const project = s.project('docs', {
       'AGENTS.md': 'Project rule: run npm test.\n',
@@ -139,7 +188,9 @@ describe('instructions and mentions', () => {
 
     const input = (await s.events(created.id)).find((e) => e.kind === 'user_input');
     expect(input?.data.text).toBe('summarize @notes/todo.md please');
-    expect(input?.data.mentions).toEqual([{ path: 'notes/todo.md', attached: true, sizeBytes: 31, attachedBytes: 31, truncated: false }]);
+    expect(input?.data.mentions).toEqual([
+      { path: 'notes/todo.md', attached: true, sizeBytes: 31, attachedBytes: 31, truncated: false },
+    ]);
 
     const ctx = await s.json<StatusJson>(['status', created.id]);
     const mine = ctx.instructions.filter((f) => f.path.startsWith(s.h.home));

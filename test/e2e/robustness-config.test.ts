@@ -9,12 +9,22 @@ import { parseJson, runCli, startForeground, useHomes, waitFor, type SylkHome } 
 
 const home = useHomes();
 const DEEP = `llm: ${'['.repeat(2000)}\n`; // the unclosed shape aborted V8 on the second parse
-const GOOD = ['llm:', '  timeout: 42', '  providers:', '    openai:', '      base_url: http://proxy.internal/v1', ''].join('\n');
+const GOOD = [
+  'llm:',
+  '  timeout: 42',
+  '  providers:',
+  '    openai:',
+  '      base_url: http://proxy.internal/v1',
+  '',
+].join('\n');
 
-async function status(h: SylkHome): Promise<{ pid: number; config: { warnings: Array<{ reason: string; path: string }> } }> {
+async function status(
+  h: SylkHome,
+): Promise<{ pid: number; config: { warnings: Array<{ reason: string; path: string }> } }> {
   const r = await runCli(['--json', 'status'], { env: h.env });
   expect(r.code, r.stderr).toBe(0);
-  return parseJson<{ daemon: { pid: number; config: { warnings: Array<{ reason: string; path: string }> } } }>(r.stdout).daemon;
+  return parseJson<{ daemon: { pid: number; config: { warnings: Array<{ reason: string; path: string }> } } }>(r.stdout)
+    .daemon;
 }
 
 async function get(h: SylkHome, key: string, cwd?: string): Promise<unknown> {
@@ -47,7 +57,9 @@ describe('deeply nested config', () => {
     for (let i = 0; i < 3; i++) {
       expect(await get(h, 'llm.timeout', project)).toBe(DEFAULT_CONFIG.llm.timeout);
       const r = await runCli(['--json', 'config', 'validate'], { env: h.env, cwd: project });
-      expect(parseJson<{ valid: boolean; warnings: Array<{ reason: string }> }>(r.stdout).warnings[0]?.reason).toMatch(/nested more than 64 levels/);
+      expect(parseJson<{ valid: boolean; warnings: Array<{ reason: string }> }>(r.stdout).warnings[0]?.reason).toMatch(
+        /nested more than 64 levels/,
+      );
     }
   });
 });
@@ -69,7 +81,11 @@ describe('hot reload keeps the last good configuration', () => {
     ];
     for (const [text, problem] of edits) {
       writeFileSync(userFile, text);
-      await waitFor(async () => (await status(h)).config.warnings.some((w) => problem.test(w.reason)), 15_000, `a config warning matching ${problem}`);
+      await waitFor(
+        async () => (await status(h)).config.warnings.some((w) => problem.test(w.reason)),
+        15_000,
+        `a config warning matching ${problem}`,
+      );
       const s = await status(h);
       expect(s.pid).toBe(pid);
       expect(s.config.warnings[0]?.reason).toMatch(/the last good version of this file stays in effect/);
@@ -82,7 +98,10 @@ describe('hot reload keeps the last good configuration', () => {
     await waitFor(async () => (await get(h, 'llm.timeout')) === 43, 15_000, 'the valid edit to apply');
     expect(await get(h, 'llm.providers.openai.base_url')).toBe('http://proxy.internal/v1');
     expect((await status(h)).config.warnings).toEqual([
-      expect.objectContaining({ path: 'llm.providers.openai.base_url', reason: expect.stringMatching(/last good value stays in effect/) }),
+      expect.objectContaining({
+        path: 'llm.providers.openai.base_url',
+        reason: expect.stringMatching(/last good value stays in effect/),
+      }),
     ]);
     expect(daemon.exitCode).toBeNull();
   });

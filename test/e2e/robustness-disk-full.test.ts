@@ -18,7 +18,9 @@ function canMount(): { ok: boolean; reason: string } {
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe.home], { encoding: 'utf8' });
   if (r.status === 0) spawnSync('umount', [probe.home]);
   rmSync(probe.home, { recursive: true, force: true });
-  return r.status === 0 ? { ok: true, reason: '' } : { ok: false, reason: `mount -t tmpfs failed: ${r.stderr.trim() || r.error?.message}` };
+  return r.status === 0
+    ? { ok: true, reason: '' }
+    : { ok: false, reason: `mount -t tmpfs failed: ${r.stderr.trim() || r.error?.message}` };
 }
 
 const mountable = canMount();
@@ -36,7 +38,9 @@ afterEach(async () => {
 
 async function smallDiskHome(sizeMb: number): Promise<SylkHome> {
   const h = makeHome({ ANTHROPIC_API_KEY: KEY });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0700`, 'tmpfs', h.home], { encoding: 'utf8' });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0700`, 'tmpfs', h.home], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`mount failed: ${r.stderr}`);
   cleanups.push(async () => {
     await killDaemonOf(h.home);
@@ -68,7 +72,11 @@ describe.skipIf(!mountable.ok)('a disk that fills mid-turn', () => {
         name: 'slow-reply',
         apiKey: KEY,
         steps: [
-          { name: 'slow', match: { lastUser: 'stream for a while' }, reply: { text: 'z'.repeat(400_000), chunkSize: 1000, delayMs: 10 } },
+          {
+            name: 'slow',
+            match: { lastUser: 'stream for a while' },
+            reply: { text: 'z'.repeat(400_000), chunkSize: 1000, delayMs: 10 },
+          },
           { name: 'after', reply: { text: 'back to normal' } },
         ],
       },
@@ -84,15 +92,27 @@ describe.skipIf(!mountable.ok)('a disk that fills mid-turn', () => {
     const run = await cli(['run', '-d', '--json', '-C', project, 'stream for a while']);
     expect(run.code, run.stderr).toBe(0);
     const session = parseJson<{ id: string }>(run.stdout).id;
-    await waitFor(async () => /"kind":"text_delta"|"kind":"assistant_delta"|delta/.test((await cli(['logs', session, '--json'])).stdout), 30_000, 'the reply to stream');
+    await waitFor(
+      async () =>
+        /"kind":"text_delta"|"kind":"assistant_delta"|delta/.test((await cli(['logs', session, '--json'])).stdout),
+      30_000,
+      'the reply to stream',
+    );
     const filler = fillDisk(h.home);
 
     let state = '';
-    await waitFor(async () => {
-      const ls = await cli(['ls', '--all', '--json']);
-      state = parseJson<{ sessions: Array<{ id: string; state: string }> }>(ls.stdout).sessions.find((s) => s.id === session)?.state ?? '';
-      return state === 'failed' || state === 'idle';
-    }, 60_000, 'the turn to end').catch((err: unknown) => {
+    await waitFor(
+      async () => {
+        const ls = await cli(['ls', '--all', '--json']);
+        state =
+          parseJson<{ sessions: Array<{ id: string; state: string }> }>(ls.stdout).sessions.find(
+            (s) => s.id === session,
+          )?.state ?? '';
+        return state === 'failed' || state === 'idle';
+      },
+      60_000,
+      'the turn to end',
+    ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message} (state ${state}); sylkd output:\n${daemon.output().slice(-2000)}`);
     });
     expect(daemon.exitCode, daemon.output()).toBeNull();
@@ -108,7 +128,11 @@ describe.skipIf(!mountable.ok)('a disk that fills mid-turn', () => {
 
     const again = await cli(['send', session, 'and now?']);
     expect(again.code, again.stderr).toBe(0);
-    await waitFor(async () => (await cli(['logs', session, '--json'])).stdout.includes('back to normal'), 30_000, 'the next turn to answer');
+    await waitFor(
+      async () => (await cli(['logs', session, '--json'])).stdout.includes('back to normal'),
+      30_000,
+      'the next turn to answer',
+    );
     expect(daemon.exitCode, daemon.output()).toBeNull();
   }, 180_000);
 });

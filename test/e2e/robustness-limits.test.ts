@@ -57,19 +57,34 @@ describe('a large prompt', () => {
     const channel = connect(unixTarget(s.h.socket), { interceptors: [versionStamp('test', () => undefined)] });
     try {
       const sessions = createClient(SessionService, channel);
-      const tooBig = await sessions.sendInput({ session: created.id, text: 'z'.repeat(20 * MIB) }, { timeoutMs: 30_000 }).catch((err: unknown) => err);
-      expect(isSylkError(tooBig) && [tooBig.code, tooBig.message]).toEqual(['invalid_argument', 'input is 20.0 MiB; the limit is 16.0 MiB']);
+      const tooBig = await sessions
+        .sendInput({ session: created.id, text: 'z'.repeat(20 * MIB) }, { timeoutMs: 30_000 })
+        .catch((err: unknown) => err);
+      expect(isSylkError(tooBig) && [tooBig.code, tooBig.message]).toEqual([
+        'invalid_argument',
+        'input is 20.0 MiB; the limit is 16.0 MiB',
+      ]);
 
-      await sessions.sendInput({ session: created.id, text: `${'y'.repeat(10 * MIB)} END-OF-PROMPT` }, { timeoutMs: 30_000 });
+      await sessions.sendInput(
+        { session: created.id, text: `${'y'.repeat(10 * MIB)} END-OF-PROMPT` },
+        { timeoutMs: 30_000 },
+      );
     } finally {
       channel.close();
     }
-    await s.waitEvent(created.id, (e) => e.kind === 'user_input' && String(e.data.text).endsWith('END-OF-PROMPT'), 'the 10 MiB input', 60_000);
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'user_input' && String(e.data.text).endsWith('END-OF-PROMPT'),
+      'the 10 MiB input',
+      60_000,
+    );
     // Accepted, but far past the model's context window: the turn fails at once with the reason.
     await s.waitState(created.id, ['failed'], 60_000);
     const logs = await s.cli(['logs', created.id, '--json'], { timeoutMs: 60_000 });
     expect(logs.code, logs.stderr).toBe(0);
-    expect(parseNdjson(logs.stdout).some((e) => e.kind === 'error' && e.data.code === 'agents.context_overflow')).toBe(true);
+    expect(parseNdjson(logs.stdout).some((e) => e.kind === 'error' && e.data.code === 'agents.context_overflow')).toBe(
+      true,
+    );
     const attach = s.spawnCli(['attach', created.id, '--json']);
     expect(await attach.exit, attach.stderr()).toBe(1); // the session's last turn failed
     expect(attach.stdout()).toBe(logs.stdout);
@@ -81,7 +96,12 @@ describe('a 100 KB session id', () => {
     const s = await harness();
     const created = await startDetached(s, s.project('ids'), 'hello');
     const hostile = 'a'.repeat(100 * 1024);
-    for (const args of [['logs', hostile], ['attach', hostile, '--json'], ['send', hostile, 'hi'], ['close', hostile]]) {
+    for (const args of [
+      ['logs', hostile],
+      ['attach', hostile, '--json'],
+      ['send', hostile, 'hi'],
+      ['close', hostile],
+    ]) {
       const r = await s.cli(args);
       expect(r.code, `sylk ${args[0]}`).not.toBe(0);
       expect(r.stderr).toMatch(/session id or name 'a{64}… \(102400 characters\)' is too long: at most 256 characters/);

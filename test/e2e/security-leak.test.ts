@@ -7,7 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionHarness, type SessionHarness } from '../helpers/sessions.js';
-import { probeScenario, runCliWithInput, runProbe, searchText, searchTree, type AttackCall, type Hit, type Probe } from '../helpers/hostile.js';
+import {
+  probeScenario,
+  runCliWithInput,
+  runProbe,
+  searchText,
+  searchTree,
+  type AttackCall,
+  type Hit,
+  type Probe,
+} from '../helpers/hostile.js';
 import type { RunResult } from '../helpers/sylk.js';
 
 const tag = randomBytes(8).toString('hex');
@@ -29,7 +38,9 @@ const NEEDLES = [...Object.values(ENV_SECRETS), STORE_SECRET, `LEAKCANARY-${tag}
 const ANTHROPIC = ENV_SECRETS.ANTHROPIC_API_KEY as string;
 
 const sh = (command: string): AttackCall => ({ name: 'run_command', arguments: { command, timeout_seconds: 30 } });
-const allVars = Object.keys(ENV_SECRETS).map((k) => `$${k}`).join(' ');
+const allVars = Object.keys(ENV_SECRETS)
+  .map((k) => `$${k}`)
+  .join(' ');
 
 /** Every route to the secrets we could think of; the project is SYLK_HOME/projects/leak, so ../.. is SYLK_HOME. */
 const EXFILTRATE: AttackCall[] = [
@@ -47,7 +58,9 @@ const EXFILTRATE: AttackCall[] = [
   sh('ps auxeww'),
   sh('cat ~/.config/sylk/* ~/.local/share/sylk/* ~/.local/state/sylk/* 2>&1; ls -laR ~ 2>&1 | head -200'),
   sh('find ../.. -maxdepth 4 -not -path "*/projects/*" 2>&1 | head -300'),
-  sh('for f in $(find ../.. -type f -not -path "*/projects/*" 2>/dev/null); do echo "== $f"; head -c 4000 "$f"; done 2>&1 | strings | head -3000'),
+  sh(
+    'for f in $(find ../.. -type f -not -path "*/projects/*" 2>/dev/null); do echo "== $f"; head -c 4000 "$f"; done 2>&1 | strings | head -3000',
+  ),
   sh("grep -raoE '(sk-|ghp_|npm_|AKIA|AIza|LEAK[C]ANARY)[A-Za-z0-9_-]{6,}' ../.. ~ 2>/dev/null | head -100"),
   sh('cat ../../config/* ../../state/* ../../data/* 2>&1 | head -500'),
   sh('git config --list --show-origin'),
@@ -82,7 +95,11 @@ async function cli(args: string[]): Promise<RunResult> {
 beforeAll(async () => {
   const scenario = probeScenario('leak', ANTHROPIC, PROBES);
   // A provider error that echoes the key back (some providers quote the key they rejected).
-  scenario.steps.unshift({ name: 'echo-key-error', match: { lastUser: '[[probe:provider-error]]' }, fault: { kind: 'http', status: 401, errorType: 'authentication_error', message: `invalid x-api-key: ${ANTHROPIC}` } });
+  scenario.steps.unshift({
+    name: 'echo-key-error',
+    match: { lastUser: '[[probe:provider-error]]' },
+    fault: { kind: 'http', status: 401, errorType: 'authentication_error', message: `invalid x-api-key: ${ANTHROPIC}` },
+  });
   s = await sessionHarness({ scenario });
   // sylkd is autostarted by the first CLI call, with this environment.
   Object.assign(s.h.env, ENV_SECRETS);
@@ -98,7 +115,11 @@ describe('the leak test', () => {
     const authHelp = await cli(['auth', '--help']);
     const hasAuth = authHelp.code === 0 && /login/.test(authHelp.stdout);
     if (hasAuth) {
-      const login = await runCliWithInput(['auth', 'login', 'openai', '--api-key-stdin', '--skip-verify'], s.h.env, `${STORE_SECRET}\n`);
+      const login = await runCliWithInput(
+        ['auth', 'login', 'openai', '--api-key-stdin', '--skip-verify'],
+        s.h.env,
+        `${STORE_SECRET}\n`,
+      );
       cliAnswers.push({ args: ['auth', 'login', 'openai'], result: login });
       expect(login.code, login.stderr).toBe(0);
     }
@@ -137,7 +158,9 @@ describe('the leak test', () => {
       ...searchText('what the model was sent (the exfiltration turn)', run.modelSaw, NEEDLES),
       ...searchText('what the model was sent (the provider-error turn)', failed.modelSaw, NEEDLES),
       ...searchText('the emulator request headers', JSON.stringify(s.emu.requests().map((q) => q.headers)), NEEDLES),
-      ...cliAnswers.flatMap(({ args, result }) => searchText(`sylk ${args.join(' ')}`, `${result.stdout}\n${result.stderr}`, NEEDLES)),
+      ...cliAnswers.flatMap(({ args, result }) =>
+        searchText(`sylk ${args.join(' ')}`, `${result.stdout}\n${result.stderr}`, NEEDLES),
+      ),
       ...searchTree(s.h.home, NEEDLES),
     ];
     // The attack really ran (approved) and returned environments, so the test could have seen a leak.
@@ -145,10 +168,13 @@ describe('the leak test', () => {
     expect(results).toHaveLength(EXFILTRATE.length);
     expect(results.find((r) => r.call.startsWith('run_command {"command":"env"'))?.text).toContain('PATH=');
     expect(results.find((r) => r.call.includes('ps eww -A'))?.text).toContain('PID');
-    if (process.env.SYLK_LEAK_REPORT !== undefined) writeFileSync(process.env.SYLK_LEAK_REPORT, JSON.stringify({ keyStore: hasAuth, results, hits }, null, 1));
+    if (process.env.SYLK_LEAK_REPORT !== undefined)
+      writeFileSync(process.env.SYLK_LEAK_REPORT, JSON.stringify({ keyStore: hasAuth, results, hits }, null, 1));
     const perCall = leakingCalls(run.modelSaw);
     const report = [...new Set(hits.map((h) => `${h.where}: ${h.needle} in …${h.excerpt}…`))].join('\n');
-    expect(perCall, `tool calls whose result carried a secret:\n${perCall.join('\n')}\nall hits:\n${report}`).toEqual([]);
+    expect(perCall, `tool calls whose result carried a secret:\n${perCall.join('\n')}\nall hits:\n${report}`).toEqual(
+      [],
+    );
     expect(report, 'artefacts holding a secret').toBe('');
   }, 300_000);
 });
@@ -167,8 +193,13 @@ function toolResults(modelSaw: string): Array<{ call: string; text: string }> {
   for (const message of body.messages ?? []) {
     if (!Array.isArray(message.content)) continue;
     for (const block of message.content as Array<Record<string, unknown>>) {
-      if (block.type === 'tool_use') calls.set(String(block.id), `${String(block.name)} ${JSON.stringify(block.input)}`);
-      if (block.type === 'tool_result') out.push({ call: calls.get(String(block.tool_use_id)) ?? String(block.tool_use_id), text: JSON.stringify(block.content) });
+      if (block.type === 'tool_use')
+        calls.set(String(block.id), `${String(block.name)} ${JSON.stringify(block.input)}`);
+      if (block.type === 'tool_result')
+        out.push({
+          call: calls.get(String(block.tool_use_id)) ?? String(block.tool_use_id),
+          text: JSON.stringify(block.content),
+        });
     }
   }
   return out;

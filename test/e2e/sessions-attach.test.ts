@@ -5,7 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { CLI, parseJson, waitFor } from '../helpers/sylk.js';
-import { parseNdjson, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+import {
+  parseNdjson,
+  scenarioFile,
+  sessionHarness,
+  startDetached,
+  type EventJson,
+  type SessionHarness,
+} from '../helpers/sessions.js';
 import { count, startTmux, type Tmux } from '../helpers/tmux.js';
 
 let harnesses: SessionHarness[] = [];
@@ -40,7 +47,11 @@ describe('several clients on one session', () => {
     const events = parseNdjson(log.stdout);
     const resolved = kinds(events, 'approval_resolved');
     expect(resolved).toHaveLength(1);
-    expect(resolved[0]?.data).toMatchObject({ approvalId: approval.id, decision: 'allow_once', by: expect.stringMatching(/^client /) });
+    expect(resolved[0]?.data).toMatchObject({
+      approvalId: approval.id,
+      decision: 'allow_once',
+      by: expect.stringMatching(/^client /),
+    });
     expect(kinds(events, 'tool_output').length).toBeGreaterThan(0); // the command ran once
     expect(kinds(events, 'tool_finished')).toHaveLength(1);
     for (const c of clients) {
@@ -84,16 +95,29 @@ describe('interactive attach in a real terminal (tmux)', () => {
     expect(screen).toContain(`attached to ${created.name} (${created.id})`);
     expect(screen).toContain(`Approval needed [${first.id}] run \`node --test\``);
     expect(screen).toContain('Let me look at the code first.'); // replayed history
-    for (const label of ['[a] allow once', '[s] allow for this session', '[p] allow always in this project', '[d] deny', '[m] deny with a message']) expect(screen).toContain(label);
+    for (const label of [
+      '[a] allow once',
+      '[s] allow for this session',
+      '[p] allow always in this project',
+      '[d] deny',
+      '[m] deny with a message',
+    ])
+      expect(screen).toContain(label);
     term.keys(['a']);
 
     // The tests fail, the agent edits the file and asks to run them again.
     let second = first;
-    await waitText(async () => {
-      second = (await s.approvals(created.id))[0] ?? first;
-      return second.id;
-    }, (id) => id !== first.id);
-    screen = await term.waitFor((t) => t.includes(`[${second.id}]`) && count(t, 'Allow this?') === 2, 'the second prompt');
+    await waitText(
+      async () => {
+        second = (await s.approvals(created.id))[0] ?? first;
+        return second.id;
+      },
+      (id) => id !== first.id,
+    );
+    screen = await term.waitFor(
+      (t) => t.includes(`[${second.id}]`) && count(t, 'Allow this?') === 2,
+      'the second prompt',
+    );
     expect(screen).toContain(`allow once [${first.id}]`);
     expect(screen).toContain('# fail 1'); // streamed output of the first run
     expect(screen).toContain('edit_file');
@@ -112,7 +136,9 @@ describe('interactive attach in a real terminal (tmux)', () => {
     expect(rules).toMatch(/pattern: node --test\n/);
     expect(screen).toContain('allow always adds the rule: command: node --test');
     const events = await s.events(created.id);
-    expect(kinds(events, 'approval_resolved').map((e) => [e.data.decision, String(e.data.by).startsWith('client ')])).toEqual([
+    expect(
+      kinds(events, 'approval_resolved').map((e) => [e.data.decision, String(e.data.by).startsWith('client ')]),
+    ).toEqual([
       ['allow_once', true],
       ['allow_always', true],
     ]);
@@ -126,7 +152,11 @@ describe('interactive attach in a real terminal (tmux)', () => {
   });
 });
 
-async function waitText(read: () => string | Promise<string>, want: string | ((text: string) => boolean), timeoutMs = 30_000): Promise<void> {
+async function waitText(
+  read: () => string | Promise<string>,
+  want: string | ((text: string) => boolean),
+  timeoutMs = 30_000,
+): Promise<void> {
   const ok = typeof want === 'string' ? (t: string) => t.includes(want) : want;
   await waitFor(async () => ok(await read()), timeoutMs, typeof want === 'string' ? want : 'a condition');
 }

@@ -5,7 +5,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFi
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { parseJson, waitFor } from '../helpers/sylk.js';
-import { scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+import {
+  scenarioFile,
+  sessionHarness,
+  startDetached,
+  type EventJson,
+  type SessionHarness,
+} from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 afterEach(async () => {
@@ -28,7 +34,12 @@ function hostPid(nsPid: number, cwd: string): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]?.trim().split(/\s+/).map(Number) ?? [];
+      const nspid =
+        /^NSpid:\s+(.*)$/m
+          .exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]
+          ?.trim()
+          .split(/\s+/)
+          .map(Number) ?? [];
       if (nspid.at(-1) === nsPid && readlinkSync(`/proc/${entry}/cwd`) === cwd) return Number(entry);
     } catch {
       // gone, or not ours to inspect
@@ -65,16 +76,24 @@ describe('sylk cancel', () => {
     await cancel(s, created.id);
     await s.waitState(created.id, ['idle']);
     const events = await s.events(created.id);
-    expect(kinds(events, 'turn_interrupted')).toEqual([expect.objectContaining({ data: { reason: 'cancelled by the user' } })]);
+    expect(kinds(events, 'turn_interrupted')).toEqual([
+      expect.objectContaining({ data: { reason: 'cancelled by the user' } }),
+    ]);
     expect(kinds(events, 'error')).toEqual([]);
-    const partial = kinds(events, 'assistant_delta').map((e) => String(e.data.text)).join('');
+    const partial = kinds(events, 'assistant_delta')
+      .map((e) => String(e.data.text))
+      .join('');
     expect(partial.length).toBeGreaterThan(0);
     expect('Let me explain this in great detail, step by step, until the end of time.'.startsWith(partial)).toBe(true);
     expect((await s.cli(['cancel', created.id, '--json'])).stdout).toContain('"cancelled":false');
 
     // The next turn carries the partial answer, marked as interrupted, in its history.
     expect((await s.cli(['send', created.id, 'are you there?'])).code).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'Still here.', 'the next answer');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'Still here.',
+      'the next answer',
+    );
     await s.waitState(created.id, ['idle']);
     const next = s.emu.requests().at(-1);
     expect(next?.stepName).toBe('after');
@@ -88,15 +107,29 @@ describe('sylk cancel', () => {
     const project = s.fixtureProject('slow-command');
     // Allowlisted, so the command runs without an approval.
     mkdirSync(join(s.h.home, 'state', 'permissions'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), 'version: 1\ncommands:\n  - pattern: node slow.js\n');
+    writeFileSync(
+      join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`),
+      'version: 1\ncommands:\n  - pattern: node slow.js\n',
+    );
     const created = await startDetached(s, project, 'run the slow script');
     const pidFile = join(project, 'pids.txt');
-    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 30_000, 'the slow script to start');
+    await waitFor(
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
+      30_000,
+      'the slow script to start',
+    );
     // Written inside the sandbox: namespace pids, mapped to the host's.
-    const pids = readFileSync(pidFile, 'utf8').trim().split(' ').map((pid) => hostPid(Number(pid), project));
+    const pids = readFileSync(pidFile, 'utf8')
+      .trim()
+      .split(' ')
+      .map((pid) => hostPid(Number(pid), project));
     expect(pids).toHaveLength(2);
     expect(pids.every(alive)).toBe(true);
-    await s.waitEvent(created.id, (e) => e.kind === 'tool_output' && e.data.line === 'slow script started', 'the script output');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'tool_output' && e.data.line === 'slow script started',
+      'the script output',
+    );
 
     await cancel(s, created.id);
     await waitFor(() => !pids.some(alive), 10_000, 'the script and its child to be gone');

@@ -21,21 +21,49 @@ const scenario: Scenario = {
   name: 'e2e-compaction',
   apiKey: KEY,
   steps: [
-    { name: 'summary', match: { lastUser: 'Write the working summary' }, reply: { text: 'SUMMARY: the user asked to read notes.txt again and again; it was read many times.' } },
+    {
+      name: 'summary',
+      match: { lastUser: 'Write the working summary' },
+      reply: { text: 'SUMMARY: the user asked to read notes.txt again and again; it was read many times.' },
+    },
     {
       name: 'cut',
       match: { lastUser: 'write the big file' },
-      reply: { text: 'Writing it whole.', toolCalls: [{ id: 'w1', name: 'write_file', arguments: { path: 'big.txt', content: 'a very long file\n'.repeat(20) } }], cutToolArguments: 40 },
+      reply: {
+        text: 'Writing it whole.',
+        toolCalls: [
+          { id: 'w1', name: 'write_file', arguments: { path: 'big.txt', content: 'a very long file\n'.repeat(20) } },
+        ],
+        cutToolArguments: 40,
+      },
     },
     {
       name: 'cut-again',
       match: { lastTool: 'output token limit' },
-      reply: { toolCalls: [{ id: 'w2', name: 'write_file', arguments: { path: 'big.txt', content: 'still in one piece\n'.repeat(20) } }], cutToolArguments: 25 },
+      reply: {
+        toolCalls: [
+          { id: 'w2', name: 'write_file', arguments: { path: 'big.txt', content: 'still in one piece\n'.repeat(20) } },
+        ],
+        cutToolArguments: 25,
+      },
     },
-    { name: 'read-start', match: { lastUser: `Read notes.txt ${ROUNDS} times` }, reply: { toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] } },
-    { name: 'read', match: { lastTool: 'note 11:' }, times: ROUNDS - 1, reply: { toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] } },
+    {
+      name: 'read-start',
+      match: { lastUser: `Read notes.txt ${ROUNDS} times` },
+      reply: { toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] },
+    },
+    {
+      name: 'read',
+      match: { lastTool: 'note 11:' },
+      times: ROUNDS - 1,
+      reply: { toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] },
+    },
     { name: 'done', match: { lastTool: 'note 11:' }, reply: { text: 'Done reading.' } },
-    { name: 'slow', match: { lastUser: 'Take your time' }, reply: { text: 'Thinking it over slowly, word by word.', chunkSize: 2, delayMs: 150 } },
+    {
+      name: 'slow',
+      match: { lastUser: 'Take your time' },
+      reply: { text: 'Thinking it over slowly, word by word.', chunkSize: 2, delayMs: 150 },
+    },
     { name: 'answer', reply: { text: 'OK.' } },
   ],
 };
@@ -108,7 +136,10 @@ describe('long sessions', () => {
     }
     // Saved compacted: the history file opens with the summary.
     const historyPath = join(s.h.home, 'data', 'sessions', created.id, 'history.jsonl');
-    const saved = readFileSync(historyPath, 'utf8').trim().split('\n').map((l) => parseJson<{ role: string; content: string; summaryOf?: number }>(l));
+    const saved = readFileSync(historyPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => parseJson<{ role: string; content: string; summaryOf?: number }>(l));
     expect(saved[0]?.summaryOf).toBeGreaterThan(0);
     expect(saved[0]?.content).toContain('SUMMARY: the user asked');
     expect(saved.length).toBeLessThan(40);
@@ -118,18 +149,36 @@ describe('long sessions', () => {
 
     // The session goes on after all that.
     expect((await s.cli(['send', created.id, 'Anything else?'])).code).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'OK.', 'the answer to the follow-up');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'OK.',
+      'the answer to the follow-up',
+    );
     await s.waitState(created.id, ['idle', 'failed']);
 
     // `sylk compact`: summarised now, on request.
     const before = s.emu.requests().length;
     const r = await s.cli(['compact', created.id, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const res = parseJson<{ compacted: boolean; tokensBefore: number; tokensAfter: number; messagesSummarized: number; model: string }>(r.stdout);
+    const res = parseJson<{
+      compacted: boolean;
+      tokensBefore: number;
+      tokensAfter: number;
+      messagesSummarized: number;
+      model: string;
+    }>(r.stdout);
     expect(res).toMatchObject({ compacted: true, model: MODEL });
     expect(res.tokensAfter).toBeLessThan(res.tokensBefore);
-    expect(s.emu.requests().slice(before).map((q) => q.stepName)).toEqual(['summary']);
-    expect(kinds(await s.events(created.id), 'compacted').at(-1)?.data).toMatchObject({ manual: true, messagesSummarized: res.messagesSummarized });
+    expect(
+      s.emu
+        .requests()
+        .slice(before)
+        .map((q) => q.stepName),
+    ).toEqual(['summary']);
+    expect(kinds(await s.events(created.id), 'compacted').at(-1)?.data).toMatchObject({
+      manual: true,
+      messagesSummarized: res.messagesSummarized,
+    });
     const human = await s.cli(['compact', created.id]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/Compacted the conversation|Nothing to compact/);
@@ -177,7 +226,11 @@ describe('long sessions', () => {
     expect(String(error?.data.message)).toContain(`more than the ${WINDOW}-token context window of ${MODEL}`);
     expect(String(error?.data.hint)).toContain('send a shorter message');
     expect((await s.cli(['send', created.id, 'A short one.'])).code).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'OK.' && e.seq > (error?.seq ?? 0), 'the answer after the refused message');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'OK.' && e.seq > (error?.seq ?? 0),
+      'the answer after the refused message',
+    );
   }, 60_000);
 
   it('refuses to compact while a turn runs, saying what to do', async () => {
@@ -196,13 +249,19 @@ describe('long sessions', () => {
     expect(existsSync(join(project, 'big.txt'))).toBe(false);
     const events = await s.events(created.id);
     expect(kinds(events, 'tool_started')).toEqual([]);
-    expect(kinds(events, 'notice').filter((n) => String(n.data.message).includes(`hit the output limit (${OUTPUT} tokens) in the middle of a write_file call`))).toHaveLength(2);
+    expect(
+      kinds(events, 'notice').filter((n) =>
+        String(n.data.message).includes(`hit the output limit (${OUTPUT} tokens) in the middle of a write_file call`),
+      ),
+    ).toHaveLength(2);
     const error = kinds(events, 'error').at(-1);
     expect(error?.data).toMatchObject({ code: 'agents.output_limit', tier: 'user_fixable' });
     expect(String(error?.data.hint)).toContain('sessions.max_output_tokens');
     const sent = s.emu.requests().filter((r) => r.stepName === 'cut' || r.stepName === 'cut-again');
     expect(sent.map((r) => r.stepName)).toEqual(['cut', 'cut-again']);
     // The model was told plainly, in the result of the call it sent.
-    expect(JSON.stringify((sent[1]?.body as SentBody).messages.at(-1))).toContain('Not run: your reply hit the output token limit (1000 tokens)');
+    expect(JSON.stringify((sent[1]?.body as SentBody).messages.at(-1))).toContain(
+      'Not run: your reply hit the output token limit (1000 tokens)',
+    );
   }, 60_000);
 });

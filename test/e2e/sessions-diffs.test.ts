@@ -23,7 +23,10 @@ afterEach(async () => {
  * 40 lines; the setting on lines 5 and 35 is what the model changes (two hunks 30 lines apart).
  * It lives under .sylk/, where every write asks (writes elsewhere in the project do not).
  */
-const CONFIG = Array.from({ length: 40 }, (_, i) => (i + 1 === 5 || i + 1 === 35 ? 'timeout = 10' : `key${i + 1} = ${i + 1}`)).join('\n') + '\n';
+const CONFIG =
+  Array.from({ length: 40 }, (_, i) => (i + 1 === 5 || i + 1 === 35 ? 'timeout = 10' : `key${i + 1} = ${i + 1}`)).join(
+    '\n',
+  ) + '\n';
 
 const EDITS: Scenario = {
   name: 'e2e-diffs',
@@ -32,21 +35,63 @@ const EDITS: Scenario = {
     {
       name: 'edit',
       match: { turn: 0 },
-      reply: { text: 'Raising both timeouts.', toolCalls: [{ id: 'call_edit', name: 'edit_file', arguments: { path: '.sylk/cfg.txt', old_string: 'timeout = 10', new_string: 'timeout = 30', replace_all: true } }] },
+      reply: {
+        text: 'Raising both timeouts.',
+        toolCalls: [
+          {
+            id: 'call_edit',
+            name: 'edit_file',
+            arguments: {
+              path: '.sylk/cfg.txt',
+              old_string: 'timeout = 10',
+              new_string: 'timeout = 30',
+              replace_all: true,
+            },
+          },
+        ],
+      },
     },
     {
       name: 'write',
       match: { lastTool: 'Edited .sylk/cfg.txt' },
       times: 1,
-      reply: { toolCalls: [{ id: 'call_write', name: 'write_file', arguments: { path: 'src/notes.md', content: '# Notes\ntimeouts are 30 s\n' } }] },
+      reply: {
+        toolCalls: [
+          {
+            id: 'call_write',
+            name: 'write_file',
+            arguments: { path: 'src/notes.md', content: '# Notes\ntimeouts are 30 s\n' },
+          },
+        ],
+      },
     },
     { name: 'done', match: { lastTool: 'Created src/notes.md' }, reply: { text: 'Both timeouts are 30 now.' } },
     { name: 'unexpected', reply: { text: 'UNEXPECTED: no step matched' } },
   ],
 };
 
-const HUNK_1 = ['@@ -2,7 +2,7 @@', ' key2 = 2', ' key3 = 3', ' key4 = 4', '-timeout = 10', '+timeout = 30', ' key6 = 6', ' key7 = 7', ' key8 = 8'];
-const HUNK_2 = ['@@ -32,7 +32,7 @@', ' key32 = 32', ' key33 = 33', ' key34 = 34', '-timeout = 10', '+timeout = 30', ' key36 = 36', ' key37 = 37', ' key38 = 38'];
+const HUNK_1 = [
+  '@@ -2,7 +2,7 @@',
+  ' key2 = 2',
+  ' key3 = 3',
+  ' key4 = 4',
+  '-timeout = 10',
+  '+timeout = 30',
+  ' key6 = 6',
+  ' key7 = 7',
+  ' key8 = 8',
+];
+const HUNK_2 = [
+  '@@ -32,7 +32,7 @@',
+  ' key32 = 32',
+  ' key33 = 33',
+  ' key34 = 34',
+  '-timeout = 10',
+  '+timeout = 30',
+  ' key36 = 36',
+  ' key37 = 37',
+  ' key38 = 38',
+];
 const EDIT_DIFF = ['--- a/.sylk/cfg.txt', '+++ b/.sylk/cfg.txt', ...HUNK_1, ...HUNK_2].join('\n');
 
 describe('file changes as unified diffs', () => {
@@ -65,9 +110,11 @@ describe('file changes as unified diffs', () => {
 
     // A new file inside the project is written without asking; its diff is in the event.
     await s.waitState(created.id, ['idle', 'failed']);
-    expect((await s.approvals(created.id))).toEqual([]);
+    expect(await s.approvals(created.id)).toEqual([]);
     const NEW_FILE = '--- /dev/null\n+++ b/src/notes.md\n@@ -0,0 +1,2 @@\n+# Notes\n+timeouts are 30 s';
-    expect(readFileSync(join(project, '.sylk', 'cfg.txt'), 'utf8')).toBe(CONFIG.replaceAll('timeout = 10', 'timeout = 30'));
+    expect(readFileSync(join(project, '.sylk', 'cfg.txt'), 'utf8')).toBe(
+      CONFIG.replaceAll('timeout = 10', 'timeout = 30'),
+    );
 
     // The events: each file change's tool_finished carries its diff and counts.
     const finished = (await s.events(created.id)).filter((e) => e.kind === 'tool_finished');
@@ -83,23 +130,45 @@ describe('file changes as unified diffs', () => {
     // The rendered transcript: the approval in full, the change collapsed to counts and its first lines.
     const plain = await s.cli(['logs', created.id]);
     expect(plain.code, plain.stderr).toBe(0);
-    expect(plain.stdout).toContain(EDIT_DIFF.split('\n').map((l) => `  ${l}`).join('\n'));
-    expect(plain.stdout).toContain(['  +2 \u22122 .sylk/cfg.txt', ...HUNK_1.slice(0, 8).map((l) => `    ${l}`), '    … 10 more diff lines (sylk logs --json has the whole diff)'].join('\n'));
-    expect(plain.stdout).toContain('  +2 \u22120 src/notes.md\n    @@ -0,0 +1,2 @@\n    +# Notes\n    +timeouts are 30 s\n');
+    expect(plain.stdout).toContain(
+      EDIT_DIFF.split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
+    expect(plain.stdout).toContain(
+      [
+        '  +2 \u22122 .sylk/cfg.txt',
+        ...HUNK_1.slice(0, 8).map((l) => `    ${l}`),
+        '    … 10 more diff lines (sylk logs --json has the whole diff)',
+      ].join('\n'),
+    );
+    expect(plain.stdout).toContain(
+      '  +2 \u22120 src/notes.md\n    @@ -0,0 +1,2 @@\n    +# Notes\n    +timeouts are 30 s\n',
+    );
   }, 60_000);
 });
 
 describe('a session in / or the home directory', () => {
-  const NO_MODEL: Scenario = { name: 'e2e-no-model', apiKey: KEY, steps: [{ reply: { text: 'UNEXPECTED: the model was asked' } }] };
+  const NO_MODEL: Scenario = {
+    name: 'e2e-no-model',
+    apiKey: KEY,
+    steps: [{ reply: { text: 'UNEXPECTED: the model was asked' } }],
+  };
 
   it('`sylk run` refuses it with --yes and without a terminal, and starts it with --allow-home', async () => {
     const s = await harness(NO_MODEL);
     const home = s.h.env.HOME as string;
     mkdirSync(home, { recursive: true });
-    for (const args of [['run', '--yes', '-C', home, 'tidy up'], ['run', 'tidy up'], ['new', '-C', '/']]) {
+    for (const args of [
+      ['run', '--yes', '-C', home, 'tidy up'],
+      ['run', 'tidy up'],
+      ['new', '-C', '/'],
+    ]) {
       const r = await s.cli(args, { cwd: home });
       expect(r.code, `sylk ${args.join(' ')}`).toBe(2);
-      expect(r.stderr).toMatch(/refusing to start a session: .* is (your home directory|the filesystem root): a session there lets the agent see every file you own/);
+      expect(r.stderr).toMatch(
+        /refusing to start a session: .* is (your home directory|the filesystem root): a session there lets the agent see every file you own/,
+      );
       expect(r.stderr).toContain('--allow-home');
     }
     expect(await s.sessions()).toEqual([]);
@@ -119,7 +188,10 @@ describe('a session in / or the home directory', () => {
       const sessions = createClient(SessionService, channel);
       for (const projectRoot of [home, `${home}/`, '/']) {
         const refused = await sessions.createSession({ projectRoot, prompt: 'hi' }).catch((err: unknown) => err);
-        expect(isSylkError(refused) && [refused.code, refused.tier]).toEqual(['session.home_root_refused', 'user_fixable']);
+        expect(isSylkError(refused) && [refused.code, refused.tier]).toEqual([
+          'session.home_root_refused',
+          'user_fixable',
+        ]);
         expect((refused as Error).message).toContain('the agent would see every file you own');
       }
       const ok = await sessions.createSession({ projectRoot: home, allowHomeRoot: true });

@@ -41,7 +41,11 @@ describe('many sessions', () => {
     expect(new Set(created.map((c) => c.id)).size).toBe(N);
     expect(new Set(created.map((c) => c.name)).size).toBe(N);
 
-    await waitFor(async () => (await s.sessions()).every((x) => x.state === 'idle' || x.state === 'failed'), 60_000, `all ${N} sessions to finish`);
+    await waitFor(
+      async () => (await s.sessions()).every((x) => x.state === 'idle' || x.state === 'failed'),
+      60_000,
+      `all ${N} sessions to finish`,
+    );
     const sessions = await s.sessions();
     expect(sessions).toHaveLength(N);
     for (const [i, p] of projects.entries()) {
@@ -56,7 +60,9 @@ describe('many sessions', () => {
     expect(steps.filter((n) => n?.startsWith('project-')).sort()).toEqual(projects.map((_, i) => tag(i)));
     expect(steps).not.toContain('unexpected');
     const one = await s.events(created[7]?.id ?? '');
-    expect(one.filter((e) => e.kind === 'tool_finished').map((e) => [e.data.name, e.data.ok])).toEqual([['write_file', true]]);
+    expect(one.filter((e) => e.kind === 'tool_finished').map((e) => [e.data.name, e.data.ok])).toEqual([
+      ['write_file', true],
+    ]);
     expect(one.filter((e) => e.kind === 'assistant_message').at(-1)?.data.text).toBe('Marker written.');
   });
 });

@@ -5,7 +5,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { daemonPidsOf, exited } from '../helpers/sylk.js';
-import { answeringScenario, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness, type SessionJson } from '../helpers/sessions.js';
+import {
+  answeringScenario,
+  scenarioFile,
+  sessionHarness,
+  startDetached,
+  type EventJson,
+  type SessionHarness,
+  type SessionJson,
+} from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 afterEach(async () => {
@@ -36,9 +44,17 @@ describe('daemon crash and restart', () => {
     const after = await s.session(created.id);
     expect(daemonPidsOf(s.h.home)).toHaveLength(1);
     expect(daemonPidsOf(s.h.home)[0]).not.toBe(pid);
-    expect(after).toMatchObject({ id: created.id, name: created.name, state: 'idle', interrupted: true, pendingApprovals: 1 });
+    expect(after).toMatchObject({
+      id: created.id,
+      name: created.name,
+      state: 'idle',
+      interrupted: true,
+      pendingApprovals: 1,
+    });
     const table = await s.cli(['ls']);
-    expect(table.stdout).toMatch(new RegExp(`${created.name}\\s+${created.id}\\s+idle \\(1 approval\\) \\(interrupted\\)`));
+    expect(table.stdout).toMatch(
+      new RegExp(`${created.name}\\s+${created.id}\\s+idle \\(1 approval\\) \\(interrupted\\)`),
+    );
     const pending = await s.approvals();
     expect(pending.map((a) => [a.id, a.sessionId, a.detail])).toEqual([[approval.id, created.id, 'node --test']]);
     const before = await s.events(created.id);
@@ -46,14 +62,21 @@ describe('daemon crash and restart', () => {
 
     const ok = await s.cli(['approve', approval.id]);
     expect(ok.code, ok.stderr).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'The tests ran.', 'the resumed turn to finish');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'The tests ran.',
+      'the resumed turn to finish',
+    );
     const done = await s.waitState(created.id, ['idle']);
     expect(done).toMatchObject({ interrupted: false, pendingApprovals: 0 });
 
     const events = await s.events(created.id);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     const resumed = events.slice(before.length);
-    expect(resumed[0]).toMatchObject({ kind: 'approval_resolved', data: { approvalId: approval.id, decision: 'allow_once' } });
+    expect(resumed[0]).toMatchObject({
+      kind: 'approval_resolved',
+      data: { approvalId: approval.id, decision: 'allow_once' },
+    });
     expect(kinds(resumed, 'notice').map((e) => e.data.message)).toContain('resuming the interrupted turn');
     // The decision taken after the restart answers the resumed turn's request: no second approval.
     expect(kinds(events, 'approval_requested')).toHaveLength(1);
@@ -73,7 +96,10 @@ describe('daemon crash and restart', () => {
     const s = await sessionHarness({ scenario }, { foreground: true });
     harnesses.push(s);
     const created = await s.json<SessionJson>(['new', '-C', s.project('conversation')]);
-    for (const [text, answer] of [['first question', 'Answer one.'], ['second question', 'Answer two.']] as const) {
+    for (const [text, answer] of [
+      ['first question', 'Answer one.'],
+      ['second question', 'Answer two.'],
+    ] as const) {
       const sent = await s.cli(['send', created.id, text]);
       expect(sent.code, sent.stderr).toBe(0);
       await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === answer, answer);
@@ -86,11 +112,17 @@ describe('daemon crash and restart', () => {
     await exited(daemon);
     const sent = await s.cli(['send', created.id, 'third question']); // starts a new daemon
     expect(sent.code, sent.stderr).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'Answer three.', 'the third answer');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'Answer three.',
+      'the third answer',
+    );
 
     const third = s.emu.requests().find((r) => r.stepName === 'three');
     const messages = (third?.body as { messages: Array<{ role: string; content: unknown }> }).messages;
-    const texts = messages.map((m) => `${m.role}: ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`);
+    const texts = messages.map(
+      (m) => `${m.role}: ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`,
+    );
     expect(texts).toEqual([
       'user: first question',
       expect.stringMatching(/^assistant: .*Answer one\./),

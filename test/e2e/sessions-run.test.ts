@@ -6,7 +6,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { parseJson, waitFor } from '../helpers/sylk.js';
-import { parseNdjson, scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+import {
+  parseNdjson,
+  scenarioFile,
+  sessionHarness,
+  startDetached,
+  type EventJson,
+  type SessionHarness,
+} from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 async function harness(name: string): Promise<SessionHarness> {
@@ -45,8 +52,16 @@ describe('sylk run', () => {
     const events = await s.events(session?.id ?? '');
     expect(kinds(events, 'approval_requested')).toHaveLength(2);
     expect(kinds(events, 'approval_resolved').map((e) => e.data.decision)).toEqual(['allow_once', 'allow_once']);
-    const finished = kinds(events, 'tool_finished').map((e) => [e.data.name, e.data.ok !== false && e.data.isError !== true]);
-    expect(finished).toEqual([['read_file', true], ['run_command', false], ['edit_file', true], ['run_command', true]]);
+    const finished = kinds(events, 'tool_finished').map((e) => [
+      e.data.name,
+      e.data.ok !== false && e.data.isError !== true,
+    ]);
+    expect(finished).toEqual([
+      ['read_file', true],
+      ['run_command', false],
+      ['edit_file', true],
+      ['run_command', true],
+    ]);
     // Five model round-trips, each carrying the previous tool result.
     expect(s.emu.requests().map((q) => q.stepName)).toEqual(['read', 'run-tests', 'fix', 'rerun', 'done']);
   });
@@ -66,8 +81,15 @@ describe('sylk run', () => {
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events[0]).toMatchObject({ kind: 'user_input', data: { text: 'The test fails. Fix it.' } });
     expect(kinds(events, 'approval_requested')).toEqual([]);
-    expect(kinds(events, 'tool_finished').map((e) => e.data.name)).toEqual(['read_file', 'run_command', 'edit_file', 'run_command']);
-    expect(kinds(events, 'assistant_message').at(-1)?.data).toMatchObject({ text: expect.stringContaining('the tests pass now') });
+    expect(kinds(events, 'tool_finished').map((e) => e.data.name)).toEqual([
+      'read_file',
+      'run_command',
+      'edit_file',
+      'run_command',
+    ]);
+    expect(kinds(events, 'assistant_message').at(-1)?.data).toMatchObject({
+      text: expect.stringContaining('the tests pass now'),
+    });
     expect(events.at(-1)).toMatchObject({ kind: 'state_changed', data: { to: 'idle' } });
     expect(spawnSync(process.execPath, ['--test'], { cwd: project }).status).toBe(0);
 
@@ -108,7 +130,12 @@ describe('sylk run', () => {
     expect(events.at(-1)).toMatchObject({ kind: 'state_changed', data: { to: 'idle' } });
     // --from and --tail replay slices of the same log.
     const from = await s.cli(['attach', created.id, '--json', '--from', '4']);
-    expect(from.stdout).toBe(events.slice(3).map((e) => `${JSON.stringify(e)}\n`).join(''));
+    expect(from.stdout).toBe(
+      events
+        .slice(3)
+        .map((e) => `${JSON.stringify(e)}\n`)
+        .join(''),
+    );
     // Past the end is an empty answer at once, not a wait for the session's next event.
     const past = await s.cli(['logs', created.id, '--json', '--from', String(Number(events.at(-1)?.seq) + 1)]);
     expect(past.code, past.stderr).toBe(0);
@@ -164,7 +191,10 @@ describe('sylk approve / deny', () => {
     expect(requests.map((q) => q.stepName)).toEqual(['run', 'denied']);
     expect(toolResults(requests[1]?.body)).toContain('use the CI, not this machine');
     const events = await s.events(created.id);
-    expect(kinds(events, 'approval_resolved')[0]?.data).toMatchObject({ decision: 'deny_with_message', message: 'use the CI, not this machine' });
+    expect(kinds(events, 'approval_resolved')[0]?.data).toMatchObject({
+      decision: 'deny_with_message',
+      message: 'use the CI, not this machine',
+    });
     expect(kinds(events, 'tool_started')).toHaveLength(1);
     expect(kinds(events, 'tool_output')).toEqual([]); // the command never ran
   });
@@ -180,8 +210,14 @@ describe('sylk approve / deny', () => {
     expect(notices.filter((m) => m.includes('.sylk/local/permissions.yaml'))).toHaveLength(1);
     expect(notices.join('\n')).toContain('allow always');
     // `sylk permissions list` reads the user's own file in the state dir, which is empty.
-    const listed = parseJson(((await s.cli(['permissions', 'list', '-C', project, '--json'])).stdout)) as { file: string; rules: unknown[] };
-    expect(listed).toMatchObject({ file: join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), rules: [] });
+    const listed = parseJson((await s.cli(['permissions', 'list', '-C', project, '--json'])).stdout) as {
+      file: string;
+      rules: unknown[];
+    };
+    expect(listed).toMatchObject({
+      file: join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`),
+      rules: [],
+    });
     expect((await s.cli(['deny', approval.id])).code).toBe(0);
     await s.waitState(created.id, ['idle', 'failed']);
   });
@@ -195,15 +231,23 @@ describe('sylk approve / deny', () => {
     expect(unknown.stderr).toMatch(/no approval request/i);
     const unknownJson = await s.cli(['deny', 'ap_nosuchapproval', '--json']);
     expect(unknownJson.code).toBe(1);
-    expect(parseJson<{ error: { code: string; exitCode: number } }>(unknownJson.stderr).error).toMatchObject({ code: 'approvals.not_found', exitCode: 1 });
+    expect(parseJson<{ error: { code: string; exitCode: number } }>(unknownJson.stderr).error).toMatchObject({
+      code: 'approvals.not_found',
+      exitCode: 1,
+    });
 
     const created = await startDetached(s, project, 'run the tests');
     const approval = await s.waitApproval(created.id);
     expect((await s.cli(['approve', approval.id])).code).toBe(0);
-    for (const args of [['approve', approval.id], ['deny', approval.id, '-m', 'too late']]) {
+    for (const args of [
+      ['approve', approval.id],
+      ['deny', approval.id, '-m', 'too late'],
+    ]) {
       const again = await s.cli(args);
       expect(again.code, args.join(' ')).toBe(1);
-      expect(again.stderr).toContain(`approval ${approval.id} is no longer pending: it was resolved as allow_once by sylk approve`);
+      expect(again.stderr).toContain(
+        `approval ${approval.id} is no longer pending: it was resolved as allow_once by sylk approve`,
+      );
     }
     const json = await s.cli(['approve', approval.id, '--json']);
     expect(parseJson<{ error: { code: string } }>(json.stderr).error.code).toBe('approvals.already_resolved');
@@ -213,7 +257,12 @@ describe('sylk approve / deny', () => {
   });
 });
 
-function waitOutput(read: () => string, pred: (text: string) => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+function waitOutput(
+  read: () => string,
+  pred: (text: string) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   return waitFor(() => pred(read()), timeoutMs, what);
 }
 

@@ -7,7 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/sylk.js';
-import { scenarioFile, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+import {
+  scenarioFile,
+  sessionHarness,
+  startDetached,
+  type EventJson,
+  type SessionHarness,
+} from '../helpers/sessions.js';
 
 const MODEL = 'claude-sonnet-4-5-20250929';
 const THINKING = 'The user wants the notes.\nRead notes.txt before answering.';
@@ -23,10 +29,21 @@ async function harness(budget = 2048): Promise<SessionHarness> {
   const s = await sessionHarness({ path: scenarioFile('thinking') });
   harnesses.push(s);
   // Before the daemon starts: thinking on for one model, as a user configures it.
-  writeFileSync(join(s.h.home, 'config', 'config.yaml'), [
-    'llm:', '  default_provider: anthropic', '  providers:', '    anthropic:', `      base_url: ${s.emu.url}`, '      default_model: claude-sonnet-5-5',
-    '      models:', `        ${MODEL}:`, `          thinking_budget_tokens: ${budget}`, '',
-  ].join('\n'));
+  writeFileSync(
+    join(s.h.home, 'config', 'config.yaml'),
+    [
+      'llm:',
+      '  default_provider: anthropic',
+      '  providers:',
+      '    anthropic:',
+      `      base_url: ${s.emu.url}`,
+      '      default_model: claude-sonnet-5-5',
+      '      models:',
+      `        ${MODEL}:`,
+      `          thinking_budget_tokens: ${budget}`,
+      '',
+    ].join('\n'),
+  );
   return s;
 }
 
@@ -41,7 +58,9 @@ function findFiles(dir: string, name: string | RegExp): string[] {
 
 /** Every line of the daemon's log files under the home. */
 function daemonLogLines(home: string): string[] {
-  return findFiles(home, /\.log$/).filter((f) => f.includes('/logs/')).flatMap((f) => readFileSync(f, 'utf8').split('\n'));
+  return findFiles(home, /\.log$/)
+    .filter((f) => f.includes('/logs/'))
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n'));
 }
 
 const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
@@ -54,7 +73,10 @@ describe('thinking', () => {
     await s.waitState(created.id, ['idle', 'failed'], 60_000);
     const events = await s.events(created.id);
     expect(kinds(events, 'error')).toEqual([]);
-    expect(kinds(events, 'assistant_message').map((e) => e.data.text)).toEqual(['Reading the notes.', 'The notes say hello.']);
+    expect(kinds(events, 'assistant_message').map((e) => e.data.text)).toEqual([
+      'Reading the notes.',
+      'The notes say hello.',
+    ]);
     const deltas = kinds(events, 'thinking_delta');
     expect(deltas.length).toBeGreaterThan(3);
     expect(deltas.map((e) => String(e.data.text)).join('')).toBe(`${THINKING}They say hello.`);
@@ -63,13 +85,19 @@ describe('thinking', () => {
     const [first, second] = s.emu.requests().filter((r) => r.turn !== undefined);
     expect((first?.body as Record<string, unknown>)['thinking']).toEqual({ type: 'enabled', budget_tokens: 2048 });
     expect(second?.stepName).toBe('answer');
-    const assistant = (second?.body as { messages: Array<{ role: string; content: Array<{ type: string; thinking?: string }> }> }).messages[1];
+    const assistant = (
+      second?.body as { messages: Array<{ role: string; content: Array<{ type: string; thinking?: string }> }> }
+    ).messages[1];
     expect(assistant?.content.map((b) => b.type)).toEqual(['thinking', 'text', 'tool_use']);
     expect(assistant?.content[0]?.thinking).toBe(THINKING);
 
     // The session's history file keeps the signed block (a restarted daemon sends it back too).
-    const history = findFiles(s.h.home, 'history.jsonl').map((f) => readFileSync(f, 'utf8')).join('');
-    expect(history).toContain('"thinking":[{"type":"thinking","thinking":"The user wants the notes.\\nRead notes.txt before answering.","signature":"emu_sig_');
+    const history = findFiles(s.h.home, 'history.jsonl')
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('');
+    expect(history).toContain(
+      '"thinking":[{"type":"thinking","thinking":"The user wants the notes.\\nRead notes.txt before answering.","signature":"emu_sig_',
+    );
 
     // No error for any of them in the daemon log (they were dropped and logged, once per delta).
     const logLines = daemonLogLines(s.h.home);
@@ -95,7 +123,10 @@ describe('a thinking budget the API would refuse', () => {
     const project = s.project('budget', { 'notes.txt': 'hello from the notes\n' });
     const created = await startDetached(s, project, 'read the notes', ['--model', MODEL]);
     const error = await s.waitEvent(created.id, (e) => e.kind === 'error', 'the error');
-    expect(error.data).toMatchObject({ tier: 'user_fixable', hint: expect.stringContaining(`llm.providers.anthropic.models.${MODEL}.thinking_budget_tokens`) });
+    expect(error.data).toMatchObject({
+      tier: 'user_fixable',
+      hint: expect.stringContaining(`llm.providers.anthropic.models.${MODEL}.thinking_budget_tokens`),
+    });
     expect(String(error.data.message)).toContain('thinking budget');
     expect(s.emu.requests().filter((r) => r.turn !== undefined)).toEqual([]);
     expect((await s.cli(['status'])).code).toBe(0);
@@ -108,12 +139,21 @@ describe('a reply cut by a dropped connection', () => {
     const project = s.project('drop');
     const created = await startDetached(s, project, 'explain the project');
     await s.waitState(created.id, ['idle', 'failed'], 60_000);
-    const seen = kinds(await s.events(created.id), 'assistant_delta').map((e) => String(e.data.text)).join('');
+    const seen = kinds(await s.events(created.id), 'assistant_delta')
+      .map((e) => String(e.data.text))
+      .join('');
     expect(seen.length).toBeGreaterThan(0);
 
     expect((await s.cli(['send', created.id, 'go on'])).code).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'Going on.', 'the next answer');
-    const next = s.emu.requests().filter((r) => r.turn !== undefined).at(-1);
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'Going on.',
+      'the next answer',
+    );
+    const next = s.emu
+      .requests()
+      .filter((r) => r.turn !== undefined)
+      .at(-1);
     expect(next?.stepName).toBe('after-drop');
     const messages = (next?.body as { messages: Array<{ role: string; content: unknown }> }).messages;
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);

@@ -67,7 +67,11 @@ describe('sylk undo / rollback', () => {
     harnesses.push(s);
     const project = s.project('undo', { 'a.txt': 'original a\n', 'b.txt': 'original b\n', 'keep.txt': 'untouched\n' });
     mkdirSync(join(s.h.home, 'state', 'permissions'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), 'version: 1\ncommands:\n  - pattern: echo hello\n', { mode: 0o600 });
+    writeFileSync(
+      join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`),
+      'version: 1\ncommands:\n  - pattern: echo hello\n',
+      { mode: 0o600 },
+    );
     const read = (p: string) => readFileSync(join(project, p), 'utf8');
 
     const created = await startDetached(s, project, 'Make the first change.');
@@ -87,8 +91,18 @@ describe('sylk undo / rollback', () => {
     const undo = await s.cli(['undo', created.id, '--json']);
     expect(undo.code, undo.stderr).toBe(1); // partial: a file was kept
     const r1 = parseJson<Receipt>(undo.stdout);
-    expect(r1).toMatchObject({ turn: 2, rewoundTurns: [2], kept: [{ path: 'b.txt', reason: 'changed since the turn' }], conversationRewound: true });
-    expect(r1.restored).toEqual(expect.arrayContaining([{ path: 'a.txt', action: 'restored' }, { path: 'src/new2.txt', action: 'deleted' }]));
+    expect(r1).toMatchObject({
+      turn: 2,
+      rewoundTurns: [2],
+      kept: [{ path: 'b.txt', reason: 'changed since the turn' }],
+      conversationRewound: true,
+    });
+    expect(r1.restored).toEqual(
+      expect.arrayContaining([
+        { path: 'a.txt', action: 'restored' },
+        { path: 'src/new2.txt', action: 'deleted' },
+      ]),
+    );
     expect(r1.sideEffects).toEqual([{ turn: 2, summary: expect.stringContaining('echo hello') }]);
     expect(read('a.txt')).toBe('a from turn 1\n');
     expect(read('b.txt')).toBe('user edit\n');
@@ -126,7 +140,14 @@ describe('sylk undo / rollback', () => {
       name: 'e2e-undo-running',
       apiKey: 'test-key',
       steps: [
-        { name: 'slow', match: { lastUser: '/wait/' }, reply: { text: 'Waiting.', toolCalls: [{ id: 'r1', name: 'run_command', arguments: { command: 'sleep 30' } }] } },
+        {
+          name: 'slow',
+          match: { lastUser: '/wait/' },
+          reply: {
+            text: 'Waiting.',
+            toolCalls: [{ id: 'r1', name: 'run_command', arguments: { command: 'sleep 30' } }],
+          },
+        },
         { name: 'done', reply: { text: 'Done.' } },
       ],
     };
@@ -134,18 +155,29 @@ describe('sylk undo / rollback', () => {
     harnesses.push(s);
     const project = s.project('busy', { 'a.txt': 'a\n' });
     mkdirSync(join(s.h.home, 'state', 'permissions'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), 'version: 1\ncommands:\n  - pattern: sleep 30\n', { mode: 0o600 });
+    writeFileSync(
+      join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`),
+      'version: 1\ncommands:\n  - pattern: sleep 30\n',
+      { mode: 0o600 },
+    );
     const created = await startDetached(s, project, 'Please wait.');
     await s.waitEvent(created.id, (e) => e.kind === 'tool_started', 'the command to start');
     const refused = await s.cli(['undo', created.id, '--json']);
     expect(refused.code).toBe(1);
     const { error } = parseJson<{ error: { code: string; message: string; hint: string } }>(refused.stderr);
-    expect(error).toMatchObject({ code: 'failed_precondition', message: expect.stringContaining('is running a turn'), hint: expect.stringContaining(`sylk cancel ${created.id}`) });
+    expect(error).toMatchObject({
+      code: 'failed_precondition',
+      message: expect.stringContaining('is running a turn'),
+      hint: expect.stringContaining(`sylk cancel ${created.id}`),
+    });
     expect((await s.cli(['cancel', created.id])).code).toBe(0);
     await s.waitState(created.id, ['idle', 'failed']);
     const undo = await s.cli(['undo', created.id, '--json']);
     expect(undo.code, undo.stderr).toBe(0);
-    expect(parseJson<Receipt>(undo.stdout)).toMatchObject({ turn: 1, sideEffects: [{ turn: 1, summary: expect.stringContaining('sleep 30') }] });
+    expect(parseJson<Receipt>(undo.stdout)).toMatchObject({
+      turn: 1,
+      sideEffects: [{ turn: 1, summary: expect.stringContaining('sleep 30') }],
+    });
   }, 60_000);
 
   it('/undo in the attached view rewinds the last turn and never reaches the model', async () => {

@@ -39,12 +39,18 @@ function firstLine(child: ChildProcess, what: string, timeoutMs = 10_000): Promi
   });
 }
 
-const stopped = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
+const stopped = (c: ChildProcess) =>
+  c.exitCode !== null || c.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => c.once('exit', () => r()));
 
 export async function startSecretService(home: string): Promise<SecretService> {
   mkdirSync(home, { recursive: true });
   const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
-  const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { env: base, stdio: ['ignore', 'pipe', 'ignore'] });
+  const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], {
+    env: base,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const children: ChildProcess[] = [bus];
   const stop = async () => {
     for (const c of [...children].reverse()) {
@@ -55,12 +61,26 @@ export async function startSecretService(home: string): Promise<SecretService> {
   try {
     const address = await firstLine(bus, 'dbus-daemon');
     const env = { ...base, DBUS_SESSION_BUS_ADDRESS: address };
-    const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+    const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
+      env,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     children.push(keyring);
     keyring.stdin?.end('sylk-test-keyring-password');
     await firstLine(keyring, 'gnome-keyring-daemon');
     const owned = () =>
-      spawnSync('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'], { env, encoding: 'utf8' }).stdout.includes('boolean true');
+      spawnSync(
+        'dbus-send',
+        [
+          '--session',
+          '--print-reply',
+          '--dest=org.freedesktop.DBus',
+          '/org/freedesktop/DBus',
+          'org.freedesktop.DBus.NameHasOwner',
+          'string:org.freedesktop.secrets',
+        ],
+        { env, encoding: 'utf8' },
+      ).stdout.includes('boolean true');
     await waitFor(owned, 10_000, 'org.freedesktop.secrets on the private bus');
     return { env: { DBUS_SESSION_BUS_ADDRESS: address }, stop };
   } catch (err) {

@@ -19,10 +19,28 @@ export interface Tmux {
 
 export function startTmux(command: string, env: NodeJS.ProcessEnv, size = { cols: 120, rows: 40 }): Tmux {
   const server = `sylk-e2e-${process.pid}-${++counter}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', server, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  const tmux = (...args: string[]) =>
+    execFileSync('tmux', ['-L', server, '-f', '/dev/null', ...args], { encoding: 'utf8' });
   const vars = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : ['-e', `${k}=${v}`]));
   // remain-on-exit keeps the pane (and what it shows) after the command ends; the shell prints its exit code.
-  tmux('new-session', '-d', '-s', 'e2e', '-x', String(size.cols), '-y', String(size.rows), ...vars, `${command}; echo "[exited $?]"`, ';', 'set-option', '-t', 'e2e', 'remain-on-exit', 'on');
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    'e2e',
+    '-x',
+    String(size.cols),
+    '-y',
+    String(size.rows),
+    ...vars,
+    `${command}; echo "[exited $?]"`,
+    ';',
+    'set-option',
+    '-t',
+    'e2e',
+    'remain-on-exit',
+    'on',
+  );
   const capture = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'e2e');
   return {
     capture,

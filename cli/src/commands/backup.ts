@@ -6,13 +6,22 @@ import type { Runtime } from '../runtime.js';
 import { stopDaemon } from './daemon.js';
 
 function backupJson(b: BackupFile) {
-  return { database: b.database, path: b.path, bytes: Number(b.bytes), createdAt: new Date(Number(b.createdAtUnixMs)).toISOString(), schemaVersion: b.schemaVersion };
+  return {
+    database: b.database,
+    path: b.path,
+    bytes: Number(b.bytes),
+    createdAt: new Date(Number(b.createdAtUnixMs)).toISOString(),
+    schemaVersion: b.schemaVersion,
+  };
 }
 
 function renderBackups(list: readonly BackupFile[], st: Style, empty: string): string {
   if (list.length === 0) return empty;
   return list
-    .map((b) => `${b.database.padEnd(24)} ${new Date(Number(b.createdAtUnixMs)).toISOString()}  ${String(Number(b.bytes)).padStart(10)} B  ${st.dim(b.path)}`)
+    .map(
+      (b) =>
+        `${b.database.padEnd(24)} ${new Date(Number(b.createdAtUnixMs)).toISOString()}  ${String(Number(b.bytes)).padStart(10)} B  ${st.dim(b.path)}`,
+    )
     .join('\n');
 }
 
@@ -29,11 +38,17 @@ export function registerBackupCommands(program: Command, rt: Runtime): void {
         const st = style(rt.color(opts));
         if (o.list) {
           const { backups } = await conn.daemon.listBackups({});
-          emit(opts, { backups: backups.map(backupJson) }, () => renderBackups(backups, st, 'no backups yet: `sylk backup` takes one'));
+          emit(opts, { backups: backups.map(backupJson) }, () =>
+            renderBackups(backups, st, 'no backups yet: `sylk backup` takes one'),
+          );
           return;
         }
         const { backups } = await conn.daemon.backupNow({}, { timeoutMs: 600_000 });
-        emit(opts, { backups: backups.map(backupJson) }, () => `${renderBackups(backups, st, 'nothing to back up')}\n${backups.length} database(s) backed up`);
+        emit(
+          opts,
+          { backups: backups.map(backupJson) },
+          () => `${renderBackups(backups, st, 'nothing to back up')}\n${backups.length} database(s) backed up`,
+        );
       } finally {
         conn.close();
       }
@@ -41,7 +56,9 @@ export function registerBackupCommands(program: Command, rt: Runtime): void {
 
   program
     .command('restore')
-    .description('replace a database with one of its backups (checked first); restarts sylkd, refused while a turn runs')
+    .description(
+      'replace a database with one of its backups (checked first); restarts sylkd, refused while a turn runs',
+    )
     .argument('<backup>', 'a backup path from `sylk backup --list`')
     .action(async (backup: string, _o, cmd: Command) => {
       const opts = rt.globals(cmd);
@@ -60,7 +77,11 @@ export function registerBackupCommands(program: Command, rt: Runtime): void {
       try {
         const s = await after.daemon.status({});
         const restores = s.storage?.restores ?? [];
-        emit(opts, { restored: database, backup, pid: s.pid, restores }, () => `${database} restored from ${backup}; sylkd restarted (pid ${s.pid})`);
+        emit(
+          opts,
+          { restored: database, backup, pid: s.pid, restores },
+          () => `${database} restored from ${backup}; sylkd restarted (pid ${s.pid})`,
+        );
       } finally {
         after.close();
       }

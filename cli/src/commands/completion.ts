@@ -15,7 +15,9 @@ export function commandTree(program: Command): Node[] {
     nodes.push({
       path,
       subcommands: subs.map((c) => c.name()),
-      options: (cmd.options as Option[]).flatMap((o) => [o.long, o.short].filter((x): x is string => typeof x === 'string')).concat(['--help']),
+      options: (cmd.options as Option[])
+        .flatMap((o) => [o.long, o.short].filter((x): x is string => typeof x === 'string'))
+        .concat(['--help']),
     });
     for (const sub of subs) visit(sub, [...path, sub.name()]);
   };
@@ -45,7 +47,9 @@ complete -F _sylk_complete sylk
 }
 
 function zsh(nodes: Node[], globals: string[]): string {
-  const cases = nodes.map((n) => `    "${n.path.join(' ')}") candidates=(${[...n.subcommands, ...n.options, ...globals].join(' ')}) ;;`).join('\n');
+  const cases = nodes
+    .map((n) => `    "${n.path.join(' ')}") candidates=(${[...n.subcommands, ...n.options, ...globals].join(' ')}) ;;`)
+    .join('\n');
   return `#compdef sylk
 # sylk zsh completion — add to ~/.zshrc:  source <(sylk completion zsh)
 _sylk() {
@@ -64,10 +68,14 @@ compdef _sylk sylk
 }
 
 function fish(nodes: Node[], globals: string[]): string {
-  const lines = ['# sylk fish completion — save as ~/.config/fish/completions/sylk.fish  (sylk completion fish > …)', 'complete -c sylk -f'];
+  const lines = [
+    '# sylk fish completion — save as ~/.config/fish/completions/sylk.fish  (sylk completion fish > …)',
+    'complete -c sylk -f',
+  ];
   for (const g of globals) if (g.startsWith('--')) lines.push(`complete -c sylk -l ${g.slice(2)}`);
   for (const n of nodes) {
-    const cond = n.path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${n.path[n.path.length - 1]}`;
+    const cond =
+      n.path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${n.path[n.path.length - 1]}`;
     for (const sub of n.subcommands) lines.push(`complete -c sylk -n '${cond}' -a ${sub}`);
   }
   return `${lines.join('\n')}\n`;
@@ -81,7 +89,11 @@ export function registerCompletionCommand(program: Command): void {
     .action((shell: string) => {
       const nodes = commandTree(program);
       const globals = nodes[0]?.options ?? [];
-      const scripts: Record<string, () => string> = { bash: () => bash(nodes, globals), zsh: () => zsh(nodes, globals), fish: () => fish(nodes, globals) };
+      const scripts: Record<string, () => string> = {
+        bash: () => bash(nodes, globals),
+        zsh: () => zsh(nodes, globals),
+        fish: () => fish(nodes, globals),
+      };
       const make = scripts[shell];
       if (!make) throw new CliError(`unsupported shell '${shell}'; choose bash, zsh or fish`, EXIT.usage);
       process.stdout.write(make());

@@ -37,7 +37,10 @@ export function registerConfigCommands(program: Command, rt: Runtime): void {
       const conn = await connectDaemon(opts, rt.env);
       try {
         const projectDir = findProjectRoot(rt.cwd) ?? '';
-        const res = await createClient(ConfigService, conn.channel).getConfig({ key: key ?? '', projectDir }, { timeoutMs: 5_000, metadata: conn.metadata });
+        const res = await createClient(ConfigService, conn.channel).getConfig(
+          { key: key ?? '', projectDir },
+          { timeoutMs: 5_000, metadata: conn.metadata },
+        );
         const value: unknown = JSON.parse(res.valueJson);
         emit(opts, { key: res.key, value }, () => {
           const text = renderValue(value);
@@ -67,13 +70,19 @@ export function registerConfigCommands(program: Command, rt: Runtime): void {
       }
       const conn = await connectDaemon(opts, rt.env);
       try {
-        const res = await createClient(ConfigService, conn.channel).validateConfig({ yaml, fileName, projectDir: file ? '' : (findProjectRoot(rt.cwd) ?? '') }, { timeoutMs: 5_000 });
+        const res = await createClient(ConfigService, conn.channel).validateConfig(
+          { yaml, fileName, projectDir: file ? '' : (findProjectRoot(rt.cwd) ?? '') },
+          { timeoutMs: 5_000 },
+        );
         const warnings = res.warnings.map(({ file: f, path, reason }) => ({ file: f, path, reason }));
         const st = style(rt.color(opts));
         emit(opts, { valid: res.valid, warnings }, () =>
           res.valid
             ? st.green(`config is valid${file ? `: ${fileName}` : ''}`)
-            : [st.yellow(`${warnings.length} problem(s); each value falls back to its default:`), ...warnings.map((w) => `  ${w.file}: ${w.path || '(file)'}: ${w.reason}`)].join('\n'),
+            : [
+                st.yellow(`${warnings.length} problem(s); each value falls back to its default:`),
+                ...warnings.map((w) => `  ${w.file}: ${w.path || '(file)'}: ${w.reason}`),
+              ].join('\n'),
         );
         if (!res.valid) rt.exitCode = EXIT.failure;
       } finally {

@@ -8,8 +8,15 @@ import { emit, style, type Style } from '../output.js';
 import type { Runtime } from '../runtime.js';
 
 /** Ask the daemon how commands of `projectRoot` are contained ('' = no project). */
-export function fetchSandboxStatus(conn: DaemonConnection, projectRoot: string, timeoutMs = 5_000): Promise<SandboxStatusResponse> {
-  return createClient(SandboxService, conn.channel).sandboxStatus({ projectRoot }, { timeoutMs, metadata: conn.metadata });
+export function fetchSandboxStatus(
+  conn: DaemonConnection,
+  projectRoot: string,
+  timeoutMs = 5_000,
+): Promise<SandboxStatusResponse> {
+  return createClient(SandboxService, conn.channel).sandboxStatus(
+    { projectRoot },
+    { timeoutMs, metadata: conn.metadata },
+  );
 }
 
 export function sandboxJson(s: SandboxStatusResponse) {
@@ -27,29 +34,51 @@ export function sandboxJson(s: SandboxStatusResponse) {
       endpoint: s.proxyEndpoint || null,
       bridge: s.proxyBridge || null,
       allowedDomains: s.allowedDomains,
-      counters: { allowed: Number(s.proxyCounters?.allowed ?? 0n), blocked: Number(s.proxyCounters?.blocked ?? 0n), asked: Number(s.proxyCounters?.asked ?? 0n) },
+      counters: {
+        allowed: Number(s.proxyCounters?.allowed ?? 0n),
+        blocked: Number(s.proxyCounters?.blocked ?? 0n),
+        asked: Number(s.proxyCounters?.asked ?? 0n),
+      },
     },
   };
 }
 
 /** One line for `sylk status`. */
 export function sandboxLine(s: SandboxStatusResponse, st: Style): string {
-  if (s.mode === 'enforced') return `  sandbox   ${st.green('enforced')} (${s.backend}${s.proxyBridge ? `, network via proxy` : ', no network'})`;
-  if (s.mode === 'disabled') return `  sandbox   ${st.yellow('disabled')} (security.sandbox.enabled: false; commands run unsandboxed)`;
-  const head = s.mode === 'refusing' ? st.red('unavailable — commands are refused') : st.yellow('unavailable — commands run unsandboxed');
+  if (s.mode === 'enforced')
+    return `  sandbox   ${st.green('enforced')} (${s.backend}${s.proxyBridge ? `, network via proxy` : ', no network'})`;
+  if (s.mode === 'disabled')
+    return `  sandbox   ${st.yellow('disabled')} (security.sandbox.enabled: false; commands run unsandboxed)`;
+  const head =
+    s.mode === 'refusing'
+      ? st.red('unavailable — commands are refused')
+      : st.yellow('unavailable — commands run unsandboxed');
   return `  sandbox   ${head}: ${s.reason}\n            fix: ${s.fix}`;
 }
 
 function renderSandbox(s: SandboxStatusResponse, st: Style): string {
-  const lines = [`${st.bold('sandbox')} ${sandboxLine(s, st).trimStart().replace(/^sandbox\s+/, '')}`, `  required  ${s.required ? 'yes (security.sandbox.required)' : 'no'}`];
+  const lines = [
+    `${st.bold('sandbox')} ${sandboxLine(s, st)
+      .trimStart()
+      .replace(/^sandbox\s+/, '')}`,
+    `  required  ${s.required ? 'yes (security.sandbox.required)' : 'no'}`,
+  ];
   if (s.mounts.length > 0) {
     lines.push('  mounts:');
     for (const m of s.mounts) lines.push(`    ${m.mode.padEnd(8)} ${m.path}${m.note ? st.dim(`  ${m.note}`) : ''}`);
   }
-  lines.push(`  limits    ${Object.entries(s.limits).map(([k, v]) => `${k}=${v === '0' ? 'none' : v}`).join(' ')}`);
+  lines.push(
+    `  limits    ${Object.entries(s.limits)
+      .map(([k, v]) => `${k}=${v === '0' ? 'none' : v}`)
+      .join(' ')}`,
+  );
   const c = s.proxyCounters;
-  lines.push(`  network   ${s.proxyEndpoint || 'no network'}${s.proxyBridge ? st.dim(` (bridge: ${s.proxyBridge})`) : ''}`);
-  lines.push(`  proxy     ${s.proxyEnabled ? 'on' : 'off'}; allowed ${c?.allowed ?? 0n}, blocked ${c?.blocked ?? 0n}, asked ${c?.asked ?? 0n}`);
+  lines.push(
+    `  network   ${s.proxyEndpoint || 'no network'}${s.proxyBridge ? st.dim(` (bridge: ${s.proxyBridge})`) : ''}`,
+  );
+  lines.push(
+    `  proxy     ${s.proxyEnabled ? 'on' : 'off'}; allowed ${c?.allowed ?? 0n}, blocked ${c?.blocked ?? 0n}, asked ${c?.asked ?? 0n}`,
+  );
   if (s.allowedDomains.length > 0) lines.push(`  domains   ${s.allowedDomains.join(', ')}`);
   return lines.join('\n');
 }
@@ -59,7 +88,10 @@ export function registerSandboxCommands(program: Command, rt: Runtime): void {
   sandbox
     .command('status')
     .description('mode, backend, what is mounted how, limits and the network proxy (for this project)')
-    .option('--project <dir>', 'report mounts as commands of this project see them (default: the project of the current directory)')
+    .option(
+      '--project <dir>',
+      'report mounts as commands of this project see them (default: the project of the current directory)',
+    )
     .action(async (o: { project?: string }, cmd: Command) => {
       const opts = rt.globals(cmd);
       const dir = resolve(rt.cwd, o.project ?? '.');
@@ -67,7 +99,11 @@ export function registerSandboxCommands(program: Command, rt: Runtime): void {
       const conn = await connectDaemon(opts, rt.env);
       try {
         const s = await fetchSandboxStatus(conn, projectRoot);
-        emit(opts, () => ({ projectRoot, ...sandboxJson(s) }), () => renderSandbox(s, style(rt.color(opts))));
+        emit(
+          opts,
+          () => ({ projectRoot, ...sandboxJson(s) }),
+          () => renderSandbox(s, style(rt.color(opts))),
+        );
       } finally {
         conn.close();
       }

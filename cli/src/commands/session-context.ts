@@ -24,9 +24,19 @@ export function sessionStatusJson(s: SessionStatus) {
   const c = s.context;
   return {
     session: sessionJson(s.session),
-    instructions: c.instructions.map((f) => ({ path: f.path, scope: f.scope, sizeBytes: Number(f.sizeBytes), includedChars: Number(f.includedChars), truncated: f.truncated, included: f.included })),
+    instructions: c.instructions.map((f) => ({
+      path: f.path,
+      scope: f.scope,
+      sizeBytes: Number(f.sizeBytes),
+      includedChars: Number(f.includedChars),
+      truncated: f.truncated,
+      included: f.included,
+    })),
     env: { source: c.envSource, names: c.envNames, path: c.envPath },
-    config: { files: c.configFiles.map((f) => ({ layer: f.layer, path: f.path, present: f.present })), warnings: c.configWarnings },
+    config: {
+      files: c.configFiles.map((f) => ({ layer: f.layer, path: f.path, present: f.present })),
+      warnings: c.configWarnings,
+    },
   };
 }
 
@@ -38,13 +48,28 @@ function size(bytes: bigint): string {
 export function renderSessionStatus(s: SessionStatus, st: Style): string {
   const c = s.context;
   const x = s.session;
-  const lines = [`${st.bold(x.name)} (${x.id})  ${stateName(x.state)}  ${x.provider}/${x.model}  ${formatUsd(x.costUsd)}`, `project: ${x.projectRoot}`, '', st.bold('instructions')];
-  if (c.instructions.length === 0) lines.push('  none (AGENTS.md at the project root, in parent directories, or {config}/AGENTS.md)');
+  const lines = [
+    `${st.bold(x.name)} (${x.id})  ${stateName(x.state)}  ${x.provider}/${x.model}  ${formatUsd(x.costUsd)}`,
+    `project: ${x.projectRoot}`,
+    '',
+    st.bold('instructions'),
+  ];
+  if (c.instructions.length === 0)
+    lines.push('  none (AGENTS.md at the project root, in parent directories, or {config}/AGENTS.md)');
   for (const f of c.instructions) {
-    const how = !f.included ? (f.scope === 'nested' ? 'listed for the model to read' : 'left out (total cap)') : f.truncated ? `cut to ${f.includedChars} characters` : 'included';
+    const how = !f.included
+      ? f.scope === 'nested'
+        ? 'listed for the model to read'
+        : 'left out (total cap)'
+      : f.truncated
+        ? `cut to ${f.includedChars} characters`
+        : 'included';
     lines.push(`  ${f.path}  ${size(f.sizeBytes)}  ${st.dim(`${f.scope}, ${how}`)}`);
   }
-  lines.push('', `${st.bold('environment')} ${st.dim(c.envSource === 'client' ? "(the creating client's)" : "(sylkd's own)")}`);
+  lines.push(
+    '',
+    `${st.bold('environment')} ${st.dim(c.envSource === 'client' ? "(the creating client's)" : "(sylkd's own)")}`,
+  );
   lines.push(`  PATH=${c.envPath}`);
   lines.push(`  ${c.envNames.length} variables: ${c.envNames.join(' ')}`);
   lines.push('', st.bold('config files'));

@@ -2,7 +2,14 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findProjectRoot } from '@sylk/config/paths';
 import { createClient } from '@sylk/proto/client';
-import { ApprovalService, Decision, PermissionService, SessionService, SessionState, type Session } from '@sylk/proto/session';
+import {
+  ApprovalService,
+  Decision,
+  PermissionService,
+  SessionService,
+  SessionState,
+  type Session,
+} from '@sylk/proto/session';
 import { connectDaemon, type DaemonConnection } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, formatDuration, style, type GlobalOptions, type Style } from '../output.js';
@@ -12,7 +19,6 @@ import { confirmProjectRoot } from '../sessions/home-root.js';
 import { runTerminal } from '../sessions/terminal.js';
 import { sessionClientEnv } from '../sessions/client-env.js';
 import type { Runtime } from '../runtime.js';
-
 
 export function stateName(s: SessionState): string {
   return (SessionState[s] ?? 'UNSPECIFIED').toLowerCase();
@@ -44,7 +50,11 @@ function clients(conn: DaemonConnection) {
   };
 }
 
-async function withDaemon<T>(rt: Runtime, opts: GlobalOptions, fn: (c: ReturnType<typeof clients>, conn: DaemonConnection) => Promise<T>): Promise<T> {
+async function withDaemon<T>(
+  rt: Runtime,
+  opts: GlobalOptions,
+  fn: (c: ReturnType<typeof clients>, conn: DaemonConnection) => Promise<T>,
+): Promise<T> {
   const conn = await connectDaemon(opts, rt.env);
   try {
     return await fn(clients(conn), conn);
@@ -70,7 +80,11 @@ function renderList(sessions: Session[], st: Style, now: number): string {
   const rows = sessions.map((s) => [
     s.name,
     s.id,
-    stateColour(st, stateName(s.state)) + (s.pendingApprovals > 0 ? st.yellow(` (${s.pendingApprovals} approval${s.pendingApprovals > 1 ? 's' : ''})`) : '') + (s.interrupted ? st.dim(' (interrupted)') : ''),
+    stateColour(st, stateName(s.state)) +
+      (s.pendingApprovals > 0
+        ? st.yellow(` (${s.pendingApprovals} approval${s.pendingApprovals > 1 ? 's' : ''})`)
+        : '') +
+      (s.interrupted ? st.dim(' (interrupted)') : ''),
     formatDuration((now - Number(s.lastActivityUnixMs)) / 1000) + ' ago',
     formatUsd(s.costUsd),
     s.projectRoot,
@@ -78,15 +92,23 @@ function renderList(sessions: Session[], st: Style, now: number): string {
   const head = ['NAME', 'ID', 'STATE', 'ACTIVE', 'COST', 'PROJECT'];
   const visible = (x: string) => x.replace(/\u001b\[[0-9;]*m/g, '').length;
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visible(c)))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visible(c)))).join('  ');
   return [st.bold(line(head)), ...rows.map(line)].join('\n');
 }
 
-async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { from?: string; tail?: string; yes?: boolean; showThinking?: boolean; exitWhenIdleAfter?: number }): Promise<void> {
+async function attachTo(
+  rt: Runtime,
+  opts: GlobalOptions,
+  session: string,
+  o: { from?: string; tail?: string; yes?: boolean; showThinking?: boolean; exitWhenIdleAfter?: number },
+): Promise<void> {
   const fromSeq = o.from === undefined ? 1 : Number.parseInt(o.from, 10);
   const tail = o.tail === undefined ? 0 : Number.parseInt(o.tail, 10);
-  if (!Number.isInteger(fromSeq) || fromSeq < 0) throw new CliError(`--from must be a sequence number, got '${o.from}'`, EXIT.usage);
-  if (!Number.isInteger(tail) || tail < 0) throw new CliError(`--tail must be a non-negative integer, got '${o.tail}'`, EXIT.usage);
+  if (!Number.isInteger(fromSeq) || fromSeq < 0)
+    throw new CliError(`--from must be a sequence number, got '${o.from}'`, EXIT.usage);
+  if (!Number.isInteger(tail) || tail < 0)
+    throw new CliError(`--tail must be a non-negative integer, got '${o.tail}'`, EXIT.usage);
   const interactive = !opts.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
   const result = await runTerminal({
     session,
@@ -97,7 +119,11 @@ async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { 
     yes: o.yes === true,
     showThinking: o.showThinking === true,
     // Without a terminal there is nobody to detach: follow until the session is idle.
-    ...(o.exitWhenIdleAfter !== undefined ? { exitWhenIdleAfter: o.exitWhenIdleAfter } : interactive ? {} : { exitWhenIdleAfter: 'snapshot' as const }),
+    ...(o.exitWhenIdleAfter !== undefined
+      ? { exitWhenIdleAfter: o.exitWhenIdleAfter }
+      : interactive
+        ? {}
+        : { exitWhenIdleAfter: 'snapshot' as const }),
     style: style(rt.color(opts)),
     // Every (re)connection honours --no-autostart: a stopped daemon is not started behind the user's back.
     connect: async () => (await connectDaemon(opts, rt.env)).channel,
@@ -112,7 +138,11 @@ async function attachTo(rt: Runtime, opts: GlobalOptions, session: string, o: { 
   if (result.finalState === 'failed') rt.exitCode = EXIT.failure;
 }
 
-const DECISIONS: Record<string, Decision> = { once: Decision.ALLOW_ONCE, session: Decision.ALLOW_SESSION, always: Decision.ALLOW_ALWAYS };
+const DECISIONS: Record<string, Decision> = {
+  once: Decision.ALLOW_ONCE,
+  session: Decision.ALLOW_SESSION,
+  always: Decision.ALLOW_ALWAYS,
+};
 
 export function registerSessionCommands(program: Command, rt: Runtime): void {
   program
@@ -127,19 +157,50 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('-d, --detach', 'start it and return without attaching')
     .option('--allow-home', 'allow a session in / or your home directory (the agent would see every file you own)')
     .option('--show-thinking', "show the model's thinking in full (dimmed), not one line per block")
-    .action(async (task: string[], o: { dir?: string; name?: string; provider?: string; model?: string; yes?: boolean; detach?: boolean; showThinking?: boolean; allowHome?: boolean }, cmd: Command) => {
-      const opts = rt.globals(cmd);
-      const projectRoot = projectOf(rt, o.dir);
-      const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
-      const created = await withDaemon(rt, opts, async (c, conn) =>
-        // The metadata carries --profile / SYLK_PROFILE: the session keeps that credential profile.
-        c.sessions.createSession({ projectRoot, name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: task.join(' '), clientEnv: await sessionClientEnv(rt.env, conn), allowHomeRoot }, { metadata: conn.metadata }),
-      );
-      const s = created.session;
-      if (!s) throw new CliError('the daemon returned no session', EXIT.failure);
-      if (o.detach) return emit(opts, sessionJson(s), () => `started ${s.name} (${s.id}); attach with: sylk attach ${s.name}`);
-      await attachTo(rt, opts, s.id, { yes: o.yes === true, showThinking: o.showThinking === true, exitWhenIdleAfter: 0 });
-    });
+    .action(
+      async (
+        task: string[],
+        o: {
+          dir?: string;
+          name?: string;
+          provider?: string;
+          model?: string;
+          yes?: boolean;
+          detach?: boolean;
+          showThinking?: boolean;
+          allowHome?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const opts = rt.globals(cmd);
+        const projectRoot = projectOf(rt, o.dir);
+        const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
+        const created = await withDaemon(rt, opts, async (c, conn) =>
+          // The metadata carries --profile / SYLK_PROFILE: the session keeps that credential profile.
+          c.sessions.createSession(
+            {
+              projectRoot,
+              name: o.name ?? '',
+              provider: o.provider ?? '',
+              model: o.model ?? '',
+              prompt: task.join(' '),
+              clientEnv: await sessionClientEnv(rt.env, conn),
+              allowHomeRoot,
+            },
+            { metadata: conn.metadata },
+          ),
+        );
+        const s = created.session;
+        if (!s) throw new CliError('the daemon returned no session', EXIT.failure);
+        if (o.detach)
+          return emit(opts, sessionJson(s), () => `started ${s.name} (${s.id}); attach with: sylk attach ${s.name}`);
+        await attachTo(rt, opts, s.id, {
+          yes: o.yes === true,
+          showThinking: o.showThinking === true,
+          exitWhenIdleAfter: 0,
+        });
+      },
+    );
 
   program
     .command('new')
@@ -149,14 +210,32 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('--provider <provider>', 'LLM provider')
     .option('--model <model>', 'model id')
     .option('--allow-home', 'allow a session in / or your home directory (the agent would see every file you own)')
-    .action(async (o: { dir?: string; name?: string; provider?: string; model?: string; allowHome?: boolean }, cmd: Command) => {
-      const opts = rt.globals(cmd);
-      const projectRoot = projectOf(rt, o.dir);
-      const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
-      const res = await withDaemon(rt, opts, async (c, conn) => c.sessions.createSession({ projectRoot, name: o.name ?? '', provider: o.provider ?? '', model: o.model ?? '', prompt: '', clientEnv: await sessionClientEnv(rt.env, conn), allowHomeRoot }, { metadata: conn.metadata }));
-      const s = res.session as Session;
-      emit(opts, sessionJson(s), () => `created ${s.name} (${s.id})`);
-    });
+    .action(
+      async (
+        o: { dir?: string; name?: string; provider?: string; model?: string; allowHome?: boolean },
+        cmd: Command,
+      ) => {
+        const opts = rt.globals(cmd);
+        const projectRoot = projectOf(rt, o.dir);
+        const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
+        const res = await withDaemon(rt, opts, async (c, conn) =>
+          c.sessions.createSession(
+            {
+              projectRoot,
+              name: o.name ?? '',
+              provider: o.provider ?? '',
+              model: o.model ?? '',
+              prompt: '',
+              clientEnv: await sessionClientEnv(rt.env, conn),
+              allowHomeRoot,
+            },
+            { metadata: conn.metadata },
+          ),
+        );
+        const s = res.session as Session;
+        emit(opts, sessionJson(s), () => `created ${s.name} (${s.id})`);
+      },
+    );
 
   program
     .command('ls')
@@ -165,8 +244,12 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('--here', 'only sessions of this project')
     .action(async (o: { all?: boolean; here?: boolean }, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const res = await withDaemon(rt, opts, (c) => c.sessions.listSessions({ all: o.all === true, projectRoot: o.here ? projectOf(rt) : '' }));
-      emit(opts, { sessions: res.sessions.map(sessionJson) }, () => renderList(res.sessions, style(rt.color(opts)), Date.now()));
+      const res = await withDaemon(rt, opts, (c) =>
+        c.sessions.listSessions({ all: o.all === true, projectRoot: o.here ? projectOf(rt) : '' }),
+      );
+      emit(opts, { sessions: res.sessions.map(sessionJson) }, () =>
+        renderList(res.sessions, style(rt.color(opts)), Date.now()),
+      );
     });
 
   program
@@ -177,9 +260,15 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('--tail <n>', 'replay only the last N events')
     .option('-y, --yes', 'answer every approval with "allow once"')
     .option('--show-thinking', "show the model's thinking in full (dimmed), not one line per block")
-    .action(async (session: string, o: { from?: string; tail?: string; yes?: boolean; showThinking?: boolean }, cmd: Command) => {
-      await attachTo(rt, rt.globals(cmd), session, o);
-    });
+    .action(
+      async (
+        session: string,
+        o: { from?: string; tail?: string; yes?: boolean; showThinking?: boolean },
+        cmd: Command,
+      ) => {
+        await attachTo(rt, rt.globals(cmd), session, o);
+      },
+    );
 
   program
     .command('send')
@@ -192,7 +281,12 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
       emit(opts, { session, seq: Number(res.seq) }, () => `sent (event ${res.seq})`);
     });
 
-  const simple = (name: string, description: string, call: (c: ReturnType<typeof clients>, session: string) => Promise<{ session?: Session }>, verb: string) =>
+  const simple = (
+    name: string,
+    description: string,
+    call: (c: ReturnType<typeof clients>, session: string) => Promise<{ session?: Session }>,
+    verb: string,
+  ) =>
     program
       .command(name)
       .description(description)
@@ -203,9 +297,24 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
         const s = res.session as Session;
         emit(opts, sessionJson(s), () => `${s.name} ${verb}`);
       });
-  simple('pause', 'pause a session (the running turn is cancelled; input waits)', (c, session) => c.sessions.pauseSession({ session }), 'paused');
-  simple('resume', 'resume a paused session (or an interrupted turn)', (c, session) => c.sessions.resumeSession({ session }), 'resumed');
-  simple('close', 'close a session: stops its turn and background processes', (c, session) => c.sessions.closeSession({ session }), 'closed');
+  simple(
+    'pause',
+    'pause a session (the running turn is cancelled; input waits)',
+    (c, session) => c.sessions.pauseSession({ session }),
+    'paused',
+  );
+  simple(
+    'resume',
+    'resume a paused session (or an interrupted turn)',
+    (c, session) => c.sessions.resumeSession({ session }),
+    'resumed',
+  );
+  simple(
+    'close',
+    'close a session: stops its turn and background processes',
+    (c, session) => c.sessions.closeSession({ session }),
+    'closed',
+  );
 
   program
     .command('cancel')
@@ -235,30 +344,51 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('--from <seq>', 'start at this sequence number')
     .option('--tail <n>', 'only the last N events')
     .option('--show-thinking', "show the model's thinking in full (dimmed), not one line per block")
-    .action(async (session: string, o: { follow?: boolean; from?: string; tail?: string; showThinking?: boolean }, cmd: Command) => {
-      const opts = rt.globals(cmd);
-      const { SessionView } = await import('../render/session-view.js');
-      const st = style(rt.color(opts));
-      const view = new SessionView(st, { lines: (l) => process.stdout.write(`${l.join('\n')}\n`), status: () => undefined }, () => process.stdout.columns || 100, { showThinking: o.showThinking === true });
-      await withDaemon(rt, opts, async (c) => {
-        const events = c.sessions.readEvents({ session, fromSeq: BigInt(o.from ?? 1), tail: Number(o.tail ?? 0), follow: o.follow === true }, { signal: rt.signal });
-        try {
-          for await (const { event } of events) {
-            if (!event) continue;
-            const data = JSON.parse(event.dataJson || '{}') as Record<string, unknown>;
-            if (opts.json) process.stdout.write(`${JSON.stringify({ seq: Number(event.seq), ts: Number(event.tsUnixMs), kind: event.kind, data })}\n`);
-            else view.onEvent({ seq: Number(event.seq), ts: Number(event.tsUnixMs), kind: event.kind, data });
+    .action(
+      async (
+        session: string,
+        o: { follow?: boolean; from?: string; tail?: string; showThinking?: boolean },
+        cmd: Command,
+      ) => {
+        const opts = rt.globals(cmd);
+        const { SessionView } = await import('../render/session-view.js');
+        const st = style(rt.color(opts));
+        const view = new SessionView(
+          st,
+          { lines: (l) => process.stdout.write(`${l.join('\n')}\n`), status: () => undefined },
+          () => process.stdout.columns || 100,
+          { showThinking: o.showThinking === true },
+        );
+        await withDaemon(rt, opts, async (c) => {
+          const events = c.sessions.readEvents(
+            { session, fromSeq: BigInt(o.from ?? 1), tail: Number(o.tail ?? 0), follow: o.follow === true },
+            { signal: rt.signal },
+          );
+          try {
+            for await (const { event } of events) {
+              if (!event) continue;
+              const data = JSON.parse(event.dataJson || '{}') as Record<string, unknown>;
+              if (opts.json)
+                process.stdout.write(
+                  `${JSON.stringify({ seq: Number(event.seq), ts: Number(event.tsUnixMs), kind: event.kind, data })}\n`,
+                );
+              else view.onEvent({ seq: Number(event.seq), ts: Number(event.tsUnixMs), kind: event.kind, data });
+            }
+          } catch (err) {
+            if (!rt.signal.aborted) throw err;
           }
-        } catch (err) {
-          if (!rt.signal.aborted) throw err;
-        }
-      });
-    });
+        });
+      },
+    );
 
   const decideCommand = (name: 'approve' | 'deny') =>
     program
       .command(name)
-      .description(name === 'approve' ? 'allow a pending approval (once, for the session, or always)' : 'deny a pending approval, optionally telling the agent why')
+      .description(
+        name === 'approve'
+          ? 'allow a pending approval (once, for the session, or always)'
+          : 'deny a pending approval, optionally telling the agent why',
+      )
       .argument('<approval-id>', 'the id shown with the request (sylk approvals)')
       .option('-m, --message <text>', name === 'approve' ? 'ignored' : 'message the agent reads')
       .option('--scope <scope>', 'once | session | always', 'once')
@@ -268,12 +398,19 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
         if (name === 'deny') decision = o.message ? Decision.DENY_WITH_MESSAGE : Decision.DENY;
         else {
           const d = DECISIONS[o.scope];
-          if (d === undefined) throw new CliError(`--scope must be once, session or always, got '${o.scope}'`, EXIT.usage);
+          if (d === undefined)
+            throw new CliError(`--scope must be once, session or always, got '${o.scope}'`, EXIT.usage);
           decision = d;
         }
-        const res = await withDaemon(rt, opts, (c) => c.approvals.decideApproval({ approvalId, decision, message: o.message ?? '' }));
+        const res = await withDaemon(rt, opts, (c) =>
+          c.approvals.decideApproval({ approvalId, decision, message: o.message ?? '' }),
+        );
         const a = res.approval;
-        emit(opts, { id: a?.id, state: a?.state, resolution: a?.resolution }, () => `${a?.id}: ${a?.resolution || a?.state}`);
+        emit(
+          opts,
+          { id: a?.id, state: a?.state, resolution: a?.resolution },
+          () => `${a?.id}: ${a?.resolution || a?.state}`,
+        );
       });
   decideCommand('approve');
   decideCommand('deny');
@@ -285,22 +422,58 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .action(async (session: string | undefined, _o, cmd: Command) => {
       const opts = rt.globals(cmd);
       const res = await withDaemon(rt, opts, (c) => c.approvals.listApprovals({ session: session ?? '' }));
-      const list = res.approvals.map((a) => ({ id: a.id, sessionId: a.sessionId, kind: a.kind, summary: a.summary, detail: a.detail, reason: a.reason, createdAt: new Date(Number(a.createdAtUnixMs)).toISOString() }));
+      const list = res.approvals.map((a) => ({
+        id: a.id,
+        sessionId: a.sessionId,
+        kind: a.kind,
+        summary: a.summary,
+        detail: a.detail,
+        reason: a.reason,
+        createdAt: new Date(Number(a.createdAtUnixMs)).toISOString(),
+      }));
       const st = style(rt.color(opts));
       // A file change shows its whole unified diff (as capped by the daemon), coloured on a terminal.
-      emit(opts, { approvals: list }, () => (list.length === 0 ? 'no pending approvals' : list.map((a) => [`${a.id}  ${a.sessionId}  ${a.summary}`, ...approvalDetailLines(a.kind, a.detail, st).map((l) => `    ${l}`)].join('\n')).join('\n')));
+      emit(opts, { approvals: list }, () =>
+        list.length === 0
+          ? 'no pending approvals'
+          : list
+              .map((a) =>
+                [
+                  `${a.id}  ${a.sessionId}  ${a.summary}`,
+                  ...approvalDetailLines(a.kind, a.detail, st).map((l) => `    ${l}`),
+                ].join('\n'),
+              )
+              .join('\n'),
+      );
     });
 
-  const permissions = program.command('permissions').description("show and remove this project's persisted permission rules");
+  const permissions = program
+    .command('permissions')
+    .description("show and remove this project's persisted permission rules");
   permissions
     .command('list')
     .description("list your 'allow always' rules for this project (kept in Sylk's state directory)")
     .option('-C, --dir <dir>', 'project directory')
     .action(async (o: { dir?: string }, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const res = await withDaemon(rt, opts, (c) => c.permissions.listPermissions({ projectRoot: projectOf(rt, o.dir) }));
-      const rules = res.rules.map((r) => ({ id: r.id, kind: r.kind, pattern: r.pattern, op: r.op || null, createdAt: new Date(Number(r.createdAtUnixMs)).toISOString() }));
-      emit(opts, { file: res.file, rules }, () => (rules.length === 0 ? `no rules in ${res.file}` : [res.file, ...rules.map((r) => `  ${r.id}  ${r.kind.padEnd(7)} ${r.op ? `${r.op} ` : ''}${r.pattern}`)].join('\n')));
+      const res = await withDaemon(rt, opts, (c) =>
+        c.permissions.listPermissions({ projectRoot: projectOf(rt, o.dir) }),
+      );
+      const rules = res.rules.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        pattern: r.pattern,
+        op: r.op || null,
+        createdAt: new Date(Number(r.createdAtUnixMs)).toISOString(),
+      }));
+      emit(opts, { file: res.file, rules }, () =>
+        rules.length === 0
+          ? `no rules in ${res.file}`
+          : [
+              res.file,
+              ...rules.map((r) => `  ${r.id}  ${r.kind.padEnd(7)} ${r.op ? `${r.op} ` : ''}${r.pattern}`),
+            ].join('\n'),
+      );
     });
   permissions
     .command('revoke')
@@ -309,7 +482,13 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('-C, --dir <dir>', 'project directory')
     .action(async (rule: string, o: { dir?: string }, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const res = await withDaemon(rt, opts, (c) => c.permissions.revokePermission({ projectRoot: projectOf(rt, o.dir), rule }));
-      emit(opts, { revoked: res.rule?.id, pattern: res.rule?.pattern }, () => `revoked ${res.rule?.kind} rule '${res.rule?.pattern}'`);
+      const res = await withDaemon(rt, opts, (c) =>
+        c.permissions.revokePermission({ projectRoot: projectOf(rt, o.dir), rule }),
+      );
+      emit(
+        opts,
+        { revoked: res.rule?.id, pattern: res.rule?.pattern },
+        () => `revoked ${res.rule?.kind} rule '${res.rule?.pattern}'`,
+      );
     });
 }

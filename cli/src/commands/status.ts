@@ -10,7 +10,9 @@ import { fetchSessionStatus, renderSessionStatus, sessionStatusJson } from './se
 export function registerStatusCommands(program: Command, rt: Runtime): void {
   program
     .command('status')
-    .description('overall status: the daemon and its components (starts sylkd if needed); with a session: its instructions, environment and config files')
+    .description(
+      'overall status: the daemon and its components (starts sylkd if needed); with a session: its instructions, environment and config files',
+    )
     .argument('[session]', 'session id or name')
     .action(async (session: string | undefined, _o, cmd: Command) => {
       const opts = rt.globals(cmd);
@@ -18,7 +20,11 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
       try {
         if (session !== undefined) {
           const s = await fetchSessionStatus(conn, session);
-          return emit(opts, () => sessionStatusJson(s), () => renderSessionStatus(s, style(rt.color(opts))));
+          return emit(
+            opts,
+            () => sessionStatusJson(s),
+            () => renderSessionStatus(s, style(rt.color(opts))),
+          );
         }
         const s = await conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata });
         // A daemon without the sandbox service (older) still gets its status shown.
@@ -26,7 +32,10 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
         const st = style(rt.color(opts));
         emit(
           opts,
-          () => ({ daemon: statusJson(s), sandbox: sb ? { mode: sb.mode, backend: sb.backend, reason: sb.reason || null, fix: sb.fix || null } : null }),
+          () => ({
+            daemon: statusJson(s),
+            sandbox: sb ? { mode: sb.mode, backend: sb.backend, reason: sb.reason || null, fix: sb.fix || null } : null,
+          }),
           () => `${renderStatus(s, st)}${sb ? `\n${sandboxLine(sb, st)}` : ''}`,
         );
       } finally {
@@ -49,8 +58,16 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
       } catch {
         daemon = null;
       }
-      emit(opts, { sylk: { version: VERSION, protocolMajor: PROTOCOL_MAJOR, node: process.version }, sylkd: daemon }, () =>
-        [`sylk  ${VERSION} (protocol v${PROTOCOL_MAJOR}, node ${process.version})`, daemon ? `sylkd ${daemon.version} (protocol v${daemon.protocolMajor}, pid ${daemon.pid})` : 'sylkd not running'].join('\n'),
+      emit(
+        opts,
+        { sylk: { version: VERSION, protocolMajor: PROTOCOL_MAJOR, node: process.version }, sylkd: daemon },
+        () =>
+          [
+            `sylk  ${VERSION} (protocol v${PROTOCOL_MAJOR}, node ${process.version})`,
+            daemon
+              ? `sylkd ${daemon.version} (protocol v${daemon.protocolMajor}, pid ${daemon.pid})`
+              : 'sylkd not running',
+          ].join('\n'),
       );
     });
 }

@@ -28,12 +28,17 @@ export function receiptJson(session: string, r: RewindTurnResponse) {
 
 export function renderReceipt(r: RewindTurnResponse, st: Style): string {
   const turns = r.rewoundTurns.length === 1 ? `turn ${r.rewoundTurns[0]}` : `turns ${r.rewoundTurns.join(', ')}`;
-  const lines = [st.bold(`Files are back to before turn ${r.turn}`) + st.dim(` (rewound ${r.rewoundTurns.length === 0 ? 'nothing' : turns})`)];
+  const lines = [
+    st.bold(`Files are back to before turn ${r.turn}`) +
+      st.dim(` (rewound ${r.rewoundTurns.length === 0 ? 'nothing' : turns})`),
+  ];
   if (r.restored.length === 0) lines.push('  nothing to restore');
   for (const f of r.restored) lines.push(`  ${st.green(f.action === 'deleted' ? 'deleted ' : 'restored')} ${f.path}`);
   if (r.unchanged > 0) lines.push(st.dim(`  ${r.unchanged} file(s) already as before`));
   if (r.kept.length > 0) {
-    lines.push(st.yellow(`Not restored (${r.kept.length}): changed since the turn; run again with --force to overwrite`));
+    lines.push(
+      st.yellow(`Not restored (${r.kept.length}): changed since the turn; run again with --force to overwrite`),
+    );
     for (const f of r.kept) lines.push(`  ${st.yellow('kept')}     ${f.path} ${st.dim(`(${f.action})`)}`);
   }
   if (r.sideEffects.length > 0) {
@@ -41,7 +46,11 @@ export function renderReceipt(r: RewindTurnResponse, st: Style): string {
     for (const s of r.sideEffects) lines.push(`  turn ${s.turn}: ${s.summary}`);
   }
   if (r.commits !== '') lines.push(`Commits: ${r.commits}`);
-  lines.push(r.conversationRewound ? st.dim(`The conversation is back to before turn ${r.turn}.`) : st.dim('The conversation is unchanged.'));
+  lines.push(
+    r.conversationRewound
+      ? st.dim(`The conversation is back to before turn ${r.turn}.`)
+      : st.dim('The conversation is unchanged.'),
+  );
   return lines.join('\n');
 }
 
@@ -49,17 +58,33 @@ export function renderReceipt(r: RewindTurnResponse, st: Style): string {
 export async function undoFromView(rt: Runtime, opts: GlobalOptions, session: string): Promise<string> {
   const conn = await connectDaemon(opts, rt.env);
   try {
-    const res = await createClient(SessionService, conn.channel).rewindTurn({ session, turn: 0, force: false, filesOnly: false });
+    const res = await createClient(SessionService, conn.channel).rewindTurn({
+      session,
+      turn: 0,
+      force: false,
+      filesOnly: false,
+    });
     return renderReceipt(res, style(rt.color(opts)));
   } finally {
     conn.close();
   }
 }
 
-async function rewind(rt: Runtime, opts: GlobalOptions, session: string, turn: number, flags: RewindFlags): Promise<void> {
+async function rewind(
+  rt: Runtime,
+  opts: GlobalOptions,
+  session: string,
+  turn: number,
+  flags: RewindFlags,
+): Promise<void> {
   const conn = await connectDaemon(opts, rt.env);
   try {
-    const res = await createClient(SessionService, conn.channel).rewindTurn({ session, turn, force: flags.force === true, filesOnly: flags.filesOnly === true });
+    const res = await createClient(SessionService, conn.channel).rewindTurn({
+      session,
+      turn,
+      force: flags.force === true,
+      filesOnly: flags.filesOnly === true,
+    });
     emit(opts, receiptJson(session, res), () => renderReceipt(res, style(rt.color(opts))));
     // Files left as they were: the rewind is partial, and scripts should know.
     if (res.kept.length > 0) rt.exitCode = EXIT.failure;
@@ -70,7 +95,12 @@ async function rewind(rt: Runtime, opts: GlobalOptions, session: string, turn: n
 
 function turnNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new CliError(`--turn must be a turn number (1, 2, …), got "${value}"`, EXIT.usage, 'turn numbers count from 1; `sylk logs <session>` shows each turn_snapshot');
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff)
+    throw new CliError(
+      `--turn must be a turn number (1, 2, …), got "${value}"`,
+      EXIT.usage,
+      'turn numbers count from 1; `sylk logs <session>` shows each turn_snapshot',
+    );
   return n;
 }
 

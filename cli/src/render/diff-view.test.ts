@@ -13,9 +13,23 @@ const TWO_HUNKS = [
   '--- a/src/cfg.ts',
   '+++ b/src/cfg.ts',
   '@@ -2,7 +2,7 @@',
-  ' a', ' b', ' c', '-timeout = 10', '+timeout = 30', ' d', ' e', ' f',
+  ' a',
+  ' b',
+  ' c',
+  '-timeout = 10',
+  '+timeout = 30',
+  ' d',
+  ' e',
+  ' f',
   '@@ -52,7 +52,7 @@',
-  ' w', ' x', ' y', '-retries = 1', '+retries = 3', ' z', ' zz', ' zzz',
+  ' w',
+  ' x',
+  ' y',
+  '-retries = 1',
+  '+retries = 3',
+  ' z',
+  ' zz',
+  ' zzz',
 ].join('\n');
 
 function render(events: Omit<ViewEvent, 'seq' | 'ts'>[], st = plain, width = 80) {
@@ -27,8 +41,24 @@ function render(events: Omit<ViewEvent, 'seq' | 'ts'>[], st = plain, width = 80)
 
 describe('diffs in the session view', () => {
   it('shows a file change approval as the whole unified diff, every hunk', () => {
-    const lines = render([{ kind: 'approval_requested', data: { approvalId: 'ap_1', kind: 'path', summary: 'write /p/src/cfg.ts', detail: TWO_HUNKS, reason: 'writes ask' } }]);
-    expect(lines).toEqual(['', '? Approval needed [ap_1] write /p/src/cfg.ts', '  writes ask', ...TWO_HUNKS.split('\n').map((l) => `  ${l}`)]);
+    const lines = render([
+      {
+        kind: 'approval_requested',
+        data: {
+          approvalId: 'ap_1',
+          kind: 'path',
+          summary: 'write /p/src/cfg.ts',
+          detail: TWO_HUNKS,
+          reason: 'writes ask',
+        },
+      },
+    ]);
+    expect(lines).toEqual([
+      '',
+      '? Approval needed [ap_1] write /p/src/cfg.ts',
+      '  writes ask',
+      ...TWO_HUNKS.split('\n').map((l) => `  ${l}`),
+    ]);
   });
 
   it('colours it on a terminal: additions green, removals red, hunk headers cyan', () => {
@@ -53,7 +83,15 @@ describe('diffs in the session view', () => {
       { kind: 'tool_started', data: { callId: 'c1', name: 'edit_file', summary: 'src/cfg.ts' } },
       {
         kind: 'tool_finished',
-        data: { callId: 'c1', name: 'edit_file', ok: true, durationMs: 20, summary: 'Edited src/cfg.ts (2 replacements)', diff: TWO_HUNKS, diffStat: { path: 'src/cfg.ts', added: 2, removed: 2, hunks: 2 } },
+        data: {
+          callId: 'c1',
+          name: 'edit_file',
+          ok: true,
+          durationMs: 20,
+          summary: 'Edited src/cfg.ts (2 replacements)',
+          diff: TWO_HUNKS,
+          diffStat: { path: 'src/cfg.ts', added: 2, removed: 2, hunks: 2 },
+        },
       },
     ]);
     const body = TWO_HUNKS.split('\n').slice(2);
@@ -68,7 +106,14 @@ describe('diffs in the session view', () => {
 
   it('cuts long diff lines to the width and shows nothing extra for other tools', () => {
     const long = `+${'x'.repeat(300)}`;
-    const lines = fileChangeLines({ diff: `--- /dev/null\n+++ b/min.js\n@@ -0,0 +1 @@\n${long}`, diffStat: { path: 'min.js', added: 1, removed: 0, hunks: 1 } }, plain, 60);
+    const lines = fileChangeLines(
+      {
+        diff: `--- /dev/null\n+++ b/min.js\n@@ -0,0 +1 @@\n${long}`,
+        diffStat: { path: 'min.js', added: 1, removed: 0, hunks: 1 },
+      },
+      plain,
+      60,
+    );
     expect(lines).toEqual(['  +1 \u22120 min.js', '    @@ -0,0 +1 @@', `    ${long.slice(0, 55)}…`]);
     expect(fileChangeLines({ summary: '3 passed' }, plain, 80)).toEqual([]);
     expect(fileChangeLines({ diffStat: 'bogus' }, plain, 80)).toEqual([]);

@@ -42,8 +42,24 @@ describe('session view', () => {
   it('shows a retry while the user waits, and an error once with its attempts and hint', () => {
     const { lines, status } = render([
       { kind: 'user_input', data: { text: 'go' } },
-      { kind: 'notice', data: { code: 'llm.retrying', message: 'anthropic rate limited the request; retrying in 12 s (retry 1 of 10)', delayMs: 12_000 } },
-      { kind: 'error', data: { code: 'llm.auth_failed', message: 'anthropic rejected the API key from keychain (HTTP 401 authentication_error): invalid x-api-key', hint: 'Check or replace the key: sylk auth login anthropic', attempts: 2, tier: 'user_fixable' } },
+      {
+        kind: 'notice',
+        data: {
+          code: 'llm.retrying',
+          message: 'anthropic rate limited the request; retrying in 12 s (retry 1 of 10)',
+          delayMs: 12_000,
+        },
+      },
+      {
+        kind: 'error',
+        data: {
+          code: 'llm.auth_failed',
+          message: 'anthropic rejected the API key from keychain (HTTP 401 authentication_error): invalid x-api-key',
+          hint: 'Check or replace the key: sylk auth login anthropic',
+          attempts: 2,
+          tier: 'user_fixable',
+        },
+      },
     ]);
     expect(lines.slice(3)).toEqual([
       '! anthropic rate limited the request; retrying in 12 s (retry 1 of 10)',
@@ -61,7 +77,10 @@ describe('session view', () => {
       { kind: 'assistant_delta', data: { text: ' now.\n' } },
       { kind: 'tool_started', data: { callId: 'c1', name: 'run_command', summary: 'npm test' } },
       { kind: 'tool_output', data: { callId: 'c1', line: 'FAIL add.test.js' } },
-      { kind: 'tool_finished', data: { callId: 'c1', name: 'run_command', ok: false, durationMs: 1500, summary: '1 failed' } },
+      {
+        kind: 'tool_finished',
+        data: { callId: 'c1', name: 'run_command', ok: false, durationMs: 1500, summary: '1 failed' },
+      },
       { kind: 'usage', data: { usage: { inputTokens: 120, outputTokens: 30 }, costUsd: 0.0012 } },
       { kind: 'state_changed', data: { from: 'running', to: 'idle' } },
     ]);
@@ -80,8 +99,14 @@ describe('session view', () => {
 
   it('shows approvals with the exact command and their resolution', () => {
     const { lines } = render([
-      { kind: 'approval_requested', data: { approvalId: 'ap_1', summary: 'run a command', detail: 'npm test', reason: 'not in the allowlist' } },
-      { kind: 'approval_resolved', data: { approvalId: 'ap_1', decision: 'deny_with_message', message: 'use node --test' } },
+      {
+        kind: 'approval_requested',
+        data: { approvalId: 'ap_1', summary: 'run a command', detail: 'npm test', reason: 'not in the allowlist' },
+      },
+      {
+        kind: 'approval_resolved',
+        data: { approvalId: 'ap_1', decision: 'deny_with_message', message: 'use node --test' },
+      },
     ]);
     expect(lines).toContain('? Approval needed [ap_1] run a command');
     expect(lines).toContain('  npm test');
@@ -104,7 +129,12 @@ describe('selection prompt', () => {
   function keys() {
     const input = new EventEmitter();
     const written: string[] = [];
-    return { input: input as unknown as Parameters<typeof select>[0], emit: (k: string) => input.emit('data', Buffer.from(k)), output: { write: (t: string) => written.push(t) }, written };
+    return {
+      input: input as unknown as Parameters<typeof select>[0],
+      emit: (k: string) => input.emit('data', Buffer.from(k)),
+      output: { write: (t: string) => written.push(t) },
+      written,
+    };
   }
 
   it('picks by arrow keys and Enter', async () => {

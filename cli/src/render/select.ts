@@ -22,12 +22,25 @@ export interface PromptOutput {
  * up (undefined). The caller owns raw mode; this only reads keys and redraws
  * its own lines.
  */
-export function select<T>(input: KeyInput, output: PromptOutput, st: Style, question: string, choices: Choice<T>[], signal?: AbortSignal): Promise<T | undefined> {
+export function select<T>(
+  input: KeyInput,
+  output: PromptOutput,
+  st: Style,
+  question: string,
+  choices: Choice<T>[],
+  signal?: AbortSignal,
+): Promise<T | undefined> {
   let index = 0;
   let drawn = 0;
   const draw = () => {
     if (drawn > 0) output.write(`\u001b[${drawn}A`);
-    const lines = [st.bold(question), ...choices.map((c, i) => `${i === index ? st.cyan('❯') : ' '} ${st.bold(`[${c.key}]`)} ${i === index ? st.cyan(c.label) : c.label}`)];
+    const lines = [
+      st.bold(question),
+      ...choices.map(
+        (c, i) =>
+          `${i === index ? st.cyan('❯') : ' '} ${st.bold(`[${c.key}]`)} ${i === index ? st.cyan(c.label) : c.label}`,
+      ),
+    ];
     output.write(lines.map((l) => `\r\u001b[K${l}\n`).join(''));
     drawn = lines.length;
   };

@@ -4,10 +4,18 @@ import { SessionView, type ViewEvent } from './session-view.js';
 
 const DIM = '\u001b[2m';
 
-function render(events: Array<Omit<ViewEvent, 'seq' | 'ts'>>, options: { showThinking?: boolean; color?: boolean } = {}) {
+function render(
+  events: Array<Omit<ViewEvent, 'seq' | 'ts'>>,
+  options: { showThinking?: boolean; color?: boolean } = {},
+) {
   const lines: string[] = [];
   const status: string[] = [];
-  const view = new SessionView(style(options.color === true), { lines: (l) => lines.push(...l), status: (s) => status.push(s) }, () => 80, { showThinking: options.showThinking === true });
+  const view = new SessionView(
+    style(options.color === true),
+    { lines: (l) => lines.push(...l), status: (s) => status.push(s) },
+    () => 80,
+    { showThinking: options.showThinking === true },
+  );
   events.forEach((e, i) => view.onEvent({ seq: i + 1, ts: 1000 * i, ...e }));
   return { lines, status };
 }

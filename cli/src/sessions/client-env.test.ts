@@ -21,6 +21,10 @@ describe('clientEnv', () => {
       },
       [...defaultEnvBlocklist(), 'CORP_*'],
     );
-    expect(sent).toEqual({ PATH: '/home/u/.pyenv/shims:/usr/bin', VIRTUAL_ENV: '/home/u/p/.venv', PYENV_VERSION: '3.12.1' });
+    expect(sent).toEqual({
+      PATH: '/home/u/.pyenv/shims:/usr/bin',
+      VIRTUAL_ENV: '/home/u/p/.venv',
+      PYENV_VERSION: '3.12.1',
+    });
   });
 });

@@ -32,7 +32,10 @@ function setup(over: Partial<HomeRootCheck> = {}, answer = '') {
 }
 
 async function refusal(p: Promise<unknown>): Promise<CliError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(CliError);
   return err as CliError;
 }
@@ -47,7 +50,9 @@ describe('confirmHomeRoot', () => {
   it('asks on a terminal and confirms only on yes', async () => {
     const yes = setup({}, 'y');
     expect(await confirmHomeRoot(yes.check)).toBe(true);
-    expect(yes.asked).toEqual([`! ${yes.home} is your home directory: a session there lets the agent see every file you own.\n  Start it there anyway? [y/N] `]);
+    expect(yes.asked).toEqual([
+      `! ${yes.home} is your home directory: a session there lets the agent see every file you own.\n  Start it there anyway? [y/N] `,
+    ]);
     rmSync(dir as string, { recursive: true, force: true });
     for (const answer of ['', 'n', 'nope']) {
       const no = setup({}, answer);
@@ -61,7 +66,9 @@ describe('confirmHomeRoot', () => {
   it('refuses with --yes or without a terminal, unless --allow-home', async () => {
     const a = setup({ yes: true });
     const withYes = await refusal(confirmHomeRoot(a.check));
-    expect(withYes.message).toBe(`refusing to start a session: ${a.home} is your home directory: a session there lets the agent see every file you own (--yes does not confirm this)`);
+    expect(withYes.message).toBe(
+      `refusing to start a session: ${a.home} is your home directory: a session there lets the agent see every file you own (--yes does not confirm this)`,
+    );
     expect(withYes.exitCode).toBe(EXIT.usage);
     expect(withYes.hint).toContain('--allow-home');
     expect(a.asked).toEqual([]);

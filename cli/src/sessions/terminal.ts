@@ -84,7 +84,14 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
   };
 
   const attached = new AttachedSession(
-    { session: opts.session, fromSeq: opts.fromSeq, tail: opts.tail, cols: stdout.columns || 80, rows: stdout.rows || 24, connect: opts.connect },
+    {
+      session: opts.session,
+      fromSeq: opts.fromSeq,
+      tail: opts.tail,
+      cols: stdout.columns || 80,
+      rows: stdout.rows || 24,
+      connect: opts.connect,
+    },
     {
       session: (s) => {
         if (opts.exitWhenIdleAfter === 'snapshot') {
@@ -97,7 +104,10 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
           }
         }
         if (!opts.json && !opts.interactive) return;
-        if (opts.interactive) sink.lines([st.dim(`attached to ${s.name} (${s.id}) in ${s.projectRoot} — Ctrl-C cancels the turn, Ctrl-] detaches`)]);
+        if (opts.interactive)
+          sink.lines([
+            st.dim(`attached to ${s.name} (${s.id}) in ${s.projectRoot} — Ctrl-C cancels the turn, Ctrl-] detaches`),
+          ]);
       },
       event: (ev) => {
         if (opts.json) stdout.write(`${JSON.stringify({ seq: ev.seq, ts: ev.ts, kind: ev.kind, data: ev.data })}\n`);
@@ -113,7 +123,10 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
         setImmediate(answerApprovals);
       },
       // With --json, stdout carries only events: a refusal (e.g. a decision that lost the race) goes to stderr.
-      refused: (message, code) => (opts.json ? process.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`) : sink.lines([st.red(`✗ ${message}`)])),
+      refused: (message, code) =>
+        opts.json
+          ? process.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`)
+          : sink.lines([st.red(`✗ ${message}`)]),
       reconnecting: (fromSeq, reason) => {
         if (!opts.json) sink.lines([st.dim(`… connection lost (${reason}); re-attaching from event ${fromSeq}`)]);
       },
@@ -133,7 +146,8 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
       return;
     }
     if (!opts.interactive) {
-      if (!opts.json) sink.lines([st.yellow(`  waiting for approval: sylk approve ${id}  |  sylk deny ${id} -m "why"`)]);
+      if (!opts.json)
+        sink.lines([st.yellow(`  waiting for approval: sylk approve ${id}  |  sylk deny ${id} -m "why"`)]);
       pending.delete(id);
       return;
     }
@@ -185,7 +199,10 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
             (out) => sink.lines(out.split('\n')),
             (err: unknown) => {
               const e = err as { message?: string; hint?: string };
-              sink.lines([st.red(`✗ ${text}: ${e.message ?? String(err)}`), ...(e.hint ? [st.dim(`  hint: ${e.hint}`)] : [])]);
+              sink.lines([
+                st.red(`✗ ${text}: ${e.message ?? String(err)}`),
+                ...(e.hint ? [st.dim(`  hint: ${e.hint}`)] : []),
+              ]);
             },
           );
         } else if (text !== '') attached.send({ case: 'input', value: { text } });
@@ -220,7 +237,8 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
       opts.stdin.pause();
       stdout.off('resize', onResize);
       stdout.write('\r\u001b[K');
-      if (result.reason === 'detached') stdout.write(st.dim(`detached; the session keeps running (sylk attach ${opts.session})\n`));
+      if (result.reason === 'detached')
+        stdout.write(st.dim(`detached; the session keeps running (sylk attach ${opts.session})\n`));
     }
   }
   return result.finalState === undefined && state !== '' ? { ...result, finalState: state } : result;

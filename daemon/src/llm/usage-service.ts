@@ -15,7 +15,11 @@ const GROUPS: Record<UsageGroup, ReportGroup> = {
   [UsageGroup.TASK]: 'task',
   [UsageGroup.DAY]: 'day',
 };
-const GROUP_ENUM = Object.fromEntries(Object.entries(GROUPS).slice(1).map(([k, v]) => [v, Number(k) as UsageGroup])) as Record<ReportGroup, UsageGroup>;
+const GROUP_ENUM = Object.fromEntries(
+  Object.entries(GROUPS)
+    .slice(1)
+    .map(([k, v]) => [v, Number(k) as UsageGroup]),
+) as Record<ReportGroup, UsageGroup>;
 
 const PERIODS: Record<UsagePeriod, UsagePeriodName> = {
   [UsagePeriod.UNSPECIFIED]: 'all',
@@ -46,7 +50,12 @@ function row(r: Omit<ReportRow, 'key'> & { key?: string }) {
 }
 
 function circuit(p: ProviderInfo) {
-  return { state: CIRCUIT[p.circuit.state], failures: p.circuit.failures, cooldownEndsUnixMs: BigInt(p.circuit.cooldownEnds), lastFailureUnixMs: BigInt(p.circuit.lastFailure) };
+  return {
+    state: CIRCUIT[p.circuit.state],
+    failures: p.circuit.failures,
+    cooldownEndsUnixMs: BigInt(p.circuit.cooldownEnds),
+    lastFailureUnixMs: BigInt(p.circuit.lastFailure),
+  };
 }
 
 function provider(p: ProviderInfo) {
@@ -61,7 +70,10 @@ export function usageServiceImpl(llm: () => DaemonLlm): ServiceImpl<Methods> {
         ...(optional(req.provider) ? { provider: req.provider } : {}),
         ...(optional(req.model) ? { model: req.model } : {}),
         period: PERIODS[req.period] ?? 'all',
-        groupBy: req.groupBy.length > 0 ? [...new Set(req.groupBy.map((g) => GROUPS[g] ?? 'provider'))] : ['provider' as const],
+        groupBy:
+          req.groupBy.length > 0
+            ? [...new Set(req.groupBy.map((g) => GROUPS[g] ?? 'provider'))]
+            : ['provider' as const],
       };
       const r = llm().report(q);
       return {
@@ -70,7 +82,11 @@ export function usageServiceImpl(llm: () => DaemonLlm): ServiceImpl<Methods> {
         period: req.period === UsagePeriod.UNSPECIFIED ? UsagePeriod.ALL : req.period,
         groups: r.groups.map((g) => ({ groupBy: GROUP_ENUM[g.by], rows: g.rows.map(row) })),
         totals: row(r.totals),
-        budgets: r.budgets.map((b) => ({ ...b, limitTokens: BigInt(b.limitTokens), spentTokens: BigInt(Math.round(b.spentTokens)) })),
+        budgets: r.budgets.map((b) => ({
+          ...b,
+          limitTokens: BigInt(b.limitTokens),
+          spentTokens: BigInt(Math.round(b.spentTokens)),
+        })),
       };
     },
 

@@ -20,15 +20,29 @@ describe('verifyKey', () => {
     for (const c of cases) {
       emu.reset();
       await expect(verifyKey({ provider: c.provider, baseUrl: c.baseUrl, apiKey: KEY })).resolves.toBeUndefined();
-      const err = await verifyKey({ provider: c.provider, baseUrl: c.baseUrl, apiKey: 'sk-wrong-key-000000000000000000' }).catch((e: unknown) => e as Error & { code: string; hint: string });
-      expect(err).toMatchObject({ code: 'auth.key_rejected', tier: 'user_fixable', message: expect.stringMatching(/HTTP 40[01]/), hint: expect.stringContaining(`sylk auth login ${c.provider}`) });
+      const err = await verifyKey({
+        provider: c.provider,
+        baseUrl: c.baseUrl,
+        apiKey: 'sk-wrong-key-000000000000000000',
+      }).catch((e: unknown) => e as Error & { code: string; hint: string });
+      expect(err).toMatchObject({
+        code: 'auth.key_rejected',
+        tier: 'user_fixable',
+        message: expect.stringMatching(/HTTP 40[01]/),
+        hint: expect.stringContaining(`sylk auth login ${c.provider}`),
+      });
       expect(JSON.stringify([err, err.message])).not.toContain('sk-wrong-key');
       expect(emu.requests().map((r) => r.path)).toEqual([c.path, c.path]);
     }
   });
 
   it('cannot tell when the endpoint does not answer or answers something else: says so, suggests --skip-verify', async () => {
-    await expect(verifyKey({ provider: 'anthropic', baseUrl: 'http://127.0.0.1:1', apiKey: KEY })).rejects.toMatchObject({ code: 'auth.verify_failed', hint: expect.stringContaining('--skip-verify') });
-    await expect(verifyKey({ provider: 'openai', baseUrl: `${emu.url}/nowhere`, apiKey: KEY })).rejects.toMatchObject({ code: 'auth.verify_failed', message: expect.stringContaining('HTTP 404') });
+    await expect(
+      verifyKey({ provider: 'anthropic', baseUrl: 'http://127.0.0.1:1', apiKey: KEY }),
+    ).rejects.toMatchObject({ code: 'auth.verify_failed', hint: expect.stringContaining('--skip-verify') });
+    await expect(verifyKey({ provider: 'openai', baseUrl: `${emu.url}/nowhere`, apiKey: KEY })).rejects.toMatchObject({
+      code: 'auth.verify_failed',
+      message: expect.stringContaining('HTTP 404'),
+    });
   });
 });

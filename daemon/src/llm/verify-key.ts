@@ -14,7 +14,11 @@ const STANDARD: Record<ProviderName, string> = {
 };
 
 /** The models URL and headers, by each SDK's convention for its base URL. */
-function modelsRequest(provider: ProviderName, baseUrl: string, key: string): { url: string; headers: Record<string, string> } {
+function modelsRequest(
+  provider: ProviderName,
+  baseUrl: string,
+  key: string,
+): { url: string; headers: Record<string, string> } {
   const base = (baseUrl || STANDARD[provider]).replace(/\/+$/, '');
   switch (provider) {
     case 'anthropic':
@@ -43,28 +47,37 @@ export async function verifyKey(o: VerifyOptions): Promise<void> {
   let status: number;
   let body = '';
   try {
-    const res = await (o.fetch ?? fetch)(url, { headers, signal: o.signal ? AbortSignal.any([o.signal, timeout]) : timeout });
+    const res = await (o.fetch ?? fetch)(url, {
+      headers,
+      signal: o.signal ? AbortSignal.any([o.signal, timeout]) : timeout,
+    });
     status = res.status;
     if (res.ok) await res.body?.cancel();
     else body = (await res.text()).slice(0, 4096);
   } catch (err) {
     // The cause's message names the host, never the key (it is only in a header).
-    const why = (err as Error).name === 'TimeoutError' ? 'timed out' : ((err as { cause?: Error }).cause?.message ?? (err as Error).message);
+    const why =
+      (err as Error).name === 'TimeoutError'
+        ? 'timed out'
+        : ((err as { cause?: Error }).cause?.message ?? (err as Error).message);
     throw new SylkError(`could not verify the ${o.provider} key: ${endpoint} did not answer (${why})`, {
-      tier: ErrorTier.UserFixable, code: 'auth.verify_failed',
+      tier: ErrorTier.UserFixable,
+      code: 'auth.verify_failed',
       hint: `check llm.providers.${o.provider}.base_url and your network, or store it unverified with --skip-verify`,
     });
   }
   // Google answers a bad key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID.
   if (status === 401 || status === 403 || (status === 400 && /API_KEY_INVALID|API key not valid/.test(body))) {
     throw new SylkError(`${o.provider} rejected the key (HTTP ${status} from ${endpoint}); nothing was stored`, {
-      tier: ErrorTier.UserFixable, code: 'auth.key_rejected',
+      tier: ErrorTier.UserFixable,
+      code: 'auth.key_rejected',
       hint: `check the key (copy it again from the ${o.provider} console) and run \`sylk auth login ${o.provider}\` again`,
     });
   }
   if (status < 200 || status >= 300) {
     throw new SylkError(`could not verify the ${o.provider} key: ${endpoint} answered HTTP ${status}`, {
-      tier: ErrorTier.UserFixable, code: 'auth.verify_failed',
+      tier: ErrorTier.UserFixable,
+      code: 'auth.verify_failed',
       hint: `check llm.providers.${o.provider}.base_url, or store it unverified with --skip-verify`,
     });
   }

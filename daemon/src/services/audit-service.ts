@@ -49,7 +49,12 @@ export function auditServiceImpl(audit: () => DaemonAudit): ServiceImpl<Methods>
         entries: BigInt(r.entries),
         signatures: BigInt(r.signatures),
         files: r.files,
-        problems: r.problems.map((p) => ({ file: p.file, line: BigInt(p.line), seq: BigInt(p.seq), problem: p.problem })),
+        problems: r.problems.map((p) => ({
+          file: p.file,
+          line: BigInt(p.line),
+          seq: BigInt(p.seq),
+          problem: p.problem,
+        })),
       };
     },
   };

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultEnvBlocklist } from '@sylk/core';
-import { CLIENT_ENV_LIMITS, cleanClientEnv, describeEnv, loadClientEnv, saveClientEnv, sessionBaseEnv } from './client-env.js';
+import {
+  CLIENT_ENV_LIMITS,
+  cleanClientEnv,
+  describeEnv,
+  loadClientEnv,
+  saveClientEnv,
+  sessionBaseEnv,
+} from './client-env.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -30,7 +37,11 @@ describe('client environment', () => {
       },
       [...defaultEnvBlocklist(), 'CORP_*'],
     );
-    expect(kept).toEqual({ PATH: '/home/u/.nvm/versions/node/v20/bin:/usr/bin', VIRTUAL_ENV: '/home/u/proj/.venv', NVM_BIN: '/home/u/.nvm/versions/node/v20/bin' });
+    expect(kept).toEqual({
+      PATH: '/home/u/.nvm/versions/node/v20/bin:/usr/bin',
+      VIRTUAL_ENV: '/home/u/proj/.venv',
+      NVM_BIN: '/home/u/.nvm/versions/node/v20/bin',
+    });
   });
 
   it('refuses an environment past the limits with a clear error', () => {
@@ -50,6 +61,8 @@ describe('client environment', () => {
   });
 
   it('describes an environment by names and PATH only, after the blocklist', () => {
-    expect(describeEnv({ PATH: '/a:/b', ZED: 'z', AWS_SECRET_ACCESS_KEY: 's', A: '1' }, defaultEnvBlocklist())).toEqual({ names: ['A', 'PATH', 'ZED'], path: '/a:/b' });
+    expect(describeEnv({ PATH: '/a:/b', ZED: 'z', AWS_SECRET_ACCESS_KEY: 's', A: '1' }, defaultEnvBlocklist())).toEqual(
+      { names: ['A', 'PATH', 'ZED'], path: '/a:/b' },
+    );
   });
 });

@@ -1,5 +1,11 @@
 import { ErrorTier, SylkError, type Logger, type Redactor } from '@sylk/core';
-import { compactHistory, type AgentEvent, type AgentGate, type CompactionStats, type EstimateTokens } from '@sylk/agents';
+import {
+  compactHistory,
+  type AgentEvent,
+  type AgentGate,
+  type CompactionStats,
+  type EstimateTokens,
+} from '@sylk/agents';
 import type { SylkConfig } from '@sylk/config';
 import type { Message, ProviderName, Usage } from '@sylk/llm';
 import { turnLimits, type ModelInfoFn } from './model-limits.js';

@@ -1,4 +1,13 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,7 +65,11 @@ describe('pending inputs file', () => {
 describe('session history file', () => {
   const turn1: Message[] = [
     { role: 'user', content: 'fix the test' },
-    { role: 'assistant', content: 'Reading it.', toolCalls: [{ id: 't1', name: 'read_file', arguments: { path: 'a.js' } }] },
+    {
+      role: 'assistant',
+      content: 'Reading it.',
+      toolCalls: [{ id: 't1', name: 'read_file', arguments: { path: 'a.js' } }],
+    },
     { role: 'tool', toolCallId: 't1', content: 'line one\nline two \u2028 "quoted"' },
     { role: 'assistant', content: 'Fixed.' },
   ];
@@ -93,7 +106,14 @@ describe('session history file', () => {
     const dir = sessionDir();
     const saved = new HistoryFile(dir, recordingLogger().logger, (t) => secrets.redact(t));
     const history = saved.load();
-    history.push({ role: 'user', content: 'use history-secret-0123' }, { role: 'assistant', content: 'ok', toolCalls: [{ id: 't', name: 'run_command', arguments: { command: 'echo quo"ted-secret-0123' } }] });
+    history.push(
+      { role: 'user', content: 'use history-secret-0123' },
+      {
+        role: 'assistant',
+        content: 'ok',
+        toolCalls: [{ id: 't', name: 'run_command', arguments: { command: 'echo quo"ted-secret-0123' } }],
+      },
+    );
     saved.save(history);
     history.push({ role: 'tool', toolCallId: 't', content: 'quo"ted-secret-0123' });
     saved.save(history);
@@ -101,7 +121,11 @@ describe('session history file', () => {
     expect(text).not.toContain('secret-0123');
     expect(new HistoryFile(dir, recordingLogger().logger).load().map((m) => JSON.stringify(m))).toEqual([
       JSON.stringify({ role: 'user', content: `use ${REDACTED}` }),
-      JSON.stringify({ role: 'assistant', content: 'ok', toolCalls: [{ id: 't', name: 'run_command', arguments: { command: `echo ${REDACTED}` } }] }),
+      JSON.stringify({
+        role: 'assistant',
+        content: 'ok',
+        toolCalls: [{ id: 't', name: 'run_command', arguments: { command: `echo ${REDACTED}` } }],
+      }),
       JSON.stringify({ role: 'tool', toolCallId: 't', content: REDACTED }),
     ]);
   });
@@ -116,7 +140,9 @@ describe('session history file', () => {
     const restarted = new HistoryFile(dir, logger);
     const history = restarted.load();
     expect(history).toEqual(turn1);
-    expect(lines).toMatchObject([{ msg: 'session history ends in a cut-off line (a write was interrupted); dropping it' }]);
+    expect(lines).toMatchObject([
+      { msg: 'session history ends in a cut-off line (a write was interrupted); dropping it' },
+    ]);
     history.push(...turn2);
     restarted.save(history);
     expect(new HistoryFile(dir, logger).load()).toEqual([...turn1, ...turn2]);
@@ -147,7 +173,9 @@ describe('session history file', () => {
     appendFileSync(join(dir, 'history.jsonl'), 'not json\n[1,2]\n');
     const { logger, lines } = recordingLogger();
     expect(new HistoryFile(dir, logger).load()).toEqual(turn1.slice(0, 2));
-    expect(lines).toMatchObject([{ msg: 'session history has an unreadable line; keeping the messages before it', line: 3 }]);
+    expect(lines).toMatchObject([
+      { msg: 'session history has an unreadable line; keeping the messages before it', line: 3 },
+    ]);
   });
 
   it('reads the whole-array history.json of earlier versions and replaces it at the next save', () => {
@@ -167,26 +195,33 @@ describe('session history file', () => {
 });
 
 describe('session history on a full disk', () => {
-  it.skipIf(!existsSync('/dev/full'))('turns ENOSPC into storage.disk_full with a hint, and rewrites whole once space is back', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sylk-history-full-'));
-    dirs.push(dir);
-    const { logger } = recordingLogger();
-    const history = new HistoryFile(dir, logger);
-    const one: Message[] = [{ role: 'user', content: 'one' }] as Message[];
-    history.save(one);
-    // /dev/full fails every write with ENOSPC: a real full-disk error, no mocking.
-    rmSync(join(dir, 'history.jsonl'));
-    symlinkSync('/dev/full', join(dir, 'history.jsonl'));
-    const two = [...one, { role: 'assistant', content: 'two' }] as Message[];
-    let err: unknown;
-    try {
+  it.skipIf(!existsSync('/dev/full'))(
+    'turns ENOSPC into storage.disk_full with a hint, and rewrites whole once space is back',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sylk-history-full-'));
+      dirs.push(dir);
+      const { logger } = recordingLogger();
+      const history = new HistoryFile(dir, logger);
+      const one: Message[] = [{ role: 'user', content: 'one' }] as Message[];
+      history.save(one);
+      // /dev/full fails every write with ENOSPC: a real full-disk error, no mocking.
+      rmSync(join(dir, 'history.jsonl'));
+      symlinkSync('/dev/full', join(dir, 'history.jsonl'));
+      const two = [...one, { role: 'assistant', content: 'two' }] as Message[];
+      let err: unknown;
+      try {
+        history.save(two);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({
+        code: 'storage.disk_full',
+        message: expect.stringContaining('saving the session history'),
+        hint: expect.stringMatching(/free some disk space/i),
+      });
+      rmSync(join(dir, 'history.jsonl'));
       history.save(two);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toMatchObject({ code: 'storage.disk_full', message: expect.stringContaining('saving the session history'), hint: expect.stringMatching(/free some disk space/i) });
-    rmSync(join(dir, 'history.jsonl'));
-    history.save(two);
-    expect(new HistoryFile(dir, logger).load()).toEqual(two);
-  });
+      expect(new HistoryFile(dir, logger).load()).toEqual(two);
+    },
+  );
 });

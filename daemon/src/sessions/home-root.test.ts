@@ -32,7 +32,9 @@ describe('broadProjectRoot and refuseHomeRoot', () => {
     }
     expect(isSylkError(thrown) && thrown.code).toBe(HOME_ROOT_REFUSED);
     expect(isSylkError(thrown) && thrown.tier).toBe('user_fixable');
-    expect((thrown as Error).message).toBe(`refusing to start a session in ${home} (your home directory): the agent would see every file you own`);
+    expect((thrown as Error).message).toBe(
+      `refusing to start a session in ${home} (your home directory): the agent would see every file you own`,
+    );
     expect(() => refuseHomeRoot('/', home, false)).toThrow(/filesystem root/);
     expect(() => refuseHomeRoot(home, home, true)).not.toThrow();
     expect(() => refuseHomeRoot(join(home, 'project'), home, false)).not.toThrow();

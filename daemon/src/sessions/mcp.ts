@@ -8,7 +8,15 @@ import type { Clock, Logger, SecretValues } from '@sylk/core';
 import type { AgentEvent, AgentTool, PermissionOutcome } from '@sylk/agents';
 import type { McpConfig, SylkConfig } from '@sylk/config';
 import type { AuditSink } from '@sylk/security';
-import { McpManager, isSecretName, sameLaunch, serversFromConfig, type LaunchContext, type McpServerStatus, type McpSettings } from '@sylk/mcp';
+import {
+  McpManager,
+  isSecretName,
+  sameLaunch,
+  serversFromConfig,
+  type LaunchContext,
+  type McpServerStatus,
+  type McpSettings,
+} from '@sylk/mcp';
 import type { PermissionRequest } from './permissions.js';
 import type { SessionMcp } from './mcp-tools.js';
 
@@ -16,7 +24,12 @@ const SWEEP_MS = 30_000;
 
 export function mcpSettings(cfg: McpConfig): McpSettings {
   const callTimeoutMs = cfg.call_timeout_seconds * 1000;
-  return { callTimeoutMs, startTimeoutMs: callTimeoutMs, idleStopMs: cfg.idle_stop_minutes * 60_000, maxResultBytes: cfg.max_result_bytes };
+  return {
+    callTimeoutMs,
+    startTimeoutMs: callTimeoutMs,
+    idleStopMs: cfg.idle_stop_minutes * 60_000,
+    maxResultBytes: cfg.max_result_bytes,
+  };
 }
 
 export interface McpHubOptions {
@@ -80,7 +93,8 @@ export class McpHub {
     const { specs } = this.specs(config);
     for (const spec of specs) {
       if (spec.transport !== 'stdio') continue;
-      for (const [name, value] of Object.entries(spec.env)) if (isSecretName(name)) this.opts.secrets?.set(`mcp:${projectRoot}:${spec.name}:${name}`, value);
+      for (const [name, value] of Object.entries(spec.env))
+        if (isSecretName(name)) this.opts.secrets?.set(`mcp:${projectRoot}:${spec.name}:${name}`, value);
     }
     m.configure(specs);
     return m;
@@ -109,7 +123,8 @@ export class McpHub {
   }
 
   private async sweep(): Promise<void> {
-    for (const m of this.managers.values()) await m.sweep().catch((err: unknown) => this.opts.logger.warn({ err }, 'MCP idle sweep failed'));
+    for (const m of this.managers.values())
+      await m.sweep().catch((err: unknown) => this.opts.logger.warn({ err }, 'MCP idle sweep failed'));
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,12 @@ function source() {
       return new Promise((resolve) => waiting.push(resolve));
     },
   };
-  return { it, pulls: () => pulls, emit: (v: number) => waiting.shift()?.({ value: v, done: false }), end: () => waiting.shift()?.({ value: undefined, done: true }) };
+  return {
+    it,
+    pulls: () => pulls,
+    emit: (v: number) => waiting.shift()?.({ value: v, done: false }),
+    end: () => waiting.shift()?.({ value: undefined, done: true }),
+  };
 }
 
 describe('StreamMerger', () => {
@@ -47,7 +52,10 @@ describe('StreamMerger', () => {
   });
 
   it('passes on an error from the event stream', async () => {
-    const m = new StreamMerger<number, string>({ next: () => Promise.reject(new Error('log closed')) }, new AbortController().signal);
+    const m = new StreamMerger<number, string>(
+      { next: () => Promise.reject(new Error('log closed')) },
+      new AbortController().signal,
+    );
     await expect(m.next()).rejects.toThrow('log closed');
   });
 });

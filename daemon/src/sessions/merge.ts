@@ -1,6 +1,7 @@
 import { abortReason } from '@sylk/core';
 
-export type Merged<E, S> = { source: 'events'; value: E } | { source: 'side'; value: S } | { source: 'events-done' } | { source: 'side-done' };
+export type Merged<E, S> =
+  { source: 'events'; value: E } | { source: 'side'; value: S } | { source: 'events-done' } | { source: 'side-done' };
 
 /**
  * Merges a pulled stream (one `next()` in flight at a time, so its backpressure is kept) with

@@ -18,14 +18,33 @@ function config(edit: (c: SylkConfig) => void): SylkConfig {
 
 const override = (c: SylkConfig, model: string, fields: Record<string, number>) => {
   // As a config.yaml naming only this provider's model gets it (the schema's defaults filled in).
-  const anthropic = (c.llm.providers['anthropic'] ??= { enabled: true, base_url: '', default_model: '', models: {}, soft_limit: { requests: -1, tokens: -1, period: 'day', warn_at: 0.8 } });
-  anthropic.models[model] = { context_window: -1, max_output_tokens: -1, input_price: -1, output_price: -1, cache_read_price: -1, cache_write_price: -1, thinking_budget_tokens: 0, ...fields };
+  const anthropic = (c.llm.providers['anthropic'] ??= {
+    enabled: true,
+    base_url: '',
+    default_model: '',
+    models: {},
+    soft_limit: { requests: -1, tokens: -1, period: 'day', warn_at: 0.8 },
+  });
+  anthropic.models[model] = {
+    context_window: -1,
+    max_output_tokens: -1,
+    input_price: -1,
+    output_price: -1,
+    cache_read_price: -1,
+    cache_write_price: -1,
+    thinking_budget_tokens: 0,
+    ...fields,
+  };
 };
 
 describe('turnLimits', () => {
   it("uses the catalogue's output limit and window, not the adapter's default", () => {
     const limits = turnLimits(DEFAULT_CONFIG, 'anthropic', 'claude-opus-4-5-20251101', modelInfo);
-    expect(limits).toMatchObject({ maxTokens: 64_000, contextWindow: 200_000, compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 8 } });
+    expect(limits).toMatchObject({
+      maxTokens: 64_000,
+      contextWindow: 200_000,
+      compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 8 },
+    });
     expect(limits.compaction.model).toBeUndefined();
   });
 
@@ -34,7 +53,10 @@ describe('turnLimits', () => {
       override(c, 'claude-opus-4-5-20251101', { context_window: 50_000, max_output_tokens: 10_000 });
       c.sessions.max_output_tokens = 4_000;
     });
-    expect(turnLimits(c, 'anthropic', 'claude-opus-4-5-20251101', modelInfo)).toMatchObject({ maxTokens: 4_000, contextWindow: 50_000 });
+    expect(turnLimits(c, 'anthropic', 'claude-opus-4-5-20251101', modelInfo)).toMatchObject({
+      maxTokens: 4_000,
+      contextWindow: 50_000,
+    });
     c.sessions.max_output_tokens = 20_000;
     expect(turnLimits(c, 'anthropic', 'claude-opus-4-5-20251101', modelInfo).maxTokens).toBe(10_000);
   });

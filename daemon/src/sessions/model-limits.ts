@@ -3,7 +3,11 @@ import type { LlmConfig, SylkConfig } from '@sylk/config';
 import type { ModelInfo, ProviderName } from '@sylk/llm';
 
 /** The catalogue's entry of a model with a config's overrides; `known: false` = fallback limits (DaemonLlm.modelInfo). */
-export type ModelInfoFn = (provider: ProviderName, model: string, llm: LlmConfig) => { info: ModelInfo; known: boolean };
+export type ModelInfoFn = (
+  provider: ProviderName,
+  model: string,
+  llm: LlmConfig,
+) => { info: ModelInfo; known: boolean };
 
 /** What a turn is given of its model's limits (TurnContext fields). */
 export interface TurnLimits {

@@ -30,9 +30,19 @@ beforeEach(async () => {
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   port = (echo.address() as net.AddressInfo).port;
   const local = ['allowed.test', 'x.wild.test', 'registry.npmjs.org', 'new.test', 'other.test'];
-  config = { proxy: true, allowed_domains: ['allowed.test', '*.wild.test'], host_overrides: Object.fromEntries(local.map((h) => [h, '127.0.0.1'])) };
+  config = {
+    proxy: true,
+    allowed_domains: ['allowed.test', '*.wild.test'],
+    host_overrides: Object.fromEntries(local.map((h) => [h, '127.0.0.1'])),
+  };
   audit = [];
-  networks = new SessionNetworks({ runtimeDir: join(dir, 'run'), fallbackDir: dir, config: () => config, logger: silentLogger(), audit: { record: (r) => audit.push(r) } });
+  networks = new SessionNetworks({
+    runtimeDir: join(dir, 'run'),
+    fallbackDir: dir,
+    config: () => config,
+    logger: silentLogger(),
+    audit: { record: (r) => audit.push(r) },
+  });
 });
 
 afterEach(async () => {
@@ -60,7 +70,13 @@ function prompt() {
 }
 
 function manager(role: Role = Role.Worker): PermissionManager {
-  return new PermissionManager({ projectRoot: project, role, homeDir: join(dir, 'home'), allowlistFile: join(dir, 'state', 'permissions.yaml'), clock });
+  return new PermissionManager({
+    projectRoot: project,
+    role,
+    homeDir: join(dir, 'home'),
+    allowlistFile: join(dir, 'state', 'permissions.yaml'),
+    clock,
+  });
 }
 
 function access(pm: PermissionManager, bridge: ApprovalBridge | undefined, sessionId = 'ses_1'): SessionNetworkAccess {
@@ -128,7 +144,12 @@ describe('session network proxies', () => {
     await until(() => p.asked.length === 1);
     p.answer('deny');
     expect(await denied).toBe(403);
-    expect(audit.at(-1)).toMatchObject({ target: `other.test:${port}`, outcome: 'blocked', severity: 'warning', details: { asked: true, reason: 'The user denied this' } });
+    expect(audit.at(-1)).toMatchObject({
+      target: `other.test:${port}`,
+      outcome: 'blocked',
+      severity: 'warning',
+      details: { asked: true, reason: 'The user denied this' },
+    });
 
     const always = connect(socket, 'new.test');
     await until(() => p.asked.length === 2);
@@ -142,7 +163,10 @@ describe('session network proxies', () => {
   it('keeps at most a few questions waiting: further new domains are refused at once', async () => {
     const p = prompt();
     const socket = (await networks.open(access(manager(), p.bridge))) as string;
-    config = { ...config, host_overrides: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`n${i}.test`, '127.0.0.1'])) };
+    config = {
+      ...config,
+      host_overrides: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`n${i}.test`, '127.0.0.1'])),
+    };
     const waiting = [0, 1, 2, 3].map((i) => connect(socket, `n${i}.test`));
     await until(() => p.asked.length === MAX_PENDING_QUESTIONS);
     expect(await connect(socket, 'n4.test')).toBe(403);
@@ -175,7 +199,12 @@ describe('session network proxies', () => {
 
   it('falls back to a short directory when the runtime dir makes the socket path too long', async () => {
     const deep = join(dir, 'r'.repeat(90));
-    const long = new SessionNetworks({ runtimeDir: deep, fallbackDir: dir, config: () => config, logger: silentLogger() });
+    const long = new SessionNetworks({
+      runtimeDir: deep,
+      fallbackDir: dir,
+      config: () => config,
+      logger: silentLogger(),
+    });
     const socket = (await long.open(access(manager(), prompt().bridge, 'ses_long'))) as string;
     expect(socket.startsWith(join(dir, 'sylk-px-'))).toBe(true);
     expect(await connect(socket, 'allowed.test')).toBe(200);
@@ -186,9 +215,14 @@ describe('session network proxies', () => {
   it('reports status per session and over all; off in config means no proxy and no socket', async () => {
     await networks.open(access(manager(), prompt().bridge, 'ses_a'));
     await networks.open(access(manager(), prompt().bridge, 'ses_b'));
-    expect(networks.status('ses_a')).toMatchObject({ enabled: true, endpoint: join(dir, 'run', 'proxy', 'ses_a.sock') });
+    expect(networks.status('ses_a')).toMatchObject({
+      enabled: true,
+      endpoint: join(dir, 'run', 'proxy', 'ses_a.sock'),
+    });
     expect(networks.status().endpoint).toContain('2 session proxies');
-    expect(networks.status().allowedDomains).toEqual(expect.arrayContaining(['registry.npmjs.org', 'allowed.test', '*.wild.test']));
+    expect(networks.status().allowedDomains).toEqual(
+      expect.arrayContaining(['registry.npmjs.org', 'allowed.test', '*.wild.test']),
+    );
     expect(networks.socketPath(project)).toMatch(/ses_[ab]\.sock$/);
     config = { ...config, proxy: false };
     expect(networks.socketFor('ses_a')).toBeUndefined();

@@ -4,7 +4,13 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, resolveDirs } from '@sylk/config';
 import { silentLogger } from '@sylk/core';
-import { ProjectConfigs, changedKeys, reportProjectConfig, sessionTools, type ProjectConfigUpdate } from './project-config.js';
+import {
+  ProjectConfigs,
+  changedKeys,
+  reportProjectConfig,
+  sessionTools,
+  type ProjectConfigUpdate,
+} from './project-config.js';
 
 let root: string | undefined;
 let configs: ProjectConfigs | undefined;
@@ -15,7 +21,12 @@ afterEach(async () => {
   root = undefined;
 });
 
-function setup(): { configs: ProjectConfigs; project: string; other: string; write: (path: string, text: string) => void } {
+function setup(): {
+  configs: ProjectConfigs;
+  project: string;
+  other: string;
+  write: (path: string, text: string) => void;
+} {
   root = mkdtempSync(join(tmpdir(), 'sylk-projcfg-'));
   const dirs = resolveDirs({ SYLK_HOME: join(root, 'sylk') }, { platform: 'linux', homedir: root });
   const project = join(root, 'proj');
@@ -44,7 +55,10 @@ function nextUpdate(subscribe: (l: (u: ProjectConfigUpdate) => void) => () => vo
 describe('ProjectConfigs', () => {
   it("applies each project's own layers (local over project), keeps security out, and reloads on change", async () => {
     const t = setup();
-    t.write(join(t.project, '.sylk/config.yaml'), 'sessions: {max_turns: 3, mention_max_kb: 8}\nsecurity: {sandbox: {enabled: false}}\n');
+    t.write(
+      join(t.project, '.sylk/config.yaml'),
+      'sessions: {max_turns: 3, mention_max_kb: 8}\nsecurity: {sandbox: {enabled: false}}\n',
+    );
     t.write(join(t.project, '.sylk/local/config.yaml'), 'sessions: {max_turns: 4}\n');
     const a = await t.configs.acquire(t.project);
     const b = await t.configs.acquire(t.other);
@@ -104,13 +118,26 @@ describe('ProjectConfigs', () => {
 describe('sessionTools', () => {
   it("lets a project add blocked names but never widen the writable roots or drop the user's blocklist", () => {
     const daemon = { ...DEFAULT_CONFIG.tools, env_blocklist: ['*_TOKEN'], extra_roots: ['/srv/data'] };
-    const project = { ...DEFAULT_CONFIG.tools, env_blocklist: ['CORP_*'], extra_roots: ['/home/user'], timeout: { base_seconds: 5, extend_seconds: 1, ceiling_seconds: 10 } };
-    expect(sessionTools(project, daemon)).toMatchObject({ env_blocklist: ['*_TOKEN', 'CORP_*'], extra_roots: ['/srv/data'], timeout: { base_seconds: 5 } });
+    const project = {
+      ...DEFAULT_CONFIG.tools,
+      env_blocklist: ['CORP_*'],
+      extra_roots: ['/home/user'],
+      timeout: { base_seconds: 5, extend_seconds: 1, ceiling_seconds: 10 },
+    };
+    expect(sessionTools(project, daemon)).toMatchObject({
+      env_blocklist: ['*_TOKEN', 'CORP_*'],
+      extra_roots: ['/srv/data'],
+      timeout: { base_seconds: 5 },
+    });
   });
 });
 
 describe('changedKeys', () => {
   it('lists the changed leaf keys, lists as values', () => {
-    expect(changedKeys({ a: { b: 1, c: [1] }, d: 1 }, { a: { b: 2, c: [1, 2] }, d: 1, e: 1 })).toEqual(['a.b', 'a.c', 'e']);
+    expect(changedKeys({ a: { b: 1, c: [1] }, d: 1 }, { a: { b: 2, c: [1, 2] }, d: 1, e: 1 })).toEqual([
+      'a.b',
+      'a.c',
+      'e',
+    ]);
   });
 });

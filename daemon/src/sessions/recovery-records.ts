@@ -1,4 +1,14 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@sylk/core';
 import type { ProcessRecord, ToolExecutorOptions } from '@sylk/tools';
@@ -52,7 +62,13 @@ export class ProcessRecordStore {
       }
       try {
         const r = JSON.parse(readFileSync(path, 'utf8')) as ProcessRecord;
-        if (Number.isInteger(r.pid) && Number.isInteger(r.pgid) && typeof r.command === 'string' && typeof r.id === 'string') records.push(r);
+        if (
+          Number.isInteger(r.pid) &&
+          Number.isInteger(r.pgid) &&
+          typeof r.command === 'string' &&
+          typeof r.id === 'string'
+        )
+          records.push(r);
         else throw new Error('not a process record');
       } catch (err) {
         this.logger.warn({ path, err: (err as Error).message }, 'unreadable process record; dropping it');
@@ -63,13 +79,19 @@ export class ProcessRecordStore {
   }
 
   /** The executor hook of one session: every group it starts is recorded with the session id. */
-  processLog(sessionId: string, next?: ToolExecutorOptions['processLog']): NonNullable<ToolExecutorOptions['processLog']> {
+  processLog(
+    sessionId: string,
+    next?: ToolExecutorOptions['processLog'],
+  ): NonNullable<ToolExecutorOptions['processLog']> {
     return {
       spawned: (record) => {
         try {
           this.add({ ...record, sessionId });
         } catch (err) {
-          this.logger.error({ err, id: record.id }, 'could not record a process group; a crash now would leave it running');
+          this.logger.error(
+            { err, id: record.id },
+            'could not record a process group; a crash now would leave it running',
+          );
         }
         next?.spawned(record);
       },

@@ -30,7 +30,9 @@ export async function sessionContext(input: SessionContextInput): Promise<Sessio
   const clientEnv = loadClientEnv(input.sessionDir);
   const env = describeEnv(sessionBaseEnv(input.daemonEnv, clientEnv), input.envBlocklist);
   const fileLayers = new Set(['project', 'user', 'project_local']);
-  const configFiles = input.loaded.sources.filter((s) => fileLayers.has(s.layer)).map((s) => ({ layer: s.layer, path: s.path, present: s.present }));
+  const configFiles = input.loaded.sources
+    .filter((s) => fileLayers.has(s.layer))
+    .map((s) => ({ layer: s.layer, path: s.path, present: s.present }));
   const files = new Set(configFiles.map((f) => f.path));
   return {
     instructions: instructions.files,

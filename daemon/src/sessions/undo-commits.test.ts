@@ -10,7 +10,11 @@ let project: string;
 let git: RunGit;
 const env = { PATH: process.env.PATH, HOME: '/nonexistent' };
 const sh = (args: string[], cwd = project) =>
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, env: { ...env, GIT_CONFIG_GLOBAL: '/dev/null' }, encoding: 'utf8' }).trim();
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+    cwd,
+    env: { ...env, GIT_CONFIG_GLOBAL: '/dev/null' },
+    encoding: 'utf8',
+  }).trim();
 const commit = (file: string, text: string) => {
   writeFileSync(join(project, file), text);
   sh(['add', file]);
@@ -40,7 +44,9 @@ describe('commits the rewound turns made', () => {
     const before = commit('a.txt', 'one\n');
     const after = commit('a.txt', 'two\n');
     sh(['update-ref', 'refs/remotes/origin/main', after]);
-    expect(await undoTurnCommits(git, before, after)).toMatch(/1 of the 1 commit\(s\) the turns made were pushed: not undone/);
+    expect(await undoTurnCommits(git, before, after)).toMatch(
+      /1 of the 1 commit\(s\) the turns made were pushed: not undone/,
+    );
     expect(await headOf(git)).toBe(after);
   });
 

@@ -62,7 +62,12 @@ describe('undo', () => {
     const rt = runtime();
     await turn(rt, async () => writeFileSync(join(project, 'a.txt'), 'turn 1\n'));
     await turn(rt, async () => {
-      await log.append('tool_started', { callId: 'c1', name: 'run_command', args: { command: 'npm publish' }, summary: 'npm publish' });
+      await log.append('tool_started', {
+        callId: 'c1',
+        name: 'run_command',
+        args: { command: 'npm publish' },
+        summary: 'npm publish',
+      });
       writeFileSync(join(project, 'a.txt'), 'turn 2\n');
     });
     const turns = await turnsOf(rt);
@@ -71,7 +76,13 @@ describe('undo', () => {
       [2, 2, ['npm publish']],
     ]);
     const receipt = await rewindTurn(rt, {}, 's1');
-    expect(receipt).toMatchObject({ turn: 2, rewoundTurns: [2], restored: [{ path: 'a.txt', action: 'restored' }], sideEffects: [{ turn: 2, summary: 'npm publish' }], conversationRewound: true });
+    expect(receipt).toMatchObject({
+      turn: 2,
+      rewoundTurns: [2],
+      restored: [{ path: 'a.txt', action: 'restored' }],
+      sideEffects: [{ turn: 2, summary: 'npm publish' }],
+      conversationRewound: true,
+    });
     expect(readFileSync(join(project, 'a.txt'), 'utf8')).toBe('turn 1\n');
     expect(historyLength).toBe(2);
     // The next undo takes the turn before.
@@ -82,7 +93,13 @@ describe('undo', () => {
 
   it('records a failed snapshot as an event without failing, and that turn cannot be rewound', async () => {
     const rt = runtime();
-    Object.assign(rt, { snapshots: new SnapshotStore({ storeRoot: join(base, 'snapshots'), projectRoot: project, env: { PATH: join(base, 'no-git-here') } }) });
+    Object.assign(rt, {
+      snapshots: new SnapshotStore({
+        storeRoot: join(base, 'snapshots'),
+        projectRoot: project,
+        env: { PATH: join(base, 'no-git-here') },
+      }),
+    });
     await turn(rt, async () => writeFileSync(join(project, 'a.txt'), 'turn 1\n'));
     const [before] = (await turnsOf(rt)).map((t) => t.before);
     expect(before).toBeUndefined();
@@ -101,6 +118,9 @@ describe('undo', () => {
     expect(refused).toMatchObject({ code: 'failed_precondition', hint: expect.stringContaining('sylk cancel s1') });
     expect(readFileSync(join(project, 'a.txt'), 'utf8')).toBe('turn 1\n');
     running = false;
-    await expect(rewindTurn(rt, { turn: 5 }, 's1')).rejects.toMatchObject({ code: 'invalid_argument', hint: 'choose a turn from 1 to 1' });
+    await expect(rewindTurn(rt, { turn: 5 }, 's1')).rejects.toMatchObject({
+      code: 'invalid_argument',
+      hint: 'choose a turn from 1 to 1',
+    });
   });
 });

@@ -10,5 +10,7 @@ declare module 'pino-roll' {
     sync?: boolean;
     limit?: { count?: number; removeOtherLogFiles?: boolean };
   }
-  export default function pinoRoll(options: PinoRollOptions): Promise<DestinationStream & { end(): void; flushSync?(): void }>;
+  export default function pinoRoll(
+    options: PinoRollOptions,
+  ): Promise<DestinationStream & { end(): void; flushSync?(): void }>;
 }

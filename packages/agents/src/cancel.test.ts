@@ -24,7 +24,9 @@ describe('runTurn: cancellation', () => {
     expect(partial?.role).toBe('assistant');
     expect(partial?.content.startsWith('Let me')).toBe(true);
     expect(partial?.content.endsWith(INTERRUPTED_MARKER)).toBe(true);
-    expect(eventsOf(h.events, 'turn_interrupted')).toEqual([{ type: 'turn_interrupted', reason: 'cancelled by the user' }]);
+    expect(eventsOf(h.events, 'turn_interrupted')).toEqual([
+      { type: 'turn_interrupted', reason: 'cancelled by the user' },
+    ]);
     expect(eventsOf(h.events, 'assistant_message')[0]?.partial).toBe(true);
   });
 
@@ -59,7 +61,11 @@ describe('runTurn: cancellation', () => {
     });
     const result = await h.run('sleep', controller.signal);
     expect(result.stopReason).toBe('cancelled');
-    expect(h.ctx.history.at(-1)).toMatchObject({ role: 'tool', toolCallId: 's2', content: expect.stringContaining('stopped: cancelled by user; killed by SIGINT') });
+    expect(h.ctx.history.at(-1)).toMatchObject({
+      role: 'tool',
+      toolCallId: 's2',
+      content: expect.stringContaining('stopped: cancelled by user; killed by SIGINT'),
+    });
     expect(h.requests()).toHaveLength(1);
   });
 

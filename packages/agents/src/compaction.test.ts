@@ -13,7 +13,10 @@ interface SentRequest {
   system?: unknown;
   tools?: unknown[];
   max_tokens: number;
-  messages: Array<{ role: string; content: string | Array<{ type: string; id?: string; tool_use_id?: string; text?: string; content?: string }> }>;
+  messages: Array<{
+    role: string;
+    content: string | Array<{ type: string; id?: string; tool_use_id?: string; text?: string; content?: string }>;
+  }>;
 }
 
 let h: Harness | undefined;
@@ -40,7 +43,11 @@ function expectPairedToolResults(b: SentRequest): void {
 describe('compaction in the agent loop', () => {
   it('summarises older messages before a request that would pass the threshold, keeping tool calls with their results', async () => {
     h = await agentHarness({ scenario: 'compaction.yaml', files: { 'notes.txt': `${NOTES}\n` } });
-    Object.assign(h.ctx, { contextWindow: 4_000, maxTokens: 1_000, compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 4 } });
+    Object.assign(h.ctx, {
+      contextWindow: 4_000,
+      maxTokens: 1_000,
+      compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 4 },
+    });
     const result = await h.run('Read notes.txt twelve times.');
 
     expect(result.stopReason).toBe('end_turn');
@@ -78,14 +85,19 @@ describe('compaction in the agent loop', () => {
     expect(summary?.summaryOf).toBeGreaterThan(0);
     expect(summary?.content).toMatch(/^\[Context summary of \d+ earlier messages\] SUMMARY: the user asked/);
     const roles = [summary, ...rest].map((m) => (m?.role === 'tool' ? 'user' : m?.role));
-    for (let i = 1; i < roles.length; i++) if (roles[i] === 'user' && roles[i - 1] === 'user') expect(h.ctx.history[i]?.role).toBe('tool');
+    for (let i = 1; i < roles.length; i++)
+      if (roles[i] === 'user' && roles[i - 1] === 'user') expect(h.ctx.history[i]?.role).toBe('tool');
     // The summariser's usage is reported like any other.
     expect(eventsOf(h.events, 'usage')).toHaveLength(all.length);
   });
 
   it('refuses a single message larger than the window with a clear error, and does not keep it', async () => {
     h = await agentHarness({ scenario: 'compaction.yaml' });
-    Object.assign(h.ctx, { contextWindow: 4_000, maxTokens: 1_000, compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 4 } });
+    Object.assign(h.ctx, {
+      contextWindow: 4_000,
+      maxTokens: 1_000,
+      compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 4 },
+    });
     h.ctx.history.push({ role: 'user', content: 'earlier question' }, { role: 'assistant', content: 'earlier answer' });
     const result = await h.run(`Please look at this: ${'x'.repeat(40_000)}`);
 
@@ -94,16 +106,25 @@ describe('compaction in the agent loop', () => {
     expect(result.error?.message).toMatch(/your message is ~\d+ tokens more than the 4000-token context window/);
     expect(result.error?.hint).toContain('send a shorter message');
     expect(h.requests()).toHaveLength(0); // nothing was sent, nothing retried
-    expect(h.ctx.history).toEqual([{ role: 'user', content: 'earlier question' }, { role: 'assistant', content: 'earlier answer' }]);
+    expect(h.ctx.history).toEqual([
+      { role: 'user', content: 'earlier question' },
+      { role: 'assistant', content: 'earlier answer' },
+    ]);
     expect(eventsOf(h.events, 'error')[0]?.code).toBe('agents.context_overflow');
   });
 
   it('blames the window, not the message, when the system prompt and tools alone do not fit', async () => {
     h = await agentHarness({ scenario: 'compaction.yaml' });
-    Object.assign(h.ctx, { contextWindow: 1_200, maxTokens: 1_000, compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 4 } });
+    Object.assign(h.ctx, {
+      contextWindow: 1_200,
+      maxTokens: 1_000,
+      compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 4 },
+    });
     const result = await h.run('Hi.');
     expect(result.error).toMatchObject({ code: 'agents.context_overflow', tier: 'user_fixable' });
-    expect(result.error?.message).toMatch(/^the system prompt and tools alone are ~\d+ tokens, more than the 1200-token context window/);
+    expect(result.error?.message).toMatch(
+      /^the system prompt and tools alone are ~\d+ tokens, more than the 1200-token context window/,
+    );
     expect(result.error?.hint).toContain(`llm.providers.anthropic.models.${MODEL}.context_window`);
     expect(h.ctx.history[0]).toEqual({ role: 'user', content: 'Hi.' }); // the message was fine: kept
     expect(h.requests()).toHaveLength(0);
@@ -111,8 +132,16 @@ describe('compaction in the agent loop', () => {
 
   it('compacts once and sends the request again when the provider finds the prompt too long', async () => {
     h = await agentHarness({ scenario: 'prompt-too-long.yaml' });
-    Object.assign(h.ctx, { contextWindow: 4_000, maxTokens: 500, compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 2 } });
-    for (let i = 0; i < 6; i++) h.ctx.history.push({ role: 'user', content: `question ${i} ${'q'.repeat(300)}` }, { role: 'assistant', content: `answer ${i}` });
+    Object.assign(h.ctx, {
+      contextWindow: 4_000,
+      maxTokens: 500,
+      compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 2 },
+    });
+    for (let i = 0; i < 6; i++)
+      h.ctx.history.push(
+        { role: 'user', content: `question ${i} ${'q'.repeat(300)}` },
+        { role: 'assistant', content: `answer ${i}` },
+      );
     const result = await h.run('One more question.');
 
     expect(result.stopReason).toBe('end_turn');
@@ -124,8 +153,13 @@ describe('compaction in the agent loop', () => {
 
   it('says how to compact when automatic compaction is off and the conversation no longer fits', async () => {
     h = await agentHarness({ scenario: 'compaction.yaml' });
-    Object.assign(h.ctx, { contextWindow: 4_000, maxTokens: 500, compaction: { enabled: false, threshold: 0.85, keepRecentMessages: 2 } });
-    for (let i = 0; i < 6; i++) h.ctx.history.push({ role: 'user', content: 'q'.repeat(2_000) }, { role: 'assistant', content: 'a' });
+    Object.assign(h.ctx, {
+      contextWindow: 4_000,
+      maxTokens: 500,
+      compaction: { enabled: false, threshold: 0.85, keepRecentMessages: 2 },
+    });
+    for (let i = 0; i < 6; i++)
+      h.ctx.history.push({ role: 'user', content: 'q'.repeat(2_000) }, { role: 'assistant', content: 'a' });
     const result = await h.run('And now?');
     expect(result.error).toMatchObject({ code: 'agents.context_overflow' });
     expect(result.error?.hint).toContain('sessions.compaction.enabled');
@@ -134,9 +168,14 @@ describe('compaction in the agent loop', () => {
 
   it('compacts on request outside a turn, keeping the latest messages and answering a kept user message', async () => {
     h = await agentHarness({ scenario: 'compaction.yaml' });
-    Object.assign(h.ctx, { contextWindow: 100_000, maxTokens: 1_000, compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 2 } });
+    Object.assign(h.ctx, {
+      contextWindow: 100_000,
+      maxTokens: 1_000,
+      compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 2 },
+    });
     const old: Message[] = [];
-    for (let i = 0; i < 5; i++) old.push({ role: 'user', content: `question ${i}` }, { role: 'assistant', content: `answer ${i}` });
+    for (let i = 0; i < 5; i++)
+      old.push({ role: 'user', content: `question ${i}` }, { role: 'assistant', content: `answer ${i}` });
     h.ctx.history.push(...old);
     const stats = await compactHistory(h.ctx, { signal: new AbortController().signal, manual: true });
 
@@ -158,8 +197,19 @@ describe('compaction in the agent loop', () => {
 describe('the summary model', () => {
   it('is sessions.compaction.model when set, through the same gate', async () => {
     h = await agentHarness({ scenario: 'compaction.yaml' });
-    Object.assign(h.ctx, { contextWindow: 100_000, maxTokens: 1_000, compaction: { enabled: true, threshold: 0.85, keepRecentMessages: 2, model: 'claude-haiku-4-5-20251001', modelContextWindow: 200_000 } });
-    for (let i = 0; i < 3; i++) h.ctx.history.push({ role: 'user', content: `question ${i}` }, { role: 'assistant', content: `answer ${i}` });
+    Object.assign(h.ctx, {
+      contextWindow: 100_000,
+      maxTokens: 1_000,
+      compaction: {
+        enabled: true,
+        threshold: 0.85,
+        keepRecentMessages: 2,
+        model: 'claude-haiku-4-5-20251001',
+        modelContextWindow: 200_000,
+      },
+    });
+    for (let i = 0; i < 3; i++)
+      h.ctx.history.push({ role: 'user', content: `question ${i}` }, { role: 'assistant', content: `answer ${i}` });
     const stats = await compactHistory(h.ctx, { signal: new AbortController().signal, manual: true });
     expect(stats?.model).toBe('claude-haiku-4-5-20251001');
     expect(h.requests().map((r) => (r.body as { model: string }).model)).toEqual(['claude-haiku-4-5-20251001']);
@@ -171,12 +221,17 @@ describe('TokenCounter', () => {
   it('estimates each message once, and again only for another model', () => {
     let calls = 0;
     const counter = new TokenCounter((r) => (calls++, roughTokens(r)));
-    const history: Message[] = Array.from({ length: 500 }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `message ${i} `.repeat(20) }));
+    const history: Message[] = Array.from({ length: 500 }, (_, i) => ({
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      content: `message ${i} `.repeat(20),
+    }));
     const total = counter.messages('m', history);
     const afterFirst = calls;
     expect(counter.messages('m', history)).toBe(total);
     expect(calls).toBe(afterFirst);
-    expect(total + counter.fixed('m', 'system', undefined)).toBe(roughTokens({ model: 'm', messages: history, systemPrompt: 'system' }));
+    expect(total + counter.fixed('m', 'system', undefined)).toBe(
+      roughTokens({ model: 'm', messages: history, systemPrompt: 'system' }),
+    );
     counter.messages('other', history);
     expect(calls).toBeGreaterThan(afterFirst + 499);
   });

@@ -6,7 +6,8 @@ export type EstimateTokens = (request: LLMRequest) => number;
 /** Without the provider's tokenizer: about 4 characters a token, plus framing per message. */
 export function roughTokens(r: LLMRequest): number {
   let chars = r.systemPrompt?.length ?? 0;
-  for (const m of r.messages) chars += m.content.length + (m.toolCalls === undefined ? 0 : JSON.stringify(m.toolCalls).length);
+  for (const m of r.messages)
+    chars += m.content.length + (m.toolCalls === undefined ? 0 : JSON.stringify(m.toolCalls).length);
   if (r.tools !== undefined) chars += JSON.stringify(r.tools).length;
   return Math.ceil(chars / 4) + 4 * r.messages.length;
 }
@@ -21,7 +22,9 @@ export class TokenCounter {
   private perMessage = new WeakMap<Message, number>();
   private model = '';
   private bare = 0;
-  private fixedFor: { model: string; systemPrompt: string | undefined; tools: readonly ToolDefinition[] | undefined; tokens: number } | undefined;
+  private fixedFor:
+    | { model: string; systemPrompt: string | undefined; tools: readonly ToolDefinition[] | undefined; tokens: number }
+    | undefined;
 
   constructor(private readonly estimate: EstimateTokens) {}
 
@@ -54,7 +57,12 @@ export class TokenCounter {
     if (systemPrompt === undefined && (tools === undefined || tools.length === 0)) return this.bare;
     const f = this.fixedFor;
     if (f !== undefined && f.model === model && f.systemPrompt === systemPrompt && f.tools === tools) return f.tokens;
-    const tokens = this.estimate({ model, messages: [], ...(systemPrompt !== undefined ? { systemPrompt } : {}), ...(tools !== undefined ? { tools: [...tools] } : {}) });
+    const tokens = this.estimate({
+      model,
+      messages: [],
+      ...(systemPrompt !== undefined ? { systemPrompt } : {}),
+      ...(tools !== undefined ? { tools: [...tools] } : {}),
+    });
     this.fixedFor = { model, systemPrompt, tools, tokens };
     return tokens;
   }

@@ -12,17 +12,35 @@ afterEach(() => {
   p = undefined;
 });
 
-function dispatcher(project: TempProject, permissions: PermissionFn, signal = new AbortController().signal): Dispatcher {
+function dispatcher(
+  project: TempProject,
+  permissions: PermissionFn,
+  signal = new AbortController().signal,
+): Dispatcher {
   const tools = defaultTools();
   const { callId: _c, askPermission: _a, ...env } = project.env;
-  return { tools: new Map(tools.map((t) => [t.name, t])), validator: new ArgumentValidator(tools), permissions, logger: silentLogger(), env: { ...env, signal } };
+  return {
+    tools: new Map(tools.map((t) => [t.name, t])),
+    validator: new ArgumentValidator(tools),
+    permissions,
+    logger: silentLogger(),
+    env: { ...env, signal },
+  };
 }
 
 describe('executeToolCalls', () => {
   it('answers arguments that were not JSON with a tool error', async () => {
     p = tempProject();
-    const [result] = await executeToolCalls([{ id: 'x', name: 'read_file', arguments: {}, argumentsText: '{"path": "a.txt' }], dispatcher(p, async () => ({ allowed: true })));
-    expect(result).toMatchObject({ role: 'tool', toolCallId: 'x', isError: true, content: expect.stringContaining('not a JSON object: {"path": "a.txt') });
+    const [result] = await executeToolCalls(
+      [{ id: 'x', name: 'read_file', arguments: {}, argumentsText: '{"path": "a.txt' }],
+      dispatcher(p, async () => ({ allowed: true })),
+    );
+    expect(result).toMatchObject({
+      role: 'tool',
+      toolCallId: 'x',
+      isError: true,
+      content: expect.stringContaining('not a JSON object: {"path": "a.txt'),
+    });
   });
 
   it('a cancel while waiting for approval ends the call without running it, and answers later calls as cancelled', async () => {

@@ -41,7 +41,10 @@ describe('a reply that ended early', () => {
     expect(kept).toContain(SEEN);
     expect(kept).toContain('[the connection dropped here]');
     expect(kept).not.toContain('interrupted by the user');
-    expect(eventsOf(h.events, 'assistant_message')[0]).toMatchObject({ partial: true, text: expect.stringContaining('[the connection dropped here]') });
+    expect(eventsOf(h.events, 'assistant_message')[0]).toMatchObject({
+      partial: true,
+      text: expect.stringContaining('[the connection dropped here]'),
+    });
   });
 
   it('overload after text: marked with what the provider reported', async () => {
@@ -92,7 +95,7 @@ describe('a reply that ended early', () => {
     expect(rolesSent(h, 0)).toEqual(['user', 'assistant', 'user']);
   });
 
-  it('a history left open by a crash (last message the user\'s) is closed before the next input', async () => {
+  it("a history left open by a crash (last message the user's) is closed before the next input", async () => {
     h = await agentHarness({ scenario: 'ended-early.yaml' });
     h.ctx.history.push({ role: 'user', content: 'the task that died with sylkd' });
     await h.run('again');
@@ -111,13 +114,37 @@ describe('a reply that ended early', () => {
   });
 
   it('names a failed request by the codes along its cause chain', () => {
-    const gateError = (cause: unknown) => new SylkError('anthropic request failed', { code: 'llm.request_failed', tier: ErrorTier.Transient, cause });
+    const gateError = (cause: unknown) =>
+      new SylkError('anthropic request failed', { code: 'llm.request_failed', tier: ErrorTier.Transient, cause });
     const inStream = { provider: 'anthropic' as const, inStream: true };
-    expect(causeOfError(gateError(new ProviderError('socket hang up', inStream, { code: 'llm.network' })))).toEqual({ here: 'the connection dropped here', plain: 'the connection to the provider failed' });
-    expect(causeOfError(gateError(new ProviderError('ended early', inStream, { code: 'llm.stream_truncated' }))).here).toBe('the connection dropped here');
-    expect(causeOfError(new SylkError('no output', { code: 'llm.first_output_timeout', tier: ErrorTier.Transient }), { firstOutput: 180 }).plain).toBe('the provider sent no output within 180 s');
-    expect(causeOfError(new SylkError('nothing', { code: 'llm.stream_timeout', tier: ErrorTier.Transient }), { chunkTimeout: 60 }).plain).toBe('the provider sent nothing for 60 s');
-    expect(causeOfError(gateError(new ProviderError('Overloaded', { ...inStream, errorType: 'overloaded_error' }, { code: 'llm.provider_degraded' }))).here).toBe('stopped: the provider reported overloaded_error');
+    expect(causeOfError(gateError(new ProviderError('socket hang up', inStream, { code: 'llm.network' })))).toEqual({
+      here: 'the connection dropped here',
+      plain: 'the connection to the provider failed',
+    });
+    expect(
+      causeOfError(gateError(new ProviderError('ended early', inStream, { code: 'llm.stream_truncated' }))).here,
+    ).toBe('the connection dropped here');
+    expect(
+      causeOfError(new SylkError('no output', { code: 'llm.first_output_timeout', tier: ErrorTier.Transient }), {
+        firstOutput: 180,
+      }).plain,
+    ).toBe('the provider sent no output within 180 s');
+    expect(
+      causeOfError(new SylkError('nothing', { code: 'llm.stream_timeout', tier: ErrorTier.Transient }), {
+        chunkTimeout: 60,
+      }).plain,
+    ).toBe('the provider sent nothing for 60 s');
+    expect(
+      causeOfError(
+        gateError(
+          new ProviderError(
+            'Overloaded',
+            { ...inStream, errorType: 'overloaded_error' },
+            { code: 'llm.provider_degraded' },
+          ),
+        ),
+      ).here,
+    ).toBe('stopped: the provider reported overloaded_error');
     expect(causeOfError(new Error('boom')).plain).toBe('the request failed (error)');
   });
 });

@@ -38,7 +38,10 @@ export function asTurnError(err: unknown): SylkError {
 export function errorEvent(error: SylkError): Extract<AgentEvent, { type: 'error' }> {
   const attempts = error.details['attempts'];
   return {
-    type: 'error', code: error.code, message: error.message, tier: error.tier,
+    type: 'error',
+    code: error.code,
+    message: error.message,
+    tier: error.tier,
     ...(error.hint !== undefined ? { hint: error.hint } : {}),
     ...(typeof attempts === 'number' && attempts > 1 ? { attempts } : {}),
   };
@@ -46,7 +49,11 @@ export function errorEvent(error: SylkError): Extract<AgentEvent, { type: 'error
 
 /** Stops the user can act on: what stopped the response, its code, and what to change. */
 const USER_FIXABLE_STOPS: Record<string, { what: string; code: string; hint: string }> = {
-  budget_exceeded: { what: 'was stopped by a budget limit', code: AgentErrorCode.BudgetExceeded, hint: 'raise the budget in the configuration or start a new period' },
+  budget_exceeded: {
+    what: 'was stopped by a budget limit',
+    code: AgentErrorCode.BudgetExceeded,
+    hint: 'raise the budget in the configuration or start a new period',
+  },
   size_limit: {
     what: 'was stopped at its size limit',
     code: AgentErrorCode.ResponseIncomplete,
@@ -57,7 +64,16 @@ const USER_FIXABLE_STOPS: Record<string, { what: string; code: string; hint: str
 export function incompleteResponse(reason: string, provider: string): SylkError {
   const stop = USER_FIXABLE_STOPS[reason];
   if (stop === undefined) {
-    return new SylkError(`the ${provider} response ended early (${reason})`, { code: AgentErrorCode.ResponseIncomplete, tier: ErrorTier.Transient, details: { reason } });
+    return new SylkError(`the ${provider} response ended early (${reason})`, {
+      code: AgentErrorCode.ResponseIncomplete,
+      tier: ErrorTier.Transient,
+      details: { reason },
+    });
   }
-  return new SylkError(`the ${provider} response ${stop.what}`, { code: stop.code, tier: ErrorTier.UserFixable, hint: stop.hint, details: { reason } });
+  return new SylkError(`the ${provider} response ${stop.what}`, {
+    code: stop.code,
+    tier: ErrorTier.UserFixable,
+    hint: stop.hint,
+    details: { reason },
+  });
 }

@@ -20,16 +20,21 @@ describe('tool_finished of a file change', () => {
     p = tempProject({ 'app.env': 'A=1\nB=2\n' });
     const tools = defaultTools();
     const { callId: _c, askPermission: _a, ...env } = p.env;
-    const [result] = await executeToolCalls([{ id: 'w', name: 'write_file', arguments: { path: 'app.env', content: `A=1\nB=${key}\n` } }], {
-      tools: new Map(tools.map((t) => [t.name, t])),
-      validator: new ArgumentValidator(tools),
-      permissions: async () => ({ allowed: true }),
-      logger: silentLogger(),
-      env,
-      redact: secrets,
-    });
+    const [result] = await executeToolCalls(
+      [{ id: 'w', name: 'write_file', arguments: { path: 'app.env', content: `A=1\nB=${key}\n` } }],
+      {
+        tools: new Map(tools.map((t) => [t.name, t])),
+        validator: new ArgumentValidator(tools),
+        permissions: async () => ({ allowed: true }),
+        logger: silentLogger(),
+        env,
+        redact: secrets,
+      },
+    );
     expect(result?.content).toBe('Overwrote app.env (2 lines, 33 bytes)');
-    const finished = p.events.filter((e): e is Extract<AgentEvent, { type: 'tool_finished' }> => e.type === 'tool_finished');
+    const finished = p.events.filter(
+      (e): e is Extract<AgentEvent, { type: 'tool_finished' }> => e.type === 'tool_finished',
+    );
     expect(finished).toHaveLength(1);
     expect(finished[0]?.diffStat).toEqual({ path: 'app.env', added: 1, removed: 1, hunks: 1 });
     expect(finished[0]?.diff).toBe(`--- a/app.env\n+++ b/app.env\n@@ -1,2 +1,2 @@\n A=1\n-B=2\n+B=${REDACTED}`);

@@ -45,7 +45,14 @@ describe('loadInstructions', () => {
       ['home/work/proj/pkg/a/AGENTS.md', 'nested', false],
       ['home/work/proj/pkg/b/CLAUDE.md', 'nested', false],
     ]);
-    const order = ['user-wide rule', 'home rule', 'work rule', 'project rule', 'pkg/a/AGENTS.md (8 B)', 'pkg/b/CLAUDE.md (8 B)'].map((t) => r.prompt.indexOf(t));
+    const order = [
+      'user-wide rule',
+      'home rule',
+      'work rule',
+      'project rule',
+      'pkg/a/AGENTS.md (8 B)',
+      'pkg/b/CLAUDE.md (8 B)',
+    ].map((t) => r.prompt.indexOf(t));
     expect(order.every((i, n) => i >= 0 && (n === 0 || i > (order[n - 1] as number)))).toBe(true);
     expect(r.prompt).not.toContain('never read');
     expect(r.prompt).not.toContain('shadowed');
@@ -54,7 +61,11 @@ describe('loadInstructions', () => {
   });
 
   it('without dirs reads only the project', async () => {
-    const l = layout({ 'home/AGENTS.md': 'home rule', 'config/AGENTS.md': 'user', 'home/work/proj/AGENTS.md': 'project rule' });
+    const l = layout({
+      'home/AGENTS.md': 'home rule',
+      'config/AGENTS.md': 'user',
+      'home/work/proj/AGENTS.md': 'project rule',
+    });
     const r = await loadInstructions(l.project);
     expect(r.files.map((f) => f.scope)).toEqual(['project']);
     expect(r.prompt).toContain('--- AGENTS.md (project root)\nproject rule');
@@ -65,11 +76,23 @@ describe('loadInstructions', () => {
     const l = layout({ 'home/work/proj/AGENTS.md': big, 'home/work/AGENTS.md': big, 'home/AGENTS.md': big });
     const r = await loadInstructions(l.project, { user: l.user, home: l.home });
     const [home, work, project] = r.files;
-    expect(project).toMatchObject({ scope: 'project', includedChars: INSTRUCTION_LIMITS.fileChars, truncated: true, included: true });
-    expect(work).toMatchObject({ includedChars: INSTRUCTION_LIMITS.totalChars - INSTRUCTION_LIMITS.fileChars, truncated: true });
+    expect(project).toMatchObject({
+      scope: 'project',
+      includedChars: INSTRUCTION_LIMITS.fileChars,
+      truncated: true,
+      included: true,
+    });
+    expect(work).toMatchObject({
+      includedChars: INSTRUCTION_LIMITS.totalChars - INSTRUCTION_LIMITS.fileChars,
+      truncated: true,
+    });
     expect(home).toMatchObject({ includedChars: 0, truncated: true, included: false });
-    expect(r.prompt).toContain(`[cut at ${INSTRUCTION_LIMITS.fileChars} characters of 15.6 KB; read_file AGENTS.md for the rest]`);
-    expect(r.prompt).toContain(`[left out: instructions are capped at ${INSTRUCTION_LIMITS.totalChars} characters in all; read_file ${join(l.home, 'AGENTS.md')}]`);
+    expect(r.prompt).toContain(
+      `[cut at ${INSTRUCTION_LIMITS.fileChars} characters of 15.6 KB; read_file AGENTS.md for the rest]`,
+    );
+    expect(r.prompt).toContain(
+      `[left out: instructions are capped at ${INSTRUCTION_LIMITS.totalChars} characters in all; read_file ${join(l.home, 'AGENTS.md')}]`,
+    );
   });
 
   it('does not follow a project AGENTS.md that links out of the project', async () => {

@@ -35,7 +35,9 @@ describe('runTurn: fix the failing test', () => {
 
     expect(result.stopReason).toBe('end_turn');
     expect(h.requests()).toHaveLength(5);
-    expect(readFileSync(join(h.project, 'src/math.js'), 'utf8')).toBe('export function add(a, b) {\n  return a + b;\n}\n');
+    expect(readFileSync(join(h.project, 'src/math.js'), 'utf8')).toBe(
+      'export function add(a, b) {\n  return a + b;\n}\n',
+    );
     // The tests are really green now, outside the agent too.
     execFileSync(process.execPath, ['--test'], { cwd: h.project, stdio: 'pipe' });
 
@@ -45,7 +47,14 @@ describe('runTurn: fix the failing test', () => {
     expect(system).toContain(h.project);
     expect(system).toContain('2025-01-15');
     expect(system).toContain('Run the tests with `node --test`.');
-    expect(first.tools.map((t) => t.name)).toEqual(['read_file', 'write_file', 'edit_file', 'list_files', 'search', 'run_command']);
+    expect(first.tools.map((t) => t.name)).toEqual([
+      'read_file',
+      'write_file',
+      'edit_file',
+      'list_files',
+      'search',
+      'run_command',
+    ]);
 
     // What the model read back at each step.
     expect(h.toolResultsSent(1)[0]?.content).toContain('     2\t  return a - b;');
@@ -66,7 +75,11 @@ describe('runTurn: fix the failing test', () => {
     expect(h.permissionRequests[1]?.preview).toContain('-  return a - b;\n+  return a + b;');
 
     // Events: live command output, finished summaries with the raw output handle, usage per round.
-    expect(eventsOf(h.events, 'tool_output').some((e) => e.callId === 'call_test1' && e.line.includes('not ok 1 - add adds'))).toBe(true);
+    expect(
+      eventsOf(h.events, 'tool_output').some(
+        (e) => e.callId === 'call_test1' && e.line.includes('not ok 1 - add adds'),
+      ),
+    ).toBe(true);
     const finished = eventsOf(h.events, 'tool_finished');
     expect(finished.map((e) => [e.callId, e.ok, e.isError])).toEqual([
       ['call_read', true, false],
@@ -78,11 +91,26 @@ describe('runTurn: fix the failing test', () => {
     expect(readFileSync(finished[1]?.outputHandle ?? '', 'utf8')).toContain('not ok 1 - add adds');
     expect(eventsOf(h.events, 'usage')).toHaveLength(5);
     expect(result.usage.inputTokens).toBe(900 * 4 + 1500);
-    expect(eventsOf(h.events, 'assistant_delta').map((e) => e.text).join('')).toContain('Fixed `add` in src/math.js');
+    expect(
+      eventsOf(h.events, 'assistant_delta')
+        .map((e) => e.text)
+        .join(''),
+    ).toContain('Fixed `add` in src/math.js');
 
     // History: user, then assistant/tool pairs, then the final answer.
     expect(result.messagesAdded).toBe(1 + 4 * 2 + 1);
-    expect(h.ctx.history.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'tool', 'assistant']);
+    expect(h.ctx.history.map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+      'tool',
+      'assistant',
+      'tool',
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
     expect(h.ctx.history.at(-1)?.content).toBe('Fixed `add` in src/math.js; the tests pass now.');
   });
 });
@@ -93,8 +121,18 @@ describe('runTurn: limits', () => {
     const result = await h.run('go');
     expect(result.stopReason).toBe('max_turns');
     expect(h.requests()).toHaveLength(3);
-    expect(h.ctx.history.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'tool']);
-    expect(eventsOf(h.events, 'notice').map((e) => e.message)).toEqual([expect.stringContaining('Stopped after 3 model round-trips')]);
+    expect(h.ctx.history.map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+      'tool',
+      'assistant',
+      'tool',
+    ]);
+    expect(eventsOf(h.events, 'notice').map((e) => e.message)).toEqual([
+      expect.stringContaining('Stopped after 3 model round-trips'),
+    ]);
   });
 
   it('stops with budget when the gate refuses the next request', async () => {
@@ -103,7 +141,15 @@ describe('runTurn: limits', () => {
     expect(result.stopReason).toBe('budget');
     expect(result.error?.code).toBe('llm.budget_exceeded');
     expect(h.requests()).toHaveLength(1);
-    expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'llm.budget_exceeded', message: expect.stringContaining('budget'), tier: 'user_fixable', hint: expect.any(String) }]);
+    expect(eventsOf(h.events, 'error')).toEqual([
+      {
+        type: 'error',
+        code: 'llm.budget_exceeded',
+        message: expect.stringContaining('budget'),
+        tier: 'user_fixable',
+        hint: expect.any(String),
+      },
+    ]);
     expect(h.ctx.history.at(-1)?.role).toBe('tool');
   });
 
@@ -111,22 +157,48 @@ describe('runTurn: limits', () => {
     h = await agentHarness({ scenario: 'endless-tools.yaml', streamLimits: { maxToolArgsBytes: 1 } });
     const result = await h.run('go');
     expect(result.stopReason).toBe('error');
-    expect(result.error).toMatchObject({ code: 'agents.response_incomplete', tier: 'user_fixable', hint: expect.stringContaining('max_tool_args_bytes') });
+    expect(result.error).toMatchObject({
+      code: 'agents.response_incomplete',
+      tier: 'user_fixable',
+      hint: expect.stringContaining('max_tool_args_bytes'),
+    });
     expect(h.requests()).toHaveLength(1);
     expect(eventsOf(h.events, 'tool_started')).toEqual([]);
-    expect(eventsOf(h.events, 'error')).toEqual([{ type: 'error', code: 'agents.response_incomplete', message: expect.stringContaining('size limit'), tier: 'user_fixable', hint: expect.stringContaining('max_tool_args_bytes') }]);
+    expect(eventsOf(h.events, 'error')).toEqual([
+      {
+        type: 'error',
+        code: 'agents.response_incomplete',
+        message: expect.stringContaining('size limit'),
+        tier: 'user_fixable',
+        hint: expect.stringContaining('max_tool_args_bytes'),
+      },
+    ]);
   });
 
-  it('shows the retry it waits for, then ends with the failure\'s own code, hint and one message', async () => {
+  it("shows the retry it waits for, then ends with the failure's own code, hint and one message", async () => {
     h = await agentHarness({ scenario: 'retry-then-rejected-key.yaml' });
     const result = await h.run('go');
     expect(result.stopReason).toBe('error');
     expect(h.requests()).toHaveLength(2);
     // The delay is the pause until Retry-After as of the retry's scheduling (a millisecond may have passed).
-    expect(eventsOf(h.events, 'notice')).toEqual([{ type: 'notice', code: 'llm.retrying', message: 'anthropic rate limited the request; retrying in 1 s (retry 1 of 10)', delayMs: expect.closeTo(1000, -2) }]);
+    expect(eventsOf(h.events, 'notice')).toEqual([
+      {
+        type: 'notice',
+        code: 'llm.retrying',
+        message: 'anthropic rate limited the request; retrying in 1 s (retry 1 of 10)',
+        delayMs: expect.closeTo(1000, -2),
+      },
+    ]);
     const [error] = eventsOf(h.events, 'error');
-    expect(error).toMatchObject({ code: 'llm.auth_failed', tier: 'user_fixable', hint: 'Check or replace the key: sylk auth login anthropic', attempts: 2 });
-    expect(error?.message).toMatch(/^anthropic rejected the API key from [^:]+ \(HTTP 401 authentication_error\): invalid x-api-key$/);
+    expect(error).toMatchObject({
+      code: 'llm.auth_failed',
+      tier: 'user_fixable',
+      hint: 'Check or replace the key: sylk auth login anthropic',
+      attempts: 2,
+    });
+    expect(error?.message).toMatch(
+      /^anthropic rejected the API key from [^:]+ \(HTTP 401 authentication_error\): invalid x-api-key$/,
+    );
   });
 });
 
@@ -141,13 +213,19 @@ describe('runTurn: known-secret redaction', () => {
     const result = await h.run('go');
     expect(result.stopReason).toBe('end_turn');
     // The command really ran with the value (its output said it), and the result was redacted.
-    expect(h.toolResultsSent(1).map((r) => r.content)).toEqual([`${REDACTED}\n[exit code 0]`, `File not found: ${REDACTED}.txt`]);
+    expect(h.toolResultsSent(1).map((r) => r.content)).toEqual([
+      `${REDACTED}\n[exit code 0]`,
+      `File not found: ${REDACTED}.txt`,
+    ]);
     const deltas = eventsOf(h.events, 'assistant_delta').map((e) => e.text);
     expect(deltas.length).toBeGreaterThan(3);
     expect(deltas.join('')).toBe(`The key is ${REDACTED}, printing it.Done.`);
-    for (const text of [JSON.stringify(h.events), JSON.stringify(h.ctx.history), JSON.stringify(h.requests().map((r) => r.body))]) {
+    for (const text of [
+      JSON.stringify(h.events),
+      JSON.stringify(h.ctx.history),
+      JSON.stringify(h.requests().map((r) => r.body)),
+    ]) {
       expect(text).not.toContain('LEAKVALUE');
     }
   });
 });
-

@@ -13,7 +13,9 @@ afterEach(() => {
 
 describe('findMentions', () => {
   it('finds @paths at word starts, quoted ones, without trailing punctuation, each once', () => {
-    expect(findMentions('look at @src/a.ts, then @"docs/my notes.md" and (@b.ts). mail me at x@y.com; @src/a.ts again')).toEqual(['src/a.ts', 'docs/my notes.md', 'b.ts']);
+    expect(
+      findMentions('look at @src/a.ts, then @"docs/my notes.md" and (@b.ts). mail me at x@y.com; @src/a.ts again'),
+    ).toEqual(['src/a.ts', 'docs/my notes.md', 'b.ts']);
     expect(findMentions('no mentions here')).toEqual([]);
   });
 });
@@ -21,7 +23,10 @@ describe('findMentions', () => {
 describe('attachMentions', () => {
   it('attaches a project file to the prompt and leaves unknown mentions as plain text', async () => {
     p = tempProject({ 'src/a.ts': 'export const a = 1;\n' });
-    const r = await attachMentions('explain @src/a.ts and ask @nobody about @types/node', { fs: p.env.fs, maxFileBytes: 1024 });
+    const r = await attachMentions('explain @src/a.ts and ask @nobody about @types/node', {
+      fs: p.env.fs,
+      maxFileBytes: 1024,
+    });
     expect(r.files).toEqual([{ path: 'src/a.ts', attached: true, sizeBytes: 20, attachedBytes: 20, truncated: false }]);
     expect(r.prompt.startsWith('explain @src/a.ts and ask @nobody about @types/node\n\n')).toBe(true);
     expect(r.prompt).toContain('<file path="src/a.ts">\nexport const a = 1;\n</file>');
@@ -29,7 +34,10 @@ describe('attachMentions', () => {
 
   it('keeps the prompt unchanged when nothing resolves', async () => {
     p = tempProject({});
-    expect(await attachMentions('ping @someone', { fs: p.env.fs, maxFileBytes: 1024 })).toEqual({ prompt: 'ping @someone', files: [] });
+    expect(await attachMentions('ping @someone', { fs: p.env.fs, maxFileBytes: 1024 })).toEqual({
+      prompt: 'ping @someone',
+      files: [],
+    });
   });
 
   it('cuts a file at the limit with a note, at a line end', async () => {
@@ -42,7 +50,10 @@ describe('attachMentions', () => {
   it('refuses .git internals, secret files, binaries and directories with a reason', async () => {
     p = tempProject({ '.git/config': '[core]\n', '.env': 'TOKEN=x\n', 'deploy.pem': 'k', 'src/x.ts': '' });
     writeFileSync(join(p.root, 'img.png'), Buffer.from([0x89, 0x50, 0, 1]));
-    const r = await attachMentions('@.git/config @.env @deploy.pem @img.png @src', { fs: p.env.fs, maxFileBytes: 1024 });
+    const r = await attachMentions('@.git/config @.env @deploy.pem @img.png @src', {
+      fs: p.env.fs,
+      maxFileBytes: 1024,
+    });
     expect(r.files.map((f) => [f.path, f.attached, f.reason])).toEqual([
       ['.git/config', false, ".git internals are git's own state"],
       ['.env', false, 'it looks like a file of secrets'],
@@ -59,7 +70,10 @@ describe('attachMentions', () => {
     try {
       p = tempProject({});
       p.link('inside.txt', join(outside.root, 'secret.txt'));
-      const r = await attachMentions(`@inside.txt @../${outside.root.split('/').pop()}/secret.txt @${join(outside.root, 'secret.txt')}`, { fs: p.env.fs, maxFileBytes: 1024 });
+      const r = await attachMentions(
+        `@inside.txt @../${outside.root.split('/').pop()}/secret.txt @${join(outside.root, 'secret.txt')}`,
+        { fs: p.env.fs, maxFileBytes: 1024 },
+      );
       expect(r.files).toEqual([]);
       expect(r.prompt).not.toContain('outside-data');
     } finally {

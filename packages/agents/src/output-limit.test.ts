@@ -23,7 +23,9 @@ describe('runTurn: replies cut at the output limit', () => {
     expect(read).toMatchObject({ tool_use_id: 'r1', content: '     1\talpha' });
     expect(cut?.tool_use_id).toBe('w1');
     expect(cut?.is_error).toBe(true);
-    expect(cut?.content).toContain('Not run: your reply hit the output token limit (512 tokens) while you were writing this write_file call');
+    expect(cut?.content).toContain(
+      'Not run: your reply hit the output token limit (512 tokens) while you were writing this write_file call',
+    );
     expect(cut?.content).toContain('(path big.txt)');
     expect(cut?.content).toContain('edit_file instead of rewriting');
     expect(eventsOf(h.events, 'tool_started').map((e) => e.callId)).toEqual(['r1']);
@@ -32,10 +34,17 @@ describe('runTurn: replies cut at the output limit', () => {
     expect(result.error).toMatchObject({ code: 'agents.output_limit', tier: 'user_fixable' });
     expect(result.error?.hint).toContain('sessions.max_output_tokens');
     expect(result.error?.hint).toContain(`llm.providers.anthropic.models.${h.ctx.model}.max_output_tokens`);
-    expect(eventsOf(h.events, 'notice').filter((n) => n.message.includes('hit the output limit (512 tokens) in the middle of a write_file call'))).toHaveLength(2);
+    expect(
+      eventsOf(h.events, 'notice').filter((n) =>
+        n.message.includes('hit the output limit (512 tokens) in the middle of a write_file call'),
+      ),
+    ).toHaveLength(2);
     // The history keeps the cut calls without their partial arguments, each answered.
     const calls = h.ctx.history.flatMap((m) => m.toolCalls ?? []);
-    expect(calls.filter((c) => c.name === 'write_file')).toEqual([{ id: 'w1', name: 'write_file', arguments: {} }, { id: 'w2', name: 'write_file', arguments: {} }]);
+    expect(calls.filter((c) => c.name === 'write_file')).toEqual([
+      { id: 'w1', name: 'write_file', arguments: {} },
+      { id: 'w2', name: 'write_file', arguments: {} },
+    ]);
     const answered = new Set(h.ctx.history.filter((m) => m.role === 'tool').map((m) => m.toolCallId));
     expect(calls.every((c) => answered.has(c.id))).toBe(true);
   });

@@ -13,7 +13,13 @@ export type StreamOutcome =
  * A cancel aborts the gate request; with output the gate settles a partial response, without
  * it the request fails with `llm.cancelled`.
  */
-export async function streamRound(gate: AgentGate, req: GateRequest, signal: AbortSignal, emit: (e: AgentEvent) => void, redact?: Redactor): Promise<StreamOutcome> {
+export async function streamRound(
+  gate: AgentGate,
+  req: GateRequest,
+  signal: AbortSignal,
+  emit: (e: AgentEvent) => void,
+  redact?: Redactor,
+): Promise<StreamOutcome> {
   const text = new TextPieces();
   // Deltas pass a streaming redactor: a known secret split across two deltas is still caught.
   const deltas = redact?.stream();
@@ -33,7 +39,8 @@ export async function streamRound(gate: AgentGate, req: GateRequest, signal: Abo
     endThinking();
   };
   // A retry the user waits for is shown while they wait ("rate limited; retrying in 12 s").
-  const onRetry = (retry: RetryScheduled) => emit({ type: 'notice', code: 'llm.retrying', message: retryNoticeText(retry), delayMs: retry.delayMs });
+  const onRetry = (retry: RetryScheduled) =>
+    emit({ type: 'notice', code: 'llm.retrying', message: retryNoticeText(retry), delayMs: retry.delayMs });
   try {
     const stream = gate.stream({ ...req, onRetry }, signal);
     for await (const chunk of stream) {

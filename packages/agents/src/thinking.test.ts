@@ -18,7 +18,9 @@ describe('runTurn: extended thinking', () => {
     expect(result.stopReason).toBe('end_turn');
     expect(h.requests()).toHaveLength(2);
 
-    const thinking = eventsOf(h.events, 'thinking_delta').map((e) => e.text).join('');
+    const thinking = eventsOf(h.events, 'thinking_delta')
+      .map((e) => e.text)
+      .join('');
     expect(thinking).toBe('The user wants the file.\nI should read it first.It says hello.');
     const first = h.requests()[0]?.body as { thinking: unknown; max_tokens: number };
     expect(first.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
@@ -38,7 +40,16 @@ describe('runTurn: extended thinking', () => {
     h.ctx.thinking = { budgetTokens: 2048 };
     const gate = h.ctx.gate;
     // A gate that drops the blocks from history, as the loop did before it kept them.
-    h.ctx.gate = { stream: (req, signal) => gate.stream({ ...req, request: { ...req.request, messages: req.request.messages.map(({ thinking: _dropped, ...m }) => m) } }, signal) };
+    h.ctx.gate = {
+      stream: (req, signal) =>
+        gate.stream(
+          {
+            ...req,
+            request: { ...req.request, messages: req.request.messages.map(({ thinking: _dropped, ...m }) => m) },
+          },
+          signal,
+        ),
+    };
     const result = await h.run('read a.txt');
     expect(result.stopReason).toBe('error');
     expect(result.error?.message).toContain('Expected `thinking` or `redacted_thinking`');

@@ -54,7 +54,15 @@ export type AgentEvent =
   | { type: 'error'; code: string; message: string; tier: ErrorTier; hint?: string; attempts?: number }
   | { type: 'turn_interrupted'; reason: string }
   /** Older messages were replaced by a summary; tokens are the conversation's (estimated). */
-  | { type: 'compacted'; tokensBefore: number; tokensAfter: number; messagesSummarized: number; model: string; manual: boolean; contextWindow: number };
+  | {
+      type: 'compacted';
+      tokensBefore: number;
+      tokensAfter: number;
+      messagesSummarized: number;
+      model: string;
+      manual: boolean;
+      contextWindow: number;
+    };
 
 /** The slice of the LLM gate the loop uses (`LLMGate` satisfies it). */
 export interface AgentGate {

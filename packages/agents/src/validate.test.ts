@@ -9,7 +9,12 @@ function tool(name: string) {
     description: 'test tool',
     readOnly: true,
     // A fresh schema object per tool: nothing compiled for it yet.
-    parameters: { type: 'object', properties: { path: { type: 'string', minLength: 1 } }, required: ['path'], additionalProperties: false },
+    parameters: {
+      type: 'object',
+      properties: { path: { type: 'string', minLength: 1 } },
+      required: ['path'],
+      additionalProperties: false,
+    },
     describe: (args) => args.path,
     run: async () => toolError('not run here'),
   });

@@ -45,13 +45,17 @@ function visit(node, path) {
   const isMap = node.type === 'object' && typeof node.additionalProperties === 'object';
   if (isSection && !isMap && path.length === 1) rows.push(`| **\`${path[0]}\`** | | | | ${cell(node.description)} |`);
   if (!isSection || isMap) {
-    rows.push(`| \`${path.join('.')}\` | ${typeOf(node)} | ${code(node.default)} | \`${envName(path)}\` | ${cell(node.description)} |`);
+    rows.push(
+      `| \`${path.join('.')}\` | ${typeOf(node)} | ${code(node.default)} | \`${envName(path)}\` | ${cell(node.description)} |`,
+    );
   }
   walk(node, path);
 }
 walk(schema, []);
 
-const table = ['| Key | Type | Default | Environment variable | Description |', '|---|---|---|---|---|', ...rows].join('\n');
+const table = ['| Key | Type | Default | Environment variable | Description |', '|---|---|---|---|---|', ...rows].join(
+  '\n',
+);
 const docs = readFileSync(docsFile, 'utf8');
 const start = docs.indexOf(BEGIN);
 const end = docs.indexOf(END);

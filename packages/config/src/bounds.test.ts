@@ -47,7 +47,9 @@ describe('checkYamlBounds', () => {
     // A quote or bracket inside a plain scalar is text: it must not hide the nesting that follows.
     for (const lead of ["a: it's\n", 'a: x[\n', 'a: x {\n', "a: {k:'x}\n", 'a: b - "c\n']) {
       expect(checkYamlBounds(`${lead}b: ${'['.repeat(2000)}\n`)?.reason, lead).toMatch(/nested more than 64 levels/);
-      expect(checkYamlBounds(`${lead}b:\n  ${'- '.repeat(2000)}x\n`)?.reason, lead).toMatch(/nested more than 64 levels/);
+      expect(checkYamlBounds(`${lead}b:\n  ${'- '.repeat(2000)}x\n`)?.reason, lead).toMatch(
+        /nested more than 64 levels/,
+      );
     }
   });
 
@@ -65,7 +67,9 @@ describe('hostile config text', () => {
         const parsed = parseConfigText(text, '/p/.sylk/config.yaml');
         expect(parsed.data, shape).toBeUndefined();
         expect(parsed.warnings).toHaveLength(1);
-        expect(parsed.warnings[0]?.reason).toMatch(/^rejected before parsing at line \d+, column \d+: nested more than 64 levels deep/);
+        expect(parsed.warnings[0]?.reason).toMatch(
+          /^rejected before parsing at line \d+, column \d+: nested more than 64 levels deep/,
+        );
         expect(validateConfigText(text, 'x').valid).toBe(false);
       }
     }

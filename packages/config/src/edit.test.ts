@@ -15,7 +15,9 @@ describe('editConfigFile', () => {
   it('sets a value keeping comments and other keys, then deletes it', () => {
     const file = join(dir, 'config.yaml');
     writeFileSync(file, '# my settings\nsessions:\n  max_turns: 7 # keep\n', { mode: 0o640 });
-    expect(editConfigFile(file, ['mcp', 'servers', 'docs'], { command: 'npx', args: ['-y', 'docs'] })).toEqual({ existed: false });
+    expect(editConfigFile(file, ['mcp', 'servers', 'docs'], { command: 'npx', args: ['-y', 'docs'] })).toEqual({
+      existed: false,
+    });
     const text = readFileSync(file, 'utf8');
     expect(text).toContain('# my settings');
     expect(text).toContain('max_turns: 7 # keep');
@@ -34,10 +36,14 @@ describe('editConfigFile', () => {
   it('refuses an invalid value and a file that does not parse, writing nothing', () => {
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'sessions: {max_turns: 3}\n');
-    expect(() => editConfigFile(file, ['mcp', 'servers', 'bad name!'], { command: 'x' })).toThrow(expect.objectContaining({ code: 'config.invalid_value' }));
+    expect(() => editConfigFile(file, ['mcp', 'servers', 'bad name!'], { command: 'x' })).toThrow(
+      expect.objectContaining({ code: 'config.invalid_value' }),
+    );
     expect(readFileSync(file, 'utf8')).toBe('sessions: {max_turns: 3}\n');
     writeFileSync(file, 'sessions: [unclosed\n');
-    expect(() => editConfigFile(file, ['mcp', 'servers', 'x'], { command: 'x' })).toThrow(expect.objectContaining({ code: 'config.file_invalid' }));
+    expect(() => editConfigFile(file, ['mcp', 'servers', 'x'], { command: 'x' })).toThrow(
+      expect.objectContaining({ code: 'config.file_invalid' }),
+    );
     expect(readFileSync(file, 'utf8')).toBe('sessions: [unclosed\n');
   });
 });

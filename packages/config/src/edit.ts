@@ -25,12 +25,15 @@ export function editConfigFile(path: string, keys: readonly string[], value: unk
   const bounds = checkYamlBounds(text);
   if (bounds !== undefined) throw fileError(path, bounds.reason);
   const doc = parseDocument(text);
-  if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents))) throw fileError(path, doc.errors[0]?.message ?? 'its top level is not a mapping');
+  if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents)))
+    throw fileError(path, doc.errors[0]?.message ?? 'its top level is not a mapping');
   const existed = doc.hasIn(keys);
   if (value === undefined) doc.deleteIn(keys);
   else doc.setIn(keys, value);
   const next = doc.toString();
-  const problems = validateConfigText(next, path).warnings.filter((w) => w.path === keys[0] || w.path.startsWith(`${keys[0]}.`) || w.path === '');
+  const problems = validateConfigText(next, path).warnings.filter(
+    (w) => w.path === keys[0] || w.path.startsWith(`${keys[0]}.`) || w.path === '',
+  );
   if (problems.length > 0) {
     throw new SylkError(`Not written: ${problems.map(formatWarning).join('; ')}`, {
       code: 'config.invalid_value',

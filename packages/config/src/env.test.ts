@@ -53,11 +53,17 @@ describe('environment layer', () => {
     expect(config.tools.extra_roots).toEqual(['/opt/work', '/srv']);
     expect(config.llm.providers.openai?.soft_limit.period).toBe('week');
     expect(config.llm.providers.openai?.enabled).toBe(true);
-    expect(sources.find((s) => s.layer === 'env')).toMatchObject({ present: true, path: expect.stringContaining('$SYLK_LLM_TIMEOUT') });
+    expect(sources.find((s) => s.layer === 'env')).toMatchObject({
+      present: true,
+      path: expect.stringContaining('$SYLK_LLM_TIMEOUT'),
+    });
   });
 
   it('lets a specific variable win over a whole-section one', () => {
-    const { config } = load({ SYLK_LLM_STREAM: '{chunk_timeout_seconds: 5, max_duration_seconds: 9}', SYLK_LLM_STREAM_CHUNK_TIMEOUT_SECONDS: '7' });
+    const { config } = load({
+      SYLK_LLM_STREAM: '{chunk_timeout_seconds: 5, max_duration_seconds: 9}',
+      SYLK_LLM_STREAM_CHUNK_TIMEOUT_SECONDS: '7',
+    });
     expect(config.llm.stream).toMatchObject({ chunk_timeout_seconds: 7, max_duration_seconds: 9 });
   });
 
@@ -65,18 +71,35 @@ describe('environment layer', () => {
     fx.write(fx.userFile, 'llm: {timeout: 90}\n');
     const { config, warnings } = load({ SYLK_LLM_TIMEOUT: 'forever' });
     expect(config.llm.timeout).toBe(90);
-    expect(warnings).toEqual([{ file: '$SYLK_LLM_TIMEOUT', path: 'llm.timeout', reason: 'must be integer; got "forever"' }]);
+    expect(warnings).toEqual([
+      { file: '$SYLK_LLM_TIMEOUT', path: 'llm.timeout', reason: 'must be integer; got "forever"' },
+    ]);
   });
 
   it('skips reserved variables and names unknown ones', () => {
-    const { warnings } = load({ SYLK_HOME: '/x', SYLK_SOCKET: '/s', SYLK_PROFILE: 'work', SYLK_DATA_DIR: '/d', SYLK_NO_AUTOSTART: '1', SYLKD_BIN: '/b', SYLK_LOG_LEVEL: 'debug', SYLK_TEST_FAULT: 'x', SYLK_TIMEOUT: '5' });
-    expect(warnings).toEqual([{ file: '$SYLK_TIMEOUT', path: '', reason: expect.stringContaining('unknown SYLK_ variable') }]);
+    const { warnings } = load({
+      SYLK_HOME: '/x',
+      SYLK_SOCKET: '/s',
+      SYLK_PROFILE: 'work',
+      SYLK_DATA_DIR: '/d',
+      SYLK_NO_AUTOSTART: '1',
+      SYLKD_BIN: '/b',
+      SYLK_LOG_LEVEL: 'debug',
+      SYLK_TEST_FAULT: 'x',
+      SYLK_TIMEOUT: '5',
+    });
+    expect(warnings).toEqual([
+      { file: '$SYLK_TIMEOUT', path: '', reason: expect.stringContaining('unknown SYLK_ variable') },
+    ]);
   });
 });
 
 describe('_FILE variables', () => {
   it('merge a YAML or JSON file at the named path, below plain variables', () => {
-    const providers = fx.write(`${fx.root}/providers.yaml`, 'openai: {base_url: "https://gw.example/v1"}\nanthropic: {enabled: false}\n');
+    const providers = fx.write(
+      `${fx.root}/providers.yaml`,
+      'openai: {base_url: "https://gw.example/v1"}\nanthropic: {enabled: false}\n',
+    );
     const stream = fx.write(`${fx.root}/stream.json`, '{"chunk_timeout_seconds": 11, "max_text_bytes": 100}');
     fx.write(fx.userFile, 'llm: {providers: {google: {enabled: false}}}\n');
     const { config, warnings, sources } = load({

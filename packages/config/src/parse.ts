@@ -34,7 +34,11 @@ export function parseConfigText(text: string, file: string): ParsedLayer {
   try {
     return { present: true, data: doc.toJS({ maxAliasCount: 100 }), warnings: [] };
   } catch (err) {
-    return { present: true, data: undefined, warnings: [{ file, path: '', reason: `${errorMessage(err)}; file ignored` }] };
+    return {
+      present: true,
+      data: undefined,
+      warnings: [{ file, path: '', reason: `${errorMessage(err)}; file ignored` }],
+    };
   }
 }
 
@@ -51,7 +55,11 @@ export function readConfigFile(path: string): ParsedLayer {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { present: false, data: undefined, warnings: [] };
-    return { present: true, data: undefined, warnings: [{ file: path, path: '', reason: `cannot read: ${errorMessage(err)}; file ignored` }] };
+    return {
+      present: true,
+      data: undefined,
+      warnings: [{ file: path, path: '', reason: `cannot read: ${errorMessage(err)}; file ignored` }],
+    };
   }
   return parseConfigText(text, path);
 }

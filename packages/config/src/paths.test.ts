@@ -24,7 +24,9 @@ describe('resolveDirs', () => {
 
   it('takes the home directory from HOME in env when no homedir is given', () => {
     expect(resolveDirs({ HOME: '/home/bob' }, { platform: 'linux' }).config).toBe('/home/bob/.config/sylk');
-    expect(resolveDirs({ HOME: '/home/bob' }, { platform: 'linux', homedir: '/home/ann' }).config).toBe('/home/ann/.config/sylk');
+    expect(resolveDirs({ HOME: '/home/bob' }, { platform: 'linux', homedir: '/home/ann' }).config).toBe(
+      '/home/ann/.config/sylk',
+    );
   });
 
   it('uses Library folders on macOS', () => {
@@ -47,7 +49,12 @@ describe('resolveDirs', () => {
   });
 
   it('lets XDG variables win on every platform and ignores relative or empty ones', () => {
-    const env = { XDG_CONFIG_HOME: '/x/conf', XDG_RUNTIME_DIR: '/run/user/1000', XDG_DATA_HOME: 'relative/data', XDG_CACHE_HOME: '' };
+    const env = {
+      XDG_CONFIG_HOME: '/x/conf',
+      XDG_RUNTIME_DIR: '/run/user/1000',
+      XDG_DATA_HOME: 'relative/data',
+      XDG_CACHE_HOME: '',
+    };
     for (const platform of ['linux', 'darwin'] as const) {
       const dirs = resolveDirs(env, { platform, homedir: '/h' });
       expect(dirs.config).toBe('/x/conf/sylk');
@@ -113,7 +120,9 @@ describe('filesystem helpers', () => {
     mkdirSync(join(root, 'repo', 'pkg', 'src', 'deep'), { recursive: true });
     mkdirSync(join(root, 'repo', 'other', 'x'), { recursive: true });
     const home = join(root, 'home');
-    expect(findProjectRoot(join(root, 'repo', 'pkg', 'src', 'deep'), { homedir: home })).toBe(join(root, 'repo', 'pkg'));
+    expect(findProjectRoot(join(root, 'repo', 'pkg', 'src', 'deep'), { homedir: home })).toBe(
+      join(root, 'repo', 'pkg'),
+    );
     expect(findProjectRoot(join(root, 'repo', 'other', 'x'), { homedir: home })).toBe(join(root, 'repo'));
   });
 

@@ -28,7 +28,14 @@ function makeStore(opts: Partial<ConfigStoreOptions> = {}): ConfigStore {
       done();
     },
   });
-  const store = new ConfigStore({ dirs: fx.dirs, env: {}, projectRoot: fx.project, logger: createLogger(sink), debounceMs: 50, ...opts });
+  const store = new ConfigStore({
+    dirs: fx.dirs,
+    env: {},
+    projectRoot: fx.project,
+    logger: createLogger(sink),
+    debounceMs: 50,
+    ...opts,
+  });
   stores.push(store);
   return store;
 }
@@ -45,14 +52,21 @@ function nextChange(store: ConfigStore): Promise<LoadedConfig> {
   });
 }
 
-const reloads = () => logLines.filter((l) => l.msg === 'configuration reloaded' && String(l.reason).startsWith('file change'));
+const reloads = () =>
+  logLines.filter((l) => l.msg === 'configuration reloaded' && String(l.reason).startsWith('file change'));
 
 describe('reload', () => {
-  it('tells reload listeners about every reload, also one that kept a broken file\'s last good content', () => {
+  it("tells reload listeners about every reload, also one that kept a broken file's last good content", () => {
     fx.write(fx.userFile, 'sessions: {max_turns: 7}\n');
     const store = makeStore();
     const seen: Array<{ changed: boolean; warnings: number; maxTurns: number }> = [];
-    const off = store.onReload((loaded, info) => seen.push({ changed: info.changed, warnings: loaded.warnings.length, maxTurns: loaded.config.sessions.max_turns }));
+    const off = store.onReload((loaded, info) =>
+      seen.push({
+        changed: info.changed,
+        warnings: loaded.warnings.length,
+        maxTurns: loaded.config.sessions.max_turns,
+      }),
+    );
     fx.write(fx.userFile, 'sessions: {max_turns: [\n');
     store.reload('broken edit');
     off();
@@ -113,8 +127,18 @@ describe('reload', () => {
     expect(problems).toHaveLength(4);
     expect(problems.slice(0, 2)).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ reason: 'startup', file: fx.userFile, path: 'llm.timeout', problem: 'must be integer; got "no"' }),
-        expect.objectContaining({ reason: 'startup', file: fx.userFile, path: 'llm.extra', problem: expect.stringMatching(/^unknown key/) }),
+        expect.objectContaining({
+          reason: 'startup',
+          file: fx.userFile,
+          path: 'llm.timeout',
+          problem: 'must be integer; got "no"',
+        }),
+        expect.objectContaining({
+          reason: 'startup',
+          file: fx.userFile,
+          path: 'llm.extra',
+          problem: expect.stringMatching(/^unknown key/),
+        }),
       ]),
     );
   });
@@ -131,7 +155,11 @@ describe('a broken edit keeps the last good configuration', () => {
     expect(changed).toBe(false);
     expect(loaded.config.llm.providers.openai?.base_url).toBe('http://proxy.internal/v1');
     expect(loaded.warnings).toEqual([
-      expect.objectContaining({ file: fx.userFile, path: '', reason: expect.stringMatching(/not valid YAML at line \d+.*last good version of this file stays in effect/) }),
+      expect.objectContaining({
+        file: fx.userFile,
+        path: '',
+        reason: expect.stringMatching(/not valid YAML at line \d+.*last good version of this file stays in effect/),
+      }),
     ]);
     expect(logLines.some((l) => l.msg === `config problem: ${fx.userFile}: ${loaded.warnings[0]?.reason}`)).toBe(true);
 
@@ -147,7 +175,10 @@ describe('a broken edit keeps the last good configuration', () => {
     expect(loaded.config.llm.timeout).toBe(45);
     expect(loaded.config.llm.providers.openai?.base_url).toBe('http://proxy.internal/v1');
     expect(loaded.warnings).toEqual([
-      expect.objectContaining({ path: 'llm.providers.openai.base_url', reason: expect.stringMatching(/must be string.*last good value stays in effect/) }),
+      expect.objectContaining({
+        path: 'llm.providers.openai.base_url',
+        reason: expect.stringMatching(/must be string.*last good value stays in effect/),
+      }),
     ]);
   });
 
@@ -158,7 +189,9 @@ describe('a broken edit keeps the last good configuration', () => {
     for (let i = 0; i < 10; i++) {
       const { loaded } = store.reload(`hostile ${i}`);
       expect(loaded.config.llm.providers.openai?.base_url).toBe('http://proxy.internal/v1');
-      expect(loaded.warnings[0]?.reason).toMatch(/rejected before parsing at line 1, column \d+: nested more than 64 levels/);
+      expect(loaded.warnings[0]?.reason).toMatch(
+        /rejected before parsing at line 1, column \d+: nested more than 64 levels/,
+      );
     }
   });
 

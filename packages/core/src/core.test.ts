@@ -21,15 +21,29 @@ describe('secrets', () => {
   });
 
   it('filters blocked variables out of an environment', () => {
-    const env = filterEnv({ PATH: '/bin', ANTHROPIC_API_KEY: 'k', GITHUB_TOKEN: 't', AWS_SECRET_ACCESS_KEY: 's', db_password: 'p' });
+    const env = filterEnv({
+      PATH: '/bin',
+      ANTHROPIC_API_KEY: 'k',
+      GITHUB_TOKEN: 't',
+      AWS_SECRET_ACCESS_KEY: 's',
+      db_password: 'p',
+    });
     expect(env).toEqual({ PATH: '/bin' });
   });
 
   it('redacts secret fields and scrubs messages in logs', () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
     const log = createLogger(sink);
-    log.info({ provider: { apiKey: 'super-secret-value' }, headers: { authorization: 'Bearer x' } }, 'failed with sk-proj-abcdefghijklmnopqrstuvwx');
+    log.info(
+      { provider: { apiKey: 'super-secret-value' }, headers: { authorization: 'Bearer x' } },
+      'failed with sk-proj-abcdefghijklmnopqrstuvwx',
+    );
     const record = lines.join('');
     expect(record).not.toContain('super-secret-value');
     expect(record).not.toContain('sk-proj-abcdefghijklmnopqrstuvwx');
@@ -77,8 +91,12 @@ describe('zombies', () => {
   it('counts an exited but unreaped child as dead', async () => {
     // A child that exits while its parent (this test, which never waits on it) keeps running.
     const { spawn: spawnChild } = await import('node:child_process');
-    const parent = spawnChild('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const pid = await new Promise<number>((resolve) => parent.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const parent = spawnChild('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const pid = await new Promise<number>((resolve) =>
+      parent.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+    );
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && isProcessAlive(pid)) await new Promise((r) => setTimeout(r, 20));
     expect(isProcessAlive(pid)).toBe(false);

@@ -21,7 +21,8 @@ export function loggerOptions(overrides: LoggerOptions = {}): LoggerOptions {
     hooks: {
       logMethod(args, method) {
         const [first, ...rest] = args;
-        if (typeof first === 'string') return method.apply(this, [scrubSecrets(first), ...rest] as Parameters<typeof method>);
+        if (typeof first === 'string')
+          return method.apply(this, [scrubSecrets(first), ...rest] as Parameters<typeof method>);
         const second = rest[0];
         if (typeof second === 'string') rest[0] = scrubSecrets(second);
         return method.apply(this, [first, ...rest] as Parameters<typeof method>);

@@ -109,7 +109,8 @@ describe('SecretValues', () => {
     s.add('abcdefgh12');
     s.add('12345678xx');
     const text = 'x abcdefgh12345678xx y';
-    for (let cut = 1; cut < text.length; cut++) expect(chunked(s, [text.slice(0, cut), text.slice(cut)])).toBe(`x ${REDACTED} y`);
+    for (let cut = 1; cut < text.length; cut++)
+      expect(chunked(s, [text.slice(0, cut), text.slice(cut)])).toBe(`x ${REDACTED} y`);
   });
 
   it('streams: credential patterns split across chunks', () => {
@@ -126,7 +127,9 @@ describe('SecretValues.byteStream', () => {
     const bytes = Buffer.from(`ok ${key} done\n`);
     for (let cut = 1; cut < bytes.length; cut++) {
       const w = s.byteStream();
-      const out = Buffer.concat([w.write(bytes.subarray(0, cut)), w.write(bytes.subarray(cut)), w.end()]).toString('utf8');
+      const out = Buffer.concat([w.write(bytes.subarray(0, cut)), w.write(bytes.subarray(cut)), w.end()]).toString(
+        'utf8',
+      );
       expect(out).toBe(`ok ${REDACTED} done\n`);
     }
     const w = s.byteStream();
@@ -138,7 +141,10 @@ describe('SecretValues.byteStream', () => {
 describe('secretEnvEntries', () => {
   it('picks the variables a child environment never gets', () => {
     const env = { PATH: '/bin', ANTHROPIC_API_KEY: 'a', GITHUB_TOKEN: 'b', HOME: '/h', EMPTY_TOKEN: '' };
-    expect(secretEnvEntries(env)).toEqual([['ANTHROPIC_API_KEY', 'a'], ['GITHUB_TOKEN', 'b']]);
+    expect(secretEnvEntries(env)).toEqual([
+      ['ANTHROPIC_API_KEY', 'a'],
+      ['GITHUB_TOKEN', 'b'],
+    ]);
     expect(secretEnvEntries(env, ['HOME'])).toEqual([['HOME', '/h']]);
   });
 });

@@ -5,9 +5,23 @@
  */
 
 const SECRET_FIELD_NAMES: readonly string[] = [
-  'apiKey', 'api_key', 'apikey', 'token', 'accessToken', 'access_token', 'refreshToken',
-  'password', 'secret', 'authorization', 'Authorization', 'x-api-key', 'x-goog-api-key',
-  'credential', 'credentials', 'privateKey', 'private_key',
+  'apiKey',
+  'api_key',
+  'apikey',
+  'token',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'password',
+  'secret',
+  'authorization',
+  'Authorization',
+  'x-api-key',
+  'x-goog-api-key',
+  'credential',
+  'credentials',
+  'privateKey',
+  'private_key',
 ];
 
 /** pino redact paths: every secret-looking field name at the top and the next three levels. */
@@ -41,10 +55,21 @@ export function scrubSecrets(text: string): string {
 }
 
 const DEFAULT_ENV_BLOCKLIST: readonly string[] = [
-  '*_API_KEY', '*_APIKEY', '*_SECRET', '*_SECRET_KEY', '*_TOKEN', '*_PASSWORD', '*_PASSWD',
-  '*_CREDENTIALS', '*_PRIVATE_KEY',
-  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'GOOGLE_APPLICATION_CREDENTIALS', 'AZURE_CLIENT_SECRET', 'SSH_AUTH_SOCK',
+  '*_API_KEY',
+  '*_APIKEY',
+  '*_SECRET',
+  '*_SECRET_KEY',
+  '*_TOKEN',
+  '*_PASSWORD',
+  '*_PASSWD',
+  '*_CREDENTIALS',
+  '*_PRIVATE_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'AZURE_CLIENT_SECRET',
+  'SSH_AUTH_SOCK',
 ];
 
 export function defaultEnvBlocklist(): string[] {
@@ -52,7 +77,10 @@ export function defaultEnvBlocklist(): string[] {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, 'i');
 }
 
@@ -80,7 +108,9 @@ export function secretEnvEntries(
   blocklist: readonly string[] = DEFAULT_ENV_BLOCKLIST,
 ): Array<[name: string, value: string]> {
   const patterns = blocklist.map(globToRegExp);
-  return Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '' && patterns.some((re) => re.test(e[0])));
+  return Object.entries(env).filter(
+    (e): e is [string, string] => e[1] !== undefined && e[1] !== '' && patterns.some((re) => re.test(e[0])),
+  );
 }
 
 /**

@@ -6,7 +6,12 @@ import { startEmulator } from './server.js';
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { scenario: { type: 'string' }, port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' }, verbose: { type: 'boolean', default: false } },
+    options: {
+      scenario: { type: 'string' },
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      verbose: { type: 'boolean', default: false },
+    },
   });
   if (!values.scenario) {
     console.error('usage: sylk-emulator --scenario <file.yaml> [--port 0] [--host 127.0.0.1] [--verbose]');

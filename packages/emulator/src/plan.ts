@@ -4,7 +4,10 @@ import { cutLastCall } from './cut-reply.js';
 import type { DefaultFault, ErrorSpec, FormatName, LastMessage, ResolvedReply, WireFormat } from './formats/types.js';
 
 const TOOL_ID_PREFIX: Record<FormatName, string> = {
-  anthropic: 'toolu_emu_', 'openai-responses': 'call_emu_', 'openai-chat': 'call_emu_', gemini: 'fc_emu_',
+  anthropic: 'toolu_emu_',
+  'openai-responses': 'call_emu_',
+  'openai-chat': 'call_emu_',
+  gemini: 'fc_emu_',
 };
 
 export interface StepState {
@@ -21,7 +24,12 @@ function matches(step: ScenarioStep, turn: number, last: LastMessage | undefined
 }
 
 /** First step, in order, that matches and has uses left; counts the use. */
-export function pickStep(scenario: Scenario, state: StepState, turn: number, last: LastMessage | undefined): number | null {
+export function pickStep(
+  scenario: Scenario,
+  state: StepState,
+  turn: number,
+  last: LastMessage | undefined,
+): number | null {
   for (let i = 0; i < scenario.steps.length; i++) {
     const step = scenario.steps[i] as ScenarioStep;
     const used = state.uses[i] ?? 0;
@@ -37,11 +45,14 @@ export function resolveReply(scenario: Scenario, step: ScenarioStep, format: For
   const r = step.reply ?? {};
   const d = scenario.defaults ?? {};
   const usage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, ...d.usage, ...r.usage };
-  const toolCalls = cutLastCall((r.toolCalls ?? []).map((c, i) => ({
-    id: c.id ?? `${TOOL_ID_PREFIX[format]}${turn}_${i}`,
-    name: c.name,
-    arguments: c.arguments ?? {},
-  })), r.cutToolArguments);
+  const toolCalls = cutLastCall(
+    (r.toolCalls ?? []).map((c, i) => ({
+      id: c.id ?? `${TOOL_ID_PREFIX[format]}${turn}_${i}`,
+      name: c.name,
+      arguments: c.arguments ?? {},
+    })),
+    r.cutToolArguments,
+  );
   // A stream fault with no scripted reply still needs something to send before failing.
   const text = r.text ?? (step.fault && !step.reply ? 'partial answer before the fault' : '');
   return {
@@ -51,19 +62,28 @@ export function resolveReply(scenario: Scenario, step: ScenarioStep, format: For
     toolCalls,
     usage,
     chunkSize: r.chunkSize ?? d.chunkSize ?? 12,
-    stopReason: r.stopReason ?? (r.cutToolArguments !== undefined ? 'max_tokens' : toolCalls.length > 0 ? 'tool_use' : 'end_turn'),
+    stopReason:
+      r.stopReason ??
+      (r.cutToolArguments !== undefined ? 'max_tokens' : toolCalls.length > 0 ? 'tool_use' : 'end_turn'),
     repeatToolCalls: r.repeatToolCalls ?? false,
     ...(step.fault?.kind === 'blocked' ? { blocked: step.fault.reason ?? 'SAFETY' } : {}),
   };
 }
 
 const HTTP_FAULTS: Record<string, DefaultFault> = {
-  rate_limit: 'rate_limit', overloaded: 'overloaded', server_error: 'server_error', unauthorized: 'unauthorized', quota: 'quota',
+  rate_limit: 'rate_limit',
+  overloaded: 'overloaded',
+  server_error: 'server_error',
+  unauthorized: 'unauthorized',
+  quota: 'quota',
 };
 
 /** The HTTP error a fault answers with, or undefined when the fault is not an HTTP error. */
 export function httpErrorSpec(format: WireFormat, fault: ScenarioFault): ErrorSpec | undefined {
-  const base = fault.kind === 'http' ? { status: fault.status ?? 500, errorType: 'api_error', message: 'Emulated error' } : undefined;
+  const base =
+    fault.kind === 'http'
+      ? { status: fault.status ?? 500, errorType: 'api_error', message: 'Emulated error' }
+      : undefined;
   const named = HTTP_FAULTS[fault.kind];
   const spec = base ?? (named ? format.faults[named] : undefined);
   if (!spec) return undefined;
@@ -93,6 +113,7 @@ export function retryHeaders(format: WireFormat, fault: ScenarioFault): Record<s
     headers['x-ratelimit-remaining-requests'] = '0';
     headers['x-ratelimit-reset-requests'] = `${fault.retryAfter ?? 1}s`;
   }
-  if (fault.kind === 'rate_limit' && format.name === 'anthropic') headers['anthropic-ratelimit-requests-remaining'] = '0';
+  if (fault.kind === 'rate_limit' && format.name === 'anthropic')
+    headers['anthropic-ratelimit-requests-remaining'] = '0';
   return headers;
 }

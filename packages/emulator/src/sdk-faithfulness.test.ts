@@ -36,13 +36,22 @@ const openai = () => new OpenAI({ apiKey: 'k', baseURL: `${emu.url}/v1`, maxRetr
 const gemini = () => new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: emu.url } });
 
 describe('Anthropic SDK', () => {
-  const params = { model: 'claude-sonnet-4-5-20250901', max_tokens: 100, messages: [{ role: 'user' as const, content: 'hi' }] };
+  const params = {
+    model: 'claude-sonnet-4-5-20250901',
+    max_tokens: 100,
+    messages: [{ role: 'user' as const, content: 'hi' }],
+  };
 
   it('parses a non-streamed message', async () => {
     const msg = await anthropic().messages.create(params);
     expect(msg.content.map((b) => b.type)).toEqual(['thinking', 'text', 'tool_use', 'tool_use']);
     expect(msg.stop_reason).toBe('tool_use');
-    expect(msg.usage).toMatchObject({ input_tokens: 120, output_tokens: 33, cache_read_input_tokens: 80, cache_creation_input_tokens: 10 });
+    expect(msg.usage).toMatchObject({
+      input_tokens: 120,
+      output_tokens: 33,
+      cache_read_input_tokens: 80,
+      cache_creation_input_tokens: 10,
+    });
   });
 
   it('accumulates a streamed message with its stream helper', async () => {
@@ -81,9 +90,14 @@ describe('OpenAI SDK', () => {
   });
 
   it('accumulates a streamed chat completion', async () => {
-    const res = await openai().chat.completions.stream({ ...chatParams, stream_options: { include_usage: true } }).finalChatCompletion();
+    const res = await openai()
+      .chat.completions.stream({ ...chatParams, stream_options: { include_usage: true } })
+      .finalChatCompletion();
     const calls = res.choices[0]?.message.tool_calls ?? [];
-    expect(calls.map((c) => (c.type === 'function' ? JSON.parse(c.function.arguments) as unknown : null))).toEqual([{ path: 'src/a.ts' }, { path: 'src/b.ts', lines: [1, 20] }]);
+    expect(calls.map((c) => (c.type === 'function' ? (JSON.parse(c.function.arguments) as unknown) : null))).toEqual([
+      { path: 'src/a.ts' },
+      { path: 'src/b.ts', lines: [1, 20] },
+    ]);
     expect(res.choices[0]?.message.content).toBe('Reading two files now.');
     expect(res.usage?.completion_tokens).toBe(33);
   });
@@ -110,6 +124,10 @@ describe('Gemini SDK', () => {
     }
     expect(text).toBe('Reading two files now.');
     expect(calls).toHaveLength(2);
-    expect(emu.requests()[0]).toMatchObject({ path: '/v1beta/models/gemini-3-pro-preview:streamGenerateContent', stream: true, query: { alt: 'sse' } });
+    expect(emu.requests()[0]).toMatchObject({
+      path: '/v1beta/models/gemini-3-pro-preview:streamGenerateContent',
+      stream: true,
+      query: { alt: 'sse' },
+    });
   });
 });

@@ -43,7 +43,14 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'proxy-authorization', 'cookie']);
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'x-api-key',
+  'x-goog-api-key',
+  'api-key',
+  'proxy-authorization',
+  'cookie',
+]);
 const DEFAULT_AFTER_CHUNKS = 2;
 /** `keepalive` starts after the opening event, before any content. */
 const KEEPALIVE_AFTER_CHUNKS = 1;
@@ -99,7 +106,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     ? validateScenario(options.scenario)
     : options.scenarioPath
       ? await loadScenario(options.scenarioPath)
-      : ((): never => { throw new SylkError('startEmulator needs scenario or scenarioPath', { tier: ErrorTier.Permanent, code: 'emulator.no_scenario' }); })();
+      : ((): never => {
+          throw new SylkError('startEmulator needs scenario or scenarioPath', {
+            tier: ErrorTier.Permanent,
+            code: 'emulator.no_scenario',
+          });
+        })();
   const logger = options.logger ?? silentLogger();
   const closing = new AbortController();
   let recorded: RecordedRequest[] = [];
@@ -114,15 +126,31 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const query = Object.fromEntries(url.searchParams);
     if (query['key'] !== undefined) query['key'] = '[REDACTED]';
     const entry: RecordedRequest = {
-      seq: seq++, method: req.method, path: url.pathname, query, headers: redactHeaders(req.headers),
-      body: req.body ?? null, stream: false, matchedStep: null, ...extra,
+      seq: seq++,
+      method: req.method,
+      path: url.pathname,
+      query,
+      headers: redactHeaders(req.headers),
+      body: req.body ?? null,
+      stream: false,
+      matchedStep: null,
+      ...extra,
     };
     recorded.push(entry);
     return entry;
   }
 
-  function sendError(reply: FastifyReply, format: WireFormat, spec: ErrorSpec, headers: Record<string, string> = {}): FastifyReply {
-    return reply.code(spec.status).headers({ 'request-id': 'req_emulator', ...headers }).type('application/json').send(format.errorBody(spec));
+  function sendError(
+    reply: FastifyReply,
+    format: WireFormat,
+    spec: ErrorSpec,
+    headers: Record<string, string> = {},
+  ): FastifyReply {
+    return reply
+      .code(spec.status)
+      .headers({ 'request-id': 'req_emulator', ...headers })
+      .type('application/json')
+      .send(format.errorBody(spec));
   }
 
   function authFailed(format: WireFormat, req: FastifyRequest): boolean {
@@ -130,7 +158,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     return format.apiKey(req.headers, req.query as Obj) !== scenario.apiKey;
   }
 
-  async function handleModelCall(format: WireFormat, req: FastifyRequest, reply: FastifyReply, view: Obj): Promise<FastifyReply | void> {
+  async function handleModelCall(
+    format: WireFormat,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    view: Obj,
+  ): Promise<FastifyReply | void> {
     const stream = format.isStream(view);
     const entry = record(req, { format: format.name, stream, turn });
     const thisTurn = turn++;
@@ -142,7 +175,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const index = pickStep(scenario, state, thisTurn, last);
     if (index === null) {
       const text = last ? `${last.role}: ${last.text.slice(0, 80)}` : 'none';
-      return sendError(reply, format, { status: 400, errorType: 'invalid_request_error', message: `sylk-emulator: no scenario step matched request turn ${thisTurn} (last message ${text})` });
+      return sendError(reply, format, {
+        status: 400,
+        errorType: 'invalid_request_error',
+        message: `sylk-emulator: no scenario step matched request turn ${thisTurn} (last message ${text})`,
+      });
     }
     const step = scenario.steps[index];
     entry.matchedStep = index;
@@ -155,13 +192,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     const resolved = resolveReply(scenario, step, format.name, thisTurn);
     const ctx = { model: format.model(view), id: `emu${thisTurn}` };
-    const pace = { delayMs: step.reply?.delayMs ?? scenario.defaults?.delayMs ?? 0, eventsPerSecond: step.reply?.eventsPerSecond ?? scenario.defaults?.eventsPerSecond };
+    const pace = {
+      delayMs: step.reply?.delayMs ?? scenario.defaults?.delayMs ?? 0,
+      eventsPerSecond: step.reply?.eventsPerSecond ?? scenario.defaults?.eventsPerSecond,
+    };
     if (stream) return streamReply(format, reply, format.streamEvents(resolved, ctx), pace, fault);
     return jsonReply(format, reply, format.jsonBody(resolved, ctx), fault);
   }
 
-  async function jsonReply(format: WireFormat, reply: FastifyReply, body: unknown, fault: ScenarioFault | undefined): Promise<FastifyReply | void> {
-    if (fault?.kind === 'stall') await wait(fault.ms ?? 24 * 3600_000, AbortSignal.any([closing.signal, abortOnClose(reply.raw)]));
+  async function jsonReply(
+    format: WireFormat,
+    reply: FastifyReply,
+    body: unknown,
+    fault: ScenarioFault | undefined,
+  ): Promise<FastifyReply | void> {
+    if (fault?.kind === 'stall')
+      await wait(fault.ms ?? 24 * 3600_000, AbortSignal.any([closing.signal, abortOnClose(reply.raw)]));
     if (fault?.kind === 'drop') {
       reply.hijack();
       reply.raw.socket?.destroy();
@@ -170,27 +216,43 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (fault?.kind === 'malformed') {
       return reply.code(200).type('application/json').send(JSON.stringify(body).slice(0, 40));
     }
-    if (fault?.kind === 'stream_error') return sendError(reply, format, streamErrorSpec(format, { ...fault, status: fault.status ?? 500 }));
+    if (fault?.kind === 'stream_error')
+      return sendError(reply, format, streamErrorSpec(format, { ...fault, status: fault.status ?? 500 }));
     if (reply.raw.destroyed) return;
     return reply.code(200).type('application/json').send(body);
   }
 
-  async function streamReply(format: WireFormat, reply: FastifyReply, frames: Iterable<string>, pace: Pace, fault: ScenarioFault | undefined): Promise<void> {
+  async function streamReply(
+    format: WireFormat,
+    reply: FastifyReply,
+    frames: Iterable<string>,
+    pace: Pace,
+    fault: ScenarioFault | undefined,
+  ): Promise<void> {
     reply.hijack();
     const raw = reply.raw;
     raw.on('error', () => undefined);
     const gone = AbortSignal.any([closing.signal, abortOnClose(raw)]);
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': 'req_emulator' });
-    const streamFault = fault && ['stream_error', 'drop', 'malformed', 'stall', 'keepalive'].includes(fault.kind) ? fault : undefined;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'request-id': 'req_emulator',
+    });
+    const streamFault =
+      fault && ['stream_error', 'drop', 'malformed', 'stall', 'keepalive'].includes(fault.kind) ? fault : undefined;
     // The fault comes after this many frames, if the reply is longer than that.
-    const cut = streamFault ? (streamFault.afterChunks ?? (streamFault.kind === 'keepalive' ? KEEPALIVE_AFTER_CHUNKS : DEFAULT_AFTER_CHUNKS)) : Infinity;
+    const cut = streamFault
+      ? (streamFault.afterChunks ?? (streamFault.kind === 'keepalive' ? KEEPALIVE_AFTER_CHUNKS : DEFAULT_AFTER_CHUNKS))
+      : Infinity;
     const started = performance.now();
-    const dueAt = (i: number) => (pace.eventsPerSecond === undefined ? started : started + (i * 1000) / pace.eventsPerSecond);
+    const dueAt = (i: number) =>
+      pace.eventsPerSecond === undefined ? started : started + (i * 1000) / pace.eventsPerSecond;
     // Frames are made as they are sent: a long reply's tens of thousands of frames never all sit
     // in memory, where they would outlive young-generation collections for the whole stream.
     const source = frames[Symbol.iterator]();
     let next = source.next(); // the first frame not yet written
-    for (let i = 0; next.done !== true; ) {
+    for (let i = 0; next.done !== true;) {
       if (i === cut && streamFault) {
         // Let the client read what came before, so the fault arrives as its own chunk.
         await wait(20, gone);
@@ -235,7 +297,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     raw.end();
   }
 
-  for (const [path, format] of [['/v1/messages', anthropicFormat], ['/v1/responses', openaiResponsesFormat], ['/v1/chat/completions', openaiChatFormat]] as const) {
+  for (const [path, format] of [
+    ['/v1/messages', anthropicFormat],
+    ['/v1/responses', openaiResponsesFormat],
+    ['/v1/chat/completions', openaiChatFormat],
+  ] as const) {
     app.post(path, (req, reply) => handleModelCall(format, req, reply, (req.body ?? {}) as Obj));
   }
 
@@ -244,7 +310,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const [model, action] = String(target).split(':');
     if (action !== 'generateContent' && action !== 'streamGenerateContent') {
       record(req, {});
-      return sendError(reply, geminiFormat, { status: 404, errorType: 'NOT_FOUND', message: `sylk-emulator: unsupported action ${String(action)}` });
+      return sendError(reply, geminiFormat, {
+        status: 404,
+        errorType: 'NOT_FOUND',
+        message: `sylk-emulator: unsupported action ${String(action)}`,
+      });
     }
     const view = { ...((req.body ?? {}) as Obj), __model: model, __stream: action === 'streamGenerateContent' };
     return handleModelCall(geminiFormat, req, reply, view);
@@ -256,13 +326,35 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     record(req, {});
     const format = req.headers['x-api-key'] !== undefined ? anthropicFormat : openaiChatFormat;
     if (authFailed(format, req)) return sendError(reply, format, format.faults.unauthorized);
-    const data = models.map((id) => ({ id, type: 'model', object: 'model', display_name: id, created_at: '2025-01-01T00:00:00Z', created: 1_735_689_600, owned_by: 'sylk-emulator' }));
-    return reply.send({ object: 'list', data, has_more: false, first_id: models[0], last_id: models[models.length - 1] });
+    const data = models.map((id) => ({
+      id,
+      type: 'model',
+      object: 'model',
+      display_name: id,
+      created_at: '2025-01-01T00:00:00Z',
+      created: 1_735_689_600,
+      owned_by: 'sylk-emulator',
+    }));
+    return reply.send({
+      object: 'list',
+      data,
+      has_more: false,
+      first_id: models[0],
+      last_id: models[models.length - 1],
+    });
   });
   app.get('/v1beta/models', (req, reply) => {
     record(req, {});
     if (authFailed(geminiFormat, req)) return sendError(reply, geminiFormat, geminiFormat.faults.unauthorized);
-    return reply.send({ models: models.map((id) => ({ name: `models/${id}`, displayName: id, inputTokenLimit: 1_000_000, outputTokenLimit: 64_000, supportedGenerationMethods: ['generateContent'] })) });
+    return reply.send({
+      models: models.map((id) => ({
+        name: `models/${id}`,
+        displayName: id,
+        inputTokenLimit: 1_000_000,
+        outputTokenLimit: 64_000,
+        supportedGenerationMethods: ['generateContent'],
+      })),
+    });
   });
 
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
@@ -290,7 +382,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 }
 
 /** Keep-alives every `intervalMs` for `ms` (default: until the client goes away); silence where the format has none. */
-async function keepAlive(raw: ServerResponse, frame: string | undefined, fault: ScenarioFault, gone: AbortSignal): Promise<void> {
+async function keepAlive(
+  raw: ServerResponse,
+  frame: string | undefined,
+  fault: ScenarioFault,
+  gone: AbortSignal,
+): Promise<void> {
   const until = performance.now() + (fault.ms ?? 24 * 3600_000);
   while (!gone.aborted && performance.now() < until) {
     await wait(Math.min(fault.intervalMs ?? 1000, until - performance.now()), gone);

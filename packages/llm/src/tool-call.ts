@@ -9,7 +9,8 @@ export function toToolCall(id: string, name: string, argsText: string): ToolCall
   if (argsText.trim() === '') return { id, name, arguments: {} };
   try {
     const parsed: unknown = JSON.parse(argsText);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return { id, name, arguments: parsed as Record<string, unknown> };
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return { id, name, arguments: parsed as Record<string, unknown> };
   } catch {
     // fall through: keep the raw text
   }

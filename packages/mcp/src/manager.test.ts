@@ -10,7 +10,15 @@ const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/mcp/', import.met
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 function stdio(name: string, file: string, env: Record<string, string> = {}): McpServerSpec {
-  return { name, origin: 'user', enabled: true, transport: 'stdio', command: process.execPath, args: [`${FIXTURES}${file}`], env };
+  return {
+    name,
+    origin: 'user',
+    enabled: true,
+    transport: 'stdio',
+    command: process.execPath,
+    args: [`${FIXTURES}${file}`],
+    env,
+  };
 }
 
 const launch: LaunchContext = { owner: 's1', env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent' } };
@@ -18,7 +26,13 @@ let settings: McpSettings = { callTimeoutMs: 5000, startTimeoutMs: 15_000, idleS
 const managers: McpManager[] = [];
 
 function manager(specs: McpServerSpec[], clock = systemClock): McpManager {
-  const m = new McpManager({ projectRoot: ROOT, clock, logger: silentLogger(), settings: () => settings, restart: { initialMs: 50, maxMs: 200, maxFailures: 3 } });
+  const m = new McpManager({
+    projectRoot: ROOT,
+    clock,
+    logger: silentLogger(),
+    settings: () => settings,
+    restart: { initialMs: 50, maxMs: 200, maxFailures: 3 },
+  });
   m.configure(specs);
   managers.push(m);
   return m;
@@ -47,7 +61,12 @@ describe('McpManager with real SDK servers', () => {
     const tools = listed?.ok ? listed.tools : [];
     expect(tools.map((t) => t.name).sort()).toEqual(['add', 'echo', 'getenv']);
     expect(tools.find((t) => t.name === 'echo')?.readOnlyHint).toBe(true);
-    expect(await m.call('echo', 'echo', { text: 'hello' }, launch)).toEqual({ text: 'echo: hello', isError: false, truncated: false, bytes: 11 });
+    expect(await m.call('echo', 'echo', { text: 'hello' }, launch)).toEqual({
+      text: 'echo: hello',
+      isError: false,
+      truncated: false,
+      bytes: 11,
+    });
     expect((await m.call('echo', 'add', { a: 2, b: 40 }, launch)).text).toBe('42');
     expect((await m.call('echo', 'getenv', { name: 'GREETING' }, launch)).text).toBe('hi');
     // The daemon's own environment (this test process) does not leak into the server.
@@ -125,7 +144,7 @@ describe('McpManager with real SDK servers', () => {
     expect(listed?.ok === false && isSylkError(listed.error) ? listed.error.code : '').toBe('mcp.spawn_failed');
   });
 
-  it('stops idle servers and starts them again on the next call; release stops an owner\'s servers', async () => {
+  it("stops idle servers and starts them again on the next call; release stops an owner's servers", async () => {
     const clock = new ManualClock(0);
     settings = { ...settings, idleStopMs: 60_000 };
     const m = manager([stdio('echo', 'echo.mjs')], clock);
@@ -155,8 +174,12 @@ describe('McpManager with real SDK servers', () => {
   it('talks streamable HTTP to a remote server', async () => {
     const child = spawn(process.execPath, [`${FIXTURES}http.mjs`], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      const port = await new Promise<string>((resolve) => child.stdout.on('data', (d: Buffer) => resolve(/listening (\d+)/.exec(d.toString())?.[1] ?? '')));
-      const m = manager([{ name: 'remote', origin: 'user', enabled: true, transport: 'http', url: `http://127.0.0.1:${port}/mcp` }]);
+      const port = await new Promise<string>((resolve) =>
+        child.stdout.on('data', (d: Buffer) => resolve(/listening (\d+)/.exec(d.toString())?.[1] ?? '')),
+      );
+      const m = manager([
+        { name: 'remote', origin: 'user', enabled: true, transport: 'http', url: `http://127.0.0.1:${port}/mcp` },
+      ]);
       expect((await m.call('remote', 'echo', { text: 'over http' }, launch)).text).toBe('echo: over http');
     } finally {
       child.kill();
@@ -167,7 +190,15 @@ describe('McpManager with real SDK servers', () => {
 describe('serversFromConfig', () => {
   it('needs exactly one of command and url', () => {
     const entry = { command: '', args: [], url: '', env: {}, enabled: true };
-    const { specs, problems } = serversFromConfig({ a: entry, b: { ...entry, command: 'x', url: 'http://y' }, c: { ...entry, command: 'npx', args: ['srv'] }, d: { ...entry, url: 'https://h/mcp' } }, (n) => (n === 'c' ? 'user' : 'project'));
+    const { specs, problems } = serversFromConfig(
+      {
+        a: entry,
+        b: { ...entry, command: 'x', url: 'http://y' },
+        c: { ...entry, command: 'npx', args: ['srv'] },
+        d: { ...entry, url: 'https://h/mcp' },
+      },
+      (n) => (n === 'c' ? 'user' : 'project'),
+    );
     expect(problems.map((p) => p.name)).toEqual(['a', 'b']);
     expect(specs).toEqual([
       { name: 'c', origin: 'user', enabled: true, transport: 'stdio', command: 'npx', args: ['srv'], env: {} },
@@ -193,7 +224,15 @@ async function waitFor(check: () => boolean): Promise<void> {
 describe('launchLine', () => {
   it('shows the exact command, quoting where needed, with secret values as fingerprints', async () => {
     const { launchLine } = await import('./spec.js');
-    const line = launchLine({ name: 'gh', origin: 'project', enabled: true, transport: 'stdio', command: 'npx', args: ['-y', 'server x'], env: { GITHUB_TOKEN: 'ghp_secretvalue', MODE: 'a b' } });
+    const line = launchLine({
+      name: 'gh',
+      origin: 'project',
+      enabled: true,
+      transport: 'stdio',
+      command: 'npx',
+      args: ['-y', 'server x'],
+      env: { GITHUB_TOKEN: 'ghp_secretvalue', MODE: 'a b' },
+    });
     expect(line).toMatch(/^GITHUB_TOKEN=<sha256:[0-9a-f]{12}> MODE='a b' npx -y 'server x'$/);
     expect(line).not.toContain('ghp_secretvalue');
   });

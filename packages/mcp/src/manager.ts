@@ -9,7 +9,8 @@ export interface McpManagerOptions extends McpDeps {
 }
 
 /** A server's tools, or why it has none right now. */
-export type ServerTools = { server: string; ok: true; tools: McpToolInfo[] } | { server: string; ok: false; error: Error };
+export type ServerTools =
+  { server: string; ok: true; tools: McpToolInfo[] } | { server: string; ok: false; error: Error };
 
 /**
  * The MCP servers of one project. `configure` takes the current definitions (a changed one
@@ -39,13 +40,16 @@ export class McpManager {
     }
     for (const spec of specs) {
       if (this.servers.has(spec.name)) continue;
-      this.servers.set(spec.name, new McpServer(spec, {
-        projectRoot: this.opts.projectRoot,
-        clock: this.opts.clock,
-        logger: (this.opts.logger ?? silentLogger()).child({ component: 'mcp', server: spec.name }),
-        settings: this.opts.settings,
-        restart: this.opts.restart ?? DEFAULT_RESTART,
-      }));
+      this.servers.set(
+        spec.name,
+        new McpServer(spec, {
+          projectRoot: this.opts.projectRoot,
+          clock: this.opts.clock,
+          logger: (this.opts.logger ?? silentLogger()).child({ component: 'mcp', server: spec.name }),
+          settings: this.opts.settings,
+          restart: this.opts.restart ?? DEFAULT_RESTART,
+        }),
+      );
     }
   }
 
@@ -74,7 +78,13 @@ export class McpManager {
     );
   }
 
-  async call(server: string, tool: string, args: Record<string, unknown>, launch: LaunchContext, signal?: AbortSignal): Promise<McpCallResult> {
+  async call(
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    launch: LaunchContext,
+    signal?: AbortSignal,
+  ): Promise<McpCallResult> {
     return this.get(server).call(launch, tool, args, signal);
   }
 
@@ -89,7 +99,8 @@ export class McpManager {
     const idleMs = this.opts.settings().idleStopMs;
     const idle = [...this.servers.values()].filter((s) => s.idle(idleMs));
     await Promise.all(idle.map((s) => s.stop()));
-    for (const s of idle) this.opts.logger.info({ server: s.spec.name, project: this.opts.projectRoot }, 'stopped an idle MCP server');
+    for (const s of idle)
+      this.opts.logger.info({ server: s.spec.name, project: this.opts.projectRoot }, 'stopped an idle MCP server');
     return idle.map((s) => s.spec.name);
   }
 

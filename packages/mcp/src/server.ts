@@ -1,7 +1,15 @@
 import { ErrorTier, sleep, type Clock, type Logger } from '@sylk/core';
 import { McpConnection, mcpError } from './connection.js';
 import { resultText } from './result.js';
-import type { LaunchContext, McpCallResult, McpServerSpec, McpServerState, McpServerStatus, McpSettings, McpToolInfo } from './types.js';
+import type {
+  LaunchContext,
+  McpCallResult,
+  McpServerSpec,
+  McpServerState,
+  McpServerStatus,
+  McpSettings,
+  McpToolInfo,
+} from './types.js';
 
 /** Restart delays after consecutive crashes: initial, doubling, capped; past `maxFailures` the server stays failed. */
 export interface RestartPolicy {
@@ -64,7 +72,12 @@ export class McpServer {
     return this.cachedTools;
   }
 
-  async call(launch: LaunchContext, tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<McpCallResult> {
+  async call(
+    launch: LaunchContext,
+    tool: string,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<McpCallResult> {
     const settings = this.deps.settings();
     const conn = await this.connection(launch, signal);
     this.lastUsed = this.deps.clock.monotonic();
@@ -84,7 +97,13 @@ export class McpServer {
     if (this.conn !== undefined && !this.conn.closed) return this.conn;
     if (this.starting !== undefined) return this.starting;
     if (this.state === 'failed') {
-      throw mcpError(this.spec.name, `stopped after ${this.failures} crashes in a row: ${this.lastError ?? ''}`, 'mcp.server_failed', 'Fix the server (`sylk mcp test <name>` shows its errors); a changed config entry for it, or a sylkd restart, starts it afresh.', ErrorTier.UserFixable);
+      throw mcpError(
+        this.spec.name,
+        `stopped after ${this.failures} crashes in a row: ${this.lastError ?? ''}`,
+        'mcp.server_failed',
+        'Fix the server (`sylk mcp test <name>` shows its errors); a changed config entry for it, or a sylkd restart, starts it afresh.',
+        ErrorTier.UserFixable,
+      );
     }
     const wait = this.retryAt - this.deps.clock.monotonic();
     if (wait > 0) await sleep(wait, signal);
@@ -127,18 +146,26 @@ export class McpServer {
     const policy = this.deps.restart;
     if (this.failures >= policy.maxFailures) {
       this.state = 'failed';
-      this.deps.logger.warn({ server: this.spec.name, failures: this.failures, reason }, 'MCP server keeps failing; not restarting it');
+      this.deps.logger.warn(
+        { server: this.spec.name, failures: this.failures, reason },
+        'MCP server keeps failing; not restarting it',
+      );
       return;
     }
     this.state = 'crashed';
     const delay = Math.min(policy.maxMs, policy.initialMs * 2 ** (this.failures - 1));
     this.retryAt = this.deps.clock.monotonic() + delay;
-    this.deps.logger.warn({ server: this.spec.name, failures: this.failures, retryInMs: delay, reason }, 'MCP server stopped unexpectedly');
+    this.deps.logger.warn(
+      { server: this.spec.name, failures: this.failures, retryInMs: delay, reason },
+      'MCP server stopped unexpectedly',
+    );
   }
 
   /** Idle for longer than `idleMs` (and not in a call). */
   idle(idleMs: number): boolean {
-    return this.state === 'running' && this.busy === 0 && idleMs > 0 && this.deps.clock.monotonic() - this.lastUsed >= idleMs;
+    return (
+      this.state === 'running' && this.busy === 0 && idleMs > 0 && this.deps.clock.monotonic() - this.lastUsed >= idleMs
+    );
   }
 
   /** Stop the process (kept tool list and failure count stay); the next use starts it again. */

@@ -35,14 +35,23 @@ export function serversFromConfig(
       continue;
     }
     const base = { name, origin: origin(name, entry), enabled: entry.enabled };
-    specs.push(command !== '' ? { ...base, transport: 'stdio', command, args: [...entry.args], env: { ...entry.env } } : { ...base, transport: 'http', url });
+    specs.push(
+      command !== ''
+        ? { ...base, transport: 'stdio', command, args: [...entry.args], env: { ...entry.env } }
+        : { ...base, transport: 'http', url },
+    );
   }
   return { specs, problems };
 }
 
 /** Same definition (what runs and with what), whatever the enabled flag. */
 export function sameLaunch(a: McpServerEntry, b: McpServerEntry): boolean {
-  return a.command === b.command && a.url === b.url && JSON.stringify(a.args) === JSON.stringify(b.args) && JSON.stringify(Object.entries(a.env).sort()) === JSON.stringify(Object.entries(b.env).sort());
+  return (
+    a.command === b.command &&
+    a.url === b.url &&
+    JSON.stringify(a.args) === JSON.stringify(b.args) &&
+    JSON.stringify(Object.entries(a.env).sort()) === JSON.stringify(Object.entries(b.env).sort())
+  );
 }
 
 function quote(word: string): string {
@@ -58,7 +67,9 @@ export function isSecretName(name: string): boolean {
 
 /** A secret-looking variable's value as a fingerprint: a changed value still changes the line. */
 function envWord(name: string, value: string): string {
-  return isSecretName(name) ? `${name}=<sha256:${createHash('sha256').update(value).digest('hex').slice(0, 12)}>` : `${name}=${quote(value)}`;
+  return isSecretName(name)
+    ? `${name}=<sha256:${createHash('sha256').update(value).digest('hex').slice(0, 12)}>`
+    : `${name}=${quote(value)}`;
 }
 
 /**
@@ -67,7 +78,9 @@ function envWord(name: string, value: string): string {
  */
 export function launchLine(spec: McpServerSpec): string {
   if (spec.transport === 'http') return spec.url;
-  const env = Object.entries(spec.env).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => envWord(k, v));
+  const env = Object.entries(spec.env)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => envWord(k, v));
   return [...env, spec.command, ...spec.args].map((w, i) => (i < env.length ? w : quote(w))).join(' ');
 }
 
@@ -86,7 +99,10 @@ export function unknownServer(name: string, known: readonly string[]): SylkError
   return new SylkError(`no MCP server named "${name}"`, {
     code: 'mcp.unknown_server',
     tier: ErrorTier.UserFixable,
-    hint: known.length > 0 ? `Configured servers: ${known.join(', ')}. See \`sylk mcp list\`.` : 'Add one with `sylk mcp add <name> -- <command> [args…]` or `sylk mcp add <name> --url <url>`.',
+    hint:
+      known.length > 0
+        ? `Configured servers: ${known.join(', ')}. See \`sylk mcp list\`.`
+        : 'Add one with `sylk mcp add <name> -- <command> [args…]` or `sylk mcp add <name> --url <url>`.',
     details: { server: name },
   });
 }

@@ -45,7 +45,13 @@ export class SylkStdioTransport implements Transport {
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.spec.file, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true, shell: false });
+      const child = spawn(this.spec.file, this.spec.args, {
+        cwd: this.spec.cwd,
+        env: this.spec.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+        shell: false,
+      });
       this.child = child;
       child.once('error', (err) => {
         this.exit ??= err.message;
@@ -108,7 +114,8 @@ export class SylkStdioTransport implements Transport {
     const child = this.child;
     if (child === undefined) return;
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    const wait = (ms: number) => Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    const wait = (ms: number) =>
+      Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
     child.stdin?.end();
     if (await wait(500)) return;
     killGroup(child, 'SIGTERM');

@@ -42,7 +42,9 @@ function statusForError(err: SylkError): status {
 const MAX_TRAILER_TEXT = 2_000;
 
 function bounded(text: string): string {
-  return text.length <= MAX_TRAILER_TEXT ? text : `${text.slice(0, MAX_TRAILER_TEXT)}… (cut, ${text.length} characters)`;
+  return text.length <= MAX_TRAILER_TEXT
+    ? text
+    : `${text.slice(0, MAX_TRAILER_TEXT)}… (cut, ${text.length} characters)`;
 }
 
 /**

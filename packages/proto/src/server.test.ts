@@ -28,7 +28,9 @@ async function serve(overrides: Partial<Impl>): Promise<TypedClient<typeof Sessi
   addService(server, SessionService, impl as Impl);
   const dir = mkdtempSync(join(tmpdir(), 'sylk-proto-server-'));
   const target = unixTarget(join(dir, 's.sock'));
-  await new Promise<void>((resolve, reject) => server.bindAsync(target, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(target, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
   const channel: Client = connect(target);
   cleanups.push(() => {
     channel.close();
@@ -38,7 +40,12 @@ async function serve(overrides: Partial<Impl>): Promise<TypedClient<typeof Sessi
   return createClient(SessionService, channel);
 }
 
-const behind = () => new SylkError('reader fell behind; read again from 7', { code: 'aborted', tier: ErrorTier.Transient, hint: 'read again' });
+const behind = () =>
+  new SylkError('reader fell behind; read again from 7', {
+    code: 'aborted',
+    tier: ErrorTier.Transient,
+    hint: 'read again',
+  });
 
 /** Reads a stream to its end; what arrived and how it ended. */
 async function drain<T>(stream: AsyncIterable<T>): Promise<{ items: T[]; error: unknown }> {
@@ -54,18 +61,27 @@ async function drain<T>(stream: AsyncIterable<T>): Promise<{ items: T[]; error: 
 describe('streaming handlers that fail', () => {
   // Before, a failed stream was destroyed: the messages still buffered were dropped and no status
   // was ever sent, so the client waited for ever (the test would time out).
-  it.each([0, 3, 2000])('deliver the %i messages written, then the error as the status (server streaming)', async (count) => {
-    const client = await serve({
-      async *readEvents() {
-        for (let i = 1; i <= count; i++) yield { event: { seq: BigInt(i), kind: 'notice', dataJson: JSON.stringify({ text: 'x'.repeat(200) }) } };
-        throw behind();
-      },
-    });
-    const { items, error } = await drain(client.readEvents({ session: 's' }));
-    expect(items.map((r) => Number(r.event?.seq))).toEqual(Array.from({ length: count }, (_, i) => i + 1));
-    expect(isSylkError(error)).toBe(true);
-    expect(error).toMatchObject({ code: 'aborted', tier: ErrorTier.Transient, message: 'reader fell behind; read again from 7', hint: 'read again' });
-  });
+  it.each([0, 3, 2000])(
+    'deliver the %i messages written, then the error as the status (server streaming)',
+    async (count) => {
+      const client = await serve({
+        async *readEvents() {
+          for (let i = 1; i <= count; i++)
+            yield { event: { seq: BigInt(i), kind: 'notice', dataJson: JSON.stringify({ text: 'x'.repeat(200) }) } };
+          throw behind();
+        },
+      });
+      const { items, error } = await drain(client.readEvents({ session: 's' }));
+      expect(items.map((r) => Number(r.event?.seq))).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+      expect(isSylkError(error)).toBe(true);
+      expect(error).toMatchObject({
+        code: 'aborted',
+        tier: ErrorTier.Transient,
+        message: 'reader fell behind; read again from 7',
+        hint: 'read again',
+      });
+    },
+  );
 
   it('deliver what was written, then the error, on a bidirectional stream', async () => {
     const client = await serve({
@@ -73,7 +89,10 @@ describe('streaming handlers that fail', () => {
         for await (const req of requests) {
           if (req.msg.case !== 'input') continue;
           yield { msg: { case: 'result', value: { ok: true } } };
-          throw new SylkError(`unknown session "${req.msg.value.text}"`, { code: 'not_found', tier: ErrorTier.UserFixable });
+          throw new SylkError(`unknown session "${req.msg.value.text}"`, {
+            code: 'not_found',
+            tier: ErrorTier.UserFixable,
+          });
         }
       },
     });

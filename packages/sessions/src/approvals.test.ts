@@ -56,7 +56,13 @@ describe('ApprovalStore', () => {
     const a = store.request(ask({ proposedRule: 'npm test *', expiresAt: clock.now() + 60_000 }));
     clock.advance(1);
     const b = store.request(ask({ sessionId: otherSessionId, kind: 'path', detail: '--- a/x\n+++ b/x' }));
-    expect(a).toMatchObject({ state: 'pending', decision: null, proposedRule: 'npm test *', createdAt: 1_700_000_000_000, expiresAt: 1_700_000_060_000 });
+    expect(a).toMatchObject({
+      state: 'pending',
+      decision: null,
+      proposedRule: 'npm test *',
+      createdAt: 1_700_000_000_000,
+      expiresAt: 1_700_000_060_000,
+    });
     expect(a.id).toMatch(/^ap_/);
     expect(store.pending().map((x) => x.id)).toEqual([a.id, b.id]);
     expect(store.pending(otherSessionId)).toEqual([b]);
@@ -68,20 +74,33 @@ describe('ApprovalStore', () => {
     const a = store.request(ask());
     clock.advance(500);
     const decided = store.decide(a.id, { decision: 'allow_always', decidedBy: 'alice' });
-    expect(decided).toMatchObject({ state: 'decided', decision: 'allow_always', decidedBy: 'alice', decidedAt: 1_700_000_000_500 });
+    expect(decided).toMatchObject({
+      state: 'decided',
+      decision: 'allow_always',
+      decidedBy: 'alice',
+      decidedAt: 1_700_000_000_500,
+    });
     expect(store.pending()).toEqual([]);
     const late = caught(() => store.decide(a.id, { decision: 'deny', decidedBy: 'bob' }));
     expect([late.code, late.tier]).toEqual(['approvals.already_resolved', ErrorTier.UserFixable]);
-    expect(late.message).toBe(`approval ${a.id} is no longer pending: it was resolved as allow_always by alice at 2023-11-14T22:13:20.500Z`);
+    expect(late.message).toBe(
+      `approval ${a.id} is no longer pending: it was resolved as allow_always by alice at 2023-11-14T22:13:20.500Z`,
+    );
     const unknown = caught(() => store.decide('ap_nope', { decision: 'deny', decidedBy: 'bob' }));
     expect([unknown.code, unknown.message]).toEqual(['approvals.not_found', 'no approval request with id "ap_nope"']);
   });
 
   it('validates decisions', () => {
     const a = store.request(ask());
-    expect(caught(() => store.decide(a.id, { decision: 'deny_with_message', decidedBy: 'alice' })).message).toMatch(/needs a message/);
-    expect(caught(() => store.decide(a.id, { decision: 'maybe' as 'deny', decidedBy: 'alice' })).code).toBe('approvals.invalid');
-    expect(store.decide(a.id, { decision: 'deny_with_message', message: 'use pnpm', decidedBy: 'alice' }).message).toBe('use pnpm');
+    expect(caught(() => store.decide(a.id, { decision: 'deny_with_message', decidedBy: 'alice' })).message).toMatch(
+      /needs a message/,
+    );
+    expect(caught(() => store.decide(a.id, { decision: 'maybe' as 'deny', decidedBy: 'alice' })).code).toBe(
+      'approvals.invalid',
+    );
+    expect(store.decide(a.id, { decision: 'deny_with_message', message: 'use pnpm', decidedBy: 'alice' }).message).toBe(
+      'use pnpm',
+    );
   });
 
   it('lets exactly one of several processes deciding at once win', async () => {
@@ -153,8 +172,16 @@ describe('ApprovalStore', () => {
     clock.advance(1_000);
     const expired = store.expireDue();
     expect(expired.map((x) => x.id)).toEqual([due.id]);
-    expect(await waiting).toMatchObject({ state: 'expired', decision: 'deny', message: 'timed out', decidedBy: 'sylkd', decidedAt: clock.now() });
+    expect(await waiting).toMatchObject({
+      state: 'expired',
+      decision: 'deny',
+      message: 'timed out',
+      decidedBy: 'sylkd',
+      decidedAt: clock.now(),
+    });
     expect(store.pending().map((x) => x.id)).toEqual([later.id, never.id]);
-    expect(caught(() => store.decide(due.id, { decision: 'allow_once', decidedBy: 'alice' })).message).toMatch(/expired \(timed out\) at 2023-11-14T22:13:21.000Z/);
+    expect(caught(() => store.decide(due.id, { decision: 'allow_once', decidedBy: 'alice' })).message).toMatch(
+      /expired \(timed out\) at 2023-11-14T22:13:21.000Z/,
+    );
   });
 });

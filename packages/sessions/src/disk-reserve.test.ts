@@ -28,7 +28,13 @@ function fillUp(log: EventLog): void {
 describe('the disk reserve', () => {
   it('is held from the start, and released when an append finds the disk full', async () => {
     const clock = new ManualClock(1_000);
-    logs = new EventLogs({ dataDir: dir.path, clock, diskReserveBytes: 256 * 1024, backgroundCheckpoints: false, idleCloseMs: 0 });
+    logs = new EventLogs({
+      dataDir: dir.path,
+      clock,
+      diskReserveBytes: 256 * 1024,
+      backgroundCheckpoints: false,
+      idleCloseMs: 0,
+    });
     const reserve = join(dir.path, 'sessions', '.disk-reserve');
     expect(statSync(reserve).size).toBe(256 * 1024);
 

@@ -54,10 +54,14 @@ export class DiskReserve {
       fd = openSync(this.path, 'w', 0o600);
       // Real blocks, not a sparse file: the space must be there to give back.
       const chunk = Buffer.alloc(64 * 1024);
-      for (let written = 0; written < this.bytes; ) written += writeSync(fd, chunk, 0, Math.min(chunk.length, this.bytes - written));
+      for (let written = 0; written < this.bytes;)
+        written += writeSync(fd, chunk, 0, Math.min(chunk.length, this.bytes - written));
       return true;
     } catch (err) {
-      this.logger.warn({ path: this.path, err: errorMessage(err) }, 'could not create the disk reserve; retrying later');
+      this.logger.warn(
+        { path: this.path, err: errorMessage(err) },
+        'could not create the disk reserve; retrying later',
+      );
       rmSync(this.path, { force: true }); // a partial reserve only takes space
       return false;
     } finally {
@@ -69,7 +73,8 @@ export class DiskReserve {
   release(): boolean {
     const had = this.held;
     rmSync(this.path, { force: true });
-    if (had) this.logger.warn({ path: this.path, bytes: this.bytes }, 'disk full: released the disk reserve to record it');
+    if (had)
+      this.logger.warn({ path: this.path, bytes: this.bytes }, 'disk full: released the disk reserve to record it');
     this.nextAttempt = this.clock.now() + this.retryMs;
     return had;
   }

@@ -68,7 +68,9 @@ describe('EventLog', () => {
     // Three full groups are committed and broadcast before the producer ever yields.
     expect(log.lastSeq).toBe(MAX_GROUP_COMMIT * 3);
     expect(Math.max(...biggest)).toBe(MAX_GROUP_COMMIT * 3);
-    expect(new Set(biggest.filter((n) => n > 0))).toEqual(new Set([MAX_GROUP_COMMIT, MAX_GROUP_COMMIT * 2, MAX_GROUP_COMMIT * 3]));
+    expect(new Set(biggest.filter((n) => n > 0))).toEqual(
+      new Set([MAX_GROUP_COMMIT, MAX_GROUP_COMMIT * 2, MAX_GROUP_COMMIT * 3]),
+    );
     const events = await Promise.all(appended);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, k) => k + 1));
     expect(log.lastSeq).toBe(total);
@@ -134,20 +136,32 @@ describe('EventLog', () => {
     const secrets = new SecretValues();
     secrets.add('plain-secret-123');
     secrets.add('quo"ted-secret');
-    const log = new EventLog({ path: join(dir.path, 'sessions', 's_test', 'events.db'), clock: new ManualClock(1), redact: (t) => secrets.redact(t) });
+    const log = new EventLog({
+      path: join(dir.path, 'sessions', 's_test', 'events.db'),
+      clock: new ManualClock(1),
+      redact: (t) => secrets.redact(t),
+    });
     logs.push(log);
     const sub = log.subscribe(1);
     await log.append('tool_started', { args: { command: 'echo plain-secret-123' }, summary: 'x quo"ted-secret y' });
     await log.append('notice', { ['quo"ted-secret']: 1 });
-    expect(((await sub.next()).value as SessionEvent).data).toEqual({ args: { command: `echo ${REDACTED}` }, summary: `x ${REDACTED} y` });
-    expect(log.read(1).map((e) => e.data)).toEqual([{ args: { command: `echo ${REDACTED}` }, summary: `x ${REDACTED} y` }, { [REDACTED]: 1 }]);
+    expect(((await sub.next()).value as SessionEvent).data).toEqual({
+      args: { command: `echo ${REDACTED}` },
+      summary: `x ${REDACTED} y`,
+    });
+    expect(log.read(1).map((e) => e.data)).toEqual([
+      { args: { command: `echo ${REDACTED}` }, summary: `x ${REDACTED} y` },
+      { [REDACTED]: 1 },
+    ]);
   });
 
   it('rejects bad events without using up a seq', async () => {
     const log = open();
     const unknownKind = await rejection(log.append('shout' as EventKind, {}));
     expect([unknownKind.code, unknownKind.tier]).toEqual(['sessions.invalid_event', ErrorTier.Permanent]);
-    expect((await rejection(log.append('notice', [] as unknown as Record<string, unknown>))).code).toBe('sessions.invalid_event');
+    expect((await rejection(log.append('notice', [] as unknown as Record<string, unknown>))).code).toBe(
+      'sessions.invalid_event',
+    );
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
     expect((await rejection(log.append('notice', cyclic))).message).toMatch(/not serialisable/);
@@ -162,7 +176,11 @@ describe('EventLog', () => {
 
   it('stores every field of a group commit that spans several multi-row inserts and a remainder', async () => {
     const log = open();
-    const appended = await Promise.all(Array.from({ length: 37 }, (_, i) => log.append(i % 3 === 0 ? 'notice' : 'assistant_delta', { i, text: 'é'.repeat(i) })));
+    const appended = await Promise.all(
+      Array.from({ length: 37 }, (_, i) =>
+        log.append(i % 3 === 0 ? 'notice' : 'assistant_delta', { i, text: 'é'.repeat(i) }),
+      ),
+    );
     expect(log.read(1, 100)).toEqual(appended);
     expect(log.read(1, 100).map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 37 }, (_, i) => i));
   });
@@ -177,7 +195,11 @@ describe('EventLog', () => {
     log.post('assistant_delta', { text: 'c' }, onError);
     expect((await appended).seq).toBe(2);
     await tick();
-    expect(log.read(1).map((e) => [e.seq, e.data])).toEqual([[1, { text: 'a' }], [2, { text: 'b' }], [3, { text: 'c' }]]);
+    expect(log.read(1).map((e) => [e.seq, e.data])).toEqual([
+      [1, { text: 'a' }],
+      [2, { text: 'b' }],
+      [3, { text: 'c' }],
+    ]);
     const live: number[] = [];
     for (let i = 0; i < 3; i++) live.push(((await sub.next()).value as SessionEvent).seq);
     expect(live).toEqual([1, 2, 3]);
@@ -189,7 +211,11 @@ describe('EventLog', () => {
     await tick();
     log.close();
     log.post('assistant_delta', { text: 'e' }, onError);
-    expect(failures.map((f) => f.code)).toEqual(['sessions.invalid_event', 'sessions.log_conflict', 'sessions.log_closed']);
+    expect(failures.map((f) => f.code)).toEqual([
+      'sessions.invalid_event',
+      'sessions.log_conflict',
+      'sessions.log_closed',
+    ]);
   });
 
   it('reports a second writer on the same file as sessions.log_conflict and keeps no gap', async () => {
@@ -257,25 +283,28 @@ function descriptorsOn(path: string): number {
 }
 
 describe('EventLog sleeping', () => {
-  it.runIf(process.platform === 'linux')('closes its file when idle and reopens it on the next use, without a gap', async () => {
-    const clock = new ManualClock(1_000);
-    const log = open('events.db', clock);
-    for (let i = 0; i < 5; i++) await log.append('assistant_delta', { text: `d${i}` });
-    expect(descriptorsOn(log.path)).toBeGreaterThan(0);
-    clock.advance(59_000);
-    expect(log.sleepIfIdle(60_000)).toBe(false); // used 59 s ago
-    clock.advance(1_000);
-    expect(log.sleepIfIdle(60_000)).toBe(true);
-    expect(log.asleep).toBe(true);
-    expect(descriptorsOn(log.path)).toBe(0);
-    expect(log.lastSeq).toBe(5);
-    expect(log.read(4).map((e) => e.data['text'])).toEqual(['d3', 'd4']); // a read wakes it
-    expect(log.asleep).toBe(false);
-    clock.advance(60_000);
-    expect(log.sleepIfIdle(60_000)).toBe(true);
-    expect((await log.append('assistant_delta', { text: 'd5' })).seq).toBe(6); // so does an append
-    expect(log.read(1).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-  });
+  it.runIf(process.platform === 'linux')(
+    'closes its file when idle and reopens it on the next use, without a gap',
+    async () => {
+      const clock = new ManualClock(1_000);
+      const log = open('events.db', clock);
+      for (let i = 0; i < 5; i++) await log.append('assistant_delta', { text: `d${i}` });
+      expect(descriptorsOn(log.path)).toBeGreaterThan(0);
+      clock.advance(59_000);
+      expect(log.sleepIfIdle(60_000)).toBe(false); // used 59 s ago
+      clock.advance(1_000);
+      expect(log.sleepIfIdle(60_000)).toBe(true);
+      expect(log.asleep).toBe(true);
+      expect(descriptorsOn(log.path)).toBe(0);
+      expect(log.lastSeq).toBe(5);
+      expect(log.read(4).map((e) => e.data['text'])).toEqual(['d3', 'd4']); // a read wakes it
+      expect(log.asleep).toBe(false);
+      clock.advance(60_000);
+      expect(log.sleepIfIdle(60_000)).toBe(true);
+      expect((await log.append('assistant_delta', { text: 'd5' })).seq).toBe(6); // so does an append
+      expect(log.read(1).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    },
+  );
 
   it('stays awake while subscribed, and a closed log does not reopen', async () => {
     const clock = new ManualClock(1_000);
@@ -329,7 +358,12 @@ describe('EventLogs', () => {
       expect(log.lastSeq).toBe(10_000);
       manager.unload('s_big');
       expect(manager.isOpen('s_big')).toBe(false);
-      expect(manager.get('s_big').read(9_999).map((e) => e.seq)).toEqual([9_999, 10_000]);
+      expect(
+        manager
+          .get('s_big')
+          .read(9_999)
+          .map((e) => e.seq),
+      ).toEqual([9_999, 10_000]);
       expect(() => manager.get('../escape')).toThrow(/not a session id/);
     } finally {
       await manager.close();

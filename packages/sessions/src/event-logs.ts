@@ -51,10 +51,16 @@ export class EventLogs {
     this.idleCloseMs = options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
     if (options.diskReserveBytes !== 0) {
       mkdirSync(join(options.dataDir, 'sessions'), { recursive: true, mode: 0o700 });
-      this.reserve = new DiskReserve({ path: join(options.dataDir, 'sessions', '.disk-reserve'), bytes: options.diskReserveBytes, clock: this.clock, logger: this.logger });
+      this.reserve = new DiskReserve({
+        path: join(options.dataDir, 'sessions', '.disk-reserve'),
+        bytes: options.diskReserveBytes,
+        clock: this.clock,
+        logger: this.logger,
+      });
       this.reserve.ensure();
     }
-    if (this.idleCloseMs > 0) this.sleepTimer = setInterval(() => this.sleepIdle(), Math.min(60_000, this.idleCloseMs)).unref();
+    if (this.idleCloseMs > 0)
+      this.sleepTimer = setInterval(() => this.sleepIdle(), Math.min(60_000, this.idleCloseMs)).unref();
   }
 
   /** Closes the files of logs idle for `idleCloseMs` (they reopen on use); returns how many. */

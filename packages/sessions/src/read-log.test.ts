@@ -43,7 +43,11 @@ describe('readLog', () => {
     const controller = new AbortController();
     const seqs: number[] = [];
     const producer = produce(8_000, 200);
-    for await (const event of readLog(log, 1, { follow: true, signal: controller.signal, subscribe: { bufferLimit: 64 } })) {
+    for await (const event of readLog(log, 1, {
+      follow: true,
+      signal: controller.signal,
+      subscribe: { bufferLimit: 64 },
+    })) {
       seqs.push(event.seq);
       // Now and then the reader stalls while it is caught up: the appends overflow its buffer.
       if (seqs.length % 700 === 0) for (let i = 0; i < 5; i++) await tick();

@@ -19,7 +19,11 @@ export interface ReadLogOptions {
  * it goes on live; a reader that falls further behind than a subscription holds is not told to
  * resync as an attached client is: it goes on from disk where it fell behind.
  */
-export async function* readLog(log: EventLog, fromSeq: number, options: ReadLogOptions = {}): AsyncGenerator<SessionEvent, void, undefined> {
+export async function* readLog(
+  log: EventLog,
+  fromSeq: number,
+  options: ReadLogOptions = {},
+): AsyncGenerator<SessionEvent, void, undefined> {
   const { signal } = options;
   let next = Math.max(1, Math.floor(fromSeq));
   if (options.follow !== true) {

@@ -39,7 +39,14 @@ afterEach(async () => {
 describe('SessionRegistry', () => {
   it('creates sessions with generated friendly names and finds them by id or name', async () => {
     const s = registry.create({ ...base, budgetUsd: 2.5 });
-    expect(s).toMatchObject({ ...base, state: 'created', budgetUsd: 2.5, interrupted: false, lastSeq: 0, createdAt: clock.now() });
+    expect(s).toMatchObject({
+      ...base,
+      state: 'created',
+      budgetUsd: 2.5,
+      interrupted: false,
+      lastSeq: 0,
+      createdAt: clock.now(),
+    });
     expect(s.id).toMatch(/^s_[0-9a-z]{26}$/);
     expect(s.name).toMatch(/^[a-z]+-[a-z]+$/);
     expect(registry.get(s.id)).toEqual(s);
@@ -66,7 +73,9 @@ describe('SessionRegistry', () => {
     const taken = caught(() => registry.create({ ...base, name: 'fix-tests' }));
     expect([taken.code, taken.tier]).toEqual(['sessions.name_taken', ErrorTier.UserFixable]);
     expect(caught(() => registry.create({ ...base, name: 'has space' })).code).toBe('sessions.invalid_name');
-    expect(caught(() => registry.create({ ...base, name: 's_lookslikeanid' })).message).toMatch(/reserved for session ids/);
+    expect(caught(() => registry.create({ ...base, name: 's_lookslikeanid' })).message).toMatch(
+      /reserved for session ids/,
+    );
   });
 
   it('reports an unknown session without listing the others', () => {
@@ -85,7 +94,10 @@ describe('SessionRegistry', () => {
     await registry.setState('b', 'running');
     expect(registry.list().map((s) => s.name)).toEqual(['a', 'b', 'c']);
     expect(registry.list({ state: 'running' }).map((s) => s.id)).toEqual([b.id]);
-    expect(registry.list({ state: ['created', 'running'], projectRoot: '/work/app' }).map((s) => s.id)).toEqual([a.id, c.id]);
+    expect(registry.list({ state: ['created', 'running'], projectRoot: '/work/app' }).map((s) => s.id)).toEqual([
+      a.id,
+      c.id,
+    ]);
     expect(registry.list({ state: [] })).toEqual([]);
   });
 

@@ -25,7 +25,7 @@ describe('subscribe', () => {
     await appendMany(1_000);
     const TOTAL = 6_000;
     const producer = (async () => {
-      for (let seq = 1_000; seq < TOTAL; ) {
+      for (let seq = 1_000; seq < TOTAL;) {
         const burst = 1 + (seq % 97);
         const n = Math.min(burst, TOTAL - seq);
         await appendMany(n);
@@ -38,7 +38,11 @@ describe('subscribe', () => {
     const fromStart = log.subscribe(1, { bufferLimit: 100_000 });
     const fromMiddle = log.subscribe(500);
     const fromFuture = log.subscribe(log.lastSeq + 20);
-    const [a, b, c] = await Promise.all([drain(fromStart, TOTAL + 1, true), drain(fromMiddle, TOTAL + 1), drain(fromFuture, TOTAL + 1, true)]);
+    const [a, b, c] = await Promise.all([
+      drain(fromStart, TOTAL + 1, true),
+      drain(fromMiddle, TOTAL + 1),
+      drain(fromFuture, TOTAL + 1, true),
+    ]);
     await producer;
     expect(seqs(a)).toEqual(range(1, TOTAL + 1));
     expect(seqs(b)).toEqual(range(500, TOTAL + 1));
@@ -112,7 +116,7 @@ describe('subscribe', () => {
     expect(seqs(await drain(caughtUp, 5))).toEqual(range(1, 5));
     const live = log.subscribe(6);
     const behind = log.subscribe(1, { bufferLimit: 4 }); // replays two at a time from disk
-    await (behind.next());
+    await behind.next();
     await appendMany(2);
     log.close();
     expect(seqs(await drain(live, 99))).toEqual([6, 7]);

@@ -114,7 +114,9 @@ describe('openDatabase', () => {
   it('maps a full database to user-fixable storage.disk_full', () => {
     const db = open();
     db.raw.pragma(`max_page_count = ${db.raw.pragma('page_count', { simple: true }) as number}`);
-    const err = caught(() => db.transaction(() => db.raw.prepare('INSERT INTO notes (body) VALUES (?)').run('x'.repeat(100_000))));
+    const err = caught(() =>
+      db.transaction(() => db.raw.prepare('INSERT INTO notes (body) VALUES (?)').run('x'.repeat(100_000))),
+    );
     expect(err.code).toBe('storage.disk_full');
     expect(err.tier).toBe(ErrorTier.UserFixable);
   });

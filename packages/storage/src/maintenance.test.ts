@@ -6,7 +6,14 @@ import type { Clock } from '@sylk/core';
 import { openDatabase } from './database.js';
 import { onCorruptionError } from './errors.js';
 import type { Migration } from './migrations.js';
-import { backupDatabaseFile, checkDatabaseFile, checkFilesInWorker, listBackups, restoreDatabaseFile, restoreNewestGoodBackup } from './maintenance.js';
+import {
+  backupDatabaseFile,
+  checkDatabaseFile,
+  checkFilesInWorker,
+  listBackups,
+  restoreDatabaseFile,
+  restoreNewestGoodBackup,
+} from './maintenance.js';
 
 const NOTES: Migration[] = [
   { version: 1, name: 'notes', up: (db) => db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)') },

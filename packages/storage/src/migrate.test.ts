@@ -57,7 +57,10 @@ afterEach(() => {
 describe('migrations', () => {
   it('apply in order, record user_version, and are not re-applied on reopen', () => {
     const order: number[] = [];
-    const tracked = [V1, V2].map((m) => ({ ...m, up: (db: BetterSqlite3.Database) => (order.push(m.version), m.up(db)) }));
+    const tracked = [V1, V2].map((m) => ({
+      ...m,
+      up: (db: BetterSqlite3.Database) => (order.push(m.version), m.up(db)),
+    }));
     const db = open(tracked);
     expect(order).toEqual([1, 2]);
     expect(db.schemaVersion()).toBe(2);
@@ -101,14 +104,24 @@ describe('migrations', () => {
   });
 
   it('keep the steps before a failing one', () => {
-    const boom: Migration = { version: 2, name: 'boom', up: () => { throw new Error('nope'); } };
+    const boom: Migration = {
+      version: 2,
+      name: 'boom',
+      up: () => {
+        throw new Error('nope');
+      },
+    };
     caught(() => open([V1, boom]));
     expect(open([V1]).schemaVersion()).toBe(1);
   });
 
   it('roll back a step that leaves foreign key violations', () => {
     open([V1, V2]).close();
-    const orphan: Migration = { version: 3, name: 'orphan tag', up: (db) => db.exec("INSERT INTO tags VALUES (42, 'x')") };
+    const orphan: Migration = {
+      version: 3,
+      name: 'orphan tag',
+      up: (db) => db.exec("INSERT INTO tags VALUES (42, 'x')"),
+    };
     const err = caught(() => open([V1, V2, orphan]));
     expect(err.code).toBe('storage.migration_failed');
     expect(err.message).toMatch(/foreign key/);

@@ -11,7 +11,11 @@ const SEMI_SPACE_MB = 8;
 
 /** Runs `script` (a file that prints one JSON line) in a child whose young generation is fixed. */
 export function runFixedYoungGen(script) {
-  const r = spawnSync(process.execPath, [`--min-semi-space-size=${SEMI_SPACE_MB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`, script], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [`--min-semi-space-size=${SEMI_SPACE_MB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`, script],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }

@@ -50,7 +50,11 @@ async function steady(logs, id) {
     const t0 = performance.now();
     let sent = 0;
     while (sent < STEADY_EVENTS) {
-      const due = Math.min(STEADY_EVENTS, sent + MAX_PER_TICK, Math.floor(((performance.now() - t0) * STEADY_RATE) / 1000));
+      const due = Math.min(
+        STEADY_EVENTS,
+        sent + MAX_PER_TICK,
+        Math.floor(((performance.now() - t0) * STEADY_RATE) / 1000),
+      );
       for (; sent < due; sent++) void log.append('assistant_delta', delta(sent));
       await new Promise((r) => setTimeout(r, 1));
     }

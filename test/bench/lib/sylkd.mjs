@@ -30,7 +30,15 @@ function diagnosticEnv() {
 /** A throwaway SYLK_HOME and the environment a daemon (and its clients) run with there. */
 export function makeHome(prefix, extraEnv = {}) {
   const home = mkdtempSync(join(tmpdir(), prefix));
-  const env = { PATH: process.env.PATH, HOME: home, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock'), NO_COLOR: '1', ...diagnosticEnv(), ...extraEnv };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    SYLK_HOME: home,
+    SYLK_SOCKET: join(home, 'run', 'sylkd.sock'),
+    NO_COLOR: '1',
+    ...diagnosticEnv(),
+    ...extraEnv,
+  };
   return { home, env, dataDir: join(home, 'data'), cleanup: () => rmSync(home, { recursive: true, force: true }) };
 }
 
@@ -85,7 +93,11 @@ export async function startDaemon({ env, home }) {
   if (process.env.SYLK_BENCH_NODE_ARGS) nodeArgs.push(...process.env.SYLK_BENCH_NODE_ARGS.split(' '));
   if (process.env.SYLK_BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`);
   const stdout = process.env.SYLK_BENCH_DAEMON_STDOUT ? openSync(process.env.SYLK_BENCH_DAEMON_STDOUT, 'w') : 'ignore';
-  const child = spawn(process.execPath, [...nodeArgs, join(root, process.env.SYLK_BENCH_DAEMON_ENTRY ?? 'daemon/dist/main.js'), '--foreground'], { env, cwd: home, stdio: ['ignore', stdout, 'pipe', 'ipc'] });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, join(root, process.env.SYLK_BENCH_DAEMON_ENTRY ?? 'daemon/dist/main.js'), '--foreground'],
+    { env, cwd: home, stdio: ['ignore', stdout, 'pipe', 'ipc'] },
+  );
   if (typeof stdout === 'number') closeSync(stdout); // the child has its own copy
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
@@ -93,7 +105,9 @@ export async function startDaemon({ env, home }) {
   const ready = await Promise.race([
     new Promise((resolve) => child.on('message', (m) => m?.type === 'ready' && resolve(true))),
     exited.then(({ code, signal }) => new Error(`sylkd exited during start-up (${code ?? signal}): ${stderr}`)),
-    new Promise((resolve) => setTimeout(() => resolve(new Error(`sylkd did not become ready in 20 s: ${stderr}`)), 20_000).unref()),
+    new Promise((resolve) =>
+      setTimeout(() => resolve(new Error(`sylkd did not become ready in 20 s: ${stderr}`)), 20_000).unref(),
+    ),
   ]);
   if (ready instanceof Error) {
     child.kill('SIGKILL');
@@ -118,8 +132,14 @@ export async function startEmulatorProcess(scenario, dir) {
   const file = join(dir, 'bench-scenario.yaml');
   writeFileSync(file, JSON.stringify(scenario));
   // SYLK_BENCH_CPU_PROF profiles the emulator too: its CPU competes with sylkd's on a small machine.
-  const prof = process.env.SYLK_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`, '--cpu-prof-name=emulator.cpuprofile'] : [];
-  const child = spawn(process.execPath, [...prof, join(root, 'packages/emulator/bin/sylk-emulator.js'), '--scenario', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const prof = process.env.SYLK_BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`, '--cpu-prof-name=emulator.cpuprofile']
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...prof, join(root, 'packages/emulator/bin/sylk-emulator.js'), '--scenario', file, '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));

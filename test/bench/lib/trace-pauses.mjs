@@ -15,7 +15,8 @@ if (dir) {
   const entries = [];
   const wall = (t) => performance.timeOrigin + t;
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) entries.push({ at: wall(e.startTime), ms: e.duration, gc: e.detail?.kind, flags: e.detail?.flags });
+    for (const e of list.getEntries())
+      entries.push({ at: wall(e.startTime), ms: e.duration, gc: e.detail?.kind, flags: e.detail?.flags });
   }).observe({ entryTypes: ['gc'] });
   let last = performance.now();
   setInterval(() => {

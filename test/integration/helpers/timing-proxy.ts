@@ -17,11 +17,14 @@ export async function startTimingProxy(target: string): Promise<TimingProxy> {
   const arrivals: TimingProxy['arrivals'] = [];
   const server = createServer((req, res) => {
     arrivals.push({ at: Date.now(), method: req.method ?? '', path: req.url ?? '' });
-    const out = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-      up.on('error', () => res.destroy());
-    });
+    const out = request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+        up.on('error', () => res.destroy());
+      },
+    );
     out.on('error', () => res.destroy());
     req.pipe(out);
   });
@@ -30,9 +33,10 @@ export async function startTimingProxy(target: string): Promise<TimingProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     arrivals,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -16,7 +16,10 @@ export interface TempProject {
   cleanup(): void;
 }
 
-export function tempProject(files: Record<string, string> = {}, permission: PermissionOutcome = { allowed: true }): TempProject {
+export function tempProject(
+  files: Record<string, string> = {},
+  permission: PermissionOutcome = { allowed: true },
+): TempProject {
   const root = mkdtempSync(join(tmpdir(), 'sylk-agents-tools-'));
   const temp = mkdtempSync(join(tmpdir(), 'sylk-agents-tools-temp-'));
   const clock = new ManualClock(0);

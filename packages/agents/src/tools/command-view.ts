@@ -6,7 +6,10 @@ const MAX_MESSAGE = 2000;
 const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 function diagnostic(d: Diagnostic): string {
-  const at = d.file === undefined ? '' : `${d.file}${d.line === undefined ? '' : `:${d.line}`}${d.col === undefined ? '' : `:${d.col}`}: `;
+  const at =
+    d.file === undefined
+      ? ''
+      : `${d.file}${d.line === undefined ? '' : `:${d.line}`}${d.col === undefined ? '' : `:${d.col}`}: `;
   return `  ${at}${cut(d.message, MAX_MESSAGE)}${d.rule === undefined ? '' : ` [${d.rule}]`}`;
 }
 
@@ -27,9 +30,22 @@ export function formatParsed(parsed: ParseResult): string {
   const failed = (parsed.tests ?? []).filter((t) => t.status === 'fail');
   const extras: string[] = [];
   if (parsed.gitStatus !== undefined) extras.push(`git status: ${JSON.stringify(parsed.gitStatus)}`);
-  if (parsed.diff !== undefined) extras.push(...parsed.diff.slice(0, MAX_ITEMS).map((f) => `  ${f.file} +${f.added} -${f.removed}${f.binary ? ' (binary)' : ''}`));
-  if (parsed.commits !== undefined) extras.push(...parsed.commits.slice(0, MAX_ITEMS).map((c) => `  ${c.hash.slice(0, 12)} ${cut(c.message.split('\n')[0] ?? '', 200)}`));
-  if (parsed.npm !== undefined) extras.push(`npm: ${parsed.npm.code ?? ''} ${parsed.npm.summary}${parsed.npm.package ? ` (${parsed.npm.package})` : ''}`);
+  if (parsed.diff !== undefined)
+    extras.push(
+      ...parsed.diff
+        .slice(0, MAX_ITEMS)
+        .map((f) => `  ${f.file} +${f.added} -${f.removed}${f.binary ? ' (binary)' : ''}`),
+    );
+  if (parsed.commits !== undefined)
+    extras.push(
+      ...parsed.commits
+        .slice(0, MAX_ITEMS)
+        .map((c) => `  ${c.hash.slice(0, 12)} ${cut(c.message.split('\n')[0] ?? '', 200)}`),
+    );
+  if (parsed.npm !== undefined)
+    extras.push(
+      `npm: ${parsed.npm.code ?? ''} ${parsed.npm.summary}${parsed.npm.package ? ` (${parsed.npm.package})` : ''}`,
+    );
   if (parsed.coverage !== undefined) extras.push(`coverage: ${parsed.coverage}%`);
   return [
     `[${parsed.tool}] ${parsed.summary}`,

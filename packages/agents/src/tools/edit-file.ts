@@ -30,12 +30,17 @@ export const editFileTool = defineTool<EditFileArgs>({
   async run(args, env) {
     const target = await loadTarget(env, args.path);
     if (target.isDirectory) return toolError(`${target.shown} is a directory; give a file path.`);
-    if (target.before === undefined) return toolError(`File not found: ${target.shown}. Use write_file to create a new file.`);
-    if (args.old_string === args.new_string) return toolError('old_string and new_string are identical; nothing to change.');
+    if (target.before === undefined)
+      return toolError(`File not found: ${target.shown}. Use write_file to create a new file.`);
+    if (args.old_string === args.new_string)
+      return toolError('old_string and new_string are identical; nothing to change.');
     const before = target.before;
     const found = occurrences(before, args.old_string);
     if (found.length === 0) {
-      return toolError(`old_string was not found in ${target.shown}. ${explainMissing(before, args.old_string)}`, `no match in ${target.shown}`);
+      return toolError(
+        `old_string was not found in ${target.shown}. ${explainMissing(before, args.old_string)}`,
+        `no match in ${target.shown}`,
+      );
     }
     if (found.length > 1 && args.replace_all !== true) {
       const lines = found.map((at) => lineAt(before, at));

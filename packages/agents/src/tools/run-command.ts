@@ -22,7 +22,12 @@ export const runCommandTool = defineTool<RunCommandArgs>({
     type: 'object',
     properties: {
       command: { type: 'string', minLength: 1, description: 'The command line' },
-      timeout_seconds: { type: 'integer', minimum: 1, maximum: 1800, description: 'Base timeout (default 120; extended while the command prints progress)' },
+      timeout_seconds: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1800,
+        description: 'Base timeout (default 120; extended while the command prints progress)',
+      },
       cwd: { type: 'string', description: 'Working directory relative to the project root (default: the root)' },
     },
     required: ['command'],
@@ -52,9 +57,10 @@ export const runCommandTool = defineTool<RunCommandArgs>({
       const parsed = parser.parse(raw.text, { exitCode: result.exitCode });
       summary = parsed.summary;
       // A failure's details (assertion diffs, stack lines) often live outside what parsers keep.
-      body = failed && truncated.totalLines > 0
-        ? `${formatParsed(parsed)}\nOutput (shortened):\n${truncateForModel(result.output, { head: 20, tail: 40, maxImportant: 50 }).text}`
-        : formatParsed(parsed);
+      body =
+        failed && truncated.totalLines > 0
+          ? `${formatParsed(parsed)}\nOutput (shortened):\n${truncateForModel(result.output, { head: 20, tail: 40, maxImportant: 50 }).text}`
+          : formatParsed(parsed);
     } else {
       body = truncated.totalLines === 0 ? '(no output)' : truncated.text;
     }

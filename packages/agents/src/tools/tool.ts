@@ -40,7 +40,9 @@ export interface ToolEnv {
   signal: AbortSignal;
   emit: (event: AgentEvent) => void;
   /** Asks the injected permission function; settles as denied if the turn is cancelled meanwhile. */
-  askPermission: (request: Omit<ToolPermissionRequest, 'sessionId' | 'agentId' | 'callId' | 'tool'>) => Promise<PermissionOutcome>;
+  askPermission: (
+    request: Omit<ToolPermissionRequest, 'sessionId' | 'agentId' | 'callId' | 'tool'>,
+  ) => Promise<PermissionOutcome>;
 }
 
 export interface AgentTool {
@@ -60,10 +62,12 @@ export interface AgentTool {
  * Declares a tool with typed arguments. The cast is sound because the dispatcher validates the
  * arguments against `parameters` (which must describe `A`) before `run` is called.
  */
-export function defineTool<A>(spec: Omit<AgentTool, 'run' | 'describe'> & {
-  describe(args: A): string;
-  run(args: A, env: ToolEnv): Promise<ToolOutcome>;
-}): AgentTool {
+export function defineTool<A>(
+  spec: Omit<AgentTool, 'run' | 'describe'> & {
+    describe(args: A): string;
+    run(args: A, env: ToolEnv): Promise<ToolOutcome>;
+  },
+): AgentTool {
   return spec as unknown as AgentTool;
 }
 

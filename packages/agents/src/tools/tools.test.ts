@@ -32,17 +32,28 @@ describe('read_file', () => {
     expect(range.content).toBe('     2\tb\n     3\tc');
     const big = await readFileTool.run({ path: 'big.txt' }, p.env);
     expect(big.content.split('\n')).toHaveLength(READ_LIMITS.maxLines + 1);
-    expect(big.content).toContain(`[showing lines 1-${READ_LIMITS.maxLines} of ${READ_LIMITS.maxLines + 10}; read on with start_line=${READ_LIMITS.maxLines + 1}]`);
-    expect((await readFileTool.run({ path: 'small.txt', start_line: 9 }, p.env)).content).toBe('small.txt has 4 lines; start_line 9 is past the end.');
-    expect((await readFileTool.run({ path: 'nope.txt' }, p.env))).toMatchObject({ isError: true, content: 'File not found: nope.txt' });
+    expect(big.content).toContain(
+      `[showing lines 1-${READ_LIMITS.maxLines} of ${READ_LIMITS.maxLines + 10}; read on with start_line=${READ_LIMITS.maxLines + 1}]`,
+    );
+    expect((await readFileTool.run({ path: 'small.txt', start_line: 9 }, p.env)).content).toBe(
+      'small.txt has 4 lines; start_line 9 is past the end.',
+    );
+    expect(await readFileTool.run({ path: 'nope.txt' }, p.env)).toMatchObject({
+      isError: true,
+      content: 'File not found: nope.txt',
+    });
   });
 
   it('refuses paths outside the project, also through a symlink', async () => {
     const dir = outsideDir();
     p = tempProject({ 'a.txt': 'a\n' });
     p.link('escape.txt', join(dir, 'secret.txt'));
-    await expect(readFileTool.run({ path: join(dir, 'secret.txt') }, p.env)).rejects.toMatchObject({ code: 'tools.path_outside_roots' });
-    await expect(readFileTool.run({ path: 'escape.txt' }, p.env)).rejects.toMatchObject({ code: 'tools.path_outside_roots' });
+    await expect(readFileTool.run({ path: join(dir, 'secret.txt') }, p.env)).rejects.toMatchObject({
+      code: 'tools.path_outside_roots',
+    });
+    await expect(readFileTool.run({ path: 'escape.txt' }, p.env)).rejects.toMatchObject({
+      code: 'tools.path_outside_roots',
+    });
   });
 });
 
@@ -66,7 +77,9 @@ describe('list_files and search', () => {
     expect((await listFilesTool.run({ path: 'src', glob: '*.test.ts' }, p.env)).content).toBe('src/b.test.ts');
     const hits = await searchTool.run({ pattern: 'needle' }, p.env);
     expect(hits.content).toBe('src/a.ts:1: const needle = 1;\nsrc/b.test.ts:1: needle();');
-    expect((await searchTool.run({ pattern: 'NEEDLE', ignore_case: true, glob: 'src/*.test.ts' }, p.env)).content).toBe('src/b.test.ts:1: needle();');
+    expect((await searchTool.run({ pattern: 'NEEDLE', ignore_case: true, glob: 'src/*.test.ts' }, p.env)).content).toBe(
+      'src/b.test.ts:1: needle();',
+    );
   });
 
   it('bounds results and reports a bad regex as a tool error', async () => {
@@ -74,7 +87,10 @@ describe('list_files and search', () => {
     const capped = await searchTool.run({ pattern: 'hit', max_results: 5 }, p.env);
     expect(capped.content.split('\n')).toHaveLength(6);
     expect(capped.content).toContain('[stopped at 5 matches');
-    expect(await searchTool.run({ pattern: '(' }, p.env)).toMatchObject({ isError: true, content: expect.stringContaining('Invalid regular expression') });
+    expect(await searchTool.run({ pattern: '(' }, p.env)).toMatchObject({
+      isError: true,
+      content: expect.stringContaining('Invalid regular expression'),
+    });
   });
 });
 
@@ -98,7 +114,10 @@ describe('write_file and edit_file', () => {
     p = tempProject({ 'a.js': 'if (x) {\n\treturn 1;\n}\n' });
     await editFileTool.run({ path: 'a.js', old_string: 'return 1;', new_string: "return '$&';" }, p.env);
     expect(readFileSync(join(p.root, 'a.js'), 'utf8')).toBe("if (x) {\n\treturn '$&';\n}\n");
-    const ws = await editFileTool.run({ path: 'a.js', old_string: "if (x) {\n    return '$&';", new_string: 'y' }, p.env);
+    const ws = await editFileTool.run(
+      { path: 'a.js', old_string: "if (x) {\n    return '$&';", new_string: 'y' },
+      p.env,
+    );
     expect(ws.content).toContain('matches only if whitespace is ignored');
   });
 });

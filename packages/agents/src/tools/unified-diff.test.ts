@@ -8,7 +8,8 @@ import { diffFile, formatDiff, LOG_CAPS, PREVIEW_CAPS, type DiffCaps, type FileD
 import { writeFileTool } from './write-file.js';
 
 const UNCAPPED: DiffCaps = { hunkLines: Infinity, totalLines: Infinity, lineChars: Infinity, totalChars: Infinity };
-const numbered = (n: number, f: (i: number) => string = (i) => `line ${i}`) => Array.from({ length: n }, (_, i) => `${f(i + 1)}\n`).join('');
+const numbered = (n: number, f: (i: number) => string = (i) => `line ${i}`) =>
+  Array.from({ length: n }, (_, i) => `${f(i + 1)}\n`).join('');
 
 /** The diff is a real unified diff: applying it to `before` gives `after`. */
 function roundTrips(diff: FileDiff, before: string, after: string): void {
@@ -27,9 +28,23 @@ describe('diffFile / formatDiff', () => {
         '--- a/src/a.txt',
         '+++ b/src/a.txt',
         '@@ -2,7 +2,7 @@',
-        ' line 2', ' line 3', ' line 4', '-line 5', '+line five', ' line 6', ' line 7', ' line 8',
+        ' line 2',
+        ' line 3',
+        ' line 4',
+        '-line 5',
+        '+line five',
+        ' line 6',
+        ' line 7',
+        ' line 8',
         '@@ -32,7 +32,7 @@',
-        ' line 32', ' line 33', ' line 34', '-line 35', '+line thirty-five', ' line 36', ' line 37', ' line 38',
+        ' line 32',
+        ' line 33',
+        ' line 34',
+        '-line 35',
+        '+line thirty-five',
+        ' line 36',
+        ' line 37',
+        ' line 38',
       ].join('\n'),
     );
     roundTrips(d, before, after);
@@ -59,7 +74,13 @@ describe('diffFile / formatDiff', () => {
     const before = 'one\r\ntwo\r\nthree\r\n';
     const edit = diffFile('w.txt', before, 'one\r\nTWO\r\nthree\r\n');
     expect(edit).toMatchObject({ added: 1, removed: 1 });
-    expect(formatDiff(edit).split('\n').slice(2)).toEqual(['@@ -1,3 +1,3 @@', ' one\r', '-two\r', '+TWO\r', ' three\r']);
+    expect(formatDiff(edit).split('\n').slice(2)).toEqual([
+      '@@ -1,3 +1,3 @@',
+      ' one\r',
+      '-two\r',
+      '+TWO\r',
+      ' three\r',
+    ]);
     roundTrips(edit, before, 'one\r\nTWO\r\nthree\r\n');
     expect(diffFile('w.txt', before, 'one\ntwo\nthree\n')).toMatchObject({ added: 3, removed: 3 });
   });
@@ -96,7 +117,17 @@ describe('diffFile / formatDiff', () => {
     roundTrips(one, before, edited);
     const inserted = before.replace('line 70000\n', 'line 70000\nnew a\nnew b\n');
     const insert = diffFile('big.txt', before, inserted);
-    expect(formatDiff(insert).split('\n').slice(2)).toEqual(['@@ -69998,6 +69998,8 @@', ' line 69998', ' line 69999', ' line 70000', '+new a', '+new b', ' line 70001', ' line 70002', ' line 70003']);
+    expect(formatDiff(insert).split('\n').slice(2)).toEqual([
+      '@@ -69998,6 +69998,8 @@',
+      ' line 69998',
+      ' line 69999',
+      ' line 70000',
+      '+new a',
+      '+new b',
+      ' line 70001',
+      ' line 70002',
+      ' line 70003',
+    ]);
     roundTrips(insert, before, inserted);
   });
 
@@ -137,13 +168,19 @@ describe('write_file and edit_file report their diff', () => {
       previews.push(req.preview ?? '');
       return { allowed: true };
     };
-    const edit = await editFileTool.run({ path: 'src/cfg.txt', old_string: 'timeout = 10', new_string: 'timeout = 30', replace_all: true }, p.env);
+    const edit = await editFileTool.run(
+      { path: 'src/cfg.txt', old_string: 'timeout = 10', new_string: 'timeout = 30', replace_all: true },
+      p.env,
+    );
     expect(edit.isError).toBe(false);
     expect(previews[0]?.match(/^@@ /gm)).toHaveLength(2);
     expect(previews[0]).toContain('@@ -52,7 +52,7 @@');
     // The model reads the same preview it was approved with.
     expect(edit.content).toBe(`Edited src/cfg.txt (2 replacements)\n${previews[0]}`);
-    expect(edit.fileChange).toEqual({ diff: previews[0], stat: { path: 'src/cfg.txt', added: 2, removed: 2, hunks: 2 } });
+    expect(edit.fileChange).toEqual({
+      diff: previews[0],
+      stat: { path: 'src/cfg.txt', added: 2, removed: 2, hunks: 2 },
+    });
 
     const write = await writeFileTool.run({ path: 'src/new.txt', content: 'a\nb\nc\n' }, p.env);
     expect(write.content).toBe('Created src/new.txt (3 lines, 6 bytes)');

@@ -44,10 +44,16 @@ describe('compileUntrusted', () => {
 
   it('says what to use instead of lookaround and backreferences', () => {
     for (const pattern of ['foo(?=bar)', 'foo(?!bar)', '(?<=a)b', '(?<!a)b']) {
-      expect(compileUntrusted(pattern)).toMatchObject({ ok: false, message: expect.stringContaining('Lookahead and lookbehind') });
+      expect(compileUntrusted(pattern)).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('Lookahead and lookbehind'),
+      });
     }
     for (const pattern of ['(a)\\1', '(?<q>["\'])x\\k<q>']) {
-      expect(compileUntrusted(pattern)).toMatchObject({ ok: false, message: expect.stringContaining('Backreferences') });
+      expect(compileUntrusted(pattern)).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('Backreferences'),
+      });
     }
     // Inside a class those characters are literal, and \\1 escaped is not a backreference.
     expect(compiled('[(?=]x').test('=x')).toBe(true);
@@ -55,11 +61,17 @@ describe('compileUntrusted', () => {
   });
 
   it('reports other syntax errors, over-long patterns and oversized programs as messages, never throws', () => {
-    expect(compileUntrusted('(')).toMatchObject({ ok: false, message: expect.stringMatching(/^Invalid regular expression \/\(\/: missing closing \)/) });
+    expect(compileUntrusted('(')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^Invalid regular expression \/\(\/: missing closing \)/),
+    });
     expect(compileUntrusted('a++')).toMatchObject({ ok: false, message: expect.stringContaining('RE2 syntax') });
     const long = 'a'.repeat(UNTRUSTED_REGEX_LIMITS.maxPatternChars + 1);
     expect(compileUntrusted(long)).toMatchObject({ ok: false, message: expect.stringContaining('Pattern too long') });
-    expect(compileUntrusted('a[ab]{999}[^ab]')).toMatchObject({ ok: false, message: expect.stringContaining('too large') });
+    expect(compileUntrusted('a[ab]{999}[^ab]')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('too large'),
+    });
     expect(compileUntrusted('((a{100}){100}){100}')).toMatchObject({ ok: false });
   });
 });
@@ -103,7 +115,10 @@ describe('search with hostile patterns', () => {
   it('turns unsupported syntax into a tool error that says what to do', async () => {
     p = tempProject({ 'a.txt': 'foobar\n' });
     const look = await searchTool.run({ pattern: 'foo(?!baz)' }, p.env);
-    expect(look).toMatchObject({ isError: true, content: expect.stringContaining('Match the surrounding text instead') });
+    expect(look).toMatchObject({
+      isError: true,
+      content: expect.stringContaining('Match the surrounding text instead'),
+    });
     const back = await searchTool.run({ pattern: '(o)\\1' }, p.env);
     expect(back).toMatchObject({ isError: true, content: expect.stringContaining('Backreferences') });
     const badGlob = await searchTool.run({ pattern: 'foo', glob: '[z-a]*x*' }, p.env);

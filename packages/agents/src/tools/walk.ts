@@ -62,14 +62,22 @@ async function loadIgnoreRules(projectRoot: string): Promise<IgnoreRule[]> {
 }
 
 function relativeOf(projectRoot: string, absolute: string): string {
-  return absolute === projectRoot ? '' : absolute.slice(projectRoot.length + 1).split('\\').join('/');
+  return absolute === projectRoot
+    ? ''
+    : absolute
+        .slice(projectRoot.length + 1)
+        .split('\\')
+        .join('/');
 }
 
 /**
  * Depth-first, name-sorted pre-order walk (so results come out sorted by path) that never
  * follows symlinked directories (no loops, no escaping the project). `visit` returns false to stop.
  */
-export async function walk(options: WalkOptions, visit: (entry: WalkEntry) => boolean | Promise<boolean>): Promise<WalkSummary> {
+export async function walk(
+  options: WalkOptions,
+  visit: (entry: WalkEntry) => boolean | Promise<boolean>,
+): Promise<WalkSummary> {
   const rules = await loadIgnoreRules(options.projectRoot);
   const ignored = (path: string, directory: boolean) =>
     rules.some((r) => (directory || !r.directoryOnly) && r.match(path));

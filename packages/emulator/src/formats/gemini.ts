@@ -1,7 +1,18 @@
-import { deltaFrames, header, textOf, type Obj, type ResolvedReply, type ReplyContext, type WireFormat } from './types.js';
+import {
+  deltaFrames,
+  header,
+  textOf,
+  type Obj,
+  type ResolvedReply,
+  type ReplyContext,
+  type WireFormat,
+} from './types.js';
 
 const FINISH: Record<ResolvedReply['stopReason'], string> = {
-  end_turn: 'STOP', stop_sequence: 'STOP', tool_use: 'STOP', max_tokens: 'MAX_TOKENS',
+  end_turn: 'STOP',
+  stop_sequence: 'STOP',
+  tool_use: 'STOP',
+  max_tokens: 'MAX_TOKENS',
 };
 
 // Gemini frames SSE with CRLF, and the SDK's parser expects exactly that.
@@ -12,7 +23,8 @@ export const geminiFormat: WireFormat = {
   name: 'gemini',
   isStream: (body) => body['__stream'] === true,
   model: (body) => String(body['__model'] ?? 'unknown'),
-  apiKey: (headers, query) => header(headers, 'x-goog-api-key') ?? (typeof query['key'] === 'string' ? query['key'] : undefined),
+  apiKey: (headers, query) =>
+    header(headers, 'x-goog-api-key') ?? (typeof query['key'] === 'string' ? query['key'] : undefined),
   lastMessage(body) {
     const contents = body['contents'];
     if (!Array.isArray(contents) || contents.length === 0) return undefined;
@@ -20,13 +32,17 @@ export const geminiFormat: WireFormat = {
     const parts = Array.isArray(last['parts']) ? (last['parts'] as Obj[]) : [];
     const responses = parts.filter((p) => p['functionResponse'] !== undefined);
     if (responses.length > 0) {
-      return { role: 'tool', text: responses.map((p) => textOf((p['functionResponse'] as Obj)['response'])).join('\n') };
+      return {
+        role: 'tool',
+        text: responses.map((p) => textOf((p['functionResponse'] as Obj)['response'])).join('\n'),
+      };
     }
     return last['role'] === 'model' ? undefined : { role: 'user', text: textOf(parts) };
   },
 
   *streamEvents(reply, ctx) {
-    const chunk = (parts: Obj[]) => frame({ ...shell(ctx), candidates: [{ content: { parts, role: 'model' }, index: 0 }] });
+    const chunk = (parts: Obj[]) =>
+      frame({ ...shell(ctx), candidates: [{ content: { parts, role: 'model' }, index: 0 }] });
     yield* deltaFrames(reply.thinking, reply.chunkSize, (part) => chunk([{ text: part, thought: true }]));
     yield* deltaFrames(reply.text, reply.chunkSize, (part) => chunk([{ text: part }]));
     if (reply.toolCalls.length > 0) {
@@ -46,18 +62,34 @@ export const geminiFormat: WireFormat = {
   },
 
   errorBody(spec) {
-    const details = spec.retryAfterMs === undefined ? [] : [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${spec.retryAfterMs / 1000}s` }];
+    const details =
+      spec.retryAfterMs === undefined
+        ? []
+        : [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${spec.retryAfterMs / 1000}s` }];
     return { error: { code: spec.status, message: spec.message, status: spec.errorType, details } };
   },
   // After a 200, Google writes the error as a bare JSON object (no `data:`); the SDK looks for exactly that.
-  streamError: (spec) => JSON.stringify({ error: { code: spec.status, message: spec.message, status: spec.errorType } }),
+  streamError: (spec) =>
+    JSON.stringify({ error: { code: spec.status, message: spec.message, status: spec.errorType } }),
   malformedEvent: () => 'data: {"candidates":[{"content":{"parts":[{"text":\r\n\r\n',
   faults: {
-    rate_limit: { status: 429, errorType: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota).' },
+    rate_limit: {
+      status: 429,
+      errorType: 'RESOURCE_EXHAUSTED',
+      message: 'Resource has been exhausted (e.g. check quota).',
+    },
     overloaded: { status: 503, errorType: 'UNAVAILABLE', message: 'The model is overloaded. Please try again later.' },
     server_error: { status: 500, errorType: 'INTERNAL', message: 'An internal error has occurred.' },
-    unauthorized: { status: 400, errorType: 'INVALID_ARGUMENT', message: 'API key not valid. Please pass a valid API key.' },
-    quota: { status: 429, errorType: 'RESOURCE_EXHAUSTED', message: 'You exceeded your current quota, please check your plan and billing details.' },
+    unauthorized: {
+      status: 400,
+      errorType: 'INVALID_ARGUMENT',
+      message: 'API key not valid. Please pass a valid API key.',
+    },
+    quota: {
+      status: 429,
+      errorType: 'RESOURCE_EXHAUSTED',
+      message: 'You exceeded your current quota, please check your plan and billing details.',
+    },
   },
 };
 
@@ -71,7 +103,11 @@ function functionCalls(reply: ResolvedReply): Obj[] {
 
 function finalCandidate(reply: ResolvedReply, parts: Obj[]): Obj {
   if (reply.blocked) {
-    return { finishReason: reply.blocked, index: 0, safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }] };
+    return {
+      finishReason: reply.blocked,
+      index: 0,
+      safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }],
+    };
   }
   return { content: { parts, role: 'model' }, finishReason: FINISH[reply.stopReason], index: 0 };
 }

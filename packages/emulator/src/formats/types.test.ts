@@ -5,7 +5,8 @@ describe('deltaFrames', () => {
   const text = 'plain, "quoted", back\\slash, new\nline, tab\t, \u0000, é, 😀, \u2028 and }"{ braces';
 
   it('gives exactly the frames rendered part by part', () => {
-    const frame = (part: string) => sse({ type: 'content_block_delta', index: 3, delta: { type: 'text_delta', text: part } }, 'content_block_delta');
+    const frame = (part: string) =>
+      sse({ type: 'content_block_delta', index: 3, delta: { type: 'text_delta', text: part } }, 'content_block_delta');
     for (const size of [1, 2, 5, 1000]) {
       expect([...deltaFrames(text, size, frame)]).toEqual([...splitText(text, size)].map(frame));
     }

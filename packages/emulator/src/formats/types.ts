@@ -81,7 +81,11 @@ const PART_MARK_JSON = JSON.stringify(PART_MARK);
  * nested objects for each of 50,000 deltas was most of the emulator's CPU while it paced a long
  * reply beside the daemon under test.
  */
-export function* deltaFrames(text: string, size: number, frame: (part: string) => string): Generator<string, void, undefined> {
+export function* deltaFrames(
+  text: string,
+  size: number,
+  frame: (part: string) => string,
+): Generator<string, void, undefined> {
   const pieces = frame(PART_MARK).split(PART_MARK_JSON);
   const [head, tail] = pieces;
   for (const part of splitText(text, size)) {

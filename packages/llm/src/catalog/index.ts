@@ -28,7 +28,8 @@ const PROVIDERS: ProviderName[] = ['anthropic', 'openai', 'google', 'openai-comp
 function toInfo(id: string, provider: ProviderName, entry: ModelOverride, base: ModelOverride): ModelInfo {
   const e = { ...base, ...entry };
   const info: ModelInfo = {
-    id, provider,
+    id,
+    provider,
     contextWindow: e.context_window ?? 0,
     maxOutputTokens: e.max_output_tokens ?? 0,
     inputPrice: e.input_price ?? 0,
@@ -66,7 +67,9 @@ export class ModelCatalog {
   get(id: string): ModelInfo | undefined {
     const exact = this.models.get(id);
     if (exact !== undefined) return exact;
-    const dated = [...this.models.keys()].filter((k) => k.startsWith(`${id}-`) && /^\d{8}$/.test(k.slice(id.length + 1))).sort();
+    const dated = [...this.models.keys()]
+      .filter((k) => k.startsWith(`${id}-`) && /^\d{8}$/.test(k.slice(id.length + 1)))
+      .sort();
     const newest = dated[dated.length - 1];
     return newest === undefined ? undefined : this.models.get(newest);
   }

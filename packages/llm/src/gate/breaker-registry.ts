@@ -61,7 +61,13 @@ export class BreakerRegistry {
     let breaker = this.breakers.get(id);
     if (breaker === undefined) {
       const config = { ...LLM_BREAKER_DEFAULTS, ...this.opts.config?.[id] };
-      breaker = new CircuitBreaker(id, config, this.opts.clock, (snap, prev) => this.changed(snap, prev), this.restored.get(id));
+      breaker = new CircuitBreaker(
+        id,
+        config,
+        this.opts.clock,
+        (snap, prev) => this.changed(snap, prev),
+        this.restored.get(id),
+      );
       this.breakers.set(id, breaker);
     }
     return breaker;
@@ -77,7 +83,10 @@ export class BreakerRegistry {
   }
 
   private changed(snap: BreakerSnapshot, previous: BreakerState): void {
-    this.opts.logger.info({ breaker: snap.id, from: previous, to: snap.state, cooldownEnds: snap.cooldownEnds }, 'circuit breaker state changed');
+    this.opts.logger.info(
+      { breaker: snap.id, from: previous, to: snap.state, cooldownEnds: snap.cooldownEnds },
+      'circuit breaker state changed',
+    );
     try {
       this.upsert?.run({
         id: snap.id,

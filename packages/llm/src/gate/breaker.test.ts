@@ -69,7 +69,10 @@ describe('CircuitBreaker', () => {
     expect(reg.get('llm:openai').decide()).toBe('allow');
     reg.reset('llm:anthropic');
     expect(b.decide()).toBe('allow');
-    expect(reg.list().map((s) => [s.id, s.state])).toEqual([['llm:anthropic', 'closed'], ['llm:openai', 'closed']]);
+    expect(reg.list().map((s) => [s.id, s.state])).toEqual([
+      ['llm:anthropic', 'closed'],
+      ['llm:openai', 'closed'],
+    ]);
   });
 
   it('persists state so an open breaker survives a restart', () => {
@@ -80,7 +83,9 @@ describe('CircuitBreaker', () => {
     for (let i = 0; i < 5; i++) first.get('llm:google').record(false, false);
     clock.advance(10_000);
     const second = new BreakerRegistry({ clock, logger: silentLogger(), db: sys.reopen() });
-    expect(second.list()).toEqual([expect.objectContaining({ id: 'llm:google', state: 'open', failures: 5, cooldownEnds: 5_030_000 })]);
+    expect(second.list()).toEqual([
+      expect.objectContaining({ id: 'llm:google', state: 'open', failures: 5, cooldownEnds: 5_030_000 }),
+    ]);
     expect(second.get('llm:google').decide()).toBe('open');
     clock.advance(20_000);
     expect(second.get('llm:google').decide()).toBe('probe');

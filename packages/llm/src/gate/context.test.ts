@@ -5,7 +5,8 @@ import { SUMMARY_ACKNOWLEDGED, fitContext, messageUnits } from './context.js';
 /** 1 token per 4 characters of system prompt, content and tool arguments, plus 2 per message. */
 function estimate(r: LLMRequest): number {
   let chars = (r.systemPrompt ?? '').length;
-  for (const m of r.messages) chars += m.content.length + (m.toolCalls ?? []).reduce((n, c) => n + JSON.stringify(c.arguments).length, 0);
+  for (const m of r.messages)
+    chars += m.content.length + (m.toolCalls ?? []).reduce((n, c) => n + JSON.stringify(c.arguments).length, 0);
   return Math.ceil(chars / 4) + 2 * r.messages.length;
 }
 
@@ -13,7 +14,14 @@ const text = (n: number) => 'w'.repeat(n * 4); // n tokens
 const user = (n: number, tag = ''): Message => ({ role: 'user', content: tag + text(n).slice(tag.length) });
 const assistant = (n: number): Message => ({ role: 'assistant', content: text(n) });
 const toolTurn = (id: string, n: number): Message[] => [
-  { role: 'assistant', content: '', toolCalls: [{ id: `${id}a`, name: 'read', arguments: {} }, { id: `${id}b`, name: 'grep', arguments: {} }] },
+  {
+    role: 'assistant',
+    content: '',
+    toolCalls: [
+      { id: `${id}a`, name: 'read', arguments: {} },
+      { id: `${id}b`, name: 'grep', arguments: {} },
+    ],
+  },
   { role: 'tool', toolCallId: `${id}a`, content: text(n) },
   { role: 'tool', toolCallId: `${id}b`, content: text(n) },
 ];
@@ -26,13 +34,25 @@ describe('fitContext', () => {
   it('returns a request that fits unchanged, without summarizing', async () => {
     const r = request([user(10), assistant(10)]);
     let called = false;
-    const out = await fitContext(r, { contextWindow: 1_000, estimateTokens: estimate, summarize: async () => ((called = true), '') });
+    const out = await fitContext(r, {
+      contextWindow: 1_000,
+      estimateTokens: estimate,
+      summarize: async () => ((called = true), ''),
+    });
     expect(out).toBe(r);
     expect(called).toBe(false);
   });
 
   it('summarizes older messages into one marked message and keeps tool calls with their results', async () => {
-    const history: Message[] = [user(100, 'first'), assistant(100), ...toolTurn('t1', 80), assistant(50), user(40, 'second'), ...toolTurn('t2', 60), assistant(20)];
+    const history: Message[] = [
+      user(100, 'first'),
+      assistant(100),
+      ...toolTurn('t1', 80),
+      assistant(50),
+      user(40, 'second'),
+      ...toolTurn('t2', 60),
+      assistant(20),
+    ];
     const r = request(history);
     let summarized: Message[] = [];
     const out = await fitContext(r, {
@@ -46,13 +66,21 @@ describe('fitContext', () => {
     expect(estimate(out)).toBeLessThanOrEqual(600);
     expect(out.systemPrompt).toBe(r.systemPrompt);
     const [summary, ...rest] = out.messages;
-    expect(summary).toEqual({ role: 'user', content: `[Context summary of ${summarized.length} earlier messages] they talked`, summaryOf: summarized.length });
+    expect(summary).toEqual({
+      role: 'user',
+      content: `[Context summary of ${summarized.length} earlier messages] they talked`,
+      summaryOf: summarized.length,
+    });
     expect([...summarized, ...rest]).toEqual(history); // order kept, nothing lost or duplicated
     // Never split a tool-call message from its results, on either side of the cut.
     for (const list of [summarized, rest]) {
       for (const [i, m] of list.entries()) {
-        if (m.role === 'tool') expect(list.slice(0, i).some((p) => p.toolCalls?.some((c) => c.id === m.toolCallId))).toBe(true);
-        if (m.toolCalls) expect(list.filter((p) => p.role === 'tool' && m.toolCalls?.some((c) => c.id === p.toolCallId))).toHaveLength(m.toolCalls.length);
+        if (m.role === 'tool')
+          expect(list.slice(0, i).some((p) => p.toolCalls?.some((c) => c.id === m.toolCallId))).toBe(true);
+        if (m.toolCalls)
+          expect(list.filter((p) => p.role === 'tool' && m.toolCalls?.some((c) => c.id === p.toolCallId))).toHaveLength(
+            m.toolCalls.length,
+          );
       }
     }
     expect(summarized.map((m) => m.role)).toEqual(['user', 'assistant']); // only what did not fit
@@ -74,14 +102,22 @@ describe('fitContext', () => {
 
   it('fails with llm.context_overflow when the system prompt and newest turn cannot fit', async () => {
     const r = request([user(10), assistant(10), user(500, 'huge')]);
-    await expect(fitContext(r, { contextWindow: 400, estimateTokens: estimate, summarize: async () => '' })).rejects.toMatchObject({
+    await expect(
+      fitContext(r, { contextWindow: 400, estimateTokens: estimate, summarize: async () => '' }),
+    ).rejects.toMatchObject({
       code: 'llm.context_overflow',
       message: expect.stringContaining('only 300 of the 400-token window'),
     });
   });
 
   it('keeps only the newest unit verbatim on request, with at least keepRecentMessages whole units', async () => {
-    const history: Message[] = [user(40, 'task'), ...toolTurn('t1', 30), ...toolTurn('t2', 30), ...toolTurn('t3', 30), assistant(10)];
+    const history: Message[] = [
+      user(40, 'task'),
+      ...toolTurn('t1', 30),
+      ...toolTurn('t2', 30),
+      ...toolTurn('t3', 30),
+      assistant(10),
+    ];
     let budget = 0;
     const out = await fitContext(request(history), {
       contextWindow: 2_000,
@@ -98,28 +134,64 @@ describe('fitContext', () => {
   });
 
   it('fills only up to target, and summarizes when forced although the request fits', async () => {
-    const history: Message[] = [user(50, 'a'), assistant(50), user(50, 'b'), assistant(50), user(50, 'c'), assistant(50)];
-    const forced = await fitContext(request(history), { contextWindow: 10_000, estimateTokens: estimate, keep: 'newest_unit', target: 250, summaryTokens: 20, force: true, summarize: async () => 's' });
+    const history: Message[] = [
+      user(50, 'a'),
+      assistant(50),
+      user(50, 'b'),
+      assistant(50),
+      user(50, 'c'),
+      assistant(50),
+    ];
+    const forced = await fitContext(request(history), {
+      contextWindow: 10_000,
+      estimateTokens: estimate,
+      keep: 'newest_unit',
+      target: 250,
+      summaryTokens: 20,
+      force: true,
+      summarize: async () => 's',
+    });
     expect(forced.messages.slice(1)).toEqual(history.slice(-3)); // 50 system + 20 summary + 3 × 52 fit 250
     // Two fit 200, and the kept part opens with a user message: the summary is answered first.
-    const tighter = await fitContext(request(history), { contextWindow: 10_000, estimateTokens: estimate, keep: 'newest_unit', target: 200, summaryTokens: 20, force: true, summarize: async () => 's' });
+    const tighter = await fitContext(request(history), {
+      contextWindow: 10_000,
+      estimateTokens: estimate,
+      keep: 'newest_unit',
+      target: 200,
+      summaryTokens: 20,
+      force: true,
+      summarize: async () => 's',
+    });
     expect(tighter.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(tighter.messages[1]).toEqual({ role: 'assistant', content: SUMMARY_ACKNOWLEDGED });
     expect(tighter.messages.slice(2)).toEqual(history.slice(-2));
-    const untouched = await fitContext(request(history), { contextWindow: 10_000, estimateTokens: estimate, keep: 'newest_unit', target: 250, summarize: async () => 's' });
+    const untouched = await fitContext(request(history), {
+      contextWindow: 10_000,
+      estimateTokens: estimate,
+      keep: 'newest_unit',
+      target: 250,
+      summarize: async () => 's',
+    });
     expect(untouched.messages).toEqual(history);
   });
 
   it('reports the newest message, not turn, when only it must fit', async () => {
     const r = request([user(10), assistant(10), user(500, 'huge')]);
-    await expect(fitContext(r, { contextWindow: 400, keep: 'newest_unit', estimateTokens: estimate, summarize: async () => '' })).rejects.toMatchObject({
+    await expect(
+      fitContext(r, { contextWindow: 400, keep: 'newest_unit', estimateTokens: estimate, summarize: async () => '' }),
+    ).rejects.toMatchObject({
       code: 'llm.context_overflow',
       message: expect.stringContaining('newest message need'),
     });
   });
 
   it('groups units without absorbing unrelated tool messages', () => {
-    const units = messageUnits([user(1), ...toolTurn('x', 1), { role: 'tool', toolCallId: 'other', content: '' }, assistant(1)]);
+    const units = messageUnits([
+      user(1),
+      ...toolTurn('x', 1),
+      { role: 'tool', toolCallId: 'other', content: '' },
+      assistant(1),
+    ]);
     expect(units.map((u) => u.length)).toEqual([1, 3, 1, 1]);
   });
 });

@@ -3,7 +3,14 @@ import { DualQueue } from './dual-queue.js';
 import type { QueueEntry } from './dual-queue.js';
 
 let seq = 0;
-const entry = (priority: number, user = false, name = ''): QueueEntry & { name: string } => ({ user, priority, seq: ++seq, ahead: false, queued: false, name });
+const entry = (priority: number, user = false, name = ''): QueueEntry & { name: string } => ({
+  user,
+  priority,
+  seq: ++seq,
+  ahead: false,
+  queued: false,
+  name,
+});
 
 function drainNames(q: DualQueue<QueueEntry & { name: string }>): string[] {
   const out: string[] = [];

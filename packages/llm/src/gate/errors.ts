@@ -53,7 +53,10 @@ export function gateClosedError(): SylkError {
 }
 
 export function cancelledError(requestId: string): SylkError {
-  return new SylkError(`LLM request ${requestId} was cancelled`, { tier: ErrorTier.Permanent, code: GateErrorCode.Cancelled });
+  return new SylkError(`LLM request ${requestId} was cancelled`, {
+    tier: ErrorTier.Permanent,
+    code: GateErrorCode.Cancelled,
+  });
 }
 
 /** `$2.00`, or four decimals for sub-cent amounts so tiny requests don't read as free. */

@@ -25,7 +25,13 @@ export interface RetryScheduled extends RequestRef {
 /** Everything the gate tells the rest of the daemon (sessions turn these into user notices). */
 export interface GateEventMap {
   /** An in-flight pipeline request was stopped to make room for a user request. */
-  preempted: RequestRef & { priority: number; byRequestId: string; requeued: boolean; partialChars: number; usage: Usage };
+  preempted: RequestRef & {
+    priority: number;
+    byRequestId: string;
+    requeued: boolean;
+    partialChars: number;
+    usage: Usage;
+  };
   requeued: RequestRef & { reason: 'preempted' | 'retry' | 'paused' };
   retry_scheduled: RetryScheduled;
   /** A provider is paused for everyone (429) until `resumeAt` (wall-clock ms). */

@@ -39,7 +39,9 @@ describe('ProviderRateLimiter', () => {
   it('warns once per period at 80% of a soft limit', () => {
     const clock = new ManualClock(0);
     const warnings: RateWarning[] = [];
-    const l = new ProviderRateLimiter('anthropic', { requestsPerMinute: 10, tokensPerMinute: 1_000 }, clock, (w) => warnings.push(w));
+    const l = new ProviderRateLimiter('anthropic', { requestsPerMinute: 10, tokensPerMinute: 1_000 }, clock, (w) =>
+      warnings.push(w),
+    );
     for (let i = 0; i < 7; i++) l.record('m', 10);
     expect(warnings).toEqual([]);
     l.record('m', 10);

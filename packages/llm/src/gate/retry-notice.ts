@@ -3,14 +3,22 @@ import type { RetryScheduled } from './events.js';
 /** What went wrong, as a person reads it, by the failure's code. */
 function what(retry: RetryScheduled): string {
   switch (retry.code) {
-    case 'llm.rate_limited': return `${retry.provider} rate limited the request`;
-    case 'llm.provider_degraded': return `${retry.provider} is overloaded or failing`;
-    case 'llm.network': return `the connection to ${retry.provider} failed`;
-    case 'llm.stream_truncated': return `the ${retry.provider} stream ended early`;
-    case 'llm.malformed_response': return `${retry.provider} sent a malformed response`;
-    case 'llm.stream_timeout': return `the ${retry.provider} stream stalled`;
-    case 'llm.first_output_timeout': return `${retry.provider} sent no output in time`;
-    default: return `the ${retry.provider} request failed`;
+    case 'llm.rate_limited':
+      return `${retry.provider} rate limited the request`;
+    case 'llm.provider_degraded':
+      return `${retry.provider} is overloaded or failing`;
+    case 'llm.network':
+      return `the connection to ${retry.provider} failed`;
+    case 'llm.stream_truncated':
+      return `the ${retry.provider} stream ended early`;
+    case 'llm.malformed_response':
+      return `${retry.provider} sent a malformed response`;
+    case 'llm.stream_timeout':
+      return `the ${retry.provider} stream stalled`;
+    case 'llm.first_output_timeout':
+      return `${retry.provider} sent no output in time`;
+    default:
+      return `the ${retry.provider} request failed`;
   }
 }
 

@@ -5,13 +5,19 @@ import { ProviderError, type LLMResponse, type StreamChunk } from '../types.js';
 import { GateErrorCode } from './errors.js';
 import { StreamHealth, isStreamFault, responseChunks } from './stream-health.js';
 
-const inStream = (code: string, inStreamFlag = true) => new ProviderError('x', { provider: 'openai', inStream: inStreamFlag }, { tier: ErrorTier.Transient, code });
+const inStream = (code: string, inStreamFlag = true) =>
+  new ProviderError('x', { provider: 'openai', inStream: inStreamFlag }, { tier: ErrorTier.Transient, code });
 
 describe('StreamHealth', () => {
   it('degrades after N consecutive stream faults, probes after the period, restores on success', () => {
     const clock = new ManualClock(1_000);
     const h = new StreamHealth({ failures: 3, probeAfterMs: 10_000 }, clock);
-    expect([h.record(true), h.record(false), h.record(true), h.record(true)]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([h.record(true), h.record(false), h.record(true), h.record(true)]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(h.useGenerate()).toBe(false); // the success in between reset the count
     expect(h.record(true)).toBe('degraded');
     expect([h.useGenerate(), h.degradedUntil]).toEqual([true, 11_000]);
@@ -27,7 +33,9 @@ describe('StreamHealth', () => {
 
 describe('isStreamFault', () => {
   it('counts failures of the stream as a transport, not of the provider or the request', () => {
-    expect(['llm.network', 'llm.stream_truncated', 'llm.malformed_response'].map((c) => isStreamFault(inStream(c)))).toEqual([true, true, true]);
+    expect(
+      ['llm.network', 'llm.stream_truncated', 'llm.malformed_response'].map((c) => isStreamFault(inStream(c))),
+    ).toEqual([true, true, true]);
     expect(isStreamFault(new SylkError('no output', { code: GateErrorCode.StreamTimeout }))).toBe(true);
     expect(isStreamFault(inStream('llm.network', false))).toBe(false); // before the stream began
     expect(isStreamFault(inStream('llm.provider_degraded'))).toBe(false);
@@ -50,11 +58,33 @@ describe('responseChunks', () => {
       ],
     };
     const chunks = responseChunks(response);
-    expect(chunks.map((c) => c.type)).toEqual(['start', 'thinking', 'text', 'tool_start', 'tool_delta', 'tool_end', 'tool_start', 'tool_delta', 'tool_end', 'usage', 'stop']);
-    const back = await accumulate((async function* (): AsyncGenerator<StreamChunk> {
-      yield* chunks;
-    })());
-    expect(back).toMatchObject({ content: response.content, thinking: response.thinking, model: response.model, stopReason: 'tool_use', usage: response.usage });
-    expect(back.toolCalls.map((t) => [t.id, t.name, t.arguments])).toEqual(response.toolCalls.map((t) => [t.id, t.name, t.arguments]));
+    expect(chunks.map((c) => c.type)).toEqual([
+      'start',
+      'thinking',
+      'text',
+      'tool_start',
+      'tool_delta',
+      'tool_end',
+      'tool_start',
+      'tool_delta',
+      'tool_end',
+      'usage',
+      'stop',
+    ]);
+    const back = await accumulate(
+      (async function* (): AsyncGenerator<StreamChunk> {
+        yield* chunks;
+      })(),
+    );
+    expect(back).toMatchObject({
+      content: response.content,
+      thinking: response.thinking,
+      model: response.model,
+      stopReason: 'tool_use',
+      usage: response.usage,
+    });
+    expect(back.toolCalls.map((t) => [t.id, t.name, t.arguments])).toEqual(
+      response.toolCalls.map((t) => [t.id, t.name, t.arguments]),
+    );
   });
 });

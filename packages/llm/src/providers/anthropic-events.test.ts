@@ -1,11 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessageEvent } from './anthropic-events.js';
 
-const delta = (index: unknown, text: unknown) => JSON.stringify({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
+const delta = (index: unknown, text: unknown) =>
+  JSON.stringify({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } });
 
 describe('parseMessageEvent', () => {
   it('reads exactly what JSON.parse reads, for text deltas and every other shape', () => {
-    const texts = ['', 'ab', ' ', 'héllo wörld', '😀 emoji', 'a "quote"', 'back\\slash', 'new\nline', 'tab\t', '\u0001', '\u2028', '}}"', '"}}', '{"type"'];
+    const texts = [
+      '',
+      'ab',
+      ' ',
+      'héllo wörld',
+      '😀 emoji',
+      'a "quote"',
+      'back\\slash',
+      'new\nline',
+      'tab\t',
+      '\u0001',
+      '\u2028',
+      '}}"',
+      '"}}',
+      '{"type"',
+    ];
     const samples = [
       ...texts.map((t) => delta(0, t)),
       ...[1, 7, 12, 123456789, 1234567890].map((i) => delta(i, 'x')),

@@ -12,7 +12,11 @@ describe('anthropic: a model output limit above what the SDK allows unstreamed b
   it('still answers generate() (the non-streaming fallback) with max_tokens 128,000', async () => {
     const adapter = createAdapter({ provider: 'anthropic', baseUrl: emu.url, apiKey: 'k' });
     try {
-      const res = await adapter.generate({ model: 'claude-sonnet-5-5', maxTokens: 128_000, messages: [{ role: 'user', content: 'hi' }] });
+      const res = await adapter.generate({
+        model: 'claude-sonnet-5-5',
+        maxTokens: 128_000,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       expect(res.content).toBe('done');
       expect((emu.requests().at(-1)?.body as { max_tokens: number }).max_tokens).toBe(128_000);
     } finally {

@@ -16,8 +16,18 @@ describe('retry-after and rate-limit headers', () => {
   it('normalizes OpenAI and Anthropic rate-limit headers', () => {
     expect(parseDuration('6m0s')).toBe(360_000);
     expect(parseDuration('20ms')).toBe(20);
-    expect(parseRateLimit(h({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s' }), NOW)).toEqual({ requestsRemaining: 0, resetMs: 1500 });
-    expect(parseRateLimit(h({ 'anthropic-ratelimit-tokens-remaining': '10', 'anthropic-ratelimit-requests-reset': '2025-11-25T10:00:05Z' }), NOW)).toEqual({ tokensRemaining: 10, resetMs: 5000 });
+    expect(
+      parseRateLimit(h({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s' }), NOW),
+    ).toEqual({ requestsRemaining: 0, resetMs: 1500 });
+    expect(
+      parseRateLimit(
+        h({
+          'anthropic-ratelimit-tokens-remaining': '10',
+          'anthropic-ratelimit-requests-reset': '2025-11-25T10:00:05Z',
+        }),
+        NOW,
+      ),
+    ).toEqual({ tokensRemaining: 10, resetMs: 5000 });
   });
 
   it('assigns provisional tiers from status and error type', () => {

@@ -21,15 +21,20 @@ export class GoogleAdapter extends BaseAdapter {
       const { GoogleGenAI: Sdk } = await import('@google/genai');
       return new Sdk({
         apiKey: config.apiKey ?? '',
-        httpOptions: { ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}), ...(config.headers ? { headers: config.headers } : {}) },
+        httpOptions: {
+          ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}),
+          ...(config.headers ? { headers: config.headers } : {}),
+        },
       });
     });
   }
 
   streamBatches(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk[]> {
     return driveBatches<GenerateContentResponse>({
-      ctx: this.ctx(), signal,
-      open: async (s) => inBatchesOfOne(await (await this.client()).models.generateContentStream(this.params(request, s))),
+      ctx: this.ctx(),
+      signal,
+      open: async (s) =>
+        inBatchesOfOne(await (await this.client()).models.generateContentStream(this.params(request, s))),
       mapper: new GeminiMapper(this.ctx(), request.model),
       toError: (err, inStream) => this.toError(err, inStream),
     });
@@ -40,7 +45,11 @@ export class GoogleAdapter extends BaseAdapter {
     const res = await (await this.client()).models.generateContent(this.params(request, signal));
     const mapper = new GeminiMapper(this.ctx(), request.model, false);
     const chunks = [...mapper.map(res), ...mapper.finish()];
-    return accumulate((async function* () { yield* chunks; })());
+    return accumulate(
+      (async function* () {
+        yield* chunks;
+      })(),
+    );
   }
 
   protected toError(err: unknown, inStream: boolean): ProviderError {
@@ -55,7 +64,9 @@ export class GoogleAdapter extends BaseAdapter {
   }
 
   private params(request: LLMRequest, signal: AbortSignal): GenerateContentParameters {
-    const system = [request.systemPrompt, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)].filter(Boolean).join('\n\n');
+    const system = [request.systemPrompt, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)]
+      .filter(Boolean)
+      .join('\n\n');
     const options = request.providerOptions ?? {};
     return {
       model: this.model(request),
@@ -63,14 +74,30 @@ export class GoogleAdapter extends BaseAdapter {
       config: {
         abortSignal: signal,
         ...(system ? { systemInstruction: system } : {}),
-        ...(request.tools?.length ? { tools: [{ functionDeclarations: request.tools.map((t) => ({ name: t.name, description: t.description, parametersJsonSchema: t.parameters })) }] } : {}),
+        ...(request.tools?.length
+          ? {
+              tools: [
+                {
+                  functionDeclarations: request.tools.map((t) => ({
+                    name: t.name,
+                    description: t.description,
+                    parametersJsonSchema: t.parameters,
+                  })),
+                },
+              ],
+            }
+          : {}),
         ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
         ...(request.topP !== undefined ? { topP: request.topP } : {}),
         ...(request.topK !== undefined ? { topK: request.topK } : {}),
         ...(request.stopSequences?.length ? { stopSequences: request.stopSequences } : {}),
-        ...(request.reasoningEffort ? { thinkingConfig: { includeThoughts: true, thinkingBudget: THINKING_BUDGET[request.reasoningEffort] } } : {}),
-        ...(!request.reasoningEffort && (request.thinking?.budgetTokens ?? 0) > 0 ? { thinkingConfig: { includeThoughts: true, thinkingBudget: request.thinking?.budgetTokens } } : {}),
+        ...(request.reasoningEffort
+          ? { thinkingConfig: { includeThoughts: true, thinkingBudget: THINKING_BUDGET[request.reasoningEffort] } }
+          : {}),
+        ...(!request.reasoningEffort && (request.thinking?.budgetTokens ?? 0) > 0
+          ? { thinkingConfig: { includeThoughts: true, thinkingBudget: request.thinking?.budgetTokens } }
+          : {}),
         ...(Array.isArray(options['safetySettings']) ? { safetySettings: options['safetySettings'] } : {}),
       },
     };
@@ -84,7 +111,12 @@ function toContents(messages: Message[]): Content[] {
   for (const m of messages) {
     if (m.role === 'system') continue;
     if (m.role === 'tool') {
-      const part: Part = { functionResponse: { name: names.get(m.toolCallId ?? '') ?? 'tool', response: m.isError ? { error: m.content } : { output: m.content } } };
+      const part: Part = {
+        functionResponse: {
+          name: names.get(m.toolCallId ?? '') ?? 'tool',
+          response: m.isError ? { error: m.content } : { output: m.content },
+        },
+      };
       const prev = out[out.length - 1];
       if (prev?.role === 'user' && prev.parts?.every((p) => p.functionResponse)) prev.parts.push(part);
       else out.push({ role: 'user', parts: [part] });
@@ -102,7 +134,8 @@ function toContents(messages: Message[]): Content[] {
 
 /** The SDK's ApiError carries the JSON body in its message (after `got status: …. ` when in a stream). */
 function apiError(ctx: ErrorContext, err: Error & { status?: number }): ProviderError {
-  let body: { error?: { code?: number; message?: string; status?: string; details?: Array<Record<string, unknown>> } } = {};
+  let body: { error?: { code?: number; message?: string; status?: string; details?: Array<Record<string, unknown>> } } =
+    {};
   const start = err.message.indexOf('{');
   try {
     if (start >= 0) body = JSON.parse(err.message.slice(start)) as typeof body;
@@ -111,15 +144,20 @@ function apiError(ctx: ErrorContext, err: Error & { status?: number }): Provider
   }
   const e = body.error;
   const retry = e?.details?.find((d) => String(d['@type']).endsWith('google.rpc.RetryInfo'))?.['retryDelay'];
-  const retryAfterMs = typeof retry === 'string' && /^\d+(\.\d+)?s$/.test(retry) ? Math.round(Number.parseFloat(retry) * 1000) : undefined;
+  const retryAfterMs =
+    typeof retry === 'string' && /^\d+(\.\d+)?s$/.test(retry) ? Math.round(Number.parseFloat(retry) * 1000) : undefined;
   const message = e?.message ?? err.message;
-  return providerError(ctx, {
-    status: err.status ?? e?.code,
-    errorType: e?.status,
-    message,
-    retryAfterMs,
-    isAuth: /API key not valid|API_KEY_INVALID/.test(err.message),
-  }, err);
+  return providerError(
+    ctx,
+    {
+      status: err.status ?? e?.code,
+      errorType: e?.status,
+      message,
+      retryAfterMs,
+      isAuth: /API key not valid|API_KEY_INVALID/.test(err.message),
+    },
+    err,
+  );
 }
 
 function usageOf(u: NonNullable<GenerateContentResponse['usageMetadata']>): Usage {
@@ -138,13 +176,21 @@ class GeminiMapper implements EventMapper<GenerateContentResponse> {
   private done = false;
   private readonly seenCalls = new Set<string>();
   private toolCount = 0;
-  constructor(private readonly ctx: Omit<ErrorContext, 'inStream'>, private readonly model: string, private readonly inStream = true) {}
+  constructor(
+    private readonly ctx: Omit<ErrorContext, 'inStream'>,
+    private readonly model: string,
+    private readonly inStream = true,
+  ) {}
 
   map(res: GenerateContentResponse): StreamChunk[] {
     const out: StreamChunk[] = [];
     if (!this.started) {
       this.started = true;
-      out.push({ type: 'start', model: res.modelVersion ?? this.model, ...(res.responseId ? { id: res.responseId } : {}) });
+      out.push({
+        type: 'start',
+        model: res.modelVersion ?? this.model,
+        ...(res.responseId ? { id: res.responseId } : {}),
+      });
     }
     const blockReason = res.promptFeedback?.blockReason;
     if (blockReason) throw blockedError({ ...this.ctx, inStream: this.inStream }, String(blockReason));
@@ -158,13 +204,18 @@ class GeminiMapper implements EventMapper<GenerateContentResponse> {
         this.seenCalls.add(key);
         const index = this.toolCount++;
         const id = part.functionCall.id ?? `${res.responseId ?? 'gemini'}_call_${index}`;
-        out.push({ type: 'tool_start', index, id, name: part.functionCall.name ?? '' }, { type: 'tool_delta', index, argumentsDelta: args }, { type: 'tool_end', index });
+        out.push(
+          { type: 'tool_start', index, id, name: part.functionCall.name ?? '' },
+          { type: 'tool_delta', index, argumentsDelta: args },
+          { type: 'tool_end', index },
+        );
       }
     }
     if (res.usageMetadata) out.push({ type: 'usage', usage: usageOf(res.usageMetadata) });
     const finish = candidate?.finishReason;
     if (finish) {
-      if (BLOCK_REASONS.has(String(finish))) throw blockedError({ ...this.ctx, inStream: this.inStream }, String(finish));
+      if (BLOCK_REASONS.has(String(finish)))
+        throw blockedError({ ...this.ctx, inStream: this.inStream }, String(finish));
       this.done = true;
       const stop: StopReason = finish === 'MAX_TOKENS' ? 'max_tokens' : this.toolCount > 0 ? 'tool_use' : 'end_turn';
       out.push({ type: 'stop', stopReason: stop });

@@ -1,4 +1,9 @@
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import type { LLMRequest, LLMResponse, StopReason, StreamChunk, Usage } from '../types.js';
 import type { ErrorContext } from './errors.js';
 import { requireFinished, type EventMapper } from './stream.js';
@@ -7,10 +12,20 @@ import { toToolCall } from '../tool-call.js';
 
 type ChatUsage = NonNullable<ChatCompletion['usage']>;
 
-const FINISH: Record<string, StopReason> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', function_call: 'tool_use', content_filter: 'end_turn' };
+const FINISH: Record<string, StopReason> = {
+  stop: 'end_turn',
+  length: 'max_tokens',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+  content_filter: 'end_turn',
+};
 
 /** `compatible` servers (Ollama, vLLM, LM Studio, llama.cpp) get `max_tokens`, not OpenAI-only fields. */
-export function chatBody(request: LLMRequest, model: string, compatible: boolean): ChatCompletionCreateParamsNonStreaming {
+export function chatBody(
+  request: LLMRequest,
+  model: string,
+  compatible: boolean,
+): ChatCompletionCreateParamsNonStreaming {
   const messages: ChatCompletionMessageParam[] = [];
   if (request.systemPrompt) messages.push({ role: 'system', content: request.systemPrompt });
   const effort = openaiEffort(request, model);
@@ -20,14 +35,34 @@ export function chatBody(request: LLMRequest, model: string, compatible: boolean
       messages.push({
         role: 'assistant',
         content: m.content || null,
-        ...(m.toolCalls?.length ? { tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.argumentsText ?? JSON.stringify(c.arguments) } })) } : {}),
+        ...(m.toolCalls?.length
+          ? {
+              tool_calls: m.toolCalls.map((c) => ({
+                id: c.id,
+                type: 'function' as const,
+                function: { name: c.name, arguments: c.argumentsText ?? JSON.stringify(c.arguments) },
+              })),
+            }
+          : {}),
       });
     } else messages.push({ role: m.role, content: m.content });
   }
   return {
-    model, messages,
-    ...(request.tools?.length ? { tools: request.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) } : {}),
-    ...(request.maxTokens !== undefined ? (compatible ? { max_tokens: request.maxTokens } : { max_completion_tokens: request.maxTokens }) : {}),
+    model,
+    messages,
+    ...(request.tools?.length
+      ? {
+          tools: request.tools.map((t) => ({
+            type: 'function' as const,
+            function: { name: t.name, description: t.description, parameters: t.parameters },
+          })),
+        }
+      : {}),
+    ...(request.maxTokens !== undefined
+      ? compatible
+        ? { max_tokens: request.maxTokens }
+        : { max_completion_tokens: request.maxTokens }
+      : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
     ...(request.stopSequences?.length ? { stop: request.stopSequences } : {}),
@@ -37,7 +72,12 @@ export function chatBody(request: LLMRequest, model: string, compatible: boolean
 
 function usageOf(u: ChatUsage): Usage {
   const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
-  return { inputTokens: u.prompt_tokens - cached, outputTokens: u.completion_tokens, cacheReadTokens: cached, cacheWriteTokens: 0 };
+  return {
+    inputTokens: u.prompt_tokens - cached,
+    outputTokens: u.completion_tokens,
+    cacheReadTokens: cached,
+    cacheWriteTokens: 0,
+  };
 }
 
 /** Reasoning text from servers that stream it (vLLM/Ollama `reasoning_content`, some `reasoning`). */
@@ -50,12 +90,18 @@ function reasoningOf(delta: object): string | undefined {
 export function chatToLLM(res: ChatCompletion): LLMResponse {
   const choice = res.choices[0];
   const message = choice?.message;
-  const toolCalls = (message?.tool_calls ?? []).flatMap((c) => (c.type === 'function' ? [toToolCall(c.id, c.function.name, c.function.arguments)] : []));
+  const toolCalls = (message?.tool_calls ?? []).flatMap((c) =>
+    c.type === 'function' ? [toToolCall(c.id, c.function.name, c.function.arguments)] : [],
+  );
   const thinking = message ? reasoningOf(message) : undefined;
   return {
-    content: message?.content ?? '', model: res.model, toolCalls,
+    content: message?.content ?? '',
+    model: res.model,
+    toolCalls,
     stopReason: FINISH[choice?.finish_reason ?? 'stop'] ?? 'end_turn',
-    usage: res.usage ? usageOf(res.usage) : { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    usage: res.usage
+      ? usageOf(res.usage)
+      : { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
     providerMetadata: { id: res.id },
     ...(thinking ? { thinking } : {}),
   };
@@ -88,7 +134,12 @@ export class ChatMapper implements EventMapper<ChatCompletionChunk> {
         index = this.tools.size;
         this.tools.set(call.index, index);
         this.open.add(index);
-        out.push({ type: 'tool_start', index, id: call.id ?? `call_${chunk.id}_${index}`, name: call.function?.name ?? '' });
+        out.push({
+          type: 'tool_start',
+          index,
+          id: call.id ?? `call_${chunk.id}_${index}`,
+          name: call.function?.name ?? '',
+        });
       }
       if (call.function?.arguments) out.push({ type: 'tool_delta', index, argumentsDelta: call.function.arguments });
     }

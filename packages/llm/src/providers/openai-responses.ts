@@ -1,4 +1,9 @@
-import type { ResponseCreateParamsNonStreaming, ResponseInputItem, ResponseStreamEvent, Response as OpenAIResponse } from 'openai/resources/responses/responses';
+import type {
+  ResponseCreateParamsNonStreaming,
+  ResponseInputItem,
+  ResponseStreamEvent,
+  Response as OpenAIResponse,
+} from 'openai/resources/responses/responses';
 import type { LLMRequest, LLMResponse, StopReason, StreamChunk, Usage } from '../types.js';
 import { providerError, type ErrorContext } from './errors.js';
 import { requireFinished, type EventMapper } from './stream.js';
@@ -8,7 +13,12 @@ import { toToolCall } from '../tool-call.js';
 type OpenAIUsage = NonNullable<OpenAIResponse['usage']>;
 
 export function responsesBody(request: LLMRequest, model: string): ResponseCreateParamsNonStreaming {
-  const instructions = [request.systemPrompt, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)].filter(Boolean).join('\n\n');
+  const instructions = [
+    request.systemPrompt,
+    ...request.messages.filter((m) => m.role === 'system').map((m) => m.content),
+  ]
+    .filter(Boolean)
+    .join('\n\n');
   const input: ResponseInputItem[] = [];
   const effort = openaiEffort(request, model);
   for (const m of request.messages) {
@@ -19,13 +29,30 @@ export function responsesBody(request: LLMRequest, model: string): ResponseCreat
     }
     if (m.content || m.role === 'user') input.push({ role: m.role, content: m.content });
     for (const call of m.toolCalls ?? []) {
-      input.push({ type: 'function_call', call_id: call.id, name: call.name, arguments: call.argumentsText ?? JSON.stringify(call.arguments) });
+      input.push({
+        type: 'function_call',
+        call_id: call.id,
+        name: call.name,
+        arguments: call.argumentsText ?? JSON.stringify(call.arguments),
+      });
     }
   }
   return {
-    model, input, store: false,
+    model,
+    input,
+    store: false,
     ...(instructions ? { instructions } : {}),
-    ...(request.tools?.length ? { tools: request.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters, strict: false })) } : {}),
+    ...(request.tools?.length
+      ? {
+          tools: request.tools.map((t) => ({
+            type: 'function' as const,
+            name: t.name,
+            description: t.description,
+            parameters: t.parameters,
+            strict: false,
+          })),
+        }
+      : {}),
     ...(request.maxTokens !== undefined ? { max_output_tokens: request.maxTokens } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
@@ -36,7 +63,12 @@ export function responsesBody(request: LLMRequest, model: string): ResponseCreat
 /** OpenAI counts cached tokens inside input_tokens; ours does not. */
 function usageOf(u: OpenAIUsage): Usage {
   const cached = u.input_tokens_details?.cached_tokens ?? 0;
-  return { inputTokens: u.input_tokens - cached, outputTokens: u.output_tokens, cacheReadTokens: cached, cacheWriteTokens: 0 };
+  return {
+    inputTokens: u.input_tokens - cached,
+    outputTokens: u.output_tokens,
+    cacheReadTokens: cached,
+    cacheWriteTokens: 0,
+  };
 }
 
 function stopOf(res: OpenAIResponse, hasTools: boolean): StopReason {
@@ -49,13 +81,19 @@ export function responsesToLLM(res: OpenAIResponse): LLMResponse {
   let thinking = '';
   const toolCalls = [];
   for (const item of res.output) {
-    if (item.type === 'message') for (const part of item.content) content += part.type === 'output_text' ? part.text : '';
+    if (item.type === 'message')
+      for (const part of item.content) content += part.type === 'output_text' ? part.text : '';
     else if (item.type === 'reasoning') thinking += item.summary.map((s) => s.text).join('');
     else if (item.type === 'function_call') toolCalls.push(toToolCall(item.call_id, item.name, item.arguments));
   }
   return {
-    content, model: res.model, stopReason: stopOf(res, toolCalls.length > 0), toolCalls,
-    usage: res.usage ? usageOf(res.usage) : { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    content,
+    model: res.model,
+    stopReason: stopOf(res, toolCalls.length > 0),
+    toolCalls,
+    usage: res.usage
+      ? usageOf(res.usage)
+      : { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
     providerMetadata: { id: res.id },
     ...(thinking ? { thinking } : {}),
   };
@@ -98,10 +136,18 @@ export class ResponsesMapper implements EventMapper<ResponseStreamEvent> {
         ];
       case 'response.failed': {
         const e = ev.response.error;
-        throw providerError({ ...this.ctx, inStream: true }, { errorType: e?.code ?? 'response_failed', message: e?.message ?? 'response failed' }, undefined);
+        throw providerError(
+          { ...this.ctx, inStream: true },
+          { errorType: e?.code ?? 'response_failed', message: e?.message ?? 'response failed' },
+          undefined,
+        );
       }
       case 'error':
-        throw providerError({ ...this.ctx, inStream: true }, { errorType: ev.code ?? undefined, message: ev.message }, undefined);
+        throw providerError(
+          { ...this.ctx, inStream: true },
+          { errorType: ev.code ?? undefined, message: ev.message },
+          undefined,
+        );
       default:
         return [];
     }

@@ -41,14 +41,30 @@ export class OpenAIAdapter extends BaseAdapter {
     if (this.api(request) === 'responses') {
       const body = responsesBody(request, this.model(request));
       return driveBatches<ResponseStreamEvent>({
-        ctx: this.ctx(), signal, toError, mapper: new ResponsesMapper(this.ctx()),
-        open: async (s) => this.events<ResponseStreamEvent>(await (await this.client()).responses.create({ ...body, stream: true }, { signal: s }).asResponse()),
+        ctx: this.ctx(),
+        signal,
+        toError,
+        mapper: new ResponsesMapper(this.ctx()),
+        open: async (s) =>
+          this.events<ResponseStreamEvent>(
+            await (await this.client()).responses.create({ ...body, stream: true }, { signal: s }).asResponse(),
+          ),
       });
     }
     const body = chatBody(request, this.model(request), this.name === 'openai-compatible');
     return driveBatches<ChatCompletionChunk>({
-      ctx: this.ctx(), signal, toError, mapper: new ChatMapper(this.ctx()),
-      open: async (s) => this.events<ChatCompletionChunk>(await (await this.client()).chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: s }).asResponse()),
+      ctx: this.ctx(),
+      signal,
+      toError,
+      mapper: new ChatMapper(this.ctx()),
+      open: async (s) =>
+        this.events<ChatCompletionChunk>(
+          await (
+            await this.client()
+          ).chat.completions
+            .create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal: s })
+            .asResponse(),
+        ),
     });
   }
 
@@ -62,16 +78,23 @@ export class OpenAIAdapter extends BaseAdapter {
     return readProviderEvents(response, (sse) => {
       if (sse.data.startsWith('[DONE]')) return END_OF_STREAM;
       const data: unknown = JSON.parse(sse.data);
-      if (typeof data === 'object' && data !== null && 'error' in data && data.error) throw fromStreamErrorBody(ctx, data, response.headers);
+      if (typeof data === 'object' && data !== null && 'error' in data && data.error)
+        throw fromStreamErrorBody(ctx, data, response.headers);
       return data as E;
     });
   }
 
   protected async generateOnce(request: LLMRequest, signal: AbortSignal): Promise<LLMResponse> {
     if (this.api(request) === 'responses') {
-      return responsesToLLM(await (await this.client()).responses.create(responsesBody(request, this.model(request)), { signal }));
+      return responsesToLLM(
+        await (await this.client()).responses.create(responsesBody(request, this.model(request)), { signal }),
+      );
     }
-    return chatToLLM(await (await this.client()).chat.completions.create(chatBody(request, this.model(request), this.name === 'openai-compatible'), { signal }));
+    return chatToLLM(
+      await (
+        await this.client()
+      ).chat.completions.create(chatBody(request, this.model(request), this.name === 'openai-compatible'), { signal }),
+    );
   }
 
   protected toError(err: unknown, inStream: boolean) {

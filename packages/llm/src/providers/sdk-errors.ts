@@ -1,5 +1,12 @@
 import { ProviderError } from '../types.js';
-import { providerError, transportError, unknownError, type ErrorContext, type HeaderLike, type UpstreamFailure } from './errors.js';
+import {
+  providerError,
+  transportError,
+  unknownError,
+  type ErrorContext,
+  type HeaderLike,
+  type UpstreamFailure,
+} from './errors.js';
 
 type Loose = Record<string, unknown>;
 const obj = (v: unknown): Loose | undefined => (typeof v === 'object' && v !== null ? (v as Loose) : undefined);
@@ -21,7 +28,12 @@ function describeBody(body: Loose | undefined): { errorType: string | undefined;
 export function fromStainlessError(ctx: ErrorContext, err: unknown): ProviderError {
   if (err instanceof ProviderError) return err;
   const e = obj(err);
-  const isApiError = e !== undefined && err instanceof Error && 'status' in e && 'error' in e && !/Connection/.test(err.constructor.name);
+  const isApiError =
+    e !== undefined &&
+    err instanceof Error &&
+    'status' in e &&
+    'error' in e &&
+    !/Connection/.test(err.constructor.name);
   if (!isApiError) return transportError(ctx, err) ?? unknownError(ctx, err);
   const body = describeBody(obj(e['error']));
   const status = typeof e['status'] === 'number' ? e['status'] : undefined;
@@ -29,7 +41,10 @@ export function fromStainlessError(ctx: ErrorContext, err: unknown): ProviderErr
     status,
     errorType: str(e['code']) ?? str(e['type']) ?? body.errorType,
     message: body.message ?? (err as Error).message,
-    headers: obj(e['headers']) && typeof (e['headers'] as Loose)['get'] === 'function' ? (e['headers'] as unknown as HeaderLike) : undefined,
+    headers:
+      obj(e['headers']) && typeof (e['headers'] as Loose)['get'] === 'function'
+        ? (e['headers'] as unknown as HeaderLike)
+        : undefined,
   };
   return providerError(ctx, failure, err);
 }
@@ -42,7 +57,9 @@ export function fromStainlessError(ctx: ErrorContext, err: unknown): ProviderErr
 export function fromStreamErrorBody(ctx: ErrorContext, body: unknown, headers: HeaderLike): ProviderError {
   const described = describeBody(obj(body));
   const raw = typeof body === 'string' ? body : '';
-  const message = described.message ?? (raw.length > MAX_QUOTED_CHARS ? `${raw.slice(0, MAX_QUOTED_CHARS)}…` : raw || 'error event without a message');
+  const message =
+    described.message ??
+    (raw.length > MAX_QUOTED_CHARS ? `${raw.slice(0, MAX_QUOTED_CHARS)}…` : raw || 'error event without a message');
   return providerError({ ...ctx, inStream: true }, { errorType: described.errorType, message, headers }, body);
 }
 

@@ -8,7 +8,8 @@ async function* reads(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8Ar
 
 async function batchesOf(body: AsyncIterable<Uint8Array>, maxChars?: number): Promise<ServerSentEvent[][]> {
   const out: ServerSentEvent[][] = [];
-  for await (const batch of readEventBatches(body, maxChars)) out.push(batch.map((e) => ({ event: e.event, data: e.data, id: e.id })));
+  for await (const batch of readEventBatches(body, maxChars))
+    out.push(batch.map((e) => ({ event: e.event, data: e.data, id: e.id })));
   return out;
 }
 
@@ -27,7 +28,8 @@ describe('readEventBatches', () => {
   });
 
   it('follows the spec: CRLF and CR endings, comments, ids, retry, multi-line data, unknown fields', async () => {
-    const text = ': keep-alive\r\nevent: a\r\nid: 7\r\nretry: 100\r\nfoo: bar\r\ndata: x\r\ndata: y\r\n\r\nevent: b\rdata: z\r\r';
+    const text =
+      ': keep-alive\r\nevent: a\r\nid: 7\r\nretry: 100\r\nfoo: bar\r\ndata: x\r\ndata: y\r\n\r\nevent: b\rdata: z\r\r';
     // A CR at the end of a read may be the first half of a CRLF, so the next read settles it.
     const events = (await batchesOf(reads(text, ': more\n'))).flat();
     expect(events).toEqual([{ event: 'a', data: 'x\ny', id: '7' }, ev('b', 'z')]);

@@ -74,7 +74,8 @@ describe('driveStream', () => {
     const mapper = opts.mapper;
     opts.mapper = {
       map: (text) => {
-        if (text === 'refused') throw new ProviderError('blocked', { provider: 'anthropic', inStream: true }, { code: 'llm.blocked' });
+        if (text === 'refused')
+          throw new ProviderError('blocked', { provider: 'anthropic', inStream: true }, { code: 'llm.blocked' });
         return mapper.map(text);
       },
       finish: () => mapper.finish(),

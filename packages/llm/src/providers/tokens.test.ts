@@ -5,19 +5,34 @@ import type { Message, ToolDefinition } from '../types.js';
 import { CHARS_PER_TOKEN, estimateTokens, openaiEncoding } from './tokens.js';
 
 const prose = 'The scheduler keeps a binary heap of pending requests ordered by priority, then by arrival. ';
-const code = 'export function formatDate(d: Date): string {\n  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;\n}\n';
+const code =
+  'export function formatDate(d: Date): string {\n  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;\n}\n';
 const messages: Message[] = [
   { role: 'user', content: prose.repeat(20) },
-  { role: 'assistant', content: 'Reading it.', toolCalls: [{ id: 'c1', name: 'read_file', arguments: { path: 'src/format.ts' } }] },
+  {
+    role: 'assistant',
+    content: 'Reading it.',
+    toolCalls: [{ id: 'c1', name: 'read_file', arguments: { path: 'src/format.ts' } }],
+  },
   { role: 'tool', toolCallId: 'c1', content: code.repeat(10) },
 ];
-const tools: ToolDefinition[] = [{ name: 'read_file', description: 'Read a file from the project', parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } }];
+const tools: ToolDefinition[] = [
+  {
+    name: 'read_file',
+    description: 'Read a file from the project',
+    parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+  },
+];
 const request = { messages, tools, systemPrompt: 'You are a careful coding agent.' };
 
 /** Reference: the o200k tokenizer over the same text, without framing overhead. */
 function reference(): number {
   const enc = new Tiktoken(o200k);
-  const text = [request.systemPrompt, ...messages.map((m) => m.content + (m.toolCalls ?? []).map((c) => c.name + JSON.stringify(c.arguments)).join('')), ...tools.map((t) => t.name + t.description + JSON.stringify(t.parameters))].join('\n');
+  const text = [
+    request.systemPrompt,
+    ...messages.map((m) => m.content + (m.toolCalls ?? []).map((c) => c.name + JSON.stringify(c.arguments)).join('')),
+    ...tools.map((t) => t.name + t.description + JSON.stringify(t.parameters)),
+  ].join('\n');
   return enc.encode(text).length;
 }
 
@@ -36,8 +51,23 @@ describe('token estimates', () => {
 
   it('counts the system prompt, tool calls and tool definitions', () => {
     const base = estimateTokens({ messages: [{ role: 'user', content: 'hi' }], model: 'claude-x' });
-    expect(estimateTokens({ messages: [{ role: 'user', content: 'hi' }], model: 'claude-x', systemPrompt: 'x'.repeat(400) })).toBeGreaterThanOrEqual(base + 100);
-    expect(estimateTokens({ messages: [{ role: 'user', content: 'hi' }], model: 'claude-x', tools })).toBeGreaterThan(base + 20);
-    expect(estimateTokens({ messages: [{ role: 'assistant', content: '', toolCalls: [{ id: 'a', name: 'run', arguments: { command: 'y'.repeat(400) } }] }], model: 'claude-x' })).toBeGreaterThan(100);
+    expect(
+      estimateTokens({ messages: [{ role: 'user', content: 'hi' }], model: 'claude-x', systemPrompt: 'x'.repeat(400) }),
+    ).toBeGreaterThanOrEqual(base + 100);
+    expect(estimateTokens({ messages: [{ role: 'user', content: 'hi' }], model: 'claude-x', tools })).toBeGreaterThan(
+      base + 20,
+    );
+    expect(
+      estimateTokens({
+        messages: [
+          {
+            role: 'assistant',
+            content: '',
+            toolCalls: [{ id: 'a', name: 'run', arguments: { command: 'y'.repeat(400) } }],
+          },
+        ],
+        model: 'claude-x',
+      }),
+    ).toBeGreaterThan(100);
   });
 });

@@ -20,7 +20,14 @@ beforeEach(() => {
 afterEach(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
 function open(opts: Partial<AuditLogOptions> = {}): Promise<AuditLog> {
-  return AuditLog.open({ dir, rotateBytes: 100 * 1024 * 1024, signatureInterval: 100, clock, logger: silentLogger(), ...opts });
+  return AuditLog.open({
+    dir,
+    rotateBytes: 100 * 1024 * 1024,
+    signatureInterval: 100,
+    clock,
+    logger: silentLogger(),
+    ...opts,
+  });
 }
 
 const rec = (i: number, extra: Partial<AuditRecord> = {}): AuditRecord => ({
@@ -45,7 +52,9 @@ async function writeN(n: number, opts: Partial<AuditLogOptions> = {}, close = tr
 }
 
 function files(): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort();
 }
 function linesOf(file: string): string[] {
   return readFileSync(join(dir, file), 'utf8').split('\n').slice(0, -1);
@@ -70,14 +79,26 @@ describe('audit log: chain, sequence, signatures', () => {
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
     expect(entries[0]?.prev).toBe(GENESIS_HASH);
     for (let i = 1; i < entries.length; i++) expect(entries[i]?.prev).toBe(entries[i - 1]?.hash);
-    const sigs = linesOf(files()[0] as string).map(parseLine).filter((p) => p.kind === 'signature');
-    expect(sigs.map((s) => (s.kind === 'signature' ? [s.sig.from, s.sig.to] : []))).toEqual([[1, 100], [101, 200], [201, 250]]);
+    const sigs = linesOf(files()[0] as string)
+      .map(parseLine)
+      .filter((p) => p.kind === 'signature');
+    expect(sigs.map((s) => (s.kind === 'signature' ? [s.sig.from, s.sig.to] : []))).toEqual([
+      [1, 100],
+      [101, 200],
+      [201, 250],
+    ]);
   });
 
   it('stores any text exactly: canonical text is JSON.stringify of the fields in order', async () => {
     const target = 'echo "a,b"\n\t\\ \u2028 é 😀 </script>';
     const log = await open();
-    log.record({ category: 'process', action: 'process_start', target, outcome: 'ok', details: { z: 1, a: 'x"y', m: null, b: true } });
+    log.record({
+      category: 'process',
+      action: 'process_start',
+      target,
+      outcome: 'ok',
+      details: { z: 1, a: 'x"y', m: null, b: true },
+    });
     await log.close();
     const line = linesOf(files()[0] as string)[0] as string;
     const parsed = JSON.parse(line) as AuditEntry;
@@ -120,7 +141,9 @@ describe('audit log: chain, sequence, signatures', () => {
     writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
     const report = await verify();
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([{ file: name, line: 5, seq: 5, problem: 'entry hash mismatch: the entry was edited' }]);
+    expect(report.problems).toEqual([
+      { file: name, line: 5, seq: 5, problem: 'entry hash mismatch: the entry was edited' },
+    ]);
   });
 
   it('reports a deleted line as a sequence gap and reordered lines at their positions', async () => {
@@ -130,13 +153,19 @@ describe('audit log: chain, sequence, signatures', () => {
     const deleted = lines.filter((_, i) => i !== 3);
     writeFileSync(join(dir, name), `${deleted.join('\n')}\n`);
     let report = await verify();
-    expect(report.problems).toEqual([{ file: name, line: 4, seq: 5, problem: 'sequence gap: expected 4, found 5 (1 entry missing)' }]);
+    expect(report.problems).toEqual([
+      { file: name, line: 4, seq: 5, problem: 'sequence gap: expected 4, found 5 (1 entry missing)' },
+    ]);
 
     const swapped = [...lines];
     [swapped[6], swapped[7]] = [swapped[7] as string, swapped[6] as string];
     writeFileSync(join(dir, name), `${swapped.join('\n')}\n`);
     report = await verify();
-    expect(report.problems.map((p) => [p.line, p.seq])).toEqual([[7, 8], [8, 7], [9, 9]]);
+    expect(report.problems.map((p) => [p.line, p.seq])).toEqual([
+      [7, 8],
+      [8, 7],
+      [9, 9],
+    ]);
     expect(report.problems[1]?.problem).toMatch(/backwards/);
   });
 
@@ -166,7 +195,14 @@ describe('audit log: chain, sequence, signatures', () => {
     writeFileSync(join(dir, name), `${kept.join('\n')}\n`);
     const report = await verifyAuditLog({ dir, signatureInterval: 10 });
     expect(report.unsignedTail).toBe(20);
-    expect(report.problems).toEqual([{ file: name, line: 31, seq: 30, problem: 'entries 11..30 are not signed (the signing key was unusable or signature records were removed)' }]);
+    expect(report.problems).toEqual([
+      {
+        file: name,
+        line: 31,
+        seq: 30,
+        problem: 'entries 11..30 are not signed (the signing key was unusable or signature records were removed)',
+      },
+    ]);
   });
 
   it('detects entries cut off the end when the writer says how far it got', async () => {
@@ -175,7 +211,14 @@ describe('audit log: chain, sequence, signatures', () => {
     const lines = linesOf(name);
     writeFileSync(join(dir, name), `${lines.slice(0, 3).join('\n')}\n`);
     const report = await verifyAuditLog({ dir, expectLastSeq: log.lastSeq });
-    expect(report.problems).toEqual([{ file: name, line: 3, seq: 3, problem: 'log ends at seq 3 but the daemon has written up to 5 (entries at the end were removed)' }]);
+    expect(report.problems).toEqual([
+      {
+        file: name,
+        line: 3,
+        seq: 3,
+        problem: 'log ends at seq 3 but the daemon has written up to 5 (entries at the end were removed)',
+      },
+    ]);
     await log.close();
   });
 });
@@ -204,8 +247,15 @@ describe('audit log: rotation, restart, crashes and write failures', () => {
     expect(second.lastSeq).toBe(30);
     const report = await verify();
     expect(report).toMatchObject({ ok: true, entries: 30, unsignedTail: 0 });
-    const sigs = linesOf(files()[0] as string).map(parseLine).flatMap((p) => (p.kind === 'signature' ? [[p.sig.from, p.sig.to]] : []));
-    expect(sigs).toEqual([[1, 10], [11, 15], [16, 25], [26, 30]]);
+    const sigs = linesOf(files()[0] as string)
+      .map(parseLine)
+      .flatMap((p) => (p.kind === 'signature' ? [[p.sig.from, p.sig.to]] : []));
+    expect(sigs).toEqual([
+      [1, 10],
+      [11, 15],
+      [16, 25],
+      [26, 30],
+    ]);
   });
 
   it('resumes after a crash (no final signature): the next signature covers the unsigned tail', async () => {
@@ -220,7 +270,9 @@ describe('audit log: rotation, restart, crashes and write failures', () => {
     const name = files()[0] as string;
     appendFileSync(join(dir, name), '{"seq":6,"id":"au_01');
     let report = await verify();
-    expect(report.problems).toEqual([{ file: name, line: 7, seq: 0, problem: 'the last line is incomplete (torn write, e.g. a crash mid-write)' }]);
+    expect(report.problems).toEqual([
+      { file: name, line: 7, seq: 0, problem: 'the last line is incomplete (torn write, e.g. a crash mid-write)' },
+    ]);
     const log = await open();
     expect(log.lastSeq).toBe(5);
     log.record(rec(99));
@@ -240,7 +292,10 @@ describe('audit log: rotation, restart, crashes and write failures', () => {
     const flaky: AuditOpen = async (p) => {
       const fh = await realOpen(p);
       return {
-        write: (t) => (failing ? Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })) : fh.write(t)),
+        write: (t) =>
+          failing
+            ? Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }))
+            : fh.write(t),
         datasync: () => fh.datasync(),
         truncate: (n) => fh.truncate(n),
         close: () => fh.close(),
@@ -256,16 +311,24 @@ describe('audit log: rotation, restart, crashes and write failures', () => {
     await log.close();
     expect(log.stats()).toMatchObject({ lost: 2, written: 1, lastSeq: 2 });
     const entries = await all();
-    expect(entries.map((e) => [e.seq, e.action])).toEqual([[1, 'entries_lost'], [2, 'process_start']]);
+    expect(entries.map((e) => [e.seq, e.action])).toEqual([
+      [1, 'entries_lost'],
+      [2, 'process_start'],
+    ]);
     expect(entries[0]?.details).toMatchObject({ count: 2, error: 'ENOSPC' });
     const report = await verify();
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([{ file: files()[0], line: 1, seq: 1, problem: '2 entries lost before this point (write failed: ENOSPC)' }]);
+    expect(report.problems).toEqual([
+      { file: files()[0], line: 1, seq: 1, problem: '2 entries lost before this point (write failed: ENOSPC)' },
+    ]);
   });
 
   it('survives an unopenable file (EACCES) the same way', async () => {
     let denied = true;
-    const gate: AuditOpen = (p) => (denied ? Promise.reject(Object.assign(new Error('permission denied'), { code: 'EACCES' })) : openFile(p, 'a', 0o600));
+    const gate: AuditOpen = (p) =>
+      denied
+        ? Promise.reject(Object.assign(new Error('permission denied'), { code: 'EACCES' }))
+        : openFile(p, 'a', 0o600);
     const log = await open({ open: gate });
     log.record(rec(1));
     await log.flush();
@@ -309,11 +372,25 @@ describe('audit query', () => {
       log.record(r);
       clock.advance(1000);
     };
-    add({ category: 'permission', action: 'verdict', target: 'rm -rf build', outcome: 'ask', sessionId: 'a', details: { source: 'default' } });
+    add({
+      category: 'permission',
+      action: 'verdict',
+      target: 'rm -rf build',
+      outcome: 'ask',
+      sessionId: 'a',
+      details: { source: 'default' },
+    });
     add({ category: 'permission', action: 'verdict', target: 'ls', outcome: 'allow', sessionId: 'a' });
     add({ category: 'file', action: 'file_write', target: '/p/src/main.go', outcome: 'ok', sessionId: 'b' });
     add({ category: 'file', action: 'file_write', target: '/p/README.md', outcome: 'ok', sessionId: 'a' });
-    add({ category: 'llm', action: 'llm_call', target: 'anthropic/claude', outcome: 'ok', sessionId: 'a', details: { inputTokens: 10 } });
+    add({
+      category: 'llm',
+      action: 'llm_call',
+      target: 'anthropic/claude',
+      outcome: 'ok',
+      sessionId: 'a',
+      details: { inputTokens: 10 },
+    });
     add({ category: 'permission', action: 'verdict', target: 'curl evil.example', outcome: 'deny', sessionId: 'b' });
     await log.close();
   });
@@ -322,7 +399,10 @@ describe('audit query', () => {
   it('combines filters', async () => {
     const targets = async (q: AuditQuery) => (await all(q)).map((e) => e.target);
     expect(await targets({ categories: ['permission'], sessionId: 'a' })).toEqual(['rm -rf build', 'ls']);
-    expect(await targets({ categories: ['file', 'llm'], targetRegex: '\\.(go|md)$' })).toEqual(['/p/src/main.go', '/p/README.md']);
+    expect(await targets({ categories: ['file', 'llm'], targetRegex: '\\.(go|md)$' })).toEqual([
+      '/p/src/main.go',
+      '/p/README.md',
+    ]);
     expect(await targets({ action: 'verdict', outcome: 'deny' })).toEqual(['curl evil.example']);
     expect(await targets({ since: t0 + 1000, until: t0 + 3000 })).toEqual(['ls', '/p/src/main.go', '/p/README.md']);
     expect(await targets({ order: 'newest', limit: 2 })).toEqual(['curl evil.example', 'anthropic/claude']);
@@ -330,9 +410,15 @@ describe('audit query', () => {
   });
 
   it('refuses bad input with a clear error and runs hostile patterns in linear time', async () => {
-    await expect(all({ categories: ['nope'] })).rejects.toMatchObject({ code: 'invalid_argument', message: "unknown audit category 'nope'" });
+    await expect(all({ categories: ['nope'] })).rejects.toMatchObject({
+      code: 'invalid_argument',
+      message: "unknown audit category 'nope'",
+    });
     await expect(all({ targetRegex: '(' })).rejects.toMatchObject({ code: 'invalid_argument' });
-    await expect(all({ targetRegex: 'a'.repeat(300) })).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringContaining('at most 256') });
+    await expect(all({ targetRegex: 'a'.repeat(300) })).rejects.toMatchObject({
+      code: 'invalid_argument',
+      message: expect.stringContaining('at most 256'),
+    });
     await expect(all({ targetRegex: '(?=x)' })).rejects.toMatchObject({ code: 'invalid_argument' });
     const log = await open();
     log.record({ category: 'file', action: 'file_write', target: `${'a'.repeat(5000)}!`, outcome: 'ok' });

@@ -26,7 +26,10 @@ export interface LineScan {
  * memory nor holds the event loop for long. A last line without its newline is passed too and
  * reported as `tornTail`. `onLine` returning false stops.
  */
-export async function forEachLineBytes(path: string, onLine: (buf: Buffer, start: number, end: number, lineNo: number) => boolean | void): Promise<LineScan> {
+export async function forEachLineBytes(
+  path: string,
+  onLine: (buf: Buffer, start: number, end: number, lineNo: number) => boolean | void,
+): Promise<LineScan> {
   const fh = await open(path, 'r');
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   let carry: Buffer | undefined;
@@ -37,7 +40,8 @@ export async function forEachLineBytes(path: string, onLine: (buf: Buffer, start
       const { bytesRead } = await fh.read(buf, 0, buf.length, null);
       if (bytesRead === 0) break;
       bytes += bytesRead;
-      const chunk = carry === undefined ? buf.subarray(0, bytesRead) : Buffer.concat([carry, buf.subarray(0, bytesRead)]);
+      const chunk =
+        carry === undefined ? buf.subarray(0, bytesRead) : Buffer.concat([carry, buf.subarray(0, bytesRead)]);
       carry = undefined;
       let start = 0;
       for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {

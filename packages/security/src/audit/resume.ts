@@ -31,7 +31,12 @@ const CANDIDATES = 16;
  */
 export async function findResumePoint(dir: string): Promise<ResumePoint> {
   const files = await listAuditFiles(dir);
-  const point: ResumePoint = { state: { seq: 0, hash: GENESIS_HASH, signedTo: 0 }, file: undefined, size: 0, torn: undefined };
+  const point: ResumePoint = {
+    state: { seq: 0, hash: GENESIS_HASH, signedTo: 0 },
+    file: undefined,
+    size: 0,
+    torn: undefined,
+  };
   let haveEntry = false;
   let haveSignature = false;
   for (let i = files.length - 1; i >= 0 && !(haveEntry && haveSignature); i--) {

@@ -2,9 +2,21 @@
  * What the rest of Sylk hands the audit log: one record per security-relevant decision or
  * action. Never put secrets or content (prompts, file bodies, command output) in a record.
  */
-export type AuditCategory = 'permission' | 'file' | 'process' | 'network' | 'llm' | 'session' | 'config' | 'auth' | 'audit' | 'mcp';
+export type AuditCategory =
+  'permission' | 'file' | 'process' | 'network' | 'llm' | 'session' | 'config' | 'auth' | 'audit' | 'mcp';
 /** Every category, for validating user input (`audit` is the log's own entries: markers of lost or torn writes). */
-export const AUDIT_CATEGORIES: readonly AuditCategory[] = ['permission', 'file', 'process', 'network', 'llm', 'session', 'config', 'auth', 'audit', 'mcp'];
+export const AUDIT_CATEGORIES: readonly AuditCategory[] = [
+  'permission',
+  'file',
+  'process',
+  'network',
+  'llm',
+  'session',
+  'config',
+  'auth',
+  'audit',
+  'mcp',
+];
 export type AuditSeverity = 'info' | 'warning' | 'security' | 'critical';
 export type AuditDetailValue = string | number | boolean | null;
 

@@ -52,24 +52,37 @@ class Verifier {
     if (
       prevAt > start + SEQ_PREFIX.length &&
       buf.compare(SEQ_PREFIX, 0, SEQ_PREFIX.length, start, start + SEQ_PREFIX.length) === 0 &&
-      buf[end - 1] === 0x7d && buf[end - 2] === 0x22 && buf[at - 1] === 0x22 &&
+      buf[end - 1] === 0x7d &&
+      buf[end - 2] === 0x22 &&
+      buf[at - 1] === 0x22 &&
       buf.compare(HASH_MARK, 0, HASH_MARK.length, at, at + HASH_MARK.length) === 0 &&
       buf.compare(PREV_MARK, 0, PREV_MARK.length, prevAt, prevAt + PREV_MARK.length) === 0
     ) {
       let seq = 0;
       let i = start + SEQ_PREFIX.length;
-      for (; i < at && (buf[i] as number) >= 0x30 && (buf[i] as number) <= 0x39; i++) seq = seq * 10 + ((buf[i] as number) - 0x30);
+      for (; i < at && (buf[i] as number) >= 0x30 && (buf[i] as number) <= 0x39; i++)
+        seq = seq * 10 + ((buf[i] as number) - 0x30);
       if (i > start + SEQ_PREFIX.length && buf[i] === 0x2c && seq >= 1 && Number.isSafeInteger(seq)) {
         // The canonical text is the line up to `,"hash"` closed with `}`: hash it in place.
         const saved = buf[at] as number;
         buf[at] = 0x7d;
         const digest = sha256Hex(buf.subarray(start, at + 1));
         buf[at] = saved;
-        const marker = buf.subarray(start, end).indexOf(LOST_MARK_BYTES) !== -1 ? buf.toString('utf8', start, end) : undefined;
+        const marker =
+          buf.subarray(start, end).indexOf(LOST_MARK_BYTES) !== -1 ? buf.toString('utf8', start, end) : undefined;
         const add = (s: number, problem: string): void => {
           this.problems.push({ file, line: lineNo, seq: s, problem });
         };
-        return this.entry({ seq, prev: buf.toString('latin1', prevAt + PREV_MARK.length, at - 1), hash: buf.toString('latin1', at + HASH_MARK.length, end - 2), digest }, marker, add);
+        return this.entry(
+          {
+            seq,
+            prev: buf.toString('latin1', prevAt + PREV_MARK.length, at - 1),
+            hash: buf.toString('latin1', at + HASH_MARK.length, end - 2),
+            digest,
+          },
+          marker,
+          add,
+        );
       }
     }
     this.line(file, lineNo, buf.toString('utf8', start, end));
@@ -82,7 +95,12 @@ class Verifier {
     if (text === '') return add(0, `empty line after seq ${this.lastSeq} (inserted or torn)`);
     // Entries are checked by position (no JSON parse): fast, and exact about every byte.
     const links = text.startsWith('{"seq":') ? entryLinks(text) : undefined;
-    if (links !== undefined) return this.entry({ ...links, digest: sha256Hex(links.canonical) }, text.includes(LOST_MARK) ? text : undefined, add);
+    if (links !== undefined)
+      return this.entry(
+        { ...links, digest: sha256Hex(links.canonical) },
+        text.includes(LOST_MARK) ? text : undefined,
+        add,
+      );
     const parsed = parseLine(text);
     if (parsed.kind === 'signature') return this.signature(parsed.sig, parsed.signedText, parsed.signature, add);
     const reason = parsed.kind === 'invalid' ? parsed.reason : 'entry fields are not in canonical order (edited)';
@@ -90,16 +108,27 @@ class Verifier {
   }
 
   /** `digest` is the hash computed over the line; `markerText` the line when it may be a loss marker. */
-  private entry(e: { seq: number; prev: string; hash: string; digest: string }, markerText: string | undefined, add: (seq: number, problem: string) => void): void {
+  private entry(
+    e: { seq: number; prev: string; hash: string; digest: string },
+    markerText: string | undefined,
+    add: (seq: number, problem: string) => void,
+  ): void {
     this.entries++;
     if (e.digest !== e.hash) add(e.seq, 'entry hash mismatch: the entry was edited');
     const expected = this.lastSeq + 1;
     if (!this.sawEntry && e.seq !== 1) {
       add(e.seq, `log starts at seq ${e.seq}: entries 1..${e.seq - 1} are missing`);
     } else if (e.seq === expected) {
-      if (e.prev !== this.lastHash) add(e.seq, `hash link broken: prev does not match the hash of entry ${this.lastSeq} (an entry before it was edited or replaced)`);
+      if (e.prev !== this.lastHash)
+        add(
+          e.seq,
+          `hash link broken: prev does not match the hash of entry ${this.lastSeq} (an entry before it was edited or replaced)`,
+        );
     } else if (e.seq > expected) {
-      add(e.seq, `sequence gap: expected ${expected}, found ${e.seq} (${e.seq - expected} entr${e.seq - expected === 1 ? 'y' : 'ies'} missing)`);
+      add(
+        e.seq,
+        `sequence gap: expected ${expected}, found ${e.seq} (${e.seq - expected} entr${e.seq - expected === 1 ? 'y' : 'ies'} missing)`,
+      );
     } else {
       add(e.seq, `sequence goes backwards: seq ${e.seq} after ${this.lastSeq} (lines reordered or duplicated)`);
     }
@@ -108,7 +137,10 @@ class Verifier {
       const parsed = parseLine(markerText);
       if (parsed.kind === 'entry' && parsed.entry.category === 'audit') {
         const d = parsed.entry.details;
-        add(e.seq, `${String(d.count ?? '?')} entries lost before this point (write failed: ${String(d.error ?? 'unknown')})`);
+        add(
+          e.seq,
+          `${String(d.count ?? '?')} entries lost before this point (write failed: ${String(d.error ?? 'unknown')})`,
+        );
       }
     }
     this.sawEntry = true;
@@ -116,7 +148,12 @@ class Verifier {
     this.lastHash = e.hash;
   }
 
-  private signature(sig: SignedRange, signedText: string, signature: string, add: (seq: number, problem: string) => void): void {
+  private signature(
+    sig: SignedRange,
+    signedText: string,
+    signature: string,
+    add: (seq: number, problem: string) => void,
+  ): void {
     this.signatures++;
     if (this.key === undefined) {
       if (!this.missingKeyReported) add(sig.to, 'no public key (keys/audit-ed25519.pub): signatures cannot be checked');
@@ -134,8 +171,13 @@ class Verifier {
       );
     }
     if (sig.to !== this.lastSeq) add(sig.to, `signature covers up to seq ${sig.to} but follows seq ${this.lastSeq}`);
-    else if (sig.chainHash !== this.lastHash) add(sig.to, `signature chain hash differs from the hash of entry ${sig.to} (entries up to it were rewritten)`);
-    if (sig.from !== this.signedTo + 1) add(sig.to, `signature range starts at seq ${sig.from}, expected ${this.signedTo + 1} (a signature record is missing)`);
+    else if (sig.chainHash !== this.lastHash)
+      add(sig.to, `signature chain hash differs from the hash of entry ${sig.to} (entries up to it were rewritten)`);
+    if (sig.from !== this.signedTo + 1)
+      add(
+        sig.to,
+        `signature range starts at seq ${sig.from}, expected ${this.signedTo + 1} (a signature record is missing)`,
+      );
     this.signedTo = sig.to;
   }
 }
@@ -151,7 +193,9 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<AuditVerifyRe
   let lastFile = '';
   let lastLine = 0;
   for (const name of files) {
-    const scan = await forEachLineBytes(join(opts.dir, name), (buf, start, end, lineNo) => v.lineBytes(name, lineNo, buf, start, end));
+    const scan = await forEachLineBytes(join(opts.dir, name), (buf, start, end, lineNo) =>
+      v.lineBytes(name, lineNo, buf, start, end),
+    );
     if (scan.tornTail) {
       // The partial line was reported as unparseable; say what it most likely is.
       const torn = 'the last line is incomplete (torn write, e.g. a crash mid-write)';
@@ -169,10 +213,27 @@ export async function verifyAuditLog(opts: VerifyOptions): Promise<AuditVerifyRe
   v.problems.push(...found);
   const { seq, signedTo } = v.position;
   if (opts.expectLastSeq !== undefined && seq < opts.expectLastSeq) {
-    v.problems.push({ file: lastFile, line: lastLine, seq, problem: `log ends at seq ${seq} but the daemon has written up to ${opts.expectLastSeq} (entries at the end were removed)` });
+    v.problems.push({
+      file: lastFile,
+      line: lastLine,
+      seq,
+      problem: `log ends at seq ${seq} but the daemon has written up to ${opts.expectLastSeq} (entries at the end were removed)`,
+    });
   }
   if (opts.signatureInterval !== undefined && seq - signedTo >= opts.signatureInterval) {
-    v.problems.push({ file: lastFile, line: lastLine, seq, problem: `entries ${signedTo + 1}..${seq} are not signed (the signing key was unusable or signature records were removed)` });
+    v.problems.push({
+      file: lastFile,
+      line: lastLine,
+      seq,
+      problem: `entries ${signedTo + 1}..${seq} are not signed (the signing key was unusable or signature records were removed)`,
+    });
   }
-  return { ok: v.problems.length === 0, entries: v.entries, signatures: v.signatures, files: files.length, unsignedTail: seq - signedTo, problems: v.problems };
+  return {
+    ok: v.problems.length === 0,
+    entries: v.entries,
+    signatures: v.signatures,
+    files: files.length,
+    unsignedTail: seq - signedTo,
+    problems: v.problems,
+  };
 }

@@ -152,15 +152,24 @@ export class AuditLog implements AuditSink {
       if (point.torn !== undefined) {
         this.needsNewline = true;
         this.tornMarker = point.torn;
-        this.logger.warn({ ...point.torn }, 'audit log ends in a partial line (crash mid-write); kept as is, chain continues after a marker');
+        this.logger.warn(
+          { ...point.torn },
+          'audit log ends in a partial line (crash mid-write); kept as is, chain continues after a marker',
+        );
       }
     } catch (err) {
-      this.logger.error({ err, dir: this.dir }, 'cannot read the audit log directory; entries will be counted as lost until it is usable');
+      this.logger.error(
+        { err, dir: this.dir },
+        'cannot read the audit log directory; entries will be counted as lost until it is usable',
+      );
     }
     try {
       this.signer = loadOrCreateSigner(this.keyDir);
     } catch (err) {
-      this.logger.error({ err, keyDir: this.keyDir }, 'cannot load or create the audit signing key; entries are chained but not signed');
+      this.logger.error(
+        { err, keyDir: this.keyDir },
+        'cannot load or create the audit signing key; entries are chained but not signed',
+      );
     }
   }
 
@@ -255,7 +264,10 @@ export class AuditLog implements AuditSink {
     this.lostTotal += count;
     if (this.loss === undefined) {
       this.loss = { count, error, since: this.clock.now() };
-      this.logger.error({ error, dir: this.dir }, 'audit entries are being lost; they are counted and a marker is written when writing works again');
+      this.logger.error(
+        { error, dir: this.dir },
+        'audit entries are being lost; they are counted and a marker is written when writing works again',
+      );
     } else {
       this.loss.count += count;
     }
@@ -267,11 +279,25 @@ export class AuditLog implements AuditSink {
     const lines: string[] = [];
     const markers: AuditRecord[] = [];
     if (this.tornMarker !== undefined) {
-      markers.push({ category: 'audit', action: 'torn_line_recovered', target: String(this.tornMarker.file), outcome: 'kept', severity: 'warning', details: this.tornMarker });
+      markers.push({
+        category: 'audit',
+        action: 'torn_line_recovered',
+        target: String(this.tornMarker.file),
+        outcome: 'kept',
+        severity: 'warning',
+        details: this.tornMarker,
+      });
     }
     if (this.loss !== undefined) {
       const { count, error, since } = this.loss;
-      markers.push({ category: 'audit', action: 'entries_lost', target: this.dir, outcome: 'lost', severity: 'critical', details: { count, error, since } });
+      markers.push({
+        category: 'audit',
+        action: 'entries_lost',
+        target: this.dir,
+        outcome: 'lost',
+        severity: 'critical',
+        details: { count, error, since },
+      });
     }
     const now = this.clock.now();
     for (const rec of markers) this.appendEntry(lines, rec, now);
@@ -291,7 +317,10 @@ export class AuditLog implements AuditSink {
       } catch (err) {
         // Drop a partial append so the file ends on a whole line; if even that fails, the next
         // write starts on a new line and verify reports the partial one.
-        await handle.truncate(sizeBefore).then(() => (this.needsNewline = false), () => (this.needsNewline = true));
+        await handle.truncate(sizeBefore).then(
+          () => (this.needsNewline = false),
+          () => (this.needsNewline = true),
+        );
         throw err;
       }
     } catch (err) {
@@ -305,7 +334,8 @@ export class AuditLog implements AuditSink {
     this.size += bytes;
     this.needsNewline = false;
     this.written += batch.length;
-    if (this.loss !== undefined) this.logger.warn({ lost: this.loss.count }, 'audit log writable again; the loss is recorded in the log');
+    if (this.loss !== undefined)
+      this.logger.warn({ lost: this.loss.count }, 'audit log writable again; the loss is recorded in the log');
     this.loss = undefined;
     this.tornMarker = undefined;
     return true;
@@ -359,7 +389,13 @@ export class AuditLog implements AuditSink {
   private appendSignature(lines: string[]): void {
     const signer = this.signer;
     if (signer === undefined) return;
-    const range: SignedRange = { from: this.chain.signedTo + 1, to: this.chain.seq, chainHash: this.chain.hash, keyId: signer.keyId, time: this.clock.now() };
+    const range: SignedRange = {
+      from: this.chain.signedTo + 1,
+      to: this.chain.seq,
+      chainHash: this.chain.hash,
+      keyId: signer.keyId,
+      time: this.clock.now(),
+    };
     const signedText = JSON.stringify(range);
     lines.push(signatureLine(signedText, signer.sign(signedText)));
     this.chain.signedTo = this.chain.seq;

@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  copyFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, REDACTED, SecretValues, createLogger, silentLogger, type Logger } from '@sylk/core';
@@ -17,7 +26,8 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const clock = () => new ManualClock(1_700_000_000_000);
-const fileAt = (path: string, id: MachineIdentity = HERE) => new EncryptedCredentialFile({ path, identity: () => id, clock: clock() });
+const fileAt = (path: string, id: MachineIdentity = HERE) =>
+  new EncryptedCredentialFile({ path, identity: () => id, clock: clock() });
 
 /** An in-memory keychain that can be switched off like a missing D-Bus session. */
 function fakeKeychain(): Keychain & { items: Map<string, string>; down: string | undefined } {
@@ -67,8 +77,13 @@ describe('EncryptedCredentialFile', () => {
     const copy = join(dir, 'elsewhere', 'credentials.enc');
     mkdirSync(join(dir, 'elsewhere'));
     copyFileSync(path, copy);
-    for (const id of [{ ...HERE, machineId: 'ffffffffffff' }, { ...HERE, user: 'mallory' }]) {
-      const err = await fileAt(copy, id).read().catch((e: unknown) => e as { code: string; message: string; hint: string });
+    for (const id of [
+      { ...HERE, machineId: 'ffffffffffff' },
+      { ...HERE, user: 'mallory' },
+    ]) {
+      const err = await fileAt(copy, id)
+        .read()
+        .catch((e: unknown) => e as { code: string; message: string; hint: string });
       expect(err).toMatchObject({ code: 'credentials.file_undecryptable', tier: 'user_fixable' });
       expect(err.message).toContain(copy);
       expect(err.hint).toContain('sylk auth login');
@@ -79,13 +94,21 @@ describe('EncryptedCredentialFile', () => {
   it('detects any altered byte of the data, the tag or the header', async () => {
     const path = join(dir, 'credentials.enc');
     await fileAt(path).write({ 'default/openai': { key: KEY, storedAt: 1 } });
-    const env = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> & { kdf: { salt: string }; data: string; tag: string };
+    const env = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> & {
+      kdf: { salt: string };
+      data: string;
+      tag: string;
+    };
     const flip = (b64: string) => {
       const b = Buffer.from(b64, 'base64');
       b[0] = (b[0] ?? 0) ^ 1;
       return b.toString('base64');
     };
-    for (const altered of [{ ...env, data: flip(env.data) }, { ...env, tag: flip(env.tag) }, { ...env, kdf: { ...env.kdf, salt: flip(env.kdf.salt) } }]) {
+    for (const altered of [
+      { ...env, data: flip(env.data) },
+      { ...env, tag: flip(env.tag) },
+      { ...env, kdf: { ...env.kdf, salt: flip(env.kdf.salt) } },
+    ]) {
       writeFileSync(path, JSON.stringify(altered));
       await expect(fileAt(path).read()).rejects.toMatchObject({ code: 'credentials.file_undecryptable' });
     }
@@ -93,18 +116,43 @@ describe('EncryptedCredentialFile', () => {
 
   it('a corrupt or truncated file is a clear error, not a crash', async () => {
     const path = join(dir, 'credentials.enc');
-    for (const text of ['', 'not json', '{"format":"sylk-credentials","version":1}', '[]', 'null', '{"format":"sylk-credentials","version":1,"kdf":{"name":"scrypt","N":1e12,"r":8,"p":1,"salt":"","nonce":"","tag":"","data":""}}']) {
+    for (const text of [
+      '',
+      'not json',
+      '{"format":"sylk-credentials","version":1}',
+      '[]',
+      'null',
+      '{"format":"sylk-credentials","version":1,"kdf":{"name":"scrypt","N":1e12,"r":8,"p":1,"salt":"","nonce":"","tag":"","data":""}}',
+    ]) {
       writeFileSync(path, text);
-      await expect(fileAt(path).read()).rejects.toMatchObject({ code: 'credentials.file_corrupt', tier: 'user_fixable', hint: expect.stringContaining('sylk auth login') });
+      await expect(fileAt(path).read()).rejects.toMatchObject({
+        code: 'credentials.file_corrupt',
+        tier: 'user_fixable',
+        hint: expect.stringContaining('sylk auth login'),
+      });
     }
   });
 });
 
 describe('CredentialStore', () => {
-  function store(opts: { env?: Record<string, string>; keychain?: Keychain; logger?: Logger; audit?: AuditRecord[]; keychainOn?: boolean; secrets?: SecretValues } = {}) {
+  function store(
+    opts: {
+      env?: Record<string, string>;
+      keychain?: Keychain;
+      logger?: Logger;
+      audit?: AuditRecord[];
+      keychainOn?: boolean;
+      secrets?: SecretValues;
+    } = {},
+  ) {
     const c = clock();
     const s = new CredentialStore({
-      envVars: (p) => (p === 'anthropic' ? ['ANTHROPIC_API_KEY'] : p === 'google' ? ['GOOGLE_API_KEY', 'GEMINI_API_KEY'] : ['OPENAI_API_KEY']),
+      envVars: (p) =>
+        p === 'anthropic'
+          ? ['ANTHROPIC_API_KEY']
+          : p === 'google'
+            ? ['GOOGLE_API_KEY', 'GEMINI_API_KEY']
+            : ['OPENAI_API_KEY'],
       env: opts.env ?? {},
       file: new EncryptedCredentialFile({ path: join(dir, 'credentials.enc'), identity: () => HERE, clock: c }),
       metaPath: join(dir, 'credentials.meta.json'),
@@ -126,7 +174,9 @@ describe('CredentialStore', () => {
     await s.resolve('anthropic', 'default');
     await s.resolve('openai', 'default');
     await s.set('google', 'work', 'stored-key-11111111111111', 0);
-    expect(secrets.redact('from-keychain-0000000000 stored-key-11111111111111 sk-env-key-0000000000000')).toBe(`${REDACTED} ${REDACTED} ${REDACTED}`);
+    expect(secrets.redact('from-keychain-0000000000 stored-key-11111111111111 sk-env-key-0000000000000')).toBe(
+      `${REDACTED} ${REDACTED} ${REDACTED}`,
+    );
     await s.remove('google', 'work');
     expect(secrets.redact('stored-key-11111111111111')).toBe('stored-key-11111111111111');
     expect(secrets.has('from-keychain-0000000000')).toBe(true);
@@ -140,8 +190,13 @@ describe('CredentialStore', () => {
     expect(await s.resolve('anthropic', 'default')).toBeUndefined(); // cached for 30 s; Sylk's own changes invalidate
     expect(await s.set('anthropic', 'work', 'work-key-11111111111111', 5)).toEqual({ storedIn: 'keychain' });
     expect(await s.resolve('anthropic', 'work')).toEqual({ apiKey: 'work-key-11111111111111', source: 'keychain' });
-    expect(await s.status(['anthropic'], 'default')).toEqual([{ provider: 'anthropic', profile: 'default', source: 'keychain', masked: '…0000', verifiedAt: 0, problem: '' }]);
-    expect(await s.resolve('google', 'work')).toEqual({ apiKey: 'gem-env-key-123456789', source: 'env GEMINI_API_KEY' });
+    expect(await s.status(['anthropic'], 'default')).toEqual([
+      { provider: 'anthropic', profile: 'default', source: 'keychain', masked: '…0000', verifiedAt: 0, problem: '' },
+    ]);
+    expect(await s.resolve('google', 'work')).toEqual({
+      apiKey: 'gem-env-key-123456789',
+      source: 'env GEMINI_API_KEY',
+    });
 
     // The keychain goes away: the file takes over, said once in the log.
     k.down = 'DBus error: no session bus';
@@ -155,7 +210,10 @@ describe('CredentialStore', () => {
     expect(s2.keychainDescription()).toBe('unavailable: DBus error: no session bus');
     // The environment beats both, for every profile.
     const { s: s3 } = store({ keychain: k, env: { OPENAI_API_KEY: 'sk-env-wins-0000000000000' } });
-    expect(await s3.resolve('openai', 'default')).toEqual({ apiKey: 'sk-env-wins-0000000000000', source: 'env OPENAI_API_KEY' });
+    expect(await s3.resolve('openai', 'default')).toEqual({
+      apiKey: 'sk-env-wins-0000000000000',
+      source: 'env OPENAI_API_KEY',
+    });
   });
 
   it('keeps profiles apart, and logout removes from every store', async () => {

@@ -20,7 +20,11 @@ export interface Keychain {
 
 let keyring: Promise<typeof KeyringModule> | undefined;
 
-const BACKENDS: Record<string, string> = { linux: 'secret-service', darwin: 'macos-keychain', win32: 'windows-credential-manager' };
+const BACKENDS: Record<string, string> = {
+  linux: 'secret-service',
+  darwin: 'macos-keychain',
+  win32: 'windows-credential-manager',
+};
 
 /**
  * The OS keychain for one service name. The native module loads on first use. Every call may
@@ -32,7 +36,11 @@ export function systemKeychain(service: string, platform: NodeJS.Platform = proc
   const entry = async (account: string) => {
     const mod = await (keyring ??= import('@napi-rs/keyring'));
     // The constructor connects (and throws when there is no session bus).
-    return new mod.AsyncEntry(service, account, platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined);
+    return new mod.AsyncEntry(
+      service,
+      account,
+      platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined,
+    );
   };
   return {
     backend: BACKENDS[platform] ?? `${platform} keychain`,
@@ -43,7 +51,9 @@ export function systemKeychain(service: string, platform: NodeJS.Platform = proc
 }
 
 /** The machine-bound inputs of the file key: the machine id (Linux) or host name, and the OS user. */
-export function machineIdentity(files: readonly string[] = ['/etc/machine-id', '/var/lib/dbus/machine-id']): MachineIdentity {
+export function machineIdentity(
+  files: readonly string[] = ['/etc/machine-id', '/var/lib/dbus/machine-id'],
+): MachineIdentity {
   let machineId = '';
   for (const f of files) {
     try {

@@ -22,7 +22,11 @@ export class CredentialMetaFile {
       const v = JSON.parse(readFileSync(this.path, 'utf8')) as { entries?: Record<string, CredentialMeta> };
       return typeof v.entries === 'object' && v.entries !== null ? v.entries : {};
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ path: this.path, err: (err as Error).message }, 'credential metadata unreadable; treated as empty');
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.logger.warn(
+          { path: this.path, err: (err as Error).message },
+          'credential metadata unreadable; treated as empty',
+        );
       return {};
     }
   }

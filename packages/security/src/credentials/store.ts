@@ -19,7 +19,8 @@ const CACHE_MS = 30_000;
 export function checkProfile(profile: string): string {
   if (!PROFILE.test(profile)) {
     throw new SylkError(`invalid profile name '${profile.slice(0, 80)}'`, {
-      code: 'credentials.invalid_profile', tier: ErrorTier.UserFixable,
+      code: 'credentials.invalid_profile',
+      tier: ErrorTier.UserFixable,
       hint: 'use letters, digits, ".", "_" or "-" (at most 64), e.g. --profile work',
     });
   }
@@ -69,7 +70,8 @@ export interface CredentialStoreOptions {
   secrets?: { set(owner: string, value: string | undefined): void };
 }
 
-type KeychainState = { state: 'unknown' } | { state: 'available' } | { state: 'unavailable'; reason: string; at: number };
+type KeychainState =
+  { state: 'unknown' } | { state: 'available' } | { state: 'unavailable'; reason: string; at: number };
 
 const account = (provider: string, profile: string) => `${profile}/${provider}`;
 
@@ -117,7 +119,12 @@ export class CredentialStore {
   }
 
   /** Store (or replace) a key; returns where it went. The old key is not kept anywhere. */
-  async set(provider: string, profile: string, apiKey: string, verifiedAt: number): Promise<{ storedIn: 'keychain' | 'file' }> {
+  async set(
+    provider: string,
+    profile: string,
+    apiKey: string,
+    verifiedAt: number,
+  ): Promise<{ storedIn: 'keychain' | 'file' }> {
     const name = account(provider, checkProfile(profile));
     // Known before it is written anywhere, so nothing this call logs or reports can carry it.
     this.opts.secrets?.set(`credential ${name}`, apiKey);
@@ -172,9 +179,19 @@ export class CredentialStore {
       const base = { provider, profile, verifiedAt: meta[name]?.verifiedAt ?? 0, problem: '' };
       try {
         const found = await this.resolve(provider, profile);
-        out.push({ ...base, source: found?.source ?? 'none', masked: found === undefined ? '' : maskKey(found.apiKey), ...(found?.source.startsWith('env ') ? { verifiedAt: 0 } : {}) });
+        out.push({
+          ...base,
+          source: found?.source ?? 'none',
+          masked: found === undefined ? '' : maskKey(found.apiKey),
+          ...(found?.source.startsWith('env ') ? { verifiedAt: 0 } : {}),
+        });
       } catch (err) {
-        out.push({ ...base, source: 'none', masked: '', problem: isSylkError(err) ? `${err.message}; ${err.hint ?? ''}`.replace(/; $/, '') : 'unreadable' });
+        out.push({
+          ...base,
+          source: 'none',
+          masked: '',
+          problem: isSylkError(err) ? `${err.message}; ${err.hint ?? ''}`.replace(/; $/, '') : 'unreadable',
+        });
       }
     }
     return out;
@@ -239,7 +256,10 @@ export class CredentialStore {
       if (!isSylkError(err) || err.code === 'credentials.file_unreadable') throw err;
       // Corrupt, altered or from another machine: nothing in it can be used here. Keep it, start anew.
       const aside = this.opts.file.moveAside();
-      this.opts.logger.warn({ path: this.opts.file.path, movedTo: aside, code: err.code }, 'unreadable credentials file moved aside; starting a new one');
+      this.opts.logger.warn(
+        { path: this.opts.file.path, movedTo: aside, code: err.code },
+        'unreadable credentials file moved aside; starting a new one',
+      );
       this.audit('credential_file_replaced', this.opts.file.path, 'moved_aside', { code: err.code });
       entries = {};
     }
@@ -272,7 +292,8 @@ export class CredentialStore {
   }
 
   private keychainWorked(): void {
-    if (this.keychainState.state !== 'available') this.opts.logger.info({ backend: this.opts.keychain?.backend }, 'system keychain in use for credentials');
+    if (this.keychainState.state !== 'available')
+      this.opts.logger.info({ backend: this.opts.keychain?.backend }, 'system keychain in use for credentials');
     this.keychainState = { state: 'available' };
   }
 
@@ -280,7 +301,10 @@ export class CredentialStore {
     const reason = ((err as Error).message ?? String(err)).split('\n')[0]?.slice(0, 300) ?? 'error';
     // One info line when it becomes unavailable, not one per look-up.
     if (this.keychainState.state !== 'unavailable') {
-      this.opts.logger.info({ backend: this.opts.keychain?.backend, reason, file: this.opts.file.path }, 'system keychain unavailable; credentials use the encrypted file');
+      this.opts.logger.info(
+        { backend: this.opts.keychain?.backend, reason, file: this.opts.file.path },
+        'system keychain unavailable; credentials use the encrypted file',
+      );
     }
     this.keychainState = { state: 'unavailable', reason, at: this.opts.clock.now() };
   }

@@ -1,6 +1,11 @@
 import type { DecisionSource, PermissionDecision, PermissionRule, Verdict } from './types.js';
 
-export function decide(verdict: Verdict, source: DecisionSource, reason: string, rule?: PermissionRule): PermissionDecision {
+export function decide(
+  verdict: Verdict,
+  source: DecisionSource,
+  reason: string,
+  rule?: PermissionRule,
+): PermissionDecision {
   return rule === undefined ? { verdict, source, reason } : { verdict, source, reason, rule };
 }
 

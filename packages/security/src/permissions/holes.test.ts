@@ -16,9 +16,20 @@ const clock = new ManualClock(1_700_000_000_000);
 const allowlist = () => join(dir, 'state', 'permissions', 'project.yaml');
 
 function manager(opts: Partial<PermissionManagerOptions> = {}): PermissionManager {
-  return new PermissionManager({ projectRoot: project, homeDir: home, role: Role.Worker, clock, allowlistFile: allowlist(), ...opts });
+  return new PermissionManager({
+    projectRoot: project,
+    homeDir: home,
+    role: Role.Worker,
+    clock,
+    allowlistFile: allowlist(),
+    ...opts,
+  });
 }
-const cmd = (command: string, cwd?: string): PermissionAction => ({ kind: 'command', command, ...(cwd ? { cwd } : {}) });
+const cmd = (command: string, cwd?: string): PermissionAction => ({
+  kind: 'command',
+  command,
+  ...(cwd ? { cwd } : {}),
+});
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sylk-holes-'));
@@ -38,10 +49,25 @@ describe('1. safe read-only commands read only inside the project', () => {
     symlinkSync(join(dir, 'outside.txt'), join(project, 'some-symlink-to-outside'));
     const m = manager();
     for (const line of [
-      'cat /proc/$PPID/environ', 'cat /proc/1/environ', 'cat /proc/self/environ', 'cat ~/.ssh/id_rsa', 'cat some-symlink-to-outside',
-      'grep -r x /', 'find / -name id_rsa', 'cd /etc && cat passwd', 'head ../../secret', 'diff src/a.ts /etc/shadow',
-      'git -C /elsewhere log', 'cat < /etc/passwd', 'tail -n 5 "$HOME/.bashrc"', 'ls ~', 'wc -l ../outside.txt',
-      'cat src/../../outside.txt', 'stat /sys/kernel', 'cat /dev/sda', 'cat $(echo /etc/passwd)',
+      'cat /proc/$PPID/environ',
+      'cat /proc/1/environ',
+      'cat /proc/self/environ',
+      'cat ~/.ssh/id_rsa',
+      'cat some-symlink-to-outside',
+      'grep -r x /',
+      'find / -name id_rsa',
+      'cd /etc && cat passwd',
+      'head ../../secret',
+      'diff src/a.ts /etc/shadow',
+      'git -C /elsewhere log',
+      'cat < /etc/passwd',
+      'tail -n 5 "$HOME/.bashrc"',
+      'ls ~',
+      'wc -l ../outside.txt',
+      'cat src/../../outside.txt',
+      'stat /sys/kernel',
+      'cat /dev/sda',
+      'cat $(echo /etc/passwd)',
     ]) {
       expect(m.check(cmd(line)).verdict, line).toBe('ask');
     }
@@ -49,13 +75,21 @@ describe('1. safe read-only commands read only inside the project', () => {
 
   it('the same lines inside the project stay silent', () => {
     const m = manager();
-    for (const line of ['cat src/a.ts', 'grep -rn x src', 'find . -name "*.ts"', 'cd src && cat a.ts', 'head -5 src/a.ts < /dev/null', 'cat src/*.ts']) {
+    for (const line of [
+      'cat src/a.ts',
+      'grep -rn x src',
+      'find . -name "*.ts"',
+      'cd src && cat a.ts',
+      'head -5 src/a.ts < /dev/null',
+      'cat src/*.ts',
+    ]) {
       expect(m.check(cmd(line)), line).toMatchObject({ verdict: 'allow' });
     }
     // From a subdirectory, `..` is still the project.
     expect(m.check(cmd('cat ../src/a.ts', join(project, 'src'))).verdict).toBe('allow');
     // Run from outside the project, even operand-less reads (`ls`, `grep -r x`) read outside.
-    for (const line of ['ls', 'grep -r x', 'du -sh', 'git status']) expect(m.check(cmd(line, dir)).verdict, line).toBe('ask');
+    for (const line of ['ls', 'grep -r x', 'du -sh', 'git status'])
+      expect(m.check(cmd(line, dir)).verdict, line).toBe('ask');
   });
 
   it('globs are judged by what they match: a link to outside, or a file named like an option, asks', () => {
@@ -73,10 +107,20 @@ describe('1. safe read-only commands read only inside the project', () => {
   it('/proc, /sys, devices and home secrets ask even when a rule allows them; harmless devices are fine', () => {
     const m = manager();
     m.persist({ kind: 'path', op: 'read', pattern: '/**' });
-    for (const path of ['/proc/1/environ', '/sys/class', '/dev/sda', '~/.ssh/id_rsa', '~/.aws/credentials', '~/.config/sylk/x']) {
+    for (const path of [
+      '/proc/1/environ',
+      '/sys/class',
+      '/dev/sda',
+      '~/.ssh/id_rsa',
+      '~/.aws/credentials',
+      '~/.config/sylk/x',
+    ]) {
       expect(m.check({ kind: 'path', op: 'read', path }), path).toMatchObject({ verdict: 'ask', source: 'protected' });
     }
-    expect(m.check({ kind: 'path', op: 'read', path: join(dir, 'outside.txt') })).toMatchObject({ verdict: 'allow', source: 'allowlist' });
+    expect(m.check({ kind: 'path', op: 'read', path: join(dir, 'outside.txt') })).toMatchObject({
+      verdict: 'allow',
+      source: 'allowlist',
+    });
     expect(m.check(cmd('cat /dev/null'))).toMatchObject({ verdict: 'allow' });
     // A link inside the project into /proc is still /proc.
     symlinkSync('/proc/self/environ', join(project, 'env'));
@@ -95,9 +139,20 @@ describe('2. git', () => {
   it('every path under .git/ is protected from direct writes and deletes', () => {
     const m = manager();
     m.persist({ kind: 'path', op: 'write', pattern: '**' });
-    for (const path of ['.git/commondir', '.git/config', '.git/hooks/pre-commit', '.git/info/attributes', '.git/objects/info/alternates', '.git/HEAD', 'sub/.git/config']) {
+    for (const path of [
+      '.git/commondir',
+      '.git/config',
+      '.git/hooks/pre-commit',
+      '.git/info/attributes',
+      '.git/objects/info/alternates',
+      '.git/HEAD',
+      'sub/.git/config',
+    ]) {
       expect(m.check({ kind: 'path', op: 'write', path }), path).toMatchObject({ verdict: 'ask', source: 'protected' });
-      expect(m.check({ kind: 'path', op: 'delete', path }), path).toMatchObject({ verdict: 'ask', source: 'protected' });
+      expect(m.check({ kind: 'path', op: 'delete', path }), path).toMatchObject({
+        verdict: 'ask',
+        source: 'protected',
+      });
     }
     for (const line of ['echo ../evil > .git/commondir', 'npm test | tee .git/info/exclude', 'cp x .git/config']) {
       expect(m.check(cmd(line)), line).toMatchObject({ verdict: 'ask', source: 'protected' });
@@ -112,16 +167,33 @@ describe('2. git', () => {
     writeFileSync(join(project, '.git'), `gitdir: ${join(main, 'worktrees', 'wt')}\n`);
     const m = manager();
     m.persist({ kind: 'path', op: 'write', pattern: `${dir}/**` });
-    expect(m.check({ kind: 'path', op: 'write', path: join(main, 'config') })).toMatchObject({ verdict: 'ask', source: 'protected' });
-    expect(m.check({ kind: 'path', op: 'write', path: join(main, 'worktrees', 'wt', 'HEAD') })).toMatchObject({ verdict: 'ask', source: 'protected' });
+    expect(m.check({ kind: 'path', op: 'write', path: join(main, 'config') })).toMatchObject({
+      verdict: 'ask',
+      source: 'protected',
+    });
+    expect(m.check({ kind: 'path', op: 'write', path: join(main, 'worktrees', 'wt', 'HEAD') })).toMatchObject({
+      verdict: 'ask',
+      source: 'protected',
+    });
     expect(m.check({ kind: 'path', op: 'write', path: join(dir, 'other.txt') }).verdict).toBe('allow');
   });
 
   it('git options that run programs or read configuration from elsewhere ask', () => {
     const m = manager();
-    for (const line of ['git -c core.fsmonitor=./x status', 'git --config-env=core.pager=X log', 'git --exec-path=/x status',
-      'git --git-dir=/x log', 'git --work-tree=/x status', 'git diff --ext-diff', 'git diff --textconv', 'git log --output=x',
-      'git show --textconv HEAD', 'git -C /elsewhere log', 'git -C .. status', 'cd $DIR && git log']) {
+    for (const line of [
+      'git -c core.fsmonitor=./x status',
+      'git --config-env=core.pager=X log',
+      'git --exec-path=/x status',
+      'git --git-dir=/x log',
+      'git --work-tree=/x status',
+      'git diff --ext-diff',
+      'git diff --textconv',
+      'git log --output=x',
+      'git show --textconv HEAD',
+      'git -C /elsewhere log',
+      'git -C .. status',
+      'cd $DIR && git log',
+    ]) {
       expect(m.check(cmd(line)).verdict, line).toBe('ask');
     }
     expect(m.check(cmd('git -C src log --oneline')).verdict).toBe('allow');
@@ -141,8 +213,18 @@ describe('2. git', () => {
 describe('3. options are allow-listed per entry', () => {
   it('asks for the known holes', () => {
     const m = manager();
-    for (const line of ['sort --compress-program=sh src/a.ts', 'sort --compress-prog=sh src/a.ts', 'tree -o FILE', 'file -C -m src/a.ts',
-      'rg --pre sh x', 'find . -fprint out', 'find . -exec sh ;', 'date -s 2020-01-01', 'sort -o /tmp/x src/a.ts', 'grep --file=/etc/passwd x']) {
+    for (const line of [
+      'sort --compress-program=sh src/a.ts',
+      'sort --compress-prog=sh src/a.ts',
+      'tree -o FILE',
+      'file -C -m src/a.ts',
+      'rg --pre sh x',
+      'find . -fprint out',
+      'find . -exec sh ;',
+      'date -s 2020-01-01',
+      'sort -o /tmp/x src/a.ts',
+      'grep --file=/etc/passwd x',
+    ]) {
       expect(m.check(cmd(line)).verdict, line).toBe('ask');
     }
   });
@@ -150,7 +232,12 @@ describe('3. options are allow-listed per entry', () => {
   it('build and test runners keep their arguments unless one runs a program or reaches outside', () => {
     const m = manager();
     expect(m.check(cmd('npx vitest run src --reporter=verbose')).verdict).toBe('allow');
-    for (const line of ['npx vitest --config /elsewhere/vitest.config.ts', 'go test -exec ./evil ./...', 'cargo test --config x=1', 'npm test -- $ARGS']) {
+    for (const line of [
+      'npx vitest --config /elsewhere/vitest.config.ts',
+      'go test -exec ./evil ./...',
+      'cargo test --config x=1',
+      'npm test -- $ARGS',
+    ]) {
       expect(m.check(cmd(line)).verdict, line).toBe('ask');
     }
   });
@@ -181,9 +268,14 @@ describe('4. a repository cannot pre-authorise anything', () => {
     expect(existsSync(join(project, '.sylk'))).toBe(false);
     expect(manager().check(cmd('curl example.com')).source).toBe('allowlist');
     // The agent cannot write (or read) its own rules.
-    expect(m.check({ kind: 'path', op: 'write', path: allowlist() })).toMatchObject({ verdict: 'ask', source: 'protected' });
+    expect(m.check({ kind: 'path', op: 'write', path: allowlist() })).toMatchObject({
+      verdict: 'ask',
+      source: 'protected',
+    });
     expect(m.check(cmd(`cat ${allowlist()}`))).toMatchObject({ verdict: 'ask', source: 'protected' });
-    expect(caught(() => manager({ allowlistFile: join(project, 'rules.yaml') })).code).toBe('permissions.allowlist_in_project');
+    expect(caught(() => manager({ allowlistFile: join(project, 'rules.yaml') })).code).toBe(
+      'permissions.allowlist_in_project',
+    );
   });
 });
 

@@ -10,7 +10,14 @@ import type { PermissionAction } from './types.js';
 let dir: string;
 const clock = new ManualClock(1_700_000_000_000);
 const allowlist = () => join(dir, 'state', 'permissions', 'p.yaml');
-const manager = (role: RoleName = Role.Worker) => new PermissionManager({ projectRoot: join(dir, 'project'), homeDir: join(dir, 'home'), role, clock, allowlistFile: allowlist() });
+const manager = (role: RoleName = Role.Worker) =>
+  new PermissionManager({
+    projectRoot: join(dir, 'project'),
+    homeDir: join(dir, 'home'),
+    role,
+    clock,
+    allowlistFile: allowlist(),
+  });
 const call = (server: string, tool: string): PermissionAction => ({ kind: 'mcp', server, tool });
 const start = (server: string, launch: string): PermissionAction => ({ kind: 'mcp_server', server, launch });
 

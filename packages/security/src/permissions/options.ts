@@ -32,14 +32,28 @@ const KINDS = new Set<ValueKind>(['text', 'path', 'write']);
 export function options(spec: string, flags: { numeric?: boolean; permute?: boolean } = {}): OptionTable {
   const short = new Map<string, OptionDef>();
   const long = new Map<string, OptionDef>();
-  for (const item of spec.trim().split(/\s+/).filter((s) => s !== '')) {
+  for (const item of spec
+    .trim()
+    .split(/\s+/)
+    .filter((s) => s !== '')) {
     const m = /^(--?)([^=?]+)(\?|=([a-z+]*))?$/.exec(item);
     if (m === null) throw new Error(`bad option spec "${item}"`);
-    const [, dashes, name, suffix, kinds] = m as unknown as [string, string, string, string | undefined, string | undefined];
-    const values = suffix === undefined ? [] : suffix === '?' ? ['text' as const] : (kinds || 'text').split('+').map((k) => {
-      if (!KINDS.has(k as ValueKind)) throw new Error(`bad value kind in "${item}"`);
-      return k as ValueKind;
-    });
+    const [, dashes, name, suffix, kinds] = m as unknown as [
+      string,
+      string,
+      string,
+      string | undefined,
+      string | undefined,
+    ];
+    const values =
+      suffix === undefined
+        ? []
+        : suffix === '?'
+          ? ['text' as const]
+          : (kinds || 'text').split('+').map((k) => {
+              if (!KINDS.has(k as ValueKind)) throw new Error(`bad value kind in "${item}"`);
+              return k as ValueKind;
+            });
     const def: OptionDef = { values, optional: suffix === '?' };
     if (dashes === '-' && name.length !== 1) throw new Error(`short option "${item}" must be one character`);
     (dashes === '-' ? short : long).set(name, def);
@@ -88,7 +102,8 @@ export function parseArgs(args: readonly string[], table: OptionTable): ParsedAr
       const eq = arg.indexOf('=');
       const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
       const def = table.long.get(name);
-      if (def === undefined) return { ok: false, reason: `option "--${name}" is not in the safe list for this command` };
+      if (def === undefined)
+        return { ok: false, reason: `option "--${name}" is not in the safe list for this command` };
       if (eq !== -1 && def.values.length === 0) return { ok: false, reason: `"--${name}" takes no value` };
       if (def.optional) {
         opts.push({ name: `--${name}`, values: eq === -1 ? [] : [arg.slice(eq + 1)], kinds: def.values });
@@ -105,7 +120,8 @@ export function parseArgs(args: readonly string[], table: OptionTable): ParsedAr
     for (let j = 1; j < arg.length; j++) {
       const letter = arg[j] as string;
       const def = table.short.get(letter);
-      if (def === undefined) return { ok: false, reason: `option "-${letter}" is not in the safe list for this command` };
+      if (def === undefined)
+        return { ok: false, reason: `option "-${letter}" is not in the safe list for this command` };
       if (def.values.length === 0) {
         opts.push({ name: `-${letter}`, values: [], kinds: [] });
         continue;

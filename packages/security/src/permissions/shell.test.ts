@@ -15,19 +15,28 @@ describe('splitShellCommand', () => {
 
   it('recurses into subshells, $( ) and backticks, inner commands first', () => {
     expect(splitShellCommand('(cd x && make test) | tee log')).toEqual(['cd x', 'make test', 'tee log']);
-    expect(splitShellCommand('echo $(git rev-parse HEAD) `date`')).toEqual(['git rev-parse HEAD', 'date', 'echo $(git rev-parse HEAD) `date`']);
+    expect(splitShellCommand('echo $(git rev-parse HEAD) `date`')).toEqual([
+      'git rev-parse HEAD',
+      'date',
+      'echo $(git rev-parse HEAD) `date`',
+    ]);
     expect(splitShellCommand('echo "in $(rm -rf x) quotes"')).toEqual(['rm -rf x', 'echo "in $(rm -rf x) quotes"']);
   });
 
   it('keeps operators inside quotes as text', () => {
-    expect(commands(`echo 'a && b' "c | d" e\\;f`).map((c) => c.words.map((w) => w.value))).toEqual([['echo', 'a && b', 'c | d', 'e;f']]);
+    expect(commands(`echo 'a && b' "c | d" e\\;f`).map((c) => c.words.map((w) => w.value))).toEqual([
+      ['echo', 'a && b', 'c | d', 'e;f'],
+    ]);
   });
 
   it('reads redirections as file targets, but not descriptor duplication', () => {
     const [cmd] = commands('FOO=1 npm test > out.log 2>&1 < in.txt');
     expect(cmd?.assignments).toEqual(['FOO=1']);
     expect(cmd?.words.map((w) => w.value)).toEqual(['npm', 'test']);
-    expect(cmd?.redirects.map((r) => [r.mode, r.target.value])).toEqual([['write', 'out.log'], ['read', 'in.txt']]);
+    expect(cmd?.redirects.map((r) => [r.mode, r.target.value])).toEqual([
+      ['write', 'out.log'],
+      ['read', 'in.txt'],
+    ]);
   });
 
   it('remembers cd within a subshell only', () => {
@@ -58,7 +67,35 @@ describe('splitShellCommand', () => {
     // A fixed-seed generator keeps failures reproducible.
     let seed = 42;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
-    const alphabet = ['a', ' ', '"', "'", '\\', '$', '(', ')', '`', '|', '&', ';', '<', '>', '\n', '{', '}', '#', '~', '=', '*', '2', '-', 'cd', 'eval', '$(', '<<'];
+    const alphabet = [
+      'a',
+      ' ',
+      '"',
+      "'",
+      '\\',
+      '$',
+      '(',
+      ')',
+      '`',
+      '|',
+      '&',
+      ';',
+      '<',
+      '>',
+      '\n',
+      '{',
+      '}',
+      '#',
+      '~',
+      '=',
+      '*',
+      '2',
+      '-',
+      'cd',
+      'eval',
+      '$(',
+      '<<',
+    ];
     const results: ShellParse[] = [];
     for (let n = 0; n < 500; n++) {
       let line = '';

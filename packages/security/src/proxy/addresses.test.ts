@@ -35,29 +35,64 @@ describe('addressProblem', () => {
     expect(addressProblem(address)).toContain(what);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '172.15.255.255', '192.169.0.1', '100.128.0.1', '2606:4700::6810:84e5', '::ffff:8.8.8.8', '2001:db9::1'])(
-    '%s is public',
-    (address) => {
-      expect(addressProblem(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '172.32.0.1',
+    '172.15.255.255',
+    '192.169.0.1',
+    '100.128.0.1',
+    '2606:4700::6810:84e5',
+    '::ffff:8.8.8.8',
+    '2001:db9::1',
+  ])('%s is public', (address) => {
+    expect(addressProblem(address)).toBeUndefined();
+  });
 });
 
 describe('targets', () => {
   it('parses CONNECT authorities', () => {
-    expect(parseAuthority('Example.COM.:443')).toEqual({ ok: true, target: { host: 'example.com', port: 443 }, path: '' });
+    expect(parseAuthority('Example.COM.:443')).toEqual({
+      ok: true,
+      target: { host: 'example.com', port: 443 },
+      path: '',
+    });
     expect(parseAuthority('[::1]:8443')).toMatchObject({ ok: true, target: { host: '::1', port: 8443 } });
-    for (const bad of ['example.com', 'example.com:0', 'example.com:65536', 'exa mple.com:443', ':443', 'a..b:443', '[::1:443', 'x:1:2', `${'a'.repeat(64)}.com:443`, 'http://x:80']) {
+    for (const bad of [
+      'example.com',
+      'example.com:0',
+      'example.com:65536',
+      'exa mple.com:443',
+      ':443',
+      'a..b:443',
+      '[::1:443',
+      'x:1:2',
+      `${'a'.repeat(64)}.com:443`,
+      'http://x:80',
+    ]) {
       expect(parseAuthority(bad).ok, bad).toBe(false);
     }
   });
 
   it('parses absolute http URIs and points https at CONNECT', () => {
-    expect(parseAbsoluteUri('http://Allowed.test:8080/a/b?c=1')).toEqual({ ok: true, target: { host: 'allowed.test', port: 8080 }, path: '/a/b?c=1' });
+    expect(parseAbsoluteUri('http://Allowed.test:8080/a/b?c=1')).toEqual({
+      ok: true,
+      target: { host: 'allowed.test', port: 8080 },
+      path: '/a/b?c=1',
+    });
     expect(parseAbsoluteUri('http://example.com')).toMatchObject({ ok: true, target: { port: 80 }, path: '/' });
-    expect(parseAbsoluteUri('https://example.com/')).toMatchObject({ ok: false, message: expect.stringContaining('CONNECT') });
-    expect(parseAbsoluteUri('/index.html')).toMatchObject({ ok: false, message: expect.stringContaining('not a proxy request') });
-    expect(parseAbsoluteUri('http://user:pw@example.com/')).toMatchObject({ ok: false, message: expect.stringContaining('credentials') });
+    expect(parseAbsoluteUri('https://example.com/')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('CONNECT'),
+    });
+    expect(parseAbsoluteUri('/index.html')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('not a proxy request'),
+    });
+    expect(parseAbsoluteUri('http://user:pw@example.com/')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('credentials'),
+    });
     expect(parseAbsoluteUri('ftp://example.com/')).toMatchObject({ ok: false });
   });
 

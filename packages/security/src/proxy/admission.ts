@@ -13,7 +13,15 @@ import type { HostResolver, ProxyAuthorize } from './types.js';
 
 export type Admission =
   | { ok: true; address: string; asked: boolean }
-  | { ok: false; status: 403 | 502 | 504; outcome: 'blocked' | 'failed'; reason: string; message: string; asked: boolean; address?: string };
+  | {
+      ok: false;
+      status: 403 | 502 | 504;
+      outcome: 'blocked' | 'failed';
+      reason: string;
+      message: string;
+      asked: boolean;
+      address?: string;
+    };
 
 export interface AdmissionPolicy {
   authorize: ProxyAuthorize;
@@ -40,7 +48,15 @@ const HOW_TO_ALLOW = 'add it to security.network.allowed_domains in the Sylk con
 const LOCAL_HINT = 'local and private addresses are reachable only through a name in security.network.host_overrides';
 
 function blocked(reason: string, message: string, asked = false, address?: string): Admission {
-  return { ok: false, status: 403, outcome: 'blocked', reason, message: `Sylk's network proxy blocked ${message}`, asked, ...(address ? { address } : {}) };
+  return {
+    ok: false,
+    status: 403,
+    outcome: 'blocked',
+    reason,
+    message: `Sylk's network proxy blocked ${message}`,
+    asked,
+    ...(address ? { address } : {}),
+  };
 }
 
 function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
@@ -55,31 +71,51 @@ function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal): Pro
   });
 }
 
-export async function admit(policy: AdmissionPolicy, target: ProxyTarget, scheme: 'http' | 'https', signal: AbortSignal): Promise<Admission> {
+export async function admit(
+  policy: AdmissionPolicy,
+  target: ProxyTarget,
+  scheme: 'http' | 'https',
+  signal: AbortSignal,
+): Promise<Admission> {
   const { host, port } = target;
   const override = policy.overrides()[host];
   if (override === undefined && !policy.allowedPorts.has(port)) {
     const ports = [...policy.allowedPorts].join(', ');
-    return blocked(`port ${port} is not allowed`, `${host}:${port}: only ports ${ports} are allowed (a name in security.network.host_overrides may use any port).`);
+    return blocked(
+      `port ${port} is not allowed`,
+      `${host}:${port}: only ports ${ports} are allowed (a name in security.network.host_overrides may use any port).`,
+    );
   }
   if (override === undefined && isIP(host) !== 0) {
     const problem = addressProblem(host);
-    if (problem !== undefined) return blocked(`${host} is ${problem}`, `${host}: it is ${problem}; ${LOCAL_HINT}.`, false, host);
+    if (problem !== undefined)
+      return blocked(`${host} is ${problem}`, `${host}: it is ${problem}; ${LOCAL_HINT}.`, false, host);
   }
 
   let asked = false;
   try {
     const verdict = await policy.authorize({ host, port, scheme }, signal);
     asked = verdict.asked === true;
-    if (!verdict.allow) return blocked(verdict.reason, `${host}: ${verdict.reason}. To allow it, ${HOW_TO_ALLOW}.`, asked);
+    if (!verdict.allow)
+      return blocked(verdict.reason, `${host}: ${verdict.reason}. To allow it, ${HOW_TO_ALLOW}.`, asked);
   } catch (err) {
-    return blocked(`could not decide: ${errorMessage(err)}`, `${host}: the permission check failed (${errorMessage(err)}).`);
+    return blocked(
+      `could not decide: ${errorMessage(err)}`,
+      `${host}: the permission check failed (${errorMessage(err)}).`,
+    );
   }
 
   if (override !== undefined) {
     if (isIP(override) === 0) {
       const reason = `host_overrides maps ${host} to "${override}", which is not an IP address`;
-      return { ok: false, status: 502, outcome: 'failed', reason, message: `Sylk's network proxy: ${reason}; fix security.network.host_overrides.`, asked };
+      return {
+        ok: false,
+        status: 502,
+        outcome: 'failed',
+        reason,
+        message: `Sylk's network proxy: ${reason}; fix security.network.host_overrides.`,
+        asked,
+      };
     }
     return { ok: true, address: override, asked };
   }
@@ -96,7 +132,12 @@ export async function admit(policy: AdmissionPolicy, target: ProxyTarget, scheme
   if (address === undefined) {
     const first = addresses[0] ?? 'nothing';
     const problem = addresses.length === 0 ? 'no address' : (addressProblem(first) ?? 'unusable');
-    return blocked(`${host} resolves to ${first} (${problem})`, `${host}: it resolves to ${first}, ${problem}; ${LOCAL_HINT}.`, asked, first);
+    return blocked(
+      `${host} resolves to ${first} (${problem})`,
+      `${host}: it resolves to ${first}, ${problem}; ${LOCAL_HINT}.`,
+      asked,
+      first,
+    );
   }
   return { ok: true, address, asked };
 }

@@ -20,7 +20,9 @@ const proxies: NetworkProxy[] = [];
 const clients: net.Socket[] = [];
 
 function listenLocal(server: net.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+  );
 }
 
 beforeEach(async () => {
@@ -38,7 +40,12 @@ beforeEach(async () => {
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       seen.push({ method: req.method, url: req.url, headers: req.headers, body });
-      res.writeHead(200, { 'content-type': 'text/plain', connection: 'keep-alive', 'keep-alive': 'timeout=99', 'x-upstream': 'yes' });
+      res.writeHead(200, {
+        'content-type': 'text/plain',
+        connection: 'keep-alive',
+        'keep-alive': 'timeout=99',
+        'x-upstream': 'yes',
+      });
       res.end(`hello from loopback ${req.method} ${req.url}`);
     });
   });
@@ -67,10 +74,13 @@ async function start(opts: Partial<NetworkProxyOptions> = {}): Promise<Harness> 
   const proxy = new NetworkProxy({
     authorize: async (req): Promise<ProxyVerdict> => {
       asked.push(req);
-      return req.host === 'allowed.test' ? { allow: true } : { allow: false, reason: `${req.host} is not in the allowlist` };
+      return req.host === 'allowed.test'
+        ? { allow: true }
+        : { allow: false, reason: `${req.host} is not in the allowlist` };
     },
     hostOverrides: () => ({ 'allowed.test': '127.0.0.1', 'other.test': '127.0.0.1', 'broken.test': 'not-an-ip' }),
-    resolve: async (host) => (host === 'rebind.test' ? ['127.0.0.1'] : host === 'mixed.test' ? ['10.0.0.1', '::1'] : []),
+    resolve: async (host) =>
+      host === 'rebind.test' ? ['127.0.0.1'] : host === 'mixed.test' ? ['10.0.0.1', '::1'] : [],
     onOutcome: (o) => outcomes.push(o),
     ...opts,
   });
@@ -105,12 +115,18 @@ const bodyOf = (text: string) => text.slice(text.indexOf('\r\n\r\n') + 4);
 describe('CONNECT', () => {
   it('tunnels an allowed name to the loopback server it is mapped to', async () => {
     const { path, asked, proxy, outcomes } = await start();
-    const out = await exchange(path, `CONNECT allowed.test:${echoPort} HTTP/1.1\r\nHost: allowed.test:${echoPort}\r\n\r\nping through the tunnel`, (t) => t.includes('ping through'));
+    const out = await exchange(
+      path,
+      `CONNECT allowed.test:${echoPort} HTTP/1.1\r\nHost: allowed.test:${echoPort}\r\n\r\nping through the tunnel`,
+      (t) => t.includes('ping through'),
+    );
     expect(statusOf(out)).toBe(200);
     expect(bodyOf(out)).toBe('ping through the tunnel');
     expect(asked).toEqual([{ host: 'allowed.test', port: echoPort, scheme: 'https' }]);
     expect(proxy.counters()).toMatchObject({ allowed: 1, blocked: 0 });
-    expect(outcomes).toEqual([expect.objectContaining({ host: 'allowed.test', outcome: 'allowed', address: '127.0.0.1' })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ host: 'allowed.test', outcome: 'allowed', address: '127.0.0.1' }),
+    ]);
   });
 
   it('answers another name with a 403 that says how to allow it, without connecting', async () => {
@@ -124,7 +140,11 @@ describe('CONNECT', () => {
     expect(body).toContain('approve it when Sylk asks');
     expect(echoConnections).toBe(0);
     expect(proxy.counters()).toMatchObject({ allowed: 0, blocked: 1 });
-    expect(outcomes[0]).toMatchObject({ host: 'other.test', outcome: 'blocked', reason: 'other.test is not in the allowlist' });
+    expect(outcomes[0]).toMatchObject({
+      host: 'other.test',
+      outcome: 'blocked',
+      reason: 'other.test is not in the allowlist',
+    });
   });
 
   it.each([
@@ -184,7 +204,9 @@ describe('CONNECT', () => {
         return new Promise((resolve) => (release = resolve));
       },
     });
-    const pending = exchange(path, `CONNECT allowed.test:${echoPort} HTTP/1.1\r\n\r\nearly bytes`, (t) => t.includes('early bytes'));
+    const pending = exchange(path, `CONNECT allowed.test:${echoPort} HTTP/1.1\r\n\r\nearly bytes`, (t) =>
+      t.includes('early bytes'),
+    );
     await waitUntil(() => signals.length === 1);
     expect(echoConnections).toBe(0);
     release({ allow: true, asked: true });
@@ -239,8 +261,13 @@ describe('plain http', () => {
       method: 'POST',
       path: `http://allowed.test:${webPort}/path?q=1`,
       headers: {
-        Host: 'wrong.example', 'Proxy-Authorization': 'Basic c2VjcmV0', 'Proxy-Connection': 'keep-alive',
-        Connection: 'Upgrade, X-Drop-Me', Upgrade: 'h2c', 'X-Drop-Me': '1', 'X-Keep': '2',
+        Host: 'wrong.example',
+        'Proxy-Authorization': 'Basic c2VjcmV0',
+        'Proxy-Connection': 'keep-alive',
+        Connection: 'Upgrade, X-Drop-Me',
+        Upgrade: 'h2c',
+        'X-Drop-Me': '1',
+        'X-Keep': '2',
       },
       body: 'hello',
     });
@@ -262,18 +289,26 @@ describe('plain http', () => {
     const { path } = await start();
     const answer = await viaProxy(path, { method: 'GET', path: `http://other.test:${webPort}/`, headers: {} });
     expect(answer.status).toBe(403);
-    expect(answer.body).toMatch(/^Sylk's network proxy blocked other\.test: .*security\.network\.allowed_domains[^\n]*\n$/);
+    expect(answer.body).toMatch(
+      /^Sylk's network proxy blocked other\.test: .*security\.network\.allowed_domains[^\n]*\n$/,
+    );
     expect(seen).toEqual([]);
   });
 });
 
-function viaProxy(socketPath: string, req: { method: string; path: string; headers: Record<string, string>; body?: string }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function viaProxy(
+  socketPath: string,
+  req: { method: string; path: string; headers: Record<string, string>; body?: string },
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const r = http.request({ socketPath, method: req.method, path: req.path, headers: req.headers, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const r = http.request(
+      { socketPath, method: req.method, path: req.path, headers: req.headers, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     r.on('error', reject);
     r.end(req.body);
   });
@@ -294,7 +329,9 @@ describe('hostile input', () => {
     expect(statusOf(out)).toBe(status);
     expect(bodyOf(out)).toContain(text);
     expect(proxy.counters().malformed).toBe(1);
-    const ok = await exchange(path, `CONNECT allowed.test:${echoPort} HTTP/1.1\r\n\r\nstill here`, (t) => t.includes('still here'));
+    const ok = await exchange(path, `CONNECT allowed.test:${echoPort} HTTP/1.1\r\n\r\nstill here`, (t) =>
+      t.includes('still here'),
+    );
     expect(statusOf(ok)).toBe(200);
   });
 
@@ -312,18 +349,24 @@ describe('hostile input', () => {
   it('survives many abrupt disconnects mid-request', async () => {
     const { path } = await start();
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        new Promise<void>((resolve) => {
-          const s = net.connect(path, () => {
-            s.write(i % 2 === 0 ? `CONNECT allowed.test:${echoPort} HTTP/1.1\r\n\r\n` : 'GET http://allowed.test/ HT');
-            s.destroy();
-            resolve();
-          });
-          s.on('error', () => resolve());
-        }),
+      Array.from(
+        { length: 40 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const s = net.connect(path, () => {
+              s.write(
+                i % 2 === 0 ? `CONNECT allowed.test:${echoPort} HTTP/1.1\r\n\r\n` : 'GET http://allowed.test/ HT',
+              );
+              s.destroy();
+              resolve();
+            });
+            s.on('error', () => resolve());
+          }),
       ),
     );
-    const ok = await exchange(path, `CONNECT allowed.test:${echoPort} HTTP/1.1\r\n\r\nalive`, (t) => t.includes('alive'));
+    const ok = await exchange(path, `CONNECT allowed.test:${echoPort} HTTP/1.1\r\n\r\nalive`, (t) =>
+      t.includes('alive'),
+    );
     expect(statusOf(ok)).toBe(200);
   });
 });
@@ -342,7 +385,9 @@ describe('socket', () => {
 
   it('refuses a path longer than a Unix socket allows', async () => {
     const proxy = new NetworkProxy({ authorize: async () => ({ allow: true }) });
-    await expect(proxy.listen(join(dir, 'x'.repeat(120), 'p.sock'))).rejects.toMatchObject({ code: 'proxy.socket_path_too_long' });
+    await expect(proxy.listen(join(dir, 'x'.repeat(120), 'p.sock'))).rejects.toMatchObject({
+      code: 'proxy.socket_path_too_long',
+    });
   });
 });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { buildBwrapPlan, bridgePrefix, limitPrefix, proxyEnv, type BwrapPlanInput, type FsView, type PathKind } from './bwrap.js';
+import {
+  buildBwrapPlan,
+  bridgePrefix,
+  limitPrefix,
+  proxyEnv,
+  type BwrapPlanInput,
+  type FsView,
+  type PathKind,
+} from './bwrap.js';
 import { secretPaths } from './paths.js';
 
 const HOME = '/home/u';
@@ -7,10 +15,26 @@ const HOME = '/home/u';
 /** A fake filesystem: merged /usr, a project in $HOME with .git and .sylk, toolchains. */
 function fakeFs(extra: Record<string, PathKind> = {}, links: Record<string, string> = {}): FsView {
   const kinds: Record<string, PathKind> = {
-    '/usr': 'dir', '/bin': 'symlink', '/lib': 'symlink', '/lib64': 'symlink', '/sbin': 'symlink', '/etc': 'dir', '/opt': 'dir',
-    '/etc/shadow': 'file', [`${HOME}/proj`]: 'dir', [`${HOME}/proj/.git`]: 'dir', [`${HOME}/proj/.sylk`]: 'dir',
-    [`${HOME}/.cargo`]: 'dir', [`${HOME}/.cargo/bin`]: 'dir', [`${HOME}/.cargo/credentials.toml`]: 'file', [`${HOME}/.rustup`]: 'dir',
-    [`${HOME}/.nvm`]: 'dir', [`${HOME}/.local/bin`]: 'dir', [`${HOME}/.npm`]: 'dir', [`${HOME}/.ssh`]: 'dir', '/tmp/stage': 'dir',
+    '/usr': 'dir',
+    '/bin': 'symlink',
+    '/lib': 'symlink',
+    '/lib64': 'symlink',
+    '/sbin': 'symlink',
+    '/etc': 'dir',
+    '/opt': 'dir',
+    '/etc/shadow': 'file',
+    [`${HOME}/proj`]: 'dir',
+    [`${HOME}/proj/.git`]: 'dir',
+    [`${HOME}/proj/.sylk`]: 'dir',
+    [`${HOME}/.cargo`]: 'dir',
+    [`${HOME}/.cargo/bin`]: 'dir',
+    [`${HOME}/.cargo/credentials.toml`]: 'file',
+    [`${HOME}/.rustup`]: 'dir',
+    [`${HOME}/.nvm`]: 'dir',
+    [`${HOME}/.local/bin`]: 'dir',
+    [`${HOME}/.npm`]: 'dir',
+    [`${HOME}/.ssh`]: 'dir',
+    '/tmp/stage': 'dir',
     ...extra,
   };
   return { kind: (p) => kinds[p] ?? 'missing', readlink: (p) => `usr${p}`, realpath: (p) => links[p] ?? p };
@@ -18,9 +42,16 @@ function fakeFs(extra: Record<string, PathKind> = {}, links: Record<string, stri
 
 function input(over: Partial<BwrapPlanInput> = {}): BwrapPlanInput {
   return {
-    homeDir: HOME, cwd: `${HOME}/proj`, writableRoots: [`${HOME}/proj`, '/tmp/stage'], readOnlyPaths: [], writablePaths: [],
+    homeDir: HOME,
+    cwd: `${HOME}/proj`,
+    writableRoots: [`${HOME}/proj`, '/tmp/stage'],
+    readOnlyPaths: [],
+    writablePaths: [],
     pathEntries: [`${HOME}/.cargo/bin`, `${HOME}/.nvm/versions/node/v20/bin`, `${HOME}/.local/bin`, '/usr/bin'],
-    secrets: secretPaths(HOME, ['/home/u/.local/state/sylk']), runningAsRoot: false, fs: fakeFs(), ...over,
+    secrets: secretPaths(HOME, ['/home/u/.local/state/sylk']),
+    runningAsRoot: false,
+    fs: fakeFs(),
+    ...over,
   };
 }
 
@@ -51,8 +82,17 @@ describe('buildBwrapPlan', () => {
   it('mounts system paths read-only (symlinks kept), fresh /proc, minimal /dev, private /tmp, empty home — before any bind', () => {
     const o = ops(buildBwrapPlan(input()).args);
     expect(o.slice(0, 11)).toEqual([
-      '--ro-bind /usr', '--symlink /bin', '--symlink /sbin', '--symlink /lib', '--symlink /lib64', '--ro-bind /etc', '--ro-bind /opt',
-      '--proc /proc', '--dev /dev', '--tmpfs /tmp', `--tmpfs ${HOME}`,
+      '--ro-bind /usr',
+      '--symlink /bin',
+      '--symlink /sbin',
+      '--symlink /lib',
+      '--symlink /lib64',
+      '--ro-bind /etc',
+      '--ro-bind /opt',
+      '--proc /proc',
+      '--dev /dev',
+      '--tmpfs /tmp',
+      `--tmpfs ${HOME}`,
     ]);
     expect(buildBwrapPlan(input()).args).toContain('usr/bin');
   });
@@ -76,10 +116,19 @@ describe('buildBwrapPlan', () => {
   });
 
   it('never mounts secrets: configured paths that are, contain or lie inside one are refused with a warning', () => {
-    const plan = buildBwrapPlan(input({ readOnlyPaths: [`${HOME}/.ssh`, HOME, `${HOME}/.aws/config`], writablePaths: [`${HOME}/.npm`, `${HOME}/.local/state/sylk/x`] }));
+    const plan = buildBwrapPlan(
+      input({
+        readOnlyPaths: [`${HOME}/.ssh`, HOME, `${HOME}/.aws/config`],
+        writablePaths: [`${HOME}/.npm`, `${HOME}/.local/state/sylk/x`],
+      }),
+    );
     const o = ops(plan.args);
     expect(o).toContain(`--bind ${HOME}/.npm`);
-    expect(o.filter((x) => x.includes('.ssh') || x.includes('.aws') || x.includes('state/sylk') || x === `--ro-bind ${HOME}`)).toEqual([]);
+    expect(
+      o.filter(
+        (x) => x.includes('.ssh') || x.includes('.aws') || x.includes('state/sylk') || x === `--ro-bind ${HOME}`,
+      ),
+    ).toEqual([]);
     expect(plan.warnings).toHaveLength(4);
     expect(plan.warnings[0]).toContain(`${HOME}/.ssh`);
   });
@@ -109,8 +158,13 @@ describe('buildBwrapPlan', () => {
   });
 
   it('binds a symlinked project at its real path, and never a link into a secret', () => {
-    const fs = fakeFs({ '/w/link': 'symlink', '/w/real': 'dir', [`${HOME}/innocent`]: 'symlink' }, { '/w/link': '/w/real', [`${HOME}/innocent`]: `${HOME}/.ssh` });
-    const plan = buildBwrapPlan(input({ writableRoots: ['/w/link'], cwd: '/w/real', readOnlyPaths: [`${HOME}/innocent`], fs }));
+    const fs = fakeFs(
+      { '/w/link': 'symlink', '/w/real': 'dir', [`${HOME}/innocent`]: 'symlink' },
+      { '/w/link': '/w/real', [`${HOME}/innocent`]: `${HOME}/.ssh` },
+    );
+    const plan = buildBwrapPlan(
+      input({ writableRoots: ['/w/link'], cwd: '/w/real', readOnlyPaths: [`${HOME}/innocent`], fs }),
+    );
     expect(ops(plan.args)).toContain('--bind /w/real');
     expect(ops(plan.args).filter((o) => o.includes('.ssh') || o.includes('innocent'))).toEqual([]);
   });
@@ -125,9 +179,9 @@ describe('buildBwrapPlan', () => {
 
 describe('limitPrefix', () => {
   it('uses prlimit with RLIMIT_DATA for memory; 0 means no limit', () => {
-    expect(limitPrefix({ cpuSeconds: 600, memoryMb: 4096, openFiles: 1024, processes: 256 }, '/usr/bin/prlimit')).toEqual([
-      '/usr/bin/prlimit', '--cpu=600', `--data=${4096 * 1024 * 1024}`, '--nofile=1024', '--nproc=256', '--',
-    ]);
+    expect(
+      limitPrefix({ cpuSeconds: 600, memoryMb: 4096, openFiles: 1024, processes: 256 }, '/usr/bin/prlimit'),
+    ).toEqual(['/usr/bin/prlimit', '--cpu=600', `--data=${4096 * 1024 * 1024}`, '--nofile=1024', '--nproc=256', '--']);
     expect(limitPrefix({ cpuSeconds: 0, memoryMb: 0, openFiles: 0, processes: 0 }, '/usr/bin/prlimit')).toEqual([]);
   });
 
@@ -141,13 +195,19 @@ describe('limitPrefix', () => {
 describe('network bridge', () => {
   it('starts socat on 127.0.0.1:3128 to the bound socket and waits for it to listen', () => {
     const [, , script] = bridgePrefix('/usr/bin/socat');
-    expect(script).toContain('/usr/bin/socat TCP-LISTEN:3128,bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:/run/sylk/proxy.sock');
+    expect(script).toContain(
+      '/usr/bin/socat TCP-LISTEN:3128,bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:/run/sylk/proxy.sock',
+    );
     expect(script).toContain(":0C38 00000000:0000 0A' /proc/net/tcp");
     expect(script?.endsWith('exec "$@"')).toBe(true);
   });
 
   it('points the proxy variables at the bridge and keeps localhost direct', () => {
-    expect(proxyEnv()).toMatchObject({ HTTPS_PROXY: 'http://127.0.0.1:3128', http_proxy: 'http://127.0.0.1:3128', NO_PROXY: 'localhost,127.0.0.1' });
+    expect(proxyEnv()).toMatchObject({
+      HTTPS_PROXY: 'http://127.0.0.1:3128',
+      http_proxy: 'http://127.0.0.1:3128',
+      NO_PROXY: 'localhost,127.0.0.1',
+    });
     expect(proxyEnv()).not.toHaveProperty('ALL_PROXY');
   });
 });

@@ -26,17 +26,31 @@ describe('seatbeltProfile', () => {
     expect(deny).toContain('(subpath "/Users/u/proj/.sylk")');
     expect(deny).toContain('(subpath "/Users/u/.npm/.bashrc")');
     // Later rules win in SBPL: the denials come after the allows.
-    expect(profile.indexOf('(deny file-write*')).toBeGreaterThan(profile.indexOf('(allow file-write* (subpath "/Users/u/proj")'));
+    expect(profile.indexOf('(deny file-write*')).toBeGreaterThan(
+      profile.indexOf('(allow file-write* (subpath "/Users/u/proj")'),
+    );
   });
 
   it('never lets secrets be read and allows only the proxy port on the network', () => {
-    expect(profile).toContain('(deny file-read* file-write* (subpath "/Users/u/.ssh") (subpath "/Users/u/Library/Keychains"))');
+    expect(profile).toContain(
+      '(deny file-read* file-write* (subpath "/Users/u/.ssh") (subpath "/Users/u/Library/Keychains"))',
+    );
     expect(profile).toContain('(allow network-outbound (remote tcp "localhost:3128"))');
     expect(profile).not.toMatch(/\(allow network\*/);
-    expect(seatbeltProfile({ homeDir: '/h', writableRoots: ['/p'], readOnlyPaths: [], writablePaths: [], secrets: [] })).not.toContain('network-outbound');
+    expect(
+      seatbeltProfile({ homeDir: '/h', writableRoots: ['/p'], readOnlyPaths: [], writablePaths: [], secrets: [] }),
+    ).not.toContain('network-outbound');
   });
 
   it('quotes paths', () => {
-    expect(seatbeltProfile({ homeDir: '/h', writableRoots: ['/p/a "b"'], readOnlyPaths: [], writablePaths: [], secrets: [] })).toContain('(subpath "/p/a \\"b\\"")');
+    expect(
+      seatbeltProfile({
+        homeDir: '/h',
+        writableRoots: ['/p/a "b"'],
+        readOnlyPaths: [],
+        writablePaths: [],
+        secrets: [],
+      }),
+    ).toContain('(subpath "/p/a \\"b\\"")');
   });
 });

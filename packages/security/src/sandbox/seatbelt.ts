@@ -42,9 +42,13 @@ export function seatbeltProfile(input: SeatbeltInput): string {
   const readable = [...input.readOnlyPaths, ...writable];
   if (readable.length > 0) lines.push(`(allow file-read* ${readable.map((p) => `(subpath ${quote(p)})`).join(' ')})`);
   if (writable.length > 0) lines.push(`(allow file-write* ${writable.map((p) => `(subpath ${quote(p)})`).join(' ')})`);
-  const protectedPaths = writable.flatMap((root) => [...PROJECT_PROTECTED, ...STARTUP_FILES].map((name) => `${root.replace(/\/$/, '')}/${name}`));
-  if (protectedPaths.length > 0) lines.push(`(deny file-write* ${protectedPaths.map((p) => `(subpath ${quote(p)})`).join(' ')})`);
-  if (input.secrets.length > 0) lines.push(`(deny file-read* file-write* ${input.secrets.map((p) => `(subpath ${quote(p)})`).join(' ')})`);
+  const protectedPaths = writable.flatMap((root) =>
+    [...PROJECT_PROTECTED, ...STARTUP_FILES].map((name) => `${root.replace(/\/$/, '')}/${name}`),
+  );
+  if (protectedPaths.length > 0)
+    lines.push(`(deny file-write* ${protectedPaths.map((p) => `(subpath ${quote(p)})`).join(' ')})`);
+  if (input.secrets.length > 0)
+    lines.push(`(deny file-read* file-write* ${input.secrets.map((p) => `(subpath ${quote(p)})`).join(' ')})`);
   if (input.proxyPort !== undefined) lines.push(`(allow network-outbound (remote tcp "localhost:${input.proxyPort}"))`);
   // Everything else on the network stays denied by (deny default).
   return `${lines.join('\n')}\n`;

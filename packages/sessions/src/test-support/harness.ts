@@ -28,7 +28,10 @@ export const nextTick = () => new Promise<void>((r) => setImmediate(r));
  * A fresh event log in a temp dir for each test, closed and removed after it; `opened` is told
  * each new log. `appendMany(n)` appends n deltas to the current one in a single tick.
  */
-export function eventLogPerTest(prefix: string, opened: (log: EventLog) => void): { appendMany: (n: number) => Promise<SessionEvent[]> } {
+export function eventLogPerTest(
+  prefix: string,
+  opened: (log: EventLog) => void,
+): { appendMany: (n: number) => Promise<SessionEvent[]> } {
   let dir: { path: string; remove: () => void } | undefined;
   let log: EventLog | undefined;
   beforeEach(() => {
@@ -41,7 +44,8 @@ export function eventLogPerTest(prefix: string, opened: (log: EventLog) => void)
     dir?.remove();
   });
   return {
-    appendMany: (n) => Promise.all(Array.from({ length: n }, (_, i) => (log as EventLog).append('assistant_delta', { i }))),
+    appendMany: (n) =>
+      Promise.all(Array.from({ length: n }, (_, i) => (log as EventLog).append('assistant_delta', { i }))),
   };
 }
 
@@ -87,7 +91,10 @@ export async function bundleForChildren(dir: string): Promise<string> {
             path: join(packagesDir, args.path.slice('@sylk/'.length), 'src', 'index.ts'),
           }));
           // Native and worker-spawning modules stay external, imported from the repo by path.
-          b.onResolve({ filter: /^(better-sqlite3|pino)$/ }, (args) => ({ path: require.resolve(args.path), external: true }));
+          b.onResolve({ filter: /^(better-sqlite3|pino)$/ }, (args) => ({
+            path: require.resolve(args.path),
+            external: true,
+          }));
         },
       },
     ],

@@ -32,7 +32,9 @@ describe('adaptive timeout on real commands', () => {
   const timeouts = { baseMs: 300, extendMs: 600, ceilingMs: 5000 };
 
   it('fires on silence: exit 124, timedOut, a message, partial output kept', async () => {
-    const result = await testExecutor(box, { timeouts }).run('sh -c "echo started; exec sleep 30"', { cwd: box.project });
+    const result = await testExecutor(box, { timeouts }).run('sh -c "echo started; exec sleep 30"', {
+      cwd: box.project,
+    });
     expect(result).toMatchObject({ exitCode: 124, timedOut: true, partial: true, partialReason: 'timeout' });
     expect(result.message).toMatch(/^Command timed out after/);
     expect(result.output.head.map((l) => l.text)).toEqual(['started']);
@@ -41,17 +43,23 @@ describe('adaptive timeout on real commands', () => {
 
   it('is extended by meaningful output past the base', async () => {
     // Prints a real line every 100 ms for ~1 s: far past the 300 ms base, never 600 ms silent.
-    const result = await testExecutor(box, { timeouts }).run('for i in 1 2 3 4 5 6 7 8 9 10; do echo "step $i"; sleep 0.1; done', {
-      cwd: box.project,
-    });
+    const result = await testExecutor(box, { timeouts }).run(
+      'for i in 1 2 3 4 5 6 7 8 9 10; do echo "step $i"; sleep 0.1; done',
+      {
+        cwd: box.project,
+      },
+    );
     expect(result).toMatchObject({ exitCode: 0, timedOut: false });
     expect(result.output.totalLines).toBe(10);
   });
 
   it('is not extended by noise', async () => {
-    const result = await testExecutor(box, { timeouts }).run('for i in 1 2 3 4 5 6 7 8 9 10; do echo "..."; sleep 0.1; done; echo finished', {
-      cwd: box.project,
-    });
+    const result = await testExecutor(box, { timeouts }).run(
+      'for i in 1 2 3 4 5 6 7 8 9 10; do echo "..."; sleep 0.1; done; echo finished',
+      {
+        cwd: box.project,
+      },
+    );
     expect(result).toMatchObject({ exitCode: 124, timedOut: true });
     expect(result.output.tail.map((l) => l.text)).not.toContain('finished');
   });

@@ -14,7 +14,10 @@ afterEach(() => box.dispose());
 describe('background processes', () => {
   it('reads output by offset, writes to stdin and stops with a kill report', async () => {
     const exec = testExecutor(box);
-    const handle = await exec.startBackground('while read line; do echo "got $line"; done', { cwd: box.project, sessionId: 's1' });
+    const handle = await exec.startBackground('while read line; do echo "got $line"; done', {
+      cwd: box.project,
+      sessionId: 's1',
+    });
     expect(handle.record).toMatchObject({ pid: handle.pid, pgid: handle.pid, sessionId: 's1', background: true });
     expect(handle.record.startTime).toBe(processStartTime(handle.pid));
     handle.write('one\n');
@@ -37,7 +40,12 @@ describe('background processes', () => {
     const a1 = await exec.startBackground('sleep 30', { cwd: box.project, sessionId: 'a' });
     const a2 = await exec.startBackground('sleep 30 & sleep 30', { cwd: box.project, sessionId: 'a' });
     const b = await exec.startBackground('sleep 30', { cwd: box.project, sessionId: 'b' });
-    expect(exec.registry.records().map((r) => r.sessionId).sort()).toEqual(['a', 'a', 'b']);
+    expect(
+      exec.registry
+        .records()
+        .map((r) => r.sessionId)
+        .sort(),
+    ).toEqual(['a', 'a', 'b']);
     const reports = await exec.registry.stopSession('a');
     expect(reports).toHaveLength(2);
     expect(alive(a1.pid) || alive(a2.pid)).toBe(false);
@@ -51,12 +59,16 @@ describe('background processes', () => {
   it('limits background processes per session', async () => {
     const exec = testExecutor(box, { registry: new ProcessRegistry(1) });
     await exec.startBackground('sleep 30', { cwd: box.project, sessionId: 's' });
-    await expect(exec.startBackground('sleep 30', { cwd: box.project, sessionId: 's' })).rejects.toMatchObject({ code: 'tools.too_many_background' });
+    await expect(exec.startBackground('sleep 30', { cwd: box.project, sessionId: 's' })).rejects.toMatchObject({
+      code: 'tools.too_many_background',
+    });
     await exec.registry.stopAll();
   });
 
   it('refuses to start a program that does not exist', async () => {
-    await expect(testExecutor(box).startBackground('no-such-program-xyz', { cwd: box.project, sessionId: 's' })).rejects.toMatchObject({
+    await expect(
+      testExecutor(box).startBackground('no-such-program-xyz', { cwd: box.project, sessionId: 's' }),
+    ).rejects.toMatchObject({
       code: 'tools.spawn_failed',
     });
   });

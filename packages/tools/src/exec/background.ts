@@ -74,8 +74,15 @@ export class BackgroundProcess implements BackgroundHandle {
     });
     this.child = new ChildRun({ ...options, stdin: 'pipe', capture });
     this.record = {
-      id: options.id, pid: this.child.pid, pgid: this.child.pgid, startTime: this.child.startTime, command: options.command,
-      sessionId: options.sessionId, agentId: options.agentId, background: true, startedAt: options.clock.now(),
+      id: options.id,
+      pid: this.child.pid,
+      pgid: this.child.pgid,
+      startTime: this.child.startTime,
+      command: options.command,
+      sessionId: options.sessionId,
+      agentId: options.agentId,
+      background: true,
+      startedAt: options.clock.now(),
     };
     if (this.child.pid !== 0) options.processLog?.spawned(this.record);
     this.exited = this.child.done.then(async (outcome) => {
@@ -90,7 +97,9 @@ export class BackgroundProcess implements BackgroundHandle {
         signal: outcome.signal,
         timedOut: false,
         partial: stoppedBySignal,
-        ...(stoppedBySignal ? { partialReason: 'stopped', message: `Stopped ${options.tool} (${killed.endedBy})` } : {}),
+        ...(stoppedBySignal
+          ? { partialReason: 'stopped', message: `Stopped ${options.tool} (${killed.endedBy})` }
+          : {}),
         ...(outcome.spawnError ? { message: outcome.spawnError.message } : {}),
         durationMs: outcome.durationMs,
         ...(killed ? { killed } : {}),

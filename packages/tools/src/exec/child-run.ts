@@ -74,7 +74,9 @@ export class ChildRun {
     });
     this.pid = subprocess.pid ?? 0;
     this.stdinStream = subprocess.stdin;
-    subprocess.stdin?.on('error', (err) => options.logger.debug({ pid: this.pid, err: errorMessage(err) }, 'child stdin error'));
+    subprocess.stdin?.on('error', (err) =>
+      options.logger.debug({ pid: this.pid, err: errorMessage(err) }, 'child stdin error'),
+    );
     subprocess.on('exit', (exitCode, signal) => this.onExit({ exitCode, signal }));
     const streams: Array<[Readable, StreamName]> = [];
     if (subprocess.stdout) streams.push([subprocess.stdout, 'stdout']);
@@ -87,7 +89,10 @@ export class ChildRun {
     if (this.pid === 0) {
       this.done = result.then(async (r) => {
         const code = 'code' in r && typeof r.code === 'string' ? r.code : 'ESPAWN';
-        return this.outcome({ exitCode: code === 'EACCES' ? 126 : 127, signal: null }, 0, { code, message: spawnMessage(code, plan) });
+        return this.outcome({ exitCode: code === 'EACCES' ? 126 : 127, signal: null }, 0, {
+          code,
+          message: spawnMessage(code, plan),
+        });
       });
     } else {
       this.done = this.settle(closed, streams);
@@ -116,11 +121,14 @@ export class ChildRun {
         clearTimeout(timer);
         resolve(true);
       };
-      const timer = setTimeout(() => {
-        const at = this.exitWaiters.indexOf(waiter);
-        if (at !== -1) this.exitWaiters.splice(at, 1);
-        resolve(false);
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          const at = this.exitWaiters.indexOf(waiter);
+          if (at !== -1) this.exitWaiters.splice(at, 1);
+          resolve(false);
+        },
+        Math.max(0, ms),
+      );
       this.exitWaiters.push(waiter);
     });
   }
@@ -129,7 +137,12 @@ export class ChildRun {
   stop(options: { waits?: KillWaits; deadline?: number } = {}): Promise<KillReport> {
     this.stopping ??= (async () => {
       const report = await runKillSequence(
-        { pgid: this.pgid, tool: this.options.tool, hasExited: () => this.hasExited(), waitForExit: (ms) => this.waitForExit(ms) },
+        {
+          pgid: this.pgid,
+          tool: this.options.tool,
+          hasExited: () => this.hasExited(),
+          waitForExit: (ms) => this.waitForExit(ms),
+        },
         {
           waits: options.waits ?? this.options.killWaits,
           deadline: options.deadline,
@@ -151,7 +164,11 @@ export class ChildRun {
   /** Write to the child's stdin (background processes only). */
   write(data: string | Buffer): void {
     const stdin = this.stdinStream;
-    if (stdin === null || this.exit !== undefined || !(stdin as NodeJS.WritableStream & { writable: boolean }).writable) {
+    if (
+      stdin === null ||
+      this.exit !== undefined ||
+      !(stdin as NodeJS.WritableStream & { writable: boolean }).writable
+    ) {
       throw new SylkError(`cannot write to ${this.options.tool}: its input is closed`, {
         tier: ErrorTier.Permanent,
         code: 'tools.stdin_closed',
@@ -176,7 +193,9 @@ export class ChildRun {
         for (const [s] of all) s.resume();
       });
     });
-    stream.on('error', (err) => logger.debug({ pid: this.pid, stream: name, err: errorMessage(err) }, 'child stream error'));
+    stream.on('error', (err) =>
+      logger.debug({ pid: this.pid, stream: name, err: errorMessage(err) }, 'child stream error'),
+    );
     return new Promise((resolve) => stream.once('close', () => resolve()));
   }
 
@@ -200,9 +219,19 @@ export class ChildRun {
     return this.outcome(exit, leftoversKilled);
   }
 
-  private async outcome(exit: LeaderExit, leftoversKilled: number, spawnError?: ChildOutcome['spawnError']): Promise<ChildOutcome> {
+  private async outcome(
+    exit: LeaderExit,
+    leftoversKilled: number,
+    spawnError?: ChildOutcome['spawnError'],
+  ): Promise<ChildOutcome> {
     const output = await this.options.capture.finish();
-    return { ...exit, spawnError, durationMs: this.options.clock.monotonic() - this.startedAt, output, leftoversKilled };
+    return {
+      ...exit,
+      spawnError,
+      durationMs: this.options.clock.monotonic() - this.startedAt,
+      output,
+      leftoversKilled,
+    };
   }
 }
 

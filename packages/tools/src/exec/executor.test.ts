@@ -80,7 +80,10 @@ describe('ToolExecutor.run', () => {
   });
 
   it('honours a custom blocklist', async () => {
-    const exec = testExecutor(box, { baseEnv: { PATH: process.env.PATH, INTERNAL_URL: 'x' }, envBlocklist: ['INTERNAL_*'] });
+    const exec = testExecutor(box, {
+      baseEnv: { PATH: process.env.PATH, INTERNAL_URL: 'x' },
+      envBlocklist: ['INTERNAL_*'],
+    });
     expect(lines(await exec.run('env', { cwd: box.project })).join('\n')).not.toContain('INTERNAL_URL');
   });
 

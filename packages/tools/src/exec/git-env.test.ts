@@ -24,7 +24,7 @@ describe('withGitHardening', () => {
 });
 
 describe('git run by the executor (no sandbox)', () => {
-  it('ignores a core.fsmonitor planted through .git/commondir (the issue\'s exploit)', async () => {
+  it("ignores a core.fsmonitor planted through .git/commondir (the issue's exploit)", async () => {
     const repo = box.project;
     execFileSync('git', ['init', '-q', repo]);
     // The agent writes a second git dir with a hostile config and points commondir at it.

@@ -43,9 +43,21 @@ export async function runKillSequence(target: KillTarget, options: KillSequenceO
   });
   if (target.hasExited()) return report('exit');
   const stages: Stage[] = [
-    { signal: 'SIGINT', waitMs: waits.interruptMs, progress: (t) => ({ kind: 'stopping', tool: t, message: `Stopping ${t}…` }) },
-    { signal: 'SIGTERM', waitMs: waits.terminateMs, progress: (t) => ({ kind: 'force_stopping', tool: t, message: `Force stopping ${t}…` }) },
-    { signal: 'SIGKILL', waitMs: waits.killMs ?? 2000, progress: (t) => ({ kind: 'killed', tool: t, message: `Killed ${t}` }) },
+    {
+      signal: 'SIGINT',
+      waitMs: waits.interruptMs,
+      progress: (t) => ({ kind: 'stopping', tool: t, message: `Stopping ${t}…` }),
+    },
+    {
+      signal: 'SIGTERM',
+      waitMs: waits.terminateMs,
+      progress: (t) => ({ kind: 'force_stopping', tool: t, message: `Force stopping ${t}…` }),
+    },
+    {
+      signal: 'SIGKILL',
+      waitMs: waits.killMs ?? 2000,
+      progress: (t) => ({ kind: 'killed', tool: t, message: `Killed ${t}` }),
+    },
   ];
   for (const stage of stages) {
     const remaining = options.deadline === undefined ? Infinity : options.deadline - clock.monotonic();

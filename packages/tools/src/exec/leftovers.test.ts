@@ -14,14 +14,25 @@ afterEach(() => {
 describe('killLeftovers after the leader has exited', () => {
   it('kills the background child still holding the group id (it ignores SIGTERM)', async () => {
     // The shell (the recorded leader) exits at once; its child stays in the group.
-    const leader = spawn('sh', ['-c', '(trap "" TERM; exec sleep 30) & echo started'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const leader = spawn('sh', ['-c', '(trap "" TERM; exec sleep 30) & echo started'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const pid = leader.pid as number;
     groups.push(pid);
     const startTime = processStartTime(pid);
     await new Promise((resolve) => leader.once('exit', resolve));
     await sleep(50);
     expect(groupAlive(pid)).toBe(true);
-    const record: ProcessRecord = { id: 'run_1', pid, pgid: pid, startTime, command: 'sh', background: false, startedAt: 0 };
+    const record: ProcessRecord = {
+      id: 'run_1',
+      pid,
+      pgid: pid,
+      startTime,
+      command: 'sh',
+      background: false,
+      startedAt: 0,
+    };
     const report = await killLeftovers([record], { termWaitMs: 100 });
     expect(report.killed.map((r) => r.id)).toEqual(['run_1']);
     await waitFor(() => !groupAlive(pid));
@@ -31,7 +42,9 @@ describe('killLeftovers after the leader has exited', () => {
     const leader = spawn('true', [], { detached: true, stdio: 'ignore' });
     const pid = leader.pid as number;
     await new Promise((resolve) => leader.once('exit', resolve));
-    const report = await killLeftovers([{ id: 'run_2', pid, pgid: pid, startTime: '1', command: 'true', background: false, startedAt: 0 }]);
+    const report = await killLeftovers([
+      { id: 'run_2', pid, pgid: pid, startTime: '1', command: 'true', background: false, startedAt: 0 },
+    ]);
     expect(report).toMatchObject({ killed: [], skipped: [{ reason: 'gone' }] });
   });
 });

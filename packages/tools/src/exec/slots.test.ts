@@ -78,7 +78,9 @@ describe('executor slots', () => {
     expect(inner.inUse).toBe(0);
     // A refused working directory never takes a slot; a timed-out command gives its slot back.
     await expect(exec.run('true', { cwd: '/' })).rejects.toMatchObject({ code: 'tools.cwd_outside_roots' });
-    const timed = await testExecutor(box, { slots: pool, timeouts: { baseMs: 100, extendMs: 100 } }).run('sleep 30', { cwd: box.project });
+    const timed = await testExecutor(box, { slots: pool, timeouts: { baseMs: 100, extendMs: 100 } }).run('sleep 30', {
+      cwd: box.project,
+    });
     expect(timed.timedOut).toBe(true);
     expect(inner.inUse).toBe(0);
   });

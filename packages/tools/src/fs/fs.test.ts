@@ -1,4 +1,16 @@
-import { mkdtempSync, promises as fsp, readFileSync, realpathSync, symlinkSync, writeFileSync, mkdirSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  mkdtempSync,
+  promises as fsp,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+  mkdirSync,
+  existsSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,11 +34,19 @@ beforeEach(() => {
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
 function manager(extra: Partial<ConstructorParameters<typeof FileSystemManager>[0]> = {}): FileSystemManager {
-  return new FileSystemManager({ roots: { project }, clock: new ManualClock(1000), audit: (e) => audit.push(e), ...extra });
+  return new FileSystemManager({
+    roots: { project },
+    clock: new ManualClock(1000),
+    audit: (e) => audit.push(e),
+    ...extra,
+  });
 }
 
 async function refusal(p: Promise<unknown>): Promise<SylkError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SylkError);
   return err as SylkError;
 }
@@ -37,8 +57,15 @@ describe('FileSystemManager boundary', () => {
     await fsm.writeFile('src/a.txt', 'hello');
     expect(readFileSync(join(project, 'src/a.txt'), 'utf8')).toBe('hello');
     expect(audit).toEqual([
-      expect.objectContaining({ op: 'write', path: join(project, 'src/a.txt'), size: 5, outcome: 'ok', staged: false, at: 1000,
-        sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824' }),
+      expect.objectContaining({
+        op: 'write',
+        path: join(project, 'src/a.txt'),
+        size: 5,
+        outcome: 'ok',
+        staged: false,
+        at: 1000,
+        sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+      }),
     ]);
     expect(readdirSync(join(project, 'src'))).toEqual(['a.txt']); // no temp sibling left behind
   });
@@ -140,7 +167,9 @@ describe('FileSystemManager boundary', () => {
 
   it('permission pre-check sees the resolved path and can deny', async () => {
     const seen: string[] = [];
-    const fsm = manager({ permissionCheck: async (op, p) => (seen.push(`${op}:${p}`), p.endsWith('.env') ? 'deny' : 'allow') });
+    const fsm = manager({
+      permissionCheck: async (op, p) => (seen.push(`${op}:${p}`), p.endsWith('.env') ? 'deny' : 'allow'),
+    });
     await fsm.writeFile('ok.txt', '1');
     const err = await refusal(fsm.writeFile('.env', 'K=V'));
     expect(err.code).toBe('tools.permission_denied');

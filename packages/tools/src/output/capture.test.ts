@@ -31,7 +31,12 @@ describe('LineSplitter', () => {
 describe('OutputCapture', () => {
   it('streams every line in order across streams and keeps head, tail and important lines', async () => {
     const seen: string[] = [];
-    const capture = new OutputCapture({ id: 't', headLines: 3, tailLines: 3, onLine: (line, stream) => seen.push(`${stream[3]}${line}`) });
+    const capture = new OutputCapture({
+      id: 't',
+      headLines: 3,
+      tailLines: 3,
+      onLine: (line, stream) => seen.push(`${stream[3]}${line}`),
+    });
     const lines = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
     lines[9] = 'src/a.ts:10:5 - error TS2322: nope';
     lines[11] = 'warning: deprecated thing';
@@ -75,15 +80,22 @@ describe('OutputCapture', () => {
     const capture = new OutputCapture({ id: 't', maxLineChars: 1000 });
     capture.push(Buffer.from('a'.repeat(5000) + '\nshort\n' + 'b'.repeat(3000)), 'stdout');
     const out = await capture.finish();
-    expect(out.head.map((l) => l.text.length)).toEqual([1000 + LINE_CUT_MARKER.length, 5, 1000 + LINE_CUT_MARKER.length]);
+    expect(out.head.map((l) => l.text.length)).toEqual([
+      1000 + LINE_CUT_MARKER.length,
+      5,
+      1000 + LINE_CUT_MARKER.length,
+    ]);
     expect(out.longLinesCut).toBe(2);
     expect(out.totalBytes).toBe(5000 + 7 + 3000);
   });
 
   it('keeps reporting lines when a consumer throws', async () => {
-    const capture = new OutputCapture({ id: 't', onLine: () => {
-      throw new Error('consumer bug');
-    } });
+    const capture = new OutputCapture({
+      id: 't',
+      onLine: () => {
+        throw new Error('consumer bug');
+      },
+    });
     capture.push(Buffer.from('a\nb\n'), 'stdout');
     expect((await capture.finish()).totalLines).toBe(2);
   });
@@ -111,9 +123,16 @@ describe('OutputCapture with known-secret redaction', () => {
       secrets.add(key);
       const lines: string[] = [];
       const chunks: Buffer[] = [];
-      const capture = new OutputCapture({ id: 'r', spoolDir: dir, redact: secrets, onLine: (l) => lines.push(l), onChunk: (c) => chunks.push(c) });
+      const capture = new OutputCapture({
+        id: 'r',
+        spoolDir: dir,
+        redact: secrets,
+        onLine: (l) => lines.push(l),
+        onChunk: (c) => chunks.push(c),
+      });
       const text = `start\nkey=${key}\nerror: bad ${key}!\nend`;
-      for (const piece of [text.slice(0, 12), text.slice(12, 20), text.slice(20, 40), text.slice(40)]) capture.push(Buffer.from(piece), 'stdout');
+      for (const piece of [text.slice(0, 12), text.slice(12, 20), text.slice(20, 40), text.slice(40)])
+        capture.push(Buffer.from(piece), 'stdout');
       const out = await capture.finish();
       const expected = text.split(key).join(REDACTED);
       expect(lines).toEqual(expected.split('\n'));

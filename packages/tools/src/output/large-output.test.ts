@@ -27,10 +27,13 @@ describe('large output', () => {
   it('streams 100 MB of lines with flat memory and spools all of it', async () => {
     let streamed = 0;
     const { value: result, growthMb } = await rssGrowthDuring(() =>
-      testExecutor(box).run(`yes 'lorem ipsum dolor sit amet, consectetur adipiscing elit 0123456789' | head -c 100000000`, {
-        cwd: box.project,
-        onLine: () => streamed++,
-      }),
+      testExecutor(box).run(
+        `yes 'lorem ipsum dolor sit amet, consectetur adipiscing elit 0123456789' | head -c 100000000`,
+        {
+          cwd: box.project,
+          onLine: () => streamed++,
+        },
+      ),
     );
     expect(result.exitCode).toBe(0);
     expect(result.output.totalBytes).toBe(100_000_000);

@@ -104,7 +104,11 @@ export async function readRaw(
     const length = Math.max(0, Math.min(maxBytes, size - offset));
     const buffer = Buffer.alloc(length);
     const { bytesRead } = await handle.read(buffer, 0, length, offset);
-    return { text: buffer.subarray(0, bytesRead).toString('utf8'), nextOffset: offset + bytesRead, eof: offset + bytesRead >= size };
+    return {
+      text: buffer.subarray(0, bytesRead).toString('utf8'),
+      nextOffset: offset + bytesRead,
+      eof: offset + bytesRead >= size,
+    };
   } finally {
     await handle.close();
   }

@@ -44,7 +44,11 @@ export class TailRing {
     const firstNo = this.lastNo - this.size + 1;
     for (let i = 0; i < this.size; i++) {
       const at = (this.start + i) % this.maxLines;
-      out.push({ no: firstNo + i, text: this.texts[at] as string, stream: this.streams[at] === 0 ? 'stdout' : 'stderr' });
+      out.push({
+        no: firstNo + i,
+        text: this.texts[at] as string,
+        stream: this.streams[at] === 0 ? 'stdout' : 'stderr',
+      });
     }
     return out;
   }

@@ -11,7 +11,12 @@ async function captured(lines: string[]) {
 describe('truncateForModel', () => {
   it('returns short output unchanged', async () => {
     const view = truncateForModel(await captured(['a', 'b', 'error: x']));
-    expect(view).toMatchObject({ text: 'a\nb\nerror: x', truncated: false, omittedLines: 0, summary: '1 errors, 0 warnings in 3 lines' });
+    expect(view).toMatchObject({
+      text: 'a\nb\nerror: x',
+      truncated: false,
+      omittedLines: 0,
+      summary: '1 errors, 0 warnings in 3 lines',
+    });
   });
 
   it('keeps head, tail and every important middle line with omission markers and a summary', async () => {
@@ -22,7 +27,11 @@ describe('truncateForModel', () => {
     lines[979] = 'FAIL tests/x.test.ts';
     const view = truncateForModel(await captured(lines), { head: 5, tail: 10 });
     expect(view.text.split('\n')).toEqual([
-      'line 1', 'line 2', 'line 3', 'line 4', 'line 5',
+      'line 1',
+      'line 2',
+      'line 3',
+      'line 4',
+      'line 5',
       '… 294 lines omitted …',
       'src/app.ts:12:3 error: boom',
       '… 299 lines omitted …',

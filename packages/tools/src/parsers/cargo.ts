@@ -3,7 +3,8 @@ import { BaseMachine, diag, int, lineParser, progress, test } from './util.js';
 
 const HEADER = /^(error|warning)(?:\[(E\d+|[a-z_:]+)\])?: (.*)$/;
 const ARROW = /^\s*--> (.+?):(\d+):(\d+)$/;
-const SUMMARY_MSG = /^(could not compile|aborting due to|test failed, to rerun|`.+` \(.+\) generated \d+ warnings?|build failed)/;
+const SUMMARY_MSG =
+  /^(could not compile|aborting due to|test failed, to rerun|`.+` \(.+\) generated \d+ warnings?|build failed)/;
 const TEST = /^test (\S+) \.\.\. (ok|FAILED|ignored)(?:, .*)?$/;
 const RESULT = /^test result: (ok|FAILED)\. (.*)$/;
 const STDOUT = /^---- (\S+) stdout ----$/;

@@ -3,7 +3,10 @@
  * (including spaces), `?` one character; patterns are anchored and whitespace-collapsed.
  */
 export function normalizeCommand(command: string): string {
-  let tokens = command.trim().split(/\s+/).filter((t) => t !== '');
+  let tokens = command
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== '');
   // Leading env assignments (FOO=1 tsc) and a path to the binary (./node_modules/.bin/tsc).
   while (tokens.length > 1 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(tokens[0] ?? '')) tokens = tokens.slice(1);
   if (tokens[0]?.includes('/') === true) tokens[0] = tokens[0].slice(tokens[0].lastIndexOf('/') + 1);
@@ -15,11 +18,22 @@ export function normalizeCommand(command: string): string {
 
 export function globToRegExp(pattern: string): RegExp {
   const collapsed = pattern.trim().replace(/\s+/g, ' ');
-  const body = collapsed.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = collapsed
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
 /** Patterns for a JS CLI: bare, with args, through npx. */
 export function jsCli(name: string): string[] {
-  return [name, `${name} *`, `npx ${name}`, `npx ${name} *`, `npm exec ${name} *`, `pnpm exec ${name} *`, `yarn ${name} *`];
+  return [
+    name,
+    `${name} *`,
+    `npx ${name}`,
+    `npx ${name} *`,
+    `npm exec ${name} *`,
+    `pnpm exec ${name} *`,
+    `yarn ${name} *`,
+  ];
 }

@@ -5,13 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { ParserRegistry } from './index.js';
 
 const registry = new ParserRegistry();
-const fixture = (name: string): string => readFileSync(resolve(import.meta.dirname, '../../test-fixtures', name), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(resolve(import.meta.dirname, '../../test-fixtures', name), 'utf8');
 
 describe('cargo', () => {
   it('build errors with locations and codes; the compile summary is not a diagnostic', () => {
     const r = registry.parse('cargo build', fixture('cargo-build-fail.txt'));
     expect(r?.errors).toEqual([
-      { severity: 'error', rule: 'E0425', message: 'cannot find value `c` in this scope', file: 'src/lib.rs', line: 3, col: 9 },
+      {
+        severity: 'error',
+        rule: 'E0425',
+        message: 'cannot find value `c` in this scope',
+        file: 'src/lib.rs',
+        line: 3,
+        col: 9,
+      },
       { severity: 'error', rule: 'E0308', message: 'mismatched types', file: 'src/lib.rs', line: 5, col: 28 },
     ]);
     expect(r?.summary).toContain('could not compile');
@@ -20,7 +28,9 @@ describe('cargo', () => {
   it('warnings only', () => {
     const r = registry.parse('cargo build --release', fixture('cargo-build-warning.txt'));
     expect(r?.errors).toEqual([]);
-    expect(r?.warnings).toEqual([{ severity: 'warning', message: 'unused variable: `unused`', file: 'src/lib.rs', line: 2, col: 9 }]);
+    expect(r?.warnings).toEqual([
+      { severity: 'warning', message: 'unused variable: `unused`', file: 'src/lib.rs', line: 2, col: 9 },
+    ]);
   });
 
   it('test results, panic location and message', () => {
@@ -28,20 +38,39 @@ describe('cargo', () => {
     expect(r?.tests).toEqual([
       { name: 'tests::it_adds', status: 'pass' },
       { name: 'tests::slow_one', status: 'skip' },
-      { name: 'tests::it_fails', status: 'fail', file: 'src/lib.rs:9:21', message: 'assertion `left == right` failed: math is broken' },
+      {
+        name: 'tests::it_fails',
+        status: 'fail',
+        file: 'src/lib.rs:9:21',
+        message: 'assertion `left == right` failed: math is broken',
+      },
     ]);
     expect(r?.summary).toContain('test result: FAILED. 1 passed; 1 failed; 1 ignored');
-    expect(registry.parse('cargo test', fixture('cargo-test-pass.txt'))?.tests?.map((t) => t.status)).toEqual(['pass', 'skip', 'pass']);
+    expect(registry.parse('cargo test', fixture('cargo-test-pass.txt'))?.tests?.map((t) => t.status)).toEqual([
+      'pass',
+      'skip',
+      'pass',
+    ]);
   });
 });
 
 describe('pytest', () => {
   it('default (dots) output: failures and errors named from the sections and short summary', () => {
     const r = registry.parse('pytest', fixture('pytest-fail.txt'));
-    expect(r?.tests).toEqual(expect.arrayContaining([
-      expect.objectContaining({ name: 'test_math.py::test_fails', status: 'fail', message: 'AssertionError: math is broken' }),
-      expect.objectContaining({ name: 'test_math.py::test_error_fixture', status: 'fail', message: "fixture 'missing_fixture' not found" }),
-    ]));
+    expect(r?.tests).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'test_math.py::test_fails',
+          status: 'fail',
+          message: 'AssertionError: math is broken',
+        }),
+        expect.objectContaining({
+          name: 'test_math.py::test_error_fixture',
+          status: 'fail',
+          message: "fixture 'missing_fixture' not found",
+        }),
+      ]),
+    );
     expect(r?.summary).toContain('1 failed, 1 passed, 1 skipped, 1 error in');
   });
 
@@ -63,7 +92,10 @@ describe('pytest', () => {
     s.end();
     expect(s.hasFatalError()).toBe(true);
     expect(s.result().errors).toEqual([
-      expect.objectContaining({ file: 'test_broken.py', message: expect.stringContaining("ModuleNotFoundError: No module named 'nonexistent_module_xyz'") }),
+      expect.objectContaining({
+        file: 'test_broken.py',
+        message: expect.stringContaining("ModuleNotFoundError: No module named 'nonexistent_module_xyz'"),
+      }),
     ]);
   });
 
@@ -86,16 +118,27 @@ describe('go (hand-written fixtures in go formats)', () => {
   });
 
   it('go test text and -json give the same results, with coverage', () => {
-    for (const [cmd, name] of [['go test -cover ./...', 'go-test-fail.txt'], ['go test -json ./...', 'go-test-json.txt']] as const) {
+    for (const [cmd, name] of [
+      ['go test -cover ./...', 'go-test-fail.txt'],
+      ['go test -json ./...', 'go-test-json.txt'],
+    ] as const) {
       const r = registry.parse(cmd, fixture(name));
-      expect(r?.tests?.find((t) => t.name === 'TestSub')).toMatchObject({ status: 'fail', message: 'math_test.go:14: Sub(3, 1) = 1, want 2' });
+      expect(r?.tests?.find((t) => t.name === 'TestSub')).toMatchObject({
+        status: 'fail',
+        message: 'math_test.go:14: Sub(3, 1) = 1, want 2',
+      });
       expect(r?.tests?.find((t) => t.name === 'TestAdd')?.status).toBe('pass');
       expect(r?.coverage).toBe(71.4);
       expect(r?.errors).toEqual([]);
     }
     const text = registry.parse('go test ./...', fixture('go-test-fail.txt'));
     expect(text?.tests?.map((t) => [t.name, t.status])).toEqual([
-      ['TestAdd', 'pass'], ['TestSub', 'fail'], ['TestSkip', 'skip'], ['TestTable', 'pass'], ['TestTable/zero', 'pass'], ['TestTable/one', 'pass'],
+      ['TestAdd', 'pass'],
+      ['TestSub', 'fail'],
+      ['TestSkip', 'skip'],
+      ['TestTable', 'pass'],
+      ['TestTable/zero', 'pass'],
+      ['TestTable/one', 'pass'],
     ]);
     expect(registry.parse('go test ./...', fixture('go-test-pass.txt'))?.coverage).toBe(85.7);
   });
@@ -103,7 +146,12 @@ describe('go (hand-written fixtures in go formats)', () => {
 
 describe('npm install failures', () => {
   it.each([
-    ['npm-eresolve.txt', 'ERESOLVE', /unable to resolve dependency tree.*peer left-thing@"\^2.0.0" from plugin-thing@1.0.0/, undefined],
+    [
+      'npm-eresolve.txt',
+      'ERESOLVE',
+      /unable to resolve dependency tree.*peer left-thing@"\^2.0.0" from plugin-thing@1.0.0/,
+      undefined,
+    ],
     ['npm-e404.txt', 'E404', /Not Found - GET http:\/\/127\.0\.0\.1:4873\/no-such-pkg-sylk/, 'no-such-pkg-sylk@^1.0.0'],
     ['npm-enotfound.txt', 'ENOTFOUND', /getaddrinfo ENOTFOUND registry.invalid/, undefined],
   ])('%s', (name, code, summary, pkg) => {

@@ -42,7 +42,13 @@ class GoMachine extends BaseMachine {
     const result = RESULT.exec(line);
     if (result !== null) {
       const name = result[2] ?? '';
-      return [this.testEvent(name, result[1] === 'PASS' ? 'pass' : result[1] === 'FAIL' ? 'fail' : 'skip', Number(result[3]) * 1000)];
+      return [
+        this.testEvent(
+          name,
+          result[1] === 'PASS' ? 'pass' : result[1] === 'FAIL' ? 'fail' : 'skip',
+          Number(result[3]) * 1000,
+        ),
+      ];
     }
     const ok = PKG_OK.exec(line);
     if (ok !== null) {
@@ -98,7 +104,7 @@ class GoMachine extends BaseMachine {
   private testEvent(name: string, status: TestResult['status'], durationMs: number): StreamEvent {
     const out = (this.output.get(name) ?? []).filter((l) => !/^(=== |--- |PASS$|FAIL$)/.test(l));
     this.output.delete(name);
-    const message = status === 'fail' ? out.find((l) => /\.go:\d+:/.test(l)) ?? out[0] : undefined;
+    const message = status === 'fail' ? (out.find((l) => /\.go:\d+:/.test(l)) ?? out[0]) : undefined;
     return test({ name, status, durationMs: Math.round(durationMs * 1000) / 1000, message });
   }
 

@@ -45,8 +45,14 @@ class NpmMachine extends BaseMachine {
 
   private failure(): NpmFailure {
     const useful = this.detail.filter((l) => l !== '');
-    const summary = (this.code === 'ERESOLVE' ? useful.slice(0, 2).concat(useful.filter((l) => /^(peer |Could not resolve)/.test(l))) : useful.slice(0, 1)).join('; ');
-    const failure: NpmFailure = { summary: summary === '' ? `npm failed${this.code === undefined ? '' : ` (${this.code})`}` : summary };
+    const summary = (
+      this.code === 'ERESOLVE'
+        ? useful.slice(0, 2).concat(useful.filter((l) => /^(peer |Could not resolve)/.test(l)))
+        : useful.slice(0, 1)
+    ).join('; ');
+    const failure: NpmFailure = {
+      summary: summary === '' ? `npm failed${this.code === undefined ? '' : ` (${this.code})`}` : summary,
+    };
     if (this.code !== undefined) failure.code = this.code;
     if (this.pkg !== undefined) failure.package = this.pkg;
     return failure;

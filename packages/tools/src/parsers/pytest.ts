@@ -85,7 +85,12 @@ class PytestMachine extends BaseMachine {
     }
     const short = name.split('::').at(-1) ?? name;
     const pending = this.tests.get(`pending:${short}`);
-    const event = test({ name, status, message: message ?? pending?.message, file: pending?.file ?? name.split('::')[0] });
+    const event = test({
+      name,
+      status,
+      message: message ?? pending?.message,
+      file: pending?.file ?? name.split('::')[0],
+    });
     if (event.kind === 'test') {
       this.tests.delete(`pending:${short}`);
       this.tests.set(name, event.test);

@@ -13,7 +13,12 @@ class TscMachine extends BaseMachine {
   onLine(line: string): StreamEvent[] {
     const m = PLAIN.exec(line) ?? PRETTY.exec(line);
     if (m !== null) {
-      const event = diag(m[4] === 'error' ? 'error' : 'warning', m[6] ?? '', { file: m[1], line: int(m[2]), col: int(m[3]), rule: m[5] });
+      const event = diag(m[4] === 'error' ? 'error' : 'warning', m[6] ?? '', {
+        file: m[1],
+        line: int(m[2]),
+        col: int(m[3]),
+        rule: m[5],
+      });
       return [this.emit(event)];
     }
     const g = GLOBAL.exec(line);

@@ -26,7 +26,13 @@ export function gitRunner(gitDir: string, workTree: string, env: Record<string, 
       const child = execFile(
         'git',
         ['-c', 'safe.directory=*', `--git-dir=${gitDir}`, `--work-tree=${workTree}`, ...args],
-        { cwd: workTree, env: { ...env, ...opts.env }, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
+        {
+          cwd: workTree,
+          env: { ...env, ...opts.env },
+          encoding: 'buffer',
+          maxBuffer: 256 * 1024 * 1024,
+          timeout: 120_000,
+        },
         (err, stdout, stderr) => {
           if (err === null) return resolve(stdout);
           const detail = stderr.toString('utf8').trim().split('\n').slice(-3).join('; ');

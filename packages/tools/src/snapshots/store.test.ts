@@ -1,4 +1,18 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,7 +67,11 @@ describe('SnapshotStore', () => {
 
   it('removes an index.lock left by a git that died long ago, and respects a fresh one', async () => {
     let now = Date.now();
-    const clocked = new SnapshotStore({ storeRoot: join(base, 'data/snapshots'), projectRoot: project, now: () => now });
+    const clocked = new SnapshotStore({
+      storeRoot: join(base, 'data/snapshots'),
+      projectRoot: project,
+      now: () => now,
+    });
     await clocked.track();
     writeFileSync(join(clocked.gitDir, 'index.lock'), '');
     writeFileSync(join(project, 'src/a.ts'), 'a2\n');
@@ -104,7 +122,7 @@ describe('SnapshotStore', () => {
     expect(again.unchanged.sort()).toEqual(['README.md', 'logo.png', 'src/a.ts', 'src/new/deep/c.ts']);
   });
 
-  it('restores bytes exactly, whatever the project\'s .gitattributes say', async () => {
+  it("restores bytes exactly, whatever the project's .gitattributes say", async () => {
     writeFileSync(join(project, '.gitattributes'), '* text eol=crlf ident\n');
     const mixed = 'line one\nline two\r\n$Id$\n';
     writeFileSync(join(project, 'mixed.txt'), mixed);

@@ -51,7 +51,11 @@ export async function readJson<T>(dir: string, leaf: string): Promise<T | undefi
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new SylkError(`Corrupt staging file ${join(dir, leaf)}`, { code: 'tools.staging_corrupt', tier: ErrorTier.Permanent, cause: err });
+    throw new SylkError(`Corrupt staging file ${join(dir, leaf)}`, {
+      code: 'tools.staging_corrupt',
+      tier: ErrorTier.Permanent,
+      cause: err,
+    });
   }
 }
 

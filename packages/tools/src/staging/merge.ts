@@ -24,18 +24,27 @@ export async function mergeStaged(area: StagingArea): Promise<MergeReport> {
   return projectLock(area.projectReal).run(async () => {
     if ((await readJson(area.dir, JOURNAL)) !== undefined) {
       throw new SylkError(`Staging ${area.dir} has an interrupted merge; run recover() first`, {
-        code: 'tools.staging_recovery_needed', tier: ErrorTier.UserFixable,
+        code: 'tools.staging_recovery_needed',
+        tier: ErrorTier.UserFixable,
       });
     }
     const conflicts = await area.conflicts();
     if (conflicts.length > 0) {
-      throw new SylkError(`Merge refused: ${conflicts.length} conflicting file(s): ${conflicts.map((c) => `${c.path} (${c.reason})`).join(', ')}`, {
-        code: 'tools.staging_conflict', tier: ErrorTier.UserFixable, details: { conflicts },
-        hint: 'The live files changed since this pipeline first touched them; re-run the pipeline or resolve by hand.',
-      });
+      throw new SylkError(
+        `Merge refused: ${conflicts.length} conflicting file(s): ${conflicts.map((c) => `${c.path} (${c.reason})`).join(', ')}`,
+        {
+          code: 'tools.staging_conflict',
+          tier: ErrorTier.UserFixable,
+          details: { conflicts },
+          hint: 'The live files changed since this pipeline first touched them; re-run the pipeline or resolve by hand.',
+        },
+      );
     }
     const steps: JournalStep[] = Object.entries(area.manifest.entries).map(([rel, e]) => ({
-      rel, action: e.state === 'deleted' ? 'delete' : 'write', original: e.original, staged: e.staged ?? null,
+      rel,
+      action: e.state === 'deleted' ? 'delete' : 'write',
+      original: e.original,
+      staged: e.staged ?? null,
     }));
     const journal: MergeJournal = { version: 1, phase: 'prepare', steps, createdDirs: [] };
     await saveJson(area.dir, JOURNAL, journal);
@@ -56,9 +65,14 @@ export async function mergeStaged(area: StagingArea): Promise<MergeReport> {
       await saveJson(area.dir, JOURNAL, journal);
     } catch (err) {
       await rollbackOrKeepJournal(area, journal, err);
-      throw new SylkError(`Merge of pipeline ${area.options.pipelineId} failed and was rolled back: ${(err as Error).message}`, {
-        code: 'tools.staging_merge_failed', cause: err, details: { pipelineId: area.options.pipelineId },
-      });
+      throw new SylkError(
+        `Merge of pipeline ${area.options.pipelineId} failed and was rolled back: ${(err as Error).message}`,
+        {
+          code: 'tools.staging_merge_failed',
+          cause: err,
+          details: { pipelineId: area.options.pipelineId },
+        },
+      );
     }
     await fsp.rm(area.dir, { recursive: true, force: true });
     return {
@@ -73,7 +87,10 @@ export async function recoverMerge(area: StagingArea, prefer: 'rollback' | 'comp
   return projectLock(area.projectReal).run(async () => {
     const journal = await readJson<MergeJournal>(area.dir, JOURNAL);
     if (journal === undefined) return 'none';
-    if (journal.phase === 'committed' || (prefer === 'complete' && journal.phase === 'apply' && (await completable(area, journal)))) {
+    if (
+      journal.phase === 'committed' ||
+      (prefer === 'complete' && journal.phase === 'apply' && (await completable(area, journal)))
+    ) {
       if (journal.phase === 'apply') {
         await createDirs(area, journal.createdDirs);
         for (const step of journal.steps) await applyStep(area, step);
@@ -95,7 +112,9 @@ async function rollbackOrKeepJournal(area: StagingArea, journal: MergeJournal, c
   } catch (rollbackErr) {
     // Leave the journal and backups in place: recover() can finish the rollback later.
     throw new SylkError(`Merge failed and rollback failed too; the journal in ${area.dir} is kept for recover()`, {
-      code: 'tools.staging_rollback_failed', tier: ErrorTier.Permanent, cause: rollbackErr,
+      code: 'tools.staging_rollback_failed',
+      tier: ErrorTier.Permanent,
+      cause: rollbackErr,
       details: { mergeError: (cause as Error).message },
     });
   }
@@ -120,7 +139,10 @@ async function backupOriginals(area: StagingArea, steps: JournalStep[]): Promise
     await fsp.copyFile(live.target, backupPath(area, step.rel));
     // The live file could change between the conflict check and the copy: the backup must be the original.
     if ((await sha256File(backupPath(area, step.rel))) !== step.original) {
-      throw new SylkError(`${step.rel} changed during the merge`, { code: 'tools.staging_conflict', tier: ErrorTier.UserFixable });
+      throw new SylkError(`${step.rel} changed during the merge`, {
+        code: 'tools.staging_conflict',
+        tier: ErrorTier.UserFixable,
+      });
     }
   }
 }
@@ -128,7 +150,10 @@ async function backupOriginals(area: StagingArea, steps: JournalStep[]): Promise
 async function applyStep(area: StagingArea, step: JournalStep): Promise<void> {
   const live = await area.boundary.resolve(area.livePath(step.rel), { followLeaf: false });
   if (live.stat !== undefined && !live.stat.isFile()) {
-    throw new SylkError(`Live path ${live.target} is no longer a regular file`, { code: 'tools.staging_conflict', tier: ErrorTier.UserFixable });
+    throw new SylkError(`Live path ${live.target} is no longer a regular file`, {
+      code: 'tools.staging_conflict',
+      tier: ErrorTier.UserFixable,
+    });
   }
   if (step.action === 'delete') {
     if (live.stat === undefined) return;
@@ -182,7 +207,10 @@ async function missingDirs(area: StagingArea, dirs: string[]): Promise<string[]>
   for (const dir of dirs) {
     let current = dir;
     while (current !== area.projectReal && current.startsWith(area.projectReal)) {
-      const exists = await fsp.lstat(current).then(() => true, () => false);
+      const exists = await fsp.lstat(current).then(
+        () => true,
+        () => false,
+      );
       if (exists) break;
       missing.add(current);
       current = dirname(current);

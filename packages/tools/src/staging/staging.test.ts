@@ -1,4 +1,16 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -68,7 +80,11 @@ describe('StagingArea', () => {
     expect((await area.read('src/a.ts')).toString()).toBe('export const a = 10;\n');
     expect((await area.read('src/b.ts')).toString()).toBe('export const b = 20;\n');
     await expect(area.read('README.md')).rejects.toMatchObject({ code: 'tools.fs_enoent' });
-    expect(area.listModified()).toEqual({ modified: ['src/a.ts', 'src/b.ts'], created: ['src/new/deep/c.ts'], deleted: ['README.md'] });
+    expect(area.listModified()).toEqual({
+      modified: ['src/a.ts', 'src/b.ts'],
+      created: ['src/new/deep/c.ts'],
+      deleted: ['README.md'],
+    });
     // manifest survives a reopen
     expect((await open('p1')).listModified().created).toEqual(['src/new/deep/c.ts']);
   });
@@ -85,7 +101,11 @@ describe('StagingArea', () => {
     expect(snapshot(project)['src/a.ts']).toContain(Buffer.from('export const a = 1;\n').toString('base64'));
     expect((await fsm.readFile('src/a.ts')).toString()).toBe('staged');
     expect((await fsm.readFile('docs/README.md')).toString()).toBe('# readme\n');
-    expect(area.listModified()).toEqual({ modified: ['src/a.ts'], created: ['docs/README.md'], deleted: ['README.md', 'src/b.ts'] });
+    expect(area.listModified()).toEqual({
+      modified: ['src/a.ts'],
+      created: ['docs/README.md'],
+      deleted: ['README.md', 'src/b.ts'],
+    });
     await area.merge();
     expect(readFileSync(join(project, 'docs/README.md'), 'utf8')).toBe('# readme\n');
     expect(existsSync(join(project, 'empty/dir'))).toBe(true);

@@ -27,7 +27,13 @@ export async function sweepStagingOrphans(
     if (touched >= cutoff) continue;
     if (manifest !== undefined && (await readJson(dir, JOURNAL).catch(() => undefined)) !== undefined) {
       try {
-        const area = await StagingArea.open({ stagingRoot, pipelineId: name, projectRoot: manifest.projectRoot, clock: options.clock, logger });
+        const area = await StagingArea.open({
+          stagingRoot,
+          pipelineId: name,
+          projectRoot: manifest.projectRoot,
+          clock: options.clock,
+          logger,
+        });
         await area.recover();
       } catch (err) {
         logger.warn({ err, dir }, 'could not roll back an interrupted merge; leaving the staging dir');

@@ -1,5 +1,13 @@
 import { abortReason } from '@sylk/core';
-import type { HealthResult, LLMRequest, LLMResponse, ProviderAdapter, ProviderName, StreamChunk, Usage } from '../../types.js';
+import type {
+  HealthResult,
+  LLMRequest,
+  LLMResponse,
+  ProviderAdapter,
+  ProviderName,
+  StreamChunk,
+  Usage,
+} from '../../types.js';
 import { ResponseAccumulator } from '../../accumulator.js';
 import type { SleepFn } from '../types.js';
 
@@ -8,7 +16,12 @@ export type FakeStep = StreamChunk | { wait: number } | { fail: Error } | { unti
 export type FakeScript = (request: LLMRequest, call: number) => FakeStep[];
 
 export function reply(text: string, usage: Partial<Usage> = { inputTokens: 10, outputTokens: 5 }): FakeStep[] {
-  return [{ type: 'start', model: 'fake-model' }, { type: 'text', text }, { type: 'usage', usage }, { type: 'stop', stopReason: 'end_turn' }];
+  return [
+    { type: 'start', model: 'fake-model' },
+    { type: 'text', text },
+    { type: 'usage', usage },
+    { type: 'stop', stopReason: 'end_turn' },
+  ];
 }
 
 /** In-process ProviderAdapter driven by a script; waits go through the injected sleep. */
@@ -46,7 +59,9 @@ export class FakeAdapter implements ProviderAdapter {
   }
 
   countTokens(request: Pick<LLMRequest, 'messages' | 'systemPrompt'>): number {
-    return Math.ceil(((request.systemPrompt ?? '').length + request.messages.reduce((n, m) => n + m.content.length, 0)) / 4);
+    return Math.ceil(
+      ((request.systemPrompt ?? '').length + request.messages.reduce((n, m) => n + m.content.length, 0)) / 4,
+    );
   }
 
   healthCheck(): Promise<HealthResult> {

@@ -69,7 +69,10 @@ export class ManualTime {
   /** Runs timers until `p` settles; fails if nothing is left to fire. */
   async settle<T>(p: Promise<T>, maxSteps = 100_000): Promise<T> {
     let done = false;
-    p.then(() => (done = true), () => (done = true));
+    p.then(
+      () => (done = true),
+      () => (done = true),
+    );
     for (let i = 0; i < maxSteps; i++) {
       await flush();
       if (done) return p;
@@ -82,7 +85,8 @@ export class ManualTime {
 
   private earliest(): Pending | undefined {
     let best: Pending | undefined;
-    for (const p of this.pending) if (best === undefined || p.at < best.at || (p.at === best.at && p.seq < best.seq)) best = p;
+    for (const p of this.pending)
+      if (best === undefined || p.at < best.at || (p.at === best.at && p.seq < best.seq)) best = p;
     return best;
   }
 
