@@ -2,8 +2,10 @@
  * A conservative reader for shell command lines: it finds every simple command the line would run
  * (through `&&`, `||`, `;`, `|`, `&`, newlines, `( … )`, `$( … )` and backticks) and the files it
  * redirects to. Anything it does not understand well enough to judge — here-docs, process
- * substitution, arithmetic, control-flow keywords, unbalanced quotes — makes the whole line
- * unparseable, which the permission manager turns into "ask". It never throws.
+ * substitution, arithmetic, control-flow keywords, unbalanced quotes, syntax errors, and forms that
+ * bash and sh (dash) read differently — makes the whole line unparseable, which the permission
+ * manager turns into "ask". It never throws. Tested against tree-sitter-bash in
+ * shell.differential.test.ts.
  */
 import { ErrorTier, SylkError } from '@sylk/core';
 
@@ -44,10 +46,39 @@ const MAX_DEPTH = 16;
 const BLANK = new Set([' ', '\t']);
 const WORD_END = new Set([' ', '\t', '\n', ';', '&', '|', '(', ')', '<', '>']);
 const KEYWORDS = new Set([
-  'if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'select',
-  'function', '{', '}', '[[', ']]', '!', 'coproc',
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'for',
+  'while',
+  'until',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'select',
+  'function',
+  '{',
+  '}',
+  '[[',
+  ']]',
+  '!',
+  'coproc',
 ]);
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*\+?=/;
+const PATTERN = /[*?[\]{},]/;
+/**
+ * The `${…}` forms accepted: a parameter, optionally with `#` (length) before it and a
+ * default/alternative/error, pattern removal, substitution, case or `@` transformation after it;
+ * subscripts `[@]`, `[*]` and digits. Refused: `!` (indirection), other subscripts and `:offset`
+ * (arithmetic, which can run commands through a variable's value) and `=`/`:=` (assignment, e.g.
+ * CDPATH). Quotes, escapes and nested expansions are refused before this is tried.
+ */
+const PARAMETER = String.raw`[A-Za-z_][A-Za-z0-9_]*(?:\[(?:[@*]|[0-9]+)\])?|[0-9]+|[@*#?$!-]`;
+const OPERATOR = String.raw`:?[-+?]|##?|%%?|\/[/#%]?|\^\^?|,,?|@[QEPAKaUuL]$`;
+const SAFE_BRACE_EXPANSION = new RegExp(`^#?(?:${PARAMETER})(?:(?:${OPERATOR})[^]*)?$`);
 
 class Unparseable extends Error {}
 
@@ -70,30 +101,48 @@ class Parser {
     if (depth > MAX_DEPTH) fail('commands are nested too deeply');
   }
 
-  /** A list of pipelines up to `)` (consumed) when `closing`, else to the end. */
+  /**
+   * A list of pipelines up to `)` (consumed) when `closing`, else to the end. An operator without
+   * a command where bash needs one (`| a`, `a && && b`, `a ;; b`, `( )`, `a |`) is a syntax error
+   * for bash, and so is refused here rather than guessed at.
+   */
   list(scope: Scope, closing: boolean): void {
+    let any = false;
+    /** A command since the last `;`, `&` or newline. */
+    let command = false;
+    /** `|`, `|&`, `&&` or `||` waiting for the command after it. */
+    let pending: string | undefined;
     for (;;) {
       this.skipBlanks();
       const c = this.s[this.i];
-      if (c === undefined) {
-        if (closing) fail('unclosed "("');
-        return;
-      }
-      if (c === ')') {
+      if (c === undefined || c === ')') {
+        if (pending !== undefined) fail(`"${pending}" without a command after it`);
+        if (c === undefined) {
+          if (closing) fail('unclosed "("');
+          return;
+        }
         if (!closing) fail('unexpected ")"');
+        if (!any) fail('empty "( )"');
         this.i++;
         return;
       }
       if (c === '#') {
-        while (this.i < this.s.length && this.s[this.i] !== '\n') this.i++;
-      } else if (c === ';' && this.s[this.i + 1] === ';') {
-        fail('";;" (case syntax) is not supported');
-      } else if (c === '\n' || c === ';' || c === '&' || c === '|') {
-        this.i += c !== '\n' && this.s[this.i + 1] === c ? 2 : this.s.startsWith('|&', this.i) ? 2 : 1;
-      } else if (c === '(') {
-        this.subshell(scope);
+        this.skipComment();
+      } else if (c === '\n') {
+        this.i++;
+        command = false;
+      } else if (c === ';' || c === '&' || c === '|') {
+        const op = /^(?:&&|\|\||\|&|;;)/.exec(this.s.slice(this.i, this.i + 2))?.[0] ?? c;
+        if (op === ';;') fail('";;" (case syntax) is not supported');
+        if (!command || pending !== undefined) fail(`unexpected "${op}"`);
+        this.i += op.length;
+        if (op === ';' || op === '&') command = false;
+        else pending = op;
       } else {
-        this.simple(scope);
+        if (c === '(') this.subshell(scope);
+        else this.simple(scope);
+        any = command = true;
+        pending = undefined;
       }
     }
   }
@@ -110,10 +159,17 @@ class Parser {
       this.skipBlanks();
       if (!this.redirect(redirects, scope)) break;
     }
+    if (this.s[this.i] === '#') this.skipComment();
     const next = this.s[this.i];
     if (next !== undefined && !';&|\n)'.includes(next)) fail('unexpected text after ")"');
     if (redirects.length > 0) {
-      this.out.push({ text: this.s.slice(start, this.i).trim(), assignments: [], words: [], redirects, cdTrail: [...scope.cdTrail] });
+      this.out.push({
+        text: this.s.slice(start, this.i).trim(),
+        assignments: [],
+        words: [],
+        redirects,
+        cdTrail: [...scope.cdTrail],
+      });
     }
   }
 
@@ -122,13 +178,23 @@ class Parser {
     const assignments: string[] = [];
     const words: ShellWord[] = [];
     const redirects: ShellRedirect[] = [];
+    /** An `&>` was read: sh without it (dash) reads `a &>x b` as `a &` and then `>x b`. */
+    let backgroundInSh = false;
     for (;;) {
       this.skipBlanks();
       const c = this.s[this.i];
       if (c === undefined || c === '\n' || c === ';' || c === '|' || c === ')') break;
       if (c === '&' && this.s[this.i + 1] !== '>') break;
+      if (c === '#') {
+        this.skipComment();
+        break;
+      }
       if (c === '(') fail('"(" inside a command (function definition or process substitution) is not supported');
-      if (this.redirect(redirects, scope)) continue;
+      if (this.redirect(redirects, scope)) {
+        backgroundInSh ||= c === '&';
+        continue;
+      }
+      if (backgroundInSh) fail('words after "&>" run as a separate command in sh (dash)');
       const wordStart = this.i;
       const word = this.word(scope);
       const raw = this.s.slice(wordStart, this.i);
@@ -136,7 +202,8 @@ class Parser {
         assignments.push(raw);
         continue;
       }
-      if (words.length === 0 && raw === word.value && KEYWORDS.has(raw)) fail(`shell keyword "${raw}" is not supported`);
+      if (words.length === 0 && raw === word.value && KEYWORDS.has(raw))
+        fail(`shell keyword "${raw}" is not supported`);
       words.push(word);
     }
     const command: ShellCommand = {
@@ -168,13 +235,15 @@ class Parser {
     const m = /^(\d*)(&>>|&>|>>|>\||>&|>|<<<|<<|<>|<&|<)/.exec(this.s.slice(this.i, this.i + 16));
     if (m === null) return false;
     const op = m[2] as string;
+    if (m[1] !== '' && op.startsWith('&')) fail(`"${m[0]}" is read differently by bash and sh`);
     this.i += m[0].length;
     if (op === '<<' || op === '<<<') fail('here-documents and here-strings are not supported');
     if (op === '<>') fail('"<>" redirection is not supported');
     if (this.s[this.i] === '(') fail('process substitution is not supported');
     this.skipBlanks();
     const c = this.s[this.i];
-    if (c === undefined || WORD_END.has(c)) fail(`redirection "${op}" without a target`);
+    // A word starting with `#` is a comment, even right after a redirection operator.
+    if (c === undefined || c === '#' || WORD_END.has(c)) fail(`redirection "${op}" without a target`);
     const target = this.word(scope);
     if (op === '>&' || op === '<&') {
       // Duplicating or closing a descriptor names no file.
@@ -189,6 +258,9 @@ class Parser {
     let value = '';
     let expands = false;
     let glob = false;
+    /** Glob or brace characters that quoting made literal. */
+    let quotedPattern = false;
+    const start = this.i;
     const tilde = this.s[this.i] === '~';
     for (;;) {
       const c = this.s[this.i];
@@ -197,16 +269,20 @@ class Parser {
         const next = this.s[this.i + 1];
         if (next === undefined) value += '\\';
         else if (next !== '\n') value += next;
+        quotedPattern ||= next !== undefined && PATTERN.test(next);
         this.i += 2;
       } else if (c === "'") {
         const end = this.s.indexOf("'", this.i + 1);
         if (end === -1) fail('unbalanced single quote');
-        value += this.s.slice(this.i + 1, end);
+        const text = this.s.slice(this.i + 1, end);
+        value += text;
+        quotedPattern ||= PATTERN.test(text);
         this.i = end + 1;
       } else if (c === '"') {
         this.i++;
         const inner = this.doubleQuoted(scope);
         value += inner.value;
+        quotedPattern ||= PATTERN.test(inner.value);
         expands ||= inner.dynamic;
       } else if (c === '$') {
         value += this.dollar(scope);
@@ -220,6 +296,10 @@ class Parser {
         this.i++;
       }
     }
+    // `'*'*` or `{a,'b}'`: the value no longer says which characters the shell expands.
+    if (glob && quotedPattern) expands = true;
+    // bash expands `~` after `=` and `:` in an argument shaped like an assignment (`a=~/x:~/y`); sh does not.
+    if (ASSIGNMENT.test(this.s.slice(start, this.i)) && /[=:]~/.test(this.s.slice(start, this.i))) expands = true;
     return { value, dynamic: expands || glob, expands, glob, tilde };
   }
 
@@ -239,7 +319,7 @@ class Parser {
         else if (next !== '\n') value += c + (next ?? '');
         this.i += 2;
       } else if (c === '$') {
-        value += this.dollar(scope);
+        value += this.dollar(scope, true);
         dynamic = true;
       } else if (c === '`') {
         value += this.backticks(scope);
@@ -251,10 +331,17 @@ class Parser {
     }
   }
 
-  /** `$…` at the cursor: command substitution is parsed, other expansions are kept as text. */
-  private dollar(scope: Scope): string {
+  /**
+   * `$…` at the cursor: command substitution is parsed, other expansions are kept as text. Inside
+   * double quotes `$'` is a `$` and a quote character, not ANSI-C quoting.
+   */
+  private dollar(scope: Scope, quoted = false): string {
     const start = this.i;
     const next = this.s[this.i + 1];
+    if (quoted && next === "'") {
+      this.i++;
+      return '$';
+    }
     if (next === '(') {
       if (this.s[this.i + 2] === '(') fail('arithmetic "$((" is not supported');
       this.i += 2;
@@ -263,13 +350,19 @@ class Parser {
       const end = this.s.indexOf('}', this.i);
       if (end === -1) fail('unbalanced "${"');
       const body = this.s.slice(this.i + 2, end);
-      if (/[`$"'(]/.test(body)) fail('nested expansion inside "${…}" is not supported');
+      if (/[`$"'(\\]/.test(body)) fail('nested expansion, quoting or escapes inside "${…}" are not supported');
+      if (!SAFE_BRACE_EXPANSION.test(body))
+        fail(`"\${${body}}" is not supported (indirection, arithmetic or assignment)`);
       this.i = end + 1;
     } else if (next === "'") {
       let j = this.i + 2;
       while (j < this.s.length && this.s[j] !== "'") j += this.s[j] === '\\' ? 2 : 1;
       if (j >= this.s.length) fail("unbalanced $'…' quote");
+      // sh without $'…' (dash) ends the quote at the first `'`: both readings must agree.
+      if (this.s.indexOf("'", this.i + 2) !== j) fail("\\' inside $'…' is read differently by sh and bash");
       this.i = j + 1;
+    } else if (next === '[') {
+      fail('arithmetic "$[" is not supported');
     } else if (next !== undefined && /[A-Za-z_]/.test(next)) {
       this.i++;
       while (this.i < this.s.length && /[A-Za-z0-9_]/.test(this.s[this.i] as string)) this.i++;
@@ -310,6 +403,11 @@ class Parser {
     return this.s.slice(start, this.i);
   }
 
+  /** A word starting with `#` starts a comment, up to the end of the line. */
+  private skipComment(): void {
+    while (this.i < this.s.length && this.s[this.i] !== '\n') this.i++;
+  }
+
   private skipBlanks(): void {
     for (;;) {
       const c = this.s[this.i];
@@ -332,10 +430,16 @@ export function parseShellLine(line: string): ShellParse {
     // Fail closed: an unexpected error is still only "cannot judge this line".
     return { ok: false, reason: err instanceof Unparseable ? err.message : `parser error: ${String(err)}` };
   }
-  return { ok: true, commands: commands.filter((c) => c.words.length > 0 || c.redirects.length > 0 || c.assignments.length > 0) };
+  return {
+    ok: true,
+    commands: commands.filter((c) => c.words.length > 0 || c.redirects.length > 0 || c.assignments.length > 0),
+  };
 }
 
-/** The simple commands of a shell line, as source text; throws `permissions.shell_unparseable`. */
+/**
+ * The simple commands of a shell line, as source text; throws `permissions.shell_unparseable`.
+ * @internal exported for tests
+ */
 export function splitShellCommand(line: string): string[] {
   const parsed = parseShellLine(line);
   if (!parsed.ok) {
