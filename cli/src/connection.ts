@@ -50,7 +50,9 @@ function unavailable(socket: string, why: string): CliError {
 
 function warnIfOlder(daemon: PeerVersion): void {
   if (compareVersions(VERSION, daemon.version) > 0) {
-    process.stderr.write(`sylk: warning: sylk ${VERSION} is newer than the running sylkd ${daemon.version}; run \`sylk daemon restart\` to upgrade it\n`);
+    process.stderr.write(
+      `sylk: warning: sylk ${VERSION} is newer than the running sylkd ${daemon.version}; run \`sylk daemon restart\` to upgrade it\n`,
+    );
   }
 }
 
@@ -80,7 +82,11 @@ async function tryConnect(socket: string, profile: string | undefined): Promise<
   const daemon = createClient(DaemonService, channel);
   return {
     socket,
-    hello: () => daemon.hello({ clientVersion: VERSION, protocolMajor: PROTOCOL_MAJOR, clientName: 'sylk' }, { timeoutMs: 3_000, metadata }),
+    hello: () =>
+      daemon.hello(
+        { clientVersion: VERSION, protocolMajor: PROTOCOL_MAJOR, clientName: 'sylk' },
+        { timeoutMs: 3_000, metadata },
+      ),
     daemon,
     metadata,
     channel,
@@ -89,14 +95,19 @@ async function tryConnect(socket: string, profile: string | undefined): Promise<
 }
 
 /** Where the daemon's entry point is: SYLKD_BIN, next to the bundle, or the workspace build. */
-export function sylkdEntry(env: NodeJS.ProcessEnv): string {
+function sylkdEntry(env: NodeJS.ProcessEnv): string {
   if (env.SYLKD_BIN) return env.SYLKD_BIN;
   // The CLI runs as a CommonJS bundle (cli/dist/sylk.cjs, loaded through a code cache).
   const here = __dirname;
   for (const candidate of [join(here, 'sylkd.js'), join(here, '..', '..', 'daemon', 'dist', 'main.js')]) {
     if (existsSync(candidate)) return candidate;
   }
-  throw new CliError('cannot find the sylkd program next to sylk', EXIT.daemonUnavailable, 'set SYLKD_BIN to the path of sylkd, or run `npm run build`', 'cli.sylkd_missing');
+  throw new CliError(
+    'cannot find the sylkd program next to sylk',
+    EXIT.daemonUnavailable,
+    'set SYLKD_BIN to the path of sylkd, or run `npm run build`',
+    'cli.sylkd_missing',
+  );
 }
 
 /** Run `sylkd` (which daemonizes and exits once serving). Exit 3 = another one won the race: fine. */
@@ -108,7 +119,15 @@ function launchDaemon(entry: string, env: NodeJS.ProcessEnv): Promise<void> {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code === 0 || code === 3) resolve();
-      else reject(new CliError(`sylkd failed to start: ${stderr.trim() || `exit ${code}`}`, EXIT.daemonUnavailable, 'see `sylk daemon logs` and `sylk config validate`', 'cli.daemon_start_failed'));
+      else
+        reject(
+          new CliError(
+            `sylkd failed to start: ${stderr.trim() || `exit ${code}`}`,
+            EXIT.daemonUnavailable,
+            'see `sylk daemon logs` and `sylk config validate`',
+            'cli.daemon_start_failed',
+          ),
+        );
     });
   });
 }
@@ -152,7 +171,11 @@ export async function startDaemon(loc: Locations, env: NodeJS.ProcessEnv): Promi
 }
 
 /** Connect to the daemon, starting it first when allowed and nothing answers. */
-export async function connectDaemon(opts: GlobalOptions, env: NodeJS.ProcessEnv, autostart = opts.autostart): Promise<DaemonConnection> {
+export async function connectDaemon(
+  opts: GlobalOptions,
+  env: NodeJS.ProcessEnv,
+  autostart = opts.autostart,
+): Promise<DaemonConnection> {
   const loc = locate(opts, env);
   const first = await tryConnect(loc.socket, opts.profile);
   if (first) return first;

@@ -4,7 +4,7 @@ import type { Style } from './output.js';
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
 /** One JSON log record as a readable line; non-JSON lines pass through. */
-export function formatLogLine(line: string, st: Style): string {
+function formatLogLine(line: string, st: Style): string {
   let rec: Record<string, unknown>;
   try {
     rec = JSON.parse(line) as Record<string, unknown>;
@@ -20,8 +20,11 @@ export function formatLogLine(line: string, st: Style): string {
 }
 
 export function printLog(file: string, lines: number, raw: boolean, st: Style): void {
-  const all = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
-  for (const line of all.slice(Math.max(0, all.length - lines))) process.stdout.write(`${raw ? line : formatLogLine(line, st)}\n`);
+  const all = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+  for (const line of all.slice(Math.max(0, all.length - lines)))
+    process.stdout.write(`${raw ? line : formatLogLine(line, st)}\n`);
 }
 
 /** Print lines appended to the log until aborted; follows rotation (the link moves to a new file). */

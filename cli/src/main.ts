@@ -11,6 +11,7 @@ type Register = (program: Command, rt: Runtime) => void;
  * which need them all). Start-up cost is mostly module initialisation, and the session, usage
  * and demo commands bring the larger part of the API's descriptors and the terminal UI.
  * Order = order in `sylk --help`.
+ * @internal exported for tests
  */
 export const COMMAND_GROUPS = {
   sessions: async (): Promise<Register> => (await import('./commands/sessions.js')).registerSessionCommands,
@@ -31,22 +32,41 @@ export const COMMAND_GROUPS = {
 } as const;
 export type CommandGroup = keyof typeof COMMAND_GROUPS;
 
-/** Top-level command → its group (a unit test checks it against what the groups register). */
+/**
+ * Top-level command → its group (a unit test checks it against what the groups register).
+ * @internal exported for tests
+ */
 export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
-  run: 'sessions', new: 'sessions', ls: 'sessions', attach: 'sessions', send: 'sessions', pause: 'sessions', resume: 'sessions',
-  close: 'sessions', cancel: 'sessions', rm: 'sessions', logs: 'sessions', approve: 'sessions', deny: 'sessions',
-  approvals: 'sessions', permissions: 'sessions',
+  run: 'sessions',
+  new: 'sessions',
+  ls: 'sessions',
+  attach: 'sessions',
+  send: 'sessions',
+  pause: 'sessions',
+  resume: 'sessions',
+  close: 'sessions',
+  cancel: 'sessions',
+  rm: 'sessions',
+  logs: 'sessions',
+  approve: 'sessions',
+  deny: 'sessions',
+  approvals: 'sessions',
+  permissions: 'sessions',
   demo: 'demo',
-  status: 'status', version: 'status',
+  status: 'status',
+  version: 'status',
   daemon: 'daemon',
   config: 'config',
-  usage: 'usage', providers: 'usage',
+  usage: 'usage',
+  providers: 'usage',
   auth: 'auth',
   sandbox: 'sandbox',
   doctor: 'doctor',
   audit: 'audit',
-  backup: 'backup', restore: 'backup',
-  undo: 'undo', rollback: 'undo',
+  backup: 'backup',
+  restore: 'backup',
+  undo: 'undo',
+  rollback: 'undo',
   compact: 'compact',
   mcp: 'mcp',
 };
@@ -58,6 +78,7 @@ const VALUE_OPTIONS = new Set(['--socket', '--profile']);
  * The groups argv needs: the named command's; none for a bare `--version` (it prints the CLI's
  * own version, so it should not pay for the daemon API); all of them otherwise (help,
  * completion, a typo).
+ * @internal exported for tests
  */
 export function groupsFor(argv: readonly string[]): CommandGroup[] {
   const flags = new Set<string>();
@@ -76,12 +97,15 @@ export function groupsFor(argv: readonly string[]): CommandGroup[] {
 
 const allGroups = (): CommandGroup[] => Object.keys(COMMAND_GROUPS) as CommandGroup[];
 
+/** @internal exported for tests */
 export async function buildProgram(rt: Runtime, groups: readonly CommandGroup[] = allGroups()): Promise<Command> {
   const program = new Command('sylk')
     .description('Sylk: run LLM coding agents across your projects, through the sylkd daemon')
     .version(VERSION, '-V, --version', 'print the sylk version')
     .addOption(new Option('--json', 'machine-readable output (stable shapes, see docs/cli.md)'))
-    .addOption(new Option('--socket <path>', 'daemon socket (default: $SYLK_SOCKET or $XDG_RUNTIME_DIR/sylk/sylkd.sock)'))
+    .addOption(
+      new Option('--socket <path>', 'daemon socket (default: $SYLK_SOCKET or $XDG_RUNTIME_DIR/sylk/sylkd.sock)'),
+    )
     .addOption(new Option('--no-color', 'no colours (also NO_COLOR)'))
     .addOption(new Option('-v, --verbose', 'say more about what happens'))
     .addOption(new Option('--profile <name>', 'credential profile to use (also SYLK_PROFILE)'))
@@ -120,11 +144,16 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version are "errors" to commander; they already printed.
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return EXIT.ok;
       return EXIT.usage;
     }
     const json = argv.includes('--json');
-    return reportError(err, { json }, style(!json && process.stderr.isTTY === true && env.NO_COLOR === undefined && !argv.includes('--no-color')));
+    return reportError(
+      err,
+      { json },
+      style(!json && process.stderr.isTTY === true && env.NO_COLOR === undefined && !argv.includes('--no-color')),
+    );
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -15,7 +15,12 @@ function readLock(path: string): LockInfo | undefined {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockInfo>;
     if (typeof parsed.pid !== 'number') return undefined;
-    return { pid: parsed.pid, startTime: parsed.startTime, socket: String(parsed.socket ?? ''), version: String(parsed.version ?? '') };
+    return {
+      pid: parsed.pid,
+      startTime: parsed.startTime,
+      socket: String(parsed.socket ?? ''),
+      version: String(parsed.version ?? ''),
+    };
   } catch {
     return undefined;
   }
@@ -41,7 +46,10 @@ function tryCreate(path: string, info: LockInfo): boolean {
   return true;
 }
 
-/** The running daemon recorded in the lock file, if it is still that process. */
+/**
+ * The running daemon recorded in the lock file, if it is still that process.
+ * @internal exported for tests
+ */
 export function liveLockHolder(path: string): LockInfo | undefined {
   const info = readLock(path);
   if (info === undefined) return undefined;
@@ -69,7 +77,10 @@ export function acquireLock(path: string, socket: string, version: string): Lock
     }
     reclaimStale(path, holder);
   }
-  throw new SylkError(`could not take the daemon lock ${path} (contended)`, { code: 'daemon.lock_failed', tier: ErrorTier.Transient });
+  throw new SylkError(`could not take the daemon lock ${path} (contended)`, {
+    code: 'daemon.lock_failed',
+    tier: ErrorTier.Transient,
+  });
 }
 
 function reclaimStale(path: string, seen: LockInfo | undefined): void {
@@ -85,7 +96,10 @@ function reclaimStale(path: string, seen: LockInfo | undefined): void {
   try {
     const now = readLock(path);
     // Only remove the exact stale lock we judged; a fresh lock written meanwhile is kept.
-    const unchanged = now === undefined ? seen === undefined : seen !== undefined && now.pid === seen.pid && now.startTime === seen.startTime;
+    const unchanged =
+      now === undefined
+        ? seen === undefined
+        : seen !== undefined && now.pid === seen.pid && now.startTime === seen.startTime;
     if (unchanged && (now === undefined || !isSameProcess(now.pid, now.startTime))) {
       try {
         unlinkSync(path);

@@ -34,7 +34,7 @@ export interface LogWriteHealth {
 }
 
 /** The file the CLI reads for `sylk daemon logs` (pino-roll keeps it pointing at the active file). */
-export function currentLogPath(logsDir: string): string {
+function currentLogPath(logsDir: string): string {
   return join(logsDir, 'current.log');
 }
 
@@ -63,6 +63,7 @@ export interface LogTarget {
  * exception, and the crash handler's own log line would fail the same way. Instead: stop
  * forwarding, drop and count lines, try again after `retryMs`, and when a write gets through,
  * log how many lines were lost. The target keeps at most the lines in flight when it failed.
+ * @internal exported for tests
  */
 export class GuardedLogDestination {
   readonly #target: LogTarget;
@@ -119,7 +120,9 @@ export class GuardedLogDestination {
     this.#lastError = errorMessage(err);
     if (this.#reported) return;
     this.#reported = true;
-    writeStderr(`sylkd: cannot write the log (${this.#lastError}); dropping log lines, retrying every ${this.#retryMs / 1000} s`);
+    writeStderr(
+      `sylkd: cannot write the log (${this.#lastError}); dropping log lines, retrying every ${this.#retryMs / 1000} s`,
+    );
   }
 
   #lostLine(dropped: number): string {
@@ -147,12 +150,16 @@ export async function openDaemonLog(options: DaemonLogOptions): Promise<DaemonLo
   // pino-roll returns a SonicBoom (an EventEmitter); its published type omits `on`.
   const guarded = new GuardedLogDestination(file as typeof file & Pick<LogTarget, 'on'>);
   const redact = options.redact;
-  const redacting = (stream: DestinationStream): DestinationStream => (redact === undefined ? stream : { write: (line: string) => stream.write(redact(line)) });
+  const redacting = (stream: DestinationStream): DestinationStream =>
+    redact === undefined ? stream : { write: (line: string) => stream.write(redact(line)) };
   const streams: { stream: DestinationStream; level: Level }[] = [{ stream: redacting(guarded), level: 'trace' }];
   if (options.pretty) {
     // Loaded only when a person is watching: it is sizeable and an idle service never needs it.
     const { PinoPretty } = await import('pino-pretty');
-    streams.push({ stream: redacting(PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })), level: 'trace' });
+    streams.push({
+      stream: redacting(PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })),
+      level: 'trace',
+    });
   }
   const logger = pino(loggerOptions({ level: options.level, base: { pid: process.pid } }), pino.multistream(streams));
   return {

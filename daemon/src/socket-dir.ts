@@ -12,11 +12,14 @@ const MAX_SOCKET_PATH = process.platform === 'darwin' ? 103 : 107;
  */
 export function prepareSocketDir(socketPath: string): string {
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-    throw new SylkError(`socket path is too long for a Unix socket (${Buffer.byteLength(socketPath)} > ${MAX_SOCKET_PATH} bytes): ${socketPath}`, {
-      code: 'daemon.socket_path_too_long',
-      tier: ErrorTier.UserFixable,
-      hint: 'set SYLK_SOCKET to a shorter absolute path',
-    });
+    throw new SylkError(
+      `socket path is too long for a Unix socket (${Buffer.byteLength(socketPath)} > ${MAX_SOCKET_PATH} bytes): ${socketPath}`,
+      {
+        code: 'daemon.socket_path_too_long',
+        tier: ErrorTier.UserFixable,
+        hint: 'set SYLK_SOCKET to a shorter absolute path',
+      },
+    );
   }
   const dir = dirname(socketPath);
   let created = false;
@@ -33,7 +36,9 @@ export function prepareSocketDir(socketPath: string): string {
     : typeof process.getuid === 'function' && st.uid !== process.getuid()
       ? `is owned by uid ${st.uid}, not by you (uid ${process.getuid()})`
       : (st.mode & 0o022) !== 0
-        ? `is writable by ${st.mode & 0o020 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${st.mode & 0o002 ? 'others' : ''} (mode ${(st.mode & 0o777).toString(8)})`
+        ? `is writable by ${st.mode & 0o020 ? 'group' : ''}` +
+          `${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${st.mode & 0o002 ? 'others' : ''}` +
+          ` (mode ${(st.mode & 0o777).toString(8)})`
         : undefined;
   if (problem !== undefined) {
     throw new SylkError(`refusing to listen: socket directory ${dir} ${problem}`, {

@@ -1,4 +1,14 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { ErrorTier, SylkError, errorMessage, type Clock, type Logger } from '@sylk/core';
 import type { ConfigStore, SylkDirs } from '@sylk/config';
@@ -42,7 +52,7 @@ export type SessionNotifier = (sessionId: string, message: string) => Promise<vo
 const PENDING_SUFFIX = '.restore-pending';
 
 /**
- * Backups and integrity of sylkd's SQLite files (SPEC 3.4.2/3.4.3): a full check at start with
+ * Backups and integrity of sylkd's SQLite files (docs/operations.md): a full check at start with
  * automatic restore of the newest good backup, periodic online backups and quick checks (in a
  * worker thread, so the event loop never waits on them), a check after any SQLITE_CORRUPT /
  * NOTADB error, and user backups/restores. Restores only ever replace files nothing has open:
@@ -65,12 +75,15 @@ export class StorageGuard {
   /** system.db and every session log on disk. */
   databases(): ManagedDatabase[] {
     const { data, backups } = this.opts.dirs;
-    const list: ManagedDatabase[] = [{ name: 'system', path: join(data, 'system.db'), backupDir: join(backups, 'system') }];
+    const list: ManagedDatabase[] = [
+      { name: 'system', path: join(data, 'system.db'), backupDir: join(backups, 'system') },
+    ];
     const sessionsDir = join(data, 'sessions');
     if (existsSync(sessionsDir)) {
       for (const id of readdirSync(sessionsDir).sort()) {
         const path = join(sessionsDir, id, 'events.db');
-        if (existsSync(path)) list.push({ name: `session ${id}`, path, backupDir: join(backups, 'sessions', id), sessionId: id });
+        if (existsSync(path))
+          list.push({ name: `session ${id}`, path, backupDir: join(backups, 'sessions', id), sessionId: id });
       }
     }
     return list;
@@ -84,10 +97,17 @@ export class StorageGuard {
     for (const db of this.databases()) this.applyPendingRestore(db);
     const dbs = this.databases().filter((db) => existsSync(db.path));
     // system.db gets the full check; session logs (possibly hundreds) the quick one, which is
-    // ~3x cheaper, so serving is not delayed; their full check follows in the background (start()).
+    // much cheaper, so serving is not delayed; their full check follows in the background (start()).
+    // Both in worker threads, side by side: killing a crashed daemon's processes waits for them.
     const [system, sessions] = await Promise.all([
-      checkFilesInWorker(dbs.filter((db) => db.sessionId === undefined).map((db) => db.path), 'full'),
-      checkFilesInWorker(dbs.filter((db) => db.sessionId !== undefined).map((db) => db.path), 'quick'),
+      checkFilesInWorker(
+        dbs.filter((db) => db.sessionId === undefined).map((db) => db.path),
+        'full',
+      ),
+      checkFilesInWorker(
+        dbs.filter((db) => db.sessionId !== undefined).map((db) => db.path),
+        'quick',
+      ),
     ]);
     const found = new Map([...system, ...sessions]);
     this.lastCheckAt = this.opts.clock.now();
@@ -95,7 +115,10 @@ export class StorageGuard {
     for (const db of dbs) {
       const problems = found.get(db.path) ?? [];
       if (problems.length === 0) continue;
-      this.opts.logger.error({ database: db.name, path: db.path, problems: problems.slice(0, 5) }, 'database failed its integrity check at start');
+      this.opts.logger.error(
+        { database: db.name, path: db.path, problems: problems.slice(0, 5) },
+        'database failed its integrity check at start',
+      );
       results.push({ database: db, problems, action: this.restoreAtStart(db) });
     }
     return results;
@@ -108,7 +131,11 @@ export class StorageGuard {
         this.problems.set(db.name, [`damaged and no good backup in ${db.backupDir}`]);
         return 'no good backup to restore';
       }
-      const note = `${db.name} was damaged and restored from backup ${basename(backup.path)} (taken ${new Date(backup.createdAt).toISOString()}); changes since then are lost; the damaged file is kept as ${basename(db.path)}.corrupt`;
+      const note =
+        `${db.name} was damaged and restored from backup ${basename(backup.path)} ` +
+        `(taken ${new Date(backup.createdAt).toISOString()}); ` +
+        `changes since then are lost; ` +
+        `the damaged file is kept as ${basename(db.path)}.corrupt`;
       this.restores.push(note);
       this.opts.logger.warn({ database: db.name, backup: backup.path }, 'restored damaged database from backup');
       return `restored ${basename(backup.path)}`;
@@ -128,7 +155,10 @@ export class StorageGuard {
       this.opts.logger.warn({ database: db.name }, 'applied staged restore');
     } catch (err) {
       this.problems.set(db.name, [`staged restore failed: ${errorMessage(err)}`]);
-      this.opts.logger.error({ database: db.name, err: errorMessage(err) }, 'staged restore failed; the database was left as it was');
+      this.opts.logger.error(
+        { database: db.name, err: errorMessage(err) },
+        'staged restore failed; the database was left as it was',
+      );
     } finally {
       rmSync(pending, { force: true });
     }
@@ -138,18 +168,22 @@ export class StorageGuard {
   start(notify: SessionNotifier, restoredAtStart: readonly DatabaseCheckResult[]): void {
     this.notify = notify;
     for (const r of restoredAtStart) {
-      if (r.database.sessionId !== undefined) void this.tell(r.database.sessionId, `The session log failed its integrity check at start: ${r.action}.`);
+      if (r.database.sessionId !== undefined)
+        void this.tell(r.database.sessionId, `The session log failed its integrity check at start: ${r.action}.`);
     }
     const daemon = this.opts.config.current().config.daemon;
     const backupMs = daemon.backup_interval_hours * 3_600_000;
     const checkMs = daemon.integrity_check_minutes * 60_000;
-    if (backupMs > 0) this.every(Math.min(backupMs, 3_600_000), () => {
-      if (this.opts.clock.now() - this.lastBackupAt >= backupMs) void this.backupNow(true).catch(this.logFailure);
-    });
+    if (backupMs > 0)
+      this.every(Math.min(backupMs, 3_600_000), () => {
+        if (this.opts.clock.now() - this.lastBackupAt >= backupMs) void this.backupNow(true).catch(this.logFailure);
+      });
     if (checkMs > 0) this.every(checkMs, () => void this.check('quick').catch(this.logFailure));
-    void this.check('full').catch(this.logFailure);
+    // system.db had its full check at start; the session logs only the quick one.
+    void this.check('full', (db) => db.sessionId !== undefined).catch(this.logFailure);
     // The cadence survives restarts: it counts from the newest backup on disk.
-    this.lastBackupAt = listBackups(join(this.opts.dirs.data, 'system.db'), join(this.opts.dirs.backups, 'system'))[0]?.createdAt ?? 0;
+    this.lastBackupAt =
+      listBackups(join(this.opts.dirs.data, 'system.db'), join(this.opts.dirs.backups, 'system'))[0]?.createdAt ?? 0;
     // No backup yet (a fresh install, or the first start after an upgrade): take one now.
     if (backupMs > 0 && this.lastBackupAt === 0) void this.backupNow(true).catch(this.logFailure);
     this.unsubscribe = onCorruptionError((path) => {
@@ -191,7 +225,10 @@ export class StorageGuard {
         if (!existsSync(db.path)) continue;
         if (onlyChanged && db.sessionId !== undefined && !changedSinceBackup(db)) continue;
         try {
-          written.push({ database: db, backup: await backupDatabaseFile(db.path, db.backupDir, this.opts.clock, keep) });
+          written.push({
+            database: db,
+            backup: await backupDatabaseFile(db.path, db.backupDir, this.opts.clock, keep),
+          });
         } catch (err) {
           this.opts.logger.error({ database: db.name, err: errorMessage(err) }, 'backup failed');
           if (db.sessionId === undefined) throw err;
@@ -203,11 +240,14 @@ export class StorageGuard {
     });
   }
 
-  /** Checks every database in a worker thread; damage is logged, shown in status and told to its session. */
-  check(kind: CheckKind): Promise<DatabaseCheckResult[]> {
+  /** Checks the databases (all, or those `which` picks) in a worker thread; damage is logged, shown in status and told to its session. */
+  check(kind: CheckKind, which: (db: ManagedDatabase) => boolean = () => true): Promise<DatabaseCheckResult[]> {
     return this.serial(async () => {
-      const dbs = this.databases();
-      const found = await checkFilesInWorker(dbs.map((db) => db.path), kind);
+      const dbs = this.databases().filter(which);
+      const found = await checkFilesInWorker(
+        dbs.map((db) => db.path),
+        kind,
+      );
       this.lastCheckAt = this.opts.clock.now();
       const results: DatabaseCheckResult[] = [];
       for (const db of dbs) {
@@ -219,13 +259,18 @@ export class StorageGuard {
           continue;
         }
         this.problems.set(db.name, problems);
-        const action = listBackups(db.path, db.backupDir).length > 0
-          ? 'restart sylkd (`sylk daemon restart`): it restores the newest good backup at start'
-          : 'no backup to restore';
+        const action =
+          listBackups(db.path, db.backupDir).length > 0
+            ? 'restart sylkd (`sylk daemon restart`): it restores the newest good backup at start'
+            : 'no backup to restore';
         results.push({ database: db, problems, action });
         if (known) continue;
-        this.opts.logger.error({ database: db.name, path: db.path, problems: problems.slice(0, 5) }, 'database failed its integrity check');
-        if (db.sessionId !== undefined) void this.tell(db.sessionId, `The session log failed an integrity check (${problems[0] ?? ''}); ${action}.`);
+        this.opts.logger.error(
+          { database: db.name, path: db.path, problems: problems.slice(0, 5) },
+          'database failed its integrity check',
+        );
+        if (db.sessionId !== undefined)
+          void this.tell(db.sessionId, `The session log failed an integrity check (${problems[0] ?? ''}); ${action}.`);
       }
       return results;
     });
@@ -233,7 +278,9 @@ export class StorageGuard {
 
   /** The backups of every database, newest first. */
   backups(): { database: ManagedDatabase; backup: BackupInfo }[] {
-    return this.databases().flatMap((database) => listBackups(database.path, database.backupDir).map((backup) => ({ database, backup })));
+    return this.databases().flatMap((database) =>
+      listBackups(database.path, database.backupDir).map((backup) => ({ database, backup })),
+    );
   }
 
   /**
@@ -244,16 +291,30 @@ export class StorageGuard {
     const full = resolve(backupPath);
     const rel = relative(this.opts.dirs.backups, full);
     if (rel.startsWith('..') || rel.startsWith(sep) || !existsSync(full) || !statSync(full).isFile()) {
-      throw new SylkError(`no backup at ${backupPath}`, { code: 'storage.no_backup', tier: ErrorTier.UserFixable, hint: 'Pass a path listed by `sylk backup --list`.' });
+      throw new SylkError(`no backup at ${backupPath}`, {
+        code: 'storage.no_backup',
+        tier: ErrorTier.UserFixable,
+        hint: 'Pass a path listed by `sylk backup --list`.',
+      });
     }
-    const database = this.databases().find((db) => dirname(full) === db.backupDir && listBackups(db.path, db.backupDir).some((b) => b.path === full));
+    const database = this.databases().find(
+      (db) => dirname(full) === db.backupDir && listBackups(db.path, db.backupDir).some((b) => b.path === full),
+    );
     if (database === undefined) {
-      throw new SylkError(`${backupPath} is not a backup of a database sylkd keeps`, { code: 'storage.no_backup', tier: ErrorTier.UserFixable, hint: 'Pass a path listed by `sylk backup --list`.' });
+      throw new SylkError(`${backupPath} is not a backup of a database sylkd keeps`, {
+        code: 'storage.no_backup',
+        tier: ErrorTier.UserFixable,
+        hint: 'Pass a path listed by `sylk backup --list`.',
+      });
     }
     // In the worker: a large backup's full check must not stall the daemon's other clients.
     const problems = (await checkFilesInWorker([full], 'full')).get(full) ?? [];
     if (problems.length > 0) {
-      throw new SylkError(`backup ${basename(full)} fails its integrity check: ${problems.slice(0, 3).join('; ')}`, { code: 'storage.backup_corrupt', tier: ErrorTier.UserFixable, hint: 'Pick another backup (`sylk backup --list`).' });
+      throw new SylkError(`backup ${basename(full)} fails its integrity check: ${problems.slice(0, 3).join('; ')}`, {
+        code: 'storage.backup_corrupt',
+        tier: ErrorTier.UserFixable,
+        hint: 'Pick another backup (`sylk backup --list`).',
+      });
     }
     // Copied under a temporary name, flushed and renamed: the next start never sees half a file
     // (and checks it again before swapping it in).
@@ -278,14 +339,32 @@ export class StorageGuard {
 
   summary(): { lastBackupAt: number; lastCheckAt: number; integrity: string; problems: string[]; restores: string[] } {
     const problems = [...this.problems].map(([name, list]) => `${name}: ${list.slice(0, 3).join('; ')}`);
-    const integrity = problems.length > 0 ? 'damaged' : this.restores.length > 0 ? 'restored' : this.lastCheckAt > 0 ? 'ok' : 'unchecked';
-    return { lastBackupAt: this.lastBackupAt, lastCheckAt: this.lastCheckAt, integrity, problems, restores: [...this.restores] };
+    const integrity =
+      problems.length > 0
+        ? 'damaged'
+        : this.restores.length > 0
+          ? 'restored'
+          : this.lastCheckAt > 0
+            ? 'ok'
+            : 'unchecked';
+    return {
+      lastBackupAt: this.lastBackupAt,
+      lastCheckAt: this.lastCheckAt,
+      integrity,
+      problems,
+      restores: [...this.restores],
+    };
   }
 
   /** The `integrity` line of `sylk status`. */
   component(): { name: string; state: string; detail: string } {
     const s = this.summary();
-    const detail = s.problems.length > 0 ? s.problems.join(' | ') : s.restores.length > 0 ? s.restores.join(' | ') : `last check ${s.lastCheckAt > 0 ? new Date(s.lastCheckAt).toISOString() : 'never'}`;
+    const detail =
+      s.problems.length > 0
+        ? s.problems.join(' | ')
+        : s.restores.length > 0
+          ? s.restores.join(' | ')
+          : `last check ${s.lastCheckAt > 0 ? new Date(s.lastCheckAt).toISOString() : 'never'}`;
     return { name: 'integrity', state: s.integrity, detail };
   }
 
@@ -294,7 +373,10 @@ export class StorageGuard {
       await this.notify?.(sessionId, message);
     } catch (err) {
       // A damaged log may refuse the notice too; the status line and the log still say it.
-      this.opts.logger.warn({ sessionId, err: errorMessage(err) }, 'could not write the integrity notice into the session');
+      this.opts.logger.warn(
+        { sessionId, err: errorMessage(err) },
+        'could not write the integrity notice into the session',
+      );
     }
   }
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The largest young generation a thread started after start-up reaches, in MB, measured in a
- * fresh process over the built module (the test command builds first). The thread has the stream
- * thread's young-generation limit (8 MB, packages/llm threaded.ts) and allocates in bursts.
+ * fresh process over the built module (the test command builds first). The thread asks for an
+ * 8 MB young generation in its resource limits and allocates in bursts.
  */
 function laterThreadYoungMb(nodeArgs: string[], compact: 'start-and-end' | 'start-only'): number {
   const module = JSON.stringify(new URL('../dist/v8-flags.js', import.meta.url).pathname);

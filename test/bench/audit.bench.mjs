@@ -23,7 +23,9 @@ async function load() {
     const core = await import('@sylk/core');
     return { ...security, ...core };
   } catch (err) {
-    throw new Error(`cannot load the built @sylk/security: run \`npx turbo run build --filter=@sylk/security\` first (${err.message})`);
+    throw new Error(
+      `cannot load the built @sylk/security: run \`npx turbo run build --filter=@sylk/security\` first (${err.message})`,
+    );
   }
 }
 
@@ -54,7 +56,13 @@ export default async function run() {
     const base = mkdtempSync(join(tmpdir(), 'sylk-bench-audit-'));
     const dir = join(base, 'audit');
     try {
-      const log = await AuditLog.open({ dir, rotateBytes: 100 * 1024 * 1024, signatureInterval: 100, clock: systemClock, logger: silentLogger() });
+      const log = await AuditLog.open({
+        dir,
+        rotateBytes: 100 * 1024 * 1024,
+        signatureInterval: 100,
+        clock: systemClock,
+        logger: silentLogger(),
+      });
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       for (let i = 0; i < ENTRIES; i++) {
@@ -72,7 +80,8 @@ export default async function run() {
       const report = await verifyAuditLog({ dir });
       verifyRates.push(report.entries / ((performance.now() - t1) / 1000));
       verifyCpuRates.push(report.entries / cpuSeconds(c1));
-      if (!report.ok || report.entries !== ENTRIES) throw new Error(`verify: ${JSON.stringify(report.problems.slice(0, 3))}`);
+      if (!report.ok || report.entries !== ENTRIES)
+        throw new Error(`verify: ${JSON.stringify(report.problems.slice(0, 3))}`);
       files = report.files;
       signatures = report.signatures;
     } finally {
@@ -89,7 +98,8 @@ export default async function run() {
   const met = metrics.append_per_s >= 50_000 && metrics.verify_per_s >= 200_000;
   const summary =
     `${ENTRIES} entries per run, ${RUNS} runs: append ${metrics.append_per_s}/s (chained, signed every 100 → ${signatures} signatures, batched fdatasync; ` +
-    `runs ${appendRates.map((x) => Math.round(x)).join(', ')}), verify ${metrics.verify_per_s}/s (runs ${verifyRates.map((x) => Math.round(x)).join(', ')}; ${files} file)` +
+    `runs ${appendRates.map((x) => Math.round(x)).join(', ')}), ` +
+    `verify ${metrics.verify_per_s}/s (runs ${verifyRates.map((x) => Math.round(x)).join(', ')}; ${files} file)` +
     `; per CPU second: append ${metrics.append_per_cpu_s}, verify ${metrics.verify_per_cpu_s}` +
     `; ${round(ENTRIES / metrics.append_per_s, 2)} s to write, ${round(ENTRIES / metrics.verify_per_s, 2)} s to verify`;
   return { summary, metrics, targets, met };

@@ -31,14 +31,27 @@ const instantAdapter = {
     for (const c of chunks) yield c;
   },
   async generate() {
-    return { content: 'ok', model: 'bench-model', stopReason: 'end_turn', usage: { inputTokens: 12, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 }, toolCalls: [] };
+    return {
+      content: 'ok',
+      model: 'bench-model',
+      stopReason: 'end_turn',
+      usage: { inputTokens: 12, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      toolCalls: [],
+    };
   },
   countTokens: () => 12,
   healthCheck: async () => ({ ok: true, latencyMs: 0 }),
   close: async () => {},
 };
 
-const model = { id: 'bench-model', provider: 'anthropic', contextWindow: 200_000, maxOutputTokens: 8_192, inputPrice: 3, outputPrice: 15 };
+const model = {
+  id: 'bench-model',
+  provider: 'anthropic',
+  contextWindow: 200_000,
+  maxOutputTokens: 8_192,
+  inputPrice: 3,
+  outputPrice: 15,
+};
 
 const request = (i) => ({
   provider: 'anthropic',
@@ -72,7 +85,7 @@ export default async function gateBench() {
   const dir = mkdtempSync(join(tmpdir(), 'sylk-gate-bench-'));
   const db = await openSystemDb(dir);
   const gate = new LLMGate({
-    adapters: () => instantAdapter,
+    adapters: async () => instantAdapter,
     pricing: () => model,
     estimateTokens: () => 12,
     db,
@@ -120,11 +133,17 @@ export default async function gateBench() {
     const rps = THROUGHPUT_TOTAL / seconds;
     const transactions = gate.usage.transactions - txBefore;
 
-    const metrics = { p50_added_ms: round(p50Added, 4), p99_added_ms: round(p99Added, 4), requests_per_s: Math.round(rps) };
+    const metrics = {
+      p50_added_ms: round(p50Added, 4),
+      p99_added_ms: round(p99Added, 4),
+      requests_per_s: Math.round(rps),
+    };
     const targets = { p50_added_ms: '<= 0.1', p99_added_ms: '<= 1', requests_per_s: '>= 10000' };
     const met = metrics.p50_added_ms <= 0.1 && metrics.p99_added_ms <= 1 && metrics.requests_per_s >= 10_000;
     const summary =
-      `added latency p50 ${metrics.p50_added_ms} ms, p99 ${metrics.p99_added_ms} ms (gate p50 ${round(percentile(viaGate, 50), 4)} ms vs direct ${round(percentile(straight, 50), 4)} ms); ` +
+      `added latency p50 ${metrics.p50_added_ms} ms, p99 ${metrics.p99_added_ms} ms ` +
+      `(gate p50 ${round(percentile(viaGate, 50), 4)} ms ` +
+      `vs direct ${round(percentile(straight, 50), 4)} ms); ` +
       `${metrics.requests_per_s} requests/s with ${CONCURRENT} in flight; ${THROUGHPUT_TOTAL} usage records in ${transactions} transactions`;
     return { summary, metrics, targets, met };
   } finally {

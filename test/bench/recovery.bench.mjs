@@ -10,7 +10,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, round } from './stats.mjs';
-import { loadDist, makeHome, sessionClient, startEmulatorProcess, startDaemon, wallMs, writeConfig } from './lib/sylkd.mjs';
+import {
+  loadDist,
+  makeHome,
+  sessionClient,
+  startEmulatorProcess,
+  startDaemon,
+  wallMs,
+  writeConfig,
+} from './lib/sylkd.mjs';
 
 const SESSIONS = 100;
 const INTERRUPTED = 20;
@@ -46,7 +54,18 @@ const RUNNING = proto.SessionState.RUNNING;
 
 /** Runs a real sylkd to the crash state: returns once it has been killed with SIGKILL mid-turn. */
 async function buildCrashedHome(h, emuUrl) {
-  writeConfig(h.home, ['llm:', '  default_provider: anthropic', '  providers:', '    anthropic:', `      base_url: ${emuUrl}`, '      default_model: claude-sonnet-5-5', ''].join('\n'));
+  writeConfig(
+    h.home,
+    [
+      'llm:',
+      '  default_provider: anthropic',
+      '  providers:',
+      '    anthropic:',
+      `      base_url: ${emuUrl}`,
+      '      default_model: claude-sonnet-5-5',
+      '',
+    ].join('\n'),
+  );
   const daemon = await startDaemon(h);
   const { client, close } = await sessionClient(h.env.SYLK_SOCKET);
   try {
@@ -55,32 +74,58 @@ async function buildCrashedHome(h, emuUrl) {
     for (let batch = 0; batch < SESSIONS / 10; batch++) {
       const project = join(h.home, 'projects', `p${batch}`);
       mkdirSync(join(project, '.sylk'), { recursive: true });
-      const created = await Promise.all(Array.from({ length: 10 }, () => client.createSession({ projectRoot: project, name: '', provider: '', model: '', prompt: 'bulk', clientEnv: {} })));
+      const created = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          client.createSession({
+            projectRoot: project,
+            name: '',
+            provider: '',
+            model: '',
+            prompt: 'bulk',
+            clientEnv: {},
+          }),
+        ),
+      );
       const batchIds = created.map((c) => c.session.id);
       ids.push(...batchIds);
-      await until(async () => (await client.listSessions({ all: true, projectRoot: '' })).sessions.filter((s) => batchIds.includes(s.id)).every((s) => s.state === IDLE && s.lastSeq > 0n), 120_000, `batch ${batch} to finish its bulk turn`);
+      await until(
+        async () =>
+          (await client.listSessions({ all: true, projectRoot: '' })).sessions
+            .filter((s) => batchIds.includes(s.id))
+            .every((s) => s.state === IDLE && s.lastSeq > 0n),
+        120_000,
+        `batch ${batch} to finish its bulk turn`,
+      );
     }
     const victims = ids.slice(0, INTERRUPTED);
     await Promise.all(victims.map((session) => client.sendInput({ session, text: 'slow' })));
     // Mid-stream: each victim running and past its first few deltas of the slow reply.
     const streamed = new Map();
-    await until(async () => {
-      const list = (await client.listSessions({ all: true, projectRoot: '' })).sessions;
-      for (const s of list) streamed.set(s.id, s);
-      return victims.every((id) => streamed.get(id)?.state === RUNNING);
-    }, 60_000, 'the slow turns to stream');
+    await until(
+      async () => {
+        const list = (await client.listSessions({ all: true, projectRoot: '' })).sessions;
+        for (const s of list) streamed.set(s.id, s);
+        return victims.every((id) => streamed.get(id)?.state === RUNNING);
+      },
+      60_000,
+      'the slow turns to stream',
+    );
     await new Promise((r) => setTimeout(r, 500));
     const list = (await client.listSessions({ all: true, projectRoot: '' })).sessions;
     const events = list.map((s) => Number(s.lastSeq));
     process.kill(daemon.pid, 'SIGKILL');
-    await until(() => {
-      try {
-        process.kill(daemon.pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10_000, 'sylkd to die');
+    await until(
+      () => {
+        try {
+          process.kill(daemon.pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+      'sylkd to die',
+    );
     return { events };
   } finally {
     close();
@@ -101,7 +146,12 @@ async function timeToServing(h) {
     await daemonClient.status({});
     const { sessions } = await client.listSessions({ all: true, projectRoot: '' });
     const serving = wallMs();
-    return { seconds: (serving - t0) / 1000, readySeconds: (ready - t0) / 1000, sessions: sessions.length, interrupted: sessions.filter((s) => s.interrupted).length };
+    return {
+      seconds: (serving - t0) / 1000,
+      readySeconds: (ready - t0) / 1000,
+      sessions: sessions.length,
+      interrupted: sessions.filter((s) => s.interrupted).length,
+    };
   } finally {
     close();
     await daemon.stop();
@@ -122,7 +172,8 @@ export default async function recoveryBench() {
       copyHome(template, h.home);
       const run = await timeToServing(h);
       if (run.sessions !== SESSIONS) throw new Error(`listed ${run.sessions} sessions, expected ${SESSIONS}`);
-      if (run.interrupted !== INTERRUPTED) throw new Error(`${run.interrupted} sessions interrupted, expected ${INTERRUPTED}`);
+      if (run.interrupted !== INTERRUPTED)
+        throw new Error(`${run.interrupted} sessions interrupted, expected ${INTERRUPTED}`);
       runs.push(run);
     }
     // The same start with nothing to recover.
@@ -148,7 +199,11 @@ export default async function recoveryBench() {
     };
     const targets = { seconds_to_serving: 2 };
     const met = seconds <= targets.seconds_to_serving;
-    const summary = `${SESSIONS} sessions (${metrics.events_per_session_median} events each, median), ${INTERRUPTED} killed mid-turn: serving after ${metrics.seconds_to_serving} s (median of ${RUNS}; empty home ${metrics.seconds_to_serving_empty_home} s), target ≤ ${targets.seconds_to_serving} s`;
+    const summary =
+      `${SESSIONS} sessions (${metrics.events_per_session_median} events each, median), ` +
+      `${INTERRUPTED} killed mid-turn: ` +
+      `serving after ${metrics.seconds_to_serving} s (median of ${RUNS}; ` +
+      `empty home ${metrics.seconds_to_serving_empty_home} s), target ≤ ${targets.seconds_to_serving} s`;
     return { summary, metrics, targets, met };
   } finally {
     await emu.close();
@@ -156,4 +211,3 @@ export default async function recoveryBench() {
     h.cleanup();
   }
 }
-

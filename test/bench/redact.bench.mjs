@@ -79,7 +79,8 @@ export default async function redactBench() {
     return {
       summary:
         `redact (10 values + patterns, no hit) ${metrics.redact_mb_per_s} MB/s; OutputCapture ${metrics.capture_mb_per_s} MB/s with redaction vs ` +
-        `${metrics.capture_plain_mb_per_s} MB/s without (ratio ${metrics.capture_ratio}); ${metrics.empty_ns_per_call} ns per 200-char line with nothing registered`,
+        `${metrics.capture_plain_mb_per_s} MB/s without (ratio ${metrics.capture_ratio}); ` +
+        `${metrics.empty_ns_per_call} ns per 200-char line with nothing registered`,
       metrics,
       targets,
       met: ratio >= 0.6 && emptyNs <= 1000,

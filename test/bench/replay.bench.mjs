@@ -19,14 +19,29 @@ import { cpuMs, loadDist, makeHome, rssMb, sessionClient, startDaemon } from './
 const EVENTS = 100_000;
 const RUNS = 5;
 const PACKAGE_RUNS = 3;
-const { attachedEvents } = await loadDist('packages/proto/dist/index.js');
+const { attachedEvents } = await loadDist('packages/proto/dist/event-columns.js');
 
 /** A mix shaped like a real session: mostly deltas, live command output, tool results. */
 function eventFor(i) {
   if (i % 40 === 0) {
-    return ['tool_finished', { callId: `call_${i}`, name: 'run_command', ok: true, isError: false, durationMs: 1200 + (i % 300), summary: '[exit code 0] 42 passed', outputHandle: `out_${i}` }];
+    return [
+      'tool_finished',
+      {
+        callId: `call_${i}`,
+        name: 'run_command',
+        ok: true,
+        isError: false,
+        durationMs: 1200 + (i % 300),
+        summary: '[exit code 0] 42 passed',
+        outputHandle: `out_${i}`,
+      },
+    ];
   }
-  if (i % 8 === 0) return ['tool_output', { callId: `call_${i - (i % 40)}`, stream: 'stdout', line: `PASS src/module${i % 97}.test.ts (${i % 13} ms)` }];
+  if (i % 8 === 0)
+    return [
+      'tool_output',
+      { callId: `call_${i - (i % 40)}`, stream: 'stdout', line: `PASS src/module${i % 97}.test.ts (${i % 13} ms)` },
+    ];
   return ['assistant_delta', { text: `tok${i % 1000} ` }];
 }
 
@@ -38,7 +53,12 @@ async function buildSession(dataDir, projectRoot) {
   const logs = new EventLogs({ dataDir });
   const registry = new SessionRegistry({ db, logs });
   try {
-    const record = registry.create({ name: 'replay-bench', projectRoot, provider: 'anthropic', model: 'claude-sonnet-5-5' });
+    const record = registry.create({
+      name: 'replay-bench',
+      projectRoot,
+      provider: 'anthropic',
+      model: 'claude-sonnet-5-5',
+    });
     await registry.setState(record.id, 'idle'); // seq 1: state_changed, as for any real session
     const log = logs.get(record.id);
     for (let i = 1; i < EVENTS; i += 1_000) {
@@ -60,13 +80,14 @@ async function replayOnce(socket, sessionId, daemonPid) {
   const { client, close } = await sessionClient(socket);
   const t0 = performance.now();
   const call = client.attach();
-  call.send({ msg: { case: 'start', value: { session: sessionId, fromSeq: 1n, cols: 120, rows: 40, columns: true } } });
+  call.send({ msg: { case: 'start', value: { session: sessionId, fromSeq: 1n, cols: 120, rows: 40 } } });
   let seen = 0;
   let firstAt;
   try {
     for await (const res of call) {
       const m = res.msg;
-      if (m.case === 'resync') throw new Error(`daemon asked for a resync from ${m.value.fromSeq} after ${seen} events`);
+      if (m.case === 'resync')
+        throw new Error(`daemon asked for a resync from ${m.value.fromSeq} after ${seen} events`);
       for (const e of attachedEvents(res)) {
         const seq = e.seq;
         if (seq !== ++seen) throw new Error(`replay out of order: got seq ${seq}, expected ${seen}`);
@@ -138,8 +159,14 @@ export default async function replayBench() {
     const summary =
       `replayed a ${EVENTS}-event session to a new gRPC Attach client through sylkd in ${metrics.seconds_100k} s ` +
       `(median of ${RUNS} fresh attaches: ${times.map((t) => round(t, 3)).join(', ')} s; first run includes loading the session runtime; ` +
-      `first event after ${metrics.first_event_ms} ms; ~${metrics.events_per_s} events/s; CPU while replaying: sylkd ${round((100 * daemonCpuS) / totalS, 0)}%, client ${round((100 * clientCpuS) / totalS, 0)}% of one core; sylkd RSS ${metrics.daemon_rss_idle_mb} MB before, up to ${metrics.daemon_rss_attached_mb} MB at the end of a replay) — ` +
-      `in-process package replay of the same log: ${metrics.package_seconds_100k} s [load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${cpus().length} CPUs]`;
+      `first event after ${metrics.first_event_ms} ms; ~${metrics.events_per_s} events/s; ` +
+      `CPU while replaying: sylkd ${round((100 * daemonCpuS) / totalS, 0)}%, ` +
+      `client ${round((100 * clientCpuS) / totalS, 0)}% of one core; ` +
+      `sylkd RSS ${metrics.daemon_rss_idle_mb} MB before, ` +
+      `up to ${metrics.daemon_rss_attached_mb} MB at the end of a replay) — ` +
+      `in-process package replay of the same log: ${metrics.package_seconds_100k} s [load avg ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}, ${cpus().length} CPUs]`;
     return { summary, metrics, targets, met };
   } finally {
     await daemon?.stop();

@@ -6,7 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolExecutor } from '../../packages/tools/dist/index.js';
-import { CachedProbe, CommandSandbox, DEFAULT_SANDBOX_LIMITS, PidsCgroups, systemProbeDeps } from '../../packages/security/dist/index.js';
+import {
+  CachedProbe,
+  CommandSandbox,
+  DEFAULT_SANDBOX_LIMITS,
+  PidsCgroups,
+  systemProbeDeps,
+} from '../../packages/security/dist/index.js';
 import { median, percentile, round } from './stats.mjs';
 
 const RUNS = 200;
@@ -19,11 +25,22 @@ export default async function sandboxBench() {
     const probe = new CachedProbe(systemProbeDeps(process.env));
     const found = await probe.get();
     if (!found.available) {
-      return { summary: `sandbox unavailable: ${found.reason} (fix: ${found.fix})`, metrics: {}, targets: { added_p50_ms: '<= 15' }, met: false };
+      return {
+        summary: `sandbox unavailable: ${found.reason} (fix: ${found.fix})`,
+        metrics: {},
+        targets: { added_p50_ms: '<= 15' },
+        met: false,
+      };
     }
     const cgroups = PidsCgroups.detect();
     const wrapper = new CommandSandbox({
-      policy: () => ({ enabled: true, required: true, readOnlyPaths: [], writablePaths: [], limits: DEFAULT_SANDBOX_LIMITS }),
+      policy: () => ({
+        enabled: true,
+        required: true,
+        readOnlyPaths: [],
+        writablePaths: [],
+        limits: DEFAULT_SANDBOX_LIMITS,
+      }),
       probe: () => probe.get(),
       homeDir: process.env.HOME ?? '/root',
       writableRoots: [project, join(base, 'temp')],
@@ -33,7 +50,13 @@ export default async function sandboxBench() {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C' };
     // The same sandbox as a non-root sylkd runs it: no pids cgroup (RLIMIT_NPROC binds).
     const userWrapper = new CommandSandbox({
-      policy: () => ({ enabled: true, required: true, readOnlyPaths: [], writablePaths: [], limits: DEFAULT_SANDBOX_LIMITS }),
+      policy: () => ({
+        enabled: true,
+        required: true,
+        readOnlyPaths: [],
+        writablePaths: [],
+        limits: DEFAULT_SANDBOX_LIMITS,
+      }),
       probe: async () => ({ ...(await probe.get()), runningAsRoot: false }),
       homeDir: process.env.HOME ?? '/root',
       writableRoots: [project, join(base, 'temp')],
@@ -41,11 +64,17 @@ export default async function sandboxBench() {
     });
     const plain = new ToolExecutor({ roots: [project], baseEnv: env, spoolDir: join(base, 'spool') });
     const boxed = new ToolExecutor({ roots: [project], baseEnv: env, spoolDir: join(base, 'spool'), wrapper });
-    const boxedUser = new ToolExecutor({ roots: [project], baseEnv: env, spoolDir: join(base, 'spool'), wrapper: userWrapper });
+    const boxedUser = new ToolExecutor({
+      roots: [project],
+      baseEnv: env,
+      spoolDir: join(base, 'spool'),
+      wrapper: userWrapper,
+    });
     const time = async (exec) => {
       const t = performance.now();
       const r = await exec.run('true', { cwd: project });
-      if (r.exitCode !== 0) throw new Error(`true exited ${r.exitCode}: ${r.output.head.map((l) => l.text).join('\n')}`);
+      if (r.exitCode !== 0)
+        throw new Error(`true exited ${r.exitCode}: ${r.output.head.map((l) => l.text).join('\n')}`);
       return performance.now() - t;
     };
     for (let i = 0; i < 20; i++) {
@@ -78,7 +107,8 @@ export default async function sandboxBench() {
       summary:
         `run('true') plain median ${metrics.plain_p50_ms} ms (p95 ${round(percentile(a, 95), 2)}), sandboxed ${metrics.sandboxed_p50_ms} ms ` +
         `(p95 ${round(percentile(c, 95), 2)}; ${found.backend}) → +${metrics.added_p50_ms} ms, ratio ${metrics.ratio}; ` +
-        `as root${cgroups.available ? ' with the per-command pids cgroup' : ''} +${metrics.added_p50_ms_as_root} ms (ratio ${metrics.ratio_as_root}); ${RUNS} interleaved runs`,
+        `as root${cgroups.available ? ' with the per-command pids cgroup' : ''} ` +
+        `+${metrics.added_p50_ms_as_root} ms (ratio ${metrics.ratio_as_root}); ${RUNS} interleaved runs`,
       metrics,
       targets,
       met: added <= 15,

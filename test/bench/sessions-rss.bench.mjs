@@ -13,13 +13,30 @@ const SESSIONS = 50;
 
 export default async function run() {
   const { startEmulator } = await import(pathToFileURL(join(root, 'packages/emulator/dist/index.js')).href);
-  const emulator = await startEmulator({ scenario: { name: 'rss', apiKey: 'bench-key', steps: [{ reply: { text: 'Hello from the bench.', usage: { input: 50, output: 10 } } }] } });
+  const emulator = await startEmulator({
+    scenario: {
+      name: 'rss',
+      apiKey: 'bench-key',
+      steps: [{ reply: { text: 'Hello from the bench.', usage: { input: 50, output: 10 } } }],
+    },
+  });
   const home = mkdtempSync(join(tmpdir(), 'sylk-bench-'));
-  const env = { PATH: process.env.PATH, HOME: home, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock'), ANTHROPIC_API_KEY: 'bench-key', NO_COLOR: '1' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    SYLK_HOME: home,
+    SYLK_SOCKET: join(home, 'run', 'sylkd.sock'),
+    ANTHROPIC_API_KEY: 'bench-key',
+    NO_COLOR: '1',
+  };
   mkdirSync(join(home, 'config'), { recursive: true });
-  writeFileSync(join(home, 'config', 'config.yaml'), `llm:\n  providers:\n    anthropic:\n      base_url: ${emulator.url}\n`);
+  writeFileSync(
+    join(home, 'config', 'config.yaml'),
+    `llm:\n  providers:\n    anthropic:\n      base_url: ${emulator.url}\n`,
+  );
   const daemon = spawn(process.execPath, [join(root, 'daemon/dist/main.js'), '--foreground'], { env, stdio: 'ignore' });
-  const cli = (args) => spawnSync(process.execPath, [join(root, 'cli/bin/sylk.cjs'), ...args], { env, encoding: 'utf8' });
+  const cli = (args) =>
+    spawnSync(process.execPath, [join(root, 'cli/bin/sylk.cjs'), ...args], { env, encoding: 'utf8' });
   try {
     for (let i = 0; i < 200 && !existsSync(env.SYLK_SOCKET); i++) await new Promise((r) => setTimeout(r, 50));
     const baseline = rssMb(daemon.pid);
@@ -36,7 +53,10 @@ export default async function run() {
     }
     const rss = await settledRssMb(daemon.pid);
     return {
-      summary: `sylkd RSS with ${SESSIONS} idle sessions (each ran one turn) ${round(rss, 1)} MB (median after ${RSS_SETTLE_MS / 1000} s of quiet; idle daemon before the sessions: ${round(baseline, 1)} MB; target ≤ 150 MB)`,
+      summary:
+        `sylkd RSS with ${SESSIONS} idle sessions (each ran one turn) ${round(rss, 1)} MB ` +
+        `(median after ${RSS_SETTLE_MS / 1000} s of quiet; ` +
+        `idle daemon before the sessions: ${round(baseline, 1)} MB; target ≤ 150 MB)`,
       metrics: { rss_mb_50_idle: round(rss, 2) },
       targets: { rss_mb_50_idle: '<= 150' },
       met: rss <= 150,

@@ -58,10 +58,17 @@ export default async function undoBench() {
     const after = await timed(() => store.track());
     const undo = await timed(() => store.revert(before, [{ before: before.tree, after: after.value.tree }]));
     const r = undo.value;
-    if (r.restored.length !== 100 || r.kept.length !== 0) throw new Error(`undo restored ${r.restored.length} files, kept ${r.kept.length}`);
-    for (let i = 0; i < 50; i++) if (readFileSync(join(project, `pkg${i}`, 'src', 'm0.ts'), 'utf8') !== fileText(i, 0)) throw new Error(`pkg${i}/src/m0.ts not restored`);
-    for (let i = 0; i < 25; i++) if (existsSync(join(project, `pkg${i}`, 'src', 'created.ts'))) throw new Error(`pkg${i}/src/created.ts not deleted`);
-    for (let i = 0; i < 25; i++) if (readFileSync(join(project, `pkg${50 + i}`, 'src', 'm1.ts'), 'utf8') !== fileText(50 + i, 1)) throw new Error(`pkg${50 + i}/src/m1.ts not restored`);
+    if (r.restored.length !== 100 || r.kept.length !== 0)
+      throw new Error(`undo restored ${r.restored.length} files, kept ${r.kept.length}`);
+    for (let i = 0; i < 50; i++)
+      if (readFileSync(join(project, `pkg${i}`, 'src', 'm0.ts'), 'utf8') !== fileText(i, 0))
+        throw new Error(`pkg${i}/src/m0.ts not restored`);
+    for (let i = 0; i < 25; i++)
+      if (existsSync(join(project, `pkg${i}`, 'src', 'created.ts')))
+        throw new Error(`pkg${i}/src/created.ts not deleted`);
+    for (let i = 0; i < 25; i++)
+      if (readFileSync(join(project, `pkg${50 + i}`, 'src', 'm1.ts'), 'utf8') !== fileText(50 + i, 1))
+        throw new Error(`pkg${50 + i}/src/m1.ts not restored`);
     const afterUndo = await timed(() => store.track());
     if (afterUndo.value.tree !== before.tree) throw new Error('after undo the project differs from before the turn');
 
@@ -79,7 +86,9 @@ export default async function undoBench() {
     const met = p50 <= targets.snapshot_p50_ms;
     const summary =
       `${metrics.files} files: unchanged snapshot p50 ${metrics.snapshot_p50_ms} ms (p95 ${metrics.snapshot_p95_ms}; first ${metrics.first_snapshot_ms} ms), ` +
-      `after a 100-file turn ${metrics.snapshot_after_100_file_turn_ms} ms, undo of it ${metrics.undo_100_files_ms} ms (target p50 ≤ 50 ms: ${met ? 'met' : 'NOT met'})`;
+      `after a 100-file turn ${metrics.snapshot_after_100_file_turn_ms} ms, ` +
+      `undo of it ${metrics.undo_100_files_ms} ms ` +
+      `(target p50 ≤ 50 ms: ${met ? 'met' : 'NOT met'})`;
     return { summary, metrics, targets, met };
   } finally {
     rmSync(base, { recursive: true, force: true });

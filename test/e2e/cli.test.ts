@@ -11,13 +11,31 @@ const home = useHomes();
 describe('sylk CLI', () => {
   it('has help on every level', async () => {
     const h = home();
-    for (const args of [['--help'], ['daemon', '--help'], ['config', '--help'], ['daemon', 'logs', '--help'], ['help', 'config']]) {
+    for (const args of [
+      ['--help'],
+      ['daemon', '--help'],
+      ['config', '--help'],
+      ['daemon', 'logs', '--help'],
+      ['help', 'config'],
+    ]) {
       const r = await runCli(args, { env: h.env });
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: sylk/);
     }
     const top = await runCli(['--help'], { env: h.env });
-    for (const word of ['status', 'daemon', 'config', 'completion', '--json', '--socket', '--no-color', '--verbose', '--profile', 'Exit codes']) expect(top.stdout).toContain(word);
+    for (const word of [
+      'status',
+      'daemon',
+      'config',
+      'completion',
+      '--json',
+      '--socket',
+      '--no-color',
+      '--verbose',
+      '--profile',
+      'Exit codes',
+    ])
+      expect(top.stdout).toContain(word);
   });
 
   it('exits 2 on usage errors and suggests the closest command', async () => {
@@ -36,7 +54,10 @@ describe('sylk CLI', () => {
     expect(r.stderr).toContain(`cannot reach sylkd at ${h.socket}: sylkd is not running`);
     expect(r.stderr).toContain('sylk daemon start');
     const j = await runCli(['status', '--no-autostart', '--json'], { env: h.env });
-    expect(parseJson<{ error: { code: string; exitCode: number } }>(j.stderr).error).toMatchObject({ code: 'cli.daemon_unavailable', exitCode: 3 });
+    expect(parseJson<{ error: { code: string; exitCode: number } }>(j.stderr).error).toMatchObject({
+      code: 'cli.daemon_unavailable',
+      exitCode: 3,
+    });
   });
 
   it('auto-starts the daemon for commands that need it', async () => {
@@ -67,13 +88,22 @@ describe('sylk CLI', () => {
   });
 
   /** A real gRPC server on the socket standing in for a daemon of another version. */
-  async function otherDaemon(h: { socket: string; home: string }, identity: { version: string; protocolMajor: number }) {
+  async function otherDaemon(
+    h: { socket: string; home: string },
+    identity: { version: string; protocolMajor: number },
+  ) {
     mkdirSync(join(h.home, 'run'), { recursive: true, mode: 0o700 });
     const exempt = ['/sylk.v1.DaemonService/Hello', '/sylk.v1.DaemonService/Shutdown'];
     const server = new Server({ interceptors: [protocolGuard({ exempt, identity })] });
     const shutdowns: string[] = [];
     addService(server, DaemonService, {
-      hello: () => ({ daemonVersion: identity.version, protocolMajor: identity.protocolMajor, pid: 4242, compatible: false, message: '' }),
+      hello: () => ({
+        daemonVersion: identity.version,
+        protocolMajor: identity.protocolMajor,
+        pid: 4242,
+        compatible: false,
+        message: '',
+      }),
       status: () => ({ version: identity.version, protocolMajor: identity.protocolMajor, pid: 4242 }),
       shutdown: (req) => {
         shutdowns.push(req.reason);
@@ -85,7 +115,9 @@ describe('sylk CLI', () => {
       checkStorage: () => ({}),
       restoreBackup: () => ({}),
     });
-    await new Promise<void>((res, rej) => server.bindAsync(`unix:${h.socket}`, ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+    await new Promise<void>((res, rej) =>
+      server.bindAsync(`unix:${h.socket}`, ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())),
+    );
     return { shutdowns, close: () => server.forceShutdown() };
   }
 
@@ -95,11 +127,14 @@ describe('sylk CLI', () => {
     try {
       const r = await runCli(['status'], { env: h.env });
       expect(r.code).toBe(4);
-      expect(r.stderr).toContain('protocol mismatch: sylk 0.1.0 speaks v1, sylkd 9.0.0 speaks v9');
+      expect(r.stderr).toContain('protocol mismatch: sylk 0.1.0 speaks v2, sylkd 9.0.0 speaks v9');
       expect(r.stderr).toContain('sylk daemon restart');
       const json = await runCli(['status', '--json'], { env: h.env });
       expect(json.code).toBe(4);
-      expect(parseJson<{ error: { code: string; exitCode: number } }>(json.stderr).error).toMatchObject({ code: 'version_mismatch', exitCode: 4 });
+      expect(parseJson<{ error: { code: string; exitCode: number } }>(json.stderr).error).toMatchObject({
+        code: 'version_mismatch',
+        exitCode: 4,
+      });
       // Shutdown is exempt from the check: `sylk daemon stop` (and so restart) reaches it.
       const stop = await runCli(['daemon', 'stop'], { env: h.env });
       expect(stop.code, stop.stderr).toBe(0);
@@ -111,11 +146,13 @@ describe('sylk CLI', () => {
 
   it('warns when the daemon is older than the CLI, and carries on', async () => {
     const h = home();
-    const older = await otherDaemon(h, { version: '0.0.9', protocolMajor: 1 });
+    const older = await otherDaemon(h, { version: '0.0.9', protocolMajor: 2 });
     try {
       const r = await runCli(['status', '--json'], { env: h.env });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain('sylk 0.1.0 is newer than the running sylkd 0.0.9; run `sylk daemon restart` to upgrade it');
+      expect(r.stderr).toContain(
+        'sylk 0.1.0 is newer than the running sylkd 0.0.9; run `sylk daemon restart` to upgrade it',
+      );
       expect(parseJson<{ daemon: { version: string } }>(r.stdout).daemon.version).toBe('0.0.9');
     } finally {
       older.close();
@@ -129,9 +166,13 @@ describe('sylk CLI', () => {
     writeFileSync(join(project, '.sylk', 'config.yaml'), 'sessions:\n  max_turns: 7\n');
     await startForeground(h);
 
-    const timeout = parseJson<{ key: string; value: unknown }>((await runCli(['config', 'get', 'llm.timeout', '--json'], { env: h.env })).stdout);
+    const timeout = parseJson<{ key: string; value: unknown }>(
+      (await runCli(['config', 'get', 'llm.timeout', '--json'], { env: h.env })).stdout,
+    );
     expect(timeout).toEqual({ key: 'llm.timeout', value: 42 });
-    const turns = parseJson<{ value: unknown }>((await runCli(['config', 'get', 'sessions.max_turns', '--json'], { env: h.env, cwd: project })).stdout);
+    const turns = parseJson<{ value: unknown }>(
+      (await runCli(['config', 'get', 'sessions.max_turns', '--json'], { env: h.env, cwd: project })).stdout,
+    );
     expect(turns.value).toBe(7);
 
     const unknown = await runCli(['config', 'get', 'llm.nope'], { env: h.env });
@@ -152,14 +193,22 @@ describe('sylk CLI', () => {
     expect(b.code).toBe(1);
     expect(b.stdout).toContain(broken);
 
-    const p = parseJson<Record<string, string>>((await runCli(['config', 'path', '--json'], { env: h.env, cwd: project })).stdout);
-    expect(p).toMatchObject({ socket: h.socket, userConfig: join(h.home, 'config', 'config.yaml'), projectConfig: join(project, '.sylk', 'config.yaml') });
+    const p = parseJson<Record<string, string>>(
+      (await runCli(['config', 'path', '--json'], { env: h.env, cwd: project })).stdout,
+    );
+    expect(p).toMatchObject({
+      socket: h.socket,
+      userConfig: join(h.home, 'config', 'config.yaml'),
+      projectConfig: join(project, '.sylk', 'config.yaml'),
+    });
   });
 
   it('prints versions, logs and completion scripts', async () => {
     const h = home();
     const d = await startForeground(h);
-    const v = parseJson<{ sylk: { version: string }; sylkd: { pid: number } }>((await runCli(['version', '--json'], { env: h.env })).stdout);
+    const v = parseJson<{ sylk: { version: string }; sylkd: { pid: number } }>(
+      (await runCli(['version', '--json'], { env: h.env })).stdout,
+    );
     expect(v.sylkd.pid).toBe(d.pid);
     expect(v.sylk.version).toMatch(/^\d+\.\d+\.\d+/);
 
@@ -176,7 +225,11 @@ describe('sylk CLI', () => {
     const file = join(h.home, 'sylk.bash');
     writeFileSync(file, bash.stdout);
     // The script parses, and completing `sylk daemon s` offers start/stop/status.
-    const out = execFileSync('bash', ['-c', `source ${file}; COMP_WORDS=(sylk daemon s); COMP_CWORD=2; _sylk_complete; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+    const out = execFileSync(
+      'bash',
+      ['-c', `source ${file}; COMP_WORDS=(sylk daemon s); COMP_CWORD=2; _sylk_complete; echo "\${COMPREPLY[@]}"`],
+      { encoding: 'utf8' },
+    );
     expect(out.trim().split(' ').sort()).toEqual(['start', 'status', 'stop']);
     const unsupported = await runCli(['completion', 'powershell'], { env: h.env });
     expect(unsupported.code).toBe(2);

@@ -12,8 +12,22 @@ import * as protoLoader from '@grpc/proto-loader';
 import { makeHome, ROOT, startForeground, type SylkHome } from '../helpers/sylk.js';
 
 const require = createRequire(import.meta.url);
-const healthProto = join(dirname(require.resolve('grpc-health-check/package.json', { paths: [join(ROOT, 'daemon')] })), 'proto', 'health', 'v1', 'health.proto');
-const reflectionProto = join(dirname(require.resolve('@grpc/reflection/package.json', { paths: [join(ROOT, 'daemon')] })), 'build', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
+const healthProto = join(
+  dirname(require.resolve('grpc-health-check/package.json', { paths: [join(ROOT, 'daemon')] })),
+  'proto',
+  'health',
+  'v1',
+  'health.proto',
+);
+const reflectionProto = join(
+  dirname(require.resolve('@grpc/reflection/package.json', { paths: [join(ROOT, 'daemon')] })),
+  'build',
+  'proto',
+  'grpc',
+  'reflection',
+  'v1',
+  'reflection.proto',
+);
 
 type Unary = (req: object, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => void;
 interface GenericClient extends grpc.Client {
@@ -21,13 +35,19 @@ interface GenericClient extends grpc.Client {
 }
 
 function load(file: string, includeDirs: string[]) {
-  return grpc.loadPackageDefinition(protoLoader.loadSync(file, { includeDirs, keepCase: false, longs: Number, enums: String, defaults: true }));
+  return grpc.loadPackageDefinition(
+    protoLoader.loadSync(file, { includeDirs, keepCase: false, longs: Number, enums: String, defaults: true }),
+  );
 }
 function call(client: GenericClient, method: string, req: object): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => (client[method] as Unary).call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
+  return new Promise((resolve, reject) =>
+    (client[method] as Unary).call(client, req, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 }
 function lookup(pkg: grpc.GrpcObject, path: string): grpc.ServiceClientConstructor {
-  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], pkg) as grpc.ServiceClientConstructor;
+  return path
+    .split('.')
+    .reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], pkg) as grpc.ServiceClientConstructor;
 }
 
 let h: SylkHome;
@@ -38,14 +58,23 @@ beforeAll(async () => {
 afterAll(async () => h.cleanup());
 
 /** A unary call with headers; resolves with the response and the daemon's response headers. */
-function callWith(client: GenericClient, method: string, req: object, headers: Record<string, string>): Promise<{ res: Record<string, unknown>; daemon: string | undefined }> {
+function callWith(
+  client: GenericClient,
+  method: string,
+  req: object,
+  headers: Record<string, string>,
+): Promise<{ res: Record<string, unknown>; daemon: string | undefined }> {
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(headers)) md.set(k, v);
   let daemon: string | undefined;
   return new Promise((resolve, reject) => {
-    const c = (client[method] as (r: object, m: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => grpc.ClientUnaryCall).call(client, req, md, (err, res) =>
-      err ? reject(err) : resolve({ res, daemon }),
-    );
+    const c = (
+      client[method] as (
+        r: object,
+        m: grpc.Metadata,
+        cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void,
+      ) => grpc.ClientUnaryCall
+    ).call(client, req, md, (err, res) => (err ? reject(err) : resolve({ res, daemon })));
     c.on('metadata', (m: grpc.Metadata) => (daemon = String(m.get('sylk-peer')[0] ?? '')));
   });
 }
@@ -55,27 +84,33 @@ describe('interoperability with generic gRPC clients', () => {
     const pkg = load('sylk/v1/daemon.proto', [join(ROOT, 'proto')]);
     const Daemon = lookup(pkg, 'sylk.v1.DaemonService');
     const client = new Daemon(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
-    const ok = await callWith(client, 'Status', {}, { 'sylk-protocol': '1', 'sylk-peer': 'grpcurl/1.0' });
+    const ok = await callWith(client, 'Status', {}, { 'sylk-protocol': '2', 'sylk-peer': 'grpcurl/1.0' });
     expect(ok.daemon).toBe('sylkd/0.1.0');
-    const refused = await callWith(client, 'Status', {}, { 'sylk-protocol': '2', 'sylk-peer': 'sylk/2.0.0' }).catch((e: grpc.ServiceError) => e);
+    const refused = await callWith(client, 'Status', {}, { 'sylk-protocol': '3', 'sylk-peer': 'sylk/3.0.0' }).catch(
+      (e: grpc.ServiceError) => e,
+    );
     expect(refused).toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
     const err = refused as grpc.ServiceError;
-    expect(err.details).toContain('protocol mismatch: sylk 2.0.0 speaks v2, sylkd 0.1.0 speaks v1');
+    expect(err.details).toContain('protocol mismatch: sylk 3.0.0 speaks v3, sylkd 0.1.0 speaks v2');
     expect(err.metadata.get('sylk-error-code')).toEqual(['version_mismatch']);
     expect(err.metadata.get('sylk-error-hint')[0]).toContain('sylk daemon restart');
     // Hello answers any protocol (so does Shutdown, so that restart works across an upgrade).
-    const hello = await callWith(client, 'Hello', { clientVersion: '2.0.0', protocolMajor: 2, clientName: 'sylk' }, { 'sylk-protocol': '2' });
-    expect(hello.res).toMatchObject({ compatible: false, protocolMajor: 1 });
+    const hello = await callWith(
+      client,
+      'Hello',
+      { clientVersion: '3.0.0', protocolMajor: 3, clientName: 'sylk' },
+      { 'sylk-protocol': '3' },
+    );
+    expect(hello.res).toMatchObject({ compatible: false, protocolMajor: 2 });
     client.close();
   });
-
 
   it('DaemonService.Status through a client generated from daemon.proto alone', async () => {
     const pkg = load('sylk/v1/daemon.proto', [join(ROOT, 'proto')]);
     const Daemon = lookup(pkg, 'sylk.v1.DaemonService');
     const client = new Daemon(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
     const status = await call(client, 'Status', {});
-    expect(status).toMatchObject({ state: 'DAEMON_STATE_READY', socketPath: h.socket, protocolMajor: 1 });
+    expect(status).toMatchObject({ state: 'DAEMON_STATE_READY', socketPath: h.socket, protocolMajor: 2 });
     expect(typeof status.pid).toBe('number');
     client.close();
   });
@@ -86,7 +121,9 @@ describe('interoperability with generic gRPC clients', () => {
     const client = new Health(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
     expect(await call(client, 'Check', { service: '' })).toEqual({ status: 'SERVING' });
     expect(await call(client, 'Check', { service: 'sylk.v1.DaemonService' })).toEqual({ status: 'SERVING' });
-    await expect(call(client, 'Check', { service: 'no.such.Service' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(call(client, 'Check', { service: 'no.such.Service' })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
     client.close();
   });
 
@@ -94,7 +131,9 @@ describe('interoperability with generic gRPC clients', () => {
     const pkg = load(reflectionProto, []);
     const Reflection = lookup(pkg, 'grpc.reflection.v1.ServerReflection');
     const client = new Reflection(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
-    const stream = (client.ServerReflectionInfo as () => grpc.ClientDuplexStream<object, Record<string, unknown>>).call(client);
+    const stream = (client.ServerReflectionInfo as () => grpc.ClientDuplexStream<object, Record<string, unknown>>).call(
+      client,
+    );
     const responses: Record<string, unknown>[] = [];
     const done = new Promise<void>((resolve, reject) => {
       stream.on('data', (d: Record<string, unknown>) => {
@@ -116,7 +155,7 @@ describe('interoperability with generic gRPC clients', () => {
     client.close();
   });
 
-  it('Attach sends events as EventBatch by default and as EventColumns when asked: the same events either way', async () => {
+  it('Attach sends events as EventColumns that a reader of session.proto alone decodes to what ReadEvents returns', async () => {
     const pkg = load('sylk/v1/session.proto', [join(ROOT, 'proto')]);
     const Sessions = lookup(pkg, 'sylk.v1.SessionService');
     const client = new Sessions(`unix:${h.socket}`, grpc.credentials.createInsecure()) as unknown as GenericClient;
@@ -125,39 +164,20 @@ describe('interoperability with generic gRPC clients', () => {
     const id = (created.session as { id: string }).id;
     const stored: Row[] = [];
     await new Promise<void>((resolve, reject) => {
-      const s = (client.ReadEvents as (req: object) => grpc.ClientReadableStream<{ event: Row & { sessionId: string } }>).call(client, { session: id, fromSeq: 1 });
-      s.on('data', (d) => stored.push({ seq: d.event.seq, tsUnixMs: d.event.tsUnixMs, kind: d.event.kind, dataJson: d.event.dataJson }));
+      const s = (
+        client.ReadEvents as (req: object) => grpc.ClientReadableStream<{ event: Row & { sessionId: string } }>
+      ).call(client, { session: id, fromSeq: 1 });
+      s.on('data', (d) =>
+        stored.push({ seq: d.event.seq, tsUnixMs: d.event.tsUnixMs, kind: d.event.kind, dataJson: d.event.dataJson }),
+      );
       s.on('end', () => resolve());
       s.on('error', reject);
     });
     expect(stored.length).toBeGreaterThan(0);
-    const batch = await attachOnce(client, id, false, stored.length);
-    const columns = await attachOnce(client, id, true, stored.length);
-    expect(batch.forms).toEqual(['batch']);
+    const columns = await attachOnce(client, id, stored.length);
     expect(columns.forms).toEqual(['columns']);
-    expect(batch.rows).toEqual(stored);
     expect(columns.rows).toEqual(stored);
     client.close();
-
-    // A sylk of the earlier EventColumns layout asked with AttachStart field 6: it gets EventBatch.
-    const proto = await import('@sylk/proto');
-    const { create } = await import('@bufbuild/protobuf');
-    const { WireType } = await import('@bufbuild/protobuf/wire');
-    const start = create(proto.AttachStartSchema, { session: id, fromSeq: 1n });
-    start.$unknown = [{ no: 6, wireType: WireType.Varint, data: Uint8Array.of(1) }];
-    const channel = proto.connect(proto.unixTarget(h.socket));
-    const attach = proto.createClient(proto.SessionService, channel).attach();
-    attach.send({ msg: { case: 'start', value: start } });
-    const forms = new Set<string>();
-    let received = 0;
-    for await (const res of attach) {
-      if (res.msg.case === 'batch' || res.msg.case === 'columns' || res.msg.case === 'event') forms.add(res.msg.case);
-      received += proto.attachedEvents(res).length;
-      if (received >= stored.length) break;
-    }
-    attach.cancel();
-    channel.close();
-    expect(forms).toEqual(new Set(['batch']));
   });
 });
 
@@ -168,21 +188,24 @@ interface Row {
   dataJson: string;
 }
 type AttachOut = {
-  batch?: { events: Row[] } | null;
-  columns?: { firstSeq: number; firstTsUnixMs: number; tsStepMs: number[]; kinds: string[]; kindIndex: number[]; dataJson: Buffer; dataJsonBytes: number[] } | null;
+  columns?: {
+    firstSeq: number;
+    firstTsUnixMs: number;
+    tsStepMs: number[];
+    kinds: string[];
+    kindIndex: number[];
+    dataJson: Buffer;
+    dataJsonBytes: number[];
+  } | null;
 };
 
 /** Attach from seq 1 until `count` events have arrived; which message forms carried them, and the events. */
-function attachOnce(client: GenericClient, session: string, columns: boolean, count: number): Promise<{ forms: string[]; rows: Row[] }> {
+function attachOnce(client: GenericClient, session: string, count: number): Promise<{ forms: string[]; rows: Row[] }> {
   const stream = (client.Attach as () => grpc.ClientDuplexStream<object, AttachOut>).call(client);
   const forms = new Set<string>();
   const rows: Row[] = [];
   return new Promise((resolve, reject) => {
     stream.on('data', (d: AttachOut) => {
-      if (d.batch) {
-        forms.add('batch');
-        rows.push(...d.batch.events.map((e) => ({ seq: e.seq, tsUnixMs: e.tsUnixMs, kind: e.kind, dataJson: e.dataJson })));
-      }
       if (d.columns) {
         forms.add('columns');
         // Decoded from session.proto's description of the layout alone.
@@ -192,7 +215,12 @@ function attachOnce(client: GenericClient, session: string, columns: boolean, co
         c.tsStepMs.forEach((step, i) => {
           ts += step;
           const end = offset + c.dataJsonBytes[i]!;
-          rows.push({ seq: c.firstSeq + i, tsUnixMs: ts, kind: c.kinds[c.kindIndex[i]!]!, dataJson: c.dataJson.subarray(offset, end).toString('utf8') });
+          rows.push({
+            seq: c.firstSeq + i,
+            tsUnixMs: ts,
+            kind: c.kinds[c.kindIndex[i]!]!,
+            dataJson: c.dataJson.subarray(offset, end).toString('utf8'),
+          });
           offset = end;
         });
       }
@@ -203,7 +231,6 @@ function attachOnce(client: GenericClient, session: string, columns: boolean, co
     });
     stream.on('error', (err: grpc.ServiceError) => (err.code === grpc.status.CANCELLED ? undefined : reject(err)));
     stream.on('end', () => reject(new Error(`Attach ended after ${rows.length} of ${count} events`)));
-    stream.write({ start: { session, fromSeq: 1, columns } });
+    stream.write({ start: { session, fromSeq: 1 } });
   });
 }
-

@@ -31,7 +31,8 @@ interface StatusJson {
   daemon: { components: Array<{ name: string; state: string; detail: string }> };
 }
 
-const anthropicState = (status: { stdout: string }) => parseJson<StatusJson>(status.stdout).daemon.components.find((c) => c.name === 'llm:anthropic')?.state;
+const anthropicState = (status: { stdout: string }) =>
+  parseJson<StatusJson>(status.stdout).daemon.components.find((c) => c.name === 'llm:anthropic')?.state;
 
 describe('provider errors in a session', () => {
   it('a rejected key: the error event keeps code and hint, the view says it once, status marks the provider', async () => {
@@ -39,22 +40,34 @@ describe('provider errors in a session', () => {
     const project = s.project('auth');
     const r = await s.cli(['run', '--yes', '-C', project, 'hello'], { timeoutMs: 45_000 });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/✗ anthropic rejected the API key from env ANTHROPIC_API_KEY \(HTTP 401 authentication_error\): invalid x-api-key\n/);
+    expect(r.stdout).toMatch(
+      /✗ anthropic rejected the API key from env ANTHROPIC_API_KEY \(HTTP 401 authentication_error\): invalid x-api-key\n/,
+    );
     expect(r.stdout).toContain('→ Check or replace the key: sylk auth login anthropic');
     expect(r.stdout).not.toMatch(/after \d+ attempts|request failed/);
 
     const [session] = await s.sessions();
     const [error] = ofKind(await s.events(session?.id ?? ''), 'error');
-    expect(error?.data).toMatchObject({ code: 'llm.auth_failed', tier: 'user_fixable', hint: 'Check or replace the key: sylk auth login anthropic' });
+    expect(error?.data).toMatchObject({
+      code: 'llm.auth_failed',
+      tier: 'user_fixable',
+      hint: 'Check or replace the key: sylk auth login anthropic',
+    });
     expect(s.emu.requests().filter((q) => q.turn !== undefined)).toHaveLength(1);
 
     const status = await s.cli(['--json', 'status']);
     const provider = parseJson<StatusJson>(status.stdout).daemon.components.find((c) => c.name === 'llm:anthropic');
-    expect(provider).toMatchObject({ state: 'auth failed', detail: expect.stringContaining('run `sylk auth login anthropic`') });
+    expect(provider).toMatchObject({
+      state: 'auth failed',
+      detail: expect.stringContaining('run `sylk auth login anthropic`'),
+    });
     expect((await s.cli(['status'])).stdout).toMatch(/llm:anthropic\s+auth failed/);
 
     // A changed key clears the mark; the next rejection sets it again.
-    const login = await runCli(['auth', 'login', 'anthropic', '--api-key-stdin', '--skip-verify'], { env: s.h.env, input: 'sk-ant-another-key-0123456789' });
+    const login = await runCli(['auth', 'login', 'anthropic', '--api-key-stdin', '--skip-verify'], {
+      env: s.h.env,
+      input: 'sk-ant-another-key-0123456789',
+    });
     expect(login.code, login.stderr).toBe(0);
     expect(anthropicState(await s.cli(['--json', 'status']))).toBe('ok');
     expect((await s.cli(['run', '--yes', '-C', project, 'hello'], { timeoutMs: 45_000 })).code).toBe(1);
@@ -85,7 +98,10 @@ describe('provider errors in a session', () => {
 
 describe('provider streams in a session', () => {
   it('a stream whose server keeps the body open after its final event completes, with no chunk timeout', async () => {
-    const s = await harness([{ reply: { text: 'Complete answer.' }, fault: { kind: 'hold_open' } }], ['  stream:', '    chunk_timeout_seconds: 2']);
+    const s = await harness(
+      [{ reply: { text: 'Complete answer.' }, fault: { kind: 'hold_open' } }],
+      ['  stream:', '    chunk_timeout_seconds: 2'],
+    );
     const r = await s.cli(['run', '--yes', '-C', s.project('held'), 'hello'], { timeoutMs: 45_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Complete answer.');
@@ -97,16 +113,28 @@ describe('provider streams in a session', () => {
   });
 
   it('keep-alives alone end at llm.stream.first_output_timeout_seconds with a named error', async () => {
-    const s = await harness([{ reply: { text: 'never sent' }, fault: { kind: 'keepalive', intervalMs: 200 } }], [
-      '  stream:', '    chunk_timeout_seconds: 1', '    first_output_timeout_seconds: 2',
-      '  retry:', '    transient:', '      attempts: 0',
-    ]);
+    const s = await harness(
+      [{ reply: { text: 'never sent' }, fault: { kind: 'keepalive', intervalMs: 200 } }],
+      [
+        // Pings every 200 ms keep the stream past the 3 s stall timeout until the 6 s first-output bound.
+        '  stream:',
+        '    chunk_timeout_seconds: 3',
+        '    first_output_timeout_seconds: 6',
+        '  retry:',
+        '    transient:',
+        '      attempts: 0',
+      ],
+    );
     const r = await s.cli(['run', '--yes', '-C', s.project('pings'), 'hello'], { timeoutMs: 45_000 });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout).toContain('✗ anthropic sent no output within 2 s of the request (only keep-alives)');
+    expect(r.stdout).toContain('✗ anthropic sent no output within 6 s of the request (only keep-alives)');
     const [session] = await s.sessions();
     const [error] = ofKind(await s.events(session?.id ?? ''), 'error');
-    expect(error?.data).toMatchObject({ code: 'llm.first_output_timeout', tier: 'transient', hint: expect.stringContaining('first_output_timeout_seconds') });
+    expect(error?.data).toMatchObject({
+      code: 'llm.first_output_timeout',
+      tier: 'transient',
+      hint: expect.stringContaining('first_output_timeout_seconds'),
+    });
   });
 });
 
@@ -127,7 +155,9 @@ describe('choosing a provider and model', () => {
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toContain("model 'gpt-5.2' belongs to provider openai, not anthropic");
 
-    const r = await s.cli(['run', '--yes', '--model', 'claude-sonnet-9-9', '-C', s.project('q'), 'hello'], { timeoutMs: 45_000 });
+    const r = await s.cli(['run', '--yes', '--model', 'claude-sonnet-9-9', '-C', s.project('q'), 'hello'], {
+      timeoutMs: 45_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("! model 'claude-sonnet-9-9' is not in sylk's catalogue for anthropic");
     expect(r.stdout).toContain('Answered by the new model.');

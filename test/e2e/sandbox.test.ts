@@ -22,16 +22,29 @@ const hits: string[] = [];
 
 const cmd = (command: string) => [{ name: 'run_command', arguments: { command } }];
 const PROBES = (): Probe[] => [
-  { name: 'environ', calls: cmd('cat /proc/1/environ | tr "\\0" "\\n"; cat /proc/$PPID/environ | tr "\\0" "\\n"; ls /proc') },
+  {
+    name: 'environ',
+    calls: cmd('cat /proc/1/environ | tr "\\0" "\\n"; cat /proc/$PPID/environ | tr "\\0" "\\n"; ls /proc'),
+  },
   { name: 'ssh', calls: cmd('ls -la ~/.ssh; cat ~/.ssh/id_rsa') },
   { name: 'hooks', calls: cmd('echo "touch HOOKED" > .git/hooks/post-checkout && chmod +x .git/hooks/post-checkout') },
   { name: 'outside', calls: cmd(`echo escaped > ${join('OUTSIDE', 'x.txt')}`) },
-  { name: 'network', calls: cmd(`node -e "require('http').get('http://127.0.0.1:PORT/leak', (r) => console.log('REACHED', r.statusCode)).on('error', (e) => console.log('NETFAIL', e.code))"`) },
+  {
+    name: 'network',
+    calls: cmd(
+      `node -e "require('http').get('http://127.0.0.1:PORT/leak', (r) => console.log('REACHED', r.statusCode))` +
+        `.on('error', (e) => console.log('NETFAIL', e.code))"`,
+    ),
+  },
   { name: 'writable', calls: cmd('echo made-in-sandbox > made.txt && cat made.txt') },
 ];
 
 const runs = new Map<string, ProbeRun>();
-const toolText = (run: ProbeRun) => run.events.filter((e) => e.kind === 'tool_output' || e.kind === 'tool_finished').map((e) => JSON.stringify(e.data)).join('\n');
+const toolText = (run: ProbeRun) =>
+  run.events
+    .filter((e) => e.kind === 'tool_output' || e.kind === 'tool_finished')
+    .map((e) => JSON.stringify(e.data))
+    .join('\n');
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -42,7 +55,10 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
   const probes = PROBES().map((p) => ({
     ...p,
-    calls: p.calls.map((c) => ({ ...c, arguments: { command: String(c.arguments.command).replace('PORT', String(port)) } })),
+    calls: p.calls.map((c) => ({
+      ...c,
+      arguments: { command: String(c.arguments.command).replace('PORT', String(port)) },
+    })),
   }));
   s = await sessionHarness({ scenario: probeScenario('sandbox', 'test-key', probes) });
   const home = s.h.env.HOME as string;
@@ -54,7 +70,8 @@ beforeAll(async () => {
   const git = spawnSync('git', ['init', '-q', proj]);
   expect(git.status).toBe(0);
   for (const probe of probes) {
-    if (probe.name === 'outside') probe.calls[0]!.arguments.command = String(probe.calls[0]!.arguments.command).replace('OUTSIDE', outside);
+    if (probe.name === 'outside')
+      probe.calls[0]!.arguments.command = String(probe.calls[0]!.arguments.command).replace('OUTSIDE', outside);
   }
   // Approve everything: what contains the commands here is the sandbox, not the approvals.
   for (const probe of probes) runs.set(probe.name, await runProbe(s, proj, probe.name, () => true));
@@ -66,7 +83,7 @@ afterAll(async () => {
 });
 
 describe('sandboxed commands (approved) cannot escape', () => {
-  it('see only the sandbox\'s own processes; the daemon\'s environment is not readable', () => {
+  it("see only the sandbox's own processes; the daemon's environment is not readable", () => {
     const run = runs.get('environ') as ProbeRun;
     expect(run.finished.map((f) => f.name)).toEqual(['run_command']);
     expect(run.modelSaw).not.toContain('ANTHROPIC_API_KEY');
@@ -95,7 +112,7 @@ describe('sandboxed commands (approved) cannot escape', () => {
     expect(toolText(runs.get('outside') as ProbeRun)).toMatch(/No such file or directory|Directory nonexistent/);
   });
 
-  it('cannot reach the network directly (not even the host\'s loopback)', () => {
+  it("cannot reach the network directly (not even the host's loopback)", () => {
     const text = toolText(runs.get('network') as ProbeRun);
     expect(text).toContain('NETFAIL');
     expect(text).not.toContain('REACHED');
@@ -110,7 +127,13 @@ describe('sandboxed commands (approved) cannot escape', () => {
 
 describe('reporting', () => {
   it('`sylk sandbox status --json` reports enforced/bubblewrap with the project rw and .git ro', async () => {
-    const st = await s.json<{ mode: string; backend: string; available: boolean; mounts: Array<{ mode: string; path: string }>; limits: Record<string, number> }>(['sandbox', 'status', '--project', proj]);
+    const st = await s.json<{
+      mode: string;
+      backend: string;
+      available: boolean;
+      mounts: Array<{ mode: string; path: string }>;
+      limits: Record<string, number>;
+    }>(['sandbox', 'status', '--project', proj]);
     expect(st).toMatchObject({ mode: 'enforced', backend: 'bubblewrap', available: true });
     expect(st.mounts).toContainEqual(expect.objectContaining({ mode: 'rw', path: proj }));
     expect(st.mounts).toContainEqual(expect.objectContaining({ mode: 'ro', path: join(proj, '.git') }));

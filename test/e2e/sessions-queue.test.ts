@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exited } from '../helpers/sylk.js';
-import { answeringScenario, scenarioFile, sessionHarness, startDetached, type SessionHarness, type SessionJson } from '../helpers/sessions.js';
+import {
+  answeringScenario,
+  scenarioFile,
+  sessionHarness,
+  startDetached,
+  type SessionHarness,
+  type SessionJson,
+} from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 afterEach(async () => {
@@ -32,7 +39,9 @@ describe('queued inputs', () => {
       const sent = await s.cli(['send', created.id, text]);
       expect(sent.code, sent.stderr).toBe(0);
     }
-    const pending = JSON.parse(readFileSync(join(s.h.home, 'data', 'sessions', created.id, 'inputs.json'), 'utf8')) as unknown;
+    const pending = JSON.parse(
+      readFileSync(join(s.h.home, 'data', 'sessions', created.id, 'inputs.json'), 'utf8'),
+    ) as unknown;
     expect(pending).toEqual({ queued: ['first question', 'second question'] });
 
     const daemon = s.daemon as NonNullable<typeof s.daemon>;
@@ -44,13 +53,57 @@ describe('queued inputs', () => {
     expect(s.emu.requests()).toHaveLength(0);
     const resumed = await s.cli(['resume', created.id]);
     expect(resumed.code, resumed.stderr).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && e.data.text === 'Answer two.', 'the second answer');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && e.data.text === 'Answer two.',
+      'the second answer',
+    );
     await s.waitState(created.id, ['idle']);
 
     expect(s.emu.requests().map((r) => r.stepName)).toEqual(['one', 'two']);
     const events = await s.events(created.id);
-    expect(events.filter((e) => e.kind === 'user_input').map((e) => e.data.text)).toEqual(['first question', 'second question']);
-    expect(events.filter((e) => e.kind === 'assistant_message').map((e) => e.data.text)).toEqual(['Answer one.', 'Answer two.']);
+    expect(events.filter((e) => e.kind === 'user_input').map((e) => e.data.text)).toEqual([
+      'first question',
+      'second question',
+    ]);
+    expect(events.filter((e) => e.kind === 'assistant_message').map((e) => e.data.text)).toEqual([
+      'Answer one.',
+      'Answer two.',
+    ]);
+  });
+
+  it('wait while a pause stops the turn that waited for an approval, and run on resume', async () => {
+    const s = await sessionHarness({ path: scenarioFile('approve-run') }, { foreground: true });
+    harnesses.push(s);
+    const created = await startDetached(s, s.fixtureProject('failing-test'), 'run the tests');
+    await s.waitApproval(created.id);
+    expect((await s.session(created.id)).state).toBe('waiting_approval');
+    const paused = await s.cli(['pause', created.id]);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect((await s.session(created.id)).state).toBe('paused');
+    expect((await s.cli(['send', created.id, 'second question'])).code).toBe(0);
+    expect(s.emu.requests()).toHaveLength(1);
+
+    expect((await s.cli(['resume', created.id])).code).toBe(0);
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && s.emu.requests().length === 2,
+      'the queued input answered',
+    );
+    await s.waitState(created.id, ['idle']);
+    const last = (s.emu.requests()[1]?.body as { messages: Array<{ role: string; content: unknown }> }).messages.at(-1);
+    expect(JSON.stringify(last)).toContain('second question');
+    const moves = (await s.events(created.id))
+      .filter((e) => e.kind === 'state_changed')
+      .map((e) => `${String(e.data.from)}>${String(e.data.to)}`);
+    expect(moves).toEqual([
+      'created>running',
+      'running>waiting_approval',
+      'waiting_approval>paused',
+      'paused>idle',
+      'idle>running',
+      'running>idle',
+    ]);
   });
 
   it('queued behind a turn that kill -9 interrupted, run after the resumed turn', async () => {
@@ -68,7 +121,11 @@ describe('queued inputs', () => {
     expect(await s.session(created.id)).toMatchObject({ state: 'idle', interrupted: true });
     // Approving resumes the interrupted turn (restated with its task), then the queued input runs.
     expect((await s.cli(['approve', approval.id])).code).toBe(0);
-    await s.waitEvent(created.id, (e) => e.kind === 'assistant_message' && String(e.data.text).startsWith('UNEXPECTED'), 'the queued input answered');
+    await s.waitEvent(
+      created.id,
+      (e) => e.kind === 'assistant_message' && String(e.data.text).startsWith('UNEXPECTED'),
+      'the queued input answered',
+    );
     await s.waitState(created.id, ['idle']);
 
     const requests = s.emu.requests();

@@ -14,7 +14,17 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
-import { ApprovalService, Decision, SessionService, SessionState, connect, createClient, unixTarget, versionStamp, type Session } from '@sylk/proto';
+import {
+  ApprovalService,
+  Decision,
+  SessionService,
+  SessionState,
+  connect,
+  createClient,
+  unixTarget,
+  versionStamp,
+  type Session,
+} from '@sylk/proto';
 import { daemonPidsOf, exited, startForeground, waitFor } from './sylk.js';
 import { parseNdjson, scenarioFile, sessionHarness, type EventJson } from './sessions.js';
 
@@ -100,7 +110,9 @@ export const same = (p: Proc) => startTimeOf(p.pid) === p.startTime;
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
 
 function fail(opts: CrashLoopOptions, cycle: number, message: string): never {
-  throw new Error(`crash loop failed at cycle ${cycle} of ${opts.cycles} (seed ${opts.seed}; replay: npm run chaos -- --cycles ${cycle} --seed ${opts.seed}): ${message}`);
+  throw new Error(
+    `crash loop failed at cycle ${cycle} of ${opts.cycles} (seed ${opts.seed}; replay: npm run chaos -- --cycles ${cycle} --seed ${opts.seed}): ${message}`,
+  );
 }
 
 /**
@@ -114,17 +126,26 @@ function rpcTo(socket: string) {
   const t = { timeoutMs: 15_000 };
   return {
     close: () => channel.close(),
-    create: async (projectRoot: string, prompt: string) => (await sessions.createSession({ projectRoot, name: '', provider: '', model: '', prompt, clientEnv: {} }, t)).session as Session,
+    create: async (projectRoot: string, prompt: string) =>
+      (await sessions.createSession({ projectRoot, name: '', provider: '', model: '', prompt, clientEnv: {} }, t))
+        .session as Session,
     send: (session: string, text: string) => sessions.sendInput({ session, text }, t),
     resume: (session: string) => sessions.resumeSession({ session }, t),
     list: async () => (await sessions.listSessions({ all: true, projectRoot: '' }, t)).sessions,
     approvals: async (session: string) => (await approvals.listApprovals({ session }, t)).approvals,
-    decide: (approvalId: string, allow: boolean) => approvals.decideApproval({ approvalId, decision: allow ? Decision.ALLOW_ONCE : Decision.DENY, message: '' }, t),
+    decide: (approvalId: string, allow: boolean) =>
+      approvals.decideApproval({ approvalId, decision: allow ? Decision.ALLOW_ONCE : Decision.DENY, message: '' }, t),
     /** The whole log, as `sylk logs --json` prints it. */
     async events(session: string): Promise<EventJson[]> {
       const out: EventJson[] = [];
       for await (const { event } of sessions.readEvents({ session, fromSeq: 1n, tail: 0, follow: false }, t)) {
-        if (event) out.push({ seq: Number(event.seq), ts: Number(event.tsUnixMs), kind: event.kind, data: JSON.parse(event.dataJson || '{}') as Record<string, unknown> });
+        if (event)
+          out.push({
+            seq: Number(event.seq),
+            ts: Number(event.tsUnixMs),
+            kind: event.kind,
+            data: JSON.parse(event.dataJson || '{}') as Record<string, unknown>,
+          });
       }
       return out;
     },
@@ -135,9 +156,20 @@ type Rpc = ReturnType<typeof rpcTo>;
 /** The events of the complete NDJSON lines a client printed so far. */
 const completeLines = (text: string) => parseNdjson(text.slice(0, text.lastIndexOf('\n') + 1));
 
-function checkReceived(opts: CrashLoopOptions, cycle: number, role: string, log: EventJson[], received: EventJson[]): void {
+function checkReceived(
+  opts: CrashLoopOptions,
+  cycle: number,
+  role: string,
+  log: EventJson[],
+  received: EventJson[],
+): void {
   for (const e of received) {
-    if (JSON.stringify(log[e.seq - 1]) !== JSON.stringify(e)) fail(opts, cycle, `${role}: event ${e.seq} a client received is not in the log as received: ${JSON.stringify(e)} vs ${JSON.stringify(log[e.seq - 1])}`);
+    if (JSON.stringify(log[e.seq - 1]) !== JSON.stringify(e))
+      fail(
+        opts,
+        cycle,
+        `${role}: event ${e.seq} a client received is not in the log as received: ${JSON.stringify(e)} vs ${JSON.stringify(log[e.seq - 1])}`,
+      );
   }
 }
 
@@ -155,7 +187,10 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
   let closeRpc = () => {};
   try {
     // Unsandboxed: the commands' process groups outlive a killed daemon, which is what recovery must clean up.
-    writeFileSync(join(s.h.home, 'config', 'config.yaml'), `${readFileSync(join(s.h.home, 'config', 'config.yaml'), 'utf8')}security:\n  sandbox:\n    enabled: false\n`);
+    writeFileSync(
+      join(s.h.home, 'config', 'config.yaml'),
+      `${readFileSync(join(s.h.home, 'config', 'config.yaml'), 'utf8')}security:\n  sandbox:\n    enabled: false\n`,
+    );
     mkdirSync(join(s.h.home, 'state', 'permissions'), { recursive: true, mode: 0o700 });
     const dirs = ROLES.map(({ role }) => {
       const dir = s.fixtureProject('crash-loop', role);
@@ -163,7 +198,10 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
       return dir;
     });
     // Only the job is allowlisted; `node check.js` always asks.
-    writeFileSync(join(s.h.home, 'state', 'permissions', `${projectHash(dirs[2] as string)}.yaml`), 'version: 1\ncommands:\n  - pattern: node job.js\n');
+    writeFileSync(
+      join(s.h.home, 'state', 'permissions', `${projectHash(dirs[2] as string)}.yaml`),
+      'version: 1\ncommands:\n  - pattern: node job.js\n',
+    );
 
     daemon = await startForeground(s.h);
     let rpc: Rpc = rpcTo(s.h.socket);
@@ -183,11 +221,15 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
         const created = await Promise.all(ROLES.map(({ prompt }, i) => rpc.create(dirs[i] as string, prompt)));
         ids.push(...created.map((c) => c.id));
       } else {
-        await Promise.all(ROLES.map(({ prompt }, i) => rpc.send(ids[i] as string, prompt))).catch((e: Error) => fail(opts, cycle, `send: ${e.message}`));
+        await Promise.all(ROLES.map(({ prompt }, i) => rpc.send(ids[i] as string, prompt))).catch((e: Error) =>
+          fail(opts, cycle, `send: ${e.message}`),
+        );
       }
       // A client following each session (without a terminal it follows until the session is idle);
       // it rides through the crash by re-attaching, and never starts a daemon itself.
-      const clients = ids.map((id, i) => s.spawnCli(['--no-autostart', 'attach', id, '--json', '--from', String((seen[i] as number) + 1)]));
+      const clients = ids.map((id, i) =>
+        s.spawnCli(['--no-autostart', 'attach', id, '--json', '--from', String((seen[i] as number) + 1)]),
+      );
       // A random moment: before the reply, mid-stream, waiting for approval, while the job runs, or after.
       await new Promise((r) => setTimeout(r, Math.floor(random() * maxKillDelayMs)));
       mark('input');
@@ -206,9 +248,12 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
       mark('restart');
       const next = daemon;
       // Nothing of the previous run survives the restart (killed if it had not ended).
-      await waitFor(() => !running.some(same), 10_000, `cycle ${cycle}: the previous run's processes to be gone`).catch((e: Error) => fail(opts, cycle, e.message));
+      await waitFor(() => !running.some(same), 10_000, `cycle ${cycle}: the previous run's processes to be gone`).catch(
+        (e: Error) => fail(opts, cycle, e.message),
+      );
       const pids = daemonPidsOf(s.h.home);
-      if (pids.length !== 1 || pids[0] !== next.pid) fail(opts, cycle, `daemons running: ${pids.join(', ')} (expected only ${next.pid})`);
+      if (pids.length !== 1 || pids[0] !== next.pid)
+        fail(opts, cycle, `daemons running: ${pids.join(', ')} (expected only ${next.pid})`);
 
       // Every event a client had received is in the log, unchanged, and the log has no gaps.
       const logs = await Promise.all(ids.map((id) => rpc.events(id)));
@@ -217,7 +262,8 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
         if (gap >= 0) fail(opts, cycle, `${ROLES[i]?.role}: log seq ${log[gap]?.seq} at position ${gap + 1}`);
         checkReceived(opts, cycle, ROLES[i]?.role ?? '', log, received[i] as EventJson[]);
         const role = ROLES[i]?.role ?? '';
-        if (log.slice(seen[i]).some((e) => e.kind === 'turn_interrupted')) interrupted[role] = (interrupted[role] ?? 0) + 1;
+        if (log.slice(seen[i]).some((e) => e.kind === 'turn_interrupted'))
+          interrupted[role] = (interrupted[role] ?? 0) + 1;
       });
 
       mark('checks');
@@ -226,9 +272,20 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
       mark('settle');
 
       // The clients saw the sessions go idle and left (exit 0); all they printed is in the log.
-      const codes = await Promise.race([Promise.all(clients.map((c) => c.exit)), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
-      if (codes === 'timeout') fail(opts, cycle, `attached clients still running 10 s after every session was idle: ${clients.map((c) => c.stderr()).join(' | ')}`);
-      codes.forEach((code, i) => code === 0 || fail(opts, cycle, `the ${ROLES[i]?.role} client exited ${code}: ${clients[i]?.stderr()}`));
+      const codes = await Promise.race([
+        Promise.all(clients.map((c) => c.exit)),
+        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000)),
+      ]);
+      if (codes === 'timeout')
+        fail(
+          opts,
+          cycle,
+          `attached clients still running 10 s after every session was idle: ${clients.map((c) => c.stderr()).join(' | ')}`,
+        );
+      codes.forEach(
+        (code, i) =>
+          code === 0 || fail(opts, cycle, `the ${ROLES[i]?.role} client exited ${code}: ${clients[i]?.stderr()}`),
+      );
       const finalLogs = await Promise.all(ids.map((id) => rpc.events(id)));
       finalLogs.forEach((log, i) => {
         checkReceived(opts, cycle, ROLES[i]?.role ?? '', log, completeLines(clients[i]?.stdout() ?? ''));
@@ -236,7 +293,9 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
       });
 
       // Nothing runs once every session is idle: the job never ends by itself, so only recovery stopped it.
-      await waitFor(() => processesIn(projects).length === 0, 5_000, `cycle ${cycle}: the commands to end`).catch((e: Error) => fail(opts, cycle, e.message));
+      await waitFor(() => processesIn(projects).length === 0, 5_000, `cycle ${cycle}: the commands to end`).catch(
+        (e: Error) => fail(opts, cycle, e.message),
+      );
       mark('end');
       // No command ran more often than the agent asked: every check ran once per approval given, and
       // the job at most once per time the model called it (the emulator's log of replies).
@@ -244,12 +303,23 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
       // interrupted and the model decides not to ask again.)
       const checks = lines(join(dirs[1] as string, 'checks.txt'));
       const checkCalls = s.emu.requests().filter((r) => r.stepName === 'ask').length;
-      if (checks > approved || checks > checkCalls) fail(opts, cycle, `node check.js ran ${checks} times for ${approved} approvals and ${checkCalls} calls by the model`);
+      if (checks > approved || checks > checkCalls)
+        fail(
+          opts,
+          cycle,
+          `node check.js ran ${checks} times for ${approved} approvals and ${checkCalls} calls by the model`,
+        );
       const jobCalls = s.emu.requests().filter((r) => r.stepName === 'job').length;
       const jobRuns = lines(join(dirs[2] as string, 'runs.txt'));
       if (jobRuns > jobCalls) fail(opts, cycle, `node job.js ran ${jobRuns} times for ${jobCalls} calls by the model`);
-      if (s.emu.requests().some((r) => r.stepName === 'unexpected')) fail(opts, cycle, 'the model was sent a request no step expected');
-      opts.log?.(`cycle ${cycle}/${opts.cycles}: settled ${recoveryMs.at(-1)} ms after the kill; ms per phase: ${marks.slice(1).map(([what, t], i) => `${what} ${t - (marks[i]?.[1] ?? t)}`).join(', ')}`);
+      if (s.emu.requests().some((r) => r.stepName === 'unexpected'))
+        fail(opts, cycle, 'the model was sent a request no step expected');
+      opts.log?.(
+        `cycle ${cycle}/${opts.cycles}: settled ${recoveryMs.at(-1)} ms after the kill; ms per phase: ${marks
+          .slice(1)
+          .map(([what, t], i) => `${what} ${t - (marks[i]?.[1] ?? t)}`)
+          .join(', ')}`,
+      );
     }
     return {
       cycles: opts.cycles,
@@ -278,7 +348,15 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopRep
  * Drives every session to rest the way a user would: an interrupted turn is resumed, a pending
  * approval is decided (allowed or denied at random). Fails when that takes longer than the bound.
  */
-async function settle(rpc: Rpc, ids: string[], opts: CrashLoopOptions, cycle: number, boundMs: number, random: () => number, onApprove: () => void): Promise<void> {
+async function settle(
+  rpc: Rpc,
+  ids: string[],
+  opts: CrashLoopOptions,
+  cycle: number,
+  boundMs: number,
+  random: () => number,
+  onApprove: () => void,
+): Promise<void> {
   const deadline = Date.now() + boundMs;
   const decided = new Set<string>();
   const resumed = new Set<string>();
@@ -286,14 +364,29 @@ async function settle(rpc: Rpc, ids: string[], opts: CrashLoopOptions, cycle: nu
   for (;;) {
     last = (await rpc.list()).filter((x) => ids.includes(x.id));
     if (last.length === ids.length && last.every(SETTLED)) return;
-    if (Date.now() > deadline) fail(opts, cycle, `sessions stuck ${boundMs} ms after the restart: ${JSON.stringify(last.map((x) => ({ id: x.id, state: SessionState[x.state], interrupted: x.interrupted, pendingApprovals: x.pendingApprovals })))}`);
+    if (Date.now() > deadline)
+      fail(
+        opts,
+        cycle,
+        `sessions stuck ${boundMs} ms after the restart: ` +
+          JSON.stringify(
+            last.map((x) => ({
+              id: x.id,
+              state: SessionState[x.state],
+              interrupted: x.interrupted,
+              pendingApprovals: x.pendingApprovals,
+            })),
+          ),
+      );
     for (const x of last) {
       if (x.pendingApprovals > 0) {
         for (const a of await rpc.approvals(x.id)) {
           if (decided.has(a.id)) continue;
           decided.add(a.id);
           const allow = random() < 0.5;
-          await rpc.decide(a.id, allow).catch((e: Error) => fail(opts, cycle, `${allow ? 'approve' : 'deny'} ${a.id}: ${e.message}`));
+          await rpc
+            .decide(a.id, allow)
+            .catch((e: Error) => fail(opts, cycle, `${allow ? 'approve' : 'deny'} ${a.id}: ${e.message}`));
           if (allow) onApprove();
         }
       } else if (x.state === SessionState.IDLE && x.interrupted && !resumed.has(x.id)) {

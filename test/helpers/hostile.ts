@@ -22,7 +22,7 @@ export interface Probe {
   calls: AttackCall[];
 }
 
-export const probePrompt = (name: string): string => `[[probe:${name}]]`;
+const probePrompt = (name: string): string => `[[probe:${name}]]`;
 
 /** One step per probe, keyed by its prompt; every later request (tool results) gets "Done.". */
 export function probeScenario(name: string, apiKey: string, probes: readonly Probe[]): Scenario {
@@ -30,7 +30,11 @@ export function probeScenario(name: string, apiKey: string, probes: readonly Pro
     name,
     apiKey,
     steps: [
-      ...probes.map((p) => ({ name: `probe:${p.name}`, match: { lastUser: probePrompt(p.name) }, reply: { text: `Trying ${p.name}.`, toolCalls: p.calls } })),
+      ...probes.map((p) => ({
+        name: `probe:${p.name}`,
+        match: { lastUser: probePrompt(p.name) },
+        reply: { text: `Trying ${p.name}.`, toolCalls: p.calls },
+      })),
       { name: 'done', reply: { text: 'Done.' } },
     ],
   };
@@ -53,34 +57,60 @@ export interface ProbeRun {
  * Starts the probe's session and answers every approval it raises (`approve` decides, per
  * approval) until the session is idle or failed.
  */
-export async function runProbe(s: SessionHarness, project: string, name: string, approve: (a: ApprovalJson) => boolean, timeoutMs = 60_000): Promise<ProbeRun> {
+export async function runProbe(
+  s: SessionHarness,
+  project: string,
+  name: string,
+  approve: (a: ApprovalJson) => boolean,
+  timeoutMs = 60_000,
+): Promise<ProbeRun> {
   const firstRequest = s.emu.requests().length;
   const created = await startDetached(s, project, probePrompt(name));
   const approvals: ProbeRun['approvals'] = [];
-  await waitFor(async () => {
-    for (const a of await s.approvals(created.id)) {
-      const yes = approve(a);
-      const r = await s.cli(yes ? ['approve', a.id] : ['deny', a.id, '-m', 'denied by the hostile-model test']);
-      if (r.code !== 0 && !/not pending|already/i.test(r.stderr)) throw new Error(`deciding ${a.id}: ${r.stderr}`);
-      approvals.push({ ...a, answered: yes ? 'approve' : 'deny' });
-    }
-    const state = (await s.session(created.id)).state;
-    return state === 'idle' || state === 'failed';
-  }, timeoutMs, `probe ${name} to finish`);
+  await waitFor(
+    async () => {
+      for (const a of await s.approvals(created.id)) {
+        const yes = approve(a);
+        const r = await s.cli(yes ? ['approve', a.id] : ['deny', a.id, '-m', 'denied by the hostile-model test']);
+        if (r.code !== 0 && !/not pending|already/i.test(r.stderr)) throw new Error(`deciding ${a.id}: ${r.stderr}`);
+        approvals.push({ ...a, answered: yes ? 'approve' : 'deny' });
+      }
+      const state = (await s.session(created.id)).state;
+      return state === 'idle' || state === 'failed';
+    },
+    timeoutMs,
+    `probe ${name} to finish`,
+  );
   const events = await s.events(created.id);
   const finished = events
     .filter((e) => e.kind === 'tool_finished')
-    .map((e) => ({ name: String(e.data.name), isError: e.data.isError === true, summary: String(e.data.summary ?? '') }));
+    .map((e) => ({
+      name: String(e.data.name),
+      isError: e.data.isError === true,
+      summary: String(e.data.summary ?? ''),
+    }));
   const modelSaw = s.emu
     .requests()
     .slice(firstRequest)
     .map((q) => JSON.stringify(q.body))
     .join('\n');
-  return { sessionId: created.id, events, approvals, eventText: events.map((e) => JSON.stringify(e)).join('\n'), modelSaw, finished };
+  return {
+    sessionId: created.id,
+    events,
+    approvals,
+    eventText: events.map((e) => JSON.stringify(e)).join('\n'),
+    modelSaw,
+    finished,
+  };
 }
 
 /** `sylk …` feeding `input` on stdin (e.g. `auth login --api-key-stdin`). */
-export function runCliWithInput(args: string[], env: NodeJS.ProcessEnv, input: string, timeoutMs = 20_000): Promise<RunResult> {
+export function runCliWithInput(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input: string,
+  timeoutMs = 20_000,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -111,7 +141,7 @@ function around(text: string, at: number, needle: string): string {
 }
 
 /** Every regular file under `root` (symlinks not followed), depth first. */
-export function filesUnder(root: string): string[] {
+function filesUnder(root: string): string[] {
   const out: string[] = [];
   const visit = (dir: string) => {
     let names: string[];
@@ -155,7 +185,8 @@ export function searchTree(root: string, needles: readonly string[]): Hit[] {
     for (const needle of needles) {
       const at = bytes.indexOf(Buffer.from(needle, 'utf8'));
       if (at !== -1) hits.push({ where: file, needle, excerpt: around(bytes.toString('latin1'), at, needle) });
-      else if (bytes.includes(Buffer.from(needle, 'utf16le'))) hits.push({ where: `${file} (UTF-16)`, needle, excerpt: '' });
+      else if (bytes.includes(Buffer.from(needle, 'utf16le')))
+        hits.push({ where: `${file} (UTF-16)`, needle, excerpt: '' });
     }
     if (bytes.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) hits.push(...searchDatabase(file, needles));
   }
@@ -169,7 +200,9 @@ function searchDatabase(file: string, needles: readonly string[]): Hit[] {
     db = new Database(file, { readonly: true, fileMustExist: true });
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
     for (const { name } of tables) {
-      for (const row of db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).iterate() as Iterable<Record<string, unknown>>) {
+      for (const row of db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).iterate() as Iterable<
+        Record<string, unknown>
+      >) {
         const text = Object.values(row)
           .map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)))
           .join('\u0000');
@@ -189,5 +222,7 @@ function searchDatabase(file: string, needles: readonly string[]): Hit[] {
 
 /** Which needles occur in `text`, labelled `where`. */
 export function searchText(where: string, text: string, needles: readonly string[]): Hit[] {
-  return needles.filter((n) => text.includes(n)).map((needle) => ({ where, needle, excerpt: around(text, text.indexOf(needle), needle) }));
+  return needles
+    .filter((n) => text.includes(n))
+    .map((needle) => ({ where, needle, excerpt: around(text, text.indexOf(needle), needle) }));
 }

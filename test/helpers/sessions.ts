@@ -7,7 +7,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startEmulator, type Emulator, type Scenario } from '@sylk/emulator';
-import { CLI, ROOT, exited, makeHome, parseJson, runCli, startForeground, waitFor, type RunResult, type SylkHome } from './sylk.js';
+import {
+  CLI,
+  ROOT,
+  exited,
+  makeHome,
+  parseJson,
+  runCli,
+  startForeground,
+  waitFor,
+  type RunResult,
+  type SylkHome,
+} from './sylk.js';
 
 export const KEY = 'test-key';
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -39,7 +50,7 @@ export interface ApprovalJson {
 }
 
 /** A `sylk` process left running (e.g. an attached client); its output accumulates. */
-export interface CliProcess {
+interface CliProcess {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
@@ -76,8 +87,16 @@ export interface SessionHarness {
  * A scenario answering each question (the last user message) with its answer, in steps named as
  * given (the emulator's log reports them as `stepName`); anything else gets `otherwise`, if set.
  */
-export function answeringScenario(name: string, answers: ReadonlyArray<readonly [step: string, question: string, answer: string]>, otherwise?: string): Scenario {
-  const steps: Scenario['steps'] = answers.map(([step, question, answer]) => ({ name: step, match: { lastUser: question }, reply: { text: answer } }));
+export function answeringScenario(
+  name: string,
+  answers: ReadonlyArray<readonly [step: string, question: string, answer: string]>,
+  otherwise?: string,
+): Scenario {
+  const steps: Scenario['steps'] = answers.map(([step, question, answer]) => ({
+    name: step,
+    match: { lastUser: question },
+    reply: { text: answer },
+  }));
   if (otherwise !== undefined) steps.push({ name: 'unexpected', reply: { text: otherwise } });
   return { name, apiKey: KEY, steps };
 }
@@ -91,7 +110,15 @@ export function writeProviderConfig(home: string, url: string): void {
   mkdirSync(join(home, 'config'), { recursive: true, mode: 0o700 });
   writeFileSync(
     join(home, 'config', 'config.yaml'),
-    ['llm:', '  default_provider: anthropic', '  providers:', '    anthropic:', `      base_url: ${url}`, '      default_model: claude-sonnet-5-5', ''].join('\n'),
+    [
+      'llm:',
+      '  default_provider: anthropic',
+      '  providers:',
+      '    anthropic:',
+      `      base_url: ${url}`,
+      '      default_model: claude-sonnet-5-5',
+      '',
+    ].join('\n'),
   );
 }
 
@@ -102,7 +129,7 @@ export function parseNdjson(text: string): EventJson[] {
     .map((l) => parseJson<EventJson>(l));
 }
 
-export function spawnCliWith(env: NodeJS.ProcessEnv, args: string[], cwd: string): CliProcess {
+function spawnCliWith(env: NodeJS.ProcessEnv, args: string[], cwd: string): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -112,8 +139,13 @@ export function spawnCliWith(env: NodeJS.ProcessEnv, args: string[], cwd: string
   return { child, stdout: () => out, stderr: () => err, exit };
 }
 
-export async function sessionHarness(scenario: { path: string } | { scenario: Scenario }, opts: { foreground?: boolean } = {}): Promise<SessionHarness> {
-  const emu = await startEmulator('path' in scenario ? { scenarioPath: scenario.path } : { scenario: scenario.scenario });
+export async function sessionHarness(
+  scenario: { path: string } | { scenario: Scenario },
+  opts: { foreground?: boolean } = {},
+): Promise<SessionHarness> {
+  const emu = await startEmulator(
+    'path' in scenario ? { scenarioPath: scenario.path } : { scenario: scenario.scenario },
+  );
   const h = makeHome({ ANTHROPIC_API_KEY: KEY });
   writeProviderConfig(h.home, emu.url);
   const children: ChildProcess[] = [];
@@ -141,7 +173,8 @@ export async function sessionHarness(scenario: { path: string } | { scenario: Sc
     if (r.code !== 0) throw new Error(`sylk logs ${s} exited ${r.code}: ${r.stderr}`);
     return parseNdjson(r.stdout);
   };
-  const approvals = async (s?: string) => (await json<{ approvals: ApprovalJson[] }>(['approvals', ...(s ? [s] : [])])).approvals;
+  const approvals = async (s?: string) =>
+    (await json<{ approvals: ApprovalJson[] }>(['approvals', ...(s ? [s] : [])])).approvals;
   const harness: SessionHarness = {
     h,
     emu,
@@ -175,26 +208,38 @@ export async function sessionHarness(scenario: { path: string } | { scenario: Sc
     events,
     async waitState(s, states, timeoutMs = 30_000) {
       let last: SessionJson | undefined;
-      await waitFor(async () => {
-        last = await session(s);
-        return states.includes(last.state);
-      }, timeoutMs, `session ${s} to be ${states.join('|')} (last: ${last?.state})`);
+      await waitFor(
+        async () => {
+          last = await session(s);
+          return states.includes(last.state);
+        },
+        timeoutMs,
+        `session ${s} to be ${states.join('|')} (last: ${last?.state})`,
+      );
       return last as SessionJson;
     },
     async waitEvent(s, pred, what, timeoutMs = 30_000) {
       let hit: EventJson | undefined;
-      await waitFor(async () => {
-        hit = (await events(s)).find(pred);
-        return hit !== undefined;
-      }, timeoutMs, `${what} in the log of ${s}`);
+      await waitFor(
+        async () => {
+          hit = (await events(s)).find(pred);
+          return hit !== undefined;
+        },
+        timeoutMs,
+        `${what} in the log of ${s}`,
+      );
       return hit as EventJson;
     },
     async waitApproval(s, timeoutMs = 30_000) {
       let found: ApprovalJson | undefined;
-      await waitFor(async () => {
-        found = (await approvals(s))[0];
-        return found !== undefined;
-      }, timeoutMs, `a pending approval of ${s}`);
+      await waitFor(
+        async () => {
+          found = (await approvals(s))[0];
+          return found !== undefined;
+        },
+        timeoutMs,
+        `a pending approval of ${s}`,
+      );
       return found as ApprovalJson;
     },
     async cleanup() {
@@ -210,6 +255,11 @@ export async function sessionHarness(scenario: { path: string } | { scenario: Sc
 }
 
 /** `sylk run -d` in a project; the created session. */
-export async function startDetached(s: SessionHarness, project: string, prompt: string, extra: string[] = []): Promise<SessionJson> {
+export async function startDetached(
+  s: SessionHarness,
+  project: string,
+  prompt: string,
+  extra: string[] = [],
+): Promise<SessionJson> {
   return s.json<SessionJson>(['run', '-d', '-C', project, ...extra, prompt]);
 }

@@ -13,7 +13,7 @@ import { afterEach } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'cli', 'bin', 'sylk.cjs');
-export const SYLKD = join(ROOT, 'daemon', 'dist', 'main.js');
+const SYLKD = join(ROOT, 'daemon', 'dist', 'main.js');
 
 export interface SylkHome {
   home: string;
@@ -49,7 +49,9 @@ export function makeHome(extraEnv: Record<string, string> = {}): SylkHome {
  * Homes for one test file, each cleaned up (daemon killed, folder removed) after every test.
  * Call at module level: `const home = useHomes();` then `home(extraEnv)` inside tests.
  */
-export function useHomes(base: () => Record<string, string> = () => ({})): (extraEnv?: Record<string, string>) => SylkHome {
+export function useHomes(
+  base: () => Record<string, string> = () => ({}),
+): (extraEnv?: Record<string, string>) => SylkHome {
   let homes: SylkHome[] = [];
   afterEach(async () => {
     await Promise.all(homes.map((h) => h.cleanup()));
@@ -88,7 +90,11 @@ function runNode(args: string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     // Default cwd outside any project, so no project config layer applies.
     const stdin = opts.input === undefined ? 'ignore' : 'pipe';
-    const child = spawn(process.execPath, args, { env: opts.env, cwd: opts.cwd ?? tmpdir(), stdio: [stdin, 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      env: opts.env,
+      cwd: opts.cwd ?? tmpdir(),
+      stdio: [stdin, 'pipe', 'pipe'],
+    });
     child.stdin?.end(opts.input);
     let stdout = '';
     let stderr = '';

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { ErrorTier, silentLogger, type SylkError } from '@sylk/core';
 import { openSystemDatabase, type SqliteDatabase } from '@sylk/storage';
 import { startEmulator, type Emulator, type Scenario, type ScenarioFault } from '@sylk/emulator';
-import { createAdapter, createCatalog, estimateTokens, type LLMRequest, type ProviderAdapter, type ProviderName } from '@sylk/llm';
+import {
+  createAdapter,
+  createCatalog,
+  estimateTokens,
+  type LLMRequest,
+  type ProviderAdapter,
+  type ProviderName,
+} from '@sylk/llm';
 import { LLMGate, Priority, type LLMGateOptions } from '@sylk/llm/gate';
 import { startTimingProxy } from './helpers/timing-proxy.js';
 
@@ -29,10 +36,34 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'anthropic', provider: 'anthropic', request: { model: 'claude-sonnet-4-5-20250901' }, baseUrl: (u) => u, hasCacheWrite: true },
-  { name: 'openai responses', provider: 'openai', request: { model: 'gpt-5.2-codex', openaiApi: 'responses' }, baseUrl: (u) => `${u}/v1`, hasCacheWrite: false },
-  { name: 'openai chat', provider: 'openai', request: { model: 'gpt-5.2-codex', openaiApi: 'chat' }, baseUrl: (u) => `${u}/v1`, hasCacheWrite: false },
-  { name: 'google', provider: 'google', request: { model: 'gemini-3-pro-preview' }, baseUrl: (u) => u, hasCacheWrite: false },
+  {
+    name: 'anthropic',
+    provider: 'anthropic',
+    request: { model: 'claude-sonnet-4-5-20250901' },
+    baseUrl: (u) => u,
+    hasCacheWrite: true,
+  },
+  {
+    name: 'openai responses',
+    provider: 'openai',
+    request: { model: 'gpt-5.2-codex', openaiApi: 'responses' },
+    baseUrl: (u) => `${u}/v1`,
+    hasCacheWrite: false,
+  },
+  {
+    name: 'openai chat',
+    provider: 'openai',
+    request: { model: 'gpt-5.2-codex', openaiApi: 'chat' },
+    baseUrl: (u) => `${u}/v1`,
+    hasCacheWrite: false,
+  },
+  {
+    name: 'google',
+    provider: 'google',
+    request: { model: 'gemini-3-pro-preview' },
+    baseUrl: (u) => u,
+    hasCacheWrite: false,
+  },
 ];
 
 /** Small delays so retries are quick; the counts are the defaults'. */
@@ -65,7 +96,9 @@ function scenario(s: Omit<Scenario, 'apiKey'>): void {
 
 /** The first request faults (once), the next ones answer normally. */
 function faultOnce(fault: ScenarioFault, times = 1): void {
-  scenario({ steps: [{ reply: { text: TEXT }, fault, times }, { reply: { text: TEXT, usage: { input: 50, output: 20 } } }] });
+  scenario({
+    steps: [{ reply: { text: TEXT }, fault, times }, { reply: { text: TEXT, usage: { input: 50, output: 20 } } }],
+  });
 }
 
 /** Usage rows' outcomes, after writing the gate's batched records. */
@@ -89,7 +122,7 @@ describe.each(cases)('$name through the gate', (c) => {
       catalog,
     });
     const g = new LLMGate({
-      adapters: () => adapter,
+      adapters: async () => adapter,
       pricing: (m) => catalog.get(m),
       estimateTokens,
       db: db.raw,
@@ -106,9 +139,18 @@ describe.each(cases)('$name through the gate', (c) => {
     sessionId: 'ses-1',
     taskId: 'task-1',
     agentType: 'coder',
-    request: { model: '', messages: [{ role: 'user' as const, content: 'fix the failing test' }], ...c.request, ...extra },
+    request: {
+      model: '',
+      messages: [{ role: 'user' as const, content: 'fix the failing test' }],
+      ...c.request,
+      ...extra,
+    },
   });
-  const rejection = (p: Promise<unknown>) => p.then(() => expect.fail('expected a rejection'), (e: unknown) => e as SylkError);
+  const rejection = (p: Promise<unknown>) =>
+    p.then(
+      () => expect.fail('expected a rejection'),
+      (e: unknown) => e as SylkError,
+    );
 
   it('streams text to the consumer in several chunks', async () => {
     scenario({ steps: [{ reply: { text: TEXT } }] });
@@ -123,18 +165,49 @@ describe.each(cases)('$name through the gate', (c) => {
   });
 
   it('returns several tool calls of one turn, maps usage and records it with its cost', async () => {
-    scenario({ steps: [{ reply: { text: 'Working.', toolCalls: TOOLS, usage: { input: 900, output: 120, cacheRead: 300, cacheWrite: 50 } } }] });
+    scenario({
+      steps: [
+        {
+          reply: {
+            text: 'Working.',
+            toolCalls: TOOLS,
+            usage: { input: 900, output: 120, cacheRead: 300, cacheWrite: 50 },
+          },
+        },
+      ],
+    });
     const g = gate();
-    const res = await g.submit(request({ tools: [{ name: 'read_file', description: 'Read a file', parameters: { type: 'object' } }] }));
+    const res = await g.submit(
+      request({ tools: [{ name: 'read_file', description: 'Read a file', parameters: { type: 'object' } }] }),
+    );
     expect(res.toolCalls.map((t) => [t.name, t.arguments])).toEqual(TOOLS.map((t) => [t.name, t.arguments]));
     expect(res.stopReason).toBe('tool_use');
-    const usage = { inputTokens: 900, outputTokens: 120, cacheReadTokens: 300, cacheWriteTokens: c.hasCacheWrite ? 50 : 0 };
+    const usage = {
+      inputTokens: 900,
+      outputTokens: 120,
+      cacheReadTokens: 300,
+      cacheWriteTokens: c.hasCacheWrite ? 50 : 0,
+    };
     expect(res.usage).toEqual(usage);
     const [row] = g.report({ groupBy: 'session' });
-    expect(row).toMatchObject({ key: 'ses-1', requests: 1, inputTokens: 900, outputTokens: 120, cacheRead: 300, cacheWrite: usage.cacheWriteTokens });
+    expect(row).toMatchObject({
+      key: 'ses-1',
+      requests: 1,
+      inputTokens: 900,
+      outputTokens: 120,
+      cacheRead: 300,
+      cacheWrite: usage.cacheWriteTokens,
+    });
     const info = catalog.get(String(c.request.model));
     expect(info).toBeDefined();
-    expect(row?.costUsd).toBeCloseTo((900 * info!.inputPrice + 120 * info!.outputPrice + 300 * (info!.cacheReadPrice ?? info!.inputPrice) + usage.cacheWriteTokens * (info!.cacheWritePrice ?? info!.inputPrice)) / 1e6, 9);
+    expect(row?.costUsd).toBeCloseTo(
+      (900 * info!.inputPrice +
+        120 * info!.outputPrice +
+        300 * (info!.cacheReadPrice ?? info!.inputPrice) +
+        usage.cacheWriteTokens * (info!.cacheWritePrice ?? info!.inputPrice)) /
+        1e6,
+      9,
+    );
   });
 
   it('pauses on a 429 for at least its retry-after before retrying, then succeeds', async () => {
@@ -167,10 +240,14 @@ describe.each(cases)('$name through the gate', (c) => {
     expect(outcomes(g)).toEqual(['error:external_degrading', 'error:external_degrading', 'ok']);
   });
 
-  it('gives up on 5xx after the policy\'s retries with a degrading error', async () => {
+  it("gives up on 5xx after the policy's retries with a degrading error", async () => {
     faultOnce({ kind: 'server_error' }, 10);
     const err = await rejection(gate().submit(request()));
-    expect(err).toMatchObject({ code: 'llm.provider_degraded', tier: ErrorTier.ExternalDegrading, details: { attempts: 4, status: 500 } });
+    expect(err).toMatchObject({
+      code: 'llm.provider_degraded',
+      tier: ErrorTier.ExternalDegrading,
+      details: { attempts: 4, status: 500 },
+    });
     // What happened, once: the attempts are a detail, not a chain of "failed after …: … failed".
     expect(err.message).toMatch(new RegExp(`^${c.provider} request failed \\(HTTP 500 [^)]*\\): [^:]+$`));
     expect(modelRequests()).toHaveLength(4);
@@ -180,15 +257,29 @@ describe.each(cases)('$name through the gate', (c) => {
     scenario({ steps: [{ reply: { text: TEXT } }] });
     const g = gate({ apiKey: WRONG });
     const err = await rejection(g.submit(request()));
-    expect(err).toMatchObject({ tier: ErrorTier.UserFixable, code: 'llm.auth_failed', hint: `Check or replace the key: sylk auth login ${c.provider}`, details: { attempts: 1 } });
-    expect(err.message).toMatch(new RegExp(`^${c.provider} rejected the API key from env [A-Z]+_API_KEY \\(HTTP [0-9]{3}`));
+    expect(err).toMatchObject({
+      tier: ErrorTier.UserFixable,
+      code: 'llm.auth_failed',
+      hint: `Check or replace the key: sylk auth login ${c.provider}`,
+      details: { attempts: 1 },
+    });
+    expect(err.message).toMatch(
+      new RegExp(`^${c.provider} rejected the API key from env [A-Z]+_API_KEY \\(HTTP [0-9]{3}`),
+    );
     expect(g.authFailure(c.provider)?.message).toBe(err.message);
     expect(modelRequests()).toHaveLength(1);
-    expect(JSON.stringify({ m: err.message, d: err.details, h: err.hint, c: (err.cause as Error).message })).not.toContain(WRONG);
+    expect(
+      JSON.stringify({ m: err.message, d: err.details, h: err.hint, c: (err.cause as Error).message }),
+    ).not.toContain(WRONG);
   });
 
   it('retries an overloaded error event that arrives mid-stream', async () => {
-    faultOnce({ kind: 'stream_error', afterChunks: 6, errorType: c.provider === 'google' ? 'UNAVAILABLE' : c.provider === 'openai' ? 'server_error' : 'overloaded_error' });
+    faultOnce({
+      kind: 'stream_error',
+      afterChunks: 6,
+      errorType:
+        c.provider === 'google' ? 'UNAVAILABLE' : c.provider === 'openai' ? 'server_error' : 'overloaded_error',
+    });
     const g = gate();
     const retried: string[] = [];
     g.on('retry_scheduled', (e) => retried.push(e.tier));
@@ -239,9 +330,16 @@ describe.each(cases)('$name through the gate', (c) => {
 
   it.skipIf(c.provider === 'google')('fails a stream of keep-alives alone at the first-output timeout', async () => {
     scenario({ steps: [{ reply: { text: TEXT }, fault: { kind: 'keepalive', intervalMs: 50 } }] });
-    const g = gate({ streamLimits: { chunkTimeoutMs: 300, firstOutputTimeoutMs: 800 }, retryPolicies: { [ErrorTier.Transient]: { retries: 1, initialMs: 10, maxMs: 10 } } });
+    const g = gate({
+      streamLimits: { chunkTimeoutMs: 300, firstOutputTimeoutMs: 800 },
+      retryPolicies: { [ErrorTier.Transient]: { retries: 1, initialMs: 10, maxMs: 10 } },
+    });
     const err = await rejection(g.submit(request()));
-    expect(err).toMatchObject({ code: 'llm.first_output_timeout', tier: ErrorTier.Transient, details: { attempts: 2 } });
+    expect(err).toMatchObject({
+      code: 'llm.first_output_timeout',
+      tier: ErrorTier.Transient,
+      details: { attempts: 2 },
+    });
     expect(err.message).toBe(`${c.provider} sent no output within 0.8 s of the request (only keep-alives)`);
     expect(modelRequests()).toHaveLength(2);
   });

@@ -8,7 +8,18 @@ import { emit, style, type GlobalOptions, type Style } from '../output.js';
 import type { Runtime } from '../runtime.js';
 
 /** Mirrors the daemon's list (the CLI may import only the API package): checked again by the daemon. */
-export const CATEGORIES = ['permission', 'file', 'process', 'network', 'llm', 'session', 'config', 'auth', 'audit', 'mcp'] as const;
+export const CATEGORIES = [
+  'permission',
+  'file',
+  'process',
+  'network',
+  'llm',
+  'session',
+  'config',
+  'auth',
+  'audit',
+  'mcp',
+] as const;
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
 
@@ -20,7 +31,10 @@ export function parseTimeSpec(spec: string, now: number, flag: string): number {
   if (rel) return now - Number(rel[1]) * (UNIT_MS[rel[2] as string] as number);
   const t = Date.parse(spec);
   if (/^\d{4}-\d{2}-\d{2}/.test(spec) && Number.isFinite(t)) return t;
-  throw new CliError(`${flag} must be a duration like 30m, 24h, 7d or an ISO date/time like 2026-01-31T12:00:00Z; got '${spec}'`, EXIT.usage);
+  throw new CliError(
+    `${flag} must be a duration like 30m, 24h, 7d or an ISO date/time like 2026-01-31T12:00:00Z; got '${spec}'`,
+    EXIT.usage,
+  );
 }
 
 export interface EntryJson {
@@ -47,12 +61,35 @@ export function entryJson(e: AuditEntry): EntryJson {
     details = { unparsed: e.detailsJson };
   }
   return {
-    seq: Number(e.seq), id: e.id, time: new Date(Number(e.timeUnixMs)).toISOString(), category: e.category, severity: e.severity,
-    action: e.action, target: e.target, outcome: e.outcome, sessionId: e.sessionId, projectId: e.projectId, details, prevHash: e.prevHash, hash: e.hash,
+    seq: Number(e.seq),
+    id: e.id,
+    time: new Date(Number(e.timeUnixMs)).toISOString(),
+    category: e.category,
+    severity: e.severity,
+    action: e.action,
+    target: e.target,
+    outcome: e.outcome,
+    sessionId: e.sessionId,
+    projectId: e.projectId,
+    details,
+    prevHash: e.prevHash,
+    hash: e.hash,
   };
 }
 
-const CSV_COLUMNS = ['seq', 'time', 'category', 'severity', 'action', 'target', 'outcome', 'session_id', 'project_id', 'details', 'hash'] as const;
+const CSV_COLUMNS = [
+  'seq',
+  'time',
+  'category',
+  'severity',
+  'action',
+  'target',
+  'outcome',
+  'session_id',
+  'project_id',
+  'details',
+  'hash',
+] as const;
 
 /** RFC 4180 quoting; a leading = + - @ is prefixed with ' so a spreadsheet never runs a model-chosen target as a formula. */
 export function csvCell(value: string): string {
@@ -61,20 +98,37 @@ export function csvCell(value: string): string {
 }
 
 export function csvRow(j: EntryJson): string {
-  const cells = [String(j.seq), j.time, j.category, j.severity, j.action, j.target, j.outcome, j.sessionId, j.projectId, JSON.stringify(j.details), j.hash];
+  const cells = [
+    String(j.seq),
+    j.time,
+    j.category,
+    j.severity,
+    j.action,
+    j.target,
+    j.outcome,
+    j.sessionId,
+    j.projectId,
+    JSON.stringify(j.details),
+    j.hash,
+  ];
   return cells.map(csvCell).join(',');
 }
 
 const clip = (s: string, n: number) => (s.length <= n ? s.padEnd(n) : `${s.slice(0, n - 1)}…`);
 
 export function tableHeader(st: Style): string {
-  return st.bold(`${clip('time', 24)} ${clip('seq', 7)} ${clip('category', 10)} ${clip('action', 20)} ${clip('outcome', 12)} ${clip('session', 14)} target`);
+  return st.bold(
+    `${clip('time', 24)} ${clip('seq', 7)} ${clip('category', 10)} ${clip('action', 20)} ${clip('outcome', 12)} ${clip('session', 14)} target`,
+  );
 }
 
 export function tableRow(j: EntryJson, st: Style): string {
   const outcome = clip(j.outcome, 12);
   const coloured = j.severity === 'security' || j.severity === 'critical' ? st.yellow(outcome) : outcome;
-  return `${clip(j.time, 24)} ${clip(String(j.seq), 7)} ${clip(j.category, 10)} ${clip(j.action, 20)} ${coloured} ${clip(j.sessionId || '-', 14)} ${j.target.replace(/\s+/g, ' ')}`;
+  return (
+    `${clip(j.time, 24)} ${clip(String(j.seq), 7)} ${clip(j.category, 10)} ${clip(j.action, 20)} ` +
+    `${coloured} ${clip(j.sessionId || '-', 14)} ${j.target.replace(/\s+/g, ' ')}`
+  );
 }
 
 /** Writes entries as they stream in (a large export never sits in memory). */
@@ -132,14 +186,19 @@ export interface QueryRequestInit {
 }
 
 export function queryRequest(o: QueryFlags, now: number): QueryRequestInit {
-  const categories = (o.category ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter((c) => c !== '');
+  const categories = (o.category ?? [])
+    .flatMap((c) => c.split(','))
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   for (const c of categories) {
-    if (!(CATEGORIES as readonly string[]).includes(c)) throw new CliError(`--category must be among ${CATEGORIES.join(', ')}; got '${c}'`, EXIT.usage);
+    if (!(CATEGORIES as readonly string[]).includes(c))
+      throw new CliError(`--category must be among ${CATEGORIES.join(', ')}; got '${c}'`, EXIT.usage);
   }
   let limit = 0;
   if (o.limit !== undefined) {
     limit = Number(o.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive integer; got '${o.limit}'`, EXIT.usage);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new CliError(`--limit must be a positive integer; got '${o.limit}'`, EXIT.usage);
   }
   return {
     sinceUnixMs: o.since ? BigInt(parseTimeSpec(o.since, now, '--since')) : 0n,
@@ -155,12 +214,18 @@ export function queryRequest(o: QueryFlags, now: number): QueryRequestInit {
 
 function formatOf(o: { format?: string }, opts: GlobalOptions, fallback: Format): Format {
   if (o.format === undefined) return opts.json ? 'json' : fallback;
-  if (!(FORMATS as readonly string[]).includes(o.format)) throw new CliError(`--format must be table, json or csv; got '${o.format}'`, EXIT.usage);
+  if (!(FORMATS as readonly string[]).includes(o.format))
+    throw new CliError(`--format must be table, json or csv; got '${o.format}'`, EXIT.usage);
   return o.format as Format;
 }
 
 /** Streams the query's entries into `writer`; returns how many. */
-async function streamQuery(rt: Runtime, opts: GlobalOptions, req: QueryRequestInit, writer: EntryWriter): Promise<number> {
+async function streamQuery(
+  rt: Runtime,
+  opts: GlobalOptions,
+  req: QueryRequestInit,
+  writer: EntryWriter,
+): Promise<number> {
   const conn = await connectDaemon(opts, rt.env);
   try {
     const audit = createClient(AuditService, conn.channel);
@@ -176,7 +241,10 @@ async function streamQuery(rt: Runtime, opts: GlobalOptions, req: QueryRequestIn
 
 export function verifyJson(r: VerifyAuditResponse) {
   return {
-    ok: r.ok, entries: Number(r.entries), signatures: Number(r.signatures), files: r.files,
+    ok: r.ok,
+    entries: Number(r.entries),
+    signatures: Number(r.signatures),
+    files: r.files,
     problems: r.problems.map((p) => ({ file: p.file, line: Number(p.line), seq: Number(p.seq), problem: p.problem })),
   };
 }
@@ -203,16 +271,25 @@ function queryOptions(cmd: Command): Command {
 }
 
 export function registerAuditCommands(program: Command, rt: Runtime): void {
-  const audit = program.command('audit').description('the tamper-evident audit log: query, verify, export (through sylkd)');
+  const audit = program
+    .command('audit')
+    .description('the tamper-evident audit log: query, verify, export (through sylkd)');
 
   queryOptions(audit.command('query').description('matching audit entries, oldest first'))
     .option('--limit <n>', 'at most this many entries')
-    .addOption(new Option('--format <format>', 'table | json | csv (default table; json with --json)').choices([...FORMATS]))
+    .addOption(
+      new Option('--format <format>', 'table | json | csv (default table; json with --json)').choices([...FORMATS]),
+    )
     .action(async (o: QueryFlags, cmd: Command) => {
       const opts = rt.globals(cmd);
       const format = formatOf(o, opts, 'table');
       const req = queryRequest(o, Date.now());
-      await streamQuery(rt, opts, req, new EntryWriter(format, process.stdout, style(format === 'table' && rt.color(opts))));
+      await streamQuery(
+        rt,
+        opts,
+        req,
+        new EntryWriter(format, process.stdout, style(format === 'table' && rt.color(opts))),
+      );
     });
 
   audit
@@ -223,7 +300,10 @@ export function registerAuditCommands(program: Command, rt: Runtime): void {
       const conn = await connectDaemon(opts, rt.env);
       let res: VerifyAuditResponse;
       try {
-        res = await createClient(AuditService, conn.channel).verifyAudit({}, { metadata: conn.metadata, signal: rt.signal, timeoutMs: 600_000 });
+        res = await createClient(AuditService, conn.channel).verifyAudit(
+          {},
+          { metadata: conn.metadata, signal: rt.signal, timeoutMs: 600_000 },
+        );
       } finally {
         conn.close();
       }
@@ -244,7 +324,9 @@ export function registerAuditCommands(program: Command, rt: Runtime): void {
       try {
         const count = await streamQuery(rt, opts, req, new EntryWriter(format, file ?? process.stdout, style(false)));
         if (file !== undefined) {
-          await new Promise<void>((resolve, reject) => file?.end((err?: Error | null) => (err ? reject(err) : resolve())));
+          await new Promise<void>((resolve, reject) =>
+            file?.end((err?: Error | null) => (err ? reject(err) : resolve())),
+          );
           process.stderr.write(`exported ${count} entr${count === 1 ? 'y' : 'ies'} to ${o.output}\n`);
         }
       } catch (err) {

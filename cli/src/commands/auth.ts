@@ -11,7 +11,11 @@ import type { Runtime } from '../runtime.js';
 const PROVIDERS = 'anthropic, openai, google or openai-compatible';
 const STORED_IN: Record<string, string> = { keychain: 'the system keychain', file: 'the encrypted credentials file' };
 
-async function withCredentials<T>(rt: Runtime, opts: GlobalOptions, fn: (c: ReturnType<typeof client>, conn: DaemonConnection, profile: string) => Promise<T>): Promise<T> {
+async function withCredentials<T>(
+  rt: Runtime,
+  opts: GlobalOptions,
+  fn: (c: ReturnType<typeof client>, conn: DaemonConnection, profile: string) => Promise<T>,
+): Promise<T> {
   const conn = await connectDaemon(opts, rt.env);
   try {
     return await fn(client(conn), conn, await profileFor(rt, opts, conn));
@@ -26,7 +30,10 @@ const client = (conn: DaemonConnection) => createClient(CredentialService, conn.
 async function profileFor(rt: Runtime, opts: GlobalOptions, conn: DaemonConnection): Promise<string> {
   if (opts.profile) return opts.profile;
   const projectDir = findProjectRoot(rt.cwd) ?? '';
-  const res = await createClient(ConfigService, conn.channel).getConfig({ key: 'security.credentials.profile_name', projectDir }, { timeoutMs: 5_000, metadata: conn.metadata });
+  const res = await createClient(ConfigService, conn.channel).getConfig(
+    { key: 'security.credentials.profile_name', projectDir },
+    { timeoutMs: 5_000, metadata: conn.metadata },
+  );
   const value: unknown = JSON.parse(res.valueJson);
   return typeof value === 'string' ? value : '';
 }
@@ -35,7 +42,9 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   // `echo $KEY |` adds a line break; anything else stays and the daemon judges it.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** A prompt on the terminal that echoes nothing. Ctrl-C aborts (exit 130). */
@@ -77,16 +86,35 @@ export function statusJson(r: CredentialStatusResponse) {
     profile: r.profile,
     keychain: r.keychain,
     filePath: r.filePath,
-    credentials: r.credentials.map((c) => ({ provider: c.provider, profile: c.profile, source: c.source, masked: c.masked || null, verifiedAt: iso(c.verifiedAtUnixMs), problem: c.problem || null })),
+    credentials: r.credentials.map((c) => ({
+      provider: c.provider,
+      profile: c.profile,
+      source: c.source,
+      masked: c.masked || null,
+      verifiedAt: iso(c.verifiedAtUnixMs),
+      problem: c.problem || null,
+    })),
   };
 }
 
 function renderStatus(j: ReturnType<typeof statusJson>, st: Style): string {
-  const rows = j.credentials.map((c) => [c.provider, c.source === 'none' ? st.dim('none') : c.source, c.masked ?? '', c.verifiedAt ?? (c.source === 'none' ? '' : st.dim('not verified'))]);
+  const rows = j.credentials.map((c) => [
+    c.provider,
+    c.source === 'none' ? st.dim('none') : c.source,
+    c.masked ?? '',
+    c.verifiedAt ?? (c.source === 'none' ? '' : st.dim('not verified')),
+  ]);
   const head = ['provider', 'source', 'key', 'verified'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').replace(/\u001b\[\d+m/g, '').length)));
-  const fmt = (r: string[]) => `  ${r.map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - c.replace(/\u001b\[\d+m/g, '').length))).join('  ')}`.trimEnd();
-  const lines = [`${st.bold('credentials')} — profile ${j.profile}; keychain: ${j.keychain}; file: ${j.filePath}`, fmt(head), ...rows.map(fmt)];
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (r[i] ?? '').replace(/\u001b\[\d+m/g, '').length)),
+  );
+  const fmt = (r: string[]) =>
+    `  ${r.map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - c.replace(/\u001b\[\d+m/g, '').length))).join('  ')}`.trimEnd();
+  const lines = [
+    `${st.bold('credentials')} — profile ${j.profile}; keychain: ${j.keychain}; file: ${j.filePath}`,
+    fmt(head),
+    ...rows.map(fmt),
+  ];
   for (const c of j.credentials) if (c.problem) lines.push(st.yellow(`${c.provider}: ${c.problem}`));
   return lines.join('\n');
 }
@@ -100,21 +128,41 @@ export function registerAuthCommands(program: Command, rt: Runtime): void {
     .command('login')
     .description('store a provider key (hidden prompt, or --api-key-stdin), verified with a cheap call first')
     .argument('<provider>', PROVIDERS)
-    .option('--api-key-stdin', 'read the key from standard input (for scripts: printf %s "$KEY" | sylk auth login openai --api-key-stdin)')
+    .option(
+      '--api-key-stdin',
+      'read the key from standard input (for scripts: printf %s "$KEY" | sylk auth login openai --api-key-stdin)',
+    )
     .option('--skip-verify', 'store without the verification call (offline)')
     .action(async (provider: string, o: { apiKeyStdin?: boolean; skipVerify?: boolean }, cmd: Command) => {
       const opts = rt.globals(cmd);
       let apiKey: string;
       if (o.apiKeyStdin) apiKey = await readStdin();
-      else if (process.stdin.isTTY === true) apiKey = await readHidden(`${provider} API key (input hidden): `, rt.signal);
-      else throw new CliError('standard input is not a terminal, so the key cannot be prompted for', EXIT.usage, `pipe it in with --api-key-stdin: printf %s "$KEY" | sylk auth login ${provider} --api-key-stdin`, 'cli.usage');
+      else if (process.stdin.isTTY === true)
+        apiKey = await readHidden(`${provider} API key (input hidden): `, rt.signal);
+      else
+        throw new CliError(
+          'standard input is not a terminal, so the key cannot be prompted for',
+          EXIT.usage,
+          `pipe it in with --api-key-stdin: printf %s "$KEY" | sylk auth login ${provider} --api-key-stdin`,
+          'cli.usage',
+        );
       const res = await withCredentials(rt, opts, (c, conn, profile) =>
-        c.setCredential({ provider, profile, apiKey, skipVerify: o.skipVerify === true }, { timeoutMs: 30_000, metadata: conn.metadata }).then((r) => ({ ...r, profile })),
+        c
+          .setCredential(
+            { provider, profile, apiKey, skipVerify: o.skipVerify === true },
+            { timeoutMs: 30_000, metadata: conn.metadata },
+          )
+          .then((r) => ({ ...r, profile })),
       );
       apiKey = '';
       const profile = res.profile;
-      emit(opts, { provider, profile, storedIn: res.storedIn, verified: res.verified, masked: res.masked }, () =>
-        `stored the ${provider} key ${res.masked} in ${STORED_IN[res.storedIn] ?? res.storedIn} (profile ${profile})${res.verified ? ', verified' : ', not verified (--skip-verify)'}; sylkd uses it from the next request`,
+      emit(
+        opts,
+        { provider, profile, storedIn: res.storedIn, verified: res.verified, masked: res.masked },
+        () =>
+          `stored the ${provider} key ${res.masked} in ${STORED_IN[res.storedIn] ?? res.storedIn} ` +
+          `(profile ${profile})${res.verified ? ', verified' : ', not verified (--skip-verify)'}` +
+          `; sylkd uses it from the next request`,
       );
     });
 
@@ -123,7 +171,9 @@ export function registerAuthCommands(program: Command, rt: Runtime): void {
     .description('where each provider key comes from (provider, source, masked key, verified when)')
     .action(async (_o, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const res = await withCredentials(rt, opts, (c, conn, profile) => c.credentialStatus({ profile }, { timeoutMs: 10_000, metadata: conn.metadata }));
+      const res = await withCredentials(rt, opts, (c, conn, profile) =>
+        c.credentialStatus({ profile }, { timeoutMs: 10_000, metadata: conn.metadata }),
+      );
       const j = statusJson(res);
       emit(opts, j, () => renderStatus(j, style(rt.color(opts))));
     });
@@ -135,7 +185,9 @@ export function registerAuthCommands(program: Command, rt: Runtime): void {
     .action(async (provider: string, _o, cmd: Command) => {
       const opts = rt.globals(cmd);
       const res = await withCredentials(rt, opts, (c, conn, profile) =>
-        c.removeCredential({ provider, profile }, { timeoutMs: 10_000, metadata: conn.metadata }).then((r) => ({ ...r, profile })),
+        c
+          .removeCredential({ provider, profile }, { timeoutMs: 10_000, metadata: conn.metadata })
+          .then((r) => ({ ...r, profile })),
       );
       const profile = res.profile;
       emit(opts, { provider, profile, removedFrom: res.removedFrom }, () =>

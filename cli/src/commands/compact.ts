@@ -19,9 +19,13 @@ export function compactJson(session: string, r: CompactSessionResponse) {
 }
 
 export function renderCompact(r: CompactSessionResponse, st: Style): string {
-  if (!r.compacted) return st.dim('Nothing to compact: the conversation holds only the latest messages, which are kept as they are.');
+  if (!r.compacted)
+    return st.dim('Nothing to compact: the conversation holds only the latest messages, which are kept as they are.');
   const n = (x: number) => x.toLocaleString('en-US');
-  return `${st.bold('Compacted')} the conversation: ~${n(r.tokensBefore)} → ~${n(r.tokensAfter)} tokens ${st.dim(`(${r.messagesSummarized} messages summarised by ${r.model}; window ${n(r.contextWindow)})`)}`;
+  return (
+    `${st.bold('Compacted')} the conversation: ~${n(r.tokensBefore)} → ~${n(r.tokensAfter)} tokens ` +
+    `${st.dim(`(${r.messagesSummarized} messages summarised by ${r.model}; window ${n(r.contextWindow)})`)}`
+  );
 }
 
 async function compact(rt: Runtime, opts: GlobalOptions, session: string): Promise<CompactSessionResponse> {

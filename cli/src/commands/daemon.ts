@@ -29,7 +29,11 @@ export function statusJson(s: StatusResponse) {
           warnings: (s.config?.warnings ?? []).map(({ file, path, reason }) => ({ file, path, reason })),
           reloadCount: s.config?.reloadCount ?? 0,
         },
-        storage: { systemDb: s.storage?.systemDbPath, schemaVersion: s.storage?.schemaVersion, journalMode: s.storage?.journalMode },
+        storage: {
+          systemDb: s.storage?.systemDbPath,
+          schemaVersion: s.storage?.schemaVersion,
+          journalMode: s.storage?.journalMode,
+        },
         memory: { rssBytes: s.rssBytes, heapUsedBytes: s.heapUsedBytes },
         components: s.components.map(({ name, state, detail }) => ({ name, state, detail })),
         nodeVersion: s.nodeVersion,
@@ -49,7 +53,9 @@ export function renderStatus(s: StatusResponse, st: Style): string {
   const lines = [
     `${st.bold('sylkd')} ${s.version} — ${st.green(stateName(s.state))} (pid ${s.pid}, up ${formatDuration(s.uptimeSeconds)})`,
     `  socket    ${s.socketPath}`,
-    `  config    ${userConfig?.path ?? '?'}${userConfig?.present ? '' : st.dim(' (not present, defaults)')}${warnings.length ? st.yellow(` — ${warnings.length} warning(s)`) : ''}`,
+    `  config    ${userConfig?.path ?? '?'}` +
+      `${userConfig?.present ? '' : st.dim(' (not present, defaults)')}` +
+      `${warnings.length ? st.yellow(` — ${warnings.length} warning(s)`) : ''}`,
     `  storage   ${s.storage?.systemDbPath} (schema v${s.storage?.schemaVersion}, ${s.storage?.journalMode})`,
     `  memory    ${formatBytes(Number(s.rssBytes))} RSS`,
     `  logs      ${s.logFile}`,
@@ -57,7 +63,10 @@ export function renderStatus(s: StatusResponse, st: Style): string {
   for (const w of warnings) lines.push(st.yellow(`  warning: ${w.file}: ${w.path}: ${w.reason}`));
   if (s.components.length > 0) {
     lines.push('  components:');
-    for (const c of s.components) lines.push(`    ${c.name.padEnd(16)} ${c.state === 'ok' ? st.green(c.state) : st.yellow(c.state)}  ${st.dim(c.detail)}`);
+    for (const c of s.components)
+      lines.push(
+        `    ${c.name.padEnd(16)} ${c.state === 'ok' ? st.green(c.state) : st.yellow(c.state)}  ${st.dim(c.detail)}`,
+      );
   }
   return lines.join('\n');
 }
@@ -79,7 +88,11 @@ async function resocket(pid: number, opts: GlobalOptions, rt: Runtime) {
     if (conn !== undefined) return conn;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new CliError(`sylkd (pid ${pid}) runs but did not recreate its socket`, EXIT.daemonUnavailable, `restart it: kill ${pid}, then sylk daemon start`);
+  throw new CliError(
+    `sylkd (pid ${pid}) runs but did not recreate its socket`,
+    EXIT.daemonUnavailable,
+    `restart it: kill ${pid}, then sylk daemon start`,
+  );
 }
 
 export async function stopDaemon(rt: Runtime, opts: GlobalOptions): Promise<{ wasRunning: boolean; pid?: number }> {
@@ -90,14 +103,22 @@ export async function stopDaemon(rt: Runtime, opts: GlobalOptions): Promise<{ wa
     if (holder === undefined) return { wasRunning: false };
     process.kill(holder.pid, 'SIGTERM');
     if (!(await waitGone(holder.pid, 40_000))) {
-      throw new CliError(`sylkd (pid ${holder.pid}) did not stop within 40 s`, EXIT.failure, `kill it with: kill ${holder.pid}`);
+      throw new CliError(
+        `sylkd (pid ${holder.pid}) did not stop within 40 s`,
+        EXIT.failure,
+        `kill it with: kill ${holder.pid}`,
+      );
     }
     return { wasRunning: true, pid: holder.pid };
   }
   try {
     const res = await conn.daemon.shutdown({ reason: 'sylk daemon stop' }, { timeoutMs: 5_000 });
     if (!(await waitGone(res.pid, 40_000))) {
-      throw new CliError(`sylkd (pid ${res.pid}) did not stop within 40 s`, EXIT.failure, `kill it with: kill ${res.pid}`);
+      throw new CliError(
+        `sylkd (pid ${res.pid}) did not stop within 40 s`,
+        EXIT.failure,
+        `kill it with: kill ${res.pid}`,
+      );
     }
     return { wasRunning: true, pid: res.pid };
   } finally {
@@ -128,7 +149,9 @@ export function registerDaemonCommands(program: Command, rt: Runtime): void {
       const socket = conn.socket;
       const hello = await conn.hello().finally(() => conn?.close());
       emit(opts, { started: !already, pid: hello.pid, version: hello.daemonVersion, socket }, () =>
-        already ? `sylkd is already running (pid ${hello.pid}, socket ${socket})` : `sylkd started (pid ${hello.pid}, socket ${socket})`,
+        already
+          ? `sylkd is already running (pid ${hello.pid}, socket ${socket})`
+          : `sylkd started (pid ${hello.pid}, socket ${socket})`,
       );
     });
 
@@ -152,8 +175,10 @@ export function registerDaemonCommands(program: Command, rt: Runtime): void {
       await startDaemon(locate(opts, rt.env), rt.env);
       const conn = await connectDaemon(opts, rt.env, false);
       const hello = await conn.hello().finally(() => conn.close());
-      emit(opts, { restarted: true, previousPid: stopped.pid ?? null, pid: hello.pid, version: hello.daemonVersion }, () =>
-        `sylkd restarted (pid ${hello.pid}${stopped.pid ? `, was ${stopped.pid}` : ''})`,
+      emit(
+        opts,
+        { restarted: true, previousPid: stopped.pid ?? null, pid: hello.pid, version: hello.daemonVersion },
+        () => `sylkd restarted (pid ${hello.pid}${stopped.pid ? `, was ${stopped.pid}` : ''})`,
       );
     });
 
@@ -185,10 +210,16 @@ export function registerDaemonCommands(program: Command, rt: Runtime): void {
     .action(async (o: { follow?: boolean; lines: string }, cmd: Command) => {
       const opts = rt.globals(cmd);
       const n = Number.parseInt(o.lines, 10);
-      if (!Number.isInteger(n) || n < 0) throw new CliError(`--lines must be a non-negative integer, got '${o.lines}'`, EXIT.usage);
+      if (!Number.isInteger(n) || n < 0)
+        throw new CliError(`--lines must be a non-negative integer, got '${o.lines}'`, EXIT.usage);
       const { dirs } = locate(opts, rt.env);
       const file = join(dirs.logs, 'current.log');
-      if (!existsSync(file)) throw new CliError(`no daemon log at ${file} yet`, EXIT.failure, 'the daemon has not run with this state directory');
+      if (!existsSync(file))
+        throw new CliError(
+          `no daemon log at ${file} yet`,
+          EXIT.failure,
+          'the daemon has not run with this state directory',
+        );
       const st = style(rt.color(opts));
       printLog(file, n, opts.json, st);
       if (o.follow) await followLog(file, opts.json, st, rt.signal);

@@ -24,14 +24,17 @@ function assets(): { scenario: string; project: string; emulator: string } {
     emulator: join(root, 'packages', 'emulator', 'bin', 'sylk-emulator.js'),
   };
   for (const path of Object.values(found)) {
-    if (!existsSync(path)) throw new CliError(`demo asset missing: ${path}`, EXIT.failure, 'run `npm run build` in the Sylk repository');
+    if (!existsSync(path))
+      throw new CliError(`demo asset missing: ${path}`, EXIT.failure, 'run `npm run build` in the Sylk repository');
   }
   return found;
 }
 
 /** Start sylk-emulator on a free port and return its URL. */
 function startEmulator(bin: string, scenario: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [bin, '--scenario', scenario, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, '--scenario', scenario, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -41,7 +44,9 @@ function startEmulator(bin: string, scenario: string): Promise<{ child: ChildPro
       if (out.includes('\n') && line?.startsWith('http')) resolve({ child, url: line.trim() });
     });
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => reject(new CliError(`the provider emulator exited (${code}): ${err.trim()}`, EXIT.failure)));
+    child.on('exit', (code) =>
+      reject(new CliError(`the provider emulator exited (${code}): ${err.trim()}`, EXIT.failure)),
+    );
   });
 }
 
@@ -53,7 +58,9 @@ function startEmulator(bin: string, scenario: string): Promise<{ child: ChildPro
 export function registerDemoCommand(program: Command, rt: Runtime): void {
   program
     .command('demo')
-    .description('offline demo: an agent fixes a failing test in a throwaway project (scripted model, everything else real)')
+    .description(
+      'offline demo: an agent fixes a failing test in a throwaway project (scripted model, everything else real)',
+    )
     .option('-y, --yes', 'answer the approval prompts with "allow once"')
     .option('--keep', 'keep the demo project and its daemon home afterwards')
     .action(async (o: { yes?: boolean; keep?: boolean }, cmd: Command) => {
@@ -69,12 +76,26 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
       const project = join(base, 'project');
       cpSync(a.project, project, { recursive: true });
       const emulator = await startEmulator(a.emulator, a.scenario);
-      const env: NodeJS.ProcessEnv = { ...rt.env, SYLK_HOME: home, SYLK_SOCKET: join(home, 'run', 'sylkd.sock'), ANTHROPIC_API_KEY: DEMO_KEY };
-      for (const k of ['SYLK_CONFIG_DIR', 'SYLK_DATA_DIR', 'SYLK_STATE_DIR', 'SYLK_CACHE_DIR', 'SYLK_RUNTIME_DIR']) delete env[k];
+      const env: NodeJS.ProcessEnv = {
+        ...rt.env,
+        SYLK_HOME: home,
+        SYLK_SOCKET: join(home, 'run', 'sylkd.sock'),
+        ANTHROPIC_API_KEY: DEMO_KEY,
+      };
+      for (const k of ['SYLK_CONFIG_DIR', 'SYLK_DATA_DIR', 'SYLK_STATE_DIR', 'SYLK_CACHE_DIR', 'SYLK_RUNTIME_DIR'])
+        delete env[k];
       mkdirSync(join(home, 'config'), { recursive: true, mode: 0o700 });
       writeFileSync(
         join(home, 'config', 'config.yaml'),
-        ['llm:', '  default_provider: anthropic', '  providers:', '    anthropic:', `      base_url: ${emulator.url}`, '      default_model: claude-sonnet-5-5', ''].join('\n'),
+        [
+          'llm:',
+          '  default_provider: anthropic',
+          '  providers:',
+          '    anthropic:',
+          `      base_url: ${emulator.url}`,
+          '      default_model: claude-sonnet-5-5',
+          '',
+        ].join('\n'),
       );
       const demoOpts: GlobalOptions = { ...opts, socket: env.SYLK_SOCKET as string, autostart: false };
       say(st.bold('Sylk demo') + st.dim(` — project ${project}, scripted model at ${emulator.url}`));
@@ -83,13 +104,20 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
       const conn = await connectDaemon(demoOpts, env, false);
       try {
         const sessions = createClient(SessionService, conn.channel);
-        const created = await sessions.createSession({ projectRoot: project, name: 'demo', prompt: 'The test in this project fails. Find the bug and fix it.', provider: 'anthropic', model: 'claude-sonnet-5-5' });
+        const created = await sessions.createSession({
+          projectRoot: project,
+          name: 'demo',
+          prompt: 'The test in this project fails. Find the bug and fix it.',
+          provider: 'anthropic',
+          model: 'claude-sonnet-5-5',
+        });
         const session = created.session;
         if (!session) throw new CliError('the demo daemon returned no session', EXIT.failure);
         const interactive = !opts.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
         // Without a terminal nobody can answer the prompt: the demo answers "allow once" itself and says so.
         const autoApprove = o.yes === true || !interactive;
-        if (autoApprove && o.yes !== true) say(st.dim('No terminal to prompt in: approvals are answered "allow once" automatically.'));
+        if (autoApprove && o.yes !== true)
+          say(st.dim('No terminal to prompt in: approvals are answered "allow once" automatically.'));
         const result = await runTerminal({
           session: session.id,
           fromSeq: 1,
@@ -104,15 +132,38 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
           stdout: process.stdout,
           signal: rt.signal,
         });
-        const usage = await createClient(UsageService, conn.channel).report({ sessionId: session.id, groupBy: [UsageGroup.MODEL] });
+        const usage = await createClient(UsageService, conn.channel).report({
+          sessionId: session.id,
+          groupBy: [UsageGroup.MODEL],
+        });
         const tests = spawnSync(process.execPath, ['--test'], { cwd: project, encoding: 'utf8' });
         const passed = tests.status === 0;
         const t = usage.totals;
         say('');
-        say(`${passed ? st.green('✓ tests pass') : st.red('✗ tests still fail')} ${st.dim('(node --test in the demo project, run by the CLI just now)')}`);
-        say(`usage: ${Number(t?.inputTokens ?? 0)} input + ${Number(t?.outputTokens ?? 0)} output tokens (${Number(t?.cacheReadTokens ?? 0)} cache reads) · ${formatUsd(t?.costUsd ?? 0)} at catalogue prices`);
+        say(
+          `${passed ? st.green('✓ tests pass') : st.red('✗ tests still fail')} ${st.dim('(node --test in the demo project, run by the CLI just now)')}`,
+        );
+        say(
+          `usage: ${Number(t?.inputTokens ?? 0)} input + ${Number(t?.outputTokens ?? 0)} output tokens ` +
+            `(${Number(t?.cacheReadTokens ?? 0)} cache reads) · ${formatUsd(t?.costUsd ?? 0)} at catalogue prices`,
+        );
         if (o.keep) say(st.dim(`kept: project ${project}, daemon home ${home}`));
-        if (opts.json) process.stdout.write(`${JSON.stringify({ demo: { sessionId: session.id, finalState: result.finalState ?? null, testsPass: passed, usage: { inputTokens: Number(t?.inputTokens ?? 0), outputTokens: Number(t?.outputTokens ?? 0), costUsd: t?.costUsd ?? 0 }, project } })}\n`);
+        if (opts.json)
+          process.stdout.write(
+            JSON.stringify({
+              demo: {
+                sessionId: session.id,
+                finalState: result.finalState ?? null,
+                testsPass: passed,
+                usage: {
+                  inputTokens: Number(t?.inputTokens ?? 0),
+                  outputTokens: Number(t?.outputTokens ?? 0),
+                  costUsd: t?.costUsd ?? 0,
+                },
+                project,
+              },
+            }) + '\n',
+          );
         if (!passed && autoApprove) rt.exitCode = EXIT.failure;
         await conn.daemon.shutdown({ reason: 'sylk demo finished' }).catch(() => undefined);
       } finally {

@@ -1,6 +1,15 @@
 import type { Command } from 'commander';
 import { connect, createClient, unixTarget, type TypedClient } from '@sylk/proto/client';
-import { CircuitState, UsageGroup, UsagePeriod, UsageService, type CircuitStatus, type ProvidersResponse, type ReportResponse, type UsageRow } from '@sylk/proto/usage';
+import {
+  CircuitState,
+  UsageGroup,
+  UsagePeriod,
+  UsageService,
+  type CircuitStatus,
+  type ProvidersResponse,
+  type ReportResponse,
+  type UsageRow,
+} from '@sylk/proto/usage';
 import { connectDaemon } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, style, type GlobalOptions, type Style } from '../output.js';
@@ -9,10 +18,20 @@ import type { Runtime } from '../runtime.js';
 type Methods<S> = S extends { method: infer M } ? M : never;
 type UsageClient = TypedClient<Methods<typeof UsageService>>;
 
-const PERIODS: Record<string, UsagePeriod> = { day: UsagePeriod.DAY, week: UsagePeriod.WEEK, month: UsagePeriod.MONTH, all: UsagePeriod.ALL };
+const PERIODS: Record<string, UsagePeriod> = {
+  day: UsagePeriod.DAY,
+  week: UsagePeriod.WEEK,
+  month: UsagePeriod.MONTH,
+  all: UsagePeriod.ALL,
+};
 const PERIOD_TEXT: Record<string, string> = { day: 'today', week: 'this week', month: 'this month', all: 'all time' };
 const GROUPS: Record<string, UsageGroup> = {
-  provider: UsageGroup.PROVIDER, model: UsageGroup.MODEL, session: UsageGroup.SESSION, agent: UsageGroup.AGENT, task: UsageGroup.TASK, day: UsageGroup.DAY,
+  provider: UsageGroup.PROVIDER,
+  model: UsageGroup.MODEL,
+  session: UsageGroup.SESSION,
+  agent: UsageGroup.AGENT,
+  task: UsageGroup.TASK,
+  day: UsageGroup.DAY,
 };
 const DETAILED = [UsageGroup.PROVIDER, UsageGroup.MODEL, UsageGroup.AGENT, UsageGroup.TASK];
 const groupName = (g: UsageGroup) => Object.keys(GROUPS).find((k) => GROUPS[k] === g) ?? 'provider';
@@ -26,7 +45,11 @@ const num = (n: bigint | number) => Number(n).toLocaleString('en-US');
 const isoOrNull = (ms: bigint) => (ms > 0n ? new Date(Number(ms)).toISOString() : null);
 
 /** Runs `fn` with a UsageService client on a connected (auto-started) daemon. */
-async function withUsage<T>(rt: Runtime, opts: GlobalOptions, fn: (usage: UsageClient, metadata: Record<string, string>) => Promise<T>): Promise<T> {
+async function withUsage<T>(
+  rt: Runtime,
+  opts: GlobalOptions,
+  fn: (usage: UsageClient, metadata: Record<string, string>) => Promise<T>,
+): Promise<T> {
   const conn = await connectDaemon(opts, rt.env);
   const channel = connect(unixTarget(conn.socket));
   try {
@@ -39,21 +62,34 @@ async function withUsage<T>(rt: Runtime, opts: GlobalOptions, fn: (usage: UsageC
 
 function rowJson(r: UsageRow | undefined) {
   return {
-    requests: Number(r?.requests ?? 0n), inputTokens: Number(r?.inputTokens ?? 0n), outputTokens: Number(r?.outputTokens ?? 0n),
-    cacheReadTokens: Number(r?.cacheReadTokens ?? 0n), cacheWriteTokens: Number(r?.cacheWriteTokens ?? 0n), costUsd: r?.costUsd ?? 0,
+    requests: Number(r?.requests ?? 0n),
+    inputTokens: Number(r?.inputTokens ?? 0n),
+    outputTokens: Number(r?.outputTokens ?? 0n),
+    cacheReadTokens: Number(r?.cacheReadTokens ?? 0n),
+    cacheWriteTokens: Number(r?.cacheWriteTokens ?? 0n),
+    costUsd: r?.costUsd ?? 0,
   };
 }
 
 export function reportJson(r: ReportResponse, filters: Record<string, string | null>) {
   const period = Object.keys(PERIODS).find((k) => PERIODS[k] === r.period) ?? 'all';
   return {
-    period, since: isoOrNull(r.sinceUnixMs), until: isoOrNull(r.untilUnixMs), filters,
+    period,
+    since: isoOrNull(r.sinceUnixMs),
+    until: isoOrNull(r.untilUnixMs),
+    filters,
     totals: rowJson(r.totals),
-    groups: r.groups.map((g) => ({ by: groupName(g.groupBy), rows: g.rows.map((row) => ({ key: row.key, ...rowJson(row) })) })),
+    groups: r.groups.map((g) => ({
+      by: groupName(g.groupBy),
+      rows: g.rows.map((row) => ({ key: row.key, ...rowJson(row) })),
+    })),
     budgets: r.budgets.map((b) => ({
-      scope: b.scope, key: b.key,
-      limitUsd: b.limitUsd < 0 ? null : b.limitUsd, limitTokens: b.limitTokens < 0n ? null : Number(b.limitTokens),
-      spentUsd: b.spentUsd, spentTokens: Number(b.spentTokens),
+      scope: b.scope,
+      key: b.key,
+      limitUsd: b.limitUsd < 0 ? null : b.limitUsd,
+      limitTokens: b.limitTokens < 0n ? null : Number(b.limitTokens),
+      spentUsd: b.spentUsd,
+      spentTokens: Number(b.spentTokens),
     })),
   };
 }
@@ -61,31 +97,53 @@ export function reportJson(r: ReportResponse, filters: Record<string, string | n
 /** Columns from `numericFrom` on are right-aligned. */
 function table(head: string[], rows: string[][], numericFrom = head.length): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => `  ${r.map((c, i) => (i < numericFrom ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')}`.trimEnd();
+  const fmt = (r: string[]) =>
+    `  ${r.map((c, i) => (i < numericFrom ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')}`.trimEnd();
   return [fmt(head), ...rows.map(fmt)];
 }
 
 export function renderReport(j: ReturnType<typeof reportJson>, st: Style): string {
-  const filters = Object.entries(j.filters).filter(([, v]) => v !== null).map(([k, v]) => `${k} ${v}`);
+  const filters = Object.entries(j.filters)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k} ${v}`);
   const scope = `${PERIOD_TEXT[j.period] ?? j.period}${filters.length ? ` (${filters.join(', ')})` : ''}`;
   const lines: string[] = [];
   if (j.totals.requests === 0) lines.push(`no usage recorded for ${scope}`);
   else {
-    lines.push(`${st.bold('LLM usage')} — ${scope}: ${num(j.totals.requests)} requests, ${formatUsd(j.totals.costUsd)}`);
-    const cells = (r: ReturnType<typeof rowJson>) => [num(r.requests), num(r.inputTokens), num(r.outputTokens), num(r.cacheReadTokens), num(r.cacheWriteTokens), formatUsd(r.costUsd)];
+    lines.push(
+      `${st.bold('LLM usage')} — ${scope}: ${num(j.totals.requests)} requests, ${formatUsd(j.totals.costUsd)}`,
+    );
+    const cells = (r: ReturnType<typeof rowJson>) => [
+      num(r.requests),
+      num(r.inputTokens),
+      num(r.outputTokens),
+      num(r.cacheReadTokens),
+      num(r.cacheWriteTokens),
+      formatUsd(r.costUsd),
+    ];
     for (const g of j.groups) {
       lines.push('', st.bold(`by ${g.by}`));
       const rows = g.rows.map((r) => [r.key || st.dim('(none)'), ...cells(r)]);
-      lines.push(...table([g.by, 'requests', 'input', 'output', 'cache read', 'cache write', 'cost'], [...rows, ['total', ...cells(j.totals)]], 1));
+      lines.push(
+        ...table(
+          [g.by, 'requests', 'input', 'output', 'cache read', 'cache write', 'cost'],
+          [...rows, ['total', ...cells(j.totals)]],
+          1,
+        ),
+      );
     }
   }
   if (j.budgets.length > 0) {
     lines.push('', st.bold('budget vs actual (all recorded usage)'));
     for (const b of j.budgets) {
       const name = b.scope === 'global' ? 'global' : `${b.scope} ${b.key}`;
-      const usd = b.limitUsd === null ? `${formatUsd(b.spentUsd)} of unlimited` : `${formatUsd(b.spentUsd)} of ${formatUsd(b.limitUsd)} (${Math.round((100 * b.spentUsd) / Math.max(b.limitUsd, 1e-9))}%)`;
+      const usd =
+        b.limitUsd === null
+          ? `${formatUsd(b.spentUsd)} of unlimited`
+          : `${formatUsd(b.spentUsd)} of ${formatUsd(b.limitUsd)} (${Math.round((100 * b.spentUsd) / Math.max(b.limitUsd, 1e-9))}%)`;
       const tokens = b.limitTokens === null ? '' : `, ${num(b.spentTokens)} of ${num(b.limitTokens)} tokens`;
-      const over = (b.limitUsd !== null && b.spentUsd >= b.limitUsd) || (b.limitTokens !== null && b.spentTokens >= b.limitTokens);
+      const over =
+        (b.limitUsd !== null && b.spentUsd >= b.limitUsd) || (b.limitTokens !== null && b.spentTokens >= b.limitTokens);
       lines.push(`  ${name.padEnd(18)} ${over ? st.red(usd + tokens) : usd + tokens}`);
     }
   }
@@ -93,29 +151,64 @@ export function renderReport(j: ReturnType<typeof reportJson>, st: Style): strin
 }
 
 function circuitJson(c: CircuitStatus | undefined) {
-  return { state: circuitName(c?.state ?? CircuitState.UNSPECIFIED), failures: c?.failures ?? 0, cooldownEndsAt: isoOrNull(c?.cooldownEndsUnixMs ?? 0n), lastFailureAt: isoOrNull(c?.lastFailureUnixMs ?? 0n) };
+  return {
+    state: circuitName(c?.state ?? CircuitState.UNSPECIFIED),
+    failures: c?.failures ?? 0,
+    cooldownEndsAt: isoOrNull(c?.cooldownEndsUnixMs ?? 0n),
+    lastFailureAt: isoOrNull(c?.lastFailureUnixMs ?? 0n),
+  };
 }
 
 export function providersJson(r: ProvidersResponse) {
   const g = r.gate;
   return {
     providers: r.providers.map((p) => ({
-      name: p.name, enabled: p.enabled, hasKey: p.hasKey, keySource: p.keySource, baseUrl: p.baseUrl, defaultModel: p.defaultModel,
-      state: p.state, detail: p.detail, circuit: circuitJson(p.circuit), pausedUntil: isoOrNull(p.pausedUntilUnixMs),
+      name: p.name,
+      enabled: p.enabled,
+      hasKey: p.hasKey,
+      keySource: p.keySource,
+      baseUrl: p.baseUrl,
+      defaultModel: p.defaultModel,
+      state: p.state,
+      detail: p.detail,
+      circuit: circuitJson(p.circuit),
+      pausedUntil: isoOrNull(p.pausedUntilUnixMs),
     })),
     gate: {
-      workers: g?.workers ?? 0, inFlight: g?.inFlight ?? 0, queuedUser: g?.queuedUser ?? 0, queuedPipeline: g?.queuedPipeline ?? 0, waiting: g?.waiting ?? 0,
-      submitted: Number(g?.submitted ?? 0n), completed: Number(g?.completed ?? 0n), failed: Number(g?.failed ?? 0n), rejected: Number(g?.rejected ?? 0n),
-      retried: Number(g?.retried ?? 0n), preempted: Number(g?.preempted ?? 0n), latencyMeanMs: g?.latencyMeanMs ?? 0, latencyP99Ms: g?.latencyP99Ms ?? 0,
+      workers: g?.workers ?? 0,
+      inFlight: g?.inFlight ?? 0,
+      queuedUser: g?.queuedUser ?? 0,
+      queuedPipeline: g?.queuedPipeline ?? 0,
+      waiting: g?.waiting ?? 0,
+      submitted: Number(g?.submitted ?? 0n),
+      completed: Number(g?.completed ?? 0n),
+      failed: Number(g?.failed ?? 0n),
+      rejected: Number(g?.rejected ?? 0n),
+      retried: Number(g?.retried ?? 0n),
+      preempted: Number(g?.preempted ?? 0n),
+      latencyMeanMs: g?.latencyMeanMs ?? 0,
+      latencyP99Ms: g?.latencyP99Ms ?? 0,
     },
   };
 }
 
 function renderProviders(j: ReturnType<typeof providersJson>, st: Style): string {
-  const rows = j.providers.map((p) => [p.name, p.state, p.circuit.state, p.hasKey ? p.keySource : st.dim(`(${p.keySource})`), p.defaultModel, p.baseUrl || 'standard']);
+  const rows = j.providers.map((p) => [
+    p.name,
+    p.state,
+    p.circuit.state,
+    p.hasKey ? p.keySource : st.dim(`(${p.keySource})`),
+    p.defaultModel,
+    p.baseUrl || 'standard',
+  ]);
   const lines = table(['provider', 'state', 'circuit', 'key', 'default model', 'endpoint'], rows);
   const g = j.gate;
-  lines.push('', `gate: ${g.inFlight}/${g.workers} in flight, queued ${g.queuedUser} user + ${g.queuedPipeline} pipeline, ${g.waiting} waiting; ${g.submitted} submitted, ${g.retried} retried, ${g.failed} failed`);
+  lines.push(
+    '',
+    `gate: ${g.inFlight}/${g.workers} in flight, ` +
+      `queued ${g.queuedUser} user + ${g.queuedPipeline} pipeline, ${g.waiting} waiting; ` +
+      `${g.submitted} submitted, ${g.retried} retried, ${g.failed} failed`,
+  );
   for (const p of j.providers) if (p.state !== 'ok') lines.push(st.yellow(`${p.name}: ${p.detail}`));
   return lines.join('\n');
 }
@@ -124,7 +217,8 @@ function groupsFrom(o: { detailed?: boolean; by?: string }): UsageGroup[] {
   if (o.by === undefined) return o.detailed ? DETAILED : [UsageGroup.PROVIDER];
   return o.by.split(',').map((name) => {
     const g = GROUPS[name.trim()];
-    if (g === undefined) throw new CliError(`--by must be among ${Object.keys(GROUPS).join(', ')}; got '${name}'`, EXIT.usage);
+    if (g === undefined)
+      throw new CliError(`--by must be among ${Object.keys(GROUPS).join(', ')}; got '${name}'`, EXIT.usage);
     return g;
   });
 }
@@ -139,17 +233,26 @@ export function registerUsageCommands(program: Command, rt: Runtime): void {
     .option('--period <period>', 'day | week | month | all (calendar, local time)', 'all')
     .option('--detailed', 'attribution by provider, model, agent and task')
     .option('--by <groups>', 'comma-separated groupings: provider, model, session, agent, task, day')
-    .action(async (o: { session?: string; provider?: string; model?: string; period: string; detailed?: boolean; by?: string }, cmd: Command) => {
-      const opts = rt.globals(cmd);
-      const period = PERIODS[o.period];
-      if (period === undefined) throw new CliError(`--period must be day, week, month or all; got '${o.period}'`, EXIT.usage);
-      const groupBy = groupsFrom(o);
-      const res = await withUsage(rt, opts, (usage, metadata) =>
-        usage.report({ sessionId: o.session ?? '', provider: o.provider ?? '', model: o.model ?? '', period, groupBy }, { timeoutMs: 10_000, metadata }),
-      );
-      const j = reportJson(res, { session: o.session ?? null, provider: o.provider ?? null, model: o.model ?? null });
-      emit(opts, j, () => renderReport(j, style(rt.color(opts))));
-    });
+    .action(
+      async (
+        o: { session?: string; provider?: string; model?: string; period: string; detailed?: boolean; by?: string },
+        cmd: Command,
+      ) => {
+        const opts = rt.globals(cmd);
+        const period = PERIODS[o.period];
+        if (period === undefined)
+          throw new CliError(`--period must be day, week, month or all; got '${o.period}'`, EXIT.usage);
+        const groupBy = groupsFrom(o);
+        const res = await withUsage(rt, opts, (usage, metadata) =>
+          usage.report(
+            { sessionId: o.session ?? '', provider: o.provider ?? '', model: o.model ?? '', period, groupBy },
+            { timeoutMs: 10_000, metadata },
+          ),
+        );
+        const j = reportJson(res, { session: o.session ?? null, provider: o.provider ?? null, model: o.model ?? null });
+        emit(opts, j, () => renderReport(j, style(rt.color(opts))));
+      },
+    );
 
   const providers = program
     .command('providers')
@@ -167,10 +270,14 @@ export function registerUsageCommands(program: Command, rt: Runtime): void {
     .argument('<provider>', 'anthropic, openai, google or openai-compatible')
     .action(async (provider: string, _o, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const res = await withUsage(rt, opts, (usage, metadata) => usage.resetBreaker({ provider }, { timeoutMs: 5_000, metadata }));
+      const res = await withUsage(rt, opts, (usage, metadata) =>
+        usage.resetBreaker({ provider }, { timeoutMs: 5_000, metadata }),
+      );
       const previousState = circuitName(res.previousState);
-      emit(opts, { provider: res.provider, previousState, circuit: circuitJson(res.circuit) }, () =>
-        `circuit breaker llm:${res.provider} reset (was ${previousState}, now ${circuitJson(res.circuit).state})`,
+      emit(
+        opts,
+        { provider: res.provider, previousState, circuit: circuitJson(res.circuit) },
+        () => `circuit breaker llm:${res.provider} reset (was ${previousState}, now ${circuitJson(res.circuit).state})`,
       );
     });
 }

@@ -52,7 +52,9 @@ export class MarkdownStream {
       const indent = bullet[1] ?? '';
       const marker = /\d/.test(bullet[2] ?? '') ? (bullet[2] ?? '') : '•';
       const lead = `${indent}${marker} `;
-      return wrap(inline(bullet[3] ?? '', st), this.width() - lead.length).map((l, i) => (i === 0 ? lead : ' '.repeat(lead.length)) + l);
+      return wrap(inline(bullet[3] ?? '', st), this.width() - lead.length).map(
+        (l, i) => (i === 0 ? lead : ' '.repeat(lead.length)) + l,
+      );
     }
     const quote = /^>\s?(.*)$/.exec(line);
     if (quote) return wrap(inline(quote[1] ?? '', st), this.width() - 2).map((l) => `${st.dim('│')} ${st.dim(l)}`);
@@ -69,6 +71,7 @@ function inline(text: string, st: Style): string {
 
 const ANSI = /\u001b\[[0-9;]*m/g;
 
+/** @internal exported for tests */
 export function visibleLength(s: string): number {
   return s.replace(ANSI, '').length;
 }

@@ -21,11 +21,12 @@ export interface ViewSink {
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0));
 
 /** One line for a `compacted` event: tokens before → after, how many messages, by which model. */
-export function compactedNotice(d: Record<string, unknown>): string {
+function compactedNotice(d: Record<string, unknown>): string {
   const n = (v: unknown) => num(v).toLocaleString('en-US');
   const how = d.manual === true ? 'compacted on request' : 'compacted (near the context window)';
   return `⇣ conversation ${how}: ~${n(d.tokensBefore)} → ~${n(d.tokensAfter)} tokens, ${n(d.messagesSummarized)} messages summarised by ${str(d.model)}`;
@@ -82,7 +83,12 @@ export class SessionView {
     if (ev.kind !== 'thinking_delta' && this.thinking.active) this.out(this.thinking.end());
     switch (ev.kind) {
       case 'user_input':
-        this.out(['', ...wrap(str(d.text), this.width() - 2).map((l, i) => `${i === 0 ? st.bold('›') : ' '} ${st.bold(l)}`), ...mentionLines(d.mentions, st), '']);
+        this.out([
+          '',
+          ...wrap(str(d.text), this.width() - 2).map((l, i) => `${i === 0 ? st.bold('›') : ' '} ${st.bold(l)}`),
+          ...mentionLines(d.mentions, st),
+          '',
+        ]);
         this.setBusy('thinking…');
         break;
       case 'assistant_delta':
@@ -114,7 +120,9 @@ export class SessionView {
         const ok = d.ok !== false && d.isError !== true;
         const secs = (num(d.durationMs) / 1000).toFixed(1);
         const mark = ok ? st.green('✓') : st.red('✗');
-        this.out([`${mark} ${str(d.name) || t?.name || 'tool'} ${st.dim(`(${secs}s)`)}${d.summary ? ` ${st.dim('— ' + str(d.summary))}` : ''}`]);
+        this.out([
+          `${mark} ${str(d.name) || t?.name || 'tool'} ${st.dim(`(${secs}s)`)}${d.summary ? ` ${st.dim('— ' + str(d.summary))}` : ''}`,
+        ]);
         this.out(fileChangeLines(d, st, this.width()));
         this.tools.delete(str(d.callId));
         this.setBusy('thinking…');
@@ -133,7 +141,9 @@ export class SessionView {
         ]);
         break;
       case 'approval_resolved':
-        this.out([`${st.dim('  →')} ${str(d.decision).replace(/_/g, ' ')}${d.message ? `: ${str(d.message)}` : ''} ${st.dim(`[${str(d.approvalId)}]`)}`]);
+        this.out([
+          `${st.dim('  →')} ${str(d.decision).replace(/_/g, ' ')}${d.message ? `: ${str(d.message)}` : ''} ${st.dim(`[${str(d.approvalId)}]`)}`,
+        ]);
         break;
       case 'state_changed':
         if (d.to === 'idle' || d.to === 'completed' || d.to === 'failed' || d.to === 'closed' || d.to === 'paused') {
@@ -157,7 +167,10 @@ export class SessionView {
       case 'error': {
         this.out(this.md.flush());
         const attempts = num(d.attempts) > 1 ? st.dim(` (${num(d.attempts)} attempts)`) : '';
-        this.out([`${st.red(`✗ ${str(d.message)}`)}${attempts}`, ...(d.hint ? [`  ${st.dim(`→ ${str(d.hint)}`)}`] : [])]);
+        this.out([
+          `${st.red(`✗ ${str(d.message)}`)}${attempts}`,
+          ...(d.hint ? [`  ${st.dim(`→ ${str(d.hint)}`)}`] : []),
+        ]);
         this.setBusy(undefined);
         break;
       }
@@ -169,7 +182,11 @@ export class SessionView {
       case 'turn_rewound': {
         const kept = Array.isArray(d.kept) ? d.kept.length : 0;
         const what = d.conversationRewound === true ? 'files and conversation' : 'files';
-        this.out([st.yellow(`↶ ${what} back to before turn ${str(d.turn)}: ${str(d.restored)} restored${kept > 0 ? `, ${kept} kept (changed since)` : ''}`)]);
+        this.out([
+          st.yellow(
+            `↶ ${what} back to before turn ${str(d.turn)}: ${str(d.restored)} restored${kept > 0 ? `, ${kept} kept (changed since)` : ''}`,
+          ),
+        ]);
         break;
       }
       case 'compacted':

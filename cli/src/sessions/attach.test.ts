@@ -17,7 +17,9 @@ async function fakeDaemon(responses: object[]): Promise<{ socket: string; attach
   const dir = mkdtempSync(join(tmpdir(), 'sylk-attach-'));
   const socket = join(dir, 's.sock');
   let attaches = 0;
-  const impl = Object.fromEntries(SessionService.methods.map((m) => [m.localName, () => Promise.reject(new Error(`unused: ${m.name}`))])) as unknown as Impl;
+  const impl = Object.fromEntries(
+    SessionService.methods.map((m) => [m.localName, () => Promise.reject(new Error(`unused: ${m.name}`))]),
+  ) as unknown as Impl;
   impl.attach = async function* () {
     attaches++;
     yield* responses as never[];
@@ -25,7 +27,9 @@ async function fakeDaemon(responses: object[]): Promise<{ socket: string; attach
   };
   const server = new Server();
   addService(server, SessionService, impl);
-  await new Promise<void>((resolve, reject) => server.bindAsync(unixTarget(socket), ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(unixTarget(socket), ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
   cleanups.push(() => {
     server.forceShutdown();
     rmSync(dir, { recursive: true, force: true });
@@ -35,8 +39,21 @@ async function fakeDaemon(responses: object[]): Promise<{ socket: string; attach
 
 function attach(socket: string, events: number[]) {
   return new AttachedSession(
-    { session: 's1', fromSeq: 1, tail: 0, cols: 80, rows: 24, maxReconnects: 3, connect: () => Promise.resolve(connect(unixTarget(socket))) },
-    { session: () => undefined, event: (e) => events.push(e.seq), refused: () => undefined, reconnecting: () => undefined },
+    {
+      session: 's1',
+      fromSeq: 1,
+      tail: 0,
+      cols: 80,
+      rows: 24,
+      maxReconnects: 3,
+      connect: () => Promise.resolve(connect(unixTarget(socket))),
+    },
+    {
+      session: () => undefined,
+      event: (e) => events.push(e.seq),
+      refused: () => undefined,
+      reconnecting: () => undefined,
+    },
   );
 }
 
@@ -46,7 +63,7 @@ describe('AttachedSession', () => {
       { seq: 1, tsUnixMs: 1, kind: 'user_input', dataJson: '{"text":"hi"}' },
       { seq: 2, tsUnixMs: 2, kind: 'assistant_delta', dataJson: '{"text":"yo"}' },
     ];
-    const daemon = await fakeDaemon([{ msg: { case: 'columns', value: toEventColumns(rows) } }]);
+    const daemon = await fakeDaemon(toEventColumns(rows).map((value) => ({ msg: { case: 'columns', value } })));
     const seen: number[] = [];
     const a = attach(daemon.socket, seen);
     const run = a.run();
@@ -57,7 +74,21 @@ describe('AttachedSession', () => {
 
   it('stops with protocol.malformed_event_columns instead of reconnecting when columns disagree in length', async () => {
     const body = new TextEncoder().encode('{}');
-    const daemon = await fakeDaemon([{ msg: { case: 'columns', value: { firstSeq: 1n, tsStepMs: [0, 1], kinds: ['a'], kindIndex: [0, 0], dataJson: body, dataJsonBytes: [2] } } }]);
+    const daemon = await fakeDaemon([
+      {
+        msg: {
+          case: 'columns',
+          value: {
+            firstSeq: 1n,
+            tsStepMs: [0, 1],
+            kinds: ['a'],
+            kindIndex: [0, 0],
+            dataJson: body,
+            dataJsonBytes: [2],
+          },
+        },
+      },
+    ]);
     const seen: number[] = [];
     await expect(attach(daemon.socket, seen).run()).rejects.toMatchObject({ code: 'protocol.malformed_event_columns' });
     expect(daemon.attaches()).toBe(1);

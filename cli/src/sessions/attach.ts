@@ -6,9 +6,6 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { AttachRequestSchema } from '@sylk/proto/session';
 import type { ViewEvent } from '../render/session-view.js';
 
-type Methods<S> = S extends { method: infer M } ? M : never;
-export type SessionClient = ReturnType<typeof createClient<Methods<typeof SessionService>>>;
-
 export interface AttachHandlers {
   session(session: Session): void;
   event(event: ViewEvent): void;
@@ -112,7 +109,12 @@ export class AttachedSession {
     const call = client.attach();
     this.call = call;
     const fromSeq = this.lastSeq + 1;
-    call.send({ msg: { case: 'start', value: { session: this.opts.session, fromSeq: BigInt(fromSeq), tail: first ? this.opts.tail : 0, columns: true, ...this.size } } });
+    call.send({
+      msg: {
+        case: 'start',
+        value: { session: this.opts.session, fromSeq: BigInt(fromSeq), tail: first ? this.opts.tail : 0, ...this.size },
+      },
+    });
     let heard = Date.now();
     const silenceMs = this.opts.silenceMs ?? 15_000;
     const watchdog = setInterval(() => {

@@ -10,6 +10,7 @@ import { ConfigService } from '@sylk/proto/config';
 import { defaultEnvBlocklist, filterEnv, looksLikeSecretEnvName } from '@sylk/core';
 import type { DaemonConnection } from '../connection.js';
 
+/** @internal exported for tests */
 export function clientEnv(env: NodeJS.ProcessEnv, blocklist: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(filterEnv(env, blocklist))) {
@@ -20,10 +21,13 @@ export function clientEnv(env: NodeJS.ProcessEnv, blocklist: readonly string[]):
 }
 
 /** The user's `tools.env_blocklist` plus the built-in one; the built-in one alone when sylkd cannot say. */
-export async function envBlocklist(conn: DaemonConnection): Promise<string[]> {
+async function envBlocklist(conn: DaemonConnection): Promise<string[]> {
   const builtIn = defaultEnvBlocklist();
   try {
-    const res = await createClient(ConfigService, conn.channel).getConfig({ key: 'tools.env_blocklist', projectDir: '' }, { timeoutMs: 5_000, metadata: conn.metadata });
+    const res = await createClient(ConfigService, conn.channel).getConfig(
+      { key: 'tools.env_blocklist', projectDir: '' },
+      { timeoutMs: 5_000, metadata: conn.metadata },
+    );
     const value: unknown = JSON.parse(res.valueJson);
     const configured = Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
     return [...new Set([...builtIn, ...configured])];
@@ -33,6 +37,9 @@ export async function envBlocklist(conn: DaemonConnection): Promise<string[]> {
 }
 
 /** The environment to send with a CreateSession request. */
-export async function sessionClientEnv(env: NodeJS.ProcessEnv, conn: DaemonConnection): Promise<Record<string, string>> {
+export async function sessionClientEnv(
+  env: NodeJS.ProcessEnv,
+  conn: DaemonConnection,
+): Promise<Record<string, string>> {
   return clientEnv(env, await envBlocklist(conn));
 }

@@ -20,7 +20,7 @@ export interface HomeRootCheck {
   style: Style;
 }
 
-export function clientHome(env: NodeJS.ProcessEnv): string {
+function clientHome(env: NodeJS.ProcessEnv): string {
   return env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
 }
 
@@ -28,6 +28,7 @@ export function clientHome(env: NodeJS.ProcessEnv): string {
  * A session in `/` or the home directory lets the agent see every file the user owns: ask on a
  * terminal (y/N), refuse with `--yes` or without a terminal unless `--allow-home` was given.
  * Resolves with what CreateSessionRequest.allow_home_root should say.
+ * @internal exported for tests
  */
 export async function confirmHomeRoot(c: HomeRootCheck): Promise<boolean> {
   const what = broadProjectRoot(c.root, c.home);
@@ -36,15 +37,25 @@ export async function confirmHomeRoot(c: HomeRootCheck): Promise<boolean> {
   const problem = `${c.root} is ${what}: a session there lets the agent see every file you own`;
   const hint = 'run it in a project directory (sylk run -C <dir>), or pass --allow-home if you really mean it';
   if (c.yes || !c.interactive) {
-    throw new CliError(`refusing to start a session: ${problem}${c.yes ? ' (--yes does not confirm this)' : ''}`, EXIT.usage, hint, 'session.home_root_refused');
+    throw new CliError(
+      `refusing to start a session: ${problem}${c.yes ? ' (--yes does not confirm this)' : ''}`,
+      EXIT.usage,
+      hint,
+      'session.home_root_refused',
+    );
   }
   const answer = await c.ask(`${c.style.yellow('!')} ${problem}.\n  Start it there anyway? [y/N] `);
-  if (!/^\s*y(es)?\s*$/i.test(answer)) throw new CliError('no session started', EXIT.failure, hint, 'session.home_root_declined');
+  if (!/^\s*y(es)?\s*$/i.test(answer))
+    throw new CliError('no session started', EXIT.failure, hint, 'session.home_root_declined');
   return true;
 }
 
 /** One line from a terminal; Ctrl-C or end of input answer ''. */
-export function askLine(question: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<string> {
+export function askLine(
+  question: string,
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+): Promise<string> {
   return new Promise((resolve) => {
     const rl = createInterface({ input, output });
     let answered = false;
@@ -63,7 +74,12 @@ export function askLine(question: string, input: NodeJS.ReadableStream, output: 
 }
 
 /** The check as `sylk run` / `sylk new` make it: $HOME, this process's terminal. */
-export function confirmProjectRoot(rt: Runtime, root: string, o: { allowHome?: boolean; yes?: boolean }, st: Style): Promise<boolean> {
+export function confirmProjectRoot(
+  rt: Runtime,
+  root: string,
+  o: { allowHome?: boolean; yes?: boolean },
+  st: Style,
+): Promise<boolean> {
   return confirmHomeRoot({
     root,
     home: clientHome(rt.env),

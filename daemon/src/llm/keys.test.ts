@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REDACTED, SecretValues, silentLogger, systemClock } from '@sylk/core';
 import { createCatalog } from '@sylk/llm/catalog';
-import type { StreamChunk } from '@sylk/llm';
 import { startEmulator, type Emulator } from '@sylk/emulator';
 import { CredentialStore, EncryptedCredentialFile } from '@sylk/security';
 import { buildChildEnv, defaultToolEnvBlocklist } from '@sylk/tools';
@@ -29,7 +28,11 @@ function setup(env: Record<string, string> = {}) {
   const store = new CredentialStore({
     envVars: envVarsOf,
     env,
-    file: new EncryptedCredentialFile({ path: join(dir, 'credentials.enc'), identity: () => ({ machineId: 'm', user: 'u' }), clock: systemClock }),
+    file: new EncryptedCredentialFile({
+      path: join(dir, 'credentials.enc'),
+      identity: () => ({ machineId: 'm', user: 'u' }),
+      clock: systemClock,
+    }),
     metaPath: join(dir, 'credentials.meta.json'),
     keychain: undefined,
     clock: systemClock,
@@ -48,9 +51,8 @@ function setup(env: Record<string, string> = {}) {
 
 async function ask(pool: AdapterPool, profile?: string): Promise<string> {
   const request = { model: 'claude-sonnet-5-5', messages: [{ role: 'user' as const, content: 'hi' }] };
-  if (profile !== undefined) pool.tagProfile(request, profile);
   let text = '';
-  for await (const c of pool.forGate('anthropic').stream(request) as AsyncIterable<StreamChunk>) if (c.type === 'text') text += c.text;
+  for await (const c of (await pool.get('anthropic', profile)).stream(request)) if (c.type === 'text') text += c.text;
   return text;
 }
 
@@ -58,8 +60,14 @@ describe('provider keys from the credential store', () => {
   it('a missing key says which command fixes it, for the profile in use', async () => {
     const { pool } = setup();
     try {
-      await expect(pool.get('anthropic')).rejects.toMatchObject({ code: 'llm.auth_missing', tier: 'user_fixable', hint: expect.stringContaining('sylk auth login anthropic') });
-      await expect(pool.get('anthropic', 'work')).rejects.toMatchObject({ hint: expect.stringContaining('sylk --profile work auth login anthropic') });
+      await expect(pool.get('anthropic')).rejects.toMatchObject({
+        code: 'llm.auth_missing',
+        tier: 'user_fixable',
+        hint: expect.stringContaining('sylk auth login anthropic'),
+      });
+      await expect(pool.get('anthropic', 'work')).rejects.toMatchObject({
+        hint: expect.stringContaining('sylk --profile work auth login anthropic'),
+      });
     } finally {
       await pool.close();
     }
@@ -92,7 +100,11 @@ describe('provider keys from the credential store', () => {
 
   it('never exports a key: process.env stays as it was and a child environment drops every provider variable', async () => {
     const before = { ...process.env };
-    const env = Object.fromEntries(Object.values(KEY_VARS).flat().map((name) => [name, `${name.toLowerCase()}-planted-0123456789`]));
+    const env = Object.fromEntries(
+      Object.values(KEY_VARS)
+        .flat()
+        .map((name) => [name, `${name.toLowerCase()}-planted-0123456789`]),
+    );
     const { store, pool } = setup(env);
     try {
       await store.set('openai', 'default', 'sk-stored-openai-key-0123456789', 0);
@@ -110,8 +122,18 @@ describe('provider keys from the credential store', () => {
 describe('registerEnvSecrets', () => {
   it('registers the provider keys and every variable the child blocklist matches (plus configured names), nothing else', () => {
     const secrets = new SecretValues();
-    registerEnvSecrets(secrets, { GEMINI_API_KEY: 'gemini-key-0000000', GITHUB_TOKEN: 'gh-token-00000000', MY_CORP_CODE: 'corp-code-0000000', HOME: '/home/someone-long' }, ['MY_CORP_*']);
-    expect(secrets.redact('gemini-key-0000000 gh-token-00000000 corp-code-0000000 /home/someone-long')).toBe(`${REDACTED} ${REDACTED} ${REDACTED} /home/someone-long`);
+    registerEnvSecrets(
+      secrets,
+      {
+        GEMINI_API_KEY: 'gemini-key-0000000',
+        GITHUB_TOKEN: 'gh-token-00000000',
+        MY_CORP_CODE: 'corp-code-0000000',
+        HOME: '/home/someone-long',
+      },
+      ['MY_CORP_*'],
+    );
+    expect(secrets.redact('gemini-key-0000000 gh-token-00000000 corp-code-0000000 /home/someone-long')).toBe(
+      `${REDACTED} ${REDACTED} ${REDACTED} /home/someone-long`,
+    );
   });
 });
-

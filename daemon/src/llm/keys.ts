@@ -25,7 +25,8 @@ export function registerEnvSecrets(
   env: Readonly<Record<string, string | undefined>>,
   blocklist: readonly string[] = [],
 ): void {
-  for (const [name, value] of secretEnvEntries(env, [...defaultEnvBlocklist(), ...blocklist])) secrets.set(`env ${name}`, value);
+  for (const [name, value] of secretEnvEntries(env, [...defaultEnvBlocklist(), ...blocklist]))
+    secrets.set(`env ${name}`, value);
   for (const name of Object.values(KEY_VARS).flat()) {
     const value = env[name];
     if (value !== undefined && value !== '') secrets.set(`env ${name}`, value);
@@ -47,7 +48,8 @@ export interface KeyResolver {
   resolve(provider: ProviderName, profile: string): Promise<ProviderKey>;
 }
 
-const fingerprintOf = (key: string | undefined) => (key === undefined ? 'none' : createHash('sha256').update(key).digest('hex').slice(0, 16));
+const fingerprintOf = (key: string | undefined) =>
+  key === undefined ? 'none' : createHash('sha256').update(key).digest('hex').slice(0, 16);
 
 /** Environment only (tests and tools that run without a credential store). */
 export function providerKey(provider: ProviderName, env: Readonly<Record<string, string | undefined>>): ProviderKey {
@@ -55,7 +57,8 @@ export function providerKey(provider: ProviderName, env: Readonly<Record<string,
   const required = provider !== 'openai-compatible';
   for (const name of vars) {
     const value = env[name];
-    if (value !== undefined && value !== '') return { apiKey: value, source: `env ${name}`, required, fingerprint: fingerprintOf(value) };
+    if (value !== undefined && value !== '')
+      return { apiKey: value, source: `env ${name}`, required, fingerprint: fingerprintOf(value) };
   }
   return { apiKey: undefined, source: `env ${vars.join(' or ')}`, required, fingerprint: 'none' };
 }
@@ -64,13 +67,14 @@ export function envKeyResolver(env: Readonly<Record<string, string | undefined>>
   return { resolve: async (provider) => providerKey(provider, env) };
 }
 
-/** Environment → system keychain → encrypted file (SPEC 3.3), through the daemon's CredentialStore. */
+/** Environment → system keychain → encrypted file, through the daemon's CredentialStore. */
 export function storeKeyResolver(store: CredentialStore): KeyResolver {
   return {
     async resolve(provider, profile) {
       const required = provider !== 'openai-compatible';
       const found = await store.resolve(provider, profile);
-      if (found !== undefined) return { apiKey: found.apiKey, source: found.source, required, fingerprint: fingerprintOf(found.apiKey) };
+      if (found !== undefined)
+        return { apiKey: found.apiKey, source: found.source, required, fingerprint: fingerprintOf(found.apiKey) };
       const where = `env ${KEY_VARS[provider].join(' or ')}, the keychain and ${store.filePath} (profile ${profile})`;
       return { apiKey: undefined, source: where, required, fingerprint: 'none' };
     },

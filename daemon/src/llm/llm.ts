@@ -4,7 +4,7 @@ import type { ConfigStore, LlmConfig, LoadedConfig } from '@sylk/config';
 import { LLMGate, type BudgetConfig, type GateRequest, type GateStream, type QuotaConfig } from '@sylk/llm/gate';
 import { DEFAULT_PROFILE, type AuditSink, type CredentialStore } from '@sylk/security';
 import { costUsd, createCatalog, type ModelCatalog } from '@sylk/llm/catalog';
-import type { LLMRequest, LLMResponse, ModelInfo, ProviderName, StreamThreadStats, Usage } from '@sylk/llm';
+import type { LLMRequest, ModelInfo, ProviderName, Usage } from '@sylk/llm';
 import { AdapterPool, loadProviders } from './adapters.js';
 import { providerInfo, providerNames, providerSettings, type KeyPresence, type ProviderInfo } from './providers.js';
 import { envKeyResolver, providerKey, storeKeyResolver, type KeyResolver } from './keys.js';
@@ -28,7 +28,7 @@ export interface DaemonLlmOptions {
   audit?: AuditSink;
 }
 
-/** What sessions call the model through: the gate, with requests marked with the session's profile. */
+/** What sessions call the model through: the gate, their requests sent with the session's credential profile. */
 export interface ProfileGate {
   stream(req: GateRequest, signal?: AbortSignal): GateStream;
 }
@@ -48,10 +48,9 @@ function replaceContents<T extends object>(target: T, next: T): void {
 }
 
 /**
- * The daemon's one LLM gate, built from the live config, with lazily created adapters whose keys
- * are resolved per (provider, profile) when used (environment → keychain → encrypted file).
- * Sessions call `submit`/`stream` (which fail early with `llm.auth_missing` /
- * `llm.provider_disabled`) or `gateFor(profile)`.
+ * The daemon's one LLM gate, built from the live config. The gate looks up each request's adapter
+ * in the pool, built lazily per (provider, profile) with the key resolved when used (environment →
+ * keychain → encrypted file). Sessions call the gate through `gateFor(profile)`, after `ready`.
  */
 export class DaemonLlm {
   readonly gate: LLMGate;
@@ -85,7 +84,7 @@ export class DaemonLlm {
       logger: opts.logger,
     });
     this.gate = new LLMGate({
-      adapters: (p) => this.pool.forGate(p),
+      adapters: (provider, profile) => this.knownProvider(provider).then(() => this.pool.get(provider, profile)),
       pricing: (model) => this.catalog.get(model),
       estimateTokens: (r) => this.estimate(r),
       workers: this.llm.queue.workers,
@@ -93,7 +92,11 @@ export class DaemonLlm {
       clock: opts.clock,
       logger: opts.logger.child({ component: 'llm' }),
       db: opts.db,
-      ...(opts.audit ? { usageStore: new AuditedUsageStore(opts.db, { logger: opts.logger.child({ component: 'llm' }) }, opts.audit) } : {}),
+      ...(opts.audit
+        ? {
+            usageStore: new AuditedUsageStore(opts.db, { logger: opts.logger.child({ component: 'llm' }) }, opts.audit),
+          }
+        : {}),
       budgets: this.budgets,
       quotas: this.quotas,
       breakers: settings.breakerConfig(this.llm),
@@ -110,22 +113,26 @@ export class DaemonLlm {
     return this.opts.defaultProfile?.() ?? DEFAULT_PROFILE;
   }
 
-  /** Loads the provider SDKs and builds the adapter; rejects with the reason a request would fail. */
+  /**
+   * Before a turn adds to the conversation: rejects with the error its requests would fail with
+   * when the provider is unknown or disabled or has no key (`llm.auth_missing`, with the command
+   * that fixes it), checked at every turn since keys change without a restart. Also loads the
+   * providers' tokenizers, which the turn's context and budget estimates then use.
+   */
   async ready(provider: ProviderName, profile = this.defaultProfile()): Promise<void> {
-    // A session recorded with a provider sylkd has no adapter for (created before it was checked).
-    if (!settings.isProviderName(provider)) resolveSessionModel(this.llm, this.catalog, { provider });
-    const [mod] = await Promise.all([loadProviders(), this.pool.get(provider, profile)]);
+    await this.knownProvider(provider);
+    const [mod] = await Promise.all([loadProviders(), this.pool.check(provider, profile)]);
     this.estimate = mod.estimateTokens;
+  }
+
+  /** A session recorded with a provider sylkd has no adapter for (created before it was checked): its error. */
+  private async knownProvider(provider: ProviderName): Promise<void> {
+    if (!settings.isProviderName(provider)) resolveSessionModel(this.llm, this.catalog, { provider });
   }
 
   /** The gate for a session: its requests use `profile`'s keys. */
   gateFor(profile: string): ProfileGate {
-    return {
-      stream: (req, signal) => {
-        this.pool.tagProfile(req.request, profile);
-        return this.gate.stream(req, signal);
-      },
-    };
+    return { stream: (req, signal) => this.gate.stream({ ...req, profile }, signal) };
   }
 
   /**
@@ -134,18 +141,11 @@ export class DaemonLlm {
    */
   private keyPresence(p: ProviderName): KeyPresence {
     const env = providerKey(p, this.opts.env);
-    const source = this.opts.credentials?.locate(p, this.defaultProfile()) ?? (env.apiKey !== undefined ? env.source : undefined);
-    return source !== undefined ? { hasKey: true, source, required: env.required } : { hasKey: false, source: env.source, required: env.required };
-  }
-
-  async submit(req: GateRequest, signal?: AbortSignal): Promise<LLMResponse> {
-    await this.ready(req.provider);
-    return this.gate.submit(req, signal);
-  }
-
-  async stream(req: GateRequest, signal?: AbortSignal): Promise<GateStream> {
-    await this.ready(req.provider);
-    return this.gate.stream(req, signal);
+    const source =
+      this.opts.credentials?.locate(p, this.defaultProfile()) ?? (env.apiKey !== undefined ? env.source : undefined);
+    return source !== undefined
+      ? { hasKey: true, source, required: env.required }
+      : { hasKey: false, source: env.source, required: env.required };
   }
 
   providers(): ProviderInfo[] {
@@ -170,7 +170,6 @@ export class DaemonLlm {
     return [
       ...this.providers().map((p) => ({ name: `llm:${p.name}`, state: p.state, detail: p.detail })),
       { name: 'llm:gate', state: 'ok', detail: gate },
-      streamThreadComponent(this.pool.threadStats()),
     ];
   }
 
@@ -243,7 +242,8 @@ export class DaemonLlm {
     this.catalog = createCatalog(settings.catalogOverrides(this.llm));
     replaceContents(this.budgets, settings.budgetConfig(next.config.budgets));
     replaceContents(this.quotas, settings.quotaConfig(this.llm));
-    if (restart.length > 0) this.opts.logger.warn({ keys: restart, reason }, 'LLM settings changed that apply after `sylk daemon restart`');
+    if (restart.length > 0)
+      this.opts.logger.warn({ keys: restart, reason }, 'LLM settings changed that apply after `sylk daemon restart`');
   }
 
   /** Rejects queued work, aborts running requests and flushes batched usage to system.db. */
@@ -252,13 +252,4 @@ export class DaemonLlm {
     await this.gate.close();
     await this.pool.close();
   }
-}
-
-/** The providers' stream thread in `sylk status`: idle until the first request, then its load and failures. */
-function streamThreadComponent(t: StreamThreadStats | undefined): { name: string; state: string; detail: string } {
-  const name = 'llm:stream-thread';
-  if (t === undefined) return { name, state: 'idle', detail: 'starts with the first LLM request' };
-  const failures = t.failures === 0 ? '' : `; ${t.failures} failure(s), last: ${t.lastFailure ?? 'unknown'}`;
-  const detail = t.running ? `${t.openStreams} stream(s), ${t.bufferedChunks} chunk(s) buffered${failures}` : `stopped (idle)${failures}`;
-  return { name, state: t.running ? 'running' : 'idle', detail };
 }

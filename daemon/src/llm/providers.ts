@@ -7,7 +7,8 @@ import { KEY_VARS } from './keys.js';
 import { BUILT_IN, isProviderName } from './settings.js';
 import type { ProviderSettings } from './adapters.js';
 
-export type ProviderState = 'ok' | 'no key' | 'auth failed' | 'disabled' | 'open circuit' | 'half-open' | 'paused' | 'degraded' | 'unsupported';
+type ProviderState =
+  'ok' | 'no key' | 'auth failed' | 'disabled' | 'open circuit' | 'half-open' | 'paused' | 'degraded' | 'unsupported';
 
 export interface ProviderInfo {
   name: string;
@@ -60,26 +61,65 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function providerInfo(view: ProviderView, name: string): ProviderInfo {
   const closed = { state: 'closed' as const, failures: 0, cooldownEnds: 0, lastFailure: 0 };
   if (!isProviderName(name)) {
-    return { name, enabled: false, hasKey: false, keySource: '', baseUrl: view.llm.providers[name]?.base_url ?? '', defaultModel: '', circuit: closed, pausedUntil: 0, state: 'unsupported', detail: 'no adapter for this name (use anthropic, openai, google or openai-compatible)' };
+    return {
+      name,
+      enabled: false,
+      hasKey: false,
+      keySource: '',
+      baseUrl: view.llm.providers[name]?.base_url ?? '',
+      defaultModel: '',
+      circuit: closed,
+      pausedUntil: 0,
+      state: 'unsupported',
+      detail: 'no adapter for this name (use anthropic, openai, google or openai-compatible)',
+    };
   }
   const s = providerSettings(view.llm, name);
   const key = view.key(name);
   const snap = view.breaker(name);
-  const circuit = snap ? { state: snap.state, failures: snap.failures, cooldownEnds: snap.cooldownEnds ?? 0, lastFailure: snap.lastFailure ?? 0 } : closed;
+  const circuit = snap
+    ? {
+        state: snap.state,
+        failures: snap.failures,
+        cooldownEnds: snap.cooldownEnds ?? 0,
+        lastFailure: snap.lastFailure ?? 0,
+      }
+    : closed;
   const pausedUntil = view.pausedUntil(name);
   const defaultModel = s.defaultModel || view.catalog.defaultModel(name) || '';
   const endpoint = s.baseUrl || 'standard endpoint';
   let state: ProviderState = 'ok';
   let detail = `${key.hasKey ? `key from ${key.source}` : 'no key needed'}, ${defaultModel || 'no default model'}, ${endpoint}`;
   if (!s.enabled) [state, detail] = ['disabled', `llm.providers.${name}.enabled is false`];
-  else if (key.required && !key.hasKey) [state, detail] = ['no key', `run \`sylk auth login ${name}\` or set ${KEY_VARS[name][0]} in sylkd's environment`];
-  else if (view.authFailure(name) !== undefined) [state, detail] = ['auth failed', `${view.authFailure(name)?.message ?? ''}; run \`sylk auth login ${name}\` with a valid key`];
-  else if (circuit.state === 'open') [state, detail] = ['open circuit', `${circuit.failures} failures; probe after ${iso(circuit.cooldownEnds)}`];
+  else if (key.required && !key.hasKey)
+    [state, detail] = ['no key', `run \`sylk auth login ${name}\` or set ${KEY_VARS[name][0]} in sylkd's environment`];
+  else if (view.authFailure(name) !== undefined)
+    [state, detail] = [
+      'auth failed',
+      `${view.authFailure(name)?.message ?? ''}; run \`sylk auth login ${name}\` with a valid key`,
+    ];
+  else if (circuit.state === 'open')
+    [state, detail] = ['open circuit', `${circuit.failures} failures; probe after ${iso(circuit.cooldownEnds)}`];
   else if (circuit.state === 'half_open') [state, detail] = ['half-open', 'probing the provider'];
   else if (pausedUntil > view.now) [state, detail] = ['paused', `rate limited; paused until ${iso(pausedUntil)}`];
   else {
     const degradedUntil = view.streamingDegradedUntil(name);
-    if (degradedUntil !== undefined) [state, detail] = ['degraded', `streams kept failing: requests go non-streaming; streaming probed again after ${iso(degradedUntil)}`];
+    if (degradedUntil !== undefined)
+      [state, detail] = [
+        'degraded',
+        `streams kept failing: requests go non-streaming; streaming probed again after ${iso(degradedUntil)}`,
+      ];
   }
-  return { name, enabled: s.enabled, hasKey: key.hasKey, keySource: key.source, baseUrl: s.baseUrl, defaultModel, circuit, pausedUntil, state, detail };
+  return {
+    name,
+    enabled: s.enabled,
+    hasKey: key.hasKey,
+    keySource: key.source,
+    baseUrl: s.baseUrl,
+    defaultModel,
+    circuit,
+    pausedUntil,
+    state,
+    detail,
+  };
 }

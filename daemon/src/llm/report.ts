@@ -1,5 +1,13 @@
-/** The usage report (SPEC 1.1.6): groupings over system.db `usage`, totals, budget vs actual. */
-import { periodBounds, type BudgetConfig, type BudgetLimit, type LLMGate, type ReportGroup, type ReportRow, type Spend } from '@sylk/llm/gate';
+/** The usage report: groupings over system.db `usage`, totals, budget vs actual. */
+import {
+  periodBounds,
+  type BudgetConfig,
+  type BudgetLimit,
+  type LLMGate,
+  type ReportGroup,
+  type ReportRow,
+  type Spend,
+} from '@sylk/llm/gate';
 
 export type UsagePeriodName = 'day' | 'week' | 'month' | 'all';
 
@@ -12,7 +20,7 @@ export interface UsageQuery {
   groupBy: ReportGroup[];
 }
 
-export interface BudgetLine {
+interface BudgetLine {
   scope: 'global' | 'session' | 'provider';
   key: string;
   limitUsd: number;
@@ -31,7 +39,14 @@ export interface UsageReport {
 }
 
 function line(scope: BudgetLine['scope'], key: string, limit: BudgetLimit | undefined, spent: Spend): BudgetLine {
-  return { scope, key, limitUsd: limit?.usd ?? -1, limitTokens: limit?.tokens ?? -1, spentUsd: spent.costUsd, spentTokens: spent.tokens };
+  return {
+    scope,
+    key,
+    limitUsd: limit?.usd ?? -1,
+    limitTokens: limit?.tokens ?? -1,
+    spentUsd: spent.costUsd,
+    spentTokens: spent.tokens,
+  };
 }
 
 const limited = (l: BudgetLimit | undefined) => l !== undefined && ((l.usd ?? -1) >= 0 || (l.tokens ?? -1) >= 0);
@@ -41,7 +56,15 @@ function budgetLines(gate: LLMGate, budgets: BudgetConfig, q: UsageQuery): Budge
   const totals = gate.usage?.totals;
   if (totals === undefined) return [];
   const lines = [line('global', '', budgets.global, totals.global)];
-  if (q.sessionId !== undefined) lines.push(line('session', q.sessionId, budgets.sessions?.[q.sessionId] ?? budgets.session, totals.get('session', q.sessionId)));
+  if (q.sessionId !== undefined)
+    lines.push(
+      line(
+        'session',
+        q.sessionId,
+        budgets.sessions?.[q.sessionId] ?? budgets.session,
+        totals.get('session', q.sessionId),
+      ),
+    );
   for (const [provider, limit] of Object.entries(budgets.provider ?? {})) {
     if (!limited(limit) || (q.provider !== undefined && q.provider !== provider)) continue;
     lines.push(line('provider', provider, limit, totals.get('provider', provider)));

@@ -24,12 +24,17 @@ function defaultModel(llm: LlmConfig, catalog: ModelCatalog, provider: string): 
   const own = llm.providers[provider]?.default_model;
   if (own) return own;
   const global = llm.default_model;
-  const globalFits = provider === llm.default_provider || (isProviderName(provider) && catalog.get(global)?.provider === provider);
+  const globalFits =
+    provider === llm.default_provider || (isProviderName(provider) && catalog.get(global)?.provider === provider);
   if (globalFits) return global;
   return (isProviderName(provider) ? catalog.defaultModel(provider) : undefined) ?? '';
 }
 
-export function resolveSessionModel(llm: LlmConfig, catalog: ModelCatalog, input: { provider?: string | undefined; model?: string | undefined }): SessionModel {
+export function resolveSessionModel(
+  llm: LlmConfig,
+  catalog: ModelCatalog,
+  input: { provider?: string | undefined; model?: string | undefined },
+): SessionModel {
   const provider = input.provider || llm.default_provider;
   if (!isProviderName(provider)) {
     const configured = providerNames(llm).filter(isProviderName);
@@ -61,15 +66,24 @@ export function resolveSessionModel(llm: LlmConfig, catalog: ModelCatalog, input
     throw new SylkError(`model '${model}' belongs to provider ${info.provider}, not ${provider}`, {
       tier: ErrorTier.UserFixable,
       code: 'llm.unknown_model',
-      hint: known.length > 0 ? `${provider} models: ${list(known)}; or use --provider ${info.provider}` : `use --provider ${info.provider}`,
+      hint:
+        known.length > 0
+          ? `${provider} models: ${list(known)}; or use --provider ${info.provider}`
+          : `use --provider ${info.provider}`,
       details: { provider, model, known },
     });
   }
   // openai-compatible servers run whatever model they were given: the catalogue cannot know them.
   if (info === undefined && provider !== 'openai-compatible') {
     return {
-      provider, model,
-      warning: `model '${model}' is not in sylk's catalogue for ${provider} (known: ${list(known)}); using it as given, with default limits (${catalog.info(provider, model).contextWindow.toLocaleString('en-US')}-token context) and its cost counted as $0. Describe it under llm.providers.${provider}.models.${model} if it is right.`,
+      provider,
+      model,
+      warning:
+        `model '${model}' is not in sylk's catalogue for ${provider} (known: ${list(known)}); ` +
+        `using it as given, with default limits (` +
+        `${catalog.info(provider, model).contextWindow.toLocaleString('en-US')}-token context) ` +
+        `and its cost counted as $0. ` +
+        `Describe it under llm.providers.${provider}.models.${model} if it is right.`,
     };
   }
   return { provider, model };

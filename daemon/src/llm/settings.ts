@@ -1,7 +1,22 @@
 /** Config (`llm.*`, `budgets.*`) → the gate's options. Pure functions; no I/O. */
 import { ErrorTier } from '@sylk/core';
-import type { BudgetsConfig, BudgetLimit as ConfigLimit, LlmConfig, ModelOverride as ConfigModel, RetryPolicyConfig } from '@sylk/config';
-import type { BreakerConfig, BudgetConfig, BudgetLimit, ClassifierConfig, QuotaConfig, RetryPolicies, RetryPolicy, StreamLimits } from '@sylk/llm/gate';
+import type {
+  BudgetsConfig,
+  BudgetLimit as ConfigLimit,
+  LlmConfig,
+  ModelOverride as ConfigModel,
+  RetryPolicyConfig,
+} from '@sylk/config';
+import type {
+  BreakerConfig,
+  BudgetConfig,
+  BudgetLimit,
+  ClassifierConfig,
+  QuotaConfig,
+  RetryPolicies,
+  RetryPolicy,
+  StreamLimits,
+} from '@sylk/llm/gate';
 import type { CatalogOverrides, ModelOverride, ProviderName } from '@sylk/llm';
 
 /** Providers with an adapter; config keys outside this list are reported as unsupported. */
@@ -17,7 +32,7 @@ function limit(l: ConfigLimit): BudgetLimit {
   return { tokens: l.tokens, usd: l.usd };
 }
 
-/** SPEC 1.1.6 hard limits; -1 (unlimited) is understood by the gate as is. */
+/** Hard budget limits; -1 (unlimited) is understood by the gate as is. */
 export function budgetConfig(b: BudgetsConfig): BudgetConfig {
   return {
     global: limit(b.global),

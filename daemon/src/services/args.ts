@@ -8,7 +8,10 @@ import { ErrorTier, SylkError } from '@sylk/core';
 /** Characters: ids are ~30, names are short; project paths are bounded by PATH_MAX. */
 export const ARG_LIMITS = { id: 256, name: 256, path: 4096 } as const;
 
-/** `value` cut to `max` characters for an error message, marked when cut. */
+/**
+ * `value` cut to `max` characters for an error message, marked when cut.
+ * @internal exported for tests
+ */
 export function echoArg(value: string, max = 64): string {
   return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
 }
@@ -27,6 +30,7 @@ export function boundedArg(value: string, field: string, kind: keyof typeof ARG_
 /**
  * UTF-8 bytes of a prompt or input once stored as event JSON. Well under MAX_MESSAGE_BYTES
  * (64 MiB): the event that records the input must always be deliverable in one message.
+ * @internal exported for tests
  */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 

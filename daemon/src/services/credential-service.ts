@@ -1,11 +1,19 @@
-/** CredentialService: `sylk auth login | status | logout` (SPEC 3.3). Keys only ever travel client → daemon. */
+/** CredentialService: `sylk auth login | status | logout`. Keys only ever travel client → daemon. */
 import { join } from 'node:path';
 import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
 import type { ConfigStore, SylkDirs } from '@sylk/config';
 import type { CredentialService } from '@sylk/proto';
 import { type CallContext, type ServiceImpl } from '@sylk/proto';
 import {
-  CredentialStore, DEFAULT_PROFILE, EncryptedCredentialFile, checkProfile, machineIdentity, maskKey, nullAuditSink, systemKeychain, type AuditSink,
+  CredentialStore,
+  DEFAULT_PROFILE,
+  EncryptedCredentialFile,
+  checkProfile,
+  machineIdentity,
+  maskKey,
+  nullAuditSink,
+  systemKeychain,
+  type AuditSink,
 } from '@sylk/security';
 import type { ProviderName } from '@sylk/llm';
 import { PROVIDERS, isProviderName } from '../llm/settings.js';
@@ -32,19 +40,28 @@ export interface CredentialServiceDeps {
 const MAX_KEY = 4096;
 
 /** The request's profile, else the `sylk-profile` header (`--profile`, SYLK_PROFILE), else the daemon's default. */
-export function profileOf(requested: string, ctx: CallContext | undefined, fallback: () => string): string {
+function profileOf(requested: string, ctx: CallContext | undefined, fallback: () => string): string {
   return checkProfile(requested || requestedProfile(ctx) || fallback());
 }
 
 function provider(name: string): ProviderName {
   if (!isProviderName(name)) {
-    throw new SylkError(`unknown provider '${name.slice(0, 80)}'`, { code: 'invalid_argument', tier: ErrorTier.UserFixable, hint: `one of: ${PROVIDERS.join(', ')}` });
+    throw new SylkError(`unknown provider '${name.slice(0, 80)}'`, {
+      code: 'invalid_argument',
+      tier: ErrorTier.UserFixable,
+      hint: `one of: ${PROVIDERS.join(', ')}`,
+    });
   }
   return name;
 }
 
 function checkKey(key: string): string {
-  const bad = (why: string) => new SylkError(`the API key ${why}; nothing was stored`, { code: 'invalid_argument', tier: ErrorTier.UserFixable, hint: 'pipe exactly the key: printf %s "$KEY" | sylk auth login <provider> --api-key-stdin' });
+  const bad = (why: string) =>
+    new SylkError(`the API key ${why}; nothing was stored`, {
+      code: 'invalid_argument',
+      tier: ErrorTier.UserFixable,
+      hint: 'pipe exactly the key: printf %s "$KEY" | sylk auth login <provider> --api-key-stdin',
+    });
   if (key === '') throw bad('is empty');
   if (key.length > MAX_KEY) throw bad(`is longer than ${MAX_KEY} characters`);
   if (/[\s\u0000-\u001f\u007f]/.test(key)) throw bad('contains spaces, line breaks or control characters');
@@ -62,9 +79,20 @@ export function credentialServiceImpl(deps: CredentialServiceDeps): ServiceImpl<
       if (!req.skipVerify) {
         const { baseUrl } = providerSettings(deps.config.current().config.llm, name);
         try {
-          await verifyKey({ provider: name, baseUrl, apiKey: key, signal: ctx.signal, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+          await verifyKey({
+            provider: name,
+            baseUrl,
+            apiKey: key,
+            signal: ctx.signal,
+            ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          });
         } catch (err) {
-          audit().record({ category: 'auth', action: 'credential_verify', target: `${profile}/${name}`, outcome: (err as SylkError).code === 'auth.key_rejected' ? 'rejected' : 'error' });
+          audit().record({
+            category: 'auth',
+            action: 'credential_verify',
+            target: `${profile}/${name}`,
+            outcome: (err as SylkError).code === 'auth.key_rejected' ? 'rejected' : 'error',
+          });
           throw err;
         }
         verifiedAt = deps.clock.now();
@@ -79,7 +107,14 @@ export function credentialServiceImpl(deps: CredentialServiceDeps): ServiceImpl<
       const names = providerNames(deps.config.current().config.llm).filter(isProviderName);
       const list = await deps.store.status(names, profile);
       return {
-        credentials: list.map((c) => ({ provider: c.provider, profile: c.profile, source: c.source, masked: c.masked, verifiedAtUnixMs: BigInt(c.verifiedAt), problem: c.problem })),
+        credentials: list.map((c) => ({
+          provider: c.provider,
+          profile: c.profile,
+          source: c.source,
+          masked: c.masked,
+          verifiedAtUnixMs: BigInt(c.verifiedAt),
+          problem: c.problem,
+        })),
         keychain: deps.store.keychainDescription(),
         filePath: deps.store.filePath,
         profile,
@@ -115,7 +150,11 @@ export function openCredentialStore(o: OpenCredentialStoreOptions): CredentialSt
   return new CredentialStore({
     envVars: envVarsOf,
     env: o.env,
-    file: new EncryptedCredentialFile({ path: join(o.dirs.config, 'credentials.enc'), identity: () => machineIdentity(), clock: o.clock }),
+    file: new EncryptedCredentialFile({
+      path: join(o.dirs.config, 'credentials.enc'),
+      identity: () => machineIdentity(),
+      clock: o.clock,
+    }),
     metaPath: join(o.dirs.config, 'credentials.meta.json'),
     keychain: systemKeychain('sylk'),
     keychainEnabled: () => o.config.current().config.security.credentials.keychain,

@@ -1,5 +1,5 @@
 import { ErrorTier, PROTOCOL_MAJOR, SylkError, VERSION, compareVersions } from '@sylk/core';
-import type { DaemonService} from '@sylk/proto';
+import type { DaemonService } from '@sylk/proto';
 import { DaemonState, type ServiceImpl } from '@sylk/proto';
 import type { Daemon } from '../daemon.js';
 import { configSummary } from './config-summary.js';
@@ -7,7 +7,13 @@ import type { BackupInfo } from '@sylk/storage';
 import type { ManagedDatabase } from '../storage-guard.js';
 
 function backupFile({ database, backup }: { database: ManagedDatabase; backup: BackupInfo }) {
-  return { database: database.name, path: backup.path, bytes: BigInt(backup.bytes), createdAtUnixMs: BigInt(backup.createdAt), schemaVersion: backup.schemaVersion };
+  return {
+    database: database.name,
+    path: backup.path,
+    bytes: BigInt(backup.bytes),
+    createdAtUnixMs: BigInt(backup.createdAt),
+    schemaVersion: backup.schemaVersion,
+  };
 }
 
 type Methods = typeof DaemonService extends { method: infer M } ? M : never;
@@ -18,7 +24,10 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
       const compatible = req.protocolMajor === PROTOCOL_MAJOR;
       let message = '';
       if (!compatible) {
-        message = `protocol mismatch: ${req.clientName || 'client'} ${req.clientVersion} speaks v${req.protocolMajor}, sylkd ${VERSION} speaks v${PROTOCOL_MAJOR}; run \`sylk daemon restart\` to start a matching daemon`;
+        message =
+          `protocol mismatch: ${req.clientName || 'client'} ${req.clientVersion} speaks v${req.protocolMajor}, ` +
+          `sylkd ${VERSION} speaks v${PROTOCOL_MAJOR}; ` +
+          `run \`sylk daemon restart\` to start a matching daemon`;
       } else if (compareVersions(req.clientVersion, VERSION) > 0) {
         message = `${req.clientName || 'client'} ${req.clientVersion} is newer than the running sylkd ${VERSION}; run \`sylk daemon restart\` to upgrade it`;
       }
@@ -47,12 +56,18 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
         rssBytes: BigInt(mem.rss),
         heapUsedBytes: BigInt(mem.heapUsed),
         components: [
-          { name: 'config', state: loaded.warnings.length === 0 ? 'ok' : 'warnings', detail: `${loaded.warnings.length} warning(s)` },
+          {
+            name: 'config',
+            state: loaded.warnings.length === 0 ? 'ok' : 'warnings',
+            detail: `${loaded.warnings.length} warning(s)`,
+          },
           { name: 'storage', state: 'ok', detail: `system.db schema v${daemon.db.schemaVersion()}` },
           ...daemon.llm.components(),
           daemon.audit.component(),
           daemon.storage.component(),
-          ...(daemon.recoveredFromCrash ? [{ name: 'recovery', state: 'recovered', detail: 'previous daemon stopped uncleanly' }] : []),
+          ...(daemon.recoveredFromCrash
+            ? [{ name: 'recovery', state: 'recovered', detail: 'previous daemon stopped uncleanly' }]
+            : []),
         ],
         nodeVersion: process.version,
         logFile: daemon.logFile,
@@ -77,11 +92,20 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
 
     async checkStorage(req) {
       const results = await daemon.storage.check(req.full ? 'full' : 'quick');
-      return { databases: results.map((r) => ({ database: r.database.name, path: r.database.path, problems: r.problems, action: r.action })) };
+      return {
+        databases: results.map((r) => ({
+          database: r.database.name,
+          path: r.database.path,
+          problems: r.problems,
+          action: r.action,
+        })),
+      };
     },
 
     async restoreBackup(req) {
-      const busy = daemon.sessions.registry.list().filter((s) => s.state === 'running' || s.state === 'waiting_approval');
+      const busy = daemon.sessions.registry
+        .list()
+        .filter((s) => s.state === 'running' || s.state === 'waiting_approval');
       if (busy.length > 0) {
         throw new SylkError(`${busy.length} session(s) have a turn running (${busy.map((s) => s.name).join(', ')})`, {
           code: 'storage.restore_busy',

@@ -1,7 +1,17 @@
 import type { ConfigStore, SandboxConfig, SylkDirs } from '@sylk/config';
 import { ErrorTier, SylkError, type Logger } from '@sylk/core';
 import type { SandboxService, ServiceImpl } from '@sylk/proto';
-import { CachedProbe, CommandSandbox, PidsCgroups, SANDBOX_PROXY_PORT, SANDBOX_PROXY_SOCKET, systemProbeDeps, type SandboxNetwork, type SandboxPolicy, type SandboxReport } from '@sylk/security';
+import {
+  CachedProbe,
+  CommandSandbox,
+  PidsCgroups,
+  SANDBOX_PROXY_PORT,
+  SANDBOX_PROXY_SOCKET,
+  systemProbeDeps,
+  type SandboxNetwork,
+  type SandboxPolicy,
+  type SandboxReport,
+} from '@sylk/security';
 
 type Methods = typeof SandboxService extends { method: infer M } ? M : never;
 
@@ -18,13 +28,18 @@ export interface ProxyStatusSource {
   socketPath?(projectRoot: string): string | undefined;
 }
 
-export function sandboxPolicy(config: SandboxConfig): SandboxPolicy {
+function sandboxPolicy(config: SandboxConfig): SandboxPolicy {
   return {
     enabled: config.enabled,
     required: config.required,
     readOnlyPaths: config.read_only_paths,
     writablePaths: config.writable_paths,
-    limits: { cpuSeconds: config.limits.cpu_seconds, memoryMb: config.limits.memory_mb, openFiles: config.limits.open_files, processes: config.limits.processes },
+    limits: {
+      cpuSeconds: config.limits.cpu_seconds,
+      memoryMb: config.limits.memory_mb,
+      openFiles: config.limits.open_files,
+      processes: config.limits.processes,
+    },
   };
 }
 
@@ -52,9 +67,18 @@ export class DaemonSandbox {
     void this.probe.get().then(
       (probe) => {
         const policy = this.policy();
-        if (!policy.enabled) this.options.logger.warn('the OS sandbox is disabled in config (security.sandbox.enabled: false)');
-        else if (probe.available) this.options.logger.info({ backend: probe.backend, socat: probe.socatPath !== undefined }, 'OS sandbox available');
-        else this.options.logger.warn({ reason: probe.reason, fix: probe.fix, required: policy.required }, 'OS sandbox unavailable');
+        if (!policy.enabled)
+          this.options.logger.warn('the OS sandbox is disabled in config (security.sandbox.enabled: false)');
+        else if (probe.available)
+          this.options.logger.info(
+            { backend: probe.backend, socat: probe.socatPath !== undefined },
+            'OS sandbox available',
+          );
+        else
+          this.options.logger.warn(
+            { reason: probe.reason, fix: probe.fix, required: policy.required },
+            'OS sandbox unavailable',
+          );
       },
       (err: unknown) => this.options.logger.error({ err }, 'sandbox probe failed'),
     );
@@ -76,7 +100,12 @@ export class DaemonSandbox {
   }
 
   /** The sandbox for one session's commands (its executor's wrapper). */
-  forSession(input: { writableRoots: string[]; network?: () => SandboxNetwork; logger: Logger; onUnsandboxed?: (info: { reason: string; fix: string }) => void }): CommandSandbox {
+  forSession(input: {
+    writableRoots: string[];
+    network?: () => SandboxNetwork;
+    logger: Logger;
+    onUnsandboxed?: (info: { reason: string; fix: string }) => void;
+  }): CommandSandbox {
     // Per-command pids cgroups only bound root's commands (see PidsCgroups); others never pay for them.
     this.cgroups ??= process.getuid?.() === 0 ? PidsCgroups.detect() : new PidsCgroups(undefined);
     return new CommandSandbox({
@@ -96,7 +125,11 @@ export class DaemonSandbox {
   async report(projectRoot: string): Promise<SandboxReport> {
     const socket = this.proxyStatus?.socketPath?.(projectRoot);
     const network = socket === undefined ? undefined : () => ({ proxySocketPath: socket });
-    const sandbox = this.forSession({ writableRoots: projectRoot === '' ? [] : [projectRoot], logger: this.options.logger, ...(network ? { network } : {}) });
+    const sandbox = this.forSession({
+      writableRoots: projectRoot === '' ? [] : [projectRoot],
+      logger: this.options.logger,
+      ...(network ? { network } : {}),
+    });
     return sandbox.report(projectRoot === '' ? undefined : projectRoot);
   }
 }
@@ -105,7 +138,10 @@ export function sandboxServiceImpl(sandbox: DaemonSandbox): ServiceImpl<Methods>
   return {
     async sandboxStatus(req) {
       if (req.projectRoot !== '' && !req.projectRoot.startsWith('/')) {
-        throw new SylkError(`project_root must be absolute, got '${req.projectRoot}'`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+        throw new SylkError(`project_root must be absolute, got '${req.projectRoot}'`, {
+          code: 'invalid_argument',
+          tier: ErrorTier.UserFixable,
+        });
       }
       const report = await sandbox.report(req.projectRoot);
       const proxy = sandbox.proxyStatus;
@@ -131,7 +167,11 @@ export function sandboxServiceImpl(sandbox: DaemonSandbox): ServiceImpl<Methods>
         proxyEnabled: proxy?.enabled() ?? false,
         proxyEndpoint: endpoint,
         allowedDomains: proxy?.allowedDomains() ?? [],
-        proxyCounters: { allowed: BigInt(counters.allowed), blocked: BigInt(counters.blocked), asked: BigInt(counters.asked) },
+        proxyCounters: {
+          allowed: BigInt(counters.allowed),
+          blocked: BigInt(counters.blocked),
+          asked: BigInt(counters.asked),
+        },
         proxyBridge: bridge,
       };
     },

@@ -1,6 +1,14 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { ErrorTier, SylkError, errorMessage, isSylkError } from '@sylk/core';
-import { isResync, readLog, type Approval, type ApprovalDecision, type SessionEvent, type SessionRecord, type SubscriptionItem } from '@sylk/sessions';
+import {
+  isResync,
+  readLog,
+  type Approval,
+  type ApprovalDecision,
+  type SessionEvent,
+  type SessionRecord,
+  type SubscriptionItem,
+} from '@sylk/sessions';
 import {
   Decision,
   SessionState,
@@ -45,9 +53,13 @@ const DECISIONS: Partial<Record<Decision, ApprovalDecision>> = {
   [Decision.DENY_WITH_MESSAGE]: 'deny_with_message',
 };
 
-export function decisionName(d: Decision): ApprovalDecision {
+function decisionName(d: Decision): ApprovalDecision {
   const name = DECISIONS[d];
-  if (name === undefined) throw new SylkError('a decision is required (allow once/session/always, deny, deny with message)', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+  if (name === undefined)
+    throw new SylkError('a decision is required (allow once/session/always, deny, deny with message)', {
+      code: 'invalid_argument',
+      tier: ErrorTier.UserFixable,
+    });
   return name;
 }
 
@@ -74,8 +86,7 @@ function eventRow(e: SessionEvent): EventRow {
   return { seq: e.seq, tsUnixMs: e.ts, kind: e.kind, dataJson: e.json ?? JSON.stringify(e.data) };
 }
 
-/** `sessionId` is left empty in Attach batches: the stream is for one session, named by its `session` message. */
-function eventProto(e: SessionEvent, sessionId = '') {
+function eventProto(e: SessionEvent, sessionId: string) {
   const row = eventRow(e);
   return { sessionId, seq: BigInt(row.seq), tsUnixMs: BigInt(row.tsUnixMs), kind: row.kind, dataJson: row.dataJson };
 }
@@ -88,27 +99,26 @@ function eventProto(e: SessionEvent, sessionId = '') {
 const BATCH_CHARS = MAX_MESSAGE_BYTES / 4;
 
 /** `events` as one or more messages, split so each stays under the message limit. */
-function* eventMessages(events: SessionEvent[], columns: boolean): Generator<Out> {
+function* eventMessages(events: SessionEvent[]): Generator<Out> {
   let start = 0;
   let chars = 0;
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as SessionEvent;
     const size = e.json?.length ?? JSON.stringify(e.data).length;
     if (i > start && chars + size > BATCH_CHARS) {
-      yield eventsMessage(events.slice(start, i), columns);
+      yield* eventsMessage(events.slice(start, i));
       start = i;
       chars = 0;
     }
     chars += size;
   }
-  if (start === 0) yield eventsMessage(events, columns);
-  else if (start < events.length) yield eventsMessage(events.slice(start), columns);
+  if (start === 0) yield* eventsMessage(events);
+  else if (start < events.length) yield* eventsMessage(events.slice(start));
 }
 
-/** Events in columns when the client asked and they fit (see session.proto), else as a batch. */
-function eventsMessage(events: SessionEvent[], columns: boolean): Out {
-  const value = columns ? toEventColumns(events.map(eventRow)) : undefined;
-  return value !== undefined ? { msg: { case: 'columns', value } } : { msg: { case: 'batch', value: { events: events.map((e) => eventProto(e)) } } };
+/** Events in columns (see session.proto): one message, or more where timestamps are far apart. */
+function* eventsMessage(events: SessionEvent[]): Generator<Out> {
+  for (const value of toEventColumns(events.map(eventRow))) yield { msg: { case: 'columns', value } };
 }
 
 function approvalProto(a: Approval) {
@@ -128,27 +138,39 @@ function approvalProto(a: Approval) {
 }
 
 function needSession(value: string): string {
-  if (value.trim() === '') throw new SylkError('a session id or name is required', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+  if (value.trim() === '')
+    throw new SylkError('a session id or name is required', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
   return boundedArg(value, 'session id or name');
 }
 
 /** Races the subscription, client messages and the shutdown signal without draining the subscription early. */
-async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRequest>, signal: AbortSignal, peer: string): AsyncGenerator<Out> {
+async function* attachStream(
+  host: SessionHost,
+  requests: AsyncIterable<AttachRequest>,
+  signal: AbortSignal,
+  peer: string,
+): AsyncGenerator<Out> {
   const incoming = requests[Symbol.asyncIterator]();
   const first = await incoming.next();
   if (first.done || first.value.msg.case !== 'start') {
-    throw new SylkError('the first message on Attach must be `start`', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+    throw new SylkError('the first message on Attach must be `start`', {
+      code: 'invalid_argument',
+      tier: ErrorTier.UserFixable,
+    });
   }
   const start = first.value.msg.value;
   const rt = await host.runtime(needSession(start.session));
-  rt.attachedClients++;
+  rt.attach();
   const stop = AbortSignal.any([signal, host.shutdown.signal]);
   const last = rt.log.lastSeq;
   const fromSeq = start.tail > 0 ? Math.max(1, last - start.tail + 1) : Math.max(1, Number(start.fromSeq));
   const sub = rt.log.subscribe(fromSeq);
   const events = sub[Symbol.asyncIterator]();
   const merged = new StreamMerger<SubscriptionItem, Out>(events, stop);
-  const heartbeat = setInterval(() => merged.push({ msg: { case: 'heartbeat', value: { tsUnixMs: BigInt(Date.now()) } } }), HEARTBEAT_MS);
+  const heartbeat = setInterval(
+    () => merged.push({ msg: { case: 'heartbeat', value: { tsUnixMs: BigInt(Date.now()) } } }),
+    HEARTBEAT_MS,
+  );
   void (async () => {
     for (;;) {
       const next = await incoming.next().catch(() => ({ done: true as const, value: undefined }));
@@ -156,12 +178,23 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
       const msg = next.value.msg;
       try {
         if (msg.case === 'input') await rt.input(msg.value.text);
-        else if (msg.case === 'decision') await host.decide(msg.value.approvalId, decisionName(msg.value.decision), msg.value.message, `client ${peer}`);
+        else if (msg.case === 'decision')
+          await host.decide(
+            msg.value.approvalId,
+            decisionName(msg.value.decision),
+            msg.value.message,
+            `client ${peer}`,
+          );
         else if (msg.case === 'cancel') rt.cancel();
         else continue;
         merged.push({ msg: { case: 'result', value: { ok: true } } });
       } catch (err) {
-        merged.push({ msg: { case: 'result', value: { ok: false, error: errorMessage(err), errorCode: isSylkError(err) ? err.code : 'error' } } });
+        merged.push({
+          msg: {
+            case: 'result',
+            value: { ok: false, error: errorMessage(err), errorCode: isSylkError(err) ? err.code : 'error' },
+          },
+        });
       }
     }
     merged.endSide();
@@ -180,17 +213,17 @@ async function* attachStream(host: SessionHost, requests: AsyncIterable<AttachRe
       const events: SessionEvent[] = [];
       for (const item of items) {
         if (isResync(item)) {
-          if (events.length > 0) yield* eventMessages(events, start.columns);
+          if (events.length > 0) yield* eventMessages(events);
           yield { msg: { case: 'resync', value: { fromSeq: BigInt(item.fromSeq) } } };
           return;
         }
         events.push(item);
       }
-      yield* eventMessages(events, start.columns);
+      yield* eventMessages(events);
     }
   } finally {
     clearInterval(heartbeat);
-    rt.attachedClients--;
+    rt.detach();
     void events.return?.();
   }
 }
@@ -213,22 +246,31 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
       return { session: describe(record) };
     },
     listSessions(req) {
-      const records = host.registry.list(req.projectRoot ? { projectRoot: boundedArg(req.projectRoot, 'project root', 'path') } : {}).filter((r) => req.all || r.state !== 'closed');
+      const records = host.registry
+        .list(req.projectRoot ? { projectRoot: boundedArg(req.projectRoot, 'project root', 'path') } : {})
+        .filter((r) => req.all || r.state !== 'closed');
       return { sessions: records.map(describe) };
     },
     getSession(req) {
       return { session: describe(host.registry.get(needSession(req.session))) };
     },
     async sendInput(req) {
-      if (req.text.trim() === '') throw new SylkError('input text is empty', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
-      return { seq: BigInt(await (await host.runtime(needSession(req.session))).input(boundedInput(req.text, 'input'))) };
+      if (req.text.trim() === '')
+        throw new SylkError('input text is empty', { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+      return {
+        seq: BigInt(await (await host.runtime(needSession(req.session))).input(boundedInput(req.text, 'input'))),
+      };
     },
     async cancelTurn(req) {
       return { cancelled: (await host.runtime(needSession(req.session))).cancel() };
     },
     async rewindTurn(req) {
       const session = needSession(req.session);
-      const r = await rewindTurn(await host.runtime(session), { turn: req.turn, force: req.force, filesOnly: req.filesOnly }, session);
+      const r = await rewindTurn(
+        await host.runtime(session),
+        { turn: req.turn, force: req.force, filesOnly: req.filesOnly },
+        session,
+      );
       return {
         turn: r.turn,
         rewoundTurns: r.rewoundTurns,
@@ -242,8 +284,23 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
     },
     async compactSession(req) {
       const stats = await (await host.runtime(needSession(req.session))).compact();
-      if (stats === undefined) return { compacted: false, tokensBefore: 0, tokensAfter: 0, messagesSummarized: 0, model: '', contextWindow: 0 };
-      return { compacted: true, tokensBefore: stats.tokensBefore, tokensAfter: stats.tokensAfter, messagesSummarized: stats.messagesSummarized, model: stats.model, contextWindow: stats.contextWindow };
+      if (stats === undefined)
+        return {
+          compacted: false,
+          tokensBefore: 0,
+          tokensAfter: 0,
+          messagesSummarized: 0,
+          model: '',
+          contextWindow: 0,
+        };
+      return {
+        compacted: true,
+        tokensBefore: stats.tokensBefore,
+        tokensAfter: stats.tokensAfter,
+        messagesSummarized: stats.messagesSummarized,
+        model: stats.model,
+        contextWindow: stats.contextWindow,
+      };
     },
     async pauseSession(req) {
       const rt = await host.runtime(needSession(req.session));
@@ -268,7 +325,14 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
       const c = await host.context(needSession(req.session));
       return {
         sessionId: c.sessionId,
-        instructions: c.instructions.map((f) => ({ path: f.path, scope: f.scope, sizeBytes: BigInt(f.sizeBytes), includedChars: BigInt(f.includedChars), truncated: f.truncated, included: f.included })),
+        instructions: c.instructions.map((f) => ({
+          path: f.path,
+          scope: f.scope,
+          sizeBytes: BigInt(f.sizeBytes),
+          includedChars: BigInt(f.includedChars),
+          truncated: f.truncated,
+          included: f.included,
+        })),
         envSource: c.envSource,
         envNames: c.envNames,
         envPath: c.envPath,
@@ -280,7 +344,8 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
       const rt = await host.runtime(needSession(req.session));
       const fromSeq = req.tail > 0 ? Math.max(1, rt.log.lastSeq - req.tail + 1) : Math.max(1, Number(req.fromSeq));
       const signal = AbortSignal.any([ctx.signal, host.shutdown.signal]);
-      for await (const event of readLog(rt.log, fromSeq, { follow: req.follow, signal })) yield { event: eventProto(event, rt.id) };
+      for await (const event of readLog(rt.log, fromSeq, { follow: req.follow, signal }))
+        yield { event: eventProto(event, rt.id) };
     },
   };
 }
@@ -292,14 +357,25 @@ export function approvalServiceImpl(host: SessionHost): ServiceImpl<Methods<type
       return { approvals: host.approvals.pending(sessionId).map(approvalProto) };
     },
     async decideApproval(req) {
-      const approval = await host.decide(boundedArg(req.approvalId, 'approval id'), decisionName(req.decision), req.message, 'sylk approve');
+      const approval = await host.decide(
+        boundedArg(req.approvalId, 'approval id'),
+        decisionName(req.decision),
+        req.message,
+        'sylk approve',
+      );
       return { approval: approvalProto(approval) };
     },
   };
 }
 
 export function permissionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeof PermissionService>> {
-  const rule = (r: { id: string; kind: string; pattern: string; op?: string; createdAt: number }) => ({ id: r.id, kind: r.kind, pattern: r.pattern, op: r.op ?? '', createdAtUnixMs: BigInt(r.createdAt) });
+  const rule = (r: { id: string; kind: string; pattern: string; op?: string; createdAt: number }) => ({
+    id: r.id,
+    kind: r.kind,
+    pattern: r.pattern,
+    op: r.op ?? '',
+    createdAtUnixMs: BigInt(r.createdAt),
+  });
   return {
     listPermissions(req) {
       const pm = host.permissionsFor(boundedArg(req.projectRoot, 'project root', 'path'));

@@ -20,7 +20,13 @@ import {
 export function processLogFor(audit: AuditSink): NonNullable<ToolExecutorOptions['processLog']> {
   return {
     spawned: (r: ProcessRecord) =>
-      audit.record({ category: 'process', action: 'process_start', target: r.command, outcome: 'started', details: { pid: r.pid, background: r.background, id: r.id } }),
+      audit.record({
+        category: 'process',
+        action: 'process_start',
+        target: r.command,
+        outcome: 'started',
+        details: { pid: r.pid, background: r.background, id: r.id },
+      }),
     exited: () => undefined, // recorded with its exit code by AuditedExecutor
   };
 }
@@ -33,12 +39,20 @@ function exitRecord(audit: AuditSink, r: ExecResult, background: boolean): void 
     target: r.command,
     outcome,
     severity: r.exitCode === 0 ? 'info' : 'warning',
-    details: { pid: r.pid, id: r.id, exitCode: r.exitCode, signal: r.signal, durationMs: Math.round(r.durationMs), background, partial: r.partial },
+    details: {
+      pid: r.pid,
+      id: r.id,
+      exitCode: r.exitCode,
+      signal: r.signal,
+      durationMs: Math.round(r.durationMs),
+      background,
+      partial: r.partial,
+    },
   });
 }
 
 /** The executor with an exit record per process (foreground and background). */
-export class AuditedExecutor extends ToolExecutor {
+class AuditedExecutor extends ToolExecutor {
   constructor(
     private readonly audit: AuditSink,
     options: ToolExecutorOptions,
@@ -54,7 +68,10 @@ export class AuditedExecutor extends ToolExecutor {
 
   override async startBackground(command: string, opts: BackgroundOptions): Promise<BackgroundHandle> {
     const handle = await super.startBackground(command, opts);
-    void handle.exited.then((r) => exitRecord(this.audit, r, true), () => undefined);
+    void handle.exited.then(
+      (r) => exitRecord(this.audit, r, true),
+      () => undefined,
+    );
     return handle;
   }
 }

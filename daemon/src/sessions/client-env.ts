@@ -12,7 +12,10 @@ import { readJsonFile, writeJsonWhole } from './recovery-files.js';
 const FILE = 'client-env.json';
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A client's environment at most: far above a real shell's, bounded so a request cannot bloat a session. */
+/**
+ * A client's environment at most: far above a real shell's, bounded so a request cannot bloat a session.
+ * @internal exported for tests
+ */
 export const CLIENT_ENV_LIMITS = { variables: 4096, bytes: 1024 * 1024 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -22,15 +25,22 @@ function isDaemonOwn(name: string): boolean {
 }
 
 /** What a session keeps of the environment a client sent. */
-export function cleanClientEnv(raw: Readonly<Record<string, string>>, blocklist: readonly string[]): Record<string, string> {
+export function cleanClientEnv(
+  raw: Readonly<Record<string, string>>,
+  blocklist: readonly string[],
+): Record<string, string> {
   const entries = Object.entries(raw);
   const bytes = entries.reduce((n, [k, v]) => n + k.length + v.length + 2, 0);
   if (entries.length > CLIENT_ENV_LIMITS.variables || bytes > CLIENT_ENV_LIMITS.bytes) {
-    throw new SylkError(`the client environment has ${entries.length} variables (${bytes} bytes); at most ${CLIENT_ENV_LIMITS.variables} and ${CLIENT_ENV_LIMITS.bytes} bytes are taken`, {
-      code: 'invalid_argument',
-      tier: ErrorTier.UserFixable,
-      hint: 'Start the session from a shell with a smaller environment (env -i PATH="$PATH" sylk run …).',
-    });
+    throw new SylkError(
+      `the client environment has ${entries.length} variables (${bytes} bytes); ` +
+        `at most ${CLIENT_ENV_LIMITS.variables} and ${CLIENT_ENV_LIMITS.bytes} bytes are taken`,
+      {
+        code: 'invalid_argument',
+        tier: ErrorTier.UserFixable,
+        hint: 'Start the session from a shell with a smaller environment (env -i PATH="$PATH" sylk run …).',
+      },
+    );
   }
   const kept: Record<string, string> = {};
   for (const [name, value] of entries) {

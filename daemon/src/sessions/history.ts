@@ -7,14 +7,16 @@ import { mapSqliteError } from '@sylk/storage';
 /** ENOSPC/EDQUOT become `storage.disk_full` (with its hint); anything else is rethrown as is. */
 function diskFull(err: unknown, path: string): unknown {
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' ? mapSqliteError(Object.assign(err as object, { code: 'ENOSPC' }), path, 'saving the session history') : err;
+  return code === 'ENOSPC' || code === 'EDQUOT'
+    ? mapSqliteError(Object.assign(err as object, { code: 'ENOSPC' }), path, 'saving the session history')
+    : err;
 }
 
 /**
  * The conversation of a session, kept beside its event log so a restarted daemon continues
  * where the last turn ended: `history.jsonl`, one message per line. A conversation only grows,
  * so each turn's messages are appended in one write when it ends; rewriting the whole file
- * every turn cost several ms per MB of history on the main thread, and held back the reply's
+ * every turn cost time in proportion to the history on the main thread, and held back the reply's
  * last events behind it. A crash mid-turn leaves the previous turns (the event log says the turn
  * was interrupted); a line cut short by a crash mid-write is dropped when the file is read, and
  * the next save rewrites the file whole (temp + rename) so nothing is appended after it.
@@ -83,7 +85,10 @@ export class HistoryFile {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      this.logger.warn({ path: this.path, err: (err as Error).message }, 'session history unreadable; starting without it');
+      this.logger.warn(
+        { path: this.path, err: (err as Error).message },
+        'session history unreadable; starting without it',
+      );
       this.rewrite = true;
       return [];
     }
@@ -93,14 +98,20 @@ export class HistoryFile {
     for (const row of rows) {
       const message = parseMessage(row);
       if (message === undefined) {
-        this.logger.warn({ path: this.path, line: messages.length + 1 }, 'session history has an unreadable line; keeping the messages before it');
+        this.logger.warn(
+          { path: this.path, line: messages.length + 1 },
+          'session history has an unreadable line; keeping the messages before it',
+        );
         this.rewrite = true;
         return messages;
       }
       messages.push(message);
     }
     if (torn) {
-      this.logger.warn({ path: this.path }, 'session history ends in a cut-off line (a write was interrupted); dropping it');
+      this.logger.warn(
+        { path: this.path },
+        'session history ends in a cut-off line (a write was interrupted); dropping it',
+      );
       this.rewrite = true;
     }
     return messages;
@@ -120,11 +131,15 @@ function lines(messages: readonly Message[], redact: (text: string) => string): 
   return text;
 }
 
-
 function parseMessage(row: string): Message | undefined {
   try {
     const value = JSON.parse(row) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as Message).role === 'string' ? (value as Message) : undefined;
+    return typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof (value as Message).role === 'string'
+      ? (value as Message)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -135,7 +150,8 @@ function readJson(path: string, logger: Logger, what: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as unknown;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ path, err: (err as Error).message }, `${what} unreadable; starting without it`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      logger.warn({ path, err: (err as Error).message }, `${what} unreadable; starting without it`);
     return undefined;
   }
 }
@@ -170,7 +186,10 @@ export function savePendingInputs(path: string, inputs: PendingInputs): void {
 }
 
 export function loadPendingInputs(path: string, logger: Logger): PendingInputs {
-  const { current, queued } = (readJson(path, logger, 'pending inputs') ?? {}) as { current?: unknown; queued?: unknown };
+  const { current, queued } = (readJson(path, logger, 'pending inputs') ?? {}) as {
+    current?: unknown;
+    queued?: unknown;
+  };
   return {
     ...(typeof current === 'string' ? { current } : {}),
     queued: Array.isArray(queued) ? queued.filter((q): q is string => typeof q === 'string') : [],

@@ -1,7 +1,10 @@
 import { broadProjectRoot } from '@sylk/config';
 import { ErrorTier, SylkError } from '@sylk/core';
 
-/** Error code of a session refused because its project root is `/` or the user's home. */
+/**
+ * Error code of a session refused because its project root is `/` or the user's home.
+ * @internal exported for tests
+ */
 export const HOME_ROOT_REFUSED = 'session.home_root_refused';
 
 /**
@@ -11,9 +14,12 @@ export const HOME_ROOT_REFUSED = 'session.home_root_refused';
 export function refuseHomeRoot(projectRoot: string, homeDir: string, confirmed: boolean): void {
   const what = broadProjectRoot(projectRoot, homeDir);
   if (what === undefined || confirmed) return;
-  throw new SylkError(`refusing to start a session in ${projectRoot} (${what}): the agent would see every file you own`, {
-    code: HOME_ROOT_REFUSED,
-    tier: ErrorTier.UserFixable,
-    hint: 'start it in a project directory (sylk run -C <dir>), or confirm with sylk run --allow-home (API: CreateSessionRequest.allow_home_root)',
-  });
+  throw new SylkError(
+    `refusing to start a session in ${projectRoot} (${what}): the agent would see every file you own`,
+    {
+      code: HOME_ROOT_REFUSED,
+      tier: ErrorTier.UserFixable,
+      hint: 'start it in a project directory (sylk run -C <dir>), or confirm with sylk run --allow-home (API: CreateSessionRequest.allow_home_root)',
+    },
+  );
 }

@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { ErrorTier, SylkError, type Clock, type Logger, type Redactor } from '@sylk/core';
 import { projectHash, type ConfigStore, type SylkDirs } from '@sylk/config';
 import type { SqliteDatabase } from '@sylk/storage';
-import { ApprovalStore, EventLogs, SessionRegistry, type Approval, type ApprovalDecision, type SessionRecord } from '@sylk/sessions';
+import {
+  ApprovalStore,
+  EventLogs,
+  SessionRegistry,
+  type Approval,
+  type ApprovalDecision,
+  type SessionRecord,
+} from '@sylk/sessions';
 import { PermissionManager, Role, ignoredAllowlistNotice, type AuditRecord, type AuditSink } from '@sylk/security';
 import type { DaemonLlm } from '../llm/llm.js';
 import { loadSessionProfile, profileForNewSession, saveSessionProfile } from '../llm/session-profile.js';
 import type { SessionRuntime } from './runtime.js';
-import type { ApprovalBridge } from './permissions.js';
+import type { ApprovalRecorder } from './runtime-approvals.js';
 import { refuseHomeRoot } from './home-root.js';
 import { SessionNetworks } from './network.js';
 import { ProjectConfigs, reportProjectConfig, sessionTools, type ProjectConfig } from './project-config.js';
@@ -63,8 +70,6 @@ export class SessionHost {
   readonly approvals: ApprovalStore;
   private readonly runtimes = new Map<string, SessionRuntime>();
   private readonly loading = new Map<string, Promise<SessionRuntime>>();
-  /** Decisions on approvals whose turn died with a previous daemon, applied when the agent asks again. */
-  private readonly predecisions = new Map<string, ApprovalDecision>();
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Attach streams end with this error when the daemon stops, so clients re-attach. */
   readonly shutdown = new AbortController();
@@ -79,7 +84,12 @@ export class SessionHost {
 
   constructor(private readonly opts: SessionHostOptions) {
     const secrets = opts.secrets;
-    this.logs = new EventLogs({ dataDir: opts.dirs.data, clock: opts.clock, logger: opts.logger, ...(secrets !== undefined ? { redact: (text: string) => secrets.redact(text) } : {}) });
+    this.logs = new EventLogs({
+      dataDir: opts.dirs.data,
+      clock: opts.clock,
+      logger: opts.logger,
+      ...(secrets !== undefined ? { redact: (text: string) => secrets.redact(text) } : {}),
+    });
     this.registry = new SessionRegistry({ db: opts.db, logs: this.logs, clock: opts.clock, logger: opts.logger });
     this.approvals = new ApprovalStore({ db: opts.db, clock: opts.clock });
     this.network = new SessionNetworks({
@@ -91,14 +101,22 @@ export class SessionHost {
     });
     if (opts.sandbox) opts.sandbox.proxyStatus = this.network;
     this.processes = new ProcessRecordStore(join(opts.dirs.state, 'processes'), opts.logger);
-    this.projectConfigs = new ProjectConfigs({ dirs: opts.dirs, env: opts.env, logger: opts.logger, clock: opts.clock });
+    this.projectConfigs = new ProjectConfigs({
+      dirs: opts.dirs,
+      env: opts.env,
+      logger: opts.logger,
+      clock: opts.clock,
+    });
   }
 
   async start(): Promise<void> {
     const stranded = await this.registry.markInterruptedOnStartup();
-    if (stranded.length > 0) this.opts.logger.info({ count: stranded.length }, 'sessions interrupted by the previous daemon can be resumed');
+    if (stranded.length > 0)
+      this.opts.logger.info({ count: stranded.length }, 'sessions interrupted by the previous daemon can be resumed');
     // Never a reason not to start: what cannot be handled is logged.
-    await this.killLeftovers().catch((err: unknown) => this.opts.logger.error({ err }, 'could not handle the processes left by the previous sylkd'));
+    await this.killLeftovers().catch((err: unknown) =>
+      this.opts.logger.error({ err }, 'could not handle the processes left by the previous sylkd'),
+    );
     this.expiryTimer = setInterval(() => {
       for (const a of this.approvals.expireDue()) void this.announceResolution(a);
     }, 1000);
@@ -120,15 +138,32 @@ export class SessionHost {
       const sessionDir = this.logs.dirFor(sessionId);
       const spoolDir = join(this.opts.dirs.temp, sessionId, 'spool');
       const foreground = runs.filter((r) => !r.background);
-      if (foreground.length > 0) saveInterruptedRuns(sessionDir, foreground.map((r) => ({ id: r.id, command: r.command, pid: r.pid, killed: r.killed, spoolPath: join(spoolDir, `${r.id}.log`) })));
+      if (foreground.length > 0)
+        saveInterruptedRuns(
+          sessionDir,
+          foreground.map((r) => ({
+            id: r.id,
+            command: r.command,
+            pid: r.pid,
+            killed: r.killed,
+            spoolPath: join(spoolDir, `${r.id}.log`),
+          })),
+        );
       await this.logs.get(sessionId).append('notice', leftoverNotice(runs));
     }
   }
 
   private checkProject(projectRoot: string): string {
-    if (!projectRoot.startsWith('/')) throw new SylkError(`project root must be an absolute path, got '${projectRoot}'`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+    if (!projectRoot.startsWith('/'))
+      throw new SylkError(`project root must be an absolute path, got '${projectRoot}'`, {
+        code: 'invalid_argument',
+        tier: ErrorTier.UserFixable,
+      });
     if (!existsSync(projectRoot) || !statSync(projectRoot).isDirectory()) {
-      throw new SylkError(`project root ${projectRoot} is not a directory`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+      throw new SylkError(`project root ${projectRoot} is not a directory`, {
+        code: 'invalid_argument',
+        tier: ErrorTier.UserFixable,
+      });
     }
     return projectRoot;
   }
@@ -137,14 +172,28 @@ export class SessionHost {
     const projectRoot = this.checkProject(input.projectRoot);
     const cfg = this.projectConfigs.peek(projectRoot).config;
     const { provider, model, warning } = this.opts.llm.sessionModel(cfg.llm, input);
-    const clientEnv = input.clientEnv === undefined ? undefined : cleanClientEnv(input.clientEnv, sessionTools(cfg.tools, this.config().tools).env_blocklist);
+    const clientEnv =
+      input.clientEnv === undefined
+        ? undefined
+        : cleanClientEnv(input.clientEnv, sessionTools(cfg.tools, this.config().tools).env_blocklist);
     refuseHomeRoot(projectRoot, this.opts.homeDir, input.allowHomeRoot === true);
-    const profile = profileForNewSession(input.profile ?? '', projectRoot, { dirs: this.opts.dirs, env: this.opts.env, daemonDefault: () => this.opts.llm.defaultProfile() });
+    const profile = profileForNewSession(input.profile ?? '', projectRoot, {
+      dirs: this.opts.dirs,
+      env: this.opts.env,
+      daemonDefault: () => this.opts.llm.defaultProfile(),
+    });
     const record = this.registry.create({ projectRoot, provider, model, ...(input.name ? { name: input.name } : {}) });
     saveSessionProfile(this.logs.dirFor(record.id), profile);
     if (clientEnv !== undefined) saveClientEnv(this.logs.dirFor(record.id), clientEnv);
-    this.auditFor(record.id, record.projectRoot)?.record({ category: 'session', action: 'session_create', target: record.id, outcome: 'ok', details: { name: record.name, provider, model, projectRoot: record.projectRoot } });
-    if (warning !== undefined) await this.logs.get(record.id).append('notice', { message: warning, code: 'llm.unknown_model' });
+    this.auditFor(record.id, record.projectRoot)?.record({
+      category: 'session',
+      action: 'session_create',
+      target: record.id,
+      outcome: 'ok',
+      details: { name: record.name, provider, model, projectRoot: record.projectRoot },
+    });
+    if (warning !== undefined)
+      await this.logs.get(record.id).append('notice', { message: warning, code: 'llm.unknown_model' });
     if (input.prompt) await (await this.runtime(record.id)).input(input.prompt);
     else await this.registry.setState(record.id, 'idle');
     return this.registry.get(record.id);
@@ -172,7 +221,7 @@ export class SessionHost {
   }
 
   private async load(record: SessionRecord): Promise<SessionRuntime> {
-    const { createRuntime } = await import('./runtime.js');
+    const { createRuntime } = await import('./runtime-factory.js');
     const temp = join(this.opts.dirs.temp, record.id);
     mkdirSync(temp, { recursive: true, mode: 0o700 });
     const project = await this.projectConfigs.acquire(record.projectRoot);
@@ -185,7 +234,7 @@ export class SessionHost {
       gate: this.opts.llm.gateFor(profile),
       permissions,
       proxySocketPath: () => this.network.socketFor(record.id),
-      bridge: (rt) => this.bridge(rt),
+      approvals: (rt) => this.approvalRecorder(rt),
       processes: this.processes,
       sessionDir: this.logs.dirFor(record.id),
       tempDir: temp,
@@ -202,19 +251,40 @@ export class SessionHost {
       estimateTokens: (request) => this.opts.llm.estimateTokens(request),
       ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) } : {}),
-      ...(this.opts.mcp ? { mcp: this.opts.mcp.session({ sessionId: record.id, projectRoot: record.projectRoot, config: () => project.config(), ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) as AuditSink } : {}) }) } : {}),
-      ...(this.opts.sandbox ? { sandbox: (hooks) => (this.opts.sandbox as DaemonSandbox).forSession({ ...hooks, logger: this.opts.logger.child({ session: record.id, component: 'sandbox' }) }) } : {}),
+      ...(this.opts.mcp
+        ? {
+            mcp: this.opts.mcp.session({
+              sessionId: record.id,
+              projectRoot: record.projectRoot,
+              config: () => project.config(),
+              ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) as AuditSink } : {}),
+            }),
+          }
+        : {}),
+      ...(this.opts.sandbox
+        ? {
+            sandbox: (hooks) =>
+              (this.opts.sandbox as DaemonSandbox).forSession({
+                ...hooks,
+                logger: this.opts.logger.child({ session: record.id, component: 'sandbox' }),
+              }),
+          }
+        : {}),
     });
     // Before any command can run: the sandbox binds the proxy's socket into every command.
     await this.network.open({
       sessionId: record.id,
       projectRoot: record.projectRoot,
       permissions: () => permissions,
-      bridge: () => this.bridge(runtime),
+      bridge: () => runtime.approvals.bridge,
       ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) } : {}),
     });
     this.runtimes.set(record.id, runtime);
-    await reportProjectConfig(project, (message) => runtime.append('notice', { message, code: 'config.project' }), this.opts.logger.child({ session: record.id }));
+    await reportProjectConfig(
+      project,
+      (message) => runtime.append('notice', { message, code: 'config.project' }),
+      this.opts.logger.child({ session: record.id }),
+    );
     // A repository may ship `.sylk/local/permissions.yaml`; it grants nothing, and the session says so.
     const ignored = permissions.ignoredProjectAllowlist();
     if (ignored !== undefined) {
@@ -264,14 +334,21 @@ export class SessionHost {
     try {
       hash = projectHash(projectRoot);
     } catch {
-      throw new SylkError(`project root ${projectRoot} does not exist`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+      throw new SylkError(`project root ${projectRoot} does not exist`, {
+        code: 'invalid_argument',
+        tier: ErrorTier.UserFixable,
+      });
     }
     return join(this.opts.dirs.state, 'permissions', `${hash}.yaml`);
   }
 
   /** A permission manager for a project (reads the user's allowlist file for it). */
   permissionsFor(projectRoot: string): PermissionManager {
-    if (!projectRoot.startsWith('/')) throw new SylkError(`project root must be absolute, got '${projectRoot}'`, { code: 'invalid_argument', tier: ErrorTier.UserFixable });
+    if (!projectRoot.startsWith('/'))
+      throw new SylkError(`project root must be absolute, got '${projectRoot}'`, {
+        code: 'invalid_argument',
+        tier: ErrorTier.UserFixable,
+      });
     return new PermissionManager({
       projectRoot,
       allowlistFile: this.allowlistFile(projectRoot),
@@ -287,12 +364,14 @@ export class SessionHost {
 
   /** The project's allowlist file changed: every loaded session of that project re-reads it. */
   allowlistChanged(projectRoot: string, except?: SessionRuntime): void {
-    for (const rt of this.runtimes.values()) if (rt !== except && rt.projectRoot === projectRoot) rt.permissions.reload();
+    for (const rt of this.runtimes.values())
+      if (rt !== except && rt.projectRoot === projectRoot) rt.permissions.reload();
   }
 
-  private bridge(rt: SessionRuntime): ApprovalBridge {
+  /** Persists a session's approvals; the runtime moves the session's state around them. */
+  private approvalRecorder(rt: SessionRuntime): ApprovalRecorder {
     return {
-      ask: async (request, signal) => {
+      request: async (request) => {
         // What the user is shown (and the approvals table keeps) never carries a known secret.
         const req = this.opts.secrets === undefined ? request : this.opts.secrets.redactDeep(request);
         const timeout = this.config().security.approvals.timeout_seconds;
@@ -306,22 +385,18 @@ export class SessionHost {
           ...(req.proposedRule ? { proposedRule: req.proposedRule } : {}),
           ...(timeout > 0 ? { expiresAt: this.opts.clock.now() + timeout * 1000 } : {}),
         });
-        await rt.append('approval_requested', { approvalId: approval.id, kind: req.kind, summary: req.summary, detail: req.detail, reason: req.reason, proposedRule: req.proposedRule, agentId: 'engineer' });
-        // Only a running turn waits: a background process asking (through the network proxy) leaves the state alone.
-        const inTurn = this.registry.get(rt.id).state === 'running';
-        if (inTurn) await this.registry.setState(rt.id, 'waiting_approval');
-        try {
-          return await this.approvals.waitFor(approval.id, signal);
-        } finally {
-          if (inTurn && this.registry.get(rt.id).state === 'waiting_approval') await this.registry.setState(rt.id, 'running');
-        }
+        await rt.append('approval_requested', {
+          approvalId: approval.id,
+          kind: req.kind,
+          summary: req.summary,
+          detail: req.detail,
+          reason: req.reason,
+          proposedRule: req.proposedRule,
+          agentId: 'engineer',
+        });
+        return approval;
       },
-      predecided: (kind, target) => {
-        const key = `${rt.id}\u0000${kind}\u0000${target}`;
-        const d = this.predecisions.get(key);
-        this.predecisions.delete(key);
-        return d;
-      },
+      wait: (approval, signal) => this.approvals.waitFor(approval.id, signal),
       allowlistChanged: () => this.allowlistChanged(rt.projectRoot, rt),
       ...(this.opts.audit ? { audit: this.auditFor(rt.id, rt.projectRoot) } : {}),
     };
@@ -331,12 +406,9 @@ export class SessionHost {
   async decide(approvalId: string, decision: ApprovalDecision, message: string, by: string): Promise<Approval> {
     const approval = this.approvals.decide(approvalId, { decision, ...(message ? { message } : {}), decidedBy: by });
     await this.announceResolution(approval);
-    // Nobody waits for it when its turn died with a previous daemon: remember it and resume the turn.
-    const rt = this.runtimes.get(approval.sessionId);
-    if ((rt === undefined || !rt.turnRunning) && this.registry.get(approval.sessionId).interrupted) {
-      this.predecisions.set(`${approval.sessionId}\u0000${approval.kind}\u0000${approval.detail}`, decision);
-      await (await this.runtime(approval.sessionId)).resume();
-    }
+    // Nobody waits for it when its turn died with a previous daemon: the session's runtime resumes that turn with it.
+    if (this.registry.get(approval.sessionId).interrupted)
+      await (await this.runtime(approval.sessionId)).decidedAfterRestart(approval.kind, approval.detail, decision);
     return approval;
   }
 
@@ -351,7 +423,9 @@ export class SessionHost {
   }
 
   /** Sessions with their live extras (pending approvals, attached clients, cost). */
-  describe(record: SessionRecord): SessionRecord & { pendingApprovals: number; attachedClients: number; costUsd: number } {
+  describe(
+    record: SessionRecord,
+  ): SessionRecord & { pendingApprovals: number; attachedClients: number; costUsd: number } {
     const rt = this.runtimes.get(record.id);
     return {
       ...record,
@@ -369,21 +443,36 @@ export class SessionHost {
     await this.network.close(rt.id);
     await this.opts.mcp?.release(rt.id);
     await this.releaseProject(rt.id);
-    this.auditFor(rt.id, rt.projectRoot)?.record({ category: 'session', action: 'session_close', target: rt.id, outcome: 'ok' });
+    this.auditFor(rt.id, rt.projectRoot)?.record({
+      category: 'session',
+      action: 'session_close',
+      target: rt.id,
+      outcome: 'ok',
+    });
     return this.registry.get(rt.id);
   }
 
   async deleteSession(idOrName: string): Promise<string> {
     const record = this.registry.get(idOrName);
     const rt = this.runtimes.get(record.id);
-    if (rt?.turnRunning) throw new SylkError(`session ${record.name} is running; close it first`, { code: 'failed_precondition', tier: ErrorTier.UserFixable });
+    if (rt?.turnRunning)
+      throw new SylkError(`session ${record.name} is running; close it first`, {
+        code: 'failed_precondition',
+        tier: ErrorTier.UserFixable,
+      });
     this.registry.delete(record.id);
     this.runtimes.delete(record.id);
     await this.network.close(record.id);
     await this.opts.mcp?.release(record.id);
     await this.releaseProject(record.id);
     this.logs.remove(record.id);
-    this.auditFor(record.id, record.projectRoot)?.record({ category: 'session', action: 'session_delete', target: record.id, outcome: 'ok', details: { name: record.name } });
+    this.auditFor(record.id, record.projectRoot)?.record({
+      category: 'session',
+      action: 'session_delete',
+      target: record.id,
+      outcome: 'ok',
+      details: { name: record.name },
+    });
     return record.id;
   }
 

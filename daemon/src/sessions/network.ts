@@ -1,5 +1,5 @@
 /**
- * One network allowlist proxy per loaded session (SPEC 4.2). Sandboxed commands reach it through
+ * One network allowlist proxy per loaded session. Sandboxed commands reach it through
  * the sandbox's socat bridge; every connection is decided by the session's permission manager
  * (package registries, project domain rules, session grants), then `security.network.allowed_domains`,
  * and otherwise by an approval through the session's usual flow ("connect to <domain>").
@@ -78,7 +78,10 @@ interface Running {
   asking: Asking;
 }
 
-/** Distinct domains a session's proxy may have waiting for an answer at once. */
+/**
+ * Distinct domains a session's proxy may have waiting for an answer at once.
+ * @internal exported for tests
+ */
 export const MAX_PENDING_QUESTIONS = 4;
 
 function sentence(text: string): string {
@@ -141,7 +144,10 @@ export class SessionNetworks {
     try {
       await proxy.listen(socketPath);
     } catch (err) {
-      this.opts.logger.error({ err: errorMessage(err), session: access.sessionId, socketPath }, 'the network proxy could not start: sandboxed commands get no network');
+      this.opts.logger.error(
+        { err: errorMessage(err), session: access.sessionId, socketPath },
+        'the network proxy could not start: sandboxed commands get no network',
+      );
       return undefined;
     }
     this.#running.set(access.sessionId, { proxy, socketPath, projectRoot: access.projectRoot, asking });
@@ -183,14 +189,19 @@ export class SessionNetworks {
     const sessions = [...this.#running.entries()]
       .filter(([id]) => sessionId === undefined || id === sessionId)
       .map(([id, r]) => ({ sessionId: id, socketPath: r.socketPath, counters: r.proxy.counters() }));
-    const counters: NetworkCounters = sessionId === undefined ? { ...this.#closedTotals } : { allowed: 0, blocked: 0, asked: 0 };
+    const counters: NetworkCounters =
+      sessionId === undefined ? { ...this.#closedTotals } : { allowed: 0, blocked: 0, asked: 0 };
     for (const s of sessions) {
       counters.allowed += s.counters.allowed;
       counters.blocked += s.counters.blocked;
       counters.asked += s.counters.asked;
     }
     const endpoint =
-      sessions.length === 1 ? (sessions[0]?.socketPath ?? '') : sessions.length === 0 ? '' : `${sessions.length} session proxies (one Unix socket each, under ${this.#socketDir()})`;
+      sessions.length === 1
+        ? (sessions[0]?.socketPath ?? '')
+        : sessions.length === 0
+          ? ''
+          : `${sessions.length} session proxies (one Unix socket each, under ${this.#socketDir()})`;
     return { enabled: cfg.proxy, endpoint, allowedDomains: this.allowedDomains(), counters, sessions };
   }
 
@@ -205,25 +216,37 @@ export class SessionNetworks {
     return join(this.#fallback, `${sessionId}.sock`);
   }
 
-  async #authorize(access: SessionNetworkAccess, asking: Asking, req: ProxyRequest, signal: AbortSignal): Promise<ProxyVerdict> {
+  async #authorize(
+    access: SessionNetworkAccess,
+    asking: Asking,
+    req: ProxyRequest,
+    signal: AbortSignal,
+  ): Promise<ProxyVerdict> {
     const domain = req.host;
     const pm = access.permissions();
     const decision = pm.check({ kind: 'network', domain });
     if (decision.verdict === 'deny') return { allow: false, reason: sentence(decision.reason) };
     if (decision.verdict === 'allow') return { allow: true, reason: decision.reason };
-    if (domainAllowed(domain, this.opts.config().allowed_domains)) return { allow: true, reason: 'listed in security.network.allowed_domains' };
+    if (domainAllowed(domain, this.opts.config().allowed_domains))
+      return { allow: true, reason: 'listed in security.network.allowed_domains' };
     const bridge = access.bridge();
-    if (bridge === undefined) return { allow: false, reason: `${domain} needs approval and the session is not running` };
+    if (bridge === undefined)
+      return { allow: false, reason: `${domain} needs approval and the session is not running` };
     let shared = asking.byDomain.get(domain);
     if (shared === undefined && asking.byDomain.size >= MAX_PENDING_QUESTIONS) {
       // A command trying domain after domain must not flood the user with questions.
-      return { allow: false, reason: `${domain} needs approval and ${MAX_PENDING_QUESTIONS} network questions are already waiting for an answer` };
+      return {
+        allow: false,
+        reason: `${domain} needs approval and ${MAX_PENDING_QUESTIONS} network questions are already waiting for an answer`,
+      };
     }
     if (shared === undefined) {
       // Not tied to this client: others may wait for the same answer, and the question stays
       // with the user until answered, expired or the session's proxy closes.
       shared = decidePermission(pm, bridge, { action: 'network', target: domain }, asking.closing.signal)
-        .then((o): ProxyVerdict => (o.allowed ? { allow: true, asked: true } : { allow: false, asked: true, reason: sentence(o.message) }))
+        .then((o): ProxyVerdict =>
+          o.allowed ? { allow: true, asked: true } : { allow: false, asked: true, reason: sentence(o.message) },
+        )
         .finally(() => asking.byDomain.delete(domain));
       asking.byDomain.set(domain, shared);
     }
@@ -239,7 +262,12 @@ export class SessionNetworks {
       outcome,
       severity: o.outcome === 'blocked' ? 'warning' : 'info',
       sessionId: access.sessionId,
-      details: { scheme: o.scheme, asked: o.asked, ...(o.reason ? { reason: o.reason } : {}), ...(o.address ? { address: o.address } : {}) },
+      details: {
+        scheme: o.scheme,
+        asked: o.asked,
+        ...(o.reason ? { reason: o.reason } : {}),
+        ...(o.address ? { address: o.address } : {}),
+      },
     });
   }
 }

@@ -5,7 +5,10 @@ import type { Approval, ApprovalDecision } from '@sylk/sessions';
 /** What the runtime needs to raise an approval and wait for its answer. */
 export interface ApprovalBridge {
   /** Persist the request, announce it, and resolve with the decided approval. */
-  ask(request: { kind: string; summary: string; detail: string; reason: string; proposedRule: string }, signal: AbortSignal): Promise<Approval>;
+  ask(
+    request: { kind: string; summary: string; detail: string; reason: string; proposedRule: string },
+    signal: AbortSignal,
+  ): Promise<Approval>;
   /** A decision already taken for this exact action (e.g. decided after a restart), consumed once. */
   predecided(kind: string, target: string): ApprovalDecision | undefined;
   /** Another session's "allow always" changed the project allowlist. */
@@ -15,13 +18,13 @@ export interface ApprovalBridge {
 }
 
 /** A connection a sandboxed command asked the session's network proxy for; the target is the host name. */
-export interface NetworkPermissionRequest {
+interface NetworkPermissionRequest {
   action: 'network';
   target: string;
 }
 
 /** Starting an MCP server a project's config defines (see mcp.ts); the target is the server name. */
-export interface McpServerPermissionRequest {
+interface McpServerPermissionRequest {
   action: 'mcp_server';
   target: string;
   /** The exact command line or URL, as approved. */
@@ -31,7 +34,7 @@ export interface McpServerPermissionRequest {
 /** What asks: a tool call of the agent, the session's network proxy, or an MCP server start. */
 export type PermissionRequest = ToolPermissionRequest | NetworkPermissionRequest | McpServerPermissionRequest;
 
-export function toAction(req: PermissionRequest): PermissionAction {
+function toAction(req: PermissionRequest): PermissionAction {
   switch (req.action) {
     case 'command':
       return { kind: 'command', command: req.target, ...(req.cwd ? { cwd: req.cwd } : {}) };
@@ -59,7 +62,11 @@ function describe(req: PermissionRequest): { kind: string; summary: string; deta
     case 'mcp':
       return { kind: 'mcp', summary: `call MCP tool ${req.target}`, detail: req.preview ?? req.target };
     case 'mcp_server':
-      return { kind: 'mcp_server', summary: `start MCP server ${req.target} from the project's config: ${req.launch}`, detail: req.launch };
+      return {
+        kind: 'mcp_server',
+        summary: `start MCP server ${req.target} from the project's config: ${req.launch}`,
+        detail: req.launch,
+      };
   }
 }
 
@@ -73,7 +80,12 @@ function ruleText(rules: RuleProposal[]): string {
  * "ask" becomes a persisted approval whose decision may grant a rule for the session or persist
  * it to the project allowlist. A denial's message goes back to the model verbatim.
  */
-export async function decidePermission(pm: PermissionManager, bridge: ApprovalBridge, req: PermissionRequest, signal: AbortSignal): Promise<PermissionOutcome> {
+export async function decidePermission(
+  pm: PermissionManager,
+  bridge: ApprovalBridge,
+  req: PermissionRequest,
+  signal: AbortSignal,
+): Promise<PermissionOutcome> {
   const action = toAction(req);
   const decision = pm.check(action);
   bridge.audit?.record({
@@ -85,13 +97,15 @@ export async function decidePermission(pm: PermissionManager, bridge: ApprovalBr
     details: { kind: action.kind, source: decision.source, reason: decision.reason },
   });
   if (decision.verdict === 'allow') return { allowed: true };
-  if (decision.verdict === 'deny') return { allowed: false, message: `Not permitted (${decision.source}): ${decision.reason}` };
+  if (decision.verdict === 'deny')
+    return { allowed: false, message: `Not permitted (${decision.source}): ${decision.reason}` };
   const what = describe(req);
   const rules = pm.ruleForAction(action);
   const early = bridge.predecided(what.kind, req.target);
-  const approval = early === undefined
-    ? await bridge.ask({ ...what, reason: decision.reason, proposedRule: ruleText(rules) }, signal)
-    : ({ decision: early, message: null } as Pick<Approval, 'decision' | 'message'>);
+  const approval =
+    early === undefined
+      ? await bridge.ask({ ...what, reason: decision.reason, proposedRule: ruleText(rules) }, signal)
+      : ({ decision: early, message: null } as Pick<Approval, 'decision' | 'message'>);
   bridge.audit?.record({
     category: req.action === 'network' ? 'network' : 'permission',
     action: 'approval',
@@ -100,7 +114,13 @@ export async function decidePermission(pm: PermissionManager, bridge: ApprovalBr
     severity: 'security',
     details: {
       kind: action.kind,
-      ...(early === undefined ? { approvalId: (approval as Approval).id, decidedBy: (approval as Approval).decidedBy, state: (approval as Approval).state } : { predecided: true }),
+      ...(early === undefined
+        ? {
+            approvalId: (approval as Approval).id,
+            decidedBy: (approval as Approval).decidedBy,
+            state: (approval as Approval).state,
+          }
+        : { predecided: true }),
       rule: approval.decision === 'allow_always' || approval.decision === 'allow_session' ? ruleText(rules) : null,
     },
   });
@@ -117,6 +137,9 @@ export async function decidePermission(pm: PermissionManager, bridge: ApprovalBr
     case 'deny_with_message':
       return { allowed: false, message: `The user denied this and says: ${approval.message ?? ''}` };
     default:
-      return { allowed: false, message: approval.message ? `The user denied this: ${approval.message}` : 'The user denied this.' };
+      return {
+        allowed: false,
+        message: approval.message ? `The user denied this: ${approval.message}` : 'The user denied this.',
+      };
   }
 }

@@ -5,7 +5,16 @@
  * ConfigStore and one file watcher per project, shared by that project's loaded sessions and
  * closed with the last of them; a reload swaps the snapshot the next turn reads.
  */
-import { ConfigStore, formatWarning, loadConfig, type ConfigWarning, type LoadedConfig, type SylkConfig, type SylkDirs, type ToolsConfig } from '@sylk/config';
+import {
+  ConfigStore,
+  formatWarning,
+  loadConfig,
+  type ConfigWarning,
+  type LoadedConfig,
+  type SylkConfig,
+  type SylkDirs,
+  type ToolsConfig,
+} from '@sylk/config';
 import { errorMessage, type Clock, type Logger } from '@sylk/core';
 
 export interface ProjectConfigsOptions {
@@ -48,22 +57,38 @@ const MAX_CHANGED_KEYS = 8;
 
 /** Warnings about the project's own files (the user file's are the daemon's, logged at its load). */
 function projectWarnings(loaded: LoadedConfig): ConfigWarning[] {
-  const files = new Set(loaded.sources.filter((s) => s.layer === 'project' || s.layer === 'project_local').map((s) => s.path));
+  const files = new Set(
+    loaded.sources.filter((s) => s.layer === 'project' || s.layer === 'project_local').map((s) => s.path),
+  );
   return loaded.warnings.filter((w) => files.has(w.file));
 }
 
-/** Leaf keys that differ between two configs, dotted, at most `max`. */
+/**
+ * Leaf keys that differ between two configs, dotted, at most `max`.
+ * @internal exported for tests
+ */
 export function changedKeys(before: unknown, after: unknown, max = MAX_CHANGED_KEYS, prefix = ''): string[] {
   const out: string[] = [];
   const walk = (a: unknown, b: unknown, path: string): void => {
     if (out.length >= max) return;
-    const objects = typeof a === 'object' && a !== null && !Array.isArray(a) && typeof b === 'object' && b !== null && !Array.isArray(b);
+    const objects =
+      typeof a === 'object' &&
+      a !== null &&
+      !Array.isArray(a) &&
+      typeof b === 'object' &&
+      b !== null &&
+      !Array.isArray(b);
     if (!objects) {
       if (JSON.stringify(a) !== JSON.stringify(b)) out.push(path);
       return;
     }
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const key of [...keys].sort()) walk((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], path === '' ? key : `${path}.${key}`);
+    for (const key of [...keys].sort())
+      walk(
+        (a as Record<string, unknown>)[key],
+        (b as Record<string, unknown>)[key],
+        path === '' ? key : `${path}.${key}`,
+      );
   };
   walk(before, after, prefix);
   return out;
@@ -101,7 +126,14 @@ export class ProjectConfigs {
         ...(this.opts.debounceMs !== undefined ? { debounceMs: this.opts.debounceMs } : {}),
       });
       // Without a watcher (inotify limits) the session still gets the config loaded now.
-      const watching = store.watch().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'cannot watch the project config; changes apply when the session is next loaded'));
+      const watching = store
+        .watch()
+        .catch((err: unknown) =>
+          logger.warn(
+            { err: errorMessage(err) },
+            'cannot watch the project config; changes apply when the session is next loaded',
+          ),
+        );
       entry = { store, holders: 0, watching };
       this.#entries.set(projectRoot, entry);
     }
@@ -112,7 +144,15 @@ export class ProjectConfigs {
 
   /** A project's effective config now: the live one when a session holds it, else loaded once. */
   peek(projectRoot: string): LoadedConfig {
-    return this.#entries.get(projectRoot)?.store.current() ?? loadConfig({ dirs: this.opts.dirs, env: this.opts.env, projectRoot, ...(this.opts.clock !== undefined ? { clock: this.opts.clock } : {}) });
+    return (
+      this.#entries.get(projectRoot)?.store.current() ??
+      loadConfig({
+        dirs: this.opts.dirs,
+        env: this.opts.env,
+        projectRoot,
+        ...(this.opts.clock !== undefined ? { clock: this.opts.clock } : {}),
+      })
+    );
   }
 
   /** Projects with a live store (tests and status). */
@@ -164,13 +204,22 @@ export class ProjectConfigs {
  * Tells a session about its project's config as notices: the problems in its files now, then each
  * new problem (the last good values stay in effect) and each change (from the next turn on).
  */
-export async function reportProjectConfig(project: ProjectConfig, notice: (message: string) => Promise<unknown>, logger: Logger): Promise<void> {
-  const problems = (lines: string[]) => `Project configuration problem${lines.length > 1 ? 's' : ''} (the last good values stay in effect until fixed):\n${lines.map((l) => `- ${l}`).join('\n')}`;
-  const post = (message: string) => void notice(message).catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'could not post a config notice'));
+export async function reportProjectConfig(
+  project: ProjectConfig,
+  notice: (message: string) => Promise<unknown>,
+  logger: Logger,
+): Promise<void> {
+  const problems = (lines: string[]) =>
+    `Project configuration problem${lines.length > 1 ? 's' : ''} (the last good values stay in effect until fixed):\n${lines.map((l) => `- ${l}`).join('\n')}`;
+  const post = (message: string) =>
+    void notice(message).catch((err: unknown) =>
+      logger.error({ err: errorMessage(err) }, 'could not post a config notice'),
+    );
   const now = project.warnings();
   if (now.length > 0) await notice(problems(now));
   project.onReload((update) => {
     if (update.newWarnings.length > 0) post(problems(update.newWarnings));
-    if (update.changed.length > 0) post(`Configuration changed (${update.changed.join(', ')}); it applies from the next turn.`);
+    if (update.changed.length > 0)
+      post(`Configuration changed (${update.changed.join(', ')}); it applies from the next turn.`);
   });
 }

@@ -26,7 +26,10 @@ const OUTPUT_TAIL_BYTES = 4000;
  * the same process (pid + start time, see killLeftovers), and the records are cleared. Returns
  * what each session had running, for its notice and its interrupted tool results.
  */
-export async function killRecordedLeftovers(store: ProcessRecordStore, logger: Logger): Promise<Map<string, Array<ProcessRecord & { killed: boolean }>>> {
+export async function killRecordedLeftovers(
+  store: ProcessRecordStore,
+  logger: Logger,
+): Promise<Map<string, Array<ProcessRecord & { killed: boolean }>>> {
   const records = store.list();
   const bySession = new Map<string, Array<ProcessRecord & { killed: boolean }>>();
   if (records.length === 0) return bySession;
@@ -41,17 +44,34 @@ export async function killRecordedLeftovers(store: ProcessRecordStore, logger: L
     list.push({ ...record, killed: killed.has(record.id) });
     bySession.set(record.sessionId, list);
   }
-  logger.warn({ killed: report.killed.length, gone: report.skipped.length }, 'process groups left by the previous sylkd handled');
+  logger.warn(
+    { killed: report.killed.length, gone: report.skipped.length },
+    'process groups left by the previous sylkd handled',
+  );
   return bySession;
 }
 
 /** The notice a session gets about the commands that were running when the daemon died. */
-export function leftoverNotice(runs: ReadonlyArray<ProcessRecord & { killed: boolean }>): { message: string; code: string; processes: unknown[] } {
-  const parts = runs.map((r) => `\`${r.command}\` (pid ${r.pid}${r.background ? ', background' : ''}): ${r.killed ? 'killed' : 'had already ended'}`);
+export function leftoverNotice(runs: ReadonlyArray<ProcessRecord & { killed: boolean }>): {
+  message: string;
+  code: string;
+  processes: unknown[];
+} {
+  const parts = runs.map(
+    (r) =>
+      `\`${r.command}\` (pid ${r.pid}${r.background ? ', background' : ''}): ${r.killed ? 'killed' : 'had already ended'}`,
+  );
   return {
     message: `sylkd stopped unexpectedly while commands were running; none is run again by itself. ${parts.join('; ')}`,
     code: 'recovery.leftovers',
-    processes: runs.map((r) => ({ id: r.id, command: r.command, pid: r.pid, pgid: r.pgid, background: r.background, killed: r.killed })),
+    processes: runs.map((r) => ({
+      id: r.id,
+      command: r.command,
+      pid: r.pid,
+      pgid: r.pgid,
+      background: r.background,
+      killed: r.killed,
+    })),
   };
 }
 
@@ -62,7 +82,9 @@ export function saveInterruptedRuns(sessionDir: string, runs: InterruptedRun[]):
 
 export function loadInterruptedRuns(sessionDir: string): InterruptedRun[] {
   const value = readJsonFile(join(sessionDir, INTERRUPTED_RUNS));
-  return Array.isArray(value) ? (value as InterruptedRun[]).filter((r) => typeof r?.command === 'string' && typeof r.id === 'string') : [];
+  return Array.isArray(value)
+    ? (value as InterruptedRun[]).filter((r) => typeof r?.command === 'string' && typeof r.id === 'string')
+    : [];
 }
 
 export function clearInterruptedRuns(sessionDir: string): void {
@@ -86,15 +108,26 @@ export function answerInterruptedCalls(history: Message[], runs: readonly Interr
   }
   const calls = history[last]?.toolCalls ?? [];
   if (calls.length === 0) return 0;
-  const answered = new Set(history.slice(last + 1).filter((m) => m.role === 'tool').map((m) => m.toolCallId));
+  const answered = new Set(
+    history
+      .slice(last + 1)
+      .filter((m) => m.role === 'tool')
+      .map((m) => m.toolCallId),
+  );
   const unused = [...runs];
   let added = 0;
   for (const call of calls) {
     if (answered.has(call.id)) continue;
-    const command = call.name === 'run_command' && typeof call.arguments.command === 'string' ? call.arguments.command : undefined;
+    const command =
+      call.name === 'run_command' && typeof call.arguments.command === 'string' ? call.arguments.command : undefined;
     const index = command === undefined ? -1 : unused.findIndex((r) => r.command === command);
     const run = index < 0 ? undefined : unused.splice(index, 1)[0];
-    history.push({ role: 'tool', toolCallId: call.id, isError: true, content: run === undefined ? notRun(call.name) : interrupted(run) });
+    history.push({
+      role: 'tool',
+      toolCallId: call.id,
+      isError: true,
+      content: run === undefined ? notRun(call.name) : interrupted(run),
+    });
     added++;
   }
   return added;
@@ -107,7 +140,9 @@ function notRun(tool: string): string {
 function interrupted(run: InterruptedRun): string {
   const output = outputTail(run.spoolPath);
   return [
-    `[interrupted: sylkd stopped while this command was running. The command was stopped${run.killed ? ' (its processes were killed)' : ''} and has NOT been run again; decide whether to run it again.]`,
+    `[interrupted: sylkd stopped while this command was running. ` +
+      `The command was stopped${run.killed ? ' (its processes were killed)' : ''} and has NOT been run again; ` +
+      `decide whether to run it again.]`,
     output === '' ? 'It printed nothing before it stopped.' : `Output captured before it stopped (the end):\n${output}`,
   ].join('\n');
 }

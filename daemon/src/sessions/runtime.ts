@@ -1,24 +1,31 @@
 import { join } from 'node:path';
-import { ErrorTier, SylkError, filterEnv, isSylkError, type Clock, type Logger, type Redactor } from '@sylk/core';
-import { defaultTools, runTurn, type AgentEvent, type AgentGate, type AgentTool, type InstructionDirs } from '@sylk/agents';
+import { ErrorTier, SylkError, isSylkError, type Clock, type Logger, type Redactor } from '@sylk/core';
+import {
+  defaultTools,
+  runTurn,
+  type AgentEvent,
+  type AgentGate,
+  type AgentTool,
+  type InstructionDirs,
+} from '@sylk/agents';
 import type { Message, ProviderName, Usage } from '@sylk/llm';
 import type { AuditSink, PermissionManager } from '@sylk/security';
-import type { EventKind, EventLog, SessionRecord, SessionRegistry, SessionState } from '@sylk/sessions';
+import type { ApprovalDecision, EventKind, EventLog, SessionRecord, SessionRegistry } from '@sylk/sessions';
 import type { CompactionStats, EstimateTokens } from '@sylk/agents';
-import { BoundedSlotPool, FileSystemManager, SnapshotStore, type ToolExecutor, type CommandWrapper } from '@sylk/tools';
-import type { SylkConfig, ToolsConfig } from '@sylk/config';
-import { HistoryFile, loadPendingInputs, savePendingInputs } from './history.js';
+import type { FileSystemManager, SnapshotStore, ToolExecutor } from '@sylk/tools';
+import type { SylkConfig } from '@sylk/config';
+import { HistoryFile } from './history.js';
 import { busyError, compactConversation } from './compact.js';
 import { turnLimits, type ModelInfoFn } from './model-limits.js';
 import { withMentions } from './mentions.js';
 import { turnStreamSettings } from './thinking.js';
-import { decidePermission, type ApprovalBridge, type PermissionRequest } from './permissions.js';
+import { decidePermission, type PermissionRequest } from './permissions.js';
+import { SessionApprovals, type ApprovalRecorder } from './runtime-approvals.js';
+import { TurnInputs } from './runtime-inputs.js';
+import { RuntimeMachine, refusal, type RuntimeEvent } from './runtime-states.js';
 import type { McpTurn } from './mcp.js';
-import type { LaunchContext } from '@sylk/mcp';
 import { recordTurnSnapshot } from './undo.js';
-import { projectGit, type RunGit } from './undo-commits.js';
-import { fileAuditFor, newExecutor, processLogFor } from './audit-hooks.js';
-import type { ProcessRecordStore } from './recovery-records.js';
+import type { RunGit } from './undo-commits.js';
 import { answerInterruptedCalls, clearInterruptedRuns, loadInterruptedRuns, saveInterruptedRuns } from './recovery.js';
 
 export interface RuntimeDeps {
@@ -27,7 +34,8 @@ export interface RuntimeDeps {
   executor: ToolExecutor;
   fs: FileSystemManager;
   permissions: PermissionManager;
-  bridge: (runtime: SessionRuntime) => ApprovalBridge;
+  /** Persists and announces the session's approvals (the runtime moves its state around them). */
+  approvals: (runtime: SessionRuntime) => ApprovalRecorder;
   sessionDir: string;
   /** Where instructions are found beyond the project (`{config}/AGENTS.md`, parents up to home). */
   instructionDirs?: InstructionDirs;
@@ -60,6 +68,8 @@ export interface RuntimeDeps {
  * A live session: its event log, conversation and tools, and the queue of user
  * inputs it works through one turn at a time. Sessions run with nobody attached;
  * every agent event is appended to the log, which is what clients replay and follow.
+ * What it does (and the registry state clients see) changes only through its state machine
+ * (runtime-states.ts): `on(event)` takes a move and applies it.
  */
 export class SessionRuntime {
   readonly id: string;
@@ -67,37 +77,43 @@ export class SessionRuntime {
   readonly history: Message[];
   readonly permissions: PermissionManager;
   readonly executor: ToolExecutor;
-  attachedClients = 0;
-  /** Inputs waiting for their turn (persisted with the current one, see PendingInputs). */
-  private readonly queue: string[];
-  /** The input of the turn in progress. */
-  private currentInput: string | undefined;
-  /** What an interrupted turn was asked, from before the restart; resume() restates it. */
-  private interruptedTask: string | undefined;
-  /** The restated task of an interrupted turn, which runs before the queue. */
-  private resumeInput: string | undefined;
-  private current: AbortController | undefined;
-  private running: Promise<void> | undefined;
-  private stopping = false;
+  /** The session's approvals: its turns and its network proxy ask through `approvals.bridge`. */
+  readonly approvals: SessionApprovals;
+  private readonly machine: RuntimeMachine;
+  private readonly inputs: TurnInputs;
+  private attached = 0;
+  /** Stops the turn or the compaction in progress. */
+  private abort: AbortController | undefined;
+  /** The turns or the compaction in progress, for pause, close and shutdown to wait for. */
+  private work: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
   private readonly historyFile: HistoryFile;
-  private readonly inputsPath: string;
 
   constructor(
-    private record: SessionRecord,
+    private readonly record: SessionRecord,
     private readonly deps: RuntimeDeps,
   ) {
     this.id = record.id;
     this.log = deps.registry.events(record.id);
-    this.historyFile = new HistoryFile(deps.sessionDir, deps.logger, deps.secrets === undefined ? undefined : (text) => (deps.secrets as Redactor).redact(text));
-    this.inputsPath = join(deps.sessionDir, 'inputs.json');
+    this.historyFile = new HistoryFile(
+      deps.sessionDir,
+      deps.logger,
+      deps.secrets === undefined ? undefined : (text) => (deps.secrets as Redactor).redact(text),
+    );
     this.history = this.historyFile.load();
-    const pending = loadPendingInputs(this.inputsPath, deps.logger);
-    this.queue = pending.queued;
-    // A current input of a session not marked interrupted never started its turn: queue it again.
-    if (pending.current !== undefined && !record.interrupted) this.queue.unshift(pending.current);
-    else this.interruptedTask = pending.current;
+    this.machine = new RuntimeMachine(record.name, record.state);
+    this.inputs = new TurnInputs(deps.sessionDir, record.interrupted, deps.logger);
     this.permissions = deps.permissions;
     this.executor = deps.executor;
+    this.approvals = new SessionApprovals(deps.approvals(this), {
+      // Only a running turn waits: the network proxy asking for a background process leaves the state alone.
+      asked: () => {
+        if (!this.machine.can('ask')) return false;
+        void this.step('ask');
+        return true;
+      },
+      answered: () => (this.machine.can('answered') ? this.step('answered') : Promise.resolve()),
+    });
     if (record.interrupted) this.answerInterruptedCalls();
   }
 
@@ -125,59 +141,114 @@ export class SessionRuntime {
 
   /** Drops the conversation after its first `length` messages (rollback); saved at once. */
   rewindHistory(length: number): boolean {
-    if (this.current !== undefined || length >= this.history.length) return false;
+    if (this.machine.busy || length >= this.history.length) return false;
     this.history.length = Math.max(0, length);
     this.saveHistory();
     return true;
   }
 
+  /** A turn or a compaction runs or is being stopped: undo, compaction and deletion refuse. */
   get turnRunning(): boolean {
-    return this.current !== undefined;
+    return this.machine.busy;
   }
 
-  get state(): SessionState {
-    return this.deps.registry.get(this.id).state;
+  get attachedClients(): number {
+    return this.attached;
+  }
+
+  /** A client attached (`sylk ls` counts them); `detach` when its stream ends. */
+  attach(): void {
+    this.attached++;
+  }
+
+  detach(): void {
+    this.attached = Math.max(0, this.attached - 1);
+  }
+
+  private get stopping(): boolean {
+    return this.machine.state === 'stopping';
   }
 
   append(kind: EventKind, data: Record<string, unknown>): Promise<{ seq: number }> {
     return this.log.append(kind, data);
   }
 
-  private async setState(to: SessionState, reason?: string): Promise<void> {
-    const from = this.deps.registry.get(this.id).state;
-    if (from === to) return;
-    this.record = await this.deps.registry.setState(this.id, to, reason === undefined ? {} : { reason });
+  /**
+   * Takes a move of the state machine (or throws its refusal) and applies it: the registry state
+   * is written at once (its `state_changed` event queued before anything the stopped work
+   * reports), the work in progress is stopped with `reason`.
+   */
+  private on(event: RuntimeEvent, reason = 'cancelled by user'): Promise<void> {
+    const move = this.machine.fire(event);
+    const recorded =
+      move.record === undefined
+        ? Promise.resolve()
+        : this.deps.registry.setState(this.id, move.record).then(() => undefined);
+    if (move.stopsWork === true)
+      this.abort?.abort(new SylkError(reason, { code: 'cancelled', tier: ErrorTier.Permanent }));
+    return recorded;
   }
 
-  /** Queue user input; starts a turn unless one runs or the session is paused. */
+  /** A move the session makes by itself (turns, approvals): a registry write that fails is logged and the session goes on. */
+  private step(event: RuntimeEvent): Promise<void> {
+    const failed = (err: unknown) =>
+      this.deps.logger.error({ err, session: this.id, event }, 'could not record the session state');
+    try {
+      return this.on(event).catch(failed);
+    } catch (err) {
+      failed(err);
+      return Promise.resolve();
+    }
+  }
+
+  /** Queue user input; starts a turn when the session is idle. */
   async input(text: string): Promise<number> {
-    const state = this.state;
-    if (state === 'closed') throw new SylkError(`session ${this.record.name} is closed`, { code: 'failed_precondition', tier: ErrorTier.UserFixable });
+    const state = this.machine.state;
+    if (state === 'closed' || state === 'closing') throw refusal(this.record.name, state, 'start_turn');
     const { prompt, mentions } = await withMentions(text, this.deps);
     const ev = await this.append('user_input', { text, ...(mentions.length > 0 ? { mentions } : {}) });
-    this.queue.push(prompt);
-    this.savePending();
-    if (state !== 'paused') this.pump();
+    this.inputs.push(prompt);
+    this.drain();
     return ev.seq;
   }
 
-  /** Start working through the queue if nothing runs. */
-  pump(): void {
-    if (this.running !== undefined || this.stopping) return;
+  /** Works through the queue, if the session is idle and has input. */
+  private drain(): void {
+    const first = this.startNext();
+    if (first === undefined) return;
     // A failure here (a full disk under the registry) must fail the session, never the daemon.
-    this.running = this.drain().catch((err: unknown) => this.deps.logger.error({ err, session: this.id }, 'session turn loop failed')).finally(() => {
-      this.running = undefined;
+    this.track(
+      this.turns(first).catch((err: unknown) =>
+        this.deps.logger.error({ err, session: this.id }, 'session turn loop failed'),
+      ),
+    );
+  }
+
+  private track(work: Promise<void>): void {
+    this.work = work;
+    void work.finally(() => {
+      if (this.work === work) this.work = undefined;
     });
   }
 
-  private async drain(): Promise<void> {
-    while (!this.stopping && this.state !== 'paused' && this.state !== 'closed') {
-      const text = this.resumeInput ?? this.queue.shift();
-      if (text === undefined) return;
-      this.resumeInput = undefined;
-      this.currentInput = text;
-      this.savePending();
-      await this.turn(text);
+  /** The next input's turn, started now if the session is idle: the state is never idle with input waiting. */
+  private startNext(): { text: string; abort: AbortController; started: Promise<void> } | undefined {
+    if (this.machine.state !== 'idle') return undefined;
+    const text = this.inputs.take();
+    if (text === undefined) return undefined;
+    const abort = new AbortController();
+    this.abort = abort;
+    return { text, abort, started: this.step('start_turn') };
+  }
+
+  /** Turn after turn, while the session goes back to idle after each and inputs wait. */
+  private async turns(first: { text: string; abort: AbortController; started: Promise<void> }): Promise<void> {
+    for (let next: typeof first | undefined = first; next !== undefined;) {
+      await next.started;
+      const failed = await this.turn(next.text, next.abort);
+      const ended = this.step(failed ? 'turn_failed' : 'turn_done');
+      next = this.startNext();
+      await ended;
     }
   }
 
@@ -188,23 +259,17 @@ export class SessionRuntime {
       // The conversation is still in memory: the next turn's save tries again (whole, see HistoryFile).
       this.deps.logger.error({ err, session: this.id }, 'could not save the session history');
       if (isSylkError(err) && err.code === 'storage.disk_full') {
-        this.log.post('error', { code: err.code, message: err.message, tier: err.tier, ...(err.hint ? { hint: err.hint } : {}) }, () => undefined);
+        this.log.post(
+          'error',
+          { code: err.code, message: err.message, tier: err.tier, ...(err.hint ? { hint: err.hint } : {}) },
+          () => undefined,
+        );
       }
     }
   }
 
-  private savePending(): void {
-    try {
-      savePendingInputs(this.inputsPath, { ...(this.currentInput !== undefined ? { current: this.currentInput } : {}), queued: this.queue });
-    } catch (err) {
-      this.deps.logger.error({ err, session: this.id }, 'could not save pending inputs');
-    }
-  }
-
-  private async turn(text: string): Promise<void> {
-    const abort = new AbortController();
-    this.current = abort;
-    await this.setState('running');
+  /** One turn (the session is running); true when it failed. */
+  private async turn(text: string, abort: AbortController): Promise<boolean> {
     const appendFailed = (err: unknown) => {
       this.deps.logger.error({ err, session: this.id }, 'event append failed');
       // Events that cannot be recorded must not be produced: the turn fails with the reason.
@@ -226,7 +291,8 @@ export class SessionRuntime {
     await recordTurnSnapshot(this, 'before', this.history.length, this.deps.logger);
     try {
       await this.deps.ready(this.record.provider as ProviderName);
-      const ask = (req: PermissionRequest) => decidePermission(this.permissions, this.deps.bridge(this), req, abort.signal);
+      const ask = (req: PermissionRequest) =>
+        decidePermission(this.permissions, this.approvals.bridge, req, abort.signal);
       const extraTools = await this.deps.extraTools?.({ signal: abort.signal, emit, ask });
       const result = await runTurn(
         {
@@ -250,7 +316,12 @@ export class SessionRuntime {
           maxTurns: this.deps.config().sessions.max_turns,
           ...(this.deps.instructionDirs !== undefined ? { instructionDirs: this.deps.instructionDirs } : {}),
           ...turnStreamSettings(this.deps.config(), this.record.provider, this.record.model),
-          ...turnLimits(this.deps.config(), this.record.provider as ProviderName, this.record.model, this.deps.modelInfo),
+          ...turnLimits(
+            this.deps.config(),
+            this.record.provider as ProviderName,
+            this.record.model,
+            this.deps.modelInfo,
+          ),
           estimateTokens: this.deps.estimateTokens,
           costOf: this.deps.costOf,
           ...(this.deps.secrets !== undefined ? { redact: this.deps.secrets } : {}),
@@ -259,14 +330,20 @@ export class SessionRuntime {
         abort.signal,
       );
       // The turn stopped because its events could not be recorded: fail it with that reason.
-      if (isSylkError(abort.signal.reason) && abort.signal.reason.code === 'storage.disk_full') throw abort.signal.reason;
+      if (isSylkError(abort.signal.reason) && abort.signal.reason.code === 'storage.disk_full')
+        throw abort.signal.reason;
       if (result.stopReason === 'error') outcome = 'failed';
     } catch (err) {
       const e = err instanceof SylkError ? err : new SylkError((err as Error).message, { cause: err });
-      await this.append('error', { code: e.code, message: e.message, tier: e.tier, ...(e.hint ? { hint: e.hint } : {}) }).catch(appendFailed);
+      await this.append('error', {
+        code: e.code,
+        message: e.message,
+        tier: e.tier,
+        ...(e.hint ? { hint: e.hint } : {}),
+      }).catch(appendFailed);
       outcome = 'failed';
     } finally {
-      this.current = undefined;
+      if (this.abort === abort) this.abort = undefined;
       // The reply's last events wait for their group commit at the next turn of the loop: let it
       // run before the history write, which serializes the turn's messages (a long reply's too).
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -274,19 +351,16 @@ export class SessionRuntime {
       if (!this.stopping) this.saveHistory();
       await recordTurnSnapshot(this, 'after', this.history.length, this.deps.logger);
       // At shutdown the input stays: the restarted daemon restates it when the turn resumes.
-      if (!this.stopping) {
-        this.currentInput = undefined;
-        this.savePending();
-      }
+      if (!this.stopping) this.inputs.done();
     }
-    // At shutdown the state stays "running": the next start marks the turn interrupted (resumable).
-    if (!this.stopping && this.state !== 'paused' && this.state !== 'closed') await this.setState(outcome);
+    // At shutdown the state stays "running" (see runtime-states.ts): the next start marks the turn interrupted (resumable).
+    return outcome === 'failed';
   }
 
-  /** Cancel the running turn (the session stays). */
+  /** Cancel the running turn or compaction (the session stays); false when nothing runs. */
   cancel(reason = 'cancelled by user'): boolean {
-    if (this.current === undefined) return false;
-    this.current.abort(new SylkError(reason, { code: 'cancelled', tier: ErrorTier.Permanent }));
+    if (!this.machine.can('cancel')) return false;
+    void this.on('cancel', reason);
     return true;
   }
 
@@ -295,10 +369,12 @@ export class SessionRuntime {
    * meanwhile wait for it, `cancel` stops it (the conversation then stays as it was).
    */
   async compact(): Promise<CompactionStats | undefined> {
-    if (this.state === 'closed') throw new SylkError(`session ${this.record.name} is closed`, { code: 'failed_precondition', tier: ErrorTier.UserFixable });
-    if (this.running !== undefined || this.stopping) throw busyError(this.record.name);
+    const state = this.machine.state;
+    if (state === 'closed' || state === 'closing') throw refusal(this.record.name, state, 'compact');
+    if (!this.machine.can('compact')) throw busyError(this.record.name);
     const abort = new AbortController();
-    this.current = abort;
+    this.abort = abort;
+    void this.on('compact');
     const work = compactConversation({
       sessionId: this.id,
       provider: this.record.provider as ProviderName,
@@ -306,7 +382,9 @@ export class SessionRuntime {
       history: this.history,
       gate: this.deps.gate,
       emit: ({ type, ...data }) => {
-        this.log.post(type as EventKind, data, (err) => this.deps.logger.error({ err, session: this.id }, 'event append failed'));
+        this.log.post(type as EventKind, data, (err) =>
+          this.deps.logger.error({ err, session: this.id }, 'event append failed'),
+        );
         if (type === 'compacted') this.historyReplaced();
       },
       signal: abort.signal,
@@ -318,12 +396,19 @@ export class SessionRuntime {
       logger: this.deps.logger,
       ...(this.deps.secrets !== undefined ? { redact: this.deps.secrets } : {}),
     });
-    this.running = work.then(() => undefined, () => undefined).finally(() => {
-      this.current = undefined;
-      this.running = undefined;
-      this.pump(); // inputs that arrived meanwhile
-    });
+    this.track(
+      work.then(
+        () => this.compacted(abort),
+        () => this.compacted(abort),
+      ),
+    );
     return work;
+  }
+
+  private compacted(abort: AbortController): void {
+    if (this.abort === abort) this.abort = undefined;
+    void this.step('compacted');
+    this.drain(); // inputs that arrived meanwhile
   }
 
   /** A compaction replaced the conversation: saved whole at once. */
@@ -332,129 +417,83 @@ export class SessionRuntime {
     this.saveHistory();
   }
 
+  /** Inputs wait; the running turn or compaction is cancelled (returns once it has ended). */
   async pause(): Promise<void> {
-    await this.setState('paused');
-    this.cancel('session paused');
-    await this.running;
+    await this.on('pause', 'session paused');
+    await this.work;
   }
 
+  /** The queue runs again; an interrupted turn is restated first. */
   async resume(): Promise<void> {
+    // A pause still stopping its turn: resumed once the turn has ended.
+    while (this.machine.state === 'paused_busy' && this.work !== undefined) await this.work;
+    if (!this.machine.can('resume')) throw refusal(this.record.name, this.machine.state, 'resume');
     const rec = this.deps.registry.get(this.id);
-    this.deps.audit?.record({ category: 'session', action: 'session_resume', target: this.id, outcome: 'ok', details: { state: rec.state, interrupted: rec.interrupted } });
-    if (rec.state === 'paused') await this.setState('idle');
-    if (rec.interrupted && this.resumeInput === undefined && this.currentInput === undefined) {
+    this.deps.audit?.record({
+      category: 'session',
+      action: 'session_resume',
+      target: this.id,
+      outcome: 'ok',
+      details: { state: rec.state, interrupted: rec.interrupted },
+    });
+    await this.on('resume');
+    if (rec.interrupted && this.inputs.restate(this.history))
       await this.append('notice', { message: 'resuming the interrupted turn' });
-      const task = this.interruptedTask;
-      this.interruptedTask = undefined;
-      // A crash before the turn's first reply lost its user message too: restate the task then.
-      const kept = task !== undefined && this.history.some((m) => m.role === 'user' && m.content === task);
-      this.resumeInput = `Continue the task that was interrupted, from where it stopped.${task === undefined || kept ? ' sylkd stopped during the turn; calls it interrupted say so in their results.' : ` The task was:\n\n${task}`}`;
-    }
-    this.pump();
+    this.drain();
+  }
+
+  /**
+   * An approval of the turn a previous daemon left interrupted was decided: nobody waits for it,
+   * so the turn resumes and the decision applies when the agent asks again.
+   */
+  async decidedAfterRestart(kind: string, target: string, decision: ApprovalDecision): Promise<void> {
+    if (this.machine.busy || !this.machine.can('resume') || !this.deps.registry.get(this.id).interrupted) return;
+    this.approvals.predecide(kind, target, decision);
+    await this.resume();
   }
 
   /** Stop the turn and the session's processes; closed is final. */
-  async close(): Promise<void> {
-    this.queue.length = 0;
-    this.resumeInput = undefined;
-    this.savePending();
-    this.cancel('session closed');
-    await this.running;
+  close(): Promise<void> {
+    if (this.machine.state === 'closed') return Promise.resolve();
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    const moved = this.on('close', 'session closed');
+    this.inputs.drop();
+    await moved;
+    await this.work;
     await this.executor.close();
-    await this.setState('closed');
+    await this.on('closed');
   }
 
   /** Daemon shutdown: stop work, keep state so the turn resumes after restart. */
   async shutdown(): Promise<void> {
+    if (this.closing !== undefined) await this.closing.catch(() => undefined);
+    if (!this.machine.can('shutdown')) return;
     // The commands it stops are reported to the turn's resume as interrupted, with their output.
     const running = this.executor.runningTools({ sessionId: this.id });
     const spoolDir = this.deps.spoolDir;
     if (running.length > 0 && spoolDir !== undefined) {
-      saveInterruptedRuns(this.deps.sessionDir, running.map((t) => ({ id: t.id, command: t.command, pid: 0, killed: true, spoolPath: join(spoolDir, `${t.id}.log`) })));
+      saveInterruptedRuns(
+        this.deps.sessionDir,
+        running.map((t) => ({
+          id: t.id,
+          command: t.command,
+          pid: 0,
+          killed: true,
+          spoolPath: join(spoolDir, `${t.id}.log`),
+        })),
+      );
     }
-    this.stopping = true;
-    this.cancel('sylkd is shutting down');
-    await this.running;
+    void this.on('shutdown', 'sylkd is shutting down');
+    await this.work;
     await this.executor.close();
   }
 
-  /** Wait for the current turn (tests and shutdown). */
+  /** Wait for the work in progress (tests and shutdown). */
   idle(): Promise<void> {
-    return this.running ?? Promise.resolve();
+    return this.work ?? Promise.resolve();
   }
-}
-
-/** One subprocess pool for every session of the daemon (each executor has its own process registry). */
-const sharedSlots = new BoundedSlotPool();
-
-export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'> {
-  tempDir: string;
-  tools: ToolsConfig;
-  baseEnv: Readonly<Record<string, string | undefined>>;
-  /** The session's OS sandbox (every command's wrapper); absent: commands run plain. */
-  sandbox?: (session: SandboxHooks) => CommandWrapper;
-  /** The session's network proxy socket (host path), bound into the sandbox when set. */
-  proxySocketPath?: () => string | undefined;
-  /** Where every process group the session starts is recorded (killed after a crash). */
-  processes?: ProcessRecordStore;
-  /** Where the snapshot stores live (`<data>/snapshots`); absent: turns are not recorded. */
-  snapshotRoot?: string;
-  /** The session's MCP tools, given how its servers start: its sandbox and tool environment (see mcp.ts). */
-  mcp?: (launch: LaunchContext) => (turn: McpTurn) => Promise<AgentTool[]>;
-}
-
-/** What a session hands its sandbox: where commands may write, its proxy, and how to tell the user. */
-export interface SandboxHooks {
-  writableRoots: string[];
-  network: () => { proxySocketPath?: string };
-  /** Called once, the first time a command runs unsandboxed. */
-  onUnsandboxed: (info: { reason: string; fix: string }) => void;
-}
-
-/** A session's runtime with its own executor (roots: project, session temp, configured extras). */
-export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput): SessionRuntime {
-  const { tempDir, tools, baseEnv, sandbox, proxySocketPath, processes, snapshotRoot, mcp, ...deps } = input;
-  const roots = [record.projectRoot, tempDir, ...tools.extra_roots];
-  // The notice goes to the runtime built below (the sandbox only calls it once a command runs).
-  const built: { runtime?: SessionRuntime } = {};
-  const wrapper = sandbox?.({
-    writableRoots: roots,
-    network: () => {
-      const socket = proxySocketPath?.();
-      return socket === undefined ? {} : { proxySocketPath: socket };
-    },
-    // One notice per session, with the reason and the fix.
-    onUnsandboxed: ({ reason, fix }) => {
-      built.runtime?.log.post('notice', { message: `Commands run WITHOUT the OS sandbox: ${reason}. Fix: ${fix}`, code: 'sandbox.unsandboxed' }, (err) =>
-        deps.logger.error({ err }, 'event append failed'),
-      );
-    },
-  });
-  const audited = deps.audit === undefined ? undefined : processLogFor(deps.audit);
-  const processLog = processes === undefined ? audited : processes.processLog(record.id, audited);
-  const executor = newExecutor(deps.audit, {
-    roots,
-    ...(processLog !== undefined ? { processLog } : {}),
-    ...(wrapper !== undefined ? { wrapper } : {}),
-    baseEnv,
-    spoolDir: join(tempDir, 'spool'),
-    ...(deps.secrets !== undefined ? { output: { redact: deps.secrets } } : {}),
-    envBlocklist: tools.env_blocklist,
-    shellMetacharacters: tools.shell_metacharacters,
-    slots: sharedSlots,
-    clock: deps.clock,
-    logger: deps.logger,
-    timeouts: { baseMs: tools.timeout.base_seconds * 1000, extendMs: tools.timeout.extend_seconds * 1000, ceilingMs: tools.timeout.ceiling_seconds * 1000 },
-  });
-  const fs = new FileSystemManager({
-    roots: { project: record.projectRoot, temp: tempDir },
-    clock: deps.clock,
-    logger: deps.logger,
-    ...(deps.audit ? { audit: fileAuditFor(deps.audit) } : {}),
-  });
-  const snapshots = snapshotRoot === undefined ? undefined : new SnapshotStore({ storeRoot: snapshotRoot, projectRoot: record.projectRoot, env: baseEnv });
-  // MCP servers start like commands: in the session's sandbox, with its environment minus the secret blocklist.
-  const extraTools = mcp?.({ owner: record.id, env: filterEnv(baseEnv, tools.env_blocklist), ...(wrapper !== undefined ? { wrapper } : {}) });
-  built.runtime = new SessionRuntime(record, { ...deps, ...(extraTools !== undefined ? { extraTools } : {}), executor, fs, spoolDir: join(tempDir, 'spool'), ...(snapshots !== undefined ? { snapshots, projectGit: projectGit(record.projectRoot, baseEnv) } : {}) });
-  return built.runtime;
 }

@@ -15,7 +15,17 @@ export function projectGit(projectRoot: string, env: Readonly<Record<string, str
       execFile(
         'git',
         ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args],
-        { cwd: projectRoot, env: { PATH: env.PATH ?? '/usr/bin:/bin', HOME: env.HOME ?? '/', LANG: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' }, timeout: 30_000 },
+        {
+          cwd: projectRoot,
+          env: {
+            PATH: env.PATH ?? '/usr/bin:/bin',
+            HOME: env.HOME ?? '/',
+            LANG: 'C',
+            GIT_TERMINAL_PROMPT: '0',
+            GIT_OPTIONAL_LOCKS: '0',
+          },
+          timeout: 30_000,
+        },
         (err, stdout) => resolve(err === null ? stdout.trim() : undefined),
       );
     });
@@ -31,7 +41,11 @@ export async function headOf(git: RunGit): Promise<string | undefined> {
  * `before`: HEAD when the first rewound turn began; `after`: HEAD when the last one ended
  * (undefined: it did not end). Returns the receipt line, or '' when the turns made no commit.
  */
-export async function undoTurnCommits(git: RunGit, before: string | undefined, after: string | undefined): Promise<string> {
+export async function undoTurnCommits(
+  git: RunGit,
+  before: string | undefined,
+  after: string | undefined,
+): Promise<string> {
   if (before === undefined) return '';
   const now = await headOf(git);
   if (now === undefined || now === before) return '';
@@ -43,10 +57,15 @@ export async function undoTurnCommits(git: RunGit, before: string | undefined, a
     return `HEAD is no longer a descendant of ${short(before)} (history rewritten): commits not touched`;
   }
   const made = (await git(['rev-list', `${before}..${now}`]))?.split('\n').filter(Boolean) ?? [];
-  const unpushed = (await git(['rev-list', `${before}..${now}`, '--not', '--remotes']))?.split('\n').filter(Boolean) ?? [];
+  const unpushed =
+    (await git(['rev-list', `${before}..${now}`, '--not', '--remotes']))?.split('\n').filter(Boolean) ?? [];
   if (unpushed.length < made.length) {
-    return `${made.length - unpushed.length} of the ${made.length} commit(s) the turns made were pushed: not undone (a pushed commit is never undone automatically)`;
+    return (
+      `${made.length - unpushed.length} of the ${made.length} commit(s) the turns made were pushed: ` +
+      `not undone (a pushed commit is never undone automatically)`
+    );
   }
-  if ((await git(['reset', '--soft', before])) === undefined) return `git reset --soft ${short(before)} failed: commits not undone`;
+  if ((await git(['reset', '--soft', before])) === undefined)
+    return `git reset --soft ${short(before)} failed: commits not undone`;
   return `undid ${made.length} local commit(s) with git reset --soft ${short(before)}; their changes stay staged`;
 }

@@ -12,19 +12,34 @@ const MAX_SKIPPED_IN_EVENT = 200;
  * conversation length), so undo and rollback survive restarts. A failed snapshot never fails the
  * turn: the event says why, and that turn cannot be rewound.
  */
-export async function recordTurnSnapshot(rt: SessionRuntime, phase: 'before' | 'after', historyLength: number, logger: Logger): Promise<void> {
+export async function recordTurnSnapshot(
+  rt: SessionRuntime,
+  phase: 'before' | 'after',
+  historyLength: number,
+  logger: Logger,
+): Promise<void> {
   const store = rt.snapshots;
   if (store === undefined) return;
   let data: Record<string, unknown>;
   try {
     const snap = await store.track();
     const head = rt.projectGit === undefined ? undefined : await headOf(rt.projectGit);
-    data = { phase, tree: snap.tree, historyLength, ...(head !== undefined ? { head } : {}), ...(snap.skipped.length > 0 ? { skipped: snap.skipped.slice(0, MAX_SKIPPED_IN_EVENT), skippedCount: snap.skipped.length } : {}) };
+    data = {
+      phase,
+      tree: snap.tree,
+      historyLength,
+      ...(head !== undefined ? { head } : {}),
+      ...(snap.skipped.length > 0
+        ? { skipped: snap.skipped.slice(0, MAX_SKIPPED_IN_EVENT), skippedCount: snap.skipped.length }
+        : {}),
+    };
   } catch (err) {
     logger.warn({ err, session: rt.id, phase }, 'could not snapshot the project files');
     data = { phase, error: errorMessage(err), historyLength };
   }
-  await rt.append('turn_snapshot', data).catch((err: unknown) => logger.error({ err, session: rt.id }, 'event append failed'));
+  await rt
+    .append('turn_snapshot', data)
+    .catch((err: unknown) => logger.error({ err, session: rt.id }, 'event append failed'));
 }
 
 /** A turn as its events tell it: its snapshots, what it ran, whether it was rewound. */
@@ -42,7 +57,10 @@ export interface TurnRecord {
   rewound: boolean;
 }
 
-/** The session's turns, numbered from 1 in the order they began. */
+/**
+ * The session's turns, numbered from 1 in the order they began.
+ * @internal exported for tests
+ */
 export async function turnsOf(rt: SessionRuntime): Promise<TurnRecord[]> {
   const turns: TurnRecord[] = [];
   for await (const e of readLog(rt.log, 1)) {
@@ -55,7 +73,9 @@ export async function turnsOf(rt: SessionRuntime): Promise<TurnRecord[]> {
           turn: turns.length + 1,
           ...(tree !== undefined ? { before: tree } : {}),
           ...(head !== undefined ? { beforeHead: head } : {}),
-          skipped: Array.isArray(e.data.skipped) ? e.data.skipped.filter((p): p is string => typeof p === 'string') : [],
+          skipped: Array.isArray(e.data.skipped)
+            ? e.data.skipped.filter((p): p is string => typeof p === 'string')
+            : [],
           historyLength: typeof e.data.historyLength === 'number' ? e.data.historyLength : 0,
           commands: [],
           rewound: false,
@@ -98,7 +118,8 @@ export interface RewindReceipt {
   commits: string;
 }
 
-const userFixable = (message: string, code: string, hint: string) => new SylkError(message, { code, tier: ErrorTier.UserFixable, hint });
+const userFixable = (message: string, code: string, hint: string) =>
+  new SylkError(message, { code, tier: ErrorTier.UserFixable, hint });
 
 /**
  * Returns the project's files (and, unless `filesOnly`, the conversation) to how they were before
@@ -106,15 +127,43 @@ const userFixable = (message: string, code: string, hint: string) => new SylkErr
  * is reported and kept unless `force`. Commands the turns ran are listed: they cannot be undone.
  */
 export async function rewindTurn(rt: SessionRuntime, opts: RewindOptions, session: string): Promise<RewindReceipt> {
-  if (rt.turnRunning) throw userFixable(`session ${session} is running a turn`, 'failed_precondition', `cancel it first (sylk cancel ${session}), then undo`);
+  if (rt.turnRunning)
+    throw userFixable(
+      `session ${session} is running a turn`,
+      'failed_precondition',
+      `cancel it first (sylk cancel ${session}), then undo`,
+    );
   const store = rt.snapshots;
-  if (store === undefined) throw userFixable('this daemon does not record turn snapshots', 'failed_precondition', 'restart sylkd with a data directory');
+  if (store === undefined)
+    throw userFixable(
+      'this daemon does not record turn snapshots',
+      'failed_precondition',
+      'restart sylkd with a data directory',
+    );
   const turns = await turnsOf(rt);
-  const wanted = opts.turn !== undefined && opts.turn > 0 ? opts.turn : [...turns].reverse().find((t) => !t.rewound && t.before !== undefined)?.turn;
-  if (wanted === undefined) throw userFixable(`session ${session} has no turn to undo`, 'undo.nothing', 'every recorded turn is already undone, or its snapshot failed (see the turn_snapshot events in `sylk logs`)');
+  const wanted =
+    opts.turn !== undefined && opts.turn > 0
+      ? opts.turn
+      : [...turns].reverse().find((t) => !t.rewound && t.before !== undefined)?.turn;
+  if (wanted === undefined)
+    throw userFixable(
+      `session ${session} has no turn to undo`,
+      'undo.nothing',
+      'every recorded turn is already undone, or its snapshot failed (see the turn_snapshot events in `sylk logs`)',
+    );
   const first = turns[wanted - 1];
-  if (first === undefined) throw userFixable(`session ${session} has no turn ${wanted}`, 'invalid_argument', turns.length === 0 ? 'the session has no recorded turns yet' : `choose a turn from 1 to ${turns.length}`);
-  if (first.before === undefined) throw userFixable(`turn ${wanted} of session ${session} has no file snapshot`, 'undo.not_recorded', 'its snapshot failed when the turn began (see the turn_snapshot event in `sylk logs`); choose another turn');
+  if (first === undefined)
+    throw userFixable(
+      `session ${session} has no turn ${wanted}`,
+      'invalid_argument',
+      turns.length === 0 ? 'the session has no recorded turns yet' : `choose a turn from 1 to ${turns.length}`,
+    );
+  if (first.before === undefined)
+    throw userFixable(
+      `turn ${wanted} of session ${session} has no file snapshot`,
+      'undo.not_recorded',
+      'its snapshot failed when the turn began (see the turn_snapshot event in `sylk logs`); choose another turn',
+    );
   // Turns a previous undo already reverted are left out: their files are back where they were.
   const later = turns.filter((t) => t.turn >= wanted && !t.rewound && t.before !== undefined);
   // A turn without an after-snapshot (the daemon stopped mid-turn): its files as they are now.
@@ -123,8 +172,10 @@ export async function rewindTurn(rt: SessionRuntime, opts: RewindOptions, sessio
   const target: Snapshot = { tree: first.before, skipped: first.skipped };
   const files = await store.revert(target, trees, { force: opts.force === true });
   const lastTurn = later[later.length - 1];
-  const commits = rt.projectGit === undefined ? '' : await undoTurnCommits(rt.projectGit, first.beforeHead, lastTurn?.afterHead);
-  const conversationRewound = opts.filesOnly !== true && first.historyLength >= 0 && rt.rewindHistory(first.historyLength);
+  const commits =
+    rt.projectGit === undefined ? '' : await undoTurnCommits(rt.projectGit, first.beforeHead, lastTurn?.afterHead);
+  const conversationRewound =
+    opts.filesOnly !== true && first.historyLength >= 0 && rt.rewindHistory(first.historyLength);
   const receipt: RewindReceipt = {
     turn: wanted,
     rewoundTurns: later.map((t) => t.turn),

@@ -34,7 +34,21 @@ export interface CompactionStats {
 /** What compaction needs of a turn's context (the daemon builds it for a manual compaction too). */
 export type CompactionContext = Pick<
   TurnContext,
-  'sessionId' | 'agentId' | 'agentType' | 'provider' | 'model' | 'history' | 'gate' | 'emit' | 'logger' | 'maxTokens' | 'contextWindow' | 'compaction' | 'estimateTokens' | 'redact' | 'costOf'
+  | 'sessionId'
+  | 'agentId'
+  | 'agentType'
+  | 'provider'
+  | 'model'
+  | 'history'
+  | 'gate'
+  | 'emit'
+  | 'logger'
+  | 'maxTokens'
+  | 'contextWindow'
+  | 'compaction'
+  | 'estimateTokens'
+  | 'redact'
+  | 'costOf'
 >;
 
 export interface CompactOptions {
@@ -53,7 +67,7 @@ const DEFAULT_THRESHOLD = 0.85;
 const DEFAULT_KEEP_RECENT = 8;
 
 /** Output tokens kept free in the window: the reply's limit, at most a quarter of the window. */
-export function outputReserve(maxTokens: number | undefined, window: number): number {
+function outputReserve(maxTokens: number | undefined, window: number): number {
   return Math.min(maxTokens ?? 0, Math.floor(window / 4));
 }
 
@@ -64,7 +78,10 @@ export function outputReserve(maxTokens: number | undefined, window: number): nu
  * there was nothing to summarise. Rejects with `agents.context_overflow` when the newest message
  * alone does not fit, and with the summariser's error when it failed (the history unchanged).
  */
-export async function compactHistory(ctx: CompactionContext, opts: CompactOptions): Promise<CompactionStats | undefined> {
+export async function compactHistory(
+  ctx: CompactionContext,
+  opts: CompactOptions,
+): Promise<CompactionStats | undefined> {
   const window = Math.floor((ctx.contextWindow ?? 0) * (opts.windowShare ?? 1));
   if (window <= 0) return undefined;
   const settings = ctx.compaction;
@@ -96,24 +113,32 @@ export async function compactHistory(ctx: CompactionContext, opts: CompactOption
       force: true,
       summarize: async (messages, summaryTokens) => {
         const text = await summarizeMessages(messages, summaryTokens, {
-          gate: ctx.gate, provider: ctx.provider, model, contextWindow: settings?.modelContextWindow ?? window,
-          sessionId: ctx.sessionId, agentId: ctx.agentId, ...(ctx.agentType !== undefined ? { agentType: ctx.agentType } : {}),
+          gate: ctx.gate,
+          provider: ctx.provider,
+          model,
+          contextWindow: settings?.modelContextWindow ?? window,
+          sessionId: ctx.sessionId,
+          agentId: ctx.agentId,
+          ...(ctx.agentType !== undefined ? { agentType: ctx.agentType } : {}),
           // Another model's estimates would reset the conversation's cache: it gets its own counter.
           counter: model === ctx.model ? counter : new TokenCounter(ctx.estimateTokens ?? roughTokens),
-          signal: opts.signal, onResponse,
+          signal: opts.signal,
+          onResponse,
         });
         return ctx.redact === undefined ? text : ctx.redact.redact(text);
       },
     });
   } catch (err) {
-    if (isSylkError(err) && err.code === GateErrorCode.ContextOverflow) throw overflowError(ctx, counter, window, reserve, opts);
+    if (isSylkError(err) && err.code === GateErrorCode.ContextOverflow)
+      throw overflowError(ctx, counter, window, reserve, opts);
     throw err;
   }
   const original = new Set(before);
   const kept = fitted.messages.filter((m) => original.has(m)).length;
   if (kept === before.length) return undefined;
   // No room for even a cut-down summary: older messages are never dropped without one.
-  if (!fitted.messages.some((m) => !original.has(m) && m.summaryOf !== undefined)) throw overflowError(ctx, counter, window, reserve, opts);
+  if (!fitted.messages.some((m) => !original.has(m) && m.summaryOf !== undefined))
+    throw overflowError(ctx, counter, window, reserve, opts);
   // The turn is waiting on this compaction: nothing else changed the history meanwhile.
   ctx.history.splice(0, ctx.history.length, ...fitted.messages);
   const stats: CompactionStats = {
@@ -138,33 +163,52 @@ function emitUsage(ctx: CompactionContext, response: LLMResponse): void {
  * The newest message (or unit) cannot fit the window: what it is, and what the user can do. When
  * the system prompt and tools alone take the room, the window itself is the problem.
  */
-function overflowError(ctx: CompactionContext, counter: TokenCounter, window: number, reserve: number, opts: CompactOptions): SylkError {
+function overflowError(
+  ctx: CompactionContext,
+  counter: TokenCounter,
+  window: number,
+  reserve: number,
+  opts: CompactOptions,
+): SylkError {
   const fixed = counter.fixed(ctx.model, opts.systemPrompt, opts.tools);
   const newest = ctx.history[ctx.history.length - 1];
   const details = { contextWindow: window, model: ctx.model, reason: 'newest' };
   if (fixed >= window - reserve) {
-    return new SylkError(`the system prompt and tools alone are ~${fixed} tokens, more than the ${window}-token context window of ${ctx.model} leaves beside ${reserve} tokens for the reply`, {
-      code: AgentErrorCode.ContextOverflow,
-      tier: ErrorTier.UserFixable,
-      hint: `check the model's window (llm.providers.${ctx.provider}.models.${ctx.model}.context_window), or use a model with a larger one`,
-      details: { ...details, reason: 'fixed' },
-    });
+    return new SylkError(
+      `the system prompt and tools alone are ~${fixed} tokens, more than the ` +
+        `${window}-token context window of ${ctx.model} leaves beside ${reserve} tokens for the reply`,
+      {
+        code: AgentErrorCode.ContextOverflow,
+        tier: ErrorTier.UserFixable,
+        hint: `check the model's window (llm.providers.${ctx.provider}.models.${ctx.model}.context_window), or use a model with a larger one`,
+        details: { ...details, reason: 'fixed' },
+      },
+    );
   }
   const tokens = newest === undefined ? 0 : counter.message(ctx.model, newest);
   const what = newest?.role === 'user' ? `your message is ~${tokens} tokens` : 'the newest tool results are';
-  return new SylkError(`${what} more than the ${window}-token context window of ${ctx.model} can take with the system prompt, tools and ${reserve} tokens for the reply`, {
-    code: AgentErrorCode.ContextOverflow,
-    tier: ErrorTier.UserFixable,
-    hint: newest?.role === 'user'
-      ? 'send a shorter message: name files by path (the agent reads them) instead of pasting them, or split it; or use a model with a larger context window'
-      : 'ask for smaller pieces (read files by line ranges, filter command output); the next message compacts them away',
-    details,
-  });
+  return new SylkError(
+    `${what} more than the ${window}-token context window of ${ctx.model} can take with the system prompt, tools and ${reserve} tokens for the reply`,
+    {
+      code: AgentErrorCode.ContextOverflow,
+      tier: ErrorTier.UserFixable,
+      hint:
+        newest?.role === 'user'
+          ? 'send a shorter message: name files by path (the agent reads them) instead of pasting them, ' +
+            'or split it; or use a model with a larger context window'
+          : 'ask for smaller pieces (read files by line ranges, filter command output); the next message compacts them away',
+      details,
+    },
+  );
 }
 
 /** A provider's own "prompt is too long" (HTTP 400/413): the estimate was low. */
-export function isPromptTooLong(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+function isPromptTooLong(error: unknown): boolean {
+  for (
+    let e: unknown = error, depth = 0;
+    e !== undefined && e !== null && depth < 8;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     if (!(e instanceof ProviderError)) continue;
     const { status, errorType } = e.info;
     if (errorType === 'request_too_large' || status === 413) return true;
@@ -173,9 +217,11 @@ export function isPromptTooLong(error: unknown): boolean {
   return false;
 }
 
-const TOO_LONG = /prompt is too long|context[_ ]length|context window|maximum context|too many (input )?tokens|input token count|input is too long/i;
+const TOO_LONG =
+  /prompt is too long|context[_ ]length|context window|maximum context|too many (input )?tokens|input token count|input is too long/i;
 
-export type WindowFit = { kind: 'ok'; maxTokens?: number } | { kind: 'cancelled' } | { kind: 'error'; error: SylkError };
+export type WindowFit =
+  { kind: 'ok'; maxTokens?: number } | { kind: 'cancelled' } | { kind: 'error'; error: SylkError };
 
 /**
  * A turn's context window: before each request the conversation is checked against the model's
@@ -202,7 +248,10 @@ export class TurnWindow {
 
   /** Estimated input tokens of the next request. */
   inputTokens(): number {
-    return this.counter.fixed(this.ctx.model, this.systemPrompt, this.tools) + this.counter.messages(this.ctx.model, this.ctx.history);
+    return (
+      this.counter.fixed(this.ctx.model, this.systemPrompt, this.tools) +
+      this.counter.messages(this.ctx.model, this.ctx.history)
+    );
   }
 
   async fit(signal: AbortSignal): Promise<WindowFit> {
@@ -227,37 +276,57 @@ export class TurnWindow {
     if (this.recovered || this.ctx.contextWindow === undefined || !isPromptTooLong(error)) return false;
     this.recovered = true;
     this.share = Math.min(this.share, 0.8);
-    this.ctx.logger.warn({ sessionId: this.ctx.sessionId, model: this.ctx.model }, 'the provider found the prompt too long; compacting and sending it again');
+    this.ctx.logger.warn(
+      { sessionId: this.ctx.sessionId, model: this.ctx.model },
+      'the provider found the prompt too long; compacting and sending it again',
+    );
     return (await this.compact(signal, false)) === undefined;
   }
 
   /** Undefined when the request may go on (compacted, or not needed); else why not. */
   private async compact(signal: AbortSignal, fitsAnyway: boolean): Promise<WindowFit | undefined> {
     try {
-      await compactHistory(this.ctx, { signal, manual: false, systemPrompt: this.systemPrompt, tools: this.tools, onResponse: this.onResponse, windowShare: this.share });
+      await compactHistory(this.ctx, {
+        signal,
+        manual: false,
+        systemPrompt: this.systemPrompt,
+        tools: this.tools,
+        onResponse: this.onResponse,
+        windowShare: this.share,
+      });
       return undefined;
     } catch (err) {
       if (signal.aborted) return { kind: 'cancelled' };
-      const error = isSylkError(err) ? err : new SylkError(String(err), { code: AgentErrorCode.CompactionFailed, tier: ErrorTier.Transient, cause: err });
+      const error = isSylkError(err)
+        ? err
+        : new SylkError(String(err), { code: AgentErrorCode.CompactionFailed, tier: ErrorTier.Transient, cause: err });
       if (error.code === AgentErrorCode.ContextOverflow) {
         // A message of this turn's user that cannot be sent is not kept: the session stays usable.
-        if (error.details['reason'] === 'newest' && this.ctx.history[this.ctx.history.length - 1]?.role === 'user') this.ctx.history.pop();
+        if (error.details['reason'] === 'newest' && this.ctx.history[this.ctx.history.length - 1]?.role === 'user')
+          this.ctx.history.pop();
         return { kind: 'error', error };
       }
       if (!fitsAnyway) return { kind: 'error', error };
       this.failed = true;
-      this.ctx.emit({ type: 'notice', message: `Could not compact the conversation (${error.message}); continuing with all of it.` });
+      this.ctx.emit({
+        type: 'notice',
+        message: `Could not compact the conversation (${error.message}); continuing with all of it.`,
+      });
       return undefined;
     }
   }
 
   private tooLong(input: number, window: number): SylkError {
-    return new SylkError(`the conversation is ~${input} tokens, more than the ${window}-token context window of ${this.ctx.model}`, {
-      code: AgentErrorCode.ContextOverflow,
-      tier: ErrorTier.UserFixable,
-      hint: 'compact it (/compact in the attached view, or sylk compact <session>); automatic compaction is off (sessions.compaction.enabled)',
-    });
+    return new SylkError(
+      `the conversation is ~${input} tokens, more than the ${window}-token context window of ${this.ctx.model}`,
+      {
+        code: AgentErrorCode.ContextOverflow,
+        tier: ErrorTier.UserFixable,
+        hint: 'compact it (/compact in the attached view, or sylk compact <session>); automatic compaction is off (sessions.compaction.enabled)',
+      },
+    );
   }
 }
 
-const ok = (maxTokens: number | undefined): WindowFit => (maxTokens === undefined ? { kind: 'ok' } : { kind: 'ok', maxTokens });
+const ok = (maxTokens: number | undefined): WindowFit =>
+  maxTokens === undefined ? { kind: 'ok' } : { kind: 'ok', maxTokens };

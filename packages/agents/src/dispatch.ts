@@ -5,7 +5,7 @@ import type { PermissionFn, PermissionOutcome, ToolPermissionRequest } from './t
 import type { ArgumentValidator } from './validate.js';
 
 /** Longest tool result the model gets; tools shorten their own output well below this. */
-export const MAX_RESULT_CHARS = 60_000;
+const MAX_RESULT_CHARS = 60_000;
 
 export interface Dispatcher {
   tools: ReadonlyMap<string, AgentTool>;
@@ -55,9 +55,10 @@ async function runCall(call: ToolCall, d: Dispatcher): Promise<Message> {
   const outcome = await outcomeOf(call, tool, d);
   // The one place a tool result is formed: the model, history and events all get this text.
   const full = redacted(r, outcome.content);
-  const content = full.length > MAX_RESULT_CHARS
-    ? `${full.slice(0, MAX_RESULT_CHARS)}\n[result cut at ${MAX_RESULT_CHARS} characters]`
-    : full;
+  const content =
+    full.length > MAX_RESULT_CHARS
+      ? `${full.slice(0, MAX_RESULT_CHARS)}\n[result cut at ${MAX_RESULT_CHARS} characters]`
+      : full;
   emit({
     type: 'tool_finished',
     callId: call.id,
@@ -68,14 +69,17 @@ async function runCall(call: ToolCall, d: Dispatcher): Promise<Message> {
     isError: outcome.isError,
     ...(outcome.outputHandle !== undefined ? { outputHandle: outcome.outputHandle } : {}),
     // A file change's unified diff is for the user (transcript, `sylk logs --json`), not the model.
-    ...(outcome.fileChange !== undefined ? { diff: redacted(r, outcome.fileChange.diff), diffStat: outcome.fileChange.stat } : {}),
+    ...(outcome.fileChange !== undefined
+      ? { diff: redacted(r, outcome.fileChange.diff), diffStat: outcome.fileChange.stat }
+      : {}),
   });
   if (signal.aborted) d.logger.debug({ callId: call.id, tool: call.name }, 'tool call ended by cancel');
   return { role: 'tool', toolCallId: call.id, content, ...(outcome.isError ? { isError: true } : {}) };
 }
 
 // A tool's describe() may return a non-string for arguments that fail validation: pass it through.
-const redacted = (r: Redactor | undefined, text: string): string => (r === undefined || typeof text !== 'string' ? text : r.redact(text));
+const redacted = (r: Redactor | undefined, text: string): string =>
+  r === undefined || typeof text !== 'string' ? text : r.redact(text);
 
 function describe(tool: AgentTool | undefined, call: ToolCall): string {
   try {
@@ -92,7 +96,10 @@ async function outcomeOf(call: ToolCall, tool: AgentTool | undefined, d: Dispatc
   }
   if (call.argumentsText !== undefined) {
     const text = call.argumentsText.length > 500 ? `${call.argumentsText.slice(0, 500)}…` : call.argumentsText;
-    return toolError(`Invalid arguments for ${call.name}: not a JSON object: ${text}. Send the arguments as a JSON object matching the tool's schema.`, 'invalid arguments');
+    return toolError(
+      `Invalid arguments for ${call.name}: not a JSON object: ${text}. Send the arguments as a JSON object matching the tool's schema.`,
+      'invalid arguments',
+    );
   }
   const validation = d.validator.validate(tool, call.arguments);
   if (!validation.ok) return toolError(validation.message, 'invalid arguments');
@@ -107,14 +114,26 @@ async function outcomeOf(call: ToolCall, tool: AgentTool | undefined, d: Dispatc
 }
 
 /** The injected permission function, raced against the turn's cancel. */
-function ask(d: Dispatcher, call: ToolCall, req: Omit<ToolPermissionRequest, 'sessionId' | 'agentId' | 'callId' | 'tool'>): Promise<PermissionOutcome> {
+function ask(
+  d: Dispatcher,
+  call: ToolCall,
+  req: Omit<ToolPermissionRequest, 'sessionId' | 'agentId' | 'callId' | 'tool'>,
+): Promise<PermissionOutcome> {
   const { signal } = d.env;
-  const full: ToolPermissionRequest = { ...req, sessionId: d.env.sessionId, agentId: d.env.agentId, callId: call.id, tool: call.name };
+  const full: ToolPermissionRequest = {
+    ...req,
+    sessionId: d.env.sessionId,
+    agentId: d.env.agentId,
+    callId: call.id,
+    tool: call.name,
+  };
   const cancelled: PermissionOutcome = { allowed: false, message: 'the turn was cancelled while waiting for approval' };
   if (signal.aborted) return Promise.resolve(cancelled);
   return new Promise<PermissionOutcome>((resolve, reject) => {
     const onAbort = () => resolve(cancelled);
     signal.addEventListener('abort', onAbort, { once: true });
-    d.permissions(full).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    d.permissions(full)
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

@@ -9,9 +9,11 @@ import type { TurnContext, TurnStopReason } from './types.js';
  * two user messages in a row. Tool calls of a cut reply are never kept as calls.
  */
 
-/** Appended to partial assistant text kept in history after a cancel. */
+/**
+ * Appended to partial assistant text kept in history after a cancel.
+ * @internal exported for tests
+ */
 export const INTERRUPTED_MARKER = '[interrupted by the user]';
-export const CONNECTION_DROPPED_MARKER = '[the connection dropped here]';
 
 /** Stream limits, to say how long a stalled provider was waited for. */
 export interface StreamLimitsSeconds {
@@ -36,9 +38,13 @@ export function causeOfPartial(reason: string | undefined, limits: StreamLimitsS
     case 'cancelled':
       return USER;
     case 'chunk_timeout':
-      return stopped(`the provider stopped sending${limits.chunkTimeout !== undefined ? ` for ${limits.chunkTimeout} s` : ''}`);
+      return stopped(
+        `the provider stopped sending${limits.chunkTimeout !== undefined ? ` for ${limits.chunkTimeout} s` : ''}`,
+      );
     case 'max_duration':
-      return stopped(`the reply reached its time limit${limits.maxDuration !== undefined ? ` of ${limits.maxDuration} s` : ''}`);
+      return stopped(
+        `the reply reached its time limit${limits.maxDuration !== undefined ? ` of ${limits.maxDuration} s` : ''}`,
+      );
     case 'budget_exceeded':
       return stopped('a budget limit was reached');
     case 'size_limit':
@@ -56,7 +62,11 @@ export function causeOfPartial(reason: string | undefined, limits: StreamLimitsS
 function codesOf(error: unknown): { codes: string[]; provider?: ProviderError } {
   const codes: string[] = [];
   let provider: ProviderError | undefined;
-  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = error, depth = 0;
+    e !== undefined && e !== null && depth < 8;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     if (e instanceof ProviderError) provider ??= e;
     if (isSylkError(e)) codes.push(e.code);
   }
@@ -67,8 +77,14 @@ function codesOf(error: unknown): { codes: string[]; provider?: ProviderError } 
 export function causeOfError(error: unknown, limits: StreamLimitsSeconds = {}): Cause {
   const { codes, provider } = codesOf(error);
   if (codes.includes('llm.network') || codes.includes('llm.stream_truncated')) return DROPPED;
-  if (codes.includes('llm.stream_timeout')) return stopped(`the provider sent nothing${limits.chunkTimeout !== undefined ? ` for ${limits.chunkTimeout} s` : ''}`);
-  if (codes.includes('llm.first_output_timeout')) return stopped(`the provider sent no output${limits.firstOutput !== undefined ? ` within ${limits.firstOutput} s` : ''}`);
+  if (codes.includes('llm.stream_timeout'))
+    return stopped(
+      `the provider sent nothing${limits.chunkTimeout !== undefined ? ` for ${limits.chunkTimeout} s` : ''}`,
+    );
+  if (codes.includes('llm.first_output_timeout'))
+    return stopped(
+      `the provider sent no output${limits.firstOutput !== undefined ? ` within ${limits.firstOutput} s` : ''}`,
+    );
   if (codes.includes('llm.budget_exceeded')) return stopped('a budget limit was reached');
   if (codes.includes('llm.cancelled')) return USER;
   if (codes.includes('llm.malformed_response')) return stopped('the provider sent a malformed response');
@@ -97,6 +113,9 @@ export function keepEndedEarly(ctx: TurnContext, text: string, cause: Cause): vo
 }
 
 /** A history whose last message is the user's (nothing answered it) gets a no-reply marker. */
-export function closeOpenTurn(history: Message[], cause: Cause = stopped('the turn ended before the model answered')): void {
+export function closeOpenTurn(
+  history: Message[],
+  cause: Cause = stopped('the turn ended before the model answered'),
+): void {
   if (history.at(-1)?.role === 'user') history.push({ role: 'assistant', content: `[no reply: ${cause.plain}]` });
 }

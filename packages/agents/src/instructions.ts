@@ -12,6 +12,7 @@ import { open, realpath } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { walk } from './tools/walk.js';
 
+/** @internal exported for tests */
 export const INSTRUCTION_LIMITS = {
   /** Characters of one file in the prompt (the rest: read_file). */
   fileChars: 16_000,
@@ -23,7 +24,7 @@ export const INSTRUCTION_LIMITS = {
   walkEntries: 10_000,
 } as const;
 
-export type InstructionScope = 'user' | 'parent' | 'project' | 'nested';
+type InstructionScope = 'user' | 'parent' | 'project' | 'nested';
 
 export interface InstructionFile {
   /** Absolute path. */
@@ -53,7 +54,7 @@ export interface Instructions {
   nestedCapped: boolean;
 }
 
-export const INSTRUCTION_NAMES = ['AGENTS.md', 'CLAUDE.md'] as const;
+const INSTRUCTION_NAMES = ['AGENTS.md', 'CLAUDE.md'] as const;
 
 interface Candidate {
   path: string;
@@ -61,7 +62,10 @@ interface Candidate {
 }
 
 /** Reads at most `maxChars` characters (a huge file is never read whole); undefined when unreadable or binary. */
-async function readCapped(path: string, maxChars: number): Promise<{ text: string; sizeBytes: number; truncated: boolean } | undefined> {
+async function readCapped(
+  path: string,
+  maxChars: number,
+): Promise<{ text: string; sizeBytes: number; truncated: boolean } | undefined> {
   let handle;
   try {
     // Non-blocking: a FIFO planted as AGENTS.md must not hang the turn (regular files read as usual).
@@ -116,15 +120,19 @@ function parentsOf(projectRoot: string, home: string): string[] {
 
 async function nestedFiles(realRoot: string): Promise<{ paths: string[]; capped: boolean }> {
   const byDir = new Map<string, string[]>();
-  const summary = await walk({ projectRoot: realRoot, start: realRoot, maxVisited: INSTRUCTION_LIMITS.walkEntries, recursive: true }, (entry) => {
-    const slash = entry.path.lastIndexOf('/');
-    const name = entry.path.slice(slash + 1);
-    // Symlinks are never followed out of the project; the root's own file is not nested.
-    if (entry.directory || entry.symlink || slash === -1 || !(INSTRUCTION_NAMES as readonly string[]).includes(name)) return true;
-    const dir = entry.path.slice(0, slash);
-    byDir.set(dir, [...(byDir.get(dir) ?? []), name]);
-    return true;
-  });
+  const summary = await walk(
+    { projectRoot: realRoot, start: realRoot, maxVisited: INSTRUCTION_LIMITS.walkEntries, recursive: true },
+    (entry) => {
+      const slash = entry.path.lastIndexOf('/');
+      const name = entry.path.slice(slash + 1);
+      // Symlinks are never followed out of the project; the root's own file is not nested.
+      if (entry.directory || entry.symlink || slash === -1 || !(INSTRUCTION_NAMES as readonly string[]).includes(name))
+        return true;
+      const dir = entry.path.slice(0, slash);
+      byDir.set(dir, [...(byDir.get(dir) ?? []), name]);
+      return true;
+    },
+  );
   const paths: string[] = [];
   for (const [dir, names] of byDir) {
     const name = names.includes('AGENTS.md') ? 'AGENTS.md' : 'CLAUDE.md';
@@ -169,13 +177,31 @@ export async function loadInstructions(projectRoot: string, dirs?: InstructionDi
     if (read === undefined) continue;
     const text = read.text.trim();
     budget -= text.length;
-    included.push({ file: { path: c.path, scope: c.scope, sizeBytes: read.sizeBytes, includedChars: text.length, truncated: read.truncated, included: text.length > 0 }, text });
+    included.push({
+      file: {
+        path: c.path,
+        scope: c.scope,
+        sizeBytes: read.sizeBytes,
+        includedChars: text.length,
+        truncated: read.truncated,
+        included: text.length > 0,
+      },
+      text,
+    });
   }
   const nested = await nestedFiles(realRoot);
   const nestedInfo: InstructionFile[] = [];
   for (const path of nested.paths.slice(0, INSTRUCTION_LIMITS.nestedListed)) {
     const read = await readCapped(path, 1);
-    if (read !== undefined) nestedInfo.push({ path, scope: 'nested', sizeBytes: read.sizeBytes, includedChars: 0, truncated: false, included: false });
+    if (read !== undefined)
+      nestedInfo.push({
+        path,
+        scope: 'nested',
+        sizeBytes: read.sizeBytes,
+        includedChars: 0,
+        truncated: false,
+        included: false,
+      });
   }
 
   // In the prompt the general ones come first and the most specific last.
@@ -196,9 +222,12 @@ export async function loadInstructions(projectRoot: string, dirs?: InstructionDi
       return `--- ${shown(file.path)} (${where})\n${text}${note}`;
     });
   if (nestedInfo.length > 0) {
-    const more = nested.paths.length > nestedInfo.length || nested.capped ? '\n(there may be more in deeper directories)' : '';
+    const more =
+      nested.paths.length > nestedInfo.length || nested.capped ? '\n(there may be more in deeper directories)' : '';
     sections.push(
-      `Subdirectories have their own instructions, which take precedence for files under them. Read the one nearest a file (read_file) before you change it:\n${nestedInfo.map((f) => `- ${shown(f.path)} (${kb(f.sizeBytes)})`).join('\n')}${more}`,
+      `Subdirectories have their own instructions, which take precedence for files under them. ` +
+        `Read the one nearest a file (read_file) before you change it:\n` +
+        `${nestedInfo.map((f) => `- ${shown(f.path)} (${kb(f.sizeBytes)})`).join('\n')}${more}`,
     );
   }
   return {

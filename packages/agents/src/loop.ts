@@ -14,8 +14,9 @@ import { defaultTools, toolDefinitions } from './tools/index.js';
 import type { TurnContext, TurnResult, TurnStopReason } from './types.js';
 import { ArgumentValidator } from './validate.js';
 
-export const DEFAULT_MAX_TURNS = 50;
+const DEFAULT_MAX_TURNS = 50;
 
+/** @internal exported for tests */
 export { INTERRUPTED_MARKER } from './ended-early.js';
 
 const defaultParsers = new ParserRegistry();
@@ -31,7 +32,10 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
   const tools = ctx.tools ?? defaultTools();
   const maxTurns = ctx.maxTurns ?? DEFAULT_MAX_TURNS;
   if (!Number.isInteger(maxTurns) || maxTurns < 1) {
-    throw new SylkError(`maxTurns must be a positive integer, got ${maxTurns}`, { code: AgentErrorCode.InvalidContext, tier: ErrorTier.Permanent });
+    throw new SylkError(`maxTurns must be a positive integer, got ${maxTurns}`, {
+      code: AgentErrorCode.InvalidContext,
+      tier: ErrorTier.Permanent,
+    });
   }
   const startLength = ctx.history.length;
   const usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -39,9 +43,21 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
     if (stopReason === 'cancelled') ctx.emit({ type: 'turn_interrupted', reason: 'cancelled by the user' });
     if (stopReason !== 'end_turn') closeOpenTurn(ctx.history, causeOfStop(stopReason, error));
     if (error !== undefined) ctx.emit(errorEvent(error));
-    if (stopReason === 'max_turns') ctx.emit({ type: 'notice', message: `Stopped after ${maxTurns} model round-trips (the turn limit); send a message to continue.` });
-    ctx.logger.info({ sessionId: ctx.sessionId, agentId: ctx.agentId, stopReason, code: error?.code }, 'agent turn finished');
-    return { stopReason, usage, messagesAdded: ctx.history.length - startLength, ...(error !== undefined ? { error } : {}) };
+    if (stopReason === 'max_turns')
+      ctx.emit({
+        type: 'notice',
+        message: `Stopped after ${maxTurns} model round-trips (the turn limit); send a message to continue.`,
+      });
+    ctx.logger.info(
+      { sessionId: ctx.sessionId, agentId: ctx.agentId, stopReason, code: error?.code },
+      'agent turn finished',
+    );
+    return {
+      stopReason,
+      usage,
+      messagesAdded: ctx.history.length - startLength,
+      ...(error !== undefined ? { error } : {}),
+    };
   };
 
   closeOpenTurn(ctx.history); // a turn that died without a reply (a crash): roles alternate
@@ -102,7 +118,11 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
         round--;
         continue;
       }
-      keepEndedEarly(ctx, outcome.text, signal.aborted ? causeOfPartial('cancelled') : causeOfError(outcome.error, ctx.streamLimits));
+      keepEndedEarly(
+        ctx,
+        outcome.text,
+        signal.aborted ? causeOfPartial('cancelled') : causeOfError(outcome.error, ctx.streamLimits),
+      );
       if (signal.aborted) return finish('cancelled');
       return finish(isBudgetError(outcome.error) ? 'budget' : 'error', asTurnError(outcome.error));
     }
@@ -110,25 +130,36 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
     addUsage(ctx, usage, response);
     if (response.partial === true) {
       const cancelled = signal.aborted || response.partialReason === 'cancelled';
-      keepEndedEarly(ctx, response.content, causeOfPartial(cancelled ? 'cancelled' : response.partialReason, ctx.streamLimits));
+      keepEndedEarly(
+        ctx,
+        response.content,
+        causeOfPartial(cancelled ? 'cancelled' : response.partialReason, ctx.streamLimits),
+      );
       if (cancelled) return finish('cancelled');
       const reason = response.partialReason ?? 'unknown';
       return finish(reason === 'budget_exceeded' ? 'budget' : 'error', incompleteResponse(reason, ctx.provider));
     }
     // History and events keep the reply redacted; the calls run as the model sent them.
-    const kept = ctx.redact === undefined ? { content: response.content, toolCalls: response.toolCalls } : ctx.redact.redactDeep({ content: response.content, toolCalls: response.toolCalls });
+    const kept =
+      ctx.redact === undefined
+        ? { content: response.content, toolCalls: response.toolCalls }
+        : ctx.redact.redactDeep({ content: response.content, toolCalls: response.toolCalls });
     ctx.history.push({
-      role: 'assistant', content: kept.content,
+      role: 'assistant',
+      content: kept.content,
       ...(kept.toolCalls.length > 0 ? { toolCalls: kept.toolCalls } : {}),
       // Signed thinking goes back as received (a changed block is refused), so it is not redacted here.
       ...(response.thinkingBlocks?.length ? { thinking: response.thinkingBlocks } : {}),
     });
     ctx.emit({ type: 'assistant_message', text: kept.content, toolCalls: kept.toolCalls });
     if (response.toolCalls.length === 0) {
-      if (response.stopReason === 'max_tokens') ctx.emit({ type: 'notice', message: 'The reply was cut at the output token limit.' });
+      if (response.stopReason === 'max_tokens')
+        ctx.emit({ type: 'notice', message: 'The reply was cut at the output token limit.' });
       return finish('end_turn');
     }
-    ctx.history.push(...(await outputLimit.answer(response.toolCalls, cut, (calls) => executeToolCalls(calls, dispatcher))));
+    ctx.history.push(
+      ...(await outputLimit.answer(response.toolCalls, cut, (calls) => executeToolCalls(calls, dispatcher))),
+    );
     if (signal.aborted) return finish('cancelled');
     const cutTooOften = outputLimit.stop();
     if (cutTooOften !== undefined) return finish('error', cutTooOften);

@@ -39,12 +39,15 @@ export interface MentionResult {
 }
 
 /** Files per prompt, and all of them together at most this many times the per-file limit. */
-export const MENTION_LIMITS = { files: 20, totalFactor: 4 } as const;
+const MENTION_LIMITS = { files: 20, totalFactor: 4 } as const;
 
 const MENTION = /(^|[\s([{])@(?:"([^"\n]+)"|([^\s"'`<>|]+))/g;
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
 
-/** The paths mentioned in `text`, in order, each once. */
+/**
+ * The paths mentioned in `text`, in order, each once.
+ * @internal exported for tests
+ */
 export function findMentions(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(MENTION)) {
@@ -72,7 +75,11 @@ function refusal(rel: string): string | undefined {
 }
 
 function size(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 * 1024
+      ? `${(bytes / 1024).toFixed(1)} KB`
+      : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 async function readHead(path: string, max: number): Promise<Buffer> {
@@ -89,7 +96,11 @@ async function readHead(path: string, max: number): Promise<Buffer> {
 }
 
 /** One mention: attached, refused with a reason, or undefined when it names nothing in the project. */
-async function resolveOne(requested: string, opts: MentionOptions, budget: number): Promise<{ file: MentionedFile; content?: string } | undefined> {
+async function resolveOne(
+  requested: string,
+  opts: MentionOptions,
+  budget: number,
+): Promise<{ file: MentionedFile; content?: string } | undefined> {
   let resolved;
   try {
     resolved = await opts.fs.boundary.resolve(requested, { followLeaf: true });
@@ -102,11 +113,15 @@ async function resolveOne(requested: string, opts: MentionOptions, budget: numbe
   if (resolved.stat === undefined || project === undefined || resolved.root.name !== 'project') return undefined;
   const rel = relative(project, resolved.target).split(sep).join('/');
   const base = { path: rel, sizeBytes: resolved.stat.size, attachedBytes: 0, truncated: false };
-  if (resolved.stat.isDirectory()) return { file: { ...base, sizeBytes: 0, attached: false, reason: 'it is a directory' } };
+  if (resolved.stat.isDirectory())
+    return { file: { ...base, sizeBytes: 0, attached: false, reason: 'it is a directory' } };
   if (!resolved.stat.isFile()) return undefined;
-  const refused = refusal(rel) ?? (resolved.via !== undefined ? refusal(relative(project, resolved.via).split(sep).join('/')) : undefined);
+  const refused =
+    refusal(rel) ??
+    (resolved.via !== undefined ? refusal(relative(project, resolved.via).split(sep).join('/')) : undefined);
   if (refused !== undefined) return { file: { ...base, attached: false, reason: refused } };
-  if (budget <= 0) return { file: { ...base, attached: false, reason: 'the attachments of one prompt are at their size limit' } };
+  if (budget <= 0)
+    return { file: { ...base, attached: false, reason: 'the attachments of one prompt are at their size limit' } };
   const limit = Math.min(opts.maxFileBytes, budget);
   const data = await readHead(resolved.target, Math.min(resolved.stat.size, limit));
   if (data.subarray(0, 8192).includes(0)) return { file: { ...base, attached: false, reason: 'it is a binary file' } };
@@ -136,8 +151,12 @@ export async function attachMentions(text: string, opts: MentionOptions): Promis
       continue;
     }
     budget -= f.attachedBytes;
-    const cut = f.truncated ? `\n[cut at ${size(f.attachedBytes)} of ${size(f.sizeBytes)}; read_file ${f.path} for the rest]` : '';
-    blocks.push(`<file path="${f.path}">\n${one.content}${one.content.endsWith('\n') || one.content === '' ? '' : '\n'}</file>${cut}`);
+    const cut = f.truncated
+      ? `\n[cut at ${size(f.attachedBytes)} of ${size(f.sizeBytes)}; read_file ${f.path} for the rest]`
+      : '';
+    blocks.push(
+      `<file path="${f.path}">\n${one.content}${one.content.endsWith('\n') || one.content === '' ? '' : '\n'}</file>${cut}`,
+    );
   }
   if (blocks.length === 0) return { prompt: text, files };
   return { prompt: `${text}\n\nFiles the user mentioned (@path), as they are now:\n${blocks.join('\n')}`, files };

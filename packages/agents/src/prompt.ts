@@ -12,12 +12,13 @@ export interface SystemPromptInput {
 export function buildSystemPrompt(input: SystemPromptInput): string {
   const date = new Date(input.now).toISOString().slice(0, 10);
   const parts = [
-    'You are a coding agent working in the user\'s project on their machine. Complete the task with the tools, then reply with a short summary of what you did.',
+    "You are a coding agent working in the user's project on their machine. Complete the task with the tools, then reply with a short summary of what you did.",
     `Project root: ${input.projectRoot}\nPlatform: ${input.platform}\nDate: ${date}`,
     [
       'Tool rules:',
       '- Paths are relative to the project root; you cannot touch files outside it.',
-      '- Read a file before you edit it. edit_file needs old_string copied exactly (without the line-number prefix) and unique; add context lines if it is not.',
+      '- Read a file before you edit it. edit_file needs old_string copied exactly ' +
+        '(without the line-number prefix) and unique; add context lines if it is not.',
       '- Prefer edit_file for changes to existing files; write_file replaces the whole file.',
       '- Use list_files and search to find code instead of guessing paths.',
       '- run_command runs non-interactive commands (no servers or watchers). Run the relevant tests after a change.',
@@ -26,7 +27,9 @@ export function buildSystemPrompt(input: SystemPromptInput): string {
     ].join('\n'),
   ];
   if (input.projectInstructions !== undefined && input.projectInstructions !== '') {
-    parts.push(`Instructions (AGENTS.md; where they differ, a later file is more specific and takes precedence):\n${input.projectInstructions}`);
+    parts.push(
+      `Instructions (AGENTS.md; where they differ, a later file is more specific and takes precedence):\n${input.projectInstructions}`,
+    );
   }
   if (input.extra !== undefined && input.extra !== '') parts.push(input.extra);
   return parts.join('\n\n');

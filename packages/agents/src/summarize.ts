@@ -5,7 +5,10 @@ import { AgentErrorCode } from './errors.js';
 import type { TokenCounter } from './context-tokens.js';
 import type { AgentGate } from './types.js';
 
-/** How every summary request ends (the emulator's scenarios match on it). */
+/**
+ * How every summary request ends (the emulator's scenarios match on it).
+ * @internal exported for tests
+ */
 export const SUMMARY_REQUEST = 'Write the working summary of the conversation above';
 
 const SUMMARY_SYSTEM = [
@@ -46,19 +49,30 @@ export interface SummarizeInput {
  * (long tool results cut in the middle); a transcript longer than the model's window is summarised
  * in parts, each request carrying the summary so far.
  */
-export async function summarizeMessages(messages: readonly Message[], summaryTokens: number, input: SummarizeInput): Promise<string> {
+export async function summarizeMessages(
+  messages: readonly Message[],
+  summaryTokens: number,
+  input: SummarizeInput,
+): Promise<string> {
   const fixed = input.counter.fixed(input.model, SUMMARY_SYSTEM, undefined);
   const budget = input.contextWindow - summaryTokens - fixed - MARGIN_TOKENS;
   // The summary so far rides along with every part after the first.
   const partBudget = budget - summaryTokens;
   if (partBudget < 256) {
-    throw new SylkError(`the ${input.model} context window (${input.contextWindow} tokens) is too small to write a summary of ${summaryTokens} tokens`, {
-      code: AgentErrorCode.CompactionFailed,
-      tier: ErrorTier.UserFixable,
-      hint: 'set sessions.compaction.model to a model with a larger context window, or correct its context_window (llm.providers.<name>.models.<id>.context_window)',
-    });
+    throw new SylkError(
+      `the ${input.model} context window (${input.contextWindow} tokens) is too small to write a summary of ${summaryTokens} tokens`,
+      {
+        code: AgentErrorCode.CompactionFailed,
+        tier: ErrorTier.UserFixable,
+        hint:
+          'set sessions.compaction.model to a model with a larger context window, ' +
+          'or correct its context_window (llm.providers.<name>.models.<id>.context_window)',
+      },
+    );
   }
-  const entries = messages.map((m) => cap(render(m), Math.min(m.role === 'tool' ? TOOL_RESULT_CHARS : MESSAGE_CHARS, partBudget * 3)));
+  const entries = messages.map((m) =>
+    cap(render(m), Math.min(m.role === 'tool' ? TOOL_RESULT_CHARS : MESSAGE_CHARS, partBudget * 3)),
+  );
   let summary = '';
   let part: string[] = [];
   let partTokens = 0;
@@ -75,7 +89,12 @@ export async function summarizeMessages(messages: readonly Message[], summaryTok
   return part.length > 0 ? summarizePart(summary, part, summaryTokens, input) : summary;
 }
 
-async function summarizePart(previous: string, part: string[], summaryTokens: number, input: SummarizeInput): Promise<string> {
+async function summarizePart(
+  previous: string,
+  part: string[],
+  summaryTokens: number,
+  input: SummarizeInput,
+): Promise<string> {
   const content = [
     ...(previous !== '' ? [`## Summary of the conversation before this part\n${previous}`] : []),
     ...part,
@@ -88,7 +107,12 @@ async function summarizePart(previous: string, part: string[], summaryTokens: nu
     sessionId: input.sessionId,
     agentId: input.agentId,
     ...(input.agentType !== undefined ? { agentType: input.agentType } : {}),
-    request: { model: input.model, systemPrompt: SUMMARY_SYSTEM, messages: [{ role: 'user', content }], maxTokens: summaryTokens },
+    request: {
+      model: input.model,
+      systemPrompt: SUMMARY_SYSTEM,
+      messages: [{ role: 'user', content }],
+      maxTokens: summaryTokens,
+    },
   };
   const stream = input.gate.stream(req, input.signal);
   // Nothing of the summary is streamed to the user: the `compacted` event reports it.
@@ -97,10 +121,13 @@ async function summarizePart(previous: string, part: string[], summaryTokens: nu
   input.onResponse(response);
   const text = response.content.trim();
   if (response.partial === true || text === '') {
-    throw new SylkError(`the ${input.model} summary ${response.partial === true ? `ended early (${response.partialReason ?? 'unknown'})` : 'was empty'}`, {
-      code: AgentErrorCode.CompactionFailed,
-      tier: ErrorTier.Transient,
-    });
+    throw new SylkError(
+      `the ${input.model} summary ${response.partial === true ? `ended early (${response.partialReason ?? 'unknown'})` : 'was empty'}`,
+      {
+        code: AgentErrorCode.CompactionFailed,
+        tier: ErrorTier.Transient,
+      },
+    );
   }
   return text;
 }
@@ -111,7 +138,9 @@ function render(m: Message): string {
     case 'user':
       return m.summaryOf !== undefined ? `## Summary of earlier messages\n${m.content}` : `## User\n${m.content}`;
     case 'assistant': {
-      const calls = (m.toolCalls ?? []).map((c) => `→ ${c.name} ${cap(c.argumentsText ?? JSON.stringify(c.arguments), 2_000)}`);
+      const calls = (m.toolCalls ?? []).map(
+        (c) => `→ ${c.name} ${cap(c.argumentsText ?? JSON.stringify(c.arguments), 2_000)}`,
+      );
       return ['## Assistant', ...(m.content !== '' ? [m.content] : []), ...calls].join('\n');
     }
     case 'tool':

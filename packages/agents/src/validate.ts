@@ -5,8 +5,8 @@ export type Validation = { ok: true } | { ok: false; message: string };
 
 /**
  * Compiled validators, shared by every turn: a tool's schema is compiled the first time one of
- * its calls is checked, once per process (~15 ms for the built-in set, which per turn was a
- * stall of the daemon's event loop for every session).
+ * its calls is checked, once per process (compiling the built-in set per turn stalled the
+ * daemon's event loop for every session).
  */
 const compiled = new WeakMap<object, ValidateFunction>();
 let sharedAjv: Ajv | undefined;

@@ -17,7 +17,8 @@ export function getConfigValue(config: ConfigTree, dottedKey: string): unknown {
       const parent = keys.slice(0, i).join('.');
       const valid = isPlainObject(node) ? Object.keys(node) : [];
       const where = parent === '' ? 'top-level keys' : `keys under "${parent}"`;
-      const listing = valid.length > 0 ? `valid ${where}: ${valid.join(', ')}` : `"${parent}" is a value, not a section`;
+      const listing =
+        valid.length > 0 ? `valid ${where}: ${valid.join(', ')}` : `"${parent}" is a value, not a section`;
       throw new SylkError(`unknown config key "${dottedKey}"; ${listing}`, {
         tier: ErrorTier.UserFixable,
         code: 'config.unknown_key',
@@ -37,8 +38,11 @@ const SECRET_WORDS = new Set(['key', 'apikey', 'token', 'secret', 'password', 'p
  * secret or password. Word-based rather than a bare substring match so that `tokens` budgets and
  * `max_output_tokens` stay visible.
  */
-export function isSecretKey(key: string): boolean {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[_\-.\s]+/);
+function isSecretKey(key: string): boolean {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[_\-.\s]+/);
   return words.some((w) => SECRET_WORDS.has(w));
 }
 

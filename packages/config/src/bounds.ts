@@ -40,7 +40,11 @@ interface Cursor {
 /** The first limit `text` breaks, or undefined when it is safe to hand to the parser. */
 export function checkYamlBounds(text: string, limits: YamlLimits = YAML_LIMITS): YamlBoundsProblem | undefined {
   if (text.length > limits.maxBytes) {
-    return { line: 1, col: 1, reason: `${text.length} bytes is larger than the ${limits.maxBytes}-byte limit for a config file` };
+    return {
+      line: 1,
+      col: 1,
+      reason: `${text.length} bytes is larger than the ${limits.maxBytes}-byte limit for a config file`,
+    };
   }
   const tooDeep = (at: Cursor): YamlBoundsProblem => ({
     ...at,
@@ -70,7 +74,11 @@ export function checkYamlBounds(text: string, limits: YamlLimits = YAML_LIMITS):
       if (indents.length === 0 || (indents.at(-1) ?? 0) < i) indents.push(i);
       // Compact nested entries on one line: `- - - x`, `? ? x`, `- key: - x` each open a level.
       let compact = 0;
-      while (i < line.length && (line[i] === '-' || line[i] === '?') && (line[i + 1] === ' ' || line[i + 1] === undefined)) {
+      while (
+        i < line.length &&
+        (line[i] === '-' || line[i] === '?') &&
+        (line[i + 1] === ' ' || line[i + 1] === undefined)
+      ) {
         compact++;
         i += 2;
         while (line[i] === ' ') i++;
@@ -121,12 +129,21 @@ export function checkYamlBounds(text: string, limits: YamlLimits = YAML_LIMITS):
         atValueStart = true;
       } else if (c === '*' || c === '&' || c === '!') {
         if (c === '*' && ++aliases > limits.maxAliases) {
-          return { line: l + 1, col: i + 1, reason: `more than ${limits.maxAliases} alias references (*name); write the values out` };
+          return {
+            line: l + 1,
+            col: i + 1,
+            reason: `more than ${limits.maxAliases} alias references (*name); write the values out`,
+          };
         }
         // An anchor or tag is followed by its node; skip the name.
         while (i + 1 < line.length && !/[\s,[\]{}]/.test(line[i + 1] as string)) i++;
         atValueStart = c !== '*';
-      } else if ((c === '|' || c === '>') && structural && flowDepth === 0 && /^[|>][-+0-9]*\s*(#.*)?\r?$/.test(line.slice(i))) {
+      } else if (
+        (c === '|' || c === '>') &&
+        structural &&
+        flowDepth === 0 &&
+        /^[|>][-+0-9]*\s*(#.*)?\r?$/.test(line.slice(i))
+      ) {
         blockScalarIndent = nodeColumn;
         break;
       }
@@ -161,6 +178,7 @@ function positionOf(text: string, offset: number): Cursor {
 /**
  * Nesting depth and alias count as the YAML parser's CST sees them; an explicit stack, no
  * recursion (the CST parser keeps its own stack too). Exported for tests.
+ * @internal exported for tests
  */
 export function cstProblem(text: string, limits: YamlLimits): YamlBoundsProblem | undefined {
   const stack: Array<[CstNode, number]> = [];
@@ -169,10 +187,16 @@ export function cstProblem(text: string, limits: YamlLimits): YamlBoundsProblem 
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     const [node, depth] = next;
     if (depth > limits.maxDepth) {
-      return { ...positionOf(text, node.offset), reason: `nested more than ${limits.maxDepth} levels deep (the limit for a config file); flatten the structure` };
+      return {
+        ...positionOf(text, node.offset),
+        reason: `nested more than ${limits.maxDepth} levels deep (the limit for a config file); flatten the structure`,
+      };
     }
     if (node.type === 'alias' && ++aliases > limits.maxAliases) {
-      return { ...positionOf(text, node.offset), reason: `more than ${limits.maxAliases} alias references (*name); write the values out` };
+      return {
+        ...positionOf(text, node.offset),
+        reason: `more than ${limits.maxAliases} alias references (*name); write the values out`,
+      };
     }
     if (node.type === 'document' && isCstNode(node.value)) stack.push([node.value, depth]);
     for (const item of node.items ?? []) {

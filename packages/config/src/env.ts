@@ -1,4 +1,4 @@
-/** The `SYLK_*` environment layer: variable names resolved against the schema (SPEC 3.2). */
+/** The `SYLK_*` environment layer: variable names resolved against the schema. */
 import nodePath from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DIR_ENV_VARS, type Env } from './paths.js';
@@ -9,7 +9,7 @@ import { treeAt } from './tree.js';
 import type { ConfigSource, ConfigWarning } from './types.js';
 
 /** `SYLK_` variables that are not config keys (directories, socket, CLI behaviour); `SYLK_TEST_*` too. */
-export const RESERVED_ENV_VARS: readonly string[] = [
+const RESERVED_ENV_VARS: readonly string[] = [
   ...DIR_ENV_VARS,
   'SYLK_SOCKET',
   'SYLK_PROFILE',
@@ -42,14 +42,26 @@ function resolveSegments(node: SchemaNode, segments: readonly string[]): string[
   return undefined;
 }
 
-/** The config path a variable sets (`SYLK_LLM_TIMEOUT` → ['llm', 'timeout']), if any. */
+/**
+ * The config path a variable sets (`SYLK_LLM_TIMEOUT` → ['llm', 'timeout']), if any.
+ * @internal exported for tests
+ */
 export function envVarPath(name: string): string[] | undefined {
   if (!name.startsWith(PREFIX)) return undefined;
-  const path = resolveSegments(CONFIG_SCHEMA, name.slice(PREFIX.length).split('_').filter((s) => s !== ''));
+  const path = resolveSegments(
+    CONFIG_SCHEMA,
+    name
+      .slice(PREFIX.length)
+      .split('_')
+      .filter((s) => s !== ''),
+  );
   return path === undefined || path.length === 0 ? undefined : path;
 }
 
-/** The variable for a config path (`['llm','timeout']` → `SYLK_LLM_TIMEOUT`). */
+/**
+ * The variable for a config path (`['llm','timeout']` → `SYLK_LLM_TIMEOUT`).
+ * @internal exported for tests
+ */
 export function envVarName(path: readonly string[]): string {
   return `${PREFIX}${path.join('_').toUpperCase()}`;
 }
@@ -57,7 +69,10 @@ export function envVarName(path: readonly string[]): string {
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
-/** Convert a variable's text to the schema's type; leave it as text when it does not fit (validation then warns). */
+/**
+ * Convert a variable's text to the schema's type; leave it as text when it does not fit (validation then warns).
+ * @internal exported for tests
+ */
 export function coerceEnvValue(raw: string, node: SchemaNode | undefined): unknown {
   const type = node === undefined ? undefined : deref(node).type;
   const text = raw.trim();
@@ -81,7 +96,7 @@ export function coerceEnvValue(raw: string, node: SchemaNode | undefined): unkno
   }
 }
 
-export interface EnvLayer {
+interface EnvLayer {
   /** Names the source in warnings: `$SYLK_X` or the `_FILE` file. */
   file: string;
   data: unknown;
@@ -112,25 +127,47 @@ export function envLayers(env: Env): EnvLayers {
     if (target === undefined) {
       const path = envVarPath(name);
       if (path === undefined) {
-        warnings.push({ file: `$${name}`, path: '', reason: 'unknown SYLK_ variable: it names no config key; ignored' });
+        warnings.push({
+          file: `$${name}`,
+          path: '',
+          reason: 'unknown SYLK_ variable: it names no config key; ignored',
+        });
         continue;
       }
       used.push(name);
-      valueLayers.push({ file: `$${name}`, data: treeAt(path, coerceEnvValue(raw, schemaAt(path))), depth: path.length });
+      valueLayers.push({
+        file: `$${name}`,
+        data: treeAt(path, coerceEnvValue(raw, schemaAt(path))),
+        depth: path.length,
+      });
       continue;
     }
     if (!nodePath.isAbsolute(raw)) {
-      warnings.push({ file: `$${name}`, path: target.join('.'), reason: `must be an absolute file path, got "${raw}"; ignored` });
+      warnings.push({
+        file: `$${name}`,
+        path: target.join('.'),
+        reason: `must be an absolute file path, got "${raw}"; ignored`,
+      });
       continue;
     }
     const parsed = readConfigFile(raw);
     files.push(raw);
     sources.push({ layer: 'env_file', path: raw, present: parsed.present });
     warnings.push(...parsed.warnings);
-    if (!parsed.present) warnings.push({ file: `$${name}`, path: target.join('.'), reason: `file ${raw} does not exist; ignored` });
+    if (!parsed.present)
+      warnings.push({ file: `$${name}`, path: target.join('.'), reason: `file ${raw} does not exist; ignored` });
     if (parsed.data !== undefined) fileLayers.push({ file: raw, data: treeAt(target, parsed.data) });
   }
-  sources.push({ layer: 'env', path: used.length > 0 ? used.map((n) => `$${n}`).join(', ') : 'environment', present: used.length > 0 });
+  sources.push({
+    layer: 'env',
+    path: used.length > 0 ? used.map((n) => `$${n}`).join(', ') : 'environment',
+    present: used.length > 0,
+  });
   valueLayers.sort((a, b) => a.depth - b.depth);
-  return { layers: [...fileLayers, ...valueLayers.map(({ file, data }) => ({ file, data }))], sources, warnings, files };
+  return {
+    layers: [...fileLayers, ...valueLayers.map(({ file, data }) => ({ file, data }))],
+    sources,
+    warnings,
+    files,
+  };
 }

@@ -30,7 +30,10 @@ describe('layers', () => {
   });
 
   it('applies defaults < user < project < project-local < env', () => {
-    fx.write(fx.userFile, 'llm: {timeout: 2, default_model: user}\nsessions: {max_turns: 2, mention_max_kb: 2}\ndaemon: {log_level: debug}\n');
+    fx.write(
+      fx.userFile,
+      'llm: {timeout: 2, default_model: user}\nsessions: {max_turns: 2, mention_max_kb: 2}\ndaemon: {log_level: debug}\n',
+    );
     fx.write(fx.projectFile, 'llm: {default_model: proj}\nsessions: {max_turns: 1, mention_max_kb: 1}\n');
     fx.write(fx.localFile, 'sessions: {max_turns: 3}\n');
     const { config, warnings, sources } = load({ SYLK_SESSIONS_MENTION_MAX_KB: '4' });
@@ -41,7 +44,13 @@ describe('layers', () => {
     expect(config.sessions.mention_max_kb).toBe(4);
     expect(config.daemon.log_level).toBe('debug');
     expect(config.llm.queue.workers).toBe(4);
-    expect(sources.filter((s) => s.present).map((s) => s.layer)).toEqual(['defaults', 'user', 'project', 'project_local', 'env']);
+    expect(sources.filter((s) => s.present).map((s) => s.layer)).toEqual([
+      'defaults',
+      'user',
+      'project',
+      'project_local',
+      'env',
+    ]);
   });
 
   it("keeps only the allow-listed settings of a repository's own files", () => {
@@ -71,14 +80,27 @@ describe('layers', () => {
     expect(config.sessions.max_turns).toBe(7);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.file).toBe(fx.projectFile);
-    for (const key of ['llm.timeout', 'llm.providers.anthropic.base_url', 'llm.providers.anthropic.models.m2.input_price', 'budgets', 'tools.extra_roots', 'tools.shell_metacharacters']) {
+    for (const key of [
+      'llm.timeout',
+      'llm.providers.anthropic.base_url',
+      'llm.providers.anthropic.models.m2.input_price',
+      'budgets',
+      'tools.extra_roots',
+      'tools.shell_metacharacters',
+    ]) {
       expect(warnings[0]?.reason).toContain(key);
     }
   });
 
   it("ignores security settings in a repository's own files, except the credential profile it names", () => {
-    fx.write(fx.projectFile, 'security:\n  sandbox: {enabled: false}\n  network: {allowed_domains: [evil.example]}\n  credentials: {profile_name: work}\n');
-    fx.write(fx.localFile, 'security:\n  sandbox: {writable_paths: ["~"]}\n  audit: {enabled: false}\nsessions: {max_turns: 3}\n');
+    fx.write(
+      fx.projectFile,
+      'security:\n  sandbox: {enabled: false}\n  network: {allowed_domains: [evil.example]}\n  credentials: {profile_name: work}\n',
+    );
+    fx.write(
+      fx.localFile,
+      'security:\n  sandbox: {writable_paths: ["~"]}\n  audit: {enabled: false}\nsessions: {max_turns: 3}\n',
+    );
     const { config, warnings } = load();
     expect(config.security.sandbox.enabled).toBe(true);
     expect(config.security.sandbox.writable_paths).toEqual([]);
@@ -92,15 +114,29 @@ describe('layers', () => {
     ]);
     // The user's own file and the environment still set them.
     fx.write(fx.userFile, 'security: {sandbox: {required: true}}\n');
-    expect(load({ SYLK_SECURITY_AUDIT_ENABLED: 'false' }).config.security).toMatchObject({ sandbox: { required: true }, audit: { enabled: false } });
+    expect(load({ SYLK_SECURITY_AUDIT_ENABLED: 'false' }).config.security).toMatchObject({
+      sandbox: { required: true },
+      audit: { enabled: false },
+    });
   });
 
   it('deep-merges maps and replaces arrays', () => {
-    fx.write(fx.userFile, 'llm:\n  providers:\n    openai: {enabled: false, base_url: "https://proxy.example"}\n  errors: {degrading_statuses: [529]}\ntools: {env_blocklist: [A_*, B_*]}\n');
-    fx.write(fx.projectFile, 'llm:\n  providers:\n    anthropic: {default_model: claude-x}\ntools: {env_blocklist: [C_*]}\n');
+    fx.write(
+      fx.userFile,
+      'llm:\n  providers:\n    openai: {enabled: false, base_url: "https://proxy.example"}\n' +
+        '  errors: {degrading_statuses: [529]}\ntools: {env_blocklist: [A_*, B_*]}\n',
+    );
+    fx.write(
+      fx.projectFile,
+      'llm:\n  providers:\n    anthropic: {default_model: claude-x}\ntools: {env_blocklist: [C_*]}\n',
+    );
     const { config, warnings } = load();
     expect(warnings).toEqual([]);
-    expect(config.llm.providers.openai).toMatchObject({ enabled: false, base_url: 'https://proxy.example', default_model: '' });
+    expect(config.llm.providers.openai).toMatchObject({
+      enabled: false,
+      base_url: 'https://proxy.example',
+      default_model: '',
+    });
     // A new map entry gets every default from the schema.
     expect(config.llm.providers.anthropic).toEqual({
       enabled: true,
@@ -137,7 +173,10 @@ describe('bad input', () => {
   });
 
   it('falls back per field to the lower layer or the default, naming file, path and reason', () => {
-    fx.write(fx.userFile, 'llm:\n  timeout: soon\n  workers: 2\n  queue: {workers: 0, pipeline_capacity: 10}\ndaemon: {log_level: loud}\nsessions: {max_turns: 42}\n');
+    fx.write(
+      fx.userFile,
+      'llm:\n  timeout: soon\n  workers: 2\n  queue: {workers: 0, pipeline_capacity: 10}\ndaemon: {log_level: loud}\nsessions: {max_turns: 42}\n',
+    );
     fx.write(fx.projectFile, 'sessions: {max_turns: lots}\n');
     const { config, warnings } = load();
     expect(config.llm.timeout).toBe(600);
@@ -145,12 +184,24 @@ describe('bad input', () => {
     expect(config.llm.queue).toEqual({ workers: 4, pipeline_capacity: 10 });
     expect(config.daemon.log_level).toBe('info');
     const byPath = Object.fromEntries(warnings.map((w) => [w.path, w]));
-    expect(Object.keys(byPath).sort()).toEqual(['daemon.log_level', 'llm.queue.workers', 'llm.timeout', 'llm.workers', 'sessions.max_turns']);
+    expect(Object.keys(byPath).sort()).toEqual([
+      'daemon.log_level',
+      'llm.queue.workers',
+      'llm.timeout',
+      'llm.workers',
+      'sessions.max_turns',
+    ]);
     expect(byPath['sessions.max_turns']?.file).toBe(fx.projectFile);
-    expect(byPath['llm.timeout']).toEqual({ file: fx.userFile, path: 'llm.timeout', reason: 'must be integer; got "soon"' });
+    expect(byPath['llm.timeout']).toEqual({
+      file: fx.userFile,
+      path: 'llm.timeout',
+      reason: 'must be integer; got "soon"',
+    });
     expect(byPath['llm.queue.workers']?.reason).toBe('must be >= 1; got 0');
     expect(byPath['daemon.log_level']?.reason).toContain('must be one of: trace, debug, info, warn, error, fatal');
-    expect(byPath['llm.workers']?.reason).toMatch(/^unknown key \(known: default_provider, default_model, timeout, providers/);
+    expect(byPath['llm.workers']?.reason).toMatch(
+      /^unknown key \(known: default_provider, default_model, timeout, providers/,
+    );
   });
 
   it('drops a whole array when one item is invalid (arrays replace)', () => {
@@ -169,7 +220,10 @@ describe('bad input', () => {
     const { config, warnings } = load();
     expect(config.llm.providers).toEqual({});
     expect(warnings.map((w) => w.path).sort()).toEqual(['', 'colour', 'llm.providers.Bad Name']);
-    expect(warnings.find((w) => w.path === '')).toMatchObject({ file: fx.localFile, reason: expect.stringContaining('a list') });
+    expect(warnings.find((w) => w.path === '')).toMatchObject({
+      file: fx.localFile,
+      reason: expect.stringContaining('a list'),
+    });
   });
 
   it('treats an empty file as an empty layer', () => {
@@ -218,9 +272,13 @@ describe('getConfigValue and redactConfig', () => {
     expect(nested.code).toBe('config.unknown_key');
     expect(nested.tier).toBe(ErrorTier.UserFixable);
     expect(nested.message).toBe(
-      'unknown config key "llm.stream.nope"; valid keys under "llm.stream": chunk_timeout_seconds, max_duration_seconds, max_text_bytes, max_tool_args_bytes, first_output_timeout_seconds',
+      'unknown config key "llm.stream.nope"; valid keys under "llm.stream": ' +
+        'chunk_timeout_seconds, max_duration_seconds, ' +
+        'max_text_bytes, max_tool_args_bytes, first_output_timeout_seconds',
     );
-    expect(unknownKey('nope').message).toContain('valid top-level keys: daemon, llm, budgets, tools, security, sessions');
+    expect(unknownKey('nope').message).toContain(
+      'valid top-level keys: daemon, llm, budgets, tools, security, sessions',
+    );
     expect(unknownKey('llm.timeout.x').message).toContain('"llm.timeout" is a value, not a section');
   });
 

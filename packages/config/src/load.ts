@@ -46,7 +46,11 @@ function setAt(tree: Tree, path: readonly string[], value: unknown): void {
  * One config file's accepted content: what validates from the new text, plus the last good
  * content (or value) wherever the new text fails, so a half-saved file never resets anything.
  */
-function acceptFile(path: string, parsed: ParsedLayer, lastGood: Map<string, Tree> | undefined): { data: Tree | undefined; warnings: ConfigWarning[] } {
+function acceptFile(
+  path: string,
+  parsed: ParsedLayer,
+  lastGood: Map<string, Tree> | undefined,
+): { data: Tree | undefined; warnings: ConfigWarning[] } {
   const previous = lastGood?.get(path);
   if (!parsed.present) {
     lastGood?.delete(path); // a removed file is a deliberate change
@@ -54,7 +58,10 @@ function acceptFile(path: string, parsed: ParsedLayer, lastGood: Map<string, Tre
   }
   if (parsed.data === undefined) {
     if (previous === undefined) return { data: undefined, warnings: parsed.warnings };
-    const warnings = parsed.warnings.map((w) => ({ ...w, reason: `${w.reason.replace(/; file ignored$/, '')}; ${KEPT_FILE}` }));
+    const warnings = parsed.warnings.map((w) => ({
+      ...w,
+      reason: `${w.reason.replace(/; file ignored$/, '')}; ${KEPT_FILE}`,
+    }));
     return { data: cloneTree(previous), warnings };
   }
   const clean = sanitizeLayer(parsed.data, path);
@@ -69,7 +76,8 @@ function acceptFile(path: string, parsed: ParsedLayer, lastGood: Map<string, Tre
       if (!old.found) continue;
       setAt(clean.data, removed, old.value);
       const dotted = removed.join('.');
-      for (const [i, w] of warnings.entries()) if (w.path === dotted) warnings[i] = { ...w, reason: `${w.reason}; ${KEPT_VALUE}` };
+      for (const [i, w] of warnings.entries())
+        if (w.path === dotted) warnings[i] = { ...w, reason: `${w.reason}; ${KEPT_VALUE}` };
     }
   }
   if (clean.removed.some((r) => r.length === 0)) return { data: undefined, warnings };
@@ -124,24 +132,28 @@ function repositoryLayer(data: unknown, file: string, warnings: ConfigWarning[])
     warnings.push({
       file,
       path: ignored.length === 1 ? (ignored[0] as string) : '',
-      reason: `ignored in a project's own config (${ignored.join(', ')}): a repository may set only ${REPOSITORY_SETTINGS.join(', ')}; set the rest in your user config or SYLK_* variables`,
+      reason:
+        `ignored in a project's own config (${ignored.join(', ')}): ` +
+        `a repository may set only ${REPOSITORY_SETTINGS.join(', ')}; ` +
+        `set the rest in your user config or SYLK_* variables`,
     });
   }
   return kept;
 }
 
-export interface ConfigFile {
+interface ConfigFile {
   layer: Extract<ConfigLayer, 'project' | 'user' | 'project_local'>;
   path: string;
 }
 
 /** The config files in merge order (lowest first). */
-export function configFiles(opts: { dirs: SylkDirs; projectRoot?: string }): ConfigFile[] {
+function configFiles(opts: { dirs: SylkDirs; projectRoot?: string }): ConfigFile[] {
   const files: ConfigFile[] = [];
   const project = opts.projectRoot === undefined ? undefined : nodePath.join(opts.projectRoot, '.sylk');
   files.push({ layer: 'user', path: nodePath.join(opts.dirs.config, 'config.yaml') });
   if (project !== undefined) files.push({ layer: 'project', path: nodePath.join(project, 'config.yaml') });
-  if (project !== undefined) files.push({ layer: 'project_local', path: nodePath.join(project, 'local', 'config.yaml') });
+  if (project !== undefined)
+    files.push({ layer: 'project_local', path: nodePath.join(project, 'local', 'config.yaml') });
   return files;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Where Sylk keeps things (SPEC 3.1). Shared by sylkd and the CLI, so this module stays free of
+ * Where Sylk keeps things (docs/operations.md). Shared by sylkd and the CLI, so this module stays free of
  * ajv/yaml/chokidar and is also published as `@sylk/config/paths`.
  */
 import { createHash } from 'node:crypto';
@@ -43,7 +43,13 @@ const EXPLICIT: Record<Root, string> = {
   state: 'SYLK_STATE_DIR',
   runtime: 'SYLK_RUNTIME_DIR',
 };
-const UNDER_HOME: Record<Root, string> = { config: 'config', data: 'data', cache: 'cache', state: 'state', runtime: 'run' };
+const UNDER_HOME: Record<Root, string> = {
+  config: 'config',
+  data: 'data',
+  cache: 'cache',
+  state: 'state',
+  runtime: 'run',
+};
 const XDG: Record<Root, string> = {
   config: 'XDG_CONFIG_HOME',
   data: 'XDG_DATA_HOME',
@@ -74,22 +80,21 @@ export function resolveDirs(env: Env, opts: ResolveDirsOptions = {}): SylkDirs {
   const sylkHome = lookup('SYLK_HOME');
   const appData = lookup('APPDATA') ?? p.join(home, 'AppData', 'Roaming');
   const localAppData = lookup('LOCALAPPDATA') ?? p.join(home, 'AppData', 'Local');
-  const native: Record<Exclude<Root, 'runtime'>, string> =
-    platform === 'win32'
-      ? { config: appData, data: appData, cache: localAppData, state: localAppData }
-      : platform === 'darwin'
-        ? {
-            config: p.join(home, 'Library', 'Preferences'),
-            data: p.join(home, 'Library', 'Application Support'),
-            cache: p.join(home, 'Library', 'Caches'),
-            state: p.join(home, 'Library', 'Logs'),
-          }
-        : {
-            config: p.join(home, '.config'),
-            data: p.join(home, '.local', 'share'),
-            cache: p.join(home, '.cache'),
-            state: p.join(home, '.local', 'state'),
-          };
+  const native: Record<Exclude<Root, 'runtime'>, string> = platform === 'win32'
+    ? { config: appData, data: appData, cache: localAppData, state: localAppData }
+    : platform === 'darwin'
+      ? {
+          config: p.join(home, 'Library', 'Preferences'),
+          data: p.join(home, 'Library', 'Application Support'),
+          cache: p.join(home, 'Library', 'Caches'),
+          state: p.join(home, 'Library', 'Logs'),
+        }
+      : {
+          config: p.join(home, '.config'),
+          data: p.join(home, '.local', 'share'),
+          cache: p.join(home, '.cache'),
+          state: p.join(home, '.local', 'state'),
+        };
   const root = (kind: Root, fallback: () => string): string => {
     const explicit = lookup(EXPLICIT[kind]);
     if (explicit !== undefined) return explicit;
@@ -131,7 +136,10 @@ export function resolveSocketPath(env: Env, dirs: SylkDirs): string {
   return nodePath.normalize(explicit);
 }
 
-/** The single-instance lock file of sylkd. */
+/**
+ * The single-instance lock file of sylkd.
+ * @internal exported for tests
+ */
 export function lockPath(dirs: SylkDirs): string {
   return nodePath.join(dirs.runtime, 'sylkd.lock');
 }
@@ -171,7 +179,10 @@ export function findProjectRoot(startDir: string, opts: { homedir?: string } = {
  * What a project root is when a session there would expose every file the user owns: `/` or
  * the home directory (compared by real path). Sessions there need the user's confirmation.
  */
-export function broadProjectRoot(root: string, homedir: string): 'the filesystem root' | 'your home directory' | undefined {
+export function broadProjectRoot(
+  root: string,
+  homedir: string,
+): 'the filesystem root' | 'your home directory' | undefined {
   const real = (path: string) => {
     try {
       return realpathSync(path);

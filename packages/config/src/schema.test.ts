@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { defaultEnvBlocklist } from '@sylk/core';
 import { CONFIG_SCHEMA, CONFIG_SECTIONS, DEFAULT_CONFIG, deref, type SchemaNode } from './schema.js';
-import { validateConfigText } from './load.js';
-import { configTemplate } from './template.js';
 import type { SylkConfig } from './types.js';
 
 function walk(node: SchemaNode, path: string, visit: (path: string, node: SchemaNode) => void): void {
@@ -34,31 +31,36 @@ describe('config schema', () => {
     expect(clashes).toEqual([]);
   });
 
-  it('derives DEFAULT_CONFIG with every section and the SPEC defaults', () => {
+  it('derives DEFAULT_CONFIG with every section and its defaults', () => {
     const typed: SylkConfig = DEFAULT_CONFIG;
     expect(Object.keys(typed)).toEqual([...CONFIG_SECTIONS]);
     expect(CONFIG_SECTIONS).toEqual(['daemon', 'llm', 'budgets', 'tools', 'security', 'sessions', 'mcp']);
-    expect(typed.llm.retry.external_rate_limit).toEqual({ attempts: 10, initial_ms: 1000, max_ms: 60000, multiplier: 2, jitter: 0.1 });
-    expect(typed.llm.circuit_breaker).toEqual({ consecutive_failures: 5, failure_rate: 0.5, window: 20, cooldown_seconds: 30, close_after: 3 });
+    expect(typed.llm.retry.external_rate_limit).toEqual({
+      attempts: 10,
+      initial_ms: 1000,
+      max_ms: 60000,
+      multiplier: 2,
+      jitter: 0.1,
+    });
+    expect(typed.llm.circuit_breaker).toEqual({
+      consecutive_failures: 5,
+      failure_rate: 0.5,
+      window: 20,
+      cooldown_seconds: 30,
+      close_after: 3,
+    });
     expect(typed.budgets.global).toEqual({ tokens: -1, usd: -1 });
     expect(typed.tools.timeout).toEqual({ base_seconds: 120, extend_seconds: 30, ceiling_seconds: 1800 });
-    expect(typed.mcp).toEqual({ servers: {}, call_timeout_seconds: 120, idle_stop_minutes: 10, max_result_bytes: 32768 });
+    expect(typed.mcp).toEqual({
+      servers: {},
+      call_timeout_seconds: 120,
+      idle_stop_minutes: 10,
+      max_result_bytes: 32768,
+    });
     expect(Object.isFrozen(typed.tools)).toBe(true);
   });
 
   it('ships the same child-environment blocklist as @sylk/core', () => {
     expect(DEFAULT_CONFIG.tools.env_blocklist).toEqual(defaultEnvBlocklist());
-  });
-});
-
-describe('configTemplate', () => {
-  it('starts with the schema line and changes nothing until uncommented', () => {
-    const text = configTemplate({ schemaRef: '/x/config.schema.json' });
-    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=/x/config.schema.json');
-    expect(validateConfigText(text, 'template.yaml')).toEqual({ valid: true, warnings: [] });
-    expect(parse(text)).toBeNull();
-    const uncommented = text.split('\n').map((l) => l.replace(/^# ?/, '')).slice(2).join('\n');
-    expect(validateConfigText(uncommented, 'uncommented.yaml').valid).toBe(true);
-    expect(parse(uncommented)).toEqual(DEFAULT_CONFIG);
   });
 });

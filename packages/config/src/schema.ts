@@ -25,8 +25,11 @@ const schemaUrl = new URL('../schema/config.schema.json', import.meta.url);
 /** Absolute path of the shipped config.schema.json (for `yaml-language-server` and docs). */
 export const SCHEMA_PATH: string = fileURLToPath(schemaUrl);
 
-export const CONFIG_SCHEMA: Readonly<SchemaNode> = deepFreeze(JSON.parse(readFileSync(schemaUrl, 'utf8')) as SchemaNode);
+export const CONFIG_SCHEMA: Readonly<SchemaNode> = deepFreeze(
+  JSON.parse(readFileSync(schemaUrl, 'utf8')) as SchemaNode,
+);
 
+/** @internal exported for tests */
 export const CONFIG_SECTIONS: readonly string[] = Object.keys(CONFIG_SCHEMA.properties ?? {});
 
 function compile(useDefaults: boolean): ValidateFunction {
@@ -80,7 +83,10 @@ export const DEFAULT_CONFIG: Readonly<SylkConfig> = (() => {
 
 function pointerToPath(pointer: string): string[] {
   if (pointer === '') return [];
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function describe(value: unknown): string {
@@ -123,7 +129,9 @@ function problemFor(error: ErrorObject, data: Tree): Problem | undefined {
   const path = base.slice(0, cut);
   const where = cut < base.length ? `item ${base.slice(cut).join('.')} ` : '';
   const message =
-    error.keyword === 'enum' ? `must be one of: ${(params.allowedValues as unknown[]).join(', ')}` : (error.message ?? error.keyword);
+    error.keyword === 'enum'
+      ? `must be one of: ${(params.allowedValues as unknown[]).join(', ')}`
+      : (error.message ?? error.keyword);
   return { path, reason: `${where}${message}; got ${describe(valueAt(data, base))}` };
 }
 
@@ -131,7 +139,10 @@ function problemFor(error: ErrorObject, data: Tree): Problem | undefined {
  * Remove every unknown key and invalid value from one layer, so that the lower layers (or the
  * defaults) supply those fields. Never throws; each removal becomes a warning naming `file`.
  */
-export function sanitizeLayer(input: unknown, file: string): { data: Tree; warnings: ConfigWarning[]; removed: string[][] } {
+export function sanitizeLayer(
+  input: unknown,
+  file: string,
+): { data: Tree; warnings: ConfigWarning[]; removed: string[][] } {
   if (input === null || input === undefined) return { data: {}, warnings: [], removed: [] };
   if (!isPlainObject(input)) {
     const reason = `expected a mapping of config sections, got ${Array.isArray(input) ? 'a list' : typeof input}`;

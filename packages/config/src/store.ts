@@ -1,4 +1,4 @@
-/** The daemon's live config: one immutable snapshot, swapped whole on reload (SPEC 3.2). */
+/** The daemon's live config: one immutable snapshot, swapped whole on reload. */
 import { existsSync } from 'node:fs';
 import nodePath from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
@@ -19,7 +19,10 @@ export interface ConfigStoreOptions {
 }
 
 export type ConfigListener = (loaded: LoadedConfig, reason: string) => void;
-export type ReloadListener = (loaded: LoadedConfig, info: { reason: string; changed: boolean; previous: LoadedConfig }) => void;
+export type ReloadListener = (
+  loaded: LoadedConfig,
+  info: { reason: string; changed: boolean; previous: LoadedConfig },
+) => void;
 /** Internal form: section listeners also need the snapshot being replaced. */
 type Subscriber = (loaded: LoadedConfig, reason: string, previous: LoadedConfig) => void;
 
@@ -101,7 +104,10 @@ export class ConfigStore {
   }
 
   /** Like onChange, but only when `section` itself changed. */
-  onSectionChange<K extends keyof SylkConfig>(section: K, listener: (value: SylkConfig[K], loaded: LoadedConfig) => void): () => void {
+  onSectionChange<K extends keyof SylkConfig>(
+    section: K,
+    listener: (value: SylkConfig[K], loaded: LoadedConfig) => void,
+  ): () => void {
     return this.#subscribe((next, _reason, previous) => {
       if (!deepEqual(next.config[section], previous.config[section])) listener(next.config[section], next);
     });
@@ -130,7 +136,10 @@ export class ConfigStore {
     const onTheWay = (p: string): boolean =>
       roots.has(p) || targets.has(p) || [...targets].some((t) => t.startsWith(p + nodePath.sep));
     // Levels below the watched root down to the file's directory; the filter keeps it cheap.
-    const depth = Math.max(0, ...anchors.map((a) => nodePath.relative(a.root, a.target).split(nodePath.sep).length - 1));
+    const depth = Math.max(
+      0,
+      ...anchors.map((a) => nodePath.relative(a.root, a.target).split(nodePath.sep).length - 1),
+    );
     const watcher = chokidarWatch([...roots], {
       ignoreInitial: true,
       depth,
@@ -175,7 +184,10 @@ export class ConfigStore {
     const present = loaded.sources.filter((s) => s.present).map((s) => `${s.layer}:${s.path}`);
     this.#logger.info({ reason, changed, sources: present, warnings: loaded.warnings.length }, msg);
     for (const warning of loaded.warnings) {
-      this.#logger.warn({ reason, file: warning.file, path: warning.path, problem: warning.reason }, `config problem: ${formatWarning(warning)}`);
+      this.#logger.warn(
+        { reason, file: warning.file, path: warning.path, problem: warning.reason },
+        `config problem: ${formatWarning(warning)}`,
+      );
     }
   }
 }

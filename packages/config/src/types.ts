@@ -3,9 +3,9 @@
  * schema (schema.test.ts checks that DEFAULT_CONFIG has exactly these sections).
  */
 
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-export interface DaemonConfig {
+interface DaemonConfig {
   log_level: LogLevel;
   log_max_size_mb: number;
   log_max_files: number;
@@ -27,7 +27,7 @@ export interface ModelOverride {
   thinking_budget_tokens: number;
 }
 
-export interface SoftLimit {
+interface SoftLimit {
   /** -1 = unlimited. */
   requests: number;
   /** -1 = unlimited. */
@@ -36,7 +36,7 @@ export interface SoftLimit {
   warn_at: number;
 }
 
-export interface ProviderConfig {
+interface ProviderConfig {
   enabled: boolean;
   /** Empty = the provider's standard endpoint. */
   base_url: string;
@@ -136,7 +136,7 @@ export interface NetworkConfig {
   host_overrides: Record<string, string>;
 }
 
-export interface SessionsConfig {
+interface SessionsConfig {
   max_turns: number;
   /** 0 = the model's limit. */
   max_output_tokens: number;
@@ -145,7 +145,7 @@ export interface SessionsConfig {
 }
 
 /** One MCP server: `command` (stdio) or `url` (streamable HTTP). */
-export interface McpServerConfig {
+interface McpServerConfig {
   command: string;
   args: string[];
   url: string;

@@ -11,7 +11,10 @@ export const systemClock: Clock = {
   monotonic: () => performance.now(),
 };
 
-/** A clock that only moves when told to; for unit tests. */
+/**
+ * A clock that only moves when told to; for unit tests.
+ * @internal exported for tests
+ */
 export class ManualClock implements Clock {
   private wall: number;
   private mono = 0;

@@ -1,5 +1,5 @@
 /**
- * The five-tier error taxonomy (SPEC 1.4.1). Every error that crosses a package
+ * The five-tier error taxonomy (docs/design/errors.md). Every error that crosses a package
  * boundary is a SylkError so retry policy, notification and escalation can act
  * on its tier without string matching.
  */
@@ -64,7 +64,7 @@ const NODE_CODE_TIERS: Record<string, ErrorTier> = {
   ENOSPC: ErrorTier.UserFixable,
 };
 
-/** Tier for a Node system error code (SPEC 1.4.1 proposal); unknown → undefined. */
+/** Tier for a Node system error code; unknown → undefined. */
 export function tierForNodeCode(code: string | undefined): ErrorTier | undefined {
   return code === undefined ? undefined : NODE_CODE_TIERS[code];
 }

@@ -1,11 +1,18 @@
 export { ErrorTier, SylkError, isSylkError, tierOf, tierForNodeCode, errorMessage } from './errors.js';
 export type { SylkErrorOptions } from './errors.js';
-export { systemClock, ManualClock } from './clock.js';
+export { systemClock, /** @internal exported for tests */ ManualClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { newId, cryptoRandom } from './ids.js';
 export type { RandomSource } from './ids.js';
-export { REDACT_PATHS, REDACTED, scrubSecrets, filterEnv, defaultEnvBlocklist, secretEnvEntries, looksLikeSecretEnvName } from './secrets.js';
-export { SecretValues, MIN_SECRET_LENGTH, redactJson } from './secret-values.js';
+export {
+  REDACTED,
+  scrubSecrets,
+  filterEnv,
+  defaultEnvBlocklist,
+  secretEnvEntries,
+  looksLikeSecretEnvName,
+} from './secrets.js';
+export { SecretValues, redactJson } from './secret-values.js';
 export type { Redactor, RedactingStream, RedactingByteStream } from './secret-values.js';
 export { createLogger, loggerOptions, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';

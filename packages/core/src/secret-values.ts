@@ -8,7 +8,7 @@
 import { REDACTED, scrubSecrets } from './secrets.js';
 
 /** Shorter values are ignored: redacting them would hit ordinary words. */
-export const MIN_SECRET_LENGTH = 8;
+const MIN_SECRET_LENGTH = 8;
 
 /** What consumers of the registry need: one-shot and streaming redaction. */
 export interface Redactor {
@@ -162,7 +162,8 @@ function spansOf(text: string, needles: readonly string[]): Span[] | undefined {
   if (needles.length === 0 || text.length < MIN_SECRET_LENGTH) return undefined;
   let spans: Span[] | undefined;
   for (const needle of needles) {
-    for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + 1)) (spans ??= []).push([at, at + needle.length]);
+    for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + 1))
+      (spans ??= []).push([at, at + needle.length]);
   }
   return spans?.sort((a, b) => a[0] - b[0]);
 }
@@ -226,7 +227,7 @@ function holdFrom(text: string, needles: Needles): number {
   while (token > 0 && text.length - token < PATTERN_HOLD && text.charCodeAt(token - 1) > 32) token--;
   from = Math.min(from, token);
   // A whole value running into the held part is held too, so overlapping values merge as in redact().
-  for (let moved = true; moved && from < text.length; ) {
+  for (let moved = true; moved && from < text.length;) {
     moved = false;
     for (const needle of needles.list) {
       const at = text.indexOf(needle, Math.max(0, from - needle.length + 1));
@@ -250,6 +251,8 @@ export function redactJson(json: string, redact: (text: string) => string): stri
     JSON.parse(out);
     return out;
   } catch {
-    return JSON.stringify(JSON.parse(json, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)));
+    return JSON.stringify(
+      JSON.parse(json, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)),
+    );
   }
 }

@@ -1,6 +1,9 @@
 import { SylkError } from './errors.js';
 
-/** Test helper: run `fn` and return the SylkError it throws (anything else fails the test). */
+/**
+ * Test helper: run `fn` and return the SylkError it throws (anything else fails the test).
+ * @internal exported for tests
+ */
 export function caughtSylkError(fn: () => unknown): SylkError {
   try {
     fn();

@@ -4,9 +4,9 @@ const JOIN_EVERY = 256;
 /**
  * Text that arrives in many small pieces (a streamed reply's deltas) and is read whole at the
  * end. `text += piece` keeps every piece alive behind a rope node until then, so each
- * young-generation GC copies all the pieces appended since the previous one: at 50,000 deltas
- * a second that was most of what sylkd's main thread promoted, and the scavenges that did it
- * set the relay's p99. Joining every 256 pieces lets the pieces die young; what survives is
+ * young-generation GC copies all the pieces appended since the previous one: for a fast stream
+ * that was most of what sylkd's main thread promoted, and the scavenges that did it set the
+ * relay's tail latency (docs/decisions/005). Joining every 256 pieces lets the pieces die young; what survives is
  * their characters in one flat string.
  */
 export class TextPieces {

@@ -1,7 +1,7 @@
 /** Product version, shared by sylkd and sylk so each can tell the other's. */
 export const VERSION = '0.1.0';
 /** Bumped on any incompatible change to proto/sylk/v1; client and daemon must agree. */
-export const PROTOCOL_MAJOR = 1;
+export const PROTOCOL_MAJOR = 2;
 
 /** Compare dotted versions numerically; >0 when a is newer. */
 export function compareVersions(a: string, b: string): number {

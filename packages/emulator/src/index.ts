@@ -1,7 +1,3 @@
-export { startEmulator } from './server.js';
-export type { Emulator, EmulatorOptions, RecordedRequest } from './server.js';
-export { loadScenario, parseScenario, validateScenario, FAULT_KINDS } from './scenario.js';
-export type {
-  Scenario, ScenarioStep, ScenarioMatch, ScenarioReply, ScenarioFault, ScenarioToolCall, ScenarioUsage, FaultKind,
-} from './scenario.js';
-export type { FormatName } from './formats/types.js';
+export { /** @internal exported for tests */ startEmulator } from './server.js';
+export type { Emulator, RecordedRequest } from './server.js';
+export type { Scenario, ScenarioFault } from './scenario.js';

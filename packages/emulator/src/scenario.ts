@@ -3,14 +3,14 @@ import { parse as parseYaml } from 'yaml';
 import { ErrorTier, SylkError, errorMessage } from '@sylk/core';
 
 /** Token counts the emulator reports; mapped onto each wire format's usage fields. */
-export interface ScenarioUsage {
+interface ScenarioUsage {
   input?: number;
   output?: number;
   cacheRead?: number;
   cacheWrite?: number;
 }
 
-export interface ScenarioToolCall {
+interface ScenarioToolCall {
   id?: string;
   name: string;
   arguments: Record<string, unknown>;
@@ -18,7 +18,7 @@ export interface ScenarioToolCall {
 
 export type ScenarioStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use';
 
-export interface ScenarioReply {
+interface ScenarioReply {
   text?: string;
   thinking?: string;
   /** Anthropic only: a `redacted_thinking` block with this opaque data, after the thinking. */
@@ -44,11 +44,22 @@ export interface ScenarioReply {
   repeatToolCalls?: boolean;
 }
 
-export const FAULT_KINDS = [
-  'rate_limit', 'overloaded', 'server_error', 'unauthorized', 'quota', 'http',
-  'stream_error', 'drop', 'malformed', 'stall', 'blocked', 'keepalive', 'hold_open',
+const FAULT_KINDS = [
+  'rate_limit',
+  'overloaded',
+  'server_error',
+  'unauthorized',
+  'quota',
+  'http',
+  'stream_error',
+  'drop',
+  'malformed',
+  'stall',
+  'blocked',
+  'keepalive',
+  'hold_open',
 ] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface ScenarioFault {
   kind: FaultKind;
@@ -71,7 +82,7 @@ export interface ScenarioFault {
   reason?: 'SAFETY' | 'RECITATION';
 }
 
-export interface ScenarioMatch {
+interface ScenarioMatch {
   /** 0-based index of the model request since start/reset. */
   turn?: number;
   /** Substring, or `/regex/flags`, of the last message when it is user text. */
@@ -145,7 +156,19 @@ function checkUsage(where: string, usage: unknown): void {
 
 function checkReply(where: string, reply: unknown): void {
   if (!isObj(reply)) throw invalid(where, 'reply must be a mapping');
-  checkKeys(where, reply, ['text', 'thinking', 'redactedThinking', 'toolCalls', 'usage', 'chunkSize', 'delayMs', 'eventsPerSecond', 'stopReason', 'repeatToolCalls', 'cutToolArguments']);
+  checkKeys(where, reply, [
+    'text',
+    'thinking',
+    'redactedThinking',
+    'toolCalls',
+    'usage',
+    'chunkSize',
+    'delayMs',
+    'eventsPerSecond',
+    'stopReason',
+    'repeatToolCalls',
+    'cutToolArguments',
+  ]);
   checkString(where, reply, 'text');
   checkString(where, reply, 'thinking');
   checkString(where, reply, 'redactedThinking');
@@ -173,7 +196,18 @@ function checkReply(where: string, reply: unknown): void {
 
 function checkFault(where: string, fault: unknown): void {
   if (!isObj(fault)) throw invalid(where, 'fault must be a mapping');
-  checkKeys(where, fault, ['kind', 'status', 'errorType', 'message', 'retryAfter', 'retryAfterMs', 'afterChunks', 'ms', 'intervalMs', 'reason']);
+  checkKeys(where, fault, [
+    'kind',
+    'status',
+    'errorType',
+    'message',
+    'retryAfter',
+    'retryAfterMs',
+    'afterChunks',
+    'ms',
+    'intervalMs',
+    'reason',
+  ]);
   if (!FAULT_KINDS.includes(fault['kind'] as FaultKind)) {
     throw invalid(where, `kind must be one of ${FAULT_KINDS.join(', ')}`);
   }
@@ -225,6 +259,7 @@ export function validateScenario(input: unknown): Scenario {
   return input as unknown as Scenario;
 }
 
+/** @internal exported for tests */
 export function parseScenario(yamlText: string, source = 'scenario'): Scenario {
   let data: unknown;
   try {

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenario, parseScenario, startEmulator, type Emulator } from './index.js';
+import { startEmulator, type Emulator } from './index.js';
+import { loadScenario, parseScenario } from './scenario.js';
 
 const DEMO = fileURLToPath(new URL('../scenarios/demo-fix-test.yaml', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/sylk-emulator.js', import.meta.url));
@@ -15,7 +16,9 @@ describe('scenario validation', () => {
 
   it('rejects unknown fields, bad regexes and empty steps', () => {
     expect(() => parseScenario('steps:\n  - reply: { txt: hi }\n')).toThrow(/step 0\.reply: unknown field "txt"/);
-    expect(() => parseScenario('steps:\n  - match: { lastUser: "/(/" }\n    reply: { text: x }\n')).toThrow(/lastUser is not a valid regex/);
+    expect(() => parseScenario('steps:\n  - match: { lastUser: "/(/" }\n    reply: { text: x }\n')).toThrow(
+      /lastUser is not a valid regex/,
+    );
     expect(() => parseScenario('steps: []\n')).toThrow(/non-empty list/);
   });
 
@@ -42,7 +45,12 @@ describe('emulator over HTTP', () => {
     emu.reset();
     const steps: string[] = [];
     const history: unknown[] = [{ role: 'user', content: 'fix the failing test' }];
-    const toolOutputs = ['1 failing: formatDate', 'export function formatDate(d) {}', 'edited src/format.ts', 'all tests pass'];
+    const toolOutputs = [
+      '1 failing: formatDate',
+      'export function formatDate(d) {}',
+      'edited src/format.ts',
+      'all tests pass',
+    ];
     for (const output of [...toolOutputs, undefined]) {
       const res = await post(history);
       expect(res.status).toBe(200);
@@ -50,12 +58,22 @@ describe('emulator over HTTP', () => {
       history.push({ role: 'assistant', content: body.content });
       const toolIds = body.content.filter((b) => b.type === 'tool_use').map((b) => b.id);
       if (output === undefined) break;
-      history.push({ role: 'user', content: toolIds.map((id) => ({ type: 'tool_result', tool_use_id: id, content: output })) });
+      history.push({
+        role: 'user',
+        content: toolIds.map((id) => ({ type: 'tool_result', tool_use_id: id, content: output })),
+      });
     }
     for (const r of emu.requests()) steps.push(r.stepName ?? 'none');
     expect(steps).toEqual(['run-tests', 'read-source', 'fix', 'rerun', 'done']);
     const first = emu.requests()[0];
-    expect(first).toMatchObject({ method: 'POST', path: '/v1/messages', format: 'anthropic', turn: 0, matchedStep: 0, stream: false });
+    expect(first).toMatchObject({
+      method: 'POST',
+      path: '/v1/messages',
+      format: 'anthropic',
+      turn: 0,
+      matchedStep: 0,
+      stream: false,
+    });
     expect(first?.headers['x-api-key']).toBe('[REDACTED]');
     expect(JSON.stringify(emu.requests())).not.toContain('sk-ant-secret-value');
   });
@@ -73,7 +91,10 @@ describe('emulator over HTTP', () => {
       steps: [
         { match: { turn: 0 }, fault: { kind: 'rate_limit', retryAfter: 3 } },
         { match: { turn: 1 }, fault: { kind: 'overloaded' } },
-        { match: { turn: 2 }, fault: { kind: 'http', status: 418, errorType: 'teapot_error', message: 'short and stout' } },
+        {
+          match: { turn: 2 },
+          fault: { kind: 'http', status: 418, errorType: 'teapot_error', message: 'short and stout' },
+        },
         { reply: { text: 'recovered' } },
       ],
     });
@@ -84,7 +105,10 @@ describe('emulator over HTTP', () => {
     const r2 = await post(msgs);
     expect(r2.status).toBe(529);
     const r3 = await post(msgs);
-    expect([r3.status, await r3.json()]).toEqual([418, expect.objectContaining({ error: { type: 'teapot_error', message: 'short and stout' } })]);
+    expect([r3.status, await r3.json()]).toEqual([
+      418,
+      expect.objectContaining({ error: { type: 'teapot_error', message: 'short and stout' } }),
+    ]);
     expect((await post(msgs)).status).toBe(200);
   });
 
@@ -102,7 +126,12 @@ describe('emulator over HTTP', () => {
       const res = await fetch(`${emu.url}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
-        body: JSON.stringify({ model: 'claude-haiku-4-5-20251001', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+        body: JSON.stringify({
+          model: 'claude-haiku-4-5-20251001',
+          max_tokens: 100,
+          stream: true,
+          messages: [{ role: 'user', content: 'go' }],
+        }),
       });
       const body = await res.text();
       return { ms: performance.now() - t0, deltas: body.split('event: content_block_delta').length - 1 };
@@ -122,7 +151,12 @@ describe('emulator over HTTP', () => {
       return fetch(`${emu.url}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
-        body: JSON.stringify({ model: 'claude-haiku-4-5-20251001', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'go' }] }),
+        body: JSON.stringify({
+          model: 'claude-haiku-4-5-20251001',
+          max_tokens: 100,
+          stream: true,
+          messages: [{ role: 'user', content: 'go' }],
+        }),
       });
     };
     const pinged = await (await open({ kind: 'keepalive', intervalMs: 20, ms: 150 })).text();
@@ -135,7 +169,10 @@ describe('emulator over HTTP', () => {
     const reader = (held.body as ReadableStream<Uint8Array>).getReader();
     let text = '';
     while (!text.includes('event: message_stop')) text += new TextDecoder().decode((await reader.read()).value);
-    const next = await Promise.race([reader.read().then(() => 'more'), new Promise((r) => setTimeout(() => r('still open'), 200))]);
+    const next = await Promise.race([
+      reader.read().then(() => 'more'),
+      new Promise((r) => setTimeout(() => r('still open'), 200)),
+    ]);
     expect(next).toBe('still open');
     await reader.cancel();
     expect(() => parseScenario('steps:\n  - fault: { kind: keepalive, intervalMs: 0 }\n')).toThrow(/intervalMs/);
@@ -144,7 +181,9 @@ describe('emulator over HTTP', () => {
 
 describe('sylk-emulator binary', () => {
   it('prints its URL and serves the scenario', async () => {
-    const child = spawn(process.execPath, [BIN, '--scenario', DEMO, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, '--scenario', DEMO, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const [line] = (await once(child.stdout, 'data')) as [Buffer];
       const url = line.toString().trim();
@@ -159,7 +198,9 @@ describe('sylk-emulator binary', () => {
   });
 
   it('exits non-zero with a clear message for an invalid scenario', async () => {
-    const child = spawn(process.execPath, [BIN, '--scenario', '/nonexistent/scenario.yaml'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, '--scenario', '/nonexistent/scenario.yaml'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];

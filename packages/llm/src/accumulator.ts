@@ -2,7 +2,7 @@ import { TextPieces } from '@sylk/core';
 import type { LLMResponse, StopReason, StreamChunk, ThinkingBlock, ToolCall, Usage } from './types.js';
 import { toToolCall } from './tool-call.js';
 
-export const zeroUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
+const zeroUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
 
 interface ToolInProgress {
   id: string;
@@ -11,7 +11,7 @@ interface ToolInProgress {
 }
 
 /**
- * Rebuilds an LLMResponse from stream chunks (SPEC 1.1.5 accumulator): the gate's, per attempt,
+ * Rebuilds an LLMResponse from stream chunks: the gate's, per attempt,
  * and {@link accumulate}'s. Usage chunks carry absolute values; the last value of each field wins.
  * Tool arguments that are not valid JSON keep their raw text.
  */
@@ -62,7 +62,11 @@ export class ResponseAccumulator {
         return;
       case 'thinking_signature': {
         const all = this.thinking.toString();
-        this.thinkingBlocks.push({ type: 'thinking', thinking: all.slice(this.thinkingBlockStart), signature: chunk.signature });
+        this.thinkingBlocks.push({
+          type: 'thinking',
+          thinking: all.slice(this.thinkingBlockStart),
+          signature: chunk.signature,
+        });
         this.thinkingBlockStart = all.length;
         return;
       }
@@ -100,11 +104,18 @@ export class ResponseAccumulator {
   usage(inputEstimate: number, reachedModel: boolean): Usage {
     if (this.reported !== undefined) return this.reported;
     if (!reachedModel && !this.hasOutput) return zeroUsage();
-    return { inputTokens: inputEstimate, outputTokens: Math.ceil(this.outputChars / 4), cacheReadTokens: 0, cacheWriteTokens: 0 };
+    return {
+      inputTokens: inputEstimate,
+      outputTokens: Math.ceil(this.outputChars / 4),
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+    };
   }
 
   toResponse(usage: Usage, partialReason?: string): LLMResponse {
-    const toolCalls: ToolCall[] = [...this.tools.entries()].sort(([a], [b]) => a - b).map(([, t]) => toToolCall(t.id, t.name, t.args.toString()));
+    const toolCalls: ToolCall[] = [...this.tools.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, t]) => toToolCall(t.id, t.name, t.args.toString()));
     const res: LLMResponse = {
       content: this.text.toString(),
       model: this.model,

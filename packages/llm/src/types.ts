@@ -1,7 +1,7 @@
 import { ErrorTier, SylkError } from '@sylk/core';
 
 /**
- * The normalized LLM model every adapter maps to and from (SPEC 1.1.1, 1.1.5).
+ * The normalized LLM model every adapter maps to and from.
  * Agents and the gate only ever see these types, never a provider's wire format.
  */
 
@@ -139,17 +139,12 @@ export interface HealthResult {
   error?: string;
 }
 
-/** What every provider adapter implements (SPEC 1.1.1). */
+/** What every provider adapter implements. */
 export interface ProviderAdapter {
   readonly name: ProviderName;
   /** Blocking call; implemented on top of stream() where the provider has no cheaper path. */
   generate(request: LLMRequest, signal?: AbortSignal): Promise<LLMResponse>;
   stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk>;
-  /**
-   * The same chunks in the groups they were parsed in (a network read, at most 16 events).
-   * The stream thread reads this where an adapter has it: a step per group, not per chunk.
-   */
-  streamBatches?(request: LLMRequest, signal?: AbortSignal): AsyncIterable<readonly StreamChunk[]>;
   countTokens(request: Pick<LLMRequest, 'messages' | 'tools' | 'systemPrompt' | 'model'>): number;
   healthCheck(signal?: AbortSignal): Promise<HealthResult>;
   close(): Promise<void>;
@@ -175,7 +170,11 @@ export interface ProviderErrorInfo {
  */
 export class ProviderError extends SylkError {
   readonly info: ProviderErrorInfo;
-  constructor(message: string, info: ProviderErrorInfo, options: { tier?: ErrorTier; code?: string; cause?: unknown; hint?: string } = {}) {
+  constructor(
+    message: string,
+    info: ProviderErrorInfo,
+    options: { tier?: ErrorTier; code?: string; cause?: unknown; hint?: string } = {},
+  ) {
     super(message, {
       tier: options.tier ?? ErrorTier.Permanent,
       code: options.code ?? 'llm.provider_error',

@@ -11,7 +11,7 @@ interface SpecBase {
 }
 
 /** A server Sylk starts itself and talks to over stdin/stdout. */
-export interface StdioServerSpec extends SpecBase {
+interface StdioServerSpec extends SpecBase {
   transport: 'stdio';
   command: string;
   args: readonly string[];
@@ -20,7 +20,7 @@ export interface StdioServerSpec extends SpecBase {
 }
 
 /** A remote server reached over streamable HTTP. */
-export interface HttpServerSpec extends SpecBase {
+interface HttpServerSpec extends SpecBase {
   transport: 'http';
   url: string;
 }
@@ -28,7 +28,7 @@ export interface HttpServerSpec extends SpecBase {
 export type McpServerSpec = StdioServerSpec | HttpServerSpec;
 
 /** The command a stdio server would be started with, before the sandbox wraps it. */
-export interface McpCommandInput {
+interface McpCommandInput {
   file: string;
   args: readonly string[];
   cwd: string;
@@ -40,11 +40,11 @@ export interface McpCommandInput {
  * Turns a server's command into the one actually spawned (the session's OS sandbox). Same shape
  * as `CommandWrapper` in @sylk/tools, so a session's sandbox is passed as is.
  */
-export interface McpCommandWrapper {
+interface McpCommandWrapper {
   wrap(input: McpCommandInput): WrappedMcpCommand | Promise<WrappedMcpCommand>;
 }
 
-export interface WrappedMcpCommand {
+interface WrappedMcpCommand {
   file: string;
   args: string[];
   env: Record<string, string>;

@@ -7,7 +7,7 @@ import { useNodeTextEncoding } from './text-encoding.js';
 
 useNodeTextEncoding();
 
-export interface CallOpts {
+interface CallOpts {
   /** Milliseconds until the call's deadline. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -93,11 +93,19 @@ export function createClient<T extends GenServiceMethods>(service: GenService<T>
       case 'unary':
         client[method.localName] = (request: MessageInitShape<DescMessage>, opts?: CallOpts) =>
           new Promise((resolve, reject) => {
-            const call = channel.makeUnaryRequest(p, ser, de, request, metadataFor(opts), callOptions(opts), (err, value) => {
-              opts?.signal?.removeEventListener('abort', cancel);
-              if (err) reject(fromServiceError(err));
-              else resolve(value);
-            });
+            const call = channel.makeUnaryRequest(
+              p,
+              ser,
+              de,
+              request,
+              metadataFor(opts),
+              callOptions(opts),
+              (err, value) => {
+                opts?.signal?.removeEventListener('abort', cancel);
+                if (err) reject(fromServiceError(err));
+                else resolve(value);
+              },
+            );
             const cancel = () => call.cancel();
             opts?.signal?.addEventListener('abort', cancel, { once: true });
           });

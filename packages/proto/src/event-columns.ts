@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { SylkError } from '@sylk/core';
-import type { AttachResponse, EventColumns, EventColumnsSchema, SessionEvent } from './gen/sylk/v1/session_pb.js';
+import type { AttachResponse, EventColumns, EventColumnsSchema } from './gen/sylk/v1/session_pb.js';
 
 /** One session event as both ends of Attach hold it: numbers, not the wire's 64-bit integers. */
 export interface EventRow {
@@ -16,26 +16,41 @@ const INT32_MAX = 2 ** 31 - 1;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Consecutive events as an EventColumns message (the layout is in session.proto), or undefined
- * when two consecutive timestamps are too far apart for its steps: send those as an EventBatch.
+ * Consecutive events as EventColumns messages (the layout is in session.proto): one, unless two
+ * consecutive timestamps are too far apart for a step, where a new message starts.
  * The rows must be in seq order without a gap (what a session log's subscription yields);
  * anything else is a bug in the caller and throws rather than renumbering events.
  */
-export function toEventColumns(rows: readonly EventRow[]): MessageInitShape<typeof EventColumnsSchema> | undefined {
-  const n = rows.length;
-  const firstSeq = rows[0]?.seq ?? 0;
-  const firstTs = rows[0]?.tsUnixMs ?? 0;
+export function toEventColumns(rows: readonly EventRow[]): MessageInitShape<typeof EventColumnsSchema>[] {
+  const messages: MessageInitShape<typeof EventColumnsSchema>[] = [];
+  if (rows.length === 0) return messages;
+  let start = 0;
+  for (let i = 1; i < rows.length; i++) {
+    if (rows[i]!.seq !== rows[i - 1]!.seq + 1)
+      throw new Error(`event columns need consecutive seqs: ${rows[i]!.seq} follows ${rows[i - 1]!.seq}`);
+    const step = rows[i]!.tsUnixMs - rows[i - 1]!.tsUnixMs;
+    if (!Number.isInteger(step) || step < INT32_MIN || step > INT32_MAX) {
+      messages.push(columnsOf(rows, start, i));
+      start = i;
+    }
+  }
+  messages.push(columnsOf(rows, start, rows.length));
+  return messages;
+}
+
+/** rows[from, to) as one message: consecutive seqs whose timestamp steps fit a sint32. */
+function columnsOf(rows: readonly EventRow[], from: number, to: number): MessageInitShape<typeof EventColumnsSchema> {
+  const n = to - from;
+  const firstSeq = rows[from]!.seq;
+  const firstTs = rows[from]!.tsUnixMs;
   const tsStepMs = new Array<number>(n);
   const kindIndex = new Array<number>(n);
   const kinds: string[] = [];
   let data = '';
   let previousTs = firstTs;
   for (let i = 0; i < n; i++) {
-    const row = rows[i]!;
-    if (row.seq !== firstSeq + i) throw new Error(`event columns need consecutive seqs: ${row.seq} follows ${firstSeq + i - 1}`);
-    const step = row.tsUnixMs - previousTs;
-    if (!Number.isInteger(step) || step < INT32_MIN || step > INT32_MAX) return undefined;
-    tsStepMs[i] = step;
+    const row = rows[from + i]!;
+    tsStepMs[i] = row.tsUnixMs - previousTs;
     previousTs = row.tsUnixMs;
     let k = kinds.indexOf(row.kind);
     if (k < 0) k = kinds.push(row.kind) - 1;
@@ -44,7 +59,12 @@ export function toEventColumns(rows: readonly EventRow[]): MessageInitShape<type
   }
   const dataJson = Buffer.from(data, 'utf8');
   // All ASCII (the usual case): each body's byte length is its string length.
-  const dataJsonBytes = dataJson.length === data.length ? rows.map((r) => r.dataJson.length) : rows.map((r) => Buffer.byteLength(r.dataJson, 'utf8'));
+  const dataJsonBytes = new Array<number>(n);
+  for (let i = 0; i < n; i++)
+    dataJsonBytes[i] =
+      dataJson.length === data.length
+        ? rows[from + i]!.dataJson.length
+        : Buffer.byteLength(rows[from + i]!.dataJson, 'utf8');
   return { firstSeq: BigInt(firstSeq), firstTsUnixMs: firstTs, tsStepMs, kinds, kindIndex, dataJson, dataJsonBytes };
 }
 
@@ -55,7 +75,10 @@ function malformed(what: string): SylkError {
   });
 }
 
-/** The rows an EventColumns message carries; a message whose columns do not fit together is refused. */
+/**
+ * The rows an EventColumns message carries; a message whose columns do not fit together is refused.
+ * @internal exported for tests
+ */
 export function fromEventColumns(columns: EventColumns): EventRow[] {
   const { tsStepMs, kinds, kindIndex, dataJson, dataJsonBytes } = columns;
   const n = tsStepMs.length;
@@ -94,15 +117,7 @@ export function fromEventColumns(columns: EventColumns): EventRow[] {
   return rows;
 }
 
-function rowOf(e: SessionEvent): EventRow {
-  return { seq: Number(e.seq), tsUnixMs: Number(e.tsUnixMs), kind: e.kind, dataJson: e.dataJson };
-}
-
-/** The events an Attach response carries, whichever of its three forms it uses; none for other messages. */
+/** The events an Attach response carries; none for other messages. */
 export function attachedEvents(response: AttachResponse): EventRow[] {
-  const m = response.msg;
-  if (m.case === 'columns') return fromEventColumns(m.value);
-  if (m.case === 'batch') return m.value.events.map(rowOf);
-  if (m.case === 'event') return [rowOf(m.value)];
-  return [];
+  return response.msg.case === 'columns' ? fromEventColumns(response.msg.value) : [];
 }

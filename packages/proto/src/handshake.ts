@@ -16,9 +16,9 @@ import { ErrorTier, PROTOCOL_MAJOR, SylkError, VERSION } from '@sylk/core';
 import { toStatus } from './errors.js';
 
 /** Protocol major version, on requests (client) and responses (daemon). */
-export const PROTOCOL_HEADER = 'sylk-protocol';
+const PROTOCOL_HEADER = 'sylk-protocol';
 /** `name/version` of the sender, e.g. `sylk/0.1.0` or `sylkd/0.1.0`. */
-export const PEER_HEADER = 'sylk-peer';
+const PEER_HEADER = 'sylk-peer';
 
 export interface PeerVersion {
   name: string;
@@ -46,12 +46,15 @@ function stamp(metadata: Metadata, name: string, me: Identity): void {
 }
 
 /** The refusal a daemon sends a client of another protocol; the CLI maps its code to exit 4. */
-export function protocolMismatch(client: PeerVersion, daemon: Identity = THIS): SylkError {
-  return new SylkError(`protocol mismatch: ${client.name} ${client.version} speaks v${client.protocolMajor}, sylkd ${daemon.version} speaks v${daemon.protocolMajor}`, {
-    code: 'version_mismatch',
-    tier: ErrorTier.UserFixable,
-    hint: 'run `sylk daemon restart` to start a daemon that matches this sylk',
-  });
+function protocolMismatch(client: PeerVersion, daemon: Identity = THIS): SylkError {
+  return new SylkError(
+    `protocol mismatch: ${client.name} ${client.version} speaks v${client.protocolMajor}, sylkd ${daemon.version} speaks v${daemon.protocolMajor}`,
+    {
+      code: 'version_mismatch',
+      tier: ErrorTier.UserFixable,
+      hint: 'run `sylk daemon restart` to start a daemon that matches this sylk',
+    },
+  );
 }
 
 /**
@@ -71,7 +74,11 @@ export function protocolGuard(options: { exempt?: readonly string[]; identity?: 
             const client = headerOf(metadata);
             if (client !== undefined && client.protocolMajor !== me.protocolMajor && !exempt.has(method.path)) {
               const refusal = toStatus(protocolMismatch(client, me));
-              call.sendStatus({ code: refusal.code ?? status.FAILED_PRECONDITION, details: refusal.details ?? '', metadata: refusal.metadata ?? new Metadata() });
+              call.sendStatus({
+                code: refusal.code ?? status.FAILED_PRECONDITION,
+                details: refusal.details ?? '',
+                metadata: refusal.metadata ?? new Metadata(),
+              });
               return;
             }
             forward(metadata);
@@ -89,7 +96,11 @@ export function protocolGuard(options: { exempt?: readonly string[]; identity?: 
  * Client side: stamps every call with this client's protocol and version and reports the
  * daemon's version from the first response headers that carry it.
  */
-export function versionStamp(clientName: string, onDaemon: (daemon: PeerVersion) => void, identity: Identity = THIS): Interceptor {
+export function versionStamp(
+  clientName: string,
+  onDaemon: (daemon: PeerVersion) => void,
+  identity: Identity = THIS,
+): Interceptor {
   let reported = false;
   return (options, nextCall) =>
     new InterceptingCall(nextCall(options), {

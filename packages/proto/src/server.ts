@@ -42,7 +42,7 @@ type Handler<M> = M extends { methodKind: 'unary' }
 export type ServiceImpl<T extends GenServiceMethods> = { [K in keyof T]: Handler<T[K]> };
 
 /** grpc-js service definition built from a protobuf-es descriptor: no hand-written serializers. */
-export function serviceDefinition(service: DescService): ServiceDefinition {
+function serviceDefinition(service: DescService): ServiceDefinition {
   const def: Record<string, ServiceDefinition[string]> = {};
   for (const method of service.methods) {
     def[method.localName] = {
@@ -59,7 +59,11 @@ export function serviceDefinition(service: DescService): ServiceDefinition {
   return def as ServiceDefinition;
 }
 
-type AnyCall = ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown> | ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
+type AnyCall =
+  | ServerUnaryCall<unknown, unknown>
+  | ServerReadableStream<unknown, unknown>
+  | ServerWritableStream<unknown, unknown>
+  | ServerDuplexStream<unknown, unknown>;
 
 function contextFor(anyCall: AnyCall): CallContext {
   const call = anyCall as ServerUnaryCall<unknown, unknown>;
@@ -70,7 +74,11 @@ function contextFor(anyCall: AnyCall): CallContext {
 }
 
 /** Pipe an async iterable of responses into a writable call, honouring backpressure. */
-async function writeAll(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, responses: AsyncIterable<unknown>, signal: AbortSignal) {
+async function writeAll(
+  call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  responses: AsyncIterable<unknown>,
+  signal: AbortSignal,
+) {
   for await (const message of responses) {
     if (signal.aborted) break;
     if (!call.write(message)) {
@@ -93,7 +101,11 @@ async function writeAll(call: ServerWritableStream<unknown, unknown> | ServerDup
  * way); `destroy(err)` would drop the buffered messages and never send a status, leaving the
  * client waiting for ever.
  */
-function failStream(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, err: unknown, redact?: Redact): void {
+function failStream(
+  call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  err: unknown,
+  redact?: Redact,
+): void {
   call.emit('error', toStatus(err, redact));
 }
 
@@ -102,11 +114,17 @@ function failStream(call: ServerWritableStream<unknown, unknown> | ServerDuplexS
  * breaks or throws) must not destroy the call, as a stream's own iterator would: the call still
  * has to send the handler's status, or its error, to the client.
  */
-function requestsOf(call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
+function requestsOf(
+  call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+): AsyncIterable<unknown> {
   return { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) as AsyncIterator<unknown> };
 }
 
-function wrap(method: DescMethod, handler: (...args: never[]) => unknown, redact?: Redact): UntypedServiceImplementation[string] {
+function wrap(
+  method: DescMethod,
+  handler: (...args: never[]) => unknown,
+  redact?: Redact,
+): UntypedServiceImplementation[string] {
   const invoke = handler as (...args: unknown[]) => unknown;
   switch (method.methodKind) {
     case 'unary':
@@ -114,7 +132,10 @@ function wrap(method: DescMethod, handler: (...args: never[]) => unknown, redact
         const ctx = contextFor(call);
         Promise.resolve()
           .then(() => invoke(call.request, ctx))
-          .then((response) => callback(null, response), (err: unknown) => callback(toStatus(err, redact)));
+          .then(
+            (response) => callback(null, response),
+            (err: unknown) => callback(toStatus(err, redact)),
+          );
       };
     case 'server_streaming':
       return (call: ServerWritableStream<unknown, unknown>) => {
@@ -129,7 +150,10 @@ function wrap(method: DescMethod, handler: (...args: never[]) => unknown, redact
         const ctx = contextFor(call);
         Promise.resolve()
           .then(() => invoke(requestsOf(call), ctx))
-          .then((response) => callback(null, response), (err: unknown) => callback(toStatus(err, redact)));
+          .then(
+            (response) => callback(null, response),
+            (err: unknown) => callback(toStatus(err, redact)),
+          );
       }) as UntypedServiceImplementation[string];
     case 'bidi_streaming':
       return (call: ServerDuplexStream<unknown, unknown>) => {
@@ -150,7 +174,12 @@ export interface AddServiceOptions {
 }
 
 /** Register a typed implementation of a generated service on a grpc-js server. */
-export function addService<T extends GenServiceMethods>(server: Server, service: GenService<T>, impl: ServiceImpl<T>, options: AddServiceOptions = {}): void {
+export function addService<T extends GenServiceMethods>(
+  server: Server,
+  service: GenService<T>,
+  impl: ServiceImpl<T>,
+  options: AddServiceOptions = {},
+): void {
   const handlers: UntypedServiceImplementation = {};
   for (const method of service.methods) {
     const handler = (impl as Record<string, (...args: never[]) => unknown>)[method.localName];

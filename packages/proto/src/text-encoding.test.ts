@@ -1,18 +1,26 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { getTextEncoding } from '@bufbuild/protobuf/wire';
 import { describe, expect, it } from 'vitest';
-import { AttachResponseSchema } from './gen/sylk/v1/session_pb.js';
+import { ReadEventsResponseSchema } from './gen/sylk/v1/session_pb.js';
 import { useNodeTextEncoding } from './text-encoding.js';
 
 describe('Node text encoding for protobuf-es', () => {
-  it('round-trips strings of every width through an event batch', () => {
+  it('round-trips strings of every width through session events', () => {
     useNodeTextEncoding();
     const texts = ['', 'plain', 'ünïcödé', '日本語のテキスト', 'emoji 😀🚀', 'x'.repeat(10_000)];
-    const events = texts.map((t, i) => ({ seq: BigInt(i + 1), tsUnixMs: 1n, kind: 'assistant_delta', dataJson: JSON.stringify({ text: t }) }));
-    const bytes = toBinary(AttachResponseSchema, create(AttachResponseSchema, { msg: { case: 'batch', value: { events } } }));
-    const back = fromBinary(AttachResponseSchema, bytes);
-    expect(back.msg.case).toBe('batch');
-    const decoded = back.msg.case === 'batch' ? back.msg.value.events.map((e) => (JSON.parse(e.dataJson) as { text: string }).text) : [];
+    const decoded = texts.map((t, i) => {
+      const event = {
+        seq: BigInt(i + 1),
+        tsUnixMs: 1n,
+        kind: 'assistant_delta',
+        dataJson: JSON.stringify({ text: t }),
+      };
+      const back = fromBinary(
+        ReadEventsResponseSchema,
+        toBinary(ReadEventsResponseSchema, create(ReadEventsResponseSchema, { event })),
+      );
+      return (JSON.parse(back.event?.dataJson ?? '{}') as { text: string }).text;
+    });
     expect(decoded).toEqual(texts);
   });
 

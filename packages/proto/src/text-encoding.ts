@@ -4,9 +4,8 @@ let configured = false;
 
 /**
  * protobuf-es encodes every string field with `TextEncoder.encode`, which allocates a fresh
- * ArrayBuffer per field; an event batch has three string fields per event, and that was the
- * largest single cost of relaying events. Node's Buffer takes small strings from its shared
- * pool instead. protobuf-es offers this hook for runtime-specific encoders; validation and
+ * ArrayBuffer per field; a ReadEvents response has three string fields per event. Node's Buffer
+ * takes small strings from its shared pool instead. protobuf-es offers this hook for runtime-specific encoders; validation and
  * strict decoding (invalid UTF-8 must fail) stay protobuf-es's own.
  */
 export function useNodeTextEncoding(): void {
@@ -15,7 +14,10 @@ export function useNodeTextEncoding(): void {
   const standard = getTextEncoding();
   configureTextEncoding({
     encodeUtf8: (text) => Buffer.from(text, 'utf8') as Uint8Array<ArrayBuffer>,
-    decodeUtf8: (bytes, strict) => (strict === true ? standard.decodeUtf8(bytes, true) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')),
+    decodeUtf8: (bytes, strict) =>
+      strict === true
+        ? standard.decodeUtf8(bytes, true)
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
     checkUtf8: standard.checkUtf8,
   });
 }

@@ -2,14 +2,14 @@ import { abortReason, cryptoRandom, newId, systemClock, type Clock, type RandomS
 import { mapSqliteError, type SqliteDatabase } from '@sylk/storage';
 import { sessionsError } from './errors.js';
 
-export const APPROVAL_DECISIONS = ['allow_once', 'allow_session', 'allow_always', 'deny', 'deny_with_message'] as const;
+const APPROVAL_DECISIONS = ['allow_once', 'allow_session', 'allow_always', 'deny', 'deny_with_message'] as const;
 export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
 /** `decided` by someone, or `expired` (then a deny by {@link EXPIRY_DECIDER}). */
-export type ApprovalState = 'pending' | 'decided' | 'expired';
+type ApprovalState = 'pending' | 'decided' | 'expired';
 
 /** Who "decides" an approval that timed out. */
-export const EXPIRY_DECIDER = 'sylkd';
-export const EXPIRY_MESSAGE = 'timed out';
+const EXPIRY_DECIDER = 'sylkd';
+const EXPIRY_MESSAGE = 'timed out';
 
 export interface Approval {
   id: string;
@@ -102,7 +102,8 @@ export class ApprovalStore {
 
   request(req: ApprovalRequest): Approval {
     for (const field of ['sessionId', 'agentId', 'kind', 'summary'] as const) {
-      if (req[field].trim() === '') throw sessionsError('approvals.invalid', `approval request needs a non-empty ${field}`);
+      if (req[field].trim() === '')
+        throw sessionsError('approvals.invalid', `approval request needs a non-empty ${field}`);
     }
     const now = this.clock.now();
     const id = newId('ap', now, this.random);
@@ -112,10 +113,22 @@ export class ApprovalStore {
           `INSERT INTO approvals (id, session_id, agent_id, kind, summary, detail, reason, proposed_rule, state, created_at, expires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
         )
-        .run(id, req.sessionId, req.agentId, req.kind, req.summary, req.detail, req.reason, req.proposedRule ?? null, now, req.expiresAt ?? null);
+        .run(
+          id,
+          req.sessionId,
+          req.agentId,
+          req.kind,
+          req.summary,
+          req.detail,
+          req.reason,
+          req.proposedRule ?? null,
+          now,
+          req.expiresAt ?? null,
+        );
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw sessionsError('sessions.not_found', `no session with id "${req.sessionId}"`);
+      if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY')
+        throw sessionsError('sessions.not_found', `no session with id "${req.sessionId}"`);
       throw mapSqliteError(err, this.db.path, 'storing approval request');
     }
     return this.get(id);
@@ -132,7 +145,11 @@ export class ApprovalStore {
     const rows =
       sessionId === undefined
         ? this.db.raw.prepare<[], Row>("SELECT * FROM approvals WHERE state = 'pending' ORDER BY created_at, id").all()
-        : this.db.raw.prepare<[string], Row>("SELECT * FROM approvals WHERE state = 'pending' AND session_id = ? ORDER BY created_at, id").all(sessionId);
+        : this.db.raw
+            .prepare<[string], Row>(
+              "SELECT * FROM approvals WHERE state = 'pending' AND session_id = ? ORDER BY created_at, id",
+            )
+            .all(sessionId);
     return rows.map(toApproval);
   }
 
@@ -142,7 +159,10 @@ export class ApprovalStore {
    */
   decide(id: string, input: Decision): Approval {
     if (!(APPROVAL_DECISIONS as readonly string[]).includes(input.decision)) {
-      throw sessionsError('approvals.invalid', `"${input.decision}" is not a decision (use ${APPROVAL_DECISIONS.join(', ')})`);
+      throw sessionsError(
+        'approvals.invalid',
+        `"${input.decision}" is not a decision (use ${APPROVAL_DECISIONS.join(', ')})`,
+      );
     }
     if (input.decision === 'deny_with_message' && (input.message ?? '').trim() === '') {
       throw sessionsError('approvals.invalid', 'deny_with_message needs a message for the agent');
@@ -210,7 +230,10 @@ export class ApprovalStore {
     const waiting = [...this.waiters.values()].flatMap((set) => [...set]);
     this.waiters.clear();
     this.stopPolling();
-    const err = sessionsError('approvals.closed', 'approval store closed while waiting for a decision; the request stays pending');
+    const err = sessionsError(
+      'approvals.closed',
+      'approval store closed while waiting for a decision; the request stays pending',
+    );
     for (const waiter of waiting) waiter.reject(err);
   }
 
@@ -250,7 +273,13 @@ function alreadyResolved(approval: Approval): Error {
       ? `it expired (${EXPIRY_MESSAGE}) at ${when}`
       : `it was resolved as ${approval.decision ?? 'unknown'} by ${approval.decidedBy ?? 'unknown'} at ${when}`;
   return sessionsError('approvals.already_resolved', `approval ${approval.id} is no longer pending: ${how}`, {
-    details: { id: approval.id, state: approval.state, decision: approval.decision, decidedBy: approval.decidedBy, decidedAt: approval.decidedAt },
+    details: {
+      id: approval.id,
+      state: approval.state,
+      decision: approval.decision,
+      decidedBy: approval.decidedBy,
+      decidedAt: approval.decidedAt,
+    },
   });
 }
 

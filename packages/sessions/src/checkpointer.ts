@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { errorMessage, type Logger } from '@sylk/core';
 
-// A checkpoint copies the WAL into the database file and fsyncs it: 10–30 ms that would stall
+// A checkpoint copies the WAL into the database file and fsyncs it, which would stall
 // every session's relay if it ran on the main thread. SQLite lets a second connection run a
 // PASSIVE checkpoint while the writer carries on, so logs opened with a Checkpointer turn
 // automatic checkpoints off and hand them to this worker instead.

@@ -1,4 +1,13 @@
-import { cryptoRandom, errorMessage, newId, silentLogger, systemClock, type Clock, type Logger, type RandomSource } from '@sylk/core';
+import {
+  cryptoRandom,
+  errorMessage,
+  newId,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Logger,
+  type RandomSource,
+} from '@sylk/core';
 import { mapSqliteError, type SqliteDatabase } from '@sylk/storage';
 import { sessionsError } from './errors.js';
 import type { EventLog } from './event-log.js';
@@ -69,9 +78,10 @@ const NAME_ATTEMPTS = 8;
  * commits. Reads see pending activity at once; a crash loses at most this much bookkeeping
  * (the event log is the truth).
  */
-export const ACTIVITY_FLUSH_MS = 250;
+const ACTIVITY_FLUSH_MS = 250;
 
-const INTERRUPTED_MESSAGE = 'The daemon stopped while this turn was running; the turn was interrupted and can be resumed.';
+const INTERRUPTED_MESSAGE =
+  'The daemon stopped while this turn was running; the turn was interrupted and can be resumed.';
 
 /** Sessions in `system.db`: create, look up, change state; each state change is also an event. */
 export class SessionRegistry {
@@ -122,7 +132,9 @@ export class SessionRegistry {
   }
 
   find(idOrName: string): SessionRecord | undefined {
-    const row = this.db.raw.prepare<[string, string], Row>(`SELECT * FROM sessions WHERE (id = ? OR name = ?) AND ${LIVE}`).get(idOrName, idOrName);
+    const row = this.db.raw
+      .prepare<[string, string], Row>(`SELECT * FROM sessions WHERE (id = ? OR name = ?) AND ${LIVE}`)
+      .get(idOrName, idOrName);
     return row === undefined ? undefined : this.toRecord(row);
   }
 
@@ -140,7 +152,9 @@ export class SessionRegistry {
       where.push('project_root = ?');
       params.push(filter.projectRoot);
     }
-    const rows = this.db.raw.prepare<string[], Row>(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY created_at, id`).all(...params);
+    const rows = this.db.raw
+      .prepare<string[], Row>(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY created_at, id`)
+      .all(...params);
     return rows.map((row) => this.toRecord(row));
   }
 
@@ -153,17 +167,31 @@ export class SessionRegistry {
     if (current.state === to) return current;
     if (!canTransition(current.state, to)) {
       const allowed = allowedTransitions(current.state);
-      throw sessionsError('sessions.invalid_transition', `session ${current.name} cannot go from ${current.state} to ${to}`, {
-        details: { sessionId: current.id, from: current.state, to, allowed },
-        hint: allowed.length === 0 ? `A ${current.state} session is final.` : `From ${current.state} it can go to: ${allowed.join(', ')}.`,
-      });
+      throw sessionsError(
+        'sessions.invalid_transition',
+        `session ${current.name} cannot go from ${current.state} to ${to}`,
+        {
+          details: { sessionId: current.id, from: current.state, to, allowed },
+          hint:
+            allowed.length === 0
+              ? `A ${current.state} session is final.`
+              : `From ${current.state} it can go to: ${allowed.join(', ')}.`,
+        },
+      );
     }
     const changed = this.db.raw
-      .prepare(`UPDATE sessions SET state = ?, updated_at = ?, interrupted = CASE WHEN ? = 'running' THEN 0 ELSE interrupted END WHERE id = ? AND state = ? AND ${LIVE}`)
+      .prepare(
+        `UPDATE sessions SET state = ?, updated_at = ?, ` +
+          `interrupted = CASE WHEN ? = 'running' THEN 0 ELSE interrupted END WHERE id = ? AND state = ? AND ${LIVE}`,
+      )
       .run(to, this.clock.now(), to, current.id, current.state).changes;
     // Another connection moved it in between: re-validate against what it is now.
     if (changed === 0) return this.setState(current.id, to, opts);
-    await this.logs.get(current.id).append('state_changed', { from: current.state, to, ...(opts.reason === undefined ? {} : { reason: opts.reason }) });
+    await this.logs.get(current.id).append('state_changed', {
+      from: current.state,
+      to,
+      ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+    });
     return this.get(current.id);
   }
 
@@ -171,7 +199,9 @@ export class SessionRegistry {
     const current = this.get(idOrName);
     const name = this.checkedName(newName);
     try {
-      this.db.raw.prepare('UPDATE sessions SET name = ?, updated_at = ? WHERE id = ?').run(name, this.clock.now(), current.id);
+      this.db.raw
+        .prepare('UPDATE sessions SET name = ?, updated_at = ? WHERE id = ?')
+        .run(name, this.clock.now(), current.id);
     } catch (err) {
       throw this.nameTakenOr(err, name);
     }
@@ -182,12 +212,18 @@ export class SessionRegistry {
   delete(idOrName: string): void {
     const current = this.get(idOrName);
     if (!DELETABLE_STATES.includes(current.state)) {
-      throw sessionsError('sessions.not_deletable', `session ${current.name} is ${current.state}; only ${DELETABLE_STATES.join(', ')} sessions can be deleted`, {
-        details: { sessionId: current.id, state: current.state },
-        hint: `Close it first (\`sylk close ${current.name}\`).`,
-      });
+      throw sessionsError(
+        'sessions.not_deletable',
+        `session ${current.name} is ${current.state}; only ${DELETABLE_STATES.join(', ')} sessions can be deleted`,
+        {
+          details: { sessionId: current.id, state: current.state },
+          hint: `Close it first (\`sylk close ${current.name}\`).`,
+        },
+      );
     }
-    this.db.raw.prepare('UPDATE sessions SET deleted_at = ?, updated_at = ? WHERE id = ?').run(this.clock.now(), this.clock.now(), current.id);
+    this.db.raw
+      .prepare('UPDATE sessions SET deleted_at = ?, updated_at = ? WHERE id = ?')
+      .run(this.clock.now(), this.clock.now(), current.id);
     this.logs.remove(current.id);
   }
 
@@ -205,9 +241,13 @@ export class SessionRegistry {
     const now = this.clock.now();
     const stranded = this.db.transaction(() => {
       const rows = this.db.raw
-        .prepare<string[], Row>(`SELECT * FROM sessions WHERE state IN (${states.map(() => '?').join(', ')}) AND ${LIVE} ORDER BY created_at, id`)
+        .prepare<string[], Row>(
+          `SELECT * FROM sessions WHERE state IN (${states.map(() => '?').join(', ')}) AND ${LIVE} ORDER BY created_at, id`,
+        )
         .all(...states);
-      const update = this.db.raw.prepare("UPDATE sessions SET state = 'idle', interrupted = 1, updated_at = ? WHERE id = ?");
+      const update = this.db.raw.prepare(
+        "UPDATE sessions SET state = 'idle', interrupted = 1, updated_at = ? WHERE id = ?",
+      );
       for (const row of rows) update.run(now, row.id);
       return rows;
     });
@@ -220,7 +260,8 @@ export class SessionRegistry {
         ]);
       }),
     );
-    if (stranded.length > 0) this.logger.info({ sessions: stranded.map((r) => r.id) }, 'marked interrupted sessions idle');
+    if (stranded.length > 0)
+      this.logger.info({ sessions: stranded.map((r) => r.id) }, 'marked interrupted sessions idle');
     return stranded.map((row) => this.get(row.id));
   }
 
@@ -251,13 +292,18 @@ export class SessionRegistry {
     const batch = [...this.activity];
     this.activity.clear();
     try {
-      const update = this.db.raw.prepare('UPDATE sessions SET last_seq = max(last_seq, ?), last_activity_at = max(last_activity_at, ?) WHERE id = ?');
+      const update = this.db.raw.prepare(
+        'UPDATE sessions SET last_seq = max(last_seq, ?), last_activity_at = max(last_activity_at, ?) WHERE id = ?',
+      );
       this.db.transaction(() => {
         for (const [id, { lastSeq, ts }] of batch) update.run(lastSeq, ts, id);
       });
     } catch (err) {
       // Bookkeeping only: the event log is the truth, so a busy system.db must not fail appends.
-      this.logger.warn({ sessions: batch.map(([id]) => id), err: errorMessage(err) }, 'could not record session activity');
+      this.logger.warn(
+        { sessions: batch.map(([id]) => id), err: errorMessage(err) },
+        'could not record session activity',
+      );
     }
   }
 
@@ -265,12 +311,17 @@ export class SessionRegistry {
     const record = toRecord(row);
     const pending = this.activity.get(row.id);
     if (pending === undefined) return record;
-    return { ...record, lastSeq: Math.max(record.lastSeq, pending.lastSeq), lastActivityAt: Math.max(record.lastActivityAt, pending.ts) };
+    return {
+      ...record,
+      lastSeq: Math.max(record.lastSeq, pending.lastSeq),
+      lastActivityAt: Math.max(record.lastActivityAt, pending.ts),
+    };
   }
 
   private checkedName(name: string): string {
     const problem = nameProblem(name);
-    if (problem !== undefined) throw sessionsError('sessions.invalid_name', `"${name}" is not a valid session name: ${problem}`);
+    if (problem !== undefined)
+      throw sessionsError('sessions.invalid_name', `"${name}" is not a valid session name: ${problem}`);
     return name;
   }
 
@@ -290,7 +341,9 @@ export class SessionRegistry {
   private nameTakenOr(err: unknown, name: string): unknown {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT') && this.nameInUse(name)) {
-      return sessionsError('sessions.name_taken', `a session named "${name}" already exists`, { hint: 'Pick another name.' });
+      return sessionsError('sessions.name_taken', `a session named "${name}" already exists`, {
+        hint: 'Pick another name.',
+      });
     }
     return mapSqliteError(err, this.db.path, `storing session "${name}"`);
   }

@@ -1,14 +1,5 @@
-export const SESSION_STATES = [
-  'created',
-  'running',
-  'waiting_approval',
-  'idle',
-  'paused',
-  'completed',
-  'failed',
-  'closed',
-] as const;
-export type SessionState = (typeof SESSION_STATES)[number];
+export type SessionState =
+  'created' | 'running' | 'waiting_approval' | 'idle' | 'paused' | 'completed' | 'failed' | 'closed';
 
 /** Allowed moves. A finished session (completed/failed) can take new input; closed is final. */
 const TRANSITIONS: Record<SessionState, readonly SessionState[]> = {
@@ -35,7 +26,3 @@ export const DELETABLE_STATES: readonly SessionState[] = ['closed', 'completed',
 
 /** States a crashed daemon can leave behind mid-turn. */
 export const IN_TURN_STATES: readonly SessionState[] = ['running', 'waiting_approval'];
-
-export function isSessionState(value: string): value is SessionState {
-  return (SESSION_STATES as readonly string[]).includes(value);
-}

@@ -7,8 +7,8 @@ export interface SubscribeOptions {
   bufferBytes?: number;
 }
 
-export const DEFAULT_BUFFER_LIMIT = 10_000;
-export const DEFAULT_BUFFER_BYTES = 8 * 1024 * 1024;
+const DEFAULT_BUFFER_LIMIT = 10_000;
+const DEFAULT_BUFFER_BYTES = 8 * 1024 * 1024;
 const MAX_REPLAY_PAGE = 512;
 
 /** What a subscription needs from its event log. */

@@ -3,7 +3,7 @@ import { basename, extname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '@sylk/core';
 
-/** Pre-migration backups kept per database (SPEC 3.4.2). */
+/** Pre-migration backups kept per database. */
 export const BACKUPS_KEPT = 10;
 
 /** `system.db` → `system`: backups are grouped by this name. */

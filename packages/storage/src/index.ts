@@ -1,11 +1,15 @@
 export { openDatabase, SqliteDatabase } from './database.js';
-export type { OpenDatabaseOptions } from './database.js';
 export { openSystemDatabase } from './system.js';
-export type { SystemDatabaseOptions } from './system.js';
 export { mapSqliteError } from './errors.js';
-export { BACKUPS_KEPT } from './backups.js';
 export type { Migration } from './migrations.js';
-export { SYSTEM_MIGRATIONS } from './system-schema.js';
+export { /** @internal exported for tests */ SYSTEM_MIGRATIONS } from './system-schema.js';
 export { onCorruptionError } from './errors.js';
-export { backupDatabaseFile, checkDatabaseFile, checkFilesInWorker, listBackups, restoreDatabaseFile, restoreNewestGoodBackup } from './maintenance.js';
+export {
+  backupDatabaseFile,
+  checkDatabaseFile,
+  checkFilesInWorker,
+  listBackups,
+  restoreDatabaseFile,
+  restoreNewestGoodBackup,
+} from './maintenance.js';
 export type { BackupInfo, CheckKind } from './maintenance.js';

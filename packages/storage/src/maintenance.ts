@@ -1,4 +1,16 @@
-import { chmodSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -48,7 +60,13 @@ export function listBackups(dbPath: string, backupDir: string): BackupInfo[] {
     } catch {
       continue; // pruned meanwhile
     }
-    found.push({ path, createdAt: parseCompactTimestamp(m[2] ?? ''), schemaVersion: Number(m[1]), bytes, n: Number(m[3] ?? 0) });
+    found.push({
+      path,
+      createdAt: parseCompactTimestamp(m[2] ?? ''),
+      schemaVersion: Number(m[1]),
+      bytes,
+      n: Number(m[3] ?? 0),
+    });
   }
   found.sort((a, b) => b.createdAt - a.createdAt || b.schemaVersion - a.schemaVersion || b.n - a.n);
   return found.map(({ n: _n, ...info }) => info);
@@ -59,7 +77,12 @@ export function listBackups(dbPath: string, backupDir: string): BackupInfo[] {
  * `dbPath` through its own read-only connection, to `<backupDir>/<base>-v<version>-<timestamp>.db`;
  * then deletes all but the newest `keep`. Writers of the database carry on meanwhile.
  */
-export async function backupDatabaseFile(dbPath: string, backupDir: string, clock: Clock, keep = BACKUPS_KEPT): Promise<BackupInfo> {
+export async function backupDatabaseFile(
+  dbPath: string,
+  backupDir: string,
+  clock: Clock,
+  keep = BACKUPS_KEPT,
+): Promise<BackupInfo> {
   let source: BetterSqlite3.Database | undefined;
   let target = '';
   try {
@@ -85,7 +108,8 @@ export async function backupDatabaseFile(dbPath: string, backupDir: string, cloc
 /**
  * Problems `PRAGMA quick_check` / `integrity_check` finds in the file at `path`, read through a
  * fresh read-only connection; empty means healthy. A file SQLite cannot even read counts as one
- * problem. Synchronous: use {@link checkFilesInWorker} off the daemon's main thread.
+ * problem. Synchronous: sylkd runs it through {@link checkFilesInWorker}, never on its main thread.
+ * @internal exported for tests
  */
 export function checkDatabaseFile(path: string, kind: CheckKind = 'quick'): string[] {
   let db: BetterSqlite3.Database | undefined;
@@ -125,7 +149,10 @@ parentPort.postMessage(results);
 `;
 
 /** {@link checkDatabaseFile} for each path, in one worker thread: the main thread never blocks on it. */
-export function checkFilesInWorker(paths: readonly string[], kind: CheckKind = 'quick'): Promise<Map<string, string[]>> {
+export function checkFilesInWorker(
+  paths: readonly string[],
+  kind: CheckKind = 'quick',
+): Promise<Map<string, string[]>> {
   if (paths.length === 0) return Promise.resolve(new Map());
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   return new Promise((resolve, reject) => {
@@ -169,12 +196,15 @@ export function restoreDatabaseFile(dbPath: string, backupPath: string): void {
     // The check may leave -wal/-shm beside the temp copy; they belong to nothing after the rename.
     for (const suffix of ['-wal', '-shm']) rmSync(`${tmp}${suffix}`, { force: true });
     if (problems.length > 0) {
-      throw new SylkError(`backup ${basename(backupPath)} fails its integrity check: ${problems.slice(0, 3).join('; ')}`, {
-        tier: ErrorTier.UserFixable,
-        code: 'storage.backup_corrupt',
-        hint: 'Pick another backup (`sylk backup --list`).',
-        details: { backup: backupPath },
-      });
+      throw new SylkError(
+        `backup ${basename(backupPath)} fails its integrity check: ${problems.slice(0, 3).join('; ')}`,
+        {
+          tier: ErrorTier.UserFixable,
+          code: 'storage.backup_corrupt',
+          hint: 'Pick another backup (`sylk backup --list`).',
+          details: { backup: backupPath },
+        },
+      );
     }
     const fd = openSync(tmp, 'r+');
     try {

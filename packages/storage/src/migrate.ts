@@ -65,7 +65,7 @@ export function applyMigrations(ctx: MigrateContext): void {
   // switched around the whole run and violations are checked before each commit instead.
   db.pragma('foreign_keys = OFF');
   try {
-    // With a backup directory, any upgrade of an existing file is preceded by a copy (SPEC 3.4.2);
+    // With a backup directory, any upgrade of an existing file is preceded by a copy;
     // a destructive first step then needs no second one.
     const first = pending[0] as Migration;
     if (ctx.backupDir !== undefined && first.version > 1) backUp(ctx, first);

@@ -7,7 +7,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManualClock, silentLogger } from '@sylk/core';
 import { startEmulator, type Emulator, type RecordedRequest } from '@sylk/emulator';
-import { LLMGate, createAdapter, createCatalog, estimateTokens, type BudgetConfig, type Message, type StreamLimits } from '@sylk/llm';
+import {
+  LLMGate,
+  createAdapter,
+  createCatalog,
+  estimateTokens,
+  type BudgetConfig,
+  type Message,
+  type StreamLimits,
+} from '@sylk/llm';
 import { FileSystemManager, ToolExecutor, type ToolExecutorOptions } from '@sylk/tools';
 import { tempSystemDb } from '../../../llm/src/gate/testing/system-db.js';
 import { runTurn } from '../loop.js';
@@ -16,7 +24,7 @@ import type { AgentEvent, PermissionFn, ToolPermissionRequest, TurnContext, Turn
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-fixtures');
 export const MODEL = 'claude-sonnet-4-5-20250901';
 /** 2025-01-15T12:00:00Z: the date the system prompt shows. */
-export const NOW = Date.UTC(2025, 0, 15, 12);
+const NOW = Date.UTC(2025, 0, 15, 12);
 
 export interface HarnessOptions {
   /** File name under packages/agents/test-fixtures. */
@@ -56,7 +64,7 @@ export async function agentHarness(options: HarnessOptions): Promise<Harness> {
   const systemDb = tempSystemDb();
   const catalog = createCatalog();
   const gate = new LLMGate({
-    adapters: () => adapter,
+    adapters: async () => adapter,
     pricing: (model) => catalog.get(model),
     estimateTokens: (request) => estimateTokens(request),
     db: systemDb.db,
@@ -76,7 +84,13 @@ export async function agentHarness(options: HarnessOptions): Promise<Harness> {
     model: MODEL,
     history,
     gate,
-    executor: new ToolExecutor({ roots: [project, sessionTemp], baseEnv: process.env, spoolDir: sessionTemp, logger: silentLogger(), ...options.executor }),
+    executor: new ToolExecutor({
+      roots: [project, sessionTemp],
+      baseEnv: process.env,
+      spoolDir: sessionTemp,
+      logger: silentLogger(),
+      ...options.executor,
+    }),
     fs: new FileSystemManager({ roots: { project, temp: sessionTemp }, clock, logger: silentLogger() }),
     permissions: async (request) => {
       permissionRequests.push(request);
@@ -99,9 +113,14 @@ export async function agentHarness(options: HarnessOptions): Promise<Harness> {
     run: (input, signal = new AbortController().signal) => runTurn(ctx, input, signal),
     requests,
     toolResultsSent(turn) {
-      const body = requests().find((r) => r.turn === turn)?.body as { messages: Array<{ role: string; content: unknown }> } | undefined;
+      const body = requests().find((r) => r.turn === turn)?.body as
+        { messages: Array<{ role: string; content: unknown }> } | undefined;
       const last = body?.messages[body.messages.length - 1];
-      return Array.isArray(last?.content) ? (last.content as Array<{ type: string; tool_use_id: string; content: string; is_error?: boolean }>).filter((b) => b.type === 'tool_result') : [];
+      return Array.isArray(last?.content)
+        ? (last.content as Array<{ type: string; tool_use_id: string; content: string; is_error?: boolean }>).filter(
+            (b) => b.type === 'tool_result',
+          )
+        : [];
     },
     async close() {
       await gate.close();
@@ -115,6 +134,9 @@ export async function agentHarness(options: HarnessOptions): Promise<Harness> {
 }
 
 /** Events of one type, typed. */
-export function eventsOf<T extends AgentEvent['type']>(events: AgentEvent[], type: T): Array<Extract<AgentEvent, { type: T }>> {
+export function eventsOf<T extends AgentEvent['type']>(
+  events: AgentEvent[],
+  type: T,
+): Array<Extract<AgentEvent, { type: T }>> {
   return events.filter((e): e is Extract<AgentEvent, { type: T }> => e.type === type);
 }

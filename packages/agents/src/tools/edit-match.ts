@@ -35,7 +35,7 @@ function bigrams(s: string): Map<string, number> {
 }
 
 /** Sørensen–Dice similarity over character bigrams, 0..1. */
-export function similarity(a: string, b: string): number {
+function similarity(a: string, b: string): number {
   if (a === b) return 1;
   if (a.length < 2 || b.length < 2) return 0;
   const ga = bigrams(a);
@@ -49,9 +49,16 @@ const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
 /** Explains a missing match: whitespace-only differences, else the most similar lines. */
 export function explainMissing(text: string, needle: string): string {
   if (collapse(needle) !== '' && collapse(text).includes(collapse(needle))) {
-    return 'old_string matches only if whitespace is ignored: check indentation (tabs vs spaces) and line endings, and copy the text exactly as read_file shows it (without the line-number prefix).';
+    return (
+      'old_string matches only if whitespace is ignored: check indentation (tabs vs spaces) and line endings, ' +
+      'and copy the text exactly as read_file shows it (without the line-number prefix).'
+    );
   }
-  const probe = needle.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  const probe =
+    needle
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? '';
   const scored = text
     .split('\n')
     .map((line, i) => ({ no: i + 1, line, score: similarity(probe, line.trim()) }))
@@ -59,6 +66,8 @@ export function explainMissing(text: string, needle: string): string {
     .sort((a, b) => b.score - a.score || a.no - b.no)
     .slice(0, 3);
   if (scored.length === 0) return 'No similar line found; read the file again before editing.';
-  const lines = scored.map((c) => `${String(c.no).padStart(6)}\t${c.line.length > 200 ? `${c.line.slice(0, 200)}…` : c.line}`);
+  const lines = scored.map(
+    (c) => `${String(c.no).padStart(6)}\t${c.line.length > 200 ? `${c.line.slice(0, 200)}…` : c.line}`,
+  );
   return `Closest line${scored.length > 1 ? 's' : ''} in the file:\n${lines.join('\n')}`;
 }

@@ -16,11 +16,12 @@ export interface GlobMatcher {
   readonly engine: 'regexp' | 're2js';
 }
 
-export const MAX_GLOB_CHARS = 1000;
+const MAX_GLOB_CHARS = 1000;
 
 /** Throws an Error saying what is wrong for a glob that is too long or does not compile. */
 export function globMatcher(pattern: string): GlobMatcher {
-  if (pattern.length > MAX_GLOB_CHARS) throw new Error(`Glob too long (${pattern.length} characters; at most ${MAX_GLOB_CHARS}).`);
+  if (pattern.length > MAX_GLOB_CHARS)
+    throw new Error(`Glob too long (${pattern.length} characters; at most ${MAX_GLOB_CHARS}).`);
   const trimmed = pattern.startsWith('./') ? pattern.slice(2) : pattern;
   const anchored = trimmed.includes('/');
   const source = trimmed.startsWith('/') ? trimmed.slice(1) : trimmed;
@@ -39,7 +40,9 @@ export function globMatcher(pattern: string): GlobMatcher {
   } catch (err) {
     throw new Error(`Invalid glob "${pattern}": ${errorMessage(err).replace(/^error parsing regexp: /, '')}`);
   }
-  const matcher = anchored ? (path: string) => test(path) : (path: string) => test(path.slice(path.lastIndexOf('/') + 1));
+  const matcher = anchored
+    ? (path: string) => test(path)
+    : (path: string) => test(path.slice(path.lastIndexOf('/') + 1));
   return Object.assign(matcher, { engine } as const);
 }
 

@@ -8,10 +8,7 @@ import type { AgentTool } from './tool.js';
 import { writeFileTool } from './write-file.js';
 
 export { defineTool, toolError, denied } from './tool.js';
-export type { AgentTool, FileChange, ToolEnv, ToolOutcome } from './tool.js';
-export { diffFile, diffStat, formatDiff, LOG_CAPS, PREVIEW_CAPS } from './unified-diff.js';
-export type { DiffCaps, DiffHunk, DiffStat, FileDiff } from './unified-diff.js';
-export { globMatcher } from './glob.js';
+export type { AgentTool } from './tool.js';
 
 /** The coding tools offered to the model, in the order they are listed to it. */
 export function defaultTools(): AgentTool[] {

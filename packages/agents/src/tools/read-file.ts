@@ -8,7 +8,10 @@ export interface ReadFileArgs {
   end_line?: number;
 }
 
-/** Lines and characters shown per call; the note tells the model how to read on. */
+/**
+ * Lines and characters shown per call; the note tells the model how to read on.
+ * @internal exported for tests
+ */
 export const READ_LIMITS = { maxLines: 2000, maxChars: 100_000, maxFileBytes: 10 * 1024 * 1024 };
 
 export const readFileTool = defineTool<ReadFileArgs>({
@@ -34,13 +37,17 @@ export const readFileTool = defineTool<ReadFileArgs>({
     const info = await stat(target).catch(() => undefined);
     if (info === undefined) return toolError(`File not found: ${shown}`);
     if (info.isDirectory()) return toolError(`${shown} is a directory; use list_files to see its entries.`);
-    if (info.size > READ_LIMITS.maxFileBytes) return toolError(`${shown} is ${info.size} bytes, too large to read (limit ${READ_LIMITS.maxFileBytes}); use search to find the relevant lines.`);
+    if (info.size > READ_LIMITS.maxFileBytes)
+      return toolError(
+        `${shown} is ${info.size} bytes, too large to read (limit ${READ_LIMITS.maxFileBytes}); use search to find the relevant lines.`,
+      );
     const data = await readFile(target);
     if (data.subarray(0, 8192).includes(0)) return toolError(`${shown} looks like a binary file; not shown.`);
     const lines = data.toString('utf8').split('\n');
     if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
     const total = lines.length;
-    if (total === 0 || (total === 1 && lines[0] === '')) return { content: `${shown} is empty.`, isError: false, summary: 'empty file' };
+    if (total === 0 || (total === 1 && lines[0] === ''))
+      return { content: `${shown} is empty.`, isError: false, summary: 'empty file' };
     const start = args.start_line ?? 1;
     if (start > total) return toolError(`${shown} has ${total} lines; start_line ${start} is past the end.`);
     const requestedEnd = Math.min(args.end_line ?? total, total);

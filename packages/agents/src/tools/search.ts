@@ -16,7 +16,14 @@ export interface SearchArgs {
 }
 
 /** Bounds that keep one search cheap: files looked at, bytes per file, characters per line. */
-export const SEARCH_LIMITS = { defaultResults: 100, maxResults: 1000, maxVisited: 50_000, maxFileBytes: 1024 * 1024, maxLineChars: 4096, shownLineChars: 300 };
+const SEARCH_LIMITS = {
+  defaultResults: 100,
+  maxResults: 1000,
+  maxVisited: 50_000,
+  maxFileBytes: 1024 * 1024,
+  maxLineChars: 4096,
+  shownLineChars: 300,
+};
 
 /** Matching work (characters × program size) between yields to the event loop, so other sessions and RPCs interleave. */
 const WORK_PER_YIELD = 1 << 20;
@@ -26,15 +33,29 @@ export const searchTool = defineTool<SearchArgs>({
   description:
     'Search file contents with a regular expression (RE2 syntax: like JavaScript, but no lookaround or backreferences); ' +
     'prints path:line: text per match. ' +
-    'Skips .git, node_modules, .gitignore\'d paths, binary files and files over 1 MiB. ' +
+    "Skips .git, node_modules, .gitignore'd paths, binary files and files over 1 MiB. " +
     'glob filters files like list_files ("*.ts" at any depth, "src/**/*.ts" relative to `path`).',
   parameters: {
     type: 'object',
     properties: {
-      pattern: { type: 'string', minLength: 1, maxLength: UNTRUSTED_REGEX_LIMITS.maxPatternChars, description: 'Regular expression (RE2 syntax: \\d \\w \\b [a-z] (a|b) a{2,5} (?i) work; lookaround and backreferences do not)' },
-      path: { type: 'string', description: 'File or directory to search, relative to the project root (default: the root)' },
+      pattern: {
+        type: 'string',
+        minLength: 1,
+        maxLength: UNTRUSTED_REGEX_LIMITS.maxPatternChars,
+        description:
+          'Regular expression (RE2 syntax: \\d \\w \\b [a-z] (a|b) a{2,5} (?i) work; lookaround and backreferences do not)',
+      },
+      path: {
+        type: 'string',
+        description: 'File or directory to search, relative to the project root (default: the root)',
+      },
       glob: { type: 'string', minLength: 1, description: 'Only files matching this glob' },
-      max_results: { type: 'integer', minimum: 1, maximum: SEARCH_LIMITS.maxResults, description: `Most matches to return (default ${SEARCH_LIMITS.defaultResults})` },
+      max_results: {
+        type: 'integer',
+        minimum: 1,
+        maximum: SEARCH_LIMITS.maxResults,
+        description: `Most matches to return (default ${SEARCH_LIMITS.defaultResults})`,
+      },
       ignore_case: { type: 'boolean', description: 'Case-insensitive matching' },
     },
     required: ['pattern'],
@@ -81,7 +102,8 @@ export const searchTool = defineTool<SearchArgs>({
           more = true;
           return false;
         }
-        const text = line.length > SEARCH_LIMITS.shownLineChars ? `${line.slice(0, SEARCH_LIMITS.shownLineChars)}…` : line;
+        const text =
+          line.length > SEARCH_LIMITS.shownLineChars ? `${line.slice(0, SEARCH_LIMITS.shownLineChars)}…` : line;
         hits.push(`${path}:${i + 1}: ${text}`);
       }
       return true;
@@ -89,17 +111,30 @@ export const searchTool = defineTool<SearchArgs>({
     let capped = false;
     if (info.isFile()) await searchFile(start, displayPath(root, start));
     else {
-      const summary = await walk({ projectRoot: root, start, maxVisited: SEARCH_LIMITS.maxVisited, recursive: true, signal: env.signal }, (entry) => {
-        if (entry.directory || entry.symlink || (match !== undefined && !match(entry.path.slice(prefix.length)))) return true;
-        return searchFile(entry.absolute, entry.path);
-      });
+      const summary = await walk(
+        { projectRoot: root, start, maxVisited: SEARCH_LIMITS.maxVisited, recursive: true, signal: env.signal },
+        (entry) => {
+          if (entry.directory || entry.symlink || (match !== undefined && !match(entry.path.slice(prefix.length))))
+            return true;
+          return searchFile(entry.absolute, entry.path);
+        },
+      );
       capped = summary.capped;
     }
     const notes: string[] = [];
     if (more) notes.push(`[stopped at ${max} matches; narrow the pattern, path or glob, or raise max_results]`);
     if (capped) notes.push(`[walk stopped after ${SEARCH_LIMITS.maxVisited} entries; results may be incomplete]`);
-    if (hits.length === 0) return { content: [`No matches for /${args.pattern}/ in ${files} files.`, ...notes].join('\n'), isError: false, summary: `0 matches in ${files} files` };
-    return { content: [...hits, ...notes].join('\n'), isError: false, summary: `${hits.length}${more ? '+' : ''} matches` };
+    if (hits.length === 0)
+      return {
+        content: [`No matches for /${args.pattern}/ in ${files} files.`, ...notes].join('\n'),
+        isError: false,
+        summary: `0 matches in ${files} files`,
+      };
+    return {
+      content: [...hits, ...notes].join('\n'),
+      isError: false,
+      summary: `${hits.length}${more ? '+' : ''} matches`,
+    };
   },
 });
 

@@ -1,7 +1,7 @@
 import { structuredPatch } from 'diff';
 
 /** One hunk with its header numbers as printed (`@@ -oldStart,oldLines +newStart,newLines @@`). */
-export interface DiffHunk {
+interface DiffHunk {
   oldStart: number;
   oldLines: number;
   newStart: number;
@@ -79,7 +79,15 @@ function diffHunks(a: Line[], b: Line[], context: number, timeoutMs: number): Di
   if (prefix + suffix >= Math.min(a.length, b.length)) return spanHunks(a, b, prefix, suffix, context);
   const from = Math.max(0, prefix - context);
   const keep = Math.max(0, suffix - context);
-  const patch = structuredPatch('a', 'b', joinLines(a, from, a.length - keep), joinLines(b, from, b.length - keep), undefined, undefined, { context, timeout: timeoutMs });
+  const patch = structuredPatch(
+    'a',
+    'b',
+    joinLines(a, from, a.length - keep),
+    joinLines(b, from, b.length - keep),
+    undefined,
+    undefined,
+    { context, timeout: timeoutMs },
+  );
   if (patch === undefined) return spanHunks(a, b, prefix, suffix, context);
   // jsdiff numbers an empty side one past the line it follows; unified diff prints that line.
   return patch.hunks.map((h) => ({
@@ -100,14 +108,19 @@ export function formatDiff(diff: FileDiff, caps: DiffCaps = PREVIEW_CAPS): strin
     if (full()) {
       const rest = diff.hunks.slice(i);
       const restLines = rest.reduce((n, h) => n + h.lines.length, 0);
-      out.push(`… ${restLines} more line${restLines === 1 ? '' : 's'} in ${rest.length} more hunk${rest.length === 1 ? '' : 's'}`);
+      out.push(
+        `… ${restLines} more line${restLines === 1 ? '' : 's'} in ${rest.length} more hunk${rest.length === 1 ? '' : 's'}`,
+      );
       break;
     }
     out.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
     let shown = 0;
     for (const line of hunk.lines) {
       if (shown >= caps.hunkLines || full()) break;
-      const text = line.length > caps.lineChars ? `${line.slice(0, caps.lineChars)}… [${line.length - caps.lineChars} more characters]` : line;
+      const text =
+        line.length > caps.lineChars
+          ? `${line.slice(0, caps.lineChars)}… [${line.length - caps.lineChars} more characters]`
+          : line;
       out.push(text);
       shown++;
       lines++;
@@ -147,11 +160,17 @@ function splitLines(text: string): Line[] {
 }
 
 function commonEnds(a: Line[], b: Line[]): { prefix: number; suffix: number } {
-  const same = (x: Line | undefined, y: Line | undefined) => x !== undefined && y !== undefined && x.text === y.text && x.eol === y.eol;
+  const same = (x: Line | undefined, y: Line | undefined) =>
+    x !== undefined && y !== undefined && x.text === y.text && x.eol === y.eol;
   let prefix = 0;
   while (prefix < a.length && prefix < b.length && same(a[prefix], b[prefix])) prefix++;
   let suffix = 0;
-  while (suffix < a.length - prefix && suffix < b.length - prefix && same(a[a.length - 1 - suffix], b[b.length - 1 - suffix])) suffix++;
+  while (
+    suffix < a.length - prefix &&
+    suffix < b.length - prefix &&
+    same(a[a.length - 1 - suffix], b[b.length - 1 - suffix])
+  )
+    suffix++;
   return { prefix, suffix };
 }
 
@@ -185,5 +204,13 @@ function spanHunks(a: Line[], b: Line[], prefix: number, suffix: number, context
   for (let i = a.length - suffix; i < oldEnd; i++) push(' ', a[i] as Line);
   const oldLines = oldEnd - from;
   const newLines = newEnd - from;
-  return [{ oldStart: oldLines === 0 ? from : from + 1, oldLines, newStart: newLines === 0 ? from : from + 1, newLines, lines }];
+  return [
+    {
+      oldStart: oldLines === 0 ? from : from + 1,
+      oldLines,
+      newStart: newLines === 0 ? from : from + 1,
+      newLines,
+      lines,
+    },
+  ];
 }

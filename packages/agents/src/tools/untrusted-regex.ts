@@ -35,7 +35,11 @@ export interface UntrustedRegexOptions {
 /** Compiles a pattern in JavaScript syntax; never throws, never backtracks. */
 export function compileUntrusted(pattern: string, options: UntrustedRegexOptions = {}): UntrustedRegexResult {
   const maxChars = options.maxPatternChars ?? UNTRUSTED_REGEX_LIMITS.maxPatternChars;
-  if (pattern.length > maxChars) return { ok: false, message: `Pattern too long (${pattern.length} characters; at most ${maxChars}). Search for a shorter, distinctive part of the text.` };
+  if (pattern.length > maxChars)
+    return {
+      ok: false,
+      message: `Pattern too long (${pattern.length} characters; at most ${maxChars}). Search for a shorter, distinctive part of the text.`,
+    };
   const unsupported = unsupportedSyntax(pattern);
   if (unsupported !== undefined) return { ok: false, message: unsupported };
   const source = translateJsEscapes(pattern);
@@ -43,11 +47,20 @@ export function compileUntrusted(pattern: string, options: UntrustedRegexOptions
   try {
     compiled = RE2JS.compile(source, options.ignoreCase === true ? RE2JS.CASE_INSENSITIVE : 0);
   } catch (err) {
-    return { ok: false, message: `Invalid regular expression /${pattern}/: ${errorMessage(err).replace(/^error parsing regexp: /, '')}. ${SYNTAX_NOTE}` };
+    return {
+      ok: false,
+      message: `Invalid regular expression /${pattern}/: ${errorMessage(err).replace(/^error parsing regexp: /, '')}. ${SYNTAX_NOTE}`,
+    };
   }
   const costPerChar = programSize(compiled);
   if (costPerChar > UNTRUSTED_REGEX_LIMITS.maxProgramSize) {
-    return { ok: false, message: `Regular expression too large (${costPerChar} instructions compiled; at most ${UNTRUSTED_REGEX_LIMITS.maxProgramSize}): lower the repeat counts such as {500}, or split it into several searches.` };
+    return {
+      ok: false,
+      message:
+        `Regular expression too large (${costPerChar} instructions compiled; ` +
+        `at most ${UNTRUSTED_REGEX_LIMITS.maxProgramSize}): ` +
+        `lower the repeat counts such as {500}, or split it into several searches.`,
+    };
   }
   return { ok: true, regex: { engine: 're2js', source, costPerChar, test: (text) => compiled.test(text) } };
 }
@@ -61,7 +74,10 @@ function unsupportedSyntax(pattern: string): string | undefined {
     if (c === '\\') {
       const next = pattern[i + 1] ?? '';
       if (/[1-9]/.test(next) || (next === 'k' && pattern[i + 2] === '<')) {
-        return `Backreferences (\\${next}…) are not supported: ${SYNTAX_NOTE} Match the repeated text explicitly, or search for one part and read the matching lines.`;
+        return (
+          `Backreferences (\\${next}…) are not supported: ${SYNTAX_NOTE} ` +
+          `Match the repeated text explicitly, or search for one part and read the matching lines.`
+        );
       }
       i++;
     } else if (c === '[') {
@@ -69,7 +85,11 @@ function unsupportedSyntax(pattern: string): string | undefined {
     } else if (c === '(' && pattern[i + 1] === '?') {
       const head = pattern.slice(i + 2, i + 4);
       if (head.startsWith('=') || head.startsWith('!') || head === '<=' || head === '<!') {
-        return `Lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported: ${SYNTAX_NOTE} Match the surrounding text instead (e.g. "foo(?!bar)" → "foo([^b]|$)"), or search for the wider pattern and read the lines.`;
+        return (
+          `Lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported: ` +
+          `${SYNTAX_NOTE} Match the surrounding text instead (e.g. "foo(?!bar)" → "foo([^b]|$)"), ` +
+          `or search for the wider pattern and read the lines.`
+        );
       }
     }
   }

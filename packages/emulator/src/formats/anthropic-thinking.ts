@@ -23,10 +23,19 @@ export function rejectThinkingRequest(body: Obj): ErrorSpec | undefined {
   if (type === 'enabled') {
     const budget = Number(thinking?.['budget_tokens']);
     const maxTokens = Number(body['max_tokens']);
-    if (!Number.isInteger(budget) || budget < MIN_BUDGET) return invalid(`thinking.enabled.budget_tokens: Input should be greater than or equal to ${MIN_BUDGET}`);
-    if (budget >= maxTokens) return invalid('`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size');
+    if (!Number.isInteger(budget) || budget < MIN_BUDGET)
+      return invalid(`thinking.enabled.budget_tokens: Input should be greater than or equal to ${MIN_BUDGET}`);
+    if (budget >= maxTokens)
+      return invalid(
+        '`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at ' +
+          'https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size',
+      );
     const temperature = body['temperature'];
-    if (temperature !== undefined && temperature !== 1) return invalid('`temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility');
+    if (temperature !== undefined && temperature !== 1)
+      return invalid(
+        '`temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at ' +
+          'https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility',
+      );
   }
   const messages = Array.isArray(body['messages']) ? (body['messages'] as Obj[]) : [];
   for (const [i, m] of messages.entries()) {
@@ -40,11 +49,14 @@ export function rejectThinkingRequest(body: Obj): ErrorSpec | undefined {
   if (type !== 'enabled' && type !== 'adaptive') return undefined;
   const lastAssistant = continuedToolTurn(messages);
   if (lastAssistant === undefined) return undefined;
-  const first = (Array.isArray(messages[lastAssistant]?.['content']) ? (messages[lastAssistant]?.['content'] as Obj[]) : [])[0];
+  const first = (
+    Array.isArray(messages[lastAssistant]?.['content']) ? (messages[lastAssistant]?.['content'] as Obj[]) : []
+  )[0];
   if (first?.['type'] === 'thinking' || first?.['type'] === 'redacted_thinking') return undefined;
   return invalid(
     `messages.${lastAssistant}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first?.['type'] ?? 'text')}\`. ` +
-      'When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). ' +
+      'When `thinking` is enabled, a final `assistant` message must start with a thinking block ' +
+      '(preceeding the lastmost set of `tool_use` and `tool_result` blocks). ' +
       'We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. ' +
       'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking',
   );
@@ -54,7 +66,8 @@ export function rejectThinkingRequest(body: Obj): ErrorSpec | undefined {
 function continuedToolTurn(messages: Obj[]): number | undefined {
   const last = messages[messages.length - 1];
   const content = last?.['content'];
-  if (last?.['role'] !== 'user' || !Array.isArray(content) || !content.some((b: Obj) => b['type'] === 'tool_result')) return undefined;
+  if (last?.['role'] !== 'user' || !Array.isArray(content) || !content.some((b: Obj) => b['type'] === 'tool_result'))
+    return undefined;
   const i = messages.length - 2;
   return messages[i]?.['role'] === 'assistant' ? i : undefined;
 }

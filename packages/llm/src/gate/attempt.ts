@@ -4,7 +4,15 @@ import { ABORTED, AbortableReader } from '../abortable.js';
 import { ResponseAccumulator } from '../accumulator.js';
 import type { Timers } from './types.js';
 
-export type AbortKind = 'preempted' | 'cancelled' | 'chunk_timeout' | 'first_output_timeout' | 'max_duration' | 'budget_exceeded' | 'size_limit' | 'closed';
+export type AbortKind =
+  | 'preempted'
+  | 'cancelled'
+  | 'chunk_timeout'
+  | 'first_output_timeout'
+  | 'max_duration'
+  | 'budget_exceeded'
+  | 'size_limit'
+  | 'closed';
 
 /** The reason the gate aborts an attempt's signal with. */
 export class GateAbort extends Error {
@@ -15,7 +23,7 @@ export class GateAbort extends Error {
 }
 
 /**
- * SPEC 1.1.5 defaults: 60 s between chunks (keep-alives count), 3 min to the first content (text,
+ * Defaults: 60 s between chunks (keep-alives count), 3 min to the first content (text,
  * thinking or a tool call; keep-alives alone do not count), 10 min per stream, budget check every 10 chunks;
  * at most 10 MiB of text (thinking included) per response and 1 MiB of arguments per tool call,
  * so a runaway stream cannot grow the daemon without bound. A non-streaming request (degraded
@@ -42,7 +50,8 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
 };
 
 export interface AttemptInput {
-  adapter: Pick<ProviderAdapter, 'stream'>;
+  /** The provider's adapter, looked up under the attempt's signal and watchdog; a rejection is the attempt's error. */
+  adapter: () => Promise<Pick<ProviderAdapter, 'stream'>>;
   request: LLMRequest;
   controller: AbortController;
   clock: Clock;
@@ -62,7 +71,9 @@ interface Common {
 export type AttemptResult =
   | (Common & { kind: 'ok' })
   | (Common & { kind: 'aborted'; reason: AbortKind })
-  | (Common & { kind: 'error'; error: unknown });
+  | (Common & { kind: 'error'; error: unknown })
+  /** The adapter lookup failed: the provider was never asked. */
+  | (Common & { kind: 'unavailable'; error: unknown });
 
 function abortKindOf(signal: AbortSignal): AbortKind {
   return signal.reason instanceof GateAbort ? signal.reason.kind : 'cancelled';
@@ -73,7 +84,8 @@ function sizeGuard(limits: StreamLimits): (chunk: StreamChunk) => boolean {
   let textBytes = 0;
   const argBytes = new Map<number, number>();
   return (chunk) => {
-    if (chunk.type === 'text' || chunk.type === 'thinking') return (textBytes += Buffer.byteLength(chunk.text)) > limits.maxTextBytes;
+    if (chunk.type === 'text' || chunk.type === 'thinking')
+      return (textBytes += Buffer.byteLength(chunk.text)) > limits.maxTextBytes;
     if (chunk.type !== 'tool_delta') return false;
     const bytes = (argBytes.get(chunk.index) ?? 0) + Buffer.byteLength(chunk.argumentsDelta);
     argBytes.set(chunk.index, bytes);
@@ -103,15 +115,30 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     if (now - start >= limits.maxDurationMs) controller.abort(new GateAbort('max_duration'));
     else if (now - last >= limits.chunkTimeoutMs) controller.abort(new GateAbort('chunk_timeout'));
     else if (now >= firstOutputBy) controller.abort(new GateAbort('first_output_timeout'));
-    else timer = timers.setTimeout(check, Math.min(last + limits.chunkTimeoutMs, start + limits.maxDurationMs, firstOutputBy) - now);
+    else
+      timer = timers.setTimeout(
+        check,
+        Math.min(last + limits.chunkTimeoutMs, start + limits.maxDurationMs, firstOutputBy) - now,
+      );
   };
-  let timer = timers.setTimeout(check, Math.min(limits.chunkTimeoutMs, limits.maxDurationMs, limits.firstOutputTimeoutMs));
+  let timer = timers.setTimeout(
+    check,
+    Math.min(limits.chunkTimeoutMs, limits.maxDurationMs, limits.firstOutputTimeoutMs),
+  );
 
   let iterator: AsyncIterator<StreamChunk> | undefined;
   let ended = false;
   try {
     if (signal.aborted) return { kind: 'aborted', reason: abortKindOf(signal), acc, reachedModel };
-    iterator = input.adapter.stream(input.request, signal)[Symbol.asyncIterator]();
+    let adapter: Pick<ProviderAdapter, 'stream'> | typeof ABORTED;
+    try {
+      adapter = await reader.wait(input.adapter());
+    } catch (error) {
+      if (signal.aborted) return { kind: 'aborted', reason: abortKindOf(signal), acc, reachedModel };
+      return { kind: 'unavailable', error, acc, reachedModel };
+    }
+    if (adapter === ABORTED) throw signal.reason;
+    iterator = adapter.stream(input.request, signal)[Symbol.asyncIterator]();
     let count = 0;
     for (;;) {
       const r = await reader.wait(iterator.next());
@@ -140,7 +167,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       }
     }
     // An abort that lost the race against a complete response changes nothing: never re-run it.
-    if (signal.aborted && !(ended && acc.done)) return { kind: 'aborted', reason: abortKindOf(signal), acc, reachedModel };
+    if (signal.aborted && !(ended && acc.done))
+      return { kind: 'aborted', reason: abortKindOf(signal), acc, reachedModel };
     return { kind: 'ok', acc, reachedModel };
   } catch (error) {
     if (signal.aborted) return { kind: 'aborted', reason: abortKindOf(signal), acc, reachedModel };

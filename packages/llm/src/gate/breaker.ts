@@ -2,7 +2,7 @@ import type { Clock } from '@sylk/core';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
-/** SPEC 1.4.4 LLM row: 5 consecutive, 50% over the last 20, 30 s cooldown, 3 probes to close. */
+/** Defaults for a provider: 5 consecutive, 50% over the last 20, 30 s cooldown, 3 probes to close. */
 export interface BreakerConfig {
   consecutiveFailures: number;
   failureRate: number;
@@ -61,7 +61,7 @@ export class CircuitBreaker {
       this.failures = restored.failures;
       this.lastFailure = restored.lastFailure;
       this.lastStateChange = restored.lastStateChange;
-      this.cooldownEnds = restored.state === 'open' ? restored.cooldownEnds ?? clock.now() : clock.now();
+      this.cooldownEnds = restored.state === 'open' ? (restored.cooldownEnds ?? clock.now()) : clock.now();
     }
   }
 
@@ -105,7 +105,9 @@ export class CircuitBreaker {
     }
     this.failures++;
     this.lastFailure = now;
-    const rateTrip = this.outcomes.length >= this.config.window && this.outcomeFailures / this.outcomes.length >= this.config.failureRate;
+    const rateTrip =
+      this.outcomes.length >= this.config.window &&
+      this.outcomeFailures / this.outcomes.length >= this.config.failureRate;
     if (this.failures >= this.config.consecutiveFailures || rateTrip) this.trip();
   }
 

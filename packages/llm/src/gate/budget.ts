@@ -8,7 +8,7 @@ export interface BudgetLimit {
   usd?: number;
 }
 
-/** SPEC 1.1.6: checked global → session → task → provider. */
+/** Checked global → session → task → provider. */
 export interface BudgetConfig {
   global?: BudgetLimit;
   /** Default for every session; `sessions` overrides per id. */
@@ -46,7 +46,7 @@ export class BudgetGuard {
     private readonly warn: (w: BudgetWarning) => void,
   ) {}
 
-  /** Throws `llm.budget_exceeded` naming the first limit (in SPEC order) this request would break. */
+  /** Throws `llm.budget_exceeded` naming the first limit (in that order) this request would break. */
   check(key: SpendKey, need: Need): void {
     const failure = this.firstExceeded(key, need);
     if (failure !== undefined) throw failure;
@@ -83,9 +83,9 @@ export class BudgetGuard {
     const cfg = this.config;
     const out: Check[] = [];
     if (cfg.global) out.push({ scope: 'global', key: undefined, limit: cfg.global });
-    const session = key.sessionId === undefined ? undefined : cfg.sessions?.[key.sessionId] ?? cfg.session;
+    const session = key.sessionId === undefined ? undefined : (cfg.sessions?.[key.sessionId] ?? cfg.session);
     if (session) out.push({ scope: 'session', key: key.sessionId, limit: session });
-    const task = key.taskId === undefined ? undefined : cfg.tasks?.[key.taskId] ?? cfg.task;
+    const task = key.taskId === undefined ? undefined : (cfg.tasks?.[key.taskId] ?? cfg.task);
     if (task) out.push({ scope: 'task', key: key.taskId, limit: task });
     const provider = cfg.provider?.[key.provider];
     if (provider) out.push({ scope: 'provider', key: key.provider, limit: provider });
@@ -101,10 +101,13 @@ function exceeded(c: Check, spent: Spend, need: Need, kind: 'usd' | 'tokens'): S
   if (used + wants <= limit) return undefined;
   const fmt = kind === 'usd' ? formatUsd : formatTokens;
   const who = c.scope === 'global' ? 'global' : `${c.scope} ${c.key ?? ''}`;
-  return new SylkError(`${who} budget of ${fmt(limit)} exceeded: spent ${fmt(used)}, this request needs ~${fmt(wants)}`, {
-    tier: ErrorTier.UserFixable,
-    code: GateErrorCode.BudgetExceeded,
-    hint: `raise the ${c.scope} budget in the configuration or wait for the usage period to roll over`,
-    details: { scope: c.scope, key: c.key, kind, limit, spent: used, need: wants },
-  });
+  return new SylkError(
+    `${who} budget of ${fmt(limit)} exceeded: spent ${fmt(used)}, this request needs ~${fmt(wants)}`,
+    {
+      tier: ErrorTier.UserFixable,
+      code: GateErrorCode.BudgetExceeded,
+      hint: `raise the ${c.scope} budget in the configuration or wait for the usage period to roll over`,
+      details: { scope: c.scope, key: c.key, kind, limit, spent: used, need: wants },
+    },
+  );
 }

@@ -1,7 +1,7 @@
 import { ErrorTier, SylkError, tierForNodeCode } from '@sylk/core';
 import { ProviderError } from '../types.js';
 
-/** SPEC 1.4.1 classifier settings; keys match the YAML config. Patterns are case-insensitive regexes. */
+/** Classifier settings (`llm.errors`); keys match the YAML config. Patterns are case-insensitive regexes. */
 export interface ClassifierConfig {
   transient_patterns?: readonly string[];
   permanent_patterns?: readonly string[];
@@ -98,7 +98,7 @@ function isSpendLimit(err: ProviderError, text: string): boolean {
 }
 
 /**
- * SPEC 1.4.1: the tier of an error. Order: spend limits, configured patterns, the provider's error
+ * The tier of an error (docs/design/errors.md). Order: spend limits, configured patterns, the provider's error
  * type (so an in-stream `overloaded_error` after a 200 is degrading, not "ok"), the HTTP status,
  * network faults, an existing SylkError tier; unknown is Permanent.
  */
@@ -113,7 +113,8 @@ export function classifyError(err: unknown, config: ClassifierConfig = {}): Erro
   if (c.permanent.some((r) => r.test(text))) return ErrorTier.Permanent;
   if (c.transient.some((r) => r.test(text))) return ErrorTier.Transient;
   if (provider !== undefined) {
-    const byType = provider.info.errorType === undefined ? undefined : ERROR_TYPE_TIERS[provider.info.errorType.toLowerCase()];
+    const byType =
+      provider.info.errorType === undefined ? undefined : ERROR_TYPE_TIERS[provider.info.errorType.toLowerCase()];
     if (byType !== undefined) return byType;
     if (!provider.info.inStream && provider.info.status !== undefined) {
       const byStatus = statusTier(provider.info.status, c);
@@ -124,7 +125,8 @@ export function classifyError(err: unknown, config: ClassifierConfig = {}): Erro
   const byNode = tierForNodeCode(nodeCode);
   if (byNode !== undefined) return byNode;
   // A provider error without status outside a stream is a transport fault (no response at all).
-  if (provider !== undefined && !provider.info.inStream && provider.info.status === undefined) return ErrorTier.Transient;
+  if (provider !== undefined && !provider.info.inStream && provider.info.status === undefined)
+    return ErrorTier.Transient;
   // In a stream without a provider error type: the adapter saw a transport fault (drop, truncation, bad JSON).
   if (provider !== undefined && provider.info.inStream && provider.info.errorType === undefined) return provider.tier;
   if (err instanceof SylkError && !(err instanceof ProviderError)) return err.tier;

@@ -31,6 +31,7 @@ export const SUMMARY_ACKNOWLEDGED = '[continuing from the context summary]';
 /**
  * Splits messages into units that must stay together: an assistant message with tool calls and
  * the tool results answering it; every other message alone.
+ * @internal exported for tests
  */
 export function messageUnits(messages: readonly Message[]): Message[][] {
   const units: Message[][] = [];
@@ -52,7 +53,7 @@ export function messageUnits(messages: readonly Message[]): Message[][] {
 }
 
 /**
- * SPEC 1.1.7: fits a request into `contextWindow − reserve`. Keeps the system prompt (and tools),
+ * Fits a request into `contextWindow − reserve`. Keeps the system prompt (and tools),
  * the newest turn (from the last user message on; `keep: 'newest_unit'`: the newest unit) and as
  * many newer units as fit `target` and `keepRecentMessages`, never splitting a tool call from its
  * results; older messages become one summary message `[Context summary of N earlier messages] …`
@@ -80,12 +81,21 @@ export async function fitContext(request: LLMRequest, opts: FitContextOptions): 
   const minimum = base + costs.slice(Math.max(0, newestTurn)).reduce((a, b) => a + b, 0);
   if (units.length === 0 || minimum > available) {
     throw new SylkError(
-      `context overflow for ${request.model}: the system prompt and newest ${opts.keep === 'newest_unit' ? 'message' : 'turn'} need ~${minimum} tokens but only ${available} of the ${opts.contextWindow}-token window are available`,
-      { tier: ErrorTier.Permanent, code: GateErrorCode.ContextOverflow, details: { model: request.model, minimum, available, contextWindow: opts.contextWindow } },
+      `context overflow for ${request.model}: ` +
+        `the system prompt and newest ${opts.keep === 'newest_unit' ? 'message' : 'turn'} ` +
+        `need ~${minimum} tokens but only ${available} of the ${opts.contextWindow}-token window are available`,
+      {
+        tier: ErrorTier.Permanent,
+        code: GateErrorCode.ContextOverflow,
+        details: { model: request.model, minimum, available, contextWindow: opts.contextWindow },
+      },
     );
   }
 
-  const summaryTokens = Math.max(0, Math.min(opts.summaryTokens ?? Math.min(1024, Math.floor((available - base) / 4)), available - minimum));
+  const summaryTokens = Math.max(
+    0,
+    Math.min(opts.summaryTokens ?? Math.min(1024, Math.floor((available - base) / 4)), available - minimum),
+  );
   const target = Math.min(available, opts.target ?? available);
   const maxMessages = opts.keepRecentMessages ?? Number.POSITIVE_INFINITY;
   let used = minimum + summaryTokens;

@@ -19,7 +19,7 @@ function before(a: QueueEntry, b: QueueEntry): boolean {
 }
 
 /**
- * SPEC 1.2.3: an unbounded FIFO for user-interactive requests that always drains first, and a
+ * An unbounded FIFO for user-interactive requests that always drains first, and a
  * bounded binary-heap priority queue for pipeline requests. Re-queues bypass the bound: an
  * accepted request is never dropped.
  */

@@ -2,7 +2,15 @@ import type { Database } from 'better-sqlite3';
 import { ErrorTier, SylkError, errorMessage, newId, silentLogger, sleep as coreSleep, systemClock } from '@sylk/core';
 import type { Clock, Logger } from '@sylk/core';
 import { ProviderError } from '../types.js';
-import type { LLMRequest, LLMResponse, ModelInfo, ProviderAdapter, ProviderName, StreamChunk, Usage } from '../types.js';
+import type {
+  LLMRequest,
+  LLMResponse,
+  ModelInfo,
+  ProviderAdapter,
+  ProviderName,
+  StreamChunk,
+  Usage,
+} from '../types.js';
 import { GateAbort, DEFAULT_STREAM_LIMITS, runAttempt } from './attempt.js';
 import type { AttemptResult, StreamLimits } from './attempt.js';
 import { BreakerRegistry } from './breaker-registry.js';
@@ -14,7 +22,17 @@ import { classifyError } from './classify.js';
 import type { ClassifierConfig } from './classify.js';
 import { callCost, totalTokens } from './cost.js';
 import { DualQueue } from './dual-queue.js';
-import { AUTH_FAILED, GateErrorCode, cancelledError, circuitOpenError, errorCode, firstOutputTimeoutError, gateClosedError, queueFullError, requestFailedError } from './errors.js';
+import {
+  AUTH_FAILED,
+  GateErrorCode,
+  cancelledError,
+  circuitOpenError,
+  errorCode,
+  firstOutputTimeoutError,
+  gateClosedError,
+  queueFullError,
+  requestFailedError,
+} from './errors.js';
 import { GateEvents } from './events.js';
 import type { GateEventMap, GateEventName } from './events.js';
 import { deliver, flushHeld, notifyRetry, preferVictim, ref, untilAborted } from './job.js';
@@ -38,7 +56,12 @@ import { UsageTotals } from './usage-totals.js';
 import { WaitingRoom } from './waiting-room.js';
 
 export interface LLMGateOptions {
-  adapters: (provider: ProviderName) => ProviderAdapter;
+  /**
+   * A provider's adapter for a credential profile (`GateRequest.profile`), awaited at each attempt.
+   * A rejection (no key, provider disabled, SDK not loadable) fails the attempt with that error,
+   * its code and hint kept; it is retried only if its own tier says so.
+   */
+  adapters: (provider: ProviderName, profile: string | undefined) => Promise<ProviderAdapter>;
   /** Catalogue lookup for prices (USD per million tokens). */
   pricing: (model: string) => ModelInfo | undefined;
   /** Input tokens of a request (budget checks before queueing). */
@@ -63,7 +86,7 @@ export interface LLMGateOptions {
   retryPolicies?: RetryPolicies;
   classifierConfig?: ClassifierConfig;
   streamLimits?: Partial<StreamLimits>;
-  /** When a provider's streaming counts as degraded and requests go non-streaming (SPEC 1.1.5). */
+  /** When a provider's streaming counts as degraded and requests go non-streaming. */
   streamHealth?: Partial<StreamHealthConfig>;
 }
 
@@ -76,12 +99,12 @@ export interface GateStream extends AsyncIterable<StreamChunk> {
 const HEALTH_TIERS: ReadonlySet<ErrorTier> = new Set([ErrorTier.Transient, ErrorTier.ExternalDegrading]);
 
 /**
- * The LLM gate (SPEC 1.1.8, 1.2.3): the sole path from agents to providers. Flow: budget and quota
+ * The LLM gate (docs/design/llm-gate.md): the sole path from agents to providers. Flow: budget and quota
  * check (refuse now) → dual queue → worker slot → rate-limit pause and breaker (waiting requests
  * are parked off the workers) → adapter stream under watchdog → usage → retry per tier.
  */
 export class LLMGate {
-  readonly events: GateEvents;
+  private readonly events: GateEvents;
   readonly usage: UsageStore | undefined;
   private readonly totals: UsageTotals;
   private readonly opts: LLMGateOptions;
@@ -100,7 +123,6 @@ export class LLMGate {
   private readonly transients: TransientTracker;
   private readonly limiters = new Map<ProviderName, ProviderRateLimiter>();
   private readonly streamHealth = new Map<ProviderName, StreamHealth>();
-  private readonly jobs = new Map<string, Job>();
   private readonly running = new Set<Job>();
   private readonly waiting: WaitingRoom;
   private readonly pausedProviders = new Set<ProviderName>();
@@ -127,7 +149,8 @@ export class LLMGate {
     this.policies = resolvePolicies(opts.retryPolicies);
     this.queue = new DualQueue(opts.pipelineCapacity ?? 1000);
     this.events = new GateEvents(this.logger);
-    this.usage = opts.usageStore ?? (opts.db ? new UsageStore(opts.db, { logger: this.logger, timers: this.timers }) : undefined);
+    this.usage =
+      opts.usageStore ?? (opts.db ? new UsageStore(opts.db, { logger: this.logger, timers: this.timers }) : undefined);
     this.totals = this.usage?.totals ?? new UsageTotals();
     this.breakerRegistry = new BreakerRegistry({
       clock: this.clock,
@@ -136,14 +159,26 @@ export class LLMGate {
       ...(opts.breakers ? { config: opts.breakers } : {}),
       onChange: (snap, previous) => this.onBreakerChange(snap, previous),
     });
-    if (opts.budgets) this.budget = new BudgetGuard(opts.budgets, this.totals, (w) => this.events.emit('budget_warning', w));
+    if (opts.budgets)
+      this.budget = new BudgetGuard(opts.budgets, this.totals, (w) => this.events.emit('budget_warning', w));
     if (opts.quotas) {
-      const quota = new QuotaTracker(opts.quotas as Record<string, QuotaConfig>, this.clock, (w) => this.events.emit('quota_warning', { ...w, kind: 'subscription' }), opts.db);
+      const quota = new QuotaTracker(
+        opts.quotas as Record<string, QuotaConfig>,
+        this.clock,
+        (w) => this.events.emit('quota_warning', { ...w, kind: 'subscription' }),
+        opts.db,
+      );
       this.usage?.onFlush(() => quota.persist());
       this.quota = quota;
     }
     this.transients = new TransientTracker(this.clock);
-    this.waiting = new WaitingRoom(this.clock, this.sleep, this.closing.signal, (p) => this.onWake(p), (job) => this.requeue(job, 'retry'));
+    this.waiting = new WaitingRoom(
+      this.clock,
+      this.sleep,
+      this.closing.signal,
+      (p) => this.onWake(p),
+      (job) => this.requeue(job, 'retry'),
+    );
   }
 
   on<K extends GateEventName>(name: K, listener: (event: GateEventMap[K]) => void): () => void {
@@ -170,15 +205,11 @@ export class LLMGate {
       admitted = { id: req.id ?? '', promise: Promise.reject(err) };
     }
     admitted.promise.catch(() => {}); // consumers may only iterate; the rejection reaches them there
-    return { id: admitted.id, response: admitted.promise, [Symbol.asyncIterator]: () => channel[Symbol.asyncIterator]() };
-  }
-
-  /** Cancels a queued, waiting or running request; false when unknown or already settled. */
-  cancel(id: string): boolean {
-    const job = this.jobs.get(id);
-    if (job === undefined) return false;
-    this.cancelJob(job);
-    return true;
+    return {
+      id: admitted.id,
+      response: admitted.promise,
+      [Symbol.asyncIterator]: () => channel[Symbol.asyncIterator](),
+    };
   }
 
   /** Wall-clock ms when a rate-limited provider resumes, or 0 when it is not paused. */
@@ -195,7 +226,8 @@ export class LLMGate {
   }
 
   report(q: ReportQuery): ReportRow[] {
-    if (this.usage === undefined) throw new SylkError('usage reports need system.db (pass db or usageStore)', { code: 'llm.no_usage_store' });
+    if (this.usage === undefined)
+      throw new SylkError('usage reports need system.db (pass db or usageStore)', { code: 'llm.no_usage_store' });
     return this.usage.report(q);
   }
 
@@ -226,15 +258,28 @@ export class LLMGate {
 
   // ---- admission -------------------------------------------------------------------------
 
-  private admit(req: GateRequest, signal: AbortSignal | undefined, channel: ChunkChannel | undefined): Job & { promise: Promise<LLMResponse> } {
+  private admit(
+    req: GateRequest,
+    signal: AbortSignal | undefined,
+    channel: ChunkChannel | undefined,
+  ): Job & { promise: Promise<LLMResponse> } {
     if (this.closed) throw gateClosedError();
     const id = req.id ?? newId('llm', this.clock.now());
     if (signal?.aborted) throw cancelledError(id);
     const user = req.user === true;
     const inputEstimate = this.opts.estimateTokens(req.request);
-    const outputEstimate = this.opts.estimateOutputTokens?.(req.request) ?? Math.min(req.request.maxTokens ?? 1024, 1024);
-    const estimate: Usage = { inputTokens: inputEstimate, outputTokens: outputEstimate, cacheReadTokens: 0, cacheWriteTokens: 0 };
-    const need = { tokens: inputEstimate + outputEstimate, usd: callCost(this.opts.pricing(req.request.model), estimate) };
+    const outputEstimate =
+      this.opts.estimateOutputTokens?.(req.request) ?? Math.min(req.request.maxTokens ?? 1024, 1024);
+    const estimate: Usage = {
+      inputTokens: inputEstimate,
+      outputTokens: outputEstimate,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+    };
+    const need = {
+      tokens: inputEstimate + outputEstimate,
+      usd: callCost(this.opts.pricing(req.request.model), estimate),
+    };
     const key = { sessionId: req.sessionId, taskId: req.taskId, provider: req.provider, agentType: req.agentType };
     this.budget?.check(key, need);
     this.checkQuota(req.provider, user, id);
@@ -246,7 +291,15 @@ export class LLMGate {
       reject = rej;
     });
     const job: Job = {
-      id, req, key, inputEstimate, need, channel, resolve, reject, user,
+      id,
+      req,
+      key,
+      inputEstimate,
+      need,
+      channel,
+      resolve,
+      reject,
+      user,
       priority: user ? Math.max(req.priority, Priority.UserInteractive) : req.priority,
       seq: ++this.seq,
       ahead: false,
@@ -268,7 +321,6 @@ export class LLMGate {
       throw queueFullError(this.queue.capacity);
     }
     this.counters.submitted++;
-    this.jobs.set(id, job);
     if (signal !== undefined) {
       const onAbort = () => this.cancelJob(job);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -293,7 +345,15 @@ export class LLMGate {
       });
     }
     this.logger.warn({ provider, requestId: id }, 'subscription quota used up; user request proceeds');
-    this.events.emit('quota_warning', { kind: 'subscription', provider, level: 'exhausted', resource: 'requests', used: used?.requests ?? 0, limit: used?.requests ?? 0, periodEnd: used?.periodEnd ?? 0 });
+    this.events.emit('quota_warning', {
+      kind: 'subscription',
+      provider,
+      level: 'exhausted',
+      resource: 'requests',
+      used: used?.requests ?? 0,
+      limit: used?.requests ?? 0,
+      periodEnd: used?.periodEnd ?? 0,
+    });
   }
 
   // ---- scheduling ------------------------------------------------------------------------
@@ -385,20 +445,29 @@ export class LLMGate {
     const wait = this.limiter(job.req.provider).acquire(request.model, job.need.tokens);
     if (wait !== undefined) await untilAborted(wait, controller.signal);
     const started = this.clock.monotonic();
-    const adapter = this.opts.adapters(job.req.provider);
-    job.streamed = !this.health(job.req.provider).useGenerate();
+    const { provider, profile } = job.req;
+    const streamed = !this.health(provider).useGenerate();
+    job.streamed = streamed;
     const generateMs = this.limits.generateTimeoutMs;
     const result = await runAttempt({
-      adapter: job.streamed ? adapter : nonStreaming(adapter),
+      adapter: () => {
+        const found = Promise.resolve(this.opts.adapters(provider, profile));
+        return streamed ? found : found.then(nonStreaming);
+      },
       request,
       controller,
       clock: this.clock,
       timers: this.timers,
-      limits: job.streamed ? this.limits : { ...this.limits, chunkTimeoutMs: generateMs, firstOutputTimeoutMs: generateMs, maxDurationMs: generateMs },
+      limits: job.streamed
+        ? this.limits
+        : { ...this.limits, chunkTimeoutMs: generateMs, firstOutputTimeoutMs: generateMs, maxDurationMs: generateMs },
       deliver: (chunk) => deliver(job, chunk),
       overBudget: (acc) =>
         this.budget !== undefined &&
-        this.budget.firstExceeded(job.key, { tokens: job.inputEstimate + acc.outputChars / 4, usd: callCost(this.opts.pricing(request.model), acc.usage(job.inputEstimate, true)) }) !== undefined,
+        this.budget.firstExceeded(job.key, {
+          tokens: job.inputEstimate + acc.outputChars / 4,
+          usd: callCost(this.opts.pricing(request.model), acc.usage(job.inputEstimate, true)),
+        }) !== undefined,
     });
     this.inFlight--;
     this.running.delete(job);
@@ -431,14 +500,44 @@ export class LLMGate {
       return this.complete(job, result.acc.toResponse(usage));
     }
     if (result.kind === 'error') return this.onError(job, result.error, result, usage, latencyMs);
+    if (result.kind === 'unavailable') {
+      // Not the provider's failure: no usage row, nothing for its breaker, limiter or stream health.
+      if (job.probe) breaker.releaseProbe();
+      this.unparkAfterProbe(job);
+      return this.retryOrFail(
+        job,
+        result.error,
+        classifyError(result.error, this.opts.classifierConfig),
+        result,
+        usage,
+        0,
+      );
+    }
     const reason = result.reason;
-    if (reason === 'first_output_timeout') return this.onError(job, firstOutputTimeoutError(provider, this.limits.firstOutputTimeoutMs), result, usage, latencyMs);
+    if (reason === 'first_output_timeout')
+      return this.onError(
+        job,
+        firstOutputTimeoutError(provider, this.limits.firstOutputTimeoutMs),
+        result,
+        usage,
+        latencyMs,
+      );
     if ((reason === 'chunk_timeout' || reason === 'max_duration') && !result.acc.hasOutput) {
       const seconds = (reason === 'chunk_timeout' ? this.limits.chunkTimeoutMs : this.limits.maxDurationMs) / 1000;
-      const err = new SylkError(`${provider} stream produced no output within ${seconds} s (${reason})`, { tier: ErrorTier.Transient, code: GateErrorCode.StreamTimeout });
+      const err = new SylkError(`${provider} stream produced no output within ${seconds} s (${reason})`, {
+        tier: ErrorTier.Transient,
+        code: GateErrorCode.StreamTimeout,
+      });
       return this.onError(job, err, result, usage, latencyMs);
     }
-    this.recordUsage(job, usage, latencyMs, reason === 'preempted' ? 'preempted' : `partial:${reason}`, result.acc.model, result.reachedModel);
+    this.recordUsage(
+      job,
+      usage,
+      latencyMs,
+      reason === 'preempted' ? 'preempted' : `partial:${reason}`,
+      result.acc.model,
+      result.reachedModel,
+    );
     if (reason === 'chunk_timeout' || reason === 'max_duration') {
       breaker.record(false, job.probe);
       // A stall is the stream failing; a long answer reaching max_duration is not.
@@ -450,8 +549,18 @@ export class LLMGate {
     if (reason === 'preempted') {
       this.counters.preempted++;
       const requeued = !job.delivered;
-      this.events.emit('preempted', { ...ref(job), priority: job.priority, byRequestId: job.preemptedBy ?? '', requeued, partialChars: result.acc.outputChars, usage });
-      this.logger.info({ requestId: job.id, by: job.preemptedBy, requeued }, 'pipeline request preempted by a user request');
+      this.events.emit('preempted', {
+        ...ref(job),
+        priority: job.priority,
+        byRequestId: job.preemptedBy ?? '',
+        requeued,
+        partialChars: result.acc.outputChars,
+        usage,
+      });
+      this.logger.info(
+        { requestId: job.id, by: job.preemptedBy, requeued },
+        'pipeline request preempted by a user request',
+      );
       if (requeued) {
         job.state = 'queued';
         this.queue.requeue(job);
@@ -473,7 +582,8 @@ export class LLMGate {
     if (HEALTH_TIERS.has(tier)) {
       breaker.record(false, job.probe);
       const count = this.transients.record(`${job.req.sessionId ?? '-'}|llm:${provider}`);
-      if (count !== undefined) this.events.emit('transient_alert', { sessionId: job.req.sessionId, resource: `llm:${provider}`, count });
+      if (count !== undefined)
+        this.events.emit('transient_alert', { sessionId: job.req.sessionId, resource: `llm:${provider}`, count });
     } else if (job.probe) breaker.releaseProbe();
     this.unparkAfterProbe(job);
     limiter.observe(info?.rateLimit, job.req.request.model);
@@ -483,17 +593,43 @@ export class LLMGate {
       this.pausedProviders.add(provider);
       this.events.emit('paused', { provider, resumeAt, attempt: limiter.consecutive429s });
       this.waiting.scheduleWake(provider, resumeAt);
-      this.logger.warn({ provider, resumeAt, attempt: limiter.consecutive429s }, 'provider rate limited; paused for everyone');
+      this.logger.warn(
+        { provider, resumeAt, attempt: limiter.consecutive429s },
+        'provider rate limited; paused for everyone',
+      );
     }
+    this.retryOrFail(job, error, tier, result, usage, resumeAt);
+  }
+
+  /** Schedules the next attempt if the tier's policy allows one (`resumeAt`: a 429's end), else fails the request. */
+  private retryOrFail(
+    job: Job,
+    error: unknown,
+    tier: ErrorTier,
+    result: AttemptResult,
+    usage: Usage,
+    resumeAt: number,
+  ): void {
+    const provider = job.req.provider;
+    const info = error instanceof ProviderError ? error.info : undefined;
     const used = job.retries[tier] ?? 0;
     const policy = this.policies[tier];
     if (used < policy.retries && !job.delivered && !this.closed && job.state !== 'done') {
       job.retries[tier] = used + 1;
-      const delayMs = tier === ErrorTier.ExternalRateLimit
-        ? Math.max(0, resumeAt - this.clock.now())
-        : retryDelay(policy, used, this.random, info?.retryAfterMs);
+      const delayMs =
+        tier === ErrorTier.ExternalRateLimit
+          ? Math.max(0, resumeAt - this.clock.now())
+          : retryDelay(policy, used, this.random, info?.retryAfterMs);
       this.counters.retried++;
-      const retry = { ...ref(job), tier, attempt: used + 1, maxRetries: policy.retries, delayMs, error: errorMessage(error), code: errorCode(error) };
+      const retry = {
+        ...ref(job),
+        tier,
+        attempt: used + 1,
+        maxRetries: policy.retries,
+        delayMs,
+        error: errorMessage(error),
+        code: errorCode(error),
+      };
       this.events.emit('retry_scheduled', retry);
       notifyRetry(job, retry, this.logger);
       this.logger.debug({ requestId: job.id, tier, attempt: used + 1, delayMs }, 'LLM request retry scheduled');
@@ -501,8 +637,15 @@ export class LLMGate {
     }
     const attempts = Object.values(job.retries).reduce((a, b) => a + b, 0) + 1;
     const partial = result.acc.hasOutput ? result.acc.toResponse(usage, 'error') : undefined;
-    const failure = requestFailedError(error, tier, { provider, model: job.req.request.model, requestId: job.id, attempts, ...(partial ? { partial } : {}) });
-    if (failure.code === AUTH_FAILED) this.authFailures.set(provider, { message: failure.message, at: this.clock.now() });
+    const failure = requestFailedError(error, tier, {
+      provider,
+      model: job.req.request.model,
+      requestId: job.id,
+      attempts,
+      ...(partial ? { partial } : {}),
+    });
+    if (failure.code === AUTH_FAILED)
+      this.authFailures.set(provider, { message: failure.message, at: this.clock.now() });
     this.fail(job, failure);
   }
 
@@ -524,15 +667,33 @@ export class LLMGate {
     }
   }
 
-  private recordUsage(job: Job, usage: Usage, latencyMs: number, outcome: string, model: string, reachedModel: boolean): void {
+  private recordUsage(
+    job: Job,
+    usage: Usage,
+    latencyMs: number,
+    outcome: string,
+    model: string,
+    reachedModel: boolean,
+  ): void {
     const provider = job.req.provider;
     const tokens = totalTokens(usage);
     const cost = callCost(this.opts.pricing(model) ?? this.opts.pricing(job.req.request.model), usage);
     const r = job.req;
     if (this.usage !== undefined) {
       this.usage.record({
-        ts: this.clock.now(), requestId: job.id, sessionId: r.sessionId, pipelineId: r.pipelineId, taskId: r.taskId,
-        agentId: r.agentId, agentType: r.agentType, provider, model, ...usage, costUsd: cost, latencyMs, outcome,
+        ts: this.clock.now(),
+        requestId: job.id,
+        sessionId: r.sessionId,
+        pipelineId: r.pipelineId,
+        taskId: r.taskId,
+        agentId: r.agentId,
+        agentType: r.agentType,
+        provider,
+        model,
+        ...usage,
+        costUsd: cost,
+        latencyMs,
+        outcome,
       });
     } else {
       this.totals.add(job.key, { requests: 1, tokens, costUsd: cost });
@@ -563,7 +724,6 @@ export class LLMGate {
   private settle(job: Job): boolean {
     if (job.state === 'done') return false;
     job.state = 'done';
-    this.jobs.delete(job.id);
     job.detachSignal?.();
     this.latency.add(this.clock.monotonic() - job.acceptedAt);
     return true;
@@ -590,7 +750,9 @@ export class LLMGate {
   private limiter(provider: ProviderName): ProviderRateLimiter {
     let l = this.limiters.get(provider);
     if (l === undefined) {
-      l = new ProviderRateLimiter(provider, this.opts.rateLimits?.[provider], this.clock, (w) => this.events.emit('quota_warning', { ...w, kind: 'rate', provider }));
+      l = new ProviderRateLimiter(provider, this.opts.rateLimits?.[provider], this.clock, (w) =>
+        this.events.emit('quota_warning', { ...w, kind: 'rate', provider }),
+      );
       this.limiters.set(provider, l);
     }
     return l;
@@ -617,7 +779,10 @@ export class LLMGate {
     if (change === 'degraded') {
       const until = health.degradedUntil as number;
       this.events.emit('stream_mode', { provider, mode: 'degraded', until });
-      this.logger.warn({ provider, until: new Date(until).toISOString() }, 'provider streams keep failing; sending its requests non-streaming until then');
+      this.logger.warn(
+        { provider, until: new Date(until).toISOString() },
+        'provider streams keep failing; sending its requests non-streaming until then',
+      );
     } else if (change === 'restored') {
       this.events.emit('stream_mode', { provider, mode: 'restored' });
       this.logger.info({ provider }, 'provider streaming works again');

@@ -7,7 +7,7 @@ import type { Need } from './budget.js';
 import type { GateRequest } from './types.js';
 import type { SpendKey } from './usage-totals.js';
 
-export type JobState = 'queued' | 'waiting' | 'running' | 'done';
+type JobState = 'queued' | 'waiting' | 'running' | 'done';
 
 /** One accepted request as the gate tracks it across queueing, attempts and retries. */
 export interface Job extends QueueEntry {

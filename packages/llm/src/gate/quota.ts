@@ -3,7 +3,7 @@ import type { Clock } from '@sylk/core';
 
 export type QuotaPeriod = 'day' | 'week' | 'month';
 
-/** SPEC 2.5.5, per provider. null/undefined maximum = unlimited (rely on the provider's 429). */
+/** A subscription's soft limits, per provider. null/undefined maximum = unlimited (rely on the provider's 429). */
 export interface QuotaConfig {
   period: QuotaPeriod;
   maxRequests?: number | null;
@@ -33,9 +33,15 @@ export function periodBounds(period: QuotaPeriod, ts: number): { start: number; 
   if (period === 'week') {
     const sinceMonday = (d.getDay() + 6) % 7;
     const start = new Date(d.getFullYear(), d.getMonth(), d.getDate() - sinceMonday);
-    return { start: start.getTime(), end: new Date(start.getFullYear(), start.getMonth(), start.getDate() + 7).getTime() };
+    return {
+      start: start.getTime(),
+      end: new Date(start.getFullYear(), start.getMonth(), start.getDate() + 7).getTime(),
+    };
   }
-  return { start: new Date(d.getFullYear(), d.getMonth(), 1).getTime(), end: new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime() };
+  return {
+    start: new Date(d.getFullYear(), d.getMonth(), 1).getTime(),
+    end: new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime(),
+  };
 }
 
 interface Counter {
@@ -65,7 +71,9 @@ export class QuotaTracker {
     db?: Database,
   ) {
     if (db !== undefined) {
-      this.load = db.prepare('SELECT requests_used, tokens_used FROM subscription_usage WHERE provider = ? AND period = ? AND period_start = ?');
+      this.load = db.prepare(
+        'SELECT requests_used, tokens_used FROM subscription_usage WHERE provider = ? AND period = ? AND period_start = ?',
+      );
       this.save = db.prepare(
         `INSERT INTO subscription_usage (provider, period, period_start, period_end, requests_used, tokens_used)
          VALUES (?, ?, ?, ?, ?, ?)
@@ -111,7 +119,14 @@ export class QuotaTracker {
     c.dirty = false;
   }
 
-  private check(provider: string, c: Counter, cfg: QuotaConfig, resource: 'requests' | 'tokens', used: number, limit: number | null | undefined): void {
+  private check(
+    provider: string,
+    c: Counter,
+    cfg: QuotaConfig,
+    resource: 'requests' | 'tokens',
+    used: number,
+    limit: number | null | undefined,
+  ): void {
     const level = levelOf(used, limit, cfg);
     if (level === 0 || limit === null || limit === undefined) return;
     const name = LEVELS[level] as Exclude<QuotaLevel, 'ok'>;
@@ -129,8 +144,16 @@ export class QuotaTracker {
     if (c === undefined || now >= c.end || now < c.start) {
       if (c !== undefined) this.persistOne(provider, c); // the ending period keeps its final count
       const { start, end } = periodBounds(cfg.period, now);
-      const row = this.load?.get(provider, cfg.period, start) as { requests_used: number; tokens_used: number } | undefined;
-      c = { start, end, requests: row?.requests_used ?? 0, tokens: row?.tokens_used ?? 0, dirty: false, warned: new Set() };
+      const row = this.load?.get(provider, cfg.period, start) as
+        { requests_used: number; tokens_used: number } | undefined;
+      c = {
+        start,
+        end,
+        requests: row?.requests_used ?? 0,
+        tokens: row?.tokens_used ?? 0,
+        dirty: false,
+        warned: new Set(),
+      };
       this.counters.set(provider, c);
     }
     return c;

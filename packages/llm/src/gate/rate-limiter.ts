@@ -34,8 +34,12 @@ class Buckets {
   private usedTokens = 0;
   private warned = new Set<string>();
 
-  constructor(readonly model: string | undefined, private readonly cfg: BucketConfig) {
-    const bucket = (n: number) => new Bottleneck({ reservoir: n, reservoirRefreshAmount: n, reservoirRefreshInterval: MINUTE });
+  constructor(
+    readonly model: string | undefined,
+    private readonly cfg: BucketConfig,
+  ) {
+    const bucket = (n: number) =>
+      new Bottleneck({ reservoir: n, reservoirRefreshAmount: n, reservoirRefreshInterval: MINUTE });
     if (cfg.requestsPerMinute !== undefined && cfg.requestsPerMinute > 0) this.requests = bucket(cfg.requestsPerMinute);
     if (cfg.tokensPerMinute !== undefined && cfg.tokensPerMinute > 0) this.tokens = bucket(cfg.tokensPerMinute);
   }
@@ -50,7 +54,8 @@ class Buckets {
 
   /** Headers say how much is really left: trust them over our own count. */
   observe(rl: NonNullable<ProviderErrorInfo['rateLimit']>): void {
-    if (this.requests && rl.requestsRemaining !== undefined) this.requests.updateSettings({ reservoir: rl.requestsRemaining });
+    if (this.requests && rl.requestsRemaining !== undefined)
+      this.requests.updateSettings({ reservoir: rl.requestsRemaining });
     if (this.tokens && rl.tokensRemaining !== undefined) this.tokens.updateSettings({ reservoir: rl.tokensRemaining });
   }
 
@@ -79,7 +84,7 @@ class Buckets {
 }
 
 /**
- * SPEC 1.1.4: one limiter per provider shared by all sessions. Pacing uses token buckets when
+ * One limiter per provider shared by all sessions. Pacing uses token buckets when
  * limits are configured (none configured = no cost on the hot path). A 429 pauses the whole
  * provider for min(1 s × 2^attempt, 5 min) or the server's Retry-After; a success resets.
  */
@@ -97,7 +102,8 @@ export class ProviderRateLimiter {
     private readonly warn: (w: RateWarning) => void,
   ) {
     this.warnAt = config?.warnAt ?? 0.8;
-    if (config?.requestsPerMinute !== undefined || config?.tokensPerMinute !== undefined) this.provider = new Buckets(undefined, config);
+    if (config?.requestsPerMinute !== undefined || config?.tokensPerMinute !== undefined)
+      this.provider = new Buckets(undefined, config);
     for (const [model, cfg] of Object.entries(config?.models ?? {})) this.models.set(model, new Buckets(model, cfg));
   }
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorTier, ManualClock, SylkError } from '@sylk/core';
-import { DEFAULT_RETRY_POLICIES, retryDelay, retryWithPolicy } from './retry.js';
+import { ErrorTier, ManualClock } from '@sylk/core';
+import { DEFAULT_RETRY_POLICIES, retryDelay } from './retry.js';
 import { TransientTracker } from './transient-tracker.js';
 
 const mid = () => 0.5; // no jitter
 
 describe('retry policies', () => {
-  it('doubles from the initial delay up to the cap (SPEC 1.4.3 defaults)', () => {
+  it('doubles from the initial delay up to the cap (default policies)', () => {
     const t = DEFAULT_RETRY_POLICIES[ErrorTier.Transient];
     expect([0, 1, 2, 3, 4, 5, 6].map((a) => retryDelay(t, a, mid))).toEqual([100, 200, 400, 800, 1600, 3200, 5000]);
     const r = DEFAULT_RETRY_POLICIES[ErrorTier.ExternalRateLimit];
@@ -30,39 +30,6 @@ describe('retry policies', () => {
 
   it('lets Retry-After win', () => {
     expect(retryDelay(DEFAULT_RETRY_POLICIES[ErrorTier.ExternalRateLimit], 0, mid, 7_500)).toBe(7_500);
-  });
-
-  it('retries up to the tier limit, reports each retry and returns the last error', async () => {
-    const slept: number[] = [];
-    const retries: number[] = [];
-    let calls = 0;
-    const err = new SylkError('flaky', { tier: ErrorTier.Transient });
-    await expect(
-      retryWithPolicy(async () => {
-        calls++;
-        throw err;
-      }, { classify: () => ErrorTier.Transient, sleep: async (ms) => void slept.push(ms), random: mid, onRetry: (i) => retries.push(i.delayMs) }),
-    ).rejects.toBe(err);
-    expect(calls).toBe(6);
-    expect(slept).toEqual([100, 200, 400, 800, 1600]);
-    expect(retries).toEqual(slept);
-  });
-
-  it('does not retry permanent errors and stops on abort', async () => {
-    let calls = 0;
-    await expect(retryWithPolicy(async () => { calls++; throw new Error('bad'); }, { classify: () => ErrorTier.Permanent, sleep: async () => {}, random: mid })).rejects.toThrow('bad');
-    expect(calls).toBe(1);
-    const ac = new AbortController();
-    calls = 0;
-    const p = retryWithPolicy(
-      async () => {
-        calls++;
-        throw new Error('flaky');
-      },
-      { classify: () => ErrorTier.Transient, random: mid, signal: ac.signal, sleep: async () => ac.abort(new Error('stopped')) },
-    );
-    await expect(p).rejects.toThrow('stopped');
-    expect(calls).toBe(1);
   });
 });
 

@@ -4,7 +4,7 @@ import { ProviderError } from '../types.js';
 import { GateErrorCode } from './errors.js';
 
 /**
- * SPEC 1.1.5 degraded mode: after `failures` consecutive failures of the stream itself (a dropped
+ * Degraded mode: after `failures` consecutive failures of the stream itself (a dropped
  * or truncated stream, unparsable events, no chunk before the watchdog) a provider's requests go
  * non-streaming; after `probeAfterMs` the next request streams again as a probe, and a success
  * restores streaming. Overload and rate limits are the breaker's and the limiter's business.
@@ -48,12 +48,17 @@ export class StreamHealth {
     }
     this.consecutive++;
     const wasDegraded = this.degradedUntilMs !== 0;
-    if (wasDegraded || this.consecutive >= this.config.failures) this.degradedUntilMs = this.clock.now() + this.config.probeAfterMs;
+    if (wasDegraded || this.consecutive >= this.config.failures)
+      this.degradedUntilMs = this.clock.now() + this.config.probeAfterMs;
     return wasDegraded || this.degradedUntilMs === 0 ? undefined : 'degraded';
   }
 }
 
-const STREAM_FAULT_CODES: ReadonlySet<string> = new Set(['llm.network', 'llm.stream_truncated', 'llm.malformed_response']);
+const STREAM_FAULT_CODES: ReadonlySet<string> = new Set([
+  'llm.network',
+  'llm.stream_truncated',
+  'llm.malformed_response',
+]);
 
 /** A failure of the stream as a transport, which a non-streaming request may avoid. */
 export function isStreamFault(error: unknown): boolean {
@@ -61,7 +66,10 @@ export function isStreamFault(error: unknown): boolean {
   return isSylkError(error) && error.code === GateErrorCode.StreamTimeout;
 }
 
-/** The chunks a stream of `response` would have carried. */
+/**
+ * The chunks a stream of `response` would have carried.
+ * @internal exported for tests
+ */
 export function responseChunks(response: LLMResponse): StreamChunk[] {
   const chunks: StreamChunk[] = [{ type: 'start', model: response.model }];
   if (response.thinkingBlocks?.length) chunks.push(...thinkingChunks(response.thinkingBlocks));
@@ -78,7 +86,12 @@ export function responseChunks(response: LLMResponse): StreamChunk[] {
 
 function thinkingChunks(blocks: readonly ThinkingBlock[]): StreamChunk[] {
   return blocks.flatMap((b): StreamChunk[] =>
-    b.type === 'thinking' ? [{ type: 'thinking', text: b.thinking }, { type: 'thinking_signature', signature: b.signature }] : [{ type: 'redacted_thinking', data: b.data }],
+    b.type === 'thinking'
+      ? [
+          { type: 'thinking', text: b.thinking },
+          { type: 'thinking_signature', signature: b.signature },
+        ]
+      : [{ type: 'redacted_thinking', data: b.data }],
   );
 }
 

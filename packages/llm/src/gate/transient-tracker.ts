@@ -7,7 +7,7 @@ export interface TransientTrackerOptions {
 }
 
 /**
- * SPEC 1.4.2: isolated transient errors stay silent; `threshold` within `windowMs` for one key
+ * Isolated transient errors stay silent; `threshold` within `windowMs` for one key
  * (session + resource) raises one alert, then the key is quiet for `cooldownMs`.
  */
 export class TransientTracker {
@@ -16,7 +16,10 @@ export class TransientTracker {
   private readonly cooldownMs: number;
   private readonly seen = new Map<string, { times: number[]; quietUntil: number }>();
 
-  constructor(private readonly clock: Clock, opts: TransientTrackerOptions = {}) {
+  constructor(
+    private readonly clock: Clock,
+    opts: TransientTrackerOptions = {},
+  ) {
     this.threshold = opts.threshold ?? 3;
     this.windowMs = opts.windowMs ?? 10_000;
     this.cooldownMs = opts.cooldownMs ?? 60_000;

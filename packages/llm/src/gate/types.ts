@@ -1,7 +1,7 @@
 import type { LLMRequest, ProviderName } from '../types.js';
 import type { RetryScheduled } from './events.js';
 
-/** Request priorities (SPEC 0 "Priorities"); higher runs first. */
+/** Request priorities; higher runs first. */
 export const Priority = {
   UserInteractive: 100,
   Planning: 80,
@@ -21,6 +21,8 @@ export interface GateRequest {
   taskId?: string;
   agentId?: string;
   agentType?: string;
+  /** The credential profile whose key the request is sent with; handed to the adapter lookup (undefined: its default). */
+  profile?: string;
   /** User-interactive: unbounded FIFO, never rejected, drains first, may preempt pipeline work. */
   user?: boolean;
   /** Told when a failed attempt of this request will be retried (the caller may show the wait). */

@@ -81,7 +81,10 @@ export class UsageStore {
   private readonly maxBatch: number;
   private transactionCount = 0;
 
-  constructor(private readonly db: Database, private readonly opts: UsageStoreOptions) {
+  constructor(
+    private readonly db: Database,
+    private readonly opts: UsageStoreOptions,
+  ) {
     this.timers = opts.timers ?? systemTimers;
     this.flushIntervalMs = opts.flushIntervalMs ?? 100;
     this.maxBatch = opts.maxBatch ?? 500;
@@ -137,12 +140,15 @@ export class UsageStore {
     } catch (err) {
       const kept = [...batch, ...this.buffer];
       this.buffer = kept.slice(Math.max(0, kept.length - MAX_RETAINED));
-      this.opts.logger.error({ err, records: batch.length, dropped: kept.length - this.buffer.length }, 'usage flush failed; will retry');
+      this.opts.logger.error(
+        { err, records: batch.length, dropped: kept.length - this.buffer.length },
+        'usage flush failed; will retry',
+      );
       this.schedule();
     }
   }
 
-  /** Attribution report (SPEC 1.1.6); flushes first so it sees everything recorded. */
+  /** Attribution report; flushes first so it sees everything recorded. */
   report(q: ReportQuery): ReportRow[] {
     this.flush();
     const where: string[] = [];
@@ -177,10 +183,23 @@ export class UsageStore {
            SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) AS tokens, SUM(cost_usd) AS cost
          FROM usage GROUP BY session_id, task_id, provider, agent_type`,
       )
-      .all() as Array<{ session_id: string | null; task_id: string | null; provider: string; agent_type: string | null; requests: number; tokens: number; cost: number }>;
+      .all() as Array<{
+      session_id: string | null;
+      task_id: string | null;
+      provider: string;
+      agent_type: string | null;
+      requests: number;
+      tokens: number;
+      cost: number;
+    }>;
     for (const r of rows) {
       this.totals.add(
-        { sessionId: r.session_id ?? undefined, taskId: r.task_id ?? undefined, provider: r.provider, agentType: r.agent_type ?? undefined },
+        {
+          sessionId: r.session_id ?? undefined,
+          taskId: r.task_id ?? undefined,
+          provider: r.provider,
+          agentType: r.agent_type ?? undefined,
+        },
         { requests: r.requests, tokens: r.tokens, costUsd: r.cost },
       );
     }

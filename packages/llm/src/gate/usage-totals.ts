@@ -16,7 +16,7 @@ export interface SpendKey {
 
 const empty = (): Spend => ({ requests: 0, tokens: 0, costUsd: 0 });
 
-/** O(1) running totals by scope (SPEC 1.1.6), fed by every usage record. */
+/** O(1) running totals by scope, fed by every usage record. */
 export class UsageTotals {
   readonly global: Spend = empty();
   private readonly maps: Record<Exclude<SpendScope, 'global'>, Map<string, Spend>> = {

@@ -1,5 +1,4 @@
-// Every adapter against sylk-emulator over real loopback HTTP: one table, four wire formats, each
-// once in this thread and once streaming through the StreamThread worker (as sylkd runs them).
+// Every adapter against sylk-emulator over real loopback HTTP: one table, four wire formats.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorTier } from '@sylk/core';
 import { startEmulator, type Emulator, type Scenario, type ScenarioFault } from '@sylk/emulator';
@@ -7,7 +6,6 @@ import { ProviderError, type LLMRequest, type ProviderAdapter, type StreamChunk 
 import type { AdapterConfig } from './config.js';
 import { createAdapter } from './factory.js';
 import { accumulate } from './stream.js';
-import { StreamThread, createThreadedAdapter } from './threaded.js';
 
 const KEY = 'sk-test-correct-key-0123456789abcdef';
 const WRONG = 'sk-test-WRONG-key-0123456789abcdefgh';
@@ -24,18 +22,60 @@ interface Provider {
 }
 
 const providers: Provider[] = [
-  { name: 'anthropic', config: (url, apiKey) => ({ provider: 'anthropic', apiKey, baseUrl: url, credentialSource: 'env ANTHROPIC_API_KEY' }), request: { model: 'claude-sonnet-4-5-20250901' }, streamErrorType: 'overloaded_error', hasCacheWrite: true, retryFromBody: false },
-  { name: 'openai responses', config: (url, apiKey) => ({ provider: 'openai', apiKey, baseUrl: `${url}/v1`, credentialSource: 'env OPENAI_API_KEY' }), request: { model: 'gpt-5.2-codex', openaiApi: 'responses' }, streamErrorType: 'server_error', hasCacheWrite: false, retryFromBody: false },
-  { name: 'openai chat', config: (url, apiKey) => ({ provider: 'openai', apiKey, baseUrl: `${url}/v1`, credentialSource: 'env OPENAI_API_KEY' }), request: { model: 'gpt-5.2-codex', openaiApi: 'chat' }, streamErrorType: 'server_error', hasCacheWrite: false, retryFromBody: false },
-  { name: 'google', config: (url, apiKey) => ({ provider: 'google', apiKey, baseUrl: url, credentialSource: 'env GOOGLE_API_KEY' }), request: { model: 'gemini-3-pro-preview' }, streamErrorType: 'UNAVAILABLE', hasCacheWrite: false, retryFromBody: true },
+  {
+    name: 'anthropic',
+    config: (url, apiKey) => ({
+      provider: 'anthropic',
+      apiKey,
+      baseUrl: url,
+      credentialSource: 'env ANTHROPIC_API_KEY',
+    }),
+    request: { model: 'claude-sonnet-4-5-20250901' },
+    streamErrorType: 'overloaded_error',
+    hasCacheWrite: true,
+    retryFromBody: false,
+  },
+  {
+    name: 'openai responses',
+    config: (url, apiKey) => ({
+      provider: 'openai',
+      apiKey,
+      baseUrl: `${url}/v1`,
+      credentialSource: 'env OPENAI_API_KEY',
+    }),
+    request: { model: 'gpt-5.2-codex', openaiApi: 'responses' },
+    streamErrorType: 'server_error',
+    hasCacheWrite: false,
+    retryFromBody: false,
+  },
+  {
+    name: 'openai chat',
+    config: (url, apiKey) => ({
+      provider: 'openai',
+      apiKey,
+      baseUrl: `${url}/v1`,
+      credentialSource: 'env OPENAI_API_KEY',
+    }),
+    request: { model: 'gpt-5.2-codex', openaiApi: 'chat' },
+    streamErrorType: 'server_error',
+    hasCacheWrite: false,
+    retryFromBody: false,
+  },
+  {
+    name: 'google',
+    config: (url, apiKey) => ({ provider: 'google', apiKey, baseUrl: url, credentialSource: 'env GOOGLE_API_KEY' }),
+    request: { model: 'gemini-3-pro-preview' },
+    streamErrorType: 'UNAVAILABLE',
+    hasCacheWrite: false,
+    retryFromBody: true,
+  },
 ];
 
 type Case = Provider & { make(url: string, apiKey: string): ProviderAdapter };
-const thread = new StreamThread();
-const cases: Case[] = [
-  ...providers.map((p) => ({ ...p, make: (url: string, apiKey: string) => createAdapter(p.config(url, apiKey)) })),
-  ...providers.map((p) => ({ ...p, name: `${p.name} (stream thread)`, make: (url: string, apiKey: string) => createThreadedAdapter(p.config(url, apiKey), thread) })),
-];
+const cases: Case[] = providers.map((p) => ({
+  ...p,
+  make: (url: string, apiKey: string) => createAdapter(p.config(url, apiKey)),
+}));
 
 const TEXT = 'The failing test expects a trailing newline; I will fix the formatter.';
 const TOOLS = [
@@ -48,10 +88,7 @@ let emu: Emulator;
 beforeAll(async () => {
   emu = await startEmulator({ scenario: { steps: [{ reply: { text: 'x' } }] } });
 });
-afterAll(async () => {
-  await thread.close();
-  await emu.close();
-});
+afterAll(async () => emu.close());
 
 function useScenario(s: Omit<Scenario, 'apiKey'> & { apiKey?: string }): void {
   emu.setScenario({ apiKey: KEY, defaults: { chunkSize: 7 }, ...s });
@@ -76,7 +113,12 @@ async function collect(stream: AsyncIterable<StreamChunk>): Promise<{ chunks: St
 const textOf = (chunks: StreamChunk[]) => chunks.map((c) => (c.type === 'text' ? c.text : '')).join('');
 
 describe.each(cases)('$name adapter', (c) => {
-  const req = (extra: Partial<LLMRequest> = {}): LLMRequest => ({ model: '', messages: [{ role: 'user', content: 'fix the failing test' }], ...c.request, ...extra });
+  const req = (extra: Partial<LLMRequest> = {}): LLMRequest => ({
+    model: '',
+    messages: [{ role: 'user', content: 'fix the failing test' }],
+    ...c.request,
+    ...extra,
+  });
   const adapter = () => c.make(emu.url, KEY);
 
   it('streams text in several chunks, then stop', async () => {
@@ -86,24 +128,58 @@ describe.each(cases)('$name adapter', (c) => {
     expect(chunks[0]?.type).toBe('start');
     expect(chunks.filter((x) => x.type === 'text').length).toBeGreaterThan(3);
     expect(textOf(chunks)).toBe(TEXT);
-    expect(chunks.filter((x) => x.type === 'thinking').map((x) => (x.type === 'thinking' ? x.text : '')).join('')).toBe('Look at the test first.');
+    expect(
+      chunks
+        .filter((x) => x.type === 'thinking')
+        .map((x) => (x.type === 'thinking' ? x.text : ''))
+        .join(''),
+    ).toBe('Look at the test first.');
     expect(chunks.at(-1)).toEqual({ type: 'stop', stopReason: 'end_turn' });
   });
 
   it('streams several tool calls in one turn and maps usage incl. cache tokens', async () => {
-    useScenario({ steps: [{ reply: { text: 'Working.', toolCalls: TOOLS, usage: { input: 900, output: 120, cacheRead: 300, cacheWrite: 50 } } }] });
+    useScenario({
+      steps: [
+        {
+          reply: {
+            text: 'Working.',
+            toolCalls: TOOLS,
+            usage: { input: 900, output: 120, cacheRead: 300, cacheWrite: 50 },
+          },
+        },
+      ],
+    });
     const chunks: StreamChunk[] = [];
-    const res = await accumulate((async function* () {
-      for await (const x of adapter().stream(req({ tools: [{ name: 'read_file', description: 'Read a file', parameters: { type: 'object', properties: { path: { type: 'string' } } } }] }))) {
-        chunks.push(x);
-        yield x;
-      }
-    })());
+    const res = await accumulate(
+      (async function* () {
+        for await (const x of adapter().stream(
+          req({
+            tools: [
+              {
+                name: 'read_file',
+                description: 'Read a file',
+                parameters: { type: 'object', properties: { path: { type: 'string' } } },
+              },
+            ],
+          }),
+        )) {
+          chunks.push(x);
+          yield x;
+        }
+      })(),
+    );
     expect(res.toolCalls.map((t) => [t.name, t.arguments])).toEqual(TOOLS.map((t) => [t.name, t.arguments]));
     expect(new Set(res.toolCalls.map((t) => t.id)).size).toBe(3);
-    expect(chunks.filter((x) => x.type === 'tool_end').map((x) => (x.type === 'tool_end' ? x.index : -1))).toEqual([0, 1, 2]);
+    expect(chunks.filter((x) => x.type === 'tool_end').map((x) => (x.type === 'tool_end' ? x.index : -1))).toEqual([
+      0, 1, 2,
+    ]);
     expect(res.stopReason).toBe('tool_use');
-    expect(res.usage).toEqual({ inputTokens: 900, outputTokens: 120, cacheReadTokens: 300, cacheWriteTokens: c.hasCacheWrite ? 50 : 0 });
+    expect(res.usage).toEqual({
+      inputTokens: 900,
+      outputTokens: 120,
+      cacheReadTokens: 300,
+      cacheWriteTokens: c.hasCacheWrite ? 50 : 0,
+    });
     const sent = emu.requests()[0];
     expect(JSON.stringify(sent?.body)).toContain('read_file');
   });
@@ -127,7 +203,9 @@ describe.each(cases)('$name adapter', (c) => {
 
   it('a spend-limit 429 is UserFixable', async () => {
     fault({ kind: 'quota' });
-    const err = await adapter().generate(req()).catch((e: unknown) => e);
+    const err = await adapter()
+      .generate(req())
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect(err).toMatchObject({ tier: ErrorTier.UserFixable, code: 'llm.quota_exceeded' });
   });
@@ -223,7 +301,13 @@ describe('anthropic thinking', () => {
   const anthropic = () => createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: emu.url });
   const sent = async (model: string, reasoningEffort?: LLMRequest['reasoningEffort']) => {
     useScenario({ steps: [{ reply: { text: 'ok' } }] });
-    await accumulate(anthropic().stream({ model, messages: [{ role: 'user', content: 'think' }], ...(reasoningEffort ? { reasoningEffort } : {}) }));
+    await accumulate(
+      anthropic().stream({
+        model,
+        messages: [{ role: 'user', content: 'think' }],
+        ...(reasoningEffort ? { reasoningEffort } : {}),
+      }),
+    );
     return emu.requests()[0]?.body as Record<string, unknown>;
   };
 
@@ -254,7 +338,9 @@ describe('google specifics', () => {
     fault({ kind: 'blocked', reason: 'SAFETY' }, '');
     const { error } = await collect(google().stream(req));
     expect(error).toMatchObject({ code: 'llm.blocked', tier: ErrorTier.Permanent });
-    const err = await google().generate(req).catch((e: unknown) => e);
+    const err = await google()
+      .generate(req)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'llm.blocked' });
   });
 
@@ -274,24 +360,37 @@ describe('google specifics', () => {
         { role: 'tool', toolCallId: 'c1', content: 'file text' },
       ],
     });
-    expect(JSON.stringify(emu.requests()[0]?.body)).toContain('"functionResponse":{"name":"read_file","response":{"output":"file text"}}');
+    expect(JSON.stringify(emu.requests()[0]?.body)).toContain(
+      '"functionResponse":{"name":"read_file","response":{"output":"file text"}}',
+    );
   });
 });
 
 describe('createAdapter', () => {
   it('a missing key is a UserFixable error naming the provider and the source', () => {
     expect(() => createAdapter({ provider: 'anthropic', credentialSource: 'keychain (profile default)' })).toThrow(
-      expect.objectContaining({ code: 'llm.auth_missing', tier: ErrorTier.UserFixable, message: expect.stringMatching(/anthropic.*keychain/) }),
+      expect.objectContaining({
+        code: 'llm.auth_missing',
+        tier: ErrorTier.UserFixable,
+        message: expect.stringMatching(/anthropic.*keychain/),
+      }),
     );
   });
 
   it('openai-compatible needs no key and speaks Chat Completions', async () => {
     emu.setScenario({ steps: [{ reply: { text: 'local model here' } }] });
     emu.reset();
-    const local = createAdapter({ provider: 'openai-compatible', baseUrl: `${emu.url}/v1`, defaultModel: 'qwen2.5-coder' });
+    const local = createAdapter({
+      provider: 'openai-compatible',
+      baseUrl: `${emu.url}/v1`,
+      defaultModel: 'qwen2.5-coder',
+    });
     const res = await local.generate({ model: '', messages: [{ role: 'user', content: 'hi' }], maxTokens: 64 });
     expect(res.content).toBe('local model here');
-    expect(emu.requests()[0]).toMatchObject({ path: '/v1/chat/completions', body: { model: 'qwen2.5-coder', max_tokens: 64 } });
+    expect(emu.requests()[0]).toMatchObject({
+      path: '/v1/chat/completions',
+      body: { model: 'qwen2.5-coder', max_tokens: 64 },
+    });
   });
 });
 
@@ -309,11 +408,28 @@ function replying(...reads: (string | Uint8Array)[]): AdapterConfig['fetch'] {
 }
 
 describe('anthropic stream framing', () => {
-  const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
-  const start = sse('message_start', { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-opus-4-6', content: [], usage: { input_tokens: 3, output_tokens: 0 } } });
-  const block = sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
-  const delta = (text: string) => sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
-  const end = sse('content_block_stop', { type: 'content_block_stop', index: 0 }) +
+  const sse = (event: string, data: unknown) =>
+    `event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+  const start = sse('message_start', {
+    type: 'message_start',
+    message: {
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-opus-4-6',
+      content: [],
+      usage: { input_tokens: 3, output_tokens: 0 },
+    },
+  });
+  const block = sse('content_block_start', {
+    type: 'content_block_start',
+    index: 0,
+    content_block: { type: 'text', text: '' },
+  });
+  const delta = (text: string) =>
+    sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+  const end =
+    sse('content_block_stop', { type: 'content_block_stop', index: 0 }) +
     sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }) +
     sse('message_stop', { type: 'message_stop' });
 
@@ -323,14 +439,25 @@ describe('anthropic stream framing', () => {
 
   it('delivers the text before an error event in the same read, then the classified error', async () => {
     const overloaded = sse('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
-    const { chunks, error } = await collect(adapterReading(start + block + delta('Hel') + delta('lo') + overloaded).stream(req()));
+    const { chunks, error } = await collect(
+      adapterReading(start + block + delta('Hel') + delta('lo') + overloaded).stream(req()),
+    );
     expect(textOf(chunks)).toBe('Hello');
     expect(error?.info).toMatchObject({ inStream: true, errorType: 'overloaded_error' });
     expect(error?.tier).toBe(ErrorTier.ExternalDegrading);
   });
 
   it('skips pings, comments and unnamed events, and reads events split byte by byte', async () => {
-    const bytes = new TextEncoder().encode(start + ': hi\n\n' + sse('ping', { type: 'ping' }) + 'data: {"type":"content_block_delta"}\n\n' + block + delta('héllo ') + delta('🦀') + end);
+    const bytes = new TextEncoder().encode(
+      start +
+        ': hi\n\n' +
+        sse('ping', { type: 'ping' }) +
+        'data: {"type":"content_block_delta"}\n\n' +
+        block +
+        delta('héllo ') +
+        delta('🦀') +
+        end,
+    );
     const { chunks, error } = await collect(adapterReading(...[...bytes].map((b) => Uint8Array.of(b))).stream(req()));
     expect(error).toBeUndefined();
     expect(textOf(chunks)).toBe('héllo 🦀');
@@ -338,15 +465,20 @@ describe('anthropic stream framing', () => {
   });
 
   it('an error event that is not JSON is still an in-stream error, quoting its text', async () => {
-    const { error } = await collect(adapterReading(start + block + 'event: error\ndata: upstream went away\n\n').stream(req()));
+    const { error } = await collect(
+      adapterReading(start + block + 'event: error\ndata: upstream went away\n\n').stream(req()),
+    );
     expect(error).toBeInstanceOf(ProviderError);
     expect(error?.info.inStream).toBe(true);
     expect(error?.message).toContain('upstream went away');
   });
 
   it('a 200 without a body is a malformed response, not a crash', async () => {
-    const fetch = async (): Promise<Response> => new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream' } });
-    const { error } = await collect(createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch }).stream(req()));
+    const fetch = async (): Promise<Response> =>
+      new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+    const { error } = await collect(
+      createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch }).stream(req()),
+    );
     expect(error?.code).toBe('llm.malformed_response');
     expect(error?.info.inStream).toBe(true);
   });
@@ -364,7 +496,9 @@ describe('anthropic stream framing', () => {
       });
       return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
     };
-    const { chunks, error } = await collect(createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch }).stream(req()));
+    const { chunks, error } = await collect(
+      createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: 'http://127.0.0.1:9', fetch }).stream(req()),
+    );
     expect(error).toBeUndefined();
     expect(textOf(chunks)).toBe('done');
     expect(chunks.at(-1)).toEqual({ type: 'stop', stopReason: 'end_turn' });
@@ -373,7 +507,9 @@ describe('anthropic stream framing', () => {
 
   it('a read of pings alone is a keepalive chunk', async () => {
     const ping = sse('ping', { type: 'ping' });
-    const { chunks } = await collect(adapterReading(start, ping, ': comment\n\n', block + delta('hi') + end).stream(req()));
+    const { chunks } = await collect(
+      adapterReading(start, ping, ': comment\n\n', block + delta('hi') + end).stream(req()),
+    );
     expect(chunks.map((x) => x.type)).toEqual(['start', 'usage', 'keepalive', 'keepalive', 'text', 'usage', 'stop']);
   });
 
@@ -386,14 +522,34 @@ describe('anthropic stream framing', () => {
 
 describe('openai stream framing', () => {
   const data = (d: unknown) => `data: ${typeof d === 'string' ? d : JSON.stringify(d)}\n\n`;
-  const chunk = (delta: object, finish: string | null = null) => data({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-5.2', choices: [{ index: 0, delta, finish_reason: finish }] });
-  const usage = data({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'gpt-5.2', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+  const chunk = (delta: object, finish: string | null = null) =>
+    data({
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'gpt-5.2',
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+  const usage = data({
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'gpt-5.2',
+    choices: [],
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  });
   const adapterReading = (...reads: (string | Uint8Array)[]): ProviderAdapter =>
     createAdapter({ provider: 'openai', apiKey: KEY, baseUrl: 'http://127.0.0.1:9/v1', fetch: replying(...reads) });
   const req = (): LLMRequest => ({ model: 'gpt-5.2', openaiApi: 'chat', messages: [{ role: 'user', content: 'hi' }] });
 
   it('ends at [DONE] and ignores whatever follows it', async () => {
-    const body = chunk({ role: 'assistant', content: 'Hi' }) + chunk({ content: ' there' }) + chunk({}, 'stop') + usage + data('[DONE]') + data('not json at all');
+    const body =
+      chunk({ role: 'assistant', content: 'Hi' }) +
+      chunk({ content: ' there' }) +
+      chunk({}, 'stop') +
+      usage +
+      data('[DONE]') +
+      data('not json at all');
     const { chunks, error } = await collect(adapterReading(body).stream(req()));
     expect(error).toBeUndefined();
     expect(textOf(chunks)).toBe('Hi there');
@@ -402,7 +558,9 @@ describe('openai stream framing', () => {
 
   it('data carrying an error after text in the same read: the text, then the classified error', async () => {
     const failure = data({ error: { message: 'The server had an error', type: 'server_error', code: 'server_error' } });
-    const { chunks, error } = await collect(adapterReading(chunk({ content: 'Hel' }) + chunk({ content: 'lo' }) + failure).stream(req()));
+    const { chunks, error } = await collect(
+      adapterReading(chunk({ content: 'Hel' }) + chunk({ content: 'lo' }) + failure).stream(req()),
+    );
     expect(textOf(chunks)).toBe('Hello');
     expect(error?.info).toMatchObject({ inStream: true, errorType: 'server_error' });
     expect(error?.tier).toBe(ErrorTier.ExternalDegrading);

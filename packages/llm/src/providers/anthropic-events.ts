@@ -3,7 +3,7 @@ import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages
 // Nearly every event of a Messages stream is a text delta, and the API writes them all alike:
 //   {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"…"}}
 // JSON.parse builds that through V8's generic parser and internalizes every short value, which
-// made it the largest part of the stream thread's time. A delta in exactly that form, whose text
+// made it the largest part of reading a stream. A delta in exactly that form, whose text
 // needs no unescaping, is read with two string comparisons and a slice; anything else, escaped
 // text included, goes through JSON.parse as before.
 const HEAD = '{"type":"content_block_delta","index":';
@@ -29,7 +29,8 @@ function plainTextDelta(data: string): RawMessageStreamEvent | undefined {
   }
   const digits = at - HEAD.length;
   // JSON numbers have no leading zeros ("01" is invalid), so only "0" itself may start with one.
-  if (digits === 0 || digits > MAX_INDEX_DIGITS || (digits > 1 && data.charCodeAt(HEAD.length) === 48)) return undefined;
+  if (digits === 0 || digits > MAX_INDEX_DIGITS || (digits > 1 && data.charCodeAt(HEAD.length) === 48))
+    return undefined;
   if (!data.startsWith(MIDDLE, at)) return undefined;
   const start = at + MIDDLE.length;
   const end = data.length - TAIL.length;

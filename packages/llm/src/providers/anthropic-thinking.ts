@@ -3,7 +3,7 @@ import { ErrorTier, SylkError } from '@sylk/core';
 import type { LLMRequest, Message } from '../types.js';
 
 /** The smallest budget the Messages API accepts. */
-export const MIN_THINKING_BUDGET = 1024;
+const MIN_THINKING_BUDGET = 1024;
 
 export interface ThinkingParams {
   thinking: ThinkingConfigParam;
@@ -19,18 +19,30 @@ export function budgetThinking(request: LLMRequest, model: string, maxTokens: nu
   if (budget === undefined || budget <= 0) return undefined;
   const setting = `llm.providers.anthropic.models.${model}.thinking_budget_tokens`;
   if (!Number.isInteger(budget) || budget < MIN_THINKING_BUDGET || budget >= maxTokens) {
-    throw new SylkError(`the thinking budget for ${model} is ${budget} tokens; Anthropic needs at least ${MIN_THINKING_BUDGET} and fewer than max_tokens (${maxTokens})`, {
-      tier: ErrorTier.UserFixable,
-      code: 'llm.invalid_thinking_budget',
-      hint: `Set ${setting} between ${MIN_THINKING_BUDGET} and ${maxTokens - 1} (or raise the output limit, sessions.max_output_tokens), or to 0 to turn thinking off.`,
-    });
+    throw new SylkError(
+      `the thinking budget for ${model} is ${budget} tokens; Anthropic needs at least ${MIN_THINKING_BUDGET} and fewer than max_tokens (${maxTokens})`,
+      {
+        tier: ErrorTier.UserFixable,
+        code: 'llm.invalid_thinking_budget',
+        hint:
+          `Set ${setting} between ${MIN_THINKING_BUDGET} and ${maxTokens - 1} ` +
+          `(or raise the output limit, sessions.max_output_tokens), or to 0 to turn thinking off.`,
+      },
+    );
   }
-  if ((request.temperature !== undefined && request.temperature !== 1) || request.topK !== undefined || (request.topP !== undefined && request.topP < 0.95)) {
-    throw new SylkError(`extended thinking on ${model} cannot be combined with temperature, top_k or a top_p below 0.95`, {
-      tier: ErrorTier.UserFixable,
-      code: 'llm.invalid_thinking_budget',
-      hint: `Remove the sampling settings, or set ${setting} to 0 to turn thinking off.`,
-    });
+  if (
+    (request.temperature !== undefined && request.temperature !== 1) ||
+    request.topK !== undefined ||
+    (request.topP !== undefined && request.topP < 0.95)
+  ) {
+    throw new SylkError(
+      `extended thinking on ${model} cannot be combined with temperature, top_k or a top_p below 0.95`,
+      {
+        tier: ErrorTier.UserFixable,
+        code: 'llm.invalid_thinking_budget',
+        hint: `Remove the sampling settings, or set ${setting} to 0 to turn thinking off.`,
+      },
+    );
   }
   return { thinking: { type: 'enabled', budget_tokens: budget } };
 }
@@ -42,10 +54,13 @@ export function budgetThinking(request: LLMRequest, model: string, maxTokens: nu
  */
 export function assistantContent(m: Message): ContentBlockParam[] {
   const blocks: ContentBlockParam[] = (m.thinking ?? []).map((b) =>
-    b.type === 'thinking' ? { type: 'thinking', thinking: b.thinking, signature: b.signature } : { type: 'redacted_thinking', data: b.data },
+    b.type === 'thinking'
+      ? { type: 'thinking', thinking: b.thinking, signature: b.signature }
+      : { type: 'redacted_thinking', data: b.data },
   );
   if (m.content) blocks.push({ type: 'text', text: m.content });
-  for (const call of m.toolCalls ?? []) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
+  for (const call of m.toolCalls ?? [])
+    blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
   return blocks;
 }
 

@@ -1,5 +1,11 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { MessageCreateParamsNonStreaming, MessageParam, RawMessageStreamEvent, Message as AnthropicMessage, ContentBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  MessageCreateParamsNonStreaming,
+  MessageParam,
+  RawMessageStreamEvent,
+  Message as AnthropicMessage,
+  ContentBlockParam,
+} from '@anthropic-ai/sdk/resources/messages';
 import type { LLMRequest, LLMResponse, Message, StopReason, StreamChunk, ThinkingBlock } from '../types.js';
 import { blockedError, type ErrorContext, type HeaderLike } from './errors.js';
 import { BaseAdapter, lazyClient } from './base.js';
@@ -19,7 +25,7 @@ const THINKING_BUDGET = { low: 2048, medium: 8192, high: 16384, xhigh: 32000 } a
  * deprecates it; older models (and the `claude-3-…` names) take one. Ids are
  * `claude-<family>-<major>[-<minor>][-<date>]`.
  */
-export function thinksAdaptively(model: string): boolean {
+function thinksAdaptively(model: string): boolean {
   const m = /^claude-[a-z]+-(\d+)(?:-(\d{1,2}))?(?!\d)/.exec(model);
   if (m === null) return false;
   const major = Number(m[1]);
@@ -64,7 +70,11 @@ export class AnthropicAdapter extends BaseAdapter {
       // The SDK sends the request and turns HTTP failures into APIErrors; the body is read here
       // (sse.ts says why).
       open: async (s) => {
-        const response = await (await this.client()).messages.create({ ...body, stream: true }, { signal: s }).asResponse();
+        const response = await (
+          await this.client()
+        ).messages
+          .create({ ...body, stream: true }, { signal: s })
+          .asResponse();
         const ctx = this.errorCtx(true);
         return readProviderEvents(response, (sse) => messageEvent(sse, response.headers, ctx));
       },
@@ -76,7 +86,9 @@ export class AnthropicAdapter extends BaseAdapter {
   protected async generateOnce(request: LLMRequest, signal: AbortSignal): Promise<LLMResponse> {
     // The SDK refuses a non-streamed request whose max_tokens could take over 10 minutes (the
     // catalogue's output limits do) unless a timeout is given; the gate bounds the attempt itself.
-    const msg = await (await this.client()).messages.create(this.body(request), { signal, timeout: NON_STREAMING_TIMEOUT_MS });
+    const msg = await (
+      await this.client()
+    ).messages.create(this.body(request), { signal, timeout: NON_STREAMING_TIMEOUT_MS });
     return toResponse(msg, this.errorCtx(false));
   }
 
@@ -89,7 +101,9 @@ export class AnthropicAdapter extends BaseAdapter {
   }
 
   private body(request: LLMRequest): MessageCreateParamsNonStreaming {
-    const system = [request.systemPrompt, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)].filter(Boolean).join('\n\n');
+    const system = [request.systemPrompt, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)]
+      .filter(Boolean)
+      .join('\n\n');
     const model = this.model(request);
     const effort = request.reasoningEffort;
     // A configured budget (request.thinking) turns thinking on; models that think adaptively take no budget.
@@ -105,12 +119,22 @@ export class AnthropicAdapter extends BaseAdapter {
       max_tokens: maxTokens,
       messages: toMessages(request.messages),
       ...(system ? { system } : {}),
-      ...(request.tools?.length ? { tools: request.tools.map((t) => ({ name: t.name, description: t.description, input_schema: { type: 'object' as const, ...t.parameters } })) } : {}),
+      ...(request.tools?.length
+        ? {
+            tools: request.tools.map((t) => ({
+              name: t.name,
+              description: t.description,
+              input_schema: { type: 'object' as const, ...t.parameters },
+            })),
+          }
+        : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       ...(request.topP !== undefined ? { top_p: request.topP } : {}),
       ...(request.topK !== undefined ? { top_k: request.topK } : {}),
       ...(request.stopSequences?.length ? { stop_sequences: request.stopSequences } : {}),
-      ...(adaptive ? { thinking: { type: 'adaptive' as const }, ...(effort !== undefined ? { output_config: { effort } } : {}) } : {}),
+      ...(adaptive
+        ? { thinking: { type: 'adaptive' as const }, ...(effort !== undefined ? { output_config: { effort } } : {}) }
+        : {}),
       ...(budget !== undefined && !adaptive ? { thinking: { type: 'enabled' as const, budget_tokens: budget } } : {}),
       ...withBudget,
     };
@@ -131,9 +155,15 @@ function toMessages(messages: Message[]): MessageParam[] {
   for (const m of messages) {
     if (m.role === 'system') continue;
     if (m.role === 'tool') {
-      const block: ContentBlockParam = { type: 'tool_result', tool_use_id: m.toolCallId ?? '', content: m.content, ...(m.isError ? { is_error: true } : {}) };
+      const block: ContentBlockParam = {
+        type: 'tool_result',
+        tool_use_id: m.toolCallId ?? '',
+        content: m.content,
+        ...(m.isError ? { is_error: true } : {}),
+      };
       const prev = out[out.length - 1];
-      if (prev?.role === 'user' && Array.isArray(prev.content) && prev.content.every((b) => b.type === 'tool_result')) prev.content.push(block);
+      if (prev?.role === 'user' && Array.isArray(prev.content) && prev.content.every((b) => b.type === 'tool_result'))
+        prev.content.push(block);
       else out.push({ role: 'user', content: [block] });
       continue;
     }
@@ -166,7 +196,10 @@ function toResponse(msg: AnthropicMessage, ctx: ErrorContext): LLMResponse {
     else if (block.type === 'tool_use') toolCalls.push(toToolCall(block.id, block.name, JSON.stringify(block.input)));
   }
   return {
-    content, model: msg.model, stopReason: stopReason(msg.stop_reason, ctx), toolCalls,
+    content,
+    model: msg.model,
+    stopReason: stopReason(msg.stop_reason, ctx),
+    toolCalls,
     usage: {
       inputTokens: msg.usage.input_tokens,
       outputTokens: msg.usage.output_tokens,
@@ -202,11 +235,19 @@ class AnthropicMapper implements EventMapper<RawMessageStreamEvent> {
         const u = ev.message.usage;
         return [
           { type: 'start', model: ev.message.model, id: ev.message.id },
-          { type: 'usage', usage: { inputTokens: u.input_tokens, cacheReadTokens: u.cache_read_input_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0 } },
+          {
+            type: 'usage',
+            usage: {
+              inputTokens: u.input_tokens,
+              cacheReadTokens: u.cache_read_input_tokens ?? 0,
+              cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
+            },
+          },
         ];
       }
       case 'content_block_start': {
-        if (ev.content_block.type === 'redacted_thinking') return [{ type: 'redacted_thinking', data: ev.content_block.data }];
+        if (ev.content_block.type === 'redacted_thinking')
+          return [{ type: 'redacted_thinking', data: ev.content_block.data }];
         if (ev.content_block.type !== 'tool_use') return [];
         const index = this.toolIndex.size;
         this.toolIndex.set(ev.index, index);
@@ -218,7 +259,8 @@ class AnthropicMapper implements EventMapper<RawMessageStreamEvent> {
         if (d.type === 'thinking_delta') return [{ type: 'thinking', text: d.thinking }];
         if (d.type === 'signature_delta') return [{ type: 'thinking_signature', signature: d.signature }];
         const index = this.toolIndex.get(ev.index);
-        if (d.type === 'input_json_delta' && index !== undefined) return [{ type: 'tool_delta', index, argumentsDelta: d.partial_json }];
+        if (d.type === 'input_json_delta' && index !== undefined)
+          return [{ type: 'tool_delta', index, argumentsDelta: d.partial_json }];
         return [];
       }
       case 'content_block_stop': {

@@ -1,5 +1,14 @@
 import { errorMessage, systemClock, type Clock } from '@sylk/core';
-import { ProviderError, type HealthResult, type LLMRequest, type LLMResponse, type ModelInfo, type ProviderAdapter, type ProviderName, type StreamChunk } from '../types.js';
+import {
+  ProviderError,
+  type HealthResult,
+  type LLMRequest,
+  type LLMResponse,
+  type ModelInfo,
+  type ProviderAdapter,
+  type ProviderName,
+  type StreamChunk,
+} from '../types.js';
 import { createCatalog, type ModelCatalog } from '../catalog/index.js';
 import type { AdapterConfig } from './config.js';
 import { abortedError, missingKeyError, type ErrorContext } from './errors.js';
@@ -33,6 +42,7 @@ export abstract class BaseAdapter implements ProviderAdapter {
     this.configuredDefault = config.defaultModel;
   }
 
+  /** The stream's chunks in the groups they were parsed in (a network read, at most 16 events). */
   abstract streamBatches(request: LLMRequest, signal?: AbortSignal): AsyncIterable<readonly StreamChunk[]>;
 
   stream(request: LLMRequest, signal?: AbortSignal): AsyncIterable<StreamChunk> {

@@ -7,13 +7,41 @@ export interface HeaderLike {
 }
 
 /** Provider error types that mean "out of money / plan limit", which waiting will not fix. */
-const QUOTA_TYPES = new Set(['insufficient_quota', 'billing_error', 'billing_hard_limit_reached', 'credit_balance_too_low']);
+const QUOTA_TYPES = new Set([
+  'insufficient_quota',
+  'billing_error',
+  'billing_hard_limit_reached',
+  'credit_balance_too_low',
+]);
 const QUOTA_MESSAGE = /check your plan and billing|credit balance is too low|spend(ing)? limit/i;
-const DEGRADING_TYPES = new Set(['overloaded_error', 'api_error', 'server_error', 'UNAVAILABLE', 'INTERNAL', 'DEADLINE_EXCEEDED']);
+const DEGRADING_TYPES = new Set([
+  'overloaded_error',
+  'api_error',
+  'server_error',
+  'UNAVAILABLE',
+  'INTERNAL',
+  'DEADLINE_EXCEEDED',
+]);
 const RATE_TYPES = new Set(['rate_limit_error', 'rate_limit_exceeded', 'requests', 'tokens', 'RESOURCE_EXHAUSTED']);
-const AUTH_TYPES = new Set(['authentication_error', 'permission_error', 'invalid_api_key', 'UNAUTHENTICATED', 'PERMISSION_DENIED']);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ENOTFOUND']);
-const NETWORK_MESSAGE = /\b(terminated|fetch failed|socket hang up|other side closed|connection error|ECONNRESET|ECONNREFUSED)\b/i;
+const AUTH_TYPES = new Set([
+  'authentication_error',
+  'permission_error',
+  'invalid_api_key',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ENOTFOUND',
+]);
+const NETWORK_MESSAGE =
+  /\b(terminated|fetch failed|socket hang up|other side closed|connection error|ECONNRESET|ECONNREFUSED)\b/i;
 const MALFORMED_MESSAGE = /JSON|parsing stream chunk|Unexpected (token|end)/i;
 
 /** Milliseconds from `retry-after-ms`, `retry-after` (seconds or HTTP date). */
@@ -29,7 +57,10 @@ export function parseRetryAfter(headers: HeaderLike | undefined, nowMs: number):
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
-/** `1s`, `6m0s`, `20ms`, `1h2m3.5s` (OpenAI reset headers) → ms. */
+/**
+ * `1s`, `6m0s`, `20ms`, `1h2m3.5s` (OpenAI reset headers) → ms.
+ * @internal exported for tests
+ */
 export function parseDuration(text: string): number | undefined {
   const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
   let total = 0;
@@ -53,11 +84,20 @@ export function parseRateLimit(headers: HeaderLike | undefined, nowMs: number): 
     return undefined;
   };
   const requestsRemaining = num('x-ratelimit-remaining-requests', 'anthropic-ratelimit-requests-remaining');
-  const tokensRemaining = num('x-ratelimit-remaining-tokens', 'anthropic-ratelimit-tokens-remaining', 'anthropic-ratelimit-input-tokens-remaining');
+  const tokensRemaining = num(
+    'x-ratelimit-remaining-tokens',
+    'anthropic-ratelimit-tokens-remaining',
+    'anthropic-ratelimit-input-tokens-remaining',
+  );
   const openaiReset = headers.get('x-ratelimit-reset-requests') ?? headers.get('x-ratelimit-reset-tokens');
-  const anthropicReset = headers.get('anthropic-ratelimit-requests-reset') ?? headers.get('anthropic-ratelimit-tokens-reset');
-  const resetMs = openaiReset !== null ? parseDuration(openaiReset)
-    : anthropicReset !== null && !Number.isNaN(Date.parse(anthropicReset)) ? Math.max(0, Date.parse(anthropicReset) - nowMs) : undefined;
+  const anthropicReset =
+    headers.get('anthropic-ratelimit-requests-reset') ?? headers.get('anthropic-ratelimit-tokens-reset');
+  const resetMs =
+    openaiReset !== null
+      ? parseDuration(openaiReset)
+      : anthropicReset !== null && !Number.isNaN(Date.parse(anthropicReset))
+        ? Math.max(0, Date.parse(anthropicReset) - nowMs)
+        : undefined;
   const out = { requestsRemaining, tokensRemaining, resetMs };
   const defined = Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
   return Object.keys(defined).length > 0 ? defined : undefined;
@@ -69,23 +109,32 @@ export function isQuotaError(errorType: string | undefined, message: string): bo
 
 /** Provisional tier from status and provider error type; the gate's classifier has the last word. */
 export function provisionalTier(status: number | undefined, errorType: string | undefined, message = ''): ErrorTier {
-  if (status === 401 || status === 403 || (errorType !== undefined && AUTH_TYPES.has(errorType))) return ErrorTier.UserFixable;
+  if (status === 401 || status === 403 || (errorType !== undefined && AUTH_TYPES.has(errorType)))
+    return ErrorTier.UserFixable;
   if (isQuotaError(errorType, message)) return ErrorTier.UserFixable;
   if (status === 429 || (errorType !== undefined && RATE_TYPES.has(errorType))) return ErrorTier.ExternalRateLimit;
-  if ((status !== undefined && status >= 500) || (errorType !== undefined && DEGRADING_TYPES.has(errorType))) return ErrorTier.ExternalDegrading;
+  if ((status !== undefined && status >= 500) || (errorType !== undefined && DEGRADING_TYPES.has(errorType)))
+    return ErrorTier.ExternalDegrading;
   if (status === 408 || status === 409) return ErrorTier.Transient;
   if (status === undefined) return ErrorTier.Transient;
   return ErrorTier.Permanent;
 }
 
-export function codeForTier(tier: ErrorTier, status: number | undefined, quota: boolean): string {
+function codeForTier(tier: ErrorTier, status: number | undefined, quota: boolean): string {
   if (quota) return 'llm.quota_exceeded';
   switch (tier) {
-    case ErrorTier.UserFixable: return status === undefined || status === 401 || status === 403 || status === 400 ? 'llm.auth_failed' : 'llm.user_fixable';
-    case ErrorTier.ExternalRateLimit: return 'llm.rate_limited';
-    case ErrorTier.ExternalDegrading: return 'llm.provider_degraded';
-    case ErrorTier.Transient: return 'llm.transient';
-    default: return status !== undefined && status >= 400 && status < 500 ? 'llm.bad_request' : 'llm.provider_error';
+    case ErrorTier.UserFixable:
+      return status === undefined || status === 401 || status === 403 || status === 400
+        ? 'llm.auth_failed'
+        : 'llm.user_fixable';
+    case ErrorTier.ExternalRateLimit:
+      return 'llm.rate_limited';
+    case ErrorTier.ExternalDegrading:
+      return 'llm.provider_degraded';
+    case ErrorTier.Transient:
+      return 'llm.transient';
+    default:
+      return status !== undefined && status >= 400 && status < 500 ? 'llm.bad_request' : 'llm.provider_error';
   }
 }
 
@@ -128,12 +177,18 @@ export function providerError(ctx: ErrorContext, f: UpstreamFailure, cause: unkn
   if (code === 'llm.auth_failed') {
     const source = ctx.credentialSource ?? 'the configured API key';
     return new ProviderError(`${ctx.provider} rejected the API key from ${source} (${what}): ${message}`, info, {
-      tier, code, cause, hint: `Check or replace the key: sylk auth login ${ctx.provider}`,
+      tier,
+      code,
+      cause,
+      hint: `Check or replace the key: sylk auth login ${ctx.provider}`,
     });
   }
   const hint = quota ? `The ${ctx.provider} account is out of quota or credit; check its plan and billing.` : undefined;
   return new ProviderError(`${ctx.provider} ${inStreamLabel(ctx)}failed${what ? ` (${what})` : ''}: ${message}`, info, {
-    tier, code, cause, ...(hint ? { hint } : {}),
+    tier,
+    code,
+    cause,
+    ...(hint ? { hint } : {}),
   });
 }
 
@@ -166,54 +221,99 @@ export function transportError(ctx: ErrorContext, err: unknown): ProviderError |
   const chain = messageChain(err);
   const code = nodeCode(err);
   if (err instanceof SyntaxError || (MALFORMED_MESSAGE.test(chain) && !code)) {
-    return new ProviderError(`${ctx.provider} sent a malformed response: ${scrubSecrets(errorMessage(err))}`, { provider: ctx.provider, inStream: ctx.inStream }, {
-      tier: ErrorTier.Transient, code: 'llm.malformed_response', cause: err,
-    });
+    return new ProviderError(
+      `${ctx.provider} sent a malformed response: ${scrubSecrets(errorMessage(err))}`,
+      { provider: ctx.provider, inStream: ctx.inStream },
+      {
+        tier: ErrorTier.Transient,
+        code: 'llm.malformed_response',
+        cause: err,
+      },
+    );
   }
   if (code || NETWORK_MESSAGE.test(chain)) {
-    return new ProviderError(`${ctx.provider} connection failed${ctx.inStream ? ' mid-stream' : ''}: ${scrubSecrets(chain)}`, { provider: ctx.provider, inStream: ctx.inStream }, {
-      tier: tierForNodeCode(code) ?? ErrorTier.Transient, code: 'llm.network', cause: err,
-    });
+    return new ProviderError(
+      `${ctx.provider} connection failed${ctx.inStream ? ' mid-stream' : ''}: ${scrubSecrets(chain)}`,
+      { provider: ctx.provider, inStream: ctx.inStream },
+      {
+        tier: tierForNodeCode(code) ?? ErrorTier.Transient,
+        code: 'llm.network',
+        cause: err,
+      },
+    );
   }
   return undefined;
 }
 
 export function unknownError(ctx: ErrorContext, err: unknown): ProviderError {
-  return new ProviderError(`${ctx.provider} call failed: ${scrubSecrets(errorMessage(err))}`, { provider: ctx.provider, inStream: ctx.inStream }, {
-    tier: ErrorTier.Permanent, code: 'llm.provider_error', cause: err,
-  });
+  return new ProviderError(
+    `${ctx.provider} call failed: ${scrubSecrets(errorMessage(err))}`,
+    { provider: ctx.provider, inStream: ctx.inStream },
+    {
+      tier: ErrorTier.Permanent,
+      code: 'llm.provider_error',
+      cause: err,
+    },
+  );
 }
 
 export function abortedError(ctx: ErrorContext, reason: unknown): ProviderError {
-  return new ProviderError(`${ctx.provider} request aborted: ${errorMessage(reason)}`, { provider: ctx.provider, inStream: ctx.inStream }, {
-    tier: ErrorTier.Transient, code: 'llm.aborted', cause: reason,
-  });
+  return new ProviderError(
+    `${ctx.provider} request aborted: ${errorMessage(reason)}`,
+    { provider: ctx.provider, inStream: ctx.inStream },
+    {
+      tier: ErrorTier.Transient,
+      code: 'llm.aborted',
+      cause: reason,
+    },
+  );
 }
 
 export function truncatedError(ctx: ErrorContext): ProviderError {
-  return new ProviderError(`${ctx.provider} stream ended before its final event`, { provider: ctx.provider, inStream: true }, {
-    tier: ErrorTier.Transient, code: 'llm.stream_truncated',
-  });
+  return new ProviderError(
+    `${ctx.provider} stream ended before its final event`,
+    { provider: ctx.provider, inStream: true },
+    {
+      tier: ErrorTier.Transient,
+      code: 'llm.stream_truncated',
+    },
+  );
 }
 
 export function blockedError(ctx: ErrorContext, reason: string): ProviderError {
-  return new ProviderError(`${ctx.provider} blocked the response (${reason})`, { provider: ctx.provider, inStream: ctx.inStream, errorType: reason }, {
-    tier: ErrorTier.Permanent, code: 'llm.blocked', hint: 'Rephrase the request; the provider refused to produce this content.',
-  });
+  return new ProviderError(
+    `${ctx.provider} blocked the response (${reason})`,
+    { provider: ctx.provider, inStream: ctx.inStream, errorType: reason },
+    {
+      tier: ErrorTier.Permanent,
+      code: 'llm.blocked',
+      hint: 'Rephrase the request; the provider refused to produce this content.',
+    },
+  );
 }
 
 export function missingKeyError(provider: ProviderName, credentialSource: string | undefined): ProviderError {
   const source = credentialSource ?? defaultKeySource(provider);
-  return new ProviderError(`No API key for ${provider} (looked in ${source})`, { provider, inStream: false }, {
-    tier: ErrorTier.UserFixable, code: 'llm.auth_missing', hint: `Set ${defaultKeySource(provider)} or run: sylk auth login ${provider}`,
-  });
+  return new ProviderError(
+    `No API key for ${provider} (looked in ${source})`,
+    { provider, inStream: false },
+    {
+      tier: ErrorTier.UserFixable,
+      code: 'llm.auth_missing',
+      hint: `Set ${defaultKeySource(provider)} or run: sylk auth login ${provider}`,
+    },
+  );
 }
 
-export function defaultKeySource(provider: ProviderName): string {
+function defaultKeySource(provider: ProviderName): string {
   switch (provider) {
-    case 'anthropic': return 'env ANTHROPIC_API_KEY';
-    case 'openai': return 'env OPENAI_API_KEY';
-    case 'google': return 'env GOOGLE_API_KEY';
-    default: return 'the provider config';
+    case 'anthropic':
+      return 'env ANTHROPIC_API_KEY';
+    case 'openai':
+      return 'env OPENAI_API_KEY';
+    case 'google':
+      return 'env GOOGLE_API_KEY';
+    default:
+      return 'the provider config';
   }
 }

@@ -10,5 +10,3 @@ export type { TokenRequest } from './tokens.js';
 export { parseRetryAfter, parseRateLimit, provisionalTier, isQuotaError } from './errors.js';
 export { ModelCatalog, createCatalog, costUsd } from '../catalog/index.js';
 export type { CatalogOverrides, ModelOverride, ProviderCatalogOverride } from '../catalog/index.js';
-export { StreamThread, createThreadedAdapter } from './threaded.js';
-export type { StreamThreadOptions, StreamThreadStats } from './threaded.js';

@@ -5,11 +5,14 @@ export type ServerSentEvent = EventSourceMessage;
 
 /**
  * Characters one event (or one unterminated line) may buffer. A body that never ends its event is
- * a broken stream, and it must not grow the stream thread's heap until the thread dies.
+ * a broken stream, and it must not grow the daemon's heap without bound.
  */
-export const MAX_SSE_EVENT_CHARS = 8 * 1024 * 1024;
+const MAX_SSE_EVENT_CHARS = 8 * 1024 * 1024;
 
-/** The body broke the SSE framing (a SyntaxError, so errors.ts files it as a malformed response). */
+/**
+ * The body broke the SSE framing (a SyntaxError, so errors.ts files it as a malformed response).
+ * @internal exported for tests
+ */
 export class MalformedStreamError extends SyntaxError {}
 
 /**
@@ -24,12 +27,16 @@ export const END_OF_STREAM: unique symbol = Symbol('end of stream');
  * gateway's `: keep-alive`) gives an empty array: the stream is alive.
  *
  * The SDKs' own stream iterators go through a line decoder, an SSE decoder and two async
- * generators per event: the Anthropic SDK's alone costs ~4.5 µs and ~3 KB of garbage per event,
- * more than sylk's whole adapter reading this way (~2.8 µs and ~1.8 KB with JSON and mapping;
- * `npm run bench -- provider-stream`), and a read holding hundreds of events costs one await
- * instead of hundreds. The garbage matters most: GC was a third of the stream thread's time.
+ * generators per event: the Anthropic SDK's alone costs more CPU and garbage per event than
+ * sylk's whole adapter reading this way (`npm run bench -- provider-stream`), and a read holding
+ * hundreds of events costs one await instead of hundreds. The garbage matters most: it is
+ * collected on the thread that also commits and relays every session's events.
+ * @internal exported for tests
  */
-export async function* readEventBatches(body: AsyncIterable<Uint8Array>, maxEventChars = MAX_SSE_EVENT_CHARS): AsyncGenerator<ServerSentEvent[]> {
+export async function* readEventBatches(
+  body: AsyncIterable<Uint8Array>,
+  maxEventChars = MAX_SSE_EVENT_CHARS,
+): AsyncGenerator<ServerSentEvent[]> {
   const decoder = new TextDecoder();
   let batch: ServerSentEvent[] = [];
   let broken: ParseError | undefined;
@@ -45,7 +52,8 @@ export async function* readEventBatches(body: AsyncIterable<Uint8Array>, maxEven
   });
   for await (const bytes of body) {
     parser.feed(decoder.decode(bytes, { stream: true }));
-    if (broken !== undefined) throw new MalformedStreamError(`a stream event ran past ${maxEventChars} characters without ending`);
+    if (broken !== undefined)
+      throw new MalformedStreamError(`a stream event ran past ${maxEventChars} characters without ending`);
     if (batch.length > 0 || comment) {
       comment = false;
       yield batch;
@@ -66,7 +74,10 @@ export async function* readEventBatches(body: AsyncIterable<Uint8Array>, maxEven
  * would have yielded them, and then the error is thrown. A read whose events were all skipped
  * (pings, comments) gives an empty batch, so the reader knows the provider is alive.
  */
-export async function* readProviderEvents<E>(response: Response, toEvent: (sse: ServerSentEvent) => E | typeof END_OF_STREAM | undefined): AsyncGenerator<E[]> {
+export async function* readProviderEvents<E>(
+  response: Response,
+  toEvent: (sse: ServerSentEvent) => E | typeof END_OF_STREAM | undefined,
+): AsyncGenerator<E[]> {
   if (response.body === null) throw new MalformedStreamError('the streamed response has no body');
   for await (const batch of readEventBatches(response.body)) {
     const events: E[] = [];

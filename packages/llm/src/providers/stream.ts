@@ -33,15 +33,16 @@ export interface DriveOptions<E> {
  * Raw events handled between two turns of the event loop. A provider's body stream that is
  * already buffered is read in microtasks only, so a fast stream (a local emulator, a burst
  * after a network stall) would otherwise hold the loop for as long as it has data: no commit,
- * no relay to attached clients, no other session, no RPC. Every 16 events cost one setImmediate
- * (relay bench: p99 added latency 10 ms at 64, 7 ms at 16, for ~10% of throughput).
+ * no relay to attached clients, no other session, no RPC. Every 16 events cost one setImmediate:
+ * larger slices raised the relay's tail latency, smaller ones cost throughput.
+ * @internal exported for tests
  */
 export const EVENTS_PER_SLICE = 16;
 
 const KEEPALIVE: StreamChunk = Object.freeze({ type: 'keepalive' });
 
 /** Resolves on the next turn of the event loop (after pending I/O). */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The one stream convention every adapter follows: chunks are yielded until a `stop`
@@ -52,7 +53,7 @@ export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmedia
  * A network read that gives no chunk (pings, comments) yields a `keepalive` chunk; after the
  * mapper's final event the request is released without waiting for the body to end.
  * Chunks come in groups: those of one network read, at most {@link EVENTS_PER_SLICE} events'
- * worth (the stream thread takes them so; {@link driveStream} hands them on one by one).
+ * worth ({@link driveStream} hands them on one by one).
  */
 export async function* driveBatches<E>(opts: DriveOptions<E>): AsyncGenerator<StreamChunk[]> {
   const controller = new AbortController();
@@ -137,7 +138,10 @@ export async function* driveBatches<E>(opts: DriveOptions<E>): AsyncGenerator<St
   }
 }
 
-/** {@link driveBatches} one chunk at a time, as an adapter's `stream()` gives them. */
+/**
+ * {@link driveBatches} one chunk at a time, as an adapter's `stream()` gives them.
+ * @internal exported for tests
+ */
 export function driveStream<E>(opts: DriveOptions<E>): AsyncGenerator<StreamChunk> {
   return eachChunk(driveBatches(opts));
 }

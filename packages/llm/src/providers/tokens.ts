@@ -35,7 +35,7 @@ function encoder(encoding: Encoding): Tiktoken {
 }
 
 /** Every piece of text the provider will tokenize: system prompt, messages, tool calls, tool definitions. */
-export function requestTexts(request: TokenRequest): { texts: string[]; messages: number; tools: number } {
+function requestTexts(request: TokenRequest): { texts: string[]; messages: number; tools: number } {
   const texts: string[] = [];
   if (request.systemPrompt) texts.push(request.systemPrompt);
   for (const m of request.messages) {
@@ -43,7 +43,11 @@ export function requestTexts(request: TokenRequest): { texts: string[]; messages
     for (const call of m.toolCalls ?? []) texts.push(call.name, call.argumentsText ?? JSON.stringify(call.arguments));
   }
   for (const tool of request.tools ?? []) texts.push(tool.name, tool.description, JSON.stringify(tool.parameters));
-  return { texts, messages: request.messages.length + (request.systemPrompt ? 1 : 0), tools: request.tools?.length ?? 0 };
+  return {
+    texts,
+    messages: request.messages.length + (request.systemPrompt ? 1 : 0),
+    tools: request.tools?.length ?? 0,
+  };
 }
 
 export function countTextTokens(text: string, model: string): number {

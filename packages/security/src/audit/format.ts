@@ -16,8 +16,8 @@ import type { AuditDetailValue, AuditEntry } from './types.js';
  */
 
 export const GENESIS_HASH = '0'.repeat(64);
-export const FILE_PREFIX = 'audit-';
-export const FILE_SUFFIX = '.jsonl';
+const FILE_PREFIX = 'audit-';
+const FILE_SUFFIX = '.jsonl';
 const HASH_FIELD = ',"hash":"';
 /** `,"hash":"` + 64 hex + `"}` */
 const HASH_TAIL_LENGTH = HASH_FIELD.length + 64 + 2;
@@ -38,7 +38,7 @@ export type ParsedLine =
   | { kind: 'invalid'; reason: string };
 
 type OneShotHash = (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string;
-/** `crypto.hash` (Node ≥ 20.12) is about twice as fast as createHash for short inputs. */
+/** `crypto.hash` (Node ≥ 20.12) is faster than createHash for short inputs. */
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 
 export const sha256Hex: (data: string | Uint8Array) => string =
@@ -46,12 +46,15 @@ export const sha256Hex: (data: string | Uint8Array) => string =
     ? (data) => oneShot('sha256', data, 'hex')
     : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
-function sortedDetails(details: Readonly<Record<string, AuditDetailValue>> | undefined): Readonly<Record<string, AuditDetailValue>> {
+function sortedDetails(
+  details: Readonly<Record<string, AuditDetailValue>> | undefined,
+): Readonly<Record<string, AuditDetailValue>> {
   const out: Record<string, AuditDetailValue> = {};
   if (details === undefined) return out;
   const keys = Object.keys(details);
   let inOrder = true;
-  for (let i = 0; i < keys.length && inOrder; i++) inOrder = (i === 0 || (keys[i - 1] as string) < (keys[i] as string)) && details[keys[i] as string] !== undefined;
+  for (let i = 0; i < keys.length && inOrder; i++)
+    inOrder = (i === 0 || (keys[i - 1] as string) < (keys[i] as string)) && details[keys[i] as string] !== undefined;
   if (inOrder) return details;
   for (const key of keys.sort()) {
     const v = details[key];
@@ -89,7 +92,13 @@ export function entryLinks(line: string): { seq: number; prev: string; hash: str
   const comma = line.indexOf(',', 7);
   const seq = Number(line.slice(7, comma));
   const tail = line.length - LINK_TAIL;
-  if (!Number.isSafeInteger(seq) || seq < 1 || line.slice(tail, tail + 9) !== ',"prev":"' || line.slice(tail + 73, tail + 74 + HASH_FIELD.length) !== `"${HASH_FIELD}`) return undefined;
+  if (
+    !Number.isSafeInteger(seq) ||
+    seq < 1 ||
+    line.slice(tail, tail + 9) !== ',"prev":"' ||
+    line.slice(tail + 73, tail + 74 + HASH_FIELD.length) !== `"${HASH_FIELD}`
+  )
+    return undefined;
   const prev = line.slice(tail + 9, tail + 73);
   const hash = line.slice(line.length - 66, line.length - 2);
   return { seq, prev, hash, canonical: `${line.slice(0, line.length - HASH_TAIL_LENGTH)}}` };
@@ -108,9 +117,11 @@ export function signatureLine(signedText: string, signatureBase64: string): stri
 /** Splits a line into its parts without trusting it; never throws. */
 export function parseLine(line: string): ParsedLine {
   if (line.startsWith(SIG_HEAD)) return parseSignature(line);
-  if (line.length < HASH_TAIL_LENGTH + 2 || !line.endsWith('"}')) return { kind: 'invalid', reason: 'not a complete audit line (torn write or edited)' };
+  if (line.length < HASH_TAIL_LENGTH + 2 || !line.endsWith('"}'))
+    return { kind: 'invalid', reason: 'not a complete audit line (torn write or edited)' };
   const at = line.length - HASH_TAIL_LENGTH;
-  if (line.slice(at, at + HASH_FIELD.length) !== HASH_FIELD) return { kind: 'invalid', reason: 'no hash field at the end of the line (edited)' };
+  if (line.slice(at, at + HASH_FIELD.length) !== HASH_FIELD)
+    return { kind: 'invalid', reason: 'no hash field at the end of the line (edited)' };
   const canonical = `${line.slice(0, at)}}`;
   let parsed: unknown;
   try {
@@ -124,7 +135,8 @@ export function parseLine(line: string): ParsedLine {
 
 function parseSignature(line: string): ParsedLine {
   const at = line.lastIndexOf(SIG_FIELD);
-  if (at < 0 || !line.endsWith('"}')) return { kind: 'invalid', reason: 'not a complete signature line (torn write or edited)' };
+  if (at < 0 || !line.endsWith('"}'))
+    return { kind: 'invalid', reason: 'not a complete signature line (torn write or edited)' };
   const signedText = line.slice(SIG_HEAD.length, at);
   const signature = line.slice(at + SIG_FIELD.length, -2);
   let sig: unknown;
@@ -134,7 +146,15 @@ function parseSignature(line: string): ParsedLine {
     return { kind: 'invalid', reason: 'signature record is not valid JSON (edited)' };
   }
   const s = sig as Partial<SignedRange>;
-  if (typeof s !== 'object' || s === null || typeof s.from !== 'number' || typeof s.to !== 'number' || typeof s.chainHash !== 'string' || typeof s.keyId !== 'string' || typeof s.time !== 'number') {
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    typeof s.from !== 'number' ||
+    typeof s.to !== 'number' ||
+    typeof s.chainHash !== 'string' ||
+    typeof s.keyId !== 'string' ||
+    typeof s.time !== 'number'
+  ) {
     return { kind: 'invalid', reason: 'signature record has missing fields (edited)' };
   }
   return { kind: 'signature', sig: s as SignedRange, signedText, signature };
@@ -144,10 +164,20 @@ function isEntry(v: unknown): v is AuditEntry {
   if (typeof v !== 'object' || v === null) return false;
   const e = v as Record<string, unknown>;
   return (
-    typeof e.seq === 'number' && typeof e.id === 'string' && typeof e.time === 'number' && typeof e.category === 'string' &&
-    typeof e.severity === 'string' && typeof e.action === 'string' && typeof e.target === 'string' && typeof e.outcome === 'string' &&
-    typeof e.sessionId === 'string' && typeof e.projectId === 'string' && typeof e.details === 'object' && e.details !== null &&
-    typeof e.prev === 'string' && typeof e.hash === 'string'
+    typeof e.seq === 'number' &&
+    typeof e.id === 'string' &&
+    typeof e.time === 'number' &&
+    typeof e.category === 'string' &&
+    typeof e.severity === 'string' &&
+    typeof e.action === 'string' &&
+    typeof e.target === 'string' &&
+    typeof e.outcome === 'string' &&
+    typeof e.sessionId === 'string' &&
+    typeof e.projectId === 'string' &&
+    typeof e.details === 'object' &&
+    e.details !== null &&
+    typeof e.prev === 'string' &&
+    typeof e.hash === 'string'
   );
 }
 

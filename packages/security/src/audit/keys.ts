@@ -3,8 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { sha256Hex } from './format.js';
 
-export const PRIVATE_KEY_FILE = 'audit-ed25519.key';
-export const PUBLIC_KEY_FILE = 'audit-ed25519.pub';
+const PRIVATE_KEY_FILE = 'audit-ed25519.key';
+const PUBLIC_KEY_FILE = 'audit-ed25519.pub';
 
 export interface AuditSigner {
   keyId: string;

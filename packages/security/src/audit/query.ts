@@ -5,13 +5,13 @@ import { parseLine } from './format.js';
 import { forEachLine, listAuditFiles } from './lines.js';
 import { AUDIT_CATEGORIES, type AuditEntry, type AuditQuery } from './types.js';
 
-export const MAX_TARGET_REGEX = 256;
+const MAX_TARGET_REGEX = 256;
 
 /**
  * A user-supplied target pattern, compiled with RE2 (linear time, no backtracking), so no
  * pattern can freeze the daemon. RE2 syntax: no lookaround or backreferences.
  */
-export function compileTargetRegex(pattern: string): (target: string) => boolean {
+function compileTargetRegex(pattern: string): (target: string) => boolean {
   if (pattern.length > MAX_TARGET_REGEX) {
     throw new SylkError(`target regex is ${pattern.length} characters; at most ${MAX_TARGET_REGEX} are allowed`, {
       code: 'invalid_argument',
@@ -32,10 +32,14 @@ export function compileTargetRegex(pattern: string): (target: string) => boolean
 }
 
 /** Checks a query's values and builds its predicate; throws a user-fixable error for bad input. */
-export function compileQuery(q: AuditQuery): (e: AuditEntry) => boolean {
+function compileQuery(q: AuditQuery): (e: AuditEntry) => boolean {
   for (const c of q.categories ?? []) {
     if (!(AUDIT_CATEGORIES as readonly string[]).includes(c)) {
-      throw new SylkError(`unknown audit category '${c}'`, { code: 'invalid_argument', tier: ErrorTier.UserFixable, hint: `one of: ${AUDIT_CATEGORIES.join(', ')}` });
+      throw new SylkError(`unknown audit category '${c}'`, {
+        code: 'invalid_argument',
+        tier: ErrorTier.UserFixable,
+        hint: `one of: ${AUDIT_CATEGORIES.join(', ')}`,
+      });
     }
   }
   const categories = q.categories !== undefined && q.categories.length > 0 ? new Set(q.categories) : undefined;

@@ -16,7 +16,7 @@ export interface MachineIdentity {
   user: string;
 }
 
-export interface StoredSecret {
+interface StoredSecret {
   key: string;
   storedAt: number;
 }
@@ -37,8 +37,10 @@ const KDF = { N: 1 << 15, r: 8, p: 1 } as const;
 const SCRYPT_OPTS: ScryptOptions = { ...KDF, maxmem: 64 * 1024 * 1024 };
 
 function scrypt(secret: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
-  // The callback form runs in libuv's thread pool: ~100 ms that never block the event loop.
-  return new Promise((resolve, reject) => scryptCb(secret, salt, 32, opts, (err, key) => (err ? reject(err) : resolve(key))));
+  // The callback form runs in libuv's thread pool: the slow derivation never blocks the event loop.
+  return new Promise((resolve, reject) =>
+    scryptCb(secret, salt, 32, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 const secretOf = (id: MachineIdentity) => `sylk-credentials-v1\0${id.machineId}\0${id.user}`;
@@ -69,7 +71,11 @@ export class EncryptedCredentialFile {
       text = readFileSync(this.opts.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw this.problem('credentials.file_unreadable', `cannot read ${this.opts.path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, `check the file's owner and permissions (it should be yours, mode 0600), or remove it and run \`sylk auth login <provider>\` again`);
+      throw this.problem(
+        'credentials.file_unreadable',
+        `cannot read ${this.opts.path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        `check the file's owner and permissions (it should be yours, mode 0600), or remove it and run \`sylk auth login <provider>\` again`,
+      );
     }
     const env = this.parse(text);
     const key = await this.keyFor(Buffer.from(env.kdf.salt, 'base64'), env.kdf);
@@ -92,14 +98,26 @@ export class EncryptedCredentialFile {
   /** Replace the file's contents (0600, atomic). */
   async write(entries: SecretMap): Promise<void> {
     mkdirSync(dirname(this.opts.path), { recursive: true, mode: 0o700 });
-    const salt = this.derived !== undefined && this.derived.secret === secretOf(this.opts.identity()) ? Buffer.from(this.derived.salt, 'base64') : randomBytes(16);
-    const head = { format: 'sylk-credentials', version: 1, kdf: { name: 'scrypt', ...KDF, salt: salt.toString('base64') } } as const;
+    const salt =
+      this.derived !== undefined && this.derived.secret === secretOf(this.opts.identity())
+        ? Buffer.from(this.derived.salt, 'base64')
+        : randomBytes(16);
+    const head = {
+      format: 'sylk-credentials',
+      version: 1,
+      kdf: { name: 'scrypt', ...KDF, salt: salt.toString('base64') },
+    } as const;
     const key = await this.keyFor(salt, KDF);
     const nonce = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(Buffer.from(aad(head)));
     const data = Buffer.concat([cipher.update(JSON.stringify({ version: 1, entries }), 'utf8'), cipher.final()]);
-    const env: Envelope = { ...head, nonce: nonce.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+    const env: Envelope = {
+      ...head,
+      nonce: nonce.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
     const tmp = `${this.opts.path}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(env)}\n`, { mode: 0o600 });
     chmodSync(tmp, 0o600);
@@ -123,11 +141,20 @@ export class EncryptedCredentialFile {
     }
     const e = v as Partial<Envelope> | undefined;
     const ok =
-      e !== undefined && e !== null && e.format === 'sylk-credentials' && e.version === 1 && e.kdf?.name === 'scrypt' &&
-      [e.kdf.N, e.kdf.r, e.kdf.p].every((n) => Number.isInteger(n) && (n as number) > 0) && (e.kdf.N as number) <= 1 << 20 &&
+      e !== undefined &&
+      e !== null &&
+      e.format === 'sylk-credentials' &&
+      e.version === 1 &&
+      e.kdf?.name === 'scrypt' &&
+      [e.kdf.N, e.kdf.r, e.kdf.p].every((n) => Number.isInteger(n) && (n as number) > 0) &&
+      (e.kdf.N as number) <= 1 << 20 &&
       [e.kdf.salt, e.nonce, e.tag, e.data].every((s) => typeof s === 'string');
     if (!ok) {
-      throw this.problem('credentials.file_corrupt', `${this.opts.path} is not a Sylk credentials file (corrupt or truncated)`, `run \`sylk auth login <provider>\` again for each provider you use: the corrupt file is then moved aside (${this.opts.path}.unreadable-<time>)`);
+      throw this.problem(
+        'credentials.file_corrupt',
+        `${this.opts.path} is not a Sylk credentials file (corrupt or truncated)`,
+        `run \`sylk auth login <provider>\` again for each provider you use: the corrupt file is then moved aside (${this.opts.path}.unreadable-<time>)`,
+      );
     }
     return e as Envelope;
   }
@@ -137,7 +164,8 @@ export class EncryptedCredentialFile {
     const out: SecretMap = {};
     if (typeof v.entries !== 'object' || v.entries === null) return out;
     for (const [name, s] of Object.entries(v.entries as Record<string, Partial<StoredSecret>>)) {
-      if (typeof s?.key === 'string') out[name] = { key: s.key, storedAt: typeof s.storedAt === 'number' ? s.storedAt : 0 };
+      if (typeof s?.key === 'string')
+        out[name] = { key: s.key, storedAt: typeof s.storedAt === 'number' ? s.storedAt : 0 };
     }
     return out;
   }

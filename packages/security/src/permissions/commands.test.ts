@@ -49,8 +49,12 @@ describe('command prefixes', () => {
 
 describe('ruleForAction', () => {
   it('proposes the arity-correct prefix of each unlisted command', () => {
-    expect(ruleForAction({ kind: 'command', command: 'npm run deploy -- --prod' }, ctx)).toEqual([{ kind: 'command', pattern: 'npm run deploy' }]);
-    expect(ruleForAction({ kind: 'command', command: 'git push origin main && npm test' }, ctx)).toEqual([{ kind: 'command', pattern: 'git push' }]);
+    expect(ruleForAction({ kind: 'command', command: 'npm run deploy -- --prod' }, ctx)).toEqual([
+      { kind: 'command', pattern: 'npm run deploy' },
+    ]);
+    expect(ruleForAction({ kind: 'command', command: 'git push origin main && npm test' }, ctx)).toEqual([
+      { kind: 'command', pattern: 'git push' },
+    ]);
     expect(ruleForAction({ kind: 'command', command: 'FOO=1 ./node_modules/.bin/prettier --write .' }, ctx)).toEqual([
       { kind: 'command', pattern: 'prettier' },
     ]);
@@ -62,17 +66,21 @@ describe('ruleForAction', () => {
     expect(proposal?.note).toContain('not in the arity table');
   });
 
-  it('proposes nothing for indirect or unparseable commands, config and credentials', () => {
+  it('proposes nothing for indirect or unparseable commands', () => {
     expect(ruleForAction({ kind: 'command', command: "bash -c 'make'" }, ctx)).toEqual([]);
     expect(ruleForAction({ kind: 'command', command: 'echo "unbalanced' }, ctx)).toEqual([]);
-    expect(ruleForAction({ kind: 'config' }, ctx)).toEqual([]);
-    expect(ruleForAction({ kind: 'credential', provider: 'anthropic' }, ctx)).toEqual([]);
   });
 
   it('proposes exact paths and normalized domains', () => {
-    expect(ruleForAction({ kind: 'path', op: 'write', path: 'src/../dist/a*.js' }, ctx)).toEqual([{ kind: 'path', op: 'write', pattern: 'dist/a\\*.js' }]);
-    expect(ruleForAction({ kind: 'path', op: 'read', path: '~/notes.md' }, ctx)).toEqual([{ kind: 'path', op: 'read', pattern: '/h/notes.md' }]);
-    expect(ruleForAction({ kind: 'network', domain: 'https://API.Example.com:443/v1' }, ctx)).toEqual([{ kind: 'domain', pattern: 'api.example.com' }]);
+    expect(ruleForAction({ kind: 'path', op: 'write', path: 'src/../dist/a*.js' }, ctx)).toEqual([
+      { kind: 'path', op: 'write', pattern: 'dist/a\\*.js' },
+    ]);
+    expect(ruleForAction({ kind: 'path', op: 'read', path: '~/notes.md' }, ctx)).toEqual([
+      { kind: 'path', op: 'read', pattern: '/h/notes.md' },
+    ]);
+    expect(ruleForAction({ kind: 'network', domain: 'https://API.Example.com:443/v1' }, ctx)).toEqual([
+      { kind: 'domain', pattern: 'api.example.com' },
+    ]);
   });
 });
 

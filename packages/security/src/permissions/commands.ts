@@ -25,41 +25,121 @@ const NODE: Arity = { words: 2, optionWords: ['--test', '--run'], deeper: { '--r
 const ARITY: Readonly<Record<string, Arity>> = {
   git: {
     words: 2,
-    deeper: { remote: 3, stash: 3, submodule: 3, worktree: 3, notes: 3, bisect: 3, lfs: 3, 'sparse-checkout': 3, reflog: 3, config: 3 },
+    deeper: {
+      remote: 3,
+      stash: 3,
+      submodule: 3,
+      worktree: 3,
+      notes: 3,
+      bisect: 3,
+      lfs: 3,
+      'sparse-checkout': 3,
+      reflog: 3,
+      config: 3,
+    },
   },
   npm: { words: 2, deeper: { run: 3, 'run-script': 3, exec: 3, config: 3, cache: 3 } },
   pnpm: { words: 2, deeper: { run: 3, exec: 3, dlx: 3 } },
   yarn: { words: 2, deeper: { run: 3, dlx: 3, workspace: 4 } },
   bun: { words: 2, deeper: { run: 3, x: 3 } },
   deno: { words: 2, deeper: { run: 3, task: 3 } },
-  npx: TWO, pnpx: TWO, bunx: TWO, node: NODE,
-  cargo: TWO, rustup: TWO,
+  npx: TWO,
+  pnpx: TWO,
+  bunx: TWO,
+  node: NODE,
+  cargo: TWO,
+  rustup: TWO,
   go: { words: 2, deeper: { mod: 3, work: 3, tool: 3 } },
-  docker: CONTAINERS, podman: CONTAINERS,
+  docker: CONTAINERS,
+  podman: CONTAINERS,
   kubectl: { words: 2, deeper: { config: 3, rollout: 3, auth: 3 } },
-  helm: TWO, terraform: TWO, gh: { words: 3 }, glab: { words: 3 },
-  pip: TWO, pip3: TWO, python: PYTHON, python3: PYTHON,
+  helm: TWO,
+  terraform: TWO,
+  gh: { words: 3 },
+  glab: { words: 3 },
+  pip: TWO,
+  pip3: TWO,
+  python: PYTHON,
+  python3: PYTHON,
   uv: { words: 2, deeper: { pip: 3, run: 3, tool: 3 } },
   poetry: { words: 2, deeper: { run: 3 } },
   pipenv: { words: 2, deeper: { run: 3 } },
-  ruff: TWO, make: TWO, just: TWO, gradle: TWO, gradlew: TWO, mvn: TWO, dotnet: TWO, swift: TWO,
-  bundle: { words: 2, deeper: { exec: 3 } }, rake: TWO, mix: TWO, composer: TWO,
-  brew: TWO, apt: TWO, 'apt-get': TWO, systemctl: TWO,
+  ruff: TWO,
+  make: TWO,
+  just: TWO,
+  gradle: TWO,
+  gradlew: TWO,
+  mvn: TWO,
+  dotnet: TWO,
+  swift: TWO,
+  bundle: { words: 2, deeper: { exec: 3 } },
+  rake: TWO,
+  mix: TWO,
+  composer: TWO,
+  brew: TWO,
+  apt: TWO,
+  'apt-get': TWO,
+  systemctl: TWO,
 };
 
 /** Executables whose every invocation is one command, so a one-word rule is not a surprise. */
 const SINGLE = new Set([
-  'ls', 'cat', 'head', 'tail', 'wc', 'grep', 'egrep', 'fgrep', 'rg', 'find', 'pwd', 'echo', 'printf', 'cd', 'true',
-  'false', 'which', 'whoami', 'id', 'date', 'stat', 'file', 'du', 'df', 'tree', 'basename', 'dirname', 'realpath',
-  'readlink', 'diff', 'cmp', 'uname', 'sort', 'cut', 'tr', 'jq', 'nl', 'tac', 'sha256sum', 'md5sum', 'tee', 'tsc',
-  'vitest', 'eslint', 'prettier', 'jest', 'pytest', 'mypy', 'black',
+  'ls',
+  'cat',
+  'head',
+  'tail',
+  'wc',
+  'grep',
+  'egrep',
+  'fgrep',
+  'rg',
+  'find',
+  'pwd',
+  'echo',
+  'printf',
+  'cd',
+  'true',
+  'false',
+  'which',
+  'whoami',
+  'id',
+  'date',
+  'stat',
+  'file',
+  'du',
+  'df',
+  'tree',
+  'basename',
+  'dirname',
+  'realpath',
+  'readlink',
+  'diff',
+  'cmp',
+  'uname',
+  'sort',
+  'cut',
+  'tr',
+  'jq',
+  'nl',
+  'tac',
+  'sha256sum',
+  'md5sum',
+  'tee',
+  'tsc',
+  'vitest',
+  'eslint',
+  'prettier',
+  'jest',
+  'pytest',
+  'mypy',
+  'black',
 ]);
 
 /** Prefixes that only change how the next word runs, not what it is. */
 const TRANSPARENT = new Set(['time', 'nohup']);
 
 /** `./node_modules/.bin/tsc` and `node_modules/.bin/tsc` are `tsc`; any other path stays as written. */
-export function normalizeExecutable(word: string): string {
+function normalizeExecutable(word: string): string {
   const m = /^(?:\.\/)?node_modules\/\.bin\/([^/]+)$/.exec(word);
   return m?.[1] ?? word;
 }
@@ -105,7 +185,11 @@ export function commandPrefix(argv: readonly string[]): string[] {
 }
 
 export function patternTokens(pattern: string): string[] {
-  return pattern.trim().split(/\s+/).filter((t) => t !== '').map((t, i) => (i === 0 ? normalizeExecutable(t) : t));
+  return pattern
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== '')
+    .map((t, i) => (i === 0 ? normalizeExecutable(t) : t));
 }
 
 /** The command's leading tokens equal the pattern's (arguments after it are ignored). */
@@ -121,8 +205,27 @@ export function matchesCommandPattern(argv: readonly string[], pattern: string):
 
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'fish', 'csh', 'tcsh']);
 const RUNS_ANOTHER = new Set([
-  'sudo', 'doas', 'su', 'env', 'xargs', 'eval', 'exec', 'source', '.', 'watch', 'nice', 'timeout', 'parallel',
-  'command', 'builtin', 'trap', 'alias', 'stdbuf', 'chroot', 'setsid', 'flock',
+  'sudo',
+  'doas',
+  'su',
+  'env',
+  'xargs',
+  'eval',
+  'exec',
+  'source',
+  '.',
+  'watch',
+  'nice',
+  'timeout',
+  'parallel',
+  'command',
+  'builtin',
+  'trap',
+  'alias',
+  'stdbuf',
+  'chroot',
+  'setsid',
+  'flock',
 ]);
 const INLINE_CODE: Readonly<Record<string, readonly string[]>> = {
   node: ['-e', '--eval', '-p', '--print'],
@@ -145,14 +248,26 @@ export function indirectReason(argv: readonly string[]): string | undefined {
   if (RUNS_ANOTHER.has(name)) return `"${name}" runs another command`;
   if (SHELLS.has(name) && args.some((a) => /^-[a-z]*c[a-z]*$/.test(a))) return `"${name} -c" runs an inline script`;
   const inline = INLINE_CODE[name];
-  if (inline !== undefined && args.some((a) => inline.includes(a) || inline.some((o) => o.startsWith('--') && a.startsWith(`${o}=`)))) {
+  if (
+    inline !== undefined &&
+    args.some((a) => inline.includes(a) || inline.some((o) => o.startsWith('--') && a.startsWith(`${o}=`)))
+  ) {
     return `"${name}" runs inline code`;
   }
-  if (name === 'find' && args.some((a) => ['-exec', '-execdir', '-ok', '-okdir'].includes(a))) return '"find -exec" runs another command';
+  if (name === 'find' && args.some((a) => ['-exec', '-execdir', '-ok', '-okdir'].includes(a)))
+    return '"find -exec" runs another command';
   if (name === 'git') {
-    const globalOptions = args.slice(0, Math.max(0, args.findIndex((a) => !a.startsWith('-'))));
-    if (globalOptions.some((a) => /^(-c|--config-env|--exec-path)/.test(a))) return '"git -c" can configure commands to run';
+    const globalOptions = args.slice(
+      0,
+      Math.max(
+        0,
+        args.findIndex((a) => !a.startsWith('-')),
+      ),
+    );
+    if (globalOptions.some((a) => /^(-c|--config-env|--exec-path)/.test(a)))
+      return '"git -c" can configure commands to run';
   }
-  if (name === 'rg' && args.some((a) => a === '--pre' || a.startsWith('--pre='))) return '"rg --pre" runs another command';
+  if (name === 'rg' && args.some((a) => a === '--pre' || a.startsWith('--pre=')))
+    return '"rg --pre" runs another command';
   return undefined;
 }

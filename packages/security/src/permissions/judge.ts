@@ -3,7 +3,15 @@ import nodePath from 'node:path';
 import { decide } from './decision.js';
 import { hasCapability, type Capability, type Role } from './roles.js';
 import {
-  HARMLESS_DEVICES, isInside, matchesPathPattern, protectedReadReason, protectedReason, realTarget, repositoryTop, sensitiveDeleteReason, type PathContext,
+  HARMLESS_DEVICES,
+  isInside,
+  matchesPathPattern,
+  protectedReadReason,
+  protectedReason,
+  realTarget,
+  repositoryTop,
+  sensitiveDeleteReason,
+  type PathContext,
 } from './paths.js';
 import type { PathOp, PermissionDecision, PermissionRule, RuleKind } from './types.js';
 
@@ -49,9 +57,9 @@ export class Judge {
 
   /** `path` must be absolute and normalized. */
   checkPath(op: PathOp, path: string): PermissionDecision {
-    const capability: Capability = op;
-    if (!this.can(capability)) return decide('deny', 'role', `role ${this.role} may not ${op} files`);
-    if (op === 'read' && HARMLESS_DEVICES.has(path)) return decide('allow', 'safe_list', `${path} is a harmless device`);
+    if (!this.can(op)) return decide('deny', 'role', `role ${this.role} may not ${op} files`);
+    if (op === 'read' && HARMLESS_DEVICES.has(path))
+      return decide('allow', 'safe_list', `${path} is a harmless device`);
     const real = realTarget(path);
     if (op === 'read') {
       const reason = protectedReadReason(path, this.ctx) ?? protectedReadReason(real, this.ctx);
@@ -70,7 +78,11 @@ export class Judge {
     }
     return (
       this.findRule('path', (r) => r.op === op && matchesPathPattern(path, r.pattern, this.ctx)) ??
-      decide('ask', 'default', `${op} ${path}${real === path ? '' : ` (which leads to ${real})`} is outside the project and no rule allows it`)
+      decide(
+        'ask',
+        'default',
+        `${op} ${path}${real === path ? '' : ` (which leads to ${real})`} is outside the project and no rule allows it`,
+      )
     );
   }
 }

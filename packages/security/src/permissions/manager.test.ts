@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, createLogger } from '@sylk/core';
 import { PermissionManager, type PermissionManagerOptions } from './manager.js';
-import { ROLES, Role } from './roles.js';
+import { Role } from './roles.js';
 import type { PermissionAction } from './types.js';
 import { caughtSylkError as caught } from '@sylk/core/testing';
 
@@ -14,7 +14,14 @@ let home: string;
 const clock = new ManualClock(1_700_000_000_000);
 
 function manager(opts: Partial<PermissionManagerOptions> = {}): PermissionManager {
-  return new PermissionManager({ projectRoot: project, homeDir: home, role: Role.Worker, clock, allowlistFile: allowlist(), ...opts });
+  return new PermissionManager({
+    projectRoot: project,
+    homeDir: home,
+    role: Role.Worker,
+    clock,
+    allowlistFile: allowlist(),
+    ...opts,
+  });
 }
 const allowlist = () => join(dir, 'state', 'permissions', 'project.yaml');
 const cmd = (command: string): PermissionAction => ({ kind: 'command', command });
@@ -37,18 +44,12 @@ describe('roles', () => {
     delete: { kind: 'path', op: 'delete', path: 'src/a.ts' },
     build: cmd('npm run build'),
     network: { kind: 'network', domain: 'registry.npmjs.org' },
-    config: { kind: 'config' },
-    credential: { kind: 'credential', provider: 'anthropic' },
   };
   const allowed: Record<string, readonly string[]> = {
     observer: ['read', 'safeRead'],
-    observer_knowledge: ['read', 'safeRead'],
     worker: ['read', 'safeRead', 'write', 'delete', 'build', 'network'],
-    supervisor: ['read', 'safeRead', 'write', 'delete', 'build', 'network'],
-    orchestrator: ['read', 'safeRead', 'write', 'delete', 'build', 'network'],
-    admin: Object.keys(actions),
   };
-  it.each(ROLES)('%s has exactly its capabilities; the rest are denied by role', (role) => {
+  it.each(Object.values(Role))('%s has exactly its capabilities; the rest are denied by role', (role) => {
     const m = manager({ role });
     for (const [name, action] of Object.entries(actions)) {
       const decision = m.check(action);
@@ -58,7 +59,10 @@ describe('roles', () => {
   });
 
   it('an observer may not redirect into a file even with a safe command', () => {
-    expect(manager({ role: Role.Observer }).check(cmd('echo x > notes.txt'))).toMatchObject({ verdict: 'deny', source: 'role' });
+    expect(manager({ role: Role.Observer }).check(cmd('echo x > notes.txt'))).toMatchObject({
+      verdict: 'deny',
+      source: 'role',
+    });
   });
 
   it('rejects an unknown role with a typed error', () => {
@@ -69,7 +73,14 @@ describe('roles', () => {
 describe('commands', () => {
   it('the safe list is silent for read-only and build commands', () => {
     const m = manager();
-    for (const line of ['git status', 'npm run test', 'npx vitest run src', 'ls -la | grep x', 'cargo test --all', 'go vet ./...']) {
+    for (const line of [
+      'git status',
+      'npm run test',
+      'npx vitest run src',
+      'ls -la | grep x',
+      'cargo test --all',
+      'go vet ./...',
+    ]) {
       expect(m.check(cmd(line)), line).toMatchObject({ verdict: 'allow', source: 'safe_list' });
     }
   });
@@ -86,8 +97,13 @@ describe('commands', () => {
     m.persist({ kind: 'command', pattern: 'npm run test' });
     m.persist({ kind: 'command', pattern: 'git status' });
     m.persist({ kind: 'command', pattern: 'terraform plan' });
-    expect(m.check(cmd('terraform plan -out x'))).toMatchObject({ verdict: 'allow', source: 'allowlist', rule: { pattern: 'terraform plan' } });
-    for (const line of ['npm publish', 'git push', 'npm', 'terraform apply']) expect(m.check(cmd(line)).verdict, line).toBe('ask');
+    expect(m.check(cmd('terraform plan -out x'))).toMatchObject({
+      verdict: 'allow',
+      source: 'allowlist',
+      rule: { pattern: 'terraform plan' },
+    });
+    for (const line of ['npm publish', 'git push', 'npm', 'terraform apply'])
+      expect(m.check(cmd(line)).verdict, line).toBe('ask');
   });
 
   it('a compound line passes only when every part does', () => {
@@ -95,7 +111,10 @@ describe('commands', () => {
     const decision = m.check(cmd('npm test && git push'));
     expect(decision).toMatchObject({ verdict: 'ask', source: 'default' });
     expect(decision.reason).toContain('git push');
-    expect(decision.parts?.map((p) => [p.command, p.verdict])).toEqual([['npm test', 'allow'], ['git push', 'ask']]);
+    expect(decision.parts?.map((p) => [p.command, p.verdict])).toEqual([
+      ['npm test', 'allow'],
+      ['git push', 'ask'],
+    ]);
 
     const piped = m.check(cmd('(cd x && make test) | tee log'));
     expect(piped.verdict).toBe('allow');
@@ -107,7 +126,10 @@ describe('commands', () => {
     for (const line of ["npm test && sh -c 'git push'", 'cat <<EOF\nx\nEOF', 'eval "$X"', 'echo "open']) {
       expect(manager().check(cmd(line)), line).toMatchObject({ verdict: 'ask' });
     }
-    expect(manager({ role: Role.Observer }).check(cmd('echo "open'))).toMatchObject({ verdict: 'deny', source: 'role' });
+    expect(manager({ role: Role.Observer }).check(cmd('echo "open'))).toMatchObject({
+      verdict: 'deny',
+      source: 'role',
+    });
   });
 
   it('environment assignments are ignored for matching unless they can change what runs', () => {
@@ -148,11 +170,20 @@ describe('commands', () => {
 describe('paths', () => {
   it('reads and writes inside the project are allowed, outside they ask until allowed by a rule', () => {
     const m = manager();
-    expect(m.check({ kind: 'path', op: 'read', path: 'src/a.ts' })).toMatchObject({ verdict: 'allow', source: 'safe_list' });
-    expect(m.check({ kind: 'path', op: 'read', path: '~/notes.md' })).toMatchObject({ verdict: 'ask', source: 'default' });
+    expect(m.check({ kind: 'path', op: 'read', path: 'src/a.ts' })).toMatchObject({
+      verdict: 'allow',
+      source: 'safe_list',
+    });
+    expect(m.check({ kind: 'path', op: 'read', path: '~/notes.md' })).toMatchObject({
+      verdict: 'ask',
+      source: 'default',
+    });
     expect(m.check(write('../elsewhere/x')).verdict).toBe('ask');
     m.persist({ kind: 'path', op: 'read', pattern: '~/notes.*' });
-    expect(m.check({ kind: 'path', op: 'read', path: '~/notes.md' })).toMatchObject({ verdict: 'allow', source: 'allowlist' });
+    expect(m.check({ kind: 'path', op: 'read', path: '~/notes.md' })).toMatchObject({
+      verdict: 'allow',
+      source: 'allowlist',
+    });
     expect(m.check({ kind: 'path', op: 'write', path: '~/notes.md' }).verdict).toBe('ask');
   });
 
@@ -160,7 +191,10 @@ describe('paths', () => {
     const m = manager();
     for (const name of ['.env', '.env.local', '.gitignore', 'certs/server.pem', 'keys/id_ed25519']) {
       expect(m.check(write(name)).verdict, name).toBe('allow');
-      expect(m.check({ kind: 'path', op: 'delete', path: name }), name).toMatchObject({ verdict: 'ask', source: 'protected' });
+      expect(m.check({ kind: 'path', op: 'delete', path: name }), name).toMatchObject({
+        verdict: 'ask',
+        source: 'protected',
+      });
     }
     expect(m.check({ kind: 'path', op: 'delete', path: 'src/old.ts' }).verdict).toBe('allow');
   });
@@ -171,8 +205,17 @@ describe('paths', () => {
     m.persist({ kind: 'path', op: 'write', pattern: `${dir}/**` });
     m.persist({ kind: 'path', op: 'delete', pattern: '**' });
     const paths = [
-      '.git/hooks/pre-commit', 'a/../.git/hooks/x', '.git/config', '.sylk/local/permissions.yaml', '.sylk/config.yaml',
-      '~/.bashrc', '~/.zshrc', '~/.profile', '~/.config/fish/config.fish', '~/.ssh/authorized_keys', '.git',
+      '.git/hooks/pre-commit',
+      'a/../.git/hooks/x',
+      '.git/config',
+      '.sylk/local/permissions.yaml',
+      '.sylk/config.yaml',
+      '~/.bashrc',
+      '~/.zshrc',
+      '~/.profile',
+      '~/.config/fish/config.fish',
+      '~/.ssh/authorized_keys',
+      '.git',
     ];
     for (const path of paths) expect(m.check(write(path)), path).toMatchObject({ verdict: 'ask', source: 'protected' });
     expect(m.check({ kind: 'path', op: 'delete', path: '.' })).toMatchObject({ verdict: 'ask', source: 'protected' });
@@ -191,9 +234,17 @@ describe('paths', () => {
   it('commands that write protected places ask, even when the command is allowed', () => {
     const m = manager();
     m.persist({ kind: 'command', pattern: 'cp' });
-    for (const line of ['echo x > ~/.bashrc', 'echo x >> .git/config', 'cd .git/hooks && echo x > pre-commit',
-      'cp evil.sh .git/hooks/pre-commit', 'npm test | tee .sylk/local/permissions.yaml', 'cd $DIR && echo x > y',
-      'cd ~bob && echo x > y', 'git status && rm -rf .', 'echo x > ~bob/.bashrc']) {
+    for (const line of [
+      'echo x > ~/.bashrc',
+      'echo x >> .git/config',
+      'cd .git/hooks && echo x > pre-commit',
+      'cp evil.sh .git/hooks/pre-commit',
+      'npm test | tee .sylk/local/permissions.yaml',
+      'cd $DIR && echo x > y',
+      'cd ~bob && echo x > y',
+      'git status && rm -rf .',
+      'echo x > ~bob/.bashrc',
+    ]) {
       expect(m.check(cmd(line)), line).toMatchObject({ verdict: 'ask' });
     }
     expect(m.check(cmd('cp a.txt b.txt'))).toMatchObject({ verdict: 'allow', source: 'allowlist' });
@@ -205,7 +256,10 @@ describe('paths', () => {
 describe('network', () => {
   it('registries are allowed, other domains ask until listed; domains match exactly', () => {
     const m = manager();
-    expect(m.check({ kind: 'network', domain: 'Registry.NPMJS.org' })).toMatchObject({ verdict: 'allow', source: 'safe_list' });
+    expect(m.check({ kind: 'network', domain: 'Registry.NPMJS.org' })).toMatchObject({
+      verdict: 'allow',
+      source: 'safe_list',
+    });
     expect(m.check({ kind: 'network', domain: 'evil.example' }).verdict).toBe('ask');
     m.persist({ kind: 'domain', pattern: 'api.example.com' });
     expect(m.check({ kind: 'network', domain: 'api.example.com:443' }).source).toBe('allowlist');

@@ -1,5 +1,5 @@
 /**
- * The permission manager (SPEC 4.1): role → protected paths → safe defaults → the user's
+ * The permission manager: role → protected paths → safe defaults → the user's
  * allowlist for the project → session grants → ask. One instance per session; the allowlist
  * file (in Sylk's state directory, never in the project) is shared by the project's sessions and
  * re-read before every change.
@@ -19,7 +19,7 @@ import { AllowlistStore, ruleId, validateDraft } from './store.js';
 import type { PermissionAction, PermissionDecision, PermissionRule, RuleDraft, RuleProposal } from './types.js';
 
 /** Where older Sylk versions kept the allowlist, and where a repository could plant one. */
-export const PROJECT_ALLOWLIST = '.sylk/local/permissions.yaml';
+const PROJECT_ALLOWLIST = '.sylk/local/permissions.yaml';
 
 /** The one notice a session gets when its project carries an allowlist file that was ignored. */
 export function ignoredAllowlistNotice(file: string, userFile: string): string {
@@ -60,9 +60,16 @@ export class PermissionManager {
 
   constructor(opts: PermissionManagerOptions) {
     if (!isRole(opts.role)) {
-      throw new SylkError(`Unknown agent role "${String(opts.role)}"`, { tier: ErrorTier.Permanent, code: 'permissions.unknown_role' });
+      throw new SylkError(`Unknown agent role "${String(opts.role)}"`, {
+        tier: ErrorTier.Permanent,
+        code: 'permissions.unknown_role',
+      });
     }
-    if (!nodePath.isAbsolute(opts.projectRoot) || !nodePath.isAbsolute(opts.homeDir) || !nodePath.isAbsolute(opts.allowlistFile)) {
+    if (
+      !nodePath.isAbsolute(opts.projectRoot) ||
+      !nodePath.isAbsolute(opts.homeDir) ||
+      !nodePath.isAbsolute(opts.allowlistFile)
+    ) {
       throw new SylkError('The permission manager needs absolute project, home and allowlist paths', {
         tier: ErrorTier.Permanent,
         code: 'permissions.relative_root',
@@ -128,11 +135,16 @@ export class PermissionManager {
       case 'path':
         return judge.checkPath(action.op, resolvePath(action.path, this.#ctx.projectRoot, this.#ctx.homeDir));
       case 'command':
-        return checkCommandLine(judge, action.command, resolvePath(action.cwd ?? '.', this.#ctx.projectRoot, this.#ctx.homeDir));
+        return checkCommandLine(
+          judge,
+          action.command,
+          resolvePath(action.cwd ?? '.', this.#ctx.projectRoot, this.#ctx.homeDir),
+        );
       case 'network': {
         if (!judge.can('network')) return decide('deny', 'role', `role ${this.role} may not use the network`);
         const domain = normalizeDomain(action.domain);
-        if (SAFE_DOMAINS.has(domain)) return decide('allow', 'safe_list', `${domain} is a package registry or documentation site`);
+        if (SAFE_DOMAINS.has(domain))
+          return decide('allow', 'safe_list', `${domain} is a package registry or documentation site`);
         return (
           judge.findRule('domain', (r) => r.pattern === domain) ??
           decide('ask', 'default', `${domain} is not in the safe list or the project allowlist`)
@@ -142,24 +154,22 @@ export class PermissionManager {
         // An MCP tool can do anything its server can: the same capability as running a command.
         if (!judge.can('command')) return decide('deny', 'role', `role ${this.role} may not call MCP tools`);
         return (
-          judge.findRule('mcp', (r) => r.pattern === `${action.server}/${action.tool}` || r.pattern === `${action.server}/*`) ??
-          decide('ask', 'default', `no rule allows MCP tool ${action.tool} of server ${action.server}`)
+          judge.findRule(
+            'mcp',
+            (r) => r.pattern === `${action.server}/${action.tool}` || r.pattern === `${action.server}/*`,
+          ) ?? decide('ask', 'default', `no rule allows MCP tool ${action.tool} of server ${action.server}`)
         );
       }
       case 'mcp_server':
         if (!judge.can('command')) return decide('deny', 'role', `role ${this.role} may not start MCP servers`);
         return (
           judge.findRule('mcp_server', (r) => r.pattern === `${action.server} ${action.launch}`) ??
-          decide('ask', 'default', `MCP server ${action.server} is defined by the project's config, and you have not approved \`${action.launch}\` for this project`)
+          decide(
+            'ask',
+            'default',
+            `MCP server ${action.server} is defined by the project's config, and you have not approved \`${action.launch}\` for this project`,
+          )
         );
-      case 'config':
-        return judge.can('config')
-          ? decide('allow', 'role', 'admins may change configuration')
-          : decide('deny', 'role', `role ${this.role} may not change configuration`);
-      case 'credential':
-        return judge.can('credential')
-          ? decide('allow', 'role', `admins may use the ${action.provider} credential`)
-          : decide('deny', 'role', `role ${this.role} may not use credentials`);
     }
   }
 
@@ -171,7 +181,9 @@ export class PermissionManager {
     const decision = this.check(action);
     if (decision.verdict !== 'ask') return [];
     if (action.kind !== 'command') return decision.source === 'default' ? ruleForAction(action, this.#ctx) : [];
-    const asking = (decision.parts ?? []).filter((p) => p.verdict === 'ask' && p.source === 'default' && p.command !== undefined);
+    const asking = (decision.parts ?? []).filter(
+      (p) => p.verdict === 'ask' && p.source === 'default' && p.command !== undefined,
+    );
     return asking.flatMap((p) => ruleForAction({ kind: 'command', command: p.command as string }, this.#ctx));
   }
 
@@ -210,7 +222,8 @@ export class PermissionManager {
   }
 
   #normalize(draft: RuleDraft): RuleDraft {
-    if (draft.kind === 'domain' && typeof draft.pattern === 'string') return { ...draft, pattern: normalizeDomain(draft.pattern) };
+    if (draft.kind === 'domain' && typeof draft.pattern === 'string')
+      return { ...draft, pattern: normalizeDomain(draft.pattern) };
     if (draft.kind === 'command' && typeof draft.pattern === 'string') {
       return { ...draft, pattern: patternTokens(draft.pattern).join(' ') };
     }

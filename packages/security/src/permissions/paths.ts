@@ -1,7 +1,7 @@
 /**
  * Path logic for permissions: lexical normalization (`a/../.git/hooks/x` is `.git/hooks/x`),
  * globs for path rules, and the locations an agent must never change without asking because
- * they would widen its own rights or run code later (SPEC 4.1).
+ * they would widen its own rights or run code later.
  */
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { linearWholeMatch, type LinearMatcher } from './linear-regex.js';
@@ -54,8 +54,21 @@ export function realTarget(path: string): string {
 }
 
 const SHELL_STARTUP = [
-  '.bashrc', '.bash_profile', '.bash_login', '.bash_logout', '.profile', '.zshrc', '.zshenv', '.zprofile', '.zlogin',
-  '.zlogout', '.cshrc', '.tcshrc', '.kshrc', '.config/fish', '.inputrc',
+  '.bashrc',
+  '.bash_profile',
+  '.bash_login',
+  '.bash_logout',
+  '.profile',
+  '.zshrc',
+  '.zshenv',
+  '.zprofile',
+  '.zlogin',
+  '.zlogout',
+  '.cshrc',
+  '.tcshrc',
+  '.kshrc',
+  '.config/fish',
+  '.inputrc',
 ];
 /** Other per-user files that configure commands Sylk or the user will run later. */
 const USER_CONFIG = ['.gitconfig', '.config/git', '.ssh', '.npmrc', '.config/sylk'];
@@ -70,7 +83,7 @@ export function protectedReason(path: string, ctx: PathContext, op: 'write' | 'd
   if (sylk !== -1) return '.sylk/ holds Sylk settings and the permission allowlist';
   // Everything git keeps (config, hooks, commondir, info/, alternates…) can make git run programs
   // or read another repository; git updates its own objects and refs, the agent never directly.
-  if (parts.includes('.git')) return '.git/ is git\'s own state (config, hooks, commondir can make git run programs)';
+  if (parts.includes('.git')) return ".git/ is git's own state (config, hooks, commondir can make git run programs)";
   for (const dir of ctx.gitDirs ?? []) {
     if (isInside(path, dir)) return `${dir} is this project's git directory`;
   }
@@ -79,7 +92,8 @@ export function protectedReason(path: string, ctx: PathContext, op: 'write' | 'd
     if (isInside(path, place)) return reason;
   }
   // Deleting a directory that holds the project or the home directory deletes all of the above.
-  if (op === 'delete' && (isInside(nodePath.resolve(ctx.projectRoot), path) || isInside(home, path))) return 'it contains protected files';
+  if (op === 'delete' && (isInside(nodePath.resolve(ctx.projectRoot), path) || isInside(home, path)))
+    return 'it contains protected files';
   return undefined;
 }
 
@@ -107,17 +121,58 @@ function placesOf(ctx: PathContext): Places {
 
 /** Devices that read nothing of anyone's (`< /dev/null`). */
 export const HARMLESS_DEVICES: ReadonlySet<string> = new Set([
-  '/dev/null', '/dev/zero', '/dev/random', '/dev/urandom', '/dev/stdin', '/dev/stdout', '/dev/stderr', '/dev/tty',
+  '/dev/null',
+  '/dev/zero',
+  '/dev/random',
+  '/dev/urandom',
+  '/dev/stdin',
+  '/dev/stdout',
+  '/dev/stderr',
+  '/dev/tty',
 ]);
 
 /** Secrets and histories under the home directory that no command reads silently. */
 const HOME_SECRETS = [
-  '.ssh', '.aws', '.gnupg', '.netrc', '.config/sylk', '.docker', '.kube', '.npmrc', '.pypirc', '.git-credentials',
-  '.config/gh', '.config/hub', '.local/share/keyrings', '.password-store', '.mozilla', '.config/google-chrome',
-  '.config/chromium', '.azure', '.config/gcloud', '.cargo/credentials', '.cargo/credentials.toml', '.gem/credentials',
-  '.terraform.d', '.vault-token', '.bash_history', '.zsh_history', '.python_history', '.node_repl_history', '.psql_history',
-  '.mysql_history', '.lesshst', '.viminfo', '.pgpass', '.my.cnf', '.s3cfg', '.boto', '.config/rclone', '.m2/settings.xml',
-  '.gradle/gradle.properties', '.cache/sylk',
+  '.ssh',
+  '.aws',
+  '.gnupg',
+  '.netrc',
+  '.config/sylk',
+  '.docker',
+  '.kube',
+  '.npmrc',
+  '.pypirc',
+  '.git-credentials',
+  '.config/gh',
+  '.config/hub',
+  '.local/share/keyrings',
+  '.password-store',
+  '.mozilla',
+  '.config/google-chrome',
+  '.config/chromium',
+  '.azure',
+  '.config/gcloud',
+  '.cargo/credentials',
+  '.cargo/credentials.toml',
+  '.gem/credentials',
+  '.terraform.d',
+  '.vault-token',
+  '.bash_history',
+  '.zsh_history',
+  '.python_history',
+  '.node_repl_history',
+  '.psql_history',
+  '.mysql_history',
+  '.lesshst',
+  '.viminfo',
+  '.pgpass',
+  '.my.cnf',
+  '.s3cfg',
+  '.boto',
+  '.config/rclone',
+  '.m2/settings.xml',
+  '.gradle/gradle.properties',
+  '.cache/sylk',
 ];
 
 /**
@@ -126,7 +181,8 @@ const HOME_SECRETS = [
  * directory's secrets and Sylk's own directories; undefined otherwise.
  */
 export function protectedReadReason(path: string, ctx: PathContext): string | undefined {
-  if (isInside(path, '/proc') || isInside(path, '/sys')) return `${path.split(nodePath.sep).slice(0, 2).join('/')} exposes processes and the kernel`;
+  if (isInside(path, '/proc') || isInside(path, '/sys'))
+    return `${path.split(nodePath.sep).slice(0, 2).join('/')} exposes processes and the kernel`;
   if (isInside(path, '/dev') && !HARMLESS_DEVICES.has(path)) return 'devices are not project files';
   for (const [place, reason] of placesOf(ctx).read) {
     if (isInside(path, place)) return reason;
@@ -176,12 +232,13 @@ export function repositoryTop(dir: string): string | undefined {
   }
 }
 
-/** Files that are fine to edit but need approval to delete (SPEC 4.1: `.env`, `.gitignore`). */
+/** Files that are fine to edit but need approval to delete (`.env`, `.gitignore`). */
 export function sensitiveDeleteReason(path: string): string | undefined {
   const name = nodePath.basename(path);
   if (name === '.env' || name.startsWith('.env.') || name === '.envrc') return `${name} holds environment settings`;
   if (name === '.gitignore') return '.gitignore decides what git keeps out of commits';
-  if (name.endsWith('.pem') || name.endsWith('.key') || /^id_[a-z0-9]+(\.pub)?$/.test(name)) return `${name} looks like a key`;
+  if (name.endsWith('.pem') || name.endsWith('.key') || /^id_[a-z0-9]+(\.pub)?$/.test(name))
+    return `${name} looks like a key`;
   return undefined;
 }
 
@@ -189,7 +246,10 @@ function escapeRegExp(c: string): string {
   return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
 }
 
-/** `*` and `?` stay within a path segment, `**` crosses segments, `\` escapes. */
+/**
+ * `*` and `?` stay within a path segment, `**` crosses segments, `\` escapes.
+ * @internal exported for tests
+ */
 export function globToRegExp(glob: string): LinearMatcher {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
@@ -217,6 +277,9 @@ export function matchesPathPattern(path: string, pattern: string, ctx: PathConte
 /** The pattern an "allow always" would persist for this path: exact, project-relative when inside. */
 export function pathPattern(path: string, ctx: PathContext): string {
   const root = nodePath.resolve(ctx.projectRoot);
-  const literal = (isInside(path, root) && path !== root ? nodePath.relative(root, path) : path).replace(/[*?\\]/g, (c) => `\\${c}`);
+  const literal = (isInside(path, root) && path !== root ? nodePath.relative(root, path) : path).replace(
+    /[*?\\]/g,
+    (c) => `\\${c}`,
+  );
   return literal;
 }

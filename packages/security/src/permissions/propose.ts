@@ -26,16 +26,19 @@ export function normalizeDomain(domain: string): string {
 export function ruleForAction(action: PermissionAction, ctx: PathContext): RuleProposal[] {
   switch (action.kind) {
     case 'path':
-      return [{ kind: 'path', op: action.op, pattern: pathPattern(resolvePath(action.path, ctx.projectRoot, ctx.homeDir), ctx) }];
+      return [
+        {
+          kind: 'path',
+          op: action.op,
+          pattern: pathPattern(resolvePath(action.path, ctx.projectRoot, ctx.homeDir), ctx),
+        },
+      ];
     case 'network':
       return [{ kind: 'domain', pattern: normalizeDomain(action.domain) }];
     case 'mcp':
       return [{ kind: 'mcp', pattern: `${action.server}/${action.tool}` }];
     case 'mcp_server':
       return [{ kind: 'mcp_server', pattern: `${action.server} ${action.launch}` }];
-    case 'config':
-    case 'credential':
-      return [];
     case 'command':
       return commandProposals(action.command);
   }
@@ -52,7 +55,9 @@ function commandProposals(line: string): RuleProposal[] {
     const safe = matchSafeCommand(argv);
     if (safe !== undefined && 'safe' in safe) continue;
     const pattern = commandPrefix(argv).join(' ');
-    const note = isKnownExecutable(exe) ? undefined : `"${exe}" is not in the arity table, so the rule allows every "${exe}" command`;
+    const note = isKnownExecutable(exe)
+      ? undefined
+      : `"${exe}" is not in the arity table, so the rule allows every "${exe}" command`;
     proposals.set(pattern, note === undefined ? { kind: 'command', pattern } : { kind: 'command', pattern, note });
   }
   return [...proposals.values()];

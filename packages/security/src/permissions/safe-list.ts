@@ -1,5 +1,5 @@
 /**
- * Built-in safe defaults (SPEC 4.1): commands that run without asking and domains that may be
+ * Built-in safe defaults: commands that run without asking and domains that may be
  * reached. Read-only commands are open to every role and each has an allow-list of options and
  * a rule for which operands are paths (judged as reads against the project boundary by the
  * caller). Build and test commands need a role that may run commands; their arguments go to
@@ -9,7 +9,7 @@ import { commandPrefix, startsWithTokens } from './commands.js';
 import { has, options, parseArgs, type OptionTable, type ParsedOption, type ValueKind } from './options.js';
 
 /** Something a safe command will touch: a path read/write, or text that names nothing. */
-export interface Operand {
+interface Operand {
   value: string;
   kind: ValueKind;
   /** Resolve relative to this directory first (`git -C dir`). */
@@ -23,7 +23,7 @@ export interface SafeUse {
 }
 
 /** What an entry makes of its arguments: the operands to judge, or why it is not safe. */
-export type Syntax = (args: readonly string[]) => SafeUse | { refused: string };
+type Syntax = (args: readonly string[]) => SafeUse | { refused: string };
 
 export interface SafeCommand {
   tokens: readonly string[];
@@ -49,7 +49,9 @@ const writes: OperandRule = (pos) => pos.map((value) => ({ value, kind: 'write' 
 
 /** Option values of kind path/write become operands too (`--exclude-from=FILE`). */
 function optionOperands(parsed: { options: ParsedOption[] }): Operand[] {
-  return parsed.options.flatMap((o) => o.values.map((value, i) => ({ value, kind: o.kinds[i] ?? 'text' })).filter((x) => x.kind !== 'text'));
+  return parsed.options.flatMap((o) =>
+    o.values.map((value, i) => ({ value, kind: o.kinds[i] ?? 'text' })).filter((x) => x.kind !== 'text'),
+  );
 }
 
 function gnu(table: OptionTable, rule: OperandRule): Syntax {
@@ -63,8 +65,10 @@ function gnu(table: OptionTable, rule: OperandRule): Syntax {
 }
 
 /** grep, rg: the first operand is the pattern unless one was given by option. */
-const patternThenPaths = (patternOptions: string[]): OperandRule => (pos, parsed) =>
-  has(parsed, ...patternOptions) ? pos.map(path) : [...pos.slice(0, 1).map(text), ...pos.slice(1).map(path)];
+const patternThenPaths =
+  (patternOptions: string[]): OperandRule =>
+  (pos, parsed) =>
+    has(parsed, ...patternOptions) ? pos.map(path) : [...pos.slice(0, 1).map(text), ...pos.slice(1).map(path)];
 
 const HELP = '--help --version';
 
@@ -76,7 +80,8 @@ const HELP = '--help --version';
 // options that take the names of the files to read from another file (`--files0-from`,
 // `file -f/--files-from`, `find -files0-from`): the names inside would never be judged.
 
-const LS = options(`-a -A -b -B -c -C -d -f -F -g -G -h -H -i -k -l -m -n -N -o -p -q -Q -r -R -s -S -t -u -U -v -x -X -Z -1
+const LS =
+  options(`-a -A -b -B -c -C -d -f -F -g -G -h -H -i -k -l -m -n -N -o -p -q -Q -r -R -s -S -t -u -U -v -x -X -Z -1
   -I= -w= -T= --all --almost-all --author --escape --block-size= --ignore-backups --color? --directory --dired --classify?
   --file-type --format= --full-time --group-directories-first --no-group --human-readable --si --dereference-command-line
   --dereference-command-line-symlink-to-dir --hide= --hyperlink? --indicator-style= --inode --ignore= --kibibytes --literal
@@ -84,17 +89,25 @@ const LS = options(`-a -A -b -B -c -C -d -f -F -g -G -h -H -i -k -l -m -n -N -o 
   --sort= --time= --time-style= --tabsize= --width= --context --zero ${HELP}`);
 const CAT = options(`-A -b -e -E -n -s -t -T -u -v --show-all --number-nonblank --show-ends --number --squeeze-blank
   --show-tabs --show-nonprinting ${HELP}`);
-const HEAD = options(`-c= -n= -q -v -z --bytes= --lines= --quiet --silent --verbose --zero-terminated ${HELP}`, { numeric: true });
-const TAIL = options(`-c= -n= -q -v -z --bytes= --lines= --quiet --silent --verbose --zero-terminated ${HELP}`, { numeric: true });
+const HEAD = options(`-c= -n= -q -v -z --bytes= --lines= --quiet --silent --verbose --zero-terminated ${HELP}`, {
+  numeric: true,
+});
+const TAIL = options(`-c= -n= -q -v -z --bytes= --lines= --quiet --silent --verbose --zero-terminated ${HELP}`, {
+  numeric: true,
+});
 const WC = options(`-c -m -l -L -w --bytes --chars --lines --max-line-length --words --total= ${HELP}`);
-const GREP = options(`-E -F -G -P -i -y -v -w -x -c -L -l -o -q -s -b -H -h -n -T -Z -z -a -I -r -U -V
+const GREP = options(
+  `-E -F -G -P -i -y -v -w -x -c -L -l -o -q -s -b -H -h -n -T -Z -z -a -I -r -U -V
   -e= -f=path -m= -A= -B= -C= -d= -D= --extended-regexp --fixed-strings --basic-regexp --perl-regexp --regexp= --file=path
   --ignore-case --no-ignore-case --word-regexp --line-regexp --null-data --no-messages --invert-match --max-count=
   --byte-offset --line-number --no-line-number --line-buffered --with-filename --no-filename --label= --only-matching
   --quiet --silent --binary-files= --text --directories= --devices= --recursive --include= --exclude= --exclude-from=path
   --exclude-dir= --files-without-match --files-with-matches --count --initial-tab --null --before-context= --after-context=
-  --context= --group-separator= --no-group-separator --color? --colour? --binary ${HELP}`, { numeric: true });
-const RG = options(`-A= -B= -C= -c -b -e= -E= -f=path -F -g= -H -h -i -I -j= -l -M= -m= -n -N -o -p -P -q -r= -s -S -t= -T=
+  --context= --group-separator= --no-group-separator --color? --colour? --binary ${HELP}`,
+  { numeric: true },
+);
+const RG =
+  options(`-A= -B= -C= -c -b -e= -E= -f=path -F -g= -H -h -i -I -j= -l -M= -m= -n -N -o -p -P -q -r= -s -S -t= -T=
   -u -U -v -V -w -x -0 -a -d= -. --after-context= --before-context= --context= --count --count-matches --byte-offset
   --regexp= --encoding= --file=path --fixed-strings --glob= --iglob= --glob-case-insensitive --with-filename --no-filename
   --heading --no-heading --ignore-case --no-ignore --no-ignore-vcs --no-ignore-dot --no-ignore-global --no-ignore-parent
@@ -110,20 +123,24 @@ const STAT = options(`-L -f -t -c= --dereference --file-system --terse --format=
 const FILE = options(`-b -c -E -h -i -k -L -N -n -p -r -s -0 -d -v -e= -F= -m=path -P= --brief --mime --mime-type
   --mime-encoding --extension --keep-going --dereference --no-dereference --no-pad --no-buffer --raw --special-files
   --separator= --exclude= --exclude-quiet= --magic-file=path --print0 --parameter= ${HELP}`);
-const DU = options(`-a -b -c -D -H -h -k -l -m -P -S -s -x -0 -d= -B= -t= -X=path --all --apparent-size --block-size= --bytes
+const DU =
+  options(`-a -b -c -D -H -h -k -l -m -P -S -s -x -0 -d= -B= -t= -X=path --all --apparent-size --block-size= --bytes
   --total --dereference-args --max-depth= --human-readable --inodes --si --summarize --threshold= --time? --time-style=
   --exclude-from=path --exclude= --one-file-system --count-links --separate-dirs --null --no-dereference
   ${HELP}`);
 const DF = options(`-a -h -H -i -k -l -P -T -v -B= -t= -x= --all --block-size= --human-readable --si --inodes --local
   --output? --portability --print-type --type= --exclude-type= --total --no-sync ${HELP}`);
-const TREE = options(`-a -d -f -x -i -A -S -n -C -J -X -p -u -g -s -h -D -F -q -N -Q -r -t -c -U -v -L= -P= -I= --gitignore
+const TREE =
+  options(`-a -d -f -x -i -A -S -n -C -J -X -p -u -g -s -h -D -F -q -N -Q -r -t -c -U -v -L= -P= -I= --gitignore
   --gitfile=path --ignore-case --matchdirs --metafirst --prune --info --infofile=path --noreport --charset= --filelimit=
   --dirsfirst --filesfirst --sort= --si --du --timefmt= --inodes --device --fromfile --version --help`);
 const BASENAME = options(`-a -s= -z --multiple --suffix= --zero ${HELP}`);
 const DIRNAME = options(`-z --zero ${HELP}`);
-const REALPATH = options(`-e -m -L -P -q -s -z --canonicalize-existing --canonicalize-missing --logical --physical --quiet
+const REALPATH =
+  options(`-e -m -L -P -q -s -z --canonicalize-existing --canonicalize-missing --logical --physical --quiet
   --strip --no-symlinks --zero --relative-to=path --relative-base=path ${HELP}`);
-const READLINK = options(`-f -e -m -n -q -s -v -z --canonicalize --canonicalize-existing --canonicalize-missing --no-newline
+const READLINK =
+  options(`-f -e -m -n -q -s -v -z --canonicalize --canonicalize-existing --canonicalize-missing --no-newline
   --quiet --silent --verbose --zero ${HELP}`);
 const DIFF = options(`-i -E -Z -b -w -B -a -q -s -c -u -e -n -y -t -T -p -d -N -I= -C= -U= -W= -F= -x= -X=path -S= -D=
   --normal --brief --report-identical-files --context? --unified? --ed --rcs --side-by-side --width= --left-column
@@ -135,10 +152,12 @@ const DIFF = options(`-i -E -Z -b -w -B -a -q -s -c -u -e -n -y -t -T -p -d -N -
   --speed-large-files --color? --palette= --new-file --unidirectional-new-file --from-file=path --to-file=path --exclude=
   --exclude-from=path --starting-file= --no-dereference -v ${HELP}`);
 const CMP = options(`-b -l -s -i= -n= --print-bytes --verbose --quiet --silent --ignore-initial= --bytes= ${HELP}`);
-const CUT = options(`-b= -c= -d= -f= -n -s -z --bytes= --characters= --delimiter= --fields= --complement --only-delimited
+const CUT =
+  options(`-b= -c= -d= -f= -n -s -z --bytes= --characters= --delimiter= --fields= --complement --only-delimited
   --output-delimiter= --zero-terminated ${HELP}`);
 const TR = options(`-c -C -d -s -t --complement --delete --squeeze-repeats --truncate-set1 ${HELP}`);
-const NL = options(`-b= -d= -f= -h= -i= -l= -n= -p -s= -v= -w= --body-numbering= --section-delimiter= --footer-numbering=
+const NL =
+  options(`-b= -d= -f= -h= -i= -l= -n= -p -s= -v= -w= --body-numbering= --section-delimiter= --footer-numbering=
   --header-numbering= --line-increment= --join-blank-lines= --number-format= --no-renumber --number-separator=
   --starting-line-number= --number-width= ${HELP}`);
 const TAC = options(`-b -r -s= --before --regex --separator= ${HELP}`);
@@ -147,17 +166,20 @@ const SORT = options(`-b -d -f -g -h -i -M -n -R -r -V -c -C -m -s -u -z -k= -t=
   --dictionary-order --ignore-case --general-numeric-sort --ignore-nonprinting --month-sort --human-numeric-sort
   --numeric-sort --random-sort --reverse --sort= --version-sort --check? --key= --merge --stable --field-separator=
   --unique --zero-terminated --buffer-size= --parallel= --batch-size= --debug --random-source=path ${HELP}`);
-const DATE = options(`-d= -f=path -I? -R -r=path -u --date= --file=path --iso-8601? --rfc-3339= --rfc-email --reference=path
+const DATE =
+  options(`-d= -f=path -I? -R -r=path -u --date= --file=path --iso-8601? --rfc-3339= --rfc-email --reference=path
   --utc --universal --debug --resolution ${HELP}`);
 const TEE = options(`-a -i -p --append --ignore-interrupts --output-error? ${HELP}`);
-const UNAME = options(`-a -s -n -r -v -m -p -i -o --all --kernel-name --nodename --kernel-release --kernel-version --machine
+const UNAME =
+  options(`-a -s -n -r -v -m -p -i -o --all --kernel-name --nodename --kernel-release --kernel-version --machine
   --processor --hardware-platform --operating-system ${HELP}`);
 const ID = options(`-a -g -G -n -r -u -z -Z --group --groups --name --real --user --zero --context ${HELP}`);
 const WHICH = options('-a -s');
 const PWD = options('-L -P');
 const CD = options('-L -P -e -@');
 const NOTHING = options(HELP);
-const JQ = options(`-n -r -j -a -s -c -C -M -S -e -R -h -V --null-input --raw-input --slurp --compact-output --raw-output
+const JQ =
+  options(`-n -r -j -a -s -c -C -M -S -e -R -h -V --null-input --raw-input --slurp --compact-output --raw-output
   --raw-output0 --join-output --ascii-output --sort-keys --color-output --monochrome-output --tab --indent= --seq --stream
   --stream-errors --exit-status --unbuffered --arg=text+text --argjson=text+text --rawfile=text+path --slurpfile=text+path
   -f=path --from-file=path --args --jsonargs --help --version`);
@@ -167,7 +189,8 @@ const jqOperands: OperandRule = (pos, parsed) => {
   const fromFile = has(parsed, '-f', '--from-file');
   const filter = fromFile ? undefined : pos[0];
   const rest = fromFile ? pos : pos.slice(1);
-  if (filter !== undefined && /\b(import|include)\b/.test(filter)) return 'a jq filter with import/include reads modules from elsewhere';
+  if (filter !== undefined && /\b(import|include)\b/.test(filter))
+    return 'a jq filter with import/include reads modules from elsewhere';
   // After --args/--jsonargs the remaining operands are values, not files.
   if (has(parsed, '--args', '--jsonargs')) return [...(filter === undefined ? [] : [text(filter)])];
   return [...(filter === undefined ? [] : [text(filter)]), ...rest.map(path)];
@@ -182,15 +205,77 @@ const cmpOperands: OperandRule = (pos) => [...pos.slice(0, 2).map(path), ...pos.
 
 // ---- find: its own expression grammar -------------------------------------------------------
 const FIND_NO_VALUE = new Set([
-  '-empty', '-executable', '-readable', '-writable', '-true', '-false', '-nouser', '-nogroup', '-depth', '-d', '-mount',
-  '-xdev', '-noleaf', '-ignore_readdir_race', '-noignore_readdir_race', '-daystart', '-prune', '-quit', '-print',
-  '-print0', '-ls', '-and', '-a', '-or', '-o', '-not', '!', '(', ')', ',', '-help', '--help', '-version', '--version',
-  '-warn', '-nowarn',
+  '-empty',
+  '-executable',
+  '-readable',
+  '-writable',
+  '-true',
+  '-false',
+  '-nouser',
+  '-nogroup',
+  '-depth',
+  '-d',
+  '-mount',
+  '-xdev',
+  '-noleaf',
+  '-ignore_readdir_race',
+  '-noignore_readdir_race',
+  '-daystart',
+  '-prune',
+  '-quit',
+  '-print',
+  '-print0',
+  '-ls',
+  '-and',
+  '-a',
+  '-or',
+  '-o',
+  '-not',
+  '!',
+  '(',
+  ')',
+  ',',
+  '-help',
+  '--help',
+  '-version',
+  '--version',
+  '-warn',
+  '-nowarn',
 ]);
 const FIND_TEXT_VALUE = new Set([
-  '-name', '-iname', '-path', '-ipath', '-wholename', '-iwholename', '-regex', '-iregex', '-regextype', '-type', '-xtype',
-  '-size', '-perm', '-user', '-group', '-uid', '-gid', '-links', '-inum', '-mtime', '-atime', '-ctime', '-mmin', '-amin',
-  '-cmin', '-maxdepth', '-mindepth', '-printf', '-fstype', '-lname', '-ilname', '-used', '-context',
+  '-name',
+  '-iname',
+  '-path',
+  '-ipath',
+  '-wholename',
+  '-iwholename',
+  '-regex',
+  '-iregex',
+  '-regextype',
+  '-type',
+  '-xtype',
+  '-size',
+  '-perm',
+  '-user',
+  '-group',
+  '-uid',
+  '-gid',
+  '-links',
+  '-inum',
+  '-mtime',
+  '-atime',
+  '-ctime',
+  '-mmin',
+  '-amin',
+  '-cmin',
+  '-maxdepth',
+  '-mindepth',
+  '-printf',
+  '-fstype',
+  '-lname',
+  '-ilname',
+  '-used',
+  '-context',
 ]);
 const FIND_PATH_VALUE = new Set(['-newer', '-anewer', '-cnewer', '-samefile']);
 
@@ -261,7 +346,8 @@ const GIT = {
   branch: options(`-a -r -l -v --all --remotes --list --verbose --show-current --no-color --color? --contains?
     --no-contains? --merged? --no-merged? --sort= --format= --points-at= --column? --no-column -i --ignore-case --omit-empty
     --abbrev= --no-abbrev`),
-  'rev-parse': options(`-q --verify --quiet --sq --short? --abbrev-ref? --symbolic --symbolic-full-name --all --branches?
+  'rev-parse':
+    options(`-q --verify --quiet --sq --short? --abbrev-ref? --symbolic --symbolic-full-name --all --branches?
     --tags? --remotes? --glob= --exclude= --show-toplevel --show-prefix --show-cdup --git-dir --absolute-git-dir
     --git-common-dir --is-inside-work-tree --is-inside-git-dir --is-bare-repository --is-shallow-repository
     --show-superproject-working-tree --show-object-format? --show-ref-format --local-env-vars --resolve-git-dir=path
@@ -283,12 +369,18 @@ const branchOperands: OperandRule = (pos, parsed) =>
 
 /** Global options git may take before the subcommand; everything else (-c, --git-dir, …) refuses. */
 const GIT_GLOBAL_FLAGS = new Set([
-  '--no-pager', '-P', '--no-optional-locks', '--literal-pathspecs', '--glob-pathspecs', '--noglob-pathspecs',
-  '--icase-pathspecs', '--no-replace-objects',
+  '--no-pager',
+  '-P',
+  '--no-optional-locks',
+  '--literal-pathspecs',
+  '--glob-pathspecs',
+  '--noglob-pathspecs',
+  '--icase-pathspecs',
+  '--no-replace-objects',
 ]);
 
 /** Strips git's allowed global options; `-C dir` moves where operands and the repository are. */
-export function gitGlobals(args: readonly string[]): { rest: string[]; dirs: string[] } | { refused: string } {
+function gitGlobals(args: readonly string[]): { rest: string[]; dirs: string[] } | { refused: string } {
   const dirs: string[] = [];
   let i = 0;
   for (; i < args.length; i++) {
@@ -307,7 +399,8 @@ export function gitGlobals(args: readonly string[]): { rest: string[]; dirs: str
 /** Git entries; a format that shows signatures (`%G?`, `%(signature)`) would run gpg. */
 function gitSyntax(table: OptionTable, rule: OperandRule): Syntax {
   const inner = gnu(table, rule);
-  return (args) => (args.some((a) => /%G|%\(signature/.test(a)) ? { refused: 'a signature format runs gpg' } : inner(args));
+  return (args) =>
+    args.some((a) => /%G|%\(signature/.test(a)) ? { refused: 'a signature format runs gpg' } : inner(args);
 }
 
 /** Read-only entries, table-driven: executable → options and operand rule. */
@@ -317,7 +410,9 @@ const READ_ONLY_SYNTAX: ReadonlyArray<readonly [string[], Syntax]> = [
   [['head'], gnu(HEAD, paths)],
   [['tail'], gnu(TAIL, paths)],
   [['wc'], gnu(WC, paths)],
-  ...['grep', 'egrep', 'fgrep'].map((g) => [[g], gnu(GREP, patternThenPaths(['-e', '-f', '--regexp', '--file']))] as [string[], Syntax]),
+  ...['grep', 'egrep', 'fgrep'].map(
+    (g) => [[g], gnu(GREP, patternThenPaths(['-e', '-f', '--regexp', '--file']))] as [string[], Syntax],
+  ),
   [['rg'], gnu(RG, patternThenPaths(['-e', '-f', '--regexp', '--file', '--files', '--type-list']))],
   [['pwd'], gnu(PWD, none)],
   [['cd'], gnu(CD, paths)],
@@ -356,15 +451,29 @@ const READ_ONLY_SYNTAX: ReadonlyArray<readonly [string[], Syntax]> = [
   [['git', 'rev-parse'], gitSyntax(GIT['rev-parse'], paths)],
   [['git', 'ls-files'], gitSyntax(GIT['ls-files'], paths)],
   [['git', 'blame'], gitSyntax(GIT.blame, paths)],
-  ...[['node', '--version'], ['node', '-v'], ['npm', '--version'], ['npm', '-v'], ['go', 'version'], ['cargo', '--version'],
-    ['python', '--version'], ['python3', '--version'], ['tsc', '--version']].map((tokens) => [tokens, gnu(options(''), none)] as [string[], Syntax]),
+  ...[
+    ['node', '--version'],
+    ['node', '-v'],
+    ['npm', '--version'],
+    ['npm', '-v'],
+    ['go', 'version'],
+    ['cargo', '--version'],
+    ['python', '--version'],
+    ['python3', '--version'],
+    ['tsc', '--version'],
+  ].map((tokens) => [tokens, gnu(options(''), none)] as [string[], Syntax]),
 ];
 
 /** Free-text commands: nothing they are given is a path or an option that does harm. */
 const FREE_TEXT = ['echo', 'printf', 'true', 'false'];
 
 const READ_ONLY: SafeCommand[] = [
-  ...FREE_TEXT.map((exe) => ({ tokens: [exe], readOnly: true, freeText: true, syntax: ((args) => ({ operands: args.map(text) })) as Syntax })),
+  ...FREE_TEXT.map((exe) => ({
+    tokens: [exe],
+    readOnly: true,
+    freeText: true,
+    syntax: ((args) => ({ operands: args.map(text) })) as Syntax,
+  })),
   ...READ_ONLY_SYNTAX.map(([tokens, syntax]) => ({ tokens, readOnly: true, syntax })),
 ];
 
@@ -387,31 +496,90 @@ function refuseOptions(...names: string[]): (args: readonly string[]) => string 
     return bad === undefined ? undefined : `"${bad}" can run another program or use configuration from elsewhere`;
   };
 }
-const NPM_REFUSED = refuseOptions('--script-shell', '--node-options', '--userconfig', '--globalconfig', '--prefix', '-C', '--call', '-c');
-const GO_REFUSED = refuseOptions('-exec', '-toolexec', '-overlay', '-modfile', '-pkgdir', '-asmflags', '-gcflags', '-ldflags', '-gccgoflags');
+const NPM_REFUSED = refuseOptions(
+  '--script-shell',
+  '--node-options',
+  '--userconfig',
+  '--globalconfig',
+  '--prefix',
+  '-C',
+  '--call',
+  '-c',
+);
+const GO_REFUSED = refuseOptions(
+  '-exec',
+  '-toolexec',
+  '-overlay',
+  '-modfile',
+  '-pkgdir',
+  '-asmflags',
+  '-gcflags',
+  '-ldflags',
+  '-gccgoflags',
+);
 const CARGO_REFUSED = refuseOptions('--config', '-Z', '--manifest-path');
 const NODE_TOOL_REFUSED = refuseOptions('--node-options', '--require', '-r', '--import', '--loader');
 const PYTEST_REFUSED = refuseOptions('-p', '--rootdir', '--confcutdir', '--pyargs');
-const MAKE_REFUSED = refuseOptions('-f', '--file', '--makefile', '-C', '--directory', '-I', '--include-dir', '--eval', '-E');
+const MAKE_REFUSED = refuseOptions(
+  '-f',
+  '--file',
+  '--makefile',
+  '-C',
+  '--directory',
+  '-I',
+  '--include-dir',
+  '--eval',
+  '-E',
+);
 
 const BUILD_AND_TEST: SafeCommand[] = [
-  ...[['npm', 'test'], ['npm', 't'], ['npm', 'run', 'test'], ['npm', 'run', 'build'], ['npm', 'run', 'lint'], ['npm', 'run', 'typecheck'],
-    ['pnpm', 'test'], ['pnpm', 'run', 'test'], ['pnpm', 'run', 'build'], ['pnpm', 'run', 'lint'], ['pnpm', 'run', 'typecheck'],
-    ['yarn', 'test'], ['yarn', 'run', 'test'], ['yarn', 'run', 'build'], ['yarn', 'run', 'lint'], ['yarn', 'run', 'typecheck']]
-    .map((tokens) => ({ tokens, refuse: NPM_REFUSED })),
-  ...[['npx', 'tsc'], ['npx', 'vitest'], ['npx', 'eslint'], ['tsc'], ['vitest'], ['eslint']].map((tokens) => ({ tokens, refuse: NODE_TOOL_REFUSED })),
-  ...[['go', 'build'], ['go', 'test'], ['go', 'vet']].map((tokens) => ({ tokens, refuse: GO_REFUSED })),
-  ...[['cargo', 'build'], ['cargo', 'test'], ['cargo', 'check'], ['cargo', 'clippy']].map((tokens) => ({ tokens, refuse: CARGO_REFUSED })),
-  ...[['pytest'], ['python', '-m', 'pytest'], ['python3', '-m', 'pytest']].map((tokens) => ({ tokens, refuse: PYTEST_REFUSED })),
+  ...[
+    ['npm', 'test'],
+    ['npm', 't'],
+    ['npm', 'run', 'test'],
+    ['npm', 'run', 'build'],
+    ['npm', 'run', 'lint'],
+    ['npm', 'run', 'typecheck'],
+    ['pnpm', 'test'],
+    ['pnpm', 'run', 'test'],
+    ['pnpm', 'run', 'build'],
+    ['pnpm', 'run', 'lint'],
+    ['pnpm', 'run', 'typecheck'],
+    ['yarn', 'test'],
+    ['yarn', 'run', 'test'],
+    ['yarn', 'run', 'build'],
+    ['yarn', 'run', 'lint'],
+    ['yarn', 'run', 'typecheck'],
+  ].map((tokens) => ({ tokens, refuse: NPM_REFUSED })),
+  ...[['npx', 'tsc'], ['npx', 'vitest'], ['npx', 'eslint'], ['tsc'], ['vitest'], ['eslint']].map((tokens) => ({
+    tokens,
+    refuse: NODE_TOOL_REFUSED,
+  })),
+  ...[
+    ['go', 'build'],
+    ['go', 'test'],
+    ['go', 'vet'],
+  ].map((tokens) => ({ tokens, refuse: GO_REFUSED })),
+  ...[
+    ['cargo', 'build'],
+    ['cargo', 'test'],
+    ['cargo', 'check'],
+    ['cargo', 'clippy'],
+  ].map((tokens) => ({ tokens, refuse: CARGO_REFUSED })),
+  ...[['pytest'], ['python', '-m', 'pytest'], ['python3', '-m', 'pytest']].map((tokens) => ({
+    tokens,
+    refuse: PYTEST_REFUSED,
+  })),
   { tokens: ['make', 'test'], refuse: MAKE_REFUSED },
 ].map((e) => ({ ...e, readOnly: false }));
 
+/** @internal exported for tests */
 export const SAFE_COMMANDS: readonly SafeCommand[] = [...READ_ONLY, ...BUILD_AND_TEST];
 
 export type SafeMatch = { safe: SafeCommand; use: SafeUse } | { refused: string } | undefined;
 
 /** Build/test arguments that name a place: judged as writes (absolute, `~`, `..`, also as `--opt=value`). */
-export function buildPathArguments(args: readonly string[]): Operand[] {
+function buildPathArguments(args: readonly string[]): Operand[] {
   const out: Operand[] = [];
   for (const arg of args) {
     const value = arg.replace(/^--?[A-Za-z][\w-]*=/, '');
@@ -443,12 +611,18 @@ export function matchSafeCommand(argv: readonly string[], custom: readonly strin
       if ('refused' in use) return { refused: use.refused };
       if (words[0] !== 'git') return { safe: entry, use };
       // Operands of `git -C a -C b …` are relative to a/b; so is the repository git uses.
-      const joined = gitDirs.map((_, i) => gitDirs.slice(0, i + 1).reduce((acc, d) => (d.startsWith('/') ? d : `${acc}/${d}`)));
+      const joined = gitDirs.map((_, i) =>
+        gitDirs.slice(0, i + 1).reduce((acc, d) => (d.startsWith('/') ? d : `${acc}/${d}`)),
+      );
       const base = joined.at(-1);
       const dirs = joined.map(path);
       // `HEAD:./x` and `HEAD:../x` name a path relative to the working directory.
-      const revPaths = use.operands.flatMap((o) => (o.kind === 'path' && /^[^:]+:\.\.?(\/|$)/.test(o.value) ? [path(o.value.slice(o.value.indexOf(':') + 1))] : []));
-      const operands = [...use.operands, ...revPaths].map((o) => (base === undefined || o.value.startsWith('/') ? o : { ...o, base }));
+      const revPaths = use.operands.flatMap((o) =>
+        o.kind === 'path' && /^[^:]+:\.\.?(\/|$)/.test(o.value) ? [path(o.value.slice(o.value.indexOf(':') + 1))] : [],
+      );
+      const operands = [...use.operands, ...revPaths].map((o) =>
+        base === undefined || o.value.startsWith('/') ? o : { ...o, base },
+      );
       return { safe: entry, use: { operands: [...dirs, ...operands], repo: base ?? '.' } };
     }
     const refused = entry.refuse?.(args);
@@ -456,15 +630,36 @@ export function matchSafeCommand(argv: readonly string[], custom: readonly strin
   }
   // The user's own list is taken at their word: `make` there covers every `make …`.
   const own = custom.find((tokens) => startsWithTokens(argv, tokens));
-  return own === undefined ? undefined : { safe: { tokens: own, readOnly: false, custom: true }, use: { operands: [] } };
+  return own === undefined
+    ? undefined
+    : { safe: { tokens: own, readOnly: false, custom: true }, use: { operands: [] } };
 }
 
 /** Package registries and documentation sites (exact host names). */
 export const SAFE_DOMAINS: ReadonlySet<string> = new Set([
-  'registry.npmjs.org', 'registry.yarnpkg.com', 'npm.pkg.github.com', 'nodejs.org',
-  'pypi.org', 'files.pythonhosted.org', 'docs.python.org',
-  'crates.io', 'index.crates.io', 'static.crates.io', 'static.rust-lang.org', 'docs.rs', 'doc.rust-lang.org',
-  'proxy.golang.org', 'sum.golang.org', 'pkg.go.dev', 'go.dev',
-  'rubygems.org', 'repo.maven.apache.org', 'repo1.maven.org', 'api.nuget.org',
-  'developer.mozilla.org', 'www.typescriptlang.org', 'vitest.dev', 'eslint.org',
+  'registry.npmjs.org',
+  'registry.yarnpkg.com',
+  'npm.pkg.github.com',
+  'nodejs.org',
+  'pypi.org',
+  'files.pythonhosted.org',
+  'docs.python.org',
+  'crates.io',
+  'index.crates.io',
+  'static.crates.io',
+  'static.rust-lang.org',
+  'docs.rs',
+  'doc.rust-lang.org',
+  'proxy.golang.org',
+  'sum.golang.org',
+  'pkg.go.dev',
+  'go.dev',
+  'rubygems.org',
+  'repo.maven.apache.org',
+  'repo1.maven.org',
+  'api.nuget.org',
+  'developer.mozilla.org',
+  'www.typescriptlang.org',
+  'vitest.dev',
+  'eslint.org',
 ]);

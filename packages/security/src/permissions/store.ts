@@ -1,39 +1,61 @@
 /**
- * The user's allowlist for one project (SPEC 4.1), kept in Sylk's state directory
+ * The user's allowlist for one project, kept in Sylk's state directory
  * (`{state}/permissions/<projectHash>.yaml`) where a cloned repository cannot put one: separate
  * lists of command, domain and path rules, written atomically with mode 0600. A file that cannot
  * be read as an allowlist counts as empty and is never overwritten until someone fixes it.
  */
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync,
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
 } from 'node:fs';
 import nodePath from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ErrorTier, SylkError, errorMessage, tierForNodeCode, type Clock, type Logger } from '@sylk/core';
 import type { PathOp, PermissionRule, RuleDraft, RuleKind } from './types.js';
 
-const LISTS: ReadonlyArray<readonly [string, RuleKind]> = [['commands', 'command'], ['domains', 'domain'], ['paths', 'path'], ['mcp_tools', 'mcp'], ['mcp_servers', 'mcp_server']];
+const LISTS: ReadonlyArray<readonly [string, RuleKind]> = [
+  ['commands', 'command'],
+  ['domains', 'domain'],
+  ['paths', 'path'],
+  ['mcp_tools', 'mcp'],
+  ['mcp_servers', 'mcp_server'],
+];
 const RULE_KEYS = new Set(['id', 'pattern', 'op', 'createdAt']);
 const OPS: readonly PathOp[] = ['read', 'write', 'delete'];
 const HEADER = '# Your Sylk "allow always" rules for one project; see `sylk permissions list|revoke`.\n';
 
 /** Stable id from what the rule allows, so granting the same rule twice keeps one entry. */
 export function ruleId(draft: RuleDraft): string {
-  const hash = createHash('sha256').update(`${draft.kind}\0${draft.op ?? ''}\0${draft.pattern}`).digest('hex');
+  const hash = createHash('sha256')
+    .update(`${draft.kind}\0${draft.op ?? ''}\0${draft.pattern}`)
+    .digest('hex');
   return `${draft.kind[0]}-${hash.slice(0, 10)}`;
 }
 
 export function validateDraft(draft: RuleDraft): RuleDraft {
   const pattern = typeof draft.pattern === 'string' ? draft.pattern.trim() : '';
   const problem =
-    pattern === '' ? 'an empty pattern'
-    : !LISTS.some(([, kind]) => kind === draft.kind) ? `unknown kind "${String(draft.kind)}"`
-    : draft.kind === 'path' && !OPS.includes(draft.op as PathOp) ? 'a path rule without op read, write or delete'
-    : draft.kind !== 'path' && draft.op !== undefined ? `op on a ${draft.kind} rule`
-    : draft.kind === 'mcp' && !/^[A-Za-z0-9_-]+\/(\*|[^/\s]+)$/.test(pattern) ? 'an mcp rule that is not <server>/<tool> or <server>/*'
-    : draft.kind === 'mcp_server' && !/^[A-Za-z0-9_-]+ \S/.test(pattern) ? 'an mcp_server rule that is not "<server> <command or URL>"'
-    : undefined;
+    pattern === ''
+      ? 'an empty pattern'
+      : !LISTS.some(([, kind]) => kind === draft.kind)
+        ? `unknown kind "${String(draft.kind)}"`
+        : draft.kind === 'path' && !OPS.includes(draft.op as PathOp)
+          ? 'a path rule without op read, write or delete'
+          : draft.kind !== 'path' && draft.op !== undefined
+            ? `op on a ${draft.kind} rule`
+            : draft.kind === 'mcp' && !/^[A-Za-z0-9_-]+\/(\*|[^/\s]+)$/.test(pattern)
+              ? 'an mcp rule that is not <server>/<tool> or <server>/*'
+              : draft.kind === 'mcp_server' && !/^[A-Za-z0-9_-]+ \S/.test(pattern)
+                ? 'an mcp_server rule that is not "<server> <command or URL>"'
+                : undefined;
   if (problem !== undefined) {
     throw new SylkError(`Invalid permission rule: ${problem}`, {
       tier: ErrorTier.Permanent,
@@ -60,11 +82,13 @@ function parseRules(text: string): PermissionRule[] {
     if (!Array.isArray(value)) throw new Error(`"${key}" is not a list`);
     value.forEach((entry: unknown, index) => {
       const where = `${key}[${index}]`;
-      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${where} is not a mapping`);
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+        throw new Error(`${where} is not a mapping`);
       const e = entry as Record<string, unknown>;
       const unknownKey = Object.keys(e).find((k) => !RULE_KEYS.has(k));
       if (unknownKey !== undefined) throw new Error(`${where} has unknown key "${unknownKey}"`);
-      if (e.createdAt !== undefined && typeof e.createdAt !== 'number') throw new Error(`${where}.createdAt is not a number`);
+      if (e.createdAt !== undefined && typeof e.createdAt !== 'number')
+        throw new Error(`${where}.createdAt is not a number`);
       if (e.id !== undefined && typeof e.id !== 'string') throw new Error(`${where}.id is not a string`);
       let draft: RuleDraft;
       try {
@@ -72,7 +96,11 @@ function parseRules(text: string): PermissionRule[] {
       } catch (err) {
         throw new Error(`${where}: ${errorMessage(err)}`);
       }
-      rules.push({ ...draft, id: (e.id as string | undefined) ?? ruleId(draft), createdAt: (e.createdAt as number | undefined) ?? 0 });
+      rules.push({
+        ...draft,
+        id: (e.id as string | undefined) ?? ruleId(draft),
+        createdAt: (e.createdAt as number | undefined) ?? 0,
+      });
     });
   }
   return rules;
@@ -83,7 +111,9 @@ function render(rules: readonly PermissionRule[]): string {
   for (const [name, kind] of LISTS) {
     doc[name] = rules
       .filter((r) => r.kind === kind)
-      .map(({ id, pattern, op, createdAt }) => (op === undefined ? { id, pattern, createdAt } : { id, pattern, op, createdAt }));
+      .map(({ id, pattern, op, createdAt }) =>
+        op === undefined ? { id, pattern, createdAt } : { id, pattern, op, createdAt },
+      );
   }
   return HEADER + stringify(doc);
 }
@@ -123,7 +153,10 @@ export class AllowlistStore {
   reload(): void {
     this.#state = this.#read();
     if (!this.#state.ok) {
-      this.#opts.logger.warn({ path: this.path, problem: this.#state.problem }, 'permission allowlist unreadable; treating it as empty');
+      this.#opts.logger.warn(
+        { path: this.path, problem: this.#state.problem },
+        'permission allowlist unreadable; treating it as empty',
+      );
     }
   }
 
@@ -182,12 +215,15 @@ export class AllowlistStore {
   #fresh(): PermissionRule[] {
     this.reload();
     if (!this.#state.ok) {
-      throw new SylkError(`The permission allowlist ${this.path} cannot be read (${this.#state.problem}); refusing to overwrite it`, {
-        tier: ErrorTier.UserFixable,
-        code: 'permissions.file_invalid',
-        hint: `Fix or delete ${this.path}, then try again.`,
-        details: { path: this.path, problem: this.#state.problem },
-      });
+      throw new SylkError(
+        `The permission allowlist ${this.path} cannot be read (${this.#state.problem}); refusing to overwrite it`,
+        {
+          tier: ErrorTier.UserFixable,
+          code: 'permissions.file_invalid',
+          hint: `Fix or delete ${this.path}, then try again.`,
+          details: { path: this.path, problem: this.#state.problem },
+        },
+      );
     }
     return this.#state.rules;
   }

@@ -1,4 +1,4 @@
-/** What an agent wants to do (SPEC 4.1). Renames are a delete of the source plus a write of the target. */
+/** What an agent wants to do. Renames are a delete of the source plus a write of the target. */
 export type PermissionAction =
   | { kind: 'command'; command: string; cwd?: string }
   | { kind: 'path'; op: PathOp; path: string }
@@ -6,9 +6,7 @@ export type PermissionAction =
   /** Call a tool of an MCP server. */
   | { kind: 'mcp'; server: string; tool: string }
   /** Start (or connect to) an MCP server a project's config defines; `launch` is its exact command line or URL. */
-  | { kind: 'mcp_server'; server: string; launch: string }
-  | { kind: 'config' }
-  | { kind: 'credential'; provider: string };
+  | { kind: 'mcp_server'; server: string; launch: string };
 
 export type PathOp = 'read' | 'write' | 'delete';
 export type Verdict = 'allow' | 'deny' | 'ask';

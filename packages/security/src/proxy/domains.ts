@@ -1,4 +1,7 @@
-/** `security.network.allowed_domains` entries: exact host names, or `*.example.com` for its subdomains. */
+/**
+ * `security.network.allowed_domains` entries: exact host names, or `*.example.com` for its subdomains.
+ * @internal exported for tests
+ */
 export function domainMatches(host: string, pattern: string): boolean {
   const p = pattern.trim().toLowerCase().replace(/\.$/, '');
   const h = host.toLowerCase().replace(/\.$/, '');

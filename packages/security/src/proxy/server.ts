@@ -1,5 +1,5 @@
 /**
- * The network allowlist proxy (SPEC 4.2): an HTTP forward proxy on a Unix socket that sandboxed
+ * The network allowlist proxy: an HTTP forward proxy on a Unix socket that sandboxed
  * commands reach through HTTP_PROXY/HTTPS_PROXY. CONNECT host:port becomes a TCP tunnel and an
  * absolute `http://` request is forwarded, each only after `authorize` said yes and the address
  * passed the checks in admission.ts. Hostile input gets a 4xx and a closed socket, never a throw.
@@ -16,15 +16,26 @@ import type { NetworkProxyOptions, ProxyCounters, ProxyOutcome, ProxyTimeouts } 
 
 const DEFAULT_TIMEOUTS: ProxyTimeouts = { headersMs: 10_000, connectMs: 10_000, idleMs: 300_000 };
 /** Hop-by-hop headers (RFC 9110 7.6.1) and the proxy's own credentials are never passed on. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 /** After a final error reply, how long the peer gets to read it before the socket is destroyed. */
 const LINGER_MS = 2_000;
 
 /** Raw header pairs (`rawHeaders` form) minus hop-by-hop ones, whatever `Connection` names, and `drop`. */
-export function endToEndHeaders(raw: readonly string[], drop: readonly string[] = []): string[] {
+function endToEndHeaders(raw: readonly string[], drop: readonly string[] = []): string[] {
   const named = new Set<string>(drop);
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]?.toLowerCase() === 'connection') for (const n of (raw[i + 1] ?? '').split(',')) named.add(n.trim().toLowerCase());
+    if (raw[i]?.toLowerCase() === 'connection')
+      for (const n of (raw[i + 1] ?? '').split(',')) named.add(n.trim().toLowerCase());
   }
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -75,7 +86,10 @@ export class NetworkProxy {
     this.#server.maxConnections = opts.maxConnections ?? 256;
     this.#server.on('connection', (socket: net.Socket) => this.#track(socket));
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(err, socket));
-    this.#server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#tunnel(req, socket, head));
+    this.#server.on(
+      'connect',
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#tunnel(req, socket, head),
+    );
     // No 'upgrade' listener: such requests arrive as plain ones and lose Upgrade (hop-by-hop).
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.#forward(req, res));
   }
@@ -133,10 +147,10 @@ export class NetworkProxy {
     this.#counters.malformed++;
     const [status, message] =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'request head too large for Sylk\'s network proxy']
+        ? [431, "request head too large for Sylk's network proxy"]
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? [408, 'the request head did not arrive in time']
-          : [400, 'malformed request: this is Sylk\'s network proxy; send CONNECT host:port or an absolute http:// URI'];
+          : [400, "malformed request: this is Sylk's network proxy; send CONNECT host:port or an absolute http:// URI"];
     this.#logger.debug({ code: err.code, status }, 'proxy rejected a malformed request');
     this.#reply(socket, status, message, 'malformed');
   }
@@ -159,13 +173,32 @@ export class NetworkProxy {
     if (admission.ok) this.#counters.allowed++;
     else if (admission.outcome === 'blocked') this.#counters.blocked++;
     else this.#counters.failed++;
-    if (!admission.ok) this.#report(target, scheme, admission.outcome, admission.asked, admission.reason, admission.address);
+    if (!admission.ok)
+      this.#report(target, scheme, admission.outcome, admission.asked, admission.reason, admission.address);
     return admission;
   }
 
-  #report(target: ProxyTarget, scheme: 'http' | 'https', outcome: ProxyOutcome['outcome'], asked: boolean, reason?: string, address?: string): void {
-    const o: ProxyOutcome = { host: target.host, port: target.port, scheme, outcome, asked, ...(reason ? { reason } : {}), ...(address ? { address } : {}) };
-    this.#logger[outcome === 'allowed' ? 'debug' : 'info']({ target: formatTarget(target), scheme, outcome, reason, address }, `proxy ${outcome}`);
+  #report(
+    target: ProxyTarget,
+    scheme: 'http' | 'https',
+    outcome: ProxyOutcome['outcome'],
+    asked: boolean,
+    reason?: string,
+    address?: string,
+  ): void {
+    const o: ProxyOutcome = {
+      host: target.host,
+      port: target.port,
+      scheme,
+      outcome,
+      asked,
+      ...(reason ? { reason } : {}),
+      ...(address ? { address } : {}),
+    };
+    this.#logger[outcome === 'allowed' ? 'debug' : 'info'](
+      { target: formatTarget(target), scheme, outcome, reason, address },
+      `proxy ${outcome}`,
+    );
     try {
       this.#onOutcome(o);
     } catch (err) {
@@ -173,7 +206,13 @@ export class NetworkProxy {
     }
   }
 
-  #upstreamFailed(target: ProxyTarget, scheme: 'http' | 'https', asked: boolean, address: string, err: unknown): string {
+  #upstreamFailed(
+    target: ProxyTarget,
+    scheme: 'http' | 'https',
+    asked: boolean,
+    address: string,
+    err: unknown,
+  ): string {
     this.#counters.failed++;
     const reason = `cannot reach ${formatTarget(target)} (${address}): ${errorMessage(err)}`;
     this.#report(target, scheme, 'failed', asked, reason, address);
@@ -197,12 +236,21 @@ export class NetworkProxy {
     const upstream = net.connect({ host: admission.address, port: target.port });
     this.#track(upstream);
     let connected = false;
-    const connectTimer = setTimeout(() => upstream.destroy(new Error(`no connection within ${this.#timeouts.connectMs} ms`)), this.#timeouts.connectMs);
+    const connectTimer = setTimeout(
+      () => upstream.destroy(new Error(`no connection within ${this.#timeouts.connectMs} ms`)),
+      this.#timeouts.connectMs,
+    );
     client.once('close', () => upstream.destroy());
     upstream.once('close', () => client.destroy());
     upstream.once('error', (err) => {
       clearTimeout(connectTimer);
-      if (!connected) this.#reply(client, 502, this.#upstreamFailed(target, 'https', admission.asked, admission.address, err), 'failed');
+      if (!connected)
+        this.#reply(
+          client,
+          502,
+          this.#upstreamFailed(target, 'https', admission.asked, admission.address, err),
+          'failed',
+        );
       else client.destroy();
     });
     upstream.once('connect', () => {
@@ -230,7 +278,12 @@ export class NetworkProxy {
         return;
       }
       const body = `${message}\n`;
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close', 'x-sylk-proxy': kind });
+      res.writeHead(status, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+        'x-sylk-proxy': kind,
+      });
       res.end(body);
     };
     const parsed = parseAbsoluteUri(req.url ?? '');
@@ -261,7 +314,10 @@ export class NetworkProxy {
       agent: false,
       timeout: this.#timeouts.idleMs,
     });
-    const connectTimer = setTimeout(() => upstream.destroy(new Error(`no connection within ${this.#timeouts.connectMs} ms`)), this.#timeouts.connectMs);
+    const connectTimer = setTimeout(
+      () => upstream.destroy(new Error(`no connection within ${this.#timeouts.connectMs} ms`)),
+      this.#timeouts.connectMs,
+    );
     upstream.once('socket', (s: net.Socket) => s.once('connect', () => clearTimeout(connectTimer)));
     upstream.on('timeout', () => upstream.destroy(new Error(`no traffic for ${this.#timeouts.idleMs} ms`)));
     upstream.once('error', (err) => {

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { ErrorTier, SylkError } from '@sylk/core';
 
 /** `sun_path` holds 108 bytes on Linux and 104 on macOS, the terminating NUL included. */
-export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 
 export function socketPathFits(path: string): boolean {
   return Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES;
@@ -17,11 +17,14 @@ function fsError(err: unknown): string | undefined {
 /** Make the directory 0700 (created if missing, refused if not ours) and remove a stale socket. */
 export async function prepareSocketPath(path: string): Promise<void> {
   if (!socketPathFits(path)) {
-    throw new SylkError(`The proxy socket path is ${Buffer.byteLength(path)} bytes, more than the ${MAX_SOCKET_PATH_BYTES} a Unix socket allows: ${path}`, {
-      code: 'proxy.socket_path_too_long',
-      tier: ErrorTier.UserFixable,
-      hint: 'Use a shorter SYLK_RUNTIME_DIR (or XDG_RUNTIME_DIR).',
-    });
+    throw new SylkError(
+      `The proxy socket path is ${Buffer.byteLength(path)} bytes, more than the ${MAX_SOCKET_PATH_BYTES} a Unix socket allows: ${path}`,
+      {
+        code: 'proxy.socket_path_too_long',
+        tier: ErrorTier.UserFixable,
+        hint: 'Use a shorter SYLK_RUNTIME_DIR (or XDG_RUNTIME_DIR).',
+      },
+    );
   }
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -37,7 +40,11 @@ export async function prepareSocketPath(path: string): Promise<void> {
   try {
     const existing = await lstat(path);
     if (!existing.isSocket()) {
-      throw new SylkError(`${path} exists and is not a socket`, { code: 'proxy.socket_path_taken', tier: ErrorTier.UserFixable, hint: `Remove ${path}.` });
+      throw new SylkError(`${path} exists and is not a socket`, {
+        code: 'proxy.socket_path_taken',
+        tier: ErrorTier.UserFixable,
+        hint: `Remove ${path}.`,
+      });
     }
     await unlink(path);
   } catch (err) {

@@ -11,7 +11,10 @@ export type TargetParse = { ok: true; target: ProxyTarget; path: string } | { ok
 
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
-/** A DNS name or an IP literal, normalized; undefined when it is neither. */
+/**
+ * A DNS name or an IP literal, normalized; undefined when it is neither.
+ * @internal exported for tests
+ */
 export function normalizeHost(raw: string): string | undefined {
   let host = raw.toLowerCase();
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
@@ -41,7 +44,10 @@ export function parseAuthority(authority: string): TargetParse {
 /** An absolute `http://host[:port]/path?query` request URI (what a client sends to a proxy). */
 export function parseAbsoluteUri(uri: string): TargetParse {
   if (/^https:\/\//i.test(uri)) {
-    return { ok: false, message: 'https:// URIs go through CONNECT: set HTTPS_PROXY, not a plain request to the proxy' };
+    return {
+      ok: false,
+      message: 'https:// URIs go through CONNECT: set HTTPS_PROXY, not a plain request to the proxy',
+    };
   }
   if (!/^http:\/\//i.test(uri)) {
     return {
@@ -55,15 +61,17 @@ export function parseAbsoluteUri(uri: string): TargetParse {
   } catch {
     return { ok: false, message: `cannot parse the request URI "${printable(uri)}"` };
   }
-  if (url.username !== '' || url.password !== '') return { ok: false, message: 'credentials in the request URI are not forwarded: remove user:password@' };
+  if (url.username !== '' || url.password !== '')
+    return { ok: false, message: 'credentials in the request URI are not forwarded: remove user:password@' };
   const host = normalizeHost(url.hostname);
   const port = url.port === '' ? 80 : parsePort(url.port);
-  if (host === undefined || port === undefined) return { ok: false, message: `invalid host or port in "${printable(uri)}"` };
+  if (host === undefined || port === undefined)
+    return { ok: false, message: `invalid host or port in "${printable(uri)}"` };
   return { ok: true, target: { host, port }, path: `${url.pathname}${url.search}` };
 }
 
 /** For messages: at most 100 characters, control characters shown as `?`. */
-export function printable(text: string): string {
+function printable(text: string): string {
   const clean = text.replace(/[^\x20-\x7e]/g, '?');
   return clean.length > 100 ? `${clean.slice(0, 100)}…` : clean;
 }

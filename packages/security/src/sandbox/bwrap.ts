@@ -1,5 +1,14 @@
 import { dirname, join, normalize } from 'node:path';
-import { PROJECT_PROTECTED, STARTUP_FILES, SYSTEM_PATHS, SYSTEM_SECRETS, exposedSecret, isWithin, toolchainCompanions, toolchainRoot } from './paths.js';
+import {
+  PROJECT_PROTECTED,
+  STARTUP_FILES,
+  SYSTEM_PATHS,
+  SYSTEM_SECRETS,
+  exposedSecret,
+  isWithin,
+  toolchainCompanions,
+  toolchainRoot,
+} from './paths.js';
 import { SANDBOX_PROXY_PORT, SANDBOX_PROXY_SOCKET, type MountEntry, type SandboxLimits } from './types.js';
 
 export type PathKind = 'dir' | 'file' | 'symlink' | 'socket' | 'missing';
@@ -81,7 +90,11 @@ export function buildBwrapPlan(input: BwrapPlanInput): BwrapPlan {
     }
   }
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
-  mounts.push({ mode: 'proc', path: '/proc', note: 'fresh, this sandbox only' }, { mode: 'dev', path: '/dev', note: 'minimal' }, { mode: 'tmpfs', path: '/tmp', note: 'private' });
+  mounts.push(
+    { mode: 'proc', path: '/proc', note: 'fresh, this sandbox only' },
+    { mode: 'dev', path: '/dev', note: 'minimal' },
+    { mode: 'tmpfs', path: '/tmp', note: 'private' },
+  );
   if (!isWithin(homeDir, '/tmp') && normalize(homeDir) !== '/') {
     args.push('--tmpfs', homeDir);
     mounts.push({ mode: 'tmpfs', path: homeDir, note: 'empty home' });
@@ -109,7 +122,9 @@ export function buildBwrapPlan(input: BwrapPlanInput): BwrapPlan {
     for (const path of paths) {
       const secret = exposedSecret(path, input.secrets);
       if (secret !== undefined) {
-        warnings.push(`security.sandbox.${mode === 'ro' ? 'read_only_paths' : 'writable_paths'}: ${path} is not mounted: it would expose ${secret}`);
+        warnings.push(
+          `security.sandbox.${mode === 'ro' ? 'read_only_paths' : 'writable_paths'}: ${path} is not mounted: it would expose ${secret}`,
+        );
         continue;
       }
       if (fs.kind(path) !== 'missing') want({ mode, path, note: 'configured', rank });
@@ -117,7 +132,8 @@ export function buildBwrapPlan(input: BwrapPlanInput): BwrapPlan {
   };
   configured(input.readOnlyPaths, 'ro', 2);
   configured(input.writablePaths, 'rw', 3);
-  for (const root of input.writableRoots) if (isDir(fs, root)) want({ mode: 'rw', path: root, note: 'writable root', rank: 4 });
+  for (const root of input.writableRoots)
+    if (isDir(fs, root)) want({ mode: 'rw', path: root, note: 'writable root', rank: 4 });
 
   const ordered = [...binds.values()].sort((a, b) => depth(a.path) - depth(b.path));
   for (const bind of ordered) {
@@ -146,7 +162,10 @@ export function buildBwrapPlan(input: BwrapPlanInput): BwrapPlan {
 
   // Secrets that lie inside something bound (a project in $HOME, /etc as root) are masked.
   const bound = ordered.map((b) => b.path);
-  const visibleSecrets = [...input.secrets.filter((s) => bound.some((b) => isWithin(s, b) && !isWithin(b, s))), ...(input.runningAsRoot ? SYSTEM_SECRETS : [])];
+  const visibleSecrets = [
+    ...input.secrets.filter((s) => bound.some((b) => isWithin(s, b) && !isWithin(b, s))),
+    ...(input.runningAsRoot ? SYSTEM_SECRETS : []),
+  ];
   for (const secret of visibleSecrets) {
     if (input.writableRoots.some((root) => isWithin(root, secret) || isWithin(fs.realpath(root), secret))) continue;
     const kind = fs.kind(secret);
@@ -207,11 +226,15 @@ export function bridgePrefix(socatPath: string): string[] {
 export function proxyEnv(): Record<string, string> {
   const url = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
   return {
-    HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url,
-    NO_PROXY: 'localhost,127.0.0.1', no_proxy: 'localhost,127.0.0.1',
+    HTTP_PROXY: url,
+    HTTPS_PROXY: url,
+    http_proxy: url,
+    https_proxy: url,
+    NO_PROXY: 'localhost,127.0.0.1',
+    no_proxy: 'localhost,127.0.0.1',
   };
 }
 
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -57,7 +57,10 @@ export class PidsCgroups {
       const [, controllers, path] = line.split(':');
       if (path === undefined) continue;
       if (controllers?.split(',').includes('pids')) candidates.push(join('/sys/fs/cgroup/pids', path));
-      else if (controllers === '' && (readFile(join('/sys/fs/cgroup', path, 'cgroup.controllers')) ?? '').split(/\s+/).includes('pids')) {
+      else if (
+        controllers === '' &&
+        (readFile(join('/sys/fs/cgroup', path, 'cgroup.controllers')) ?? '').split(/\s+/).includes('pids')
+      ) {
         candidates.push(join('/sys/fs/cgroup', path));
       }
     }
@@ -79,7 +82,10 @@ export class PidsCgroups {
   }
 }
 
-/** `cmd-<pid>-<n>` of a daemon that is no longer running. */
+/**
+ * `cmd-<pid>-<n>` of a daemon that is no longer running.
+ * @internal exported for tests
+ */
 export function leftBehind(name: string): boolean {
   const owner = /^cmd-(\d+)-\d+$/.exec(name)?.[1];
   if (owner === undefined) return false;

@@ -1,12 +1,20 @@
-export { CommandSandbox, hostFs, sandboxUnavailableError } from './sandbox.js';
+export { CommandSandbox } from './sandbox.js';
 export type { CommandSandboxOptions, SandboxCommand, SandboxedCommand, SandboxMode, SandboxReport } from './sandbox.js';
-export { CachedProbe, probeSandbox, diagnoseBwrapFailure, systemProbeDeps, findOnPath, INSTALL_BWRAP_FIX } from './probe.js';
+export { CachedProbe, systemProbeDeps } from './probe.js';
 export type { ProbeDeps, ProcessRunner } from './probe.js';
-export { buildBwrapPlan, limitPrefix, bridgePrefix, proxyEnv } from './bwrap.js';
 export type { BwrapPlan, BwrapPlanInput, FsView, PathKind } from './bwrap.js';
-export { seatbeltProfile } from './seatbelt.js';
 export type { SeatbeltInput } from './seatbelt.js';
 export { PidsCgroups } from './cgroup.js';
-export { HOME_SECRETS, STARTUP_FILES, PROJECT_PROTECTED, SYSTEM_PATHS, expandHome, secretPaths } from './paths.js';
-export { DEFAULT_SANDBOX_LIMITS, SANDBOX_PROXY_PORT, SANDBOX_PROXY_SOCKET } from './types.js';
-export type { MountEntry, SandboxBackend, SandboxLimits, SandboxNetwork, SandboxPolicy, SandboxProbe } from './types.js';
+export {
+  /** @internal exported for tests */ DEFAULT_SANDBOX_LIMITS,
+  SANDBOX_PROXY_PORT,
+  SANDBOX_PROXY_SOCKET,
+} from './types.js';
+export type {
+  MountEntry,
+  SandboxBackend,
+  SandboxLimits,
+  SandboxNetwork,
+  SandboxPolicy,
+  SandboxProbe,
+} from './types.js';

@@ -1,22 +1,71 @@
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 
 /** Paths under $HOME that hold credentials: never mounted into a sandbox, whatever the config says. */
-export const HOME_SECRETS: readonly string[] = [
-  '.ssh', '.aws', '.gnupg', '.netrc', '.git-credentials', '.npmrc', '.pypirc', '.docker', '.kube', '.azure',
-  '.password-store', '.pki', '.config/sylk', '.local/share/sylk', '.local/state/sylk', '.local/share/keyrings',
-  '.config/gcloud', '.config/gh', '.config/hub', '.config/op', '.gem/credentials', '.cargo/credentials',
-  '.cargo/credentials.toml', '.mozilla', '.thunderbird', '.config/google-chrome', '.config/chromium',
-  '.config/BraveSoftware', '.config/microsoft-edge', '.config/vivaldi', '.config/opera', 'snap/firefox', 'snap/chromium',
-  'Library/Keychains', 'Library/Application Support/Google/Chrome', 'Library/Application Support/Firefox', 'Library/Cookies',
+const HOME_SECRETS: readonly string[] = [
+  '.ssh',
+  '.aws',
+  '.gnupg',
+  '.netrc',
+  '.git-credentials',
+  '.npmrc',
+  '.pypirc',
+  '.docker',
+  '.kube',
+  '.azure',
+  '.password-store',
+  '.pki',
+  '.config/sylk',
+  '.local/share/sylk',
+  '.local/state/sylk',
+  '.local/share/keyrings',
+  '.config/gcloud',
+  '.config/gh',
+  '.config/hub',
+  '.config/op',
+  '.gem/credentials',
+  '.cargo/credentials',
+  '.cargo/credentials.toml',
+  '.mozilla',
+  '.thunderbird',
+  '.config/google-chrome',
+  '.config/chromium',
+  '.config/BraveSoftware',
+  '.config/microsoft-edge',
+  '.config/vivaldi',
+  '.config/opera',
+  'snap/firefox',
+  'snap/chromium',
+  'Library/Keychains',
+  'Library/Application Support/Google/Chrome',
+  'Library/Application Support/Firefox',
+  'Library/Cookies',
 ];
 
 /** Files of the running system that only root should read (masked when sylkd runs as root). */
-export const SYSTEM_SECRETS: readonly string[] = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/sudoers', '/etc/ssh', '/etc/ssl/private'];
+export const SYSTEM_SECRETS: readonly string[] = [
+  '/etc/shadow',
+  '/etc/gshadow',
+  '/etc/shadow-',
+  '/etc/gshadow-',
+  '/etc/sudoers',
+  '/etc/ssh',
+  '/etc/ssl/private',
+];
 
 /** Shell start-up and tool config files that run code when the user (not the agent) next starts something. */
 export const STARTUP_FILES: readonly string[] = [
-  '.bashrc', '.bash_profile', '.bash_login', '.bash_logout', '.profile', '.zshrc', '.zshenv', '.zprofile', '.zlogin',
-  '.config/fish', '.gitconfig', '.inputrc',
+  '.bashrc',
+  '.bash_profile',
+  '.bash_login',
+  '.bash_logout',
+  '.profile',
+  '.zshrc',
+  '.zshenv',
+  '.zprofile',
+  '.zlogin',
+  '.config/fish',
+  '.gitconfig',
+  '.inputrc',
 ];
 
 /** Inside a project: protected from writes by anything the agent runs. */
@@ -24,7 +73,18 @@ export const PROJECT_PROTECTED: readonly string[] = ['.git', '.sylk'];
 
 /** System directories bound read-only (symlinks, as on merged-/usr systems, are recreated as symlinks). */
 export const SYSTEM_PATHS: readonly string[] = [
-  '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt', '/nix/store', '/snap', '/run/current-system',
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/etc',
+  '/opt',
+  '/nix/store',
+  '/snap',
+  '/run/current-system',
 ];
 
 /** Directories under $HOME shared by many things: bind only the PATH entry itself, never the whole directory. */

@@ -17,35 +17,71 @@ export interface ProbeDeps {
   uid: number;
 }
 
-export const INSTALL_BWRAP_FIX = 'install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap, pacman -S bubblewrap)';
+/** @internal exported for tests */
+export const INSTALL_BWRAP_FIX =
+  'install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap, pacman -S bubblewrap)';
 
-/** Decide whether commands can be sandboxed on this machine, and if not why and how to fix it. */
+/**
+ * Decide whether commands can be sandboxed on this machine, and if not why and how to fix it.
+ * @internal exported for tests
+ */
 export async function probeSandbox(deps: ProbeDeps): Promise<SandboxProbe> {
   const runningAsRoot = deps.uid === 0;
   if (deps.platform === 'darwin') {
     const sandboxExec = deps.which('sandbox-exec');
     return sandboxExec === undefined
-      ? { available: false, backend: 'none', reason: 'sandbox-exec (Seatbelt) was not found on PATH', fix: 'make sure /usr/bin is on PATH for sylkd', runningAsRoot }
+      ? {
+          available: false,
+          backend: 'none',
+          reason: 'sandbox-exec (Seatbelt) was not found on PATH',
+          fix: 'make sure /usr/bin is on PATH for sylkd',
+          runningAsRoot,
+        }
       : { available: true, backend: 'seatbelt', reason: '', fix: '', runningAsRoot };
   }
   if (deps.platform !== 'linux') {
-    return { available: false, backend: 'none', reason: `no OS sandbox is implemented for ${deps.platform}`, fix: 'run Sylk on Linux or macOS, or set security.sandbox.required: false to run commands unsandboxed', runningAsRoot };
+    return {
+      available: false,
+      backend: 'none',
+      reason: `no OS sandbox is implemented for ${deps.platform}`,
+      fix: 'run Sylk on Linux or macOS, or set security.sandbox.required: false to run commands unsandboxed',
+      runningAsRoot,
+    };
   }
   const socatPath = deps.which('socat');
   const prlimitPath = deps.which('prlimit');
   const helpers = { ...(socatPath ? { socatPath } : {}), ...(prlimitPath ? { prlimitPath } : {}), runningAsRoot };
   const bwrapPath = deps.which('bwrap');
   if (bwrapPath === undefined) {
-    return { available: false, backend: 'none', reason: 'bubblewrap (bwrap) is not installed', fix: INSTALL_BWRAP_FIX, ...helpers };
+    return {
+      available: false,
+      backend: 'none',
+      reason: 'bubblewrap (bwrap) is not installed',
+      fix: INSTALL_BWRAP_FIX,
+      ...helpers,
+    };
   }
-  const trial = await deps.run(bwrapPath, ['--unshare-all', '--die-with-parent', '--new-session', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--', 'true']);
+  const trial = await deps.run(bwrapPath, [
+    '--unshare-all',
+    '--die-with-parent',
+    '--new-session',
+    '--ro-bind',
+    '/',
+    '/',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--',
+    'true',
+  ]);
   if (trial.code === 0) return { available: true, backend: 'bubblewrap', reason: '', fix: '', bwrapPath, ...helpers };
   const diagnosis = diagnoseBwrapFailure(trial.stderr, deps);
   return { available: false, backend: 'none', ...diagnosis, bwrapPath, ...helpers };
 }
 
 /** Why a trial `bwrap … true` failed, from its stderr and the kernel's user-namespace settings. */
-export function diagnoseBwrapFailure(stderr: string, deps: Pick<ProbeDeps, 'readFile'>): { reason: string; fix: string } {
+function diagnoseBwrapFailure(stderr: string, deps: Pick<ProbeDeps, 'readFile'>): { reason: string; fix: string } {
   const detail = stderr.trim().split('\n').slice(-1)[0] ?? '';
   const read = (path: string) => deps.readFile(path)?.trim();
   if (read('/proc/sys/kernel/unprivileged_userns_clone') === '0') {
@@ -65,15 +101,19 @@ export function diagnoseBwrapFailure(stderr: string, deps: Pick<ProbeDeps, 'read
       reason: `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1, Ubuntu 24.04+)${detail ? `: ${detail}` : ''}`,
       fix: [
         'allow bwrap its user namespaces with an AppArmor profile:',
-        "printf 'abi <abi/4.0>,\\ninclude <tunables/global>\\nprofile bwrap /usr/bin/bwrap flags=(unconfined) {\\n  userns,\\n}\\n' | sudo tee /etc/apparmor.d/bwrap",
+        "printf 'abi <abi/4.0>,\\ninclude <tunables/global>\\n" +
+          "profile bwrap /usr/bin/bwrap flags=(unconfined) {\\n  userns,\\n}\\n' | sudo tee /etc/apparmor.d/bwrap",
         '&& sudo apparmor_parser -r /etc/apparmor.d/bwrap',
-        "(or, system-wide: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0)",
+        '(or, system-wide: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0)',
       ].join(' '),
     };
   }
   return {
     reason: `bubblewrap cannot create a sandbox here${detail ? `: ${detail}` : ''}`,
-    fix: 'check that user namespaces are allowed (in a container: run it with --privileged or a seccomp profile that allows unshare/clone of namespaces), then run `sylk doctor` again',
+    fix:
+      'check that user namespaces are allowed (in a container: ' +
+      'run it with --privileged or a seccomp profile that allows unshare/clone of namespaces), ' +
+      'then run `sylk doctor` again',
   };
 }
 
@@ -102,7 +142,7 @@ export function systemProbeDeps(env: Readonly<Record<string, string | undefined>
   };
 }
 
-export function findOnPath(name: string, pathValue: string): string | undefined {
+function findOnPath(name: string, pathValue: string): string | undefined {
   // Standard locations last, so a daemon started with a bare PATH still finds system tools.
   for (const dir of [...pathValue.split(delimiter), '/usr/bin', '/bin', '/usr/sbin', '/usr/local/bin']) {
     if (!dir.startsWith('/')) continue;

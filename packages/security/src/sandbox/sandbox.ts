@@ -64,7 +64,7 @@ export interface CommandSandboxOptions {
   onUnsandboxed?: (info: { reason: string; fix: string }) => void;
 }
 
-export const hostFs: FsView = {
+const hostFs: FsView = {
   kind(path) {
     try {
       const st = lstatSync(path);
@@ -86,13 +86,16 @@ export const hostFs: FsView = {
   },
 };
 
-export function sandboxUnavailableError(probe: SandboxProbe): SylkError {
-  return new SylkError(`the command was not run: the OS sandbox is required (security.sandbox.required) but unavailable: ${probe.reason}`, {
-    code: 'sandbox.unavailable',
-    tier: ErrorTier.UserFixable,
-    hint: `${probe.fix}; or set security.sandbox.required: false to run commands unsandboxed`,
-    details: { backend: probe.backend },
-  });
+function sandboxUnavailableError(probe: SandboxProbe): SylkError {
+  return new SylkError(
+    `the command was not run: the OS sandbox is required (security.sandbox.required) but unavailable: ${probe.reason}`,
+    {
+      code: 'sandbox.unavailable',
+      tier: ErrorTier.UserFixable,
+      hint: `${probe.fix}; or set security.sandbox.required: false to run commands unsandboxed`,
+      details: { backend: probe.backend },
+    },
+  );
 }
 
 /**
@@ -140,22 +143,54 @@ export class CommandSandbox {
     const policy = this.options.policy();
     const { mode, probe } = await this.mode();
     const limits = {
-      cpu_seconds: String(policy.limits.cpuSeconds), memory_mb: String(policy.limits.memoryMb),
-      open_files: String(policy.limits.openFiles), processes: String(policy.limits.processes),
+      cpu_seconds: String(policy.limits.cpuSeconds),
+      memory_mb: String(policy.limits.memoryMb),
+      open_files: String(policy.limits.openFiles),
+      processes: String(policy.limits.processes),
     };
-    const base = { mode, backend: probe.available ? probe.backend : 'none' as const, available: probe.available, reason: probe.reason, fix: probe.fix, required: policy.required, limits, socatAvailable: probe.socatPath !== undefined };
+    const base = {
+      mode,
+      backend: probe.available ? probe.backend : ('none' as const),
+      available: probe.available,
+      reason: probe.reason,
+      fix: probe.fix,
+      required: policy.required,
+      limits,
+      socatAvailable: probe.socatPath !== undefined,
+    };
     if (mode !== 'enforced' || probe.backend !== 'bubblewrap') {
-      return { ...base, mounts: [], proxyBridge: '', proxyEndpoint: '', networkNote: mode === 'enforced' ? 'Seatbelt: no network' : 'not sandboxed: commands use the host network', warnings: [] };
+      return {
+        ...base,
+        mounts: [],
+        proxyBridge: '',
+        proxyEndpoint: '',
+        networkNote: mode === 'enforced' ? 'Seatbelt: no network' : 'not sandboxed: commands use the host network',
+        warnings: [],
+      };
     }
     const plan = this.plan(cwd ?? this.options.writableRoots[0] ?? '/', policy, probe, process.env.PATH ?? '');
     const net = this.network(probe);
-    return { ...base, mounts: plan.mounts, proxyBridge: net.bridge ? 'socat' : '', proxyEndpoint: net.endpoint, networkNote: net.note, warnings: plan.warnings };
+    return {
+      ...base,
+      mounts: plan.mounts,
+      proxyBridge: net.bridge ? 'socat' : '',
+      proxyEndpoint: net.endpoint,
+      networkNote: net.note,
+      warnings: plan.warnings,
+    };
   }
 
   private network(probe: SandboxProbe): { bridge: boolean; socket?: string; endpoint: string; note: string } {
     const socket = this.options.network?.().proxySocketPath;
-    if (socket === undefined) return { bridge: false, endpoint: '', note: 'no network: the network proxy is not running for this session' };
-    if (probe.socatPath === undefined) return { bridge: false, socket, endpoint: socket, note: 'no network: socat is not installed (apt-get install socat), so commands cannot reach the proxy' };
+    if (socket === undefined)
+      return { bridge: false, endpoint: '', note: 'no network: the network proxy is not running for this session' };
+    if (probe.socatPath === undefined)
+      return {
+        bridge: false,
+        socket,
+        endpoint: socket,
+        note: 'no network: socat is not installed (apt-get install socat), so commands cannot reach the proxy',
+      };
     return { bridge: true, socket, endpoint: `${socket} → http://127.0.0.1:3128 (socat)`, note: '' };
   }
 
@@ -185,14 +220,24 @@ export class CommandSandbox {
     const net = this.network(probe);
     const plan = this.plan(command.cwd, policy, probe, command.env.PATH ?? '', net.bridge ? net.socket : undefined);
     const env = this.env(command.env, net.bridge);
-    const inner = [...(net.bridge ? bridgePrefix(probe.socatPath as string) : []), ...limitPrefix(policy.limits, probe.prlimitPath), command.file, ...command.args];
+    const inner = [
+      ...(net.bridge ? bridgePrefix(probe.socatPath as string) : []),
+      ...limitPrefix(policy.limits, probe.prlimitPath),
+      command.file,
+      ...command.args,
+    ];
     const bwrap = [probe.bwrapPath as string, ...plan.args, '--', ...inner];
     // Only root needs the cgroup (RLIMIT_NPROC binds everyone else, per sandbox); joining one costs
-    // an RCU grace period (~5–15 ms) on every command.
+    // an RCU grace period on every command.
     const cgroup = probe.runningAsRoot ? this.options.cgroups?.create(policy.limits.processes) : undefined;
     if (cgroup === undefined) return { file: bwrap[0] as string, args: bwrap.slice(1), env };
     // Join the cgroup, then become bwrap: everything inside inherits the pids limit.
-    return { file: '/bin/sh', args: ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, ...bwrap], env, release: cgroup.release };
+    return {
+      file: '/bin/sh',
+      args: ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, ...bwrap],
+      env,
+      release: cgroup.release,
+    };
   }
 
   private seatbelt(command: SandboxCommand, policy: SandboxPolicy): SandboxedCommand {
@@ -210,7 +255,17 @@ export class CommandSandbox {
 
   private env(base: Readonly<Record<string, string>>, bridged: boolean): Record<string, string> {
     const env: Record<string, string> = { ...base };
-    for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']) delete env[name];
+    for (const name of [
+      'HTTP_PROXY',
+      'HTTPS_PROXY',
+      'http_proxy',
+      'https_proxy',
+      'ALL_PROXY',
+      'all_proxy',
+      'NO_PROXY',
+      'no_proxy',
+    ])
+      delete env[name];
     if (bridged) Object.assign(env, proxyEnv());
     // The host's TMPDIR may not exist inside; /tmp is private to the sandbox.
     const tmp = env.TMPDIR;

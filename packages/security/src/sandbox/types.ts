@@ -17,7 +17,13 @@ export interface SandboxLimits {
   processes: number;
 }
 
-export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { cpuSeconds: 600, memoryMb: 4096, openFiles: 1024, processes: 256 };
+/** @internal exported for tests */
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
+  cpuSeconds: 600,
+  memoryMb: 4096,
+  openFiles: 1024,
+  processes: 256,
+};
 
 export type SandboxBackend = 'bubblewrap' | 'seatbelt' | 'none';
 

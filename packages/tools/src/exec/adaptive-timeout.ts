@@ -12,6 +12,7 @@ export interface TimeoutPolicy {
   noisePatterns: RegExp[];
 }
 
+/** @internal exported for tests */
 export function defaultNoisePatterns(): RegExp[] {
   return [
     /^\s*$/, // blank
@@ -26,6 +27,7 @@ export function defaultTimeoutPolicy(): TimeoutPolicy {
   return { baseMs: 120_000, extendMs: 30_000, ceilingMs: 1_800_000, noisePatterns: defaultNoisePatterns() };
 }
 
+/** @internal exported for tests */
 export function isNoise(line: string, patterns: readonly RegExp[]): boolean {
   return patterns.some((re) => re.test(line));
 }
@@ -33,9 +35,17 @@ export function isNoise(line: string, patterns: readonly RegExp[]): boolean {
 /**
  * When the command times out: at the base budget, or later while meaningful output keeps
  * coming (each meaningful line buys `extendMs`), never past the ceiling. Times are monotonic ms.
+ * @internal exported for tests
  */
-export function timeoutDeadline(startedAt: number, lastMeaningfulAt: number, policy: Pick<TimeoutPolicy, 'baseMs' | 'extendMs' | 'ceilingMs'>): number {
-  return Math.min(startedAt + policy.ceilingMs, Math.max(startedAt + policy.baseMs, lastMeaningfulAt + policy.extendMs));
+export function timeoutDeadline(
+  startedAt: number,
+  lastMeaningfulAt: number,
+  policy: Pick<TimeoutPolicy, 'baseMs' | 'extendMs' | 'ceilingMs'>,
+): number {
+  return Math.min(
+    startedAt + policy.ceilingMs,
+    Math.max(startedAt + policy.baseMs, lastMeaningfulAt + policy.extendMs),
+  );
 }
 
 export interface TimeoutInfo {
@@ -55,7 +65,11 @@ export class AdaptiveTimeout implements LineObserver {
   /** Re-checking noise more often than this is pointless (the deadline moves by less). */
   private readonly resolutionMs: number;
 
-  constructor(policy: TimeoutPolicy, private readonly clock: Clock, requestedMs?: number) {
+  constructor(
+    policy: TimeoutPolicy,
+    private readonly clock: Clock,
+    requestedMs?: number,
+  ) {
     const baseMs = Math.max(1, Math.min(requestedMs ?? policy.baseMs, policy.ceilingMs));
     this.policy = { ...policy, baseMs };
     this.startedAt = clock.monotonic();
@@ -75,7 +89,11 @@ export class AdaptiveTimeout implements LineObserver {
       if (now >= deadline) {
         this.stopped = true;
         const elapsedMs = now - this.startedAt;
-        onFire({ elapsedMs, cause: elapsedMs >= this.policy.ceilingMs ? 'ceiling' : 'idle', silentMs: now - this.lastMeaningfulAt });
+        onFire({
+          elapsedMs,
+          cause: elapsedMs >= this.policy.ceilingMs ? 'ceiling' : 'idle',
+          silentMs: now - this.lastMeaningfulAt,
+        });
         return;
       }
       this.timer = setTimeout(check, Math.max(1, deadline - now));

@@ -13,7 +13,7 @@ beforeEach(() => {
 afterEach(() => box.dispose());
 
 describe('cascadeBudgets', () => {
-  it('gives each level 5 s less (SPEC 2.4)', () => {
+  it('gives each level 5 s less', () => {
     expect(cascadeBudgets()).toEqual({ totalMs: 30_000, agentMs: 25_000, toolMs: 20_000 });
     expect(cascadeBudgets(6000)).toEqual({ totalMs: 6000, agentMs: 1000, toolMs: 0 });
   });
@@ -24,7 +24,12 @@ describe('cancelAll', () => {
     const exec = testExecutor(box);
     const started: string[] = [];
     const run = (agentId: string, command: string) =>
-      exec.run(command, { cwd: box.project, sessionId: 's', agentId, onLine: (line) => started.push(`${agentId}:${line}`) });
+      exec.run(command, {
+        cwd: box.project,
+        sessionId: 's',
+        agentId,
+        onLine: (line) => started.push(`${agentId}:${line}`),
+      });
     const a1 = run('a', 'echo first-a1; exec sleep 30');
     const a2 = run('a', 'trap "" INT; echo first-a2; sleep 30');
     const b = run('b', 'echo first-b; sleep 0.5; echo done-b');
@@ -49,7 +54,11 @@ describe('cancelAll', () => {
     // Default 5 s / 3 s stage waits; a 10.5 s total with 5 s margins leaves 0.5 s for the tool.
     const exec = testExecutor(box, { killWaits: { interruptMs: 5000, terminateMs: 3000 } });
     let ready = false;
-    const run = exec.run('trap "" INT TERM; echo ready; sleep 30', { cwd: box.project, agentId: 'a', onLine: () => (ready = true) });
+    const run = exec.run('trap "" INT TERM; echo ready; sleep 30', {
+      cwd: box.project,
+      agentId: 'a',
+      onLine: () => (ready = true),
+    });
     await waitFor(() => ready);
     const report = await exec.cancelAll({ agentId: 'a' }, { budgetMs: 10_500 });
     const killed = report.results[0]?.result?.killed;
@@ -59,34 +68,41 @@ describe('cancelAll', () => {
   });
 
   // An undeletable path even for root: procfs refuses removals.
-  it.runIf(process.platform === 'linux')('removes the tool temp paths and reports what it could not clean', async () => {
-    const exec = testExecutor(box);
-    const scratch = join(box.project, 'scratch');
-    mkdirSync(scratch);
-    writeFileSync(join(scratch, 'f'), 'x');
-    let ready = false;
-    const run = exec.run('echo ready; exec sleep 30', {
-      cwd: box.project,
-      sessionId: 's',
-      cleanupPaths: [scratch, '/proc/self/status'],
-      onLine: () => (ready = true),
-    });
-    await waitFor(() => ready);
-    const progress: string[] = [];
-    const report = await exec.cancelAll({ sessionId: 's' }, { onProgress: (e) => progress.push(e.message) });
-    await run;
-    expect(existsSync(scratch)).toBe(false);
-    expect(report.uncleaned).toHaveLength(1);
-    expect(report.uncleaned[0]).toContain('/proc/self/status');
-    expect(report.results[0]?.result?.uncleaned).toEqual(report.uncleaned);
-    expect(progress).toEqual(['Cancelling operation…', 'Cleanup incomplete, temp files may remain']);
-  });
+  it.runIf(process.platform === 'linux')(
+    'removes the tool temp paths and reports what it could not clean',
+    async () => {
+      const exec = testExecutor(box);
+      const scratch = join(box.project, 'scratch');
+      mkdirSync(scratch);
+      writeFileSync(join(scratch, 'f'), 'x');
+      let ready = false;
+      const run = exec.run('echo ready; exec sleep 30', {
+        cwd: box.project,
+        sessionId: 's',
+        cleanupPaths: [scratch, '/proc/self/status'],
+        onLine: () => (ready = true),
+      });
+      await waitFor(() => ready);
+      const progress: string[] = [];
+      const report = await exec.cancelAll({ sessionId: 's' }, { onProgress: (e) => progress.push(e.message) });
+      await run;
+      expect(existsSync(scratch)).toBe(false);
+      expect(report.uncleaned).toHaveLength(1);
+      expect(report.uncleaned[0]).toContain('/proc/self/status');
+      expect(report.results[0]?.result?.uncleaned).toEqual(report.uncleaned);
+      expect(progress).toEqual(['Cancelling operation…', 'Cleanup incomplete, temp files may remain']);
+    },
+  );
 
   it('cancels a call still waiting for a slot without starting it', async () => {
     const slots = new BoundedSlotPool(1);
     const exec = testExecutor(box, { slots });
     let ready = false;
-    const running = exec.run('echo ready; exec sleep 30', { cwd: box.project, agentId: 'a', onLine: () => (ready = true) });
+    const running = exec.run('echo ready; exec sleep 30', {
+      cwd: box.project,
+      agentId: 'a',
+      onLine: () => (ready = true),
+    });
     // Only once the first holds the slot: calls prepare (cwd checks) concurrently, so the
     // second, issued at once, could otherwise take the slot first and simply finish.
     await waitFor(() => ready);

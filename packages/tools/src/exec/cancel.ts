@@ -4,7 +4,7 @@ import { groupAlive, signalGroup } from './process-group.js';
 import type { ExecResult, ProgressEvent } from './types.js';
 
 export interface CancelOptions {
-  /** Whole cancellation budget (SPEC 2.4: 30 s). */
+  /** Whole cancellation budget (default 30 s). */
   budgetMs?: number;
   /** Each level down gets 5 s less: agent = total − margin, tool = agent − margin. */
   stageMarginMs?: number;

@@ -5,18 +5,54 @@ import { ErrorTier, SylkError } from '@sylk/core';
  * positive only costs a `sh -c`, a false negative would run the wrong argv.
  */
 export const DEFAULT_SHELL_METACHARACTERS: readonly string[] = [
-  '|', '&', ';', '<', '>', '(', ')', '$', '`', '*', '?', '[', '~', '#', '\n',
+  '|',
+  '&',
+  ';',
+  '<',
+  '>',
+  '(',
+  ')',
+  '$',
+  '`',
+  '*',
+  '?',
+  '[',
+  '~',
+  '#',
+  '\n',
 ];
 
 /** Words that only exist inside a shell (builtins and keywords). */
 const SHELL_WORDS = new Set([
-  'cd', 'export', 'unset', 'source', '.', 'alias', 'eval', 'exec', 'set', 'ulimit', 'umask', 'if', 'for',
-  'while', 'until', 'case', 'function', '{', '!', 'readonly', 'shift', 'trap', 'wait', 'return', 'exit',
+  'cd',
+  'export',
+  'unset',
+  'source',
+  '.',
+  'alias',
+  'eval',
+  'exec',
+  'set',
+  'ulimit',
+  'umask',
+  'if',
+  'for',
+  'while',
+  'until',
+  'case',
+  'function',
+  '{',
+  '!',
+  'readonly',
+  'shift',
+  'trap',
+  'wait',
+  'return',
+  'exit',
 ]);
 
 export type CommandPlan =
-  | { mode: 'direct'; file: string; args: string[] }
-  | { mode: 'shell'; file: 'sh'; args: ['-c', string] };
+  { mode: 'direct'; file: string; args: string[] } | { mode: 'shell'; file: 'sh'; args: ['-c', string] };
 
 function parseError(message: string, command: string): SylkError {
   return new SylkError(message, {
@@ -31,6 +67,7 @@ function parseError(message: string, command: string): SylkError {
  * Split a command into argv the way sh would for commands without shell syntax: whitespace
  * separates words, single quotes are literal, double quotes keep spaces (backslash escapes `"`
  * and `\`), a backslash outside quotes escapes the next character.
+ * @internal exported for tests
  */
 export function tokenize(command: string): string[] {
   const words: string[] = [];
@@ -72,7 +109,10 @@ export function tokenize(command: string): string[] {
   return words;
 }
 
-/** True when the command needs `sh -c`. */
+/**
+ * True when the command needs `sh -c`.
+ * @internal exported for tests
+ */
 export function needsShell(command: string, metacharacters: readonly string[] = DEFAULT_SHELL_METACHARACTERS): boolean {
   if (metacharacters.some((m) => command.includes(m))) return true;
   const first = command.trimStart().split(/[ \t]/, 1)[0] ?? '';
@@ -91,7 +131,7 @@ export function planCommand(command: string, metacharacters?: readonly string[])
 
 /** A short name for progress messages: the program's base name. */
 export function toolName(plan: CommandPlan): string {
-  const program = plan.mode === 'direct' ? plan.file : (plan.args[1].trim().split(/[\s|&;<>()`$'"]/)[0] || 'sh');
+  const program = plan.mode === 'direct' ? plan.file : plan.args[1].trim().split(/[\s|&;<>()`$'"]/)[0] || 'sh';
   const base = program.slice(program.lastIndexOf('/') + 1);
   return base === '' ? program : base;
 }

@@ -9,7 +9,7 @@ function norm(path: string): string {
   return caseInsensitive ? path.toLowerCase() : path;
 }
 
-export function isInside(target: string, root: string): boolean {
+function isInside(target: string, root: string): boolean {
   const t = norm(target);
   const r = norm(root);
   if (t === r) return true;
@@ -52,7 +52,10 @@ export class AllowedRoots {
  * The real working directory for a command: absolute, symlinks resolved, inside one of the
  * allowed roots (themselves resolved). Errors name the requested path, the target and the roots.
  */
-export async function resolveWorkingDirectory(requested: string, roots: readonly string[] | AllowedRoots): Promise<string> {
+export async function resolveWorkingDirectory(
+  requested: string,
+  roots: readonly string[] | AllowedRoots,
+): Promise<string> {
   if (!isAbsolute(requested)) {
     throw new SylkError(`working directory must be an absolute path: ${requested}`, {
       tier: ErrorTier.Permanent,
@@ -64,14 +67,16 @@ export async function resolveWorkingDirectory(requested: string, roots: readonly
   // realpath(3) of a local directory takes microseconds; a thread-pool hop costs more than the
   // lookup on every command's path, so the target is resolved synchronously (roots are cached).
   const [target, resolvedRoots] = await Promise.all([
-    Promise.resolve().then(() => realpathSync.native(requested)).catch((err: unknown) => {
-      throw new SylkError(`working directory does not exist: ${requested}`, {
-        tier: ErrorTier.Permanent,
-        code: 'tools.cwd_not_found',
-        cause: err,
-        details: { requested },
-      });
-    }),
+    Promise.resolve()
+      .then(() => realpathSync.native(requested))
+      .catch((err: unknown) => {
+        throw new SylkError(`working directory does not exist: ${requested}`, {
+          tier: ErrorTier.Permanent,
+          code: 'tools.cwd_not_found',
+          cause: err,
+          details: { requested },
+        });
+      }),
     (roots instanceof AllowedRoots ? roots : new AllowedRoots(roots)).real(),
   ]);
   if (resolvedRoots.some((root) => isInside(target, root))) return target;

@@ -10,6 +10,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * A child's environment: the attaching client's snapshot minus blocked (credential) names,
  * plus the call's own additions (deliberate, so not filtered; validated).
+ * @internal exported for tests
  */
 export function buildChildEnv(
   base: Readonly<Record<string, string | undefined>>,
@@ -20,7 +21,10 @@ export function buildChildEnv(
 }
 
 /** A copy of an already filtered environment plus validated additions. */
-export function withAdditions(filtered: Readonly<Record<string, string>>, additions: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function withAdditions(
+  filtered: Readonly<Record<string, string>>,
+  additions: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   const env = { ...filtered };
   for (const [name, value] of Object.entries(additions)) {
     if (!NAME.test(name) || value.includes('\0')) {

@@ -1,8 +1,25 @@
-import { ErrorTier, SylkError, filterEnv, isSylkError, newId, silentLogger, systemClock, type Clock, type Logger } from '@sylk/core';
+import {
+  ErrorTier,
+  SylkError,
+  filterEnv,
+  isSylkError,
+  newId,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Logger,
+} from '@sylk/core';
 import { OutputCapture, type OutputCaptureOptions } from '../output/capture.js';
 import { AdaptiveTimeout, defaultTimeoutPolicy, type TimeoutInfo, type TimeoutPolicy } from './adaptive-timeout.js';
 import { BackgroundProcess, type BackgroundHandle } from './background.js';
-import { cascadeBudgets, cleanupAfterStop, within, type CancelOptions, type CancelOutcome, type CancelReport } from './cancel.js';
+import {
+  cascadeBudgets,
+  cleanupAfterStop,
+  within,
+  type CancelOptions,
+  type CancelOutcome,
+  type CancelReport,
+} from './cancel.js';
 import { ChildRun, type ChildOutcome } from './child-run.js';
 import { DEFAULT_SHELL_METACHARACTERS, planCommand, toolName, type CommandPlan } from './command.js';
 import { AllowedRoots, resolveWorkingDirectory } from './cwd.js';
@@ -11,10 +28,18 @@ import { withGitHardening } from './git-env.js';
 import { DEFAULT_KILL_WAITS } from './kill.js';
 import { ProcessRegistry } from './registry.js';
 import { BoundedSlotPool, type SlotPool } from './slots.js';
-import type { BackgroundOptions, CancelScope, ExecResult, KillWaits, ProcessRecord, ProgressEvent, RunOptions } from './types.js';
+import type {
+  BackgroundOptions,
+  CancelScope,
+  ExecResult,
+  KillWaits,
+  ProcessRecord,
+  ProgressEvent,
+  RunOptions,
+} from './types.js';
 import type { CommandWrapper } from './wrapper.js';
 
-export type OutputLimits = Omit<OutputCaptureOptions, 'id' | 'spoolDir' | 'onLine' | 'onChunk' | 'observer' | 'logger'>;
+type OutputLimits = Omit<OutputCaptureOptions, 'id' | 'spoolDir' | 'onLine' | 'onChunk' | 'observer' | 'logger'>;
 
 export interface ToolExecutorOptions {
   /** Allowed working-directory roots: project, its staging, session temp, configured extras. */
@@ -144,11 +169,14 @@ export class ToolExecutor {
     const started = this.clock.monotonic();
     const budgets = cascadeBudgets(options.budgetMs, options.stageMarginMs);
     const targets = [...this.running.values()].filter((t) => inScope(t.scope, scope));
-    if (targets.length > 0) emit(options.onProgress, { kind: 'cancelling', message: 'Cancelling operation…' }, this.logger);
+    if (targets.length > 0)
+      emit(options.onProgress, { kind: 'cancelling', message: 'Cancelling operation…' }, this.logger);
     const deadline = started + budgets.toolMs;
     for (const target of targets) {
       target.control.deadline = deadline;
-      target.control.abort.abort(new SylkError('cancelled by user', { tier: ErrorTier.Permanent, code: 'tools.cancelled' }));
+      target.control.abort.abort(
+        new SylkError('cancelled by user', { tier: ErrorTier.Permanent, code: 'tools.cancelled' }),
+      );
     }
     const uncleaned: string[] = [];
     const results = await Promise.all(
@@ -173,7 +201,11 @@ export class ToolExecutor {
     );
     if (uncleaned.length > 0) {
       this.logger.warn({ uncleaned }, 'cleanup incomplete after cancellation');
-      emit(options.onProgress, { kind: 'cleanup_incomplete', message: 'Cleanup incomplete, temp files may remain' }, this.logger);
+      emit(
+        options.onProgress,
+        { kind: 'cleanup_incomplete', message: 'Cleanup incomplete, temp files may remain' },
+        this.logger,
+      );
     }
     return { results, uncleaned, durationMs: this.clock.monotonic() - started };
   }
@@ -186,18 +218,37 @@ export class ToolExecutor {
 
   /** Ids of foreground tools running now, for status displays. */
   runningTools(scope: CancelScope = {}): Array<{ id: string; command: string }> {
-    return [...this.running.values()].filter((t) => inScope(t.scope, scope)).map(({ id, command }) => ({ id, command }));
+    return [...this.running.values()]
+      .filter((t) => inScope(t.scope, scope))
+      .map(({ id, command }) => ({ id, command }));
   }
 
-  private async prepare(command: string, opts: { cwd: string; env?: Record<string, string> }, id: string, background = false): Promise<Prepared> {
+  private async prepare(
+    command: string,
+    opts: { cwd: string; env?: Record<string, string> },
+    id: string,
+    background = false,
+  ): Promise<Prepared> {
     const plan = planCommand(command, this.options.shellMetacharacters ?? DEFAULT_SHELL_METACHARACTERS);
     const cwd = await resolveWorkingDirectory(opts.cwd, this.roots);
     const env = withGitHardening(withAdditions(this.baseEnv, opts.env));
-    const prepared: Prepared = { plan, spawn: { file: plan.file, args: [...plan.args] }, tool: toolName(plan), cwd, env, id };
+    const prepared: Prepared = {
+      plan,
+      spawn: { file: plan.file, args: [...plan.args] },
+      tool: toolName(plan),
+      cwd,
+      env,
+      id,
+    };
     const wrapper = this.options.wrapper;
     if (wrapper === undefined) return prepared;
     const wrapped = await wrapper.wrap({ file: plan.file, args: plan.args, cwd, env, background });
-    return { ...prepared, spawn: { file: wrapped.file, args: wrapped.args }, env: wrapped.env, release: wrapped.release };
+    return {
+      ...prepared,
+      spawn: { file: wrapped.file, args: wrapped.args },
+      env: wrapped.env,
+      release: wrapped.release,
+    };
   }
 
   private release(prepared: Prepared): void {
@@ -210,7 +261,8 @@ export class ToolExecutor {
 
   private async runTracked(id: string, control: RunControl, command: string, opts: RunOptions): Promise<ExecResult> {
     const prepared = await this.prepare(command, opts, id);
-    const signal = opts.signal === undefined ? control.abort.signal : AbortSignal.any([opts.signal, control.abort.signal]);
+    const signal =
+      opts.signal === undefined ? control.abort.signal : AbortSignal.any([opts.signal, control.abort.signal]);
     try {
       const lease = await this.slots.acquire(signal);
       try {
@@ -223,7 +275,13 @@ export class ToolExecutor {
     }
   }
 
-  private async execute(control: RunControl, prepared: Prepared, command: string, opts: RunOptions, signal: AbortSignal): Promise<ExecResult> {
+  private async execute(
+    control: RunControl,
+    prepared: Prepared,
+    command: string,
+    opts: RunOptions,
+    signal: AbortSignal,
+  ): Promise<ExecResult> {
     const timeout = new AdaptiveTimeout(this.timeouts, this.clock, opts.timeoutMs);
     const capture = new OutputCapture({
       ...this.options.output,
@@ -252,7 +310,11 @@ export class ToolExecutor {
     if (child.pid !== 0) {
       timeout.start((info) => {
         stopCause ??= { kind: 'timeout', info };
-        emit(opts.onProgress, { kind: 'timed_out', tool: prepared.tool, message: timeoutMessage(info, timeout.baseMs) }, this.logger);
+        emit(
+          opts.onProgress,
+          { kind: 'timed_out', tool: prepared.tool, message: timeoutMessage(info, timeout.baseMs) },
+          this.logger,
+        );
         void child.stop();
       });
       if (signal.aborted) onAbort();
@@ -282,9 +344,22 @@ export class ToolExecutor {
     if (outcome.spawnError !== undefined) result.message = outcome.spawnError.message;
     if (killed !== undefined) result.killed = killed;
     if (stopCause !== undefined && killed !== undefined && killed.endedBy !== 'exit') {
-      Object.assign(result, stopCause.kind === 'timeout'
-        ? { exitCode: 124, timedOut: true, partial: true, partialReason: 'timeout', message: timeoutMessage(stopCause.info, timeout.baseMs) }
-        : { partial: true, partialReason: 'cancelled by user', message: `Cancelled by user; stopped ${prepared.tool} (${killed.endedBy})` });
+      Object.assign(
+        result,
+        stopCause.kind === 'timeout'
+          ? {
+              exitCode: 124,
+              timedOut: true,
+              partial: true,
+              partialReason: 'timeout',
+              message: timeoutMessage(stopCause.info, timeout.baseMs),
+            }
+          : {
+              partial: true,
+              partialReason: 'cancelled by user',
+              message: `Cancelled by user; stopped ${prepared.tool} (${killed.endedBy})`,
+            },
+      );
       const uncleaned = await this.cleanup(child.pgid, prepared.tool, opts.cleanupPaths ?? []);
       if (uncleaned.length > 0) result.uncleaned = uncleaned;
     }
@@ -294,8 +369,15 @@ export class ToolExecutor {
   private record(prepared: Prepared, child: ChildRun, command: string, opts: RunOptions): ProcessRecord | undefined {
     if (child.pid === 0 || this.options.processLog === undefined) return undefined;
     const record: ProcessRecord = {
-      id: prepared.id, pid: child.pid, pgid: child.pgid, startTime: child.startTime, command,
-      sessionId: opts.sessionId, agentId: opts.agentId, background: false, startedAt: this.clock.now(),
+      id: prepared.id,
+      pid: child.pid,
+      pgid: child.pgid,
+      startTime: child.startTime,
+      command,
+      sessionId: opts.sessionId,
+      agentId: opts.agentId,
+      background: false,
+      startedAt: this.clock.now(),
     };
     try {
       this.options.processLog.spawned(record);
@@ -315,7 +397,10 @@ export class ToolExecutor {
 }
 
 function inScope(tool: CancelScope, scope: CancelScope): boolean {
-  return (scope.sessionId === undefined || tool.sessionId === scope.sessionId) && (scope.agentId === undefined || tool.agentId === scope.agentId);
+  return (
+    (scope.sessionId === undefined || tool.sessionId === scope.sessionId) &&
+    (scope.agentId === undefined || tool.agentId === scope.agentId)
+  );
 }
 
 function timeoutMessage(info: TimeoutInfo, baseMs: number): string {
@@ -325,7 +410,7 @@ function timeoutMessage(info: TimeoutInfo, baseMs: number): string {
     : `Command timed out after ${seconds(info.elapsedMs)} (base ${seconds(baseMs)}, no meaningful output for ${seconds(info.silentMs)})`;
 }
 
-export function emit(onProgress: ((event: ProgressEvent) => void) | undefined, event: ProgressEvent, logger: Logger): void {
+function emit(onProgress: ((event: ProgressEvent) => void) | undefined, event: ProgressEvent, logger: Logger): void {
   try {
     onProgress?.(event);
   } catch (err) {

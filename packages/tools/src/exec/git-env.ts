@@ -6,6 +6,7 @@
  * these keys. Keys that cannot be neutralised without breaking git (`diff.external`: an empty
  * value makes `git diff` fail; per-driver `filter.*`, `diff.*.textconv`, `merge.*.driver`) are
  * contained by the sandbox instead, which mounts the whole `.git` read-only.
+ * @internal exported for tests
  */
 export const GIT_HARDENING: ReadonlyArray<readonly [string, string]> = [
   ['core.fsmonitor', 'false'],

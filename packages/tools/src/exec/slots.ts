@@ -6,7 +6,7 @@ export interface SlotLease {
   release(): void;
 }
 
-/** Where the executor takes a subprocess slot before spawning (SPEC 2.5.4 plugs in here). */
+/** Where the executor takes a subprocess slot before spawning (a daemon-wide pool can plug in here). */
 export interface SlotPool {
   acquire(signal?: AbortSignal): Promise<SlotLease>;
 }
@@ -26,7 +26,10 @@ export class BoundedSlotPool implements SlotPool {
 
   constructor(readonly limit: number = 2 * availableParallelism()) {
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new SylkError(`slot limit must be a positive integer, got ${limit}`, { tier: ErrorTier.Permanent, code: 'tools.invalid_option' });
+      throw new SylkError(`slot limit must be a positive integer, got ${limit}`, {
+        tier: ErrorTier.Permanent,
+        code: 'tools.invalid_option',
+      });
     }
   }
 

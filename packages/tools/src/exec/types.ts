@@ -25,7 +25,7 @@ export type ProgressEvent =
   | { kind: 'timed_out'; tool: string; message: string }
   | { kind: 'cancelling' | 'cleanup_incomplete'; message: string };
 
-export type PartialReason = 'cancelled by user' | 'timeout' | (string & {});
+type PartialReason = 'cancelled by user' | 'timeout' | (string & {});
 
 export interface ExecResult {
   id: string;

@@ -3,7 +3,7 @@
  * inside an OS sandbox. Defined here and implemented structurally elsewhere (the sandbox lives in
  * @sylk/security, which tools does not import).
  */
-export interface CommandWrapInput {
+interface CommandWrapInput {
   /** The program and arguments the executor planned (`sh -c …` for shell syntax). */
   file: string;
   args: readonly string[];
@@ -14,7 +14,7 @@ export interface CommandWrapInput {
   background: boolean;
 }
 
-export interface WrappedCommand {
+interface WrappedCommand {
   file: string;
   args: string[];
   env: Record<string, string>;

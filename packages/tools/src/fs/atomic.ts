@@ -26,7 +26,7 @@ export async function sha256File(path: string): Promise<string | null> {
 }
 
 /** A temp name that never collides with the leaf and stays short whatever the leaf length. */
-export function tempSiblingName(): string {
+function tempSiblingName(): string {
   return `.sylk-tmp-${randomBytes(8).toString('hex')}`;
 }
 

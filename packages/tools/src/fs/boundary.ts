@@ -44,7 +44,7 @@ export interface ResolveOptions {
 
 const caseInsensitiveDefault = process.platform === 'darwin' || process.platform === 'win32';
 
-export function isWithin(root: string, candidate: string, caseInsensitive = caseInsensitiveDefault): boolean {
+function isWithin(root: string, candidate: string, caseInsensitive = caseInsensitiveDefault): boolean {
   const a = caseInsensitive ? root.toLowerCase() : root;
   const b = caseInsensitive ? candidate.toLowerCase() : candidate;
   const rel = relative(a, b);
@@ -108,14 +108,23 @@ export class PathBoundary {
 
   async resolve(requested: string, options: ResolveOptions = {}): Promise<ResolvedPath> {
     if (requested.length === 0 || requested.includes('\0')) {
-      throw new SylkError(`Invalid path ${JSON.stringify(requested)}`, { code: 'tools.invalid_path', tier: ErrorTier.Permanent });
+      throw new SylkError(`Invalid path ${JSON.stringify(requested)}`, {
+        code: 'tools.invalid_path',
+        tier: ErrorTier.Permanent,
+      });
     }
     const absolute = resolve(this.projectRoot, requested);
     const parentPath = dirname(absolute);
     const leaf = basename(absolute);
-    const parent = await this.realParent(requested, absolute, parentPath, options.createParents === true, options.allowMissingParents === true);
+    const parent = await this.realParent(
+      requested,
+      absolute,
+      parentPath,
+      options.createParents === true,
+      options.allowMissingParents === true,
+    );
     const root = await this.rootOf(parent);
-    if (root === undefined || parent === root.path && leaf === '') {
+    if (root === undefined || (parent === root.path && leaf === '')) {
       throw await this.boundaryError(requested, join(parent, leaf), absolute);
     }
     const target = join(parent, leaf);
@@ -158,33 +167,47 @@ export class PathBoundary {
     }
     const root = await this.rootOf(real);
     if (root === undefined) {
-      throw outsideRoots({ requested, resolved: real, boundary: await this.crossedBoundary(requested, link), via: link });
+      throw outsideRoots({
+        requested,
+        resolved: real,
+        boundary: await this.crossedBoundary(requested, link),
+        via: link,
+      });
     }
     const stat = await fsp.lstat(real);
     return { requested, parent: dirname(real), leaf: basename(real), target: real, root, stat, via: link };
   }
 
-  private async realParent(requested: string, absolute: string, parentPath: string, create: boolean, allowMissing = false): Promise<string> {
+  private async realParent(
+    requested: string,
+    absolute: string,
+    parentPath: string,
+    create: boolean,
+    allowMissing = false,
+  ): Promise<string> {
     try {
       return await fsp.realpath(parentPath);
     } catch (err) {
       if (nodeCode(err) === 'ENOENT' && allowMissing && !create) {
         const deepest = await this.deepestExisting(parentPath);
-        if ((await this.rootOf(deepest.real)) === undefined) throw await this.boundaryError(requested, join(deepest.real, ...deepest.missing), absolute);
+        if ((await this.rootOf(deepest.real)) === undefined)
+          throw await this.boundaryError(requested, join(deepest.real, ...deepest.missing), absolute);
         return join(deepest.real, ...deepest.missing);
       }
       if (nodeCode(err) !== 'ENOENT' || !create) {
         if (nodeCode(err) === 'ENOENT') {
           // A dangling link somewhere in the parent chain: report it as a boundary problem when it leads out.
           const deepest = await this.deepestExisting(parentPath);
-          if ((await this.rootOf(deepest.real)) === undefined) throw await this.boundaryError(requested, deepest.real, absolute);
+          if ((await this.rootOf(deepest.real)) === undefined)
+            throw await this.boundaryError(requested, deepest.real, absolute);
         }
         throw err;
       }
     }
     // Create missing components one by one from the deepest real, in-bounds ancestor.
     const { real, missing } = await this.deepestExisting(parentPath);
-    if ((await this.rootOf(real)) === undefined) throw await this.boundaryError(requested, join(real, ...missing), absolute);
+    if ((await this.rootOf(real)) === undefined)
+      throw await this.boundaryError(requested, join(real, ...missing), absolute);
     let current = real;
     for (const part of missing) {
       const next = join(current, part);
@@ -221,7 +244,12 @@ export class PathBoundary {
   }
 
   private async boundaryError(requested: string, resolved: string, absolute: string): Promise<SylkError> {
-    return outsideRoots({ requested, resolved, boundary: await this.crossedBoundary(requested, absolute), via: await this.crossingPoint(absolute) });
+    return outsideRoots({
+      requested,
+      resolved,
+      boundary: await this.crossedBoundary(requested, absolute),
+      via: await this.crossingPoint(absolute),
+    });
   }
 
   /** The root the request started under (relative paths start at the project), else all of them. */
@@ -231,11 +259,13 @@ export class PathBoundary {
     const start = !isAbsolute(requested)
       ? project
       : roots.find((r) => isWithin(r.path, absolute, this.caseInsensitive) || this.lexicallyWithin(r, absolute));
-    return start === undefined ? `every allowed root (${this.describe(roots)})` : `the ${start.name} root "${start.path}"`;
+    return start === undefined
+      ? `every allowed root (${this.describe(roots)})`
+      : `the ${start.name} root "${start.path}"`;
   }
 
   private lexicallyWithin(root: NamedRoot, absolute: string): boolean {
-    const given = root.name === 'extra' ? this.roots.extras ?? [] : [this.roots[root.name]];
+    const given = root.name === 'extra' ? (this.roots.extras ?? []) : [this.roots[root.name]];
     return given.some((g) => g !== undefined && isWithin(resolve(g), absolute, this.caseInsensitive));
   }
 
@@ -255,7 +285,8 @@ export class PathBoundary {
       const real = await fsp.realpath(prefix).catch(() => undefined);
       if (real === undefined || (await this.rootOf(real)) === undefined) {
         // Only a link inside a root counts as "crossing"; links above the roots are the roots' own path.
-        if ((await this.rootOf(await fsp.realpath(dirname(prefix)).catch(() => dirname(prefix)))) !== undefined) return prefix;
+        if ((await this.rootOf(await fsp.realpath(dirname(prefix)).catch(() => dirname(prefix)))) !== undefined)
+          return prefix;
       }
     }
     return undefined;

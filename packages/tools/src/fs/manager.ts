@@ -5,9 +5,9 @@ import { sha256, writeFileAtomic } from './atomic.js';
 import { PathBoundary, type ResolveOptions, type ResolvedPath, type Roots } from './boundary.js';
 import { fsError, type FsOp } from './errors.js';
 
-export type PermissionVerdict = 'allow' | 'deny';
+type PermissionVerdict = 'allow' | 'deny';
 /** Asked with the resolved target (what will really be touched), after the boundary check. */
-export type PermissionCheck = (op: FsOp, path: string) => Promise<PermissionVerdict>;
+type PermissionCheck = (op: FsOp, path: string) => Promise<PermissionVerdict>;
 
 export interface FsAuditEntry {
   op: FsOp;
@@ -60,7 +60,9 @@ export class FileSystemManager {
   async readFile(path: string): Promise<Buffer> {
     const staging = this.options.staging;
     if (staging !== undefined) {
-      const resolved = await this.boundary.resolve(path, { followLeaf: true, allowMissingParents: true }).catch(() => undefined);
+      const resolved = await this.boundary
+        .resolve(path, { followLeaf: true, allowMissingParents: true })
+        .catch(() => undefined);
       if (resolved?.root.name === 'project') return staging.read(resolved.target);
     }
     return fsp.readFile(resolve(this.boundary.projectRoot, path));
@@ -70,7 +72,8 @@ export class FileSystemManager {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     const meta = { size: bytes.byteLength, sha256: sha256(bytes) };
     await this.guarded('write', path, { createParents: true, followLeaf: true }, meta, async (r, staged) => {
-      if (r.stat?.isDirectory()) throw fsError(Object.assign(new Error('is a directory'), { code: 'EISDIR' }), 'write', r.target);
+      if (r.stat?.isDirectory())
+        throw fsError(Object.assign(new Error('is a directory'), { code: 'EISDIR' }), 'write', r.target);
       if (staged) return this.options.staging?.write(r.target, bytes);
       await writeFileAtomic(r.parent, r.leaf, bytes, {
         mode: r.stat === undefined ? 0o666 : r.stat.mode & 0o7777,
@@ -81,8 +84,10 @@ export class FileSystemManager {
 
   async deleteFile(path: string): Promise<void> {
     await this.guarded('delete', path, { followLeaf: false }, {}, async (r, staged) => {
-      if (r.stat === undefined) throw fsError(Object.assign(new Error('missing'), { code: 'ENOENT' }), 'delete', r.target);
-      if (r.stat.isDirectory()) throw fsError(Object.assign(new Error('is a directory'), { code: 'EISDIR' }), 'delete', r.target);
+      if (r.stat === undefined)
+        throw fsError(Object.assign(new Error('missing'), { code: 'ENOENT' }), 'delete', r.target);
+      if (r.stat.isDirectory())
+        throw fsError(Object.assign(new Error('is a directory'), { code: 'EISDIR' }), 'delete', r.target);
       if (staged) return this.options.staging?.delete(r.target);
       await this.boundary.recheck(r);
       // unlink never follows a leaf symlink: deleting a link removes only the link.
@@ -91,34 +96,48 @@ export class FileSystemManager {
   }
 
   async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    await this.guarded('mkdir', path, { createParents: options.recursive === true, followLeaf: false }, {}, async (r, staged) => {
-      if (r.stat?.isDirectory() === true) {
-        if (options.recursive === true) return;
-        throw fsError(Object.assign(new Error('exists'), { code: 'EEXIST' }), 'mkdir', r.target);
-      }
-      if (r.stat !== undefined) throw fsError(Object.assign(new Error('exists'), { code: 'EEXIST' }), 'mkdir', r.target);
-      if (staged) return this.options.staging?.mkdir(r.target);
-      await this.boundary.recheck(r);
-      await fsp.mkdir(r.target);
-    });
+    await this.guarded(
+      'mkdir',
+      path,
+      { createParents: options.recursive === true, followLeaf: false },
+      {},
+      async (r, staged) => {
+        if (r.stat?.isDirectory() === true) {
+          if (options.recursive === true) return;
+          throw fsError(Object.assign(new Error('exists'), { code: 'EEXIST' }), 'mkdir', r.target);
+        }
+        if (r.stat !== undefined)
+          throw fsError(Object.assign(new Error('exists'), { code: 'EEXIST' }), 'mkdir', r.target);
+        if (staged) return this.options.staging?.mkdir(r.target);
+        await this.boundary.recheck(r);
+        await fsp.mkdir(r.target);
+      },
+    );
   }
 
   async rename(from: string, to: string): Promise<void> {
     const source = await this.checked('rename', from, { followLeaf: false }, {});
-    if (source.stat === undefined) throw fsError(Object.assign(new Error('missing'), { code: 'ENOENT' }), 'rename', source.target);
-    await this.guarded('rename', to, { createParents: true, followLeaf: false }, { from: source.target }, async (dest, staged) => {
-      const sourceStaged = this.isStaged(source);
-      if (staged || sourceStaged) {
-        if (!source.stat?.isFile() && !sourceStaged) throw refusedStagedRename(from);
-        const data = await this.readFile(source.target);
-        await this.writeFile(dest.target, data);
-        await this.deleteFile(source.target);
-        return;
-      }
-      await this.boundary.recheck(source);
-      await this.boundary.recheck(dest);
-      await fsp.rename(source.target, dest.target);
-    });
+    if (source.stat === undefined)
+      throw fsError(Object.assign(new Error('missing'), { code: 'ENOENT' }), 'rename', source.target);
+    await this.guarded(
+      'rename',
+      to,
+      { createParents: true, followLeaf: false },
+      { from: source.target },
+      async (dest, staged) => {
+        const sourceStaged = this.isStaged(source);
+        if (staged || sourceStaged) {
+          if (!source.stat?.isFile() && !sourceStaged) throw refusedStagedRename(from);
+          const data = await this.readFile(source.target);
+          await this.writeFile(dest.target, data);
+          await this.deleteFile(source.target);
+          return;
+        }
+        await this.boundary.recheck(source);
+        await this.boundary.recheck(dest);
+        await fsp.rename(source.target, dest.target);
+      },
+    );
   }
 
   private isStaged(r: ResolvedPath): boolean {
@@ -140,9 +159,18 @@ export class FileSystemManager {
       this.record({ op, path, requested: path, staged: false, outcome: 'refused', errorCode: e.code, ...meta });
       throw e;
     }
-    const verdict = this.options.permissionCheck === undefined ? 'allow' : await this.options.permissionCheck(op, resolved.target);
+    const verdict =
+      this.options.permissionCheck === undefined ? 'allow' : await this.options.permissionCheck(op, resolved.target);
     if (verdict !== 'allow') {
-      this.record({ op, path: resolved.target, requested: path, staged: false, outcome: 'denied', errorCode: 'tools.permission_denied', ...meta });
+      this.record({
+        op,
+        path: resolved.target,
+        requested: path,
+        staged: false,
+        outcome: 'denied',
+        errorCode: 'tools.permission_denied',
+        ...meta,
+      });
       throw new SylkError(`Permission denied: ${op} ${resolved.target}`, {
         code: 'tools.permission_denied',
         tier: ErrorTier.UserFixable,
@@ -163,7 +191,12 @@ export class FileSystemManager {
     // target turns out not to be staged (temp/extra roots).
     const wantsParents = resolveOptions.createParents === true;
     const lazy = wantsParents && this.options.staging !== undefined;
-    let resolved = await this.checked(op, path, { ...resolveOptions, createParents: !lazy && wantsParents, allowMissingParents: lazy }, meta);
+    let resolved = await this.checked(
+      op,
+      path,
+      { ...resolveOptions, createParents: !lazy && wantsParents, allowMissingParents: lazy },
+      meta,
+    );
     const staged = this.isStaged(resolved);
     if (lazy && !staged) resolved = await this.boundary.resolve(path, resolveOptions);
     const base = { op, path: resolved.target, requested: path, staged, ...meta };

@@ -39,7 +39,7 @@ export interface OutputCaptureOptions {
   redact?: Redactor;
 }
 
-export const OUTPUT_DEFAULTS = {
+const OUTPUT_DEFAULTS = {
   maxBufferBytes: 1024 * 1024,
   headLines: 200,
   tailLines: 5000,
@@ -97,12 +97,20 @@ export class OutputCapture {
       important: options.maxImportantLines ?? OUTPUT_DEFAULTS.maxImportantLines,
       importantChars: Math.floor(budget / 4),
     };
-    this.tail = new TailRing(options.tailLines ?? OUTPUT_DEFAULTS.tailLines, budget - this.limits.headChars - this.limits.importantChars);
+    this.tail = new TailRing(
+      options.tailLines ?? OUTPUT_DEFAULTS.tailLines,
+      budget - this.limits.headChars - this.limits.importantChars,
+    );
     this.logger = options.logger ?? silentLogger();
     this.spool =
       options.spoolDir === undefined
         ? undefined
-        : new Spool(options.spoolDir, options.id, options.spoolLimitBytes ?? OUTPUT_DEFAULTS.spoolLimitBytes, this.logger);
+        : new Spool(
+            options.spoolDir,
+            options.id,
+            options.spoolLimitBytes ?? OUTPUT_DEFAULTS.spoolLimitBytes,
+            this.logger,
+          );
     const redact = options.redact;
     if (redact !== undefined) this.raw = { stdout: redact.byteStream(), stderr: redact.byteStream() };
   }
@@ -218,7 +226,10 @@ export class OutputCapture {
   }
 
   private keepImportant(no: number, text: string, stream: StreamName, flag: number): void {
-    if (this.important.length >= this.limits.important || this.importantChars + text.length > this.limits.importantChars) {
+    if (
+      this.important.length >= this.limits.important ||
+      this.importantChars + text.length > this.limits.importantChars
+    ) {
       this.importantDropped++;
       return;
     }
@@ -233,7 +244,8 @@ export class OutputCapture {
       onLine(text, stream);
     } catch (err) {
       // A failing consumer must not break capture; say so once.
-      if (!this.onLineFailed) this.logger.warn({ id: this.options.id, err: errorMessage(err) }, 'onLine callback threw');
+      if (!this.onLineFailed)
+        this.logger.warn({ id: this.options.id, err: errorMessage(err) }, 'onLine callback threw');
       this.onLineFailed = true;
     }
   }

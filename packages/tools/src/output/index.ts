@@ -1,11 +1,4 @@
-export type { CapturedOutput, ImportantLine, LineKind, OutputLine, StreamName } from './types.js';
-export { defaultOutputPatterns, LineClassifier } from './patterns.js';
-export type { OutputPatterns } from './patterns.js';
-export { LineSplitter, LINE_CUT_MARKER } from './line-splitter.js';
-export { OutputCapture, OUTPUT_DEFAULTS } from './capture.js';
-export type { LineObserver, OutputCaptureOptions } from './capture.js';
+export type { StreamName } from './types.js';
+export { /** @internal exported for tests */ OutputCapture } from './capture.js';
 export { readRaw } from './spool.js';
-export type { ReadRawOptions } from './spool.js';
-export { truncateForModel, omissionMarker } from './truncate.js';
-export type { ModelOutput, TruncateOptions } from './truncate.js';
-export { RecentBytes } from './recent-bytes.js';
+export { truncateForModel } from './truncate.js';

@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 
+/** @internal exported for tests */
 export const LINE_CUT_MARKER = ' …[line truncated]';
 
 /**

@@ -10,7 +10,7 @@ export interface OutputPatterns {
   important: RegExp[];
 }
 
-export function defaultOutputPatterns(): OutputPatterns {
+function defaultOutputPatterns(): OutputPatterns {
   return {
     error: [
       /\b(?:error|errors|fatal|fail|fails|failed|failure|failures|panic|panicked|exception|traceback)\b/i,
@@ -29,7 +29,7 @@ export function defaultOutputPatterns(): OutputPatterns {
 
 export const FLAG_ERROR = 1;
 export const FLAG_WARNING = 2;
-export const FLAG_IMPORTANT = 4;
+const FLAG_IMPORTANT = 4;
 
 function globalise(re: RegExp): RegExp {
   const flags = new Set(re.flags.split(''));

@@ -22,7 +22,7 @@ export interface ModelOutput {
   summary: string;
 }
 
-export function omissionMarker(lines: number): string {
+function omissionMarker(lines: number): string {
   return `… ${lines} line${lines === 1 ? '' : 's'} omitted …`;
 }
 

@@ -19,7 +19,7 @@ interface EslintJsonFile {
 }
 
 /** eslint `--format json` output → diagnostics; undefined when the text is not that format. */
-export function parseEslintJson(output: string): StreamEvent[] | undefined {
+function parseEslintJson(output: string): StreamEvent[] | undefined {
   const text = stripAnsi(output).trim();
   const start = text.indexOf('[');
   if (start < 0) return undefined;
@@ -34,7 +34,14 @@ export function parseEslintJson(output: string): StreamEvent[] | undefined {
   for (const file of data as EslintJsonFile[]) {
     for (const m of file.messages ?? []) {
       const severity: Diagnostic['severity'] = m.fatal === true || m.severity === 2 ? 'error' : 'warning';
-      events.push(diag(severity, m.message ?? '', { file: file.filePath, line: m.line, col: m.column, rule: m.ruleId ?? undefined }));
+      events.push(
+        diag(severity, m.message ?? '', {
+          file: file.filePath,
+          line: m.line,
+          col: m.column,
+          rule: m.ruleId ?? undefined,
+        }),
+      );
     }
   }
   return events;

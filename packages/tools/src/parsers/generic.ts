@@ -1,7 +1,8 @@
 import type { LineMachine, StreamEvent } from './types.js';
-import { BaseMachine, diag, int, lineParser } from './util.js';
+import { BaseMachine, diag, int } from './util.js';
 
-const LOCATED = /^(?<file>[^\s:()]+?):(?<line>\d+)(?::(?<col>\d+))?:?\s*(?:(?<sev>error|warning|fatal error|note)(?:\[(?<rule>[^\]]+)\])?:?\s*)?(?<msg>.+)$/i;
+const LOCATED =
+  /^(?<file>[^\s:()]+?):(?<line>\d+)(?::(?<col>\d+))?:?\s*(?:(?<sev>error|warning|fatal error|note)(?:\[(?<rule>[^\]]+)\])?:?\s*)?(?<msg>.+)$/i;
 const BARE = /^(?<sev>error|warning|fatal)(?:\[(?<rule>[^\]]+)\])?:\s*(?<msg>.+)$/i;
 
 /** Fallback for unknown tools: `file:line[:col]: [error|warning:] message` and `error: message`. */
@@ -19,4 +20,3 @@ class GenericMachine extends BaseMachine {
 }
 
 export const genericMachine = (): LineMachine => new GenericMachine();
-export const genericParser = lineParser('generic', genericMachine);

@@ -2,13 +2,32 @@ import type { Commit, DiffFile, GitFileChange, GitStatus, LineMachine, ParseResu
 import { BaseMachine, lineParser } from './util.js';
 
 const PORCELAIN = /^([ MTADRCU?!])([ MTADRCU?!]) (.+)$/;
-const HUMAN_ENTRY = /^\t(modified|new file|deleted|renamed|copied|typechange|both modified|both added|both deleted|added by us|added by them|deleted by us|deleted by them):\s+(.+)$/;
-const CODES: Record<string, GitFileChange['status']> = { M: 'modified', T: 'typechange', A: 'added', D: 'deleted', R: 'renamed', C: 'copied', U: 'unmerged' };
-const WORDS: Record<string, GitFileChange['status']> = { modified: 'modified', 'new file': 'added', deleted: 'deleted', renamed: 'renamed', copied: 'copied', typechange: 'typechange' };
+const HUMAN_ENTRY = new RegExp(
+  '^\\t(modified|new file|deleted|renamed|copied|typechange|both modified|both added|both deleted|' +
+    'added by us|added by them|deleted by us|deleted by them):\\s+(.+)$',
+);
+const CODES: Record<string, GitFileChange['status']> = {
+  M: 'modified',
+  T: 'typechange',
+  A: 'added',
+  D: 'deleted',
+  R: 'renamed',
+  C: 'copied',
+  U: 'unmerged',
+};
+const WORDS: Record<string, GitFileChange['status']> = {
+  modified: 'modified',
+  'new file': 'added',
+  deleted: 'deleted',
+  renamed: 'renamed',
+  copied: 'copied',
+  typechange: 'typechange',
+};
 
 function change(status: GitFileChange['status'], path: string): GitFileChange {
   const arrow = path.indexOf(' -> ');
-  if ((status === 'renamed' || status === 'copied') && arrow > 0) return { path: path.slice(arrow + 4), status, from: path.slice(0, arrow) };
+  if ((status === 'renamed' || status === 'copied') && arrow > 0)
+    return { path: path.slice(arrow + 4), status, from: path.slice(0, arrow) };
   return { path, status };
 }
 
@@ -37,7 +56,7 @@ class GitStatusMachine extends BaseMachine implements LineMachine {
     if (this.section === 'untracked') {
       this.status.untracked.push(line.trim());
     } else if (m !== null) {
-      const status = this.section === 'unmerged' ? 'unmerged' : WORDS[m[1] ?? ''] ?? 'modified';
+      const status = this.section === 'unmerged' ? 'unmerged' : (WORDS[m[1] ?? ''] ?? 'modified');
       const list = this.section === 'staged' ? this.status.staged : this.status.unstaged;
       list.push(change(status, m[2]?.trim() ?? ''));
     }
@@ -55,7 +74,8 @@ class GitStatusMachine extends BaseMachine implements LineMachine {
     const staged = CODES[x];
     const unstaged = CODES[y];
     if (staged !== undefined) this.status.staged.push(change(staged, path));
-    if (unstaged !== undefined) this.status.unstaged.push(change(unstaged, path.includes(' -> ') ? path.split(' -> ')[1] ?? path : path));
+    if (unstaged !== undefined)
+      this.status.unstaged.push(change(unstaged, path.includes(' -> ') ? (path.split(' -> ')[1] ?? path) : path));
   }
 
   extras(): Partial<ParseResult> {
@@ -89,7 +109,12 @@ class GitDiffMachine extends BaseMachine {
     const numstat = /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(line);
     if (numstat !== null && !this.inHunk) {
       const binary = numstat[1] === '-';
-      this.files.push({ file: numstat[3] ?? '', added: binary ? 0 : Number(numstat[1]), removed: binary ? 0 : Number(numstat[2]), ...(binary ? { binary } : {}) });
+      this.files.push({
+        file: numstat[3] ?? '',
+        added: binary ? 0 : Number(numstat[1]),
+        removed: binary ? 0 : Number(numstat[2]),
+        ...(binary ? { binary } : {}),
+      });
       return [];
     }
     const c = this.current;

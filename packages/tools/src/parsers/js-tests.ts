@@ -54,7 +54,12 @@ class JsTestMachine extends BaseMachine {
     const t = TEST_LINE.exec(line);
     if (t === null) return [];
     const duration = t[3] ?? t[4];
-    const event = test({ name: t[2] ?? '', status: statusOf(t[1] ?? ''), durationMs: duration === undefined ? undefined : Number(duration), file: this.file });
+    const event = test({
+      name: t[2] ?? '',
+      status: statusOf(t[1] ?? ''),
+      durationMs: duration === undefined ? undefined : Number(duration),
+      file: this.file,
+    });
     if (event.kind === 'test' && event.test.status === 'fail') this.failures.set(event.test.name, event.test);
     return [event];
   }
@@ -76,7 +81,7 @@ interface JestFileResult {
 }
 
 /** vitest `--reporter=json` / jest `--json`: the jest-compatible aggregated report. */
-export function parseJestJson(output: string): StreamEvent[] | undefined {
+function parseJestJson(output: string): StreamEvent[] | undefined {
   const text = stripAnsi(output);
   const start = text.indexOf('{');
   const end = text.lastIndexOf('}');
@@ -96,13 +101,15 @@ export function parseJestJson(output: string): StreamEvent[] | undefined {
     }
     for (const a of assertions) {
       const status: TestResult['status'] = a.status === 'passed' ? 'pass' : a.status === 'failed' ? 'fail' : 'skip';
-      events.push(test({
-        name: a.fullName ?? a.title ?? '',
-        status,
-        durationMs: a.duration ?? undefined,
-        message: firstLine(a.failureMessages?.[0]),
-        file: file.name,
-      }));
+      events.push(
+        test({
+          name: a.fullName ?? a.title ?? '',
+          status,
+          durationMs: a.duration ?? undefined,
+          message: firstLine(a.failureMessages?.[0]),
+          file: file.name,
+        }),
+      );
     }
   }
   return events;

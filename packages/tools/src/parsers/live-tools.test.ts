@@ -13,22 +13,48 @@ let dir: string;
 function run(argv: string[], cwd = dir): Promise<{ code: number; out: string }> {
   return new Promise((done) => {
     const [cmd = '', ...args] = argv;
-    execFile(cmd, args, { cwd, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      done({ code: typeof err?.code === 'number' ? err.code : 0, out: `${stdout}${stderr}` });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, maxBuffer: 8 << 20 },
+      (err, stdout, stderr) => {
+        done({ code: typeof err?.code === 'number' ? err.code : 0, out: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
 beforeAll(() => {
   dir = realpathSync(mkdtempSync(join(tmpdir(), 'sylk-parsers-')));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', types: [] }, include: ['*.ts'] }));
-  writeFileSync(join(dir, 'bad.ts'), "const n: number = 'str';\nexport function f(x: string): number {\n  return x.lenth;\n}\nexport { n };\n");
-  writeFileSync(join(dir, 'eslint.config.js'), "export default [{ files: ['**/*.js'], rules: { 'no-unused-vars': 'error', eqeqeq: 'warn', 'no-undef': 'error' } }];\n");
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'NodeNext', types: [] },
+      include: ['*.ts'],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'bad.ts'),
+    "const n: number = 'str';\nexport function f(x: string): number {\n  return x.lenth;\n}\nexport { n };\n",
+  );
+  writeFileSync(
+    join(dir, 'eslint.config.js'),
+    "export default [{ files: ['**/*.js'], rules: { 'no-unused-vars': 'error', eqeqeq: 'warn', 'no-undef': 'error' } }];\n",
+  );
   writeFileSync(join(dir, 'a.js'), 'const unused = 1;\nif (foo == 2) { bar(); }\n');
   writeFileSync(join(dir, 'ok.js'), 'export const ok = 1;\n');
   writeFileSync(join(dir, 'broken.js'), 'const x = ;\n');
-  writeFileSync(join(dir, 'math.test.js'), "describe('math', () => {\n  it('adds', () => { expect(1 + 1).toBe(2); });\n  it('fails', () => { expect(1 + 1).toBe(3); });\n  it.skip('skipped', () => {});\n});\n");
-  writeFileSync(join(dir, 'node.test.mjs'), "import test from 'node:test';\nimport assert from 'node:assert';\ntest('adds', () => { assert.strictEqual(1 + 1, 2); });\ntest('fails', () => { assert.strictEqual(1 + 1, 3); });\ntest('skipped', { skip: 'later' }, () => {});\n");
+  writeFileSync(
+    join(dir, 'math.test.js'),
+    "describe('math', () => {\n  it('adds', () => { expect(1 + 1).toBe(2); });\n" +
+      "  it('fails', () => { expect(1 + 1).toBe(3); });\n  it.skip('skipped', () => {});\n});\n",
+  );
+  writeFileSync(
+    join(dir, 'node.test.mjs'),
+    "import test from 'node:test';\nimport assert from 'node:assert';\n" +
+      "test('adds', () => { assert.strictEqual(1 + 1, 2); });\n" +
+      "test('fails', () => { assert.strictEqual(1 + 1, 3); });\ntest('skipped', { skip: 'later' }, () => {});\n",
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -40,7 +66,14 @@ describe('parsers against real tools', () => {
       const r = registry.parse(`npx tsc -p . ${flags.join(' ')}`, out);
       expect(r?.tool).toBe('tsc');
       expect(r?.errors).toEqual([
-        expect.objectContaining({ file: 'bad.ts', line: 1, col: 7, rule: 'TS2322', severity: 'error', message: "Type 'string' is not assignable to type 'number'." }),
+        expect.objectContaining({
+          file: 'bad.ts',
+          line: 1,
+          col: 7,
+          rule: 'TS2322',
+          severity: 'error',
+          message: "Type 'string' is not assignable to type 'number'.",
+        }),
         expect.objectContaining({ file: 'bad.ts', line: 3, col: 12, rule: 'TS2551' }),
       ]);
     }
@@ -49,7 +82,10 @@ describe('parsers against real tools', () => {
   it('tsc on a clean project has no errors', async () => {
     const clean = join(dir, 'clean');
     mkdirSync(clean, { recursive: true });
-    writeFileSync(join(clean, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [] }, include: ['*.ts'] }));
+    writeFileSync(
+      join(clean, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [] }, include: ['*.ts'] }),
+    );
     writeFileSync(join(clean, 'ok.ts'), 'export const x: number = 1;\n');
     const { code, out } = await run([join(BIN, 'tsc'), '-p', '.'], clean);
     expect(code).toBe(0);
@@ -78,11 +114,19 @@ describe('parsers against real tools', () => {
     const json = await run([join(BIN, 'vitest'), 'run', '--globals', '--root', '.', '--reporter=json', 'math.test.js']);
     expect(text.code).toBe(1);
     const t = registry.parse('npx vitest run', text.out);
-    expect(t?.tests?.map((x) => [x.name, x.status])).toEqual([['adds', 'pass'], ['fails', 'fail'], ['skipped', 'skip']]);
+    expect(t?.tests?.map((x) => [x.name, x.status])).toEqual([
+      ['adds', 'pass'],
+      ['fails', 'fail'],
+      ['skipped', 'skip'],
+    ]);
     expect(t?.tests?.[1]?.message).toContain('expected 2 to be 3');
     expect(t?.summary).toContain('1 failed');
     const j = registry.parse('vitest run --reporter=json', json.out);
-    expect(j?.tests?.map((x) => [x.name, x.status])).toEqual([['math adds', 'pass'], ['math fails', 'fail'], ['math skipped', 'skip']]);
+    expect(j?.tests?.map((x) => [x.name, x.status])).toEqual([
+      ['math adds', 'pass'],
+      ['math fails', 'fail'],
+      ['math skipped', 'skip'],
+    ]);
     expect(j?.tests?.[1]?.message).toContain('expected 2 to be 3');
   });
 
@@ -92,7 +136,11 @@ describe('parsers against real tools', () => {
       expect(code).toBe(1);
       const r = registry.parse(`node --test --test-reporter=${reporter} node.test.mjs`, out);
       expect(r?.tool).toBe('node --test');
-      expect(r?.tests?.map((x) => [x.name, x.status])).toEqual([['adds', 'pass'], ['fails', 'fail'], ['skipped', 'skip']]);
+      expect(r?.tests?.map((x) => [x.name, x.status])).toEqual([
+        ['adds', 'pass'],
+        ['fails', 'fail'],
+        ['skipped', 'skip'],
+      ]);
       expect(r?.tests?.[1]?.message).toMatch(/strictly equal/);
       expect(r?.tests?.[0]?.durationMs).toBeGreaterThanOrEqual(0);
     }
@@ -102,7 +150,19 @@ describe('parsers against real tools', () => {
     const repo = join(dir, 'repo');
     mkdirSync(repo);
     const git = (...args: string[]): Promise<{ code: number; out: string }> =>
-      run(['git', '-c', 'user.name=Ada Lovelace', '-c', 'user.email=ada@example.com', '-c', 'init.defaultBranch=main', ...args], repo);
+      run(
+        [
+          'git',
+          '-c',
+          'user.name=Ada Lovelace',
+          '-c',
+          'user.email=ada@example.com',
+          '-c',
+          'init.defaultBranch=main',
+          ...args,
+        ],
+        repo,
+      );
     await git('init', '-q');
     writeFileSync(join(repo, 'a.txt'), 'one\ntwo\nthree\n');
     writeFileSync(join(repo, 'b.txt'), 'bee\n');
@@ -122,11 +182,17 @@ describe('parsers against real tools', () => {
       const r = registry.parse(`git ${args.join(' ')}`, (await git(...args)).out);
       expect(r?.gitStatus?.branch).toBe('main');
       expect(r?.gitStatus?.staged).toEqual([{ path: 'c.txt', status: 'modified' }]);
-      expect(r?.gitStatus?.unstaged).toEqual([{ path: 'a.txt', status: 'modified' }, { path: 'c.txt', status: 'modified' }]);
+      expect(r?.gitStatus?.unstaged).toEqual([
+        { path: 'a.txt', status: 'modified' },
+        { path: 'c.txt', status: 'modified' },
+      ]);
       expect(r?.gitStatus?.untracked).toEqual(['b.txt', 'untracked.txt']);
     }
     const diff = registry.parse('git -C repo diff', (await git('diff')).out);
-    expect(diff?.diff).toEqual([{ file: 'a.txt', added: 2, removed: 1 }, { file: 'c.txt', added: 1, removed: 1 }]);
+    expect(diff?.diff).toEqual([
+      { file: 'a.txt', added: 2, removed: 1 },
+      { file: 'c.txt', added: 1, removed: 1 },
+    ]);
     const numstat = registry.parse('git diff --numstat', (await git('diff', '--numstat')).out);
     expect(numstat?.diff).toEqual(diff?.diff);
     const log = registry.parse('git log', (await git('log')).out);

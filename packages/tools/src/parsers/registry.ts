@@ -7,7 +7,6 @@ import { goBuildParser, goTestParser } from './go.js';
 import { jestParser, nodeTestParser, vitestParser } from './js-tests.js';
 import { npmParser } from './npm.js';
 import { pytestParser } from './pytest.js';
-import { templateParser, validateTemplate, type ParseTemplate } from './templates.js';
 import { tscParser } from './typescript.js';
 import type { OutputParser, ParseContext, ParseResult, StreamingParser } from './types.js';
 import { streamingFrom } from './util.js';
@@ -18,7 +17,7 @@ interface Entry {
   parser: OutputParser;
 }
 
-export const BUILTIN_PARSERS: Array<[string[], OutputParser]> = [
+const BUILTIN_PARSERS: Array<[string[], OutputParser]> = [
   [jsCli('tsc'), tscParser],
   [jsCli('eslint'), eslintParser],
   [jsCli('vitest'), vitestParser],
@@ -41,19 +40,16 @@ export class ParserRegistry {
   private readonly builtins: Entry[];
 
   constructor(options: { builtins?: boolean } = {}) {
-    this.builtins = options.builtins === false
-      ? []
-      : BUILTIN_PARSERS.flatMap(([patterns, parser]) => patterns.map((pattern) => ({ pattern, regex: globToRegExp(pattern), parser })));
+    this.builtins =
+      options.builtins === false
+        ? []
+        : BUILTIN_PARSERS.flatMap(([patterns, parser]) =>
+            patterns.map((pattern) => ({ pattern, regex: globToRegExp(pattern), parser })),
+          );
   }
 
   register(pattern: string, parser: OutputParser): void {
     this.custom.unshift({ pattern, regex: globToRegExp(pattern), parser });
-  }
-
-  /** Validates the template against its example first (throws tools.template_invalid). */
-  registerTemplate(template: ParseTemplate): void {
-    validateTemplate(template);
-    this.register(template.toolPattern, templateParser(template));
   }
 
   match(command: string): OutputParser | undefined {
@@ -73,10 +69,4 @@ export class ParserRegistry {
     const testTool = parser?.parse('').tests !== undefined;
     return streamingFrom(parser?.tool ?? 'generic', machine, testTool);
   }
-}
-
-const defaultRegistry = new ParserRegistry();
-
-export function createStreamingParser(command: string): StreamingParser {
-  return defaultRegistry.createStreamingParser(command);
 }

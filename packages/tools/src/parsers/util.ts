@@ -1,4 +1,12 @@
-import type { Diagnostic, LineMachine, OutputParser, ParseResult, StreamEvent, StreamingParser, TestResult } from './types.js';
+import type {
+  Diagnostic,
+  LineMachine,
+  OutputParser,
+  ParseResult,
+  StreamEvent,
+  StreamingParser,
+  TestResult,
+} from './types.js';
 
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
 
@@ -42,7 +50,7 @@ export class Collector {
   }
 }
 
-export function summarize(result: ParseResult, toolSummary?: string): string {
+function summarize(result: ParseResult, toolSummary?: string): string {
   const parts = [`${result.errors.length} error(s), ${result.warnings.length} warning(s)`];
   if (result.tests !== undefined) {
     const count = (s: TestResult['status']): number => result.tests?.filter((t) => t.status === s).length ?? 0;
@@ -79,7 +87,8 @@ export function lineParser(tool: string, make: () => LineMachine, options: { tes
 
 export function diag(severity: Diagnostic['severity'], message: string, at: Partial<Diagnostic> = {}): StreamEvent {
   const diagnostic: Diagnostic = { message, severity };
-  for (const [k, v] of Object.entries(at)) if (v !== undefined) (diagnostic as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(at))
+    if (v !== undefined) (diagnostic as unknown as Record<string, unknown>)[k] = v;
   return { kind: severity === 'error' ? 'error' : 'warning', diagnostic };
 }
 

@@ -1,10 +1,20 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { gitEnv, gitRunner, nulList, type GitRun } from './git.js';
 
 /** Files above this size are not recorded (a turn's snapshot must stay cheap); see docs/sessions.md. */
-export const DEFAULT_MAX_SNAPSHOT_FILE_BYTES = 10 * 1024 * 1024;
+const DEFAULT_MAX_SNAPSHOT_FILE_BYTES = 10 * 1024 * 1024;
 
 export interface SnapshotStoreOptions {
   /** Where every project's store lives (`<data>/snapshots`); never inside the project. */
@@ -29,7 +39,7 @@ export interface TurnTrees {
   after: string;
 }
 
-export type RestoreAction = 'restored' | 'deleted';
+type RestoreAction = 'restored' | 'deleted';
 export interface RestoredFile {
   path: string;
   action: RestoreAction;
@@ -132,7 +142,10 @@ export class SnapshotStore {
       if (size !== undefined && size > this.maxFileBytes) skipped.push(path);
       else add.push(path);
     }
-    if (skipped.length > 0) await this.git(['rm', '-q', '--cached', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'], { input: skipped.join('\0') });
+    if (skipped.length > 0)
+      await this.git(['rm', '-q', '--cached', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'], {
+        input: skipped.join('\0'),
+      });
     // The whole tree is added (a path list fails where a symlink became a directory); the files
     // too large to record are excluded for this add only.
     writeFileSync(this.largeExclude, skipped.map(excludePattern).join(''));
@@ -168,7 +181,14 @@ export class SnapshotStore {
       const wanted = await this.entries(target.tree, paths);
       const current = await this.entries(now.tree, paths);
       const afterTrees = new Map<string, Map<string, Entry>>();
-      for (const tree of new Set(expected.values())) afterTrees.set(tree, await this.entries(tree, paths.filter((p) => expected.get(p) === tree)));
+      for (const tree of new Set(expected.values()))
+        afterTrees.set(
+          tree,
+          await this.entries(
+            tree,
+            paths.filter((p) => expected.get(p) === tree),
+          ),
+        );
       const tooLargeBefore = new Set(target.skipped);
       const tooLargeNow = new Set(now.skipped);
 
@@ -188,7 +208,10 @@ export class SnapshotStore {
           continue;
         }
         if (!opts.force && (tooLargeNow.has(path) || !same(cur, exp))) {
-          receipt.kept.push({ path, reason: cur === undefined && !tooLargeNow.has(path) ? 'deleted since the turn' : 'changed since the turn' });
+          receipt.kept.push({
+            path,
+            reason: cur === undefined && !tooLargeNow.has(path) ? 'deleted since the turn' : 'changed since the turn',
+          });
           continue;
         }
         if (tgt === undefined) remove.push(path);
@@ -205,7 +228,10 @@ export class SnapshotStore {
         const index = join(this.gitDir, `rewind-${process.pid}.index`);
         try {
           await this.git(['read-tree', target.tree], { env: { GIT_INDEX_FILE: index } });
-          await this.git(['checkout-index', '-f', '-z', '--stdin'], { env: { GIT_INDEX_FILE: index }, input: checkout.join('\0') });
+          await this.git(['checkout-index', '-f', '-z', '--stdin'], {
+            env: { GIT_INDEX_FILE: index },
+            input: checkout.join('\0'),
+          });
         } finally {
           rmSync(index, { force: true });
         }

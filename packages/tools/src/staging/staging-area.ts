@@ -1,12 +1,24 @@
 import { promises as fsp } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ErrorTier, SylkError, silentLogger, type Clock, type Logger } from '@sylk/core';
-import { PathBoundary, checkId, sha256, sha256File, writeFileAtomic, type StagingSink } from '../fs/index.js';
+import { PathBoundary, sha256, sha256File, writeFileAtomic, type StagingSink } from '../fs/index.js';
 import { JOURNAL, MANIFEST, readJson, saveJson, type Manifest } from './manifest.js';
 import { Mutex } from './mutex.js';
 import { mergeStaged, recoverMerge, type MergeReport, type RecoverOutcome } from './merge.js';
 
 export type MergeStep = 'backup' | 'apply' | 'rollback';
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function checkId(kind: string, id: string): string {
+  if (!SAFE_ID.test(id) || id.includes('..')) {
+    throw new SylkError(`Invalid ${kind} id ${JSON.stringify(id)}`, {
+      code: 'tools.invalid_id',
+      tier: ErrorTier.Permanent,
+    });
+  }
+  return id;
+}
 
 export interface StagingOptions {
   /** `{data}/staging`; this pipeline's dir is `<stagingRoot>/<pipelineId>/`. */
@@ -37,7 +49,7 @@ export interface LiveState {
 }
 
 /**
- * Copy-on-write staging for one pipeline (SPEC 1.2.4). Paths are project-relative keys; staged
+ * Copy-on-write staging for one pipeline. Paths are project-relative keys; staged
  * content lives in `blobs/<sha256(path)>` so agent-chosen names never shape the staging tree.
  */
 export class StagingArea implements StagingSink {
@@ -64,11 +76,18 @@ export class StagingArea implements StagingSink {
     await fsp.chmod(dir, 0o700);
     const now = options.clock.now();
     const manifest = (await readJson<Manifest>(dir, MANIFEST)) ?? {
-      version: 1, pipelineId: options.pipelineId, projectRoot: projectReal, createdAt: now, updatedAt: now, entries: {}, dirs: [],
+      version: 1,
+      pipelineId: options.pipelineId,
+      projectRoot: projectReal,
+      createdAt: now,
+      updatedAt: now,
+      entries: {},
+      dirs: [],
     };
     if (manifest.projectRoot !== projectReal) {
       throw new SylkError(`Staging ${dir} belongs to project ${manifest.projectRoot}, not ${projectReal}`, {
-        code: 'tools.staging_project_mismatch', tier: ErrorTier.Permanent,
+        code: 'tools.staging_project_mismatch',
+        tier: ErrorTier.Permanent,
       });
     }
     return new StagingArea(options, projectReal, manifest);
@@ -79,7 +98,9 @@ export class StagingArea implements StagingSink {
     const rel = relative(this.projectReal, resolve(this.projectReal, path));
     if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
       throw new SylkError(`Path "${path}" is outside the project root "${this.projectReal}"`, {
-        code: 'tools.path_outside_roots', tier: ErrorTier.Permanent, details: { requested: path, boundary: this.projectReal },
+        code: 'tools.path_outside_roots',
+        tier: ErrorTier.Permanent,
+        details: { requested: path, boundary: this.projectReal },
       });
     }
     return rel.split(sep).join('/');
@@ -155,7 +176,10 @@ export class StagingArea implements StagingSink {
       const live = await this.liveState(rel);
       if (live.problem !== undefined) found.push({ path: rel, reason: live.problem });
       else if (live.hash !== e.original) {
-        found.push({ path: rel, reason: e.original === null ? 'created_exists' : live.hash === null ? 'deleted_live' : 'changed' });
+        found.push({
+          path: rel,
+          reason: e.original === null ? 'created_exists' : live.hash === null ? 'deleted_live' : 'changed',
+        });
       }
     }
     return found.sort((a, b) => a.path.localeCompare(b.path));
@@ -170,7 +194,8 @@ export class StagingArea implements StagingSink {
       return { hash: await sha256File(r.target) };
     } catch (err) {
       if ((err as { code?: string }).code === 'ENOENT') return { hash: null };
-      if (err instanceof SylkError && err.code === 'tools.path_outside_roots') return { hash: null, problem: 'outside_roots' };
+      if (err instanceof SylkError && err.code === 'tools.path_outside_roots')
+        return { hash: null, problem: 'outside_roots' };
       throw err;
     }
   }
@@ -200,7 +225,8 @@ export class StagingArea implements StagingSink {
     const live = await this.liveState(rel);
     if (live.problem !== undefined) {
       throw new SylkError(`Cannot stage "${rel}": the live path is ${live.problem.replace('_', ' ')}`, {
-        code: 'tools.staging_unsupported', tier: ErrorTier.Permanent,
+        code: 'tools.staging_unsupported',
+        tier: ErrorTier.Permanent,
       });
     }
     return live.hash;
@@ -213,5 +239,9 @@ export class StagingArea implements StagingSink {
 }
 
 function missing(path: string): SylkError {
-  return new SylkError(`No such file: ${path}`, { code: 'tools.fs_enoent', tier: ErrorTier.Permanent, details: { path, errno: 'ENOENT' } });
+  return new SylkError(`No such file: ${path}`, {
+    code: 'tools.fs_enoent',
+    tier: ErrorTier.Permanent,
+    details: { path, errno: 'ENOENT' },
+  });
 }

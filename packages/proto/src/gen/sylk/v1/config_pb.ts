@@ -135,7 +135,7 @@ export const ValidateConfigResponseSchema: GenMessage<ValidateConfigResponse> = 
   messageDesc(file_sylk_v1_config, 3);
 
 /**
- * ConfigService reads and validates the layered configuration (SPEC 3.2).
+ * ConfigService reads and validates the layered configuration.
  *
  * @generated from service sylk.v1.ConfigService
  */

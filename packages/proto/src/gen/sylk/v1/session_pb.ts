@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/session.proto.
  */
 export const file_sylk_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChVzeWxrL3YxL3Nlc3Npb24ucHJvdG8SB3N5bGsudjEixQIKB1Nlc3Npb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxwcm9qZWN0X3Jvb3QYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSDQoFbW9kZWwYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5zeWxrLnYxLlNlc3Npb25TdGF0ZRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYByABKAMSGgoSdXBkYXRlZF9hdF91bml4X21zGAggASgDEh0KFWxhc3RfYWN0aXZpdHlfdW5peF9tcxgJIAEoAxIQCghsYXN0X3NlcRgKIAEoBBITCgtpbnRlcnJ1cHRlZBgLIAEoCBIZChFwZW5kaW5nX2FwcHJvdmFscxgMIAEoDRIYChBhdHRhY2hlZF9jbGllbnRzGA0gASgNEhAKCGNvc3RfdXNkGA4gASgBImQKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEgsKA3NlcRgCIAEoBBISCgp0c191bml4X21zGAMgASgDEgwKBGtpbmQYBCABKAkSEQoJZGF0YV9qc29uGAUgASgJIvgBChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEbmFtZRgCIAEoCRIQCghwcm92aWRlchgDIAEoCRINCgVtb2RlbBgEIAEoCRIOCgZwcm9tcHQYBSABKAkSQAoKY2xpZW50X2VudhgGIAMoCzIsLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QuQ2xpZW50RW52RW50cnkSFwoPYWxsb3dfaG9tZV9yb290GAcgASgIGjAKDkNsaWVudEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOgoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iOAoTTGlzdFNlc3Npb25zUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSCwoDYWxsGAIgASgIIjoKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiIKCHNlc3Npb25zGAEgAygLMhAuc3lsay52MS5TZXNzaW9uIiQKEUdldFNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiNwoSR2V0U2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iMQoQU2VuZElucHV0UmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEgwKBHRleHQYAiABKAkiIAoRU2VuZElucHV0UmVzcG9uc2USCwoDc2VxGAEgASgEIiQKEUNhbmNlbFR1cm5SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiJwoSQ2FuY2VsVHVyblJlc3BvbnNlEhEKCWNhbmNlbGxlZBgBIAEoCCJVChFSZXdpbmRUdXJuUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEgwKBHR1cm4YAiABKA0SDQoFZm9yY2UYAyABKAgSEgoKZmlsZXNfb25seRgEIAEoCCIrCgtSZXdvdW5kRmlsZRIMCgRwYXRoGAEgASgJEg4KBmFjdGlvbhgCIAEoCSIvCg5UdXJuU2lkZUVmZmVjdBIMCgR0dXJuGAEgASgNEg8KB3N1bW1hcnkYAiABKAki9gEKElJld2luZFR1cm5SZXNwb25zZRIMCgR0dXJuGAEgASgNEhUKDXJld291bmRfdHVybnMYAiADKA0SJgoIcmVzdG9yZWQYAyADKAsyFC5zeWxrLnYxLlJld291bmRGaWxlEiIKBGtlcHQYBCADKAsyFC5zeWxrLnYxLlJld291bmRGaWxlEhEKCXVuY2hhbmdlZBgFIAEoDRItCgxzaWRlX2VmZmVjdHMYBiADKAsyFy5zeWxrLnYxLlR1cm5TaWRlRWZmZWN0EhwKFGNvbnZlcnNhdGlvbl9yZXdvdW5kGAcgASgIEg8KB2NvbW1pdHMYCCABKAkiKAoVQ29tcGFjdFNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkinAEKFkNvbXBhY3RTZXNzaW9uUmVzcG9uc2USEQoJY29tcGFjdGVkGAEgASgIEhUKDXRva2Vuc19iZWZvcmUYAiABKA0SFAoMdG9rZW5zX2FmdGVyGAMgASgNEhsKE21lc3NhZ2VzX3N1bW1hcml6ZWQYBCABKA0SDQoFbW9kZWwYBSABKAkSFgoOY29udGV4dF93aW5kb3cYBiABKA0iJgoTUGF1c2VTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIjkKFFBhdXNlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iJwoUUmVzdW1lU2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI6ChVSZXN1bWVTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiImChNDbG9zZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiOQoUQ2xvc2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiInChREZWxldGVTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIiMKFURlbGV0ZVNlc3Npb25SZXNwb25zZRIKCgJpZBgBIAEoCSJxCgtBdHRhY2hTdGFydBIPCgdzZXNzaW9uGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEgwKBHRhaWwYAyABKA0SDAoEY29scxgEIAEoDRIMCgRyb3dzGAUgASgNEg8KB2NvbHVtbnMYByABKAhKBAgGEAciGQoJVXNlcklucHV0EgwKBHRleHQYASABKAkiXQoQQXBwcm92YWxEZWNpc2lvbhITCgthcHByb3ZhbF9pZBgBIAEoCRIjCghkZWNpc2lvbhgCIAEoDjIRLnN5bGsudjEuRGVjaXNpb24SDwoHbWVzc2FnZRgDIAEoCSIICgZDYW5jZWwiJAoGUmVzaXplEgwKBGNvbHMYASABKA0SDAoEcm93cxgCIAEoDSIfCglIZWFydGJlYXQSEgoKdHNfdW5peF9tcxgBIAEoAyKAAgoNQXR0YWNoUmVxdWVzdBIlCgVzdGFydBgBIAEoCzIULnN5bGsudjEuQXR0YWNoU3RhcnRIABIjCgVpbnB1dBgCIAEoCzISLnN5bGsudjEuVXNlcklucHV0SAASLQoIZGVjaXNpb24YAyABKAsyGS5zeWxrLnYxLkFwcHJvdmFsRGVjaXNpb25IABIhCgZjYW5jZWwYBCABKAsyDy5zeWxrLnYxLkNhbmNlbEgAEiEKBnJlc2l6ZRgFIAEoCzIPLnN5bGsudjEuUmVzaXplSAASJwoJaGVhcnRiZWF0GAYgASgLMhIuc3lsay52MS5IZWFydGJlYXRIAEIFCgNtc2ciGgoGUmVzeW5jEhAKCGZyb21fc2VxGAEgASgEIj0KDEFjdGlvblJlc3VsdBIKCgJvaxgBIAEoCBINCgVlcnJvchgCIAEoCRISCgplcnJvcl9jb2RlGAMgASgJIjMKCkV2ZW50QmF0Y2gSJQoGZXZlbnRzGAEgAygLMhUuc3lsay52MS5TZXNzaW9uRXZlbnQisAEKDEV2ZW50Q29sdW1ucxIRCglmaXJzdF9zZXEYASABKAQSGAoQZmlyc3RfdHNfdW5peF9tcxgFIAEoARISCgp0c19zdGVwX21zGAYgAygREg0KBWtpbmRzGAcgAygJEhIKCmtpbmRfaW5kZXgYCCADKA0SEQoJZGF0YV9qc29uGAkgASgMEhcKD2RhdGFfanNvbl9ieXRlcxgKIAMoDUoECAIQA0oECAMQBEoECAQQBSKvAgoOQXR0YWNoUmVzcG9uc2USIwoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbkgAEiYKBWV2ZW50GAIgASgLMhUuc3lsay52MS5TZXNzaW9uRXZlbnRIABInCgloZWFydGJlYXQYAyABKAsyEi5zeWxrLnYxLkhlYXJ0YmVhdEgAEiEKBnJlc3luYxgEIAEoCzIPLnN5bGsudjEuUmVzeW5jSAASJwoGcmVzdWx0GAUgASgLMhUuc3lsay52MS5BY3Rpb25SZXN1bHRIABIkCgViYXRjaBgGIAEoCzITLnN5bGsudjEuRXZlbnRCYXRjaEgAEigKB2NvbHVtbnMYCCABKAsyFS5zeWxrLnYxLkV2ZW50Q29sdW1uc0gAQgUKA21zZ0oECAcQCCJUChFSZWFkRXZlbnRzUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEgwKBHRhaWwYAyABKA0SDgoGZm9sbG93GAQgASgIIjoKElJlYWRFdmVudHNSZXNwb25zZRIkCgVldmVudBgBIAEoCzIVLnN5bGsudjEuU2Vzc2lvbkV2ZW50ItEBCghBcHByb3ZhbBIKCgJpZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhAKCGFnZW50X2lkGAMgASgJEgwKBGtpbmQYBCABKAkSDwoHc3VtbWFyeRgFIAEoCRIOCgZkZXRhaWwYBiABKAkSDgoGcmVhc29uGAcgASgJEg0KBXN0YXRlGAggASgJEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgJIAEoAxIVCg1wcm9wb3NlZF9ydWxlGAogASgJEhIKCnJlc29sdXRpb24YCyABKAkiJwoUTGlzdEFwcHJvdmFsc1JlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI9ChVMaXN0QXBwcm92YWxzUmVzcG9uc2USJAoJYXBwcm92YWxzGAEgAygLMhEuc3lsay52MS5BcHByb3ZhbCJiChVEZWNpZGVBcHByb3ZhbFJlcXVlc3QSEwoLYXBwcm92YWxfaWQYASABKAkSIwoIZGVjaXNpb24YAiABKA4yES5zeWxrLnYxLkRlY2lzaW9uEg8KB21lc3NhZ2UYAyABKAkiPQoWRGVjaWRlQXBwcm92YWxSZXNwb25zZRIjCghhcHByb3ZhbBgBIAEoCzIRLnN5bGsudjEuQXBwcm92YWwiYwoOUGVybWlzc2lvblJ1bGUSCgoCaWQYASABKAkSDAoEa2luZBgCIAEoCRIPCgdwYXR0ZXJuGAMgASgJEgoKAm9wGAQgASgJEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgFIAEoAyIuChZMaXN0UGVybWlzc2lvbnNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCSJPChdMaXN0UGVybWlzc2lvbnNSZXNwb25zZRImCgVydWxlcxgBIAMoCzIXLnN5bGsudjEuUGVybWlzc2lvblJ1bGUSDAoEZmlsZRgCIAEoCSI9ChdSZXZva2VQZXJtaXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEcnVsZRgCIAEoCSJBChhSZXZva2VQZXJtaXNzaW9uUmVzcG9uc2USJQoEcnVsZRgBIAEoCzIXLnN5bGsudjEuUGVybWlzc2lvblJ1bGUiKwoYR2V0U2Vzc2lvbkNvbnRleHRSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkifwoPSW5zdHJ1Y3Rpb25GaWxlEgwKBHBhdGgYASABKAkSDQoFc2NvcGUYAiABKAkSEgoKc2l6ZV9ieXRlcxgDIAEoBBIWCg5pbmNsdWRlZF9jaGFycxgEIAEoBBIRCgl0cnVuY2F0ZWQYBSABKAgSEAoIaW5jbHVkZWQYBiABKAgiPwoPQ29uZmlnRmlsZVN0YXRlEg0KBWxheWVyGAEgASgJEgwKBHBhdGgYAiABKAkSDwoHcHJlc2VudBgDIAEoCCLhAQoZR2V0U2Vzc2lvbkNvbnRleHRSZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEi4KDGluc3RydWN0aW9ucxgCIAMoCzIYLnN5bGsudjEuSW5zdHJ1Y3Rpb25GaWxlEhIKCmVudl9zb3VyY2UYAyABKAkSEQoJZW52X25hbWVzGAQgAygJEhAKCGVudl9wYXRoGAUgASgJEi4KDGNvbmZpZ19maWxlcxgGIAMoCzIYLnN5bGsudjEuQ29uZmlnRmlsZVN0YXRlEhcKD2NvbmZpZ193YXJuaW5ncxgHIAMoCSqKAgoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIZChVTRVNTSU9OX1NUQVRFX0NSRUFURUQQARIZChVTRVNTSU9OX1NUQVRFX1JVTk5JTkcQAhIiCh5TRVNTSU9OX1NUQVRFX1dBSVRJTkdfQVBQUk9WQUwQAxIWChJTRVNTSU9OX1NUQVRFX0lETEUQBBIYChRTRVNTSU9OX1NUQVRFX1BBVVNFRBAFEhsKF1NFU1NJT05fU1RBVEVfQ09NUExFVEVEEAYSGAoUU0VTU0lPTl9TVEFURV9GQUlMRUQQBxIYChRTRVNTSU9OX1NUQVRFX0NMT1NFRBAIKqcBCghEZWNpc2lvbhIYChRERUNJU0lPTl9VTlNQRUNJRklFRBAAEhcKE0RFQ0lTSU9OX0FMTE9XX09OQ0UQARIaChZERUNJU0lPTl9BTExPV19TRVNTSU9OEAISGQoVREVDSVNJT05fQUxMT1dfQUxXQVlTEAMSEQoNREVDSVNJT05fREVOWRAEEh4KGkRFQ0lTSU9OX0RFTllfV0lUSF9NRVNTQUdFEAUytwgKDlNlc3Npb25TZXJ2aWNlEk4KDUNyZWF0ZVNlc3Npb24SHS5zeWxrLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0Gh4uc3lsay52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USSwoMTGlzdFNlc3Npb25zEhwuc3lsay52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0Gh0uc3lsay52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJFCgpHZXRTZXNzaW9uEhouc3lsay52MS5HZXRTZXNzaW9uUmVxdWVzdBobLnN5bGsudjEuR2V0U2Vzc2lvblJlc3BvbnNlEkIKCVNlbmRJbnB1dBIZLnN5bGsudjEuU2VuZElucHV0UmVxdWVzdBoaLnN5bGsudjEuU2VuZElucHV0UmVzcG9uc2USRQoKQ2FuY2VsVHVybhIaLnN5bGsudjEuQ2FuY2VsVHVyblJlcXVlc3QaGy5zeWxrLnYxLkNhbmNlbFR1cm5SZXNwb25zZRJLCgxQYXVzZVNlc3Npb24SHC5zeWxrLnYxLlBhdXNlU2Vzc2lvblJlcXVlc3QaHS5zeWxrLnYxLlBhdXNlU2Vzc2lvblJlc3BvbnNlEk4KDVJlc3VtZVNlc3Npb24SHS5zeWxrLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0Gh4uc3lsay52MS5SZXN1bWVTZXNzaW9uUmVzcG9uc2USSwoMQ2xvc2VTZXNzaW9uEhwuc3lsay52MS5DbG9zZVNlc3Npb25SZXF1ZXN0Gh0uc3lsay52MS5DbG9zZVNlc3Npb25SZXNwb25zZRJOCg1EZWxldGVTZXNzaW9uEh0uc3lsay52MS5EZWxldGVTZXNzaW9uUmVxdWVzdBoeLnN5bGsudjEuRGVsZXRlU2Vzc2lvblJlc3BvbnNlEj0KBkF0dGFjaBIWLnN5bGsudjEuQXR0YWNoUmVxdWVzdBoXLnN5bGsudjEuQXR0YWNoUmVzcG9uc2UoATABEkcKClJlYWRFdmVudHMSGi5zeWxrLnYxLlJlYWRFdmVudHNSZXF1ZXN0Ghsuc3lsay52MS5SZWFkRXZlbnRzUmVzcG9uc2UwARJFCgpSZXdpbmRUdXJuEhouc3lsay52MS5SZXdpbmRUdXJuUmVxdWVzdBobLnN5bGsudjEuUmV3aW5kVHVyblJlc3BvbnNlElEKDkNvbXBhY3RTZXNzaW9uEh4uc3lsay52MS5Db21wYWN0U2Vzc2lvblJlcXVlc3QaHy5zeWxrLnYxLkNvbXBhY3RTZXNzaW9uUmVzcG9uc2USWgoRR2V0U2Vzc2lvbkNvbnRleHQSIS5zeWxrLnYxLkdldFNlc3Npb25Db250ZXh0UmVxdWVzdBoiLnN5bGsudjEuR2V0U2Vzc2lvbkNvbnRleHRSZXNwb25zZTK0AQoPQXBwcm92YWxTZXJ2aWNlEk4KDUxpc3RBcHByb3ZhbHMSHS5zeWxrLnYxLkxpc3RBcHByb3ZhbHNSZXF1ZXN0Gh4uc3lsay52MS5MaXN0QXBwcm92YWxzUmVzcG9uc2USUQoORGVjaWRlQXBwcm92YWwSHi5zeWxrLnYxLkRlY2lkZUFwcHJvdmFsUmVxdWVzdBofLnN5bGsudjEuRGVjaWRlQXBwcm92YWxSZXNwb25zZTLCAQoRUGVybWlzc2lvblNlcnZpY2USVAoPTGlzdFBlcm1pc3Npb25zEh8uc3lsay52MS5MaXN0UGVybWlzc2lvbnNSZXF1ZXN0GiAuc3lsay52MS5MaXN0UGVybWlzc2lvbnNSZXNwb25zZRJXChBSZXZva2VQZXJtaXNzaW9uEiAuc3lsay52MS5SZXZva2VQZXJtaXNzaW9uUmVxdWVzdBohLnN5bGsudjEuUmV2b2tlUGVybWlzc2lvblJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChVzeWxrL3YxL3Nlc3Npb24ucHJvdG8SB3N5bGsudjEixQIKB1Nlc3Npb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxwcm9qZWN0X3Jvb3QYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSDQoFbW9kZWwYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5zeWxrLnYxLlNlc3Npb25TdGF0ZRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYByABKAMSGgoSdXBkYXRlZF9hdF91bml4X21zGAggASgDEh0KFWxhc3RfYWN0aXZpdHlfdW5peF9tcxgJIAEoAxIQCghsYXN0X3NlcRgKIAEoBBITCgtpbnRlcnJ1cHRlZBgLIAEoCBIZChFwZW5kaW5nX2FwcHJvdmFscxgMIAEoDRIYChBhdHRhY2hlZF9jbGllbnRzGA0gASgNEhAKCGNvc3RfdXNkGA4gASgBImQKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEgsKA3NlcRgCIAEoBBISCgp0c191bml4X21zGAMgASgDEgwKBGtpbmQYBCABKAkSEQoJZGF0YV9qc29uGAUgASgJIvgBChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEbmFtZRgCIAEoCRIQCghwcm92aWRlchgDIAEoCRINCgVtb2RlbBgEIAEoCRIOCgZwcm9tcHQYBSABKAkSQAoKY2xpZW50X2VudhgGIAMoCzIsLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QuQ2xpZW50RW52RW50cnkSFwoPYWxsb3dfaG9tZV9yb290GAcgASgIGjAKDkNsaWVudEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOgoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iOAoTTGlzdFNlc3Npb25zUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSCwoDYWxsGAIgASgIIjoKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiIKCHNlc3Npb25zGAEgAygLMhAuc3lsay52MS5TZXNzaW9uIiQKEUdldFNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiNwoSR2V0U2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iMQoQU2VuZElucHV0UmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEgwKBHRleHQYAiABKAkiIAoRU2VuZElucHV0UmVzcG9uc2USCwoDc2VxGAEgASgEIiQKEUNhbmNlbFR1cm5SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiJwoSQ2FuY2VsVHVyblJlc3BvbnNlEhEKCWNhbmNlbGxlZBgBIAEoCCJVChFSZXdpbmRUdXJuUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEgwKBHR1cm4YAiABKA0SDQoFZm9yY2UYAyABKAgSEgoKZmlsZXNfb25seRgEIAEoCCIrCgtSZXdvdW5kRmlsZRIMCgRwYXRoGAEgASgJEg4KBmFjdGlvbhgCIAEoCSIvCg5UdXJuU2lkZUVmZmVjdBIMCgR0dXJuGAEgASgNEg8KB3N1bW1hcnkYAiABKAki9gEKElJld2luZFR1cm5SZXNwb25zZRIMCgR0dXJuGAEgASgNEhUKDXJld291bmRfdHVybnMYAiADKA0SJgoIcmVzdG9yZWQYAyADKAsyFC5zeWxrLnYxLlJld291bmRGaWxlEiIKBGtlcHQYBCADKAsyFC5zeWxrLnYxLlJld291bmRGaWxlEhEKCXVuY2hhbmdlZBgFIAEoDRItCgxzaWRlX2VmZmVjdHMYBiADKAsyFy5zeWxrLnYxLlR1cm5TaWRlRWZmZWN0EhwKFGNvbnZlcnNhdGlvbl9yZXdvdW5kGAcgASgIEg8KB2NvbW1pdHMYCCABKAkiKAoVQ29tcGFjdFNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkinAEKFkNvbXBhY3RTZXNzaW9uUmVzcG9uc2USEQoJY29tcGFjdGVkGAEgASgIEhUKDXRva2Vuc19iZWZvcmUYAiABKA0SFAoMdG9rZW5zX2FmdGVyGAMgASgNEhsKE21lc3NhZ2VzX3N1bW1hcml6ZWQYBCABKA0SDQoFbW9kZWwYBSABKAkSFgoOY29udGV4dF93aW5kb3cYBiABKA0iJgoTUGF1c2VTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIjkKFFBhdXNlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iJwoUUmVzdW1lU2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI6ChVSZXN1bWVTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiImChNDbG9zZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiOQoUQ2xvc2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiInChREZWxldGVTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIiMKFURlbGV0ZVNlc3Npb25SZXNwb25zZRIKCgJpZBgBIAEoCSJaCgtBdHRhY2hTdGFydBIPCgdzZXNzaW9uGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEgwKBHRhaWwYAyABKA0SDAoEY29scxgEIAEoDRIMCgRyb3dzGAUgASgNIhkKCVVzZXJJbnB1dBIMCgR0ZXh0GAEgASgJIl0KEEFwcHJvdmFsRGVjaXNpb24SEwoLYXBwcm92YWxfaWQYASABKAkSIwoIZGVjaXNpb24YAiABKA4yES5zeWxrLnYxLkRlY2lzaW9uEg8KB21lc3NhZ2UYAyABKAkiCAoGQ2FuY2VsIiQKBlJlc2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0iHwoJSGVhcnRiZWF0EhIKCnRzX3VuaXhfbXMYASABKAMigAIKDUF0dGFjaFJlcXVlc3QSJQoFc3RhcnQYASABKAsyFC5zeWxrLnYxLkF0dGFjaFN0YXJ0SAASIwoFaW5wdXQYAiABKAsyEi5zeWxrLnYxLlVzZXJJbnB1dEgAEi0KCGRlY2lzaW9uGAMgASgLMhkuc3lsay52MS5BcHByb3ZhbERlY2lzaW9uSAASIQoGY2FuY2VsGAQgASgLMg8uc3lsay52MS5DYW5jZWxIABIhCgZyZXNpemUYBSABKAsyDy5zeWxrLnYxLlJlc2l6ZUgAEicKCWhlYXJ0YmVhdBgGIAEoCzISLnN5bGsudjEuSGVhcnRiZWF0SABCBQoDbXNnIhoKBlJlc3luYxIQCghmcm9tX3NlcRgBIAEoBCI9CgxBY3Rpb25SZXN1bHQSCgoCb2sYASABKAgSDQoFZXJyb3IYAiABKAkSEgoKZXJyb3JfY29kZRgDIAEoCSKeAQoMRXZlbnRDb2x1bW5zEhEKCWZpcnN0X3NlcRgBIAEoBBIYChBmaXJzdF90c191bml4X21zGAUgASgBEhIKCnRzX3N0ZXBfbXMYBiADKBESDQoFa2luZHMYByADKAkSEgoKa2luZF9pbmRleBgIIAMoDRIRCglkYXRhX2pzb24YCSABKAwSFwoPZGF0YV9qc29uX2J5dGVzGAogAygNItsBCg5BdHRhY2hSZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhAuc3lsay52MS5TZXNzaW9uSAASJwoJaGVhcnRiZWF0GAMgASgLMhIuc3lsay52MS5IZWFydGJlYXRIABIhCgZyZXN5bmMYBCABKAsyDy5zeWxrLnYxLlJlc3luY0gAEicKBnJlc3VsdBgFIAEoCzIVLnN5bGsudjEuQWN0aW9uUmVzdWx0SAASKAoHY29sdW1ucxgIIAEoCzIVLnN5bGsudjEuRXZlbnRDb2x1bW5zSABCBQoDbXNnIlQKEVJlYWRFdmVudHNSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSEAoIZnJvbV9zZXEYAiABKAQSDAoEdGFpbBgDIAEoDRIOCgZmb2xsb3cYBCABKAgiOgoSUmVhZEV2ZW50c1Jlc3BvbnNlEiQKBWV2ZW50GAEgASgLMhUuc3lsay52MS5TZXNzaW9uRXZlbnQi0QEKCEFwcHJvdmFsEgoKAmlkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSDAoEa2luZBgEIAEoCRIPCgdzdW1tYXJ5GAUgASgJEg4KBmRldGFpbBgGIAEoCRIOCgZyZWFzb24YByABKAkSDQoFc3RhdGUYCCABKAkSGgoSY3JlYXRlZF9hdF91bml4X21zGAkgASgDEhUKDXByb3Bvc2VkX3J1bGUYCiABKAkSEgoKcmVzb2x1dGlvbhgLIAEoCSInChRMaXN0QXBwcm92YWxzUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIj0KFUxpc3RBcHByb3ZhbHNSZXNwb25zZRIkCglhcHByb3ZhbHMYASADKAsyES5zeWxrLnYxLkFwcHJvdmFsImIKFURlY2lkZUFwcHJvdmFsUmVxdWVzdBITCgthcHByb3ZhbF9pZBgBIAEoCRIjCghkZWNpc2lvbhgCIAEoDjIRLnN5bGsudjEuRGVjaXNpb24SDwoHbWVzc2FnZRgDIAEoCSI9ChZEZWNpZGVBcHByb3ZhbFJlc3BvbnNlEiMKCGFwcHJvdmFsGAEgASgLMhEuc3lsay52MS5BcHByb3ZhbCJjCg5QZXJtaXNzaW9uUnVsZRIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEg8KB3BhdHRlcm4YAyABKAkSCgoCb3AYBCABKAkSGgoSY3JlYXRlZF9hdF91bml4X21zGAUgASgDIi4KFkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QSFAoMcHJvamVjdF9yb290GAEgASgJIk8KF0xpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlEiYKBXJ1bGVzGAEgAygLMhcuc3lsay52MS5QZXJtaXNzaW9uUnVsZRIMCgRmaWxlGAIgASgJIj0KF1Jldm9rZVBlcm1pc3Npb25SZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCRIMCgRydWxlGAIgASgJIkEKGFJldm9rZVBlcm1pc3Npb25SZXNwb25zZRIlCgRydWxlGAEgASgLMhcuc3lsay52MS5QZXJtaXNzaW9uUnVsZSIrChhHZXRTZXNzaW9uQ29udGV4dFJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSJ/Cg9JbnN0cnVjdGlvbkZpbGUSDAoEcGF0aBgBIAEoCRINCgVzY29wZRgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgEEhYKDmluY2x1ZGVkX2NoYXJzGAQgASgEEhEKCXRydW5jYXRlZBgFIAEoCBIQCghpbmNsdWRlZBgGIAEoCCI/Cg9Db25maWdGaWxlU3RhdGUSDQoFbGF5ZXIYASABKAkSDAoEcGF0aBgCIAEoCRIPCgdwcmVzZW50GAMgASgIIuEBChlHZXRTZXNzaW9uQ29udGV4dFJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSLgoMaW5zdHJ1Y3Rpb25zGAIgAygLMhguc3lsay52MS5JbnN0cnVjdGlvbkZpbGUSEgoKZW52X3NvdXJjZRgDIAEoCRIRCgllbnZfbmFtZXMYBCADKAkSEAoIZW52X3BhdGgYBSABKAkSLgoMY29uZmlnX2ZpbGVzGAYgAygLMhguc3lsay52MS5Db25maWdGaWxlU3RhdGUSFwoPY29uZmlnX3dhcm5pbmdzGAcgAygJKooCCgxTZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVNFU1NJT05fU1RBVEVfQ1JFQVRFRBABEhkKFVNFU1NJT05fU1RBVEVfUlVOTklORxACEiIKHlNFU1NJT05fU1RBVEVfV0FJVElOR19BUFBST1ZBTBADEhYKElNFU1NJT05fU1RBVEVfSURMRRAEEhgKFFNFU1NJT05fU1RBVEVfUEFVU0VEEAUSGwoXU0VTU0lPTl9TVEFURV9DT01QTEVURUQQBhIYChRTRVNTSU9OX1NUQVRFX0ZBSUxFRBAHEhgKFFNFU1NJT05fU1RBVEVfQ0xPU0VEEAgqpwEKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASFwoTREVDSVNJT05fQUxMT1dfT05DRRABEhoKFkRFQ0lTSU9OX0FMTE9XX1NFU1NJT04QAhIZChVERUNJU0lPTl9BTExPV19BTFdBWVMQAxIRCg1ERUNJU0lPTl9ERU5ZEAQSHgoaREVDSVNJT05fREVOWV9XSVRIX01FU1NBR0UQBTK3CAoOU2Vzc2lvblNlcnZpY2USTgoNQ3JlYXRlU2Vzc2lvbhIdLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaHi5zeWxrLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJLCgxMaXN0U2Vzc2lvbnMSHC5zeWxrLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaHS5zeWxrLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlEkUKCkdldFNlc3Npb24SGi5zeWxrLnYxLkdldFNlc3Npb25SZXF1ZXN0Ghsuc3lsay52MS5HZXRTZXNzaW9uUmVzcG9uc2USQgoJU2VuZElucHV0Ehkuc3lsay52MS5TZW5kSW5wdXRSZXF1ZXN0Ghouc3lsay52MS5TZW5kSW5wdXRSZXNwb25zZRJFCgpDYW5jZWxUdXJuEhouc3lsay52MS5DYW5jZWxUdXJuUmVxdWVzdBobLnN5bGsudjEuQ2FuY2VsVHVyblJlc3BvbnNlEksKDFBhdXNlU2Vzc2lvbhIcLnN5bGsudjEuUGF1c2VTZXNzaW9uUmVxdWVzdBodLnN5bGsudjEuUGF1c2VTZXNzaW9uUmVzcG9uc2USTgoNUmVzdW1lU2Vzc2lvbhIdLnN5bGsudjEuUmVzdW1lU2Vzc2lvblJlcXVlc3QaHi5zeWxrLnYxLlJlc3VtZVNlc3Npb25SZXNwb25zZRJLCgxDbG9zZVNlc3Npb24SHC5zeWxrLnYxLkNsb3NlU2Vzc2lvblJlcXVlc3QaHS5zeWxrLnYxLkNsb3NlU2Vzc2lvblJlc3BvbnNlEk4KDURlbGV0ZVNlc3Npb24SHS5zeWxrLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0Gh4uc3lsay52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USPQoGQXR0YWNoEhYuc3lsay52MS5BdHRhY2hSZXF1ZXN0Ghcuc3lsay52MS5BdHRhY2hSZXNwb25zZSgBMAESRwoKUmVhZEV2ZW50cxIaLnN5bGsudjEuUmVhZEV2ZW50c1JlcXVlc3QaGy5zeWxrLnYxLlJlYWRFdmVudHNSZXNwb25zZTABEkUKClJld2luZFR1cm4SGi5zeWxrLnYxLlJld2luZFR1cm5SZXF1ZXN0Ghsuc3lsay52MS5SZXdpbmRUdXJuUmVzcG9uc2USUQoOQ29tcGFjdFNlc3Npb24SHi5zeWxrLnYxLkNvbXBhY3RTZXNzaW9uUmVxdWVzdBofLnN5bGsudjEuQ29tcGFjdFNlc3Npb25SZXNwb25zZRJaChFHZXRTZXNzaW9uQ29udGV4dBIhLnN5bGsudjEuR2V0U2Vzc2lvbkNvbnRleHRSZXF1ZXN0GiIuc3lsay52MS5HZXRTZXNzaW9uQ29udGV4dFJlc3BvbnNlMrQBCg9BcHByb3ZhbFNlcnZpY2USTgoNTGlzdEFwcHJvdmFscxIdLnN5bGsudjEuTGlzdEFwcHJvdmFsc1JlcXVlc3QaHi5zeWxrLnYxLkxpc3RBcHByb3ZhbHNSZXNwb25zZRJRCg5EZWNpZGVBcHByb3ZhbBIeLnN5bGsudjEuRGVjaWRlQXBwcm92YWxSZXF1ZXN0Gh8uc3lsay52MS5EZWNpZGVBcHByb3ZhbFJlc3BvbnNlMsIBChFQZXJtaXNzaW9uU2VydmljZRJUCg9MaXN0UGVybWlzc2lvbnMSHy5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QaIC5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlElcKEFJldm9rZVBlcm1pc3Npb24SIC5zeWxrLnYxLlJldm9rZVBlcm1pc3Npb25SZXF1ZXN0GiEuc3lsay52MS5SZXZva2VQZXJtaXNzaW9uUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message sylk.v1.Session
@@ -744,14 +744,6 @@ export type AttachStart = Message<"sylk.v1.AttachStart"> & {
    * @generated from field: uint32 rows = 5;
    */
   rows: number;
-
-  /**
-   * Send events as EventColumns instead of EventBatch (same events, cheaper to
-   * encode and decode). Clients that do not set it get EventBatch.
-   *
-   * @generated from field: bool columns = 7;
-   */
-  columns: boolean;
 };
 
 /**
@@ -961,30 +953,10 @@ export const ActionResultSchema: GenMessage<ActionResult> = /*@__PURE__*/
   messageDesc(file_sylk_v1_session, 34);
 
 /**
- * EventBatch carries consecutive events (in seq order) in one message: replay and
- * bursts of deltas cost one gRPC message per batch instead of one per event. On
- * Attach the events leave session_id empty: the stream is for one session.
- *
- * @generated from message sylk.v1.EventBatch
- */
-export type EventBatch = Message<"sylk.v1.EventBatch"> & {
-  /**
-   * @generated from field: repeated sylk.v1.SessionEvent events = 1;
-   */
-  events: SessionEvent[];
-};
-
-/**
- * Describes the message sylk.v1.EventBatch.
- * Use `create(EventBatchSchema)` to create a new message.
- */
-export const EventBatchSchema: GenMessage<EventBatch> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 35);
-
-/**
- * EventColumns carries the same consecutive events as an EventBatch, field by
- * field, laid out so that neither end handles a value per event that protobuf
- * encodes as its own chunk (a string, a double). Event i (from 0) has:
+ * EventColumns carries consecutive events (in seq order) of the attached session
+ * in one message, field by field, laid out so that neither end handles a value
+ * per event that protobuf encodes as its own chunk (a string, a double): replay
+ * and bursts of deltas cost one message per run of events. Event i (from 0) has:
  *   seq        first_seq + i
  *   ts_unix_ms first_ts_unix_ms + ts_step_ms[0] + ... + ts_step_ms[i]
  *              (whole milliseconds; a step is negative when the clock stepped back)
@@ -992,10 +964,8 @@ export const EventBatchSchema: GenMessage<EventBatch> = /*@__PURE__*/
  *   data_json  the next data_json_bytes[i] bytes of data_json (UTF-8)
  * ts_step_ms, kind_index and data_json_bytes have one entry per event, kinds one
  * per distinct kind, and data_json_bytes adds up to the length of data_json.
- * With protobuf-es an event takes ~0.4 us to encode and ~0.3 us to decode,
- * against ~2.6 and ~3.3 us in an EventBatch. Sent on Attach when
- * AttachStart.columns is set; a run of events with two consecutive timestamps
- * 2^31 ms (24.8 days) or more apart still comes as an EventBatch.
+ * Two consecutive events 2^31 ms (24.8 days) or more apart go in separate
+ * messages.
  *
  * @generated from message sylk.v1.EventColumns
  */
@@ -1041,7 +1011,7 @@ export type EventColumns = Message<"sylk.v1.EventColumns"> & {
  * Use `create(EventColumnsSchema)` to create a new message.
  */
 export const EventColumnsSchema: GenMessage<EventColumns> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 36);
+  messageDesc(file_sylk_v1_session, 35);
 
 /**
  * @generated from message sylk.v1.AttachResponse
@@ -1056,14 +1026,6 @@ export type AttachResponse = Message<"sylk.v1.AttachResponse"> & {
      */
     value: Session;
     case: "session";
-  } | {
-    /**
-     * A single event (kept for simple clients; sylkd sends batches).
-     *
-     * @generated from field: sylk.v1.SessionEvent event = 2;
-     */
-    value: SessionEvent;
-    case: "event";
   } | {
     /**
      * @generated from field: sylk.v1.Heartbeat heartbeat = 3;
@@ -1084,12 +1046,6 @@ export type AttachResponse = Message<"sylk.v1.AttachResponse"> & {
     case: "result";
   } | {
     /**
-     * @generated from field: sylk.v1.EventBatch batch = 6;
-     */
-    value: EventBatch;
-    case: "batch";
-  } | {
-    /**
      * @generated from field: sylk.v1.EventColumns columns = 8;
      */
     value: EventColumns;
@@ -1102,7 +1058,7 @@ export type AttachResponse = Message<"sylk.v1.AttachResponse"> & {
  * Use `create(AttachResponseSchema)` to create a new message.
  */
 export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 37);
+  messageDesc(file_sylk_v1_session, 36);
 
 /**
  * @generated from message sylk.v1.ReadEventsRequest
@@ -1134,7 +1090,7 @@ export type ReadEventsRequest = Message<"sylk.v1.ReadEventsRequest"> & {
  * Use `create(ReadEventsRequestSchema)` to create a new message.
  */
 export const ReadEventsRequestSchema: GenMessage<ReadEventsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 38);
+  messageDesc(file_sylk_v1_session, 37);
 
 /**
  * @generated from message sylk.v1.ReadEventsResponse
@@ -1151,7 +1107,7 @@ export type ReadEventsResponse = Message<"sylk.v1.ReadEventsResponse"> & {
  * Use `create(ReadEventsResponseSchema)` to create a new message.
  */
 export const ReadEventsResponseSchema: GenMessage<ReadEventsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 39);
+  messageDesc(file_sylk_v1_session, 38);
 
 /**
  * @generated from message sylk.v1.Approval
@@ -1218,7 +1174,7 @@ export type Approval = Message<"sylk.v1.Approval"> & {
  * Use `create(ApprovalSchema)` to create a new message.
  */
 export const ApprovalSchema: GenMessage<Approval> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 40);
+  messageDesc(file_sylk_v1_session, 39);
 
 /**
  * @generated from message sylk.v1.ListApprovalsRequest
@@ -1235,7 +1191,7 @@ export type ListApprovalsRequest = Message<"sylk.v1.ListApprovalsRequest"> & {
  * Use `create(ListApprovalsRequestSchema)` to create a new message.
  */
 export const ListApprovalsRequestSchema: GenMessage<ListApprovalsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 41);
+  messageDesc(file_sylk_v1_session, 40);
 
 /**
  * @generated from message sylk.v1.ListApprovalsResponse
@@ -1252,7 +1208,7 @@ export type ListApprovalsResponse = Message<"sylk.v1.ListApprovalsResponse"> & {
  * Use `create(ListApprovalsResponseSchema)` to create a new message.
  */
 export const ListApprovalsResponseSchema: GenMessage<ListApprovalsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 42);
+  messageDesc(file_sylk_v1_session, 41);
 
 /**
  * @generated from message sylk.v1.DecideApprovalRequest
@@ -1279,7 +1235,7 @@ export type DecideApprovalRequest = Message<"sylk.v1.DecideApprovalRequest"> & {
  * Use `create(DecideApprovalRequestSchema)` to create a new message.
  */
 export const DecideApprovalRequestSchema: GenMessage<DecideApprovalRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 43);
+  messageDesc(file_sylk_v1_session, 42);
 
 /**
  * @generated from message sylk.v1.DecideApprovalResponse
@@ -1296,7 +1252,7 @@ export type DecideApprovalResponse = Message<"sylk.v1.DecideApprovalResponse"> &
  * Use `create(DecideApprovalResponseSchema)` to create a new message.
  */
 export const DecideApprovalResponseSchema: GenMessage<DecideApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 44);
+  messageDesc(file_sylk_v1_session, 43);
 
 /**
  * @generated from message sylk.v1.PermissionRule
@@ -1333,7 +1289,7 @@ export type PermissionRule = Message<"sylk.v1.PermissionRule"> & {
  * Use `create(PermissionRuleSchema)` to create a new message.
  */
 export const PermissionRuleSchema: GenMessage<PermissionRule> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 45);
+  messageDesc(file_sylk_v1_session, 44);
 
 /**
  * @generated from message sylk.v1.ListPermissionsRequest
@@ -1350,7 +1306,7 @@ export type ListPermissionsRequest = Message<"sylk.v1.ListPermissionsRequest"> &
  * Use `create(ListPermissionsRequestSchema)` to create a new message.
  */
 export const ListPermissionsRequestSchema: GenMessage<ListPermissionsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 46);
+  messageDesc(file_sylk_v1_session, 45);
 
 /**
  * @generated from message sylk.v1.ListPermissionsResponse
@@ -1372,7 +1328,7 @@ export type ListPermissionsResponse = Message<"sylk.v1.ListPermissionsResponse">
  * Use `create(ListPermissionsResponseSchema)` to create a new message.
  */
 export const ListPermissionsResponseSchema: GenMessage<ListPermissionsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 47);
+  messageDesc(file_sylk_v1_session, 46);
 
 /**
  * @generated from message sylk.v1.RevokePermissionRequest
@@ -1396,7 +1352,7 @@ export type RevokePermissionRequest = Message<"sylk.v1.RevokePermissionRequest">
  * Use `create(RevokePermissionRequestSchema)` to create a new message.
  */
 export const RevokePermissionRequestSchema: GenMessage<RevokePermissionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 48);
+  messageDesc(file_sylk_v1_session, 47);
 
 /**
  * @generated from message sylk.v1.RevokePermissionResponse
@@ -1413,7 +1369,7 @@ export type RevokePermissionResponse = Message<"sylk.v1.RevokePermissionResponse
  * Use `create(RevokePermissionResponseSchema)` to create a new message.
  */
 export const RevokePermissionResponseSchema: GenMessage<RevokePermissionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 49);
+  messageDesc(file_sylk_v1_session, 48);
 
 /**
  * @generated from message sylk.v1.GetSessionContextRequest
@@ -1432,7 +1388,7 @@ export type GetSessionContextRequest = Message<"sylk.v1.GetSessionContextRequest
  * Use `create(GetSessionContextRequestSchema)` to create a new message.
  */
 export const GetSessionContextRequestSchema: GenMessage<GetSessionContextRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 50);
+  messageDesc(file_sylk_v1_session, 49);
 
 /**
  * InstructionFile is one instruction file a session follows.
@@ -1484,7 +1440,7 @@ export type InstructionFile = Message<"sylk.v1.InstructionFile"> & {
  * Use `create(InstructionFileSchema)` to create a new message.
  */
 export const InstructionFileSchema: GenMessage<InstructionFile> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 51);
+  messageDesc(file_sylk_v1_session, 50);
 
 /**
  * ConfigFileState is one config file layer of a session's project.
@@ -1515,7 +1471,7 @@ export type ConfigFileState = Message<"sylk.v1.ConfigFileState"> & {
  * Use `create(ConfigFileStateSchema)` to create a new message.
  */
 export const ConfigFileStateSchema: GenMessage<ConfigFileState> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 52);
+  messageDesc(file_sylk_v1_session, 51);
 
 /**
  * @generated from message sylk.v1.GetSessionContextResponse
@@ -1571,7 +1527,7 @@ export type GetSessionContextResponse = Message<"sylk.v1.GetSessionContextRespon
  * Use `create(GetSessionContextResponseSchema)` to create a new message.
  */
 export const GetSessionContextResponseSchema: GenMessage<GetSessionContextResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 53);
+  messageDesc(file_sylk_v1_session, 52);
 
 /**
  * @generated from enum sylk.v1.SessionState
