@@ -6,6 +6,7 @@ export { /** @internal exported for tests */ SYSTEM_MIGRATIONS } from './system-
 export { onCorruptionError } from './errors.js';
 export {
   backupDatabaseFile,
+  /** @internal exported for tests */
   checkDatabaseFile,
   checkFilesInWorker,
   listBackups,
