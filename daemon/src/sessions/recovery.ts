@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@sylk/core';
 import type { Message } from '@sylk/llm';
-import type { ProcessRecord } from '@sylk/tools';
+import { killLeftovers, type ProcessRecord } from '@sylk/tools';
 import { readJsonFile, writeJsonWhole, removeFile } from './recovery-files.js';
 import type { ProcessRecordStore } from './recovery-records.js';
 
@@ -33,8 +33,6 @@ export async function killRecordedLeftovers(
   const records = store.list();
   const bySession = new Map<string, Array<ProcessRecord & { killed: boolean }>>();
   if (records.length === 0) return bySession;
-  // Only after a crash: an idle daemon does not carry the tool layer (see SessionHost.runtime).
-  const { killLeftovers } = await import('@sylk/tools');
   const report = await killLeftovers(records, { logger });
   const killed = new Set(report.killed.map((r) => r.id));
   for (const record of records) {
