@@ -72,7 +72,7 @@ export class BackgroundProcess implements BackgroundHandle {
       onChunk: (chunk) => this.recent.push(chunk),
       logger: options.logger,
     });
-    this.child = new ChildRun({ ...options, stdin: 'pipe', capture });
+    this.child = new ChildRun({ ...options, stdin: 'pipe', gate: options.processLog !== undefined, capture });
     this.record = {
       id: options.id,
       pid: this.child.pid,
@@ -84,7 +84,11 @@ export class BackgroundProcess implements BackgroundHandle {
       background: true,
       startedAt: options.clock.now(),
     };
-    if (this.child.pid !== 0) options.processLog?.spawned(this.record);
+    try {
+      if (this.child.pid !== 0) options.processLog?.spawned(this.record);
+    } finally {
+      this.child.release();
+    }
     this.exited = this.child.done.then(async (outcome) => {
       this.done = true;
       if (this.child.pid !== 0) options.processLog?.exited(this.record);

@@ -1,10 +1,11 @@
 import { execa } from 'execa';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { ErrorTier, SylkError, errorMessage, processStartTime, type Clock, type Logger } from '@sylk/core';
 import type { OutputCapture } from '../output/capture.js';
 import type { CapturedOutput, StreamName } from '../output/types.js';
 import type { CommandPlan } from './command.js';
 import { reapGroup, runKillSequence } from './kill.js';
+import { canStart, gatedSpawn } from './spawn-gate.js';
 import type { KillReport, KillWaits, ProgressEvent } from './types.js';
 
 export interface ChildSpawnOptions {
@@ -14,6 +15,11 @@ export interface ChildSpawnOptions {
   cwd: string;
   env: Record<string, string>;
   stdin: 'ignore' | 'pipe';
+  /**
+   * Hold the command until `release()` (see spawn-gate.ts): for runs that are put on record
+   * first, so that no command runs unrecorded. Ignored when the program would not start anyway.
+   */
+  gate?: boolean;
   capture: OutputCapture;
   tool: string;
   clock: Clock;
@@ -53,11 +59,14 @@ export class ChildRun {
   private readonly exitWaiters: Array<() => void> = [];
   private stopping: Promise<KillReport> | undefined;
   private readonly stdinStream: NodeJS.WritableStream | null;
+  private gateStream: Writable | undefined;
 
   constructor(private readonly options: ChildSpawnOptions) {
     const { plan, clock } = options;
     this.startedAt = clock.monotonic();
-    const spawn = options.spawn ?? plan;
+    const target = options.spawn ?? plan;
+    const gated = options.gate === true && canStart(target.file, options.cwd, options.env.PATH);
+    const spawn = gated ? gatedSpawn(target) : target;
     const subprocess = execa(spawn.file, spawn.args, {
       cwd: options.cwd,
       env: options.env,
@@ -65,9 +74,7 @@ export class ChildRun {
       detached: true,
       cleanup: false,
       forceKillAfterDelay: false,
-      stdin: options.stdin,
-      stdout: 'pipe',
-      stderr: 'pipe',
+      stdio: gated ? [options.stdin, 'pipe', 'pipe', 'pipe'] : [options.stdin, 'pipe', 'pipe'],
       buffer: false,
       reject: false,
       windowsHide: true,
@@ -77,6 +84,12 @@ export class ChildRun {
     subprocess.stdin?.on('error', (err) =>
       options.logger.debug({ pid: this.pid, err: errorMessage(err) }, 'child stdin error'),
     );
+    if (gated && this.pid !== 0) {
+      const gate = subprocess.stdio[3] as Writable;
+      // The held shell may be gone already (killed before release): nothing to tell it.
+      gate.on('error', (err) => options.logger.debug({ pid: this.pid, err: errorMessage(err) }, 'spawn gate error'));
+      this.gateStream = gate;
+    }
     subprocess.on('exit', (exitCode, signal) => this.onExit({ exitCode, signal }));
     const streams: Array<[Readable, StreamName]> = [];
     if (subprocess.stdout) streams.push([subprocess.stdout, 'stdout']);
@@ -107,6 +120,12 @@ export class ChildRun {
   get startTime(): string | undefined {
     this.startToken ??= { value: this.pid === 0 ? undefined : processStartTime(this.pid) };
     return this.startToken.value;
+  }
+
+  /** Lets a gated command run (a no-op for one that was not held). */
+  release(): void {
+    this.gateStream?.end('\n');
+    this.gateStream = undefined;
   }
 
   hasExited(): boolean {

@@ -294,6 +294,7 @@ export class ToolExecutor {
     const child = new ChildRun({
       ...prepared,
       stdin: 'ignore',
+      gate: this.options.processLog !== undefined,
       capture,
       clock: this.clock,
       logger: this.logger,
@@ -302,6 +303,7 @@ export class ToolExecutor {
       onProgress: opts.onProgress,
     });
     const record = this.record(prepared, child, command, opts);
+    child.release();
     let stopCause: { kind: 'timeout'; info: TimeoutInfo } | { kind: 'cancelled' } | undefined;
     const onAbort = () => {
       stopCause ??= { kind: 'cancelled' };
