@@ -29,6 +29,7 @@ export const COMMAND_GROUPS = {
   audit: async (): Promise<Register> => (await import('./commands/audit.js')).registerAuditCommands,
   backup: async (): Promise<Register> => (await import('./commands/backup.js')).registerBackupCommands,
   mcp: async (): Promise<Register> => (await import('./commands/mcp.js')).registerMcpCommands,
+  ps: async (): Promise<Register> => (await import('./commands/ps.js')).registerPsCommands,
 } as const;
 export type CommandGroup = keyof typeof COMMAND_GROUPS;
 
@@ -69,6 +70,7 @@ export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
   rollback: 'undo',
   compact: 'compact',
   mcp: 'mcp',
+  ps: 'ps',
 };
 
 /** Global options that take a value as the next argument. */

@@ -16,6 +16,7 @@ import {
   DaemonState,
   McpService,
   PermissionService,
+  ProcessService,
   SandboxService,
   SessionService,
   UsageService,
@@ -44,6 +45,7 @@ import { DaemonAudit } from './audit.js';
 import { auditServiceImpl } from './services/audit-service.js';
 import { McpHub } from './sessions/mcp.js';
 import { mcpServiceImpl } from './services/mcp-service.js';
+import { processServiceImpl } from './services/process-service.js';
 import { StorageGuard } from './storage-guard.js';
 
 export interface DaemonOptions {
@@ -69,6 +71,7 @@ const HEALTH_SERVICES = [
   'sylk.v1.AuditService',
   'sylk.v1.SandboxService',
   'sylk.v1.McpService',
+  'sylk.v1.ProcessService',
 ];
 
 /**
@@ -269,6 +272,7 @@ export class Daemon {
         this.logger.warn('V8 does not expose gc(); the idle memory trim is off');
       } else {
         const trim = new IdleMemoryTrim({ collect, logger: this.logger });
+        this.sessions.onUnloaded = () => trim.released();
         this.onShutdown(() => trim.close());
       }
     } catch (err) {
@@ -299,6 +303,7 @@ export class Daemon {
     addService(server, SessionService, sessionServiceImpl(this.sessions), errors);
     addService(server, ApprovalService, approvalServiceImpl(this.sessions), errors);
     addService(server, PermissionService, permissionServiceImpl(this.sessions), errors);
+    addService(server, ProcessService, processServiceImpl(this.sessions), errors);
     addService(
       server,
       CredentialService,

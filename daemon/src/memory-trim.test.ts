@@ -50,6 +50,18 @@ describe('IdleMemoryTrim', () => {
     trim.close();
   });
 
+  it('collects after memory was released in a quiet spell (idle sessions unloaded)', () => {
+    const { collect, trim } = make(1);
+    vi.advanceTimersByTime(60_000);
+    expect(collect).toHaveBeenCalledTimes(1); // start-up's
+    trim.released();
+    vi.advanceTimersByTime(1000);
+    expect(collect).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(60_000);
+    expect(collect).toHaveBeenCalledTimes(4); // the young generation did not shrink again: up to maxCollections
+    trim.close();
+  });
+
   it('collects nothing while the daemon works, and trims again after each busy spell', () => {
     const { collect, trim, work } = make(2);
     work(30);

@@ -54,6 +54,12 @@ export class IdleMemoryTrim {
     clearInterval(this.timer);
   }
 
+  /** Memory was let go without a busy interval (idle sessions unloaded): the next quiet intervals collect it. */
+  released(): void {
+    this.worked = true;
+    this.collections = 0;
+  }
+
   private check(): void {
     if (this.utilization() >= this.quietBelow) {
       this.worked = true;

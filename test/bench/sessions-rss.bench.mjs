@@ -1,15 +1,37 @@
 // Daemon RSS with 50 idle sessions, each of which has run one turn (so its event log,
 // tools and permissions are loaded). Target: ≤ 150 MB. Real sylkd, real CLI, emulator.
+// Then the same 50 once unloaded (`sessions.unload_idle_after_seconds` turned from 0 to 1 by a
+// config reload): `rss_mb_50_unloaded`, reported beside the daemon's idle figure.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { round } from './stats.mjs';
-import { RSS_SETTLE_MS, rssMb, settledRssMb } from './lib/sylkd.mjs';
+import { RSS_SETTLE_MS, loadedSessions, rssMb, sessionClient, settledRssMb } from './lib/sylkd.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SESSIONS = 50;
+
+/** Turns unloading on (`reconfigure`, then a config reload) and waits until no session is loaded: the settled RSS then. */
+async function unloadAll(pid, socket, reconfigure) {
+  const { proto, channel, close } = await sessionClient(socket);
+  const daemon = proto.createClient(proto.DaemonService, channel);
+  try {
+    const heapBefore = Number((await daemon.status({})).heapUsedBytes);
+    reconfigure();
+    await daemon.reloadConfig({});
+    for (let i = 0; (await loadedSessions(daemon)).loaded > 0; i++) {
+      if (i > 600) throw new Error('the idle sessions were not unloaded within 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const rss = await settledRssMb(pid);
+    const heapAfter = Number((await daemon.status({})).heapUsedBytes);
+    return { rss, heapBefore: heapBefore / 2 ** 20, heapAfter: heapAfter / 2 ** 20 };
+  } finally {
+    close();
+  }
+}
 
 export default async function run() {
   const { startEmulator } = await import(pathToFileURL(join(root, 'packages/emulator/dist/index.js')).href);
@@ -30,10 +52,13 @@ export default async function run() {
     NO_COLOR: '1',
   };
   mkdirSync(join(home, 'config'), { recursive: true });
-  writeFileSync(
-    join(home, 'config', 'config.yaml'),
-    `llm:\n  providers:\n    anthropic:\n      base_url: ${emulator.url}\n`,
-  );
+  const config = (unloadAfter) =>
+    writeFileSync(
+      join(home, 'config', 'config.yaml'),
+      `llm:\n  providers:\n    anthropic:\n      base_url: ${emulator.url}\n` +
+        `sessions:\n  unload_idle_after_seconds: ${unloadAfter}\n`,
+    );
+  config(0);
   const daemon = spawn(process.execPath, [join(root, 'daemon/dist/main.js'), '--foreground'], { env, stdio: 'ignore' });
   const cli = (args) =>
     spawnSync(process.execPath, [join(root, 'cli/bin/sylk.cjs'), ...args], { env, encoding: 'utf8' });
@@ -52,12 +77,20 @@ export default async function run() {
       await new Promise((r) => setTimeout(r, 100));
     }
     const rss = await settledRssMb(daemon.pid);
+    const { rss: unloaded, heapBefore, heapAfter } = await unloadAll(daemon.pid, env.SYLK_SOCKET, () => config(1));
     return {
       summary:
-        `sylkd RSS with ${SESSIONS} idle sessions (each ran one turn) ${round(rss, 1)} MB ` +
+        `sylkd RSS with ${SESSIONS} idle sessions (each ran one turn) ${round(rss, 1)} MB loaded, ` +
+        `${round(unloaded, 1)} MB once unloaded (V8 heap in use ${round(heapBefore, 1)} → ${round(heapAfter, 1)} MB) ` +
         `(median after ${RSS_SETTLE_MS / 1000} s of quiet; ` +
-        `idle daemon before the sessions: ${round(baseline, 1)} MB; target ≤ 150 MB)`,
-      metrics: { rss_mb_50_idle: round(rss, 2) },
+        `idle daemon before the sessions: ${round(baseline, 1)} MB; target ≤ 150 MB loaded)`,
+      metrics: {
+        rss_mb_50_idle: round(rss, 2),
+        rss_mb_50_unloaded: round(unloaded, 2),
+        rss_mb_before: round(baseline, 2),
+        heap_used_mb_50_idle: round(heapBefore, 2),
+        heap_used_mb_50_unloaded: round(heapAfter, 2),
+      },
       targets: { rss_mb_50_idle: '<= 150' },
       met: rss <= 150,
     };

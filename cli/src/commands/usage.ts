@@ -6,6 +6,7 @@ import {
   UsagePeriod,
   UsageService,
   type CircuitStatus,
+  type ProviderRateLimit,
   type ProvidersResponse,
   type ReportResponse,
   type UsageRow,
@@ -159,6 +160,32 @@ function circuitJson(c: CircuitStatus | undefined) {
   };
 }
 
+function rateLimitJson(r: ProviderRateLimit | undefined) {
+  return {
+    buckets: (r?.buckets ?? []).map((b) => ({
+      model: b.model === '' ? null : b.model,
+      requestsPerMinute: b.requestsPerMinute,
+      tokensPerMinute: b.tokensPerMinute,
+    })),
+    usedRequests: r?.usedRequests ?? 0,
+    usedTokens: r?.usedTokens ?? 0,
+    waiting: r?.waiting ?? 0,
+    waitingUntil: isoOrNull(r?.waitingUntilUnixMs ?? 0n),
+  };
+}
+
+/** The provider's own bucket, as the table shows it: "2 req/min, 40000 tok/min" (+N models). */
+function rateLimitCell(r: ReturnType<typeof rateLimitJson>): string {
+  const own = r.buckets.find((b) => b.model === null);
+  const parts = [
+    ...(own !== undefined && own.requestsPerMinute > 0 ? [`${own.requestsPerMinute} req/min`] : []),
+    ...(own !== undefined && own.tokensPerMinute > 0 ? [`${own.tokensPerMinute} tok/min`] : []),
+  ];
+  const models = r.buckets.length - (own === undefined ? 0 : 1);
+  if (models > 0) parts.push(`+${models} model${models === 1 ? '' : 's'}`);
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}
+
 export function providersJson(r: ProvidersResponse) {
   const g = r.gate;
   return {
@@ -173,6 +200,7 @@ export function providersJson(r: ProvidersResponse) {
       detail: p.detail,
       circuit: circuitJson(p.circuit),
       pausedUntil: isoOrNull(p.pausedUntilUnixMs),
+      rateLimit: rateLimitJson(p.rateLimit),
     })),
     gate: {
       workers: g?.workers ?? 0,
@@ -200,8 +228,9 @@ function renderProviders(j: ReturnType<typeof providersJson>, st: Style): string
     p.hasKey ? p.keySource : st.dim(`(${p.keySource})`),
     p.defaultModel,
     p.baseUrl || 'standard',
+    rateLimitCell(p.rateLimit),
   ]);
-  const lines = table(['provider', 'state', 'circuit', 'key', 'default model', 'endpoint'], rows);
+  const lines = table(['provider', 'state', 'circuit', 'key', 'default model', 'endpoint', 'rate limit'], rows);
   const g = j.gate;
   lines.push(
     '',

@@ -70,6 +70,17 @@ describe('session view', () => {
     expect(status.at(-1)).toBe('');
   });
 
+  it('shows a wait for the configured rate limit, the spinner saying so until output comes', () => {
+    const message =
+      'waiting 42 s for the anthropic limit of 2 requests per minute (llm.providers.anthropic.rate_limits)';
+    const { lines, status } = render([
+      { kind: 'user_input', data: { text: 'go' } },
+      { kind: 'notice', data: { code: 'llm.rate_limit_wait', message, delayMs: 42_000 } },
+    ]);
+    expect(lines.at(-1)).toBe(`! ${message}`);
+    expect(status.at(-1)?.endsWith(' waiting for the rate limit…')).toBe(true);
+  });
+
   it('shows a whole turn: input, streamed text, a tool call with duration and summary, usage', () => {
     const { lines, status } = render([
       { kind: 'user_input', data: { text: 'fix the test' } },

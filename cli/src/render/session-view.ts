@@ -161,8 +161,10 @@ export class SessionView {
       }
       case 'notice':
         this.out([st.yellow(`! ${str(d.message)}`)]);
-        // A request retried after a wait (`llm.retrying`): the spinner says so until output comes.
+        // A request retried after a wait (`llm.retrying`) or waiting for the configured rate limit
+        // (`llm.rate_limit_wait`): the spinner says so until output comes.
         if (d.code === 'llm.retrying') this.setBusy('waiting to retry…');
+        if (d.code === 'llm.rate_limit_wait') this.setBusy('waiting for the rate limit…');
         break;
       case 'error': {
         this.out(this.md.flush());
@@ -192,6 +194,9 @@ export class SessionView {
       case 'compacted':
         this.out(this.md.flush());
         this.out([st.dim(compactedNotice(d))]);
+        break;
+      case 'process_exited':
+        this.out([st.yellow(`⏹ ${str(d.message)}`)]);
         break;
       default:
         break;

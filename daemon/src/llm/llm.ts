@@ -99,6 +99,7 @@ export class DaemonLlm {
         : {}),
       budgets: this.budgets,
       quotas: this.quotas,
+      rateLimits: settings.rateLimitConfig(this.llm),
       breakers: settings.breakerConfig(this.llm),
       retryPolicies: settings.retryPolicies(this.llm),
       classifierConfig: settings.classifierConfig(this.llm),
@@ -159,6 +160,7 @@ export class DaemonLlm {
       pausedUntil: (p: ProviderName) => this.gate.pausedUntil(p),
       streamingDegradedUntil: (p: ProviderName) => this.gate.streamingDegradedUntil(p),
       authFailure: (p: ProviderName) => this.gate.authFailure(p),
+      rateLimit: (p: ProviderName) => this.gate.rateLimitState(p),
     };
     return providerNames(this.llm).map((name) => providerInfo(view, name));
   }
@@ -235,13 +237,14 @@ export class DaemonLlm {
     return usageReport(this.gate, this.budgets, q, this.opts.clock.now());
   }
 
-  /** Live: budgets, soft limits, provider enabled/base_url/default_model/models. The rest needs a restart. */
+  /** Live: budgets, soft limits, rate limits, provider enabled/base_url/default_model/models. The rest needs a restart. */
   private applyConfig(next: LoadedConfig, reason: string): void {
     const restart = settings.restartOnlyChanges(this.llm, next.config.llm);
     this.llm = next.config.llm;
     this.catalog = createCatalog(settings.catalogOverrides(this.llm));
     replaceContents(this.budgets, settings.budgetConfig(next.config.budgets));
     replaceContents(this.quotas, settings.quotaConfig(this.llm));
+    this.gate.setRateLimits(settings.rateLimitConfig(this.llm));
     if (restart.length > 0)
       this.opts.logger.warn({ keys: restart, reason }, 'LLM settings changed that apply after `sylk daemon restart`');
   }

@@ -1,14 +1,24 @@
-/** Provider health as the daemon reports it: key, enabled, breaker, 429 pause. */
+/** Provider health as the daemon reports it: key, enabled, breaker, 429 pause, configured rate limits. */
 import type { LlmConfig } from '@sylk/config';
 import type { ProviderName } from '@sylk/llm';
-import type { BreakerSnapshot, BreakerState } from '@sylk/llm/gate';
+import type { BreakerSnapshot, BreakerState, RateLimitState } from '@sylk/llm/gate';
+import { rateLimitInfo, rateLimitText, type ProviderRateLimit } from './rate-limit-text.js';
 import type { ModelCatalog } from '@sylk/llm/catalog';
 import { KEY_VARS } from './keys.js';
 import { BUILT_IN, isProviderName } from './settings.js';
 import type { ProviderSettings } from './adapters.js';
 
 type ProviderState =
-  'ok' | 'no key' | 'auth failed' | 'disabled' | 'open circuit' | 'half-open' | 'paused' | 'degraded' | 'unsupported';
+  | 'ok'
+  | 'no key'
+  | 'auth failed'
+  | 'disabled'
+  | 'open circuit'
+  | 'half-open'
+  | 'paused'
+  | 'throttled'
+  | 'degraded'
+  | 'unsupported';
 
 export interface ProviderInfo {
   name: string;
@@ -23,6 +33,7 @@ export interface ProviderInfo {
   pausedUntil: number;
   state: ProviderState;
   detail: string;
+  rateLimit: ProviderRateLimit;
 }
 
 /** What `sylk providers` shows of a key: whether there is one and where from, never the value. */
@@ -44,6 +55,8 @@ export interface ProviderView {
   streamingDegradedUntil(provider: ProviderName): number | undefined;
   /** The provider's last rejection of its key, until a request succeeds or the key changes. */
   authFailure(provider: ProviderName): { message: string } | undefined;
+  /** Configured per-minute limits and the requests waiting for them. */
+  rateLimit(provider: ProviderName): RateLimitState;
 }
 
 /** Built-in providers plus every provider named in `llm.providers`, sorted. */
@@ -72,6 +85,7 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
       pausedUntil: 0,
       state: 'unsupported',
       detail: 'no adapter for this name (use anthropic, openai, google or openai-compatible)',
+      rateLimit: rateLimitInfo(undefined),
     };
   }
   const s = providerSettings(view.llm, name);
@@ -89,7 +103,10 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
   const defaultModel = s.defaultModel || view.catalog.defaultModel(name) || '';
   const endpoint = s.baseUrl || 'standard endpoint';
   let state: ProviderState = 'ok';
+  const rateState = view.rateLimit(name);
+  const rate = rateLimitText(name, rateState);
   let detail = `${key.hasKey ? `key from ${key.source}` : 'no key needed'}, ${defaultModel || 'no default model'}, ${endpoint}`;
+  if (rate.limits !== undefined) detail += `, rate limit ${rate.limits}`;
   if (!s.enabled) [state, detail] = ['disabled', `llm.providers.${name}.enabled is false`];
   else if (key.required && !key.hasKey)
     [state, detail] = ['no key', `run \`sylk auth login ${name}\` or set ${KEY_VARS[name][0]} in sylkd's environment`];
@@ -102,6 +119,7 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
     [state, detail] = ['open circuit', `${circuit.failures} failures; probe after ${iso(circuit.cooldownEnds)}`];
   else if (circuit.state === 'half_open') [state, detail] = ['half-open', 'probing the provider'];
   else if (pausedUntil > view.now) [state, detail] = ['paused', `rate limited; paused until ${iso(pausedUntil)}`];
+  else if (rate.waiting !== undefined) [state, detail] = ['throttled', rate.waiting];
   else {
     const degradedUntil = view.streamingDegradedUntil(name);
     if (degradedUntil !== undefined)
@@ -121,5 +139,6 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
     pausedUntil,
     state,
     detail,
+    rateLimit: rateLimitInfo(rateState),
   };
 }

@@ -13,6 +13,7 @@ import type {
   BudgetLimit,
   ClassifierConfig,
   QuotaConfig,
+  RateLimitConfig,
   RetryPolicies,
   RetryPolicy,
   StreamLimits,
@@ -54,6 +55,26 @@ export function quotaConfig(llm: LlmConfig): Partial<Record<ProviderName, QuotaC
       maxTokens: s.tokens < 0 ? null : s.tokens,
       warnThreshold: s.warn_at,
     };
+  }
+  return out;
+}
+
+const perMinute = (b: { requests_per_minute: number; tokens_per_minute: number }) => ({
+  ...(b.requests_per_minute > 0 ? { requestsPerMinute: b.requests_per_minute } : {}),
+  ...(b.tokens_per_minute > 0 ? { tokensPerMinute: b.tokens_per_minute } : {}),
+});
+
+/** `llm.providers.<name>.rate_limits` → the gate's per-minute buckets (only providers and models with a limit). */
+export function rateLimitConfig(llm: LlmConfig): Partial<Record<ProviderName, RateLimitConfig>> {
+  const out: Partial<Record<ProviderName, RateLimitConfig>> = {};
+  for (const [name, p] of Object.entries(llm.providers)) {
+    const r = p.rate_limits;
+    const models = Object.entries(r.models)
+      .map(([id, m]) => [id, perMinute(m)] as const)
+      .filter(([, m]) => Object.keys(m).length > 0);
+    const own = perMinute(r);
+    if (!isProviderName(name) || (Object.keys(own).length === 0 && models.length === 0)) continue;
+    out[name] = { ...own, warnAt: r.warn_at, ...(models.length > 0 ? { models: Object.fromEntries(models) } : {}) };
   }
   return out;
 }

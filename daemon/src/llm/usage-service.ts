@@ -59,7 +59,13 @@ function circuit(p: ProviderInfo) {
 }
 
 function provider(p: ProviderInfo) {
-  return { ...p, circuit: circuit(p), pausedUntilUnixMs: BigInt(p.pausedUntil) };
+  const { waitingUntil, ...rateLimit } = p.rateLimit;
+  return {
+    ...p,
+    circuit: circuit(p),
+    pausedUntilUnixMs: BigInt(p.pausedUntil),
+    rateLimit: { ...rateLimit, waitingUntilUnixMs: BigInt(waitingUntil) },
+  };
 }
 
 export function usageServiceImpl(llm: () => DaemonLlm): ServiceImpl<Methods> {

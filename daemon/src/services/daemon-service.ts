@@ -63,6 +63,7 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
           },
           { name: 'storage', state: 'ok', detail: `system.db schema v${daemon.db.schemaVersion()}` },
           ...daemon.llm.components(),
+          daemon.sessions.component(),
           daemon.audit.component(),
           daemon.storage.component(),
           ...(daemon.recoveredFromCrash

@@ -15,6 +15,7 @@ import {
 import { PermissionManager, Role, ignoredAllowlistNotice, type AuditRecord, type AuditSink } from '@sylk/security';
 import type { DaemonLlm } from '../llm/llm.js';
 import { loadSessionProfile, profileForNewSession, saveSessionProfile } from '../llm/session-profile.js';
+import type { BackgroundHandle } from '@sylk/tools';
 import type { SessionRuntime } from './runtime.js';
 import type { ApprovalRecorder } from './runtime-approvals.js';
 import { refuseHomeRoot } from './home-root.js';
@@ -26,6 +27,7 @@ import { ProcessRecordStore } from './recovery-records.js';
 import { killRecordedLeftovers, leftoverNotice, saveInterruptedRuns } from './recovery.js';
 import type { DaemonSandbox } from '../services/sandbox-service.js';
 import type { McpHub } from './mcp.js';
+import { RuntimeUnloader, sessionsComponent } from './runtime-unload.js';
 
 export interface SessionHostOptions {
   db: SqliteDatabase;
@@ -69,7 +71,6 @@ export class SessionHost {
   readonly logs: EventLogs;
   readonly approvals: ApprovalStore;
   private readonly runtimes = new Map<string, SessionRuntime>();
-  private readonly loading = new Map<string, Promise<SessionRuntime>>();
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Attach streams end with this error when the daemon stops, so clients re-attach. */
   readonly shutdown = new AbortController();
@@ -81,6 +82,10 @@ export class SessionHost {
   readonly projectConfigs: ProjectConfigs;
   /** The project config each loaded session holds. */
   private readonly projectHolds = new Map<string, ProjectConfig>();
+  /** Unloads runtimes idle for `sessions.unload_idle_after_seconds` (see runtime-unload.ts). */
+  private readonly unloader: RuntimeUnloader<SessionRuntime>;
+  /** Told once unloaded runtimes are closed (sylkd's memory trim then collects them). */
+  onUnloaded: (() => void) | undefined;
 
   constructor(private readonly opts: SessionHostOptions) {
     const secrets = opts.secrets;
@@ -107,6 +112,21 @@ export class SessionHost {
       logger: opts.logger,
       clock: opts.clock,
     });
+    this.unloader = new RuntimeUnloader({
+      clock: opts.clock,
+      logger: opts.logger,
+      idleAfterSeconds: () => this.config().sessions.unload_idle_after_seconds,
+      loaded: this.runtimes,
+      pendingApprovals: (id) => this.approvals.pending(id).length,
+      configWarnings: (id) => this.projectHolds.get(id)?.warnings() ?? [],
+      release: async (id) => {
+        await this.network.close(id);
+        await opts.mcp?.release(id);
+        await this.releaseProject(id);
+        this.logs.unload(id);
+      },
+      unloaded: () => this.onUnloaded?.(),
+    });
   }
 
   async start(): Promise<void> {
@@ -121,6 +141,13 @@ export class SessionHost {
       for (const a of this.approvals.expireDue()) void this.announceResolution(a);
     }, 1000);
     this.expiryTimer.unref();
+    this.unloader.start();
+  }
+
+  /** `sylk status`: how many sessions are loaded. */
+  component(): ReturnType<typeof sessionsComponent> {
+    const total = this.registry.list().length;
+    return sessionsComponent(this.runtimes.size, total, this.config().sessions.unload_idle_after_seconds);
   }
 
   private config() {
@@ -205,19 +232,12 @@ export class SessionHost {
    */
   async runtime(idOrName: string): Promise<SessionRuntime> {
     const record = this.registry.get(idOrName);
-    const existing = this.runtimes.get(record.id);
-    if (existing) return existing;
-    let loading = this.loading.get(record.id);
-    if (loading === undefined) {
-      loading = this.load(record)
-        .catch(async (err: unknown) => {
-          await this.releaseProject(record.id);
-          throw err;
-        })
-        .finally(() => this.loading.delete(record.id));
-      this.loading.set(record.id, loading);
-    }
-    return loading;
+    return this.unloader.get(record.id, () =>
+      this.load(record).catch(async (err: unknown) => {
+        await this.releaseProject(record.id);
+        throw err;
+      }),
+    );
   }
 
   private async load(record: SessionRecord): Promise<SessionRuntime> {
@@ -228,7 +248,10 @@ export class SessionHost {
     this.projectHolds.set(record.id, project);
     const cfg = project.config();
     const profile = loadSessionProfile(this.logs.dirFor(record.id), () => this.opts.llm.defaultProfile());
-    const permissions = this.permissionsFor(record.projectRoot);
+    // Loaded again after an unload: its session grants carry over, what it was told is not told again.
+    const kept = this.unloader.keptFor(record.id);
+    kept?.permissions.reload();
+    const permissions = kept?.permissions ?? this.permissionsFor(record.projectRoot);
     const runtime = createRuntime(record, {
       registry: this.registry,
       gate: this.opts.llm.gateFor(profile),
@@ -280,14 +303,16 @@ export class SessionHost {
       ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) } : {}),
     });
     this.runtimes.set(record.id, runtime);
+    this.unloader.forget(record.id);
     await reportProjectConfig(
       project,
       (message) => runtime.append('notice', { message, code: 'config.project' }),
       this.opts.logger.child({ session: record.id }),
+      kept?.configWarnings,
     );
     // A repository may ship `.sylk/local/permissions.yaml`; it grants nothing, and the session says so.
     const ignored = permissions.ignoredProjectAllowlist();
-    if (ignored !== undefined) {
+    if (ignored !== undefined && kept === undefined) {
       this.opts.logger.warn({ session: record.id, file: ignored }, 'ignored a permission allowlist inside the project');
       await runtime.append('notice', { message: ignoredAllowlistNotice(ignored, permissions.allowlistPath) });
     }
@@ -436,6 +461,13 @@ export class SessionHost {
     };
   }
 
+  /** Background processes of the loaded sessions (one or all): running, then recently ended (`sylk ps`). */
+  backgroundProcesses(sessionId?: string): BackgroundHandle[] {
+    return [...this.runtimes.values()]
+      .filter((rt) => sessionId === undefined || rt.id === sessionId)
+      .flatMap((rt) => rt.executor.registry.listWithEnded(rt.id));
+  }
+
   async closeSession(idOrName: string): Promise<SessionRecord> {
     const rt = await this.runtime(idOrName);
     // Stops the turn and, through its executor, every background process the session started.
@@ -460,6 +492,9 @@ export class SessionHost {
         code: 'failed_precondition',
         tier: ErrorTier.UserFixable,
       });
+    await this.unloader.pending(record.id);
+    this.unloader.forget(record.id);
+    await rt?.executor.registry.stopSession(record.id);
     this.registry.delete(record.id);
     this.runtimes.delete(record.id);
     await this.network.close(record.id);
@@ -480,6 +515,7 @@ export class SessionHost {
   async close(): Promise<void> {
     this.shutdown.abort(new SylkError('sylkd is shutting down', { code: 'shutting_down', tier: ErrorTier.Transient }));
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    await this.unloader.stop();
     await Promise.all([...this.runtimes.values()].map((rt) => rt.shutdown()));
     await this.network.closeAll();
     await this.projectConfigs.closeAll();

@@ -201,13 +201,15 @@ export class ProjectConfigs {
 }
 
 /**
- * Tells a session about its project's config as notices: the problems in its files now, then each
- * new problem (the last good values stay in effect) and each change (from the next turn on).
+ * Tells a session about its project's config as notices: the problems in its files now (except
+ * those it was `told` before it was last unloaded), then each new problem (the last good values
+ * stay in effect) and each change (from the next turn on).
  */
 export async function reportProjectConfig(
   project: ProjectConfig,
   notice: (message: string) => Promise<unknown>,
   logger: Logger,
+  told: readonly string[] = [],
 ): Promise<void> {
   const problems = (lines: string[]) =>
     `Project configuration problem${lines.length > 1 ? 's' : ''} (the last good values stay in effect until fixed):\n${lines.map((l) => `- ${l}`).join('\n')}`;
@@ -215,7 +217,7 @@ export async function reportProjectConfig(
     void notice(message).catch((err: unknown) =>
       logger.error({ err: errorMessage(err) }, 'could not post a config notice'),
     );
-  const now = project.warnings();
+  const now = project.warnings().filter((w) => !told.includes(w));
   if (now.length > 0) await notice(problems(now));
   project.onReload((update) => {
     if (update.newWarnings.length > 0) post(problems(update.newWarnings));

@@ -8,6 +8,7 @@ import type { LaunchContext } from '@sylk/mcp';
 import type { McpTurn } from './mcp.js';
 import { projectGit } from './undo-commits.js';
 import { fileAuditFor, newExecutor, processLogFor } from './audit-hooks.js';
+import { ProcessNotes, sessionProcesses } from './background-processes.js';
 import type { ProcessRecordStore } from './recovery-records.js';
 import { SessionRuntime, type RuntimeDeps } from './runtime.js';
 
@@ -59,6 +60,7 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
       );
     },
   });
+  const processNotes = new ProcessNotes();
   const audited = deps.audit === undefined ? undefined : processLogFor(deps.audit);
   const processLog = processes === undefined ? audited : processes.processLog(record.id, audited);
   const executor = newExecutor(deps.audit, {
@@ -71,6 +73,14 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     envBlocklist: tools.env_blocklist,
     shellMetacharacters: tools.shell_metacharacters,
     slots: sharedSlots,
+    registry: sessionProcesses({
+      maxPerSession: tools.background.max_per_session,
+      post: (data) => {
+        processNotes.add(data.message);
+        built.runtime?.log.post('process_exited', data, (err) => deps.logger.error({ err }, 'event append failed'));
+      },
+      logger: deps.logger,
+    }),
     clock: deps.clock,
     logger: deps.logger,
     timeouts: {
@@ -100,6 +110,7 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     ...(extraTools !== undefined ? { extraTools } : {}),
     executor,
     fs,
+    processNotes,
     spoolDir: join(tempDir, 'spool'),
     ...(snapshots !== undefined ? { snapshots, projectGit: projectGit(record.projectRoot, baseEnv) } : {}),
   });

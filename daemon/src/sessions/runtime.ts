@@ -58,6 +58,8 @@ export interface RuntimeDeps {
   extraTools?: (turn: McpTurn) => Promise<AgentTool[]>;
   /** Where the session's commands spool their raw output (quoted in interrupted tool results). */
   spoolDir?: string;
+  /** Background processes that ended since the last turn, told to the model (background-processes.ts). */
+  processNotes?: { withNotes(text: string): string };
   /** Records the project's files before and after each turn (undo/rollback, see undo.ts). */
   snapshots?: SnapshotStore;
   /** git in the project's own repository: HEAD per turn, so undo can take back local commits. */
@@ -154,6 +156,16 @@ export class SessionRuntime {
 
   get attachedClients(): number {
     return this.attached;
+  }
+
+  /** No turn or compaction runs or is ending, nobody is attached: the session may be unloaded (runtime-unload.ts). */
+  get quiet(): boolean {
+    return !this.machine.busy && this.work === undefined && this.attached === 0;
+  }
+
+  /** Saves the conversation now (before unloading); throws when it cannot be saved. */
+  saveConversation(): void {
+    this.historyFile.save(this.history);
   }
 
   /** A client attached (`sylk ls` counts them); `detach` when its stream ends. */
@@ -326,7 +338,7 @@ export class SessionRuntime {
           costOf: this.deps.costOf,
           ...(this.deps.secrets !== undefined ? { redact: this.deps.secrets } : {}),
         },
-        text,
+        this.deps.processNotes?.withNotes(text) ?? text,
         abort.signal,
       );
       // The turn stopped because its events could not be recorded: fail it with that reason.

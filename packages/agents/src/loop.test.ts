@@ -54,6 +54,8 @@ describe('runTurn: fix the failing test', () => {
       'list_files',
       'search',
       'run_command',
+      'process_output',
+      'stop_process',
     ]);
 
     // What the model read back at each step.

@@ -21,7 +21,7 @@ export function buildSystemPrompt(input: SystemPromptInput): string {
         '(without the line-number prefix) and unique; add context lines if it is not.',
       '- Prefer edit_file for changes to existing files; write_file replaces the whole file.',
       '- Use list_files and search to find code instead of guessing paths.',
-      '- run_command runs non-interactive commands (no servers or watchers). Run the relevant tests after a change.',
+      '- run_command runs non-interactive commands; only a dev server or a watcher goes in the background (background: true). Run the relevant tests after a change.',
       '- Calls that only read (read_file, list_files, search) may be issued together; they run in parallel.',
       '- When the user denies a call, read their message and adapt; do not retry the same call unchanged.',
     ].join('\n'),

@@ -1,6 +1,6 @@
 import { TextPieces, type Redactor } from '@sylk/core';
 import type { GateRequest, LLMResponse } from '@sylk/llm';
-import { retryNoticeText, type RetryScheduled } from '@sylk/llm/gate';
+import { rateWaitNoticeText, retryNoticeText, type RateWait, type RetryScheduled } from '@sylk/llm/gate';
 import type { AgentEvent, AgentGate } from './types.js';
 
 export type StreamOutcome =
@@ -41,8 +41,11 @@ export async function streamRound(
   // A retry the user waits for is shown while they wait ("rate limited; retrying in 12 s").
   const onRetry = (retry: RetryScheduled) =>
     emit({ type: 'notice', code: 'llm.retrying', message: retryNoticeText(retry), delayMs: retry.delayMs });
+  // So is a wait for the configured per-minute rate limit, shared with every other session.
+  const onWait = (wait: RateWait) =>
+    emit({ type: 'notice', code: 'llm.rate_limit_wait', message: rateWaitNoticeText(wait), delayMs: wait.delayMs });
   try {
-    const stream = gate.stream({ ...req, onRetry }, signal);
+    const stream = gate.stream({ ...req, onRetry, onWait }, signal);
     for await (const chunk of stream) {
       if (chunk.type === 'text') {
         endThinking();

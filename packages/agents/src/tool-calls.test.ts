@@ -53,7 +53,7 @@ describe('runTurn: tool calls', () => {
     expect(bad2?.is_error).toBe(true);
     expect(bad2?.content).toContain('missing required property "old_string"; missing required property "new_string"');
     expect(bad3?.content).toBe(
-      'Unknown tool "delete_everything". Available tools: read_file, write_file, edit_file, list_files, search, run_command.',
+      'Unknown tool "delete_everything". Available tools: read_file, write_file, edit_file, list_files, search, run_command, process_output, stop_process.',
     );
     expect(good?.is_error).toBeUndefined();
     expect(good?.content).toBe('     1\texport const a = 1;');

@@ -49,7 +49,10 @@ export type AgentEvent =
       diffStat?: DiffStat;
     }
   | { type: 'usage'; usage: Usage; costUsd?: number }
-  /** `code` names what kind of notice (`llm.retrying`: a failed request is retried after `delayMs`). */
+  /**
+   * `code` names what kind of notice (`llm.retrying`: a failed request is retried after `delayMs`;
+   * `llm.rate_limit_wait`: the request waits `delayMs` for the configured rate limit).
+   */
   | { type: 'notice'; message: string; code?: string; delayMs?: number }
   | { type: 'error'; code: string; message: string; tier: ErrorTier; hint?: string; attempts?: number }
   | { type: 'turn_interrupted'; reason: string }

@@ -36,6 +36,17 @@ interface SoftLimit {
   warn_at: number;
 }
 
+/** Per-minute limits; 0 = no limit. */
+interface RateBucket {
+  requests_per_minute: number;
+  tokens_per_minute: number;
+}
+
+interface RateLimits extends RateBucket {
+  warn_at: number;
+  models: Record<string, RateBucket>;
+}
+
 interface ProviderConfig {
   enabled: boolean;
   /** Empty = the provider's standard endpoint. */
@@ -44,6 +55,7 @@ interface ProviderConfig {
   default_model: string;
   models: Record<string, ModelOverride>;
   soft_limit: SoftLimit;
+  rate_limits: RateLimits;
 }
 
 export interface RetryPolicyConfig {
@@ -108,6 +120,7 @@ export interface ToolsConfig {
   shell_metacharacters: string[];
   output: { buffer_bytes: number; head_lines: number; tail_lines: number };
   extra_roots: string[];
+  background: { max_per_session: number };
 }
 
 export interface SecurityConfig {
@@ -142,6 +155,8 @@ interface SessionsConfig {
   max_output_tokens: number;
   compaction: { enabled: boolean; threshold: number; model: string; keep_recent_messages: number };
   mention_max_kb: number;
+  /** 0 = never unload idle session runtimes. */
+  unload_idle_after_seconds: number;
 }
 
 /** One MCP server: `command` (stdio) or `url` (streamable HTTP). */

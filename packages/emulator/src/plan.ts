@@ -41,7 +41,34 @@ export function pickStep(
   return null;
 }
 
-export function resolveReply(scenario: Scenario, step: ScenarioStep, format: FormatName, turn: number): ResolvedReply {
+/** `{{last /regex/}}` as a whole argument value: what its first group captures in the last message. */
+const LAST_CAPTURE = /^\{\{last (\/.+\/[a-z]*)\}\}$/;
+
+/**
+ * Tool-call arguments with captures from the last message (a tool result, or the user's text)
+ * filled in, so a scenario can use what a tool answered (a process id) in its next call.
+ */
+function fillArguments(args: Record<string, unknown>, last: LastMessage | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    const capture = typeof value === 'string' ? LAST_CAPTURE.exec(value)?.[1] : undefined;
+    if (capture === undefined || last === undefined) {
+      out[key] = value;
+      continue;
+    }
+    const source = /^\/(.+)\/([a-z]*)$/.exec(capture);
+    out[key] = new RegExp(source?.[1] ?? '', source?.[2] ?? '').exec(last.text)?.[1] ?? value;
+  }
+  return out;
+}
+
+export function resolveReply(
+  scenario: Scenario,
+  step: ScenarioStep,
+  format: FormatName,
+  turn: number,
+  last?: LastMessage,
+): ResolvedReply {
   const r = step.reply ?? {};
   const d = scenario.defaults ?? {};
   const usage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, ...d.usage, ...r.usage };
@@ -49,7 +76,7 @@ export function resolveReply(scenario: Scenario, step: ScenarioStep, format: For
     (r.toolCalls ?? []).map((c, i) => ({
       id: c.id ?? `${TOOL_ID_PREFIX[format]}${turn}_${i}`,
       name: c.name,
-      arguments: c.arguments ?? {},
+      arguments: fillArguments(c.arguments ?? {}, last),
     })),
     r.cutToolArguments,
   );

@@ -190,7 +190,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       const spec = httpErrorSpec(format, fault);
       if (spec) return sendError(reply, format, spec, retryHeaders(format, fault));
     }
-    const resolved = resolveReply(scenario, step, format.name, thisTurn);
+    const resolved = resolveReply(scenario, step, format.name, thisTurn, last);
     const ctx = { model: format.model(view), id: `emu${thisTurn}` };
     const pace = {
       delayMs: step.reply?.delayMs ?? scenario.defaults?.delayMs ?? 0,

@@ -21,6 +21,8 @@ const EVENT_KINDS = [
   'thinking_delta',
   /** Older messages were summarised to fit the model's context window: tokens before/after, how many, by which model. */
   'compacted',
+  /** A background process (run_command background: true) ended on its own or was stopped from outside the session's tools. */
+  'process_exited',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

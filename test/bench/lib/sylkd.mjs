@@ -173,6 +173,15 @@ export async function sessionClient(socket) {
   return { proto, channel, client: proto.createClient(proto.SessionService, channel), close: () => channel.close() };
 }
 
+/** "loaded N of M" from the daemon's Status (its `sessions` component). */
+export async function loadedSessions(daemonClient) {
+  const status = await daemonClient.status({});
+  const detail = status.components.find((c) => c.name === 'sessions')?.detail ?? '';
+  const m = /^loaded (\d+) of (\d+)/.exec(detail);
+  if (m === null) throw new Error(`sylkd's Status has no sessions line (is daemon/dist built?): ${detail}`);
+  return { loaded: Number(m[1]), total: Number(m[2]) };
+}
+
 /** Wall-clock milliseconds with sub-millisecond precision (comparable with the daemon's Date.now()). */
 export const wallMs = () => performance.timeOrigin + performance.now();
 

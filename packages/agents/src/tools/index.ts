@@ -1,4 +1,5 @@
 import type { ToolDefinition } from '@sylk/llm';
+import { processOutputTool, stopProcessTool } from './background.js';
 import { editFileTool } from './edit-file.js';
 import { listFilesTool } from './list-files.js';
 import { readFileTool } from './read-file.js';
@@ -12,7 +13,16 @@ export type { AgentTool } from './tool.js';
 
 /** The coding tools offered to the model, in the order they are listed to it. */
 export function defaultTools(): AgentTool[] {
-  return [readFileTool, writeFileTool, editFileTool, listFilesTool, searchTool, runCommandTool];
+  return [
+    readFileTool,
+    writeFileTool,
+    editFileTool,
+    listFilesTool,
+    searchTool,
+    runCommandTool,
+    processOutputTool,
+    stopProcessTool,
+  ];
 }
 
 export function toolDefinitions(tools: readonly AgentTool[]): ToolDefinition[] {

@@ -1,5 +1,6 @@
 import { readRaw, truncateForModel } from '@sylk/tools';
 import { exitLine, formatParsed } from './command-view.js';
+import { startInBackground } from './background.js';
 import { resolveForRead } from './paths.js';
 import { defineTool, denied } from './tool.js';
 
@@ -7,6 +8,7 @@ export interface RunCommandArgs {
   command: string;
   timeout_seconds?: number;
   cwd?: string;
+  background?: boolean;
 }
 
 /** Raw bytes handed to a parser (the spool keeps everything; parsers need the whole text). */
@@ -17,7 +19,10 @@ export const runCommandTool = defineTool<RunCommandArgs>({
   description:
     'Run a shell command in the project (tests, builds, git, …) and get its exit code and output. ' +
     'Known tools (tsc, eslint, vitest, jest, node --test, go, pytest, cargo, git, npm) get a parsed summary; ' +
-    'long output is shortened to its start, end and important lines. Do not start servers or watchers here.',
+    'long output is shortened to its start, end and important lines. ' +
+    'For a dev server or a watcher (anything that runs until stopped) set background: true: it returns at once with ' +
+    'a process id and its first lines, keeps running after this turn, and is read with process_output and stopped ' +
+    'with stop_process. Never use background for builds, tests or anything you need the result of now.',
   parameters: {
     type: 'object',
     properties: {
@@ -29,6 +34,10 @@ export const runCommandTool = defineTool<RunCommandArgs>({
         description: 'Base timeout (default 120; extended while the command prints progress)',
       },
       cwd: { type: 'string', description: 'Working directory relative to the project root (default: the root)' },
+      background: {
+        type: 'boolean',
+        description: 'Run until stopped (dev servers, watchers); returns a process id at once (default false)',
+      },
     },
     required: ['command'],
     additionalProperties: false,
@@ -39,6 +48,7 @@ export const runCommandTool = defineTool<RunCommandArgs>({
     const cwd = await resolveForRead(env.fs, args.cwd ?? '.');
     const verdict = await env.askPermission({ action: 'command', target: args.command, cwd });
     if (!verdict.allowed) return denied(verdict.message);
+    if (args.background === true) return startInBackground(args.command, cwd, env);
     const result = await env.executor.run(args.command, {
       cwd,
       signal: env.signal,

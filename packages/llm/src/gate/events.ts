@@ -3,7 +3,7 @@ import type { ProviderName, Usage } from '../types.js';
 import type { BreakerSnapshot, BreakerState } from './breaker.js';
 import type { BudgetWarning } from './budget.js';
 import type { QuotaWarning } from './quota.js';
-import type { RateWarning } from './rate-limiter.js';
+import type { RateBlock, RateWarning } from './rate-limiter.js';
 
 interface RequestRef {
   requestId: string;
@@ -20,6 +20,16 @@ export interface RetryScheduled extends RequestRef {
   error: string;
   /** The failure's code (`llm.rate_limited`, `llm.provider_degraded`, …). */
   code: string;
+}
+
+/**
+ * A request waits for a configured per-minute limit (`llm.providers.<name>.rate_limits`) until
+ * `until` (wall-clock ms, `delayMs` from now); it holds no worker meanwhile.
+ */
+export interface RateWait extends RequestRef, Omit<RateBlock, 'model'> {
+  /** The model whose own bucket is full; undefined = the provider's bucket. */
+  bucketModel: string | undefined;
+  delayMs: number;
 }
 
 /** Everything the gate tells the rest of the daemon (sessions turn these into user notices). */

@@ -35,12 +35,12 @@ import {
 } from './errors.js';
 import { GateEvents } from './events.js';
 import type { GateEventMap, GateEventName } from './events.js';
-import { deliver, flushHeld, notifyRetry, preferVictim, ref, untilAborted } from './job.js';
+import { deliver, flushHeld, notifyRetry, notifyWait, preferVictim, ref } from './job.js';
 import type { Job } from './job.js';
 import { QuotaTracker } from './quota.js';
 import type { QuotaConfig } from './quota.js';
 import { ProviderRateLimiter } from './rate-limiter.js';
-import type { RateLimitConfig } from './rate-limiter.js';
+import type { RateBlock, RateLimitConfig } from './rate-limiter.js';
 import { resolvePolicies, retryDelay } from './retry.js';
 import type { RetryPolicies, RetryPolicy } from './retry.js';
 import { LatencyStats } from './stats.js';
@@ -81,6 +81,7 @@ export interface LLMGateOptions {
   budgets?: BudgetConfig;
   /** Per breaker id (`llm:<provider>`) overrides of the LLM breaker defaults. */
   breakers?: Record<string, Partial<BreakerConfig>>;
+  /** Per-minute request/token limits per provider (and model), shared by every caller; `setRateLimits` replaces them. */
   rateLimits?: Partial<Record<ProviderName, RateLimitConfig>>;
   quotas?: Partial<Record<ProviderName, QuotaConfig>>;
   retryPolicies?: RetryPolicies;
@@ -88,6 +89,17 @@ export interface LLMGateOptions {
   streamLimits?: Partial<StreamLimits>;
   /** When a provider's streaming counts as degraded and requests go non-streaming. */
   streamHealth?: Partial<StreamHealthConfig>;
+}
+
+/** A provider's configured per-minute limits and the requests waiting for them (`rateLimitState`). */
+export interface RateLimitState {
+  limits: RateLimitConfig | undefined;
+  /** What the provider's own window has used this minute. */
+  used: { requests: number; tokens: number };
+  /** Requests parked until a window refills. */
+  waiting: number;
+  /** When the first of them may go (wall-clock ms); 0 when none waits. */
+  waitingUntil: number;
 }
 
 /** `gate.stream()`: iterate the chunks; `response` settles with the accumulated result. */
@@ -122,6 +134,7 @@ export class LLMGate {
   private readonly quota: QuotaTracker | undefined;
   private readonly transients: TransientTracker;
   private readonly limiters = new Map<ProviderName, ProviderRateLimiter>();
+  private rateLimits: Partial<Record<ProviderName, RateLimitConfig>>;
   private readonly streamHealth = new Map<ProviderName, StreamHealth>();
   private readonly running = new Set<Job>();
   private readonly waiting: WaitingRoom;
@@ -146,6 +159,7 @@ export class LLMGate {
     this.logger = opts.logger ?? silentLogger();
     this.workers = Math.max(1, opts.workers ?? 4);
     this.limits = { ...DEFAULT_STREAM_LIMITS, ...opts.streamLimits };
+    this.rateLimits = opts.rateLimits ?? {};
     this.policies = resolvePolicies(opts.retryPolicies);
     this.queue = new DualQueue(opts.pipelineCapacity ?? 1000);
     this.events = new GateEvents(this.logger);
@@ -217,6 +231,31 @@ export class LLMGate {
     return this.limiter(provider).pausedUntil();
   }
 
+  /** A provider's configured per-minute limits, this minute's use and the requests waiting for them. */
+  rateLimitState(provider: ProviderName): RateLimitState {
+    const limiter = this.limiter(provider);
+    let waiting = 0;
+    let waitingUntil = 0;
+    for (const job of this.waiting.parkedFor(provider)) {
+      if (job.rateBlock === undefined) continue;
+      waiting++;
+      waitingUntil = waitingUntil === 0 ? job.rateBlock.until : Math.min(waitingUntil, job.rateBlock.until);
+    }
+    return { limits: limiter.limits(), used: limiter.used(), waiting, waitingUntil };
+  }
+
+  /**
+   * Replaces the per-minute limits (config reload). They apply to the next request sent; what
+   * this minute's windows used stays counted. Requests waiting for a window are checked again now.
+   */
+  setRateLimits(limits: Partial<Record<ProviderName, RateLimitConfig>>): void {
+    this.rateLimits = limits;
+    for (const [provider, limiter] of this.limiters) {
+      limiter.configure(limits[provider]);
+      if ([...this.waiting.parkedFor(provider)].some((job) => job.rateBlock !== undefined)) this.unpark(provider);
+    }
+  }
+
   breakers(): BreakerSnapshot[] {
     return this.breakerRegistry.list();
   }
@@ -253,7 +292,6 @@ export class LLMGate {
       await idle;
     }
     this.usage?.close();
-    await Promise.all([...this.limiters.values()].map((l) => l.close()));
   }
 
   // ---- admission -------------------------------------------------------------------------
@@ -315,6 +353,8 @@ export class LLMGate {
       retries: {},
       preempting: false,
       preemptedBy: undefined,
+      rateBlock: undefined,
+      waitNotified: 0,
     };
     if (!this.queue.offer(job)) {
       this.counters.rejected++;
@@ -372,11 +412,19 @@ export class LLMGate {
     }
   }
 
-  /** Takes a worker slot, or parks the request while its provider is paused or its breaker is open. */
+  /**
+   * Takes a worker slot, or parks the request while its provider is paused, a rate-limit window
+   * it needs is full or its breaker is open.
+   */
   private dispatch(job: Job): void {
     const provider = job.req.provider;
-    const pausedUntil = this.limiter(provider).pausedUntil();
+    const limiter = this.limiter(provider);
+    job.rateBlock = undefined;
+    const pausedUntil = limiter.pausedUntil();
     if (pausedUntil > 0) return this.waiting.park(job, pausedUntil);
+    const model = job.req.request.model;
+    const block = limiter.blocked(model, job.need.tokens);
+    if (block !== undefined) return this.parkForRate(job, block);
     const breaker = this.breaker(provider);
     const decision = breaker.decide();
     if (decision === 'open') {
@@ -385,11 +433,25 @@ export class LLMGate {
       return this.waiting.park(job, breaker.retryAt());
     }
     if (decision === 'busy') return this.waiting.park(job, undefined);
+    // Checked above and taken only now: a request parked behind the breaker uses none of the window.
+    limiter.take(model, job.need.tokens);
     job.probe = decision === 'probe';
     job.state = 'running';
     this.inFlight++;
     this.running.add(job);
     void this.run(job);
+  }
+
+  /** Parks a request until its window refills; its caller is told once per window it waits for. */
+  private parkForRate(job: Job, block: RateBlock): void {
+    job.rateBlock = block;
+    this.waiting.park(job, block.until);
+    if (job.waitNotified === block.until) return;
+    job.waitNotified = block.until;
+    const { model: bucketModel, ...limit } = block;
+    const wait = { ...ref(job), ...limit, bucketModel, delayMs: Math.max(0, block.until - this.clock.now()) };
+    this.logger.debug({ ...wait }, 'LLM request waits for the configured rate limit');
+    notifyWait(job, wait, this.logger);
   }
 
   private maybePreempt(byRequestId: string): void {
@@ -442,8 +504,6 @@ export class LLMGate {
     job.controller = controller;
     job.held = [];
     const request = job.req.request;
-    const wait = this.limiter(job.req.provider).acquire(request.model, job.need.tokens);
-    if (wait !== undefined) await untilAborted(wait, controller.signal);
     const started = this.clock.monotonic();
     const { provider, profile } = job.req;
     const streamed = !this.health(provider).useGenerate();
@@ -750,7 +810,7 @@ export class LLMGate {
   private limiter(provider: ProviderName): ProviderRateLimiter {
     let l = this.limiters.get(provider);
     if (l === undefined) {
-      l = new ProviderRateLimiter(provider, this.opts.rateLimits?.[provider], this.clock, (w) =>
+      l = new ProviderRateLimiter(provider, this.rateLimits[provider], this.clock, (w) =>
         this.events.emit('quota_warning', { ...w, kind: 'rate', provider }),
       );
       this.limiters.set(provider, l);

@@ -1,10 +1,11 @@
 export { LLMGate } from './gate.js';
-export type { LLMGateOptions, GateStream } from './gate.js';
+export type { LLMGateOptions, GateStream, RateLimitState } from './gate.js';
 export { Priority } from './types.js';
 export type { GateRequest } from './types.js';
 export { GateErrorCode, formatUsd } from './errors.js';
-export type { RetryScheduled } from './events.js';
-export { retryNoticeText } from './retry-notice.js';
+export type { RateWait, RetryScheduled } from './events.js';
+export { rateWaitNoticeText, retryNoticeText } from './retry-notice.js';
+export type { RateLimitConfig } from './rate-limiter.js';
 export type { ClassifierConfig } from './classify.js';
 export type { RetryPolicy, RetryPolicies } from './retry.js';
 export type { BreakerConfig, BreakerSnapshot, BreakerState } from './breaker.js';

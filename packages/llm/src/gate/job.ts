@@ -1,9 +1,10 @@
 import type { ErrorTier, Logger } from '@sylk/core';
-import type { RetryScheduled } from './events.js';
+import type { RateWait, RetryScheduled } from './events.js';
 import type { LLMResponse, ProviderName, StreamChunk } from '../types.js';
 import type { ChunkChannel } from './channel.js';
 import type { QueueEntry } from './dual-queue.js';
 import type { Need } from './budget.js';
+import type { RateBlock } from './rate-limiter.js';
 import type { GateRequest } from './types.js';
 import type { SpendKey } from './usage-totals.js';
 
@@ -35,6 +36,10 @@ export interface Job extends QueueEntry {
   /** A preemption was requested and not yet processed. */
   preempting: boolean;
   preemptedBy: string | undefined;
+  /** Parked for a configured per-minute limit (cleared when dispatched again). */
+  rateBlock: RateBlock | undefined;
+  /** The refill time the caller was last told about (`onWait`), so a re-park for the same window says nothing new. */
+  waitNotified: number;
 }
 
 const CONTENT = new Set<StreamChunk['type']>(['text', 'thinking', 'tool_start', 'tool_delta', 'tool_end']);
@@ -72,24 +77,20 @@ export function ref(job: Job): { requestId: string; sessionId: string | undefine
   return { requestId: job.id, sessionId: job.req.sessionId, provider: job.req.provider };
 }
 
-/** Resolves when `p` settles or `signal` aborts, whichever is first. */
-export function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    p.then(done, done);
-  });
-}
-
 /** Tells the request's caller about a scheduled retry; a throwing callback is logged, never breaks the gate. */
 export function notifyRetry(job: Job, retry: RetryScheduled, logger: Logger): void {
   try {
     job.req.onRetry?.(retry);
   } catch (err) {
     logger.error({ err, requestId: job.id }, 'retry callback threw');
+  }
+}
+
+/** Tells the request's caller it waits for a rate limit; a throwing callback is logged, never breaks the gate. */
+export function notifyWait(job: Job, wait: RateWait, logger: Logger): void {
+  try {
+    job.req.onWait?.(wait);
+  } catch (err) {
+    logger.error({ err, requestId: job.id }, 'rate-limit wait callback threw');
   }
 }

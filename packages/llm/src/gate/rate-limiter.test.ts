@@ -1,11 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '@sylk/core';
 import { ProviderRateLimiter } from './rate-limiter.js';
 import type { RateWarning } from './rate-limiter.js';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 describe('ProviderRateLimiter', () => {
   it('pauses on 429 for min(1 s × 2^attempt, 5 min), Retry-After overriding, success resetting', () => {
@@ -53,22 +49,79 @@ describe('ProviderRateLimiter', () => {
     clock.advance(60_000);
     for (let i = 0; i < 8; i++) l.record('m', 1);
     expect(warnings).toHaveLength(3);
-    void l.close();
   });
 
-  it('paces with a request bucket (reservoir + refresh) when configured, and costs nothing when not', async () => {
-    vi.useFakeTimers();
+  it('paces with per-minute windows for the provider and per model, and costs nothing when not configured', () => {
     const clock = new ManualClock(0);
-    expect(new ProviderRateLimiter('google', undefined, clock, () => {}).acquire('m', 10)).toBeUndefined();
-    const l = new ProviderRateLimiter('google', { models: { m: { requestsPerMinute: 2 } } }, clock, () => {});
-    expect(l.acquire('other', 10)).toBeUndefined();
-    let done = 0;
-    for (let i = 0; i < 3; i++) void l.acquire('m', 10)?.then(() => done++);
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(done).toBe(2);
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(done).toBe(3);
-    vi.useRealTimers(); // Bottleneck's disconnect waits on a real tick
-    await l.close();
+    expect(new ProviderRateLimiter('google', undefined, clock, () => {}).blocked('m', 10)).toBeUndefined();
+    const l = new ProviderRateLimiter(
+      'google',
+      { requestsPerMinute: 3, models: { m: { requestsPerMinute: 2 } } },
+      clock,
+      () => {},
+    );
+    clock.advance(5_000);
+    for (let i = 0; i < 2; i++) {
+      expect(l.blocked('m', 10)).toBeUndefined();
+      l.take('m', 10);
+    }
+    // The model's window is full; the provider's still has one request.
+    expect(l.blocked('m', 10)).toEqual({ resource: 'requests', model: 'm', limit: 2, until: 65_000 });
+    expect(l.blocked('other', 10)).toBeUndefined();
+    l.take('other', 10);
+    expect(l.blocked('other', 10)).toEqual({ resource: 'requests', model: undefined, limit: 3, until: 65_000 });
+    expect(l.used()).toEqual({ requests: 3, tokens: 0 });
+    clock.advance(59_999);
+    expect(l.blocked('m', 10)?.until).toBe(65_000);
+    clock.advance(1);
+    expect(l.blocked('m', 10)).toBeUndefined();
+    expect(l.used()).toEqual({ requests: 0, tokens: 0 });
+  });
+
+  it('weighs tokens by the estimate; a request bigger than the limit needs a whole window', () => {
+    const clock = new ManualClock(0);
+    const l = new ProviderRateLimiter('openai', { tokensPerMinute: 1_000 }, clock, () => {});
+    l.take('m', 600);
+    expect(l.blocked('m', 400)).toBeUndefined();
+    expect(l.blocked('m', 401)).toMatchObject({ resource: 'tokens', limit: 1_000, until: 60_000 });
+    clock.advance(60_000);
+    expect(l.blocked('m', 5_000)).toBeUndefined();
+    l.take('m', 5_000);
+    expect(l.used().tokens).toBe(1_000);
+    expect(l.blocked('m', 1)?.until).toBe(120_000);
+  });
+
+  it('trusts rate-limit headers that say less is left than its own count', () => {
+    const clock = new ManualClock(0);
+    const l = new ProviderRateLimiter('openai', { requestsPerMinute: 10 }, clock, () => {});
+    l.take('m', 1);
+    l.observe({ requestsRemaining: 8 }, 'm');
+    expect(l.used().requests).toBe(2);
+    l.observe({ requestsRemaining: 1 }, 'm');
+    expect(l.used().requests).toBe(9);
+    expect(l.blocked('m', 1)).toBeUndefined();
+    l.take('m', 1);
+    expect(l.blocked('m', 1)?.until).toBe(60_000);
+  });
+
+  it('reconfigures live: new limits apply to the next request, this minute keeps its count', () => {
+    const clock = new ManualClock(0);
+    const l = new ProviderRateLimiter('anthropic', { requestsPerMinute: 2 }, clock, () => {});
+    l.take('m', 1);
+    l.take('m', 1);
+    expect(l.blocked('m', 1)).toBeDefined();
+    l.configure({ requestsPerMinute: 3, warnAt: 0.5 });
+    expect(l.limits()).toEqual({ requestsPerMinute: 3, warnAt: 0.5 });
+    expect(l.blocked('m', 1)).toBeUndefined();
+    l.take('m', 1);
+    expect(l.blocked('m', 1)).toMatchObject({ limit: 3, until: 60_000 });
+    l.configure({ models: { m: { requestsPerMinute: 1 } } });
+    expect(l.blocked('other', 1)).toBeUndefined();
+    expect(l.blocked('m', 1)).toBeUndefined();
+    l.take('m', 1);
+    expect(l.blocked('m', 1)).toMatchObject({ model: 'm', limit: 1 });
+    l.configure(undefined);
+    expect(l.blocked('m', 1)).toBeUndefined();
+    expect(l.limits()).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { RetryScheduled } from './events.js';
+import type { RateWait, RetryScheduled } from './events.js';
 
 /** What went wrong, as a person reads it, by the failure's code. */
 function what(retry: RetryScheduled): string {
@@ -26,4 +26,15 @@ function what(retry: RetryScheduled): string {
 export function retryNoticeText(retry: RetryScheduled): string {
   const seconds = retry.delayMs < 500 ? '< 1 s' : `${Math.round(retry.delayMs / 1000)} s`;
   return `${what(retry)}; retrying in ${seconds} (retry ${retry.attempt} of ${retry.maxRetries})`;
+}
+
+/**
+ * One line for the person waiting on a configured rate limit: "waiting 42 s for the anthropic
+ * limit of 2 requests per minute (llm.providers.anthropic.rate_limits)".
+ */
+export function rateWaitNoticeText(wait: RateWait): string {
+  const seconds = wait.delayMs < 500 ? '< 1 s' : `${Math.round(wait.delayMs / 1000)} s`;
+  const scope = wait.bucketModel === undefined ? wait.provider : `${wait.provider} ${wait.bucketModel}`;
+  const key = `llm.providers.${wait.provider}.rate_limits${wait.bucketModel === undefined ? '' : '.models'}`;
+  return `waiting ${seconds} for the ${scope} limit of ${wait.limit} ${wait.resource} per minute (${key})`;
 }

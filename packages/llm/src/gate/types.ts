@@ -1,5 +1,5 @@
 import type { LLMRequest, ProviderName } from '../types.js';
-import type { RetryScheduled } from './events.js';
+import type { RateWait, RetryScheduled } from './events.js';
 
 /** Request priorities; higher runs first. */
 export const Priority = {
@@ -27,6 +27,8 @@ export interface GateRequest {
   user?: boolean;
   /** Told when a failed attempt of this request will be retried (the caller may show the wait). */
   onRetry?: (retry: RetryScheduled) => void;
+  /** Told when this request starts waiting for a configured per-minute rate limit (the caller may show the wait). */
+  onWait?: (wait: RateWait) => void;
 }
 
 /** Opaque timer handle so tests can inject a manual scheduler. */

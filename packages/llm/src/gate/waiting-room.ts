@@ -3,8 +3,10 @@ import type { ProviderName } from '../types.js';
 import type { Job } from './job.js';
 import type { SleepFn } from './types.js';
 
+const EMPTY: ReadonlySet<Job> = new Set();
+
 /**
- * Accepted requests that hold no worker: parked behind a paused provider or a breaker (woken per
+ * Accepted requests that hold no worker: parked behind a paused provider, a full rate-limit window or a breaker (woken per
  * provider, one timer each) and requests in retry backoff (one sleep each).
  */
 export class WaitingRoom {
@@ -51,6 +53,11 @@ export class WaitingRoom {
       },
       () => {},
     );
+  }
+
+  /** The requests parked for `provider` now (for status; do not change the set). */
+  parkedFor(provider: ProviderName): ReadonlySet<Job> {
+    return this.parked.get(provider) ?? EMPTY;
   }
 
   /** Takes every request parked for `provider`, highest seq first (so front re-insertion keeps order). */

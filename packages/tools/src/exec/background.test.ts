@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processStartTime } from '@sylk/core';
 import { killLeftovers } from './leftovers.js';
 import { ProcessRegistry } from './registry.js';
+import { BoundedSlotPool } from './slots.js';
 import { alive, sandbox, testExecutor, waitFor, type Sandbox } from './test-support.js';
 import type { ProcessRecord } from './types.js';
 
@@ -36,7 +37,7 @@ describe('background processes', () => {
   });
 
   it('stopSession stops only that session, stopAll the rest; none outlives its owner', async () => {
-    const exec = testExecutor(box);
+    const exec = testExecutor(box, { slots: new BoundedSlotPool(8) });
     const a1 = await exec.startBackground('sleep 30', { cwd: box.project, sessionId: 'a' });
     const a2 = await exec.startBackground('sleep 30 & sleep 30', { cwd: box.project, sessionId: 'a' });
     const b = await exec.startBackground('sleep 30', { cwd: box.project, sessionId: 'b' });
@@ -57,7 +58,7 @@ describe('background processes', () => {
   });
 
   it('limits background processes per session', async () => {
-    const exec = testExecutor(box, { registry: new ProcessRegistry(1) });
+    const exec = testExecutor(box, { registry: new ProcessRegistry({ maxPerSession: 1 }) });
     await exec.startBackground('sleep 30', { cwd: box.project, sessionId: 's' });
     await expect(exec.startBackground('sleep 30', { cwd: box.project, sessionId: 's' })).rejects.toMatchObject({
       code: 'tools.too_many_background',
@@ -90,5 +91,33 @@ describe('killLeftovers', () => {
     await waitFor(() => !alive(survivor.pid));
     expect(alive(recycled.pid)).toBe(true);
     await exec.registry.stopAll();
+  });
+});
+
+describe('process registry', () => {
+  it('keeps ended processes for reading, tells onExit once, and counts only running ones', async () => {
+    const exits: Array<{ id: string; code: number | null; stopped: boolean }> = [];
+    const registry = new ProcessRegistry({
+      keepEnded: 1,
+      onExit: (h, r) => exits.push({ id: h.id, code: r.exitCode, stopped: h.stopRequested }),
+    });
+    const exec = testExecutor(box, { registry });
+    const quick = await exec.startBackground('sh -c "echo done; exit 4"', { cwd: box.project, sessionId: 's' });
+    const slow = await exec.startBackground('sleep 30', { cwd: box.project, sessionId: 's' });
+    await quick.exited;
+    await waitFor(() => exits.length === 1);
+    expect(registry.get(quick.id)?.result?.exitCode).toBe(4);
+    expect(registry.get(quick.id)?.read().text).toBe('done\n');
+    expect(registry.list('s').map((h) => h.id)).toEqual([slow.id]);
+    expect(registry.listWithEnded('s').map((h) => h.id)).toEqual([slow.id, quick.id]);
+    await exec.close();
+    await waitFor(() => exits.length === 2);
+    expect(exits).toEqual([
+      { id: quick.id, code: 4, stopped: false },
+      { id: slow.id, code: null, stopped: true },
+    ]);
+    // keepEnded: 1 — the older ended one is no longer held.
+    expect(registry.get(quick.id)).toBeUndefined();
+    expect(registry.listWithEnded().map((h) => h.id)).toEqual([slow.id]);
   });
 });

@@ -21,6 +21,10 @@ export interface BackgroundHandle {
   stop(): Promise<KillReport>;
   readonly exited: Promise<ExecResult>;
   readonly running: boolean;
+  /** How it ended, once it has (undefined while running). */
+  readonly result: ExecResult | undefined;
+  /** `stop()` was called: it did not end on its own. */
+  readonly stopRequested: boolean;
 }
 
 export interface BackgroundProcessOptions {
@@ -58,6 +62,7 @@ export class BackgroundProcess implements BackgroundHandle {
   private readonly recent: RecentBytes;
   private stopped = false;
   private done = false;
+  private ended: ExecResult | undefined;
 
   constructor(options: BackgroundProcessOptions) {
     this.id = options.id;
@@ -89,7 +94,7 @@ export class BackgroundProcess implements BackgroundHandle {
     } finally {
       this.child.release();
     }
-    this.exited = this.child.done.then(async (outcome) => {
+    const exited = this.child.done.then(async (outcome): Promise<ExecResult> => {
       this.done = true;
       if (this.child.pid !== 0) options.processLog?.exited(this.record);
       const killed = await this.child.killReport;
@@ -112,6 +117,15 @@ export class BackgroundProcess implements BackgroundHandle {
         pgid: this.child.pgid,
       };
     });
+    this.exited = exited.then((result) => (this.ended = result));
+  }
+
+  get result(): ExecResult | undefined {
+    return this.ended;
+  }
+
+  get stopRequested(): boolean {
+    return this.stopped;
   }
 
   get pid(): number {

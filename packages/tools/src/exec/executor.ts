@@ -132,7 +132,15 @@ export class ToolExecutor {
   /** Start a long-running command (dev server, watcher) owned by a session; stdin is a pipe. */
   async startBackground(command: string, opts: BackgroundOptions): Promise<BackgroundHandle> {
     this.registry.ensureCapacity(opts.sessionId);
-    const prepared = await this.prepare(command, opts, newId('bg', this.clock.now()), true);
+    // Counted in the subprocess pool for as long as it runs.
+    const lease = await this.slots.acquireBackground?.(opts.signal);
+    let prepared: Prepared;
+    try {
+      prepared = await this.prepare(command, opts, newId('bg', this.clock.now()), true);
+    } catch (err) {
+      lease?.release();
+      throw err;
+    }
     const process = new BackgroundProcess({
       ...prepared,
       command,
@@ -148,7 +156,10 @@ export class ToolExecutor {
       drainMs: this.options.drainMs,
       processLog: this.options.processLog,
     });
-    void process.exited.finally(() => this.release(prepared));
+    void process.exited.finally(() => {
+      this.release(prepared);
+      lease?.release();
+    });
     if (process.pid === 0) {
       const failed = await process.exited;
       throw new SylkError(failed.message ?? `could not start ${prepared.tool}`, {

@@ -9,4 +9,5 @@ export {
 export { /** @internal exported for tests */ groupAlive } from './process-group.js';
 export type { BackgroundHandle } from './background.js';
 export { killLeftovers } from './leftovers.js';
-export type { BackgroundOptions, ExecResult, ProcessRecord, RunOptions } from './types.js';
+export { ProcessRegistry } from './registry.js';
+export type { BackgroundOptions, ExecResult, KillReport, ProcessRecord, RunOptions } from './types.js';

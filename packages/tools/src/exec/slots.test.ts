@@ -85,3 +85,31 @@ describe('executor slots', () => {
     expect(inner.inUse).toBe(0);
   });
 });
+
+describe('background slots', () => {
+  let box: Sandbox;
+  beforeEach(() => {
+    box = sandbox();
+  });
+  afterEach(() => box.dispose());
+
+  it('a background process holds a slot while it runs; their share is capped, commands keep the rest', async () => {
+    const pool = new BoundedSlotPool(4);
+    const exec = testExecutor(box, { slots: pool });
+    const a = await exec.startBackground('sleep 30', { cwd: box.project, sessionId: 'a' });
+    const b = await exec.startBackground('sleep 30', { cwd: box.project, sessionId: 'b' });
+    expect([pool.inUse, pool.background, pool.backgroundLimit]).toEqual([2, 2, 2]);
+    await expect(exec.startBackground('sleep 30', { cwd: box.project, sessionId: 'c' })).rejects.toMatchObject({
+      code: 'tools.pool_full',
+    });
+    expect(pool.inUse).toBe(2);
+    const r = await exec.run('echo ok', { cwd: box.project });
+    expect(r.exitCode).toBe(0);
+    await a.stop();
+    await a.exited;
+    expect([pool.inUse, pool.background]).toEqual([1, 1]);
+    await b.stop();
+    await b.exited;
+    expect([pool.inUse, pool.background]).toEqual([0, 0]);
+  });
+});

@@ -9,6 +9,8 @@ export interface SlotLease {
 /** Where the executor takes a subprocess slot before spawning (a daemon-wide pool can plug in here). */
 export interface SlotPool {
   acquire(signal?: AbortSignal): Promise<SlotLease>;
+  /** A slot a background process holds for its whole life (absent: background processes take none). */
+  acquireBackground?(signal?: AbortSignal): Promise<SlotLease>;
 }
 
 function cancelled(signal: AbortSignal): SylkError {
@@ -19,9 +21,15 @@ function cancelled(signal: AbortSignal): SylkError {
   });
 }
 
-/** A FIFO semaphore: at most `limit` leases out at once (default 2 × available parallelism). */
+/**
+ * A FIFO semaphore: at most `limit` leases out at once (default 2 × available parallelism).
+ * Background processes (dev servers, watchers) hold a slot each for as long as they run, but
+ * together at most `backgroundLimit` (half the pool, at least 1), so commands always keep the rest.
+ */
 export class BoundedSlotPool implements SlotPool {
   private active = 0;
+  private backgroundHeld = 0;
+  readonly backgroundLimit: number;
   private readonly waiters: Array<{ grant: () => void }> = [];
 
   constructor(readonly limit: number = 2 * availableParallelism()) {
@@ -31,6 +39,43 @@ export class BoundedSlotPool implements SlotPool {
         code: 'tools.invalid_option',
       });
     }
+    this.backgroundLimit = Math.max(1, Math.floor(limit / 2));
+  }
+
+  /** Slots background processes hold now. */
+  get background(): number {
+    return this.backgroundHeld;
+  }
+
+  /** Refused (tools.pool_full) when background processes already hold their share; else waits like `acquire`. */
+  async acquireBackground(signal?: AbortSignal): Promise<SlotLease> {
+    if (this.backgroundHeld >= this.backgroundLimit)
+      throw new SylkError(
+        `background processes already hold ${this.backgroundHeld} of the ${this.limit} subprocess slots (their share)`,
+        {
+          tier: ErrorTier.Transient,
+          code: 'tools.pool_full',
+          details: { background: this.backgroundHeld, limit: this.limit },
+          hint: 'Stop a background process (stop_process, or `sylk ps` then `sylk ps stop <id>`) before starting another.',
+        },
+      );
+    this.backgroundHeld++;
+    let lease: SlotLease;
+    try {
+      lease = await this.acquire(signal);
+    } catch (err) {
+      this.backgroundHeld--;
+      throw err;
+    }
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.backgroundHeld--;
+        lease.release();
+      },
+    };
   }
 
   get inUse(): number {

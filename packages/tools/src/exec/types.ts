@@ -80,6 +80,8 @@ export interface RunOptions {
 
 export interface BackgroundOptions extends Omit<RunOptions, 'timeoutMs' | 'signal' | 'sessionId'> {
   sessionId: string;
+  /** Stops the wait for a subprocess slot only: once started, the process runs until stopped. */
+  signal?: AbortSignal;
 }
 
 export interface CancelScope {

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/usage.proto.
  */
 export const file_sylk_v1_usage: GenFile = /*@__PURE__*/
-  fileDesc("ChNzeWxrL3YxL3VzYWdlLnByb3RvEgdzeWxrLnYxIpEBCg1SZXBvcnRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDQoFbW9kZWwYAyABKAkSJAoGcGVyaW9kGAQgASgOMhQuc3lsay52MS5Vc2FnZVBlcmlvZBIlCghncm91cF9ieRgFIAMoDjITLnN5bGsudjEuVXNhZ2VHcm91cCKfAQoIVXNhZ2VSb3cSCwoDa2V5GAEgASgJEhAKCHJlcXVlc3RzGAIgASgEEhQKDGlucHV0X3Rva2VucxgDIAEoBBIVCg1vdXRwdXRfdG9rZW5zGAQgASgEEhkKEWNhY2hlX3JlYWRfdG9rZW5zGAUgASgEEhoKEmNhY2hlX3dyaXRlX3Rva2VucxgGIAEoBBIQCghjb3N0X3VzZBgHIAEoASJXCg1Vc2FnZUdyb3VwaW5nEiUKCGdyb3VwX2J5GAEgASgOMhMuc3lsay52MS5Vc2FnZUdyb3VwEh8KBHJvd3MYAiADKAsyES5zeWxrLnYxLlVzYWdlUm93InoKCkJ1ZGdldExpbmUSDQoFc2NvcGUYASABKAkSCwoDa2V5GAIgASgJEhEKCWxpbWl0X3VzZBgDIAEoARIUCgxsaW1pdF90b2tlbnMYBCABKAMSEQoJc3BlbnRfdXNkGAUgASgBEhQKDHNwZW50X3Rva2VucxgGIAEoBCLVAQoOUmVwb3J0UmVzcG9uc2USFQoNc2luY2VfdW5peF9tcxgBIAEoAxIVCg11bnRpbF91bml4X21zGAIgASgDEiYKBmdyb3VwcxgDIAMoCzIWLnN5bGsudjEuVXNhZ2VHcm91cGluZxIhCgZ0b3RhbHMYBCABKAsyES5zeWxrLnYxLlVzYWdlUm93EiQKB2J1ZGdldHMYBSADKAsyEy5zeWxrLnYxLkJ1ZGdldExpbmUSJAoGcGVyaW9kGAYgASgOMhQuc3lsay52MS5Vc2FnZVBlcmlvZCISChBQcm92aWRlcnNSZXF1ZXN0IoQBCg1DaXJjdWl0U3RhdHVzEiQKBXN0YXRlGAEgASgOMhUuc3lsay52MS5DaXJjdWl0U3RhdGUSEAoIZmFpbHVyZXMYAiABKA0SHQoVY29vbGRvd25fZW5kc191bml4X21zGAMgASgDEhwKFGxhc3RfZmFpbHVyZV91bml4X21zGAQgASgDIuMBCg5Qcm92aWRlclN0YXR1cxIMCgRuYW1lGAEgASgJEg8KB2VuYWJsZWQYAiABKAgSDwoHaGFzX2tleRgDIAEoCBISCgprZXlfc291cmNlGAQgASgJEhAKCGJhc2VfdXJsGAUgASgJEhUKDWRlZmF1bHRfbW9kZWwYBiABKAkSJwoHY2lyY3VpdBgHIAEoCzIWLnN5bGsudjEuQ2lyY3VpdFN0YXR1cxIcChRwYXVzZWRfdW50aWxfdW5peF9tcxgIIAEoAxINCgVzdGF0ZRgJIAEoCRIOCgZkZXRhaWwYCiABKAkiiwIKCUdhdGVTdGF0cxIPCgd3b3JrZXJzGAEgASgNEhEKCWluX2ZsaWdodBgCIAEoDRITCgtxdWV1ZWRfdXNlchgDIAEoDRIXCg9xdWV1ZWRfcGlwZWxpbmUYBCABKA0SDwoHd2FpdGluZxgFIAEoDRIRCglzdWJtaXR0ZWQYBiABKAQSEQoJY29tcGxldGVkGAcgASgEEg4KBmZhaWxlZBgIIAEoBBIQCghyZWplY3RlZBgJIAEoBBIPCgdyZXRyaWVkGAogASgEEhEKCXByZWVtcHRlZBgLIAEoBBIXCg9sYXRlbmN5X21lYW5fbXMYDCABKAESFgoObGF0ZW5jeV9wOTlfbXMYDSABKAEiYQoRUHJvdmlkZXJzUmVzcG9uc2USKgoJcHJvdmlkZXJzGAEgAygLMhcuc3lsay52MS5Qcm92aWRlclN0YXR1cxIgCgRnYXRlGAIgASgLMhIuc3lsay52MS5HYXRlU3RhdHMiJwoTUmVzZXRCcmVha2VyUmVxdWVzdBIQCghwcm92aWRlchgBIAEoCSKAAQoUUmVzZXRCcmVha2VyUmVzcG9uc2USEAoIcHJvdmlkZXIYASABKAkSLQoOcHJldmlvdXNfc3RhdGUYAiABKA4yFS5zeWxrLnYxLkNpcmN1aXRTdGF0ZRInCgdjaXJjdWl0GAMgASgLMhYuc3lsay52MS5DaXJjdWl0U3RhdHVzKoYBCgtVc2FnZVBlcmlvZBIcChhVU0FHRV9QRVJJT0RfVU5TUEVDSUZJRUQQABIUChBVU0FHRV9QRVJJT0RfREFZEAESFQoRVVNBR0VfUEVSSU9EX1dFRUsQAhIWChJVU0FHRV9QRVJJT0RfTU9OVEgQAxIUChBVU0FHRV9QRVJJT0RfQUxMEAQqtQEKClVzYWdlR3JvdXASGwoXVVNBR0VfR1JPVVBfVU5TUEVDSUZJRUQQABIYChRVU0FHRV9HUk9VUF9QUk9WSURFUhABEhUKEVVTQUdFX0dST1VQX01PREVMEAISFwoTVVNBR0VfR1JPVVBfU0VTU0lPThADEhUKEVVTQUdFX0dST1VQX0FHRU5UEAQSFAoQVVNBR0VfR1JPVVBfVEFTSxAFEhMKD1VTQUdFX0dST1VQX0RBWRAGKnwKDENpcmN1aXRTdGF0ZRIdChlDSVJDVUlUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQ0lSQ1VJVF9TVEFURV9DTE9TRUQQARIWChJDSVJDVUlUX1NUQVRFX09QRU4QAhIbChdDSVJDVUlUX1NUQVRFX0hBTEZfT1BFThADMtoBCgxVc2FnZVNlcnZpY2USOQoGUmVwb3J0EhYuc3lsay52MS5SZXBvcnRSZXF1ZXN0Ghcuc3lsay52MS5SZXBvcnRSZXNwb25zZRJCCglQcm92aWRlcnMSGS5zeWxrLnYxLlByb3ZpZGVyc1JlcXVlc3QaGi5zeWxrLnYxLlByb3ZpZGVyc1Jlc3BvbnNlEksKDFJlc2V0QnJlYWtlchIcLnN5bGsudjEuUmVzZXRCcmVha2VyUmVxdWVzdBodLnN5bGsudjEuUmVzZXRCcmVha2VyUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChNzeWxrL3YxL3VzYWdlLnByb3RvEgdzeWxrLnYxIpEBCg1SZXBvcnRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDQoFbW9kZWwYAyABKAkSJAoGcGVyaW9kGAQgASgOMhQuc3lsay52MS5Vc2FnZVBlcmlvZBIlCghncm91cF9ieRgFIAMoDjITLnN5bGsudjEuVXNhZ2VHcm91cCKfAQoIVXNhZ2VSb3cSCwoDa2V5GAEgASgJEhAKCHJlcXVlc3RzGAIgASgEEhQKDGlucHV0X3Rva2VucxgDIAEoBBIVCg1vdXRwdXRfdG9rZW5zGAQgASgEEhkKEWNhY2hlX3JlYWRfdG9rZW5zGAUgASgEEhoKEmNhY2hlX3dyaXRlX3Rva2VucxgGIAEoBBIQCghjb3N0X3VzZBgHIAEoASJXCg1Vc2FnZUdyb3VwaW5nEiUKCGdyb3VwX2J5GAEgASgOMhMuc3lsay52MS5Vc2FnZUdyb3VwEh8KBHJvd3MYAiADKAsyES5zeWxrLnYxLlVzYWdlUm93InoKCkJ1ZGdldExpbmUSDQoFc2NvcGUYASABKAkSCwoDa2V5GAIgASgJEhEKCWxpbWl0X3VzZBgDIAEoARIUCgxsaW1pdF90b2tlbnMYBCABKAMSEQoJc3BlbnRfdXNkGAUgASgBEhQKDHNwZW50X3Rva2VucxgGIAEoBCLVAQoOUmVwb3J0UmVzcG9uc2USFQoNc2luY2VfdW5peF9tcxgBIAEoAxIVCg11bnRpbF91bml4X21zGAIgASgDEiYKBmdyb3VwcxgDIAMoCzIWLnN5bGsudjEuVXNhZ2VHcm91cGluZxIhCgZ0b3RhbHMYBCABKAsyES5zeWxrLnYxLlVzYWdlUm93EiQKB2J1ZGdldHMYBSADKAsyEy5zeWxrLnYxLkJ1ZGdldExpbmUSJAoGcGVyaW9kGAYgASgOMhQuc3lsay52MS5Vc2FnZVBlcmlvZCISChBQcm92aWRlcnNSZXF1ZXN0IoQBCg1DaXJjdWl0U3RhdHVzEiQKBXN0YXRlGAEgASgOMhUuc3lsay52MS5DaXJjdWl0U3RhdGUSEAoIZmFpbHVyZXMYAiABKA0SHQoVY29vbGRvd25fZW5kc191bml4X21zGAMgASgDEhwKFGxhc3RfZmFpbHVyZV91bml4X21zGAQgASgDIpMCCg5Qcm92aWRlclN0YXR1cxIMCgRuYW1lGAEgASgJEg8KB2VuYWJsZWQYAiABKAgSDwoHaGFzX2tleRgDIAEoCBISCgprZXlfc291cmNlGAQgASgJEhAKCGJhc2VfdXJsGAUgASgJEhUKDWRlZmF1bHRfbW9kZWwYBiABKAkSJwoHY2lyY3VpdBgHIAEoCzIWLnN5bGsudjEuQ2lyY3VpdFN0YXR1cxIcChRwYXVzZWRfdW50aWxfdW5peF9tcxgIIAEoAxINCgVzdGF0ZRgJIAEoCRIOCgZkZXRhaWwYCiABKAkSLgoKcmF0ZV9saW1pdBgLIAEoCzIaLnN5bGsudjEuUHJvdmlkZXJSYXRlTGltaXQiWAoPUmF0ZUxpbWl0QnVja2V0Eg0KBW1vZGVsGAEgASgJEhsKE3JlcXVlc3RzX3Blcl9taW51dGUYAiABKA0SGQoRdG9rZW5zX3Blcl9taW51dGUYAyABKA0imgEKEVByb3ZpZGVyUmF0ZUxpbWl0EikKB2J1Y2tldHMYASADKAsyGC5zeWxrLnYxLlJhdGVMaW1pdEJ1Y2tldBIVCg11c2VkX3JlcXVlc3RzGAIgASgNEhMKC3VzZWRfdG9rZW5zGAMgASgNEg8KB3dhaXRpbmcYBCABKA0SHQoVd2FpdGluZ191bnRpbF91bml4X21zGAUgASgDIosCCglHYXRlU3RhdHMSDwoHd29ya2VycxgBIAEoDRIRCglpbl9mbGlnaHQYAiABKA0SEwoLcXVldWVkX3VzZXIYAyABKA0SFwoPcXVldWVkX3BpcGVsaW5lGAQgASgNEg8KB3dhaXRpbmcYBSABKA0SEQoJc3VibWl0dGVkGAYgASgEEhEKCWNvbXBsZXRlZBgHIAEoBBIOCgZmYWlsZWQYCCABKAQSEAoIcmVqZWN0ZWQYCSABKAQSDwoHcmV0cmllZBgKIAEoBBIRCglwcmVlbXB0ZWQYCyABKAQSFwoPbGF0ZW5jeV9tZWFuX21zGAwgASgBEhYKDmxhdGVuY3lfcDk5X21zGA0gASgBImEKEVByb3ZpZGVyc1Jlc3BvbnNlEioKCXByb3ZpZGVycxgBIAMoCzIXLnN5bGsudjEuUHJvdmlkZXJTdGF0dXMSIAoEZ2F0ZRgCIAEoCzISLnN5bGsudjEuR2F0ZVN0YXRzIicKE1Jlc2V0QnJlYWtlclJlcXVlc3QSEAoIcHJvdmlkZXIYASABKAkigAEKFFJlc2V0QnJlYWtlclJlc3BvbnNlEhAKCHByb3ZpZGVyGAEgASgJEi0KDnByZXZpb3VzX3N0YXRlGAIgASgOMhUuc3lsay52MS5DaXJjdWl0U3RhdGUSJwoHY2lyY3VpdBgDIAEoCzIWLnN5bGsudjEuQ2lyY3VpdFN0YXR1cyqGAQoLVXNhZ2VQZXJpb2QSHAoYVVNBR0VfUEVSSU9EX1VOU1BFQ0lGSUVEEAASFAoQVVNBR0VfUEVSSU9EX0RBWRABEhUKEVVTQUdFX1BFUklPRF9XRUVLEAISFgoSVVNBR0VfUEVSSU9EX01PTlRIEAMSFAoQVVNBR0VfUEVSSU9EX0FMTBAEKrUBCgpVc2FnZUdyb3VwEhsKF1VTQUdFX0dST1VQX1VOU1BFQ0lGSUVEEAASGAoUVVNBR0VfR1JPVVBfUFJPVklERVIQARIVChFVU0FHRV9HUk9VUF9NT0RFTBACEhcKE1VTQUdFX0dST1VQX1NFU1NJT04QAxIVChFVU0FHRV9HUk9VUF9BR0VOVBAEEhQKEFVTQUdFX0dST1VQX1RBU0sQBRITCg9VU0FHRV9HUk9VUF9EQVkQBip8CgxDaXJjdWl0U3RhdGUSHQoZQ0lSQ1VJVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFENJUkNVSVRfU1RBVEVfQ0xPU0VEEAESFgoSQ0lSQ1VJVF9TVEFURV9PUEVOEAISGwoXQ0lSQ1VJVF9TVEFURV9IQUxGX09QRU4QAzLaAQoMVXNhZ2VTZXJ2aWNlEjkKBlJlcG9ydBIWLnN5bGsudjEuUmVwb3J0UmVxdWVzdBoXLnN5bGsudjEuUmVwb3J0UmVzcG9uc2USQgoJUHJvdmlkZXJzEhkuc3lsay52MS5Qcm92aWRlcnNSZXF1ZXN0Ghouc3lsay52MS5Qcm92aWRlcnNSZXNwb25zZRJLCgxSZXNldEJyZWFrZXISHC5zeWxrLnYxLlJlc2V0QnJlYWtlclJlcXVlc3QaHS5zeWxrLnYxLlJlc2V0QnJlYWtlclJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message sylk.v1.ReportRequest
@@ -325,7 +325,7 @@ export type ProviderStatus = Message<"sylk.v1.ProviderStatus"> & {
   pausedUntilUnixMs: bigint;
 
   /**
-   * ok, no key, disabled, open circuit, half-open, paused, unsupported.
+   * ok, no key, auth failed, disabled, open circuit, half-open, paused, throttled, degraded, unsupported.
    *
    * @generated from field: string state = 9;
    */
@@ -335,6 +335,13 @@ export type ProviderStatus = Message<"sylk.v1.ProviderStatus"> & {
    * @generated from field: string detail = 10;
    */
   detail: string;
+
+  /**
+   * Configured per-minute limits (llm.providers.<name>.rate_limits) and the requests waiting for them.
+   *
+   * @generated from field: sylk.v1.ProviderRateLimit rate_limit = 11;
+   */
+  rateLimit?: ProviderRateLimit | undefined;
 };
 
 /**
@@ -343,6 +350,82 @@ export type ProviderStatus = Message<"sylk.v1.ProviderStatus"> & {
  */
 export const ProviderStatusSchema: GenMessage<ProviderStatus> = /*@__PURE__*/
   messageDesc(file_sylk_v1_usage, 7);
+
+/**
+ * The per-minute limits of one bucket; 0 = no limit.
+ *
+ * @generated from message sylk.v1.RateLimitBucket
+ */
+export type RateLimitBucket = Message<"sylk.v1.RateLimitBucket"> & {
+  /**
+   * Empty = the provider's own bucket, else the model whose bucket this is.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * @generated from field: uint32 requests_per_minute = 2;
+   */
+  requestsPerMinute: number;
+
+  /**
+   * @generated from field: uint32 tokens_per_minute = 3;
+   */
+  tokensPerMinute: number;
+};
+
+/**
+ * Describes the message sylk.v1.RateLimitBucket.
+ * Use `create(RateLimitBucketSchema)` to create a new message.
+ */
+export const RateLimitBucketSchema: GenMessage<RateLimitBucket> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_usage, 8);
+
+/**
+ * @generated from message sylk.v1.ProviderRateLimit
+ */
+export type ProviderRateLimit = Message<"sylk.v1.ProviderRateLimit"> & {
+  /**
+   * None when no limit is configured.
+   *
+   * @generated from field: repeated sylk.v1.RateLimitBucket buckets = 1;
+   */
+  buckets: RateLimitBucket[];
+
+  /**
+   * What the provider's own bucket has used in its current minute.
+   *
+   * @generated from field: uint32 used_requests = 2;
+   */
+  usedRequests: number;
+
+  /**
+   * @generated from field: uint32 used_tokens = 3;
+   */
+  usedTokens: number;
+
+  /**
+   * Requests parked until a window refills (they hold no worker).
+   *
+   * @generated from field: uint32 waiting = 4;
+   */
+  waiting: number;
+
+  /**
+   * When the first of them may go; 0 = none waits.
+   *
+   * @generated from field: int64 waiting_until_unix_ms = 5;
+   */
+  waitingUntilUnixMs: bigint;
+};
+
+/**
+ * Describes the message sylk.v1.ProviderRateLimit.
+ * Use `create(ProviderRateLimitSchema)` to create a new message.
+ */
+export const ProviderRateLimitSchema: GenMessage<ProviderRateLimit> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_usage, 9);
 
 /**
  * @generated from message sylk.v1.GateStats
@@ -421,7 +504,7 @@ export type GateStats = Message<"sylk.v1.GateStats"> & {
  * Use `create(GateStatsSchema)` to create a new message.
  */
 export const GateStatsSchema: GenMessage<GateStats> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_usage, 8);
+  messageDesc(file_sylk_v1_usage, 10);
 
 /**
  * @generated from message sylk.v1.ProvidersResponse
@@ -443,7 +526,7 @@ export type ProvidersResponse = Message<"sylk.v1.ProvidersResponse"> & {
  * Use `create(ProvidersResponseSchema)` to create a new message.
  */
 export const ProvidersResponseSchema: GenMessage<ProvidersResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_usage, 9);
+  messageDesc(file_sylk_v1_usage, 11);
 
 /**
  * @generated from message sylk.v1.ResetBreakerRequest
@@ -460,7 +543,7 @@ export type ResetBreakerRequest = Message<"sylk.v1.ResetBreakerRequest"> & {
  * Use `create(ResetBreakerRequestSchema)` to create a new message.
  */
 export const ResetBreakerRequestSchema: GenMessage<ResetBreakerRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_usage, 10);
+  messageDesc(file_sylk_v1_usage, 12);
 
 /**
  * @generated from message sylk.v1.ResetBreakerResponse
@@ -487,7 +570,7 @@ export type ResetBreakerResponse = Message<"sylk.v1.ResetBreakerResponse"> & {
  * Use `create(ResetBreakerResponseSchema)` to create a new message.
  */
 export const ResetBreakerResponseSchema: GenMessage<ResetBreakerResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_usage, 11);
+  messageDesc(file_sylk_v1_usage, 13);
 
 /**
  * UsagePeriod is a calendar period in the daemon's local time, ending now.
