@@ -47,6 +47,11 @@ export class ProcessNotes {
     if (this.notes.length > 10) this.notes.shift();
   }
 
+  /** Notes the model has not been told yet (they live only here: the runtime stays loaded until told). */
+  get pending(): number {
+    return this.notes.length;
+  }
+
   /** The user's text with the pending notes before it (each told once). */
   withNotes(text: string): string {
     if (this.notes.length === 0) return text;

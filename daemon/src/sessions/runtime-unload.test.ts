@@ -37,6 +37,7 @@ afterEach(async () => {
 class TestRuntime implements UnloadableRuntime {
   readonly id = ID;
   quiet = true;
+  notesPending = false;
   saveFails = false;
   saves = 0;
   readonly log: EventLog;
@@ -126,6 +127,9 @@ describe('holdReason (the idle rule)', () => {
     expect(holdReason(rt, 0)).toBe('log followed');
     await sub.return();
     expect(holdReason(rt, 0)).toBeUndefined();
+
+    rt.notesPending = true;
+    expect(holdReason(rt, 0)).toBe('notes for the next turn');
   });
 });
 

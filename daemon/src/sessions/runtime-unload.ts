@@ -17,6 +17,8 @@ export interface UnloadableRuntime {
   readonly id: string;
   /** No turn or compaction runs or is ending, nobody is attached. */
   readonly quiet: boolean;
+  /** Something for the model's next turn exists only in memory (an ended background process's note). */
+  readonly notesPending: boolean;
   readonly executor: Pick<ToolExecutor, 'runningTools' | 'registry' | 'close'>;
   readonly log: Pick<EventLog, 'subscriberCount' | 'asleep' | 'sleepIfIdle'>;
   readonly permissions: PermissionManager;
@@ -62,6 +64,7 @@ export function holdReason(rt: UnloadableRuntime, pendingApprovals: number): str
   if (rt.executor.runningTools({ sessionId: rt.id }).length > 0) return 'commands running';
   if (rt.executor.registry.list(rt.id).length > 0) return 'background processes running';
   if (rt.log.subscriberCount > 0) return 'log followed';
+  if (rt.notesPending) return 'notes for the next turn';
   return undefined;
 }
 

@@ -59,7 +59,7 @@ export interface RuntimeDeps {
   /** Where the session's commands spool their raw output (quoted in interrupted tool results). */
   spoolDir?: string;
   /** Background processes that ended since the last turn, told to the model (background-processes.ts). */
-  processNotes?: { withNotes(text: string): string };
+  processNotes?: { withNotes(text: string): string; readonly pending: number };
   /** Records the project's files before and after each turn (undo/rollback, see undo.ts). */
   snapshots?: SnapshotStore;
   /** git in the project's own repository: HEAD per turn, so undo can take back local commits. */
@@ -161,6 +161,11 @@ export class SessionRuntime {
   /** No turn or compaction runs or is ending, nobody is attached: the session may be unloaded (runtime-unload.ts). */
   get quiet(): boolean {
     return !this.machine.busy && this.work === undefined && this.attached === 0;
+  }
+
+  /** Notes for the model's next turn (background processes that ended) that exist only in memory. */
+  get notesPending(): boolean {
+    return (this.deps.processNotes?.pending ?? 0) > 0;
   }
 
   /** Saves the conversation now (before unloading); throws when it cannot be saved. */
