@@ -30,6 +30,7 @@ export const COMMAND_GROUPS = {
   backup: async (): Promise<Register> => (await import('./commands/backup.js')).registerBackupCommands,
   mcp: async (): Promise<Register> => (await import('./commands/mcp.js')).registerMcpCommands,
   ps: async (): Promise<Register> => (await import('./commands/ps.js')).registerPsCommands,
+  top: async (): Promise<Register> => (await import('./commands/top.js')).registerTopCommand,
 } as const;
 export type CommandGroup = keyof typeof COMMAND_GROUPS;
 
@@ -71,6 +72,7 @@ export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
   compact: 'compact',
   mcp: 'mcp',
   ps: 'ps',
+  top: 'top',
 };
 
 /** Global options that take a value as the next argument. */

@@ -114,6 +114,7 @@ describe('sylk CLI', () => {
       listBackups: () => ({}),
       checkStorage: () => ({}),
       restoreBackup: () => ({}),
+      top: () => ({}),
     });
     await new Promise<void>((res, rej) =>
       server.bindAsync(`unix:${h.socket}`, ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())),

@@ -7,6 +7,7 @@ import { connectDaemon, type DaemonConnection } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, style, type GlobalOptions, type Style } from '../output.js';
 import type { Runtime } from '../runtime.js';
+import { readAll } from '../sessions/stdin-text.js';
 
 const PROVIDERS = 'anthropic, openai, google or openai-compatible';
 const STORED_IN: Record<string, string> = { keychain: 'the system keychain', file: 'the encrypted credentials file' };
@@ -36,15 +37,6 @@ async function profileFor(rt: Runtime, opts: GlobalOptions, conn: DaemonConnecti
   );
   const value: unknown = JSON.parse(res.valueJson);
   return typeof value === 'string' ? value : '';
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  // `echo $KEY |` adds a line break; anything else stays and the daemon judges it.
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 /** A prompt on the terminal that echoes nothing. Ctrl-C aborts (exit 130). */
@@ -136,7 +128,8 @@ export function registerAuthCommands(program: Command, rt: Runtime): void {
     .action(async (provider: string, o: { apiKeyStdin?: boolean; skipVerify?: boolean }, cmd: Command) => {
       const opts = rt.globals(cmd);
       let apiKey: string;
-      if (o.apiKeyStdin) apiKey = await readStdin();
+      // `echo $KEY |` adds a line break that readAll drops; anything else stays and the daemon judges it.
+      if (o.apiKeyStdin) apiKey = await readAll(process.stdin);
       else if (process.stdin.isTTY === true)
         apiKey = await readHidden(`${provider} API key (input hidden): `, rt.signal);
       else

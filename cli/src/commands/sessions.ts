@@ -15,9 +15,11 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { emit, formatDuration, style, type GlobalOptions, type Style } from '../output.js';
 import { approvalDetailLines } from '../render/diff-view.js';
 import { formatUsd } from '../render/session-view.js';
-import { confirmProjectRoot } from '../sessions/home-root.js';
+import { askLine, confirmProjectRoot } from '../sessions/home-root.js';
+import { removeSession } from '../sessions/remove.js';
 import { runTerminal } from '../sessions/terminal.js';
 import { sessionClientEnv } from '../sessions/client-env.js';
+import { textArgument } from '../sessions/stdin-text.js';
 import type { Runtime } from '../runtime.js';
 
 export function stateName(s: SessionState): string {
@@ -148,7 +150,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
   program
     .command('run')
     .description('start a session on a task in this project and attach to it')
-    .argument('<task...>', 'what the agent should do')
+    .argument('<task...>', 'what the agent should do (`-`: read it from standard input)')
     .option('-C, --dir <dir>', 'project directory (default: the current one)')
     .option('--name <name>', 'session name (default: generated)')
     .option('--provider <provider>', 'LLM provider (default: llm.default_provider)')
@@ -173,6 +175,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
         cmd: Command,
       ) => {
         const opts = rt.globals(cmd);
+        const prompt = await textArgument(task, process.stdin, 'pipe the task in: echo "fix the tests" | sylk run -');
         const projectRoot = projectOf(rt, o.dir);
         const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
         const created = await withDaemon(rt, opts, async (c, conn) =>
@@ -183,7 +186,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
               name: o.name ?? '',
               provider: o.provider ?? '',
               model: o.model ?? '',
-              prompt: task.join(' '),
+              prompt,
               clientEnv: await sessionClientEnv(rt.env, conn),
               allowHomeRoot,
             },
@@ -274,10 +277,15 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .command('send')
     .description('send input to a session without attaching')
     .argument('<session>', 'session id or name')
-    .argument('<text...>', 'the input')
-    .action(async (session: string, text: string[], _o, cmd: Command) => {
+    .argument('<text...>', 'the input (`-`: read it from standard input)')
+    .action(async (session: string, words: string[], _o, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const res = await withDaemon(rt, opts, (c) => c.sessions.sendInput({ session, text: text.join(' ') }));
+      const text = await textArgument(
+        words,
+        process.stdin,
+        `pipe the input in: echo "next step" | sylk send ${session} -`,
+      );
+      const res = await withDaemon(rt, opts, (c) => c.sessions.sendInput({ session, text }));
       emit(opts, { session, seq: Number(res.seq) }, () => `sent (event ${res.seq})`);
     });
 
@@ -328,12 +336,22 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
 
   program
     .command('rm')
-    .description('delete a closed or finished session and its history')
+    .description('delete a session and its history (asks first if one is attached or its turn runs)')
     .argument('<session>', 'session id or name')
-    .action(async (session: string, _o, cmd: Command) => {
+    .option('-f, --force', 'do not ask: stop its turn and delete it even while clients are attached')
+    .action(async (session: string, o: { force?: boolean }, cmd: Command) => {
       const opts = rt.globals(cmd);
-      const res = await withDaemon(rt, opts, (c) => c.sessions.deleteSession({ session }));
-      emit(opts, { deleted: res.id }, () => `deleted ${res.id}`);
+      const id = await withDaemon(rt, opts, async (c) =>
+        removeSession({
+          session: (await c.sessions.getSession({ session })).session as Session,
+          force: o.force === true,
+          interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+          ask: (question) => askLine(question, process.stdin, process.stderr),
+          close: async () => void (await c.sessions.closeSession({ session })),
+          remove: async () => (await c.sessions.deleteSession({ session })).id,
+        }),
+      );
+      emit(opts, { deleted: id }, () => `deleted ${id}`);
     });
 
   program
@@ -390,7 +408,10 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
           : 'deny a pending approval, optionally telling the agent why',
       )
       .argument('<approval-id>', 'the id shown with the request (sylk approvals)')
-      .option('-m, --message <text>', name === 'approve' ? 'ignored' : 'message the agent reads')
+      .option(
+        '-m, --message <text>',
+        name === 'approve' ? 'a note the agent reads with the result' : 'why: the agent reads it instead of a result',
+      )
       .option('--scope <scope>', 'once | session | always', 'once')
       .action(async (approvalId: string, o: { message?: string; scope: string }, cmd: Command) => {
         const opts = rt.globals(cmd);

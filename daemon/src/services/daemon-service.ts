@@ -3,6 +3,7 @@ import type { DaemonService } from '@sylk/proto';
 import { DaemonState, type ServiceImpl } from '@sylk/proto';
 import type { Daemon } from '../daemon.js';
 import { configSummary } from './config-summary.js';
+import { topSnapshot } from './top.js';
 import type { BackupInfo } from '@sylk/storage';
 import type { ManagedDatabase } from '../storage-guard.js';
 
@@ -116,6 +117,10 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
       }
       const database = await daemon.storage.stageRestore(req.backup);
       return { database: database.name, restartRequired: true };
+    },
+
+    top() {
+      return topSnapshot(daemon);
     },
 
     reloadConfig() {

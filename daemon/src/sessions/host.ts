@@ -150,6 +150,11 @@ export class SessionHost {
     return sessionsComponent(this.runtimes.size, total, this.config().sessions.unload_idle_after_seconds);
   }
 
+  /** Whether a session's runtime is in memory now (`sylk top`). */
+  isLoaded(sessionId: string): boolean {
+    return this.runtimes.has(sessionId);
+  }
+
   private config() {
     return this.opts.config.current().config;
   }
@@ -491,10 +496,16 @@ export class SessionHost {
       throw new SylkError(`session ${record.name} is running; close it first`, {
         code: 'failed_precondition',
         tier: ErrorTier.UserFixable,
+        hint: `Run \`sylk rm ${record.name} --force\` (it stops the turn first).`,
       });
     await this.unloader.pending(record.id);
+    // An idle or paused session is closed on the way out: the registry deletes only finished ones.
+    if (['created', 'idle', 'paused'].includes(record.state)) await (await this.runtime(record.id)).close();
     this.unloader.forget(record.id);
-    await rt?.executor.registry.stopSession(record.id);
+    await this.runtimes.get(record.id)?.executor.registry.stopSession(record.id);
+    // A request its stopped turn left pending would be listed for a session that is gone.
+    for (const a of this.approvals.pending(record.id))
+      this.approvals.decide(a.id, { decision: 'deny', message: 'the session was deleted', decidedBy: 'sylk rm' });
     this.registry.delete(record.id);
     this.runtimes.delete(record.id);
     await this.network.close(record.id);

@@ -124,16 +124,20 @@ export async function decidePermission(
       rule: approval.decision === 'allow_always' || approval.decision === 'allow_session' ? ruleText(rules) : null,
     },
   });
+  // `sylk approve -m`: the user's note reaches the model with the tool result.
+  const allowed = approval.message
+    ? { allowed: true as const, note: `[The user allowed this and says: ${approval.message}]` }
+    : { allowed: true as const };
   switch (approval.decision) {
     case 'allow_once':
-      return { allowed: true };
+      return allowed;
     case 'allow_session':
       for (const rule of rules) pm.grantForSession(rule);
-      return { allowed: true };
+      return allowed;
     case 'allow_always':
       for (const rule of rules) pm.persist(rule);
       bridge.allowlistChanged();
-      return { allowed: true };
+      return allowed;
     case 'deny_with_message':
       return { allowed: false, message: `The user denied this and says: ${approval.message ?? ''}` };
     default:

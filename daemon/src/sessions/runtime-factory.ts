@@ -15,6 +15,14 @@ import { SessionRuntime, type RuntimeDeps } from './runtime.js';
 /** One subprocess pool for every session of the daemon (each executor has its own process registry). */
 const sharedSlots = new BoundedSlotPool();
 
+/** The subprocess pool every session shares, read-only (`sylk top`). */
+export function subprocessPool(): Pick<
+  BoundedSlotPool,
+  'inUse' | 'limit' | 'waiting' | 'background' | 'backgroundLimit'
+> {
+  return sharedSlots;
+}
+
 export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'> {
   tempDir: string;
   tools: ToolsConfig;

@@ -62,4 +62,14 @@ describe('executeToolCalls', () => {
       ['r', 'Cancelled by the user before it ran.'],
     ]);
   });
+
+  it("appends an allow's note (the user's words) to the tool result", async () => {
+    p = tempProject();
+    const [result] = await executeToolCalls(
+      [{ id: 'w', name: 'write_file', arguments: { path: 'a.txt', content: 'b\n' } }],
+      dispatcher(p, async () => ({ allowed: true, note: '[The user allowed this and says: keep it short]' })),
+    );
+    expect(result?.content).toMatch(/\n\n\[The user allowed this and says: keep it short\]$/);
+    expect(result?.content.startsWith('[The user')).toBe(false);
+  });
 });

@@ -103,8 +103,15 @@ async function outcomeOf(call: ToolCall, tool: AgentTool | undefined, d: Dispatc
   }
   const validation = d.validator.validate(tool, call.arguments);
   if (!validation.ok) return toolError(validation.message, 'invalid arguments');
+  const notes: string[] = [];
+  const askPermission: ToolEnv['askPermission'] = async (req) => {
+    const outcome = await ask(d, call, req);
+    if (outcome.allowed && outcome.note) notes.push(outcome.note);
+    return outcome;
+  };
   try {
-    return await tool.run(call.arguments, { ...d.env, callId: call.id, askPermission: (req) => ask(d, call, req) });
+    const outcome = await tool.run(call.arguments, { ...d.env, callId: call.id, askPermission });
+    return notes.length === 0 ? outcome : { ...outcome, content: `${outcome.content}\n\n${notes.join('\n')}` };
   } catch (err) {
     if (d.env.signal.aborted) return toolError(`Cancelled by the user: ${errorMessage(err)}`, 'cancelled');
     if (!isSylkError(err)) d.logger.warn({ err, tool: call.name, callId: call.id }, 'tool failed unexpectedly');

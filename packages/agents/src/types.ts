@@ -24,7 +24,8 @@ export interface ToolPermissionRequest {
   preview?: string;
 }
 
-export type PermissionOutcome = { allowed: true } | { allowed: false; message: string };
+/** A denial's message is the tool result; an allow's note (the user's words) is appended to it. */
+export type PermissionOutcome = { allowed: true; note?: string } | { allowed: false; message: string };
 
 export type PermissionFn = (request: ToolPermissionRequest) => Promise<PermissionOutcome>;
 

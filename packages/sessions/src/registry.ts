@@ -125,7 +125,7 @@ export class SessionRegistry {
     const found = this.find(idOrName);
     if (found === undefined) {
       throw sessionsError('sessions.not_found', `no session with id or name "${idOrName}"`, {
-        hint: 'Run `sylk sessions` to see the sessions there are.',
+        hint: 'Run `sylk ls --all` to see the sessions there are.',
       });
     }
     return found;

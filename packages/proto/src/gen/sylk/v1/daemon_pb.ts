@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/daemon.proto.
  */
 export const file_sylk_v1_daemon: GenFile = /*@__PURE__*/
-  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0i2gEKDlN0b3JhZ2VTdW1tYXJ5EhYKDnN5c3RlbV9kYl9wYXRoGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgNEhQKDGpvdXJuYWxfbW9kZRgDIAEoCRIbChNsYXN0X2JhY2t1cF91bml4X21zGAQgASgDEhoKEmxhc3RfY2hlY2tfdW5peF9tcxgFIAEoAxIRCglpbnRlZ3JpdHkYBiABKAkSEAoIcHJvYmxlbXMYByADKAkSEAoIcmVzdG9yZXMYCCADKAkSEgoKYmFja3VwX2RpchgJIAEoCSI+Cg9Db21wb25lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkiswMKDlN0YXR1c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SCwoDcGlkGAMgASgFEiMKBXN0YXRlGAQgASgOMhQuc3lsay52MS5EYWVtb25TdGF0ZRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBSABKAMSFgoOdXB0aW1lX3NlY29uZHMYBiABKAESEwoLc29ja2V0X3BhdGgYByABKAkSKQoLZGlyZWN0b3JpZXMYCCABKAsyFC5zeWxrLnYxLkRpcmVjdG9yaWVzEiYKBmNvbmZpZxgJIAEoCzIWLnN5bGsudjEuQ29uZmlnU3VtbWFyeRIoCgdzdG9yYWdlGAogASgLMhcuc3lsay52MS5TdG9yYWdlU3VtbWFyeRIRCglyc3NfYnl0ZXMYCyABKAQSFwoPaGVhcF91c2VkX2J5dGVzGAwgASgEEiwKCmNvbXBvbmVudHMYDSADKAsyGC5zeWxrLnYxLkNvbXBvbmVudFN0YXR1cxIUCgxub2RlX3ZlcnNpb24YDiABKAkSEAoIbG9nX2ZpbGUYDyABKAkiIQoPU2h1dGRvd25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIxChBTaHV0ZG93blJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEgsKA3BpZBgCIAEoBSIVChNSZWxvYWRDb25maWdSZXF1ZXN0Ik8KFFJlbG9hZENvbmZpZ1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKAgSJgoGY29uZmlnGAIgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5IjwKDENvbmZpZ1NvdXJjZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgiOwoNQ29uZmlnV2FybmluZxIMCgRmaWxlGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGcmVhc29uGAMgASgJIm8KCkJhY2t1cEZpbGUSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRINCgVieXRlcxgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSFgoOc2NoZW1hX3ZlcnNpb24YBSABKA0iEgoQQmFja3VwTm93UmVxdWVzdCI5ChFCYWNrdXBOb3dSZXNwb25zZRIkCgdiYWNrdXBzGAEgAygLMhMuc3lsay52MS5CYWNrdXBGaWxlIhQKEkxpc3RCYWNrdXBzUmVxdWVzdCI7ChNMaXN0QmFja3Vwc1Jlc3BvbnNlEiQKB2JhY2t1cHMYASADKAsyEy5zeWxrLnYxLkJhY2t1cEZpbGUiIwoTQ2hlY2tTdG9yYWdlUmVxdWVzdBIMCgRmdWxsGAEgASgIIlEKDURhdGFiYXNlQ2hlY2sSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRIQCghwcm9ibGVtcxgDIAMoCRIOCgZhY3Rpb24YBCABKAkiQQoUQ2hlY2tTdG9yYWdlUmVzcG9uc2USKQoJZGF0YWJhc2VzGAEgAygLMhYuc3lsay52MS5EYXRhYmFzZUNoZWNrIiYKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0Eg4KBmJhY2t1cBgBIAEoCSJDChVSZXN0b3JlQmFja3VwUmVzcG9uc2USEAoIZGF0YWJhc2UYASABKAkSGAoQcmVzdGFydF9yZXF1aXJlZBgCIAEoCCqWAQoLRGFlbW9uU3RhdGUSHAoYREFFTU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVREFFTU9OX1NUQVRFX1NUQVJUSU5HEAESGwoXREFFTU9OX1NUQVRFX1JFQ09WRVJJTkcQAhIWChJEQUVNT05fU1RBVEVfUkVBRFkQAxIZChVEQUVNT05fU1RBVEVfU1RPUFBJTkcQBDK7BAoNRGFlbW9uU2VydmljZRI2CgVIZWxsbxIVLnN5bGsudjEuSGVsbG9SZXF1ZXN0GhYuc3lsay52MS5IZWxsb1Jlc3BvbnNlEjkKBlN0YXR1cxIWLnN5bGsudjEuU3RhdHVzUmVxdWVzdBoXLnN5bGsudjEuU3RhdHVzUmVzcG9uc2USPwoIU2h1dGRvd24SGC5zeWxrLnYxLlNodXRkb3duUmVxdWVzdBoZLnN5bGsudjEuU2h1dGRvd25SZXNwb25zZRJLCgxSZWxvYWRDb25maWcSHC5zeWxrLnYxLlJlbG9hZENvbmZpZ1JlcXVlc3QaHS5zeWxrLnYxLlJlbG9hZENvbmZpZ1Jlc3BvbnNlEkIKCUJhY2t1cE5vdxIZLnN5bGsudjEuQmFja3VwTm93UmVxdWVzdBoaLnN5bGsudjEuQmFja3VwTm93UmVzcG9uc2USSAoLTGlzdEJhY2t1cHMSGy5zeWxrLnYxLkxpc3RCYWNrdXBzUmVxdWVzdBocLnN5bGsudjEuTGlzdEJhY2t1cHNSZXNwb25zZRJLCgxDaGVja1N0b3JhZ2USHC5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlcXVlc3QaHS5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlc3BvbnNlEk4KDVJlc3RvcmVCYWNrdXASHS5zeWxrLnYxLlJlc3RvcmVCYWNrdXBSZXF1ZXN0Gh4uc3lsay52MS5SZXN0b3JlQmFja3VwUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0i2gEKDlN0b3JhZ2VTdW1tYXJ5EhYKDnN5c3RlbV9kYl9wYXRoGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgNEhQKDGpvdXJuYWxfbW9kZRgDIAEoCRIbChNsYXN0X2JhY2t1cF91bml4X21zGAQgASgDEhoKEmxhc3RfY2hlY2tfdW5peF9tcxgFIAEoAxIRCglpbnRlZ3JpdHkYBiABKAkSEAoIcHJvYmxlbXMYByADKAkSEAoIcmVzdG9yZXMYCCADKAkSEgoKYmFja3VwX2RpchgJIAEoCSI+Cg9Db21wb25lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkiswMKDlN0YXR1c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SCwoDcGlkGAMgASgFEiMKBXN0YXRlGAQgASgOMhQuc3lsay52MS5EYWVtb25TdGF0ZRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBSABKAMSFgoOdXB0aW1lX3NlY29uZHMYBiABKAESEwoLc29ja2V0X3BhdGgYByABKAkSKQoLZGlyZWN0b3JpZXMYCCABKAsyFC5zeWxrLnYxLkRpcmVjdG9yaWVzEiYKBmNvbmZpZxgJIAEoCzIWLnN5bGsudjEuQ29uZmlnU3VtbWFyeRIoCgdzdG9yYWdlGAogASgLMhcuc3lsay52MS5TdG9yYWdlU3VtbWFyeRIRCglyc3NfYnl0ZXMYCyABKAQSFwoPaGVhcF91c2VkX2J5dGVzGAwgASgEEiwKCmNvbXBvbmVudHMYDSADKAsyGC5zeWxrLnYxLkNvbXBvbmVudFN0YXR1cxIUCgxub2RlX3ZlcnNpb24YDiABKAkSEAoIbG9nX2ZpbGUYDyABKAkiIQoPU2h1dGRvd25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIxChBTaHV0ZG93blJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEgsKA3BpZBgCIAEoBSIVChNSZWxvYWRDb25maWdSZXF1ZXN0Ik8KFFJlbG9hZENvbmZpZ1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKAgSJgoGY29uZmlnGAIgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5IjwKDENvbmZpZ1NvdXJjZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgiOwoNQ29uZmlnV2FybmluZxIMCgRmaWxlGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGcmVhc29uGAMgASgJIm8KCkJhY2t1cEZpbGUSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRINCgVieXRlcxgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSFgoOc2NoZW1hX3ZlcnNpb24YBSABKA0iEgoQQmFja3VwTm93UmVxdWVzdCI5ChFCYWNrdXBOb3dSZXNwb25zZRIkCgdiYWNrdXBzGAEgAygLMhMuc3lsay52MS5CYWNrdXBGaWxlIhQKEkxpc3RCYWNrdXBzUmVxdWVzdCI7ChNMaXN0QmFja3Vwc1Jlc3BvbnNlEiQKB2JhY2t1cHMYASADKAsyEy5zeWxrLnYxLkJhY2t1cEZpbGUiIwoTQ2hlY2tTdG9yYWdlUmVxdWVzdBIMCgRmdWxsGAEgASgIIlEKDURhdGFiYXNlQ2hlY2sSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRIQCghwcm9ibGVtcxgDIAMoCRIOCgZhY3Rpb24YBCABKAkiQQoUQ2hlY2tTdG9yYWdlUmVzcG9uc2USKQoJZGF0YWJhc2VzGAEgAygLMhYuc3lsay52MS5EYXRhYmFzZUNoZWNrIiYKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0Eg4KBmJhY2t1cBgBIAEoCSJDChVSZXN0b3JlQmFja3VwUmVzcG9uc2USEAoIZGF0YWJhc2UYASABKAkSGAoQcmVzdGFydF9yZXF1aXJlZBgCIAEoCCIMCgpUb3BSZXF1ZXN0IuYBCgpUb3BTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGbG9hZGVkGAQgASgIEhQKDHByb2plY3Rfcm9vdBgFIAEoCRIQCghwcm92aWRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRIQCghjb3N0X3VzZBgIIAEoARIZChFwZW5kaW5nX2FwcHJvdmFscxgJIAEoDRIcChRiYWNrZ3JvdW5kX3Byb2Nlc3NlcxgKIAEoDRIdChVsYXN0X2FjdGl2aXR5X3VuaXhfbXMYCyABKAMibAoHVG9wR2F0ZRIRCglpbl9mbGlnaHQYASABKA0SDwoHd29ya2VycxgCIAEoDRITCgtxdWV1ZWRfdXNlchgDIAEoDRIXCg9xdWV1ZWRfcGlwZWxpbmUYBCABKA0SDwoHd2FpdGluZxgFIAEoDSLaAQoLVG9wUHJvdmlkZXISDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIPCgdicmVha2VyGAMgASgJEhsKE3JlcXVlc3RzX3Blcl9taW51dGUYBCABKA0SGQoRdG9rZW5zX3Blcl9taW51dGUYBSABKAQSFQoNdXNlZF9yZXF1ZXN0cxgGIAEoDRITCgt1c2VkX3Rva2VucxgHIAEoBBIaChJyYXRlX2xpbWl0X3dhaXRpbmcYCCABKA0SHQoVd2FpdGluZ191bnRpbF91bml4X21zGAkgASgDInUKB1RvcFBvb2wSDAoEbmFtZRgBIAEoCRIOCgZpbl91c2UYAiABKA0SDQoFbGltaXQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRISCgpiYWNrZ3JvdW5kGAUgASgNEhgKEGJhY2tncm91bmRfbGltaXQYBiABKA0itQIKC1RvcFJlc3BvbnNlEiUKCHNlc3Npb25zGAEgAygLMhMuc3lsay52MS5Ub3BTZXNzaW9uEh4KBGdhdGUYAiABKAsyEC5zeWxrLnYxLlRvcEdhdGUSJwoJcHJvdmlkZXJzGAMgAygLMhQuc3lsay52MS5Ub3BQcm92aWRlchIfCgVwb29scxgEIAMoCzIQLnN5bGsudjEuVG9wUG9vbBILCgNwaWQYBSABKAUSEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIWCg51cHRpbWVfc2Vjb25kcxgIIAEoARIXCg9sb2FkZWRfc2Vzc2lvbnMYCSABKA0SFgoOdG90YWxfc2Vzc2lvbnMYCiABKA0SEwoLbm93X3VuaXhfbXMYCyABKAMqlgEKC0RhZW1vblN0YXRlEhwKGERBRU1PTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFURBRU1PTl9TVEFURV9TVEFSVElORxABEhsKF0RBRU1PTl9TVEFURV9SRUNPVkVSSU5HEAISFgoSREFFTU9OX1NUQVRFX1JFQURZEAMSGQoVREFFTU9OX1NUQVRFX1NUT1BQSU5HEAQy7QQKDURhZW1vblNlcnZpY2USNgoFSGVsbG8SFS5zeWxrLnYxLkhlbGxvUmVxdWVzdBoWLnN5bGsudjEuSGVsbG9SZXNwb25zZRI5CgZTdGF0dXMSFi5zeWxrLnYxLlN0YXR1c1JlcXVlc3QaFy5zeWxrLnYxLlN0YXR1c1Jlc3BvbnNlEj8KCFNodXRkb3duEhguc3lsay52MS5TaHV0ZG93blJlcXVlc3QaGS5zeWxrLnYxLlNodXRkb3duUmVzcG9uc2USSwoMUmVsb2FkQ29uZmlnEhwuc3lsay52MS5SZWxvYWRDb25maWdSZXF1ZXN0Gh0uc3lsay52MS5SZWxvYWRDb25maWdSZXNwb25zZRJCCglCYWNrdXBOb3cSGS5zeWxrLnYxLkJhY2t1cE5vd1JlcXVlc3QaGi5zeWxrLnYxLkJhY2t1cE5vd1Jlc3BvbnNlEkgKC0xpc3RCYWNrdXBzEhsuc3lsay52MS5MaXN0QmFja3Vwc1JlcXVlc3QaHC5zeWxrLnYxLkxpc3RCYWNrdXBzUmVzcG9uc2USSwoMQ2hlY2tTdG9yYWdlEhwuc3lsay52MS5DaGVja1N0b3JhZ2VSZXF1ZXN0Gh0uc3lsay52MS5DaGVja1N0b3JhZ2VSZXNwb25zZRJOCg1SZXN0b3JlQmFja3VwEh0uc3lsay52MS5SZXN0b3JlQmFja3VwUmVxdWVzdBoeLnN5bGsudjEuUmVzdG9yZUJhY2t1cFJlc3BvbnNlEjAKA1RvcBITLnN5bGsudjEuVG9wUmVxdWVzdBoULnN5bGsudjEuVG9wUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message sylk.v1.HelloRequest
@@ -703,6 +703,325 @@ export const RestoreBackupResponseSchema: GenMessage<RestoreBackupResponse> = /*
   messageDesc(file_sylk_v1_daemon, 23);
 
 /**
+ * @generated from message sylk.v1.TopRequest
+ */
+export type TopRequest = Message<"sylk.v1.TopRequest"> & {
+};
+
+/**
+ * Describes the message sylk.v1.TopRequest.
+ * Use `create(TopRequestSchema)` to create a new message.
+ */
+export const TopRequestSchema: GenMessage<TopRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 24);
+
+/**
+ * TopSession is one session that is not closed.
+ *
+ * @generated from message sylk.v1.TopSession
+ */
+export type TopSession = Message<"sylk.v1.TopSession"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * created, running, waiting_approval, idle, paused, completed, failed.
+   *
+   * @generated from field: string state = 3;
+   */
+  state: string;
+
+  /**
+   * Its runtime is in memory (idle ones are unloaded after a while).
+   *
+   * @generated from field: bool loaded = 4;
+   */
+  loaded: boolean;
+
+  /**
+   * @generated from field: string project_root = 5;
+   */
+  projectRoot: string;
+
+  /**
+   * @generated from field: string provider = 6;
+   */
+  provider: string;
+
+  /**
+   * @generated from field: string model = 7;
+   */
+  model: string;
+
+  /**
+   * @generated from field: double cost_usd = 8;
+   */
+  costUsd: number;
+
+  /**
+   * @generated from field: uint32 pending_approvals = 9;
+   */
+  pendingApprovals: number;
+
+  /**
+   * Background processes running now (loaded sessions only have any).
+   *
+   * @generated from field: uint32 background_processes = 10;
+   */
+  backgroundProcesses: number;
+
+  /**
+   * @generated from field: int64 last_activity_unix_ms = 11;
+   */
+  lastActivityUnixMs: bigint;
+};
+
+/**
+ * Describes the message sylk.v1.TopSession.
+ * Use `create(TopSessionSchema)` to create a new message.
+ */
+export const TopSessionSchema: GenMessage<TopSession> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 25);
+
+/**
+ * TopGate is the LLM gate every session's requests go through.
+ *
+ * @generated from message sylk.v1.TopGate
+ */
+export type TopGate = Message<"sylk.v1.TopGate"> & {
+  /**
+   * @generated from field: uint32 in_flight = 1;
+   */
+  inFlight: number;
+
+  /**
+   * @generated from field: uint32 workers = 2;
+   */
+  workers: number;
+
+  /**
+   * @generated from field: uint32 queued_user = 3;
+   */
+  queuedUser: number;
+
+  /**
+   * @generated from field: uint32 queued_pipeline = 4;
+   */
+  queuedPipeline: number;
+
+  /**
+   * Requests parked off the workers: rate limit, 429 pause, open breaker.
+   *
+   * @generated from field: uint32 waiting = 5;
+   */
+  waiting: number;
+};
+
+/**
+ * Describes the message sylk.v1.TopGate.
+ * Use `create(TopGateSchema)` to create a new message.
+ */
+export const TopGateSchema: GenMessage<TopGate> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 26);
+
+/**
+ * TopProvider is one provider's health and its configured per-minute limits.
+ *
+ * @generated from message sylk.v1.TopProvider
+ */
+export type TopProvider = Message<"sylk.v1.TopProvider"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * ok, no key, disabled, open circuit, paused, throttled, …
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * The circuit breaker: closed, open, half_open.
+   *
+   * @generated from field: string breaker = 3;
+   */
+  breaker: string;
+
+  /**
+   * The provider's own bucket; 0 = no limit configured.
+   *
+   * @generated from field: uint32 requests_per_minute = 4;
+   */
+  requestsPerMinute: number;
+
+  /**
+   * @generated from field: uint64 tokens_per_minute = 5;
+   */
+  tokensPerMinute: bigint;
+
+  /**
+   * This minute's use of the provider's window.
+   *
+   * @generated from field: uint32 used_requests = 6;
+   */
+  usedRequests: number;
+
+  /**
+   * @generated from field: uint64 used_tokens = 7;
+   */
+  usedTokens: bigint;
+
+  /**
+   * Requests waiting for the rate limit, and when the first may go (Unix ms; 0 = none).
+   *
+   * @generated from field: uint32 rate_limit_waiting = 8;
+   */
+  rateLimitWaiting: number;
+
+  /**
+   * @generated from field: int64 waiting_until_unix_ms = 9;
+   */
+  waitingUntilUnixMs: bigint;
+};
+
+/**
+ * Describes the message sylk.v1.TopProvider.
+ * Use `create(TopProviderSchema)` to create a new message.
+ */
+export const TopProviderSchema: GenMessage<TopProvider> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 27);
+
+/**
+ * TopPool is one resource shared by every session.
+ *
+ * @generated from message sylk.v1.TopPool
+ */
+export type TopPool = Message<"sylk.v1.TopPool"> & {
+  /**
+   * "subprocesses".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint32 in_use = 2;
+   */
+  inUse: number;
+
+  /**
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+
+  /**
+   * Acquisitions waiting for a free slot.
+   *
+   * @generated from field: uint32 waiting = 4;
+   */
+  waiting: number;
+
+  /**
+   * Slots held by background processes, and the most they may hold.
+   *
+   * @generated from field: uint32 background = 5;
+   */
+  background: number;
+
+  /**
+   * @generated from field: uint32 background_limit = 6;
+   */
+  backgroundLimit: number;
+};
+
+/**
+ * Describes the message sylk.v1.TopPool.
+ * Use `create(TopPoolSchema)` to create a new message.
+ */
+export const TopPoolSchema: GenMessage<TopPool> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 28);
+
+/**
+ * @generated from message sylk.v1.TopResponse
+ */
+export type TopResponse = Message<"sylk.v1.TopResponse"> & {
+  /**
+   * Loaded sessions first, then by last activity, newest first; at most 200.
+   *
+   * @generated from field: repeated sylk.v1.TopSession sessions = 1;
+   */
+  sessions: TopSession[];
+
+  /**
+   * @generated from field: sylk.v1.TopGate gate = 2;
+   */
+  gate?: TopGate | undefined;
+
+  /**
+   * @generated from field: repeated sylk.v1.TopProvider providers = 3;
+   */
+  providers: TopProvider[];
+
+  /**
+   * @generated from field: repeated sylk.v1.TopPool pools = 4;
+   */
+  pools: TopPool[];
+
+  /**
+   * @generated from field: int32 pid = 5;
+   */
+  pid: number;
+
+  /**
+   * @generated from field: uint64 rss_bytes = 6;
+   */
+  rssBytes: bigint;
+
+  /**
+   * @generated from field: uint64 heap_used_bytes = 7;
+   */
+  heapUsedBytes: bigint;
+
+  /**
+   * @generated from field: double uptime_seconds = 8;
+   */
+  uptimeSeconds: number;
+
+  /**
+   * @generated from field: uint32 loaded_sessions = 9;
+   */
+  loadedSessions: number;
+
+  /**
+   * Every session on disk, closed ones included.
+   *
+   * @generated from field: uint32 total_sessions = 10;
+   */
+  totalSessions: number;
+
+  /**
+   * @generated from field: int64 now_unix_ms = 11;
+   */
+  nowUnixMs: bigint;
+};
+
+/**
+ * Describes the message sylk.v1.TopResponse.
+ * Use `create(TopResponseSchema)` to create a new message.
+ */
+export const TopResponseSchema: GenMessage<TopResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 29);
+
+/**
  * @generated from enum sylk.v1.DaemonState
  */
 export enum DaemonState {
@@ -826,6 +1145,17 @@ export const DaemonService: GenService<{
     methodKind: "unary";
     input: typeof RestoreBackupRequestSchema;
     output: typeof RestoreBackupResponseSchema;
+  },
+  /**
+   * Top is one snapshot of what the daemon is doing (`sylk top`): sessions,
+   * the LLM gate, providers, resource pools and the daemon's own figures.
+   *
+   * @generated from rpc sylk.v1.DaemonService.Top
+   */
+  top: {
+    methodKind: "unary";
+    input: typeof TopRequestSchema;
+    output: typeof TopResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sylk_v1_daemon, 0);
