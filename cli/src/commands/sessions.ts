@@ -99,6 +99,34 @@ function renderList(sessions: Session[], st: Style, now: number): string {
   return [st.bold(line(head)), ...rows.map(line)].join('\n');
 }
 
+/** `sylk run` / `sylk new`: a session in the project (confirmed first when it is / or the home directory). */
+async function createSession(
+  rt: Runtime,
+  opts: GlobalOptions,
+  o: { dir?: string; name?: string; provider?: string; model?: string; allowHome?: boolean; yes?: boolean },
+  prompt: string,
+): Promise<Session> {
+  const projectRoot = projectOf(rt, o.dir);
+  const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
+  const created = await withDaemon(rt, opts, async (c, conn) =>
+    // The metadata carries --profile / SYLK_PROFILE: the session keeps that credential profile.
+    c.sessions.createSession(
+      {
+        projectRoot,
+        name: o.name ?? '',
+        provider: o.provider ?? '',
+        model: o.model ?? '',
+        prompt,
+        clientEnv: await sessionClientEnv(rt.env, conn),
+        allowHomeRoot,
+      },
+      { metadata: conn.metadata },
+    ),
+  );
+  if (!created.session) throw new CliError('the daemon returned no session', EXIT.failure);
+  return created.session;
+}
+
 async function attachTo(
   rt: Runtime,
   opts: GlobalOptions,
@@ -176,25 +204,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
       ) => {
         const opts = rt.globals(cmd);
         const prompt = await textArgument(task, process.stdin, 'pipe the task in: echo "fix the tests" | sylk run -');
-        const projectRoot = projectOf(rt, o.dir);
-        const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
-        const created = await withDaemon(rt, opts, async (c, conn) =>
-          // The metadata carries --profile / SYLK_PROFILE: the session keeps that credential profile.
-          c.sessions.createSession(
-            {
-              projectRoot,
-              name: o.name ?? '',
-              provider: o.provider ?? '',
-              model: o.model ?? '',
-              prompt,
-              clientEnv: await sessionClientEnv(rt.env, conn),
-              allowHomeRoot,
-            },
-            { metadata: conn.metadata },
-          ),
-        );
-        const s = created.session;
-        if (!s) throw new CliError('the daemon returned no session', EXIT.failure);
+        const s = await createSession(rt, opts, o, prompt);
         if (o.detach)
           return emit(opts, sessionJson(s), () => `started ${s.name} (${s.id}); attach with: sylk attach ${s.name}`);
         await attachTo(rt, opts, s.id, {
@@ -219,23 +229,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
         cmd: Command,
       ) => {
         const opts = rt.globals(cmd);
-        const projectRoot = projectOf(rt, o.dir);
-        const allowHomeRoot = await confirmProjectRoot(rt, projectRoot, o, style(rt.color(opts)));
-        const res = await withDaemon(rt, opts, async (c, conn) =>
-          c.sessions.createSession(
-            {
-              projectRoot,
-              name: o.name ?? '',
-              provider: o.provider ?? '',
-              model: o.model ?? '',
-              prompt: '',
-              clientEnv: await sessionClientEnv(rt.env, conn),
-              allowHomeRoot,
-            },
-            { metadata: conn.metadata },
-          ),
-        );
-        const s = res.session as Session;
+        const s = await createSession(rt, opts, o, '');
         emit(opts, sessionJson(s), () => `created ${s.name} (${s.id})`);
       },
     );
