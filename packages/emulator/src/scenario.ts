@@ -34,6 +34,12 @@ interface ScenarioReply {
    * instead of as fast as the socket takes it. Events due within the same millisecond go out together.
    */
   eventsPerSecond?: number;
+  /**
+   * Every occurrence of this string in a streamed frame is replaced, as the frame is written, by
+   * the wall-clock time of the write (ms since the epoch, 3 decimals): a client measures the
+   * latency from the emulator's write to its receipt (test/bench/fleet.bench.mjs).
+   */
+  stampMarker?: string;
   stopReason?: ScenarioStopReason;
   /**
    * The last tool call's arguments stop after this many characters of their JSON, as when the
@@ -165,11 +171,14 @@ function checkReply(where: string, reply: unknown): void {
     'chunkSize',
     'delayMs',
     'eventsPerSecond',
+    'stampMarker',
     'stopReason',
     'repeatToolCalls',
     'cutToolArguments',
   ]);
   checkString(where, reply, 'text');
+  checkString(where, reply, 'stampMarker');
+  if (reply.stampMarker === '') throw invalid(where, 'stampMarker must not be empty');
   checkString(where, reply, 'thinking');
   checkString(where, reply, 'redactedThinking');
   checkNumber(where, reply, 'chunkSize', 1);

@@ -144,6 +144,31 @@ describe('emulator over HTTP', () => {
     expect(() => parseScenario('steps:\n  - reply: { text: x, eventsPerSecond: 0 }\n')).toThrow(/eventsPerSecond/);
   });
 
+  it('stamps each streamed delta with the wall-clock time it was written', async () => {
+    emu.setScenario({
+      steps: [{ reply: { text: '@T@ab'.repeat(20), chunkSize: 5, eventsPerSecond: 200, stampMarker: '@T@' } }],
+    });
+    emu.reset();
+    const before = Date.now();
+    const res = await fetch(`${emu.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
+      body: JSON.stringify({
+        model: 'claude-haiku-4-5-20251001',
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: 'go' }],
+      }),
+    });
+    const body = await res.text();
+    const stamps = [...body.matchAll(/"text":"(\d+\.\d{3})ab"/g)].map((m) => Number(m[1]));
+    expect(stamps).toHaveLength(20);
+    expect(body).not.toContain('@T@');
+    expect(stamps[0]).toBeGreaterThanOrEqual(before);
+    for (let i = 1; i < stamps.length; i++) expect(stamps[i]).toBeGreaterThanOrEqual(stamps[i - 1] as number);
+    expect(() => parseScenario('steps:\n  - reply: { text: x, stampMarker: "" }\n')).toThrow(/stampMarker/);
+  });
+
   it('sends keep-alives before the reply, and can hold the body open after its final event', async () => {
     const open = (fault: Record<string, unknown>) => {
       emu.setScenario({ steps: [{ reply: { text: 'hello' }, fault: fault as never }] });

@@ -75,6 +75,13 @@ function redactHeaders(headers: FastifyRequest['headers']): Record<string, strin
 interface Pace {
   delayMs: number;
   eventsPerSecond: number | undefined;
+  stampMarker: string | undefined;
+}
+
+/** A frame as written: the stamp marker (if any) replaced by the wall-clock time now. */
+function stamped(frame: string, marker: string | undefined): string {
+  if (marker === undefined || !frame.includes(marker)) return frame;
+  return frame.replaceAll(marker, (performance.timeOrigin + performance.now()).toFixed(3));
 }
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -195,6 +202,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const pace = {
       delayMs: step.reply?.delayMs ?? scenario.defaults?.delayMs ?? 0,
       eventsPerSecond: step.reply?.eventsPerSecond ?? scenario.defaults?.eventsPerSecond,
+      stampMarker: step.reply?.stampMarker,
     };
     if (stream) return streamReply(format, reply, format.streamEvents(resolved, ctx), pace, fault);
     return jsonReply(format, reply, format.jsonBody(resolved, ctx), fault);
@@ -288,7 +296,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
           end++;
         }
       }
-      await writeAndFlush(raw, batch.length === 1 ? (batch[0] as string) : batch.join(''));
+      await writeAndFlush(raw, stamped(batch.length === 1 ? (batch[0] as string) : batch.join(''), pace.stampMarker));
       i = end;
     }
     // A gateway that keeps the connection open after the final event.
