@@ -50,6 +50,9 @@ await build({
   // grpc-js requires the proto-loader only for channelz and ORCA, server-side features a client
   // never turns on; bundling it (and protobufjs) would add ~130 KB to every start.
   external: ['@grpc/proto-loader'],
+  // The sources are ESM; in the CommonJS bundle modules find their packages through __filename
+  // (see src/render/highlight.ts), and import.meta is never read.
+  define: { 'import.meta.url': 'undefined' },
   plugins: [lazyBuiltins],
 });
 

@@ -1,6 +1,13 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { COMMAND_GROUP, COMMAND_GROUPS, buildProgram, groupsFor, type CommandGroup } from './main.js';
+import {
+  COMMAND_GROUP,
+  COMMAND_GROUPS,
+  buildProgram,
+  groupsFor,
+  withDefaultCommand,
+  type CommandGroup,
+} from './main.js';
 import { createRuntime } from './runtime.js';
 
 const rt = () => createRuntime({}, '/tmp', new AbortController().signal);
@@ -42,5 +49,18 @@ describe('lazy command groups', () => {
     const program = await buildProgram(rt());
     expect(program.commands.map((c) => c.name()).slice(0, 3)).toEqual(['run', 'new', 'ls']);
     expect(program.commands.map((c) => c.name())).toContain('completion');
+  });
+});
+
+describe('bare sylk', () => {
+  it('is `sylk run` in a terminal, and `sylk -c` anywhere; help, version, --json and commands are left alone', () => {
+    expect(withDefaultCommand([], true)).toEqual(['run']);
+    expect(withDefaultCommand(['--socket', '/x', '--no-color'], true)).toEqual(['run', '--socket', '/x', '--no-color']);
+    expect(withDefaultCommand(['-c'], false)).toEqual(['run', '-c']);
+    expect(withDefaultCommand([], false)).toEqual([]);
+    expect(withDefaultCommand(['--json'], true)).toEqual(['--json']);
+    expect(withDefaultCommand(['--help'], true)).toEqual(['--help']);
+    expect(withDefaultCommand(['-V'], true)).toEqual(['-V']);
+    expect(withDefaultCommand(['ls', '-a'], true)).toEqual(['ls', '-a']);
   });
 });

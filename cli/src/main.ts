@@ -99,6 +99,24 @@ export function groupsFor(argv: readonly string[]): CommandGroup[] {
   return version && !flags.has('-h') && !flags.has('--help') ? [] : allGroups();
 }
 
+/**
+ * Bare `sylk` in a terminal opens the prompt in this project, and `sylk -c` continues its latest
+ * session: both are `sylk run`. Without a terminal bare `sylk` still prints help (scripts).
+ * @internal exported for tests
+ */
+export function withDefaultCommand(argv: readonly string[], terminal: boolean): string[] {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') break;
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) return [...argv];
+  }
+  if (argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) return [...argv];
+  return (terminal && !argv.includes('--json')) || argv.includes('-c') || argv.includes('--continue')
+    ? ['run', ...argv]
+    : [...argv];
+}
+
 const allGroups = (): CommandGroup[] => Object.keys(COMMAND_GROUPS) as CommandGroup[];
 
 /** @internal exported for tests */
@@ -122,6 +140,7 @@ export async function buildProgram(rt: Runtime, groups: readonly CommandGroup[] 
     'after',
     `
 Examples:
+  sylk                        open the prompt in this project (sylk -c: continue its latest session)
   sylk status                 start the daemon if needed and show its health
   sylk daemon logs -f         follow the daemon's log
   sylk config get llm.timeout show one effective setting
@@ -136,7 +155,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 daemon unavailable, 4 version mismatch, 
   return program;
 }
 
-export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function run(given: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const argv = withDefaultCommand(given, process.stdin.isTTY === true && process.stdout.isTTY === true);
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort();
   process.once('SIGINT', onSigint);

@@ -292,15 +292,20 @@ describe('sylk auth (encrypted file: no Secret Service reachable)', () => {
     const st = anthropic(await status(h));
     expect(st).toMatchObject({ source: 'none', problem: expect.stringContaining(`cannot decrypt ${file}`) });
     expect(st?.problem).toContain('sylk auth login');
-    const failed = await turn(h, h.project, 'with an altered file?');
-    expect(failed.outcome).toMatchObject({
-      kind: 'error',
-      data: {
-        code: 'credentials.file_undecryptable',
-        message: expect.stringContaining(file),
-        hint: expect.stringContaining('sylk auth login'),
-      },
+    // A configuration error no turn ran for: the session is refused, none is left behind.
+    const ids = async () =>
+      parseJson<{ sessions: Array<{ id: string }> }>(
+        (await runCli(['ls', '--json'], { env: h.env })).stdout,
+      ).sessions.map((x) => x.id);
+    const before = await ids();
+    const refused = await runCli(['run', '-d', '-C', h.project, 'with an altered file?', '--json'], { env: h.env });
+    expect(refused.code).toBe(1);
+    expect(parseJson<{ error: { code: string; message: string; hint: string } }>(refused.stderr).error).toMatchObject({
+      code: 'credentials.file_undecryptable',
+      message: expect.stringContaining(file),
+      hint: expect.stringContaining('sylk auth login'),
     });
+    expect(await ids()).toEqual(before);
     expect((await runCli(['status'], { env: h.env })).code).toBe(0);
 
     // Logging in again sets the unreadable file aside (kept) and starts a new one.
@@ -308,7 +313,7 @@ describe('sylk auth (encrypted file: no Secret Service reachable)', () => {
     expect(readdirSync(join(h.home, 'config')).filter((n) => n.startsWith('credentials.enc.unreadable-'))).toHaveLength(
       1,
     );
-    expect(await send(h, failed.id, 'and now?')).toMatchObject({ kind: 'assistant_message' });
+    expect((await turn(h, h.project, 'and now?')).outcome).toMatchObject({ kind: 'assistant_message' });
     expect(leaks(h.home, GOOD).filter((p) => !p.includes('credentials.enc'))).toEqual([]);
   });
 });

@@ -119,7 +119,9 @@ describe('interactive attach in a real terminal (tmux)', () => {
       'the second prompt',
     );
     expect(screen).toContain(`allow once [${first.id}]`);
-    expect(screen).toContain('# fail 1'); // streamed output of the first run
+    // The first run's output, collapsed: its summary on the ✗ line, then the failed test.
+    expect(screen).toMatch(/✗ run_command \([\d.]+s[^)]*\) — \[exit code 1\]/);
+    expect(screen).toContain('│ ✗ add adds');
     expect(screen).toContain('edit_file');
     term.keys(['Down', 'Down']); // one send-keys: the CLI usually reads both presses at once
     await term.waitFor((t) => /❯ \[p\] allow always in this project/.test(t), 'the highlight on "allow always"');

@@ -14,6 +14,8 @@ export interface Tmux {
   /** tmux key names (`a`, `Down`, `Enter`, `C-]`) or literal text with `literal`. */
   keys(keys: string[], literal?: boolean): void;
   waitFor(pred: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
+  /** Paste as a terminal does: bracketed (ESC[200~ … ESC[201~) when the program turned that mode on. */
+  paste(text: string): void;
   kill(): void;
 }
 
@@ -46,6 +48,10 @@ export function startTmux(command: string, env: NodeJS.ProcessEnv, size = { cols
     capture,
     keys(keys, literal = false) {
       tmux('send-keys', '-t', 'e2e', ...(literal ? ['-l'] : []), ...keys);
+    },
+    paste(text) {
+      tmux('set-buffer', '-b', 'e2e', '--', text);
+      tmux('paste-buffer', '-p', '-d', '-b', 'e2e', '-t', 'e2e');
     },
     async waitFor(pred, what, timeoutMs = 30_000) {
       let screen = '';

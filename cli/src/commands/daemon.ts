@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { isProcessAlive } from '@sylk/core';
 import { DaemonState, type StatusResponse } from '@sylk/proto/daemon';
-import { connectDaemon, locate, probeDaemon, startDaemon } from '../connection.js';
+import { connectDaemon, locate, probeDaemon, startDaemon, type DaemonConnection } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, formatBytes, formatDuration, jsonReplacer, style, type GlobalOptions, type Style } from '../output.js';
 import { followLog, printLog } from '../logs.js';
 import { daemonByLock } from '../daemon-lock.js';
+import { hardWrap, outputWidth, renderTable, truncate, type Column } from '../render/table.js';
 import type { Runtime } from '../runtime.js';
 
 export function statusJson(s: StatusResponse) {
@@ -47,26 +48,49 @@ export function stateName(state: DaemonState): string {
   return (DaemonState[state] ?? 'UNSPECIFIED').toLowerCase();
 }
 
-export function renderStatus(s: StatusResponse, st: Style): string {
+/** Component name and state stay whole; the detail is cut to the terminal. */
+const COMPONENT_COLUMNS: Column[] = [
+  { header: 'component' },
+  { header: 'state' },
+  { header: 'detail', shrink: 0, min: 8 },
+];
+
+export function renderStatus(s: StatusResponse, st: Style, width = Number.POSITIVE_INFINITY): string {
   const warnings = s.config?.warnings ?? [];
   const userConfig = s.config?.sources.find((src) => src.layer === 'user');
+  // Label and value; a long path is cut from its start to fit (`--json` has it whole).
+  const facts = renderTable(
+    [{ header: '' }, { header: '', shrink: 0, min: 12, keep: 'end' }],
+    [
+      ['socket', s.socketPath],
+      [
+        'config',
+        `${userConfig?.path ?? '?'}${userConfig?.present ? '' : st.dim(' (not present, defaults)')}` +
+          `${warnings.length ? st.yellow(` — ${warnings.length} warning(s)`) : ''}`,
+      ],
+      ['storage', `${s.storage?.systemDbPath} (schema v${s.storage?.schemaVersion}, ${s.storage?.journalMode})`],
+      ['memory', `${formatBytes(Number(s.rssBytes))} RSS`],
+      ['logs', s.logFile],
+    ],
+    { width, indent: 2 },
+  ).slice(1);
   const lines = [
-    `${st.bold('sylkd')} ${s.version} — ${st.green(stateName(s.state))} (pid ${s.pid}, up ${formatDuration(s.uptimeSeconds)})`,
-    `  socket    ${s.socketPath}`,
-    `  config    ${userConfig?.path ?? '?'}` +
-      `${userConfig?.present ? '' : st.dim(' (not present, defaults)')}` +
-      `${warnings.length ? st.yellow(` — ${warnings.length} warning(s)`) : ''}`,
-    `  storage   ${s.storage?.systemDbPath} (schema v${s.storage?.schemaVersion}, ${s.storage?.journalMode})`,
-    `  memory    ${formatBytes(Number(s.rssBytes))} RSS`,
-    `  logs      ${s.logFile}`,
+    truncate(
+      `${st.bold('sylkd')} ${s.version} — ${st.green(stateName(s.state))} (pid ${s.pid}, up ${formatDuration(s.uptimeSeconds)})`,
+      width,
+    ),
+    ...facts,
   ];
-  for (const w of warnings) lines.push(st.yellow(`  warning: ${w.file}: ${w.path}: ${w.reason}`));
+  for (const w of warnings)
+    lines.push(...hardWrap(`  warning: ${w.file}: ${w.path}: ${w.reason}`, width).map((l) => st.yellow(l)));
   if (s.components.length > 0) {
     lines.push('  components:');
-    for (const c of s.components)
-      lines.push(
-        `    ${c.name.padEnd(16)} ${c.state === 'ok' ? st.green(c.state) : st.yellow(c.state)}  ${st.dim(c.detail)}`,
-      );
+    const rows = s.components.map((c) => [
+      c.name,
+      c.state === 'ok' ? st.green(c.state) : st.yellow(c.state),
+      st.dim(c.detail),
+    ]);
+    lines.push(...renderTable(COMPONENT_COLUMNS, rows, { width, indent: 4 }).slice(1));
   }
   return lines.join('\n');
 }
@@ -126,6 +150,24 @@ export async function stopDaemon(rt: Runtime, opts: GlobalOptions): Promise<{ wa
   }
 }
 
+/**
+ * The started daemon's configuration problems (a bad `SYLK_*` value, an invalid file): each was
+ * ignored, and the user who just started it reads them here, not only later in `sylk status`.
+ */
+async function configWarnings(conn: DaemonConnection): Promise<Array<{ file: string; path: string; reason: string }>> {
+  const s = await conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata });
+  return (s.config?.warnings ?? []).map(({ file, path, reason }) => ({ file, path, reason }));
+}
+
+function reportConfigWarnings(
+  opts: GlobalOptions,
+  warnings: ReadonlyArray<{ file: string; path: string; reason: string }>,
+  st: Style,
+): void {
+  if (opts.json) return;
+  for (const w of warnings) process.stderr.write(`${st.yellow('warning:')} ${w.file}: ${w.path}: ${w.reason}\n`);
+}
+
 export function registerDaemonCommands(program: Command, rt: Runtime): void {
   const daemon = program.command('daemon').description('manage the sylkd background daemon');
 
@@ -147,8 +189,10 @@ export function registerDaemonCommands(program: Command, rt: Runtime): void {
         }
       }
       const socket = conn.socket;
-      const hello = await conn.hello().finally(() => conn?.close());
-      emit(opts, { started: !already, pid: hello.pid, version: hello.daemonVersion, socket }, () =>
+      const live = conn;
+      const [hello, warnings] = await Promise.all([live.hello(), configWarnings(live)]).finally(() => live.close());
+      reportConfigWarnings(opts, warnings, style(rt.color(opts)));
+      emit(opts, { started: !already, pid: hello.pid, version: hello.daemonVersion, socket, warnings }, () =>
         already
           ? `sylkd is already running (pid ${hello.pid}, socket ${socket})`
           : `sylkd started (pid ${hello.pid}, socket ${socket})`,
@@ -174,10 +218,11 @@ export function registerDaemonCommands(program: Command, rt: Runtime): void {
       const stopped = await stopDaemon(rt, opts);
       await startDaemon(locate(opts, rt.env), rt.env);
       const conn = await connectDaemon(opts, rt.env, false);
-      const hello = await conn.hello().finally(() => conn.close());
+      const [hello, warnings] = await Promise.all([conn.hello(), configWarnings(conn)]).finally(() => conn.close());
+      reportConfigWarnings(opts, warnings, style(rt.color(opts)));
       emit(
         opts,
-        { restarted: true, previousPid: stopped.pid ?? null, pid: hello.pid, version: hello.daemonVersion },
+        { restarted: true, previousPid: stopped.pid ?? null, pid: hello.pid, version: hello.daemonVersion, warnings },
         () => `sylkd restarted (pid ${hello.pid}${stopped.pid ? `, was ${stopped.pid}` : ''})`,
       );
     });
@@ -196,7 +241,7 @@ export function registerDaemonCommands(program: Command, rt: Runtime): void {
       }
       try {
         const s = await conn.daemon.status({}, { timeoutMs: 5_000 });
-        emit(opts, statusJson(s), () => renderStatus(s, style(rt.color(opts))));
+        emit(opts, statusJson(s), () => renderStatus(s, style(rt.color(opts)), outputWidth(process.stdout, rt.env)));
       } finally {
         conn.close();
       }

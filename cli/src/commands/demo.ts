@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -30,24 +30,35 @@ function assets(): { scenario: string; project: string; emulator: string } {
   return found;
 }
 
-/** Start sylk-emulator on a free port and return its URL. */
-function startEmulator(bin: string, scenario: string): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * Start sylk-emulator on a free port and return its URL. It runs in its own process group with
+ * its log in `logFile`, so it can outlive the demo when the user detaches (`keepAlive`).
+ */
+function startEmulator(bin: string, scenario: string, logFile: string): Promise<{ child: ChildProcess; url: string }> {
+  const log = openSync(logFile, 'a');
   const child = spawn(process.execPath, [bin, '--scenario', scenario, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', log],
+    detached: true,
   });
+  closeSync(log);
   return new Promise((resolve, reject) => {
     let out = '';
-    let err = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n')[0];
       if (out.includes('\n') && line?.startsWith('http')) resolve({ child, url: line.trim() });
     });
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.on('exit', (code) =>
-      reject(new CliError(`the provider emulator exited (${code}): ${err.trim()}`, EXIT.failure)),
+      reject(new CliError(`the provider emulator exited (${code}); its log: ${logFile}`, EXIT.failure)),
     );
   });
+}
+
+/** The demo was left attached-elsewhere: its emulator keeps serving after this process exits. */
+function keepAlive(child: ChildProcess): void {
+  child.removeAllListeners('exit');
+  child.stdout?.destroy();
+  child.unref();
 }
 
 /**
@@ -75,7 +86,9 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
       const home = join(base, 'home');
       const project = join(base, 'project');
       cpSync(a.project, project, { recursive: true });
-      const emulator = await startEmulator(a.emulator, a.scenario);
+      mkdirSync(home, { recursive: true, mode: 0o700 });
+      const emulator = await startEmulator(a.emulator, a.scenario, join(base, 'emulator.log'));
+      let kept = false;
       const env: NodeJS.ProcessEnv = {
         ...rt.env,
         SYLK_HOME: home,
@@ -132,6 +145,20 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
           stdout: process.stdout,
           signal: rt.signal,
         });
+        if (result.reason === 'detached' || result.reason === 'interrupted') {
+          // The session goes on in the demo's own daemon: say exactly how to get back to it and
+          // how to clean up, rather than judging tests the agent has not finished with.
+          kept = true;
+          if (result.reason === 'interrupted') rt.exitCode = EXIT.interrupted;
+          keepAlive(emulator.child);
+          const sock = demoOpts.socket as string;
+          say('');
+          say(
+            `The demo session keeps running in the demo's own daemon. Back to it: ${st.bold(`SYLK_SOCKET=${sock} sylk attach demo`)}`,
+          );
+          say(st.dim(`When done: SYLK_SOCKET=${sock} sylk daemon stop; kill ${emulator.child.pid}; rm -rf ${base}`));
+          return;
+        }
         const usage = await createClient(UsageService, conn.channel).report({
           sessionId: session.id,
           groupBy: [UsageGroup.MODEL],
@@ -168,8 +195,8 @@ export function registerDemoCommand(program: Command, rt: Runtime): void {
         await conn.daemon.shutdown({ reason: 'sylk demo finished' }).catch(() => undefined);
       } finally {
         conn.close();
-        emulator.child.kill('SIGTERM');
-        if (!o.keep) {
+        if (!kept) emulator.child.kill('SIGTERM');
+        if (!o.keep && !kept) {
           await new Promise((r) => setTimeout(r, 300));
           rmSync(base, { recursive: true, force: true });
         }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { PROTOCOL_MAJOR, VERSION } from '@sylk/core';
 import { connectDaemon, probeDaemon } from '../connection.js';
 import { emit, style } from '../output.js';
+import { hardWrap, outputWidth } from '../render/table.js';
 import type { Runtime } from '../runtime.js';
 import { renderStatus, statusJson } from './daemon.js';
 import { fetchSandboxStatus, sandboxLine } from './sandbox.js';
@@ -36,7 +37,15 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
             daemon: statusJson(s),
             sandbox: sb ? { mode: sb.mode, backend: sb.backend, reason: sb.reason || null, fix: sb.fix || null } : null,
           }),
-          () => `${renderStatus(s, st)}${sb ? `\n${sandboxLine(sb, st)}` : ''}`,
+          () => {
+            const width = outputWidth(process.stdout, rt.env);
+            const sandbox = sb
+              ? sandboxLine(sb, st)
+                  .split('\n')
+                  .flatMap((l) => hardWrap(l, width))
+              : [];
+            return [renderStatus(s, st, width), ...sandbox].join('\n');
+          },
         );
       } finally {
         conn.close();

@@ -11,7 +11,11 @@ import {
   type ReportResponse,
   type UsageRow,
 } from '@sylk/proto/usage';
+import type { Client } from '@grpc/grpc-js';
+import { SessionService } from '@sylk/proto/session';
 import { connectDaemon } from '../connection.js';
+import { fitLines } from '../render/markdown.js';
+import { outputWidth, renderTable, type Column } from '../render/table.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { emit, style, type GlobalOptions, type Style } from '../output.js';
 import type { Runtime } from '../runtime.js';
@@ -49,16 +53,25 @@ const isoOrNull = (ms: bigint) => (ms > 0n ? new Date(Number(ms)).toISOString() 
 async function withUsage<T>(
   rt: Runtime,
   opts: GlobalOptions,
-  fn: (usage: UsageClient, metadata: Record<string, string>) => Promise<T>,
+  fn: (usage: UsageClient, metadata: Record<string, string>, channel: Client) => Promise<T>,
 ): Promise<T> {
   const conn = await connectDaemon(opts, rt.env);
   const channel = connect(unixTarget(conn.socket));
   try {
-    return await fn(createClient(UsageService, channel), conn.metadata);
+    return await fn(createClient(UsageService, channel), conn.metadata, channel);
   } finally {
     channel.close();
     conn.close();
   }
+}
+
+/** Session id → name, closed sessions included (usage outlives a session's state). */
+async function sessionNames(channel: Client, metadata: Record<string, string>): Promise<Map<string, string>> {
+  const res = await createClient(SessionService, channel).listSessions(
+    { all: true, projectRoot: '' },
+    { timeoutMs: 5_000, metadata },
+  );
+  return new Map(res.sessions.map((s) => [s.id, s.name]));
 }
 
 function rowJson(r: UsageRow | undefined) {
@@ -72,7 +85,12 @@ function rowJson(r: UsageRow | undefined) {
   };
 }
 
-export function reportJson(r: ReportResponse, filters: Record<string, string | null>) {
+/** `names`: session id → name, for the rows grouped by session. */
+export function reportJson(
+  r: ReportResponse,
+  filters: Record<string, string | null>,
+  names: ReadonlyMap<string, string> = new Map(),
+) {
   const period = Object.keys(PERIODS).find((k) => PERIODS[k] === r.period) ?? 'all';
   return {
     period,
@@ -82,7 +100,11 @@ export function reportJson(r: ReportResponse, filters: Record<string, string | n
     totals: rowJson(r.totals),
     groups: r.groups.map((g) => ({
       by: groupName(g.groupBy),
-      rows: g.rows.map((row) => ({ key: row.key, ...rowJson(row) })),
+      rows: g.rows.map((row) => ({
+        key: row.key,
+        ...(g.groupBy === UsageGroup.SESSION ? { name: names.get(row.key) ?? null } : {}),
+        ...rowJson(row),
+      })),
     })),
     budgets: r.budgets.map((b) => ({
       scope: b.scope,
@@ -95,15 +117,24 @@ export function reportJson(r: ReportResponse, filters: Record<string, string | n
   };
 }
 
-/** Columns from `numericFrom` on are right-aligned. */
-function table(head: string[], rows: string[][], numericFrom = head.length): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) =>
-    `  ${r.map((c, i) => (i < numericFrom ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')}`.trimEnd();
-  return [fmt(head), ...rows.map(fmt)];
-}
+/** A usage table: the grouping key first (cut to fit), then numbers; narrow terminals lose the cache columns first. */
+const USAGE_COLUMNS = (by: string): Column[] => [
+  { header: by, shrink: 2, min: 10 },
+  { header: 'requests', align: 'right', drop: 3 },
+  { header: 'input', align: 'right', drop: 4 },
+  { header: 'output', align: 'right', drop: 5 },
+  { header: 'cache read', align: 'right', drop: 1 },
+  { header: 'cache write', align: 'right', drop: 0 },
+  { header: 'cost', align: 'right' },
+];
 
-export function renderReport(j: ReturnType<typeof reportJson>, st: Style): string {
+/** Budget lines: what the budget is for, then spent of limit (cut to fit). */
+const BUDGET_COLUMNS: Column[] = [
+  { header: '', shrink: 1, min: 10 },
+  { header: '', shrink: 0, min: 16 },
+];
+
+export function renderReport(j: ReturnType<typeof reportJson>, st: Style, width = Number.POSITIVE_INFINITY): string {
   const filters = Object.entries(j.filters)
     .filter(([, v]) => v !== null)
     .map(([k, v]) => `${k} ${v}`);
@@ -124,18 +155,14 @@ export function renderReport(j: ReturnType<typeof reportJson>, st: Style): strin
     ];
     for (const g of j.groups) {
       lines.push('', st.bold(`by ${g.by}`));
-      const rows = g.rows.map((r) => [r.key || st.dim('(none)'), ...cells(r)]);
-      lines.push(
-        ...table(
-          [g.by, 'requests', 'input', 'output', 'cache read', 'cache write', 'cost'],
-          [...rows, ['total', ...cells(j.totals)]],
-          1,
-        ),
-      );
+      // Sessions by name (their id when the session is gone).
+      const rows = g.rows.map((r) => [('name' in r ? r.name : undefined) || r.key || st.dim('(none)'), ...cells(r)]);
+      lines.push(...renderTable(USAGE_COLUMNS(g.by), [...rows, ['total', ...cells(j.totals)]], { width, indent: 2 }));
     }
   }
   if (j.budgets.length > 0) {
     lines.push('', st.bold('budget vs actual (all recorded usage)'));
+    const budgets: string[][] = [];
     for (const b of j.budgets) {
       const name = b.scope === 'global' ? 'global' : `${b.scope} ${b.key}`;
       const usd =
@@ -145,10 +172,11 @@ export function renderReport(j: ReturnType<typeof reportJson>, st: Style): strin
       const tokens = b.limitTokens === null ? '' : `, ${num(b.spentTokens)} of ${num(b.limitTokens)} tokens`;
       const over =
         (b.limitUsd !== null && b.spentUsd >= b.limitUsd) || (b.limitTokens !== null && b.spentTokens >= b.limitTokens);
-      lines.push(`  ${name.padEnd(18)} ${over ? st.red(usd + tokens) : usd + tokens}`);
+      budgets.push([name, over ? st.red(usd + tokens) : usd + tokens]);
     }
+    lines.push(...renderTable(BUDGET_COLUMNS, budgets, { width, indent: 2 }).slice(1));
   }
-  return lines.join('\n');
+  return fitLines(lines, width).join('\n');
 }
 
 function circuitJson(c: CircuitStatus | undefined) {
@@ -220,7 +248,18 @@ export function providersJson(r: ProvidersResponse) {
   };
 }
 
-function renderProviders(j: ReturnType<typeof providersJson>, st: Style): string {
+/** Name, state and key first; a narrow terminal loses the endpoint, rate limit and circuit columns. */
+const PROVIDER_COLUMNS: Column[] = [
+  { header: 'provider', shrink: 5, min: 8 },
+  { header: 'state', shrink: 6, min: 5 },
+  { header: 'circuit', drop: 2 },
+  { header: 'key', shrink: 3, min: 10 },
+  { header: 'default model', shrink: 4, min: 10 },
+  { header: 'endpoint', drop: 0 },
+  { header: 'rate limit', drop: 1 },
+];
+
+function renderProviders(j: ReturnType<typeof providersJson>, st: Style, width: number): string {
   const rows = j.providers.map((p) => [
     p.name,
     p.state,
@@ -230,7 +269,7 @@ function renderProviders(j: ReturnType<typeof providersJson>, st: Style): string
     p.baseUrl || 'standard',
     rateLimitCell(p.rateLimit),
   ]);
-  const lines = table(['provider', 'state', 'circuit', 'key', 'default model', 'endpoint', 'rate limit'], rows);
+  const lines = renderTable(PROVIDER_COLUMNS, rows, { width });
   const g = j.gate;
   lines.push(
     '',
@@ -239,7 +278,7 @@ function renderProviders(j: ReturnType<typeof providersJson>, st: Style): string
       `${g.submitted} submitted, ${g.retried} retried, ${g.failed} failed`,
   );
   for (const p of j.providers) if (p.state !== 'ok') lines.push(st.yellow(`${p.name}: ${p.detail}`));
-  return lines.join('\n');
+  return fitLines(lines, width).join('\n');
 }
 
 function groupsFrom(o: { detailed?: boolean; by?: string }): UsageGroup[] {
@@ -272,14 +311,21 @@ export function registerUsageCommands(program: Command, rt: Runtime): void {
         if (period === undefined)
           throw new CliError(`--period must be day, week, month or all; got '${o.period}'`, EXIT.usage);
         const groupBy = groupsFrom(o);
-        const res = await withUsage(rt, opts, (usage, metadata) =>
-          usage.report(
+        const { res, names } = await withUsage(rt, opts, async (usage, metadata, channel) => ({
+          res: await usage.report(
             { sessionId: o.session ?? '', provider: o.provider ?? '', model: o.model ?? '', period, groupBy },
             { timeoutMs: 10_000, metadata },
           ),
+          names: groupBy.includes(UsageGroup.SESSION)
+            ? await sessionNames(channel, metadata)
+            : new Map<string, string>(),
+        }));
+        const j = reportJson(
+          res,
+          { session: o.session ?? null, provider: o.provider ?? null, model: o.model ?? null },
+          names,
         );
-        const j = reportJson(res, { session: o.session ?? null, provider: o.provider ?? null, model: o.model ?? null });
-        emit(opts, j, () => renderReport(j, style(rt.color(opts))));
+        emit(opts, j, () => renderReport(j, style(rt.color(opts)), outputWidth(process.stdout, rt.env)));
       },
     );
 
@@ -290,7 +336,7 @@ export function registerUsageCommands(program: Command, rt: Runtime): void {
       const opts = rt.globals(cmd);
       const res = await withUsage(rt, opts, (usage, metadata) => usage.providers({}, { timeoutMs: 5_000, metadata }));
       const j = providersJson(res);
-      emit(opts, j, () => renderProviders(j, style(rt.color(opts))));
+      emit(opts, j, () => renderProviders(j, style(rt.color(opts)), outputWidth(process.stdout, rt.env)));
     });
 
   providers

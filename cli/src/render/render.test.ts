@@ -101,8 +101,9 @@ describe('session view', () => {
       '',
       'Running the tests now.',
       '● run_command npm test',
-      '  │ FAIL add.test.js',
+      // Output is shown when the call ends, below its result line.
       '✗ run_command (1.5s) — 1 failed',
+      '  │ FAIL add.test.js',
       '  120 in / 30 out tokens · $0.0012',
     ]);
     expect(status.at(-1)).toBe('');

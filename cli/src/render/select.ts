@@ -71,18 +71,26 @@ export function select<T>(
   });
 }
 
-/** Read one line in raw mode (Enter ends, Backspace edits, Esc/Ctrl-C gives up). */
-export function readLine(input: KeyInput, output: PromptOutput, prompt: string): Promise<string | undefined> {
+/** Read one line in raw mode (Enter ends, Backspace edits, Esc/Ctrl-C or `signal` gives up). */
+export function readLine(
+  input: KeyInput,
+  output: PromptOutput,
+  prompt: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   let text = '';
   output.write(`\r\u001b[K${prompt}`);
   return new Promise((resolve) => {
+    const finish = (value: string | undefined) => {
+      input.off('data', onData);
+      signal?.removeEventListener('abort', onAbort);
+      output.write('\n');
+      resolve(value);
+    };
+    const onAbort = () => finish(undefined);
     const onData = (chunk: Buffer) => {
       for (const key of splitKeys(chunk.toString('utf8'))) {
-        if (KEY.enter.has(key) || KEY.cancel.has(key)) {
-          input.off('data', onData);
-          output.write('\n');
-          return resolve(KEY.enter.has(key) ? text : undefined);
-        }
+        if (KEY.enter.has(key) || KEY.cancel.has(key)) return finish(KEY.enter.has(key) ? text : undefined);
         if (KEY.backspace.has(key)) {
           if (text.length > 0) {
             text = text.slice(0, -1);
@@ -94,6 +102,8 @@ export function readLine(input: KeyInput, output: PromptOutput, prompt: string):
         }
       }
     };
+    if (signal?.aborted) return finish(undefined);
+    signal?.addEventListener('abort', onAbort, { once: true });
     input.on('data', onData);
   });
 }

@@ -1,6 +1,9 @@
 import type { Style } from '../output.js';
 import { approvalDetailLines, fileChangeLines } from './diff-view.js';
+import { keyInShellNote } from './key-hint.js';
 import { MarkdownStream, wrap } from './markdown.js';
+import { visibleControls } from './markdown-inline.js';
+import { ToolOutput } from './tool-output.js';
 import { ThinkingView } from './thinking.js';
 import { mentionLines } from './mentions.js';
 
@@ -32,6 +35,8 @@ function compactedNotice(d: Record<string, unknown>): string {
   return `⇣ conversation ${how}: ~${n(d.tokensBefore)} → ~${n(d.tokensAfter)} tokens, ${n(d.messagesSummarized)} messages summarised by ${str(d.model)}`;
 }
 
+const formatSeconds = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)}m` : `${Math.round(ms / 1000)}s`);
+
 export function formatUsd(usd: number): string {
   return usd < 0.01 && usd > 0 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
@@ -42,10 +47,39 @@ export function formatUsd(usd: number): string {
  * a spinner line while the model or a tool is working. Pure: it only writes to
  * the sink, so the same view serves live attach, replay and tests.
  */
+export interface SessionViewOptions {
+  /** The model's thinking in full (dimmed), not one summary line per block. */
+  showThinking?: boolean;
+  /** The model's text exactly as it arrived: no Markdown rendering (`--raw`). */
+  raw?: boolean;
+  /** The CLI's own environment: a provider key missing in sylkd but set here is said so. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Every line of command output as it comes (`sylk logs`), not collapsed when the command ends. */
+  fullOutput?: boolean;
+}
+
+/** `--raw`: the model's text split into lines, nothing else done to it. */
+class RawText {
+  private pending = '';
+  push(text: string): string[] {
+    this.pending += text;
+    const lines = this.pending.split('\n');
+    this.pending = lines.pop() ?? '';
+    return lines;
+  }
+  flush(): string[] {
+    const rest = this.pending;
+    this.pending = '';
+    return rest === '' ? [] : [rest];
+  }
+}
+
 export class SessionView {
-  private md: MarkdownStream;
+  private md: Pick<MarkdownStream, 'push' | 'flush'>;
   private readonly thinking: ThinkingView;
   private tools = new Map<string, { name: string; summary: string; started: number }>();
+  private readonly output: ToolOutput;
+  private readonly env: Readonly<Record<string, string | undefined>>;
   private busy: string | undefined;
   private frame = 0;
 
@@ -53,11 +87,20 @@ export class SessionView {
     private readonly st: Style,
     private readonly sink: ViewSink,
     private readonly width: () => number,
-    /** showThinking: the model's thinking in full (dimmed), not one summary line per block. */
-    options: { showThinking?: boolean } = {},
+    options: SessionViewOptions = {},
   ) {
-    this.md = new MarkdownStream(st, width);
+    this.md = options.raw === true ? new RawText() : new MarkdownStream(st, width);
     this.thinking = new ThinkingView(st, width, options.showThinking === true);
+    this.output = new ToolOutput(st, width, options.fullOutput === true);
+    this.env = options.env ?? {};
+  }
+
+  /**
+   * The whole output of the last command whose output was collapsed, behind the gutter (empty
+   * when there is none): what an "expand" key shows.
+   */
+  expandLastOutput(): string[] {
+    return this.output.expandLast();
   }
 
   /** Advance the spinner (called on a timer by the attached view). */
@@ -112,17 +155,28 @@ export class SessionView {
         this.setBusy(`${str(d.name)} ${summary}`.slice(0, Math.max(10, this.width() - 4)));
         break;
       }
-      case 'tool_output':
-        this.out([st.dim(`  │ ${str(d.line)}`.slice(0, Math.max(20, this.width())))]);
+      case 'tool_output': {
+        // Collected and shown collapsed when the call ends; meanwhile its latest line is the status.
+        const line = this.output.add(str(d.callId), str(d.line));
+        if (this.output.full) {
+          this.out(this.output.lineOf(line));
+          break;
+        }
+        const t = this.tools.get(str(d.callId));
+        if (t !== undefined) this.setBusy(`${t.name}: ${line}`.slice(0, Math.max(10, this.width() - 4)));
         break;
+      }
       case 'tool_finished': {
         const t = this.tools.get(str(d.callId));
         const ok = d.ok !== false && d.isError !== true;
         const secs = (num(d.durationMs) / 1000).toFixed(1);
+        const waited =
+          num(d.approvalWaitMs) >= 1000 ? `, ${formatSeconds(num(d.approvalWaitMs))} awaiting approval` : '';
         const mark = ok ? st.green('✓') : st.red('✗');
         this.out([
-          `${mark} ${str(d.name) || t?.name || 'tool'} ${st.dim(`(${secs}s)`)}${d.summary ? ` ${st.dim('— ' + str(d.summary))}` : ''}`,
+          `${mark} ${str(d.name) || t?.name || 'tool'} ${st.dim(`(${secs}s${waited})`)}${d.summary ? ` ${st.dim('— ' + visibleControls(str(d.summary)))}` : ''}`,
         ]);
+        this.out(this.output.finish(str(d.callId), ok, Array.isArray(d.failures) ? d.failures.map(str) : []));
         this.out(fileChangeLines(d, st, this.width()));
         this.tools.delete(str(d.callId));
         this.setBusy('thinking…');
@@ -169,10 +223,10 @@ export class SessionView {
       case 'error': {
         this.out(this.md.flush());
         const attempts = num(d.attempts) > 1 ? st.dim(` (${num(d.attempts)} attempts)`) : '';
-        this.out([
-          `${st.red(`✗ ${str(d.message)}`)}${attempts}`,
-          ...(d.hint ? [`  ${st.dim(`→ ${str(d.hint)}`)}`] : []),
-        ]);
+        const inShell = keyInShellNote({ code: str(d.code), message: str(d.message) }, this.env);
+        const message = inShell?.message ?? str(d.message);
+        const hint = inShell?.hint ?? str(d.hint);
+        this.out([`${st.red(`✗ ${message}`)}${attempts}`, ...(hint ? [`  ${st.dim(`→ ${hint}`)}`] : [])]);
         this.setBusy(undefined);
         break;
       }

@@ -1,9 +1,14 @@
 import type { Client } from '@grpc/grpc-js';
 import { Decision, SessionState } from '@sylk/proto/session';
 import type { Style } from '../output.js';
-import { SessionView, type ViewEvent, type ViewSink } from '../render/session-view.js';
-import { isPrintable, readLine, select } from '../render/select.js';
-import { KEY, splitKeys } from '../render/keys.js';
+import { SessionView, type SessionViewOptions, type ViewEvent, type ViewSink } from '../render/session-view.js';
+import { readLine, select } from '../render/select.js';
+import { splitKeys } from '../render/keys.js';
+import { composeInEditor } from '../interactive/external-editor.js';
+import type { History } from '../interactive/history.js';
+import { LineEditor, type EditorAction } from '../interactive/line-editor.js';
+import { PromptArea } from '../interactive/prompt-area.js';
+import { VIEW_COMMANDS, parseSlash, slashHelp, type SlashCommand } from '../interactive/slash-commands.js';
 import { AttachedSession } from './attach.js';
 
 export interface TerminalOptions {
@@ -17,6 +22,8 @@ export interface TerminalOptions {
   yes: boolean;
   /** The model's thinking in full (dimmed) instead of one summary line per block. */
   showThinking?: boolean;
+  /** `--raw` and the CLI's environment, for the rendered view. */
+  view?: Pick<SessionViewOptions, 'raw' | 'env'>;
   /**
    * Leave once the session is idle after this seq; 'snapshot' = after the events that existed
    * when attaching (a finished session: once replayed; a running one: when its turn ends).
@@ -26,38 +33,72 @@ export interface TerminalOptions {
   connect: () => Promise<Client>;
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
-  /** SIGINT outside raw mode (no terminal, e.g. piped): detach, never cancel the turn. */
+  /**
+   * SIGINT outside raw mode (no terminal, e.g. piped): detach. With `cancelOnSignal` (the client
+   * that started the turn, `sylk run`) the running turn is cancelled first and stderr says so.
+   */
   signal?: AbortSignal;
-  /** Slash commands the CLI answers itself, never sent to the model (`undo` → `/undo`); text to show. */
-  commands?: Readonly<Record<string, () => Promise<string>>>;
+  cancelOnSignal?: () => Promise<boolean>;
+  /** Slash commands answered by the CLI or the daemon, never sent to the model (`cost` → `/cost`). */
+  commands?: Readonly<Record<string, SlashCommand>>;
+  /** Earlier prompts for Up/Down and Ctrl-R (the project's, persisted). */
+  history?: History;
+  /** Environment for $EDITOR (Ctrl-X Ctrl-E, /edit). */
+  env?: Readonly<Record<string, string | undefined>>;
+  stderr?: { write(text: string): unknown };
 }
 
 export interface TerminalResult {
-  /** Why the client left. */
-  reason: 'detached' | 'idle' | 'ended';
+  /** Why the client left: `interrupted` = Ctrl-C twice, or SIGINT (exit 130). */
+  reason: 'detached' | 'idle' | 'ended' | 'interrupted';
   finalState?: string;
 }
 
 const DETACH_KEY = '\u001d'; // Ctrl-]
-const CTRL_C = '\u0003';
 const IDLE_STATES = new Set(['idle', 'completed', 'failed', 'closed', 'paused']);
+const memoryHistory = (): History => {
+  const list: string[] = [];
+  return { entries: () => list, add: (t) => void list.push(t) };
+};
 
 /**
- * The attached view of a session in a terminal: streams the rendered log, lets
- * the user type input, answers approvals with a selection, Ctrl-C cancels the
- * running turn (twice within 2 s detaches), Ctrl-] detaches without cancelling.
+ * The attached view of a session in a terminal: streams the rendered log above a prompt (the
+ * line editor of interactive/), sends what is typed as input, answers approvals with a
+ * selection, runs slash commands; Ctrl-C cancels the running turn (twice within 2 s detaches),
+ * Ctrl-D on an empty prompt and Ctrl-] detach without cancelling.
  */
 export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult> {
   const { stdout, st } = { stdout: opts.stdout, st: opts.style };
+  const stderr = opts.stderr ?? process.stderr;
   const width = () => Math.max(40, stdout.columns || 80);
+  const commands = opts.commands ?? {};
+  const editor = new LineEditor(opts.history ?? memoryHistory(), () =>
+    [...Object.keys(commands), ...Object.keys(VIEW_COMMANDS)].sort(),
+  );
+  const area = new PromptArea(stdout, () => stdout.columns || 80);
   let statusText = '';
-  let input = '';
   let busy = false;
   let state = '';
+  /** An approval menu or $EDITOR has the terminal: transcript lines wait, keys go elsewhere. */
+  let prompting = false;
+  let editing = false;
+  const held: string[][] = [];
+  const promptLines = (): string[] => {
+    const search = editor.searching;
+    const text = search
+      ? [`${st.dim(`(history search) '${search.query}':`)} ${search.match.split('\n').join(' ⏎ ')}`]
+      : editor.text.split('\n').map((l, i) => `${i === 0 ? st.bold('›') : ' '} ${l}`);
+    return [...(statusText !== '' ? [statusText] : []), ...text];
+  };
+  const drawStatus = () => {
+    if (opts.interactive && !prompting && !editing) area.draw(promptLines());
+  };
   const sink: ViewSink = opts.interactive
     ? {
         lines(lines) {
-          stdout.write(`\r\u001b[K${lines.join('\n')}\n`);
+          if (editing) return void held.push(lines);
+          area.clear();
+          stdout.write(`${lines.join('\n')}\n`);
           drawStatus();
         },
         status(text) {
@@ -66,20 +107,18 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
         },
       }
     : { lines: (lines) => stdout.write(`${lines.join('\n')}\n`), status: () => undefined };
-  const drawStatus = () => {
-    if (!opts.interactive || prompting) return;
-    const text = statusText !== '' ? statusText : `${st.bold('›')} ${input}`;
-    stdout.write(`\r\u001b[K${text}`);
-  };
-  const view = new SessionView(st, sink, width, { showThinking: opts.showThinking === true });
+  const view = new SessionView(st, sink, width, { showThinking: opts.showThinking === true, ...opts.view });
   const pending = new Map<string, ViewEvent>();
-  let prompting = false;
+  /** The approval whose menu is up, and how to close it when it is answered elsewhere. */
+  let menu: { id: string; close: AbortController } | undefined;
   let replayEndsIdle: { seq: number; state: string } | undefined;
   let result: TerminalResult = { reason: 'ended' };
   let lastCtrlC = 0;
+  let sessionName = opts.session;
   let exitAfter = typeof opts.exitWhenIdleAfter === 'number' ? opts.exitWhenIdleAfter : undefined;
-  const leaveIdle = (finalState: string) => {
-    result = { reason: 'idle', finalState };
+  const leave = (reason: TerminalResult['reason'], finalState?: string) => {
+    result = finalState === undefined ? { reason } : { reason, finalState };
+    menu?.close.abort();
     attached.detach();
   };
 
@@ -94,38 +133,47 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
     },
     {
       session: (s) => {
+        sessionName = s.name;
         if (opts.exitWhenIdleAfter === 'snapshot') {
           const snapshotState = (SessionState[s.state] ?? '').toLowerCase();
           const last = Number(s.lastSeq);
           exitAfter = IDLE_STATES.has(snapshotState) ? undefined : last;
           if (IDLE_STATES.has(snapshotState)) {
-            if (last <= attached.lastSeq) leaveIdle(snapshotState);
+            if (last <= attached.lastSeq) leave('idle', snapshotState);
             else replayEndsIdle = { seq: last, state: snapshotState };
           }
         }
-        if (!opts.json && !opts.interactive) return;
         if (opts.interactive)
           sink.lines([
-            st.dim(`attached to ${s.name} (${s.id}) in ${s.projectRoot} — Ctrl-C cancels the turn, Ctrl-] detaches`),
+            st.dim(
+              `attached to ${s.name} (${s.id}) in ${s.projectRoot} — /help for commands, Ctrl-C cancels the turn, Ctrl-] detaches`,
+            ),
           ]);
       },
       event: (ev) => {
+        // Interrupted without a terminal: `| tee` died with us, so stdout may be gone; stderr says why.
+        if (result.reason === 'interrupted' && !opts.interactive) return;
         if (opts.json) stdout.write(`${JSON.stringify({ seq: ev.seq, ts: ev.ts, kind: ev.kind, data: ev.data })}\n`);
         else view.onEvent(ev);
         if (ev.kind === 'approval_requested') pending.set(String(ev.data.approvalId), ev);
-        if (ev.kind === 'approval_resolved') pending.delete(String(ev.data.approvalId));
+        if (ev.kind === 'approval_resolved') {
+          const id = String(ev.data.approvalId);
+          pending.delete(id);
+          // Answered in another terminal (or by a script): the menu closes, keys go to the prompt.
+          if (menu?.id === id) menu.close.abort();
+        }
         if (ev.kind === 'state_changed') {
           state = String(ev.data.to);
           busy = state === 'running' || state === 'waiting_approval';
-          if (exitAfter !== undefined && ev.seq > exitAfter && IDLE_STATES.has(state)) leaveIdle(state);
+          if (exitAfter !== undefined && ev.seq > exitAfter && IDLE_STATES.has(state)) leave('idle', state);
         }
-        if (replayEndsIdle !== undefined && ev.seq >= replayEndsIdle.seq) leaveIdle(replayEndsIdle.state);
+        if (replayEndsIdle !== undefined && ev.seq >= replayEndsIdle.seq) leave('idle', replayEndsIdle.state);
         setImmediate(answerApprovals);
       },
       // With --json, stdout carries only events: a refusal (e.g. a decision that lost the race) goes to stderr.
       refused: (message, code) =>
         opts.json
-          ? process.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`)
+          ? stderr.write(`${JSON.stringify({ error: { code, message } })}\n`)
           : sink.lines([st.red(`✗ ${message}`)]),
       reconnecting: (fromSeq, reason) => {
         if (!opts.json) sink.lines([st.dim(`… connection lost (${reason}); re-attaching from event ${fromSeq}`)]);
@@ -137,7 +185,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
     attached.send({ case: 'decision', value: { approvalId, decision, message } });
 
   async function answerApprovals(): Promise<void> {
-    if (prompting || pending.size === 0) return;
+    if (prompting || editing || pending.size === 0) return;
     const [id] = pending.keys();
     if (id === undefined) return;
     if (opts.yes) {
@@ -152,69 +200,121 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
       return;
     }
     prompting = true;
-    stdout.write('\r\u001b[K');
-    const choice = await select(opts.stdin, stdout, st, 'Allow this?', [
-      { key: 'a', label: 'allow once', value: Decision.ALLOW_ONCE },
-      { key: 's', label: 'allow for this session', value: Decision.ALLOW_SESSION },
-      { key: 'p', label: 'allow always in this project', value: Decision.ALLOW_ALWAYS },
-      { key: 'd', label: 'deny', value: Decision.DENY },
-      { key: 'm', label: 'deny with a message to the agent', value: Decision.DENY_WITH_MESSAGE },
-    ]);
-    if (choice === Decision.DENY_WITH_MESSAGE) {
-      const message = await readLine(opts.stdin, stdout, 'message for the agent: ');
-      if (message !== undefined) decide(id, choice, message);
-    } else if (choice !== undefined) decide(id, choice);
+    area.clear();
+    menu = { id, close: new AbortController() };
+    const signal = menu.close.signal;
+    const choice = await select(
+      opts.stdin,
+      stdout,
+      st,
+      'Allow this?',
+      [
+        { key: 'a', label: 'allow once', value: Decision.ALLOW_ONCE },
+        { key: 's', label: 'allow for this session', value: Decision.ALLOW_SESSION },
+        { key: 'p', label: 'allow always in this project', value: Decision.ALLOW_ALWAYS },
+        { key: 'd', label: 'deny', value: Decision.DENY },
+        { key: 'm', label: 'deny with a message to the agent', value: Decision.DENY_WITH_MESSAGE },
+      ],
+      signal,
+    );
+    // Closed because it was answered elsewhere (the transcript shows by whom) or on detach: no decision.
+    if (!signal.aborted && choice === Decision.DENY_WITH_MESSAGE) {
+      const message = await readLine(opts.stdin, stdout, 'message for the agent: ', signal);
+      if (message !== undefined && !signal.aborted) decide(id, choice, message);
+    } else if (!signal.aborted && choice !== undefined) decide(id, choice);
+    menu = undefined;
     pending.delete(id);
     prompting = false;
     drawStatus();
     setImmediate(answerApprovals);
   }
 
-  const onKey = (chunk: Buffer) => {
-    if (prompting) return;
-    for (const ch of splitKeys(chunk.toString('utf8'))) {
-      if (ch === DETACH_KEY) {
-        result = { reason: 'detached' };
-        attached.detach();
-        return;
-      }
-      if (ch === CTRL_C) {
-        const now = Date.now();
-        if (now - lastCtrlC < 2000) {
-          result = { reason: 'detached' };
-          attached.detach();
-          return;
-        }
-        lastCtrlC = now;
-        if (busy) attached.send({ case: 'cancel', value: {} });
-        sink.lines([st.dim(busy ? 'cancelling the turn… (Ctrl-C again to detach)' : 'press Ctrl-C again to detach')]);
-        continue;
-      }
-      if (KEY.enter.has(ch)) {
-        const text = input.trim();
-        input = '';
-        const command = text.startsWith('/') ? opts.commands?.[text.slice(1)] : undefined;
-        if (command !== undefined) {
-          command().then(
-            (out) => sink.lines(out.split('\n')),
-            (err: unknown) => {
-              const e = err as { message?: string; hint?: string };
-              sink.lines([
-                st.red(`✗ ${text}: ${e.message ?? String(err)}`),
-                ...(e.hint ? [st.dim(`  hint: ${e.hint}`)] : []),
-              ]);
-            },
-          );
-        } else if (text !== '') attached.send({ case: 'input', value: { text } });
-      } else if (KEY.backspace.has(ch)) input = input.slice(0, -1);
-      else if (isPrintable(ch)) input += ch;
-      drawStatus();
+  const say = (lines: string[]) => sink.lines(lines);
+  const runCommand = (text: string): void => {
+    const parsed = parseSlash(text);
+    if (parsed === undefined) return void attached.send({ case: 'input', value: { text } });
+    const { name, args } = parsed;
+    if (name === 'help') return say([slashHelp(commands)]);
+    if (name === 'detach' || name === 'quit') return leave('detached');
+    if (name === 'edit') return void openEditor();
+    const command = commands[name];
+    if (command === undefined) return say([st.red(`✗ unknown command /${name}`) + st.dim(' (/help lists them)')]);
+    say([st.dim(`/${name}${args ? ` ${args}` : ''}`)]);
+    command.run(args).then(
+      (out) => {
+        if (out !== '') say(out.split('\n'));
+      },
+      (err: unknown) => {
+        const e = err as { message?: string; hint?: string };
+        say([st.red(`✗ /${name}: ${e.message ?? String(err)}`), ...(e.hint ? [st.dim(`  hint: ${e.hint}`)] : [])]);
+      },
+    );
+  };
+
+  async function openEditor(): Promise<void> {
+    if (!opts.interactive || editing) return;
+    editing = true;
+    area.clear();
+    opts.stdin.off('data', onKey);
+    opts.stdin.setRawMode?.(false);
+    opts.stdin.pause();
+    const out = await composeInEditor(opts.env ?? process.env, editor.text);
+    opts.stdin.setRawMode?.(true);
+    opts.stdin.resume();
+    opts.stdin.on('data', onKey);
+    editing = false;
+    for (const lines of held.splice(0)) sink.lines(lines);
+    if (out.error !== undefined) say([st.red(`✗ ${out.error}`)]);
+    else editor.set(out.text ?? '');
+    drawStatus();
+    setImmediate(answerApprovals);
+  }
+
+  const onAction = (action: EditorAction): void => {
+    if (action.kind === 'submit') {
+      area.clear();
+      if (action.text.trim() !== '') runCommand(action.text);
+    } else if (action.kind === 'detach') leave('detached');
+    else if (action.kind === 'edit') void openEditor();
+    else if (action.kind === 'candidates') say([st.dim(action.names.map((n) => `/${n}`).join('  '))]);
+    else if (action.kind === 'interrupt') {
+      const now = Date.now();
+      if (now - lastCtrlC < 2000) return leave('interrupted');
+      lastCtrlC = now;
+      if (busy) attached.send({ case: 'cancel', value: {} });
+      say([st.dim(busy ? 'cancelling the turn… (Ctrl-C again to detach)' : 'press Ctrl-C again to detach')]);
     }
   };
 
+  function onKey(chunk: Buffer): void {
+    for (const key of splitKeys(chunk.toString('utf8'))) {
+      // Ctrl-] works everywhere, even while an approval menu has the keys.
+      if (key === DETACH_KEY) return leave('detached');
+      if (prompting || editing || result.reason !== 'ended') continue;
+      const action = editor.feed(key);
+      if (action !== undefined) onAction(action);
+    }
+    drawStatus();
+  }
+
   const onSignal = () => {
-    result = { reason: 'detached' };
-    attached.detach();
+    const cancel = opts.cancelOnSignal;
+    result = { reason: 'interrupted' };
+    // The client that started the turn asks even before it saw it start (the daemon says whether one ran).
+    if (cancel === undefined) return leave('interrupted');
+    void cancel().then(
+      (cancelled) => {
+        if (cancelled)
+          stderr.write(
+            `sylk: interrupted: cancelled the running turn of ${sessionName} (the session stays: sylk attach ${sessionName})\n`,
+          );
+        leave('interrupted');
+      },
+      (err: unknown) => {
+        stderr.write(`sylk: interrupted, and could not cancel the turn: ${(err as Error).message}\n`);
+        leave('interrupted');
+      },
+    );
   };
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal, { once: true });
@@ -225,6 +325,8 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
     opts.stdin.resume();
     opts.stdin.on('data', onKey);
     stdout.on('resize', onResize);
+    // Bracketed paste: the terminal marks a pasted block, so its newlines do not send it.
+    stdout.write('\u001b[?2004h');
   }
   try {
     await attached.run();
@@ -236,8 +338,9 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
       opts.stdin.setRawMode?.(false);
       opts.stdin.pause();
       stdout.off('resize', onResize);
-      stdout.write('\r\u001b[K');
-      if (result.reason === 'detached')
+      area.clear();
+      stdout.write('\u001b[?2004l');
+      if (result.reason === 'detached' || result.reason === 'interrupted')
         stdout.write(st.dim(`detached; the session keeps running (sylk attach ${opts.session})\n`));
     }
   }

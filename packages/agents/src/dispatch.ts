@@ -52,7 +52,9 @@ async function runCall(call: ToolCall, d: Dispatcher): Promise<Message> {
   const r = d.redact;
   const args = r === undefined ? call.arguments : r.redactDeep(call.arguments);
   emit({ type: 'tool_started', callId: call.id, name: call.name, args, summary: redacted(r, describe(tool, call)) });
-  const outcome = await outcomeOf(call, tool, d);
+  // Time spent waiting for an approval is the user's, not the tool's: durationMs leaves it out.
+  const waited = { ms: 0 };
+  const outcome = await outcomeOf(call, tool, d, waited);
   // The one place a tool result is formed: the model, history and events all get this text.
   const full = redacted(r, outcome.content);
   const content =
@@ -64,13 +66,17 @@ async function runCall(call: ToolCall, d: Dispatcher): Promise<Message> {
     callId: call.id,
     name: call.name,
     ok: outcome.ok ?? !outcome.isError,
-    durationMs: Math.max(0, Math.round(clock.monotonic() - started)),
+    durationMs: Math.max(0, Math.round(clock.monotonic() - started - waited.ms)),
+    ...(waited.ms >= 1 ? { approvalWaitMs: Math.round(waited.ms) } : {}),
     summary: redacted(r, outcome.summary),
     isError: outcome.isError,
     ...(outcome.outputHandle !== undefined ? { outputHandle: outcome.outputHandle } : {}),
     // A file change's unified diff is for the user (transcript, `sylk logs --json`), not the model.
     ...(outcome.fileChange !== undefined
       ? { diff: redacted(r, outcome.fileChange.diff), diffStat: outcome.fileChange.stat }
+      : {}),
+    ...(outcome.failures !== undefined && outcome.failures.length > 0
+      ? { failures: outcome.failures.map((f) => redacted(r, f)) }
       : {}),
   });
   if (signal.aborted) d.logger.debug({ callId: call.id, tool: call.name }, 'tool call ended by cancel');
@@ -89,7 +95,12 @@ function describe(tool: AgentTool | undefined, call: ToolCall): string {
   }
 }
 
-async function outcomeOf(call: ToolCall, tool: AgentTool | undefined, d: Dispatcher): Promise<ToolOutcome> {
+async function outcomeOf(
+  call: ToolCall,
+  tool: AgentTool | undefined,
+  d: Dispatcher,
+  waited: { ms: number },
+): Promise<ToolOutcome> {
   if (d.env.signal.aborted) return toolError('Cancelled by the user before it ran.', 'cancelled before it ran');
   if (tool === undefined) {
     return toolError(`Unknown tool "${call.name}". Available tools: ${[...d.tools.keys()].join(', ')}.`);
@@ -105,7 +116,10 @@ async function outcomeOf(call: ToolCall, tool: AgentTool | undefined, d: Dispatc
   if (!validation.ok) return toolError(validation.message, 'invalid arguments');
   const notes: string[] = [];
   const askPermission: ToolEnv['askPermission'] = async (req) => {
-    const outcome = await ask(d, call, req);
+    const asked = d.env.clock.monotonic();
+    const outcome = await ask(d, call, req).finally(() => {
+      waited.ms += d.env.clock.monotonic() - asked;
+    });
     if (outcome.allowed && outcome.note) notes.push(outcome.note);
     return outcome;
   };

@@ -67,3 +67,21 @@ export function exitLine(result: ExecResult): string {
   const line = `[${parts.join('; ')}]`;
   return result.message === undefined ? line : `${line} ${result.message}`;
 }
+
+/** Failures the user is shown of a failed run (the output itself stays in the log). */
+const SHOWN_FAILURES = 5;
+
+/** A parsed run's first failed tests (else its first errors), one line each, for the user's view. */
+export function failureLines(parsed: ParseResult): string[] {
+  const tests = (parsed.tests ?? []).filter((t) => t.status === 'fail');
+  const firstLine = (s: string | undefined) => (s === undefined ? '' : cut(s.split('\n')[0] ?? '', 300));
+  const lines =
+    tests.length > 0
+      ? tests.map(
+          (t) =>
+            `✗ ${t.name}${t.file === undefined ? '' : ` (${t.file})`}${t.message ? `: ${firstLine(t.message)}` : ''}`,
+        )
+      : parsed.errors.map((d) => diagnostic(d).trim().split('\n')[0] ?? '');
+  const more = lines.length - SHOWN_FAILURES;
+  return [...lines.slice(0, SHOWN_FAILURES), ...(more > 0 ? [`… ${more} more`] : [])];
+}

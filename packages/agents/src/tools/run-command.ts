@@ -1,5 +1,5 @@
 import { readRaw, truncateForModel } from '@sylk/tools';
-import { exitLine, formatParsed } from './command-view.js';
+import { exitLine, failureLines, formatParsed } from './command-view.js';
 import { startInBackground } from './background.js';
 import { resolveForRead } from './paths.js';
 import { defineTool, denied } from './tool.js';
@@ -62,10 +62,12 @@ export const runCommandTool = defineTool<RunCommandArgs>({
     const failed = result.exitCode !== 0 || result.partial;
     let body: string;
     let summary = truncated.summary;
+    let failures: string[] = [];
     if (parser !== undefined) {
       const raw = await readRaw(result.output, { maxBytes: PARSE_MAX_BYTES });
       const parsed = parser.parse(raw.text, { exitCode: result.exitCode });
       summary = parsed.summary;
+      failures = failureLines(parsed);
       // A failure's details (assertion diffs, stack lines) often live outside what parsers keep.
       body =
         failed && truncated.totalLines > 0
@@ -79,6 +81,7 @@ export const runCommandTool = defineTool<RunCommandArgs>({
       isError: false,
       ok: !failed,
       summary: `${exitLine(result)} ${summary}`,
+      ...(failed && failures.length > 0 ? { failures } : {}),
       ...(result.output.rawPath !== null ? { outputHandle: result.output.rawPath } : {}),
     };
   },

@@ -25,6 +25,8 @@ export interface ToolOutcome {
   outputHandle?: string;
   /** The file the call wrote: `tool_finished` carries its diff. */
   fileChange?: FileChange;
+  /** A test run's first failed tests, one line each, as its parser read them (the view shows these, not the output). */
+  failures?: string[];
 }
 
 /** Everything a tool may use; one per call. */
