@@ -37,6 +37,7 @@ import { DaemonLlm } from './llm/llm.js';
 import { registerEnvSecrets } from './llm/keys.js';
 import { usageServiceImpl } from './llm/usage-service.js';
 import { SessionHost } from './sessions/host.js';
+import { DaemonResources } from './pipelines/daemon-resources.js';
 import { DaemonSandbox, sandboxServiceImpl } from './services/sandbox-service.js';
 import { IdleMemoryTrim, fullCollection } from './memory-trim.js';
 import { approvalServiceImpl, permissionServiceImpl, sessionServiceImpl } from './services/session-service.js';
@@ -47,6 +48,7 @@ import { McpHub } from './sessions/mcp.js';
 import { mcpServiceImpl } from './services/mcp-service.js';
 import { processServiceImpl } from './services/process-service.js';
 import { StorageGuard } from './storage-guard.js';
+import { DaemonPressure } from './pressure/pressure.js';
 
 export interface DaemonOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -96,6 +98,8 @@ export class Daemon {
   llm!: DaemonLlm;
   /** Sessions, their event logs, approvals and runtimes (daemon/src/sessions). */
   sessions!: SessionHost;
+  /** The machine as sessions share it: subprocess and other pools, fair share, the scheduler of delegated tasks. */
+  resources!: DaemonResources;
   /**
    * Every secret value this daemon holds (its environment's keys, the credential store's keys as
    * they are read or stored): redacted from the log, events, history, tool output, approvals and
@@ -110,6 +114,8 @@ export class Daemon {
   storage!: StorageGuard;
   /** Every project's MCP servers (daemon/src/sessions/mcp.ts). */
   mcp!: McpHub;
+  /** Memory pressure, the disk quota and pipeline degradation (daemon/src/pressure). */
+  pressure!: DaemonPressure;
   private log: DaemonLog | undefined;
   private server: Server | undefined;
   private health = new HealthImplementation(
@@ -230,7 +236,16 @@ export class Daemon {
         clock: this.clock,
         logger: this.logger.child({ component: 'mcp' }),
       });
+      this.resources = new DaemonResources({
+        pipelines: () => this.config.current().config.pipelines,
+        maxSubprocesses: this.config.current().config.tools.max_subprocesses,
+        clock: this.clock,
+        logger: this.logger.child({ component: 'resources' }),
+      });
+      this.config.onChange(() => this.resources.reconfigure(this.config.current().config.pipelines));
+      this.onShutdown(() => this.resources.close());
       this.sessions = new SessionHost({
+        resources: this.resources,
         mcp: this.mcp,
         secrets: this.secrets,
         sandbox: this.sandbox,
@@ -260,6 +275,19 @@ export class Daemon {
         damagedAtStart,
       );
       this.onShutdown(() => this.storage.close());
+      this.pressure = new DaemonPressure({
+        dirs: this.dirs,
+        config: this.config,
+        env: this.options.env,
+        clock: this.clock,
+        logger: this.logger.child({ component: 'pressure' }),
+        sessions: this.sessions,
+        databases: () => this.storage.databases(),
+      });
+      this.pressure.start();
+      this.pressure.attachPipelines(this.resources.scheduler);
+      this.sessions.pressure = this.pressure;
+      this.onShutdown(() => this.pressure.close());
       await this.listen();
       this.state = DaemonState.READY;
       for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
@@ -273,6 +301,7 @@ export class Daemon {
       } else {
         const trim = new IdleMemoryTrim({ collect, logger: this.logger });
         this.sessions.onUnloaded = () => trim.released();
+        this.pressure.onEvicted = () => trim.released();
         this.onShutdown(() => trim.close());
       }
     } catch (err) {

@@ -90,17 +90,21 @@ describe('sylk top', () => {
     const lines = plain.stdout.trimEnd().split('\n');
     for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
     expect(plain.stdout).not.toContain('\u001b[');
-    expect(plain.stdout).toMatch(/subprocesses \d+\/\d+ in use · \d+ waiting · background 1\/\d+/);
+    expect(plain.stdout).toMatch(/subprocesses \d+\/\d+ · reserve \d+\/\d+ · \d+ waiting · bg 1\/\d+/);
+    expect(plain.stdout).toMatch(/tasks {6}0\/\d+ running · 0 queued/);
     expect(lines.find((l) => l.includes('waiter'))).toMatch(
-      /waiting_approval\s+yes\s+ticker-\S*\s+\S+\s+\$\S+\s+1\s+0$/,
+      /waiting_approval\s+ticker\S*\s+\S+\s+\$\S+\s+1\s+0\s+-\s+\d+%$/,
     );
 
     // In a terminal: redrawn in place as things change (one header, never scrolled), Ctrl-C quits with 0.
     term = startTmux(`${process.execPath} ${CLI} top`, s.h.env, { cols: 80, rows: 30 });
     await term.waitFor((t) => /waiter +waiting_approval/.test(t), 'the live view');
     expect((await s.cli(['approve', approval.id])).code).toBe(0);
-    const moved = await term.waitFor((t) => /waiter +idle +yes .* 0 +1\n/.test(t), 'the approved session, redrawn');
-    expect(moved).toMatch(/background 2\/\d+/);
+    const moved = await term.waitFor(
+      (t) => /waiter +idle +.* 0 +1 +- +\d+%\n/.test(t),
+      'the approved session, redrawn',
+    );
+    expect(moved).toMatch(/subprocesses \d+\/\d+ · reserve \d+\/\d+ · \d+ waiting · bg 2\/\d+/);
     expect(count(moved, 'sylkd pid')).toBe(1);
     term.keys(['C-c']);
     const after = await term.waitFor((t) => t.includes('[exited 0]'), 'top to quit');

@@ -15,11 +15,16 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { emit, formatDuration, style, type GlobalOptions, type Style } from '../output.js';
 import { approvalDetailLines } from '../render/diff-view.js';
 import { formatUsd } from '../render/session-view.js';
+import { outputWidth, renderTable, type Column } from '../render/table.js';
+import { withKeyInShellNote } from '../render/key-hint.js';
 import { askLine, confirmProjectRoot } from '../sessions/home-root.js';
 import { removeSession } from '../sessions/remove.js';
 import { runTerminal } from '../sessions/terminal.js';
 import { sessionClientEnv } from '../sessions/client-env.js';
 import { textArgument } from '../sessions/stdin-text.js';
+import { FileHistory, historyFile } from '../interactive/history.js';
+import { pickSession, projectSessions } from '../interactive/pick-session.js';
+import { sessionSlashCommands } from '../interactive/session-commands.js';
 import type { Runtime } from '../runtime.js';
 
 export function stateName(s: SessionState): string {
@@ -41,6 +46,18 @@ export function sessionJson(s: Session) {
     pendingApprovals: s.pendingApprovals,
     attachedClients: s.attachedClients,
     costUsd: s.costUsd,
+    tasks: s.tasks.map((t) => ({
+      id: t.id,
+      role: t.role,
+      goal: t.goal,
+      state: t.state,
+      costUsd: t.costUsd,
+      createdAt: new Date(Number(t.createdAtUnixMs)).toISOString(),
+      ...(t.endedAtUnixMs > 0n ? { endedAt: new Date(Number(t.endedAtUnixMs)).toISOString() } : {}),
+      ...(t.error !== '' ? { error: t.error } : {}),
+      merged: t.merged,
+      conflicts: t.conflicts,
+    })),
   };
 }
 
@@ -77,27 +94,53 @@ function stateColour(st: Style, state: string): string {
   return state;
 }
 
-function renderList(sessions: Session[], st: Style, now: number): string {
+function renderList(sessions: Session[], st: Style, now: number, width: number): string {
   if (sessions.length === 0) return 'no sessions (start one with `sylk run "task"`)';
-  const rows = sessions.map((s) => [
-    s.name,
-    s.id,
-    stateColour(st, stateName(s.state)) +
-      (s.pendingApprovals > 0
-        ? st.yellow(` (${s.pendingApprovals} approval${s.pendingApprovals > 1 ? 's' : ''})`)
-        : '') +
-      (s.interrupted ? st.dim(' (interrupted)') : ''),
-    formatDuration((now - Number(s.lastActivityUnixMs)) / 1000) + ' ago',
-    formatUsd(s.costUsd),
-    s.projectRoot,
+  const rows = sessions.flatMap((s) => [
+    [
+      s.name,
+      stateColour(st, stateName(s.state)) +
+        (s.pendingApprovals > 0
+          ? st.yellow(` (${s.pendingApprovals} approval${s.pendingApprovals > 1 ? 's' : ''})`)
+          : '') +
+        (s.interrupted ? st.dim(' (interrupted)') : ''),
+      formatDuration((now - Number(s.lastActivityUnixMs)) / 1000) + ' ago',
+      formatUsd(s.costUsd),
+      s.projectRoot,
+      s.id,
+    ],
+    ...taskRows(s, st, now),
   ]);
-  const head = ['NAME', 'ID', 'STATE', 'ACTIVE', 'COST', 'PROJECT'];
-  const visible = (x: string) => x.replace(/\u001b\[[0-9;]*m/g, '').length;
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visible(c)))).join('  ');
-  return [st.bold(line(head)), ...rows.map(line)].join('\n');
+  return renderTable(SESSION_COLUMNS, rows, { width, header: st.bold }).join('\n');
 }
+
+/** Tasks shown under a session: every unfinished one and the last three that ended. */
+const ENDED_TASKS_SHOWN = 3;
+
+/** A session's delegated tasks as rows of the same table, drawn as a tree under it. */
+function taskRows(s: Session, st: Style, now: number): string[][] {
+  const open = s.tasks.filter((t) => t.endedAtUnixMs === 0n);
+  const ended = s.tasks.filter((t) => t.endedAtUnixMs !== 0n).slice(-ENDED_TASKS_SHOWN);
+  const shown = [...ended, ...open];
+  return shown.map((t, i) => [
+    `${i === shown.length - 1 ? '└' : '├'} ${t.id} ${t.role}`,
+    t.state === 'conflict' ? st.yellow(t.state) : stateColour(st, t.state),
+    formatDuration((now - Number(t.endedAtUnixMs || t.createdAtUnixMs)) / 1000) + ' ago',
+    formatUsd(t.costUsd),
+    t.goal.split('\n')[0] ?? '',
+    '',
+  ]);
+}
+
+/** Names first: in a narrow terminal the project path is cut from its start, then the id goes. */
+const SESSION_COLUMNS: Column[] = [
+  { header: 'NAME', shrink: 4, min: 8 },
+  { header: 'STATE', shrink: 2, min: 7 },
+  { header: 'ACTIVE', shrink: 3, min: 6 },
+  { header: 'COST', align: 'right' },
+  { header: 'PROJECT', shrink: 0, min: 10, keep: 'end' },
+  { header: 'ID', drop: 1 },
+];
 
 /** `sylk run` / `sylk new`: a session in the project (confirmed first when it is / or the home directory). */
 async function createSession(
@@ -122,16 +165,45 @@ async function createSession(
       },
       { metadata: conn.metadata },
     ),
-  );
+  ).catch((err: unknown) => {
+    throw withKeyInShellNote(err, rt.env);
+  });
   if (!created.session) throw new CliError('the daemon returned no session', EXIT.failure);
   return created.session;
 }
+
+/** `sylk -c`: the project's most recently active open session. */
+async function latestSession(rt: Runtime, opts: GlobalOptions, dir?: string): Promise<Session> {
+  const root = projectOf(rt, dir);
+  const [latest] = await withDaemon(rt, opts, (_c, conn) => projectSessions(conn.channel, root));
+  if (latest === undefined)
+    throw new CliError(
+      `no session to continue in ${root}`,
+      EXIT.failure,
+      'start one here: sylk run "task"',
+      'cli.no_sessions',
+    );
+  return latest;
+}
+
+/** Raw keys, a prompt and menus: both ends are a terminal and --json is off. */
+const isInteractive = (opts: GlobalOptions) =>
+  !opts.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
 
 async function attachTo(
   rt: Runtime,
   opts: GlobalOptions,
   session: string,
-  o: { from?: string; tail?: string; yes?: boolean; showThinking?: boolean; exitWhenIdleAfter?: number },
+  o: {
+    from?: string;
+    tail?: string;
+    yes?: boolean;
+    showThinking?: boolean;
+    raw?: boolean;
+    exitWhenIdleAfter?: number;
+    /** `sylk run`: SIGINT without a terminal cancels the turn this client started. */
+    ownsTurn?: boolean;
+  },
 ): Promise<void> {
   const fromSeq = o.from === undefined ? 1 : Number.parseInt(o.from, 10);
   const tail = o.tail === undefined ? 0 : Number.parseInt(o.tail, 10);
@@ -139,7 +211,12 @@ async function attachTo(
     throw new CliError(`--from must be a sequence number, got '${o.from}'`, EXIT.usage);
   if (!Number.isInteger(tail) || tail < 0)
     throw new CliError(`--tail must be a non-negative integer, got '${o.tail}'`, EXIT.usage);
-  const interactive = !opts.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const interactive = isInteractive(opts);
+  const st = style(rt.color(opts));
+  const projectRoot = interactive
+    ? await withDaemon(rt, opts, async (c) => (await c.sessions.getSession({ session })).session?.projectRoot ?? '')
+    : '';
+  const history = interactive ? historyFile(rt.env, projectRoot) : undefined;
   const result = await runTerminal({
     session,
     fromSeq,
@@ -148,24 +225,31 @@ async function attachTo(
     json: opts.json,
     yes: o.yes === true,
     showThinking: o.showThinking === true,
+    view: { raw: o.raw === true, env: rt.env },
     // Without a terminal there is nobody to detach: follow until the session is idle.
     ...(o.exitWhenIdleAfter !== undefined
       ? { exitWhenIdleAfter: o.exitWhenIdleAfter }
       : interactive
         ? {}
         : { exitWhenIdleAfter: 'snapshot' as const }),
-    style: style(rt.color(opts)),
+    style: st,
     // Every (re)connection honours --no-autostart: a stopped daemon is not started behind the user's back.
     connect: async () => (await connectDaemon(opts, rt.env)).channel,
     stdin: process.stdin,
     stdout: process.stdout,
     signal: rt.signal,
-    commands: {
-      undo: async () => (await import('./undo.js')).undoFromView(rt, opts, session),
-      compact: async () => (await import('./compact.js')).compactFromView(rt, opts, session),
-    },
+    ...(o.ownsTurn === true
+      ? {
+          cancelOnSignal: async () =>
+            withDaemon(rt, opts, async (c) => (await c.sessions.cancelTurn({ session })).cancelled),
+        }
+      : {}),
+    commands: sessionSlashCommands(rt, opts, session, projectRoot, st),
+    ...(history !== undefined ? { history: new FileHistory(history) } : {}),
+    env: rt.env,
   });
-  if (result.finalState === 'failed') rt.exitCode = EXIT.failure;
+  if (result.reason === 'interrupted') rt.exitCode = EXIT.interrupted;
+  else if (result.finalState === 'failed') rt.exitCode = EXIT.failure;
 }
 
 const DECISIONS: Record<string, Decision> = {
@@ -177,8 +261,10 @@ const DECISIONS: Record<string, Decision> = {
 export function registerSessionCommands(program: Command, rt: Runtime): void {
   program
     .command('run')
-    .description('start a session on a task in this project and attach to it')
-    .argument('<task...>', 'what the agent should do (`-`: read it from standard input)')
+    .description('start a session on a task in this project and attach to it (no task: open the prompt)')
+    .argument('[task...]', 'what the agent should do (`-`: read it from standard input)')
+    .option('-c, --continue', "continue this project's most recent session (the task, if any, is sent to it)")
+    .option('--once', 'leave when the turn ends, even in a terminal (the prompt stays open otherwise)')
     .option('-C, --dir <dir>', 'project directory (default: the current one)')
     .option('--name <name>', 'session name (default: generated)')
     .option('--provider <provider>', 'LLM provider (default: llm.default_provider)')
@@ -187,6 +273,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('-d, --detach', 'start it and return without attaching')
     .option('--allow-home', 'allow a session in / or your home directory (the agent would see every file you own)')
     .option('--show-thinking', "show the model's thinking in full (dimmed), not one line per block")
+    .option('--raw', "print the model's text untouched (no Markdown rendering)")
     .action(
       async (
         task: string[],
@@ -198,19 +285,41 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
           yes?: boolean;
           detach?: boolean;
           showThinking?: boolean;
+          raw?: boolean;
           allowHome?: boolean;
+          continue?: boolean;
+          once?: boolean;
         },
         cmd: Command,
       ) => {
         const opts = rt.globals(cmd);
-        const prompt = await textArgument(task, process.stdin, 'pipe the task in: echo "fix the tests" | sylk run -');
-        const s = await createSession(rt, opts, o, prompt);
+        const usage = 'pipe the task in: echo "fix the tests" | sylk run -';
+        const prompt = task.length === 0 ? '' : await textArgument(task, process.stdin, usage);
+        // In a terminal the prompt stays open after the turn; scripts, --json, -d and --once end with it.
+        const stay = isInteractive(opts) && o.once !== true;
+        if (prompt === '' && !stay && o.continue !== true && o.detach !== true)
+          throw new CliError('no task given (the prompt opens only in a terminal)', EXIT.usage, usage, 'cli.usage');
+        let s: Session;
+        let fromTurn = 0;
+        if (o.continue === true) {
+          s = await latestSession(rt, opts, o.dir);
+          if (prompt !== '')
+            fromTurn = Number(
+              (await withDaemon(rt, opts, (c) => c.sessions.sendInput({ session: s.id, text: prompt }))).seq,
+            );
+        } else s = await createSession(rt, opts, o, prompt);
         if (o.detach)
           return emit(opts, sessionJson(s), () => `started ${s.name} (${s.id}); attach with: sylk attach ${s.name}`);
+        // The task typed on the command line is the first prompt of the history Up brings back.
+        const history = stay && prompt !== '' ? historyFile(rt.env, s.projectRoot) : undefined;
+        if (history !== undefined) new FileHistory(history).add(prompt);
         await attachTo(rt, opts, s.id, {
           yes: o.yes === true,
           showThinking: o.showThinking === true,
-          exitWhenIdleAfter: 0,
+          raw: o.raw === true,
+          ownsTurn: prompt !== '',
+          // -c without a task and without a terminal follows like `sylk attach` (to the end of the running turn).
+          ...(stay || (o.continue === true && prompt === '') ? {} : { exitWhenIdleAfter: fromTurn }),
         });
       },
     );
@@ -245,7 +354,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
         c.sessions.listSessions({ all: o.all === true, projectRoot: o.here ? projectOf(rt) : '' }),
       );
       emit(opts, { sessions: res.sessions.map(sessionJson) }, () =>
-        renderList(res.sessions, style(rt.color(opts)), Date.now()),
+        renderList(res.sessions, style(rt.color(opts)), Date.now(), outputWidth(process.stdout, rt.env)),
       );
     });
 
@@ -257,10 +366,11 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     .option('--tail <n>', 'replay only the last N events')
     .option('-y, --yes', 'answer every approval with "allow once"')
     .option('--show-thinking', "show the model's thinking in full (dimmed), not one line per block")
+    .option('--raw', "print the model's text untouched (no Markdown rendering)")
     .action(
       async (
         session: string,
-        o: { from?: string; tail?: string; yes?: boolean; showThinking?: boolean },
+        o: { from?: string; tail?: string; yes?: boolean; showThinking?: boolean; raw?: boolean },
         cmd: Command,
       ) => {
         await attachTo(rt, rt.globals(cmd), session, o);
@@ -305,12 +415,43 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
     (c, session) => c.sessions.pauseSession({ session }),
     'paused',
   );
-  simple(
-    'resume',
-    'resume a paused session (or an interrupted turn)',
-    (c, session) => c.sessions.resumeSession({ session }),
-    'resumed',
-  );
+  program
+    .command('resume')
+    .description("resume a paused session (or an interrupted turn); no name: pick one of this project's and attach")
+    .argument('[session]', 'session id or name')
+    .action(async (session: string | undefined, _o, cmd: Command) => {
+      const opts = rt.globals(cmd);
+      if (session !== undefined) {
+        const res = await withDaemon(rt, opts, (c) => c.sessions.resumeSession({ session }));
+        const s = res.session as Session;
+        return emit(opts, sessionJson(s), () => `${s.name} resumed`);
+      }
+      if (!isInteractive(opts))
+        throw new CliError(
+          'name the session to resume',
+          EXIT.usage,
+          'sylk resume <session> (sylk ls --here lists them)',
+          'cli.usage',
+        );
+      const chosen = await withDaemon(rt, opts, async (c, conn) => {
+        const list = await projectSessions(conn.channel, projectOf(rt));
+        if (list.length === 0) return undefined;
+        const st = style(rt.color(opts));
+        const s = await pickSession(
+          conn.channel,
+          list,
+          { stdin: process.stdin, stdout: process.stdout },
+          st,
+          Date.now(),
+        );
+        if (s !== undefined && (s.state === SessionState.PAUSED || s.interrupted))
+          await c.sessions.resumeSession({ session: s.id });
+        return s ?? null;
+      });
+      if (chosen === undefined)
+        throw new CliError(`no sessions in ${projectOf(rt)}`, EXIT.failure, 'start one here: sylk', 'cli.no_sessions');
+      if (chosen !== null) await attachTo(rt, opts, chosen.id, {});
+    });
   simple(
     'close',
     'close a session: stops its turn and background processes',
@@ -369,7 +510,7 @@ export function registerSessionCommands(program: Command, rt: Runtime): void {
           st,
           { lines: (l) => process.stdout.write(`${l.join('\n')}\n`), status: () => undefined },
           () => process.stdout.columns || 100,
-          { showThinking: o.showThinking === true },
+          { showThinking: o.showThinking === true, fullOutput: true, env: rt.env },
         );
         await withDaemon(rt, opts, async (c) => {
           const events = c.sessions.readEvents(

@@ -19,6 +19,10 @@ function session(i: number, over: Partial<TopView['sessions'][number]> = {}): To
     pendingApprovals: 0,
     backgroundProcesses: 0,
     lastActivityAt: NOW,
+    tasksRunning: 1,
+    tasksQueued: 2,
+    share: 0.4,
+    taskSlots: 1,
     ...over,
   };
 }
@@ -51,7 +55,32 @@ function view(sessions: TopView['sessions']): TopView {
         waitingUntil: 0,
       },
     ],
-    pools: [{ name: 'subprocesses', inUse: 3, limit: 8, waiting: 0, background: 1, backgroundLimit: 4 }],
+    pools: [
+      {
+        name: 'subprocesses',
+        inUse: 3,
+        limit: 8,
+        waiting: 0,
+        background: 1,
+        backgroundLimit: 4,
+        reserve: 2,
+        reserveInUse: 1,
+        preempted: 1,
+        timeouts: 0,
+      },
+    ],
+    scheduler: { limit: 2, running: 2, queued: 3, waiting: 1, paused: 0 },
+    tasks: [
+      {
+        session: 'session-1',
+        id: 't1',
+        role: 'engineer',
+        state: 'running',
+        goal: 'fix the failing parser test in a very long goal that will need to be clipped at the edge',
+        costUsd: 0.01,
+        createdAt: NOW,
+      },
+    ],
     daemon: {
       pid: 4242,
       rssBytes: 90 * 1024 * 1024,
@@ -59,6 +88,16 @@ function view(sessions: TopView['sessions']): TopView {
       uptimeSeconds: 7385,
       loadedSessions: 2,
       totalSessions: 12,
+    },
+    pressure: {
+      memoryLevel: 'pause_new_pipelines',
+      memoryUsedBytes: 820 * 1024 * 1024,
+      memoryCeilingBytes: 1024 * 1024 * 1024,
+      diskLevel: 'ok',
+      diskUsedBytes: 5 * 1024 * 1024,
+      diskQuotaBytes: 1024 * 1024 * 1024,
+      pausedPipelines: 2,
+      components: [],
     },
     now: NOW,
   };
@@ -76,12 +115,16 @@ describe('sylk top rendering', () => {
     expect(text).toContain('sylkd pid 4242 · up 2h 3m · RSS 90.0 MB');
     expect(text).toContain('loaded 2 of 12');
     expect(text).toContain('1/4 in flight · queued 2 user + 0 pipeline · 1 parked');
-    expect(text).toContain('subprocesses 3/8 in use · 0 waiting · background 1/4');
+    expect(text).toContain('subprocesses 3/8 · reserve 1/2 · 0 waiting · bg 1/4 · 1 lent to you');
+    expect(text).toContain('tasks      2/2 running · 3 queued · 1 waiting on others · 0 paused');
+    expect(text).toMatch(/ {2}t1 engineer running \$0\.01 \[session-1\] fix the failing/);
     expect(text).toContain('throttled    closed    req 2/2 · tok 1.2k/40k · 1 waiting 42 s');
     expect(text).toContain('no rate limits');
-    const row = lines.find((l) => l.includes('session-1')) ?? '';
-    expect(row).toMatch(/session-1\s+waiting_approval\s+yes\s+sylk\s+claude-sonnet-4-5\s+\$0\.12\s+1\s+0$/);
-    expect(lines.find((l) => l.includes('session-2'))).toMatch(/idle\s+no\s/);
+    expect(text).toMatch(/pressure {3}memory pause_new_pipelines 820\.0 MB\/1\.0 GB · disk ok 5\.0 MB\/1\.0 GB/);
+    const row = lines.find((l) => l.startsWith('  session-1')) ?? '';
+    expect(row).toMatch(/session-1\s+waiting_approval\s+sylk\s+claude-\S+\s+\$0\.12\s+1\s+0\s+1\+2\s+40%$/);
+    // An unloaded session's row is dimmed (see sessionStyle); `--json` says `loaded`.
+    expect(lines.find((l) => l.startsWith('  session-2'))).toMatch(/idle\s+sylk\s/);
   });
 
   it('truncates long names, projects and models with an ellipsis, coloured or not', () => {
@@ -94,7 +137,7 @@ describe('sylk top rendering', () => {
       const lines = renderTop(view([long]), { width: 80 }, st);
       for (const l of lines) expect(visibleLength(l), l).toBeLessThanOrEqual(80);
       const row = lines.find((l) => l.includes('a-very-long')) ?? '';
-      expect(row).toMatch(/ a-very-long-s… +idle +yes +a-proj\S*… +a-model-whose\S*… +\$0\.12 /);
+      expect(row).toMatch(/ a-very-long-s… +idle +a-proj\S*… +a-model\S*… +\$0\.12 /);
     }
     // A narrow terminal clips whole lines too.
     for (const l of renderTop(view([long]), { width: 40 }, style(false))) expect(l.length).toBeLessThanOrEqual(40);
@@ -105,7 +148,7 @@ describe('sylk top rendering', () => {
     const lines = renderTop(view(many), { width: 80, height: 20 }, style(false));
     expect(lines.length).toBeLessThanOrEqual(20);
     expect(lines.at(-1)).toMatch(/^ {2}… \d+ more$/);
-    expect(renderTop(view(many), { width: 80 }, style(false)).filter((l) => l.includes('session-'))).toHaveLength(30);
+    expect(renderTop(view(many), { width: 80 }, style(false)).filter((l) => /^ {2}session-/.test(l))).toHaveLength(30);
     expect(renderTop(view([]), { width: 80 }, style(false)).at(-1)).toBe('  no open sessions');
   });
 });

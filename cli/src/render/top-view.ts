@@ -19,6 +19,21 @@ export interface TopView {
     pendingApprovals: number;
     backgroundProcesses: number;
     lastActivityAt: number;
+    tasksRunning: number;
+    tasksQueued: number;
+    /** Fair share of the pools (0–1). */
+    share: number;
+    taskSlots: number;
+  }>;
+  scheduler: { limit: number; running: number; queued: number; waiting: number; paused: number };
+  tasks: Array<{
+    session: string;
+    id: string;
+    role: string;
+    state: string;
+    goal: string;
+    costUsd: number;
+    createdAt: number;
   }>;
   gate: { inFlight: number; workers: number; queuedUser: number; queuedPipeline: number; waiting: number };
   providers: Array<{
@@ -39,6 +54,10 @@ export interface TopView {
     waiting: number;
     background: number;
     backgroundLimit: number;
+    reserve: number;
+    reserveInUse: number;
+    preempted: number;
+    timeouts: number;
   }>;
   daemon: {
     pid: number;
@@ -47,6 +66,16 @@ export interface TopView {
     uptimeSeconds: number;
     loadedSessions: number;
     totalSessions: number;
+  };
+  pressure: {
+    memoryLevel: string;
+    memoryUsedBytes: number;
+    memoryCeilingBytes: number;
+    diskLevel: string;
+    diskUsedBytes: number;
+    diskQuotaBytes: number;
+    pausedPipelines: number;
+    components: Array<{ name: string; bytes: number; budgetBytes: number; evictedBytes: number }>;
   };
   now: number;
 }
@@ -66,6 +95,26 @@ export function topView(r: TopResponse): TopView {
       pendingApprovals: s.pendingApprovals,
       backgroundProcesses: s.backgroundProcesses,
       lastActivityAt: Number(s.lastActivityUnixMs),
+      tasksRunning: s.tasksRunning,
+      tasksQueued: s.tasksQueued,
+      share: s.share,
+      taskSlots: s.taskSlots,
+    })),
+    scheduler: {
+      limit: r.scheduler?.limit ?? 0,
+      running: r.scheduler?.running ?? 0,
+      queued: r.scheduler?.queued ?? 0,
+      waiting: r.scheduler?.waiting ?? 0,
+      paused: r.scheduler?.paused ?? 0,
+    },
+    tasks: r.tasks.map((t) => ({
+      session: t.sessionName || t.sessionId,
+      id: t.id,
+      role: t.role,
+      state: t.state,
+      goal: t.goal,
+      costUsd: t.costUsd,
+      createdAt: Number(t.createdAtUnixMs),
     })),
     gate: {
       inFlight: r.gate?.inFlight ?? 0,
@@ -92,6 +141,10 @@ export function topView(r: TopResponse): TopView {
       waiting: p.waiting,
       background: p.background,
       backgroundLimit: p.backgroundLimit,
+      reserve: p.reserve,
+      reserveInUse: p.reserveInUse,
+      preempted: p.preempted,
+      timeouts: p.timeouts,
     })),
     daemon: {
       pid: r.pid,
@@ -101,8 +154,33 @@ export function topView(r: TopResponse): TopView {
       loadedSessions: r.loadedSessions,
       totalSessions: r.totalSessions,
     },
+    pressure: {
+      memoryLevel: r.pressure?.memoryLevel ?? '',
+      memoryUsedBytes: Number(r.pressure?.memoryUsedBytes ?? 0),
+      memoryCeilingBytes: Number(r.pressure?.memoryCeilingBytes ?? 0),
+      diskLevel: r.pressure?.diskLevel ?? '',
+      diskUsedBytes: Number(r.pressure?.diskUsedBytes ?? 0),
+      diskQuotaBytes: Number(r.pressure?.diskQuotaBytes ?? 0),
+      pausedPipelines: r.pressure?.pausedPipelines ?? 0,
+      components: (r.pressure?.components ?? []).map((c) => ({
+        name: c.name,
+        bytes: Number(c.bytes),
+        budgetBytes: Number(c.budgetBytes),
+        evictedBytes: Number(c.evictedBytes),
+      })),
+    },
     now: Number(r.nowUnixMs),
   };
+}
+
+/** One line: the memory and disk pressure levels and what they are measured against; yellow or red under pressure. */
+function pressureRow(p: TopView['pressure'], st: Style): [string, (s: string) => string] {
+  const paused = p.pausedPipelines > 0 ? ` · ${p.pausedPipelines} pipeline(s) paused` : '';
+  const text =
+    `pressure   memory ${p.memoryLevel} ${formatBytes(p.memoryUsedBytes)}/${formatBytes(p.memoryCeilingBytes)}` +
+    ` · disk ${p.diskLevel} ${formatBytes(p.diskUsedBytes)}/${formatBytes(p.diskQuotaBytes)}${paused}`;
+  if (p.memoryLevel === 'pause_all_but_user' || p.diskLevel === 'full') return [text, st.red];
+  return [text, p.memoryLevel === 'normal' && p.diskLevel === 'ok' ? (s) => s : st.yellow];
 }
 
 /** Cut to `n` visible characters, the last one an ellipsis when anything was cut. */
@@ -134,20 +212,21 @@ function providerLine(p: TopView['providers'][number], now: number): string {
 const COLUMNS: Array<[string, number]> = [
   ['SESSION', 14],
   ['STATE', 16],
-  ['MEM', 3],
   ['PROJECT', 0],
   ['MODEL', 0],
   ['COST', 7],
   ['APPR', 4],
   ['BG', 2],
+  ['TASKS', 5],
+  ['SHARE', 5],
 ];
 
 function sessionRows(sessions: TopView['sessions'], width: number): string[] {
   const fixed = COLUMNS.reduce((sum, [, w]) => sum + w, 0) + COLUMNS.length - 1 + 2;
   const flexible = Math.max(12, width - fixed);
-  const project = Math.min(24, Math.floor(flexible * 0.35));
+  const project = Math.min(24, Math.floor(flexible * 0.45));
   const model = Math.min(32, flexible - project);
-  const widths = COLUMNS.map(([, w], i) => (w > 0 ? w : i === 3 ? project : model));
+  const widths = COLUMNS.map(([, w], i) => (w > 0 ? w : i === 2 ? project : model));
   const row = (cells: string[]) =>
     `  ${cells.map((c, i) => (i === cells.length - 1 ? clip(c, widths[i] ?? 0) : clip(c, widths[i] ?? 0).padEnd(widths[i] ?? 0))).join(' ')}`;
   return [
@@ -156,15 +235,22 @@ function sessionRows(sessions: TopView['sessions'], width: number): string[] {
       row([
         s.name || s.id.slice(0, 10),
         s.state,
-        s.loaded ? 'yes' : 'no',
         s.project,
         s.model || s.provider,
         formatUsd(s.costUsd),
         String(s.pendingApprovals),
         String(s.backgroundProcesses),
+        s.tasksRunning + s.tasksQueued > 0 ? `${s.tasksRunning}+${s.tasksQueued}` : '-',
+        `${Math.round(s.share * 100)}%`,
       ]),
     ),
   ];
+}
+
+function poolLine(p: TopView['pools'][number]): string {
+  const background = p.backgroundLimit > 0 ? ` · bg ${p.background}/${p.backgroundLimit}` : '';
+  const lent = p.preempted > 0 ? ` · ${p.preempted} lent to you` : '';
+  return `pool       ${p.name} ${p.inUse}/${p.limit} · reserve ${p.reserveInUse}/${p.reserve} · ${p.waiting} waiting${background}${lent}`;
 }
 
 function sessionStyle(state: string, loaded: boolean, st: Style): (s: string) => string {
@@ -195,9 +281,15 @@ export function renderTop(v: TopView, layout: TopLayout, st: Style): string[] {
       `gate       ${g.inFlight}/${g.workers} in flight · queued ${g.queuedUser} user + ${g.queuedPipeline} pipeline · ${g.waiting} parked`,
       (s) => s,
     ],
-    ...v.pools.map((p): [string, (s: string) => string] => [
-      `pool       ${p.name} ${p.inUse}/${p.limit} in use · ${p.waiting} waiting · background ${p.background}/${p.backgroundLimit}`,
+    ...(v.pressure.memoryLevel === '' ? [] : [pressureRow(v.pressure, st)]),
+    ...v.pools.map((p): [string, (s: string) => string] => [poolLine(p), p.preempted > 0 ? st.yellow : (s) => s]),
+    [
+      `tasks      ${v.scheduler.running}/${v.scheduler.limit} running · ${v.scheduler.queued} queued · ${v.scheduler.waiting} waiting on others · ${v.scheduler.paused} paused`,
       (s) => s,
+    ],
+    ...v.tasks.map((t): [string, (s: string) => string] => [
+      `  ${t.id} ${t.role} ${t.state} ${formatUsd(t.costUsd)} [${t.session}] ${t.goal}`,
+      t.state === 'running' ? st.green : t.state === 'paused' ? st.yellow : st.dim,
     ]),
     ['providers  state · breaker · rate limit used/limit per minute', st.bold],
     ...v.providers.map((p): [string, (s: string) => string] => [

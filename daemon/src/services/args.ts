@@ -10,7 +10,6 @@ export const ARG_LIMITS = { id: 256, name: 256, path: 4096 } as const;
 
 /**
  * `value` cut to `max` characters for an error message, marked when cut.
- * @internal exported for tests
  */
 export function echoArg(value: string, max = 64): string {
   return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;

@@ -67,6 +67,7 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
           daemon.sessions.component(),
           daemon.audit.component(),
           daemon.storage.component(),
+          ...daemon.pressure.components(),
           ...(daemon.recoveredFromCrash
             ? [{ name: 'recovery', state: 'recovered', detail: 'previous daemon stopped uncleanly' }]
             : []),

@@ -23,6 +23,7 @@ import { toEventColumns, type EventRow } from '@sylk/proto/event-columns';
 import type { SessionHost } from '../sessions/host.js';
 import { StreamMerger } from '../sessions/merge.js';
 import { rewindTurn } from '../sessions/undo.js';
+import { clearConversation, switchSessionModel } from '../sessions/conversation-controls.js';
 import { boundedArg, boundedInput } from './args.js';
 import { MAX_MESSAGE_BYTES } from '@sylk/proto/client';
 import { requestedProfile } from '../llm/session-profile.js';
@@ -79,6 +80,18 @@ function sessionProto(s: ReturnType<SessionHost['describe']>) {
     pendingApprovals: s.pendingApprovals,
     attachedClients: s.attachedClients,
     costUsd: s.costUsd,
+    tasks: s.tasks.map((t) => ({
+      id: t.id,
+      role: t.role,
+      goal: t.goal,
+      state: t.state,
+      costUsd: t.costUsd,
+      createdAtUnixMs: BigInt(t.createdAt),
+      endedAtUnixMs: BigInt(t.endedAt ?? 0),
+      error: t.error ?? '',
+      merged: t.merged ?? [],
+      conflicts: (t.conflicts ?? []).map((c) => c.path),
+    })),
   };
 }
 
@@ -301,6 +314,16 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
         model: stats.model,
         contextWindow: stats.contextWindow,
       };
+    },
+    async setSessionModel(req) {
+      const r = await switchSessionModel(host, needSession(req.session), {
+        provider: boundedArg(req.provider, 'provider', 'name'),
+        model: boundedArg(req.model, 'model', 'name'),
+      });
+      return { session: describe(r.record), warning: r.warning ?? '' };
+    },
+    async clearConversation(req) {
+      return { messagesCleared: await clearConversation(host, needSession(req.session)) };
     },
     async pauseSession(req) {
       const rt = await host.runtime(needSession(req.session));

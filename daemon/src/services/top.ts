@@ -3,7 +3,6 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { TopResponseSchema } from '@sylk/proto';
 import type { Daemon } from '../daemon.js';
 import { processState } from '../sessions/background-processes.js';
-import { subprocessPool } from '../sessions/runtime-factory.js';
 
 /** More would not fit any terminal; `total_sessions` says how many there are. */
 const MAX_SESSIONS = 200;
@@ -29,6 +28,7 @@ function sessions(daemon: Daemon): { rows: NonNullable<TopShape['sessions']>; lo
     .map((s) => ({ record: s, loaded: host.isLoaded(s.id) }))
     .sort((a, b) => Number(b.loaded) - Number(a.loaded) || b.record.lastActivityAt - a.record.lastActivityAt)
     .slice(0, MAX_SESSIONS);
+  const slots = daemon.resources.scheduler.snapshot().bySession;
   const rows = open.map(({ record: s, loaded }) => ({
     id: s.id,
     name: s.name,
@@ -41,8 +41,39 @@ function sessions(daemon: Daemon): { rows: NonNullable<TopShape['sessions']>; lo
     pendingApprovals: approvals.get(s.id) ?? 0,
     backgroundProcesses: background.get(s.id) ?? 0,
     lastActivityUnixMs: BigInt(s.lastActivityAt),
+    tasksRunning: slots[s.id]?.running ?? 0,
+    tasksQueued: (slots[s.id]?.queued ?? 0) + (slots[s.id]?.waiting ?? 0),
+    share: slots[s.id]?.fraction ?? daemon.resources.shares.fraction(s.id),
+    taskSlots: slots[s.id]?.share ?? 0,
   }));
   return { rows, loaded: all.filter((s) => host.isLoaded(s.id)).length, total: all.length };
+}
+
+function schedulerRow(daemon: Daemon): NonNullable<TopShape['scheduler']> {
+  const { limit, running, queued, waiting, paused } = daemon.resources.scheduler.snapshot();
+  return { limit, running, queued, waiting, paused };
+}
+
+const TASK_ORDER: Record<string, number> = { running: 0, paused: 1, queued: 2, waiting: 3 };
+
+/** Unfinished tasks of the loaded sessions (an unloaded session has none running). */
+function tasks(daemon: Daemon): NonNullable<TopShape['tasks']> {
+  return daemon.sessions
+    .loadedTasks()
+    .map(({ session, task }) => ({
+      sessionId: session.id,
+      sessionName: session.name,
+      id: task.id,
+      role: task.role,
+      state: task.state,
+      goal: task.goal.split('\n')[0]?.slice(0, 200) ?? '',
+      costUsd: task.costUsd,
+      createdAtUnixMs: BigInt(task.createdAt),
+    }))
+    .sort(
+      (a, b) =>
+        (TASK_ORDER[a.state] ?? 9) - (TASK_ORDER[b.state] ?? 9) || Number(a.createdAtUnixMs - b.createdAtUnixMs),
+    );
 }
 
 function providers(daemon: Daemon): NonNullable<TopShape['providers']> {
@@ -65,7 +96,6 @@ function providers(daemon: Daemon): NonNullable<TopShape['providers']> {
 export function topSnapshot(daemon: Daemon): TopShape {
   const s = sessions(daemon);
   const gate = daemon.llm.gate.stats();
-  const pool = subprocessPool();
   const mem = process.memoryUsage();
   return {
     sessions: s.rows,
@@ -77,16 +107,20 @@ export function topSnapshot(daemon: Daemon): TopShape {
       waiting: gate.waiting,
     },
     providers: providers(daemon),
-    pools: [
-      {
-        name: 'subprocesses',
-        inUse: pool.inUse,
-        limit: pool.limit,
-        waiting: pool.waiting,
-        background: pool.background,
-        backgroundLimit: pool.backgroundLimit,
-      },
-    ],
+    pools: daemon.resources.poolStats().map((p) => ({
+      name: p.name,
+      inUse: p.inUse,
+      limit: p.capacity,
+      waiting: p.waiting,
+      background: p.background,
+      backgroundLimit: p.backgroundLimit,
+      reserve: p.reserve,
+      reserveInUse: p.reserveInUse,
+      preempted: p.preempted,
+      timeouts: p.timeouts,
+    })),
+    scheduler: schedulerRow(daemon),
+    tasks: tasks(daemon),
     pid: process.pid,
     rssBytes: BigInt(mem.rss),
     heapUsedBytes: BigInt(mem.heapUsed),
@@ -94,5 +128,6 @@ export function topSnapshot(daemon: Daemon): TopShape {
     loadedSessions: s.loaded,
     totalSessions: s.total,
     nowUnixMs: BigInt(daemon.clock.now()),
+    pressure: daemon.pressure.top(),
   };
 }

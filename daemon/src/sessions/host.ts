@@ -13,6 +13,7 @@ import {
   type SessionRecord,
 } from '@sylk/sessions';
 import { PermissionManager, Role, ignoredAllowlistNotice, type AuditRecord, type AuditSink } from '@sylk/security';
+import type { ProviderName } from '@sylk/llm';
 import type { DaemonLlm } from '../llm/llm.js';
 import { loadSessionProfile, profileForNewSession, saveSessionProfile } from '../llm/session-profile.js';
 import type { BackgroundHandle } from '@sylk/tools';
@@ -28,6 +29,9 @@ import { killRecordedLeftovers, leftoverNotice, saveInterruptedRuns } from './re
 import type { DaemonSandbox } from '../services/sandbox-service.js';
 import type { McpHub } from './mcp.js';
 import { RuntimeUnloader, sessionsComponent } from './runtime-unload.js';
+import type { DaemonResources } from '../pipelines/daemon-resources.js';
+import { admitUnderPressure, type PipelineAdmission } from '../pressure/admission.js';
+import { PipelineRecords, isFinal, type PipelineRecord } from '../pipelines/records.js';
 
 export interface SessionHostOptions {
   db: SqliteDatabase;
@@ -46,6 +50,8 @@ export interface SessionHostOptions {
   mcp?: McpHub;
   /** The daemon's known secrets, redacted from every event, history, tool result, output and approval. */
   secrets?: Redactor;
+  /** The machine as sessions share it: pools, fair share, the scheduler of delegated tasks; absent: sessions cannot delegate. */
+  resources?: DaemonResources;
 }
 
 export interface CreateInput {
@@ -86,6 +92,8 @@ export class SessionHost {
   private readonly unloader: RuntimeUnloader<SessionRuntime>;
   /** Told once unloaded runtimes are closed (sylkd's memory trim then collects them). */
   onUnloaded: (() => void) | undefined;
+  /** Pressure control (set once it starts): a full disk quota refuses new tasks, memory pressure holds them. */
+  pressure: PipelineAdmission | undefined;
 
   constructor(private readonly opts: SessionHostOptions) {
     const secrets = opts.secrets;
@@ -120,6 +128,7 @@ export class SessionHost {
       pendingApprovals: (id) => this.approvals.pending(id).length,
       configWarnings: (id) => this.projectHolds.get(id)?.warnings() ?? [],
       release: async (id) => {
+        opts.resources?.shares.leave(id);
         await this.network.close(id);
         await opts.mcp?.release(id);
         await this.releaseProject(id);
@@ -129,7 +138,30 @@ export class SessionHost {
     });
   }
 
+  /** When each session was last told its share moved (at most one such notice a minute). */
+  private readonly shareNoticeAt = new Map<string, number>();
+
+  /** A session's fair share of the pools moved by more than 10 points: told in its log, at most once a minute. */
+  private shareMoved(sessionId: string, from: number, to: number): void {
+    const now = this.opts.clock.now();
+    if (now - (this.shareNoticeAt.get(sessionId) ?? 0) < 60_000) return;
+    const rt = this.runtimes.get(sessionId);
+    if (rt === undefined) return;
+    this.shareNoticeAt.set(sessionId, now);
+    const pct = (f: number) => `${Math.round(f * 100)}%`;
+    const why = to < from ? 'other sessions became busier' : 'other sessions quietened';
+    rt.log.post(
+      'notice',
+      {
+        message: `This session's share of the machine (task slots and pools) moved from ${pct(from)} to ${pct(to)}: ${why}.`,
+        code: 'resources.share_changed',
+      },
+      (err) => this.opts.logger.error({ err }, 'event append failed'),
+    );
+  }
+
   async start(): Promise<void> {
+    this.opts.resources?.shares.onShareChange((id, from, to) => this.shareMoved(id, from, to));
     const stranded = await this.registry.markInterruptedOnStartup();
     if (stranded.length > 0)
       this.opts.logger.info({ count: stranded.length }, 'sessions interrupted by the previous daemon can be resumed');
@@ -153,6 +185,16 @@ export class SessionHost {
   /** Whether a session's runtime is in memory now (`sylk top`). */
   isLoaded(sessionId: string): boolean {
     return this.runtimes.has(sessionId);
+  }
+
+  /** The runtimes in memory now (memory pressure measures their conversations). */
+  loadedRuntimes(): SessionRuntime[] {
+    return [...this.runtimes.values()];
+  }
+
+  /** Memory pressure: unloads a session's runtime now if nothing holds it (see runtime-unload.ts). */
+  unloadIfQuiet(sessionId: string): boolean {
+    return this.unloader.unloadIfQuiet(sessionId);
   }
 
   private config() {
@@ -214,6 +256,9 @@ export class SessionHost {
       env: this.opts.env,
       daemonDefault: () => this.opts.llm.defaultProfile(),
     });
+    // A configuration error (no key, provider disabled) refuses the session before it exists:
+    // no failed session is left behind for a turn that could not run.
+    if (input.prompt) await this.opts.llm.ready(provider as ProviderName, profile);
     const record = this.registry.create({ projectRoot, provider, model, ...(input.name ? { name: input.name } : {}) });
     saveSessionProfile(this.logs.dirFor(record.id), profile);
     if (clientEnv !== undefined) saveClientEnv(this.logs.dirFor(record.id), clientEnv);
@@ -229,6 +274,14 @@ export class SessionHost {
     if (input.prompt) await (await this.runtime(record.id)).input(input.prompt);
     else await this.registry.setState(record.id, 'idle');
     return this.registry.get(record.id);
+  }
+
+  /** `/model`: a provider and model checked against the project's config (conversation-controls.ts). */
+  sessionModel(
+    projectRoot: string,
+    input: { provider?: string; model?: string },
+  ): ReturnType<DaemonLlm['sessionModel']> {
+    return this.opts.llm.sessionModel(this.projectConfigs.peek(projectRoot).config.llm, input);
   }
 
   /**
@@ -267,6 +320,25 @@ export class SessionHost {
       sessionDir: this.logs.dirFor(record.id),
       tempDir: temp,
       snapshotRoot: join(this.opts.dirs.data, 'snapshots'),
+      ...(this.opts.resources !== undefined
+        ? { activity: () => this.opts.resources?.shares.record(record.id, 'request') }
+        : {}),
+      ...(this.opts.resources !== undefined
+        ? {
+            pipelineHost: {
+              scheduler: admitUnderPressure(this.opts.resources.scheduler, () => this.pressure),
+              subprocesses: this.opts.resources.subprocesses,
+              bundle: (owner: { sessionId: string; pipelineId: string }, signal: AbortSignal) =>
+                (this.opts.resources as DaemonResources).taskBundle(
+                  owner,
+                  signal,
+                  this.config().pipelines.queue_timeout_seconds * 1000,
+                ),
+              stagingRoot: this.opts.dirs.staging,
+              observerPermissions: (root: string) => this.permissionsFor(root, Role.Observer),
+            },
+          }
+        : {}),
       tools: sessionTools(cfg.tools, this.config().tools),
       baseEnv: sessionBaseEnv(this.opts.env, loadClientEnv(this.logs.dirFor(record.id))),
       config: () => project.config(),
@@ -309,6 +381,7 @@ export class SessionHost {
     });
     this.runtimes.set(record.id, runtime);
     this.unloader.forget(record.id);
+    this.opts.resources?.shares.join(record.id);
     await reportProjectConfig(
       project,
       (message) => runtime.append('notice', { message, code: 'config.project' }),
@@ -373,7 +446,7 @@ export class SessionHost {
   }
 
   /** A permission manager for a project (reads the user's allowlist file for it). */
-  permissionsFor(projectRoot: string): PermissionManager {
+  permissionsFor(projectRoot: string, role: Role = Role.Worker): PermissionManager {
     if (!projectRoot.startsWith('/'))
       throw new SylkError(`project root must be absolute, got '${projectRoot}'`, {
         code: 'invalid_argument',
@@ -382,7 +455,7 @@ export class SessionHost {
     return new PermissionManager({
       projectRoot,
       allowlistFile: this.allowlistFile(projectRoot),
-      role: Role.Worker,
+      role,
       homeDir: this.opts.homeDir,
       clock: this.opts.clock,
       logger: this.opts.logger,
@@ -452,10 +525,13 @@ export class SessionHost {
     });
   }
 
-  /** Sessions with their live extras (pending approvals, attached clients, cost). */
-  describe(
-    record: SessionRecord,
-  ): SessionRecord & { pendingApprovals: number; attachedClients: number; costUsd: number } {
+  /** Sessions with their live extras (pending approvals, attached clients, cost, delegated tasks). */
+  describe(record: SessionRecord): SessionRecord & {
+    pendingApprovals: number;
+    attachedClients: number;
+    costUsd: number;
+    tasks: readonly PipelineRecord[];
+  } {
     const rt = this.runtimes.get(record.id);
     return {
       ...record,
@@ -463,7 +539,18 @@ export class SessionHost {
       pendingApprovals: this.approvals.pending(record.id).length,
       attachedClients: rt?.attachedClients ?? 0,
       costUsd: this.opts.llm.sessionCost(record.id),
+      // An unloaded session's tasks all ended: read from its file.
+      tasks: rt?.pipelines?.list() ?? new PipelineRecords(this.logs.dirFor(record.id), this.opts.logger).load(),
     };
+  }
+
+  /** Unfinished delegated tasks of the loaded sessions (`sylk top`). */
+  loadedTasks(): Array<{ session: SessionRecord; task: PipelineRecord }> {
+    return [...this.runtimes.values()].flatMap((rt) => {
+      const session = this.registry.find(rt.id);
+      if (session === undefined) return [];
+      return (rt.pipelines?.list() ?? []).filter((t) => !isFinal(t.state)).map((task) => ({ session, task }));
+    });
   }
 
   /** Background processes of the loaded sessions (one or all): running, then recently ended (`sylk ps`). */

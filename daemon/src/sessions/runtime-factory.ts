@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { filterEnv } from '@sylk/core';
 import type { AgentTool } from '@sylk/agents';
 import type { SessionRecord } from '@sylk/sessions';
-import { BoundedSlotPool, FileSystemManager, SnapshotStore, type CommandWrapper } from '@sylk/tools';
+import {
+  BoundedSlotPool,
+  FileSystemManager,
+  SnapshotStore,
+  type CommandWrapper,
+  type ProcessRegistry,
+  type SlotPool,
+} from '@sylk/tools';
 import type { ToolsConfig } from '@sylk/config';
 import type { LaunchContext } from '@sylk/mcp';
 import type { McpTurn } from './mcp.js';
@@ -11,17 +18,10 @@ import { fileAuditFor, newExecutor, processLogFor } from './audit-hooks.js';
 import { ProcessNotes, sessionProcesses } from './background-processes.js';
 import type { ProcessRecordStore } from './recovery-records.js';
 import { SessionRuntime, type RuntimeDeps } from './runtime.js';
+import { sessionPipelines, type PipelineHost } from '../pipelines/for-session.js';
 
-/** One subprocess pool for every session of the daemon (each executor has its own process registry). */
+/** Without the daemon's pools (tests of a lone runtime): one plain pool for every runtime. */
 const sharedSlots = new BoundedSlotPool();
-
-/** The subprocess pool every session shares, read-only (`sylk top`). */
-export function subprocessPool(): Pick<
-  BoundedSlotPool,
-  'inUse' | 'limit' | 'waiting' | 'background' | 'backgroundLimit'
-> {
-  return sharedSlots;
-}
 
 export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'> {
   tempDir: string;
@@ -37,6 +37,8 @@ export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'
   snapshotRoot?: string;
   /** The session's MCP tools, given how its servers start: its sandbox and tool environment (see mcp.ts). */
   mcp?: (launch: LaunchContext) => (turn: McpTurn) => Promise<AgentTool[]>;
+  /** The daemon's pipeline scheduler and staging root; absent: the session's agent cannot delegate tasks. */
+  pipelineHost?: PipelineHost;
 }
 
 /** What a session hands its sandbox: where commands may write, its proxy, and how to tell the user. */
@@ -49,7 +51,8 @@ interface SandboxHooks {
 
 /** A session's runtime with its own executor (roots: project, session temp, configured extras). */
 export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput): SessionRuntime {
-  const { tempDir, tools, baseEnv, sandbox, proxySocketPath, processes, snapshotRoot, mcp, ...deps } = input;
+  const { tempDir, tools, baseEnv, sandbox, proxySocketPath, processes, snapshotRoot, mcp, pipelineHost, ...deps } =
+    input;
   const roots = [record.projectRoot, tempDir, ...tools.extra_roots];
   // The notice goes to the runtime built below (the sandbox only calls it once a command runs).
   const built: { runtime?: SessionRuntime } = {};
@@ -71,17 +74,30 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
   const processNotes = new ProcessNotes();
   const audited = deps.audit === undefined ? undefined : processLogFor(deps.audit);
   const processLog = processes === undefined ? audited : processes.processLog(record.id, audited);
-  const executor = newExecutor(deps.audit, {
-    roots,
-    ...(processLog !== undefined ? { processLog } : {}),
-    ...(wrapper !== undefined ? { wrapper } : {}),
-    baseEnv,
-    spoolDir: join(tempDir, 'spool'),
-    ...(deps.secrets !== undefined ? { output: { redact: deps.secrets } } : {}),
-    envBlocklist: tools.env_blocklist,
-    shellMetacharacters: tools.shell_metacharacters,
-    slots: sharedSlots,
-    registry: sessionProcesses({
+  // The session's commands and its delegated tasks' take the same options but their own registry (and slots).
+  const sessionSlots = pipelineHost?.subprocesses?.slotPool({ sessionId: record.id }, { user: true });
+  const executorFor = (registry: ProcessRegistry, slots: SlotPool = sessionSlots ?? sharedSlots) =>
+    newExecutor(deps.audit, {
+      roots,
+      ...(processLog !== undefined ? { processLog } : {}),
+      ...(wrapper !== undefined ? { wrapper } : {}),
+      baseEnv,
+      spoolDir: join(tempDir, 'spool'),
+      ...(deps.secrets !== undefined ? { output: { redact: deps.secrets } } : {}),
+      envBlocklist: tools.env_blocklist,
+      shellMetacharacters: tools.shell_metacharacters,
+      slots,
+      registry,
+      clock: deps.clock,
+      logger: deps.logger,
+      timeouts: {
+        baseMs: tools.timeout.base_seconds * 1000,
+        extendMs: tools.timeout.extend_seconds * 1000,
+        ceilingMs: tools.timeout.ceiling_seconds * 1000,
+      },
+    });
+  const executor = executorFor(
+    sessionProcesses({
       maxPerSession: tools.background.max_per_session,
       post: (data) => {
         processNotes.add(data.message);
@@ -89,14 +105,7 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
       },
       logger: deps.logger,
     }),
-    clock: deps.clock,
-    logger: deps.logger,
-    timeouts: {
-      baseMs: tools.timeout.base_seconds * 1000,
-      extendMs: tools.timeout.extend_seconds * 1000,
-      ceilingMs: tools.timeout.ceiling_seconds * 1000,
-    },
-  });
+  );
   const fs = new FileSystemManager({
     roots: { project: record.projectRoot, temp: tempDir },
     clock: deps.clock,
@@ -113,8 +122,22 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     env: filterEnv(baseEnv, tools.env_blocklist),
     ...(wrapper !== undefined ? { wrapper } : {}),
   });
+  const pipelines =
+    pipelineHost === undefined
+      ? undefined
+      : sessionPipelines({
+          record,
+          host: pipelineHost,
+          deps,
+          tempDir,
+          executorFor,
+          ...(deps.audit ? { fileAudit: fileAuditFor(deps.audit) } : {}),
+          runtime: () => built.runtime,
+          note: (text) => processNotes.add(text),
+        });
   built.runtime = new SessionRuntime(record, {
     ...deps,
+    ...(pipelines !== undefined ? { pipelines } : {}),
     ...(extraTools !== undefined ? { extraTools } : {}),
     executor,
     fs,

@@ -19,6 +19,8 @@ export interface UnloadableRuntime {
   readonly quiet: boolean;
   /** Something for the model's next turn exists only in memory (an ended background process's note). */
   readonly notesPending: boolean;
+  /** Delegated tasks not finished yet (they run in this runtime's memory). */
+  readonly tasksActive?: number;
   readonly executor: Pick<ToolExecutor, 'runningTools' | 'registry' | 'close'>;
   readonly log: Pick<EventLog, 'subscriberCount' | 'asleep' | 'sleepIfIdle'>;
   readonly permissions: PermissionManager;
@@ -64,6 +66,7 @@ export function holdReason(rt: UnloadableRuntime, pendingApprovals: number): str
   if (rt.executor.runningTools({ sessionId: rt.id }).length > 0) return 'commands running';
   if (rt.executor.registry.list(rt.id).length > 0) return 'background processes running';
   if (rt.log.subscriberCount > 0) return 'log followed';
+  if ((rt.tasksActive ?? 0) > 0) return 'tasks running';
   if (rt.notesPending) return 'notes for the next turn';
   return undefined;
 }
@@ -174,6 +177,17 @@ export class RuntimeUnloader<R extends UnloadableRuntime> {
     }
     if (started.length > 0) void Promise.all(started).then(() => this.opts.unloaded?.());
     return started.length;
+  }
+
+  /** Memory pressure: unloads the session now if nothing holds it, however briefly it has been quiet. */
+  unloadIfQuiet(sessionId: string): boolean {
+    const rt = this.opts.loaded.get(sessionId);
+    if (rt === undefined || this.closed || this.loading.has(sessionId)) return false;
+    if (holdReason(rt, this.opts.pendingApprovals(sessionId)) !== undefined) return false;
+    const unloading = this.unload(rt);
+    if (unloading === undefined) return false;
+    void unloading.then(() => this.opts.unloaded?.());
+    return true;
   }
 
   private unload(rt: R): Promise<void> | undefined {

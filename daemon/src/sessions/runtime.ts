@@ -3,6 +3,7 @@ import { ErrorTier, SylkError, isSylkError, type Clock, type Logger, type Redact
 import {
   defaultTools,
   runTurn,
+  taskTools,
   type AgentEvent,
   type AgentGate,
   type AgentTool,
@@ -16,13 +17,14 @@ import type { FileSystemManager, SnapshotStore, ToolExecutor } from '@sylk/tools
 import type { SylkConfig } from '@sylk/config';
 import { HistoryFile } from './history.js';
 import { busyError, compactConversation } from './compact.js';
-import { turnLimits, type ModelInfoFn } from './model-limits.js';
+import type { ModelInfoFn } from './model-limits.js';
+import { agentSettings } from './agent-settings.js';
 import { withMentions } from './mentions.js';
-import { turnStreamSettings } from './thinking.js';
 import { decidePermission, type PermissionRequest } from './permissions.js';
 import { SessionApprovals, type ApprovalRecorder } from './runtime-approvals.js';
 import { TurnInputs } from './runtime-inputs.js';
 import { RuntimeMachine, refusal, type RuntimeEvent } from './runtime-states.js';
+import type { SessionPipelines } from '../pipelines/session-pipelines.js';
 import type { McpTurn } from './mcp.js';
 import { recordTurnSnapshot } from './undo.js';
 import type { RunGit } from './undo-commits.js';
@@ -64,6 +66,10 @@ export interface RuntimeDeps {
   snapshots?: SnapshotStore;
   /** git in the project's own repository: HEAD per turn, so undo can take back local commits. */
   projectGit?: RunGit;
+  /** The session's delegated tasks (spawn_task); absent: the agent cannot delegate. */
+  pipelines?: SessionPipelines;
+  /** Told of each model request the session's own agent makes (its activity for the fair share). */
+  activity?: () => void;
 }
 
 /**
@@ -147,6 +153,14 @@ export class SessionRuntime {
     this.history.length = Math.max(0, length);
     this.saveHistory();
     return true;
+  }
+
+  /** `/model` (conversation-controls.ts): later turns use this provider and model; it must be ready (a key). */
+  async useModel(provider: string, model: string): Promise<void> {
+    await this.deps.ready(provider as ProviderName);
+    this.deps.registry.setModel(this.id, provider, model);
+    this.record.provider = provider;
+    this.record.model = model;
   }
 
   /** A turn or a compaction runs or is being stopped: undo, compaction and deletion refuse. */
@@ -305,9 +319,12 @@ export class SessionRuntime {
       if (type === 'compacted') this.historyReplaced();
     };
     let outcome: 'idle' | 'failed' = 'idle';
+    // A configuration error found before the turn ran (no key): the session stays idle, not failed.
+    let ready = false;
     await recordTurnSnapshot(this, 'before', this.history.length, this.deps.logger);
     try {
       await this.deps.ready(this.record.provider as ProviderName);
+      ready = true;
       const ask = (req: PermissionRequest) =>
         decidePermission(this.permissions, this.approvals.bridge, req, abort.signal);
       const extraTools = await this.deps.extraTools?.({ signal: abort.signal, emit, ask });
@@ -322,26 +339,23 @@ export class SessionRuntime {
           history: this.history,
           // Before each model request the history so far (the previous round's tool results
           // included) is saved, as it is at each reply: a crash keeps the turn's work.
-          gate: { stream: (req, signal) => (this.saveHistory(), this.deps.gate.stream(req, signal)) },
+          gate: {
+            stream: (req, signal) => {
+              this.saveHistory();
+              this.deps.activity?.();
+              return this.deps.gate.stream(req, signal);
+            },
+          },
           executor: this.executor,
           fs: this.deps.fs,
           permissions: ask,
-          ...(extraTools !== undefined && extraTools.length > 0 ? { tools: [...defaultTools(), ...extraTools] } : {}),
+          tools: [
+            ...defaultTools(),
+            ...(this.deps.pipelines !== undefined ? taskTools(this.deps.pipelines) : []),
+            ...(extraTools ?? []),
+          ],
           emit,
-          clock: this.deps.clock,
-          logger: this.deps.logger,
-          maxTurns: this.deps.config().sessions.max_turns,
-          ...(this.deps.instructionDirs !== undefined ? { instructionDirs: this.deps.instructionDirs } : {}),
-          ...turnStreamSettings(this.deps.config(), this.record.provider, this.record.model),
-          ...turnLimits(
-            this.deps.config(),
-            this.record.provider as ProviderName,
-            this.record.model,
-            this.deps.modelInfo,
-          ),
-          estimateTokens: this.deps.estimateTokens,
-          costOf: this.deps.costOf,
-          ...(this.deps.secrets !== undefined ? { redact: this.deps.secrets } : {}),
+          ...agentSettings(this.deps, this.record.provider as ProviderName, this.record.model),
         },
         this.deps.processNotes?.withNotes(text) ?? text,
         abort.signal,
@@ -358,7 +372,7 @@ export class SessionRuntime {
         tier: e.tier,
         ...(e.hint ? { hint: e.hint } : {}),
       }).catch(appendFailed);
-      outcome = 'failed';
+      outcome = ready ? 'failed' : 'idle';
     } finally {
       if (this.abort === abort) this.abort = undefined;
       // The reply's last events wait for their group commit at the next turn of the loop: let it
@@ -376,9 +390,22 @@ export class SessionRuntime {
 
   /** Cancel the running turn or compaction (the session stays); false when nothing runs. */
   cancel(reason = 'cancelled by user'): boolean {
-    if (!this.machine.can('cancel')) return false;
+    // What the turn delegated stops with it (the user wants the spending to stop).
+    const tasks = this.deps.pipelines?.active ?? 0;
+    if (tasks > 0) void this.deps.pipelines?.cancelAll(reason);
+    if (!this.machine.can('cancel')) return tasks > 0;
     void this.on('cancel', reason);
     return true;
+  }
+
+  /** Delegated tasks not finished yet (the runtime stays loaded while any is). */
+  get tasksActive(): number {
+    return this.deps.pipelines?.active ?? 0;
+  }
+
+  /** The session's delegated tasks (`sylk ls`, `sylk top`). */
+  get pipelines(): SessionPipelines | undefined {
+    return this.deps.pipelines;
   }
 
   /**
@@ -479,6 +506,7 @@ export class SessionRuntime {
   private async closeNow(): Promise<void> {
     const moved = this.on('close', 'session closed');
     this.inputs.drop();
+    await this.deps.pipelines?.close();
     await moved;
     await this.work;
     await this.executor.close();
@@ -488,6 +516,7 @@ export class SessionRuntime {
   /** Daemon shutdown: stop work, keep state so the turn resumes after restart. */
   async shutdown(): Promise<void> {
     if (this.closing !== undefined) await this.closing.catch(() => undefined);
+    await this.deps.pipelines?.shutdown();
     if (!this.machine.can('shutdown')) return;
     // The commands it stops are reported to the turn's resume as interrupted, with their output.
     const running = this.executor.runningTools({ sessionId: this.id });

@@ -97,9 +97,10 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
     if (fit.kind !== 'ok') return fit.kind === 'cancelled' ? finish('cancelled') : finish('error', fit.error);
     const req: GateRequest = {
       provider: ctx.provider,
-      priority: Priority.UserInteractive,
-      user: true,
+      priority: ctx.priority ?? Priority.UserInteractive,
+      user: ctx.pipelineId === undefined,
       sessionId: ctx.sessionId,
+      ...(ctx.pipelineId !== undefined ? { pipelineId: ctx.pipelineId } : {}),
       agentId: ctx.agentId,
       ...(ctx.agentType !== undefined ? { agentType: ctx.agentType } : {}),
       request: {

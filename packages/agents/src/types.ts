@@ -48,6 +48,10 @@ export type AgentEvent =
       /** write_file / edit_file: the unified diff of what was written, and its counts. */
       diff?: string;
       diffStat?: DiffStat;
+      /** A failed test run: its first failed tests (see ToolOutcome.failures). */
+      failures?: string[];
+      /** Time the call waited for the user's approval, not counted in durationMs. */
+      approvalWaitMs?: number;
     }
   | { type: 'usage'; usage: Usage; costUsd?: number }
   /**
@@ -104,6 +108,10 @@ export interface TurnContext {
   /** The gate's stream limits, so a reply cut by one is marked with how long was waited. */
   streamLimits?: StreamLimitsSeconds;
   systemPromptExtra?: string;
+  /** Gate priority of its requests (default user-interactive); a delegated task's is lower and preemptible. */
+  priority?: number;
+  /** The delegated task (pipeline) this agent runs, if any: its requests are pipeline work, not the user's. */
+  pipelineId?: string;
   /** The tools offered to the model (default: `defaultTools()`). */
   tools?: readonly AgentTool[];
   /** Output parsers for run_command (default: the built-in registry). */

@@ -34,7 +34,17 @@ describe('config schema', () => {
   it('derives DEFAULT_CONFIG with every section and its defaults', () => {
     const typed: SylkConfig = DEFAULT_CONFIG;
     expect(Object.keys(typed)).toEqual([...CONFIG_SECTIONS]);
-    expect(CONFIG_SECTIONS).toEqual(['daemon', 'llm', 'budgets', 'tools', 'security', 'sessions', 'mcp']);
+    expect(CONFIG_SECTIONS).toEqual([
+      'daemon',
+      'llm',
+      'budgets',
+      'tools',
+      'security',
+      'sessions',
+      'pipelines',
+      'mcp',
+      'resources',
+    ]);
     expect(typed.llm.retry.external_rate_limit).toEqual({
       attempts: 10,
       initial_ms: 1000,

@@ -120,6 +120,8 @@ export interface ToolsConfig {
   shell_metacharacters: string[];
   output: { buffer_bytes: number; head_lines: number; tail_lines: number };
   extra_roots: string[];
+  /** 0 = 2 × CPU cores. */
+  max_subprocesses: number;
   background: { max_per_session: number };
 }
 
@@ -183,7 +185,39 @@ export interface SylkConfig {
   tools: ToolsConfig;
   security: SecurityConfig;
   sessions: SessionsConfig;
+  pipelines: PipelinesConfig;
   mcp: McpConfig;
+  resources: ResourcesConfig;
+}
+
+/** `resources`: sylkd's memory ceiling and the disk quota of Sylk's own data. */
+interface ResourcesConfig {
+  memory: {
+    /** 0 = derived from the machine's memory. */
+    ceiling_mb: number;
+    evict_at: number;
+    pause_pipelines_at: number;
+    pause_all_at: number;
+    hysteresis: number;
+    sample_interval_ms: number;
+  };
+  disk: {
+    /** 0 = derived from the free space. */
+    quota_mb: number;
+    warn_at: number;
+    clean_at: number;
+    clean_older_than_hours: number;
+    check_interval_seconds: number;
+  };
+}
+
+/** `pipelines`: delegated tasks (spawn_task) and the daemon's scheduler of them. */
+export interface PipelinesConfig {
+  /** 0 = CPU cores. */
+  max_concurrent: number;
+  max_per_session: number;
+  budget_usd: number;
+  queue_timeout_seconds: number;
 }
 
 export type ConfigLayer = 'defaults' | 'project' | 'user' | 'project_local' | 'env' | 'env_file';

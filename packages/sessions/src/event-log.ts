@@ -200,6 +200,11 @@ export class EventLog implements SubscriptionSource {
     return this.isClosed;
   }
 
+  /** The attached readers now (memory pressure sheds the largest buffers). */
+  subscriptions(): Subscription[] {
+    return [...this.subscribers];
+  }
+
   /** Live subscribers. */
   get subscriberCount(): number {
     return this.subscribers.size;

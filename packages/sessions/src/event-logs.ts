@@ -5,6 +5,7 @@ import { sessionsError } from './errors.js';
 import { Checkpointer } from './checkpointer.js';
 import { EventLog, type EventLogOptions } from './event-log.js';
 import { DiskReserve } from './disk-reserve.js';
+import type { Subscription } from './subscription.js';
 
 export interface EventLogsOptions {
   /** Sylk's data directory; logs live in `{dataDir}/sessions/<id>/events.db`. */
@@ -104,6 +105,11 @@ export class EventLogs {
     });
     this.open.set(sessionId, log);
     return log;
+  }
+
+  /** Every attached reader of every open log. */
+  subscriptions(): Subscription[] {
+    return [...this.open.values()].flatMap((log) => log.subscriptions());
   }
 
   isOpen(sessionId: string): boolean {

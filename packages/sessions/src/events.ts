@@ -23,6 +23,8 @@ const EVENT_KINDS = [
   'compacted',
   /** A background process (run_command background: true) ended on its own or was stopped from outside the session's tools. */
   'process_exited',
+  /** A delegated task (spawn_task) changed state: queued, running, done, conflict, … with its cost and result. */
+  'pipeline',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -148,6 +148,16 @@ describe('SessionRegistry', () => {
     expect((await registry.setState(idle.id, 'idle')).lastSeq).toBe(1); // same state: no-op, no event
   });
 
+  it('switches the provider and model later turns use, and keeps them across a reopen', async () => {
+    const s = registry.create({ ...base, name: 'switchy' });
+    clock.advance(1000);
+    const after = registry.setModel('switchy', 'openai', 'gpt-5');
+    expect([after.provider, after.model, after.updatedAt]).toEqual(['openai', 'gpt-5', s.createdAt + 1000]);
+    await stop();
+    start();
+    expect(registry.get(s.id)).toMatchObject({ provider: 'openai', model: 'gpt-5' });
+  });
+
   it('renames, and deletes only finished sessions, removing their log but freeing the name', async () => {
     const s = registry.create({ ...base, name: 'old' });
     expect(registry.rename('old', 'new').name).toBe('new');

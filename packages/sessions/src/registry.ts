@@ -208,6 +208,15 @@ export class SessionRegistry {
     return this.get(current.id);
   }
 
+  /** The provider and model later turns use (`/model`); the caller checks them first. */
+  setModel(idOrName: string, provider: string, model: string): SessionRecord {
+    const current = this.get(idOrName);
+    this.db.raw
+      .prepare('UPDATE sessions SET provider = ?, model = ?, updated_at = ? WHERE id = ?')
+      .run(provider, model, this.clock.now(), current.id);
+    return this.get(current.id);
+  }
+
   /** Deletes a closed, completed or failed session and its event log; the row is kept as history. */
   delete(idOrName: string): void {
     const current = this.get(idOrName);

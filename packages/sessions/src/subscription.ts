@@ -58,6 +58,22 @@ export class Subscription implements AsyncIterableIterator<SubscriptionItem, und
     return this.buffer.length - this.head;
   }
 
+  /** Approximate bytes held and not yet read. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  /**
+   * Memory pressure: drops what is held and ends with a resync (the reader re-attaches and
+   * replays from disk). Returns the bytes freed; 0 when nothing was held.
+   */
+  shed(): number {
+    if (this.terminal !== undefined || this.buffered === 0) return 0;
+    const freed = this.bytes;
+    this.overflow();
+    return freed;
+  }
+
   /** Whether the subscriber has been dropped, ended or returned. */
   get finished(): boolean {
     return this.terminal !== undefined;

@@ -6,6 +6,7 @@ import { readFileTool } from './read-file.js';
 import { runCommandTool } from './run-command.js';
 import { searchTool } from './search.js';
 import type { AgentTool } from './tool.js';
+import type { TaskRole } from './tasks.js';
 import { writeFileTool } from './write-file.js';
 
 export { defineTool, toolError, denied } from './tool.js';
@@ -23,6 +24,17 @@ export function defaultTools(): AgentTool[] {
     processOutputTool,
     stopProcessTool,
   ];
+}
+
+/**
+ * A delegated task's tools: its role's, without background processes or further delegation.
+ * An explorer's run_command is held to read-only safe commands by its role's permissions.
+ */
+export function roleTools(role: TaskRole): AgentTool[] {
+  const read = [readFileTool, listFilesTool, searchTool];
+  return role === 'explorer'
+    ? [...read, runCommandTool]
+    : [readFileTool, writeFileTool, editFileTool, listFilesTool, searchTool, runCommandTool];
 }
 
 export function toolDefinitions(tools: readonly AgentTool[]): ToolDefinition[] {

@@ -2,7 +2,7 @@ import type { Clock } from '@sylk/core';
 import type { ProviderErrorInfo } from '../types.js';
 
 /** Per-minute limits of one scope; absent or 0 = no limit. */
-export interface BucketConfig {
+interface BucketConfig {
   requestsPerMinute?: number;
   tokensPerMinute?: number;
 }

@@ -57,7 +57,7 @@ export interface TimeoutInfo {
 
 /** Watches a command's lines and fires once when its adaptive deadline passes. */
 export class AdaptiveTimeout implements LineObserver {
-  private readonly startedAt: number;
+  private startedAt: number;
   private lastMeaningfulAt: number;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -104,6 +104,12 @@ export class AdaptiveTimeout implements LineObserver {
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  /** The command was stopped (SIGSTOP) this long: none of it counts against its time. */
+  excuse(ms: number): void {
+    this.startedAt += ms;
+    this.lastMeaningfulAt += ms;
   }
 
   deadline(): number {

@@ -15,6 +15,10 @@ export interface BackgroundHandle {
   readonly record: ProcessRecord;
   /** Output (both streams, interleaved) since `sinceOffset`; `truncated` when older bytes were dropped. */
   read(sinceOffset?: number): { text: string; nextOffset: number; truncated: boolean };
+  /** Bytes of recent output held in memory for `read` (all of it is also in the spool). */
+  readonly outputBytes: number;
+  /** Memory pressure: keep only the newest `maxBytes` of that; returns the bytes dropped. */
+  trimOutput(maxBytes: number): number;
   /** Write to the process's stdin; throws tools.stdin_closed once it has exited. */
   write(data: string | Buffer): void;
   /** Run the kill sequence (idempotent). */
@@ -142,6 +146,14 @@ export class BackgroundProcess implements BackgroundHandle {
 
   read(sinceOffset?: number): { text: string; nextOffset: number; truncated: boolean } {
     return this.recent.read(sinceOffset);
+  }
+
+  get outputBytes(): number {
+    return this.recent.heldBytes;
+  }
+
+  trimOutput(maxBytes: number): number {
+    return this.recent.trim(maxBytes);
   }
 
   write(data: string | Buffer): void {

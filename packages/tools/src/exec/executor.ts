@@ -28,6 +28,7 @@ import { withGitHardening } from './git-env.js';
 import { DEFAULT_KILL_WAITS } from './kill.js';
 import { ProcessRegistry } from './registry.js';
 import { BoundedSlotPool, type SlotPool } from './slots.js';
+import { signalTree } from './process-group.js';
 import type {
   BackgroundOptions,
   CancelScope,
@@ -71,6 +72,18 @@ interface RunControl {
   abort: AbortController;
   /** Set before aborting: when the kill sequence must be over (monotonic ms). */
   deadline?: number;
+  /** Once spawned: its group, and its timeout (a stop is not counted in it). */
+  pgid?: number;
+  timeout?: AdaptiveTimeout;
+  /** Monotonic ms since when it is stopped (suspendRunning). */
+  suspendedAt?: number;
+}
+
+/** A stopped tree (suspendRunning) gets the kill sequence's signals only once continued. */
+function continueIfSuspended(control: RunControl): void {
+  if (control.suspendedAt === undefined || control.pgid === undefined) return;
+  control.suspendedAt = undefined;
+  signalTree(control.pgid, 'SIGCONT');
 }
 
 interface RunningTool {
@@ -227,6 +240,35 @@ export class ToolExecutor {
     return report;
   }
 
+  /**
+   * Stops every running foreground command's process tree (SIGSTOP), as when a user's command
+   * borrows the subprocess slot of a preempted pipeline; `resumeRunning` continues them, the
+   * stop not counted in their timeouts. Returns how many commands it touched.
+   */
+  suspendRunning(): number {
+    let n = 0;
+    for (const t of this.running.values())
+      if (t.control.pgid !== undefined && t.control.suspendedAt === undefined) {
+        t.control.suspendedAt = this.clock.monotonic();
+        signalTree(t.control.pgid, 'SIGSTOP');
+        n++;
+      }
+    return n;
+  }
+
+  resumeRunning(): number {
+    let n = 0;
+    for (const t of this.running.values()) {
+      const since = t.control.suspendedAt;
+      if (t.control.pgid === undefined || since === undefined) continue;
+      t.control.suspendedAt = undefined;
+      t.control.timeout?.excuse(this.clock.monotonic() - since);
+      signalTree(t.control.pgid, 'SIGCONT');
+      n++;
+    }
+    return n;
+  }
+
   /** Ids of foreground tools running now, for status displays. */
   runningTools(scope: CancelScope = {}): Array<{ id: string; command: string }> {
     return [...this.running.values()]
@@ -315,9 +357,11 @@ export class ToolExecutor {
     });
     const record = this.record(prepared, child, command, opts);
     child.release();
+    if (child.pid !== 0) Object.assign(control, { pgid: child.pgid, timeout });
     let stopCause: { kind: 'timeout'; info: TimeoutInfo } | { kind: 'cancelled' } | undefined;
     const onAbort = () => {
       stopCause ??= { kind: 'cancelled' };
+      continueIfSuspended(control);
       void child.stop({ deadline: control.deadline });
     };
     if (child.pid !== 0) {
@@ -328,6 +372,7 @@ export class ToolExecutor {
           { kind: 'timed_out', tool: prepared.tool, message: timeoutMessage(info, timeout.baseMs) },
           this.logger,
         );
+        continueIfSuspended(control);
         void child.stop();
       });
       if (signal.aborted) onAbort();

@@ -2,6 +2,7 @@ export { ToolExecutor } from './executor.js';
 export type { CommandWrapper } from './wrapper.js';
 export type { ToolExecutorOptions } from './executor.js';
 export { BoundedSlotPool } from './slots.js';
+export type { SlotPool } from './slots.js';
 export {
   /** @internal exported for tests */ buildChildEnv,
   /** @internal exported for tests */ defaultToolEnvBlocklist,

@@ -45,3 +45,57 @@ export function groupAlive(pgid: number): boolean {
   if (process.platform !== 'linux') return true;
   return liveGroupMembers(pgid).length > 0;
 }
+
+/**
+ * Linux: the live members of a group and all their descendants, wherever they are (a sandbox runs
+ * its command in a session and group of its own). Elsewhere: the group leader only.
+ */
+function processTree(pgid: number): number[] {
+  if (process.platform !== 'linux') return [pgid];
+  const procs: Array<{ pid: number; ppid: number; pgrp: number }> = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [pgid];
+  }
+  for (const entry of entries) {
+    const c = entry.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3);
+      if (rest[0] !== 'Z' && rest[0] !== 'X')
+        procs.push({ pid: Number(entry), ppid: Number(rest[1]), pgrp: Number(rest[2]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const tree = new Set(procs.filter((p) => p.pgrp === pgid).map((p) => p.pid));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs)
+      if (!tree.has(p.pid) && tree.has(p.ppid)) {
+        tree.add(p.pid);
+        grew = true;
+      }
+  }
+  return [...tree];
+}
+
+/**
+ * Stops (SIGSTOP) or continues (SIGCONT) a command's whole process tree. Stopping goes twice
+ * over the tree: a process that forked before it was stopped has its child caught the second time.
+ */
+export function signalTree(pgid: number, signal: 'SIGSTOP' | 'SIGCONT'): void {
+  if (!Number.isInteger(pgid) || pgid <= 1) return;
+  signalGroup(pgid, signal);
+  for (let pass = 0; pass < (signal === 'SIGSTOP' ? 2 : 1); pass++)
+    for (const pid of processTree(pgid)) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone meanwhile
+      }
+    }
+}

@@ -29,6 +29,13 @@ export class ProcessRegistry {
 
   /** Throws tools.too_many_background when the session is at its limit. */
   ensureCapacity(sessionId: string): void {
+    // A registry of none (a delegated task's executor): background processes are not offered there.
+    if (this.maxPerSession === 0)
+      throw new SylkError('background processes are not available to this agent', {
+        tier: ErrorTier.Permanent,
+        code: 'tools.background_unavailable',
+        hint: 'Run the command in the foreground with a timeout; the session’s own agent can start background processes.',
+      });
     if (this.list(sessionId).length >= this.maxPerSession) {
       throw new SylkError(`session ${sessionId} already runs ${this.maxPerSession} background processes`, {
         tier: ErrorTier.Permanent,

@@ -13,14 +13,30 @@ export class RecentBytes {
     if (chunk.length === 0) return;
     this.chunks.push(Buffer.from(chunk));
     this.endOffset += chunk.length;
-    while (this.endOffset - this.startOffset > this.maxBytes && this.chunks.length > 0) {
+    this.dropTo(this.maxBytes);
+  }
+
+  /** Bytes held now. */
+  get heldBytes(): number {
+    return this.endOffset - this.startOffset;
+  }
+
+  /** Memory pressure: keeps only the newest `maxBytes` (readers of older offsets see `truncated`); returns the bytes dropped. */
+  trim(maxBytes: number): number {
+    const before = this.heldBytes;
+    this.dropTo(Math.max(0, maxBytes));
+    return before - this.heldBytes;
+  }
+
+  private dropTo(maxBytes: number): void {
+    while (this.endOffset - this.startOffset > maxBytes && this.chunks.length > 0) {
       const first = this.chunks[0] as Buffer;
-      const excess = this.endOffset - this.startOffset - this.maxBytes;
+      const excess = this.endOffset - this.startOffset - maxBytes;
       if (first.length <= excess) {
         this.chunks.shift();
         this.startOffset += first.length;
       } else {
-        this.chunks[0] = first.subarray(excess);
+        this.chunks[0] = Buffer.from(first.subarray(excess)); // a copy: the dropped part is freed
         this.startOffset += excess;
       }
     }

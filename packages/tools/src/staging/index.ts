@@ -1,4 +1,3 @@
 export { StagingArea } from './staging-area.js';
-export type { StagingOptions, ModifiedFiles, StagingConflict, MergeStep } from './staging-area.js';
-export type { MergeReport, RecoverOutcome } from './merge.js';
+export type { StagingOptions, StagingConflict, MergeStep } from './staging-area.js';
 export { sweepStagingOrphans } from './sweep.js';

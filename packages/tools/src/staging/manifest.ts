@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ErrorTier, SylkError } from '@sylk/core';
 import { writeJsonAtomic } from '../fs/index.js';
 
-export interface ManifestEntry {
+interface ManifestEntry {
   /** SHA-256 of the live file at first write; null when the pipeline created it. */
   original: string | null;
   state: 'written' | 'deleted';

@@ -4,7 +4,7 @@ import { silentLogger, type Clock, type Logger } from '@sylk/core';
 import { JOURNAL, MANIFEST, readJson, type Manifest } from './manifest.js';
 import { StagingArea } from './staging-area.js';
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Removes staging dirs last touched more than `olderThanMs` ago (manifest `updatedAt`, else the

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/daemon.proto.
  */
 export const file_sylk_v1_daemon: GenFile = /*@__PURE__*/
-  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0i2gEKDlN0b3JhZ2VTdW1tYXJ5EhYKDnN5c3RlbV9kYl9wYXRoGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgNEhQKDGpvdXJuYWxfbW9kZRgDIAEoCRIbChNsYXN0X2JhY2t1cF91bml4X21zGAQgASgDEhoKEmxhc3RfY2hlY2tfdW5peF9tcxgFIAEoAxIRCglpbnRlZ3JpdHkYBiABKAkSEAoIcHJvYmxlbXMYByADKAkSEAoIcmVzdG9yZXMYCCADKAkSEgoKYmFja3VwX2RpchgJIAEoCSI+Cg9Db21wb25lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkiswMKDlN0YXR1c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SCwoDcGlkGAMgASgFEiMKBXN0YXRlGAQgASgOMhQuc3lsay52MS5EYWVtb25TdGF0ZRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBSABKAMSFgoOdXB0aW1lX3NlY29uZHMYBiABKAESEwoLc29ja2V0X3BhdGgYByABKAkSKQoLZGlyZWN0b3JpZXMYCCABKAsyFC5zeWxrLnYxLkRpcmVjdG9yaWVzEiYKBmNvbmZpZxgJIAEoCzIWLnN5bGsudjEuQ29uZmlnU3VtbWFyeRIoCgdzdG9yYWdlGAogASgLMhcuc3lsay52MS5TdG9yYWdlU3VtbWFyeRIRCglyc3NfYnl0ZXMYCyABKAQSFwoPaGVhcF91c2VkX2J5dGVzGAwgASgEEiwKCmNvbXBvbmVudHMYDSADKAsyGC5zeWxrLnYxLkNvbXBvbmVudFN0YXR1cxIUCgxub2RlX3ZlcnNpb24YDiABKAkSEAoIbG9nX2ZpbGUYDyABKAkiIQoPU2h1dGRvd25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIxChBTaHV0ZG93blJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEgsKA3BpZBgCIAEoBSIVChNSZWxvYWRDb25maWdSZXF1ZXN0Ik8KFFJlbG9hZENvbmZpZ1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKAgSJgoGY29uZmlnGAIgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5IjwKDENvbmZpZ1NvdXJjZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgiOwoNQ29uZmlnV2FybmluZxIMCgRmaWxlGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGcmVhc29uGAMgASgJIm8KCkJhY2t1cEZpbGUSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRINCgVieXRlcxgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSFgoOc2NoZW1hX3ZlcnNpb24YBSABKA0iEgoQQmFja3VwTm93UmVxdWVzdCI5ChFCYWNrdXBOb3dSZXNwb25zZRIkCgdiYWNrdXBzGAEgAygLMhMuc3lsay52MS5CYWNrdXBGaWxlIhQKEkxpc3RCYWNrdXBzUmVxdWVzdCI7ChNMaXN0QmFja3Vwc1Jlc3BvbnNlEiQKB2JhY2t1cHMYASADKAsyEy5zeWxrLnYxLkJhY2t1cEZpbGUiIwoTQ2hlY2tTdG9yYWdlUmVxdWVzdBIMCgRmdWxsGAEgASgIIlEKDURhdGFiYXNlQ2hlY2sSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRIQCghwcm9ibGVtcxgDIAMoCRIOCgZhY3Rpb24YBCABKAkiQQoUQ2hlY2tTdG9yYWdlUmVzcG9uc2USKQoJZGF0YWJhc2VzGAEgAygLMhYuc3lsay52MS5EYXRhYmFzZUNoZWNrIiYKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0Eg4KBmJhY2t1cBgBIAEoCSJDChVSZXN0b3JlQmFja3VwUmVzcG9uc2USEAoIZGF0YWJhc2UYASABKAkSGAoQcmVzdGFydF9yZXF1aXJlZBgCIAEoCCIMCgpUb3BSZXF1ZXN0IuYBCgpUb3BTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGbG9hZGVkGAQgASgIEhQKDHByb2plY3Rfcm9vdBgFIAEoCRIQCghwcm92aWRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRIQCghjb3N0X3VzZBgIIAEoARIZChFwZW5kaW5nX2FwcHJvdmFscxgJIAEoDRIcChRiYWNrZ3JvdW5kX3Byb2Nlc3NlcxgKIAEoDRIdChVsYXN0X2FjdGl2aXR5X3VuaXhfbXMYCyABKAMibAoHVG9wR2F0ZRIRCglpbl9mbGlnaHQYASABKA0SDwoHd29ya2VycxgCIAEoDRITCgtxdWV1ZWRfdXNlchgDIAEoDRIXCg9xdWV1ZWRfcGlwZWxpbmUYBCABKA0SDwoHd2FpdGluZxgFIAEoDSLaAQoLVG9wUHJvdmlkZXISDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIPCgdicmVha2VyGAMgASgJEhsKE3JlcXVlc3RzX3Blcl9taW51dGUYBCABKA0SGQoRdG9rZW5zX3Blcl9taW51dGUYBSABKAQSFQoNdXNlZF9yZXF1ZXN0cxgGIAEoDRITCgt1c2VkX3Rva2VucxgHIAEoBBIaChJyYXRlX2xpbWl0X3dhaXRpbmcYCCABKA0SHQoVd2FpdGluZ191bnRpbF91bml4X21zGAkgASgDInUKB1RvcFBvb2wSDAoEbmFtZRgBIAEoCRIOCgZpbl91c2UYAiABKA0SDQoFbGltaXQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRISCgpiYWNrZ3JvdW5kGAUgASgNEhgKEGJhY2tncm91bmRfbGltaXQYBiABKA0itQIKC1RvcFJlc3BvbnNlEiUKCHNlc3Npb25zGAEgAygLMhMuc3lsay52MS5Ub3BTZXNzaW9uEh4KBGdhdGUYAiABKAsyEC5zeWxrLnYxLlRvcEdhdGUSJwoJcHJvdmlkZXJzGAMgAygLMhQuc3lsay52MS5Ub3BQcm92aWRlchIfCgVwb29scxgEIAMoCzIQLnN5bGsudjEuVG9wUG9vbBILCgNwaWQYBSABKAUSEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIWCg51cHRpbWVfc2Vjb25kcxgIIAEoARIXCg9sb2FkZWRfc2Vzc2lvbnMYCSABKA0SFgoOdG90YWxfc2Vzc2lvbnMYCiABKA0SEwoLbm93X3VuaXhfbXMYCyABKAMqlgEKC0RhZW1vblN0YXRlEhwKGERBRU1PTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFURBRU1PTl9TVEFURV9TVEFSVElORxABEhsKF0RBRU1PTl9TVEFURV9SRUNPVkVSSU5HEAISFgoSREFFTU9OX1NUQVRFX1JFQURZEAMSGQoVREFFTU9OX1NUQVRFX1NUT1BQSU5HEAQy7QQKDURhZW1vblNlcnZpY2USNgoFSGVsbG8SFS5zeWxrLnYxLkhlbGxvUmVxdWVzdBoWLnN5bGsudjEuSGVsbG9SZXNwb25zZRI5CgZTdGF0dXMSFi5zeWxrLnYxLlN0YXR1c1JlcXVlc3QaFy5zeWxrLnYxLlN0YXR1c1Jlc3BvbnNlEj8KCFNodXRkb3duEhguc3lsay52MS5TaHV0ZG93blJlcXVlc3QaGS5zeWxrLnYxLlNodXRkb3duUmVzcG9uc2USSwoMUmVsb2FkQ29uZmlnEhwuc3lsay52MS5SZWxvYWRDb25maWdSZXF1ZXN0Gh0uc3lsay52MS5SZWxvYWRDb25maWdSZXNwb25zZRJCCglCYWNrdXBOb3cSGS5zeWxrLnYxLkJhY2t1cE5vd1JlcXVlc3QaGi5zeWxrLnYxLkJhY2t1cE5vd1Jlc3BvbnNlEkgKC0xpc3RCYWNrdXBzEhsuc3lsay52MS5MaXN0QmFja3Vwc1JlcXVlc3QaHC5zeWxrLnYxLkxpc3RCYWNrdXBzUmVzcG9uc2USSwoMQ2hlY2tTdG9yYWdlEhwuc3lsay52MS5DaGVja1N0b3JhZ2VSZXF1ZXN0Gh0uc3lsay52MS5DaGVja1N0b3JhZ2VSZXNwb25zZRJOCg1SZXN0b3JlQmFja3VwEh0uc3lsay52MS5SZXN0b3JlQmFja3VwUmVxdWVzdBoeLnN5bGsudjEuUmVzdG9yZUJhY2t1cFJlc3BvbnNlEjAKA1RvcBITLnN5bGsudjEuVG9wUmVxdWVzdBoULnN5bGsudjEuVG9wUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0i2gEKDlN0b3JhZ2VTdW1tYXJ5EhYKDnN5c3RlbV9kYl9wYXRoGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgNEhQKDGpvdXJuYWxfbW9kZRgDIAEoCRIbChNsYXN0X2JhY2t1cF91bml4X21zGAQgASgDEhoKEmxhc3RfY2hlY2tfdW5peF9tcxgFIAEoAxIRCglpbnRlZ3JpdHkYBiABKAkSEAoIcHJvYmxlbXMYByADKAkSEAoIcmVzdG9yZXMYCCADKAkSEgoKYmFja3VwX2RpchgJIAEoCSI+Cg9Db21wb25lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkiswMKDlN0YXR1c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SCwoDcGlkGAMgASgFEiMKBXN0YXRlGAQgASgOMhQuc3lsay52MS5EYWVtb25TdGF0ZRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBSABKAMSFgoOdXB0aW1lX3NlY29uZHMYBiABKAESEwoLc29ja2V0X3BhdGgYByABKAkSKQoLZGlyZWN0b3JpZXMYCCABKAsyFC5zeWxrLnYxLkRpcmVjdG9yaWVzEiYKBmNvbmZpZxgJIAEoCzIWLnN5bGsudjEuQ29uZmlnU3VtbWFyeRIoCgdzdG9yYWdlGAogASgLMhcuc3lsay52MS5TdG9yYWdlU3VtbWFyeRIRCglyc3NfYnl0ZXMYCyABKAQSFwoPaGVhcF91c2VkX2J5dGVzGAwgASgEEiwKCmNvbXBvbmVudHMYDSADKAsyGC5zeWxrLnYxLkNvbXBvbmVudFN0YXR1cxIUCgxub2RlX3ZlcnNpb24YDiABKAkSEAoIbG9nX2ZpbGUYDyABKAkiIQoPU2h1dGRvd25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIxChBTaHV0ZG93blJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEgsKA3BpZBgCIAEoBSIVChNSZWxvYWRDb25maWdSZXF1ZXN0Ik8KFFJlbG9hZENvbmZpZ1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKAgSJgoGY29uZmlnGAIgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5IjwKDENvbmZpZ1NvdXJjZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgiOwoNQ29uZmlnV2FybmluZxIMCgRmaWxlGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGcmVhc29uGAMgASgJIm8KCkJhY2t1cEZpbGUSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRINCgVieXRlcxgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSFgoOc2NoZW1hX3ZlcnNpb24YBSABKA0iEgoQQmFja3VwTm93UmVxdWVzdCI5ChFCYWNrdXBOb3dSZXNwb25zZRIkCgdiYWNrdXBzGAEgAygLMhMuc3lsay52MS5CYWNrdXBGaWxlIhQKEkxpc3RCYWNrdXBzUmVxdWVzdCI7ChNMaXN0QmFja3Vwc1Jlc3BvbnNlEiQKB2JhY2t1cHMYASADKAsyEy5zeWxrLnYxLkJhY2t1cEZpbGUiIwoTQ2hlY2tTdG9yYWdlUmVxdWVzdBIMCgRmdWxsGAEgASgIIlEKDURhdGFiYXNlQ2hlY2sSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRIQCghwcm9ibGVtcxgDIAMoCRIOCgZhY3Rpb24YBCABKAkiQQoUQ2hlY2tTdG9yYWdlUmVzcG9uc2USKQoJZGF0YWJhc2VzGAEgAygLMhYuc3lsay52MS5EYXRhYmFzZUNoZWNrIiYKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0Eg4KBmJhY2t1cBgBIAEoCSJDChVSZXN0b3JlQmFja3VwUmVzcG9uc2USEAoIZGF0YWJhc2UYASABKAkSGAoQcmVzdGFydF9yZXF1aXJlZBgCIAEoCCIMCgpUb3BSZXF1ZXN0IrYCCgpUb3BTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGbG9hZGVkGAQgASgIEhQKDHByb2plY3Rfcm9vdBgFIAEoCRIQCghwcm92aWRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRIQCghjb3N0X3VzZBgIIAEoARIZChFwZW5kaW5nX2FwcHJvdmFscxgJIAEoDRIcChRiYWNrZ3JvdW5kX3Byb2Nlc3NlcxgKIAEoDRIdChVsYXN0X2FjdGl2aXR5X3VuaXhfbXMYCyABKAMSFQoNdGFza3NfcnVubmluZxgMIAEoDRIUCgx0YXNrc19xdWV1ZWQYDSABKA0SDQoFc2hhcmUYDiABKAESEgoKdGFza19zbG90cxgPIAEoDSJsCgdUb3BHYXRlEhEKCWluX2ZsaWdodBgBIAEoDRIPCgd3b3JrZXJzGAIgASgNEhMKC3F1ZXVlZF91c2VyGAMgASgNEhcKD3F1ZXVlZF9waXBlbGluZRgEIAEoDRIPCgd3YWl0aW5nGAUgASgNItoBCgtUb3BQcm92aWRlchIMCgRuYW1lGAEgASgJEg0KBXN0YXRlGAIgASgJEg8KB2JyZWFrZXIYAyABKAkSGwoTcmVxdWVzdHNfcGVyX21pbnV0ZRgEIAEoDRIZChF0b2tlbnNfcGVyX21pbnV0ZRgFIAEoBBIVCg11c2VkX3JlcXVlc3RzGAYgASgNEhMKC3VzZWRfdG9rZW5zGAcgASgEEhoKEnJhdGVfbGltaXRfd2FpdGluZxgIIAEoDRIdChV3YWl0aW5nX3VudGlsX3VuaXhfbXMYCSABKAMiwwEKB1RvcFBvb2wSDAoEbmFtZRgBIAEoCRIOCgZpbl91c2UYAiABKA0SDQoFbGltaXQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRISCgpiYWNrZ3JvdW5kGAUgASgNEhgKEGJhY2tncm91bmRfbGltaXQYBiABKA0SDwoHcmVzZXJ2ZRgHIAEoDRIWCg5yZXNlcnZlX2luX3VzZRgIIAEoDRIRCglwcmVlbXB0ZWQYCSABKA0SEAoIdGltZW91dHMYCiABKA0imAEKB1RvcFRhc2sSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxzZXNzaW9uX25hbWUYAiABKAkSCgoCaWQYAyABKAkSDAoEcm9sZRgEIAEoCRINCgVzdGF0ZRgFIAEoCRIMCgRnb2FsGAYgASgJEhAKCGNvc3RfdXNkGAcgASgBEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgIIAEoAyJfCgxUb3BTY2hlZHVsZXISDQoFbGltaXQYASABKA0SDwoHcnVubmluZxgCIAEoDRIOCgZxdWV1ZWQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRIOCgZwYXVzZWQYBSABKA0iqAMKC1RvcFJlc3BvbnNlEiUKCHNlc3Npb25zGAEgAygLMhMuc3lsay52MS5Ub3BTZXNzaW9uEh4KBGdhdGUYAiABKAsyEC5zeWxrLnYxLlRvcEdhdGUSJwoJcHJvdmlkZXJzGAMgAygLMhQuc3lsay52MS5Ub3BQcm92aWRlchIfCgVwb29scxgEIAMoCzIQLnN5bGsudjEuVG9wUG9vbBILCgNwaWQYBSABKAUSEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIWCg51cHRpbWVfc2Vjb25kcxgIIAEoARIXCg9sb2FkZWRfc2Vzc2lvbnMYCSABKA0SFgoOdG90YWxfc2Vzc2lvbnMYCiABKA0SEwoLbm93X3VuaXhfbXMYCyABKAMSJgoIcHJlc3N1cmUYFCABKAsyFC5zeWxrLnYxLlRvcFByZXNzdXJlEigKCXNjaGVkdWxlchgVIAEoCzIVLnN5bGsudjEuVG9wU2NoZWR1bGVyEh8KBXRhc2tzGBYgAygLMhAuc3lsay52MS5Ub3BUYXNrIu4BCgtUb3BQcmVzc3VyZRIUCgxtZW1vcnlfbGV2ZWwYASABKAkSGQoRbWVtb3J5X3VzZWRfYnl0ZXMYAiABKAQSHAoUbWVtb3J5X2NlaWxpbmdfYnl0ZXMYAyABKAQSEgoKZGlza19sZXZlbBgEIAEoCRIXCg9kaXNrX3VzZWRfYnl0ZXMYBSABKAQSGAoQZGlza19xdW90YV9ieXRlcxgGIAEoBBIYChBwYXVzZWRfcGlwZWxpbmVzGAcgASgNEi8KCmNvbXBvbmVudHMYCCADKAsyGy5zeWxrLnYxLlRvcE1lbW9yeUNvbXBvbmVudCJeChJUb3BNZW1vcnlDb21wb25lbnQSDAoEbmFtZRgBIAEoCRINCgVieXRlcxgCIAEoBBIUCgxidWRnZXRfYnl0ZXMYAyABKAQSFQoNZXZpY3RlZF9ieXRlcxgEIAEoBCqWAQoLRGFlbW9uU3RhdGUSHAoYREFFTU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVREFFTU9OX1NUQVRFX1NUQVJUSU5HEAESGwoXREFFTU9OX1NUQVRFX1JFQ09WRVJJTkcQAhIWChJEQUVNT05fU1RBVEVfUkVBRFkQAxIZChVEQUVNT05fU1RBVEVfU1RPUFBJTkcQBDLtBAoNRGFlbW9uU2VydmljZRI2CgVIZWxsbxIVLnN5bGsudjEuSGVsbG9SZXF1ZXN0GhYuc3lsay52MS5IZWxsb1Jlc3BvbnNlEjkKBlN0YXR1cxIWLnN5bGsudjEuU3RhdHVzUmVxdWVzdBoXLnN5bGsudjEuU3RhdHVzUmVzcG9uc2USPwoIU2h1dGRvd24SGC5zeWxrLnYxLlNodXRkb3duUmVxdWVzdBoZLnN5bGsudjEuU2h1dGRvd25SZXNwb25zZRJLCgxSZWxvYWRDb25maWcSHC5zeWxrLnYxLlJlbG9hZENvbmZpZ1JlcXVlc3QaHS5zeWxrLnYxLlJlbG9hZENvbmZpZ1Jlc3BvbnNlEkIKCUJhY2t1cE5vdxIZLnN5bGsudjEuQmFja3VwTm93UmVxdWVzdBoaLnN5bGsudjEuQmFja3VwTm93UmVzcG9uc2USSAoLTGlzdEJhY2t1cHMSGy5zeWxrLnYxLkxpc3RCYWNrdXBzUmVxdWVzdBocLnN5bGsudjEuTGlzdEJhY2t1cHNSZXNwb25zZRJLCgxDaGVja1N0b3JhZ2USHC5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlcXVlc3QaHS5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlc3BvbnNlEk4KDVJlc3RvcmVCYWNrdXASHS5zeWxrLnYxLlJlc3RvcmVCYWNrdXBSZXF1ZXN0Gh4uc3lsay52MS5SZXN0b3JlQmFja3VwUmVzcG9uc2USMAoDVG9wEhMuc3lsay52MS5Ub3BSZXF1ZXN0GhQuc3lsay52MS5Ub3BSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message sylk.v1.HelloRequest
@@ -781,6 +781,30 @@ export type TopSession = Message<"sylk.v1.TopSession"> & {
    * @generated from field: int64 last_activity_unix_ms = 11;
    */
   lastActivityUnixMs: bigint;
+
+  /**
+   * Its delegated tasks running and waiting for a slot now.
+   *
+   * @generated from field: uint32 tasks_running = 12;
+   */
+  tasksRunning: number;
+
+  /**
+   * @generated from field: uint32 tasks_queued = 13;
+   */
+  tasksQueued: number;
+
+  /**
+   * Its fair share of the pools (0–1; the user reserve aside), and of the task slots.
+   *
+   * @generated from field: double share = 14;
+   */
+  share: number;
+
+  /**
+   * @generated from field: uint32 task_slots = 15;
+   */
+  taskSlots: number;
 };
 
 /**
@@ -941,6 +965,32 @@ export type TopPool = Message<"sylk.v1.TopPool"> & {
    * @generated from field: uint32 background_limit = 6;
    */
   backgroundLimit: number;
+
+  /**
+   * Units kept for the user's own work, and how many of them are in use.
+   *
+   * @generated from field: uint32 reserve = 7;
+   */
+  reserve: number;
+
+  /**
+   * @generated from field: uint32 reserve_in_use = 8;
+   */
+  reserveInUse: number;
+
+  /**
+   * Pipeline holders paused now, their units lent to the user's work.
+   *
+   * @generated from field: uint32 preempted = 9;
+   */
+  preempted: number;
+
+  /**
+   * Pipeline acquisitions that gave up waiting, since sylkd started.
+   *
+   * @generated from field: uint32 timeouts = 10;
+   */
+  timeouts: number;
 };
 
 /**
@@ -949,6 +999,103 @@ export type TopPool = Message<"sylk.v1.TopPool"> & {
  */
 export const TopPoolSchema: GenMessage<TopPool> = /*@__PURE__*/
   messageDesc(file_sylk_v1_daemon, 28);
+
+/**
+ * TopTask is one delegated task (pipeline) the scheduler knows of, unfinished.
+ *
+ * @generated from message sylk.v1.TopTask
+ */
+export type TopTask = Message<"sylk.v1.TopTask"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string session_name = 2;
+   */
+  sessionName: string;
+
+  /**
+   * t1, t2, … within its session.
+   *
+   * @generated from field: string id = 3;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string role = 4;
+   */
+  role: string;
+
+  /**
+   * waiting | queued | running | paused
+   *
+   * @generated from field: string state = 5;
+   */
+  state: string;
+
+  /**
+   * @generated from field: string goal = 6;
+   */
+  goal: string;
+
+  /**
+   * @generated from field: double cost_usd = 7;
+   */
+  costUsd: number;
+
+  /**
+   * @generated from field: int64 created_at_unix_ms = 8;
+   */
+  createdAtUnixMs: bigint;
+};
+
+/**
+ * Describes the message sylk.v1.TopTask.
+ * Use `create(TopTaskSchema)` to create a new message.
+ */
+export const TopTaskSchema: GenMessage<TopTask> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 29);
+
+/**
+ * TopScheduler is the daemon's one scheduler of delegated tasks.
+ *
+ * @generated from message sylk.v1.TopScheduler
+ */
+export type TopScheduler = Message<"sylk.v1.TopScheduler"> & {
+  /**
+   * @generated from field: uint32 limit = 1;
+   */
+  limit: number;
+
+  /**
+   * @generated from field: uint32 running = 2;
+   */
+  running: number;
+
+  /**
+   * @generated from field: uint32 queued = 3;
+   */
+  queued: number;
+
+  /**
+   * @generated from field: uint32 waiting = 4;
+   */
+  waiting: number;
+
+  /**
+   * @generated from field: uint32 paused = 5;
+   */
+  paused: number;
+};
+
+/**
+ * Describes the message sylk.v1.TopScheduler.
+ * Use `create(TopSchedulerSchema)` to create a new message.
+ */
+export const TopSchedulerSchema: GenMessage<TopScheduler> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 30);
 
 /**
  * @generated from message sylk.v1.TopResponse
@@ -1012,6 +1159,25 @@ export type TopResponse = Message<"sylk.v1.TopResponse"> & {
    * @generated from field: int64 now_unix_ms = 11;
    */
   nowUnixMs: bigint;
+
+  /**
+   * Memory and disk pressure (resources.memory, resources.disk).
+   *
+   * @generated from field: sylk.v1.TopPressure pressure = 20;
+   */
+  pressure?: TopPressure | undefined;
+
+  /**
+   * @generated from field: sylk.v1.TopScheduler scheduler = 21;
+   */
+  scheduler?: TopScheduler | undefined;
+
+  /**
+   * Unfinished tasks of the loaded sessions, running first.
+   *
+   * @generated from field: repeated sylk.v1.TopTask tasks = 22;
+   */
+  tasks: TopTask[];
 };
 
 /**
@@ -1019,7 +1185,103 @@ export type TopResponse = Message<"sylk.v1.TopResponse"> & {
  * Use `create(TopResponseSchema)` to create a new message.
  */
 export const TopResponseSchema: GenMessage<TopResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 29);
+  messageDesc(file_sylk_v1_daemon, 31);
+
+/**
+ * TopPressure is how hard sylkd is pressed for memory and disk, and what it did about it.
+ *
+ * @generated from message sylk.v1.TopPressure
+ */
+export type TopPressure = Message<"sylk.v1.TopPressure"> & {
+  /**
+   * normal, evict, pause_new_pipelines, pause_all_but_user.
+   *
+   * @generated from field: string memory_level = 1;
+   */
+  memoryLevel: string;
+
+  /**
+   * @generated from field: uint64 memory_used_bytes = 2;
+   */
+  memoryUsedBytes: bigint;
+
+  /**
+   * @generated from field: uint64 memory_ceiling_bytes = 3;
+   */
+  memoryCeilingBytes: bigint;
+
+  /**
+   * ok, warn, clean, full (new pipelines refused).
+   *
+   * @generated from field: string disk_level = 4;
+   */
+  diskLevel: string;
+
+  /**
+   * @generated from field: uint64 disk_used_bytes = 5;
+   */
+  diskUsedBytes: bigint;
+
+  /**
+   * @generated from field: uint64 disk_quota_bytes = 6;
+   */
+  diskQuotaBytes: bigint;
+
+  /**
+   * Pipelines paused by memory pressure, resumed one at a time once it eases.
+   *
+   * @generated from field: uint32 paused_pipelines = 7;
+   */
+  pausedPipelines: number;
+
+  /**
+   * @generated from field: repeated sylk.v1.TopMemoryComponent components = 8;
+   */
+  components: TopMemoryComponent[];
+};
+
+/**
+ * Describes the message sylk.v1.TopPressure.
+ * Use `create(TopPressureSchema)` to create a new message.
+ */
+export const TopPressureSchema: GenMessage<TopPressure> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 32);
+
+/**
+ * TopMemoryComponent is one cache or buffer with a memory budget.
+ *
+ * @generated from message sylk.v1.TopMemoryComponent
+ */
+export type TopMemoryComponent = Message<"sylk.v1.TopMemoryComponent"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint64 bytes = 2;
+   */
+  bytes: bigint;
+
+  /**
+   * @generated from field: uint64 budget_bytes = 3;
+   */
+  budgetBytes: bigint;
+
+  /**
+   * Bytes it gave back under pressure since sylkd started.
+   *
+   * @generated from field: uint64 evicted_bytes = 4;
+   */
+  evictedBytes: bigint;
+};
+
+/**
+ * Describes the message sylk.v1.TopMemoryComponent.
+ * Use `create(TopMemoryComponentSchema)` to create a new message.
+ */
+export const TopMemoryComponentSchema: GenMessage<TopMemoryComponent> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 33);
 
 /**
  * @generated from enum sylk.v1.DaemonState

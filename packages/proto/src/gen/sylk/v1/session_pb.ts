@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/session.proto.
  */
 export const file_sylk_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("ChVzeWxrL3YxL3Nlc3Npb24ucHJvdG8SB3N5bGsudjEixQIKB1Nlc3Npb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxwcm9qZWN0X3Jvb3QYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSDQoFbW9kZWwYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5zeWxrLnYxLlNlc3Npb25TdGF0ZRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYByABKAMSGgoSdXBkYXRlZF9hdF91bml4X21zGAggASgDEh0KFWxhc3RfYWN0aXZpdHlfdW5peF9tcxgJIAEoAxIQCghsYXN0X3NlcRgKIAEoBBITCgtpbnRlcnJ1cHRlZBgLIAEoCBIZChFwZW5kaW5nX2FwcHJvdmFscxgMIAEoDRIYChBhdHRhY2hlZF9jbGllbnRzGA0gASgNEhAKCGNvc3RfdXNkGA4gASgBImQKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEgsKA3NlcRgCIAEoBBISCgp0c191bml4X21zGAMgASgDEgwKBGtpbmQYBCABKAkSEQoJZGF0YV9qc29uGAUgASgJIvgBChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSDAoEbmFtZRgCIAEoCRIQCghwcm92aWRlchgDIAEoCRINCgVtb2RlbBgEIAEoCRIOCgZwcm9tcHQYBSABKAkSQAoKY2xpZW50X2VudhgGIAMoCzIsLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QuQ2xpZW50RW52RW50cnkSFwoPYWxsb3dfaG9tZV9yb290GAcgASgIGjAKDkNsaWVudEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiOgoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iOAoTTGlzdFNlc3Npb25zUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkSCwoDYWxsGAIgASgIIjoKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiIKCHNlc3Npb25zGAEgAygLMhAuc3lsay52MS5TZXNzaW9uIiQKEUdldFNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiNwoSR2V0U2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iMQoQU2VuZElucHV0UmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEgwKBHRleHQYAiABKAkiIAoRU2VuZElucHV0UmVzcG9uc2USCwoDc2VxGAEgASgEIiQKEUNhbmNlbFR1cm5SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiJwoSQ2FuY2VsVHVyblJlc3BvbnNlEhEKCWNhbmNlbGxlZBgBIAEoCCJVChFSZXdpbmRUdXJuUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJEgwKBHR1cm4YAiABKA0SDQoFZm9yY2UYAyABKAgSEgoKZmlsZXNfb25seRgEIAEoCCIrCgtSZXdvdW5kRmlsZRIMCgRwYXRoGAEgASgJEg4KBmFjdGlvbhgCIAEoCSIvCg5UdXJuU2lkZUVmZmVjdBIMCgR0dXJuGAEgASgNEg8KB3N1bW1hcnkYAiABKAki9gEKElJld2luZFR1cm5SZXNwb25zZRIMCgR0dXJuGAEgASgNEhUKDXJld291bmRfdHVybnMYAiADKA0SJgoIcmVzdG9yZWQYAyADKAsyFC5zeWxrLnYxLlJld291bmRGaWxlEiIKBGtlcHQYBCADKAsyFC5zeWxrLnYxLlJld291bmRGaWxlEhEKCXVuY2hhbmdlZBgFIAEoDRItCgxzaWRlX2VmZmVjdHMYBiADKAsyFy5zeWxrLnYxLlR1cm5TaWRlRWZmZWN0EhwKFGNvbnZlcnNhdGlvbl9yZXdvdW5kGAcgASgIEg8KB2NvbW1pdHMYCCABKAkiKAoVQ29tcGFjdFNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkinAEKFkNvbXBhY3RTZXNzaW9uUmVzcG9uc2USEQoJY29tcGFjdGVkGAEgASgIEhUKDXRva2Vuc19iZWZvcmUYAiABKA0SFAoMdG9rZW5zX2FmdGVyGAMgASgNEhsKE21lc3NhZ2VzX3N1bW1hcml6ZWQYBCABKA0SDQoFbW9kZWwYBSABKAkSFgoOY29udGV4dF93aW5kb3cYBiABKA0iJgoTUGF1c2VTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIjkKFFBhdXNlU2Vzc2lvblJlc3BvbnNlEiEKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb24iJwoUUmVzdW1lU2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI6ChVSZXN1bWVTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiImChNDbG9zZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiOQoUQ2xvc2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiInChREZWxldGVTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIiMKFURlbGV0ZVNlc3Npb25SZXNwb25zZRIKCgJpZBgBIAEoCSJaCgtBdHRhY2hTdGFydBIPCgdzZXNzaW9uGAEgASgJEhAKCGZyb21fc2VxGAIgASgEEgwKBHRhaWwYAyABKA0SDAoEY29scxgEIAEoDRIMCgRyb3dzGAUgASgNIhkKCVVzZXJJbnB1dBIMCgR0ZXh0GAEgASgJIl0KEEFwcHJvdmFsRGVjaXNpb24SEwoLYXBwcm92YWxfaWQYASABKAkSIwoIZGVjaXNpb24YAiABKA4yES5zeWxrLnYxLkRlY2lzaW9uEg8KB21lc3NhZ2UYAyABKAkiCAoGQ2FuY2VsIiQKBlJlc2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0iHwoJSGVhcnRiZWF0EhIKCnRzX3VuaXhfbXMYASABKAMigAIKDUF0dGFjaFJlcXVlc3QSJQoFc3RhcnQYASABKAsyFC5zeWxrLnYxLkF0dGFjaFN0YXJ0SAASIwoFaW5wdXQYAiABKAsyEi5zeWxrLnYxLlVzZXJJbnB1dEgAEi0KCGRlY2lzaW9uGAMgASgLMhkuc3lsay52MS5BcHByb3ZhbERlY2lzaW9uSAASIQoGY2FuY2VsGAQgASgLMg8uc3lsay52MS5DYW5jZWxIABIhCgZyZXNpemUYBSABKAsyDy5zeWxrLnYxLlJlc2l6ZUgAEicKCWhlYXJ0YmVhdBgGIAEoCzISLnN5bGsudjEuSGVhcnRiZWF0SABCBQoDbXNnIhoKBlJlc3luYxIQCghmcm9tX3NlcRgBIAEoBCI9CgxBY3Rpb25SZXN1bHQSCgoCb2sYASABKAgSDQoFZXJyb3IYAiABKAkSEgoKZXJyb3JfY29kZRgDIAEoCSKeAQoMRXZlbnRDb2x1bW5zEhEKCWZpcnN0X3NlcRgBIAEoBBIYChBmaXJzdF90c191bml4X21zGAUgASgBEhIKCnRzX3N0ZXBfbXMYBiADKBESDQoFa2luZHMYByADKAkSEgoKa2luZF9pbmRleBgIIAMoDRIRCglkYXRhX2pzb24YCSABKAwSFwoPZGF0YV9qc29uX2J5dGVzGAogAygNItsBCg5BdHRhY2hSZXNwb25zZRIjCgdzZXNzaW9uGAEgASgLMhAuc3lsay52MS5TZXNzaW9uSAASJwoJaGVhcnRiZWF0GAMgASgLMhIuc3lsay52MS5IZWFydGJlYXRIABIhCgZyZXN5bmMYBCABKAsyDy5zeWxrLnYxLlJlc3luY0gAEicKBnJlc3VsdBgFIAEoCzIVLnN5bGsudjEuQWN0aW9uUmVzdWx0SAASKAoHY29sdW1ucxgIIAEoCzIVLnN5bGsudjEuRXZlbnRDb2x1bW5zSABCBQoDbXNnIlQKEVJlYWRFdmVudHNSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSEAoIZnJvbV9zZXEYAiABKAQSDAoEdGFpbBgDIAEoDRIOCgZmb2xsb3cYBCABKAgiOgoSUmVhZEV2ZW50c1Jlc3BvbnNlEiQKBWV2ZW50GAEgASgLMhUuc3lsay52MS5TZXNzaW9uRXZlbnQi0QEKCEFwcHJvdmFsEgoKAmlkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSEAoIYWdlbnRfaWQYAyABKAkSDAoEa2luZBgEIAEoCRIPCgdzdW1tYXJ5GAUgASgJEg4KBmRldGFpbBgGIAEoCRIOCgZyZWFzb24YByABKAkSDQoFc3RhdGUYCCABKAkSGgoSY3JlYXRlZF9hdF91bml4X21zGAkgASgDEhUKDXByb3Bvc2VkX3J1bGUYCiABKAkSEgoKcmVzb2x1dGlvbhgLIAEoCSInChRMaXN0QXBwcm92YWxzUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIj0KFUxpc3RBcHByb3ZhbHNSZXNwb25zZRIkCglhcHByb3ZhbHMYASADKAsyES5zeWxrLnYxLkFwcHJvdmFsImIKFURlY2lkZUFwcHJvdmFsUmVxdWVzdBITCgthcHByb3ZhbF9pZBgBIAEoCRIjCghkZWNpc2lvbhgCIAEoDjIRLnN5bGsudjEuRGVjaXNpb24SDwoHbWVzc2FnZRgDIAEoCSI9ChZEZWNpZGVBcHByb3ZhbFJlc3BvbnNlEiMKCGFwcHJvdmFsGAEgASgLMhEuc3lsay52MS5BcHByb3ZhbCJjCg5QZXJtaXNzaW9uUnVsZRIKCgJpZBgBIAEoCRIMCgRraW5kGAIgASgJEg8KB3BhdHRlcm4YAyABKAkSCgoCb3AYBCABKAkSGgoSY3JlYXRlZF9hdF91bml4X21zGAUgASgDIi4KFkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QSFAoMcHJvamVjdF9yb290GAEgASgJIk8KF0xpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlEiYKBXJ1bGVzGAEgAygLMhcuc3lsay52MS5QZXJtaXNzaW9uUnVsZRIMCgRmaWxlGAIgASgJIj0KF1Jldm9rZVBlcm1pc3Npb25SZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCRIMCgRydWxlGAIgASgJIkEKGFJldm9rZVBlcm1pc3Npb25SZXNwb25zZRIlCgRydWxlGAEgASgLMhcuc3lsay52MS5QZXJtaXNzaW9uUnVsZSIrChhHZXRTZXNzaW9uQ29udGV4dFJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSJ/Cg9JbnN0cnVjdGlvbkZpbGUSDAoEcGF0aBgBIAEoCRINCgVzY29wZRgCIAEoCRISCgpzaXplX2J5dGVzGAMgASgEEhYKDmluY2x1ZGVkX2NoYXJzGAQgASgEEhEKCXRydW5jYXRlZBgFIAEoCBIQCghpbmNsdWRlZBgGIAEoCCI/Cg9Db25maWdGaWxlU3RhdGUSDQoFbGF5ZXIYASABKAkSDAoEcGF0aBgCIAEoCRIPCgdwcmVzZW50GAMgASgIIuEBChlHZXRTZXNzaW9uQ29udGV4dFJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSLgoMaW5zdHJ1Y3Rpb25zGAIgAygLMhguc3lsay52MS5JbnN0cnVjdGlvbkZpbGUSEgoKZW52X3NvdXJjZRgDIAEoCRIRCgllbnZfbmFtZXMYBCADKAkSEAoIZW52X3BhdGgYBSABKAkSLgoMY29uZmlnX2ZpbGVzGAYgAygLMhguc3lsay52MS5Db25maWdGaWxlU3RhdGUSFwoPY29uZmlnX3dhcm5pbmdzGAcgAygJKooCCgxTZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVNFU1NJT05fU1RBVEVfQ1JFQVRFRBABEhkKFVNFU1NJT05fU1RBVEVfUlVOTklORxACEiIKHlNFU1NJT05fU1RBVEVfV0FJVElOR19BUFBST1ZBTBADEhYKElNFU1NJT05fU1RBVEVfSURMRRAEEhgKFFNFU1NJT05fU1RBVEVfUEFVU0VEEAUSGwoXU0VTU0lPTl9TVEFURV9DT01QTEVURUQQBhIYChRTRVNTSU9OX1NUQVRFX0ZBSUxFRBAHEhgKFFNFU1NJT05fU1RBVEVfQ0xPU0VEEAgqpwEKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASFwoTREVDSVNJT05fQUxMT1dfT05DRRABEhoKFkRFQ0lTSU9OX0FMTE9XX1NFU1NJT04QAhIZChVERUNJU0lPTl9BTExPV19BTFdBWVMQAxIRCg1ERUNJU0lPTl9ERU5ZEAQSHgoaREVDSVNJT05fREVOWV9XSVRIX01FU1NBR0UQBTK3CAoOU2Vzc2lvblNlcnZpY2USTgoNQ3JlYXRlU2Vzc2lvbhIdLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaHi5zeWxrLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJLCgxMaXN0U2Vzc2lvbnMSHC5zeWxrLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaHS5zeWxrLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlEkUKCkdldFNlc3Npb24SGi5zeWxrLnYxLkdldFNlc3Npb25SZXF1ZXN0Ghsuc3lsay52MS5HZXRTZXNzaW9uUmVzcG9uc2USQgoJU2VuZElucHV0Ehkuc3lsay52MS5TZW5kSW5wdXRSZXF1ZXN0Ghouc3lsay52MS5TZW5kSW5wdXRSZXNwb25zZRJFCgpDYW5jZWxUdXJuEhouc3lsay52MS5DYW5jZWxUdXJuUmVxdWVzdBobLnN5bGsudjEuQ2FuY2VsVHVyblJlc3BvbnNlEksKDFBhdXNlU2Vzc2lvbhIcLnN5bGsudjEuUGF1c2VTZXNzaW9uUmVxdWVzdBodLnN5bGsudjEuUGF1c2VTZXNzaW9uUmVzcG9uc2USTgoNUmVzdW1lU2Vzc2lvbhIdLnN5bGsudjEuUmVzdW1lU2Vzc2lvblJlcXVlc3QaHi5zeWxrLnYxLlJlc3VtZVNlc3Npb25SZXNwb25zZRJLCgxDbG9zZVNlc3Npb24SHC5zeWxrLnYxLkNsb3NlU2Vzc2lvblJlcXVlc3QaHS5zeWxrLnYxLkNsb3NlU2Vzc2lvblJlc3BvbnNlEk4KDURlbGV0ZVNlc3Npb24SHS5zeWxrLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0Gh4uc3lsay52MS5EZWxldGVTZXNzaW9uUmVzcG9uc2USPQoGQXR0YWNoEhYuc3lsay52MS5BdHRhY2hSZXF1ZXN0Ghcuc3lsay52MS5BdHRhY2hSZXNwb25zZSgBMAESRwoKUmVhZEV2ZW50cxIaLnN5bGsudjEuUmVhZEV2ZW50c1JlcXVlc3QaGy5zeWxrLnYxLlJlYWRFdmVudHNSZXNwb25zZTABEkUKClJld2luZFR1cm4SGi5zeWxrLnYxLlJld2luZFR1cm5SZXF1ZXN0Ghsuc3lsay52MS5SZXdpbmRUdXJuUmVzcG9uc2USUQoOQ29tcGFjdFNlc3Npb24SHi5zeWxrLnYxLkNvbXBhY3RTZXNzaW9uUmVxdWVzdBofLnN5bGsudjEuQ29tcGFjdFNlc3Npb25SZXNwb25zZRJaChFHZXRTZXNzaW9uQ29udGV4dBIhLnN5bGsudjEuR2V0U2Vzc2lvbkNvbnRleHRSZXF1ZXN0GiIuc3lsay52MS5HZXRTZXNzaW9uQ29udGV4dFJlc3BvbnNlMrQBCg9BcHByb3ZhbFNlcnZpY2USTgoNTGlzdEFwcHJvdmFscxIdLnN5bGsudjEuTGlzdEFwcHJvdmFsc1JlcXVlc3QaHi5zeWxrLnYxLkxpc3RBcHByb3ZhbHNSZXNwb25zZRJRCg5EZWNpZGVBcHByb3ZhbBIeLnN5bGsudjEuRGVjaWRlQXBwcm92YWxSZXF1ZXN0Gh8uc3lsay52MS5EZWNpZGVBcHByb3ZhbFJlc3BvbnNlMsIBChFQZXJtaXNzaW9uU2VydmljZRJUCg9MaXN0UGVybWlzc2lvbnMSHy5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QaIC5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlElcKEFJldm9rZVBlcm1pc3Npb24SIC5zeWxrLnYxLlJldm9rZVBlcm1pc3Npb25SZXF1ZXN0GiEuc3lsay52MS5SZXZva2VQZXJtaXNzaW9uUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChVzeWxrL3YxL3Nlc3Npb24ucHJvdG8SB3N5bGsudjEi6gIKB1Nlc3Npb24SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxwcm9qZWN0X3Jvb3QYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkSDQoFbW9kZWwYBSABKAkSJAoFc3RhdGUYBiABKA4yFS5zeWxrLnYxLlNlc3Npb25TdGF0ZRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYByABKAMSGgoSdXBkYXRlZF9hdF91bml4X21zGAggASgDEh0KFWxhc3RfYWN0aXZpdHlfdW5peF9tcxgJIAEoAxIQCghsYXN0X3NlcRgKIAEoBBITCgtpbnRlcnJ1cHRlZBgLIAEoCBIZChFwZW5kaW5nX2FwcHJvdmFscxgMIAEoDRIYChBhdHRhY2hlZF9jbGllbnRzGA0gASgNEhAKCGNvc3RfdXNkGA4gASgBEiMKBXRhc2tzGA8gAygLMhQuc3lsay52MS5TZXNzaW9uVGFzayK+AQoLU2Vzc2lvblRhc2sSCgoCaWQYASABKAkSDAoEcm9sZRgCIAEoCRIMCgRnb2FsGAMgASgJEg0KBXN0YXRlGAQgASgJEhAKCGNvc3RfdXNkGAUgASgBEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgGIAEoAxIYChBlbmRlZF9hdF91bml4X21zGAcgASgDEg0KBWVycm9yGAggASgJEg4KBm1lcmdlZBgJIAMoCRIRCgljb25mbGljdHMYCiADKAkiZAoMU2Vzc2lvbkV2ZW50EhIKCnNlc3Npb25faWQYASABKAkSCwoDc2VxGAIgASgEEhIKCnRzX3VuaXhfbXMYAyABKAMSDAoEa2luZBgEIAEoCRIRCglkYXRhX2pzb24YBSABKAki+AEKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCHByb3ZpZGVyGAMgASgJEg0KBW1vZGVsGAQgASgJEg4KBnByb21wdBgFIAEoCRJACgpjbGllbnRfZW52GAYgAygLMiwuc3lsay52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdC5DbGllbnRFbnZFbnRyeRIXCg9hbGxvd19ob21lX3Jvb3QYByABKAgaMAoOQ2xpZW50RW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI6ChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiI4ChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCRILCgNhbGwYAiABKAgiOgoUTGlzdFNlc3Npb25zUmVzcG9uc2USIgoIc2Vzc2lvbnMYASADKAsyEC5zeWxrLnYxLlNlc3Npb24iJAoRR2V0U2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI3ChJHZXRTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiIxChBTZW5kSW5wdXRSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSDAoEdGV4dBgCIAEoCSIgChFTZW5kSW5wdXRSZXNwb25zZRILCgNzZXEYASABKAQiJAoRQ2FuY2VsVHVyblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSInChJDYW5jZWxUdXJuUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIIlUKEVJld2luZFR1cm5SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSDAoEdHVybhgCIAEoDRINCgVmb3JjZRgDIAEoCBISCgpmaWxlc19vbmx5GAQgASgIIisKC1Jld291bmRGaWxlEgwKBHBhdGgYASABKAkSDgoGYWN0aW9uGAIgASgJIi8KDlR1cm5TaWRlRWZmZWN0EgwKBHR1cm4YASABKA0SDwoHc3VtbWFyeRgCIAEoCSL2AQoSUmV3aW5kVHVyblJlc3BvbnNlEgwKBHR1cm4YASABKA0SFQoNcmV3b3VuZF90dXJucxgCIAMoDRImCghyZXN0b3JlZBgDIAMoCzIULnN5bGsudjEuUmV3b3VuZEZpbGUSIgoEa2VwdBgEIAMoCzIULnN5bGsudjEuUmV3b3VuZEZpbGUSEQoJdW5jaGFuZ2VkGAUgASgNEi0KDHNpZGVfZWZmZWN0cxgGIAMoCzIXLnN5bGsudjEuVHVyblNpZGVFZmZlY3QSHAoUY29udmVyc2F0aW9uX3Jld291bmQYByABKAgSDwoHY29tbWl0cxgIIAEoCSIoChVDb21wYWN0U2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSKcAQoWQ29tcGFjdFNlc3Npb25SZXNwb25zZRIRCgljb21wYWN0ZWQYASABKAgSFQoNdG9rZW5zX2JlZm9yZRgCIAEoDRIUCgx0b2tlbnNfYWZ0ZXIYAyABKA0SGwoTbWVzc2FnZXNfc3VtbWFyaXplZBgEIAEoDRINCgVtb2RlbBgFIAEoCRIWCg5jb250ZXh0X3dpbmRvdxgGIAEoDSJKChZTZXRTZXNzaW9uTW9kZWxSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDQoFbW9kZWwYAyABKAkiTQoXU2V0U2Vzc2lvbk1vZGVsUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbhIPCgd3YXJuaW5nGAIgASgJIisKGENsZWFyQ29udmVyc2F0aW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIjUKGUNsZWFyQ29udmVyc2F0aW9uUmVzcG9uc2USGAoQbWVzc2FnZXNfY2xlYXJlZBgBIAEoDSImChNQYXVzZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiOQoUUGF1c2VTZXNzaW9uUmVzcG9uc2USIQoHc2Vzc2lvbhgBIAEoCzIQLnN5bGsudjEuU2Vzc2lvbiInChRSZXN1bWVTZXNzaW9uUmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIjoKFVJlc3VtZVNlc3Npb25SZXNwb25zZRIhCgdzZXNzaW9uGAEgASgLMhAuc3lsay52MS5TZXNzaW9uIiYKE0Nsb3NlU2Vzc2lvblJlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCSI5ChRDbG9zZVNlc3Npb25SZXNwb25zZRIhCgdzZXNzaW9uGAEgASgLMhAuc3lsay52MS5TZXNzaW9uIicKFERlbGV0ZVNlc3Npb25SZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiIwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlEgoKAmlkGAEgASgJIloKC0F0dGFjaFN0YXJ0Eg8KB3Nlc3Npb24YASABKAkSEAoIZnJvbV9zZXEYAiABKAQSDAoEdGFpbBgDIAEoDRIMCgRjb2xzGAQgASgNEgwKBHJvd3MYBSABKA0iGQoJVXNlcklucHV0EgwKBHRleHQYASABKAkiXQoQQXBwcm92YWxEZWNpc2lvbhITCgthcHByb3ZhbF9pZBgBIAEoCRIjCghkZWNpc2lvbhgCIAEoDjIRLnN5bGsudjEuRGVjaXNpb24SDwoHbWVzc2FnZRgDIAEoCSIICgZDYW5jZWwiJAoGUmVzaXplEgwKBGNvbHMYASABKA0SDAoEcm93cxgCIAEoDSIfCglIZWFydGJlYXQSEgoKdHNfdW5peF9tcxgBIAEoAyKAAgoNQXR0YWNoUmVxdWVzdBIlCgVzdGFydBgBIAEoCzIULnN5bGsudjEuQXR0YWNoU3RhcnRIABIjCgVpbnB1dBgCIAEoCzISLnN5bGsudjEuVXNlcklucHV0SAASLQoIZGVjaXNpb24YAyABKAsyGS5zeWxrLnYxLkFwcHJvdmFsRGVjaXNpb25IABIhCgZjYW5jZWwYBCABKAsyDy5zeWxrLnYxLkNhbmNlbEgAEiEKBnJlc2l6ZRgFIAEoCzIPLnN5bGsudjEuUmVzaXplSAASJwoJaGVhcnRiZWF0GAYgASgLMhIuc3lsay52MS5IZWFydGJlYXRIAEIFCgNtc2ciGgoGUmVzeW5jEhAKCGZyb21fc2VxGAEgASgEIj0KDEFjdGlvblJlc3VsdBIKCgJvaxgBIAEoCBINCgVlcnJvchgCIAEoCRISCgplcnJvcl9jb2RlGAMgASgJIp4BCgxFdmVudENvbHVtbnMSEQoJZmlyc3Rfc2VxGAEgASgEEhgKEGZpcnN0X3RzX3VuaXhfbXMYBSABKAESEgoKdHNfc3RlcF9tcxgGIAMoERINCgVraW5kcxgHIAMoCRISCgpraW5kX2luZGV4GAggAygNEhEKCWRhdGFfanNvbhgJIAEoDBIXCg9kYXRhX2pzb25fYnl0ZXMYCiADKA0i2wEKDkF0dGFjaFJlc3BvbnNlEiMKB3Nlc3Npb24YASABKAsyEC5zeWxrLnYxLlNlc3Npb25IABInCgloZWFydGJlYXQYAyABKAsyEi5zeWxrLnYxLkhlYXJ0YmVhdEgAEiEKBnJlc3luYxgEIAEoCzIPLnN5bGsudjEuUmVzeW5jSAASJwoGcmVzdWx0GAUgASgLMhUuc3lsay52MS5BY3Rpb25SZXN1bHRIABIoCgdjb2x1bW5zGAggASgLMhUuc3lsay52MS5FdmVudENvbHVtbnNIAEIFCgNtc2ciVAoRUmVhZEV2ZW50c1JlcXVlc3QSDwoHc2Vzc2lvbhgBIAEoCRIQCghmcm9tX3NlcRgCIAEoBBIMCgR0YWlsGAMgASgNEg4KBmZvbGxvdxgEIAEoCCI6ChJSZWFkRXZlbnRzUmVzcG9uc2USJAoFZXZlbnQYASABKAsyFS5zeWxrLnYxLlNlc3Npb25FdmVudCLRAQoIQXBwcm92YWwSCgoCaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIQCghhZ2VudF9pZBgDIAEoCRIMCgRraW5kGAQgASgJEg8KB3N1bW1hcnkYBSABKAkSDgoGZGV0YWlsGAYgASgJEg4KBnJlYXNvbhgHIAEoCRINCgVzdGF0ZRgIIAEoCRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYCSABKAMSFQoNcHJvcG9zZWRfcnVsZRgKIAEoCRISCgpyZXNvbHV0aW9uGAsgASgJIicKFExpc3RBcHByb3ZhbHNSZXF1ZXN0Eg8KB3Nlc3Npb24YASABKAkiPQoVTGlzdEFwcHJvdmFsc1Jlc3BvbnNlEiQKCWFwcHJvdmFscxgBIAMoCzIRLnN5bGsudjEuQXBwcm92YWwiYgoVRGVjaWRlQXBwcm92YWxSZXF1ZXN0EhMKC2FwcHJvdmFsX2lkGAEgASgJEiMKCGRlY2lzaW9uGAIgASgOMhEuc3lsay52MS5EZWNpc2lvbhIPCgdtZXNzYWdlGAMgASgJIj0KFkRlY2lkZUFwcHJvdmFsUmVzcG9uc2USIwoIYXBwcm92YWwYASABKAsyES5zeWxrLnYxLkFwcHJvdmFsImMKDlBlcm1pc3Npb25SdWxlEgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHcGF0dGVybhgDIAEoCRIKCgJvcBgEIAEoCRIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBSABKAMiLgoWTGlzdFBlcm1pc3Npb25zUmVxdWVzdBIUCgxwcm9qZWN0X3Jvb3QYASABKAkiTwoXTGlzdFBlcm1pc3Npb25zUmVzcG9uc2USJgoFcnVsZXMYASADKAsyFy5zeWxrLnYxLlBlcm1pc3Npb25SdWxlEgwKBGZpbGUYAiABKAkiPQoXUmV2b2tlUGVybWlzc2lvblJlcXVlc3QSFAoMcHJvamVjdF9yb290GAEgASgJEgwKBHJ1bGUYAiABKAkiQQoYUmV2b2tlUGVybWlzc2lvblJlc3BvbnNlEiUKBHJ1bGUYASABKAsyFy5zeWxrLnYxLlBlcm1pc3Npb25SdWxlIisKGEdldFNlc3Npb25Db250ZXh0UmVxdWVzdBIPCgdzZXNzaW9uGAEgASgJIn8KD0luc3RydWN0aW9uRmlsZRIMCgRwYXRoGAEgASgJEg0KBXNjb3BlGAIgASgJEhIKCnNpemVfYnl0ZXMYAyABKAQSFgoOaW5jbHVkZWRfY2hhcnMYBCABKAQSEQoJdHJ1bmNhdGVkGAUgASgIEhAKCGluY2x1ZGVkGAYgASgIIj8KD0NvbmZpZ0ZpbGVTdGF0ZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgi4QEKGUdldFNlc3Npb25Db250ZXh0UmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIuCgxpbnN0cnVjdGlvbnMYAiADKAsyGC5zeWxrLnYxLkluc3RydWN0aW9uRmlsZRISCgplbnZfc291cmNlGAMgASgJEhEKCWVudl9uYW1lcxgEIAMoCRIQCghlbnZfcGF0aBgFIAEoCRIuCgxjb25maWdfZmlsZXMYBiADKAsyGC5zeWxrLnYxLkNvbmZpZ0ZpbGVTdGF0ZRIXCg9jb25maWdfd2FybmluZ3MYByADKAkqigIKDFNlc3Npb25TdGF0ZRIdChlTRVNTSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVU0VTU0lPTl9TVEFURV9DUkVBVEVEEAESGQoVU0VTU0lPTl9TVEFURV9SVU5OSU5HEAISIgoeU0VTU0lPTl9TVEFURV9XQUlUSU5HX0FQUFJPVkFMEAMSFgoSU0VTU0lPTl9TVEFURV9JRExFEAQSGAoUU0VTU0lPTl9TVEFURV9QQVVTRUQQBRIbChdTRVNTSU9OX1NUQVRFX0NPTVBMRVRFRBAGEhgKFFNFU1NJT05fU1RBVEVfRkFJTEVEEAcSGAoUU0VTU0lPTl9TVEFURV9DTE9TRUQQCCqnAQoIRGVjaXNpb24SGAoUREVDSVNJT05fVU5TUEVDSUZJRUQQABIXChNERUNJU0lPTl9BTExPV19PTkNFEAESGgoWREVDSVNJT05fQUxMT1dfU0VTU0lPThACEhkKFURFQ0lTSU9OX0FMTE9XX0FMV0FZUxADEhEKDURFQ0lTSU9OX0RFTlkQBBIeChpERUNJU0lPTl9ERU5ZX1dJVEhfTUVTU0FHRRAFMukJCg5TZXNzaW9uU2VydmljZRJOCg1DcmVhdGVTZXNzaW9uEh0uc3lsay52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoeLnN5bGsudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEksKDExpc3RTZXNzaW9ucxIcLnN5bGsudjEuTGlzdFNlc3Npb25zUmVxdWVzdBodLnN5bGsudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USRQoKR2V0U2Vzc2lvbhIaLnN5bGsudjEuR2V0U2Vzc2lvblJlcXVlc3QaGy5zeWxrLnYxLkdldFNlc3Npb25SZXNwb25zZRJCCglTZW5kSW5wdXQSGS5zeWxrLnYxLlNlbmRJbnB1dFJlcXVlc3QaGi5zeWxrLnYxLlNlbmRJbnB1dFJlc3BvbnNlEkUKCkNhbmNlbFR1cm4SGi5zeWxrLnYxLkNhbmNlbFR1cm5SZXF1ZXN0Ghsuc3lsay52MS5DYW5jZWxUdXJuUmVzcG9uc2USSwoMUGF1c2VTZXNzaW9uEhwuc3lsay52MS5QYXVzZVNlc3Npb25SZXF1ZXN0Gh0uc3lsay52MS5QYXVzZVNlc3Npb25SZXNwb25zZRJOCg1SZXN1bWVTZXNzaW9uEh0uc3lsay52MS5SZXN1bWVTZXNzaW9uUmVxdWVzdBoeLnN5bGsudjEuUmVzdW1lU2Vzc2lvblJlc3BvbnNlEksKDENsb3NlU2Vzc2lvbhIcLnN5bGsudjEuQ2xvc2VTZXNzaW9uUmVxdWVzdBodLnN5bGsudjEuQ2xvc2VTZXNzaW9uUmVzcG9uc2USTgoNRGVsZXRlU2Vzc2lvbhIdLnN5bGsudjEuRGVsZXRlU2Vzc2lvblJlcXVlc3QaHi5zeWxrLnYxLkRlbGV0ZVNlc3Npb25SZXNwb25zZRI9CgZBdHRhY2gSFi5zeWxrLnYxLkF0dGFjaFJlcXVlc3QaFy5zeWxrLnYxLkF0dGFjaFJlc3BvbnNlKAEwARJHCgpSZWFkRXZlbnRzEhouc3lsay52MS5SZWFkRXZlbnRzUmVxdWVzdBobLnN5bGsudjEuUmVhZEV2ZW50c1Jlc3BvbnNlMAESRQoKUmV3aW5kVHVybhIaLnN5bGsudjEuUmV3aW5kVHVyblJlcXVlc3QaGy5zeWxrLnYxLlJld2luZFR1cm5SZXNwb25zZRJRCg5Db21wYWN0U2Vzc2lvbhIeLnN5bGsudjEuQ29tcGFjdFNlc3Npb25SZXF1ZXN0Gh8uc3lsay52MS5Db21wYWN0U2Vzc2lvblJlc3BvbnNlEloKEUdldFNlc3Npb25Db250ZXh0EiEuc3lsay52MS5HZXRTZXNzaW9uQ29udGV4dFJlcXVlc3QaIi5zeWxrLnYxLkdldFNlc3Npb25Db250ZXh0UmVzcG9uc2USVAoPU2V0U2Vzc2lvbk1vZGVsEh8uc3lsay52MS5TZXRTZXNzaW9uTW9kZWxSZXF1ZXN0GiAuc3lsay52MS5TZXRTZXNzaW9uTW9kZWxSZXNwb25zZRJaChFDbGVhckNvbnZlcnNhdGlvbhIhLnN5bGsudjEuQ2xlYXJDb252ZXJzYXRpb25SZXF1ZXN0GiIuc3lsay52MS5DbGVhckNvbnZlcnNhdGlvblJlc3BvbnNlMrQBCg9BcHByb3ZhbFNlcnZpY2USTgoNTGlzdEFwcHJvdmFscxIdLnN5bGsudjEuTGlzdEFwcHJvdmFsc1JlcXVlc3QaHi5zeWxrLnYxLkxpc3RBcHByb3ZhbHNSZXNwb25zZRJRCg5EZWNpZGVBcHByb3ZhbBIeLnN5bGsudjEuRGVjaWRlQXBwcm92YWxSZXF1ZXN0Gh8uc3lsay52MS5EZWNpZGVBcHByb3ZhbFJlc3BvbnNlMsIBChFQZXJtaXNzaW9uU2VydmljZRJUCg9MaXN0UGVybWlzc2lvbnMSHy5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1JlcXVlc3QaIC5zeWxrLnYxLkxpc3RQZXJtaXNzaW9uc1Jlc3BvbnNlElcKEFJldm9rZVBlcm1pc3Npb24SIC5zeWxrLnYxLlJldm9rZVBlcm1pc3Npb25SZXF1ZXN0GiEuc3lsay52MS5SZXZva2VQZXJtaXNzaW9uUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message sylk.v1.Session
@@ -89,6 +89,13 @@ export type Session = Message<"sylk.v1.Session"> & {
    * @generated from field: double cost_usd = 14;
    */
   costUsd: number;
+
+  /**
+   * Tasks the session's agent delegated (spawn_task), oldest first.
+   *
+   * @generated from field: repeated sylk.v1.SessionTask tasks = 15;
+   */
+  tasks: SessionTask[];
 };
 
 /**
@@ -97,6 +104,80 @@ export type Session = Message<"sylk.v1.Session"> & {
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
   messageDesc(file_sylk_v1_session, 0);
+
+/**
+ * SessionTask is one delegated task (pipeline) of a session.
+ *
+ * @generated from message sylk.v1.SessionTask
+ */
+export type SessionTask = Message<"sylk.v1.SessionTask"> & {
+  /**
+   * t1, t2, … within the session.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * explorer | engineer
+   *
+   * @generated from field: string role = 2;
+   */
+  role: string;
+
+  /**
+   * @generated from field: string goal = 3;
+   */
+  goal: string;
+
+  /**
+   * waiting | queued | running | paused | done | failed | cancelled | timed_out | conflict | interrupted
+   *
+   * @generated from field: string state = 4;
+   */
+  state: string;
+
+  /**
+   * @generated from field: double cost_usd = 5;
+   */
+  costUsd: number;
+
+  /**
+   * @generated from field: int64 created_at_unix_ms = 6;
+   */
+  createdAtUnixMs: bigint;
+
+  /**
+   * @generated from field: int64 ended_at_unix_ms = 7;
+   */
+  endedAtUnixMs: bigint;
+
+  /**
+   * @generated from field: string error = 8;
+   */
+  error: string;
+
+  /**
+   * Files its staged changes wrote into the project.
+   *
+   * @generated from field: repeated string merged = 9;
+   */
+  merged: string[];
+
+  /**
+   * Files not applied because they changed in the project meanwhile.
+   *
+   * @generated from field: repeated string conflicts = 10;
+   */
+  conflicts: string[];
+};
+
+/**
+ * Describes the message sylk.v1.SessionTask.
+ * Use `create(SessionTaskSchema)` to create a new message.
+ */
+export const SessionTaskSchema: GenMessage<SessionTask> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 1);
 
 /**
  * SessionEvent is one entry of a session's log. data_json is the event's body
@@ -136,7 +217,7 @@ export type SessionEvent = Message<"sylk.v1.SessionEvent"> & {
  * Use `create(SessionEventSchema)` to create a new message.
  */
 export const SessionEventSchema: GenMessage<SessionEvent> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 1);
+  messageDesc(file_sylk_v1_session, 2);
 
 /**
  * @generated from message sylk.v1.CreateSessionRequest
@@ -192,7 +273,7 @@ export type CreateSessionRequest = Message<"sylk.v1.CreateSessionRequest"> & {
  * Use `create(CreateSessionRequestSchema)` to create a new message.
  */
 export const CreateSessionRequestSchema: GenMessage<CreateSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 2);
+  messageDesc(file_sylk_v1_session, 3);
 
 /**
  * @generated from message sylk.v1.CreateSessionResponse
@@ -209,7 +290,7 @@ export type CreateSessionResponse = Message<"sylk.v1.CreateSessionResponse"> & {
  * Use `create(CreateSessionResponseSchema)` to create a new message.
  */
 export const CreateSessionResponseSchema: GenMessage<CreateSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 3);
+  messageDesc(file_sylk_v1_session, 4);
 
 /**
  * @generated from message sylk.v1.ListSessionsRequest
@@ -235,7 +316,7 @@ export type ListSessionsRequest = Message<"sylk.v1.ListSessionsRequest"> & {
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 4);
+  messageDesc(file_sylk_v1_session, 5);
 
 /**
  * @generated from message sylk.v1.ListSessionsResponse
@@ -252,7 +333,7 @@ export type ListSessionsResponse = Message<"sylk.v1.ListSessionsResponse"> & {
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 5);
+  messageDesc(file_sylk_v1_session, 6);
 
 /**
  * @generated from message sylk.v1.GetSessionRequest
@@ -271,7 +352,7 @@ export type GetSessionRequest = Message<"sylk.v1.GetSessionRequest"> & {
  * Use `create(GetSessionRequestSchema)` to create a new message.
  */
 export const GetSessionRequestSchema: GenMessage<GetSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 6);
+  messageDesc(file_sylk_v1_session, 7);
 
 /**
  * @generated from message sylk.v1.GetSessionResponse
@@ -288,7 +369,7 @@ export type GetSessionResponse = Message<"sylk.v1.GetSessionResponse"> & {
  * Use `create(GetSessionResponseSchema)` to create a new message.
  */
 export const GetSessionResponseSchema: GenMessage<GetSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 7);
+  messageDesc(file_sylk_v1_session, 8);
 
 /**
  * @generated from message sylk.v1.SendInputRequest
@@ -310,7 +391,7 @@ export type SendInputRequest = Message<"sylk.v1.SendInputRequest"> & {
  * Use `create(SendInputRequestSchema)` to create a new message.
  */
 export const SendInputRequestSchema: GenMessage<SendInputRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 8);
+  messageDesc(file_sylk_v1_session, 9);
 
 /**
  * @generated from message sylk.v1.SendInputResponse
@@ -327,7 +408,7 @@ export type SendInputResponse = Message<"sylk.v1.SendInputResponse"> & {
  * Use `create(SendInputResponseSchema)` to create a new message.
  */
 export const SendInputResponseSchema: GenMessage<SendInputResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 9);
+  messageDesc(file_sylk_v1_session, 10);
 
 /**
  * @generated from message sylk.v1.CancelTurnRequest
@@ -344,7 +425,7 @@ export type CancelTurnRequest = Message<"sylk.v1.CancelTurnRequest"> & {
  * Use `create(CancelTurnRequestSchema)` to create a new message.
  */
 export const CancelTurnRequestSchema: GenMessage<CancelTurnRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 10);
+  messageDesc(file_sylk_v1_session, 11);
 
 /**
  * @generated from message sylk.v1.CancelTurnResponse
@@ -361,7 +442,7 @@ export type CancelTurnResponse = Message<"sylk.v1.CancelTurnResponse"> & {
  * Use `create(CancelTurnResponseSchema)` to create a new message.
  */
 export const CancelTurnResponseSchema: GenMessage<CancelTurnResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 11);
+  messageDesc(file_sylk_v1_session, 12);
 
 /**
  * @generated from message sylk.v1.RewindTurnRequest
@@ -399,7 +480,7 @@ export type RewindTurnRequest = Message<"sylk.v1.RewindTurnRequest"> & {
  * Use `create(RewindTurnRequestSchema)` to create a new message.
  */
 export const RewindTurnRequestSchema: GenMessage<RewindTurnRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 12);
+  messageDesc(file_sylk_v1_session, 13);
 
 /**
  * @generated from message sylk.v1.RewoundFile
@@ -423,7 +504,7 @@ export type RewoundFile = Message<"sylk.v1.RewoundFile"> & {
  * Use `create(RewoundFileSchema)` to create a new message.
  */
 export const RewoundFileSchema: GenMessage<RewoundFile> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 13);
+  messageDesc(file_sylk_v1_session, 14);
 
 /**
  * @generated from message sylk.v1.TurnSideEffect
@@ -447,7 +528,7 @@ export type TurnSideEffect = Message<"sylk.v1.TurnSideEffect"> & {
  * Use `create(TurnSideEffectSchema)` to create a new message.
  */
 export const TurnSideEffectSchema: GenMessage<TurnSideEffect> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 14);
+  messageDesc(file_sylk_v1_session, 15);
 
 /**
  * @generated from message sylk.v1.RewindTurnResponse
@@ -505,7 +586,7 @@ export type RewindTurnResponse = Message<"sylk.v1.RewindTurnResponse"> & {
  * Use `create(RewindTurnResponseSchema)` to create a new message.
  */
 export const RewindTurnResponseSchema: GenMessage<RewindTurnResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 15);
+  messageDesc(file_sylk_v1_session, 16);
 
 /**
  * @generated from message sylk.v1.CompactSessionRequest
@@ -524,7 +605,7 @@ export type CompactSessionRequest = Message<"sylk.v1.CompactSessionRequest"> & {
  * Use `create(CompactSessionRequestSchema)` to create a new message.
  */
 export const CompactSessionRequestSchema: GenMessage<CompactSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 16);
+  messageDesc(file_sylk_v1_session, 17);
 
 /**
  * @generated from message sylk.v1.CompactSessionResponse
@@ -574,7 +655,102 @@ export type CompactSessionResponse = Message<"sylk.v1.CompactSessionResponse"> &
  * Use `create(CompactSessionResponseSchema)` to create a new message.
  */
 export const CompactSessionResponseSchema: GenMessage<CompactSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 17);
+  messageDesc(file_sylk_v1_session, 18);
+
+/**
+ * @generated from message sylk.v1.SetSessionModelRequest
+ */
+export type SetSessionModelRequest = Message<"sylk.v1.SetSessionModelRequest"> & {
+  /**
+   * Session id or name.
+   *
+   * @generated from field: string session = 1;
+   */
+  session: string;
+
+  /**
+   * Empty: keep the session's provider.
+   *
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * Empty: the provider's default model.
+   *
+   * @generated from field: string model = 3;
+   */
+  model: string;
+};
+
+/**
+ * Describes the message sylk.v1.SetSessionModelRequest.
+ * Use `create(SetSessionModelRequestSchema)` to create a new message.
+ */
+export const SetSessionModelRequestSchema: GenMessage<SetSessionModelRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 19);
+
+/**
+ * @generated from message sylk.v1.SetSessionModelResponse
+ */
+export type SetSessionModelResponse = Message<"sylk.v1.SetSessionModelResponse"> & {
+  /**
+   * @generated from field: sylk.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+
+  /**
+   * Set when the model is not in the catalogue (its limits are guessed).
+   *
+   * @generated from field: string warning = 2;
+   */
+  warning: string;
+};
+
+/**
+ * Describes the message sylk.v1.SetSessionModelResponse.
+ * Use `create(SetSessionModelResponseSchema)` to create a new message.
+ */
+export const SetSessionModelResponseSchema: GenMessage<SetSessionModelResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 20);
+
+/**
+ * @generated from message sylk.v1.ClearConversationRequest
+ */
+export type ClearConversationRequest = Message<"sylk.v1.ClearConversationRequest"> & {
+  /**
+   * Session id or name.
+   *
+   * @generated from field: string session = 1;
+   */
+  session: string;
+};
+
+/**
+ * Describes the message sylk.v1.ClearConversationRequest.
+ * Use `create(ClearConversationRequestSchema)` to create a new message.
+ */
+export const ClearConversationRequestSchema: GenMessage<ClearConversationRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 21);
+
+/**
+ * @generated from message sylk.v1.ClearConversationResponse
+ */
+export type ClearConversationResponse = Message<"sylk.v1.ClearConversationResponse"> & {
+  /**
+   * How many messages the model no longer sees.
+   *
+   * @generated from field: uint32 messages_cleared = 1;
+   */
+  messagesCleared: number;
+};
+
+/**
+ * Describes the message sylk.v1.ClearConversationResponse.
+ * Use `create(ClearConversationResponseSchema)` to create a new message.
+ */
+export const ClearConversationResponseSchema: GenMessage<ClearConversationResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_session, 22);
 
 /**
  * @generated from message sylk.v1.PauseSessionRequest
@@ -591,7 +767,7 @@ export type PauseSessionRequest = Message<"sylk.v1.PauseSessionRequest"> & {
  * Use `create(PauseSessionRequestSchema)` to create a new message.
  */
 export const PauseSessionRequestSchema: GenMessage<PauseSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 18);
+  messageDesc(file_sylk_v1_session, 23);
 
 /**
  * @generated from message sylk.v1.PauseSessionResponse
@@ -608,7 +784,7 @@ export type PauseSessionResponse = Message<"sylk.v1.PauseSessionResponse"> & {
  * Use `create(PauseSessionResponseSchema)` to create a new message.
  */
 export const PauseSessionResponseSchema: GenMessage<PauseSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 19);
+  messageDesc(file_sylk_v1_session, 24);
 
 /**
  * @generated from message sylk.v1.ResumeSessionRequest
@@ -625,7 +801,7 @@ export type ResumeSessionRequest = Message<"sylk.v1.ResumeSessionRequest"> & {
  * Use `create(ResumeSessionRequestSchema)` to create a new message.
  */
 export const ResumeSessionRequestSchema: GenMessage<ResumeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 20);
+  messageDesc(file_sylk_v1_session, 25);
 
 /**
  * @generated from message sylk.v1.ResumeSessionResponse
@@ -642,7 +818,7 @@ export type ResumeSessionResponse = Message<"sylk.v1.ResumeSessionResponse"> & {
  * Use `create(ResumeSessionResponseSchema)` to create a new message.
  */
 export const ResumeSessionResponseSchema: GenMessage<ResumeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 21);
+  messageDesc(file_sylk_v1_session, 26);
 
 /**
  * @generated from message sylk.v1.CloseSessionRequest
@@ -659,7 +835,7 @@ export type CloseSessionRequest = Message<"sylk.v1.CloseSessionRequest"> & {
  * Use `create(CloseSessionRequestSchema)` to create a new message.
  */
 export const CloseSessionRequestSchema: GenMessage<CloseSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 22);
+  messageDesc(file_sylk_v1_session, 27);
 
 /**
  * @generated from message sylk.v1.CloseSessionResponse
@@ -676,7 +852,7 @@ export type CloseSessionResponse = Message<"sylk.v1.CloseSessionResponse"> & {
  * Use `create(CloseSessionResponseSchema)` to create a new message.
  */
 export const CloseSessionResponseSchema: GenMessage<CloseSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 23);
+  messageDesc(file_sylk_v1_session, 28);
 
 /**
  * @generated from message sylk.v1.DeleteSessionRequest
@@ -693,7 +869,7 @@ export type DeleteSessionRequest = Message<"sylk.v1.DeleteSessionRequest"> & {
  * Use `create(DeleteSessionRequestSchema)` to create a new message.
  */
 export const DeleteSessionRequestSchema: GenMessage<DeleteSessionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 24);
+  messageDesc(file_sylk_v1_session, 29);
 
 /**
  * @generated from message sylk.v1.DeleteSessionResponse
@@ -710,7 +886,7 @@ export type DeleteSessionResponse = Message<"sylk.v1.DeleteSessionResponse"> & {
  * Use `create(DeleteSessionResponseSchema)` to create a new message.
  */
 export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 25);
+  messageDesc(file_sylk_v1_session, 30);
 
 /**
  * @generated from message sylk.v1.AttachStart
@@ -751,7 +927,7 @@ export type AttachStart = Message<"sylk.v1.AttachStart"> & {
  * Use `create(AttachStartSchema)` to create a new message.
  */
 export const AttachStartSchema: GenMessage<AttachStart> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 26);
+  messageDesc(file_sylk_v1_session, 31);
 
 /**
  * @generated from message sylk.v1.UserInput
@@ -768,7 +944,7 @@ export type UserInput = Message<"sylk.v1.UserInput"> & {
  * Use `create(UserInputSchema)` to create a new message.
  */
 export const UserInputSchema: GenMessage<UserInput> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 27);
+  messageDesc(file_sylk_v1_session, 32);
 
 /**
  * @generated from message sylk.v1.ApprovalDecision
@@ -797,7 +973,7 @@ export type ApprovalDecision = Message<"sylk.v1.ApprovalDecision"> & {
  * Use `create(ApprovalDecisionSchema)` to create a new message.
  */
 export const ApprovalDecisionSchema: GenMessage<ApprovalDecision> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 28);
+  messageDesc(file_sylk_v1_session, 33);
 
 /**
  * @generated from message sylk.v1.Cancel
@@ -810,7 +986,7 @@ export type Cancel = Message<"sylk.v1.Cancel"> & {
  * Use `create(CancelSchema)` to create a new message.
  */
 export const CancelSchema: GenMessage<Cancel> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 29);
+  messageDesc(file_sylk_v1_session, 34);
 
 /**
  * @generated from message sylk.v1.Resize
@@ -832,7 +1008,7 @@ export type Resize = Message<"sylk.v1.Resize"> & {
  * Use `create(ResizeSchema)` to create a new message.
  */
 export const ResizeSchema: GenMessage<Resize> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 30);
+  messageDesc(file_sylk_v1_session, 35);
 
 /**
  * @generated from message sylk.v1.Heartbeat
@@ -849,7 +1025,7 @@ export type Heartbeat = Message<"sylk.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 31);
+  messageDesc(file_sylk_v1_session, 36);
 
 /**
  * @generated from message sylk.v1.AttachRequest
@@ -902,7 +1078,7 @@ export type AttachRequest = Message<"sylk.v1.AttachRequest"> & {
  * Use `create(AttachRequestSchema)` to create a new message.
  */
 export const AttachRequestSchema: GenMessage<AttachRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 32);
+  messageDesc(file_sylk_v1_session, 37);
 
 /**
  * Resync tells a client that fell too far behind to attach again from from_seq.
@@ -921,7 +1097,7 @@ export type Resync = Message<"sylk.v1.Resync"> & {
  * Use `create(ResyncSchema)` to create a new message.
  */
 export const ResyncSchema: GenMessage<Resync> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 33);
+  messageDesc(file_sylk_v1_session, 38);
 
 /**
  * ActionResult answers a decision or input sent on the stream.
@@ -950,7 +1126,7 @@ export type ActionResult = Message<"sylk.v1.ActionResult"> & {
  * Use `create(ActionResultSchema)` to create a new message.
  */
 export const ActionResultSchema: GenMessage<ActionResult> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 34);
+  messageDesc(file_sylk_v1_session, 39);
 
 /**
  * EventColumns carries consecutive events (in seq order) of the attached session
@@ -1011,7 +1187,7 @@ export type EventColumns = Message<"sylk.v1.EventColumns"> & {
  * Use `create(EventColumnsSchema)` to create a new message.
  */
 export const EventColumnsSchema: GenMessage<EventColumns> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 35);
+  messageDesc(file_sylk_v1_session, 40);
 
 /**
  * @generated from message sylk.v1.AttachResponse
@@ -1058,7 +1234,7 @@ export type AttachResponse = Message<"sylk.v1.AttachResponse"> & {
  * Use `create(AttachResponseSchema)` to create a new message.
  */
 export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 36);
+  messageDesc(file_sylk_v1_session, 41);
 
 /**
  * @generated from message sylk.v1.ReadEventsRequest
@@ -1090,7 +1266,7 @@ export type ReadEventsRequest = Message<"sylk.v1.ReadEventsRequest"> & {
  * Use `create(ReadEventsRequestSchema)` to create a new message.
  */
 export const ReadEventsRequestSchema: GenMessage<ReadEventsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 37);
+  messageDesc(file_sylk_v1_session, 42);
 
 /**
  * @generated from message sylk.v1.ReadEventsResponse
@@ -1107,7 +1283,7 @@ export type ReadEventsResponse = Message<"sylk.v1.ReadEventsResponse"> & {
  * Use `create(ReadEventsResponseSchema)` to create a new message.
  */
 export const ReadEventsResponseSchema: GenMessage<ReadEventsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 38);
+  messageDesc(file_sylk_v1_session, 43);
 
 /**
  * @generated from message sylk.v1.Approval
@@ -1174,7 +1350,7 @@ export type Approval = Message<"sylk.v1.Approval"> & {
  * Use `create(ApprovalSchema)` to create a new message.
  */
 export const ApprovalSchema: GenMessage<Approval> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 39);
+  messageDesc(file_sylk_v1_session, 44);
 
 /**
  * @generated from message sylk.v1.ListApprovalsRequest
@@ -1191,7 +1367,7 @@ export type ListApprovalsRequest = Message<"sylk.v1.ListApprovalsRequest"> & {
  * Use `create(ListApprovalsRequestSchema)` to create a new message.
  */
 export const ListApprovalsRequestSchema: GenMessage<ListApprovalsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 40);
+  messageDesc(file_sylk_v1_session, 45);
 
 /**
  * @generated from message sylk.v1.ListApprovalsResponse
@@ -1208,7 +1384,7 @@ export type ListApprovalsResponse = Message<"sylk.v1.ListApprovalsResponse"> & {
  * Use `create(ListApprovalsResponseSchema)` to create a new message.
  */
 export const ListApprovalsResponseSchema: GenMessage<ListApprovalsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 41);
+  messageDesc(file_sylk_v1_session, 46);
 
 /**
  * @generated from message sylk.v1.DecideApprovalRequest
@@ -1235,7 +1411,7 @@ export type DecideApprovalRequest = Message<"sylk.v1.DecideApprovalRequest"> & {
  * Use `create(DecideApprovalRequestSchema)` to create a new message.
  */
 export const DecideApprovalRequestSchema: GenMessage<DecideApprovalRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 42);
+  messageDesc(file_sylk_v1_session, 47);
 
 /**
  * @generated from message sylk.v1.DecideApprovalResponse
@@ -1252,7 +1428,7 @@ export type DecideApprovalResponse = Message<"sylk.v1.DecideApprovalResponse"> &
  * Use `create(DecideApprovalResponseSchema)` to create a new message.
  */
 export const DecideApprovalResponseSchema: GenMessage<DecideApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 43);
+  messageDesc(file_sylk_v1_session, 48);
 
 /**
  * @generated from message sylk.v1.PermissionRule
@@ -1289,7 +1465,7 @@ export type PermissionRule = Message<"sylk.v1.PermissionRule"> & {
  * Use `create(PermissionRuleSchema)` to create a new message.
  */
 export const PermissionRuleSchema: GenMessage<PermissionRule> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 44);
+  messageDesc(file_sylk_v1_session, 49);
 
 /**
  * @generated from message sylk.v1.ListPermissionsRequest
@@ -1306,7 +1482,7 @@ export type ListPermissionsRequest = Message<"sylk.v1.ListPermissionsRequest"> &
  * Use `create(ListPermissionsRequestSchema)` to create a new message.
  */
 export const ListPermissionsRequestSchema: GenMessage<ListPermissionsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 45);
+  messageDesc(file_sylk_v1_session, 50);
 
 /**
  * @generated from message sylk.v1.ListPermissionsResponse
@@ -1328,7 +1504,7 @@ export type ListPermissionsResponse = Message<"sylk.v1.ListPermissionsResponse">
  * Use `create(ListPermissionsResponseSchema)` to create a new message.
  */
 export const ListPermissionsResponseSchema: GenMessage<ListPermissionsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 46);
+  messageDesc(file_sylk_v1_session, 51);
 
 /**
  * @generated from message sylk.v1.RevokePermissionRequest
@@ -1352,7 +1528,7 @@ export type RevokePermissionRequest = Message<"sylk.v1.RevokePermissionRequest">
  * Use `create(RevokePermissionRequestSchema)` to create a new message.
  */
 export const RevokePermissionRequestSchema: GenMessage<RevokePermissionRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 47);
+  messageDesc(file_sylk_v1_session, 52);
 
 /**
  * @generated from message sylk.v1.RevokePermissionResponse
@@ -1369,7 +1545,7 @@ export type RevokePermissionResponse = Message<"sylk.v1.RevokePermissionResponse
  * Use `create(RevokePermissionResponseSchema)` to create a new message.
  */
 export const RevokePermissionResponseSchema: GenMessage<RevokePermissionResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 48);
+  messageDesc(file_sylk_v1_session, 53);
 
 /**
  * @generated from message sylk.v1.GetSessionContextRequest
@@ -1388,7 +1564,7 @@ export type GetSessionContextRequest = Message<"sylk.v1.GetSessionContextRequest
  * Use `create(GetSessionContextRequestSchema)` to create a new message.
  */
 export const GetSessionContextRequestSchema: GenMessage<GetSessionContextRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 49);
+  messageDesc(file_sylk_v1_session, 54);
 
 /**
  * InstructionFile is one instruction file a session follows.
@@ -1440,7 +1616,7 @@ export type InstructionFile = Message<"sylk.v1.InstructionFile"> & {
  * Use `create(InstructionFileSchema)` to create a new message.
  */
 export const InstructionFileSchema: GenMessage<InstructionFile> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 50);
+  messageDesc(file_sylk_v1_session, 55);
 
 /**
  * ConfigFileState is one config file layer of a session's project.
@@ -1471,7 +1647,7 @@ export type ConfigFileState = Message<"sylk.v1.ConfigFileState"> & {
  * Use `create(ConfigFileStateSchema)` to create a new message.
  */
 export const ConfigFileStateSchema: GenMessage<ConfigFileState> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 51);
+  messageDesc(file_sylk_v1_session, 56);
 
 /**
  * @generated from message sylk.v1.GetSessionContextResponse
@@ -1527,7 +1703,7 @@ export type GetSessionContextResponse = Message<"sylk.v1.GetSessionContextRespon
  * Use `create(GetSessionContextResponseSchema)` to create a new message.
  */
 export const GetSessionContextResponseSchema: GenMessage<GetSessionContextResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_session, 52);
+  messageDesc(file_sylk_v1_session, 57);
 
 /**
  * @generated from enum sylk.v1.SessionState
@@ -1769,6 +1945,29 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof GetSessionContextRequestSchema;
     output: typeof GetSessionContextResponseSchema;
+  },
+  /**
+   * SetSessionModel switches the provider and/or model later turns of a
+   * session use (`/model`). Refused while a turn runs.
+   *
+   * @generated from rpc sylk.v1.SessionService.SetSessionModel
+   */
+  setSessionModel: {
+    methodKind: "unary";
+    input: typeof SetSessionModelRequestSchema;
+    output: typeof SetSessionModelResponseSchema;
+  },
+  /**
+   * ClearConversation starts a new conversation in the same session (`/clear`):
+   * the model no longer sees the earlier messages; the event log keeps them.
+   * Refused while a turn runs.
+   *
+   * @generated from rpc sylk.v1.SessionService.ClearConversation
+   */
+  clearConversation: {
+    methodKind: "unary";
+    input: typeof ClearConversationRequestSchema;
+    output: typeof ClearConversationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sylk_v1_session, 0);

@@ -1,0 +1,4 @@
+import type { PipelineScheduler } from '@sylk/resources';
+
+/** What a session's tasks need of the daemon's one pipeline scheduler. */
+export type PipelineScheduling = Pick<PipelineScheduler, 'submit' | 'cancel' | 'onChange'>;
