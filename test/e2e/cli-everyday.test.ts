@@ -1,19 +1,13 @@
 // Everyday CLI basics through the real CLI and a real sylkd (emulator provider): a task piped in
 // with `sylk run -` / `sylk send <session> -`, `sylk rm` of idle and busy sessions (and on a
 // terminal, its question), and the note of `sylk approve -m` reaching the model.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI, runCli, waitFor } from '../helpers/sylk.js';
-import { startTmux, type Tmux } from '../helpers/tmux.js';
+import { startTmux } from '../helpers/tmux.js';
+import { cleanedAfterEach } from '../helpers/cleanup.js';
 import { answeringScenario, scenarioFile, sessionHarness, type SessionHarness } from '../helpers/sessions.js';
 
-let harnesses: SessionHarness[] = [];
-let terminals: Tmux[] = [];
-afterEach(async () => {
-  for (const t of terminals) t.kill();
-  terminals = [];
-  await Promise.all(harnesses.map((s) => s.cleanup()));
-  harnesses = [];
-});
+const { harnesses, terminals } = cleanedAfterEach();
 async function harness(scenario: Parameters<typeof sessionHarness>[0]): Promise<SessionHarness> {
   const s = await sessionHarness(scenario);
   harnesses.push(s);

@@ -1,13 +1,14 @@
 // Undo and rollback end to end: a real sylkd + sylk, the emulator scripting a session that edits
 // and creates files over two turns; the files really go back, and a user's edit is kept.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import type { Scenario } from '@sylk/emulator';
 import { CLI, parseJson, waitFor } from '../helpers/sylk.js';
-import { startTmux, type Tmux } from '../helpers/tmux.js';
-import { sessionHarness, startDetached, type SessionHarness } from '../helpers/sessions.js';
+import { startTmux } from '../helpers/tmux.js';
+import { cleanedAfterEach } from '../helpers/cleanup.js';
+import { sessionHarness, startDetached } from '../helpers/sessions.js';
 
 const scenario: Scenario = {
   name: 'e2e-undo',
@@ -52,14 +53,7 @@ interface Receipt {
   conversationRewound: boolean;
 }
 
-let harnesses: SessionHarness[] = [];
-let terminals: Tmux[] = [];
-afterEach(async () => {
-  for (const t of terminals) t.kill();
-  terminals = [];
-  await Promise.all(harnesses.map((s) => s.cleanup()));
-  harnesses = [];
-});
+const { harnesses, terminals } = cleanedAfterEach();
 
 describe('sylk undo / rollback', () => {
   it('undoes the last turn, keeps a user edit, and rolls back to before turn 1', async () => {

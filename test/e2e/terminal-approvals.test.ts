@@ -1,18 +1,12 @@
 // An approval menu in a real terminal (tmux) against a real sylkd: answered from another terminal
 // it closes at once and what is typed next goes to the prompt; Ctrl-] detaches while it is up.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/sylk.js';
-import { scenarioFile, sessionHarness, startDetached, type SessionHarness } from '../helpers/sessions.js';
-import { startTmux, type Tmux } from '../helpers/tmux.js';
+import { scenarioFile, sessionHarness, startDetached } from '../helpers/sessions.js';
+import { startTmux } from '../helpers/tmux.js';
+import { cleanedAfterEach } from '../helpers/cleanup.js';
 
-let harnesses: SessionHarness[] = [];
-let terminals: Tmux[] = [];
-afterEach(async () => {
-  for (const t of terminals) t.kill();
-  terminals = [];
-  await Promise.all(harnesses.map((s) => s.cleanup()));
-  harnesses = [];
-});
+const { harnesses, terminals } = cleanedAfterEach();
 
 async function pendingApproval() {
   const s = await sessionHarness({ path: scenarioFile('approve-run') });

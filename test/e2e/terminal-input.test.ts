@@ -3,19 +3,13 @@
 // $EDITOR, and Up/Down and Ctrl-R walk the project's history, kept across runs.
 import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/sylk.js';
-import { answeringScenario, sessionHarness, type SessionHarness } from '../helpers/sessions.js';
+import { answeringScenario, sessionHarness } from '../helpers/sessions.js';
 import { startTmux, type Tmux } from '../helpers/tmux.js';
+import { cleanedAfterEach } from '../helpers/cleanup.js';
 
-let harnesses: SessionHarness[] = [];
-let terminals: Tmux[] = [];
-afterEach(async () => {
-  for (const t of terminals) t.kill();
-  terminals = [];
-  await Promise.all(harnesses.map((s) => s.cleanup()));
-  harnesses = [];
-});
+const { harnesses, terminals } = cleanedAfterEach();
 
 const SCENARIO = answeringScenario('input', [], 'Noted.');
 

@@ -1,19 +1,13 @@
 // The attached view as a place to work, driven through a real terminal (tmux) against a real
 // sylkd and the provider emulator: the prompt stays after a turn, slash commands never reach the
 // model, Ctrl-C / Ctrl-D / SIGINT do what they say, and the exit codes match docs/cli.md.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI, waitFor } from '../helpers/sylk.js';
 import { answeringScenario, scenarioFile, sessionHarness, type SessionHarness } from '../helpers/sessions.js';
 import { startTmux, type Tmux } from '../helpers/tmux.js';
+import { cleanedAfterEach } from '../helpers/cleanup.js';
 
-let harnesses: SessionHarness[] = [];
-let terminals: Tmux[] = [];
-afterEach(async () => {
-  for (const t of terminals) t.kill();
-  terminals = [];
-  await Promise.all(harnesses.map((s) => s.cleanup()));
-  harnesses = [];
-});
+const { harnesses, terminals } = cleanedAfterEach();
 
 async function harness(scenario: Parameters<typeof sessionHarness>[0]): Promise<SessionHarness> {
   const s = await sessionHarness(scenario);

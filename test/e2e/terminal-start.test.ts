@@ -1,18 +1,12 @@
 // Starting and continuing in a real terminal (tmux) against a real sylkd: bare `sylk` opens the
 // prompt in the project, `sylk -c` continues its latest session, `sylk resume` picks one.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/sylk.js';
-import { answeringScenario, sessionHarness, type SessionHarness } from '../helpers/sessions.js';
-import { startTmux, type Tmux } from '../helpers/tmux.js';
+import { answeringScenario, sessionHarness } from '../helpers/sessions.js';
+import { startTmux } from '../helpers/tmux.js';
+import { cleanedAfterEach } from '../helpers/cleanup.js';
 
-let harnesses: SessionHarness[] = [];
-let terminals: Tmux[] = [];
-afterEach(async () => {
-  for (const t of terminals) t.kill();
-  terminals = [];
-  await Promise.all(harnesses.map((s) => s.cleanup()));
-  harnesses = [];
-});
+const { harnesses, terminals } = cleanedAfterEach();
 
 const SCENARIO = answeringScenario(
   'start',

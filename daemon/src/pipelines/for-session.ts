@@ -91,6 +91,7 @@ export function sessionPipelines(input: {
     }),
     post: (kind, data) => input.runtime()?.log.post(kind, data, (err) => logger.error({ err }, 'event append failed')),
     note: input.note,
+    ...(deps.secrets !== undefined ? { redact: (value: unknown) => deps.secrets?.redactDeep(value) } : {}),
     settings: () => {
       const c = deps.config().pipelines;
       return {

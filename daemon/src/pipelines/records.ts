@@ -59,6 +59,8 @@ export class PipelineRecords {
   constructor(
     private readonly sessionDir: string,
     private readonly logger: Logger,
+    /** Known secrets out of what is kept on disk (a goal or an answer may quote one). */
+    private readonly redact: (value: unknown) => unknown = (value) => value,
   ) {}
 
   load(): PipelineRecord[] {
@@ -84,7 +86,7 @@ export class PipelineRecords {
 
   /** Queued behind earlier saves, so the file always ends with the latest list. */
   save(list: readonly PipelineRecord[]): Promise<void> {
-    const snapshot = JSON.parse(JSON.stringify(list)) as PipelineRecord[];
+    const snapshot = this.redact(JSON.parse(JSON.stringify(list)));
     this.writing = this.writing
       .then(() => writeJsonAtomic(this.sessionDir, FILE, snapshot))
       .catch((err: unknown) => this.logger.error({ err }, 'could not save the session’s tasks'));

@@ -24,7 +24,11 @@ afterEach(async () => {
 
 type Agent = (task: PipelineRecord, hooks: AgentRunHooks) => Promise<AgentRunOutcome>;
 
-function setup(agent: Agent, scheduler = new PipelineScheduler({ maxConcurrent: 2, clock: systemClock })) {
+function setup(
+  agent: Agent,
+  scheduler = new PipelineScheduler({ maxConcurrent: 2, clock: systemClock }),
+  redact?: (value: unknown) => unknown,
+) {
   const events: Array<{ kind: string; data: Record<string, unknown> }> = [];
   const notes: string[] = [];
   const pipelines = new SessionPipelines({
@@ -36,6 +40,7 @@ function setup(agent: Agent, scheduler = new PipelineScheduler({ maxConcurrent: 
     runAgent: agent,
     post: (kind, data) => events.push({ kind, data }),
     note: (text) => notes.push(text),
+    ...(redact !== undefined ? { redact } : {}),
     settings: () => ({ maxPerSession: 3, budgetUsd: 0.05, queueTimeoutSeconds: 60, priority: 60 }),
     clock: systemClock,
     logger: silentLogger(),
@@ -146,5 +151,20 @@ describe('SessionPipelines', () => {
     await pipelines.spawn(spec('quick', { role: 'explorer' }));
     await new Promise((r) => setTimeout(r, 50));
     expect(notes).toEqual(['task t1 (explorer) ended done; wait_tasks shows its result']);
+  });
+
+  it('keeps known secrets out of the tasks file', async () => {
+    const hide = (value: unknown) => JSON.parse(JSON.stringify(value).replaceAll('sk-live-123', '[REDACTED]'));
+    const { pipelines } = setup(
+      async () => ({ stopReason: 'end_turn', text: 'the key is sk-live-123' }),
+      undefined,
+      hide,
+    );
+    const t = await pipelines.spawn(spec('use sk-live-123', { role: 'explorer' }));
+    await pipelines.wait([t.id], 10_000, never);
+    await new Promise((r) => setTimeout(r, 50));
+    const file = readFileSync(join(dir, 'pipelines.json'), 'utf8');
+    expect(file).not.toContain('sk-live-123');
+    expect(file).toContain('the key is [REDACTED]');
   });
 });

@@ -40,6 +40,8 @@ export interface SessionPipelinesOptions {
   note: (text: string) => void;
   /** A task's resources (file handles, connections, memory estimate), all or nothing, before it starts. */
   bundle?: (owner: { sessionId: string; pipelineId: string }, signal: AbortSignal) => Promise<{ release(): void }>;
+  /** Known secrets out of the tasks file (redactDeep of the daemon's SecretValues). */
+  redact?: (value: unknown) => unknown;
   settings: () => { maxPerSession: number; budgetUsd: number; queueTimeoutSeconds: number; priority: number };
   clock: Clock;
   logger: Logger;
@@ -65,7 +67,7 @@ export class SessionPipelines implements TaskHost {
   private counter: number;
 
   constructor(private readonly opts: SessionPipelinesOptions) {
-    this.records = new PipelineRecords(opts.sessionDir, opts.logger);
+    this.records = new PipelineRecords(opts.sessionDir, opts.logger, opts.redact);
     this.tasks = this.records.load();
     this.counter = this.tasks.reduce((n, t) => Math.max(n, Number(t.id.slice(1)) || 0), 0);
     this.unsubscribe = opts.scheduler.onChange((key, state) => this.scheduled(key, state));

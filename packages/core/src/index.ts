@@ -20,3 +20,5 @@ export { sleep, abortReason } from './abort.js';
 export { VERSION, PROTOCOL_MAJOR, compareVersions } from './version.js';
 export { isProcessAlive, processStartTime, isSameProcess } from './process.js';
 export { TextPieces } from './text-pieces.js';
+export { systemTimers } from './timers.js';
+export type { Timers, TimerHandle } from './timers.js';

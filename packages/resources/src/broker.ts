@@ -1,7 +1,6 @@
-import { type Clock, type Logger } from '@sylk/core';
+import { type Clock, type Logger, type Timers } from '@sylk/core';
 import { cancelledWait } from './pool-errors.js';
 import { ResourcePool, type PoolLease, type PoolOwner, type PoolStats } from './pool.js';
-import type { Timers } from './pool-timers.js';
 
 /** What a pipeline declares up front; absent or 0: none of that resource. */
 export interface BundleRequest {

@@ -1,7 +1,6 @@
-import { ManualClock } from '@sylk/core';
+import { ManualClock, type TimerHandle, type Timers } from '@sylk/core';
 import { describe, expect, it } from 'vitest';
 import { FairShare, apportion, reserveUnits } from './fair-share.js';
-import type { TimerHandle, Timers } from './pool-timers.js';
 
 /** Timers that only fire when the test says so. */
 function manualTimers(): Timers & { fire(): void; pending(): number } {

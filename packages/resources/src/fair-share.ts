@@ -1,5 +1,4 @@
-import { silentLogger, type Clock, type Logger } from '@sylk/core';
-import { systemTimers, type TimerHandle, type Timers } from './pool-timers.js';
+import { silentLogger, systemTimers, type Clock, type Logger, type TimerHandle, type Timers } from '@sylk/core';
 
 /** What a session did: a request of its own (user turn, model call), or one of its pipelines started or ended. */
 export type ActivityKind = 'request' | 'pipeline_started' | 'pipeline_ended';

@@ -1,7 +1,15 @@
-import { ErrorTier, SylkError, silentLogger, type Clock, type Logger } from '@sylk/core';
+import {
+  ErrorTier,
+  silentLogger,
+  SylkError,
+  systemTimers,
+  type Clock,
+  type Logger,
+  type TimerHandle,
+  type Timers,
+} from '@sylk/core';
 import { reserveUnits } from './fair-share.js';
 import { cancelledWait, poolTimeout, tooLarge } from './pool-errors.js';
-import { systemTimers, type TimerHandle, type Timers } from './pool-timers.js';
 
 /** Who holds a unit: a session, and the pipeline within it (absent: the session's own, user-facing work). */
 export interface PoolOwner {

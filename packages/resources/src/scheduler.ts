@@ -1,7 +1,15 @@
 import { availableParallelism } from 'node:os';
-import { ErrorTier, SylkError, silentLogger, type Clock, type Logger } from '@sylk/core';
+import {
+  ErrorTier,
+  silentLogger,
+  SylkError,
+  systemTimers,
+  type Clock,
+  type Logger,
+  type TimerHandle,
+  type Timers,
+} from '@sylk/core';
 import { FairShare, apportion } from './fair-share.js';
-import { systemTimers, type TimerHandle, type Timers } from './pool-timers.js';
 import { validateBatch } from './scheduler-graph.js';
 import type {
   PipelineChangeInfo,

@@ -31,27 +31,11 @@ export interface GateRequest {
   onWait?: (wait: RateWait) => void;
 }
 
-/** Opaque timer handle so tests can inject a manual scheduler. */
-export type TimerHandle = unknown;
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
+export type { Timers, TimerHandle } from '@sylk/core';
 
 export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** Uniform [0, 1) source, injected for jitter. */
 export type RandomFn = () => number;
 
-/** Real timers, unref'd so an idle gate never keeps the daemon alive. */
-export const systemTimers: Timers = {
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
-  },
-};
+export { systemTimers } from '@sylk/core';

@@ -1,13 +1,13 @@
-/** Opaque timer handle so tests can inject fake timers. */
+/** Opaque timer handle so tests can inject a manual scheduler. */
 export type TimerHandle = unknown;
 
-/** The timers the scheduler, fair share and pools use (injected so unit tests are deterministic). */
+/** One-shot timers, injected so unit tests of what waits (queues, retries, timeouts) are deterministic. */
 export interface Timers {
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** Real timers, unref'd so a pending queue timeout never keeps the daemon alive. */
+/** Real timers, unref'd so a pending wait never keeps the daemon alive. */
 export const systemTimers: Timers = {
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
