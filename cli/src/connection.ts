@@ -71,10 +71,14 @@ function connected(channel: Client, timeoutMs: number): Promise<boolean> {
   });
 }
 
-async function tryConnect(socket: string, profile: string | undefined): Promise<DaemonConnection | undefined> {
+async function tryConnect(
+  socket: string,
+  profile: string | undefined,
+  timeoutMs = 3_000,
+): Promise<DaemonConnection | undefined> {
   if (!existsSync(socket)) return undefined;
   const channel = connect(unixTarget(socket), { interceptors: [versionStamp('sylk', warnIfOlder)] });
-  if (!(await connected(channel, 3_000))) {
+  if (!(await connected(channel, timeoutMs))) {
     channel.close();
     return undefined;
   }
@@ -187,8 +191,12 @@ export async function connectDaemon(
   throw unavailable(loc.socket, 'sylkd was started but does not answer');
 }
 
-/** Connect without starting anything; undefined when no daemon answers. */
-export async function probeDaemon(opts: GlobalOptions, env: NodeJS.ProcessEnv): Promise<DaemonConnection | undefined> {
+/** Connect without starting anything; undefined when no daemon answers within `timeoutMs`. */
+export async function probeDaemon(
+  opts: Pick<GlobalOptions, 'socket' | 'profile'>,
+  env: NodeJS.ProcessEnv,
+  timeoutMs?: number,
+): Promise<DaemonConnection | undefined> {
   const loc = locate(opts, env);
-  return tryConnect(loc.socket, opts.profile);
+  return tryConnect(loc.socket, opts.profile, timeoutMs);
 }

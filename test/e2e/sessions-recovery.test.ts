@@ -53,7 +53,7 @@ describe('daemon crash and restart', () => {
     });
     const table = await s.cli(['ls']);
     expect(table.stdout).toMatch(
-      new RegExp(`${created.name}\\s+${created.id}\\s+idle \\(1 approval\\) \\(interrupted\\)`),
+      new RegExp(`${created.name}\\s+idle \\(1 approval\\) \\(interrupted\\)\\s.*${created.id}`),
     );
     const pending = await s.approvals();
     expect(pending.map((a) => [a.id, a.sessionId, a.detail])).toEqual([[approval.id, created.id, 'node --test']]);

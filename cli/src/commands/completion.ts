@@ -1,85 +1,60 @@
-import type { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { COMPLETE_COMMAND } from '../completion/run.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
-interface Node {
-  path: string[];
-  subcommands: string[];
-  options: string[];
-}
+// Each script hands the words to `sylk __complete`, which knows the command tree and asks the
+// running daemon for sessions, approvals, config keys, providers, models and processes. Its
+// errors go to /dev/null: a Tab press never prints into the command line.
 
-/** Walk the command tree once; every shell script is generated from the same data. */
-export function commandTree(program: Command): Node[] {
-  const nodes: Node[] = [];
-  const visit = (cmd: Command, path: string[]) => {
-    const subs = cmd.commands.filter((c) => c.name() !== 'help');
-    nodes.push({
-      path,
-      subcommands: subs.map((c) => c.name()),
-      options: (cmd.options as Option[])
-        .flatMap((o) => [o.long, o.short].filter((x): x is string => typeof x === 'string'))
-        .concat(['--help']),
-    });
-    for (const sub of subs) visit(sub, [...path, sub.name()]);
-  };
-  visit(program, []);
-  return nodes;
-}
-
-function bash(nodes: Node[], globals: string[]): string {
-  const cases = nodes
-    .map((n) => `    "${n.path.join(' ')}") words="${[...n.subcommands, ...n.options, ...globals].join(' ')}" ;;`)
-    .join('\n');
-  return `# sylk bash completion — add to ~/.bashrc:  source <(sylk completion bash)
+/**
+ * bash splits words at `=` and `:` (COMP_WORDBREAKS), so the words are taken from the line itself
+ * and each candidate loses what precedes the part bash replaces (`--model=gpt` → `gpt…`).
+ */
+const BASH = `# sylk bash completion — add to ~/.bashrc:  source <(sylk completion bash)
 _sylk_complete() {
-  local cur path="" w
-  cur="\${COMP_WORDS[COMP_CWORD]}"
-  for w in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-    case "$w" in -*) ;; *) path="\${path:+$path }$w" ;; esac
-  done
-  local words=""
-  case "$path" in
-${cases}
-  esac
-  COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+  local line="\${COMP_LINE:0:COMP_POINT}" cur="\${COMP_WORDS[COMP_CWORD]}" c
+  local -a words
+  read -ra words <<< "$line"
+  [[ "$line" =~ [[:space:]]$ ]] && words+=("")
+  local full="\${words[\${#words[@]}-1]}"
+  local cut=0
+  [[ "$full" == *"$cur" ]] && cut=$(( \${#full} - \${#cur} ))
+  COMPREPLY=()
+  while IFS= read -r c; do
+    COMPREPLY+=("\${c:cut}")
+  done < <(command sylk ${COMPLETE_COMMAND} bash -- "\${words[@]:1}" 2>/dev/null)
 }
 complete -F _sylk_complete sylk
 `;
-}
 
-function zsh(nodes: Node[], globals: string[]): string {
-  const cases = nodes
-    .map((n) => `    "${n.path.join(' ')}") candidates=(${[...n.subcommands, ...n.options, ...globals].join(' ')}) ;;`)
-    .join('\n');
-  return `#compdef sylk
+const ZSH = `#compdef sylk
 # sylk zsh completion — add to ~/.zshrc:  source <(sylk completion zsh)
 _sylk() {
-  local -a candidates
-  local cmdpath="" w
-  for w in \${words[2,CURRENT-1]}; do
-    [[ $w == -* ]] || cmdpath="\${cmdpath:+$cmdpath }$w"
+  local -a lines values shown
+  local l
+  lines=("\${(@f)$(command sylk ${COMPLETE_COMMAND} zsh -- "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  for l in "\${lines[@]}"; do
+    [[ -z "$l" ]] && continue
+    values+=("\${l%%$'\\t'*}")
+    if [[ "$l" == *$'\\t'* ]]; then shown+=("\${l%%$'\\t'*}  -- \${l#*$'\\t'}"); else shown+=("$l"); fi
   done
-  case "$cmdpath" in
-${cases}
-  esac
-  compadd -- $candidates
+  (( \${#values} )) && compadd -l -d shown -a values
 }
 compdef _sylk sylk
 `;
-}
 
-function fish(nodes: Node[], globals: string[]): string {
-  const lines = [
-    '# sylk fish completion — save as ~/.config/fish/completions/sylk.fish  (sylk completion fish > …)',
-    'complete -c sylk -f',
-  ];
-  for (const g of globals) if (g.startsWith('--')) lines.push(`complete -c sylk -l ${g.slice(2)}`);
-  for (const n of nodes) {
-    const cond =
-      n.path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${n.path[n.path.length - 1]}`;
-    for (const sub of n.subcommands) lines.push(`complete -c sylk -n '${cond}' -a ${sub}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
+const FISH = `# sylk fish completion — save as ~/.config/fish/completions/sylk.fish  (sylk completion fish > …)
+function __sylk_complete
+    set -l words (commandline -opc)
+    set -l current (commandline -ct)
+    set -e words[1]
+    command sylk ${COMPLETE_COMMAND} fish -- $words "$current" 2>/dev/null
+end
+complete -c sylk -f -a '(__sylk_complete)'
+`;
+
+/** The completion script of each shell. */
+export const COMPLETION_SCRIPTS: Readonly<Record<string, string>> = { bash: BASH, zsh: ZSH, fish: FISH };
 
 export function registerCompletionCommand(program: Command): void {
   program
@@ -87,15 +62,9 @@ export function registerCompletionCommand(program: Command): void {
     .description('print a shell completion script (bash, zsh or fish)')
     .argument('<shell>', 'bash | zsh | fish')
     .action((shell: string) => {
-      const nodes = commandTree(program);
-      const globals = nodes[0]?.options ?? [];
-      const scripts: Record<string, () => string> = {
-        bash: () => bash(nodes, globals),
-        zsh: () => zsh(nodes, globals),
-        fish: () => fish(nodes, globals),
-      };
-      const make = scripts[shell];
-      if (!make) throw new CliError(`unsupported shell '${shell}'; choose bash, zsh or fish`, EXIT.usage);
-      process.stdout.write(make());
+      const script = COMPLETION_SCRIPTS[shell];
+      if (script === undefined)
+        throw new CliError(`unsupported shell '${shell}'; choose bash, zsh or fish`, EXIT.usage);
+      process.stdout.write(script);
     });
 }

@@ -35,6 +35,12 @@ describe('LineEditor', () => {
     expect(e.text).toBe('a\nb\nc\nd\ne\nf');
   });
 
+  it('asks to expand the last collapsed output on Ctrl-O, keeping the typed text', () => {
+    const e = new LineEditor(memory(), () => NAMES);
+    expect(type(e, 'half typed\u000f')).toEqual([{ kind: 'expand' }]);
+    expect(e.text).toBe('half typed');
+  });
+
   it('edits: Backspace removes a whole character, Ctrl-W a word, Ctrl-U everything', () => {
     const e = new LineEditor(memory(), () => NAMES);
     type(e, 'run the tests 🎉\u007f');

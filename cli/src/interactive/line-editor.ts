@@ -10,7 +10,9 @@ export type EditorAction =
   /** Ctrl-X Ctrl-E: compose the current text in $EDITOR. */
   | { kind: 'edit' }
   /** Tab found several slash commands: show them. */
-  | { kind: 'candidates'; names: string[] };
+  | { kind: 'candidates'; names: string[] }
+  /** Ctrl-O: show the last collapsed command output in full. */
+  | { kind: 'expand' };
 
 const PASTE_START = '\u001b[200~';
 const PASTE_END = '\u001b[201~';
@@ -23,6 +25,7 @@ const CTRL = {
   w: '\u0017',
   x: '\u0018',
   g: '\u0007',
+  o: '\u000f',
   tab: '\t',
   newline: '\n', // Ctrl-J
 } as const;
@@ -37,8 +40,9 @@ const DOWN = new Set(['\u001b[B', '\u001bOB']);
  * The prompt's line editor, as a pure state machine over keys (render/keys.ts splits a read into
  * keys): text with newlines, bracketed paste kept as one block (its newlines never submit),
  * Alt/Shift+Enter, Ctrl-J or a trailing `\` for a new line, Up/Down through history and Ctrl-R
- * to search it, Tab to complete a slash command, Ctrl-X Ctrl-E for $EDITOR. The cursor stays at
- * the end; Ctrl-U clears, Ctrl-W deletes a word, Ctrl-C clears (on an empty prompt: interrupts).
+ * to search it, Tab to complete a slash command, Ctrl-X Ctrl-E for $EDITOR, Ctrl-O to expand the
+ * last collapsed output. The cursor stays at the end; Ctrl-U clears, Ctrl-W deletes a word, Ctrl-C
+ * clears (on an empty prompt: interrupts).
  */
 export class LineEditor {
   text = '';
@@ -94,6 +98,7 @@ export class LineEditor {
       return undefined;
     }
     if (key === CTRL.d) return this.text === '' ? { kind: 'detach' } : undefined;
+    if (key === CTRL.o) return { kind: 'expand' };
     if (key === ENTER) {
       if (this.text.endsWith('\\')) {
         this.text = `${this.text.slice(0, -1)}\n`;

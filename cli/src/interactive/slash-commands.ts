@@ -38,5 +38,6 @@ export function slashHelp(commands: Readonly<Record<string, SlashCommand>>): str
     '',
     '  Enter sends · Alt+Enter, Ctrl-J or a trailing \\ adds a line · Up/Down and Ctrl-R: history · Tab completes /commands',
     '  Ctrl-C clears the line, on an empty one cancels the turn (twice within 2 s: detach) · Ctrl-D or Ctrl-] detaches',
+    '  Ctrl-O shows the last collapsed command output in full',
   ].join('\n');
 }

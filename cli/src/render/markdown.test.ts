@@ -127,6 +127,11 @@ describe('session view', () => {
     expect(view([...output(3), finished]).lines.slice(1)).toEqual(['  │ line 1', '  │ line 2', '  │ line 3']);
     const long = view([...output(30), finished]).lines.slice(1);
     expect(long[0]).toBe('  │ … 24 earlier lines (30 lines of output in `sylk logs`)');
+    // An interactive view names its expand key (wrapped at the width, behind the gutter).
+    expect(view([...output(30), finished], { expandKey: 'Ctrl-O' }).lines.slice(1, 3)).toEqual([
+      '  │ … 24 earlier lines (30 lines of output in `sylk logs`; C',
+      '  │ trl-O shows all)',
+    ]);
     expect(long.slice(1)).toEqual([
       '  │ line 25',
       '  │ line 26',

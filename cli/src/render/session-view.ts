@@ -56,6 +56,8 @@ export interface SessionViewOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Every line of command output as it comes (`sylk logs`), not collapsed when the command ends. */
   fullOutput?: boolean;
+  /** The key that calls `expandLastOutput` (named in collapsed output), when there is one. */
+  expandKey?: string;
 }
 
 /** `--raw`: the model's text split into lines, nothing else done to it. */
@@ -91,7 +93,7 @@ export class SessionView {
   ) {
     this.md = options.raw === true ? new RawText() : new MarkdownStream(st, width);
     this.thinking = new ThinkingView(st, width, options.showThinking === true);
-    this.output = new ToolOutput(st, width, options.fullOutput === true);
+    this.output = new ToolOutput(st, width, options.fullOutput === true, options.expandKey);
     this.env = options.env ?? {};
   }
 

@@ -24,6 +24,8 @@ export class ToolOutput {
     private readonly width: () => number,
     /** Every line shown as it comes (`sylk logs`): nothing is collected or collapsed. */
     readonly full = false,
+    /** The key that expands the last collapsed output, named in the collapsed line (interactive views). */
+    private readonly expandKey?: string,
   ) {}
 
   /** One output line of a running call; returns it as it may be shown (controls made visible). */
@@ -44,7 +46,8 @@ export class ToolOutput {
     const call = this.calls.get(callId) ?? { lines: [], total: 0 };
     this.calls.delete(callId);
     const st = this.st;
-    const where = `${call.total} line${call.total === 1 ? '' : 's'} of output in \`sylk logs\``;
+    const key = this.expandKey === undefined ? '' : `; ${this.expandKey} shows all`;
+    const where = `${call.total} line${call.total === 1 ? '' : 's'} of output in \`sylk logs\`${key}`;
     if (!ok && failures.length > 0) {
       this.last = call.lines;
       return [

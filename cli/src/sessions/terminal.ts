@@ -55,6 +55,15 @@ export interface TerminalResult {
 }
 
 const DETACH_KEY = '\u001d'; // Ctrl-]
+/** What the line editor's expand key (Ctrl-O, as in Claude Code) is called in the transcript. */
+const EXPAND_KEY_NAME = 'Ctrl-O';
+
+/** Ctrl-O: the last collapsed command output in full, below the transcript. */
+function expandedOutput(view: SessionView, st: Style): string[] {
+  const lines = view.expandLastOutput();
+  if (lines.length === 0) return [st.dim('no collapsed command output to expand yet')];
+  return [st.dim('full output of the last collapsed command:'), ...lines];
+}
 const IDLE_STATES = new Set(['idle', 'completed', 'failed', 'closed', 'paused']);
 const memoryHistory = (): History => {
   const list: string[] = [];
@@ -107,7 +116,11 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
         },
       }
     : { lines: (lines) => stdout.write(`${lines.join('\n')}\n`), status: () => undefined };
-  const view = new SessionView(st, sink, width, { showThinking: opts.showThinking === true, ...opts.view });
+  const view = new SessionView(st, sink, width, {
+    showThinking: opts.showThinking === true,
+    ...opts.view,
+    ...(opts.interactive ? { expandKey: EXPAND_KEY_NAME } : {}),
+  });
   const pending = new Map<string, ViewEvent>();
   /** The approval whose menu is up, and how to close it when it is answered elsewhere. */
   let menu: { id: string; close: AbortController } | undefined;
@@ -277,6 +290,7 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
     } else if (action.kind === 'detach') leave('detached');
     else if (action.kind === 'edit') void openEditor();
     else if (action.kind === 'candidates') say([st.dim(action.names.map((n) => `/${n}`).join('  '))]);
+    else if (action.kind === 'expand') say(expandedOutput(view, st));
     else if (action.kind === 'interrupt') {
       const now = Date.now();
       if (now - lastCtrlC < 2000) return leave('interrupted');

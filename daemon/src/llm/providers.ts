@@ -34,6 +34,8 @@ export interface ProviderInfo {
   state: ProviderState;
   detail: string;
   rateLimit: ProviderRateLimit;
+  /** The catalogue's model ids for this provider (shell completion of `--model`). */
+  models: string[];
 }
 
 /** What `sylk providers` shows of a key: whether there is one and where from, never the value. */
@@ -86,6 +88,7 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
       state: 'unsupported',
       detail: 'no adapter for this name (use anthropic, openai, google or openai-compatible)',
       rateLimit: rateLimitInfo(undefined),
+      models: [],
     };
   }
   const s = providerSettings(view.llm, name);
@@ -140,5 +143,6 @@ export function providerInfo(view: ProviderView, name: string): ProviderInfo {
     state,
     detail,
     rateLimit: rateLimitInfo(rateState),
+    models: view.catalog.list(name).map((m) => m.id),
   };
 }

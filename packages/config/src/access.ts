@@ -8,10 +8,11 @@ type ConfigTree = SylkConfig | Readonly<Record<string, unknown>>;
  * The value at a dotted key (`llm.stream.chunk_timeout_seconds`, `llm.providers.openai`); the
  * empty key is the whole config. Works on redacted copies too.
  */
-export function getConfigValue(config: ConfigTree, dottedKey: string): unknown {
+export function getConfigValue(config: ConfigTree, key: string | readonly string[]): unknown {
   let node: unknown = config;
-  if (dottedKey === '') return node;
-  const keys = dottedKey.split('.');
+  // A resolved path keeps map keys with dots in them (model ids such as gpt-5.1) whole.
+  const keys = typeof key === 'string' ? (key === '' ? [] : key.split('.')) : key;
+  const dottedKey = keys.join('.');
   for (const [i, key] of keys.entries()) {
     if (!isPlainObject(node) || !Object.hasOwn(node, key)) {
       const parent = keys.slice(0, i).join('.');
@@ -38,7 +39,7 @@ const SECRET_WORDS = new Set(['key', 'apikey', 'token', 'secret', 'password', 'p
  * secret or password. Word-based rather than a bare substring match so that `tokens` budgets and
  * `max_output_tokens` stay visible.
  */
-function isSecretKey(key: string): boolean {
+export function isSecretKey(key: string): boolean {
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase()

@@ -9,9 +9,10 @@ import { formatWarning, validateConfigText } from './load.js';
 /**
  * Sets (or with `undefined` deletes) the value at `keys` in the YAML file at `path`, creating the
  * file when missing. The result must validate (no warning anywhere under `keys[0]`), or nothing
- * is written (`config.invalid_value`); a file that does not parse is never overwritten
- * (`config.file_invalid`). Written through a temporary file and a rename, keeping the file's mode.
- * Returns whether a value was there before.
+ * is written (`config.invalid_value`, the warnings in `details.problems`); a file that does not
+ * parse is never overwritten (`config.file_invalid`). Written through a temporary file and a
+ * rename, keeping the file's mode. Returns whether a value was there before (deleting a missing
+ * value writes nothing).
  */
 export function editConfigFile(path: string, keys: readonly string[], value: unknown): { existed: boolean } {
   let text = '';
@@ -28,6 +29,7 @@ export function editConfigFile(path: string, keys: readonly string[], value: unk
   if (doc.errors.length > 0 || (doc.contents !== null && !isMap(doc.contents)))
     throw fileError(path, doc.errors[0]?.message ?? 'its top level is not a mapping');
   const existed = doc.hasIn(keys);
+  if (value === undefined && !existed) return { existed }; // nothing to remove: the file stays as it is
   if (value === undefined) doc.deleteIn(keys);
   else doc.setIn(keys, value);
   const next = doc.toString();
@@ -39,7 +41,7 @@ export function editConfigFile(path: string, keys: readonly string[], value: unk
       code: 'config.invalid_value',
       tier: ErrorTier.UserFixable,
       hint: 'Fix the value (see docs/configuration.md) and try again.',
-      details: { path, key: keys.join('.') },
+      details: { path, key: keys.join('.'), problems },
     });
   }
   mkdirSync(nodePath.dirname(path), { recursive: true, mode: 0o700 });

@@ -6,3 +6,6 @@ export { getConfigValue, redactConfig } from './access.js';
 export { editConfigFile } from './edit.js';
 export { ConfigStore } from './store.js';
 export type * from './types.js';
+export { configKeyPath, setConfigValue, unsetConfigValue } from './set-value.js';
+export type { ConfigFileTarget } from './set-value.js';
+export { configOrigins } from './origins.js';

@@ -109,6 +109,16 @@ const REPOSITORY_SETTINGS: readonly string[] = [
 
 const REPOSITORY_PATTERNS = REPOSITORY_SETTINGS.map((s) => s.split('.'));
 
+/** Whether a repository's `.sylk/` files may set the value at `path` (it is at or under an allowed setting). */
+export function isRepositorySetting(path: readonly string[]): boolean {
+  return REPOSITORY_PATTERNS.some(
+    (p) => p.length <= path.length && p.every((seg, i) => seg === '*' || seg === path[i]),
+  );
+}
+
+/** The allow-list as text, for messages. */
+export const REPOSITORY_SETTINGS_TEXT = REPOSITORY_SETTINGS.join(', ');
+
 /** Keeps what REPOSITORY_SETTINGS allows; what else the file sets is named in one warning. */
 function repositoryLayer(data: unknown, file: string, warnings: ConfigWarning[]): unknown {
   const ignored: string[] = [];
@@ -134,7 +144,7 @@ function repositoryLayer(data: unknown, file: string, warnings: ConfigWarning[])
       path: ignored.length === 1 ? (ignored[0] as string) : '',
       reason:
         `ignored in a project's own config (${ignored.join(', ')}): ` +
-        `a repository may set only ${REPOSITORY_SETTINGS.join(', ')}; ` +
+        `a repository may set only ${REPOSITORY_SETTINGS_TEXT}; ` +
         `set the rest in your user config or SYLK_* variables`,
     });
   }
@@ -157,11 +167,22 @@ function configFiles(opts: { dirs: SylkDirs; projectRoot?: string }): ConfigFile
   return files;
 }
 
-/** Merge sanitized layers over the defaults. Never throws: bad input only produces warnings. */
-export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
+/** One layer's content before validation: `file` is its path or `$SYLK_…` variable. */
+interface RawLayer {
+  layer: ConfigLayer;
+  file: string;
+  data: unknown;
+}
+
+/** Every layer above the defaults, in merge order (lowest first), with the project files allow-listed. */
+export function readLayers(opts: LoadConfigOptions): {
+  layers: RawLayer[];
+  sources: ConfigSource[];
+  warnings: ConfigWarning[];
+} {
   const sources: ConfigSource[] = [{ layer: 'defaults', path: SCHEMA_PATH, present: true }];
   const warnings: ConfigWarning[] = [];
-  const layers: Array<{ file: string; data: unknown }> = [];
+  const layers: RawLayer[] = [];
   for (const file of configFiles(opts)) {
     const parsed = readConfigFile(file.path);
     sources.push({ layer: file.layer, path: file.path, present: parsed.present });
@@ -169,12 +190,21 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
     warnings.push(...accepted.warnings);
     if (accepted.data === undefined) continue;
     const data = file.layer === 'user' ? accepted.data : repositoryLayer(accepted.data, file.path, warnings);
-    layers.push({ file: file.path, data });
+    layers.push({ layer: file.layer, file: file.path, data });
   }
   const fromEnv = envLayers(opts.env);
   sources.push(...fromEnv.sources);
   warnings.push(...fromEnv.warnings);
-  layers.push(...fromEnv.layers);
+  // A variable's layer is named by `$NAME`, a `_FILE` variable's by the file it names.
+  layers.push(
+    ...fromEnv.layers.map((l) => ({ ...l, layer: l.file.startsWith('$') ? ('env' as const) : ('env_file' as const) })),
+  );
+  return { layers, sources, warnings };
+}
+
+/** Merge sanitized layers over the defaults. Never throws: bad input only produces warnings. */
+export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
+  const { layers, sources, warnings } = readLayers(opts);
 
   let merged = cloneTree(DEFAULT_CONFIG) as unknown as Tree;
   for (const layer of layers) {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/config.proto.
  */
 export const file_sylk_v1_config: GenFile = /*@__PURE__*/
-  fileDesc("ChRzeWxrL3YxL2NvbmZpZy5wcm90bxIHc3lsay52MSI0ChBHZXRDb25maWdSZXF1ZXN0EgsKA2tleRgBIAEoCRITCgtwcm9qZWN0X2RpchgCIAEoCSKGAQoRR2V0Q29uZmlnUmVzcG9uc2USCwoDa2V5GAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAkSJgoHc291cmNlcxgDIAMoCzIVLnN5bGsudjEuQ29uZmlnU291cmNlEigKCHdhcm5pbmdzGAQgAygLMhYuc3lsay52MS5Db25maWdXYXJuaW5nIk0KFVZhbGlkYXRlQ29uZmlnUmVxdWVzdBIMCgR5YW1sGAEgASgJEhEKCWZpbGVfbmFtZRgCIAEoCRITCgtwcm9qZWN0X2RpchgDIAEoCSJ5ChZWYWxpZGF0ZUNvbmZpZ1Jlc3BvbnNlEg0KBXZhbGlkGAEgASgIEigKCHdhcm5pbmdzGAIgAygLMhYuc3lsay52MS5Db25maWdXYXJuaW5nEiYKB3NvdXJjZXMYAyADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZTKmAQoNQ29uZmlnU2VydmljZRJCCglHZXRDb25maWcSGS5zeWxrLnYxLkdldENvbmZpZ1JlcXVlc3QaGi5zeWxrLnYxLkdldENvbmZpZ1Jlc3BvbnNlElEKDlZhbGlkYXRlQ29uZmlnEh4uc3lsay52MS5WYWxpZGF0ZUNvbmZpZ1JlcXVlc3QaHy5zeWxrLnYxLlZhbGlkYXRlQ29uZmlnUmVzcG9uc2ViBnByb3RvMw", [file_sylk_v1_daemon]);
+  fileDesc("ChRzeWxrL3YxL2NvbmZpZy5wcm90bxIHc3lsay52MSJKChBHZXRDb25maWdSZXF1ZXN0EgsKA2tleRgBIAEoCRITCgtwcm9qZWN0X2RpchgCIAEoCRIUCgx3aXRoX29yaWdpbnMYAyABKAgirgEKEUdldENvbmZpZ1Jlc3BvbnNlEgsKA2tleRgBIAEoCRISCgp2YWx1ZV9qc29uGAIgASgJEiYKB3NvdXJjZXMYAyADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgEIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxImCgdvcmlnaW5zGAUgAygLMhUuc3lsay52MS5Db25maWdPcmlnaW4iTgoMQ29uZmlnT3JpZ2luEgsKA2tleRgBIAEoCRISCgp2YWx1ZV9qc29uGAIgASgJEg0KBWxheWVyGAMgASgJEg4KBnNvdXJjZRgEIAEoCSJZChBTZXRDb25maWdSZXF1ZXN0EgsKA2tleRgBIAEoCRISCgp2YWx1ZV95YW1sGAIgASgJEg8KB3Byb2plY3QYAyABKAgSEwoLcHJvamVjdF9kaXIYBCABKAkiWwoRU2V0Q29uZmlnUmVzcG9uc2USDAoEcGF0aBgBIAEoCRIQCghyZXBsYWNlZBgCIAEoCBImCgdvcmlnaW5zGAMgAygLMhUuc3lsay52MS5Db25maWdPcmlnaW4iRwoSVW5zZXRDb25maWdSZXF1ZXN0EgsKA2tleRgBIAEoCRIPCgdwcm9qZWN0GAIgASgIEhMKC3Byb2plY3RfZGlyGAMgASgJIlwKE1Vuc2V0Q29uZmlnUmVzcG9uc2USDAoEcGF0aBgBIAEoCRIPCgdyZW1vdmVkGAIgASgIEiYKB29yaWdpbnMYAyADKAsyFS5zeWxrLnYxLkNvbmZpZ09yaWdpbiJNChVWYWxpZGF0ZUNvbmZpZ1JlcXVlc3QSDAoEeWFtbBgBIAEoCRIRCglmaWxlX25hbWUYAiABKAkSEwoLcHJvamVjdF9kaXIYAyABKAkieQoWVmFsaWRhdGVDb25maWdSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxImCgdzb3VyY2VzGAMgAygLMhUuc3lsay52MS5Db25maWdTb3VyY2UytAIKDUNvbmZpZ1NlcnZpY2USQgoJR2V0Q29uZmlnEhkuc3lsay52MS5HZXRDb25maWdSZXF1ZXN0Ghouc3lsay52MS5HZXRDb25maWdSZXNwb25zZRJRCg5WYWxpZGF0ZUNvbmZpZxIeLnN5bGsudjEuVmFsaWRhdGVDb25maWdSZXF1ZXN0Gh8uc3lsay52MS5WYWxpZGF0ZUNvbmZpZ1Jlc3BvbnNlEkIKCVNldENvbmZpZxIZLnN5bGsudjEuU2V0Q29uZmlnUmVxdWVzdBoaLnN5bGsudjEuU2V0Q29uZmlnUmVzcG9uc2USSAoLVW5zZXRDb25maWcSGy5zeWxrLnYxLlVuc2V0Q29uZmlnUmVxdWVzdBocLnN5bGsudjEuVW5zZXRDb25maWdSZXNwb25zZWIGcHJvdG8z", [file_sylk_v1_daemon]);
 
 /**
  * @generated from message sylk.v1.GetConfigRequest
@@ -31,6 +31,13 @@ export type GetConfigRequest = Message<"sylk.v1.GetConfigRequest"> & {
    * @generated from field: string project_dir = 2;
    */
   projectDir: string;
+
+  /**
+   * Also say where each value under the key comes from (origins).
+   *
+   * @generated from field: bool with_origins = 3;
+   */
+  withOrigins: boolean;
 };
 
 /**
@@ -65,6 +72,13 @@ export type GetConfigResponse = Message<"sylk.v1.GetConfigResponse"> & {
    * @generated from field: repeated sylk.v1.ConfigWarning warnings = 4;
    */
   warnings: ConfigWarning[];
+
+  /**
+   * One per value under the key (maps are walked, lists are one value); only with with_origins.
+   *
+   * @generated from field: repeated sylk.v1.ConfigOrigin origins = 5;
+   */
+  origins: ConfigOrigin[];
 };
 
 /**
@@ -73,6 +87,179 @@ export type GetConfigResponse = Message<"sylk.v1.GetConfigResponse"> & {
  */
 export const GetConfigResponseSchema: GenMessage<GetConfigResponse> = /*@__PURE__*/
   messageDesc(file_sylk_v1_config, 1);
+
+/**
+ * ConfigOrigin is one effective value and the layer that set it.
+ *
+ * @generated from message sylk.v1.ConfigOrigin
+ */
+export type ConfigOrigin = Message<"sylk.v1.ConfigOrigin"> & {
+  /**
+   * Dotted key of the value.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The value as JSON (secrets redacted).
+   *
+   * @generated from field: string value_json = 2;
+   */
+  valueJson: string;
+
+  /**
+   * defaults, user, project, project_local, env_file, env
+   *
+   * @generated from field: string layer = 3;
+   */
+  layer: string;
+
+  /**
+   * The file, or the $SYLK_… variable, that set it (the schema file for defaults).
+   *
+   * @generated from field: string source = 4;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message sylk.v1.ConfigOrigin.
+ * Use `create(ConfigOriginSchema)` to create a new message.
+ */
+export const ConfigOriginSchema: GenMessage<ConfigOrigin> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_config, 2);
+
+/**
+ * @generated from message sylk.v1.SetConfigRequest
+ */
+export type SetConfigRequest = Message<"sylk.v1.SetConfigRequest"> & {
+  /**
+   * Dotted key such as "llm.timeout".
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The value as YAML: a scalar or a flow collection ("30", "gpt-5", "[a, b]", "{x: 1}").
+   *
+   * @generated from field: string value_yaml = 2;
+   */
+  valueYaml: string;
+
+  /**
+   * Write the project's .sylk/config.yaml (repository allow-list only) instead of the user's file.
+   *
+   * @generated from field: bool project = 3;
+   */
+  project: boolean;
+
+  /**
+   * The directory the command runs in: its project, for project and for the origins returned.
+   *
+   * @generated from field: string project_dir = 4;
+   */
+  projectDir: string;
+};
+
+/**
+ * Describes the message sylk.v1.SetConfigRequest.
+ * Use `create(SetConfigRequestSchema)` to create a new message.
+ */
+export const SetConfigRequestSchema: GenMessage<SetConfigRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_config, 3);
+
+/**
+ * @generated from message sylk.v1.SetConfigResponse
+ */
+export type SetConfigResponse = Message<"sylk.v1.SetConfigResponse"> & {
+  /**
+   * The file written.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Whether the key had a value in that file before.
+   *
+   * @generated from field: bool replaced = 2;
+   */
+  replaced: boolean;
+
+  /**
+   * Where each value under the key comes from now (a higher layer can override the file).
+   *
+   * @generated from field: repeated sylk.v1.ConfigOrigin origins = 3;
+   */
+  origins: ConfigOrigin[];
+};
+
+/**
+ * Describes the message sylk.v1.SetConfigResponse.
+ * Use `create(SetConfigResponseSchema)` to create a new message.
+ */
+export const SetConfigResponseSchema: GenMessage<SetConfigResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_config, 4);
+
+/**
+ * @generated from message sylk.v1.UnsetConfigRequest
+ */
+export type UnsetConfigRequest = Message<"sylk.v1.UnsetConfigRequest"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * @generated from field: bool project = 2;
+   */
+  project: boolean;
+
+  /**
+   * @generated from field: string project_dir = 3;
+   */
+  projectDir: string;
+};
+
+/**
+ * Describes the message sylk.v1.UnsetConfigRequest.
+ * Use `create(UnsetConfigRequestSchema)` to create a new message.
+ */
+export const UnsetConfigRequestSchema: GenMessage<UnsetConfigRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_config, 5);
+
+/**
+ * @generated from message sylk.v1.UnsetConfigResponse
+ */
+export type UnsetConfigResponse = Message<"sylk.v1.UnsetConfigResponse"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * False when the file did not set the key (nothing was written).
+   *
+   * @generated from field: bool removed = 2;
+   */
+  removed: boolean;
+
+  /**
+   * Where each value under the key comes from now.
+   *
+   * @generated from field: repeated sylk.v1.ConfigOrigin origins = 3;
+   */
+  origins: ConfigOrigin[];
+};
+
+/**
+ * Describes the message sylk.v1.UnsetConfigResponse.
+ * Use `create(UnsetConfigResponseSchema)` to create a new message.
+ */
+export const UnsetConfigResponseSchema: GenMessage<UnsetConfigResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_config, 6);
 
 /**
  * @generated from message sylk.v1.ValidateConfigRequest
@@ -105,7 +292,7 @@ export type ValidateConfigRequest = Message<"sylk.v1.ValidateConfigRequest"> & {
  * Use `create(ValidateConfigRequestSchema)` to create a new message.
  */
 export const ValidateConfigRequestSchema: GenMessage<ValidateConfigRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_config, 2);
+  messageDesc(file_sylk_v1_config, 7);
 
 /**
  * @generated from message sylk.v1.ValidateConfigResponse
@@ -132,7 +319,7 @@ export type ValidateConfigResponse = Message<"sylk.v1.ValidateConfigResponse"> &
  * Use `create(ValidateConfigResponseSchema)` to create a new message.
  */
 export const ValidateConfigResponseSchema: GenMessage<ValidateConfigResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_config, 3);
+  messageDesc(file_sylk_v1_config, 8);
 
 /**
  * ConfigService reads and validates the layered configuration.
@@ -159,6 +346,26 @@ export const ConfigService: GenService<{
     methodKind: "unary";
     input: typeof ValidateConfigRequestSchema;
     output: typeof ValidateConfigResponseSchema;
+  },
+  /**
+   * SetConfig writes one value to the user's config file or the project's .sylk/config.yaml.
+   *
+   * @generated from rpc sylk.v1.ConfigService.SetConfig
+   */
+  setConfig: {
+    methodKind: "unary";
+    input: typeof SetConfigRequestSchema;
+    output: typeof SetConfigResponseSchema;
+  },
+  /**
+   * UnsetConfig removes one key from the user's config file or the project's .sylk/config.yaml.
+   *
+   * @generated from rpc sylk.v1.ConfigService.UnsetConfig
+   */
+  unsetConfig: {
+    methodKind: "unary";
+    input: typeof UnsetConfigRequestSchema;
+    output: typeof UnsetConfigResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sylk_v1_config, 0);
