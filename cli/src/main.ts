@@ -7,8 +7,8 @@ import { createRuntime, type Runtime } from './runtime.js';
 type Register = (program: Command, rt: Runtime) => void;
 
 /**
- * Command groups, each loaded only when one of its commands runs (or for help and completion,
- * which need them all). Start-up cost is mostly module initialisation, and the session, usage
+ * Command groups, each loaded only when one of its commands runs (or for help, which needs them
+ * all). Start-up cost is mostly module initialisation, and the session, usage
  * and demo commands bring the larger part of the API's descriptors and the terminal UI.
  * Order = order in `sylk --help`.
  * @internal exported for tests
@@ -31,6 +31,8 @@ export const COMMAND_GROUPS = {
   mcp: async (): Promise<Register> => (await import('./commands/mcp.js')).registerMcpCommands,
   ps: async (): Promise<Register> => (await import('./commands/ps.js')).registerPsCommands,
   top: async (): Promise<Register> => (await import('./commands/top.js')).registerTopCommand,
+  metrics: async (): Promise<Register> => (await import('./commands/metrics.js')).registerMetricsCommand,
+  web: async (): Promise<Register> => (await import('./commands/web.js')).registerWebCommand,
 } as const;
 export type CommandGroup = keyof typeof COMMAND_GROUPS;
 
@@ -73,6 +75,9 @@ export const COMMAND_GROUP: Readonly<Record<string, CommandGroup>> = {
   mcp: 'mcp',
   ps: 'ps',
   top: 'top',
+  metrics: 'metrics',
+  web: 'web',
+  completion: 'completion',
 };
 
 /** Global options that take a value as the next argument. */
@@ -80,8 +85,7 @@ const VALUE_OPTIONS = new Set(['--socket', '--profile']);
 
 /**
  * The groups argv needs: the named command's; none for a bare `--version` (it prints the CLI's
- * own version, so it should not pay for the daemon API); all of them otherwise (help,
- * completion, a typo).
+ * own version, so it should not pay for the daemon API); all of them otherwise (help, a typo).
  * @internal exported for tests
  */
 export function groupsFor(argv: readonly string[]): CommandGroup[] {
@@ -155,6 +159,20 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 daemon unavailable, 4 version mismatch, 
   return program;
 }
 
+/** The completion scripts' hidden command: only the typed command's group is loaded (see completion/run.ts). */
+async function complete(args: string[], rt: Runtime): Promise<number> {
+  const { runComplete } = await import('./completion/run.js');
+  return runComplete<CommandGroup>(args, {
+    env: rt.env,
+    cwd: rt.cwd,
+    now: Date.now,
+    build: (groups) => buildProgram(rt, groups),
+    groupOf: (command) => COMMAND_GROUP[command],
+    commands: Object.keys(COMMAND_GROUP),
+    write: (text) => process.stdout.write(text),
+  });
+}
+
 export async function run(given: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const argv = withDefaultCommand(given, process.stdin.isTTY === true && process.stdout.isTTY === true);
   const interrupt = new AbortController();
@@ -162,6 +180,7 @@ export async function run(given: string[], env: NodeJS.ProcessEnv = process.env)
   process.once('SIGINT', onSigint);
   const rt = createRuntime(env, process.cwd(), interrupt.signal);
   try {
+    if (argv[0] === '__complete') return await complete(argv.slice(1), rt);
     const program = await buildProgram(rt, groupsFor(argv));
     await program.parseAsync(argv, { from: 'user' });
     return interrupt.signal.aborted ? EXIT.interrupted : rt.exitCode;

@@ -49,6 +49,9 @@ import { mcpServiceImpl } from './services/mcp-service.js';
 import { processServiceImpl } from './services/process-service.js';
 import { StorageGuard } from './storage-guard.js';
 import { DaemonPressure } from './pressure/pressure.js';
+import { DaemonMetrics } from './metrics/daemon-metrics.js';
+import { DaemonWeb } from './web/web.js';
+import { topSnapshot } from './services/top.js';
 
 export interface DaemonOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -116,6 +119,10 @@ export class Daemon {
   mcp!: McpHub;
   /** Memory pressure, the disk quota and pipeline degradation (daemon/src/pressure). */
   pressure!: DaemonPressure;
+  /** The metrics registry (daemon/src/metrics): `prometheus()` for GET /metrics, `snapshot()` for `sylk metrics`. */
+  metrics!: DaemonMetrics;
+  /** The web dashboard (`sylk web`, daemon/src/web): its server is imported on first start. */
+  web!: DaemonWeb;
   private log: DaemonLog | undefined;
   private server: Server | undefined;
   private health = new HealthImplementation(
@@ -203,6 +210,7 @@ export class Daemon {
       this.config.onChange(() => {
         this.reloadCount++;
       });
+      this.metrics = new DaemonMetrics({ clock: this.clock, logger: this.logger, startedAt: this.startedAt });
       this.credentials = openCredentialStore({
         dirs: this.dirs,
         env: this.options.env,
@@ -221,6 +229,7 @@ export class Daemon {
         clock: this.clock,
         logger: this.logger,
         audit: this.audit.sink,
+        onUsage: this.metrics.gate.recordUsage,
       });
       this.onShutdown(() => this.llm.close());
       this.sandbox = new DaemonSandbox({
@@ -258,6 +267,7 @@ export class Daemon {
         homeDir: this.options.env.HOME ?? homedir(),
         clock: this.clock,
         logger: this.logger.child({ component: 'sessions' }),
+        metrics: { tools: this.metrics.tools, turnEnded: this.metrics.sessions.turnEnded },
       });
       this.sandbox.warm();
       this.onShutdown(() => this.sandbox.close());
@@ -288,9 +298,29 @@ export class Daemon {
       this.pressure.attachPipelines(this.resources.scheduler);
       this.sessions.pressure = this.pressure;
       this.onShutdown(() => this.pressure.close());
+      this.metrics.watch({
+        llm: this.llm,
+        sessions: this.sessions,
+        resources: this.resources,
+        dataDir: this.dirs.data,
+      });
+      await this.metrics.exportOtlp(this.options.env, this.secrets);
+      this.onShutdown(() => this.metrics.close());
+      this.web = new DaemonWeb({
+        sessions: this.sessions,
+        usage: (q) => this.llm.report(q),
+        prometheus: () => this.metrics.prometheus(),
+        top: () => topSnapshot(this),
+        secrets: this.secrets,
+        logger: this.logger.child({ component: 'web' }),
+      });
+      // Registered last, so it stops first: its event streams end before the sessions close.
+      this.onShutdown(() => this.web.stop().then(() => undefined));
       await this.listen();
       this.state = DaemonState.READY;
       for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
+      this.startWebWhenEnabled();
+      this.config.onChange(() => this.startWebWhenEnabled());
       this.logger.info(
         { socket: this.socketPath, version: VERSION, foreground: this.options.foreground },
         'sylkd ready',
@@ -308,6 +338,12 @@ export class Daemon {
       await this.cleanupAfterFailedStart();
       throw err;
     }
+  }
+
+  /** `web.enabled`: the dashboard starts with sylkd (and when the setting is turned on); `sylk web` prints its address. */
+  private startWebWhenEnabled(): void {
+    if (this.config.current().config.web.enabled !== true || this.stopping !== undefined) return;
+    this.web.start().catch((err: unknown) => this.logger.error({ err }, 'could not start the web dashboard'));
   }
 
   private async listen(): Promise<void> {

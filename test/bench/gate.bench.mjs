@@ -3,8 +3,11 @@
 // adapter whose transport answers instantly in-process. Reports the latency the gate adds and
 // sustained requests/s with 1,000 requests in flight.
 //
+// Usage records also go to sylkd's metrics (daemon/dist/metrics), as in the daemon.
+//
 // Imports the built gate: `npx tsc -p packages/llm` (or point SYLK_GATE_DIST at a gate/index.js
-// built elsewhere, e.g. with a scratch tsconfig while the rest of packages/llm does not compile).
+// built elsewhere, e.g. with a scratch tsconfig while the rest of packages/llm does not compile),
+// and the built daemon's metrics (`npx turbo run build --filter=@sylk/daemon`).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,11 +83,34 @@ async function loadGate() {
   }
 }
 
+/** A usage store that also records each attempt into sylkd's metrics, as the daemon's does. */
+async function recordedUsageStore(UsageStore, db) {
+  const dist = new URL('../../daemon/dist/metrics/', import.meta.url).href;
+  let metrics;
+  try {
+    const [{ MetricsRegistry }, { GateMetrics }] = await Promise.all([
+      import(`${dist}registry.js`),
+      import(`${dist}gate-metrics.js`),
+    ]);
+    metrics = new GateMetrics(new MetricsRegistry());
+  } catch (err) {
+    throw new Error(`cannot load sylkd's metrics at ${dist}: build the daemon first (${err.message})`);
+  }
+  const logger = (await import('@sylk/core')).silentLogger();
+  return new (class extends UsageStore {
+    record(rec) {
+      super.record(rec);
+      metrics.recordUsage(rec);
+    }
+  })(db, { logger });
+}
+
 export default async function gateBench() {
-  const { LLMGate } = await loadGate();
+  const { LLMGate, UsageStore } = await loadGate();
   const dir = mkdtempSync(join(tmpdir(), 'sylk-gate-bench-'));
   const db = await openSystemDb(dir);
   const gate = new LLMGate({
+    usageStore: await recordedUsageStore(UsageStore, db),
     adapters: async () => instantAdapter,
     pricing: () => model,
     estimateTokens: () => 12,

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { addService, DaemonService, protocolGuard } from '@sylk/proto';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { daemonPidsOf, parseJson, runCli, runSylkd, startForeground, useHomes } from '../helpers/sylk.js';
+import { CLI, daemonPidsOf, parseJson, runCli, runSylkd, startForeground, useHomes } from '../helpers/sylk.js';
 
 const home = useHomes();
 
@@ -115,6 +115,9 @@ describe('sylk CLI', () => {
       checkStorage: () => ({}),
       restoreBackup: () => ({}),
       top: () => ({}),
+      metrics: () => ({}),
+      startWeb: () => ({}),
+      stopWeb: () => ({}),
     });
     await new Promise<void>((res, rej) =>
       server.bindAsync(`unix:${h.socket}`, ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())),
@@ -170,7 +173,11 @@ describe('sylk CLI', () => {
     const timeout = parseJson<{ key: string; value: unknown }>(
       (await runCli(['config', 'get', 'llm.timeout', '--json'], { env: h.env })).stdout,
     );
-    expect(timeout).toEqual({ key: 'llm.timeout', value: 42 });
+    expect(timeout).toEqual({
+      key: 'llm.timeout',
+      value: 42,
+      origins: [{ key: 'llm.timeout', value: 42, layer: 'env', source: '$SYLK_LLM_TIMEOUT' }],
+    });
     const turns = parseJson<{ value: unknown }>(
       (await runCli(['config', 'get', 'sessions.max_turns', '--json'], { env: h.env, cwd: project })).stdout,
     );
@@ -220,17 +227,21 @@ describe('sylk CLI', () => {
     for (const shell of ['bash', 'zsh', 'fish']) {
       const c = await runCli(['completion', shell], { env: h.env });
       expect(c.code).toBe(0);
-      expect(c.stdout).toContain('daemon');
+      expect(c.stdout).toContain('sylk __complete');
     }
     const bash = await runCli(['completion', 'bash'], { env: h.env });
     const file = join(h.home, 'sylk.bash');
     writeFileSync(file, bash.stdout);
-    // The script parses, and completing `sylk daemon s` offers start/stop/status.
-    const out = execFileSync(
-      'bash',
-      ['-c', `source ${file}; COMP_WORDS=(sylk daemon s); COMP_CWORD=2; _sylk_complete; echo "\${COMPREPLY[@]}"`],
-      { encoding: 'utf8' },
-    );
+    // The script parses, and completing `sylk daemon s` (through `sylk __complete`) offers start/stop/status.
+    mkdirSync(join(h.home, 'bin'));
+    writeFileSync(join(h.home, 'bin', 'sylk'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const line = 'COMP_LINE="sylk daemon s"; COMP_POINT=13; COMP_WORDS=(sylk daemon s); COMP_CWORD=2';
+    const out = execFileSync('bash', ['-c', `source ${file}; ${line}; _sylk_complete; echo "\${COMPREPLY[@]}"`], {
+      encoding: 'utf8',
+      env: { ...h.env, PATH: `${join(h.home, 'bin')}:${h.env.PATH}` },
+    });
     expect(out.trim().split(' ').sort()).toEqual(['start', 'status', 'stop']);
     const unsupported = await runCli(['completion', 'powershell'], { env: h.env });
     expect(unsupported.code).toBe(2);

@@ -13,12 +13,15 @@ export class AuditedUsageStore extends UsageStore {
     db: Database,
     opts: { logger: Logger },
     private readonly audit: AuditSink,
+    /** Also told of every record (the daemon's metrics). */
+    private readonly observe?: (rec: UsageRecord) => void,
   ) {
     super(db, opts);
   }
 
   override record(rec: UsageRecord): void {
     super.record(rec);
+    this.observe?.(rec);
     this.audit.record({
       category: 'llm',
       action: 'llm_call',

@@ -1,7 +1,14 @@
 import type { Database } from 'better-sqlite3';
 import { ErrorTier, SylkError, type Clock, type Logger } from '@sylk/core';
 import type { ConfigStore, LlmConfig, LoadedConfig } from '@sylk/config';
-import { LLMGate, type BudgetConfig, type GateRequest, type GateStream, type QuotaConfig } from '@sylk/llm/gate';
+import {
+  LLMGate,
+  type BudgetConfig,
+  type GateRequest,
+  type GateStream,
+  type QuotaConfig,
+  type UsageRecord,
+} from '@sylk/llm/gate';
 import { DEFAULT_PROFILE, type AuditSink, type CredentialStore } from '@sylk/security';
 import { costUsd, createCatalog, type ModelCatalog } from '@sylk/llm/catalog';
 import type { LLMRequest, ModelInfo, ProviderName, Usage } from '@sylk/llm';
@@ -26,6 +33,8 @@ export interface DaemonLlmOptions {
   logger: Logger;
   /** One audit record per LLM call (provider, model, tokens, cost; never content). */
   audit?: AuditSink;
+  /** Told of every usage record with the audit record (the daemon's metrics). */
+  onUsage?: (rec: UsageRecord) => void;
 }
 
 /** What sessions call the model through: the gate, their requests sent with the session's credential profile. */
@@ -94,7 +103,12 @@ export class DaemonLlm {
       db: opts.db,
       ...(opts.audit
         ? {
-            usageStore: new AuditedUsageStore(opts.db, { logger: opts.logger.child({ component: 'llm' }) }, opts.audit),
+            usageStore: new AuditedUsageStore(
+              opts.db,
+              { logger: opts.logger.child({ component: 'llm' }) },
+              opts.audit,
+              opts.onUsage,
+            ),
           }
         : {}),
       budgets: this.budgets,

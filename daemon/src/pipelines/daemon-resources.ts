@@ -3,7 +3,11 @@ import { availableParallelism, totalmem } from 'node:os';
 import type { Clock, Logger } from '@sylk/core';
 import type { PipelinesConfig } from '@sylk/config';
 import { FairShare, PipelineScheduler, ResourceBroker, ResourcePool } from '@sylk/resources';
-import { pipelineSlots } from './for-session.js';
+
+/** `pipelines.max_concurrent`, 0 meaning the CPU cores. */
+function pipelineSlots(config: PipelinesConfig): number {
+  return config.max_concurrent > 0 ? config.max_concurrent : availableParallelism();
+}
 
 /** A task's bundle, granted all or nothing before its agent starts (what a coding agent holds open at most). */
 const TASK_BUNDLE = { fileHandles: 64, network: 2, memoryMb: 256 } as const;

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import type { TaskRole } from '@sylk/agents';
 import { Priority } from '@sylk/llm/gate';
 import type { ProviderName } from '@sylk/llm';
@@ -7,7 +6,6 @@ import type { PermissionManager } from '@sylk/security';
 import { ProcessRegistry, type FsAuditEntry, type SlotPool, type ToolExecutor } from '@sylk/tools';
 import type { ResourcePool } from '@sylk/resources';
 import type { PipelineRecord } from './records.js';
-import type { PipelinesConfig } from '@sylk/config';
 import type { RuntimeDeps, SessionRuntime } from '../sessions/runtime.js';
 import { pipelineAgent } from './pipeline-agent.js';
 import type { PipelineScheduling } from './scheduling.js';
@@ -24,11 +22,6 @@ export interface PipelineHost {
   stagingRoot: string;
   /** A project's permissions for the read-only role (an explorer task's). */
   observerPermissions: (projectRoot: string) => PermissionManager;
-}
-
-/** `pipelines.max_concurrent`, 0 meaning the CPU cores. */
-export function pipelineSlots(config: PipelinesConfig): number {
-  return config.max_concurrent > 0 ? config.max_concurrent : availableParallelism();
 }
 
 /**

@@ -4,6 +4,7 @@ import { DaemonState, type ServiceImpl } from '@sylk/proto';
 import type { Daemon } from '../daemon.js';
 import { configSummary } from './config-summary.js';
 import { topSnapshot } from './top.js';
+import { metricsResponse } from './metrics.js';
 import type { BackupInfo } from '@sylk/storage';
 import type { ManagedDatabase } from '../storage-guard.js';
 
@@ -124,9 +125,22 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
       return topSnapshot(daemon);
     },
 
+    metrics(req) {
+      // One snapshot for both shapes: the table and the text show the same samples.
+      return metricsResponse(daemon.metrics.snapshot(), req.prometheus, daemon.clock.now());
+    },
+
     reloadConfig() {
       const { changed } = daemon.reloadConfig('ReloadConfig RPC');
       return { changed, config: configSummary(daemon.config.current(), daemon.reloadCount) };
+    },
+
+    async startWeb() {
+      return daemon.web.start();
+    },
+
+    async stopWeb() {
+      return { stopped: await daemon.web.stop() };
     },
   };
 }

@@ -9,25 +9,35 @@ import {
   type RunOptions,
   type ToolExecutorOptions,
 } from '@sylk/tools';
+import type { ToolRecorder } from '../metrics/tool-metrics.js';
+
+/** Where a session's process starts and exits are recorded: the audit log, the daemon's metrics. */
+export interface Recorders {
+  audit?: AuditSink | undefined;
+  metrics?: ToolRecorder | undefined;
+}
 
 /**
  * The audit records of a session's tools: process start (the executor's process log, at spawn,
  * with the pid), process exit (the result, with the exit code) and file changes (the
  * FileSystemManager's audit hook: path, size, sha256 — never content). The sink is the
  * session's, so every record carries its session and project ids; the daemon's sink scrubs
- * anything credential-shaped from command lines.
+ * anything credential-shaped from command lines. The daemon's metrics count the same starts and exits.
  */
-export function processLogFor(audit: AuditSink): NonNullable<ToolExecutorOptions['processLog']> {
+export function processLogFor({ audit, metrics }: Recorders): ToolExecutorOptions['processLog'] | undefined {
+  if (audit === undefined && metrics === undefined) return undefined;
   return {
-    spawned: (r: ProcessRecord) =>
-      audit.record({
+    spawned: (r: ProcessRecord) => {
+      metrics?.spawned(r.background);
+      audit?.record({
         category: 'process',
         action: 'process_start',
         target: r.command,
         outcome: 'started',
         details: { pid: r.pid, background: r.background, id: r.id },
-      }),
-    exited: () => undefined, // recorded with its exit code by AuditedExecutor
+      });
+    },
+    exited: () => undefined, // recorded with its exit code by RecordedExecutor
   };
 }
 
@@ -51,25 +61,30 @@ function exitRecord(audit: AuditSink, r: ExecResult, background: boolean): void 
   });
 }
 
-/** The executor with an exit record per process (foreground and background). */
-class AuditedExecutor extends ToolExecutor {
+/** The executor with an exit record (audit, metrics) per process, foreground and background. */
+class RecordedExecutor extends ToolExecutor {
   constructor(
-    private readonly audit: AuditSink,
+    private readonly recorders: Recorders,
     options: ToolExecutorOptions,
   ) {
-    super({ ...options, processLog: options.processLog ?? processLogFor(audit) });
+    super({ ...options, processLog: options.processLog ?? processLogFor(recorders) });
+  }
+
+  private exited(r: ExecResult, background: boolean): void {
+    this.recorders.metrics?.exited(r, background);
+    if (this.recorders.audit !== undefined) exitRecord(this.recorders.audit, r, background);
   }
 
   override async run(command: string, opts: RunOptions): Promise<ExecResult> {
     const result = await super.run(command, opts);
-    exitRecord(this.audit, result, false);
+    this.exited(result, false);
     return result;
   }
 
   override async startBackground(command: string, opts: BackgroundOptions): Promise<BackgroundHandle> {
     const handle = await super.startBackground(command, opts);
     void handle.exited.then(
-      (r) => exitRecord(this.audit, r, true),
+      (r) => this.exited(r, true),
       () => undefined,
     );
     return handle;
@@ -96,7 +111,9 @@ export function fileAuditFor(audit: AuditSink): (e: FsAuditEntry) => void {
     });
 }
 
-/** A session's executor: audited when the daemon has an audit log. */
-export function newExecutor(audit: AuditSink | undefined, options: ToolExecutorOptions): ToolExecutor {
-  return audit === undefined ? new ToolExecutor(options) : new AuditedExecutor(audit, options);
+/** A session's executor: audited when the daemon has an audit log, counted when it has metrics. */
+export function newExecutor(recorders: Recorders, options: ToolExecutorOptions): ToolExecutor {
+  return recorders.audit === undefined && recorders.metrics === undefined
+    ? new ToolExecutor(options)
+    : new RecordedExecutor(recorders, options);
 }

@@ -32,6 +32,7 @@ import { RuntimeUnloader, sessionsComponent } from './runtime-unload.js';
 import type { DaemonResources } from '../pipelines/daemon-resources.js';
 import { admitUnderPressure, type PipelineAdmission } from '../pressure/admission.js';
 import { PipelineRecords, isFinal, type PipelineRecord } from '../pipelines/records.js';
+import type { ToolRecorder } from '../metrics/tool-metrics.js';
 
 export interface SessionHostOptions {
   db: SqliteDatabase;
@@ -52,6 +53,8 @@ export interface SessionHostOptions {
   secrets?: Redactor;
   /** The machine as sessions share it: pools, fair share, the scheduler of delegated tasks; absent: sessions cannot delegate. */
   resources?: DaemonResources;
+  /** The daemon's metrics: every session's commands and turns are counted there. */
+  metrics?: { tools: ToolRecorder; turnEnded(failed: boolean): void };
 }
 
 export interface CreateInput {
@@ -349,6 +352,7 @@ export class SessionHost {
       costOf: (model, usage) => this.opts.llm.costOf(model, usage),
       modelInfo: (provider, model, llm) => this.opts.llm.modelInfo(provider, model, llm),
       estimateTokens: (request) => this.opts.llm.estimateTokens(request),
+      ...(this.opts.metrics ? { toolMetrics: this.opts.metrics.tools, onTurnEnded: this.opts.metrics.turnEnded } : {}),
       ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) } : {}),
       ...(this.opts.mcp

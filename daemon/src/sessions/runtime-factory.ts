@@ -19,6 +19,7 @@ import { ProcessNotes, sessionProcesses } from './background-processes.js';
 import type { ProcessRecordStore } from './recovery-records.js';
 import { SessionRuntime, type RuntimeDeps } from './runtime.js';
 import { sessionPipelines, type PipelineHost } from '../pipelines/for-session.js';
+import type { ToolRecorder } from '../metrics/tool-metrics.js';
 
 /** Without the daemon's pools (tests of a lone runtime): one plain pool for every runtime. */
 const sharedSlots = new BoundedSlotPool();
@@ -39,6 +40,8 @@ export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'
   mcp?: (launch: LaunchContext) => (turn: McpTurn) => Promise<AgentTool[]>;
   /** The daemon's pipeline scheduler and staging root; absent: the session's agent cannot delegate tasks. */
   pipelineHost?: PipelineHost;
+  /** The daemon's tool metrics (spawns, exits, durations, kills). */
+  toolMetrics?: ToolRecorder;
 }
 
 /** What a session hands its sandbox: where commands may write, its proxy, and how to tell the user. */
@@ -72,12 +75,13 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     },
   });
   const processNotes = new ProcessNotes();
-  const audited = deps.audit === undefined ? undefined : processLogFor(deps.audit);
+  const recorders = { audit: deps.audit, metrics: input.toolMetrics };
+  const audited = processLogFor(recorders);
   const processLog = processes === undefined ? audited : processes.processLog(record.id, audited);
   // The session's commands and its delegated tasks' take the same options but their own registry (and slots).
   const sessionSlots = pipelineHost?.subprocesses?.slotPool({ sessionId: record.id }, { user: true });
   const executorFor = (registry: ProcessRegistry, slots: SlotPool = sessionSlots ?? sharedSlots) =>
-    newExecutor(deps.audit, {
+    newExecutor(recorders, {
       roots,
       ...(processLog !== undefined ? { processLog } : {}),
       ...(wrapper !== undefined ? { wrapper } : {}),

@@ -70,6 +70,8 @@ export interface RuntimeDeps {
   pipelines?: SessionPipelines;
   /** Told of each model request the session's own agent makes (its activity for the fair share). */
   activity?: () => void;
+  /** Told when each turn ends, failed or not (the daemon's metrics). */
+  onTurnEnded?: (failed: boolean) => void;
 }
 
 /**
@@ -277,6 +279,7 @@ export class SessionRuntime {
     for (let next: typeof first | undefined = first; next !== undefined;) {
       await next.started;
       const failed = await this.turn(next.text, next.abort);
+      this.deps.onTurnEnded?.(failed);
       const ended = this.step(failed ? 'turn_failed' : 'turn_done');
       next = this.startNext();
       await ended;

@@ -44,7 +44,9 @@ describe('config schema', () => {
       'pipelines',
       'mcp',
       'resources',
+      'web',
     ]);
+    expect(typed.web).toEqual({ enabled: false });
     expect(typed.llm.retry.external_rate_limit).toEqual({
       attempts: 10,
       initial_ms: 1000,

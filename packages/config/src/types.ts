@@ -188,6 +188,13 @@ export interface SylkConfig {
   pipelines: PipelinesConfig;
   mcp: McpConfig;
   resources: ResourcesConfig;
+  web: WebConfig;
+}
+
+/** `web`: the dashboard server inside sylkd (`sylk web`). */
+interface WebConfig {
+  /** Start it with sylkd, not only when `sylk web` asks. */
+  enabled: boolean;
 }
 
 /** `resources`: sylkd's memory ceiling and the disk quota of Sylk's own data. */

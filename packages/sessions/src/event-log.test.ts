@@ -55,6 +55,24 @@ describe('EventLog', () => {
     expect(log.read(1, all.length + 10).map((e) => e.seq)).toEqual(all);
   });
 
+  it('tells its commit hook how many events each group commit held and how long it took', async () => {
+    const clock = new ManualClock(1_000);
+    const commits: Array<[number, number, number]> = [];
+    const log = new EventLog({
+      path: join(dir.path, 'sessions', 's_test', 'events.db'),
+      clock,
+      onCommit: (lastSeq, _ts, events, commitMs) => commits.push([lastSeq, events, commitMs]),
+    });
+    logs.push(log);
+    await Promise.all([log.append('notice', { n: 1 }), log.append('notice', { n: 2 }), log.append('notice', { n: 3 })]);
+    await log.append('notice', { n: 4 });
+    // The manual clock stands still: the commits took 0 ms of it.
+    expect(commits).toEqual([
+      [3, 3, 0],
+      [4, 1, 0],
+    ]);
+  });
+
   it('commits a long synchronous burst in bounded groups, so no subscriber gets it all at once', async () => {
     const log = open();
     const sub = log.subscribe(1);

@@ -26,6 +26,9 @@ const EVENT_LOG_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** After a group commit: the last seq and its time, how many events it held, how long the commit took (ms). */
+type CommitHook = (lastSeq: number, ts: number, events: number, commitMs: number) => void;
+
 export interface EventLogOptions {
   path: string;
   clock?: Clock;
@@ -36,7 +39,7 @@ export interface EventLogOptions {
    */
   syncMode?: 'normal' | 'full';
   /** Told after each group commit, e.g. to record activity in the registry. Must not throw. */
-  onCommit?: (lastSeq: number, ts: number) => void;
+  onCommit?: CommitHook;
   /** Runs WAL checkpoints off the main thread; without it SQLite checkpoints inline. */
   checkpointer?: Checkpointer;
   /** Bytes appended between two background checkpoints. Default 4 MiB. */
@@ -89,7 +92,7 @@ export class EventLog implements SubscriptionSource {
   private readonly syncMode: EventLogOptions['syncMode'];
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly onCommit: ((lastSeq: number, ts: number) => void) | undefined;
+  private readonly onCommit: CommitHook | undefined;
   private readonly onDiskFull: (() => void) | undefined;
   private readonly redact: ((text: string) => string) | undefined;
   private readonly subscribers = new Set<Subscription>();
@@ -253,6 +256,7 @@ export class EventLog implements SubscriptionSource {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    const started = this.clock.monotonic();
     try {
       this.file.commit(batch);
     } catch (err) {
@@ -268,7 +272,7 @@ export class EventLog implements SubscriptionSource {
     this.committedSeq = last.event.seq;
     for (const sub of this.subscribers) sub.offer(entries);
     for (const p of batch) p.resolve?.(p.entry.event);
-    this.notifyCommit(last.event);
+    this.notifyCommit(last.event, batch.length, this.clock.monotonic() - started);
     for (const p of batch) this.bytesSinceCheckpoint += p.json.length;
     if (this.bytesSinceCheckpoint >= this.checkpointBytes) this.checkpointSoon();
   }
@@ -344,10 +348,10 @@ export class EventLog implements SubscriptionSource {
     }
   }
 
-  private notifyCommit(last: SessionEvent): void {
+  private notifyCommit(last: SessionEvent, events: number, commitMs: number): void {
     if (this.onCommit === undefined) return;
     try {
-      this.onCommit(last.seq, last.ts);
+      this.onCommit(last.seq, last.ts, events, commitMs);
     } catch (err) {
       this.logger.warn({ path: this.path, err: errorMessage(err) }, 'event log commit listener failed');
     }

@@ -30,7 +30,8 @@ export interface EventLogsOptions {
 
 const DEFAULT_IDLE_CLOSE_MS = 5 * 60_000;
 
-export type CommitListener = (sessionId: string, lastSeq: number, ts: number) => void;
+/** After a group commit: the session, its last seq and time, how many events the commit held and how long it took (ms). */
+export type CommitListener = (sessionId: string, lastSeq: number, ts: number, events: number, commitMs: number) => void;
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -96,8 +97,8 @@ export class EventLogs {
       ...(this.options.syncMode === undefined ? {} : { syncMode: this.options.syncMode }),
       ...(this.checkpointer === undefined ? {} : { checkpointer: this.checkpointer }),
       ...(this.options.checkpointBytes === undefined ? {} : { checkpointBytes: this.options.checkpointBytes }),
-      onCommit: (lastSeq, ts) => {
-        for (const listener of this.listeners) listener(sessionId, lastSeq, ts);
+      onCommit: (lastSeq, ts, events, commitMs) => {
+        for (const listener of this.listeners) listener(sessionId, lastSeq, ts, events, commitMs);
         this.reserve?.ensure(); // rate-limited: a no-op unless it was released a while ago
       },
       onDiskFull: () => this.reserve?.release(),

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/daemon.proto.
  */
 export const file_sylk_v1_daemon: GenFile = /*@__PURE__*/
-  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0i2gEKDlN0b3JhZ2VTdW1tYXJ5EhYKDnN5c3RlbV9kYl9wYXRoGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgNEhQKDGpvdXJuYWxfbW9kZRgDIAEoCRIbChNsYXN0X2JhY2t1cF91bml4X21zGAQgASgDEhoKEmxhc3RfY2hlY2tfdW5peF9tcxgFIAEoAxIRCglpbnRlZ3JpdHkYBiABKAkSEAoIcHJvYmxlbXMYByADKAkSEAoIcmVzdG9yZXMYCCADKAkSEgoKYmFja3VwX2RpchgJIAEoCSI+Cg9Db21wb25lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkiswMKDlN0YXR1c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SCwoDcGlkGAMgASgFEiMKBXN0YXRlGAQgASgOMhQuc3lsay52MS5EYWVtb25TdGF0ZRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBSABKAMSFgoOdXB0aW1lX3NlY29uZHMYBiABKAESEwoLc29ja2V0X3BhdGgYByABKAkSKQoLZGlyZWN0b3JpZXMYCCABKAsyFC5zeWxrLnYxLkRpcmVjdG9yaWVzEiYKBmNvbmZpZxgJIAEoCzIWLnN5bGsudjEuQ29uZmlnU3VtbWFyeRIoCgdzdG9yYWdlGAogASgLMhcuc3lsay52MS5TdG9yYWdlU3VtbWFyeRIRCglyc3NfYnl0ZXMYCyABKAQSFwoPaGVhcF91c2VkX2J5dGVzGAwgASgEEiwKCmNvbXBvbmVudHMYDSADKAsyGC5zeWxrLnYxLkNvbXBvbmVudFN0YXR1cxIUCgxub2RlX3ZlcnNpb24YDiABKAkSEAoIbG9nX2ZpbGUYDyABKAkiIQoPU2h1dGRvd25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIxChBTaHV0ZG93blJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEgsKA3BpZBgCIAEoBSIVChNSZWxvYWRDb25maWdSZXF1ZXN0Ik8KFFJlbG9hZENvbmZpZ1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKAgSJgoGY29uZmlnGAIgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5IjwKDENvbmZpZ1NvdXJjZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgiOwoNQ29uZmlnV2FybmluZxIMCgRmaWxlGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGcmVhc29uGAMgASgJIm8KCkJhY2t1cEZpbGUSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRINCgVieXRlcxgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSFgoOc2NoZW1hX3ZlcnNpb24YBSABKA0iEgoQQmFja3VwTm93UmVxdWVzdCI5ChFCYWNrdXBOb3dSZXNwb25zZRIkCgdiYWNrdXBzGAEgAygLMhMuc3lsay52MS5CYWNrdXBGaWxlIhQKEkxpc3RCYWNrdXBzUmVxdWVzdCI7ChNMaXN0QmFja3Vwc1Jlc3BvbnNlEiQKB2JhY2t1cHMYASADKAsyEy5zeWxrLnYxLkJhY2t1cEZpbGUiIwoTQ2hlY2tTdG9yYWdlUmVxdWVzdBIMCgRmdWxsGAEgASgIIlEKDURhdGFiYXNlQ2hlY2sSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRIQCghwcm9ibGVtcxgDIAMoCRIOCgZhY3Rpb24YBCABKAkiQQoUQ2hlY2tTdG9yYWdlUmVzcG9uc2USKQoJZGF0YWJhc2VzGAEgAygLMhYuc3lsay52MS5EYXRhYmFzZUNoZWNrIiYKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0Eg4KBmJhY2t1cBgBIAEoCSJDChVSZXN0b3JlQmFja3VwUmVzcG9uc2USEAoIZGF0YWJhc2UYASABKAkSGAoQcmVzdGFydF9yZXF1aXJlZBgCIAEoCCIMCgpUb3BSZXF1ZXN0IrYCCgpUb3BTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGbG9hZGVkGAQgASgIEhQKDHByb2plY3Rfcm9vdBgFIAEoCRIQCghwcm92aWRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRIQCghjb3N0X3VzZBgIIAEoARIZChFwZW5kaW5nX2FwcHJvdmFscxgJIAEoDRIcChRiYWNrZ3JvdW5kX3Byb2Nlc3NlcxgKIAEoDRIdChVsYXN0X2FjdGl2aXR5X3VuaXhfbXMYCyABKAMSFQoNdGFza3NfcnVubmluZxgMIAEoDRIUCgx0YXNrc19xdWV1ZWQYDSABKA0SDQoFc2hhcmUYDiABKAESEgoKdGFza19zbG90cxgPIAEoDSJsCgdUb3BHYXRlEhEKCWluX2ZsaWdodBgBIAEoDRIPCgd3b3JrZXJzGAIgASgNEhMKC3F1ZXVlZF91c2VyGAMgASgNEhcKD3F1ZXVlZF9waXBlbGluZRgEIAEoDRIPCgd3YWl0aW5nGAUgASgNItoBCgtUb3BQcm92aWRlchIMCgRuYW1lGAEgASgJEg0KBXN0YXRlGAIgASgJEg8KB2JyZWFrZXIYAyABKAkSGwoTcmVxdWVzdHNfcGVyX21pbnV0ZRgEIAEoDRIZChF0b2tlbnNfcGVyX21pbnV0ZRgFIAEoBBIVCg11c2VkX3JlcXVlc3RzGAYgASgNEhMKC3VzZWRfdG9rZW5zGAcgASgEEhoKEnJhdGVfbGltaXRfd2FpdGluZxgIIAEoDRIdChV3YWl0aW5nX3VudGlsX3VuaXhfbXMYCSABKAMiwwEKB1RvcFBvb2wSDAoEbmFtZRgBIAEoCRIOCgZpbl91c2UYAiABKA0SDQoFbGltaXQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRISCgpiYWNrZ3JvdW5kGAUgASgNEhgKEGJhY2tncm91bmRfbGltaXQYBiABKA0SDwoHcmVzZXJ2ZRgHIAEoDRIWCg5yZXNlcnZlX2luX3VzZRgIIAEoDRIRCglwcmVlbXB0ZWQYCSABKA0SEAoIdGltZW91dHMYCiABKA0imAEKB1RvcFRhc2sSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxzZXNzaW9uX25hbWUYAiABKAkSCgoCaWQYAyABKAkSDAoEcm9sZRgEIAEoCRINCgVzdGF0ZRgFIAEoCRIMCgRnb2FsGAYgASgJEhAKCGNvc3RfdXNkGAcgASgBEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgIIAEoAyJfCgxUb3BTY2hlZHVsZXISDQoFbGltaXQYASABKA0SDwoHcnVubmluZxgCIAEoDRIOCgZxdWV1ZWQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRIOCgZwYXVzZWQYBSABKA0iqAMKC1RvcFJlc3BvbnNlEiUKCHNlc3Npb25zGAEgAygLMhMuc3lsay52MS5Ub3BTZXNzaW9uEh4KBGdhdGUYAiABKAsyEC5zeWxrLnYxLlRvcEdhdGUSJwoJcHJvdmlkZXJzGAMgAygLMhQuc3lsay52MS5Ub3BQcm92aWRlchIfCgVwb29scxgEIAMoCzIQLnN5bGsudjEuVG9wUG9vbBILCgNwaWQYBSABKAUSEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIWCg51cHRpbWVfc2Vjb25kcxgIIAEoARIXCg9sb2FkZWRfc2Vzc2lvbnMYCSABKA0SFgoOdG90YWxfc2Vzc2lvbnMYCiABKA0SEwoLbm93X3VuaXhfbXMYCyABKAMSJgoIcHJlc3N1cmUYFCABKAsyFC5zeWxrLnYxLlRvcFByZXNzdXJlEigKCXNjaGVkdWxlchgVIAEoCzIVLnN5bGsudjEuVG9wU2NoZWR1bGVyEh8KBXRhc2tzGBYgAygLMhAuc3lsay52MS5Ub3BUYXNrIu4BCgtUb3BQcmVzc3VyZRIUCgxtZW1vcnlfbGV2ZWwYASABKAkSGQoRbWVtb3J5X3VzZWRfYnl0ZXMYAiABKAQSHAoUbWVtb3J5X2NlaWxpbmdfYnl0ZXMYAyABKAQSEgoKZGlza19sZXZlbBgEIAEoCRIXCg9kaXNrX3VzZWRfYnl0ZXMYBSABKAQSGAoQZGlza19xdW90YV9ieXRlcxgGIAEoBBIYChBwYXVzZWRfcGlwZWxpbmVzGAcgASgNEi8KCmNvbXBvbmVudHMYCCADKAsyGy5zeWxrLnYxLlRvcE1lbW9yeUNvbXBvbmVudCJeChJUb3BNZW1vcnlDb21wb25lbnQSDAoEbmFtZRgBIAEoCRINCgVieXRlcxgCIAEoBBIUCgxidWRnZXRfYnl0ZXMYAyABKAQSFQoNZXZpY3RlZF9ieXRlcxgEIAEoBCqWAQoLRGFlbW9uU3RhdGUSHAoYREFFTU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVREFFTU9OX1NUQVRFX1NUQVJUSU5HEAESGwoXREFFTU9OX1NUQVRFX1JFQ09WRVJJTkcQAhIWChJEQUVNT05fU1RBVEVfUkVBRFkQAxIZChVEQUVNT05fU1RBVEVfU1RPUFBJTkcQBDLtBAoNRGFlbW9uU2VydmljZRI2CgVIZWxsbxIVLnN5bGsudjEuSGVsbG9SZXF1ZXN0GhYuc3lsay52MS5IZWxsb1Jlc3BvbnNlEjkKBlN0YXR1cxIWLnN5bGsudjEuU3RhdHVzUmVxdWVzdBoXLnN5bGsudjEuU3RhdHVzUmVzcG9uc2USPwoIU2h1dGRvd24SGC5zeWxrLnYxLlNodXRkb3duUmVxdWVzdBoZLnN5bGsudjEuU2h1dGRvd25SZXNwb25zZRJLCgxSZWxvYWRDb25maWcSHC5zeWxrLnYxLlJlbG9hZENvbmZpZ1JlcXVlc3QaHS5zeWxrLnYxLlJlbG9hZENvbmZpZ1Jlc3BvbnNlEkIKCUJhY2t1cE5vdxIZLnN5bGsudjEuQmFja3VwTm93UmVxdWVzdBoaLnN5bGsudjEuQmFja3VwTm93UmVzcG9uc2USSAoLTGlzdEJhY2t1cHMSGy5zeWxrLnYxLkxpc3RCYWNrdXBzUmVxdWVzdBocLnN5bGsudjEuTGlzdEJhY2t1cHNSZXNwb25zZRJLCgxDaGVja1N0b3JhZ2USHC5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlcXVlc3QaHS5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlc3BvbnNlEk4KDVJlc3RvcmVCYWNrdXASHS5zeWxrLnYxLlJlc3RvcmVCYWNrdXBSZXF1ZXN0Gh4uc3lsay52MS5SZXN0b3JlQmFja3VwUmVzcG9uc2USMAoDVG9wEhMuc3lsay52MS5Ub3BSZXF1ZXN0GhQuc3lsay52MS5Ub3BSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0i2gEKDlN0b3JhZ2VTdW1tYXJ5EhYKDnN5c3RlbV9kYl9wYXRoGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgNEhQKDGpvdXJuYWxfbW9kZRgDIAEoCRIbChNsYXN0X2JhY2t1cF91bml4X21zGAQgASgDEhoKEmxhc3RfY2hlY2tfdW5peF9tcxgFIAEoAxIRCglpbnRlZ3JpdHkYBiABKAkSEAoIcHJvYmxlbXMYByADKAkSEAoIcmVzdG9yZXMYCCADKAkSEgoKYmFja3VwX2RpchgJIAEoCSI+Cg9Db21wb25lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkiswMKDlN0YXR1c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SCwoDcGlkGAMgASgFEiMKBXN0YXRlGAQgASgOMhQuc3lsay52MS5EYWVtb25TdGF0ZRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBSABKAMSFgoOdXB0aW1lX3NlY29uZHMYBiABKAESEwoLc29ja2V0X3BhdGgYByABKAkSKQoLZGlyZWN0b3JpZXMYCCABKAsyFC5zeWxrLnYxLkRpcmVjdG9yaWVzEiYKBmNvbmZpZxgJIAEoCzIWLnN5bGsudjEuQ29uZmlnU3VtbWFyeRIoCgdzdG9yYWdlGAogASgLMhcuc3lsay52MS5TdG9yYWdlU3VtbWFyeRIRCglyc3NfYnl0ZXMYCyABKAQSFwoPaGVhcF91c2VkX2J5dGVzGAwgASgEEiwKCmNvbXBvbmVudHMYDSADKAsyGC5zeWxrLnYxLkNvbXBvbmVudFN0YXR1cxIUCgxub2RlX3ZlcnNpb24YDiABKAkSEAoIbG9nX2ZpbGUYDyABKAkiIQoPU2h1dGRvd25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIxChBTaHV0ZG93blJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEgsKA3BpZBgCIAEoBSIVChNSZWxvYWRDb25maWdSZXF1ZXN0Ik8KFFJlbG9hZENvbmZpZ1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKAgSJgoGY29uZmlnGAIgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5IjwKDENvbmZpZ1NvdXJjZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgiOwoNQ29uZmlnV2FybmluZxIMCgRmaWxlGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGcmVhc29uGAMgASgJIm8KCkJhY2t1cEZpbGUSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRINCgVieXRlcxgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSFgoOc2NoZW1hX3ZlcnNpb24YBSABKA0iEgoQQmFja3VwTm93UmVxdWVzdCI5ChFCYWNrdXBOb3dSZXNwb25zZRIkCgdiYWNrdXBzGAEgAygLMhMuc3lsay52MS5CYWNrdXBGaWxlIhQKEkxpc3RCYWNrdXBzUmVxdWVzdCI7ChNMaXN0QmFja3Vwc1Jlc3BvbnNlEiQKB2JhY2t1cHMYASADKAsyEy5zeWxrLnYxLkJhY2t1cEZpbGUiIwoTQ2hlY2tTdG9yYWdlUmVxdWVzdBIMCgRmdWxsGAEgASgIIlEKDURhdGFiYXNlQ2hlY2sSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRIQCghwcm9ibGVtcxgDIAMoCRIOCgZhY3Rpb24YBCABKAkiQQoUQ2hlY2tTdG9yYWdlUmVzcG9uc2USKQoJZGF0YWJhc2VzGAEgAygLMhYuc3lsay52MS5EYXRhYmFzZUNoZWNrIiYKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0Eg4KBmJhY2t1cBgBIAEoCSJDChVSZXN0b3JlQmFja3VwUmVzcG9uc2USEAoIZGF0YWJhc2UYASABKAkSGAoQcmVzdGFydF9yZXF1aXJlZBgCIAEoCCIMCgpUb3BSZXF1ZXN0IrYCCgpUb3BTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGbG9hZGVkGAQgASgIEhQKDHByb2plY3Rfcm9vdBgFIAEoCRIQCghwcm92aWRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRIQCghjb3N0X3VzZBgIIAEoARIZChFwZW5kaW5nX2FwcHJvdmFscxgJIAEoDRIcChRiYWNrZ3JvdW5kX3Byb2Nlc3NlcxgKIAEoDRIdChVsYXN0X2FjdGl2aXR5X3VuaXhfbXMYCyABKAMSFQoNdGFza3NfcnVubmluZxgMIAEoDRIUCgx0YXNrc19xdWV1ZWQYDSABKA0SDQoFc2hhcmUYDiABKAESEgoKdGFza19zbG90cxgPIAEoDSJsCgdUb3BHYXRlEhEKCWluX2ZsaWdodBgBIAEoDRIPCgd3b3JrZXJzGAIgASgNEhMKC3F1ZXVlZF91c2VyGAMgASgNEhcKD3F1ZXVlZF9waXBlbGluZRgEIAEoDRIPCgd3YWl0aW5nGAUgASgNItoBCgtUb3BQcm92aWRlchIMCgRuYW1lGAEgASgJEg0KBXN0YXRlGAIgASgJEg8KB2JyZWFrZXIYAyABKAkSGwoTcmVxdWVzdHNfcGVyX21pbnV0ZRgEIAEoDRIZChF0b2tlbnNfcGVyX21pbnV0ZRgFIAEoBBIVCg11c2VkX3JlcXVlc3RzGAYgASgNEhMKC3VzZWRfdG9rZW5zGAcgASgEEhoKEnJhdGVfbGltaXRfd2FpdGluZxgIIAEoDRIdChV3YWl0aW5nX3VudGlsX3VuaXhfbXMYCSABKAMiwwEKB1RvcFBvb2wSDAoEbmFtZRgBIAEoCRIOCgZpbl91c2UYAiABKA0SDQoFbGltaXQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRISCgpiYWNrZ3JvdW5kGAUgASgNEhgKEGJhY2tncm91bmRfbGltaXQYBiABKA0SDwoHcmVzZXJ2ZRgHIAEoDRIWCg5yZXNlcnZlX2luX3VzZRgIIAEoDRIRCglwcmVlbXB0ZWQYCSABKA0SEAoIdGltZW91dHMYCiABKA0imAEKB1RvcFRhc2sSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxzZXNzaW9uX25hbWUYAiABKAkSCgoCaWQYAyABKAkSDAoEcm9sZRgEIAEoCRINCgVzdGF0ZRgFIAEoCRIMCgRnb2FsGAYgASgJEhAKCGNvc3RfdXNkGAcgASgBEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgIIAEoAyJfCgxUb3BTY2hlZHVsZXISDQoFbGltaXQYASABKA0SDwoHcnVubmluZxgCIAEoDRIOCgZxdWV1ZWQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRIOCgZwYXVzZWQYBSABKA0iqAMKC1RvcFJlc3BvbnNlEiUKCHNlc3Npb25zGAEgAygLMhMuc3lsay52MS5Ub3BTZXNzaW9uEh4KBGdhdGUYAiABKAsyEC5zeWxrLnYxLlRvcEdhdGUSJwoJcHJvdmlkZXJzGAMgAygLMhQuc3lsay52MS5Ub3BQcm92aWRlchIfCgVwb29scxgEIAMoCzIQLnN5bGsudjEuVG9wUG9vbBILCgNwaWQYBSABKAUSEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIWCg51cHRpbWVfc2Vjb25kcxgIIAEoARIXCg9sb2FkZWRfc2Vzc2lvbnMYCSABKA0SFgoOdG90YWxfc2Vzc2lvbnMYCiABKA0SEwoLbm93X3VuaXhfbXMYCyABKAMSJgoIcHJlc3N1cmUYFCABKAsyFC5zeWxrLnYxLlRvcFByZXNzdXJlEigKCXNjaGVkdWxlchgVIAEoCzIVLnN5bGsudjEuVG9wU2NoZWR1bGVyEh8KBXRhc2tzGBYgAygLMhAuc3lsay52MS5Ub3BUYXNrIu4BCgtUb3BQcmVzc3VyZRIUCgxtZW1vcnlfbGV2ZWwYASABKAkSGQoRbWVtb3J5X3VzZWRfYnl0ZXMYAiABKAQSHAoUbWVtb3J5X2NlaWxpbmdfYnl0ZXMYAyABKAQSEgoKZGlza19sZXZlbBgEIAEoCRIXCg9kaXNrX3VzZWRfYnl0ZXMYBSABKAQSGAoQZGlza19xdW90YV9ieXRlcxgGIAEoBBIYChBwYXVzZWRfcGlwZWxpbmVzGAcgASgNEi8KCmNvbXBvbmVudHMYCCADKAsyGy5zeWxrLnYxLlRvcE1lbW9yeUNvbXBvbmVudCJeChJUb3BNZW1vcnlDb21wb25lbnQSDAoEbmFtZRgBIAEoCRINCgVieXRlcxgCIAEoBBIUCgxidWRnZXRfYnl0ZXMYAyABKAQSFQoNZXZpY3RlZF9ieXRlcxgEIAEoBCIRCg9TdGFydFdlYlJlcXVlc3QiRgoQU3RhcnRXZWJSZXNwb25zZRILCgN1cmwYASABKAkSDAoEcG9ydBgCIAEoDRIXCg9hbHJlYWR5X3J1bm5pbmcYAyABKAgiEAoOU3RvcFdlYlJlcXVlc3QiIgoPU3RvcFdlYlJlc3BvbnNlEg8KB3N0b3BwZWQYASABKAgiJAoOTWV0cmljc1JlcXVlc3QSEgoKcHJvbWV0aGV1cxgBIAEoCCJoCg9NZXRyaWNzUmVzcG9uc2USJwoIZmFtaWxpZXMYASADKAsyFS5zeWxrLnYxLk1ldHJpY0ZhbWlseRIXCg9wcm9tZXRoZXVzX3RleHQYAiABKAkSEwoLbm93X3VuaXhfbXMYAyABKAMigwEKDE1ldHJpY0ZhbWlseRIMCgRuYW1lGAEgASgJEgwKBGhlbHAYAiABKAkSDAoEdHlwZRgDIAEoCRIMCgRhcmVhGAQgASgJEhMKC2xhYmVsX25hbWVzGAUgAygJEiYKB3NhbXBsZXMYBiADKAsyFS5zeWxrLnYxLk1ldHJpY1NhbXBsZSJ6CgxNZXRyaWNTYW1wbGUSJAoGbGFiZWxzGAEgAygLMhQuc3lsay52MS5NZXRyaWNMYWJlbBINCgV2YWx1ZRgCIAEoARINCgVjb3VudBgDIAEoBBImCgdidWNrZXRzGAQgAygLMhUuc3lsay52MS5NZXRyaWNCdWNrZXQiKgoLTWV0cmljTGFiZWwSDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoCSI9CgxNZXRyaWNCdWNrZXQSEwoLdXBwZXJfYm91bmQYASABKAESGAoQY3VtdWxhdGl2ZV9jb3VudBgCIAEoBCqWAQoLRGFlbW9uU3RhdGUSHAoYREFFTU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVREFFTU9OX1NUQVRFX1NUQVJUSU5HEAESGwoXREFFTU9OX1NUQVRFX1JFQ09WRVJJTkcQAhIWChJEQUVNT05fU1RBVEVfUkVBRFkQAxIZChVEQUVNT05fU1RBVEVfU1RPUFBJTkcQBDKqBgoNRGFlbW9uU2VydmljZRI2CgVIZWxsbxIVLnN5bGsudjEuSGVsbG9SZXF1ZXN0GhYuc3lsay52MS5IZWxsb1Jlc3BvbnNlEjkKBlN0YXR1cxIWLnN5bGsudjEuU3RhdHVzUmVxdWVzdBoXLnN5bGsudjEuU3RhdHVzUmVzcG9uc2USPwoIU2h1dGRvd24SGC5zeWxrLnYxLlNodXRkb3duUmVxdWVzdBoZLnN5bGsudjEuU2h1dGRvd25SZXNwb25zZRJLCgxSZWxvYWRDb25maWcSHC5zeWxrLnYxLlJlbG9hZENvbmZpZ1JlcXVlc3QaHS5zeWxrLnYxLlJlbG9hZENvbmZpZ1Jlc3BvbnNlEkIKCUJhY2t1cE5vdxIZLnN5bGsudjEuQmFja3VwTm93UmVxdWVzdBoaLnN5bGsudjEuQmFja3VwTm93UmVzcG9uc2USSAoLTGlzdEJhY2t1cHMSGy5zeWxrLnYxLkxpc3RCYWNrdXBzUmVxdWVzdBocLnN5bGsudjEuTGlzdEJhY2t1cHNSZXNwb25zZRJLCgxDaGVja1N0b3JhZ2USHC5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlcXVlc3QaHS5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlc3BvbnNlEk4KDVJlc3RvcmVCYWNrdXASHS5zeWxrLnYxLlJlc3RvcmVCYWNrdXBSZXF1ZXN0Gh4uc3lsay52MS5SZXN0b3JlQmFja3VwUmVzcG9uc2USMAoDVG9wEhMuc3lsay52MS5Ub3BSZXF1ZXN0GhQuc3lsay52MS5Ub3BSZXNwb25zZRI/CghTdGFydFdlYhIYLnN5bGsudjEuU3RhcnRXZWJSZXF1ZXN0Ghkuc3lsay52MS5TdGFydFdlYlJlc3BvbnNlEjwKB1N0b3BXZWISFy5zeWxrLnYxLlN0b3BXZWJSZXF1ZXN0Ghguc3lsay52MS5TdG9wV2ViUmVzcG9uc2USPAoHTWV0cmljcxIXLnN5bGsudjEuTWV0cmljc1JlcXVlc3QaGC5zeWxrLnYxLk1ldHJpY3NSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message sylk.v1.HelloRequest
@@ -1284,6 +1284,264 @@ export const TopMemoryComponentSchema: GenMessage<TopMemoryComponent> = /*@__PUR
   messageDesc(file_sylk_v1_daemon, 33);
 
 /**
+ * @generated from message sylk.v1.StartWebRequest
+ */
+export type StartWebRequest = Message<"sylk.v1.StartWebRequest"> & {
+};
+
+/**
+ * Describes the message sylk.v1.StartWebRequest.
+ * Use `create(StartWebRequestSchema)` to create a new message.
+ */
+export const StartWebRequestSchema: GenMessage<StartWebRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 34);
+
+/**
+ * @generated from message sylk.v1.StartWebResponse
+ */
+export type StartWebResponse = Message<"sylk.v1.StartWebResponse"> & {
+  /**
+   * http://127.0.0.1:PORT/?token=…: the token is a secret; the page moves it
+   * into a cookie and drops it from the address.
+   *
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * @generated from field: uint32 port = 2;
+   */
+  port: number;
+
+  /**
+   * False: this call started it; true: it was already running.
+   *
+   * @generated from field: bool already_running = 3;
+   */
+  alreadyRunning: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.StartWebResponse.
+ * Use `create(StartWebResponseSchema)` to create a new message.
+ */
+export const StartWebResponseSchema: GenMessage<StartWebResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 35);
+
+/**
+ * @generated from message sylk.v1.StopWebRequest
+ */
+export type StopWebRequest = Message<"sylk.v1.StopWebRequest"> & {
+};
+
+/**
+ * Describes the message sylk.v1.StopWebRequest.
+ * Use `create(StopWebRequestSchema)` to create a new message.
+ */
+export const StopWebRequestSchema: GenMessage<StopWebRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 36);
+
+/**
+ * @generated from message sylk.v1.StopWebResponse
+ */
+export type StopWebResponse = Message<"sylk.v1.StopWebResponse"> & {
+  /**
+   * False: it was not running.
+   *
+   * @generated from field: bool stopped = 1;
+   */
+  stopped: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.StopWebResponse.
+ * Use `create(StopWebResponseSchema)` to create a new message.
+ */
+export const StopWebResponseSchema: GenMessage<StopWebResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 37);
+
+/**
+ * @generated from message sylk.v1.MetricsRequest
+ */
+export type MetricsRequest = Message<"sylk.v1.MetricsRequest"> & {
+  /**
+   * True: also the Prometheus text exposition (format 0.0.4) of the same samples.
+   *
+   * @generated from field: bool prometheus = 1;
+   */
+  prometheus: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.MetricsRequest.
+ * Use `create(MetricsRequestSchema)` to create a new message.
+ */
+export const MetricsRequestSchema: GenMessage<MetricsRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 38);
+
+/**
+ * @generated from message sylk.v1.MetricsResponse
+ */
+export type MetricsResponse = Message<"sylk.v1.MetricsResponse"> & {
+  /**
+   * @generated from field: repeated sylk.v1.MetricFamily families = 1;
+   */
+  families: MetricFamily[];
+
+  /**
+   * The text exposition, when asked for; empty otherwise.
+   *
+   * @generated from field: string prometheus_text = 2;
+   */
+  prometheusText: string;
+
+  /**
+   * @generated from field: int64 now_unix_ms = 3;
+   */
+  nowUnixMs: bigint;
+};
+
+/**
+ * Describes the message sylk.v1.MetricsResponse.
+ * Use `create(MetricsResponseSchema)` to create a new message.
+ */
+export const MetricsResponseSchema: GenMessage<MetricsResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 39);
+
+/**
+ * MetricFamily is one metric (docs/operations.md#metrics lists them).
+ *
+ * @generated from message sylk.v1.MetricFamily
+ */
+export type MetricFamily = Message<"sylk.v1.MetricFamily"> & {
+  /**
+   * sylk_<area>_…, e.g. sylk_gate_attempts_total.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string help = 2;
+   */
+  help: string;
+
+  /**
+   * counter, gauge, histogram.
+   *
+   * @generated from field: string type = 3;
+   */
+  type: string;
+
+  /**
+   * gate, session, tool, task, pool, storage, process.
+   *
+   * @generated from field: string area = 4;
+   */
+  area: string;
+
+  /**
+   * @generated from field: repeated string label_names = 5;
+   */
+  labelNames: string[];
+
+  /**
+   * @generated from field: repeated sylk.v1.MetricSample samples = 6;
+   */
+  samples: MetricSample[];
+};
+
+/**
+ * Describes the message sylk.v1.MetricFamily.
+ * Use `create(MetricFamilySchema)` to create a new message.
+ */
+export const MetricFamilySchema: GenMessage<MetricFamily> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 40);
+
+/**
+ * MetricSample is one series of a family.
+ *
+ * @generated from message sylk.v1.MetricSample
+ */
+export type MetricSample = Message<"sylk.v1.MetricSample"> & {
+  /**
+   * @generated from field: repeated sylk.v1.MetricLabel labels = 1;
+   */
+  labels: MetricLabel[];
+
+  /**
+   * A counter's or gauge's value; a histogram's sum of observations.
+   *
+   * @generated from field: double value = 2;
+   */
+  value: number;
+
+  /**
+   * Histograms: the number of observations and the cumulative count per
+   * upper bound, the last bound being +Inf.
+   *
+   * @generated from field: uint64 count = 3;
+   */
+  count: bigint;
+
+  /**
+   * @generated from field: repeated sylk.v1.MetricBucket buckets = 4;
+   */
+  buckets: MetricBucket[];
+};
+
+/**
+ * Describes the message sylk.v1.MetricSample.
+ * Use `create(MetricSampleSchema)` to create a new message.
+ */
+export const MetricSampleSchema: GenMessage<MetricSample> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 41);
+
+/**
+ * @generated from message sylk.v1.MetricLabel
+ */
+export type MetricLabel = Message<"sylk.v1.MetricLabel"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string value = 2;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message sylk.v1.MetricLabel.
+ * Use `create(MetricLabelSchema)` to create a new message.
+ */
+export const MetricLabelSchema: GenMessage<MetricLabel> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 42);
+
+/**
+ * @generated from message sylk.v1.MetricBucket
+ */
+export type MetricBucket = Message<"sylk.v1.MetricBucket"> & {
+  /**
+   * @generated from field: double upper_bound = 1;
+   */
+  upperBound: number;
+
+  /**
+   * @generated from field: uint64 cumulative_count = 2;
+   */
+  cumulativeCount: bigint;
+};
+
+/**
+ * Describes the message sylk.v1.MetricBucket.
+ * Use `create(MetricBucketSchema)` to create a new message.
+ */
+export const MetricBucketSchema: GenMessage<MetricBucket> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 43);
+
+/**
  * @generated from enum sylk.v1.DaemonState
  */
 export enum DaemonState {
@@ -1418,6 +1676,38 @@ export const DaemonService: GenService<{
     methodKind: "unary";
     input: typeof TopRequestSchema;
     output: typeof TopResponseSchema;
+  },
+  /**
+   * StartWeb starts the web dashboard (127.0.0.1, a random port, a per-start
+   * token) or returns the running one's URL, token included (`sylk web`).
+   *
+   * @generated from rpc sylk.v1.DaemonService.StartWeb
+   */
+  startWeb: {
+    methodKind: "unary";
+    input: typeof StartWebRequestSchema;
+    output: typeof StartWebResponseSchema;
+  },
+  /**
+   * StopWeb stops the web dashboard (`sylk web --stop`).
+   *
+   * @generated from rpc sylk.v1.DaemonService.StopWeb
+   */
+  stopWeb: {
+    methodKind: "unary";
+    input: typeof StopWebRequestSchema;
+    output: typeof StopWebResponseSchema;
+  },
+  /**
+   * Metrics is every metric of sylkd's in-process registry (`sylk metrics`);
+   * the dashboard's GET /metrics serves the same as Prometheus text.
+   *
+   * @generated from rpc sylk.v1.DaemonService.Metrics
+   */
+  metrics: {
+    methodKind: "unary";
+    input: typeof MetricsRequestSchema;
+    output: typeof MetricsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sylk_v1_daemon, 0);
