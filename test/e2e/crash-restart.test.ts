@@ -82,7 +82,7 @@ describe('graceful restart', () => {
     rmSync(s.h.socket);
     expect(await accepts(s.h.socket)).toBe(false);
     daemon.kill('SIGHUP');
-    await waitFor(() => accepts(s.h.socket), 5_000, 'the socket to be recreated after SIGHUP');
+    await waitFor(() => accepts(s.h.socket), 15_000, 'the socket to be recreated after SIGHUP');
 
     rmSync(s.h.socket);
     const started = await s.cli(['daemon', 'start', '--json']);

@@ -206,7 +206,7 @@ describe('sylk providers', () => {
       circuit: { state: 'closed' },
     });
     expect(by.openai).toMatchObject({ hasKey: false, state: 'no key', circuit: { state: 'open', failures: 5 } });
-    expect(j.gate).toMatchObject({ workers: 4, queuedUser: 0 });
+    expect(j.gate).toMatchObject({ workers: 16, queuedUser: 0 });
 
     const status = parseJson<{ daemon: { components: Array<{ name: string; state: string }> } }>(
       (await cli(h, 'status', '--json')).stdout,

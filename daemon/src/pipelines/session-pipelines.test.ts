@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,6 +49,22 @@ function setup(
 }
 
 const never = new AbortController().signal;
+
+/** Resolves once the signal is aborted (at once if it already is). */
+function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** Polls until `check` holds (the tasks' work is asynchronous; the machine may be busy). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`never: ${what}`);
+}
 const spec = (goal: string, over: Partial<Parameters<SessionPipelines['spawn']>[0]> = {}) => ({
   goal,
   role: 'engineer' as const,
@@ -92,17 +108,17 @@ describe('SessionPipelines', () => {
       if (!hooks.resumed) {
         hooks.history.push({ role: 'user', content: 'first' });
         await hooks.staging?.write(join(project, 'b.txt'), Buffer.from('b\n'));
-        await new Promise<void>((resolve) => hooks.signal.addEventListener('abort', () => resolve()));
+        await aborted(hooks.signal);
         return { stopReason: 'cancelled', text: '' };
       }
       expect(hooks.history).toEqual([{ role: 'user', content: 'first' }]);
       return { stopReason: 'end_turn', text: 'resumed and done' };
     });
     const t = await pipelines.spawn(spec('pausable'));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => calls.length === 1, 'the task started');
     expect(scheduler.pause('s1.t1', 'memory pressure')).toBe(true);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(pipelines.list()[0]?.state).toBe('paused');
+    await until(() => pipelines.list()[0]?.state === 'paused', 'the task paused');
+    await until(() => scheduler.state('s1.t1') === 'paused', 'the scheduler holds it paused');
     expect(scheduler.resume('s1.t1')).toBe(true);
     const [report] = await pipelines.wait([t.id], 10_000, never);
     expect(calls).toEqual([false, true]);
@@ -130,10 +146,11 @@ describe('SessionPipelines', () => {
   it('sylkd stopping leaves unfinished tasks interrupted, on disk, with their staged edits kept', async () => {
     const { pipelines } = setup(async (_task, hooks) => {
       await hooks.staging?.write(join(project, 'c.txt'), Buffer.from('c\n'));
-      await new Promise<void>((resolve) => hooks.signal.addEventListener('abort', () => resolve()));
+      await aborted(hooks.signal);
       return { stopReason: 'cancelled', text: '' };
     });
     await pipelines.spawn(spec('long'));
+    await until(() => pipelines.list()[0]?.state === 'running', 'the task running');
     await new Promise((r) => setTimeout(r, 50));
     await pipelines.shutdown();
     const [task] = pipelines.list();
@@ -149,7 +166,7 @@ describe('SessionPipelines', () => {
   it('a task that ends while nobody waits is noted for the model’s next turn', async () => {
     const { pipelines, notes } = setup(async () => ({ stopReason: 'end_turn', text: 'found it' }));
     await pipelines.spawn(spec('quick', { role: 'explorer' }));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => notes.length > 0, 'the note');
     expect(notes).toEqual(['task t1 (explorer) ended done; wait_tasks shows its result']);
   });
 
@@ -162,9 +179,10 @@ describe('SessionPipelines', () => {
     );
     const t = await pipelines.spawn(spec('use sk-live-123', { role: 'explorer' }));
     await pipelines.wait([t.id], 10_000, never);
-    await new Promise((r) => setTimeout(r, 50));
-    const file = readFileSync(join(dir, 'pipelines.json'), 'utf8');
-    expect(file).not.toContain('sk-live-123');
-    expect(file).toContain('the key is [REDACTED]');
+    const file = () =>
+      existsSync(join(dir, 'pipelines.json')) ? readFileSync(join(dir, 'pipelines.json'), 'utf8') : '';
+    await until(() => file().includes('"done"'), 'the final state saved');
+    expect(file()).not.toContain('sk-live-123');
+    expect(file()).toContain('the key is [REDACTED]');
   });
 });

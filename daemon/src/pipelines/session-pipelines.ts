@@ -62,7 +62,8 @@ export class SessionPipelines implements TaskHost {
   /** Each unfinished task's conversation and staging, kept while it is paused. */
   private readonly checkpoints = new Map<string, { history: Message[]; staging?: StagingArea }>();
   private readonly wakers = new Set<() => void>();
-  private readonly unsubscribe: () => void;
+  /** Listening to the daemon-wide scheduler only while a task is unfinished: an idle session must not be held by it. */
+  private unsubscribe: (() => void) | undefined;
   private waiting = 0;
   private counter: number;
 
@@ -70,7 +71,6 @@ export class SessionPipelines implements TaskHost {
     this.records = new PipelineRecords(opts.sessionDir, opts.logger, opts.redact);
     this.tasks = this.records.load();
     this.counter = this.tasks.reduce((n, t) => Math.max(n, Number(t.id.slice(1)) || 0), 0);
-    this.unsubscribe = opts.scheduler.onChange((key, state) => this.scheduled(key, state));
   }
 
   /** Every task of the session, oldest first (`sylk ls`, `sylk top`). */
@@ -105,6 +105,7 @@ export class SessionPipelines implements TaskHost {
       costUsd: 0,
       createdAt: this.opts.clock.now(),
     };
+    this.unsubscribe ??= this.opts.scheduler.onChange((key, state) => this.scheduled(key, state));
     // Listed (and announced) first: the scheduler may start it at once.
     this.tasks.push(task);
     this.changed(task);
@@ -154,12 +155,12 @@ export class SessionPipelines implements TaskHost {
   /** The session closes: its tasks are cancelled. */
   async close(): Promise<void> {
     await this.cancelAll('session closed');
-    this.unsubscribe();
+    this.stopListening();
   }
 
   /** sylkd stops: unfinished tasks end `interrupted`, their staged edits kept on disk. */
   async shutdown(): Promise<void> {
-    this.unsubscribe();
+    this.stopListening();
     const open = this.tasks.filter((t) => !isFinal(t.state));
     for (const t of open) this.controllers.get(t.key)?.abort(interruption());
     await Promise.all(open.map((t) => this.settled(t)));
@@ -341,6 +342,12 @@ export class SessionPipelines implements TaskHost {
     this.opts.post('pipeline', pipelineEvent(task));
     void this.records.save(this.tasks);
     for (const wake of [...this.wakers]) wake();
+    if (this.active === 0) this.stopListening();
+  }
+
+  private stopListening(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
   }
 
   private nextChange(ms: number, signal: AbortSignal): Promise<void> {

@@ -34,6 +34,8 @@ import { admitUnderPressure, type PipelineAdmission } from '../pressure/admissio
 import { PipelineRecords, isFinal, type PipelineRecord } from '../pipelines/records.js';
 import type { ToolRecorder } from '../metrics/tool-metrics.js';
 
+const NO_TASKS: readonly PipelineRecord[] = [];
+
 export interface SessionHostOptions {
   db: SqliteDatabase;
   dirs: SylkDirs;
@@ -311,7 +313,7 @@ export class SessionHost {
     const profile = loadSessionProfile(this.logs.dirFor(record.id), () => this.opts.llm.defaultProfile());
     // Loaded again after an unload: its session grants carry over, what it was told is not told again.
     const kept = this.unloader.keptFor(record.id);
-    kept?.permissions.reload();
+    kept?.permissions?.reload();
     const permissions = kept?.permissions ?? this.permissionsFor(record.projectRoot);
     const runtime = createRuntime(record, {
       registry: this.registry,
@@ -385,6 +387,7 @@ export class SessionHost {
     });
     this.runtimes.set(record.id, runtime);
     this.unloader.forget(record.id);
+    this.unloadedTasks.delete(record.id); // its runtime has them now, and will change them
     this.opts.resources?.shares.join(record.id);
     await reportProjectConfig(
       project,
@@ -544,8 +547,27 @@ export class SessionHost {
       attachedClients: rt?.attachedClients ?? 0,
       costUsd: this.opts.llm.sessionCost(record.id),
       // An unloaded session's tasks all ended: read from its file.
-      tasks: rt?.pipelines?.list() ?? new PipelineRecords(this.logs.dirFor(record.id), this.opts.logger).load(),
+      tasks: this.tasksOf(record.id),
     };
+  }
+
+  /** What an unloaded session's tasks were, read once from its file (they change only while it is loaded). */
+  private readonly unloadedTasks = new Map<string, readonly PipelineRecord[]>();
+
+  /** A session's delegated tasks: its runtime's, or (unloaded) as its file left them. */
+  private tasksOf(sessionId: string): readonly PipelineRecord[] {
+    const rt = this.runtimes.get(sessionId);
+    if (rt !== undefined) {
+      this.unloadedTasks.delete(sessionId);
+      return rt.pipelines?.list() ?? NO_TASKS;
+    }
+    let tasks = this.unloadedTasks.get(sessionId);
+    if (tasks === undefined) {
+      const read = new PipelineRecords(this.logs.dirFor(sessionId), this.opts.logger).load();
+      tasks = read.length > 0 ? read : NO_TASKS;
+      this.unloadedTasks.set(sessionId, tasks);
+    }
+    return tasks;
   }
 
   /** Unfinished delegated tasks of the loaded sessions (`sylk top`). */
@@ -603,6 +625,7 @@ export class SessionHost {
     await this.opts.mcp?.release(record.id);
     await this.releaseProject(record.id);
     this.logs.remove(record.id);
+    this.unloadedTasks.delete(record.id);
     this.auditFor(record.id, record.projectRoot)?.record({
       category: 'session',
       action: 'session_delete',

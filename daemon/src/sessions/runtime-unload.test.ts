@@ -228,6 +228,17 @@ describe('RuntimeUnloader', () => {
     });
   });
 
+  it('keeps no permission manager for a session granted nothing (hundreds of unloaded sessions)', async () => {
+    const { unloader, load } = setup();
+    await unloader.get(ID, () => load());
+    unloader.sweep();
+    clock.advance(IDLE_S * 1000);
+    unloader.sweep();
+    await unloader.pending(ID);
+    expect(unloader.keptFor(ID)?.permissions).toBeUndefined();
+    expect(unloader.keptFor(ID)?.configWarnings).toEqual(['.sylk/config.yaml: tools.timeout: not a number']);
+  });
+
   it('a request during an unload waits for it, then gets a fresh runtime whose log goes on with the next seq', async () => {
     const gate = deferred();
     const { loaded, unloader, load } = setup({ release: () => gate.promise });

@@ -30,7 +30,8 @@ export interface UnloadableRuntime {
 
 /** What an unloaded session keeps until it is loaded again. */
 export interface KeptSession {
-  permissions: PermissionManager;
+  /** Only when the session was granted something for its life: otherwise a new one reads the same files. */
+  permissions?: PermissionManager;
   /** Problems in the project's config files the session was told about. */
   configWarnings: readonly string[];
 }
@@ -201,7 +202,11 @@ export class RuntimeUnloader<R extends UnloadableRuntime> {
     }
     this.opts.loaded.delete(rt.id);
     this.quietSince.delete(rt.id);
-    this.kept.set(rt.id, { permissions: rt.permissions, configWarnings: this.opts.configWarnings(rt.id) });
+    // Hundreds of unloaded sessions must not each hold a permission manager (its rules, its judge).
+    this.kept.set(rt.id, {
+      ...(rt.permissions.hasSessionGrants ? { permissions: rt.permissions } : {}),
+      configWarnings: this.opts.configWarnings(rt.id),
+    });
     const done = this.closeRuntime(rt).finally(() => this.unloading.delete(rt.id));
     this.unloading.set(rt.id, done);
     return done;

@@ -43,7 +43,7 @@ describe('layers', () => {
     expect(config.sessions.max_turns).toBe(3);
     expect(config.sessions.mention_max_kb).toBe(4);
     expect(config.daemon.log_level).toBe('debug');
-    expect(config.llm.queue.workers).toBe(4);
+    expect(config.llm.queue.workers).toBe(16);
     expect(sources.filter((s) => s.present).map((s) => s.layer)).toEqual([
       'defaults',
       'user',
@@ -182,7 +182,7 @@ describe('bad input', () => {
     const { config, warnings } = load();
     expect(config.llm.timeout).toBe(600);
     expect(config.sessions.max_turns).toBe(42);
-    expect(config.llm.queue).toEqual({ workers: 4, pipeline_capacity: 10 });
+    expect(config.llm.queue).toEqual({ workers: 16, pipeline_capacity: 10 });
     expect(config.daemon.log_level).toBe('info');
     const byPath = Object.fromEntries(warnings.map((w) => [w.path, w]));
     expect(Object.keys(byPath).sort()).toEqual([

@@ -187,6 +187,11 @@ export class PermissionManager {
     return asking.flatMap((p) => ruleForAction({ kind: 'command', command: p.command as string }, this.#ctx));
   }
 
+  /** Whether the session was granted anything for its life (what an unloaded session must keep). */
+  get hasSessionGrants(): boolean {
+    return this.#session.length > 0;
+  }
+
   /** Allow for the life of this manager (one session) only. */
   grantForSession(draft: RuleDraft): PermissionRule {
     const valid = validateDraft(this.#normalize(draft));
