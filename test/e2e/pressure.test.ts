@@ -269,7 +269,7 @@ describe('pressure', () => {
 
 /**
  * With the disk quota full, a turn whose model calls spawn_task gets the refusal as the tool's
- * result: the error (use and quota) and its fix (resources.disk.quota_mb), and no task starts.
+ * result: the error (use and quota) and its fix (resources.disk.quota_mb), and no task is listed.
  */
 async function expectPipelineRefusedWhenDiskFull(s: SessionHarness, sessionId: string): Promise<void> {
   expect((await s.cli(['send', sessionId, 'delegate'])).code).toBe(0);
@@ -282,4 +282,6 @@ async function expectPipelineRefusedWhenDiskFull(s: SessionHarness, sessionId: s
   const refusal = JSON.stringify(finished.at(-1)?.data);
   expect(refusal).toMatch(/new pipeline refused: Sylk's data uses .* of its 1\.0 MiB disk quota/);
   expect(refusal).toContain('resources.disk.quota_mb');
+  // Refused before it was announced: no task is listed (not even as failed).
+  expect((await s.events(sessionId)).filter((e) => e.kind === 'pipeline')).toEqual([]);
 }

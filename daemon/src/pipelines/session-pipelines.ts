@@ -92,6 +92,8 @@ export class SessionPipelines implements TaskHost {
         hint: 'Wait for some with wait_tasks, or cancel one with cancel_task (setting: pipelines.max_per_session).',
       });
     const dependsOn = spec.dependsOn.map((id) => this.find(id).key);
+    // Refused before it is announced: a task the daemon cannot take is not listed as failed.
+    this.opts.scheduler.assertAdmissible?.();
     const id = `t${this.counter + 1}`;
     const task: PipelineRecord = {
       id,

@@ -4,14 +4,16 @@ import type { PipelineScheduling } from '../pipelines/scheduling.js';
 export interface PipelineAdmission {
   /** Throws `resources.disk_quota_full` when Sylk's data has reached its disk quota. */
   assertPipelineAdmissible(): void;
-  /** Pauses a just-submitted pipeline while memory pressure admits no new one. */
-  holdIfPressed(pipelineId: string): boolean;
+  /** While memory pressure admits no new pipeline: the reason a new one is submitted paused. */
+  holdReason(): string | undefined;
+  /** A pipeline submitted paused for `holdReason()`: resumed with the others when pressure eases. */
+  held(pipelineId: string): void;
 }
 
 /**
  * The scheduler as sessions submit to it under pressure control: a full disk quota refuses the
  * pipeline before it is submitted (the spawn_task call fails with the error and its fix), and
- * memory pressure holds a new one paused until it eases. `admission` is read at each submit (the
+ * memory pressure submits a new one paused (it never starts) until it eases. `admission` is read at each submit (the
  * pressure control starts after the sessions host).
  */
 export function admitUnderPressure(
@@ -19,11 +21,15 @@ export function admitUnderPressure(
   admission: () => PipelineAdmission | undefined,
 ): PipelineScheduling {
   return {
+    assertAdmissible() {
+      admission()?.assertPipelineAdmissible();
+    },
     submit(spec) {
       const pressure = admission();
       pressure?.assertPipelineAdmissible();
-      scheduler.submit(spec);
-      pressure?.holdIfPressed(spec.id);
+      const pausedReason = pressure?.holdReason();
+      scheduler.submit(pausedReason === undefined ? spec : { ...spec, pausedReason });
+      if (pausedReason !== undefined) pressure?.held(spec.id);
     },
     cancel: (id, reason) => scheduler.cancel(id, reason),
     onChange: (listener) => scheduler.onChange(listener),

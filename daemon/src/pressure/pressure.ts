@@ -197,12 +197,14 @@ export class DaemonPressure {
     this.degradation.start();
   }
 
-  /**
-   * Right after a pipeline is submitted: while memory pressure admits no new pipeline it is
-   * paused at once and resumed with the others when the pressure eases. True when held.
-   */
-  holdIfPressed(pipelineId: string): boolean {
-    return this.degradation?.hold(pipelineId) ?? false;
+  /** While memory pressure admits no new pipeline: the reason a new one is submitted paused. */
+  holdReason(): string | undefined {
+    return this.degradation?.holdReason();
+  }
+
+  /** A pipeline submitted paused for {@link holdReason}: resumed with the others when pressure eases. */
+  held(pipelineId: string): void {
+    this.degradation?.held(pipelineId);
   }
 
   /** Throws `resources.disk_quota_full` when Sylk's data has reached its disk quota. */

@@ -60,18 +60,14 @@ describe('DegradationController', () => {
     await c.step();
     // Not started yet: paused at once; running ones one per step.
     expect(f.log).toEqual(['pause later', 'pause lo-new', 'pause lo-old']);
-    pipelines.push(pipe('submitted', 1, 11, { state: 'queued' }));
-    expect(c.hold('submitted')).toBe(true);
+    // A new one is submitted paused (never started), then resumed with the others.
+    expect(c.holdReason()).toBe('memory pressure');
+    pipelines.push(pipe('submitted', 1, 11, { state: 'paused' }));
+    c.held('submitted');
     level = 'normal';
-    expect(c.hold('other')).toBe(false);
+    expect(c.holdReason()).toBeUndefined();
     for (let i = 0; i < 5; i++) await c.step();
-    expect(f.log.slice(3)).toEqual([
-      'pause submitted',
-      'resume later',
-      'resume lo-old',
-      'resume lo-new',
-      'resume submitted',
-    ]);
+    expect(f.log.slice(3)).toEqual(['resume later', 'resume lo-old', 'resume lo-new', 'resume submitted']);
     expect(c.pausedByPressure()).toEqual([]);
   });
 

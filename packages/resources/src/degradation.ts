@@ -79,19 +79,16 @@ export class DegradationController {
   }
 
   /**
-   * A pipeline was just submitted: while new pipelines are not admitted it is paused at once (and
-   * resumed with the others). True when it was held.
+   * While new pipelines are not admitted: the reason to submit a new one paused (then tell
+   * {@link held} its id, so that it is resumed with the others); undefined when it may start.
    */
-  hold(id: string): boolean {
-    if (this.admitsNewPipelines()) return false;
-    try {
-      this.opts.pipelines.pause(id, PAUSE_REASON);
-    } catch (err) {
-      this.opts.onError?.(new Error(`pause ${id}: ${errorMessage(err)}`));
-      return false;
-    }
+  holdReason(): string | undefined {
+    return this.admitsNewPipelines() ? undefined : PAUSE_REASON;
+  }
+
+  /** A pipeline was submitted paused for {@link holdReason}: it is resumed with the ones this paused. */
+  held(id: string): void {
     this.paused.add(id);
-    return true;
   }
 
   /** Ids of the pipelines this controller paused and has not resumed yet. */

@@ -17,6 +17,8 @@ export interface PipelineSpec {
   dependsOn?: string[];
   /** Time allowed in `queued` before `timed_out` (default: none). */
   queueTimeoutMs?: number;
+  /** Submitted `paused` with this reason (it starts only after `resume`). */
+  pausedReason?: string;
   /** The work; its slot frees when the promise settles. Called again after a pause and resume. */
   run: (ctx: PipelineRunContext) => Promise<void>;
 }

@@ -162,6 +162,22 @@ describe('PipelineScheduler fair share', () => {
 });
 
 describe('PipelineScheduler runs', () => {
+  it('submitted paused never starts until resumed, with a free slot or dependencies pending', async () => {
+    const t = setup(2);
+    t.scheduler.submit(t.spec('dep', 's'));
+    t.scheduler.submit(t.spec('held', 's', { pausedReason: 'memory pressure' }));
+    t.scheduler.submit(t.spec('after', 's', { pausedReason: 'memory pressure', dependsOn: ['dep'] }));
+    expect(t.started).toEqual(['dep']);
+    expect(t.scheduler.state('held')).toBe('paused');
+    expect(t.events).toContainEqual(['held', 'paused', 'memory pressure']);
+    expect(t.scheduler.resume('held')).toBe(true);
+    expect(t.started).toEqual(['dep', 'held']);
+    expect(t.scheduler.resume('after')).toBe(true);
+    expect(t.scheduler.state('after')).toBe('waiting');
+    await t.finish('dep');
+    expect(t.started).toEqual(['dep', 'held', 'after']);
+  });
+
   it('records a run that throws, even synchronously, as failed and frees its slot', async () => {
     const t = setup(1);
     const events: Array<[string, PipelineState, PipelineState | null]> = [];

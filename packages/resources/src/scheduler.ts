@@ -164,9 +164,11 @@ export class PipelineScheduler {
           set.add(entry);
         }
       }
-      this.emit(entry, null);
+      const pausedReason = failedDep === undefined ? entry.spec.pausedReason : undefined;
+      if (pausedReason !== undefined) this.setState(entry, 'paused');
+      this.emit(entry, null, { reason: pausedReason });
       if (failedDep !== undefined) this.finish(entry, 'cancelled', { reason: dependencyReason(failedDep) });
-      else if (entry.pending === 0) this.enqueue(entry);
+      else if (entry.pending === 0 && pausedReason === undefined) this.enqueue(entry);
     }
     this.pump();
   }
