@@ -94,8 +94,11 @@ describe('idle sessions unloaded and loaded again', () => {
     expect(log.filter((e) => e.kind === 'assistant_message' && e.data.partial !== true)).toHaveLength(2);
     expect(log.filter((e) => e.kind === 'notice' && e.data.code === 'config.project')).toHaveLength(1);
 
-    // Unloaded again once idle; `sylk attach` loads it, replays the whole log once and follows it.
+    // Unloaded again once idle. `sylk logs` reads the log from disk and leaves it unloaded;
+    // `sylk attach` loads it, replays the whole log once and follows it.
     await waitUnloaded(s);
+    expect(await s.events(created.id)).toHaveLength(log.length);
+    expect((await loadedSessions(s)).loaded).toBe(0);
     const attach = s.spawnCli(['attach', created.id, '--json']);
     expect(await attach.exit).toBe(0);
     const replayed = parseNdjson(attach.stdout());

@@ -364,11 +364,13 @@ export function sessionServiceImpl(host: SessionHost): ServiceImpl<Methods<typeo
       };
     },
     async *readEvents(req, ctx) {
-      const rt = await host.runtime(needSession(req.session));
-      const fromSeq = req.tail > 0 ? Math.max(1, rt.log.lastSeq - req.tail + 1) : Math.max(1, Number(req.fromSeq));
+      // The log alone, not the runtime: reading an unloaded session's log does not load it.
+      const { id } = host.registry.get(needSession(req.session));
+      const log = host.logs.get(id);
+      const fromSeq = req.tail > 0 ? Math.max(1, log.lastSeq - req.tail + 1) : Math.max(1, Number(req.fromSeq));
       const signal = AbortSignal.any([ctx.signal, host.shutdown.signal]);
-      for await (const event of readLog(rt.log, fromSeq, { follow: req.follow, signal }))
-        yield { event: eventProto(event, rt.id) };
+      for await (const event of readLog(log, fromSeq, { follow: req.follow, signal }))
+        yield { event: eventProto(event, id) };
     },
   };
 }
