@@ -144,3 +144,19 @@ describe('configured rate limits', () => {
     expect(after.config.warnings).toEqual([]);
   });
 });
+
+describe('connections per provider', () => {
+  it('with max_concurrent 1, three sessions at once reach the provider one request at a time', async () => {
+    const slow: Scenario = { ...scenario, steps: [{ name: 'answer', reply: { text: 'Done slowly.', delayMs: 150 } }] };
+    const s = await sessionHarness({ scenario: slow });
+    harnesses.push(s);
+    appendFileSync(join(s.h.home, 'config', 'config.yaml'), '      rate_limits: {max_concurrent: 1}\n');
+    expect((await s.cli(['daemon', 'start'])).code).toBe(0);
+    expect((await anthropic(s)).detail).toContain('1 connections');
+    const sessions = await Promise.all(['a', 'b', 'c'].map((n, i) => startDetached(s, s.project(n), `q ${i}`)));
+    for (const x of sessions) await s.waitState(x.id, ['idle']);
+    const calls = s.emu.requests().filter((r) => r.path === '/v1/messages');
+    expect(calls).toHaveLength(3);
+    expect(calls.map((r) => r.concurrent)).toEqual([1, 1, 1]);
+  });
+});

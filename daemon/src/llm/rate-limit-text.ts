@@ -47,7 +47,8 @@ const perMinute = (b: { requestsPerMinute?: number; tokensPerMinute?: number }):
  */
 export function rateLimitText(provider: string, s: RateLimitState): { limits?: string; waiting?: string } {
   const l = s.limits;
-  const parts = l === undefined ? [] : [perMinute(l).join(', ')];
+  const connections = l?.maxConcurrent ? [`${l.maxConcurrent} connections`] : [];
+  const parts = l === undefined ? [] : [[...perMinute(l), ...connections].join(', ')];
   for (const [model, b] of Object.entries(l?.models ?? {})) parts.push(`${model} ${perMinute(b).join(', ')}`);
   const limits = parts.filter((p) => p !== '').join('; ');
   const out: { limits?: string; waiting?: string } = limits === '' ? {} : { limits };

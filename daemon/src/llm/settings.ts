@@ -72,7 +72,7 @@ export function rateLimitConfig(llm: LlmConfig): Partial<Record<ProviderName, Ra
     const models = Object.entries(r.models)
       .map(([id, m]) => [id, perMinute(m)] as const)
       .filter(([, m]) => Object.keys(m).length > 0);
-    const own = perMinute(r);
+    const own = { ...perMinute(r), ...(r.max_concurrent > 0 ? { maxConcurrent: r.max_concurrent } : {}) };
     if (!isProviderName(name) || (Object.keys(own).length === 0 && models.length === 0)) continue;
     out[name] = { ...own, warnAt: r.warn_at, ...(models.length > 0 ? { models: Object.fromEntries(models) } : {}) };
   }

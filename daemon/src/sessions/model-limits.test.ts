@@ -24,7 +24,7 @@ const override = (c: SylkConfig, model: string, fields: Record<string, number>) 
     default_model: '',
     models: {},
     soft_limit: { requests: -1, tokens: -1, period: 'day', warn_at: 0.8 },
-    rate_limits: { requests_per_minute: 0, tokens_per_minute: 0, warn_at: 0.8, models: {} },
+    rate_limits: { requests_per_minute: 0, tokens_per_minute: 0, warn_at: 0.8, max_concurrent: 0, models: {} },
   });
   anthropic.models[model] = {
     context_window: -1,

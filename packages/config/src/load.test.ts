@@ -144,7 +144,7 @@ describe('layers', () => {
       default_model: 'claude-x',
       models: {},
       soft_limit: { requests: -1, tokens: -1, period: 'day', warn_at: 0.8 },
-      rate_limits: { requests_per_minute: 0, tokens_per_minute: 0, warn_at: 0.8, models: {} },
+      rate_limits: { requests_per_minute: 0, tokens_per_minute: 0, warn_at: 0.8, max_concurrent: 0, models: {} },
     });
     expect(config.llm.errors.degrading_statuses).toEqual([529]);
     expect(config.llm.errors.rate_limit_statuses).toEqual([429]);

@@ -18,7 +18,9 @@ describe('llm.providers.<name>.rate_limits', () => {
     expect(loadConfig({ dirs: fx.dirs, env: {} }).config.llm.providers['anthropic']).toBeUndefined();
     fx.write(
       fx.userFile,
-      yaml('{requests_per_minute: 50, tokens_per_minute: 40000, warn_at: 0.9, models: {m1: {requests_per_minute: 5}}}'),
+      yaml(
+        '{requests_per_minute: 50, tokens_per_minute: 40000, warn_at: 0.9, max_concurrent: 4, models: {m1: {requests_per_minute: 5}}}',
+      ),
     );
     const { config, warnings } = loadConfig({ dirs: fx.dirs, env: {} });
     expect(warnings).toEqual([]);
@@ -26,6 +28,7 @@ describe('llm.providers.<name>.rate_limits', () => {
       requests_per_minute: 50,
       tokens_per_minute: 40000,
       warn_at: 0.9,
+      max_concurrent: 4,
       models: { m1: { requests_per_minute: 5, tokens_per_minute: 0 } },
     });
     fx.write(fx.userFile, 'llm:\n  providers:\n    openai: {base_url: "https://gw.example/v1"}\n');
@@ -33,6 +36,7 @@ describe('llm.providers.<name>.rate_limits', () => {
       requests_per_minute: 0,
       tokens_per_minute: 0,
       warn_at: 0.8,
+      max_concurrent: 0,
       models: {},
     });
   });

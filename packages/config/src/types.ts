@@ -44,6 +44,8 @@ interface RateBucket {
 
 interface RateLimits extends RateBucket {
   warn_at: number;
+  /** Requests in flight to the provider at once; 0 = no cap of its own. */
+  max_concurrent: number;
   models: Record<string, RateBucket>;
 }
 

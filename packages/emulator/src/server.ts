@@ -23,6 +23,8 @@ export interface RecordedRequest {
   turn?: number;
   matchedStep: number | null;
   stepName?: string;
+  /** Model calls in progress when this one arrived, itself included (a client's concurrency). */
+  concurrent?: number;
 }
 
 export interface EmulatorOptions {
@@ -124,6 +126,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   let recorded: RecordedRequest[] = [];
   let seq = 0;
   let turn = 0;
+  let modelCallsInProgress = 0;
   let state: StepState = { uses: [] };
 
   const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024, forceCloseConnections: true });
@@ -172,7 +175,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     view: Obj,
   ): Promise<FastifyReply | void> {
     const stream = format.isStream(view);
-    const entry = record(req, { format: format.name, stream, turn });
+    modelCallsInProgress++;
+    reply.raw.once('close', () => modelCallsInProgress--);
+    const entry = record(req, { format: format.name, stream, turn, concurrent: modelCallsInProgress });
     const thisTurn = turn++;
     logger.debug({ format: format.name, turn: thisTurn, stream }, 'emulator request');
     if (authFailed(format, req)) return sendError(reply, format, format.faults.unauthorized);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SylkError } from '@sylk/core';
 import { reply } from './testing/fake-adapter.js';
-import { gateFixture, nameOf, req } from './testing/gate-fixture.js';
+import { gateFixture, latch, nameOf, req } from './testing/gate-fixture.js';
 import { flush } from './testing/manual-time.js';
 import type { RateWait } from './events.js';
+import { Priority } from './types.js';
 import { rateWaitNoticeText } from './retry-notice.js';
 
 const MINUTE = 60_000;
@@ -150,5 +151,38 @@ describe('LLMGate configured rate limits', () => {
     const err = await b.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SylkError);
     expect(err).toMatchObject({ code: 'llm.gate_closed' });
+  });
+});
+
+describe('LLMGate per-provider connections (rate_limits.maxConcurrent)', () => {
+  it('holds pipeline requests to the cap while workers are free; a user request takes the lowest one, which re-runs', async () => {
+    const hold = latch();
+    const { gate, adapter, of } = gateFixture({
+      workers: 8,
+      rateLimits: { anthropic: { maxConcurrent: 2 } },
+      script: (r, call) =>
+        call < 2
+          ? [{ type: 'start', model: 'sonnet' }, { until: hold.promise }, ...reply(nameOf(r))]
+          : reply(nameOf(r)),
+    });
+    const exec = gate.submit(req('exec', Priority.Execution, { sessionId: 'sB' }));
+    const bg = gate.submit(req('bg', Priority.Background, { sessionId: 'sB' }));
+    const third = gate.submit(req('third', Priority.Background, { sessionId: 'sB' }));
+    await flush();
+    // Two connections in use, the third waits although six workers are free; another provider is not held.
+    expect(adapter.calls.map(nameOf)).toEqual(['exec', 'bg']);
+    expect(gate.stats()).toMatchObject({ inFlight: 2, waiting: 1 });
+    expect((await gate.submit(req('elsewhere', Priority.Background, {}, 'openai'))).content).toBe('elsewhere');
+
+    const user = await gate.submit(req('user', Priority.UserInteractive, { user: true, sessionId: 'sA' }));
+    expect(user.content).toBe('user');
+    expect(of('preempted')).toEqual([expect.objectContaining({ requestId: 'bg', byRequestId: 'user' })]);
+    hold.open();
+    expect((await exec).content).toBe('exec');
+    expect((await bg).content).toBe('bg');
+    expect((await third).content).toBe('third');
+    const anthropic = adapter.calls.map(nameOf).filter((n) => n !== 'elsewhere');
+    expect(anthropic.slice(0, 3)).toEqual(['exec', 'bg', 'user']);
+    expect(anthropic.filter((n) => n === 'bg')).toHaveLength(2); // preempted, then re-run
   });
 });

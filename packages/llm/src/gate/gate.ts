@@ -144,6 +144,8 @@ export class LLMGate {
   private readonly closing = new AbortController();
   private readonly counters = { submitted: 0, completed: 0, failed: 0, rejected: 0, preempted: 0, retried: 0 };
   private inFlight = 0;
+  /** Requests in flight per provider, held to its `maxConcurrent`. */
+  private readonly inFlightBy = new Map<ProviderName, number>();
   private pendingPreemptions = 0;
   private seq = 0;
   private pumping = false;
@@ -354,6 +356,7 @@ export class LLMGate {
       preempting: false,
       preemptedBy: undefined,
       rateBlock: undefined,
+      connectionWait: false,
       waitNotified: 0,
     };
     if (!this.queue.offer(job)) {
@@ -420,11 +423,16 @@ export class LLMGate {
     const provider = job.req.provider;
     const limiter = this.limiter(provider);
     job.rateBlock = undefined;
+    job.connectionWait = false;
     const pausedUntil = limiter.pausedUntil();
     if (pausedUntil > 0) return this.waiting.park(job, pausedUntil);
     const model = job.req.request.model;
     const block = limiter.blocked(model, job.need.tokens);
     if (block !== undefined) return this.parkForRate(job, block);
+    if (this.atConnectionCap(job)) {
+      job.connectionWait = true;
+      return this.waiting.park(job, undefined);
+    }
     const breaker = this.breaker(provider);
     const decision = breaker.decide();
     if (decision === 'open') {
@@ -438,6 +446,7 @@ export class LLMGate {
     job.probe = decision === 'probe';
     job.state = 'running';
     this.inFlight++;
+    this.inFlightBy.set(provider, (this.inFlightBy.get(provider) ?? 0) + 1);
     this.running.add(job);
     void this.run(job);
   }
@@ -454,20 +463,37 @@ export class LLMGate {
     notifyWait(job, wait, this.logger);
   }
 
+  /**
+   * The provider's connections are all in use: a pipeline request waits for one (it is parked
+   * until a request to the provider ends); a user's request also preempts the provider's
+   * lowest-priority pipeline request.
+   */
+  private atConnectionCap(job: Job): boolean {
+    const provider = job.req.provider;
+    const cap = this.rateLimits[provider]?.maxConcurrent ?? 0;
+    if (cap <= 0 || (this.inFlightBy.get(provider) ?? 0) < cap) return false;
+    if (job.user) this.preemptLowest(job.id, (j) => j.req.provider === provider);
+    return true;
+  }
+
   private maybePreempt(byRequestId: string): void {
     let needed = this.queue.userDepth - this.pendingPreemptions - (this.workers - this.inFlight);
-    while (needed-- > 0) {
-      let victim: Job | undefined;
-      for (const job of this.running) {
-        if (job.user || job.preempting) continue;
-        if (victim === undefined || preferVictim(job, victim)) victim = job;
-      }
-      if (victim === undefined) return;
-      victim.preempting = true;
-      victim.preemptedBy = byRequestId;
-      this.pendingPreemptions++;
-      victim.controller?.abort(new GateAbort('preempted'));
+    while (needed-- > 0) if (!this.preemptLowest(byRequestId)) return;
+  }
+
+  /** Aborts the lowest-priority running pipeline request (of those `eligible`); false when there is none. */
+  private preemptLowest(byRequestId: string, eligible: (job: Job) => boolean = () => true): boolean {
+    let victim: Job | undefined;
+    for (const job of this.running) {
+      if (job.user || job.preempting || !eligible(job)) continue;
+      if (victim === undefined || preferVictim(job, victim)) victim = job;
     }
+    if (victim === undefined) return false;
+    victim.preempting = true;
+    victim.preemptedBy = byRequestId;
+    this.pendingPreemptions++;
+    victim.controller?.abort(new GateAbort('preempted'));
+    return true;
   }
 
   /** A provider's wake-up time came: announce the end of a 429 pause, re-queue its parked requests. */
@@ -530,6 +556,7 @@ export class LLMGate {
         }) !== undefined,
     });
     this.inFlight--;
+    this.inFlightBy.set(provider, (this.inFlightBy.get(provider) ?? 1) - 1);
     this.running.delete(job);
     job.controller = undefined;
     if (job.preempting) {
@@ -543,6 +570,8 @@ export class LLMGate {
       this.fail(job, err);
     }
     if (this.running.size === 0) this.onIdle?.();
+    // A connection freed: the requests waiting for one try again.
+    if ([...this.waiting.parkedFor(provider)].some((j) => j.connectionWait)) this.unpark(provider);
     this.pump();
   }
 

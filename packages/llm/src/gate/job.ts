@@ -38,6 +38,8 @@ export interface Job extends QueueEntry {
   preemptedBy: string | undefined;
   /** Parked for a configured per-minute limit (cleared when dispatched again). */
   rateBlock: RateBlock | undefined;
+  /** Parked until one of its provider's `maxConcurrent` connections frees (cleared when dispatched again). */
+  connectionWait: boolean;
   /** The refill time the caller was last told about (`onWait`), so a re-park for the same window says nothing new. */
   waitNotified: number;
 }

@@ -12,6 +12,8 @@ export interface RateLimitConfig extends BucketConfig {
   models?: Record<string, BucketConfig>;
   /** Soft-limit warning threshold (fraction of a per-minute limit), once per minute. */
   warnAt?: number;
+  /** Requests in flight to the provider at once (its connections); absent or 0: no cap of its own. */
+  maxConcurrent?: number;
 }
 
 export interface RateWarning {
