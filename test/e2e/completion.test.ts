@@ -1,10 +1,11 @@
 // Shell completion in a real bash (tmux) with `source <(sylk completion bash)`: values come from a
 // real sylkd (session names, pending approval ids, config keys); with no daemon running, Tab
 // completes what the command tree knows, prints nothing else and starts no daemon.
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, daemonPidsOf, useHomes } from '../helpers/sylk.js';
+import { daemonPidsOf, useHomes } from '../helpers/sylk.js';
+import { tab, withSylkOnPath } from '../helpers/completion.js';
 import { scenarioFile, sessionHarness, startDetached } from '../helpers/sessions.js';
 import { startTmux, type Tmux } from '../helpers/tmux.js';
 import { cleanedAfterEach } from '../helpers/cleanup.js';
@@ -14,32 +15,12 @@ const home = useHomes();
 
 /** An interactive bash without the user's rc files, `sylk` on its PATH and the completion sourced. */
 async function bashWithCompletion(home: string, env: NodeJS.ProcessEnv): Promise<Tmux> {
-  const bin = join(home, 'bin');
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(bin, 'sylk'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
-  chmodSync(join(bin, 'sylk'), 0o755);
-  const term = startTmux('bash --norc --noprofile', { ...env, PATH: `${bin}:${env.PATH}`, TERM: 'xterm' });
+  const term = startTmux('bash --norc --noprofile', withSylkOnPath(home, env));
   terminals.push(term);
   term.keys(['source <(sylk completion bash) && echo completion-ready'], true);
   term.keys(['Enter']);
   await term.waitFor((t) => t.includes('\ncompletion-ready'), 'the completion script to load');
   return term;
-}
-
-let typed = 0;
-
-/** Type `text`, press Tab (`tabs` times); the screen and the command line once the completion ran. Clears the line. */
-async function tab(term: Tmux, text: string, tabs = 1): Promise<{ screen: string; line: string }> {
-  const marker = `#done${++typed}`;
-  term.keys([text], true);
-  for (let i = 0; i < tabs; i++) term.keys(['Tab']);
-  // The marker typed after the Tab shows only once the completion has run.
-  term.keys([marker], true);
-  const screen = await term.waitFor((t) => t.includes(marker), `${text}<Tab> to complete`);
-  term.keys(['C-u']);
-  const line = screen.split('\n').findLast((l) => l.includes(marker)) ?? '';
-  // What follows the prompt.
-  return { screen, line: line.slice(line.indexOf('sylk')).replace(marker, '#done').trimEnd() };
 }
 
 describe('shell completion (bash in tmux)', () => {

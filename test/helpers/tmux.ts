@@ -16,6 +16,12 @@ export interface Tmux {
   waitFor(pred: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
   /** Paste as a terminal does: bracketed (ESC[200~ … ESC[201~) when the program turned that mode on. */
   paste(text: string): void;
+  /** The visible screen, one string per row (wrapped rows apart, trailing blanks kept off). */
+  screen(): string[];
+  /** The terminal's cursor: column and row of the visible screen, 0-based. */
+  cursor(): { x: number; y: number };
+  /** Resize the window (the program gets SIGWINCH). */
+  resize(cols: number, rows: number): void;
   kill(): void;
 }
 
@@ -52,6 +58,16 @@ export function startTmux(command: string, env: NodeJS.ProcessEnv, size = { cols
     paste(text) {
       tmux('set-buffer', '-b', 'e2e', '--', text);
       tmux('paste-buffer', '-p', '-d', '-b', 'e2e', '-t', 'e2e');
+    },
+    screen: () => tmux('capture-pane', '-p', '-t', 'e2e').replace(/\n$/, '').split('\n'),
+    cursor() {
+      const [x = -1, y = -1] = tmux('display-message', '-p', '-t', 'e2e', '#{cursor_x} #{cursor_y}')
+        .split(' ')
+        .map(Number);
+      return { x, y };
+    },
+    resize(cols, rows) {
+      tmux('resize-window', '-t', 'e2e', '-x', String(cols), '-y', String(rows));
     },
     async waitFor(pred, what, timeoutMs = 30_000) {
       let screen = '';

@@ -52,6 +52,12 @@ async function tree<G extends string>(groups: readonly G[], ctx: CompleteContext
   return spec;
 }
 
+/** The whole tree, for zsh and fish to show what each top-level command does (cached like any tree). */
+function describedRoot<G extends string>(ctx: CompleteContext<G>, cache: CompletionCache) {
+  const groups = [...new Set(ctx.commands.map((c) => ctx.groupOf(c)))].filter((g): g is G => g !== undefined);
+  return tree(groups, ctx, cache);
+}
+
 /** bash takes bare words; zsh and fish show `word<TAB>description`. */
 function line(shell: string, c: Candidate): string {
   if (shell === 'bash' || c.description === undefined || c.description === '') return c.value;
@@ -73,7 +79,11 @@ export async function runComplete<G extends string>(args: readonly string[], ctx
   const word = commandWord(words.slice(0, -1), root);
   const group = word === undefined ? undefined : ctx.groupOf(word);
   if (word !== undefined && group === undefined) return 0;
-  const slot = resolveSlot(words, group === undefined ? root : await tree([group], ctx, cache), ctx.commands);
+  const slot = resolveSlot(
+    words,
+    group !== undefined ? await tree([group], ctx, cache) : shell === 'bash' ? root : await describedRoot(ctx, cache),
+    ctx.commands,
+  );
   if (slot === undefined) return 0;
   const socket = slot.given.get('--socket') ?? resolveSocketPath(ctx.env, dirs);
   const profile = slot.given.get('--profile') ?? ctx.env.SYLK_PROFILE;

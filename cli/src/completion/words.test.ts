@@ -58,6 +58,11 @@ describe('completion: words → candidates', () => {
     expect(await complete([''], d)).toEqual(COMMANDS);
     expect(await complete(['a'], d)).toEqual(['attach', 'approve']);
     expect(await complete(['--so'], d)).toEqual(['--socket']);
+    // With the whole tree (zsh, fish): what each command does; with only the names (bash): bare.
+    const fixed = resolveSlot([''], program(), COMMANDS)?.fixed ?? [];
+    expect(fixed.find((c) => c.value === 'ps')).toEqual({ value: 'ps', description: 'processes' });
+    const bare = resolveSlot([''], { ...program(), commands: [] }, COMMANDS)?.fixed ?? [];
+    expect(bare.find((c) => c.value === 'ps')).toEqual({ value: 'ps' });
     expect(await complete(['--socket', '/x/s.sock', 'c'], d)).toEqual(['config', 'completion']);
     expect(d.asked).toEqual([]);
   });

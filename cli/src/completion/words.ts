@@ -172,7 +172,15 @@ export function resolveSlot(
     const names = optionsOf(chain).flatMap((o) => [o.long, o.short].filter((n): n is string => n !== undefined));
     return { fixed: [...new Set([...names, '--help'])].map((value) => ({ value })), prefix: current, lead: '', given };
   }
-  if (chain.length === 1) return { fixed: commands.map((value) => ({ value })), prefix: current, lead: '', given };
+  if (chain.length === 1) {
+    // Described when `root` holds the whole tree (zsh and fish show descriptions).
+    const described = new Map(root.commands.map((c) => [c.name, c.description]));
+    const fixed = commands.map((value) => {
+      const description = described.get(value);
+      return description === undefined ? { value } : { value, description };
+    });
+    return { fixed, prefix: current, lead: '', given };
+  }
   const cmd = chain[chain.length - 1] as CommandSpec;
   const subs =
     positional === 0 && !afterDashes ? cmd.commands.map((c) => ({ value: c.name, description: c.description })) : [];

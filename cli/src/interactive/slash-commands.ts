@@ -37,6 +37,8 @@ export function slashHelp(commands: Readonly<Record<string, SlashCommand>>): str
     ...rows.map(([usage, help]) => `  ${usage.padEnd(width)}  ${help}`),
     '',
     '  Enter sends · Alt+Enter, Ctrl-J or a trailing \\ adds a line · Up/Down and Ctrl-R: history · Tab completes /commands',
+    '  Left/Right, Home/End (Ctrl-A/E), Alt-B/F move the cursor (Up/Down too, between the lines of a message)',
+    '  Backspace/Delete, Ctrl-W (word), Ctrl-U/Ctrl-K (to the start/end of the line) edit at the cursor',
     '  Ctrl-C clears the line, on an empty one cancels the turn (twice within 2 s: detach) · Ctrl-D or Ctrl-] detaches',
     '  Ctrl-O shows the last collapsed command output in full',
   ].join('\n');

@@ -45,7 +45,7 @@ export function displayWidth(text: string): number {
 }
 
 /** Pieces of `text`: escape sequences (zero-width) and graphemes with their widths. */
-function pieces(text: string): Array<{ text: string; width: number }> {
+export function pieces(text: string): Array<{ text: string; width: number }> {
   const out: Array<{ text: string; width: number }> = [];
   let last = 0;
   const plain = (s: string) => {

@@ -92,15 +92,21 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
   let prompting = false;
   let editing = false;
   const held: string[][] = [];
-  const promptLines = (): string[] => {
-    const search = editor.searching;
-    const text = search
-      ? [`${st.dim(`(history search) '${search.query}':`)} ${search.match.split('\n').join(' ⏎ ')}`]
-      : editor.text.split('\n').map((l, i) => `${i === 0 ? st.bold('›') : ' '} ${l}`);
-    return [...(statusText !== '' ? [statusText] : []), ...text];
-  };
   const drawStatus = () => {
-    if (opts.interactive && !prompting && !editing) area.draw(promptLines());
+    if (!opts.interactive || prompting || editing) return;
+    const status = statusText !== '' ? [statusText] : [];
+    const search = editor.searching;
+    if (search)
+      return area.draw([
+        ...status,
+        `${st.dim(`(history search) '${search.query}':`)} ${search.match.split('\n').join(' ⏎ ')}`,
+      ]);
+    const { lines, cursor } = editor.display();
+    // The cursor at the edit point, after the prompt mark (`› ` on the first line, two blanks on the others).
+    area.draw([...status, ...lines.map((l, i) => `${i === 0 ? st.bold('›') : ' '} ${l}`)], {
+      line: status.length + cursor.line,
+      column: 2 + cursor.column,
+    });
   };
   const sink: ViewSink = opts.interactive
     ? {
@@ -333,7 +339,11 @@ export async function runTerminal(opts: TerminalOptions): Promise<TerminalResult
   if (opts.signal?.aborted) onSignal();
   opts.signal?.addEventListener('abort', onSignal, { once: true });
   const spinner = opts.interactive ? setInterval(() => view.tick(), 100) : undefined;
-  const onResize = () => attached.resize(stdout.columns || 80, stdout.rows || 24);
+  // The prompt is redrawn at the new width (the area erases what it drew, laid out at that width).
+  const onResize = () => {
+    attached.resize(stdout.columns || 80, stdout.rows || 24);
+    drawStatus();
+  };
   if (opts.interactive) {
     opts.stdin.setRawMode?.(true);
     opts.stdin.resume();

@@ -522,6 +522,13 @@ export class SessionHost {
     return approval;
   }
 
+  /** Deny every approval a session still waits for (close, rm): a turn waiting for one gets the denial. */
+  private denyPending(sessionId: string, message: string, by: string): Approval[] {
+    return this.approvals
+      .pending(sessionId)
+      .map((a) => this.approvals.decide(a.id, { decision: 'deny', message, decidedBy: by }));
+  }
+
   private async announceResolution(a: Approval): Promise<void> {
     await this.logs.get(a.sessionId).append('approval_resolved', {
       approvalId: a.id,
@@ -588,8 +595,13 @@ export class SessionHost {
 
   async closeSession(idOrName: string): Promise<SessionRecord> {
     const rt = await this.runtime(idOrName);
-    // Stops the turn and, through its executor, every background process the session started.
-    await rt.close();
+    // What the session waits for is denied as its turn stops (the turn audits the denial, attached
+    // menus close, `sylk approvals` stops listing it); then the turn and, through its executor,
+    // every background process the session started stop.
+    const denied = this.denyPending(rt.id, 'session closed', 'sylk close');
+    const closing = rt.close();
+    for (const a of denied) await this.announceResolution(a);
+    await closing;
     await this.network.close(rt.id);
     await this.opts.mcp?.release(rt.id);
     await this.releaseProject(rt.id);
@@ -617,8 +629,7 @@ export class SessionHost {
     this.unloader.forget(record.id);
     await this.runtimes.get(record.id)?.executor.registry.stopSession(record.id);
     // A request its stopped turn left pending would be listed for a session that is gone.
-    for (const a of this.approvals.pending(record.id))
-      this.approvals.decide(a.id, { decision: 'deny', message: 'the session was deleted', decidedBy: 'sylk rm' });
+    this.denyPending(record.id, 'the session was deleted', 'sylk rm');
     this.registry.delete(record.id);
     this.runtimes.delete(record.id);
     await this.network.close(record.id);
