@@ -50,6 +50,7 @@ import { processServiceImpl } from './services/process-service.js';
 import { StorageGuard } from './storage-guard.js';
 import { DaemonPressure } from './pressure/pressure.js';
 import { DaemonMetrics } from './metrics/daemon-metrics.js';
+import { startTracing } from './telemetry/tracing.js';
 import { DaemonWeb } from './web/web.js';
 import { topSnapshot } from './services/top.js';
 
@@ -253,6 +254,15 @@ export class Daemon {
       });
       this.config.onChange(() => this.resources.reconfigure(this.config.current().config.pipelines));
       this.onShutdown(() => this.resources.close());
+      const tracing = await startTracing(this.options.env, {
+        gate: this.llm.gate,
+        costOf: (model, usage) => this.llm.costOf(model, usage),
+        secrets: this.secrets,
+        clock: this.clock,
+        logger: this.logger,
+      });
+      // Before the sessions' hook (hooks run in reverse): the turns the shutdown stops are exported too.
+      if (tracing !== undefined) this.onShutdown(() => tracing.close());
       this.sessions = new SessionHost({
         resources: this.resources,
         mcp: this.mcp,
@@ -268,6 +278,7 @@ export class Daemon {
         clock: this.clock,
         logger: this.logger.child({ component: 'sessions' }),
         metrics: { tools: this.metrics.tools, turnEnded: this.metrics.sessions.turnEnded },
+        ...(tracing !== undefined ? { tracer: tracing.tracer } : {}),
       });
       this.sandbox.warm();
       this.onShutdown(() => this.sandbox.close());

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MetricsRegistry } from './registry.js';
-import { otlpBody, otlpSettings } from './otlp.js';
+import { otlpBody, otlpSettings, otlpTarget } from './otlp.js';
 
 describe('otlpSettings', () => {
   it('reads the standard variables', () => {
@@ -26,6 +26,34 @@ describe('otlpSettings', () => {
       refused: expect.stringMatching(/protocol 'grpc' is not supported/) as unknown,
     });
     expect(otlpSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toHaveProperty('refused');
+  });
+});
+
+describe('otlpTarget', () => {
+  it("prefers the signal's own variables, then the shared ones", () => {
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_HEADERS: 'a=1',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'b=2',
+      OTEL_SERVICE_NAME: 'svc',
+    };
+    expect(otlpTarget(env, 'traces')).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      headers: { b: '2' },
+      serviceName: 'svc',
+    });
+    expect(otlpTarget(env, 'metrics')).toMatchObject({ url: 'http://collector:4318/v1/metrics', headers: { a: '1' } });
+    expect(otlpTarget({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://t/in' }, 'traces')).toMatchObject({
+      url: 'https://t/in',
+    });
+  });
+
+  it("is off when the signal's exporter is none or the SDK is disabled", () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c' };
+    expect(otlpTarget({ ...env, OTEL_TRACES_EXPORTER: 'none' }, 'traces')).toHaveProperty('refused');
+    expect(otlpTarget({ ...env, OTEL_TRACES_EXPORTER: 'none' }, 'metrics')).toHaveProperty('url');
+    expect(otlpTarget({ ...env, OTEL_METRICS_EXPORTER: 'none' }, 'metrics')).toHaveProperty('refused');
+    expect(otlpTarget({ ...env, OTEL_SDK_DISABLED: 'true' }, 'traces')).toHaveProperty('refused');
   });
 });
 

@@ -33,6 +33,7 @@ import type { DaemonResources } from '../pipelines/daemon-resources.js';
 import { admitUnderPressure, type PipelineAdmission } from '../pressure/admission.js';
 import { PipelineRecords, isFinal, type PipelineRecord } from '../pipelines/records.js';
 import type { ToolRecorder } from '../metrics/tool-metrics.js';
+import type { TurnTracing } from '../telemetry/turn-tracer.js';
 
 const NO_TASKS: readonly PipelineRecord[] = [];
 
@@ -57,6 +58,8 @@ export interface SessionHostOptions {
   resources?: DaemonResources;
   /** The daemon's metrics: every session's commands and turns are counted there. */
   metrics?: { tools: ToolRecorder; turnEnded(failed: boolean): void };
+  /** OpenTelemetry traces of every session's turns (daemon/src/telemetry); absent when off. */
+  tracer?: TurnTracing;
 }
 
 export interface CreateInput {
@@ -355,6 +358,7 @@ export class SessionHost {
       modelInfo: (provider, model, llm) => this.opts.llm.modelInfo(provider, model, llm),
       estimateTokens: (request) => this.opts.llm.estimateTokens(request),
       ...(this.opts.metrics ? { toolMetrics: this.opts.metrics.tools, onTurnEnded: this.opts.metrics.turnEnded } : {}),
+      ...(this.opts.tracer ? { tracer: this.opts.tracer } : {}),
       ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       ...(this.opts.audit ? { audit: this.auditFor(record.id, record.projectRoot) } : {}),
       ...(this.opts.mcp

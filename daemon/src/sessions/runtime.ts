@@ -25,6 +25,7 @@ import { SessionApprovals, type ApprovalRecorder } from './runtime-approvals.js'
 import { TurnInputs } from './runtime-inputs.js';
 import { RuntimeMachine, refusal, type RuntimeEvent } from './runtime-states.js';
 import type { SessionPipelines } from '../pipelines/session-pipelines.js';
+import type { TurnTracing } from '../telemetry/turn-tracer.js';
 import type { McpTurn } from './mcp.js';
 import { recordTurnSnapshot } from './undo.js';
 import type { RunGit } from './undo-commits.js';
@@ -72,6 +73,8 @@ export interface RuntimeDeps {
   activity?: () => void;
   /** Told when each turn ends, failed or not (the daemon's metrics). */
   onTurnEnded?: (failed: boolean) => void;
+  /** OpenTelemetry traces of turns (daemon/src/telemetry); absent when tracing is off. */
+  tracer?: TurnTracing;
 }
 
 /**
@@ -304,6 +307,7 @@ export class SessionRuntime {
 
   /** One turn (the session is running); true when it failed. */
   private async turn(text: string, abort: AbortController): Promise<boolean> {
+    const trace = this.deps.tracer?.turn(this.id, this.record.provider, this.record.model);
     const appendFailed = (err: unknown) => {
       this.deps.logger.error({ err, session: this.id }, 'event append failed');
       // Events that cannot be recorded must not be produced: the turn fails with the reason.
@@ -315,6 +319,7 @@ export class SessionRuntime {
       // approval "denied", "cancelled by the user") did not happen: the next start records the
       // interruption once, and the turn's tool calls get results that say what did (see resume).
       if (this.stopping) return;
+      trace?.event(event);
       this.log.post(type as EventKind, data, appendFailed);
       // The history so far (this turn's user message, replies with their tool calls) is saved at
       // each reply and before each request, so a crash mid-turn keeps the turn's work (see resume).
@@ -346,7 +351,9 @@ export class SessionRuntime {
             stream: (req, signal) => {
               this.saveHistory();
               this.deps.activity?.();
-              return this.deps.gate.stream(req, signal);
+              const stream = this.deps.gate.stream(req, signal);
+              trace?.request(stream, req);
+              return stream;
             },
           },
           executor: this.executor,
@@ -386,6 +393,7 @@ export class SessionRuntime {
       await recordTurnSnapshot(this, 'after', this.history.length, this.deps.logger);
       // At shutdown the input stays: the restarted daemon restates it when the turn resumes.
       if (!this.stopping) this.inputs.done();
+      trace?.end(outcome === 'failed' ? 'error' : abort.signal.aborted ? 'cancelled' : 'ok');
     }
     // At shutdown the state stays "running" (see runtime-states.ts): the next start marks the turn interrupted (resumable).
     return outcome === 'failed';

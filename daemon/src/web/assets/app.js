@@ -287,9 +287,18 @@ class Transcript {
     this.textKind = '';
   }
 
+  /**
+   * Keeps the end in view if it was, once per frame: reading the page's height after every
+   * appended delta would lay the page out again per event (a long transcript's replay stalls).
+   */
   followScroll() {
-    if (window.innerHeight + window.scrollY >= document.body.scrollHeight - 80)
-      window.scrollTo(0, document.body.scrollHeight);
+    if (this.scrollDue) return;
+    this.scrollDue = true;
+    const following = window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+    requestAnimationFrame(() => {
+      this.scrollDue = false;
+      if (following) window.scrollTo(0, document.body.scrollHeight);
+    });
   }
 
   event(e) {
