@@ -2,12 +2,10 @@ import { existsSync, lstatSync, unlinkSync, writeFileSync, chmodSync } from 'nod
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { ReflectionService } from '@grpc/reflection';
 import { ErrorTier, SecretValues, SylkError, VERSION, systemClock, type Clock, type Logger } from '@sylk/core';
 import { ConfigStore, ensureDir, loadConfig, resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config';
 import { openSystemDatabase, type SqliteDatabase } from '@sylk/storage';
 import {
-  ALL_FILES,
   ApprovalService,
   AuditService,
   ConfigService,
@@ -21,7 +19,6 @@ import {
   SessionService,
   UsageService,
   addService,
-  fileDescriptorProtos,
   MAX_MESSAGE_BYTES,
   protocolGuard,
   unixTarget,
@@ -53,6 +50,7 @@ import { DaemonMetrics } from './metrics/daemon-metrics.js';
 import { startTracing } from './telemetry/tracing.js';
 import { DaemonWeb } from './web/web.js';
 import { topSnapshot } from './services/top.js';
+import { addReflection } from './reflection.js';
 
 export interface DaemonOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -419,10 +417,7 @@ export class Daemon {
       errors,
     );
     this.health.addToServer(server);
-    const reflectionPackage = { 'sylk.v1': { fileDescriptorProtos: fileDescriptorProtos(ALL_FILES) } };
-    new ReflectionService(
-      reflectionPackage as unknown as ConstructorParameters<typeof ReflectionService>[0],
-    ).addToServer(server);
+    addReflection(server);
     await this.bind(server);
     this.server = server;
   }

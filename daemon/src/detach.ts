@@ -3,7 +3,7 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorTier, SylkError } from '@sylk/core';
-import { resolveDirs } from '@sylk/config';
+import { resolveDirs } from '@sylk/config/paths';
 
 interface ChildMessage {
   type: 'ready' | 'failed';

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { VERSION, isSylkError, errorMessage } from '@sylk/core';
-import { Daemon } from './daemon.js';
-import { writeStderr } from './logging.js';
-import { startDetached } from './detach.js';
-import { installService } from './service-install.js';
+
+// Each command imports only what it runs: the launcher that daemonizes (`sylkd`, what `sylk`
+// starts), --version and install-service never load the daemon's modules.
 
 /** Exit codes of sylkd (documented in docs/operations.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, alreadyRunning: 3 } as const;
@@ -37,6 +36,7 @@ function fail(err: unknown): never {
 }
 
 async function runForeground(): Promise<void> {
+  const [{ Daemon }, { writeStderr }] = await Promise.all([import('./daemon.js'), import('./logging.js')]);
   const daemon = new Daemon({ env: process.env, foreground: true, prettyLogs: process.stdout.isTTY === true });
   // Signals are handled from the first moment; one that arrives during start-up
   // is acted on as soon as start-up has finished.
@@ -105,6 +105,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = positionals;
   if (command === 'install-service' && rest.length === 0) {
     try {
+      const { installService } = await import('./service-install.js');
       process.stdout.write(installService({ env: process.env, print: values.print, force: values.force }));
     } catch (err) {
       fail(err);
@@ -117,6 +118,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (values.foreground) return runForeground();
   try {
+    const { startDetached } = await import('./detach.js');
     const ready = await startDetached(process.env);
     process.stdout.write(`sylkd started (pid ${ready.pid}, socket ${ready.socket})\n`);
   } catch (err) {

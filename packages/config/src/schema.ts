@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { scrubSecrets } from '@sylk/core';
 import { cloneTree, deepFreeze, isPlainObject, type Tree } from './tree.js';
 import type { ConfigWarning, SylkConfig } from './types.js';
+// Compiled from the schema ahead of time (scripts/gen-validators.mjs, run by every build): ajv
+// compiling it at run time was most of what loading the config cost at start.
+import { validate as defaultsValidator } from './generated/validate-defaults.js';
+import { validate as layerValidator } from './generated/validate-layer.js';
 
 /** The subset of JSON Schema the loader walks (env mapping, docs, messages). */
 export interface SchemaNode {
@@ -31,15 +35,6 @@ export const CONFIG_SCHEMA: Readonly<SchemaNode> = deepFreeze(
 
 /** @internal exported for tests */
 export const CONFIG_SECTIONS: readonly string[] = Object.keys(CONFIG_SCHEMA.properties ?? {});
-
-function compile(useDefaults: boolean): ValidateFunction {
-  // logger: false — strict-mode notices must not reach stdout; problems throw at compile time.
-  const ajv = new Ajv({ allErrors: true, useDefaults, strict: true, logger: false });
-  return ajv.compile(cloneTree(CONFIG_SCHEMA));
-}
-
-let layerValidator: ValidateFunction | undefined;
-let defaultsValidator: ValidateFunction | undefined;
 
 /** Resolve a local `#/definitions/x` reference. */
 export function deref(node: SchemaNode): SchemaNode {
@@ -69,7 +64,6 @@ export function schemaAt(path: readonly string[]): SchemaNode | undefined {
 
 /** Fill schema defaults into `tree` in place; returns the validation errors (normally none). */
 export function applyDefaults(tree: Tree): ErrorObject[] {
-  defaultsValidator ??= compile(true);
   return defaultsValidator(tree) ? [] : [...(defaultsValidator.errors ?? [])];
 }
 
@@ -148,7 +142,6 @@ export function sanitizeLayer(
     const reason = `expected a mapping of config sections, got ${Array.isArray(input) ? 'a list' : typeof input}`;
     return { data: {}, warnings: [{ file, path: '', reason }], removed: [[]] };
   }
-  layerValidator ??= compile(false);
   const data = cloneTree(input);
   const warnings: ConfigWarning[] = [];
   const removedAll: string[][] = [];

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import type { execa as Execa } from 'execa';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorTier, SylkError, errorMessage, processStartTime, type Clock, type Logger } from '@sylk/core';
 import type { OutputCapture } from '../output/capture.js';
@@ -45,6 +45,16 @@ interface LeaderExit {
   signal: string | null;
 }
 
+let execa: typeof Execa | undefined;
+
+/**
+ * Loads execa (about a hundred modules) once, with the first command rather than with the program
+ * that might run one: sylkd starts without it. {@link ChildRun} needs it loaded.
+ */
+export async function loadExeca(): Promise<void> {
+  execa ??= (await import('execa')).execa;
+}
+
 /**
  * One spawned command in its own process group (detached ⇒ setsid, so pgid = pid): output into
  * the capture with backpressure, the group reaped when the leader exits, `stop()` for the kill
@@ -67,6 +77,7 @@ export class ChildRun {
     const target = options.spawn ?? plan;
     const gated = options.gate === true && canStart(target.file, options.cwd, options.env.PATH);
     const spawn = gated ? gatedSpawn(target) : target;
+    if (execa === undefined) throw new Error('ChildRun before loadExeca()');
     const subprocess = execa(spawn.file, spawn.args, {
       cwd: options.cwd,
       env: options.env,

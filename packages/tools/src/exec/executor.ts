@@ -20,7 +20,7 @@ import {
   type CancelOutcome,
   type CancelReport,
 } from './cancel.js';
-import { ChildRun, type ChildOutcome } from './child-run.js';
+import { ChildRun, loadExeca, type ChildOutcome } from './child-run.js';
 import { DEFAULT_SHELL_METACHARACTERS, planCommand, toolName, type CommandPlan } from './command.js';
 import { AllowedRoots, resolveWorkingDirectory } from './cwd.js';
 import { defaultToolEnvBlocklist, withAdditions } from './env.js';
@@ -282,6 +282,7 @@ export class ToolExecutor {
     id: string,
     background = false,
   ): Promise<Prepared> {
+    await loadExeca();
     const plan = planCommand(command, this.options.shellMetacharacters ?? DEFAULT_SHELL_METACHARACTERS);
     const cwd = await resolveWorkingDirectory(opts.cwd, this.roots);
     const env = withGitHardening(withAdditions(this.baseEnv, opts.env));
