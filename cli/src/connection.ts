@@ -8,6 +8,7 @@ import { connect, createClient, unixTarget, type TypedClient } from '@sylk/proto
 import { DaemonService, type HelloResponse } from '@sylk/proto/daemon';
 import { versionStamp, type PeerVersion } from '@sylk/proto/handshake';
 import { CliError, EXIT } from './exit-codes.js';
+import { packageBin } from './installed.js';
 import type { GlobalOptions } from './output.js';
 
 type Methods<S> = S extends { method: infer M } ? M : never;
@@ -98,18 +99,18 @@ async function tryConnect(
   };
 }
 
-/** Where the daemon's entry point is: SYLKD_BIN, next to the bundle, or the workspace build. */
-function sylkdEntry(env: NodeJS.ProcessEnv): string {
+/**
+ * The daemon's program: SYLKD_BIN, else the `sylkd` of the @sylk/daemon package that module
+ * resolution finds from the CLI (installed beside it, or the workspace's link in a clone).
+ */
+export function sylkdEntry(env: NodeJS.ProcessEnv): string {
   if (env.SYLKD_BIN) return env.SYLKD_BIN;
-  // The CLI runs as a CommonJS bundle (cli/dist/sylk.cjs, loaded through a code cache).
-  const here = __dirname;
-  for (const candidate of [join(here, 'sylkd.js'), join(here, '..', '..', 'daemon', 'dist', 'main.js')]) {
-    if (existsSync(candidate)) return candidate;
-  }
+  const entry = packageBin('@sylk/daemon', 'sylkd');
+  if (entry !== undefined && existsSync(entry)) return entry;
   throw new CliError(
-    'cannot find the sylkd program next to sylk',
+    'cannot find sylkd: the @sylk/daemon package is not installed beside the CLI',
     EXIT.daemonUnavailable,
-    'set SYLKD_BIN to the path of sylkd, or run `npm run build`',
+    'install Sylk again with its daemon (see "Install" in the README), set SYLKD_BIN to the path of sylkd, or in a clone run `npm run build`',
     'cli.sylkd_missing',
   );
 }

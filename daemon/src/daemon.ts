@@ -26,6 +26,7 @@ import {
 import { acquireLock, releaseLock } from './lock.js';
 import { prepareSocketDir, removeStaleSocket } from './socket-dir.js';
 import { openDaemonLog, type DaemonLog } from './logging.js';
+import { stdoutIsJournal } from './journal.js';
 import { daemonServiceImpl } from './services/daemon-service.js';
 import { configServiceImpl } from './services/config-service.js';
 import { configuredProfile, credentialServiceImpl, openCredentialStore } from './services/credential-service.js';
@@ -172,6 +173,7 @@ export class Daemon {
         logsDir: this.dirs.logs,
         level: this.options.env.SYLK_LOG_LEVEL ?? daemonConfig.log_level,
         pretty: this.options.prettyLogs,
+        journal: this.options.foreground && stdoutIsJournal(this.options.env),
         maxSizeMb: daemonConfig.log_max_size_mb,
         maxFiles: daemonConfig.log_max_files,
       });

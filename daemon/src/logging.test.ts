@@ -124,3 +124,45 @@ describe('openDaemonLog with known-secret redaction', () => {
     }
   });
 });
+
+describe('openDaemonLog with the journal', () => {
+  it('writes the same redacted JSON lines to stdout and to the file', async () => {
+    const { SecretValues } = await import('@sylk/core');
+    const logsDir = mkdtempSync(join(tmpdir(), 'sylk-log-'));
+    const out: string[] = [];
+    // pino.destination({ dest: 1, sync: true }) writes with fs.writeSync(1, …).
+    const realWriteSync = fs.writeSync;
+    const spy = vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, data: string, ...rest: never[]) => {
+      if (fd === 1) {
+        out.push(String(data));
+        return Buffer.byteLength(String(data));
+      }
+      return (realWriteSync as (...a: unknown[]) => number)(fd, data, ...rest);
+    }) as typeof fs.writeSync);
+    try {
+      const secrets = new SecretValues();
+      const key = 'journalLEAKvalue-0123456789';
+      secrets.add(key);
+      const log = await openDaemonLog({
+        logsDir,
+        level: 'info',
+        pretty: false,
+        journal: true,
+        maxSizeMb: 10,
+        maxFiles: 2,
+        redact: (l) => secrets.redact(l),
+      });
+      log.logger.info({ apiKey: key, nested: { k: key } }, `hello ${key}`);
+      log.close();
+      spy.mockRestore();
+      const fileLines = readFileSync(log.currentFile, 'utf8').trim().split('\n');
+      const journalLines = out.join('').trim().split('\n');
+      expect(journalLines).toEqual(fileLines);
+      expect(journalLines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('hello [REDACTED]');
+      expect(out.join('')).not.toContain(key);
+    } finally {
+      spy.mockRestore();
+      rmSync(logsDir, { recursive: true, force: true });
+    }
+  });
+});

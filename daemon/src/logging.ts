@@ -8,6 +8,8 @@ export interface DaemonLogOptions {
   level: string;
   /** Pretty, human-readable output on stdout as well (foreground on a TTY). */
   pretty: boolean;
+  /** The same JSON lines on stdout as well: it is the journal when systemd runs sylkd (journal.ts). */
+  journal?: boolean;
   maxSizeMb: number;
   maxFiles: number;
   /**
@@ -134,8 +136,9 @@ export class GuardedLogDestination {
 /**
  * Structured JSON logs to `{state}/logs/`, rotated by size (pino-roll, in-process so
  * the idle daemon carries no transport worker thread), plus pretty output when a
- * person is watching a foreground daemon. Redaction comes from @sylk/core. Writing the log
- * never throws (GuardedLogDestination).
+ * person is watching a foreground daemon, or the same JSON lines on stdout when that is the
+ * journal. Redaction comes from @sylk/core, and the last pass covers every stream. Writing the
+ * log never throws (GuardedLogDestination).
  */
 export async function openDaemonLog(options: DaemonLogOptions): Promise<DaemonLog> {
   const file = await pinoRoll({
@@ -153,7 +156,12 @@ export async function openDaemonLog(options: DaemonLogOptions): Promise<DaemonLo
   const redacting = (stream: DestinationStream): DestinationStream =>
     redact === undefined ? stream : { write: (line: string) => stream.write(redact(line)) };
   const streams: { stream: DestinationStream; level: Level }[] = [{ stream: redacting(guarded), level: 'trace' }];
-  if (options.pretty) {
+  if (options.journal) {
+    // Synchronous, like the file: nothing is buffered to flush at exit.
+    const journal = pino.destination({ dest: 1, sync: true });
+    const guardedJournal = new GuardedLogDestination(journal as typeof journal & Pick<LogTarget, 'on'>);
+    streams.push({ stream: redacting(guardedJournal), level: 'trace' });
+  } else if (options.pretty) {
     // Loaded only when a person is watching: it is sizeable and an idle service never needs it.
     const { PinoPretty } = await import('pino-pretty');
     streams.push({

@@ -17,7 +17,10 @@ export interface InstallServiceOptions {
   mainPath?: string;
 }
 
-/** Variables the daemon must keep when a service manager starts it. */
+/**
+ * Variables the daemon must keep when a service manager starts it. Never provider keys: the
+ * service reads them from the credential store (`sylk auth login`), so no key sits in a unit file.
+ */
 const PASSTHROUGH = [
   'SYLK_HOME',
   'SYLK_SOCKET',
@@ -50,6 +53,10 @@ function systemdUnit(node: string, main: string, env: Readonly<Record<string, st
     'RestartSec=2',
     'KillSignal=SIGTERM',
     'TimeoutStopSec=40',
+    // sylkd sees JOURNAL_STREAM on its stdout and logs JSON lines there as well as to its file.
+    'StandardOutput=journal',
+    'StandardError=journal',
+    'SyslogIdentifier=sylkd',
     ...envLines,
     '',
     '[Install]',

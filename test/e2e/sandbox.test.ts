@@ -149,7 +149,20 @@ describe('reporting', () => {
     const doc = await s.json<{ ok: boolean; checks: Array<{ name: string; status: string }> }>(['doctor']);
     expect(doc.checks.find((c) => c.name === 'daemon')?.status).toBe('ok');
     expect(doc.checks.find((c) => c.name === 'sandbox')?.status).toBe('ok');
-    expect(doc.checks.map((c) => c.name)).toEqual(['daemon', 'storage', 'sandbox', 'socat', 'git', 'keychain']);
+    expect(doc.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'node',
+        'daemon',
+        'config',
+        'storage',
+        'disk',
+        'sandbox',
+        'socat',
+        'git',
+        'keys',
+        'service',
+      ]),
+    );
     const status = await s.cli(['status']);
     expect(status.stdout).toMatch(/sandbox\s+enforced \(bubblewrap/);
   });

@@ -8,6 +8,7 @@ import { SessionService } from '@sylk/proto/session';
 import { UsageService, UsageGroup } from '@sylk/proto/usage';
 import { connectDaemon, locate, startDaemon } from '../connection.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { cliRoot, packageBin } from '../installed.js';
 import { style, type GlobalOptions } from '../output.js';
 import { formatUsd } from '../render/session-view.js';
 import { runTerminal } from '../sessions/terminal.js';
@@ -15,17 +16,23 @@ import type { Runtime } from '../runtime.js';
 
 const DEMO_KEY = 'sylk-demo-key';
 
-/** Where the demo's assets are: next to the CLI bundle in the repository. */
+/**
+ * The demo's assets: its scenario and project ship in the CLI package (demo/), the provider
+ * emulator is the `sylk-emulator` program of @sylk/emulator, found by module resolution.
+ */
 function assets(): { scenario: string; project: string; emulator: string } {
-  const root = join(__dirname, '..', '..');
   const found = {
-    scenario: join(root, 'cli', 'demo', 'scenario.yaml'),
-    project: join(root, 'cli', 'demo', 'project'),
-    emulator: join(root, 'packages', 'emulator', 'bin', 'sylk-emulator.js'),
+    scenario: join(cliRoot, 'demo', 'scenario.yaml'),
+    project: join(cliRoot, 'demo', 'project'),
+    emulator: packageBin('@sylk/emulator', 'sylk-emulator') ?? '@sylk/emulator (not installed beside sylk)',
   };
   for (const path of Object.values(found)) {
     if (!existsSync(path))
-      throw new CliError(`demo asset missing: ${path}`, EXIT.failure, 'run `npm run build` in the Sylk repository');
+      throw new CliError(
+        `demo asset missing: ${path}`,
+        EXIT.failure,
+        'install Sylk again (see "Install" in the README), or in a clone run `npm run build`',
+      );
   }
   return found;
 }

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { cliRequire } from '../installed.js';
 
 /**
  * Syntax highlighting of fenced code in replies, by highlight.js. Its core and the one grammar a
@@ -11,9 +11,6 @@ interface HighlightJs {
   registerLanguage(name: string, grammar: unknown): void;
   highlight(code: string, options: { language: string; ignoreIllegals: boolean }): { value: string };
 }
-
-// The bundle (CommonJS) has __filename; the ESM sources (tests) have import.meta.url.
-const load = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
 
 /** Fence tags that name a grammar under another name. */
 const ALIASES: Record<string, string> = {
@@ -48,7 +45,7 @@ let hljs: HighlightJs | null | undefined;
 function core(): HighlightJs | null {
   if (hljs === undefined) {
     try {
-      hljs = load('highlight.js/lib/core') as HighlightJs;
+      hljs = cliRequire('highlight.js/lib/core') as HighlightJs;
     } catch {
       hljs = null;
     }
@@ -64,7 +61,7 @@ function grammar(tag: string): string | undefined {
   if (h === null) return undefined;
   if (h.getLanguage(name) === undefined) {
     try {
-      h.registerLanguage(name, load(`highlight.js/lib/languages/${name}`));
+      h.registerLanguage(name, cliRequire(`highlight.js/lib/languages/${name}`));
     } catch {
       return undefined;
     }

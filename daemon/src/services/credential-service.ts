@@ -19,6 +19,7 @@ import type { ProviderName } from '@sylk/llm';
 import { PROVIDERS, isProviderName } from '../llm/settings.js';
 import { providerNames, providerSettings } from '../llm/providers.js';
 import { verifyKey } from '../llm/verify-key.js';
+import { verifyCredentials } from './credential-verify.js';
 import { envVarsOf } from '../llm/keys.js';
 import { requestedProfile } from '../llm/session-profile.js';
 
@@ -127,6 +128,12 @@ export function credentialServiceImpl(deps: CredentialServiceDeps): ServiceImpl<
       const removedFrom = await deps.store.remove(name, profile);
       deps.onKeyChanged?.(name);
       return { removedFrom };
+    },
+
+    async verifyCredentials(req, ctx) {
+      const profile = profileOf(req.profile, ctx, deps.defaultProfile);
+      const checks = await verifyCredentials({ ...deps, signal: ctx.signal }, profile);
+      return { checks, profile };
     },
   };
 }

@@ -20,7 +20,7 @@ export interface RunningWeb {
   close(): Promise<void>;
 }
 
-/** The assets beside this file (src/web/assets), or from dist/web the source tree's copy. */
+/** The assets beside this file (src/web/assets), or from dist/web the source tree's copy (the package ships it). */
 function assetsDir(): string {
   const here = fileURLToPath(new URL('./assets/', import.meta.url));
   if (existsSync(here)) return here;

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/security.proto.
  */
 export const file_sylk_v1_security: GenFile = /*@__PURE__*/
-  fileDesc("ChZzeWxrL3YxL3NlY3VyaXR5LnByb3RvEgdzeWxrLnYxIiwKFFNhbmRib3hTdGF0dXNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCSI4CgxTYW5kYm94TW91bnQSDAoEbW9kZRgBIAEoCRIMCgRwYXRoGAIgASgJEgwKBG5vdGUYAyABKAkiQAoNUHJveHlDb3VudGVycxIPCgdhbGxvd2VkGAEgASgEEg8KB2Jsb2NrZWQYAiABKAQSDQoFYXNrZWQYAyABKAQimAMKFVNhbmRib3hTdGF0dXNSZXNwb25zZRIMCgRtb2RlGAEgASgJEg8KB2JhY2tlbmQYAiABKAkSEQoJYXZhaWxhYmxlGAMgASgIEg4KBnJlYXNvbhgEIAEoCRILCgNmaXgYBSABKAkSEAoIcmVxdWlyZWQYBiABKAgSJQoGbW91bnRzGAcgAygLMhUuc3lsay52MS5TYW5kYm94TW91bnQSOgoGbGltaXRzGAggAygLMiouc3lsay52MS5TYW5kYm94U3RhdHVzUmVzcG9uc2UuTGltaXRzRW50cnkSFQoNcHJveHlfZW5hYmxlZBgJIAEoCBIWCg5wcm94eV9lbmRwb2ludBgKIAEoCRIXCg9hbGxvd2VkX2RvbWFpbnMYCyADKAkSLgoOcHJveHlfY291bnRlcnMYDCABKAsyFi5zeWxrLnYxLlByb3h5Q291bnRlcnMSFAoMcHJveHlfYnJpZGdlGA0gASgJGi0KC0xpbWl0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEirwEKEVF1ZXJ5QXVkaXRSZXF1ZXN0EhUKDXNpbmNlX3VuaXhfbXMYASABKAMSFQoNdW50aWxfdW5peF9tcxgCIAEoAxISCgpjYXRlZ29yaWVzGAMgAygJEhIKCnNlc3Npb25faWQYBCABKAkSDgoGYWN0aW9uGAUgASgJEhQKDHRhcmdldF9yZWdleBgGIAEoCRIPCgdvdXRjb21lGAcgASgJEg0KBWxpbWl0GAggASgNIjgKElF1ZXJ5QXVkaXRSZXNwb25zZRIiCgVlbnRyeRgBIAEoCzITLnN5bGsudjEuQXVkaXRFbnRyeSLvAQoKQXVkaXRFbnRyeRIKCgJpZBgBIAEoCRIUCgx0aW1lX3VuaXhfbXMYAiABKAMSCwoDc2VxGAMgASgEEhAKCGNhdGVnb3J5GAQgASgJEg4KBmFjdGlvbhgFIAEoCRIOCgZ0YXJnZXQYBiABKAkSDwoHb3V0Y29tZRgHIAEoCRISCgpzZXNzaW9uX2lkGAggASgJEhIKCnByb2plY3RfaWQYCSABKAkSFAoMZGV0YWlsc19qc29uGAogASgJEhEKCXByZXZfaGFzaBgLIAEoCRIMCgRoYXNoGAwgASgJEhAKCHNldmVyaXR5GA0gASgJIhQKElZlcmlmeUF1ZGl0UmVxdWVzdCJICgxBdWRpdFByb2JsZW0SDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgEEgsKA3NlcRgDIAEoBBIPCgdwcm9ibGVtGAQgASgJIn4KE1ZlcmlmeUF1ZGl0UmVzcG9uc2USCgoCb2sYASABKAgSDwoHZW50cmllcxgCIAEoBBISCgpzaWduYXR1cmVzGAMgASgEEg0KBWZpbGVzGAQgASgNEicKCHByb2JsZW1zGAUgAygLMhUuc3lsay52MS5BdWRpdFByb2JsZW0iXwoUU2V0Q3JlZGVudGlhbFJlcXVlc3QSEAoIcHJvdmlkZXIYASABKAkSDwoHcHJvZmlsZRgCIAEoCRIPCgdhcGlfa2V5GAMgASgJEhMKC3NraXBfdmVyaWZ5GAQgASgIIkwKFVNldENyZWRlbnRpYWxSZXNwb25zZRIRCglzdG9yZWRfaW4YASABKAkSEAoIdmVyaWZpZWQYAiABKAgSDgoGbWFza2VkGAMgASgJIioKF0NyZWRlbnRpYWxTdGF0dXNSZXF1ZXN0Eg8KB3Byb2ZpbGUYASABKAkigQEKDkNyZWRlbnRpYWxJbmZvEhAKCHByb3ZpZGVyGAEgASgJEg8KB3Byb2ZpbGUYAiABKAkSDgoGc291cmNlGAMgASgJEg4KBm1hc2tlZBgEIAEoCRIbChN2ZXJpZmllZF9hdF91bml4X21zGAUgASgDEg8KB3Byb2JsZW0YBiABKAkifgoYQ3JlZGVudGlhbFN0YXR1c1Jlc3BvbnNlEiwKC2NyZWRlbnRpYWxzGAEgAygLMhcuc3lsay52MS5DcmVkZW50aWFsSW5mbxIQCghrZXljaGFpbhgCIAEoCRIRCglmaWxlX3BhdGgYAyABKAkSDwoHcHJvZmlsZRgEIAEoCSI8ChdSZW1vdmVDcmVkZW50aWFsUmVxdWVzdBIQCghwcm92aWRlchgBIAEoCRIPCgdwcm9maWxlGAIgASgJIjAKGFJlbW92ZUNyZWRlbnRpYWxSZXNwb25zZRIUCgxyZW1vdmVkX2Zyb20YASADKAkyYAoOU2FuZGJveFNlcnZpY2USTgoNU2FuZGJveFN0YXR1cxIdLnN5bGsudjEuU2FuZGJveFN0YXR1c1JlcXVlc3QaHi5zeWxrLnYxLlNhbmRib3hTdGF0dXNSZXNwb25zZTKhAQoMQXVkaXRTZXJ2aWNlEkcKClF1ZXJ5QXVkaXQSGi5zeWxrLnYxLlF1ZXJ5QXVkaXRSZXF1ZXN0Ghsuc3lsay52MS5RdWVyeUF1ZGl0UmVzcG9uc2UwARJICgtWZXJpZnlBdWRpdBIbLnN5bGsudjEuVmVyaWZ5QXVkaXRSZXF1ZXN0Ghwuc3lsay52MS5WZXJpZnlBdWRpdFJlc3BvbnNlMpUCChFDcmVkZW50aWFsU2VydmljZRJOCg1TZXRDcmVkZW50aWFsEh0uc3lsay52MS5TZXRDcmVkZW50aWFsUmVxdWVzdBoeLnN5bGsudjEuU2V0Q3JlZGVudGlhbFJlc3BvbnNlElcKEENyZWRlbnRpYWxTdGF0dXMSIC5zeWxrLnYxLkNyZWRlbnRpYWxTdGF0dXNSZXF1ZXN0GiEuc3lsay52MS5DcmVkZW50aWFsU3RhdHVzUmVzcG9uc2USVwoQUmVtb3ZlQ3JlZGVudGlhbBIgLnN5bGsudjEuUmVtb3ZlQ3JlZGVudGlhbFJlcXVlc3QaIS5zeWxrLnYxLlJlbW92ZUNyZWRlbnRpYWxSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChZzeWxrL3YxL3NlY3VyaXR5LnByb3RvEgdzeWxrLnYxIiwKFFNhbmRib3hTdGF0dXNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCSI4CgxTYW5kYm94TW91bnQSDAoEbW9kZRgBIAEoCRIMCgRwYXRoGAIgASgJEgwKBG5vdGUYAyABKAkiQAoNUHJveHlDb3VudGVycxIPCgdhbGxvd2VkGAEgASgEEg8KB2Jsb2NrZWQYAiABKAQSDQoFYXNrZWQYAyABKAQimAMKFVNhbmRib3hTdGF0dXNSZXNwb25zZRIMCgRtb2RlGAEgASgJEg8KB2JhY2tlbmQYAiABKAkSEQoJYXZhaWxhYmxlGAMgASgIEg4KBnJlYXNvbhgEIAEoCRILCgNmaXgYBSABKAkSEAoIcmVxdWlyZWQYBiABKAgSJQoGbW91bnRzGAcgAygLMhUuc3lsay52MS5TYW5kYm94TW91bnQSOgoGbGltaXRzGAggAygLMiouc3lsay52MS5TYW5kYm94U3RhdHVzUmVzcG9uc2UuTGltaXRzRW50cnkSFQoNcHJveHlfZW5hYmxlZBgJIAEoCBIWCg5wcm94eV9lbmRwb2ludBgKIAEoCRIXCg9hbGxvd2VkX2RvbWFpbnMYCyADKAkSLgoOcHJveHlfY291bnRlcnMYDCABKAsyFi5zeWxrLnYxLlByb3h5Q291bnRlcnMSFAoMcHJveHlfYnJpZGdlGA0gASgJGi0KC0xpbWl0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEirwEKEVF1ZXJ5QXVkaXRSZXF1ZXN0EhUKDXNpbmNlX3VuaXhfbXMYASABKAMSFQoNdW50aWxfdW5peF9tcxgCIAEoAxISCgpjYXRlZ29yaWVzGAMgAygJEhIKCnNlc3Npb25faWQYBCABKAkSDgoGYWN0aW9uGAUgASgJEhQKDHRhcmdldF9yZWdleBgGIAEoCRIPCgdvdXRjb21lGAcgASgJEg0KBWxpbWl0GAggASgNIjgKElF1ZXJ5QXVkaXRSZXNwb25zZRIiCgVlbnRyeRgBIAEoCzITLnN5bGsudjEuQXVkaXRFbnRyeSLvAQoKQXVkaXRFbnRyeRIKCgJpZBgBIAEoCRIUCgx0aW1lX3VuaXhfbXMYAiABKAMSCwoDc2VxGAMgASgEEhAKCGNhdGVnb3J5GAQgASgJEg4KBmFjdGlvbhgFIAEoCRIOCgZ0YXJnZXQYBiABKAkSDwoHb3V0Y29tZRgHIAEoCRISCgpzZXNzaW9uX2lkGAggASgJEhIKCnByb2plY3RfaWQYCSABKAkSFAoMZGV0YWlsc19qc29uGAogASgJEhEKCXByZXZfaGFzaBgLIAEoCRIMCgRoYXNoGAwgASgJEhAKCHNldmVyaXR5GA0gASgJIhQKElZlcmlmeUF1ZGl0UmVxdWVzdCJICgxBdWRpdFByb2JsZW0SDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgEEgsKA3NlcRgDIAEoBBIPCgdwcm9ibGVtGAQgASgJIn4KE1ZlcmlmeUF1ZGl0UmVzcG9uc2USCgoCb2sYASABKAgSDwoHZW50cmllcxgCIAEoBBISCgpzaWduYXR1cmVzGAMgASgEEg0KBWZpbGVzGAQgASgNEicKCHByb2JsZW1zGAUgAygLMhUuc3lsay52MS5BdWRpdFByb2JsZW0iXwoUU2V0Q3JlZGVudGlhbFJlcXVlc3QSEAoIcHJvdmlkZXIYASABKAkSDwoHcHJvZmlsZRgCIAEoCRIPCgdhcGlfa2V5GAMgASgJEhMKC3NraXBfdmVyaWZ5GAQgASgIIkwKFVNldENyZWRlbnRpYWxSZXNwb25zZRIRCglzdG9yZWRfaW4YASABKAkSEAoIdmVyaWZpZWQYAiABKAgSDgoGbWFza2VkGAMgASgJIioKF0NyZWRlbnRpYWxTdGF0dXNSZXF1ZXN0Eg8KB3Byb2ZpbGUYASABKAkigQEKDkNyZWRlbnRpYWxJbmZvEhAKCHByb3ZpZGVyGAEgASgJEg8KB3Byb2ZpbGUYAiABKAkSDgoGc291cmNlGAMgASgJEg4KBm1hc2tlZBgEIAEoCRIbChN2ZXJpZmllZF9hdF91bml4X21zGAUgASgDEg8KB3Byb2JsZW0YBiABKAkifgoYQ3JlZGVudGlhbFN0YXR1c1Jlc3BvbnNlEiwKC2NyZWRlbnRpYWxzGAEgAygLMhcuc3lsay52MS5DcmVkZW50aWFsSW5mbxIQCghrZXljaGFpbhgCIAEoCRIRCglmaWxlX3BhdGgYAyABKAkSDwoHcHJvZmlsZRgEIAEoCSI8ChdSZW1vdmVDcmVkZW50aWFsUmVxdWVzdBIQCghwcm92aWRlchgBIAEoCRIPCgdwcm9maWxlGAIgASgJIjAKGFJlbW92ZUNyZWRlbnRpYWxSZXNwb25zZRIUCgxyZW1vdmVkX2Zyb20YASADKAkiKwoYVmVyaWZ5Q3JlZGVudGlhbHNSZXF1ZXN0Eg8KB3Byb2ZpbGUYASABKAkiYQoPQ3JlZGVudGlhbENoZWNrEhAKCHByb3ZpZGVyGAEgASgJEg4KBnNvdXJjZRgCIAEoCRIPCgdvdXRjb21lGAMgASgJEg4KBmRldGFpbBgEIAEoCRILCgNmaXgYBSABKAkiVgoZVmVyaWZ5Q3JlZGVudGlhbHNSZXNwb25zZRIoCgZjaGVja3MYASADKAsyGC5zeWxrLnYxLkNyZWRlbnRpYWxDaGVjaxIPCgdwcm9maWxlGAIgASgJMmAKDlNhbmRib3hTZXJ2aWNlEk4KDVNhbmRib3hTdGF0dXMSHS5zeWxrLnYxLlNhbmRib3hTdGF0dXNSZXF1ZXN0Gh4uc3lsay52MS5TYW5kYm94U3RhdHVzUmVzcG9uc2UyoQEKDEF1ZGl0U2VydmljZRJHCgpRdWVyeUF1ZGl0Ehouc3lsay52MS5RdWVyeUF1ZGl0UmVxdWVzdBobLnN5bGsudjEuUXVlcnlBdWRpdFJlc3BvbnNlMAESSAoLVmVyaWZ5QXVkaXQSGy5zeWxrLnYxLlZlcmlmeUF1ZGl0UmVxdWVzdBocLnN5bGsudjEuVmVyaWZ5QXVkaXRSZXNwb25zZTLxAgoRQ3JlZGVudGlhbFNlcnZpY2USTgoNU2V0Q3JlZGVudGlhbBIdLnN5bGsudjEuU2V0Q3JlZGVudGlhbFJlcXVlc3QaHi5zeWxrLnYxLlNldENyZWRlbnRpYWxSZXNwb25zZRJXChBDcmVkZW50aWFsU3RhdHVzEiAuc3lsay52MS5DcmVkZW50aWFsU3RhdHVzUmVxdWVzdBohLnN5bGsudjEuQ3JlZGVudGlhbFN0YXR1c1Jlc3BvbnNlElcKEFJlbW92ZUNyZWRlbnRpYWwSIC5zeWxrLnYxLlJlbW92ZUNyZWRlbnRpYWxSZXF1ZXN0GiEuc3lsay52MS5SZW1vdmVDcmVkZW50aWFsUmVzcG9uc2USWgoRVmVyaWZ5Q3JlZGVudGlhbHMSIS5zeWxrLnYxLlZlcmlmeUNyZWRlbnRpYWxzUmVxdWVzdBoiLnN5bGsudjEuVmVyaWZ5Q3JlZGVudGlhbHNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message sylk.v1.SandboxStatusRequest
@@ -615,6 +615,92 @@ export const RemoveCredentialResponseSchema: GenMessage<RemoveCredentialResponse
   messageDesc(file_sylk_v1_security, 16);
 
 /**
+ * @generated from message sylk.v1.VerifyCredentialsRequest
+ */
+export type VerifyCredentialsRequest = Message<"sylk.v1.VerifyCredentialsRequest"> & {
+  /**
+   * @generated from field: string profile = 1;
+   */
+  profile: string;
+};
+
+/**
+ * Describes the message sylk.v1.VerifyCredentialsRequest.
+ * Use `create(VerifyCredentialsRequestSchema)` to create a new message.
+ */
+export const VerifyCredentialsRequestSchema: GenMessage<VerifyCredentialsRequest> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_security, 17);
+
+/**
+ * CredentialCheck is one provider's verification.
+ *
+ * @generated from message sylk.v1.CredentialCheck
+ */
+export type CredentialCheck = Message<"sylk.v1.CredentialCheck"> & {
+  /**
+   * @generated from field: string provider = 1;
+   */
+  provider: string;
+
+  /**
+   * "env NAME", "keychain" or "file"; empty when there is no key.
+   *
+   * @generated from field: string source = 2;
+   */
+  source: string;
+
+  /**
+   * ok, rejected (the provider refused the key), unreachable (no answer or not 2xx), no_key.
+   *
+   * @generated from field: string outcome = 3;
+   */
+  outcome: string;
+
+  /**
+   * What happened, naming the endpoint (never the key).
+   *
+   * @generated from field: string detail = 4;
+   */
+  detail: string;
+
+  /**
+   * The command or setting that fixes it; empty when ok.
+   *
+   * @generated from field: string fix = 5;
+   */
+  fix: string;
+};
+
+/**
+ * Describes the message sylk.v1.CredentialCheck.
+ * Use `create(CredentialCheckSchema)` to create a new message.
+ */
+export const CredentialCheckSchema: GenMessage<CredentialCheck> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_security, 18);
+
+/**
+ * @generated from message sylk.v1.VerifyCredentialsResponse
+ */
+export type VerifyCredentialsResponse = Message<"sylk.v1.VerifyCredentialsResponse"> & {
+  /**
+   * @generated from field: repeated sylk.v1.CredentialCheck checks = 1;
+   */
+  checks: CredentialCheck[];
+
+  /**
+   * @generated from field: string profile = 2;
+   */
+  profile: string;
+};
+
+/**
+ * Describes the message sylk.v1.VerifyCredentialsResponse.
+ * Use `create(VerifyCredentialsResponseSchema)` to create a new message.
+ */
+export const VerifyCredentialsResponseSchema: GenMessage<VerifyCredentialsResponse> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_security, 19);
+
+/**
  * SandboxService reports how commands the agents run are contained: the OS
  * sandbox backend, what is mounted how, and the network allowlist proxy.
  *
@@ -691,6 +777,17 @@ export const CredentialService: GenService<{
     methodKind: "unary";
     input: typeof RemoveCredentialRequestSchema;
     output: typeof RemoveCredentialResponseSchema;
+  },
+  /**
+   * VerifyCredentials makes the `sylk auth login` check (list models at the configured base URL)
+   * with each enabled provider's key in effect (`sylk doctor`); never returns a key.
+   *
+   * @generated from rpc sylk.v1.CredentialService.VerifyCredentials
+   */
+  verifyCredentials: {
+    methodKind: "unary";
+    input: typeof VerifyCredentialsRequestSchema;
+    output: typeof VerifyCredentialsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_sylk_v1_security, 2);
