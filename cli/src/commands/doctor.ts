@@ -34,7 +34,7 @@ const CHECKS: readonly NamedCheck[] = [
   { name: 'service', run: serviceCheck },
 ];
 
-/** @internal exported for tests */
+/** Runs the checks in order; a check that throws is a failed result. */
 export async function runChecks(ctx: DoctorContext, checks: readonly NamedCheck[] = CHECKS): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const check of checks) {

@@ -41,7 +41,6 @@ const attributes = (a: Attributes) => Object.entries(a).map(([key, value]) => ({
 
 /**
  * Spans as one OTLP `ExportTraceServiceRequest` (JSON mapping).
- * @internal exported for tests
  */
 export function otlpTraceBody(spans: readonly FinishedSpan[], serviceName: string) {
   return {
