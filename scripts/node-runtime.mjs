@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** "v22.12.0" or "22.12.0" → [22, 12, 0]. */
-export function parseVersion(text) {
+function parseVersion(text) {
   const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(String(text).trim());
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
 }
@@ -38,7 +38,7 @@ export function projectNode(root) {
 }
 
 /** Where a project-local Node of `version` lives (its bin/node, include/node headers). */
-export function localNodeDir(root, version) {
+function localNodeDir(root, version) {
   return join(root, '.node', version);
 }
 
