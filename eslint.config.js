@@ -11,6 +11,7 @@ export default tseslint.config(
       'packages/config/src/generated/**',
       '**/*.d.ts',
       '.turbo/**',
+      '.node/**',
     ],
   },
   ...tseslint.configs.recommended,

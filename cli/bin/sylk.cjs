@@ -7,10 +7,45 @@
 // covers are listed beside it. V8 rejects a cache that does not match the source
 // (after an upgrade), and then it is simply rebuilt; an unwritable directory only
 // means no cache. CommonJS on purpose: it skips the ESM loader's start-up cost.
-const { readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+// (module.enableCompileCache() was measured as the alternative: slower, because it
+// keeps only what compiles eagerly.)
+const { existsSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
+
+const MIN_NODE = [22, 12];
+
+/**
+ * On a Node older than the engines floor, run under the Node a clone's set-up installed
+ * (.node/<.node-version>/), else say what to do. Never returns when it is too old.
+ */
+function requireSupportedNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1])) return;
+  const root = join(__dirname, '..', '..');
+  const pinned = (read(join(root, '.node-version'), 'utf8') ?? '').trim();
+  const local = join(root, '.node', pinned, 'bin', 'node');
+  if (pinned && existsSync(local)) {
+    const child = require('node:child_process').spawn(local, [__filename, ...process.argv.slice(2)], {
+      stdio: 'inherit',
+    });
+    // The terminal signals the whole foreground group: the child decides what Ctrl-C means.
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => {});
+    child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)));
+    child.on('error', (err) => {
+      process.stderr.write(`sylk: cannot run ${local}: ${err.message}\n`);
+      process.exit(1);
+    });
+    return true;
+  }
+  process.stderr.write(
+    `sylk: Node ${process.versions.node} is too old; Sylk needs Node ${MIN_NODE.join('.')} or newer.\n` +
+      '  Install a current Node LTS (https://nodejs.org), or in a clone of Sylk run `npm run setup`,\n' +
+      '  which installs one into .node/ that this command then uses.\n',
+  );
+  process.exit(1);
+}
 
 const bundle = join(__dirname, '..', 'dist', 'sylk.cjs');
 const cacheFile = `${bundle}.cache`;
@@ -46,6 +81,7 @@ function writeAtomically(file, data) {
   }
 }
 
+if (requireSupportedNode()) return;
 const cachedData = read(cacheFile);
 const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
 const fresh = cachedData === undefined || script.cachedDataRejected;

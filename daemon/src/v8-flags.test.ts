@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The largest young generation a thread started after start-up reaches, in MB, measured in a
- * fresh process over the built module (the test command builds first). The thread asks for an
+ * fresh process over the built module (the test command builds first), after startCompact and endCompact. The thread asks for an
  * 8 MB young generation in its resource limits and allocates in bursts.
  */
-function laterThreadYoungMb(nodeArgs: string[], compact: 'start-and-end' | 'start-only'): number {
+function laterThreadYoungMb(nodeArgs: string[]): number {
   const module = JSON.stringify(new URL('../dist/v8-flags.js', import.meta.url).pathname);
   const script = `
     import { Worker } from 'node:worker_threads';
     import { endCompact, startCompact } from ${module};
     startCompact();
-    ${compact === 'start-and-end' ? 'endCompact(process.execArgv);' : ''}
+    endCompact(process.execArgv);
     const code = \`
       import { getHeapSpaceStatistics } from 'node:v8';
       import { parentPort } from 'node:worker_threads';
@@ -30,11 +30,13 @@ function laterThreadYoungMb(nodeArgs: string[], compact: 'start-and-end' | 'star
 
 describe('start-up flags', () => {
   it('leave threads started later their own young generation', () => {
-    expect(laterThreadYoungMb([], 'start-only')).toBeLessThanOrEqual(2); // what --optimize-for-size leaves behind
-    expect(laterThreadYoungMb([], 'start-and-end')).toBeGreaterThanOrEqual(6);
+    // Without endCompact, what --optimize-for-size leaves behind caps the thread at 2 MB on the V8
+    // of Node 20 and 22; later V8s cap it less and not steadily, so only the fix is asserted (the
+    // next test shows the measurement sees a capped young generation).
+    expect(laterThreadYoungMb([])).toBeGreaterThanOrEqual(6);
   });
 
   it('keep a --max-semi-space-size given on the command line', () => {
-    expect(laterThreadYoungMb(['--max-semi-space-size=2'], 'start-and-end')).toBeLessThanOrEqual(4);
+    expect(laterThreadYoungMb(['--max-semi-space-size=2'])).toBeLessThanOrEqual(4);
   });
 });

@@ -60,7 +60,8 @@ describe('Anthropic SDK', () => {
     expect(tools.map((b) => b.input)).toEqual([{ path: 'src/a.ts' }, { path: 'src/b.ts', lines: [1, 20] }]);
     expect(msg.content.find((b) => b.type === 'text')).toMatchObject({ text: 'Reading two files now.' });
     expect(msg.usage.output_tokens).toBe(33);
-    expect(emu.requests()[0]?.headers['x-api-key']).toBe('[REDACTED]');
+    // SDK 1 sends the key as a bearer token.
+    expect(emu.requests()[0]?.headers['authorization']).toBe('[REDACTED]');
   });
 });
 
@@ -125,7 +126,7 @@ describe('Gemini SDK', () => {
     expect(text).toBe('Reading two files now.');
     expect(calls).toHaveLength(2);
     expect(emu.requests()[0]).toMatchObject({
-      path: '/v1beta/models/gemini-3-pro-preview:streamGenerateContent',
+      path: '/v1/models/gemini-3-pro-preview:streamGenerateContent',
       stream: true,
       query: { alt: 'sse' },
     });

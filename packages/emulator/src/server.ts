@@ -318,7 +318,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     app.post(path, (req, reply) => handleModelCall(format, req, reply, (req.body ?? {}) as Obj));
   }
 
-  app.post('/v1beta/models/*', (req, reply) => {
+  // Gemini: @google/genai 3 calls the stable `v1`, older clients and raw callers `v1beta`.
+  const geminiModelCall = (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> | FastifyReply => {
     const target = (req.params as Obj)['*'];
     const [model, action] = String(target).split(':');
     if (action !== 'generateContent' && action !== 'streamGenerateContent') {
@@ -331,13 +332,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     const view = { ...((req.body ?? {}) as Obj), __model: model, __stream: action === 'streamGenerateContent' };
     return handleModelCall(geminiFormat, req, reply, view);
-  });
+  };
+  app.post('/v1beta/models/*', geminiModelCall);
+  app.post('/v1/models/*', geminiModelCall);
 
   // Model lists: what the SDKs' health checks call. One shape serves Anthropic and OpenAI clients.
   const models = ['claude-sonnet-5-5', 'claude-sonnet-4-5-20250901', 'gpt-5.2-codex', 'gemini-3-pro-preview'];
+  // One path, three clients: Gemini sends x-goog-api-key, Anthropic an anthropic-version (its key
+  // as x-api-key or, from SDK 1, a bearer token), OpenAI a bearer token alone.
   app.get('/v1/models', (req, reply) => {
+    if (req.headers['x-goog-api-key'] !== undefined) return geminiModels(req, reply);
     record(req, {});
-    const format = req.headers['x-api-key'] !== undefined ? anthropicFormat : openaiChatFormat;
+    const anthropic = req.headers['x-api-key'] !== undefined || req.headers['anthropic-version'] !== undefined;
+    const format = anthropic ? anthropicFormat : openaiChatFormat;
     if (authFailed(format, req)) return sendError(reply, format, format.faults.unauthorized);
     const data = models.map((id) => ({
       id,
@@ -356,7 +363,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       last_id: models[models.length - 1],
     });
   });
-  app.get('/v1beta/models', (req, reply) => {
+  const geminiModels = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     record(req, {});
     if (authFailed(geminiFormat, req)) return sendError(reply, geminiFormat, geminiFormat.faults.unauthorized);
     return reply.send({
@@ -368,7 +375,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         supportedGenerationMethods: ['generateContent'],
       })),
     });
-  });
+  };
+  app.get('/v1beta/models', geminiModels);
 
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const url = address.replace(/\/$/, '');

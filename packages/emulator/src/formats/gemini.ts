@@ -18,7 +18,7 @@ const FINISH: Record<ResolvedReply['stopReason'], string> = {
 // Gemini frames SSE with CRLF, and the SDK's parser expects exactly that.
 const frame = (data: unknown): string => `data: ${JSON.stringify(data)}\r\n\r\n`;
 
-/** Gemini API: `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent?alt=sse`. */
+/** Gemini API: `POST /v1/models/{model}:generateContent` and `:streamGenerateContent?alt=sse` (or `/v1beta/…`). */
 export const geminiFormat: WireFormat = {
   name: 'gemini',
   isStream: (body) => body['__stream'] === true,

@@ -1,9 +1,17 @@
-import type { ContentBlockParam, MessageParam, ThinkingConfigParam } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  AssistantMessageParam,
+  ContentBlockParam,
+  ThinkingConfigParam,
+  UserMessageParam,
+} from '@anthropic-ai/sdk/resources/messages';
 import { ErrorTier, SylkError } from '@sylk/core';
 import type { LLMRequest, Message } from '../types.js';
 
 /** The smallest budget the Messages API accepts. */
 const MIN_THINKING_BUDGET = 1024;
+
+/** A user or assistant turn (the system prompt goes in the request's `system`, not in `messages`). */
+export type TurnParam = UserMessageParam | AssistantMessageParam;
 
 export interface ThinkingParams {
   thinking: ThinkingConfigParam;
@@ -11,7 +19,7 @@ export interface ThinkingParams {
 
 /**
  * Extended thinking with a token budget (`request.thinking`), checked as the API would check it:
- * at least 1024 tokens, below `max_tokens`, and no sampling settings thinking does not allow.
+ * at least 1024 tokens and below `max_tokens`.
  * A bad budget is the user's configuration, so the error names the setting to change.
  */
 export function budgetThinking(request: LLMRequest, model: string, maxTokens: number): ThinkingParams | undefined {
@@ -30,21 +38,25 @@ export function budgetThinking(request: LLMRequest, model: string, maxTokens: nu
       },
     );
   }
-  if (
-    (request.temperature !== undefined && request.temperature !== 1) ||
-    request.topK !== undefined ||
-    (request.topP !== undefined && request.topP < 0.95)
-  ) {
-    throw new SylkError(
-      `extended thinking on ${model} cannot be combined with temperature, top_k or a top_p below 0.95`,
-      {
-        tier: ErrorTier.UserFixable,
-        code: 'llm.invalid_thinking_budget',
-        hint: `Remove the sampling settings, or set ${setting} to 0 to turn thinking off.`,
-      },
-    );
-  }
   return { thinking: { type: 'enabled', budget_tokens: budget } };
+}
+
+/**
+ * The Messages API version the SDK speaks (2026-10-21) has no temperature, top_p or top_k and
+ * answers a request with any of them with a 400, so such a request fails before it is sent.
+ */
+export function refuseSampling(request: LLMRequest, model: string): void {
+  const sent = [
+    request.temperature !== undefined ? 'temperature' : undefined,
+    request.topP !== undefined ? 'top_p' : undefined,
+    request.topK !== undefined ? 'top_k' : undefined,
+  ].filter((name) => name !== undefined);
+  if (sent.length === 0) return;
+  throw new SylkError(`Anthropic's Messages API takes no ${sent.join(', ')} (a request for ${model} had it)`, {
+    tier: ErrorTier.UserFixable,
+    code: 'llm.unsupported_parameter',
+    hint: `Leave ${sent.join(', ')} unset for Anthropic models: the model chooses its own sampling.`,
+  });
 }
 
 /**
@@ -68,8 +80,8 @@ export function assistantContent(m: Message): ContentBlockParam[] {
  * Consecutive turns of one role joined into one, so roles alternate as the API requires: a user
  * message after tool results (a cancelled turn, then new input) joins their turn.
  */
-export function alternate(messages: MessageParam[]): MessageParam[] {
-  const out: MessageParam[] = [];
+export function alternate(messages: TurnParam[]): TurnParam[] {
+  const out: TurnParam[] = [];
   for (const m of messages) {
     const prev = out[out.length - 1];
     if (prev === undefined || prev.role !== m.role) {
@@ -81,7 +93,7 @@ export function alternate(messages: MessageParam[]): MessageParam[] {
   return out;
 }
 
-function blocksOf(content: MessageParam['content']): ContentBlockParam[] {
+function blocksOf(content: TurnParam['content']): ContentBlockParam[] {
   if (typeof content !== 'string') return content;
   return content === '' ? [] : [{ type: 'text', text: content }];
 }

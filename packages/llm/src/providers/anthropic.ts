@@ -1,7 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type {
   MessageCreateParamsNonStreaming,
-  MessageParam,
   RawMessageStreamEvent,
   Message as AnthropicMessage,
   ContentBlockParam,
@@ -12,7 +11,7 @@ import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { fromStainlessError, fromStreamErrorEvent } from './sdk-errors.js';
 import { parseMessageEvent } from './anthropic-events.js';
-import { alternate, assistantContent, budgetThinking } from './anthropic-thinking.js';
+import { alternate, assistantContent, budgetThinking, refuseSampling, type TurnParam } from './anthropic-thinking.js';
 import { readProviderEvents, type ServerSentEvent } from './sse.js';
 import { driveBatches, requireFinished, type EventMapper } from './stream.js';
 import { toToolCall } from '../tool-call.js';
@@ -105,6 +104,7 @@ export class AnthropicAdapter extends BaseAdapter {
       .filter(Boolean)
       .join('\n\n');
     const model = this.model(request);
+    refuseSampling(request, model);
     const effort = request.reasoningEffort;
     // A configured budget (request.thinking) turns thinking on; models that think adaptively take no budget.
     const configured = (request.thinking?.budgetTokens ?? 0) > 0;
@@ -128,9 +128,6 @@ export class AnthropicAdapter extends BaseAdapter {
             })),
           }
         : {}),
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-      ...(request.topK !== undefined ? { top_k: request.topK } : {}),
       ...(request.stopSequences?.length ? { stop_sequences: request.stopSequences } : {}),
       ...(adaptive
         ? { thinking: { type: 'adaptive' as const }, ...(effort !== undefined ? { output_config: { effort } } : {}) }
@@ -150,8 +147,8 @@ async function* failed(err: unknown): AsyncGenerator<StreamChunk[]> {
  * Tool results become user turns of tool_result blocks; consecutive ones share a turn. Assistant
  * turns carry their thinking blocks back; roles alternate.
  */
-function toMessages(messages: Message[]): MessageParam[] {
-  const out: MessageParam[] = [];
+function toMessages(messages: Message[]): TurnParam[] {
+  const out: TurnParam[] = [];
   for (const m of messages) {
     if (m.role === 'system') continue;
     if (m.role === 'tool') {

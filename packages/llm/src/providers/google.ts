@@ -16,7 +16,7 @@ export class GoogleAdapter extends BaseAdapter {
 
   constructor(config: Omit<AdapterConfig, 'provider'>) {
     super({ ...config, provider: 'google' }, true);
-    // @google/genai has no automatic retries and no fetch option; it uses the global fetch.
+    // @google/genai retries only when given `retryOptions`, which it is not: the gate owns retries.
     this.client = lazyClient(async () => {
       const { GoogleGenAI: Sdk } = await import('@google/genai');
       return new Sdk({
@@ -24,6 +24,7 @@ export class GoogleAdapter extends BaseAdapter {
         httpOptions: {
           ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}),
           ...(config.headers ? { headers: config.headers } : {}),
+          ...(config.fetch !== undefined ? { fetch: config.fetch } : {}),
         },
       });
     });

@@ -146,6 +146,16 @@ describe('anthropic thinking blocks', () => {
     }
     expect(emu.requests()).toHaveLength(0);
   });
+
+  it('refuses sampling settings, which the Messages API no longer takes, before sending', async () => {
+    thinkThenCall();
+    const err = await accumulate(
+      make().stream(request([{ role: 'user', content: 'fix it' }], { temperature: 0.2, topK: 5 })),
+    ).catch((e: unknown) => e);
+    expect(isSylkError(err) && err.code).toBe('llm.unsupported_parameter');
+    expect(isSylkError(err) && err.message).toContain('temperature, top_k');
+    expect(emu.requests()).toHaveLength(0);
+  });
 });
 
 describe('thinking elsewhere', () => {

@@ -1,5 +1,5 @@
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -259,7 +259,16 @@ describe('audit log: rotation, restart, crashes and write failures', () => {
   });
 
   it('resumes after a crash (no final signature): the next signature covers the unsigned tail', async () => {
-    await writeN(15, { signatureInterval: 10 }, false); // never closed: like kill -9 after a flush
+    // Never closed, like kill -9 after a flush: only the files go, as the kernel closes them (a
+    // FileHandle left to the garbage collector is an uncaught error on current Node).
+    const handles: FileHandle[] = [];
+    const killable: AuditOpen = async (p) => {
+      const fh = await openFile(p, 'a', 0o600);
+      handles.push(fh);
+      return fh;
+    };
+    await writeN(15, { signatureInterval: 10, open: killable }, false);
+    await Promise.all(handles.map((fh) => fh.close()));
     await writeN(10, { signatureInterval: 10 });
     const report = await verify();
     expect(report).toMatchObject({ ok: true, entries: 25, unsignedTail: 0 });

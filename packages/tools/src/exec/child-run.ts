@@ -101,7 +101,7 @@ export class ChildRun {
       gate.on('error', (err) => options.logger.debug({ pid: this.pid, err: errorMessage(err) }, 'spawn gate error'));
       this.gateStream = gate;
     }
-    subprocess.on('exit', (exitCode, signal) => this.onExit({ exitCode, signal }));
+    subprocess.nodeChildProcess.on('exit', (exitCode, signal) => this.onExit({ exitCode, signal }));
     const streams: Array<[Readable, StreamName]> = [];
     if (subprocess.stdout) streams.push([subprocess.stdout, 'stdout']);
     if (subprocess.stderr) streams.push([subprocess.stderr, 'stderr']);

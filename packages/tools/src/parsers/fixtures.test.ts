@@ -1,4 +1,4 @@
-// Outputs captured from real go/cargo/pytest/npm runs (see test-fixtures/README.md).
+// Outputs captured from real go/cargo/pytest/npm/node --test runs (see test-fixtures/README.md).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -141,6 +141,17 @@ describe('go (hand-written fixtures in go formats)', () => {
       ['TestTable/one', 'pass'],
     ]);
     expect(registry.parse('go test ./...', fixture('go-test-pass.txt'))?.coverage).toBe(85.7);
+  });
+});
+
+describe('node --test spec reporter', () => {
+  it.each(['node22', 'node26'])('reads results, failure message and file from %s output', (line) => {
+    const r = registry.parse('node --test', fixture(`node-test-spec-${line}.txt`));
+    expect(r?.tests?.map((t) => [t.name, t.status, t.message, t.file])).toEqual([
+      ['adds', 'pass', undefined, undefined],
+      ['fails', 'fail', 'AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:', 'node.test.mjs'],
+      ['skipped', 'skip', undefined, undefined],
+    ]);
   });
 });
 

@@ -159,18 +159,26 @@ const TAP_ERROR = /^\s+error: (?:\|-?|>-?)?\s*(.*)$/;
 const TAP_COUNT = /^# (tests|pass|fail|skipped|todo|cancelled) (\d+)$/;
 const SPEC_RESULT = /^(\s*)(✔|✖|﹣|-)\s+(.*?)\s+\(([\d.]+)ms\)(?:\s+#\s*(.*))?$/;
 const SPEC_COUNT = /^ℹ (tests|pass|fail|skipped|todo|cancelled) (\d+)$/;
+const SPEC_FAILURE_AT = /^test at (.+?):(\d+):(\d+)$/;
 
 class NodeTestMachine extends BaseMachine {
   private last: TestResult | undefined;
   private errorBlock = false;
   private specFailure = false;
-  private done = false;
+  /** In the spec reporter's closing "failing tests" section (Node 23+ prints errors only there). */
+  private failureSummary = false;
+  private failed: TestResult[] = [];
+  private pendingFile: string | undefined;
   private counts: string[] = [];
 
   onLine(line: string): StreamEvent[] {
-    if (this.done) return [];
+    if (this.failureSummary) {
+      this.summaryDetail(line);
+      return [];
+    }
     if (/^✖ failing tests:/.test(line)) {
-      this.done = true; // the spec reporter repeats failures here
+      this.failureSummary = true;
+      this.last = undefined;
       return [];
     }
     const tap = TAP_RESULT.exec(line);
@@ -219,9 +227,35 @@ class NodeTestMachine extends BaseMachine {
     }
   }
 
+  /**
+   * The summary repeats each failure as `test at FILE:L:C`, its `✖` line and its error; the
+   * result was emitted already, so the summary only fills in its file and message.
+   */
+  private summaryDetail(line: string): void {
+    const at = SPEC_FAILURE_AT.exec(line.trim());
+    if (at !== null) {
+      this.pendingFile = at[1];
+      return;
+    }
+    const spec = SPEC_RESULT.exec(line);
+    if (spec !== null && spec[2] === '✖') {
+      const name = spec[3] ?? '';
+      const matches = this.failed.filter((t) => t.name === name);
+      this.last = matches.find((t) => t.message === undefined) ?? matches[0];
+      if (this.last !== undefined && this.pendingFile !== undefined) this.last.file ??= this.pendingFile;
+      this.pendingFile = undefined;
+      this.specFailure = this.last !== undefined;
+      return;
+    }
+    this.detail(line);
+  }
+
   private emit(t: TestResult): StreamEvent {
     const event = test(t);
-    if (event.kind === 'test') this.last = event.test;
+    if (event.kind === 'test') {
+      this.last = event.test;
+      if (event.test.status === 'fail') this.failed.push(event.test);
+    }
     this.errorBlock = false;
     return event;
   }
