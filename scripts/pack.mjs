@@ -64,6 +64,8 @@ try {
     ...Object.fromEntries(bundled.map((p) => [p.name, p.version])),
   };
   manifest.bundleDependencies = bundled.map((p) => p.name);
+  // npm warns on (with engine-strict, refuses) an older Node; sylk doctor checks it against this too.
+  manifest.engines = readJson(join(root, 'package.json')).engines;
   // npm links only the top package's programs: sylkd (install-service, by hand) is linked from inside.
   const daemon = 'node_modules/@sylk/daemon';
   manifest.bin = { ...manifest.bin, sylkd: `${daemon}/${readJson(join(stage, daemon, 'package.json')).bin.sylkd}` };

@@ -12,7 +12,17 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { median, round } from './stats.mjs';
-import { cpuMs, makeHome, root, sessionClient, startDaemon, startEmulatorProcess, writeConfig } from './lib/sylkd.mjs';
+import {
+  cpuMs,
+  createSessionsAndWait,
+  emulatorLlmConfig,
+  makeHome,
+  root,
+  sessionClient,
+  startDaemon,
+  startEmulatorProcess,
+  writeConfig,
+} from './lib/sylkd.mjs';
 
 const SESSIONS = 100;
 const PROJECTS = 10;
@@ -42,26 +52,6 @@ function check(socket) {
   });
 }
 
-async function until(test, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await test()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-const llmConfig = (url) =>
-  [
-    'llm:',
-    '  default_provider: anthropic',
-    '  providers:',
-    '    anthropic:',
-    `      base_url: ${url}`,
-    '      default_model: claude-sonnet-5-5',
-    '',
-  ].join('\n');
-
 /** 100 sessions in 10 projects, each one real turn (read_file, then a reply), then a clean stop. */
 async function buildHome(h) {
   const emulator = await startEmulatorProcess(
@@ -86,7 +76,7 @@ async function buildHome(h) {
     },
     h.home,
   );
-  writeConfig(h.home, llmConfig(emulator.url));
+  writeConfig(h.home, [...emulatorLlmConfig(emulator.url), ''].join('\n'));
   const daemon = await startDaemon(h);
   const { proto, client, close } = await sessionClient(h.env.SYLK_SOCKET);
   try {
@@ -94,25 +84,9 @@ async function buildHome(h) {
       const project = join(h.home, 'projects', `p${p}`);
       mkdirSync(project, { recursive: true });
       execFileSync('sh', ['-c', 'printf "# notes\\nA small project.\\n" > NOTES.md && git init -q'], { cwd: project });
-      const created = await Promise.all(
-        Array.from({ length: SESSIONS / PROJECTS }, () =>
-          client.createSession({
-            projectRoot: project,
-            name: '',
-            provider: '',
-            model: '',
-            prompt: 'read the notes',
-            clientEnv: {},
-          }),
-        ),
-      );
-      const ids = new Set(created.map((c) => c.session.id));
-      await until(
-        async () =>
-          (await client.listSessions({ all: true, projectRoot: '' })).sessions
-            .filter((s) => ids.has(s.id))
-            .every((s) => s.state === proto.SessionState.IDLE && s.lastSeq > 0n),
-        120_000,
+      await createSessionsAndWait(
+        { proto, client },
+        Array.from({ length: SESSIONS / PROJECTS }, () => ({ projectRoot: project, prompt: 'read the notes' })),
         `project ${p}'s sessions to finish their turn`,
       );
     }
@@ -164,7 +138,7 @@ async function prepareTask(h, project) {
     parseScenario(readFileSync(join(root, 'cli/demo/scenario.yaml'), 'utf8')),
     h.home,
   );
-  writeConfig(h.home, llmConfig(emulator.url));
+  writeConfig(h.home, [...emulatorLlmConfig(emulator.url), ''].join('\n'));
   rmSync(project, { recursive: true, force: true });
   cpSync(join(root, 'cli/demo/project'), project, { recursive: true });
   return emulator;

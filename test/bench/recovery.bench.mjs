@@ -11,6 +11,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, round } from './stats.mjs';
 import {
+  emulatorLlmConfig,
   loadDist,
   makeHome,
   sessionClient,
@@ -54,18 +55,7 @@ const RUNNING = proto.SessionState.RUNNING;
 
 /** Runs a real sylkd to the crash state: returns once it has been killed with SIGKILL mid-turn. */
 async function buildCrashedHome(h, emuUrl) {
-  writeConfig(
-    h.home,
-    [
-      'llm:',
-      '  default_provider: anthropic',
-      '  providers:',
-      '    anthropic:',
-      `      base_url: ${emuUrl}`,
-      '      default_model: claude-sonnet-5-5',
-      '',
-    ].join('\n'),
-  );
+  writeConfig(h.home, [...emulatorLlmConfig(emuUrl), ''].join('\n'));
   const daemon = await startDaemon(h);
   const { client, close } = await sessionClient(h.env.SYLK_SOCKET);
   try {

@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { round } from './stats.mjs';
 import {
   RSS_SETTLE_MS,
+  createSessionsAndWait,
+  emulatorLlmConfig,
   loadedSessions,
   makeHome,
   sessionClient,
   settledRssMb,
   startDaemon,
   startEmulatorProcess,
+  until,
   writeConfig,
 } from './lib/sylkd.mjs';
 
@@ -21,15 +24,6 @@ const PROJECTS = 20;
 /** Sessions whose turns run at once. */
 const BATCH = 10;
 const TARGET_EXTRA_MB = 15;
-
-async function until(check, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 export default async function run() {
   const h = makeHome('sylk-bench-disk-', { ANTHROPIC_API_KEY: 'bench-key' });
@@ -43,17 +37,7 @@ export default async function run() {
   );
   writeConfig(
     h.home,
-    [
-      'llm:',
-      '  default_provider: anthropic',
-      '  providers:',
-      '    anthropic:',
-      `      base_url: ${emulator.url}`,
-      '      default_model: claude-sonnet-5-5',
-      'sessions:',
-      '  unload_idle_after_seconds: 1',
-      '',
-    ].join('\n'),
+    [...emulatorLlmConfig(emulator.url), 'sessions:', '  unload_idle_after_seconds: 1', ''].join('\n'),
   );
   const daemon = await startDaemon(h);
   const { proto, channel, client, close } = await sessionClient(h.env.SYLK_SOCKET);
@@ -63,28 +47,15 @@ export default async function run() {
     const idleHeap = Number((await daemonClient.status({})).heapUsedBytes) / 1024 / 1024;
     const started = Date.now();
     for (let done = 0; done < SESSIONS; done += BATCH) {
-      const created = await Promise.all(
-        Array.from({ length: Math.min(BATCH, SESSIONS - done) }, (_, i) => {
-          const project = join(h.home, 'projects', `p${(done + i) % PROJECTS}`);
-          mkdirSync(join(project, '.sylk'), { recursive: true });
-          return client.createSession({
-            projectRoot: project,
-            name: '',
-            provider: '',
-            model: '',
-            prompt: 'say hello',
-            clientEnv: {},
-          });
+      const count = Math.min(BATCH, SESSIONS - done);
+      await createSessionsAndWait(
+        { proto, client },
+        Array.from({ length: count }, (_, i) => {
+          const projectRoot = join(h.home, 'projects', `p${(done + i) % PROJECTS}`);
+          mkdirSync(join(projectRoot, '.sylk'), { recursive: true });
+          return { projectRoot, prompt: 'say hello' };
         }),
-      );
-      const ids = new Set(created.map((c) => c.session.id));
-      await until(
-        async () =>
-          (await client.listSessions({ all: true, projectRoot: '' })).sessions
-            .filter((s) => ids.has(s.id))
-            .every((s) => s.state === proto.SessionState.IDLE && s.lastSeq > 0n),
-        120_000,
-        `sessions ${done}–${done + ids.size} to finish their turn`,
+        `sessions ${done}–${done + count} to finish their turn`,
       );
     }
     const createSeconds = (Date.now() - started) / 1000;

@@ -69,6 +69,7 @@ describe.skipIf(skipReason !== undefined)('npm install -g of the packed tarball'
   let sylkHome = '';
   let env: NodeJS.ProcessEnv = {};
   let entries: string[] = [];
+  let manifest: { engines?: unknown } = {};
 
   beforeAll(async () => {
     // Short base: the demo's and the test's daemon sockets live below it.
@@ -93,6 +94,7 @@ describe.skipIf(skipReason !== undefined)('npm install -g of the packed tarball'
     entries = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
       .stdout.split('\n')
       .filter(Boolean);
+    manifest = JSON.parse(spawnSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }).stdout);
 
     const npmEnv: NodeJS.ProcessEnv = {
       PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
@@ -139,6 +141,11 @@ describe.skipIf(skipReason !== undefined)('npm install -g of the packed tarball'
   afterAll(async () => {
     if (sylkHome) await killDaemonOf(sylkHome);
     if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it("declares the project's Node engines, so npm (and sylk doctor) can tell an older Node", () => {
+    const rootEngines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: unknown }).engines;
+    expect(manifest.engines).toEqual(rootEngines);
   });
 
   it('ships the built programs and their run-time assets, and no sources, tests or source maps', () => {

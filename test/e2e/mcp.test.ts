@@ -212,8 +212,9 @@ describe('MCP servers in sessions', () => {
     expect(lastToolResult(s.emu.requests()[1]?.body)).toContain('echo: hello from the model');
 
     // "allow always" is remembered for this project and this exact command line.
+    // (A long command line is folded over lines in the YAML: compare with the folds undone.)
     const allowlist = readFileSync(join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`), 'utf8');
-    expect(allowlist).toContain(`pattern: proj ${launch}`);
+    expect(allowlist.replace(/\n\s+/g, ' ')).toContain(`pattern: proj ${launch}`);
   });
 
   it('a denied project server is not started and the model never sees its tools', async () => {

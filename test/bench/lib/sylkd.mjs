@@ -185,6 +185,47 @@ export async function loadedSessions(daemonClient) {
 /** Wall-clock milliseconds with sub-millisecond precision (comparable with the daemon's Date.now()). */
 export const wallMs = () => performance.timeOrigin + performance.now();
 
+/** Polls `check` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
+export async function until(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** config.yaml lines pointing the Anthropic provider at an emulator (what a user writes). */
+export function emulatorLlmConfig(url) {
+  return [
+    'llm:',
+    '  default_provider: anthropic',
+    '  providers:',
+    '    anthropic:',
+    `      base_url: ${url}`,
+    '      default_model: claude-sonnet-5-5',
+  ];
+}
+
+/** Starts one session per `{ projectRoot, prompt }` and waits until each has finished its turn; returns their ids. */
+export async function createSessionsAndWait({ proto, client }, specs, what) {
+  const created = await Promise.all(
+    specs.map(({ projectRoot, prompt }) =>
+      client.createSession({ projectRoot, name: '', provider: '', model: '', prompt, clientEnv: {} }),
+    ),
+  );
+  const ids = new Set(created.map((c) => c.session.id));
+  await until(
+    async () =>
+      (await client.listSessions({ all: true, projectRoot: '' })).sessions
+        .filter((s) => ids.has(s.id))
+        .every((s) => s.state === proto.SessionState.IDLE && s.lastSeq > 0n),
+    120_000,
+    what,
+  );
+  return [...ids];
+}
+
 export function writeConfig(home, yaml) {
   mkdirSync(join(home, 'config'), { recursive: true });
   writeFileSync(join(home, 'config', 'config.yaml'), yaml);
