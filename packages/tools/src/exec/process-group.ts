@@ -84,18 +84,28 @@ function processTree(pgid: number): number[] {
 }
 
 /**
- * Stops (SIGSTOP) or continues (SIGCONT) a command's whole process tree. Stopping goes twice
- * over the tree: a process that forked before it was stopped has its child caught the second time.
+ * Stops (SIGSTOP) or continues (SIGCONT) a command's whole process tree. Stopping walks the tree
+ * again until a walk finds no process it has not stopped yet: a process that forked while the
+ * walk went on has its child caught the next time round (bounded, for a tree forking faster than
+ * /proc can be read).
  */
 export function signalTree(pgid: number, signal: 'SIGSTOP' | 'SIGCONT'): void {
   if (!Number.isInteger(pgid) || pgid <= 1) return;
   signalGroup(pgid, signal);
-  for (let pass = 0; pass < (signal === 'SIGSTOP' ? 2 : 1); pass++)
+  const signalled = new Set<number>();
+  const maxPasses = signal === 'SIGSTOP' ? 8 : 1;
+  for (let pass = 0; pass < maxPasses; pass++) {
+    let fresh = 0;
     for (const pid of processTree(pgid)) {
+      if (signalled.has(pid)) continue;
+      signalled.add(pid);
+      fresh++;
       try {
         process.kill(pid, signal);
       } catch {
         // gone meanwhile
       }
     }
+    if (fresh === 0) break;
+  }
 }
