@@ -46,13 +46,17 @@ function setConnection(text) {
 
 // ---- charts (inline SVG) ----
 
+/** Empties the chart's container; with nothing to draw it says so and returns false. */
+function startChart(container, items) {
+  container.replaceChildren();
+  if (items.length > 0) return true;
+  container.append(el('p', { class: 'muted', text: 'No usage yet.' }));
+  return false;
+}
+
 /** Horizontal bars, one per row ({key, value}). */
 function barChart(container, rows, format) {
-  container.replaceChildren();
-  if (rows.length === 0) {
-    container.append(el('p', { class: 'muted', text: 'No usage yet.' }));
-    return;
-  }
+  if (!startChart(container, rows)) return;
   const width = 360;
   const rowHeight = 18;
   const labelWidth = 140;
@@ -76,11 +80,7 @@ function barChart(container, rows, format) {
 
 /** A line over time: points {t, value}, already in order. */
 function lineChart(container, points, format) {
-  container.replaceChildren();
-  if (points.length === 0) {
-    container.append(el('p', { class: 'muted', text: 'No usage yet.' }));
-    return;
-  }
+  if (!startChart(container, points)) return;
   const width = 360;
   const height = 140;
   const pad = 28;
