@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorTier, SylkError } from '@sylk/core';
 import { resolveDirs } from '@sylk/config/paths';
+import { DAEMON_NODE_FLAGS } from './v8-flags.js';
 
 interface ChildMessage {
   type: 'ready' | 'failed';
@@ -25,7 +26,7 @@ export function startDetached(env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promi
   mkdirSync(dirs.logs, { recursive: true, mode: 0o700 });
   const out = openSync(join(dirs.logs, 'sylkd.out'), 'a', 0o600);
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, '--foreground'], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, main, '--foreground'], {
     detached: true,
     stdio: ['ignore', out, out, 'ipc'],
     env,

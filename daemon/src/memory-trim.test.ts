@@ -26,6 +26,8 @@ describe('IdleMemoryTrim', () => {
       checkMs: 1000,
       quietBelow: 0.02,
       maxCollections: 3,
+      releaseAfterMs: 10_000,
+      now: () => Date.now(),
     });
     const work = (seconds: number) => {
       load = 0.9;
@@ -37,7 +39,7 @@ describe('IdleMemoryTrim', () => {
     return { collect, utilization, trim, work };
   };
 
-  it('after start-up, collects in each quiet interval until the young generation shrinks, then stops', () => {
+  it('after start-up, collects in each quiet interval until the young generation shrinks, then once more to return the pages', () => {
     const { collect, trim } = make(2);
     vi.advanceTimersByTime(999);
     expect(collect).not.toHaveBeenCalled();
@@ -45,20 +47,39 @@ describe('IdleMemoryTrim', () => {
     expect(collect).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(1000);
     expect(collect).toHaveBeenCalledTimes(2);
-    vi.advanceTimersByTime(60_000);
+    // V8 returns the pooled pages only in a collection after its pool timeout.
+    vi.advanceTimersByTime(9000);
     expect(collect).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(1000);
+    expect(collect).toHaveBeenCalledTimes(3);
+    vi.advanceTimersByTime(60_000);
+    expect(collect).toHaveBeenCalledTimes(3);
+    trim.close();
+  });
+
+  it('work before the release collection puts it off until the next quiet spell', () => {
+    const { collect, trim, work } = make(1);
+    vi.advanceTimersByTime(1000);
+    expect(collect).toHaveBeenCalledTimes(1);
+    work(5);
+    vi.advanceTimersByTime(1000);
+    expect(collect).toHaveBeenCalledTimes(2); // the new spell's shrinking collection
+    vi.advanceTimersByTime(10_000);
+    expect(collect).toHaveBeenCalledTimes(3); // and its release
+    vi.advanceTimersByTime(60_000);
+    expect(collect).toHaveBeenCalledTimes(3);
     trim.close();
   });
 
   it('collects after memory was released in a quiet spell (idle sessions unloaded)', () => {
     const { collect, trim } = make(1);
     vi.advanceTimersByTime(60_000);
-    expect(collect).toHaveBeenCalledTimes(1); // start-up's
+    expect(collect).toHaveBeenCalledTimes(2); // start-up's, and its release
     trim.released();
     vi.advanceTimersByTime(1000);
-    expect(collect).toHaveBeenCalledTimes(2);
+    expect(collect).toHaveBeenCalledTimes(3);
     vi.advanceTimersByTime(60_000);
-    expect(collect).toHaveBeenCalledTimes(4); // the young generation did not shrink again: up to maxCollections
+    expect(collect).toHaveBeenCalledTimes(6); // the young generation did not shrink again: up to maxCollections, then the release
     trim.close();
   });
 
@@ -69,17 +90,17 @@ describe('IdleMemoryTrim', () => {
     vi.advanceTimersByTime(2000);
     expect(collect).toHaveBeenCalledTimes(2);
     vi.advanceTimersByTime(60_000);
-    expect(collect).toHaveBeenCalledTimes(2);
+    expect(collect).toHaveBeenCalledTimes(3);
     work(5);
     vi.advanceTimersByTime(60_000);
-    expect(collect).toHaveBeenCalledTimes(4);
+    expect(collect).toHaveBeenCalledTimes(6);
     trim.close();
   });
 
   it('gives up after maxCollections when V8 keeps the young generation', () => {
     const { collect, trim } = make(99);
     vi.advanceTimersByTime(60_000);
-    expect(collect).toHaveBeenCalledTimes(3);
+    expect(collect).toHaveBeenCalledTimes(4); // 3, then the release
     trim.close();
   });
 
@@ -88,7 +109,7 @@ describe('IdleMemoryTrim', () => {
     // The pause of a big collection would look like work in the next interval.
     collect.mockImplementation(() => utilization.mockReturnValueOnce(0.5));
     vi.advanceTimersByTime(60_000);
-    expect(collect).toHaveBeenCalledTimes(3);
+    expect(collect).toHaveBeenCalledTimes(4);
     trim.close();
   });
 

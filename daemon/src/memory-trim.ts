@@ -15,9 +15,16 @@ export interface IdleMemoryTrimOptions {
   checkMs?: number;
   /** Below this event-loop utilization an interval counts as quiet. */
   quietBelow?: number;
-  /** Collections per quiet spell at most. */
+  /** Collections per quiet spell at most (the release collection aside). */
   maxCollections?: number;
+  /** Quiet time after the young generation shrank before the collection that returns its pages. */
+  releaseAfterMs?: number;
+  /** Monotonic milliseconds. */
+  now?: () => number;
 }
+
+/** V8 pools the pages a collection frees and returns them in a collection `--memory-pool-timeout` (8 s) later. */
+const POOL_RELEASE_MS = 10_000;
 
 /**
  * Gives memory back once the daemon goes quiet. Under load V8 grows the young generation to
@@ -28,8 +35,11 @@ export interface IdleMemoryTrimOptions {
  * Every `checkMs` the trim looks at event-loop utilization. After an interval with work in it,
  * each quiet interval runs one full collection until the young generation has shrunk (at most
  * `maxCollections`): V8 shrinks it only in a collection that sees a low, non-zero allocation
- * rate over the last seconds, which the first quiet collection usually does not yet see. A turn
- * waiting hours for an approval is quiet too. Then nothing until the next busy interval.
+ * rate over the last seconds, which the first quiet collection usually does not yet see. The
+ * pages it gave up stay in V8's memory pool until a collection at least `--memory-pool-timeout`
+ * later, so once the quiet has lasted `releaseAfterMs` more, one last collection returns them to
+ * the system. A turn waiting hours for an approval is quiet too. Then nothing until the next busy
+ * interval.
  */
 export class IdleMemoryTrim {
   private readonly timer: NodeJS.Timeout;
@@ -37,16 +47,22 @@ export class IdleMemoryTrim {
   private readonly youngBytes: () => number;
   private readonly quietBelow: number;
   private readonly maxCollections: number;
+  private readonly releaseAfterMs: number;
+  private readonly now: () => number;
   /** Work happened since the last completed trim (start-up counts). */
   private worked = true;
   private collections = 0;
   private youngBefore = 0;
+  /** When the collection that returns the pooled pages is due (a trim finished in this quiet spell). */
+  private releaseAt: number | undefined;
 
   constructor(private readonly opts: IdleMemoryTrimOptions) {
     this.utilization = opts.utilization ?? eventLoopUtilization();
     this.youngBytes = opts.youngBytes ?? newSpaceBytes;
     this.quietBelow = opts.quietBelow ?? 0.02;
     this.maxCollections = opts.maxCollections ?? 4;
+    this.releaseAfterMs = opts.releaseAfterMs ?? POOL_RELEASE_MS;
+    this.now = opts.now ?? (() => performance.now());
     this.timer = setInterval(() => this.check(), opts.checkMs ?? 3000).unref();
   }
 
@@ -58,18 +74,23 @@ export class IdleMemoryTrim {
   released(): void {
     this.worked = true;
     this.collections = 0;
+    this.releaseAt = undefined;
   }
 
   private check(): void {
     if (this.utilization() >= this.quietBelow) {
-      this.worked = true;
-      this.collections = 0;
+      this.released();
       return;
     }
-    if (!this.worked) return;
+    if (!this.worked) {
+      if (this.releaseAt !== undefined && this.now() >= this.releaseAt) {
+        this.releaseAt = undefined;
+        this.collect();
+      }
+      return;
+    }
     if (this.collections === 0) this.youngBefore = this.youngBytes();
-    this.opts.collect();
-    this.utilization(); // the collection's own pause is not activity
+    this.collect();
     this.collections++;
     const young = this.youngBytes();
     if (young < this.youngBefore || this.collections >= this.maxCollections) {
@@ -79,7 +100,13 @@ export class IdleMemoryTrim {
       );
       this.worked = false;
       this.collections = 0;
+      this.releaseAt = this.now() + this.releaseAfterMs;
     }
+  }
+
+  private collect(): void {
+    this.opts.collect();
+    this.utilization(); // the collection's own pause is not activity
   }
 }
 

@@ -23,7 +23,9 @@ describe('installService', () => {
 
   it('systemd: runs this node and this sylkd in the foreground, logs to the journal, copies no key', () => {
     const unit = installService({ env, platform: 'linux', homedir: '/home/u', print: true, force: false, ...paths });
-    expect(unit).toContain('ExecStart=/opt/node/bin/node /opt/sylk/daemon/dist/main.js --foreground\n');
+    expect(unit).toContain(
+      'ExecStart=/opt/node/bin/node --max-semi-space-size=4 /opt/sylk/daemon/dist/main.js --foreground\n',
+    );
     expect(unit).toContain('StandardOutput=journal\n');
     expect(unit).toContain('StandardError=journal\n');
     expect(unit).toContain('Environment="SYLK_HOME=/srv/sylk"\n');
@@ -34,7 +36,9 @@ describe('installService', () => {
 
   it('launchd: the same program and no key in EnvironmentVariables', () => {
     const plist = installService({ env, platform: 'darwin', homedir: '/Users/u', print: true, force: false, ...paths });
-    expect(plist).toContain('<string>/opt/node/bin/node</string>');
+    expect(plist).toContain(
+      '<string>/opt/node/bin/node</string>\n      <string>--max-semi-space-size=4</string>\n      <string>/opt/sylk/daemon/dist/main.js</string>',
+    );
     expect(plist).toContain('<string>/opt/sylk/daemon/dist/main.js</string>');
     expect(plist).toContain('<key>SYLK_HOME</key><string>/srv/sylk</string>');
     for (const secret of [KEY, 'sk-openai-unit-secret', 'ghp_unitsecret', 'API_KEY'])

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorTier, SylkError } from '@sylk/core';
 import { resolveDirs } from '@sylk/config';
+import { DAEMON_NODE_FLAGS } from './v8-flags.js';
 
 export interface InstallServiceOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -47,7 +48,7 @@ function systemdUnit(node: string, main: string, env: Readonly<Record<string, st
     '',
     '[Service]',
     'Type=simple',
-    `ExecStart=${node} ${main} --foreground`,
+    `ExecStart=${[node, ...DAEMON_NODE_FLAGS, main].join(' ')} --foreground`,
     'ExecReload=/bin/kill -HUP $MAINPID',
     'Restart=on-failure',
     'RestartSec=2',
@@ -82,7 +83,7 @@ function launchdPlist(
     <key>ProgramArguments</key>
     <array>
       <string>${escapeXml(node)}</string>
-      <string>${escapeXml(main)}</string>
+${DAEMON_NODE_FLAGS.map((flag) => `      <string>${escapeXml(flag)}</string>\n`).join('')}      <string>${escapeXml(main)}</string>
       <string>--foreground</string>
     </array>
     <key>RunAtLoad</key><true/>

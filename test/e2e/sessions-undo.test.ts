@@ -1,7 +1,7 @@
 // Undo and rollback end to end: a real sylkd + sylk, the emulator scripting a session that edits
 // and creates files over two turns; the files really go back, and a user's edit is kept.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import type { Scenario } from '@sylk/emulator';
@@ -55,6 +55,23 @@ interface Receipt {
 
 const { harnesses, terminals } = cleanedAfterEach();
 
+/** sylkd's child processes that are its spawn broker (`node --max-semi-space-size=1 -e <program>`). */
+function brokersOf(daemonPid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        return ppid === daemonPid && argv.includes('--max-semi-space-size=1') && argv.includes('-e');
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+}
+
 describe('sylk undo / rollback', () => {
   it('undoes the last turn, keeps a user edit, and rolls back to before turn 1', async () => {
     const s = await sessionHarness({ scenario });
@@ -79,6 +96,9 @@ describe('sylk undo / rollback', () => {
     expect(read('src/new2.txt')).toBe('created in turn 2\n');
     const snapshots = (await s.events(created.id)).filter((e) => e.kind === 'turn_snapshot');
     expect(snapshots.map((e) => e.data.phase)).toEqual(['before', 'after', 'before', 'after']);
+    // The snapshots' git ran from sylkd's spawn broker (a helper process), not forked from sylkd itself.
+    const status = await s.cli(['status', '--json']);
+    expect(brokersOf(parseJson<{ daemon: { pid: number } }>(status.stdout).daemon.pid)).toHaveLength(1);
 
     // The user edits a file turn 2 wrote: undo reports it and leaves it.
     writeFileSync(join(project, 'b.txt'), 'user edit\n');

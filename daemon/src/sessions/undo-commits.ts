@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { runFileHere, type RunFile } from '@sylk/tools';
 
 /**
  * Commits an agent made in the project's own repository during the turns being rewound. The
@@ -9,26 +9,26 @@ import { execFile } from 'node:child_process';
 export type RunGit = (args: readonly string[]) => Promise<string | undefined>;
 
 /** git in the project, with no hooks or fsmonitor from config; undefined when git fails. */
-export function projectGit(projectRoot: string, env: Readonly<Record<string, string | undefined>>): RunGit {
-  return (args) =>
-    new Promise((resolve) => {
-      execFile(
-        'git',
-        ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args],
-        {
-          cwd: projectRoot,
-          env: {
-            PATH: env.PATH ?? '/usr/bin:/bin',
-            HOME: env.HOME ?? '/',
-            LANG: 'C',
-            GIT_TERMINAL_PROMPT: '0',
-            GIT_OPTIONAL_LOCKS: '0',
-          },
-          timeout: 30_000,
-        },
-        (err, stdout) => resolve(err === null ? stdout.trim() : undefined),
-      );
+export function projectGit(
+  projectRoot: string,
+  env: Readonly<Record<string, string | undefined>>,
+  runFile: RunFile = runFileHere,
+): RunGit {
+  return async (args) => {
+    const r = await runFile('git', ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', ...args], {
+      cwd: projectRoot,
+      env: {
+        PATH: env.PATH ?? '/usr/bin:/bin',
+        HOME: env.HOME ?? '/',
+        LANG: 'C',
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_OPTIONAL_LOCKS: '0',
+      },
+      timeoutMs: 30_000,
+      maxBuffer: 16 * 1024 * 1024,
     });
+    return r.error === undefined ? r.stdout.toString('utf8').trim() : undefined;
+  };
 }
 
 /** The project's HEAD commit, or undefined (no repository, no commit yet). */

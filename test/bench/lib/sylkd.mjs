@@ -61,12 +61,14 @@ export function rssMb(pid) {
   }
 }
 
+export const RSS_SETTLE_MS = 30_000;
+
 /**
  * Median RSS of `count` samples `everyMs` apart, after `settleMs` of quiet. The default quiet
- * (10 s) outlasts sylkd's idle memory trim (daemon/src/memory-trim.ts: a collection in each
- * quiet 3 s after work), so the figure is the steady idle state, not the tail of a burst.
+ * (30 s) outlasts sylkd's idle memory trim (daemon/src/memory-trim.ts: a collection in each quiet
+ * 3 s after work until the young generation shrinks, and one more 10 s later that returns the
+ * pages V8 pooled), so the figure is the steady idle state, not the tail of a burst.
  */
-export const RSS_SETTLE_MS = 10_000;
 
 export async function settledRssMb(pid, { settleMs = RSS_SETTLE_MS, count = 10, everyMs = 200 } = {}) {
   await new Promise((r) => setTimeout(r, settleMs));
@@ -80,7 +82,8 @@ export async function settledRssMb(pid, { settleMs = RSS_SETTLE_MS, count = 10, 
 }
 
 /**
- * Starts `node daemon/dist/main.js --foreground` (the real entry point, V8 flags included) and
+ * Starts `node <sylkd's node flags> daemon/dist/main.js --foreground` (the real entry point with
+ * the flags the launcher and the service unit give it, and main.js's runtime V8 flags) and
  * resolves once it reports `ready` over IPC. Diagnostics: `SYLK_BENCH_CPU_PROF=<dir>` adds
  * `--cpu-prof`; `SYLK_BENCH_NODE_ARGS="--flag …"` adds node/V8 flags (command-line flags, which
  * unlike main.js's runtime ones also size the heap; `--import <abs path>/lib/trace-pauses.mjs` with
@@ -89,7 +92,8 @@ export async function settledRssMb(pid, { settleMs = RSS_SETTLE_MS, count = 10, 
  * (V8's own traces, e.g. with `--trace-gc-nvp` in SYLK_BENCH_NODE_ARGS).
  */
 export async function startDaemon({ env, home }) {
-  const nodeArgs = [];
+  const { DAEMON_NODE_FLAGS } = await loadDist('daemon/dist/v8-flags.js');
+  const nodeArgs = [...DAEMON_NODE_FLAGS];
   if (process.env.SYLK_BENCH_NODE_ARGS) nodeArgs.push(...process.env.SYLK_BENCH_NODE_ARGS.split(' '));
   if (process.env.SYLK_BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`);
   const stdout = process.env.SYLK_BENCH_DAEMON_STDOUT ? openSync(process.env.SYLK_BENCH_DAEMON_STDOUT, 'w') : 'ignore';

@@ -102,7 +102,7 @@ describe('service', () => {
   const unitAt = (c: DoctorContext) => join(c.env.HOME as string, '.config', 'systemd', 'user', 'sylkd.service');
   const writeUnit = (c: DoctorContext, node: string, main: string, extra = 'StandardOutput=journal\n') => {
     mkdirSync(join(c.env.HOME as string, '.config', 'systemd', 'user'), { recursive: true });
-    writeFileSync(unitAt(c), `[Service]\nExecStart=${node} ${main} --foreground\n${extra}`);
+    writeFileSync(unitAt(c), `[Service]\nExecStart=${node} --max-semi-space-size=4 ${main} --foreground\n${extra}`);
   };
   const systemctl =
     (enabled: string, active: string) =>

@@ -19,17 +19,23 @@ function serviceFile(ctx: Pick<DoctorContext, 'env' | 'platform'>): string | und
   return join(xdg && xdg.startsWith('/') ? xdg : join(home, '.config'), 'systemd', 'user', 'sylkd.service');
 }
 
-/** The program and its first argument a unit runs: `ExecStart=node main.js --foreground` or ProgramArguments. */
+/**
+ * The program and the script a unit runs, Node's flags between them skipped:
+ * `ExecStart=node [--flag…] main.js --foreground` or ProgramArguments.
+ */
 function unitProgram(text: string, platform: NodeJS.Platform): { node: string; main: string } | undefined {
+  let argv: string[];
   if (platform === 'darwin') {
     const args = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(text)?.[1] ?? '';
-    const strings = [...args.matchAll(/<string>([^<]*)<\/string>/g)].map((m) =>
+    argv = [...args.matchAll(/<string>([^<]*)<\/string>/g)].map((m) =>
       (m[1] as string).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'),
     );
-    return strings.length >= 2 ? { node: strings[0] as string, main: strings[1] as string } : undefined;
+  } else {
+    argv = /^ExecStart=(.*)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
   }
-  const exec = /^ExecStart=(\S+)\s+(\S+)/m.exec(text);
-  return exec ? { node: exec[1] as string, main: exec[2] as string } : undefined;
+  const [node, ...rest] = argv;
+  const main = rest.find((arg) => !arg.startsWith('-'));
+  return node !== undefined && main !== undefined ? { node, main } : undefined;
 }
 
 const real = (p: string): string => {

@@ -12,3 +12,6 @@ export type { BackgroundHandle } from './background.js';
 export { killLeftovers } from './leftovers.js';
 export { ProcessRegistry } from './registry.js';
 export type { BackgroundOptions, ExecResult, KillReport, ProcessRecord, RunOptions } from './types.js';
+export { SpawnBroker } from './spawn-broker.js';
+export { runFileHere } from './run-file.js';
+export type { RunFile } from './run-file.js';

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { ErrorTier, SylkError } from '@sylk/core';
+import { runFileHere, type RunFile } from '../exec/run-file.js';
 
 /** Git's environment for the snapshot store: no user or system config, no hooks, literal paths. */
 export function gitEnv(base: Readonly<Record<string, string | undefined>>, home: string): Record<string, string> {
@@ -20,34 +20,33 @@ export interface GitRun {
 }
 
 /** A git runner bound to one store (`--git-dir`) and project (`--work-tree`). */
-export function gitRunner(gitDir: string, workTree: string, env: Record<string, string>): GitRun {
-  return (args, opts = {}) =>
-    new Promise((resolve, reject) => {
-      const child = execFile(
-        'git',
-        ['-c', 'safe.directory=*', `--git-dir=${gitDir}`, `--work-tree=${workTree}`, ...args],
-        {
-          cwd: workTree,
-          env: { ...env, ...opts.env },
-          encoding: 'buffer',
-          maxBuffer: 256 * 1024 * 1024,
-          timeout: 120_000,
-        },
-        (err, stdout, stderr) => {
-          if (err === null) return resolve(stdout);
-          const detail = stderr.toString('utf8').trim().split('\n').slice(-3).join('; ');
-          reject(
-            new SylkError(`snapshot store: git ${args[0] ?? ''} failed: ${detail || err.message}`, {
-              code: 'snapshot.git_failed',
-              tier: ErrorTier.Transient,
-              hint: 'check that git is installed and the Sylk data directory is writable; the project files were not changed',
-              cause: err,
-            }),
-          );
-        },
-      );
-      if (opts.input !== undefined) child.stdin?.end(opts.input);
+export function gitRunner(
+  gitDir: string,
+  workTree: string,
+  env: Record<string, string>,
+  runFile: RunFile = runFileHere,
+): GitRun {
+  return async (args, opts = {}) => {
+    const r = await runFile(
+      'git',
+      ['-c', 'safe.directory=*', `--git-dir=${gitDir}`, `--work-tree=${workTree}`, ...args],
+      {
+        cwd: workTree,
+        env: { ...env, ...opts.env },
+        ...(opts.input !== undefined ? { input: opts.input } : {}),
+        maxBuffer: 256 * 1024 * 1024,
+        timeoutMs: 120_000,
+      },
+    );
+    if (r.error === undefined) return r.stdout;
+    const detail = r.stderr.toString('utf8').trim().split('\n').slice(-3).join('; ');
+    throw new SylkError(`snapshot store: git ${args[0] ?? ''} failed: ${detail || r.error.message}`, {
+      code: 'snapshot.git_failed',
+      tier: ErrorTier.Transient,
+      hint: 'check that git is installed and the Sylk data directory is writable; the project files were not changed',
+      cause: r.error,
     });
+  };
 }
 
 /** NUL-separated git output as strings (the trailing empty one dropped). */

@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { gitEnv, gitRunner, nulList, type GitRun } from './git.js';
+import type { RunFile } from '../exec/run-file.js';
 
 /** Files above this size are not recorded (a turn's snapshot must stay cheap); see docs/sessions.md. */
 const DEFAULT_MAX_SNAPSHOT_FILE_BYTES = 10 * 1024 * 1024;
@@ -25,6 +26,8 @@ export interface SnapshotStoreOptions {
   now?: () => number;
   /** For PATH only; nothing else of it reaches git. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** How git runs (sylkd: through its spawn broker, off the main thread); default in this process. */
+  runFile?: RunFile;
 }
 
 /** The project's files at one moment: a git tree id, and the files too large to record. */
@@ -112,7 +115,7 @@ export class SnapshotStore {
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_SNAPSHOT_FILE_BYTES;
     this.now = opts.now ?? Date.now;
     this.largeExclude = join(this.gitDir, 'sylk-too-large');
-    this.git = gitRunner(this.gitDir, this.projectRoot, gitEnv(opts.env ?? process.env, this.gitDir));
+    this.git = gitRunner(this.gitDir, this.projectRoot, gitEnv(opts.env ?? process.env, this.gitDir), opts.runFile);
   }
 
   static dirFor(storeRoot: string, projectRoot: string): string {
