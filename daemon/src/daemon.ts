@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, unlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation } from './health.js';
 import { ErrorTier, SecretValues, SylkError, VERSION, systemClock, type Clock, type Logger } from '@sylk/core';
 import { ConfigStore, ensureDir, loadConfig, resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config';
 import { openSystemDatabase, type SqliteDatabase } from '@sylk/storage';
@@ -45,7 +45,7 @@ import { auditServiceImpl } from './services/audit-service.js';
 import { McpHub } from './sessions/mcp.js';
 import { mcpServiceImpl } from './services/mcp-service.js';
 import { processServiceImpl } from './services/process-service.js';
-import { StorageGuard } from './storage-guard.js';
+import { StorageGuard, type StartChecks } from './storage-guard.js';
 import { DaemonPressure } from './pressure/pressure.js';
 import { DaemonMetrics } from './metrics/daemon-metrics.js';
 import { startTracing } from './telemetry/tracing.js';
@@ -59,6 +59,8 @@ export interface DaemonOptions {
   /** Pretty logs on stdout (foreground on a TTY). */
   prettyLogs: boolean;
   clock?: Clock;
+  /** The databases' start-up checks, begun before the daemon's code loaded (early-checks.ts). */
+  integrityChecks?: StartChecks;
 }
 
 /** Something that must be stopped, in reverse order of registration, at shutdown. */
@@ -201,7 +203,7 @@ export class Daemon {
         clock: this.clock,
         logger: this.logger.child({ component: 'storage' }),
       });
-      const damagedAtStart = await this.storage.checkAtStart();
+      const damagedAtStart = await this.storage.checkAtStart(this.options.integrityChecks);
       this.db = openSystemDatabase(this.dirs.data, {
         backupDir: join(this.dirs.backups, 'system'),
         logger: this.logger,

@@ -46,10 +46,7 @@ function tryCreate(path: string, info: LockInfo): boolean {
   return true;
 }
 
-/**
- * The running daemon recorded in the lock file, if it is still that process.
- * @internal exported for tests
- */
+/** The running daemon recorded in the lock file, if it is still that process. */
 export function liveLockHolder(path: string): LockInfo | undefined {
   const info = readLock(path);
   if (info === undefined) return undefined;

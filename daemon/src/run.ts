@@ -36,8 +36,15 @@ function fail(err: unknown): never {
 }
 
 async function runForeground(): Promise<void> {
+  // The databases' integrity checks begin first: their worker threads run while the daemon's code loads.
+  const integrityChecks = (await import('./early-checks.js')).earlyIntegrityChecks(process.env);
   const [{ Daemon }, { writeStderr }] = await Promise.all([import('./daemon.js'), import('./logging.js')]);
-  const daemon = new Daemon({ env: process.env, foreground: true, prettyLogs: process.stdout.isTTY === true });
+  const daemon = new Daemon({
+    env: process.env,
+    foreground: true,
+    prettyLogs: process.stdout.isTTY === true,
+    integrityChecks,
+  });
   // Signals are handled from the first moment; one that arrives during start-up
   // is acted on as soon as start-up has finished.
   let ready = false;

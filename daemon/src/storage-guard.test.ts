@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, silentLogger } from '@sylk/core';
 import { ConfigStore, resolveDirs, type SylkDirs } from '@sylk/config';
 import { checkDatabaseFile, openDatabase, openSystemDatabase } from '@sylk/storage';
-import { StorageGuard } from './storage-guard.js';
+import { StorageGuard, startIntegrityChecks } from './storage-guard.js';
 
 let home: string;
 let dirs: SylkDirs;
@@ -65,7 +65,10 @@ describe('StorageGuard', () => {
     expect(written.map((w) => w.database.name)).toEqual(['system', 'session s1']);
     corruptPages(log);
 
-    const damaged = await guard.checkAtStart();
+    // As sylkd --foreground does: the checks begin before the guard exists (early-checks.ts).
+    const early = startIntegrityChecks(dirs);
+    expect(early?.databases.map((d) => d.name)).toEqual(['system', 'session s1']);
+    const damaged = await guard.checkAtStart(early);
     expect(damaged).toHaveLength(1);
     expect(damaged[0]?.database.sessionId).toBe('s1');
     expect(damaged[0]?.action).toMatch(/^restored events-v1-/);
@@ -110,6 +113,8 @@ describe('StorageGuard', () => {
     await expect(guard.stageRestore(session?.backup.path as string)).rejects.toThrow(/fails its integrity check/);
     expect(existsSync(join(dirs.data, 'sessions', 's1', 'events.db.restore-pending'))).toBe(false);
 
+    // A staged restore is applied before anything is checked: no early checks then.
+    expect(startIntegrityChecks(dirs)).toBeUndefined();
     const next = new StorageGuard({ dirs, config, clock, logger: silentLogger() });
     expect(await next.checkAtStart()).toEqual([]);
     expect(existsSync(pending)).toBe(false);

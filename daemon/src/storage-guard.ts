@@ -51,6 +51,60 @@ export type SessionNotifier = (sessionId: string, message: string) => Promise<vo
 
 const PENDING_SUFFIX = '.restore-pending';
 
+/** system.db and every session log on disk. */
+function managedDatabases(dirs: SylkDirs): ManagedDatabase[] {
+  const { data, backups } = dirs;
+  const list: ManagedDatabase[] = [
+    { name: 'system', path: join(data, 'system.db'), backupDir: join(backups, 'system') },
+  ];
+  const sessionsDir = join(data, 'sessions');
+  if (existsSync(sessionsDir)) {
+    for (const id of readdirSync(sessionsDir).sort()) {
+      const path = join(sessionsDir, id, 'events.db');
+      if (existsSync(path))
+        list.push({ name: `session ${id}`, path, backupDir: join(backups, 'sessions', id), sessionId: id });
+    }
+  }
+  return list;
+}
+
+/** The integrity checks of the start-up, under way in worker threads. */
+export interface StartChecks {
+  databases: ManagedDatabase[];
+  /** Problems by path (none: healthy). */
+  results: Promise<Map<string, string[]>>;
+}
+
+function checkDatabases(dirs: SylkDirs): StartChecks {
+  const databases = managedDatabases(dirs).filter((db) => existsSync(db.path));
+  // system.db gets the full check; session logs (possibly hundreds) the quick one, which is
+  // much cheaper, so serving is not delayed; their full check follows in the background (start()).
+  // Both in worker threads, side by side: killing a crashed daemon's processes waits for them.
+  const results = Promise.all([
+    checkFilesInWorker(
+      databases.filter((db) => db.sessionId === undefined).map((db) => db.path),
+      'full',
+    ),
+    checkFilesInWorker(
+      databases.filter((db) => db.sessionId !== undefined).map((db) => db.path),
+      'quick',
+    ),
+  ]).then(([system, sessions]) => new Map([...system, ...sessions]));
+  // Awaited by checkAtStart; a start that fails before then must not crash on the rejection.
+  results.catch(() => undefined);
+  return { databases, results };
+}
+
+/**
+ * Begins {@link StorageGuard.checkAtStart}'s checks before the daemon has loaded its code, config
+ * and log, so the worker threads run meanwhile. The checks only read. Undefined when a restore
+ * staged with `sylk restore` waits to be applied first (checkAtStart then does both).
+ */
+export function startIntegrityChecks(dirs: SylkDirs): StartChecks | undefined {
+  const pending = managedDatabases(dirs).some((db) => existsSync(`${db.path}${PENDING_SUFFIX}`));
+  return pending ? undefined : checkDatabases(dirs);
+}
+
 /**
  * Backups and integrity of sylkd's SQLite files (docs/operations.md): a full check at start with
  * automatic restore of the newest good backup, periodic online backups and quick checks (in a
@@ -74,42 +128,22 @@ export class StorageGuard {
 
   /** system.db and every session log on disk. */
   databases(): ManagedDatabase[] {
-    const { data, backups } = this.opts.dirs;
-    const list: ManagedDatabase[] = [
-      { name: 'system', path: join(data, 'system.db'), backupDir: join(backups, 'system') },
-    ];
-    const sessionsDir = join(data, 'sessions');
-    if (existsSync(sessionsDir)) {
-      for (const id of readdirSync(sessionsDir).sort()) {
-        const path = join(sessionsDir, id, 'events.db');
-        if (existsSync(path))
-          list.push({ name: `session ${id}`, path, backupDir: join(backups, 'sessions', id), sessionId: id });
-      }
-    }
-    return list;
+    return managedDatabases(this.opts.dirs);
   }
 
   /**
    * Before any database is opened: applies staged restores, then checks every file (system.db
    * fully, session logs quickly) and restores the newest good backup of each damaged one.
+   * `started`: the same checks begun earlier by {@link startIntegrityChecks}.
    */
-  async checkAtStart(): Promise<DatabaseCheckResult[]> {
-    for (const db of this.databases()) this.applyPendingRestore(db);
-    const dbs = this.databases().filter((db) => existsSync(db.path));
-    // system.db gets the full check; session logs (possibly hundreds) the quick one, which is
-    // much cheaper, so serving is not delayed; their full check follows in the background (start()).
-    // Both in worker threads, side by side: killing a crashed daemon's processes waits for them.
-    const [system, sessions] = await Promise.all([
-      checkFilesInWorker(
-        dbs.filter((db) => db.sessionId === undefined).map((db) => db.path),
-        'full',
-      ),
-      checkFilesInWorker(
-        dbs.filter((db) => db.sessionId !== undefined).map((db) => db.path),
-        'quick',
-      ),
-    ]);
-    const found = new Map([...system, ...sessions]);
+  async checkAtStart(started?: StartChecks): Promise<DatabaseCheckResult[]> {
+    let checks = started;
+    if (checks === undefined) {
+      for (const db of this.databases()) this.applyPendingRestore(db);
+      checks = checkDatabases(this.opts.dirs);
+    }
+    const dbs = checks.databases;
+    const found = await checks.results;
     this.lastCheckAt = this.opts.clock.now();
     const results: DatabaseCheckResult[] = [];
     for (const db of dbs) {

@@ -16,6 +16,7 @@ import {
   cpuMs,
   createSessionsAndWait,
   emulatorLlmConfig,
+  loadDist,
   makeHome,
   root,
   sessionClient,
@@ -104,11 +105,14 @@ function restore(template, home) {
   execFileSync('cp', ['-a', template, home]);
 }
 
-/** Spawns sylkd and polls the health service until SERVING: wall ms and sylkd's CPU ms at that moment. */
+/**
+ * Spawns sylkd with the node flags the launcher and the service unit give it, and polls the health
+ * service until SERVING: wall ms and sylkd's CPU ms at that moment.
+ */
 async function timeToServing(h) {
-  const nodeArgs = process.env.SYLK_BENCH_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`]
-    : [];
+  const { DAEMON_NODE_FLAGS } = await loadDist('daemon/dist/v8-flags.js');
+  const nodeArgs = [...DAEMON_NODE_FLAGS];
+  if (process.env.SYLK_BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`);
   const t0 = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, SYLKD, '--foreground'], {
     env: h.env,

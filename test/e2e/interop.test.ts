@@ -124,6 +124,25 @@ describe('interoperability with generic gRPC clients', () => {
     await expect(call(client, 'Check', { service: 'no.such.Service' })).rejects.toMatchObject({
       code: grpc.status.NOT_FOUND,
     });
+    const listed = (await call(client, 'List', {})) as { statuses: Record<string, { status: string }> };
+    expect(listed.statuses['']).toEqual({ status: 'SERVING' });
+    expect(listed.statuses['sylk.v1.SessionService']).toEqual({ status: 'SERVING' });
+    // Watch answers at once with the current status (SERVICE_UNKNOWN for a service it does not know).
+    for (const [service, status] of [
+      ['sylk.v1.ConfigService', 'SERVING'],
+      ['no.such.Service', 'SERVICE_UNKNOWN'],
+    ]) {
+      const watch = (client.Watch as (req: object) => grpc.ClientReadableStream<{ status: string }>).call(client, {
+        service,
+      });
+      const first = await new Promise((resolve, reject) => {
+        watch.once('data', resolve);
+        watch.once('error', reject);
+      });
+      expect(first).toEqual({ status });
+      watch.on('error', () => undefined); // the cancellation below
+      watch.cancel();
+    }
     client.close();
   });
 

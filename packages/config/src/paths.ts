@@ -136,10 +136,7 @@ export function resolveSocketPath(env: Env, dirs: SylkDirs): string {
   return nodePath.normalize(explicit);
 }
 
-/**
- * The single-instance lock file of sylkd.
- * @internal exported for tests
- */
+/** The single-instance lock file of sylkd. */
 export function lockPath(dirs: SylkDirs): string {
   return nodePath.join(dirs.runtime, 'sylkd.lock');
 }

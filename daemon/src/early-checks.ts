@@ -1,0 +1,13 @@
+import { lockPath, resolveDirs } from '@sylk/config/paths';
+import { liveLockHolder } from './lock.js';
+import { startIntegrityChecks, type StartChecks } from './storage-guard.js';
+
+/**
+ * `sylkd --foreground` begins the start-up integrity checks of its databases before it imports
+ * the daemon: their worker threads run while the code loads, and Daemon.start takes the results.
+ * None while another sylkd holds the lock (this one will not start; Daemon.start says so).
+ */
+export function earlyIntegrityChecks(env: Readonly<Record<string, string | undefined>>): StartChecks | undefined {
+  const dirs = resolveDirs(env);
+  return liveLockHolder(lockPath(dirs)) === undefined ? startIntegrityChecks(dirs) : undefined;
+}
