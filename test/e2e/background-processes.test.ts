@@ -2,9 +2,10 @@
 // background: true, reads it with process_output and ends its turn while it runs; `sylk ps` lists
 // it, `sylk ps logs` shows its output, `sylk ps stop` kills its whole process group, closing a
 // session stops the rest, one that exits by itself is told in the session's log, and a model
-// cannot touch another session's process.
+// cannot touch another session's process. A session unloaded while idle still lists its ended
+// processes with their exit and output, without being loaded for it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { waitFor } from '../helpers/sylk.js';
@@ -168,5 +169,51 @@ describe('background processes', () => {
     );
     expect((await s.cli(['daemon', 'stop'])).code).toBe(0);
     expect(treeLast.filter((pid) => processes().has(pid))).toEqual([]);
+  });
+
+  it('an unloaded session still lists its ended processes and their output', async () => {
+    const s = (harness = await sessionHarness({ path: scenarioFile('background') }));
+    appendFileSync(join(s.h.home, 'config', 'config.yaml'), 'sessions:\n  unload_idle_after_seconds: 1\n');
+    const project = s.fixtureProject('dev-server');
+    mkdirSync(join(s.h.home, 'state', 'permissions'), { recursive: true, mode: 0o700 });
+    writeFileSync(
+      join(s.h.home, 'state', 'permissions', `${projectHash(project)}.yaml`),
+      'version: 1\ncommands:\n  - pattern: node ticker.js 3\n',
+    );
+    const loaded = async () =>
+      (await s.json<{ daemon: { loadedSessions: number } }>(['top', '--once'])).daemon.loadedSessions;
+    const ps = async () => (await s.json<{ processes: PsJson[] }>(['ps'])).processes;
+
+    const a = await startDetached(s, project, 'start the short ticker', ['--name', 'short']);
+    await s.waitEvent(a.id, (e) => e.kind === 'process_exited' && e.data.by === 'itself', 'the exit');
+    await s.waitState(a.id, ['idle']);
+    // Nothing holds it now (its note for the next turn is kept on disk): it unloads.
+    await waitFor(async () => (await loaded()) === 0, 30_000, 'the idle session to be unloaded');
+
+    const [proc] = await ps();
+    expect(proc).toMatchObject({ session: 'short', command: 'node ticker.js 3', state: 'exited', exitCode: 3 });
+    if (proc === undefined) throw new Error('unreachable');
+    const logs = await s.cli(['ps', 'logs', proc.id]);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain('ticker ready on http://localhost:3999');
+    expect(logs.stdout).toContain('tick 3\n');
+    expect(logs.stderr).toContain(`[${proc.id} exited]`);
+    const stop = await s.json<{ endedBy: string; process: PsJson }>(['ps', 'stop', proc.id]);
+    expect(stop).toMatchObject({ endedBy: 'exit', process: { id: proc.id, state: 'exited', exitCode: 3 } });
+    // Reading them loaded nothing.
+    expect(await loaded()).toBe(0);
+
+    // Loaded again: the model is told of the exit at its next turn, and the process is still listed.
+    expect((await s.cli(['send', a.id, 'start the short ticker'])).code).toBe(0);
+    await waitFor(
+      async () => (await ps()).filter((p) => p.sessionId === a.id).length === 2,
+      30_000,
+      'the second ticker listed beside the first',
+    );
+    expect((await ps()).map((p) => p.id)).toContain(proc.id);
+    const told = s.emu.requests().filter((r) => r.stepName === 'start-short')[1];
+    expect(JSON.stringify(told?.body)).toContain(
+      `[system note: Background process ${proc.id} (node ticker.js 3) exited (exit code 3)]`,
+    );
   });
 });

@@ -7,6 +7,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '@sylk/emulator';
+import { ANTHROPIC_API_VERSION } from '@sylk/llm';
 import {
   ROOT,
   accepts,
@@ -142,6 +143,10 @@ describe('sylk doctor', () => {
     const good = await doctor(h);
     expect(check(good.doc, 'provider anthropic')).toMatchObject({ status: 'ok' });
     expect(check(good.doc, 'provider anthropic')?.detail).toContain(`key accepted at ${emu.url}`);
+    // Checked with the API version the adapter speaks.
+    const listed = emu.requests().filter((r) => r.path === '/v1/models');
+    expect(listed.length).toBeGreaterThan(0);
+    for (const r of listed) expect(r.headers['anthropic-version']).toBe(ANTHROPIC_API_VERSION);
     expect(JSON.stringify(good.doc)).not.toContain(GOOD);
     // --offline: not contacted at all.
     const before = emu.requests().length;

@@ -5,7 +5,8 @@
 // user's command borrows a task's subprocess slot (the task's command stopped, then continued).
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { waitFor } from '../helpers/sylk.js';
 import {
@@ -21,6 +22,16 @@ afterEach(async () => {
   await harness?.cleanup();
   harness = undefined;
 });
+
+/** `git apply [--check] <patch>` in `dir` (not a repository: applied as a plain patch). */
+function gitApply(dir: string, patch: string, ...flags: string[]) {
+  const run = spawnSync('git', ['apply', ...flags, patch], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CEILING_DIRECTORIES: dirname(dir) },
+  });
+  return { code: run.status, stderr: run.stderr };
+}
 
 const said = (text: string) => (e: EventJson) => e.kind === 'assistant_message' && e.data.text === text;
 const taskStates = (events: EventJson[], task: string) =>
@@ -63,6 +74,27 @@ describe('delegated tasks (pipelines)', () => {
     expect(content).toBe(winner?.pipeline === 't1' ? 'A was here\n' : 'B was here\n');
     // The loser's staged edit is kept for the user.
     expect(existsSync(String(loser?.stagingDir))).toBe(true);
+
+    // …and offered as a patch, outside the project: named in a notice, to the parent and in `sylk ls`.
+    const patch = String(loser?.patch);
+    expect(patch).toMatch(new RegExp(`/sessions/${session.id}/patches/${String(loser?.pipeline)}\\.patch$`));
+    expect(patch.startsWith(project)).toBe(false);
+    const notice = events.find((e) => e.kind === 'notice' && e.data.code === 'pipelines.conflict');
+    expect(notice?.data).toMatchObject({ pipeline: loser?.pipeline, patch });
+    expect(String(notice?.data.message)).toContain(`git apply ${patch}`);
+    const told = s.emu.requests().find((r) => r.stepName === 'conflict');
+    expect(JSON.stringify(told?.body)).toContain(`Its edits are kept as a patch the user can apply`);
+    expect(JSON.stringify(told?.body)).toContain(patch);
+    const listed = (await s.session(session.id)) as unknown as { tasks: Array<{ id: string; patch?: string }> };
+    expect(listed.tasks.find((t) => t.id === loser?.pipeline)?.patch).toBe(patch);
+    // It applies to the task's base (the user's, or here the winner's, edit reverted) and gives the loser's edit.
+    const loserText = loser?.pipeline === 't1' ? 'A was here\n' : 'B was here\n';
+    expect(gitApply(project, patch, '--check').code).not.toBe(0);
+    writeFileSync(join(project, 'hello.txt'), 'Hello\n');
+    const checked = gitApply(project, patch, '--check');
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(gitApply(project, patch).code).toBe(0);
+    expect(readFileSync(join(project, 'hello.txt'), 'utf8')).toBe(loserText);
   });
 
   it('a dependency runs first; a dependency on an unknown task is refused', async () => {

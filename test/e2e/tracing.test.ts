@@ -3,8 +3,9 @@
 // the first model request fails once (the gate retries it), the reply runs a command holding a
 // secret, a second request answers. The collector must get one trace: a root `turn` span, two
 // model-request spans and one tool span as its children, with consistent ids and times, and
-// nothing of the API key, the command, its secret or its output. OTEL_TRACES_EXPORTER=none and a
-// collector that is down leave the sessions alone.
+// nothing of the API key, the command, its secret or its output; the tool span carries the command's
+// exit code. A delegated task's turn is in the parent's trace, under the spawn_task call that started
+// it. OTEL_TRACES_EXPORTER=none and a collector that is down leave the sessions alone.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -90,6 +91,28 @@ async function tracedHarness(env: Record<string, string>): Promise<SessionHarnes
           match: { lastTool: `/${OUTPUT}/` },
           reply: { text: 'Traced.', usage: { input: 160, output: 5 } },
         },
+        // A delegation: the parent spawns an explorer task and waits for it; the task runs `false`.
+        {
+          name: 'delegate',
+          match: { lastUser: '/trace a delegation/' },
+          reply: { toolCalls: [{ name: 'spawn_task', arguments: { goal: 'TRACE-TASK: check it', role: 'explorer' } }] },
+        },
+        {
+          name: 'wait',
+          match: { lastTool: '/Started task t1 /' },
+          reply: { toolCalls: [{ name: 'wait_tasks', arguments: { ids: ['t1'], timeout_seconds: 120 } }] },
+        },
+        {
+          name: 'delegated',
+          match: { lastTool: '/t1 \\(explorer\\) done/' },
+          reply: { text: 'Delegation traced.' },
+        },
+        {
+          name: 'task-run',
+          match: { lastUser: '/TRACE-TASK/' },
+          reply: { toolCalls: [{ name: 'run_command', arguments: { command: 'false' } }] },
+        },
+        { name: 'task-done', match: { lastTool: '/exit code 1/' }, reply: { text: 'TASK: it failed as asked.' } },
         { name: 'unexpected', reply: { text: 'UNEXPECTED: no step matched' } },
       ],
     },
@@ -100,14 +123,14 @@ async function tracedHarness(env: Record<string, string>): Promise<SessionHarnes
 }
 
 /** Runs the turn, approving the command if the policy asks, until the final reply. */
-async function runTurn(s: SessionHarness): Promise<string> {
+async function runTurn(s: SessionHarness, prompt = 'trace this turn', reply = 'Traced.'): Promise<string> {
   const project = s.project('traced', { 'README.md': 'hello\n' });
-  const session = await startDetached(s, project, 'trace this turn');
+  const session = await startDetached(s, project, prompt);
   await waitFor(
     async () => {
       const pending = await s.approvals(session.id);
       for (const a of pending) expect((await s.cli(['approve', a.id])).code).toBe(0);
-      return (await s.events(session.id)).some((e) => e.kind === 'assistant_message' && e.data.text === 'Traced.');
+      return (await s.events(session.id)).some((e) => e.kind === 'assistant_message' && e.data.text === reply);
     },
     60_000,
     'the final reply',
@@ -123,6 +146,12 @@ const attr = (span: Span | undefined, key: string) => {
 };
 const ns = (s: string) => BigInt(s);
 
+/** Every span the collector got so far. */
+const spansOf = (posts: Post[]): Span[] =>
+  posts
+    .filter((p) => p.path === '/v1/traces')
+    .flatMap((p) => (JSON.parse(p.body) as TraceBody).resourceSpans[0]?.scopeSpans[0]?.spans ?? []);
+
 describe('OpenTelemetry traces', () => {
   it('exports a turn as a root span with model-request and tool spans, and no secret', async () => {
     const posts: Post[] = [];
@@ -135,8 +164,7 @@ describe('OpenTelemetry traces', () => {
     });
     const sessionId = await runTurn(s);
     const traces = () => posts.filter((p) => p.path === '/v1/traces');
-    const spans = () =>
-      traces().flatMap((p) => (JSON.parse(p.body) as TraceBody).resourceSpans[0]?.scopeSpans[0]?.spans ?? []);
+    const spans = () => spansOf(posts);
     await waitFor(() => spans().some((x) => x.name === 'turn'), 20_000, 'the turn span at the collector');
 
     const first = traces()[0] as Post;
@@ -196,6 +224,8 @@ describe('OpenTelemetry traces', () => {
     // The command ran between the two requests.
     expect(attr(tool, 'gen_ai.tool.name')).toBe('run_command');
     expect(attr(tool, 'sylk.tool.outcome')).toBe('ok');
+    expect(attr(tool, 'process.exit.code')).toBe(0);
+    expect(tool.status.code).toBe(0);
     expect(attr(tool, 'sylk.tool.duration_ms')).toBeGreaterThanOrEqual(0);
     expect(ns(tool.startTimeUnixNano)).toBeGreaterThanOrEqual(ns(ask?.endTimeUnixNano ?? '0'));
     expect(ns(answer?.startTimeUnixNano ?? '0')).toBeGreaterThanOrEqual(ns(tool.endTimeUnixNano));
@@ -206,6 +236,57 @@ describe('OpenTelemetry traces', () => {
       .join('\n');
     for (const secret of [API_KEY, COMMAND_SECRET, HEADER_TOKEN, OUTPUT, 'GITHUB_TOKEN', 'echo'])
       expect(sent, secret).not.toContain(secret);
+  });
+
+  it("puts a delegated task's turn in the parent's trace, under its spawn_task call", async () => {
+    const posts: Post[] = [];
+    const port = await startCollector(posts);
+    const s = await tracedHarness({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    });
+    const sessionId = await runTurn(s, 'trace a delegation', 'Delegation traced.');
+    const isParentTurn = (x: Span) => x.name === 'turn' && attr(x, 'sylk.task.id') === undefined;
+    await waitFor(
+      () => spansOf(posts).some(isParentTurn) && spansOf(posts).some((x) => attr(x, 'sylk.task.id') === 't1'),
+      20_000,
+      "the parent's and the task's turn spans at the collector",
+    );
+    const all = spansOf(posts);
+    const root = all.find(isParentTurn) as Span;
+    expect(root.parentSpanId).toBeUndefined();
+    expect(attr(root, 'sylk.session.id')).toBe(sessionId);
+    // One trace: the parent's turn, its calls, the task's turn and the task's calls.
+    for (const x of all) expect(x.traceId).toBe(root.traceId);
+    const childrenOf = (parent: Span) => all.filter((x) => x.parentSpanId === parent.spanId);
+    const spawn = childrenOf(root).find((x) => x.name === 'execute_tool spawn_task') as Span;
+    expect(attr(spawn, 'sylk.tool.outcome')).toBe('ok');
+    expect(childrenOf(root).map((x) => x.name)).toContain('execute_tool wait_tasks');
+
+    const task = all.find((x) => attr(x, 'sylk.task.id') === 't1') as Span;
+    expect(task.name).toBe('turn');
+    expect(task.parentSpanId).toBe(spawn.spanId);
+    expect(attr(task, 'sylk.task.role')).toBe('explorer');
+    expect(attr(task, 'sylk.task.resumed')).toBe(false);
+    expect(attr(task, 'sylk.session.id')).toBe(sessionId);
+    expect(attr(task, 'sylk.turn.outcome')).toBe('ok');
+    expect(ns(task.startTimeUnixNano)).toBeGreaterThanOrEqual(ns(spawn.startTimeUnixNano));
+    // The task's own model requests and its command, under its turn; `false` exits 1: an error status.
+    const own = childrenOf(task);
+    expect(own.map((x) => x.name).sort()).toEqual([
+      'chat claude-sonnet-5-5',
+      'chat claude-sonnet-5-5',
+      'execute_tool run_command',
+    ]);
+    const command = own.find((x) => x.name === 'execute_tool run_command') as Span;
+    expect(attr(command, 'process.exit.code')).toBe(1);
+    expect(attr(command, 'sylk.tool.outcome')).toBe('failed');
+    expect(attr(command, 'error.type')).toBe('failed');
+    expect(command.status).toEqual({ code: 2, message: 'failed' });
+    // Nothing of the goal or the command.
+    const sent = JSON.stringify(all);
+    expect(sent).not.toContain('TRACE-TASK');
+    expect(sent).not.toContain('"false"');
   });
 
   it('sends no spans with OTEL_TRACES_EXPORTER=none; a collector that is down leaves turns alone', async () => {

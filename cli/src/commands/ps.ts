@@ -74,7 +74,7 @@ export function registerPsCommands(program: Command, rt: Runtime): void {
   const ps = program
     .command('ps')
     .description('background processes (dev servers, watchers) the agents started: ps [session] | logs | stop')
-    .argument('[session]', 'only this session (id or name); default: every loaded session')
+    .argument('[session]', 'only this session (id or name); default: every session, loaded or not')
     .action(async (session: string | undefined, _o: unknown, cmd: Command) => {
       const opts = rt.globals(cmd);
       const res = await withProcesses(rt, opts, (c, conn) =>

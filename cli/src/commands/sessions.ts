@@ -57,6 +57,7 @@ export function sessionJson(s: Session) {
       ...(t.error !== '' ? { error: t.error } : {}),
       merged: t.merged,
       conflicts: t.conflicts,
+      ...(t.patch !== '' ? { patch: t.patch } : {}),
     })),
   };
 }
@@ -127,7 +128,8 @@ function taskRows(s: Session, st: Style, now: number): string[][] {
     t.state === 'conflict' ? st.yellow(t.state) : stateColour(st, t.state),
     formatDuration((now - Number(t.endedAtUnixMs || t.createdAtUnixMs)) / 1000) + ' ago',
     formatUsd(t.costUsd),
-    t.goal.split('\n')[0] ?? '',
+    // A conflict's patch last: a narrow terminal cuts this column from its start.
+    (t.goal.split('\n')[0] ?? '') + (t.patch !== '' ? ` — patch: ${t.patch}` : ''),
     '',
   ]);
 }

@@ -1,10 +1,12 @@
 /**
- * The cheap call `sylk auth login` makes before storing a key: list the provider's models at
- * its configured base URL. 401/403 = the key is wrong; anything else that fails = cannot tell
- * (offline, wrong URL), which the user can override with --skip-verify.
+ * The cheap call `sylk auth login` and `sylk doctor` make to check a key: list the provider's
+ * models at its configured base URL, with the API version and authentication the adapters' SDKs
+ * use. 401/403 (Google: 400 API_KEY_INVALID) = the key is wrong; anything else that fails =
+ * cannot tell (offline, wrong URL), which the user can override with --skip-verify.
  */
 import { ErrorTier, SylkError } from '@sylk/core';
 import type { ProviderName } from '@sylk/llm';
+import { loadProviders } from './adapters.js';
 
 const STANDARD: Record<ProviderName, string> = {
   anthropic: 'https://api.anthropic.com',
@@ -13,18 +15,23 @@ const STANDARD: Record<ProviderName, string> = {
   'openai-compatible': 'http://127.0.0.1:11434/v1',
 };
 
-/** The models URL and headers, by each SDK's convention for its base URL. */
-function modelsRequest(
+/** The models URL and headers, as each adapter's SDK builds them from its base URL and key. */
+async function modelsRequest(
   provider: ProviderName,
   baseUrl: string,
   key: string,
-): { url: string; headers: Record<string, string> } {
+): Promise<{ url: string; headers: Record<string, string> }> {
+  // The adapters' own API versions (the adapters load on first use, not at sylkd's start).
+  const { ANTHROPIC_API_VERSION, GEMINI_API_VERSION } = await loadProviders();
   const base = (baseUrl || STANDARD[provider]).replace(/\/+$/, '');
   switch (provider) {
     case 'anthropic':
-      return { url: `${base}/v1/models?limit=1`, headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01' } };
+      return {
+        url: `${base}/v1/models?limit=1`,
+        headers: { authorization: `Bearer ${key}`, 'anthropic-version': ANTHROPIC_API_VERSION },
+      };
     case 'google':
-      return { url: `${base}/v1beta/models?pageSize=1`, headers: { 'x-goog-api-key': key } };
+      return { url: `${base}/${GEMINI_API_VERSION}/models?pageSize=1`, headers: { 'x-goog-api-key': key } };
     default:
       return { url: `${base}/models`, headers: { authorization: `Bearer ${key}` } };
   }
@@ -41,7 +48,7 @@ export interface VerifyOptions {
 
 /** Resolves when the provider accepts the key; rejects with `auth.key_rejected` or `auth.verify_failed`. */
 export async function verifyKey(o: VerifyOptions): Promise<void> {
-  const { url, headers } = modelsRequest(o.provider, o.baseUrl, o.apiKey);
+  const { url, headers } = await modelsRequest(o.provider, o.baseUrl, o.apiKey);
   const endpoint = url.replace(/\?.*$/, '');
   const timeout = AbortSignal.timeout(o.timeoutMs ?? 15_000);
   let status: number;

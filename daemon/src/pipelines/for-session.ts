@@ -85,6 +85,7 @@ export function sessionPipelines(input: {
     post: (kind, data) => input.runtime()?.log.post(kind, data, (err) => logger.error({ err }, 'event append failed')),
     note: input.note,
     ...(deps.secrets !== undefined ? { redact: (value: unknown) => deps.secrets?.redactDeep(value) } : {}),
+    ...(deps.tracer !== undefined ? { traceParent: () => deps.tracer?.spawnParent(record.id) } : {}),
     settings: () => {
       const c = deps.config().pipelines;
       return {

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@sylk/core';
-import { roleTools, runTurn, type AgentGate, type TaskRole } from '@sylk/agents';
+import { roleTools, runTurn, type AgentEvent, type AgentGate, type TaskRole } from '@sylk/agents';
 import { Priority } from '@sylk/llm/gate';
 import type { ProviderName } from '@sylk/llm';
 import type { PermissionManager } from '@sylk/security';
@@ -12,7 +12,7 @@ import type { AgentRunHooks, AgentRunOutcome } from './session-pipelines.js';
 
 export interface PipelineAgentDeps extends Pick<
   RuntimeDeps,
-  'config' | 'instructionDirs' | 'modelInfo' | 'estimateTokens' | 'costOf' | 'secrets' | 'ready'
+  'config' | 'instructionDirs' | 'modelInfo' | 'estimateTokens' | 'costOf' | 'secrets' | 'ready' | 'tracer'
 > {
   sessionId: string;
   projectRoot: string;
@@ -63,6 +63,16 @@ export function pipelineAgent(deps: PipelineAgentDeps) {
     const history = hooks.history;
     const logger = deps.logger.child({ task: task.key });
     const executor = deps.executorFor(task);
+    // Traced: this run is a turn under the spawn_task call that started the task, in its trace.
+    const trace = deps.tracer?.taskTurn(
+      { sessionId: deps.sessionId, taskId: task.id, role: task.role, resumed: hooks.resumed, provider, model },
+      hooks.traceParent,
+    );
+    const gate = trace?.traced(deps.gate) ?? deps.gate;
+    const emit = (event: AgentEvent) => {
+      trace?.event(event);
+      hooks.emit(event);
+    };
     const result = await runTurn(
       {
         sessionId: deps.sessionId,
@@ -74,7 +84,7 @@ export function pipelineAgent(deps: PipelineAgentDeps) {
         provider,
         model,
         history,
-        gate: deps.gate,
+        gate,
         executor,
         fs: new FileSystemManager({
           roots: { project: deps.projectRoot, temp: deps.tempDir },
@@ -86,12 +96,18 @@ export function pipelineAgent(deps: PipelineAgentDeps) {
         permissions: (req) => decidePermission(permissions, tagged, req, hooks.signal),
         tools: roleTools(task.role),
         systemPromptExtra: BRIEFS[task.role],
-        emit: hooks.emit,
+        emit,
         ...agentSettings({ ...deps, logger }, provider, model),
       },
       hooks.resumed ? 'You were paused; carry on with the task from where you stopped.' : taskPrompt(task),
       hooks.signal,
-    ).finally(() => executor.close());
+    )
+      .catch((err: unknown) => {
+        trace?.end('error');
+        throw err;
+      })
+      .finally(() => executor.close());
+    trace?.end(result.stopReason === 'error' ? 'error' : result.stopReason === 'cancelled' ? 'cancelled' : 'ok');
     const last = [...history].reverse().find((m) => m.role === 'assistant');
     return {
       stopReason: result.stopReason,

@@ -5,6 +5,8 @@ import type { Message } from '@sylk/llm';
 import { StagingArea, type StagingConflict } from '@sylk/tools';
 import { isFinal, PipelineRecords, type PipelineRecord, type PipelineState } from './records.js';
 import type { PipelineScheduling } from './scheduling.js';
+import { conflictNotice, keepConflictPatch } from './task-patch.js';
+import type { SpanContext } from '../telemetry/turn-tracer.js';
 
 /** What a task's agent run ended with (pipeline-agent.ts). */
 export interface AgentRunOutcome {
@@ -23,6 +25,8 @@ export interface AgentRunHooks {
   /** Engineer tasks: where their writes go until the task ends. */
   staging?: StagingArea;
   emit: (event: AgentEvent) => void;
+  /** Tracing on: the span of the spawn_task call that started the task (its turns' parent). */
+  traceParent?: SpanContext;
 }
 
 export interface SessionPipelinesOptions {
@@ -40,6 +44,8 @@ export interface SessionPipelinesOptions {
   note: (text: string) => void;
   /** A task's resources (file handles, connections, memory estimate), all or nothing, before it starts. */
   bundle?: (owner: { sessionId: string; pipelineId: string }, signal: AbortSignal) => Promise<{ release(): void }>;
+  /** Tracing on: the span of the spawn_task call running now (read when a task is spawned). */
+  traceParent?: () => SpanContext | undefined;
   /** Known secrets out of the tasks file (redactDeep of the daemon's SecretValues). */
   redact?: (value: unknown) => unknown;
   settings: () => { maxPerSession: number; budgetUsd: number; queueTimeoutSeconds: number; priority: number };
@@ -62,6 +68,8 @@ export class SessionPipelines implements TaskHost {
   /** Each unfinished task's conversation and staging, kept while it is paused. */
   private readonly checkpoints = new Map<string, { history: Message[]; staging?: StagingArea }>();
   private readonly wakers = new Set<() => void>();
+  /** Tracing on: each unfinished task's parent span (its spawn_task call), for every run of its agent. */
+  private readonly traceParents = new Map<string, SpanContext>();
   /** Listening to the daemon-wide scheduler only while a task is unfinished: an idle session must not be held by it. */
   private unsubscribe: (() => void) | undefined;
   private waiting = 0;
@@ -107,6 +115,8 @@ export class SessionPipelines implements TaskHost {
       costUsd: 0,
       createdAt: this.opts.clock.now(),
     };
+    const traceParent = this.opts.traceParent?.();
+    if (traceParent !== undefined) this.traceParents.set(task.key, traceParent);
     this.unsubscribe ??= this.opts.scheduler.onChange((key, state) => this.scheduled(key, state));
     // Listed (and announced) first: the scheduler may start it at once.
     this.tasks.push(task);
@@ -242,11 +252,13 @@ export class SessionPipelines implements TaskHost {
         });
       staging = checkpoint.staging;
       this.checkpoints.set(task.key, checkpoint);
+      const traceParent = this.traceParents.get(task.key);
       const outcome = await this.opts.runAgent(task, {
         signal: controller.signal,
         history: checkpoint.history,
         resumed,
         ...(staging !== undefined ? { staging } : {}),
+        ...(traceParent !== undefined ? { traceParent } : {}),
         emit: (event) => this.forward(task, event, controller),
       });
       // Paused under pressure or for the user's work: its conversation and staged edits wait for the resume.
@@ -306,13 +318,34 @@ export class SessionPipelines implements TaskHost {
       this.finish(task, 'done', { result: outcome.text, merged: [...merged.written, ...merged.deleted] });
     } catch (err) {
       const refused = isSylkError(err) && err.code === 'tools.staging_conflict';
-      const conflicts = refused ? await staging.conflicts() : [];
+      const conflicts = (refused ? await staging.conflicts() : []).map((c) => ({
+        path: c.path,
+        reason: CONFLICT_REASONS[c.reason],
+      }));
+      // The user can take its edits: a patch under the session's directory (task-patch.ts).
+      const patch = refused
+        ? await keepConflictPatch({
+            staging,
+            taskId: task.id,
+            sessionDir: this.opts.sessionDir,
+            conflicts,
+            logger: this.opts.logger,
+          })
+        : undefined;
       this.finish(task, refused ? 'conflict' : 'failed', {
         result: outcome.text,
         ...(refused ? {} : { error: `its changes could not be merged: ${errorMessage(err)}` }),
-        conflicts: conflicts.map((c) => ({ path: c.path, reason: CONFLICT_REASONS[c.reason] })),
+        conflicts,
+        ...(patch !== undefined ? { patch } : {}),
         stagingDir: staging.dir,
       });
+      if (patch !== undefined)
+        this.opts.post('notice', {
+          message: conflictNotice(task.id, conflicts, patch),
+          code: 'pipelines.conflict',
+          pipeline: task.id,
+          patch,
+        });
     }
   }
 
@@ -334,6 +367,7 @@ export class SessionPipelines implements TaskHost {
 
   private finish(task: PipelineRecord, state: PipelineState, extra: Partial<PipelineRecord>): void {
     Object.assign(task, extra, { state, endedAt: this.opts.clock.now() });
+    this.traceParents.delete(task.key);
     this.changed(task);
     // Nobody is waiting for it: the model hears of it at its next turn.
     if (this.waiting === 0)
@@ -400,6 +434,7 @@ function report(t: PipelineRecord): TaskReport {
     ...(t.error !== undefined ? { error: t.error } : {}),
     ...(t.merged !== undefined ? { merged: t.merged } : {}),
     ...(t.conflicts !== undefined ? { conflicts: t.conflicts } : {}),
+    ...(t.patch !== undefined ? { patch: t.patch } : {}),
   };
 }
 
@@ -414,6 +449,7 @@ function pipelineEvent(t: PipelineRecord): Record<string, unknown> {
     ...(t.error !== undefined ? { error: t.error } : {}),
     ...(t.merged !== undefined && t.merged.length > 0 ? { merged: t.merged } : {}),
     ...(t.conflicts !== undefined && t.conflicts.length > 0 ? { conflicts: t.conflicts } : {}),
+    ...(t.patch !== undefined ? { patch: t.patch } : {}),
     ...(t.stagingDir !== undefined ? { stagingDir: t.stagingDir } : {}),
   };
 }

@@ -91,6 +91,7 @@ function sessionProto(s: ReturnType<SessionHost['describe']>) {
       error: t.error ?? '',
       merged: t.merged ?? [],
       conflicts: (t.conflicts ?? []).map((c) => c.path),
+      patch: t.patch ?? '',
     })),
   };
 }

@@ -2,7 +2,6 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { TopResponseSchema } from '@sylk/proto';
 import type { Daemon } from '../daemon.js';
-import { processState } from '../sessions/background-processes.js';
 
 /** More would not fit any terminal; `total_sessions` says how many there are. */
 const MAX_SESSIONS = 200;
@@ -19,8 +18,9 @@ function sessions(daemon: Daemon): { rows: NonNullable<TopShape['sessions']>; lo
   const host = daemon.sessions;
   const all = host.registry.list();
   const approvals = countBy(host.approvals.pending(), (a) => a.sessionId);
+  // Running ones are all in loaded sessions: one holds its session loaded.
   const background = countBy(
-    host.backgroundProcesses().filter((h) => processState(h) === 'running'),
+    host.backgroundProcesses().filter((h) => h.result === undefined),
     (h) => h.sessionId,
   );
   const open = all

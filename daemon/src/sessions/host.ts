@@ -16,7 +16,7 @@ import { PermissionManager, Role, ignoredAllowlistNotice, type AuditRecord, type
 import type { ProviderName } from '@sylk/llm';
 import type { DaemonLlm } from '../llm/llm.js';
 import { loadSessionProfile, profileForNewSession, saveSessionProfile } from '../llm/session-profile.js';
-import type { BackgroundHandle } from '@sylk/tools';
+import type { BackgroundHandle, SpawnBroker } from '@sylk/tools';
 import type { SessionRuntime } from './runtime.js';
 import type { ApprovalRecorder } from './runtime-approvals.js';
 import { refuseHomeRoot } from './home-root.js';
@@ -29,6 +29,7 @@ import { killRecordedLeftovers, leftoverNotice, saveInterruptedRuns } from './re
 import type { DaemonSandbox } from '../services/sandbox-service.js';
 import type { McpHub } from './mcp.js';
 import { RuntimeUnloader, sessionsComponent } from './runtime-unload.js';
+import { ProcessHistory, sessionProcessList, type ListedProcess } from './process-history.js';
 import type { DaemonResources } from '../pipelines/daemon-resources.js';
 import { admitUnderPressure, type PipelineAdmission } from '../pressure/admission.js';
 import { PipelineRecords, isFinal, type PipelineRecord } from '../pipelines/records.js';
@@ -86,6 +87,8 @@ export class SessionHost {
   readonly approvals: ApprovalStore;
   private readonly runtimes = new Map<string, SessionRuntime>();
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** Started with the first runtime that loads. */
+  private spawnBroker: SpawnBroker | undefined;
   /** Attach streams end with this error when the daemon stops, so clients re-attach. */
   readonly shutdown = new AbortController();
   /** The network allowlist proxy of each loaded session. */
@@ -307,7 +310,12 @@ export class SessionHost {
   }
 
   private async load(record: SessionRecord): Promise<SessionRuntime> {
-    const { createRuntime } = await import('./runtime-factory.js');
+    const [{ createRuntime }, { SpawnBroker }] = await Promise.all([
+      import('./runtime-factory.js'),
+      import('@sylk/tools'),
+    ]);
+    // The sessions' git plumbing (turn snapshots, HEAD) spawns from a helper, not sylkd's main thread.
+    this.spawnBroker ??= new SpawnBroker({ logger: this.opts.logger.child({ component: 'spawn-broker' }) });
     const temp = join(this.opts.dirs.temp, record.id);
     mkdirSync(temp, { recursive: true, mode: 0o700 });
     const project = await this.projectConfigs.acquire(record.projectRoot);
@@ -328,6 +336,7 @@ export class SessionHost {
       sessionDir: this.logs.dirFor(record.id),
       tempDir: temp,
       snapshotRoot: join(this.opts.dirs.data, 'snapshots'),
+      runFile: this.spawnBroker.run,
       ...(this.opts.resources !== undefined
         ? { activity: () => this.opts.resources?.shares.record(record.id, 'request') }
         : {}),
@@ -590,11 +599,27 @@ export class SessionHost {
     });
   }
 
-  /** Background processes of the loaded sessions (one or all): running, then recently ended (`sylk ps`). */
+  /** Background processes the loaded sessions hold (one or all): running, then recently ended (`sylk top`, pressure). */
   backgroundProcesses(sessionId?: string): BackgroundHandle[] {
     return [...this.runtimes.values()]
       .filter((rt) => sessionId === undefined || rt.id === sessionId)
       .flatMap((rt) => rt.executor.registry.listWithEnded(rt.id));
+  }
+
+  /** `sylk ps`: the background processes of one session or all, loaded or not (process-history.ts). */
+  processList(sessionId?: string): ListedProcess[] {
+    const ids = sessionId !== undefined ? [sessionId] : this.registry.list().map((r) => r.id);
+    return ids.flatMap((id) =>
+      sessionProcessList(
+        new ProcessHistory({
+          sessionId: id,
+          sessionDir: this.logs.dirFor(id),
+          spoolDir: join(this.opts.dirs.temp, id, 'spool'),
+          logger: this.opts.logger,
+        }),
+        this.runtimes.get(id)?.executor.registry.listWithEnded(id) ?? [],
+      ),
+    );
   }
 
   async closeSession(idOrName: string): Promise<SessionRecord> {
@@ -660,6 +685,7 @@ export class SessionHost {
     await this.network.closeAll();
     await this.projectConfigs.closeAll();
     this.approvals.close();
+    this.spawnBroker?.close();
     await this.logs.close();
     this.registry.close(); // after the logs: their last commits are recorded too
   }

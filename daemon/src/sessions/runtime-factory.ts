@@ -8,6 +8,7 @@ import {
   SnapshotStore,
   type CommandWrapper,
   type ProcessRegistry,
+  type RunFile,
   type SlotPool,
 } from '@sylk/tools';
 import type { ToolsConfig } from '@sylk/config';
@@ -15,7 +16,7 @@ import type { LaunchContext } from '@sylk/mcp';
 import type { McpTurn } from './mcp.js';
 import { projectGit } from './undo-commits.js';
 import { fileAuditFor, newExecutor, processLogFor } from './audit-hooks.js';
-import { ProcessNotes, sessionProcesses } from './background-processes.js';
+import { keptProcesses, sessionProcesses } from './background-processes.js';
 import type { ProcessRecordStore } from './recovery-records.js';
 import { SessionRuntime, type RuntimeDeps } from './runtime.js';
 import { sessionPipelines, type PipelineHost } from '../pipelines/for-session.js';
@@ -36,6 +37,8 @@ export interface RuntimeFactoryInput extends Omit<RuntimeDeps, 'executor' | 'fs'
   processes?: ProcessRecordStore;
   /** Where the snapshot stores live (`<data>/snapshots`); absent: turns are not recorded. */
   snapshotRoot?: string;
+  /** How the snapshot store's and undo's git commands run (the daemon's spawn broker); default in this process. */
+  runFile?: RunFile;
   /** The session's MCP tools, given how its servers start: its sandbox and tool environment (see mcp.ts). */
   mcp?: (launch: LaunchContext) => (turn: McpTurn) => Promise<AgentTool[]>;
   /** The daemon's pipeline scheduler and staging root; absent: the session's agent cannot delegate tasks. */
@@ -54,8 +57,19 @@ interface SandboxHooks {
 
 /** A session's runtime with its own executor (roots: project, session temp, configured extras). */
 export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput): SessionRuntime {
-  const { tempDir, tools, baseEnv, sandbox, proxySocketPath, processes, snapshotRoot, mcp, pipelineHost, ...deps } =
-    input;
+  const {
+    tempDir,
+    tools,
+    baseEnv,
+    sandbox,
+    proxySocketPath,
+    processes,
+    snapshotRoot,
+    runFile,
+    mcp,
+    pipelineHost,
+    ...deps
+  } = input;
   const roots = [record.projectRoot, tempDir, ...tools.extra_roots];
   // The notice goes to the runtime built below (the sandbox only calls it once a command runs).
   const built: { runtime?: SessionRuntime } = {};
@@ -74,7 +88,14 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
       );
     },
   });
-  const processNotes = new ProcessNotes();
+  // Kept in the session's directory: `sylk ps` and the next turn's notes do not need it loaded.
+  const { history, notes: processNotes } = keptProcesses({
+    sessionId: record.id,
+    sessionDir: deps.sessionDir,
+    spoolDir: join(tempDir, 'spool'),
+    logger: deps.logger,
+    ...(deps.secrets !== undefined ? { redact: (text: string) => deps.secrets?.redact(text) ?? text } : {}),
+  });
   const recorders = { audit: deps.audit, metrics: input.toolMetrics };
   const audited = processLogFor(recorders);
   const processLog = processes === undefined ? audited : processes.processLog(record.id, audited);
@@ -103,6 +124,7 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
   const executor = executorFor(
     sessionProcesses({
       maxPerSession: tools.background.max_per_session,
+      history,
       post: (data) => {
         processNotes.add(data.message);
         built.runtime?.log.post('process_exited', data, (err) => deps.logger.error({ err }, 'event append failed'));
@@ -119,7 +141,12 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
   const snapshots =
     snapshotRoot === undefined
       ? undefined
-      : new SnapshotStore({ storeRoot: snapshotRoot, projectRoot: record.projectRoot, env: baseEnv });
+      : new SnapshotStore({
+          storeRoot: snapshotRoot,
+          projectRoot: record.projectRoot,
+          env: baseEnv,
+          ...(runFile !== undefined ? { runFile } : {}),
+        });
   // MCP servers start like commands: in the session's sandbox, with its environment minus the secret blocklist.
   const extraTools = mcp?.({
     owner: record.id,
@@ -147,7 +174,7 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     fs,
     processNotes,
     spoolDir: join(tempDir, 'spool'),
-    ...(snapshots !== undefined ? { snapshots, projectGit: projectGit(record.projectRoot, baseEnv) } : {}),
+    ...(snapshots !== undefined ? { snapshots, projectGit: projectGit(record.projectRoot, baseEnv, runFile) } : {}),
   });
   return built.runtime;
 }

@@ -336,6 +336,13 @@ export class SessionRuntime {
       const ask = (req: PermissionRequest) =>
         decidePermission(this.permissions, this.approvals.bridge, req, abort.signal);
       const extraTools = await this.deps.extraTools?.({ signal: abort.signal, emit, ask });
+      const gate: AgentGate = {
+        stream: (req, signal) => {
+          this.saveHistory();
+          this.deps.activity?.();
+          return this.deps.gate.stream(req, signal);
+        },
+      };
       const result = await runTurn(
         {
           sessionId: this.id,
@@ -347,15 +354,7 @@ export class SessionRuntime {
           history: this.history,
           // Before each model request the history so far (the previous round's tool results
           // included) is saved, as it is at each reply: a crash keeps the turn's work.
-          gate: {
-            stream: (req, signal) => {
-              this.saveHistory();
-              this.deps.activity?.();
-              const stream = this.deps.gate.stream(req, signal);
-              trace?.request(stream, req);
-              return stream;
-            },
-          },
+          gate: trace?.traced(gate) ?? gate,
           executor: this.executor,
           fs: this.deps.fs,
           permissions: ask,

@@ -80,6 +80,7 @@ describe('TurnTracer', () => {
       isError: false,
       durationMs: 5,
       summary: 'exit 1',
+      exit: { code: 1, signal: null, timedOut: false },
     });
     const second = stream('r2');
     turn.request(second.stream, request);
@@ -131,13 +132,100 @@ describe('TurnTracer', () => {
     expect(failed?.attributes['sylk.outcome']).toBe('error:llm.overloaded');
     expect(failed?.error).toBe('llm.overloaded');
     expect(byName('execute_tool run_command')[0]).toMatchObject({
-      attributes: { 'gen_ai.tool.name': 'run_command', 'sylk.tool.outcome': 'failed', 'sylk.tool.duration_ms': 5 },
+      attributes: {
+        'gen_ai.tool.name': 'run_command',
+        'sylk.tool.outcome': 'failed',
+        'sylk.tool.duration_ms': 5,
+        'process.exit.code': 1,
+        'error.type': 'failed',
+      },
       error: 'failed',
     });
     // A call the turn never finished is closed with it.
     expect(byName('execute_tool read_file')[0]?.attributes['sylk.tool.outcome']).toBe('unfinished');
     // Nothing the model, a tool or an error said reaches a span.
     expect(JSON.stringify(otlpTraceBody(spans, 'sylkd'))).not.toContain('secret');
+  });
+
+  it('records how a command ended: exit code, timeout, kill; a refused call is an error', () => {
+    const { spans, tracer } = setup();
+    const turn = tracer.turn('s_1', 'anthropic', 'claude-x');
+    const ends = [
+      { callId: 'ok', ok: true, isError: false, exit: { code: 0, signal: null, timedOut: false } },
+      { callId: 'slow', ok: false, isError: false, exit: { code: 124, signal: null, timedOut: true } },
+      { callId: 'killed', ok: false, isError: false, exit: { code: null, signal: 'SIGKILL', timedOut: false } },
+      { callId: 'refused', ok: false, isError: true },
+    ];
+    for (const end of ends) {
+      turn.event({ type: 'tool_started', callId: end.callId, name: 'run_command', args: {}, summary: '' });
+      turn.event({ type: 'tool_finished', name: 'run_command', durationMs: 1, summary: '', ...end });
+    }
+    turn.end('ok');
+    const tool = (id: string) => spans.find((s) => s.attributes['gen_ai.tool.call.id'] === id) as FinishedSpan;
+    expect(tool('ok').attributes).toMatchObject({ 'process.exit.code': 0, 'sylk.tool.outcome': 'ok' });
+    expect(tool('ok').attributes).not.toHaveProperty('error.type');
+    expect(tool('ok').error).toBeUndefined();
+    expect(tool('slow')).toMatchObject({
+      attributes: { 'process.exit.code': 124, 'sylk.process.timed_out': true, 'error.type': 'timed_out' },
+      error: 'timed_out',
+    });
+    expect(tool('killed')).toMatchObject({
+      attributes: { 'sylk.process.signal': 'SIGKILL', 'sylk.tool.outcome': 'killed' },
+      error: 'killed',
+    });
+    expect(tool('killed').attributes).not.toHaveProperty('process.exit.code');
+    expect(tool('refused')).toMatchObject({ attributes: { 'sylk.tool.outcome': 'error' }, error: 'error' });
+    expect(tool('refused').attributes).not.toHaveProperty('process.exit.code');
+  });
+
+  it("puts a delegated task's turns under the spawn_task call that started it, in the parent's trace", () => {
+    const { spans, tracer } = setup();
+    const parent = tracer.turn('s_1', 'anthropic', 'claude-x');
+    expect(tracer.spawnParent('s_1')).toBeUndefined();
+    parent.event({ type: 'tool_started', callId: 'c1', name: 'read_file', args: {}, summary: '' });
+    parent.event({ type: 'tool_started', callId: 'c2', name: 'spawn_task', args: {}, summary: '' });
+    const context = tracer.spawnParent('s_1');
+    expect(tracer.spawnParent('s_2')).toBeUndefined();
+    parent.event({
+      type: 'tool_finished',
+      callId: 'c2',
+      name: 'spawn_task',
+      ok: true,
+      isError: false,
+      durationMs: 1,
+      summary: '',
+    });
+    parent.end('ok');
+    // The parent's turn is over: nothing more is spawned from it.
+    expect(tracer.spawnParent('s_1')).toBeUndefined();
+
+    // The task runs after the parent's turn ended (a task outlives the call that started it).
+    const run = { sessionId: 's_1', taskId: 't1', role: 'explorer', provider: 'anthropic', model: 'claude-x' };
+    const task = tracer.taskTurn({ ...run, resumed: false }, context);
+    task.event({ type: 'tool_started', callId: 'k1', name: 'run_command', args: {}, summary: '' });
+    task.end('ok');
+    tracer.taskTurn({ ...run, resumed: true }, context).end('cancelled');
+    tracer.taskTurn({ ...run, resumed: false }, undefined).end('ok');
+
+    const spawn = spans.find((s) => s.name === 'execute_tool spawn_task') as FinishedSpan;
+    const root = spans.find((s) => s.name === 'turn' && s.parentSpanId === undefined) as FinishedSpan;
+    expect(context).toEqual({ traceId: root.traceId, spanId: spawn.spanId });
+    const runs = spans.filter((s) => s.attributes['sylk.task.id'] === 't1');
+    expect(runs.map((s) => [s.name, s.attributes['sylk.task.resumed'], s.error])).toEqual([
+      ['turn', false, undefined],
+      ['turn', true, 'cancelled'],
+      ['turn', false, undefined],
+    ]);
+    const [first, second, orphan] = runs as [FinishedSpan, FinishedSpan, FinishedSpan];
+    for (const r of [first, second]) {
+      expect(r).toMatchObject({ traceId: root.traceId, parentSpanId: spawn.spanId });
+      expect(r.attributes).toMatchObject({ 'sylk.session.id': 's_1', 'sylk.task.role': 'explorer' });
+    }
+    const taskTool = spans.find((s) => s.attributes['gen_ai.tool.call.id'] === 'k1');
+    expect(taskTool).toMatchObject({ traceId: root.traceId, parentSpanId: first.spanId });
+    // No spawn_task span to hang from: a trace of its own.
+    expect(orphan.parentSpanId).toBeUndefined();
+    expect(orphan.traceId).not.toBe(root.traceId);
   });
 
   it('encodes spans as OTLP JSON: hex ids, nanosecond strings, typed attributes, status', () => {

@@ -1,12 +1,13 @@
 /**
  * Traces of a turn (docs/operations.md#traces): a root span per turn, a child span per model
  * request (provider, model, tokens, cost, retries, outcome) and per tool call (name, duration,
- * outcome). What a span carries is chosen, never copied from the work: no prompt, reply, tool
- * argument, command line or output, no error message (codes only), so no secret can reach the
- * collector through a span.
+ * outcome, a command's exit code). A delegated task's turns are children of the `spawn_task` call
+ * that started it, in the same trace. What a span carries is chosen, never copied from the work:
+ * no prompt, reply, tool argument, command line or output, no error message (codes only), so no
+ * secret can reach the collector through a span.
  */
 import { isSylkError, type Clock, type RandomSource } from '@sylk/core';
-import type { AgentEvent } from '@sylk/agents';
+import type { AgentEvent, AgentGate } from '@sylk/agents';
 import type { GateRequest, GateStream, Usage } from '@sylk/llm';
 import type { RetryScheduled } from '@sylk/llm/gate';
 import { SpanKind, type Attributes, type FinishedSpan, type SpanEvent } from './spans.js';
@@ -20,15 +21,37 @@ interface SpanSink {
 export interface TurnTrace {
   /** A model request the turn's agent sent through the gate. */
   request(stream: GateStream, req: GateRequest): void;
+  /** `gate` with each request it streams told to {@link request}. */
+  traced(gate: AgentGate): AgentGate;
   /** Each event of the turn: tool calls start and finish here. */
   event(event: AgentEvent): void;
   end(outcome: 'ok' | 'error' | 'cancelled'): void;
 }
 
-/** The session runtime's view of tracing: absent when tracing is off. */
+/** A span's place in its trace (the W3C trace context's ids, as hex). */
+export interface SpanContext {
+  traceId: string;
+  spanId: string;
+}
+
+/** One run of a delegated task's agent (a paused task runs again when resumed). */
+export interface TaskRun {
+  sessionId: string;
+  taskId: string;
+  role: string;
+  resumed: boolean;
+  provider: string;
+  model: string;
+}
+
+/** The session runtime's and the pipelines' view of tracing: absent when tracing is off. */
 export interface TurnTracing {
   /** A turn of session `sessionId` starts, with the session's provider and model. */
   turn(sessionId: string, provider: string, model: string): TurnTrace;
+  /** The open `spawn_task` call of the session's running turn: the parent of the task it is starting. */
+  spawnParent(sessionId: string): SpanContext | undefined;
+  /** A delegated task's run: its turn span is a child of `parent` in its trace (without one, a trace of its own). */
+  taskTurn(run: TaskRun, parent: SpanContext | undefined): TurnTrace;
 }
 
 interface TracerDeps {
@@ -52,7 +75,7 @@ class OpenSpan {
   constructor(
     private readonly tracer: TurnTracer,
     readonly traceId: string,
-    private readonly name: string,
+    readonly name: string,
     private readonly kind: number,
     private readonly parentSpanId?: string,
   ) {
@@ -90,14 +113,29 @@ class Turn implements TurnTrace {
 
   constructor(
     private readonly tracer: TurnTracer,
-    turn: { sessionId: string; provider: string; model: string },
+    attributes: Attributes,
+    parent: SpanContext | undefined,
+    private readonly ended?: (turn: Turn) => void,
   ) {
-    this.root = new OpenSpan(tracer, tracer.id(16), 'turn', SpanKind.Internal);
-    Object.assign(this.root.attributes, {
-      'sylk.session.id': turn.sessionId,
-      'gen_ai.provider.name': turn.provider,
-      'gen_ai.request.model': turn.model,
-    });
+    this.root = new OpenSpan(tracer, parent?.traceId ?? tracer.id(16), 'turn', SpanKind.Internal, parent?.spanId);
+    Object.assign(this.root.attributes, attributes);
+  }
+
+  /** The latest open call of tool `name` (calls that execute run one at a time). */
+  openTool(name: string): SpanContext | undefined {
+    const spans = [...this.tools.values()].filter((s) => s.name === `execute_tool ${name}`);
+    const span = spans.at(-1);
+    return span === undefined ? undefined : { traceId: span.traceId, spanId: span.spanId };
+  }
+
+  traced(gate: AgentGate): AgentGate {
+    return {
+      stream: (req, signal) => {
+        const stream = gate.stream(req, signal);
+        this.request(stream, req);
+        return stream;
+      },
+    };
   }
 
   request(stream: GateStream, req: GateRequest): void {
@@ -157,11 +195,16 @@ class Turn implements TurnTrace {
       const span = this.tools.get(e.callId);
       if (span === undefined) return;
       this.tools.delete(e.callId);
-      const outcome = e.isError ? 'error' : e.ok ? 'ok' : 'failed';
+      const outcome = toolOutcome(e);
+      const exit = e.exit;
       Object.assign(span.attributes, {
         'sylk.tool.outcome': outcome,
         'sylk.tool.duration_ms': e.durationMs,
         ...(e.approvalWaitMs !== undefined ? { 'sylk.tool.approval_wait_ms': e.approvalWaitMs } : {}),
+        ...(exit?.code !== undefined && exit.code !== null ? { 'process.exit.code': exit.code } : {}),
+        ...(exit?.signal !== undefined && exit.signal !== null ? { 'sylk.process.signal': exit.signal } : {}),
+        ...(exit?.timedOut === true ? { 'sylk.process.timed_out': true } : {}),
+        ...(outcome !== 'ok' ? { 'error.type': outcome } : {}),
       });
       span.finish(outcome === 'ok' ? undefined : outcome);
     }
@@ -179,13 +222,29 @@ class Turn implements TurnTrace {
       'sylk.turn.tool_calls': this.toolCalls,
     });
     this.root.finish(outcome === 'ok' ? undefined : outcome);
+    this.ended?.(this);
   }
+}
+
+type ToolFinished = Extract<AgentEvent, { type: 'tool_finished' }>;
+
+/**
+ * What became of a call: `error` (refused, invalid, the tool failed: the model reads an error),
+ * `timed_out` or `killed` (its command), `failed` (it ran and did not succeed: a non-zero exit), `ok`.
+ */
+function toolOutcome(e: ToolFinished): string {
+  if (e.isError) return 'error';
+  if (e.exit?.timedOut === true) return 'timed_out';
+  if (e.exit !== undefined && e.exit.code === null && e.exit.signal !== null) return 'killed';
+  return e.ok ? 'ok' : 'failed';
 }
 
 /** Makes the turns' spans; told of the gate's retries (by request id) while their request is open. */
 export class TurnTracer implements TurnTracing {
   /** Open model-request spans by gate request id (the gate's retry events name the request). */
   readonly retries = new Map<string, OpenSpan>();
+  /** Each session's running turn (a session runs one at a time): where its spawn_task calls are. */
+  private readonly running = new Map<string, Turn>();
   /** Wall-clock nanoseconds at `originMono`: span times advance with the monotonic clock. */
   private readonly originNs: bigint;
   private readonly originMono: number;
@@ -196,7 +255,35 @@ export class TurnTracer implements TurnTracing {
   }
 
   turn(sessionId: string, provider: string, model: string): TurnTrace {
-    return new Turn(this, { sessionId, provider, model });
+    const attributes = {
+      'sylk.session.id': sessionId,
+      'gen_ai.provider.name': provider,
+      'gen_ai.request.model': model,
+    };
+    const turn = new Turn(this, attributes, undefined, (t) => {
+      if (this.running.get(sessionId) === t) this.running.delete(sessionId);
+    });
+    this.running.set(sessionId, turn);
+    return turn;
+  }
+
+  spawnParent(sessionId: string): SpanContext | undefined {
+    return this.running.get(sessionId)?.openTool('spawn_task');
+  }
+
+  taskTurn(run: TaskRun, parent: SpanContext | undefined): TurnTrace {
+    return new Turn(
+      this,
+      {
+        'sylk.session.id': run.sessionId,
+        'sylk.task.id': run.taskId,
+        'sylk.task.role': run.role,
+        'sylk.task.resumed': run.resumed,
+        'gen_ai.provider.name': run.provider,
+        'gen_ai.request.model': run.model,
+      },
+      parent,
+    );
   }
 
   /** The gate's `retry_scheduled` listener. */

@@ -78,6 +78,7 @@ async function runCall(call: ToolCall, d: Dispatcher): Promise<Message> {
     ...(outcome.failures !== undefined && outcome.failures.length > 0
       ? { failures: outcome.failures.map((f) => redacted(r, f)) }
       : {}),
+    ...(outcome.exit !== undefined ? { exit: outcome.exit } : {}),
   });
   if (signal.aborted) d.logger.debug({ callId: call.id, tool: call.name }, 'tool call ended by cancel');
   return { role: 'tool', toolCallId: call.id, content, ...(outcome.isError ? { isError: true } : {}) };

@@ -10,6 +10,7 @@ export type { CompactionSettings, CompactionStats } from './compaction.js';
 export type { EstimateTokens } from './context-tokens.js';
 export { defaultTools, roleTools, defineTool, toolError, denied } from './tools/index.js';
 export { taskTools } from './tools/tasks.js';
+export { diffFile } from './tools/unified-diff.js';
 export type { TaskHost, TaskReport, TaskRole, TaskSpec } from './tools/tasks.js';
 export type { AgentTool } from './tools/index.js';
 export type { AgentEvent, AgentGate, PermissionOutcome, ToolPermissionRequest, TurnContext } from './types.js';

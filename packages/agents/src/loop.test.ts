@@ -89,6 +89,7 @@ describe('runTurn: fix the failing test', () => {
       ['call_edit', true, false],
       ['call_test2', true, false],
     ]);
+    expect(finished.map((e) => e.exit?.code)).toEqual([undefined, 1, undefined, 0]);
     expect(finished[1]?.outputHandle).toBeTruthy();
     expect(readFileSync(finished[1]?.outputHandle ?? '', 'utf8')).toMatch(failedLine);
     expect(eventsOf(h.events, 'usage')).toHaveLength(5);

@@ -29,6 +29,13 @@ export type PermissionOutcome = { allowed: true; note?: string } | { allowed: fa
 
 export type PermissionFn = (request: ToolPermissionRequest) => Promise<PermissionOutcome>;
 
+/** How a command a tool ran ended: its exit code (null when a signal ended it), the signal, a timeout. */
+export interface CommandExit {
+  code: number | null;
+  signal: string | null;
+  timedOut: boolean;
+}
+
 /** The events of a turn; the daemon persists them as session events. */
 export type AgentEvent =
   | { type: 'assistant_delta'; text: string }
@@ -52,6 +59,8 @@ export type AgentEvent =
       failures?: string[];
       /** Time the call waited for the user's approval, not counted in durationMs. */
       approvalWaitMs?: number;
+      /** How the command the call ran ended (run_command; a background command that ended at once). */
+      exit?: CommandExit;
     }
   | { type: 'usage'; usage: Usage; costUsd?: number }
   /**

@@ -51,7 +51,7 @@ describe('run_command background', () => {
   it('reports a process that ends at once with its exit code', async () => {
     p = tempProject();
     const r = await runCommandTool.run({ command: 'sh -c "echo boom; exit 3"', background: true }, p.env);
-    expect(r).toMatchObject({ isError: false, ok: false });
+    expect(r).toMatchObject({ isError: false, ok: false, exit: { code: 3, signal: null, timedOut: false } });
     expect(r.content).toContain('boom');
     expect(r.content).toContain('ended at once (exit code 3)');
   });

@@ -44,6 +44,7 @@ export async function startInBackground(command: string, cwd: string, env: ToolE
       isError: false,
       ok: false,
       summary: `ended at once (${how})`,
+      exit: { code: ended.exitCode, signal: ended.signal, timedOut: false },
     };
   }
   return {

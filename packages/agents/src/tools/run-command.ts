@@ -82,6 +82,7 @@ export const runCommandTool = defineTool<RunCommandArgs>({
       ok: !failed,
       summary: `${exitLine(result)} ${summary}`,
       ...(failed && failures.length > 0 ? { failures } : {}),
+      exit: { code: result.exitCode, signal: result.signal, timedOut: result.timedOut },
       ...(result.output.rawPath !== null ? { outputHandle: result.output.rawPath } : {}),
     };
   },

@@ -34,6 +34,8 @@ export interface TaskReport {
   merged?: string[];
   /** Files whose staged change was not applied because the live file changed meanwhile. */
   conflicts?: Array<{ path: string; reason: string }>;
+  /** A conflict: where its edits are kept as a patch the user can apply (`git apply`). */
+  patch?: string;
 }
 
 /** The session side of the task tools (the daemon's pipelines). */
@@ -63,6 +65,8 @@ function formatTaskReport(r: TaskReport): string {
         .map((c) => `${c.path} (${c.reason})`)
         .join(', ')}`,
     );
+  if (r.patch !== undefined)
+    lines.push(`Its edits are kept as a patch the user can apply (git apply, in the project): ${r.patch}`);
   return lines.join('\n');
 }
 

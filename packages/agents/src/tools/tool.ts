@@ -1,7 +1,7 @@
 import type { JsonSchema } from '@sylk/llm';
 import type { Clock } from '@sylk/core';
 import type { FileSystemManager, ParserRegistry, ToolExecutor } from '@sylk/tools';
-import type { AgentEvent, PermissionOutcome, ToolPermissionRequest } from '../types.js';
+import type { AgentEvent, CommandExit, PermissionOutcome, ToolPermissionRequest } from '../types.js';
 import type { DiffStat } from './unified-diff.js';
 
 /** A file a call changed, for the `tool_finished` event (not the model). */
@@ -27,6 +27,8 @@ export interface ToolOutcome {
   fileChange?: FileChange;
   /** A test run's first failed tests, one line each, as its parser read them (the view shows these, not the output). */
   failures?: string[];
+  /** The command the call ran, how it ended (`tool_finished` carries it; traces record the exit code). */
+  exit?: CommandExit;
 }
 
 /** Everything a tool may use; one per call. */

@@ -62,10 +62,16 @@ export const geminiFormat: WireFormat = {
   },
 
   errorBody(spec) {
-    const details =
-      spec.retryAfterMs === undefined
-        ? []
-        : [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${spec.retryAfterMs / 1000}s` }];
+    const details: Obj[] = [];
+    if (spec.reason !== undefined)
+      details.push({
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: spec.reason,
+        domain: 'googleapis.com',
+        metadata: { service: 'generativelanguage.googleapis.com' },
+      });
+    if (spec.retryAfterMs !== undefined)
+      details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${spec.retryAfterMs / 1000}s` });
     return { error: { code: spec.status, message: spec.message, status: spec.errorType, details } };
   },
   // After a 200, Google writes the error as a bare JSON object (no `data:`); the SDK looks for exactly that.
@@ -84,6 +90,7 @@ export const geminiFormat: WireFormat = {
       status: 400,
       errorType: 'INVALID_ARGUMENT',
       message: 'API key not valid. Please pass a valid API key.',
+      reason: 'API_KEY_INVALID',
     },
     quota: {
       status: 429,

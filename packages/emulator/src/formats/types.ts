@@ -37,6 +37,8 @@ export interface ErrorSpec {
   message: string;
   /** Rate limits: how long the client should wait (Gemini puts it in the body). */
   retryAfterMs?: number;
+  /** Gemini: the `google.rpc.ErrorInfo` reason in the body's details (a bad key's `API_KEY_INVALID`). */
+  reason?: string;
 }
 
 export interface LastMessage {

@@ -15,6 +15,7 @@ import { alternate, assistantContent, budgetThinking, refuseSampling, type TurnP
 import { readProviderEvents, type ServerSentEvent } from './sse.js';
 import { driveBatches, requireFinished, type EventMapper } from './stream.js';
 import { toToolCall } from '../tool-call.js';
+import { ANTHROPIC_API_VERSION } from './api-versions.js';
 
 const THINKING_BUDGET = { low: 2048, medium: 8192, high: 16384, xhigh: 32000 } as const;
 
@@ -49,7 +50,7 @@ export class AnthropicAdapter extends BaseAdapter {
         apiKey: config.apiKey ?? '',
         maxRetries: 0, // the gate owns retries
         logLevel: 'off',
-        defaultHeaders: { 'anthropic-beta': BETAS, ...config.headers },
+        defaultHeaders: { 'anthropic-version': ANTHROPIC_API_VERSION, 'anthropic-beta': BETAS, ...config.headers },
         ...(config.baseUrl !== undefined ? { baseURL: config.baseUrl } : {}),
         ...(config.fetch !== undefined ? { fetch: config.fetch } : {}),
       });

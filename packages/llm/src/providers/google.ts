@@ -5,6 +5,7 @@ import { BaseAdapter, lazyClient } from './base.js';
 import type { AdapterConfig } from './config.js';
 import { accumulate, driveBatches, inBatchesOfOne, requireFinished, type EventMapper } from './stream.js';
 import { ProviderError } from '../types.js';
+import { GEMINI_API_VERSION } from './api-versions.js';
 
 const THINKING_BUDGET = { low: 2048, medium: 8192, high: 16384, xhigh: 32768 } as const;
 const BLOCK_REASONS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY']);
@@ -21,6 +22,7 @@ export class GoogleAdapter extends BaseAdapter {
       const { GoogleGenAI: Sdk } = await import('@google/genai');
       return new Sdk({
         apiKey: config.apiKey ?? '',
+        apiVersion: GEMINI_API_VERSION,
         httpOptions: {
           ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}),
           ...(config.headers ? { headers: config.headers } : {}),

@@ -4,6 +4,7 @@ export { BaseAdapter } from './base.js';
 export { AnthropicAdapter } from './anthropic.js';
 export { OpenAIAdapter } from './openai.js';
 export { GoogleAdapter } from './google.js';
+export { ANTHROPIC_API_VERSION, GEMINI_API_VERSION } from './api-versions.js';
 export { accumulate } from './stream.js';
 export { estimateTokens, countTextTokens, openaiEncoding, CHARS_PER_TOKEN } from './tokens.js';
 export type { TokenRequest } from './tokens.js';

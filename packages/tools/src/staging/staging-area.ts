@@ -1,4 +1,5 @@
-import { promises as fsp } from 'node:fs';
+import { constants, createWriteStream, promises as fsp } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ErrorTier, SylkError, silentLogger, type Clock, type Logger } from '@sylk/core';
 import { PathBoundary, sha256, sha256File, writeFileAtomic, type StagingSink } from '../fs/index.js';
@@ -114,6 +115,11 @@ export class StagingArea implements StagingSink {
     return join(this.dir, 'blobs', sha256(rel));
   }
 
+  /** The live file as the pipeline first touched it (absent for a file it created): a patch's base. */
+  basePath(rel: string): string {
+    return join(this.dir, 'base', sha256(rel));
+  }
+
   async write(path: string, data: string | Uint8Array): Promise<void> {
     const rel = this.relOf(path);
     await this.lock.run(async () => {
@@ -221,6 +227,7 @@ export class StagingArea implements StagingSink {
     await this.options.faultInjector?.(step, rel);
   }
 
+  /** The live file's hash at first touch, with a copy of it kept (basePath): the hash is the copy's. */
   private async originalHash(rel: string): Promise<string | null> {
     const live = await this.liveState(rel);
     if (live.problem !== undefined) {
@@ -229,7 +236,20 @@ export class StagingArea implements StagingSink {
         tier: ErrorTier.Permanent,
       });
     }
-    return live.hash;
+    if (live.hash === null) return null;
+    const target = (await this.boundary.resolve(this.livePath(rel), { followLeaf: false })).target;
+    await fsp.mkdir(join(this.dir, 'base'), { recursive: true, mode: 0o700 });
+    // Never through a link put there since the check: the copy is of a regular file or nothing.
+    const source = await fsp.open(target, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      await pipeline(
+        source.createReadStream({ autoClose: false }),
+        createWriteStream(this.basePath(rel), { mode: 0o600 }),
+      );
+    } finally {
+      await source.close();
+    }
+    return sha256File(this.basePath(rel));
   }
 
   private async save(): Promise<void> {
