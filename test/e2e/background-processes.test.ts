@@ -215,5 +215,17 @@ describe('background processes', () => {
     expect(JSON.stringify(told?.body)).toContain(
       `[system note: Background process ${proc.id} (node ticker.js 3) exited (exit code 3)]`,
     );
+    // The model can still read it: process_output finds it where the session kept it.
+    await s.waitState(a.id, ['idle']);
+    const readBefore = s.emu.requests().filter((r) => r.stepName === 'done').length;
+    expect((await s.cli(['send', a.id, `read the output of ${proc.id}`])).code).toBe(0);
+    await waitFor(
+      async () => s.emu.requests().filter((r) => r.stepName === 'done').length > readBefore,
+      30_000,
+      'the model to read the kept process',
+    );
+    const result = JSON.stringify(s.emu.requests().filter((r) => r.stepName === 'done').at(-1)?.body);
+    expect(result).toContain('tick 3');
+    expect(result).toContain(`${proc.id} is exited with code 3`);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '@sylk/core';
 import type { BackgroundHandle, ExecResult } from '@sylk/tools';
-import { KEEP_ENDED, ProcessHistory, sessionProcessList } from './process-history.js';
+import { KEEP_ENDED, ProcessHistory, endedProcessIn, sessionProcessList } from './process-history.js';
 import { ProcessNotes } from './background-processes.js';
 
 let dir: string;
@@ -97,6 +97,18 @@ describe('ProcessHistory', () => {
     writeFileSync(join(dir, 'secret'), 'not for ps logs\n');
     symlinkSync(join(dir, 'secret'), join(dir, 'spool', 'bg_A.log'));
     expect((await h.read(a as never)).text).toBe('');
+  });
+
+  it('gives the model’s tools a kept process: how it ended and its output from the spool', async () => {
+    const h = history();
+    h.add(...ended('bg_A'));
+    h.add(...ended('bg_B', { exitCode: null, signal: 'SIGTERM' }, true));
+    writeFileSync(join(dir, 'spool', 'bg_A.log'), 'ready\ntick 1\n');
+    const a = endedProcessIn(h, 'bg_A');
+    expect(a).toMatchObject({ id: 'bg_A', command: 'node ticker.js 3', stopped: false, exitCode: 3, signal: null });
+    expect(await a?.read(6)).toEqual({ text: 'tick 1\n', nextOffset: 13, truncated: false });
+    expect(endedProcessIn(h, 'bg_B')).toMatchObject({ stopped: true, exitCode: null, signal: 'SIGTERM' });
+    expect(endedProcessIn(h, 'bg_none')).toBeUndefined();
   });
 
   it('lists a loaded session’s own handles first, then what it kept from before', () => {

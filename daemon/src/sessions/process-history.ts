@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@sylk/core';
+import type { EndedProcess } from '@sylk/agents';
 import type { BackgroundHandle, ExecResult } from '@sylk/tools';
 import { readJsonFile, writeJsonWhole } from './recovery-files.js';
 
@@ -148,6 +149,20 @@ export class ProcessHistory {
       await file.close();
     }
   }
+}
+
+/** The model's view of an ended process the session kept (process_output, stop_process). */
+export function endedProcessIn(history: ProcessHistory, id: string): EndedProcess | undefined {
+  const summary = history.list().find((p) => p.id === id);
+  if (summary === undefined) return undefined;
+  return {
+    id: summary.id,
+    command: summary.command,
+    stopped: summary.state === 'stopped',
+    exitCode: summary.exitCode,
+    signal: summary.signal,
+    read: (sinceOffset) => history.read(summary, sinceOffset),
+  };
 }
 
 /** A process as `sylk ps` finds it: its summary, its handle while its session holds it, where it is kept. */

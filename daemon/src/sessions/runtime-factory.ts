@@ -17,6 +17,7 @@ import type { McpTurn } from './mcp.js';
 import { projectGit } from './undo-commits.js';
 import { fileAuditFor, newExecutor, processLogFor } from './audit-hooks.js';
 import { keptProcesses, sessionProcesses } from './background-processes.js';
+import { endedProcessIn } from './process-history.js';
 import type { ProcessRecordStore } from './recovery-records.js';
 import { SessionRuntime, type RuntimeDeps } from './runtime.js';
 import { sessionPipelines, type PipelineHost } from '../pipelines/for-session.js';
@@ -173,6 +174,7 @@ export function createRuntime(record: SessionRecord, input: RuntimeFactoryInput)
     executor,
     fs,
     processNotes,
+    endedProcess: (id) => endedProcessIn(history, id),
     spoolDir: join(tempDir, 'spool'),
     ...(snapshots !== undefined ? { snapshots, projectGit: projectGit(record.projectRoot, baseEnv, runFile) } : {}),
   });

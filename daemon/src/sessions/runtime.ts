@@ -7,6 +7,7 @@ import {
   type AgentEvent,
   type AgentGate,
   type AgentTool,
+  type EndedProcess,
   type InstructionDirs,
 } from '@sylk/agents';
 import type { Message, ProviderName, Usage } from '@sylk/llm';
@@ -63,6 +64,8 @@ export interface RuntimeDeps {
   spoolDir?: string;
   /** Background processes that ended since the last turn, told to the model (background-processes.ts). */
   processNotes?: { withNotes(text: string): string; readonly pending: number };
+  /** Its background processes that ended before this runtime loaded (kept on disk; process_output reads them). */
+  endedProcess?: (id: string) => EndedProcess | undefined;
   /** Records the project's files before and after each turn (undo/rollback, see undo.ts). */
   snapshots?: SnapshotStore;
   /** git in the project's own repository: HEAD per turn, so undo can take back local commits. */
@@ -364,6 +367,7 @@ export class SessionRuntime {
             ...(extraTools ?? []),
           ],
           emit,
+          ...(this.deps.endedProcess !== undefined ? { endedProcess: this.deps.endedProcess } : {}),
           ...agentSettings(this.deps, this.record.provider as ProviderName, this.record.model),
         },
         this.deps.processNotes?.withNotes(text) ?? text,

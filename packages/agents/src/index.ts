@@ -13,4 +13,11 @@ export { taskTools } from './tools/tasks.js';
 export { diffFile } from './tools/unified-diff.js';
 export type { TaskHost, TaskReport, TaskRole, TaskSpec } from './tools/tasks.js';
 export type { AgentTool } from './tools/index.js';
-export type { AgentEvent, AgentGate, PermissionOutcome, ToolPermissionRequest, TurnContext } from './types.js';
+export type {
+  AgentEvent,
+  AgentGate,
+  EndedProcess,
+  PermissionOutcome,
+  ToolPermissionRequest,
+  TurnContext,
+} from './types.js';

@@ -88,6 +88,7 @@ export async function runTurn(ctx: TurnContext, input: string, signal: AbortSign
       clock: ctx.clock,
       signal,
       emit: ctx.emit,
+      ...(ctx.endedProcess !== undefined ? { endedProcess: ctx.endedProcess } : {}),
     },
   };
 

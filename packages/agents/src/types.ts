@@ -36,6 +36,20 @@ export interface CommandExit {
   timedOut: boolean;
 }
 
+/**
+ * A background process of the session that ended before its runtime was last loaded: the
+ * executor's registry no longer holds it, the session kept it on disk (process_output still reads it).
+ */
+export interface EndedProcess {
+  id: string;
+  command: string;
+  /** Stopped by a request (stop_process, `sylk ps stop`) rather than ending on its own. */
+  stopped: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  read(sinceOffset: number): Promise<{ text: string; nextOffset: number; truncated: boolean }>;
+}
+
 /** The events of a turn; the daemon persists them as session events. */
 export type AgentEvent =
   | { type: 'assistant_delta'; text: string }
@@ -123,6 +137,8 @@ export interface TurnContext {
   pipelineId?: string;
   /** The tools offered to the model (default: `defaultTools()`). */
   tools?: readonly AgentTool[];
+  /** This session's background processes kept from before its runtime was last loaded. */
+  endedProcess?: (id: string) => EndedProcess | undefined;
   /** Output parsers for run_command (default: the built-in registry). */
   parsers?: ParserRegistry;
   /** USD cost of one response, for `usage` events (e.g. the catalogue's `costUsd`). */

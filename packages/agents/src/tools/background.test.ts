@@ -79,6 +79,25 @@ describe('run_command background', () => {
     expect(p.env.executor.registry.get(mine)?.running).toBe(true);
   });
 
+  it('reads and reports a process the session kept from before its runtime was loaded', async () => {
+    p = tempProject();
+    const kept = {
+      id: 'bg_kept',
+      command: 'npm run dev',
+      stopped: false,
+      exitCode: 3,
+      signal: null,
+      read: async (since: number) => ({ text: 'line one\nline two\n'.slice(since), nextOffset: 18, truncated: false }),
+    };
+    const env = { ...p.env, endedProcess: (id: string) => (id === kept.id ? kept : undefined) };
+    const out = await processOutputTool.run({ id: 'bg_kept' }, env);
+    expect(out.isError).toBe(false);
+    expect(out.content).toBe('line one\nline two\nbg_kept is exited with code 3; next since_offset: 18');
+    const stop = await stopProcessTool.run({ id: 'bg_kept' }, env);
+    expect(stop.content).toBe('bg_kept had already ended: exited with code 3.');
+    expect((await processOutputTool.run({ id: 'bg_other' }, env)).isError).toBe(true);
+  });
+
   it('says so when the session is at its limit', async () => {
     p = tempProject();
     const env = {

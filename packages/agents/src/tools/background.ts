@@ -1,6 +1,7 @@
 import { errorMessage, isSylkError } from '@sylk/core';
 import type { BackgroundHandle } from '@sylk/tools';
 import { defineTool, toolError, type ToolEnv, type ToolOutcome } from './tool.js';
+import type { EndedProcess } from '../types.js';
 
 /** How long a new background process gets to print its first lines (unless a ready line comes first). */
 const SETTLE_MS = 2000;
@@ -82,10 +83,15 @@ function lastLines(text: string, n: number): { text: string; note: string } {
   return { text: kept, note: omitted > 1 ? `[… ${omitted} earlier characters not shown]\n` : '' };
 }
 
+/** What process_output and stop_process find: a process the registry holds, or one the session kept after it ended. */
+type Found = { live: BackgroundHandle } | { ended: EndedProcess };
+
 /** The session's own process with this id, or the error the model reads. */
-function own(id: string, env: ToolEnv): BackgroundHandle | ToolOutcome {
+function own(id: string, env: ToolEnv): Found | ToolOutcome {
   const handle = env.executor.registry.get(id);
-  if (handle !== undefined && handle.sessionId === env.sessionId) return handle;
+  if (handle !== undefined && handle.sessionId === env.sessionId) return { live: handle };
+  const ended = env.endedProcess?.(id);
+  if (ended !== undefined) return { ended };
   const running = env.executor.registry.list(env.sessionId).map((h) => `${h.id} (${h.command})`);
   return toolError(
     `No background process with id "${id.slice(0, 80)}" in this session. ` +
@@ -94,11 +100,18 @@ function own(id: string, env: ToolEnv): BackgroundHandle | ToolOutcome {
   );
 }
 
-function state(handle: BackgroundHandle): string {
-  const r = handle.result;
-  if (r === undefined) return `running (pid ${handle.pid})`;
-  if (handle.stopRequested) return 'stopped';
-  return r.exitCode !== null ? `exited with code ${r.exitCode}` : `ended by signal ${r.signal ?? 'unknown'}`;
+function state(found: Found): string {
+  if ('live' in found) {
+    const { result: r, stopRequested, pid } = found.live;
+    return r === undefined ? `running (pid ${pid})` : ended(stopRequested, r.exitCode, r.signal);
+  }
+  const p = found.ended;
+  return ended(p.stopped, p.exitCode, p.signal);
+}
+
+function ended(stopped: boolean, exitCode: number | null, signal: string | null): string {
+  if (stopped) return 'stopped';
+  return exitCode !== null ? `exited with code ${exitCode}` : `ended by signal ${signal ?? 'unknown'}`;
 }
 
 interface ProcessOutputArgs {
@@ -131,17 +144,19 @@ export const processOutputTool = defineTool<ProcessOutputArgs>({
   readOnly: true,
   describe: (args) => args.id,
   async run(args, env) {
-    const handle = own(args.id, env);
-    if (!('read' in handle)) return handle;
-    const read = handle.read(args.since_offset ?? 0);
+    const found = own(args.id, env);
+    if (!('live' in found) && !('ended' in found)) return found;
+    const since = args.since_offset ?? 0;
+    const read = 'live' in found ? found.live.read(since) : await found.ended.read(since);
+    const id = 'live' in found ? found.live.id : found.ended.id;
     const shown = lastLines(read.text, args.last_lines ?? (args.since_offset !== undefined ? 500 : DEFAULT_LINES));
     const dropped = read.truncated ? '[older output is no longer held; showing what is]\n' : '';
     return {
       content:
         `${dropped}${shown.note}${shown.text || '(no new output)'}\n` +
-        `${handle.id} is ${state(handle)}; next since_offset: ${read.nextOffset}`,
+        `${id} is ${state(found)}; next since_offset: ${read.nextOffset}`,
       isError: false,
-      summary: `${handle.id}: ${state(handle)}`,
+      summary: `${id}: ${state(found)}`,
     };
   },
 });
@@ -159,10 +174,13 @@ export const stopProcessTool = defineTool<{ id: string }>({
   readOnly: false,
   describe: (args) => args.id,
   async run(args, env) {
-    const handle = own(args.id, env);
-    if (!('read' in handle)) return handle;
-    if (!handle.running)
-      return { content: `${handle.id} had already ended: ${state(handle)}.`, isError: false, summary: state(handle) };
+    const found = own(args.id, env);
+    if (!('live' in found) && !('ended' in found)) return found;
+    if (!('live' in found) || !found.live.running) {
+      const id = 'live' in found ? found.live.id : found.ended.id;
+      return { content: `${id} had already ended: ${state(found)}.`, isError: false, summary: state(found) };
+    }
+    const handle = found.live;
     const report = await handle.stop();
     await handle.exited;
     return {

@@ -1,7 +1,7 @@
 import type { JsonSchema } from '@sylk/llm';
 import type { Clock } from '@sylk/core';
 import type { FileSystemManager, ParserRegistry, ToolExecutor } from '@sylk/tools';
-import type { AgentEvent, CommandExit, PermissionOutcome, ToolPermissionRequest } from '../types.js';
+import type { AgentEvent, CommandExit, EndedProcess, PermissionOutcome, ToolPermissionRequest } from '../types.js';
 import type { DiffStat } from './unified-diff.js';
 
 /** A file a call changed, for the `tool_finished` event (not the model). */
@@ -43,6 +43,8 @@ export interface ToolEnv {
   clock: Clock;
   signal: AbortSignal;
   emit: (event: AgentEvent) => void;
+  /** The session's background processes kept from before its runtime was last loaded. */
+  endedProcess?: (id: string) => EndedProcess | undefined;
   /** Asks the injected permission function; settles as denied if the turn is cancelled meanwhile. */
   askPermission: (
     request: Omit<ToolPermissionRequest, 'sessionId' | 'agentId' | 'callId' | 'tool'>,
