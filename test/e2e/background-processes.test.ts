@@ -224,7 +224,12 @@ describe('background processes', () => {
       30_000,
       'the model to read the kept process',
     );
-    const result = JSON.stringify(s.emu.requests().filter((r) => r.stepName === 'done').at(-1)?.body);
+    const result = JSON.stringify(
+      s.emu
+        .requests()
+        .filter((r) => r.stepName === 'done')
+        .at(-1)?.body,
+    );
     expect(result).toContain('tick 3');
     expect(result).toContain(`${proc.id} is exited with code 3`);
   });
