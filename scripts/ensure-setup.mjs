@@ -51,6 +51,12 @@ if (!fits) {
 }
 
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1', DO_NOT_TRACK: '1' };
+// node-gyp builds against the headers it is pointed at, not the running Node's: without this, a
+// Node picked up from PATH can get its native modules built for another Node's ABI. The headers
+// that ship beside a Node binary (include/node) are that binary's own.
+const nodeHome = dirname(dirname(process.execPath));
+if (!env.npm_config_nodedir && existsSync(join(nodeHome, 'include', 'node', 'node_version.h')))
+  env.npm_config_nodedir = nodeHome;
 
 function run(cmd, args) {
   const result = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env });
@@ -69,6 +75,15 @@ if (stale) {
 } else if ((existsSync(abiStamp) ? readFileSync(abiStamp, 'utf8') : '') !== abi) {
   log(`rebuilding native modules for Node ${current} (npm rebuild)…`);
   run('npm', ['rebuild', '--no-fund', '--no-audit']);
+}
+// A native module that does not load (built for another ABI by an earlier install) is rebuilt once.
+const loads = () =>
+  spawnSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], { cwd: root, env })
+    .status === 0;
+if (!loads()) {
+  log(`better-sqlite3 does not load under Node ${current}: rebuilding it…`);
+  run('npm', ['rebuild', 'better-sqlite3', '--no-fund', '--no-audit']);
+  if (!loads()) fail(`better-sqlite3 still does not load under Node ${current}; see the build output above.`);
 }
 writeFileSync(abiStamp, abi);
 
