@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '@sylk/core';
 import { SpawnBroker } from './spawn-broker.js';
 import type { RunFileOptions } from './run-file.js';
@@ -81,6 +81,20 @@ describe('SpawnBroker', () => {
       expect(Number(r.stdout.toString())).toBe(process.pid);
     }
     expect(broker.running).toBe(false);
+  });
+
+  it('starts a fresh helper for a request that comes while the idle one is still ending', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      broker = new SpawnBroker({ logger: silentLogger(), idleMs: 1_000 });
+      const first = Number((await broker.run('sh', ['-c', 'echo $PPID'], options())).stdout.toString());
+      vi.advanceTimersByTime(1_000); // idle: the helper is told to end, and has not exited yet
+      const second = Number((await broker.run('sh', ['-c', 'echo $PPID'], options())).stdout.toString());
+      expect(second).not.toBe(process.pid);
+      expect(second).not.toBe(first);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('ends the helper once idle, and after close runs in this process', async () => {

@@ -151,7 +151,12 @@ export class SpawnBroker {
   private idleSoon(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      if (this.pending.size === 0) this.child?.disconnect();
+      const idle = this.child;
+      if (this.pending.size > 0 || idle === undefined) return;
+      // Retired now, not at its exit: a request that comes before it has exited starts a fresh
+      // helper instead of sending to a closed channel (and running here).
+      this.child = undefined;
+      idle.disconnect();
     }, this.opts.idleMs ?? 30_000).unref();
   }
 }
