@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findProjectRoot } from '@sylk/config/paths';
 import { createClient } from '@sylk/proto/client';
-import { SandboxService, type SandboxStatusResponse } from '@sylk/proto/security';
+import { SandboxService, type SandboxStatusResponse } from '@sylk/proto/sandbox';
 import { connectDaemon, type DaemonConnection } from '../connection.js';
 import { emit, style, type Style } from '../output.js';
 import type { Runtime } from '../runtime.js';

@@ -6,7 +6,6 @@ import { hardWrap, outputWidth } from '../render/table.js';
 import type { Runtime } from '../runtime.js';
 import { renderStatus, statusJson } from './daemon.js';
 import { fetchSandboxStatus, sandboxLine } from './sandbox.js';
-import { fetchSessionStatus, renderSessionStatus, sessionStatusJson } from './session-context.js';
 
 export function registerStatusCommands(program: Command, rt: Runtime): void {
   program
@@ -20,6 +19,9 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
       const conn = await connectDaemon(opts, rt.env);
       try {
         if (session !== undefined) {
+          // Loaded only here: it brings the session commands' module graph, which `sylk status`
+          // alone does not need (~10 ms of every start).
+          const { fetchSessionStatus, renderSessionStatus, sessionStatusJson } = await import('./session-context.js');
           const s = await fetchSessionStatus(conn, session);
           return emit(
             opts,
@@ -27,9 +29,11 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
             () => renderSessionStatus(s, style(rt.color(opts))),
           );
         }
-        const s = await conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata });
-        // A daemon without the sandbox service (older) still gets its status shown.
-        const sb = await fetchSandboxStatus(conn, '', 2_000).catch(() => undefined);
+        // Both asked at once. A daemon without the sandbox service (older) still gets its status shown.
+        const [s, sb] = await Promise.all([
+          conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata }),
+          fetchSandboxStatus(conn, '', 2_000).catch(() => undefined),
+        ]);
         const st = style(rt.color(opts));
         emit(
           opts,

@@ -10,174 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/security.proto.
  */
 export const file_sylk_v1_security: GenFile = /*@__PURE__*/
-  fileDesc("ChZzeWxrL3YxL3NlY3VyaXR5LnByb3RvEgdzeWxrLnYxIiwKFFNhbmRib3hTdGF0dXNSZXF1ZXN0EhQKDHByb2plY3Rfcm9vdBgBIAEoCSI4CgxTYW5kYm94TW91bnQSDAoEbW9kZRgBIAEoCRIMCgRwYXRoGAIgASgJEgwKBG5vdGUYAyABKAkiQAoNUHJveHlDb3VudGVycxIPCgdhbGxvd2VkGAEgASgEEg8KB2Jsb2NrZWQYAiABKAQSDQoFYXNrZWQYAyABKAQimAMKFVNhbmRib3hTdGF0dXNSZXNwb25zZRIMCgRtb2RlGAEgASgJEg8KB2JhY2tlbmQYAiABKAkSEQoJYXZhaWxhYmxlGAMgASgIEg4KBnJlYXNvbhgEIAEoCRILCgNmaXgYBSABKAkSEAoIcmVxdWlyZWQYBiABKAgSJQoGbW91bnRzGAcgAygLMhUuc3lsay52MS5TYW5kYm94TW91bnQSOgoGbGltaXRzGAggAygLMiouc3lsay52MS5TYW5kYm94U3RhdHVzUmVzcG9uc2UuTGltaXRzRW50cnkSFQoNcHJveHlfZW5hYmxlZBgJIAEoCBIWCg5wcm94eV9lbmRwb2ludBgKIAEoCRIXCg9hbGxvd2VkX2RvbWFpbnMYCyADKAkSLgoOcHJveHlfY291bnRlcnMYDCABKAsyFi5zeWxrLnYxLlByb3h5Q291bnRlcnMSFAoMcHJveHlfYnJpZGdlGA0gASgJGi0KC0xpbWl0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEirwEKEVF1ZXJ5QXVkaXRSZXF1ZXN0EhUKDXNpbmNlX3VuaXhfbXMYASABKAMSFQoNdW50aWxfdW5peF9tcxgCIAEoAxISCgpjYXRlZ29yaWVzGAMgAygJEhIKCnNlc3Npb25faWQYBCABKAkSDgoGYWN0aW9uGAUgASgJEhQKDHRhcmdldF9yZWdleBgGIAEoCRIPCgdvdXRjb21lGAcgASgJEg0KBWxpbWl0GAggASgNIjgKElF1ZXJ5QXVkaXRSZXNwb25zZRIiCgVlbnRyeRgBIAEoCzITLnN5bGsudjEuQXVkaXRFbnRyeSLvAQoKQXVkaXRFbnRyeRIKCgJpZBgBIAEoCRIUCgx0aW1lX3VuaXhfbXMYAiABKAMSCwoDc2VxGAMgASgEEhAKCGNhdGVnb3J5GAQgASgJEg4KBmFjdGlvbhgFIAEoCRIOCgZ0YXJnZXQYBiABKAkSDwoHb3V0Y29tZRgHIAEoCRISCgpzZXNzaW9uX2lkGAggASgJEhIKCnByb2plY3RfaWQYCSABKAkSFAoMZGV0YWlsc19qc29uGAogASgJEhEKCXByZXZfaGFzaBgLIAEoCRIMCgRoYXNoGAwgASgJEhAKCHNldmVyaXR5GA0gASgJIhQKElZlcmlmeUF1ZGl0UmVxdWVzdCJICgxBdWRpdFByb2JsZW0SDAoEZmlsZRgBIAEoCRIMCgRsaW5lGAIgASgEEgsKA3NlcRgDIAEoBBIPCgdwcm9ibGVtGAQgASgJIn4KE1ZlcmlmeUF1ZGl0UmVzcG9uc2USCgoCb2sYASABKAgSDwoHZW50cmllcxgCIAEoBBISCgpzaWduYXR1cmVzGAMgASgEEg0KBWZpbGVzGAQgASgNEicKCHByb2JsZW1zGAUgAygLMhUuc3lsay52MS5BdWRpdFByb2JsZW0iXwoUU2V0Q3JlZGVudGlhbFJlcXVlc3QSEAoIcHJvdmlkZXIYASABKAkSDwoHcHJvZmlsZRgCIAEoCRIPCgdhcGlfa2V5GAMgASgJEhMKC3NraXBfdmVyaWZ5GAQgASgIIkwKFVNldENyZWRlbnRpYWxSZXNwb25zZRIRCglzdG9yZWRfaW4YASABKAkSEAoIdmVyaWZpZWQYAiABKAgSDgoGbWFza2VkGAMgASgJIioKF0NyZWRlbnRpYWxTdGF0dXNSZXF1ZXN0Eg8KB3Byb2ZpbGUYASABKAkigQEKDkNyZWRlbnRpYWxJbmZvEhAKCHByb3ZpZGVyGAEgASgJEg8KB3Byb2ZpbGUYAiABKAkSDgoGc291cmNlGAMgASgJEg4KBm1hc2tlZBgEIAEoCRIbChN2ZXJpZmllZF9hdF91bml4X21zGAUgASgDEg8KB3Byb2JsZW0YBiABKAkifgoYQ3JlZGVudGlhbFN0YXR1c1Jlc3BvbnNlEiwKC2NyZWRlbnRpYWxzGAEgAygLMhcuc3lsay52MS5DcmVkZW50aWFsSW5mbxIQCghrZXljaGFpbhgCIAEoCRIRCglmaWxlX3BhdGgYAyABKAkSDwoHcHJvZmlsZRgEIAEoCSI8ChdSZW1vdmVDcmVkZW50aWFsUmVxdWVzdBIQCghwcm92aWRlchgBIAEoCRIPCgdwcm9maWxlGAIgASgJIjAKGFJlbW92ZUNyZWRlbnRpYWxSZXNwb25zZRIUCgxyZW1vdmVkX2Zyb20YASADKAkiKwoYVmVyaWZ5Q3JlZGVudGlhbHNSZXF1ZXN0Eg8KB3Byb2ZpbGUYASABKAkiYQoPQ3JlZGVudGlhbENoZWNrEhAKCHByb3ZpZGVyGAEgASgJEg4KBnNvdXJjZRgCIAEoCRIPCgdvdXRjb21lGAMgASgJEg4KBmRldGFpbBgEIAEoCRILCgNmaXgYBSABKAkiVgoZVmVyaWZ5Q3JlZGVudGlhbHNSZXNwb25zZRIoCgZjaGVja3MYASADKAsyGC5zeWxrLnYxLkNyZWRlbnRpYWxDaGVjaxIPCgdwcm9maWxlGAIgASgJMmAKDlNhbmRib3hTZXJ2aWNlEk4KDVNhbmRib3hTdGF0dXMSHS5zeWxrLnYxLlNhbmRib3hTdGF0dXNSZXF1ZXN0Gh4uc3lsay52MS5TYW5kYm94U3RhdHVzUmVzcG9uc2UyoQEKDEF1ZGl0U2VydmljZRJHCgpRdWVyeUF1ZGl0Ehouc3lsay52MS5RdWVyeUF1ZGl0UmVxdWVzdBobLnN5bGsudjEuUXVlcnlBdWRpdFJlc3BvbnNlMAESSAoLVmVyaWZ5QXVkaXQSGy5zeWxrLnYxLlZlcmlmeUF1ZGl0UmVxdWVzdBocLnN5bGsudjEuVmVyaWZ5QXVkaXRSZXNwb25zZTLxAgoRQ3JlZGVudGlhbFNlcnZpY2USTgoNU2V0Q3JlZGVudGlhbBIdLnN5bGsudjEuU2V0Q3JlZGVudGlhbFJlcXVlc3QaHi5zeWxrLnYxLlNldENyZWRlbnRpYWxSZXNwb25zZRJXChBDcmVkZW50aWFsU3RhdHVzEiAuc3lsay52MS5DcmVkZW50aWFsU3RhdHVzUmVxdWVzdBohLnN5bGsudjEuQ3JlZGVudGlhbFN0YXR1c1Jlc3BvbnNlElcKEFJlbW92ZUNyZWRlbnRpYWwSIC5zeWxrLnYxLlJlbW92ZUNyZWRlbnRpYWxSZXF1ZXN0GiEuc3lsay52MS5SZW1vdmVDcmVkZW50aWFsUmVzcG9uc2USWgoRVmVyaWZ5Q3JlZGVudGlhbHMSIS5zeWxrLnYxLlZlcmlmeUNyZWRlbnRpYWxzUmVxdWVzdBoiLnN5bGsudjEuVmVyaWZ5Q3JlZGVudGlhbHNSZXNwb25zZWIGcHJvdG8z");
-
-/**
- * @generated from message sylk.v1.SandboxStatusRequest
- */
-export type SandboxStatusRequest = Message<"sylk.v1.SandboxStatusRequest"> & {
-  /**
-   * Optional: report the mounts as they would be for this project root.
-   *
-   * @generated from field: string project_root = 1;
-   */
-  projectRoot: string;
-};
-
-/**
- * Describes the message sylk.v1.SandboxStatusRequest.
- * Use `create(SandboxStatusRequestSchema)` to create a new message.
- */
-export const SandboxStatusRequestSchema: GenMessage<SandboxStatusRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 0);
-
-/**
- * @generated from message sylk.v1.SandboxMount
- */
-export type SandboxMount = Message<"sylk.v1.SandboxMount"> & {
-  /**
-   * "ro", "rw", "tmpfs", "proc", "dev", "hidden".
-   *
-   * @generated from field: string mode = 1;
-   */
-  mode: string;
-
-  /**
-   * @generated from field: string path = 2;
-   */
-  path: string;
-
-  /**
-   * @generated from field: string note = 3;
-   */
-  note: string;
-};
-
-/**
- * Describes the message sylk.v1.SandboxMount.
- * Use `create(SandboxMountSchema)` to create a new message.
- */
-export const SandboxMountSchema: GenMessage<SandboxMount> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 1);
-
-/**
- * @generated from message sylk.v1.ProxyCounters
- */
-export type ProxyCounters = Message<"sylk.v1.ProxyCounters"> & {
-  /**
-   * @generated from field: uint64 allowed = 1;
-   */
-  allowed: bigint;
-
-  /**
-   * @generated from field: uint64 blocked = 2;
-   */
-  blocked: bigint;
-
-  /**
-   * @generated from field: uint64 asked = 3;
-   */
-  asked: bigint;
-};
-
-/**
- * Describes the message sylk.v1.ProxyCounters.
- * Use `create(ProxyCountersSchema)` to create a new message.
- */
-export const ProxyCountersSchema: GenMessage<ProxyCounters> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 2);
-
-/**
- * @generated from message sylk.v1.SandboxStatusResponse
- */
-export type SandboxStatusResponse = Message<"sylk.v1.SandboxStatusResponse"> & {
-  /**
-   * "enforced" (every command sandboxed), "unsandboxed" (unavailable and not
-   * required: commands run with a notice), "refusing" (unavailable and
-   * required: commands are refused), "disabled" (turned off in config).
-   *
-   * @generated from field: string mode = 1;
-   */
-  mode: string;
-
-  /**
-   * "bubblewrap", "seatbelt" or "none".
-   *
-   * @generated from field: string backend = 2;
-   */
-  backend: string;
-
-  /**
-   * @generated from field: bool available = 3;
-   */
-  available: boolean;
-
-  /**
-   * Why the sandbox is unavailable, and the exact fix; empty when available.
-   *
-   * @generated from field: string reason = 4;
-   */
-  reason: string;
-
-  /**
-   * @generated from field: string fix = 5;
-   */
-  fix: string;
-
-  /**
-   * @generated from field: bool required = 6;
-   */
-  required: boolean;
-
-  /**
-   * @generated from field: repeated sylk.v1.SandboxMount mounts = 7;
-   */
-  mounts: SandboxMount[];
-
-  /**
-   * Resource limits applied to each command, e.g. "cpu_seconds" -> "600".
-   *
-   * @generated from field: map<string, string> limits = 8;
-   */
-  limits: { [key: string]: string };
-
-  /**
-   * @generated from field: bool proxy_enabled = 9;
-   */
-  proxyEnabled: boolean;
-
-  /**
-   * How sandboxed commands reach the proxy (socket path, bridge).
-   *
-   * @generated from field: string proxy_endpoint = 10;
-   */
-  proxyEndpoint: string;
-
-  /**
-   * @generated from field: repeated string allowed_domains = 11;
-   */
-  allowedDomains: string[];
-
-  /**
-   * @generated from field: sylk.v1.ProxyCounters proxy_counters = 12;
-   */
-  proxyCounters?: ProxyCounters | undefined;
-
-  /**
-   * "socat" when commands get HTTP(S)_PROXY through a bridge; empty when
-   * sandboxed commands have no network at all.
-   *
-   * @generated from field: string proxy_bridge = 13;
-   */
-  proxyBridge: string;
-};
-
-/**
- * Describes the message sylk.v1.SandboxStatusResponse.
- * Use `create(SandboxStatusResponseSchema)` to create a new message.
- */
-export const SandboxStatusResponseSchema: GenMessage<SandboxStatusResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 3);
+  fileDesc("ChZzeWxrL3YxL3NlY3VyaXR5LnByb3RvEgdzeWxrLnYxIq8BChFRdWVyeUF1ZGl0UmVxdWVzdBIVCg1zaW5jZV91bml4X21zGAEgASgDEhUKDXVudGlsX3VuaXhfbXMYAiABKAMSEgoKY2F0ZWdvcmllcxgDIAMoCRISCgpzZXNzaW9uX2lkGAQgASgJEg4KBmFjdGlvbhgFIAEoCRIUCgx0YXJnZXRfcmVnZXgYBiABKAkSDwoHb3V0Y29tZRgHIAEoCRINCgVsaW1pdBgIIAEoDSI4ChJRdWVyeUF1ZGl0UmVzcG9uc2USIgoFZW50cnkYASABKAsyEy5zeWxrLnYxLkF1ZGl0RW50cnki7wEKCkF1ZGl0RW50cnkSCgoCaWQYASABKAkSFAoMdGltZV91bml4X21zGAIgASgDEgsKA3NlcRgDIAEoBBIQCghjYXRlZ29yeRgEIAEoCRIOCgZhY3Rpb24YBSABKAkSDgoGdGFyZ2V0GAYgASgJEg8KB291dGNvbWUYByABKAkSEgoKc2Vzc2lvbl9pZBgIIAEoCRISCgpwcm9qZWN0X2lkGAkgASgJEhQKDGRldGFpbHNfanNvbhgKIAEoCRIRCglwcmV2X2hhc2gYCyABKAkSDAoEaGFzaBgMIAEoCRIQCghzZXZlcml0eRgNIAEoCSIUChJWZXJpZnlBdWRpdFJlcXVlc3QiSAoMQXVkaXRQcm9ibGVtEgwKBGZpbGUYASABKAkSDAoEbGluZRgCIAEoBBILCgNzZXEYAyABKAQSDwoHcHJvYmxlbRgEIAEoCSJ+ChNWZXJpZnlBdWRpdFJlc3BvbnNlEgoKAm9rGAEgASgIEg8KB2VudHJpZXMYAiABKAQSEgoKc2lnbmF0dXJlcxgDIAEoBBINCgVmaWxlcxgEIAEoDRInCghwcm9ibGVtcxgFIAMoCzIVLnN5bGsudjEuQXVkaXRQcm9ibGVtIl8KFFNldENyZWRlbnRpYWxSZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJEg8KB3Byb2ZpbGUYAiABKAkSDwoHYXBpX2tleRgDIAEoCRITCgtza2lwX3ZlcmlmeRgEIAEoCCJMChVTZXRDcmVkZW50aWFsUmVzcG9uc2USEQoJc3RvcmVkX2luGAEgASgJEhAKCHZlcmlmaWVkGAIgASgIEg4KBm1hc2tlZBgDIAEoCSIqChdDcmVkZW50aWFsU3RhdHVzUmVxdWVzdBIPCgdwcm9maWxlGAEgASgJIoEBCg5DcmVkZW50aWFsSW5mbxIQCghwcm92aWRlchgBIAEoCRIPCgdwcm9maWxlGAIgASgJEg4KBnNvdXJjZRgDIAEoCRIOCgZtYXNrZWQYBCABKAkSGwoTdmVyaWZpZWRfYXRfdW5peF9tcxgFIAEoAxIPCgdwcm9ibGVtGAYgASgJIn4KGENyZWRlbnRpYWxTdGF0dXNSZXNwb25zZRIsCgtjcmVkZW50aWFscxgBIAMoCzIXLnN5bGsudjEuQ3JlZGVudGlhbEluZm8SEAoIa2V5Y2hhaW4YAiABKAkSEQoJZmlsZV9wYXRoGAMgASgJEg8KB3Byb2ZpbGUYBCABKAkiPAoXUmVtb3ZlQ3JlZGVudGlhbFJlcXVlc3QSEAoIcHJvdmlkZXIYASABKAkSDwoHcHJvZmlsZRgCIAEoCSIwChhSZW1vdmVDcmVkZW50aWFsUmVzcG9uc2USFAoMcmVtb3ZlZF9mcm9tGAEgAygJIisKGFZlcmlmeUNyZWRlbnRpYWxzUmVxdWVzdBIPCgdwcm9maWxlGAEgASgJImEKD0NyZWRlbnRpYWxDaGVjaxIQCghwcm92aWRlchgBIAEoCRIOCgZzb3VyY2UYAiABKAkSDwoHb3V0Y29tZRgDIAEoCRIOCgZkZXRhaWwYBCABKAkSCwoDZml4GAUgASgJIlYKGVZlcmlmeUNyZWRlbnRpYWxzUmVzcG9uc2USKAoGY2hlY2tzGAEgAygLMhguc3lsay52MS5DcmVkZW50aWFsQ2hlY2sSDwoHcHJvZmlsZRgCIAEoCTKhAQoMQXVkaXRTZXJ2aWNlEkcKClF1ZXJ5QXVkaXQSGi5zeWxrLnYxLlF1ZXJ5QXVkaXRSZXF1ZXN0Ghsuc3lsay52MS5RdWVyeUF1ZGl0UmVzcG9uc2UwARJICgtWZXJpZnlBdWRpdBIbLnN5bGsudjEuVmVyaWZ5QXVkaXRSZXF1ZXN0Ghwuc3lsay52MS5WZXJpZnlBdWRpdFJlc3BvbnNlMvECChFDcmVkZW50aWFsU2VydmljZRJOCg1TZXRDcmVkZW50aWFsEh0uc3lsay52MS5TZXRDcmVkZW50aWFsUmVxdWVzdBoeLnN5bGsudjEuU2V0Q3JlZGVudGlhbFJlc3BvbnNlElcKEENyZWRlbnRpYWxTdGF0dXMSIC5zeWxrLnYxLkNyZWRlbnRpYWxTdGF0dXNSZXF1ZXN0GiEuc3lsay52MS5DcmVkZW50aWFsU3RhdHVzUmVzcG9uc2USVwoQUmVtb3ZlQ3JlZGVudGlhbBIgLnN5bGsudjEuUmVtb3ZlQ3JlZGVudGlhbFJlcXVlc3QaIS5zeWxrLnYxLlJlbW92ZUNyZWRlbnRpYWxSZXNwb25zZRJaChFWZXJpZnlDcmVkZW50aWFscxIhLnN5bGsudjEuVmVyaWZ5Q3JlZGVudGlhbHNSZXF1ZXN0GiIuc3lsay52MS5WZXJpZnlDcmVkZW50aWFsc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message sylk.v1.QueryAuditRequest
@@ -235,7 +68,7 @@ export type QueryAuditRequest = Message<"sylk.v1.QueryAuditRequest"> & {
  * Use `create(QueryAuditRequestSchema)` to create a new message.
  */
 export const QueryAuditRequestSchema: GenMessage<QueryAuditRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 4);
+  messageDesc(file_sylk_v1_security, 0);
 
 /**
  * @generated from message sylk.v1.QueryAuditResponse
@@ -252,7 +85,7 @@ export type QueryAuditResponse = Message<"sylk.v1.QueryAuditResponse"> & {
  * Use `create(QueryAuditResponseSchema)` to create a new message.
  */
 export const QueryAuditResponseSchema: GenMessage<QueryAuditResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 5);
+  messageDesc(file_sylk_v1_security, 1);
 
 /**
  * @generated from message sylk.v1.AuditEntry
@@ -331,7 +164,7 @@ export type AuditEntry = Message<"sylk.v1.AuditEntry"> & {
  * Use `create(AuditEntrySchema)` to create a new message.
  */
 export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 6);
+  messageDesc(file_sylk_v1_security, 2);
 
 /**
  * @generated from message sylk.v1.VerifyAuditRequest
@@ -344,7 +177,7 @@ export type VerifyAuditRequest = Message<"sylk.v1.VerifyAuditRequest"> & {
  * Use `create(VerifyAuditRequestSchema)` to create a new message.
  */
 export const VerifyAuditRequestSchema: GenMessage<VerifyAuditRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 7);
+  messageDesc(file_sylk_v1_security, 3);
 
 /**
  * @generated from message sylk.v1.AuditProblem
@@ -376,7 +209,7 @@ export type AuditProblem = Message<"sylk.v1.AuditProblem"> & {
  * Use `create(AuditProblemSchema)` to create a new message.
  */
 export const AuditProblemSchema: GenMessage<AuditProblem> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 8);
+  messageDesc(file_sylk_v1_security, 4);
 
 /**
  * @generated from message sylk.v1.VerifyAuditResponse
@@ -413,7 +246,7 @@ export type VerifyAuditResponse = Message<"sylk.v1.VerifyAuditResponse"> & {
  * Use `create(VerifyAuditResponseSchema)` to create a new message.
  */
 export const VerifyAuditResponseSchema: GenMessage<VerifyAuditResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 9);
+  messageDesc(file_sylk_v1_security, 5);
 
 /**
  * @generated from message sylk.v1.SetCredentialRequest
@@ -445,7 +278,7 @@ export type SetCredentialRequest = Message<"sylk.v1.SetCredentialRequest"> & {
  * Use `create(SetCredentialRequestSchema)` to create a new message.
  */
 export const SetCredentialRequestSchema: GenMessage<SetCredentialRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 10);
+  messageDesc(file_sylk_v1_security, 6);
 
 /**
  * @generated from message sylk.v1.SetCredentialResponse
@@ -474,7 +307,7 @@ export type SetCredentialResponse = Message<"sylk.v1.SetCredentialResponse"> & {
  * Use `create(SetCredentialResponseSchema)` to create a new message.
  */
 export const SetCredentialResponseSchema: GenMessage<SetCredentialResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 11);
+  messageDesc(file_sylk_v1_security, 7);
 
 /**
  * @generated from message sylk.v1.CredentialStatusRequest
@@ -491,7 +324,7 @@ export type CredentialStatusRequest = Message<"sylk.v1.CredentialStatusRequest">
  * Use `create(CredentialStatusRequestSchema)` to create a new message.
  */
 export const CredentialStatusRequestSchema: GenMessage<CredentialStatusRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 12);
+  messageDesc(file_sylk_v1_security, 8);
 
 /**
  * @generated from message sylk.v1.CredentialInfo
@@ -539,7 +372,7 @@ export type CredentialInfo = Message<"sylk.v1.CredentialInfo"> & {
  * Use `create(CredentialInfoSchema)` to create a new message.
  */
 export const CredentialInfoSchema: GenMessage<CredentialInfo> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 13);
+  messageDesc(file_sylk_v1_security, 9);
 
 /**
  * @generated from message sylk.v1.CredentialStatusResponse
@@ -573,7 +406,7 @@ export type CredentialStatusResponse = Message<"sylk.v1.CredentialStatusResponse
  * Use `create(CredentialStatusResponseSchema)` to create a new message.
  */
 export const CredentialStatusResponseSchema: GenMessage<CredentialStatusResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 14);
+  messageDesc(file_sylk_v1_security, 10);
 
 /**
  * @generated from message sylk.v1.RemoveCredentialRequest
@@ -595,7 +428,7 @@ export type RemoveCredentialRequest = Message<"sylk.v1.RemoveCredentialRequest">
  * Use `create(RemoveCredentialRequestSchema)` to create a new message.
  */
 export const RemoveCredentialRequestSchema: GenMessage<RemoveCredentialRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 15);
+  messageDesc(file_sylk_v1_security, 11);
 
 /**
  * @generated from message sylk.v1.RemoveCredentialResponse
@@ -612,7 +445,7 @@ export type RemoveCredentialResponse = Message<"sylk.v1.RemoveCredentialResponse
  * Use `create(RemoveCredentialResponseSchema)` to create a new message.
  */
 export const RemoveCredentialResponseSchema: GenMessage<RemoveCredentialResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 16);
+  messageDesc(file_sylk_v1_security, 12);
 
 /**
  * @generated from message sylk.v1.VerifyCredentialsRequest
@@ -629,7 +462,7 @@ export type VerifyCredentialsRequest = Message<"sylk.v1.VerifyCredentialsRequest
  * Use `create(VerifyCredentialsRequestSchema)` to create a new message.
  */
 export const VerifyCredentialsRequestSchema: GenMessage<VerifyCredentialsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 17);
+  messageDesc(file_sylk_v1_security, 13);
 
 /**
  * CredentialCheck is one provider's verification.
@@ -676,7 +509,7 @@ export type CredentialCheck = Message<"sylk.v1.CredentialCheck"> & {
  * Use `create(CredentialCheckSchema)` to create a new message.
  */
 export const CredentialCheckSchema: GenMessage<CredentialCheck> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 18);
+  messageDesc(file_sylk_v1_security, 14);
 
 /**
  * @generated from message sylk.v1.VerifyCredentialsResponse
@@ -698,25 +531,7 @@ export type VerifyCredentialsResponse = Message<"sylk.v1.VerifyCredentialsRespon
  * Use `create(VerifyCredentialsResponseSchema)` to create a new message.
  */
 export const VerifyCredentialsResponseSchema: GenMessage<VerifyCredentialsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_security, 19);
-
-/**
- * SandboxService reports how commands the agents run are contained: the OS
- * sandbox backend, what is mounted how, and the network allowlist proxy.
- *
- * @generated from service sylk.v1.SandboxService
- */
-export const SandboxService: GenService<{
-  /**
-   * @generated from rpc sylk.v1.SandboxService.SandboxStatus
-   */
-  sandboxStatus: {
-    methodKind: "unary";
-    input: typeof SandboxStatusRequestSchema;
-    output: typeof SandboxStatusResponseSchema;
-  },
-}> = /*@__PURE__*/
-  serviceDesc(file_sylk_v1_security, 0);
+  messageDesc(file_sylk_v1_security, 15);
 
 /**
  * AuditService reads the daemon's tamper-evident audit log.
@@ -745,7 +560,7 @@ export const AuditService: GenService<{
     output: typeof VerifyAuditResponseSchema;
   },
 }> = /*@__PURE__*/
-  serviceDesc(file_sylk_v1_security, 1);
+  serviceDesc(file_sylk_v1_security, 0);
 
 /**
  * CredentialService stores and resolves provider API keys (environment →
@@ -790,5 +605,5 @@ export const CredentialService: GenService<{
     output: typeof VerifyCredentialsResponseSchema;
   },
 }> = /*@__PURE__*/
-  serviceDesc(file_sylk_v1_security, 2);
+  serviceDesc(file_sylk_v1_security, 1);
 
