@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectivityState, type Client } from '@grpc/grpc-js';
-import { PROTOCOL_MAJOR, VERSION, compareVersions } from '@sylk/core';
+import { PROTOCOL_MAJOR, VERSION, compareVersions, errorMessage, isSylkError, startDetachedDaemon } from '@sylk/core';
 import { resolveDirs, resolveSocketPath, type SylkDirs } from '@sylk/config/paths';
 import { connect, createClient, unixTarget, type TypedClient } from '@sylk/proto/client';
 import { DaemonService, type HelloResponse } from '@sylk/proto/daemon';
@@ -115,26 +114,23 @@ export function sylkdEntry(env: NodeJS.ProcessEnv): string {
   );
 }
 
-/** Run `sylkd` (which daemonizes and exits once serving). Exit 3 = another one won the race: fine. */
-function launchDaemon(entry: string, env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], { stdio: ['ignore', 'ignore', 'pipe'], env });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0 || code === 3) resolve();
-      else
-        reject(
-          new CliError(
-            `sylkd failed to start: ${stderr.trim() || `exit ${code}`}`,
-            EXIT.daemonUnavailable,
-            'see `sylk daemon logs` and `sylk config validate`',
-            'cli.daemon_start_failed',
-          ),
-        );
-    });
-  });
+/**
+ * Start `sylkd --foreground` in the background and wait until it serves (the daemon's own
+ * launcher would cost one more Node start). Another sylkd winning the race is fine.
+ */
+async function launchDaemon(entry: string, env: NodeJS.ProcessEnv, logs: string): Promise<void> {
+  mkdirSync(logs, { recursive: true, mode: 0o700 });
+  try {
+    await startDetachedDaemon({ entry, env, outFile: join(logs, 'sylkd.out') });
+  } catch (err) {
+    if (isSylkError(err) && err.code === 'daemon.already_running') return;
+    throw new CliError(
+      `sylkd failed to start: ${errorMessage(err)}`,
+      EXIT.daemonUnavailable,
+      (isSylkError(err) ? err.hint : undefined) ?? 'see `sylk daemon logs` and `sylk config validate`',
+      'cli.daemon_start_failed',
+    );
+  }
 }
 
 /**
@@ -164,7 +160,7 @@ export async function startDaemon(loc: Locations, env: NodeJS.ProcessEnv): Promi
     return;
   }
   try {
-    await launchDaemon(sylkdEntry(env), daemonEnv);
+    await launchDaemon(sylkdEntry(env), daemonEnv, loc.dirs.logs);
   } finally {
     closeSync(fd);
     try {

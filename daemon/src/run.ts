@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { VERSION, isSylkError, errorMessage } from '@sylk/core';
+import { VERSION, isSylkError, errorMessage, type DaemonStartReport } from '@sylk/core';
 
 // Each command imports only what it runs: the launcher that daemonizes (`sylkd`, what `sylk`
 // starts), --version and install-service never load the daemon's modules.
@@ -24,10 +24,13 @@ function fail(err: unknown): never {
   if (isSylkError(err) && err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
   if (process.send) {
     // Deliver the reason to a launching parent before exiting.
-    process.send(
-      { type: 'failed', message: errorMessage(err), hint: isSylkError(err) ? err.hint : undefined, code },
-      () => process.exit(code),
-    );
+    const report: DaemonStartReport = {
+      type: 'failed',
+      message: errorMessage(err),
+      hint: isSylkError(err) ? err.hint : undefined,
+      code,
+    };
+    process.send(report, () => process.exit(code));
     setTimeout(() => process.exit(code), 1000).unref();
   } else {
     process.exit(code);
@@ -83,7 +86,8 @@ async function runForeground(): Promise<void> {
   if (pendingStop !== undefined) return stop(pendingStop);
   // Tell a launching parent (sylkd without --foreground, or sylk) that we are serving.
   if (process.send) {
-    process.send({ type: 'ready', pid: process.pid, socket: daemon.socketPath });
+    const report: DaemonStartReport = { type: 'ready', pid: process.pid, socket: daemon.socketPath };
+    process.send(report);
     process.disconnect();
   }
 }

@@ -2,9 +2,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorTier, SylkError } from '@sylk/core';
+import { DAEMON_NODE_FLAGS, ErrorTier, SylkError } from '@sylk/core';
 import { resolveDirs } from '@sylk/config';
-import { DAEMON_NODE_FLAGS } from './v8-flags.js';
 
 export interface InstallServiceOptions {
   env: Readonly<Record<string, string | undefined>>;

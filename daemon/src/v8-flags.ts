@@ -1,14 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * Node flags every sylkd that sylk starts runs with (the daemonizing launcher, the service unit).
- * V8 grows the young generation to 16 MB semi-spaces under load and only a command-line flag caps
- * it; at 4 MB a busy daemon stays tens of MB smaller (and so cheaper to fork for each command)
- * for the same CPU. Idle, the memory trim (memory-trim.ts) gives back what is left.
- */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
-
-/**
  * sylkd starts up under V8's `--optimize-for-size`: the code that runs once compiles compactly
  * and the young generation stays small, which keeps the idle daemon's resident memory low
  * (`npm run bench -- daemon-idle`). Under it the hot paths (stream parsing, event log, relay)

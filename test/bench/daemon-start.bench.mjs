@@ -110,7 +110,7 @@ function restore(template, home) {
  * service until SERVING: wall ms and sylkd's CPU ms at that moment.
  */
 async function timeToServing(h) {
-  const { DAEMON_NODE_FLAGS } = await loadDist('daemon/dist/v8-flags.js');
+  const { DAEMON_NODE_FLAGS } = await loadDist('packages/core/dist/index.js');
   const nodeArgs = [...DAEMON_NODE_FLAGS];
   if (process.env.SYLK_BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`);
   const t0 = performance.now();

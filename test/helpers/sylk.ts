@@ -157,7 +157,8 @@ export function daemonPidsOf(home: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (!cmdline.includes('daemon/dist/main.js')) continue;
+      // The daemon's entry, or its bin (what sylk starts when SYLKD_BIN is not set).
+      if (!/daemon\/(dist\/main|bin\/sylkd)\.js/.test(cmdline)) continue;
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
       if (environ.split('\0').includes(`SYLK_HOME=${home}`)) pids.push(Number(entry));
     } catch {

@@ -19,6 +19,8 @@ export type { Logger } from './logger.js';
 export { sleep, abortReason } from './abort.js';
 export { VERSION, PROTOCOL_MAJOR, compareVersions } from './version.js';
 export { isProcessAlive, processStartTime, isSameProcess } from './process.js';
+export { DAEMON_NODE_FLAGS, startDetachedDaemon } from './daemon-launch.js';
+export type { DaemonStartReport, DetachedDaemonOptions } from './daemon-launch.js';
 export { TextPieces } from './text-pieces.js';
 export { systemTimers } from './timers.js';
 export type { Timers, TimerHandle } from './timers.js';

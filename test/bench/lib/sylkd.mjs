@@ -92,7 +92,7 @@ export async function settledRssMb(pid, { settleMs = RSS_SETTLE_MS, count = 10, 
  * (V8's own traces, e.g. with `--trace-gc-nvp` in SYLK_BENCH_NODE_ARGS).
  */
 export async function startDaemon({ env, home }) {
-  const { DAEMON_NODE_FLAGS } = await loadDist('daemon/dist/v8-flags.js');
+  const { DAEMON_NODE_FLAGS } = await loadDist('packages/core/dist/index.js');
   const nodeArgs = [...DAEMON_NODE_FLAGS];
   if (process.env.SYLK_BENCH_NODE_ARGS) nodeArgs.push(...process.env.SYLK_BENCH_NODE_ARGS.split(' '));
   if (process.env.SYLK_BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`);
