@@ -196,7 +196,8 @@ export class Daemon {
         this.logger.warn({ marker: this.runningMarker }, 'previous sylkd did not shut down cleanly; recovering');
       writeFileSync(this.runningMarker, String(process.pid), { mode: 0o600 });
 
-      // Before anything opens a database: a damaged one is replaced by its newest good backup.
+      // Before anything opens a database: a damaged one is replaced by its newest good backup
+      // (system.db now, each session log before it first opens).
       this.storage = new StorageGuard({
         dirs: this.dirs,
         config: this.config,
@@ -281,6 +282,7 @@ export class Daemon {
         logger: this.logger.child({ component: 'sessions' }),
         metrics: { tools: this.metrics.tools, turnEnded: this.metrics.sessions.turnEnded },
         ...(tracing !== undefined ? { tracer: tracing.tracer } : {}),
+        beforeLogOpen: (path) => this.storage.beforeOpen(path),
       });
       this.sandbox.warm();
       this.onShutdown(() => this.sandbox.close());

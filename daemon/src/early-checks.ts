@@ -3,9 +3,10 @@ import { liveLockHolder } from './lock.js';
 import { startIntegrityChecks, type StartChecks } from './storage-guard.js';
 
 /**
- * `sylkd --foreground` begins the start-up integrity checks of its databases before it imports
- * the daemon: their worker threads run while the code loads, and Daemon.start takes the results.
- * None while another sylkd holds the lock (this one will not start; Daemon.start says so).
+ * `sylkd --foreground` begins the start-up integrity check of system.db before it imports the
+ * daemon: its worker thread runs while the code loads, and Daemon.start takes the result (the
+ * session logs are checked once it serves). None while another sylkd holds the lock (this one
+ * will not start; Daemon.start says so).
  */
 export function earlyIntegrityChecks(env: Readonly<Record<string, string | undefined>>): StartChecks | undefined {
   const dirs = resolveDirs(env);

@@ -19,7 +19,7 @@ beforeEach(() => {
   dirs = resolveDirs(env);
   mkdirSync(dirs.config, { recursive: true });
   config = new ConfigStore({ dirs, env, logger: silentLogger() });
-  guard = new StorageGuard({ dirs, config, clock, logger: silentLogger() });
+  guard = new StorageGuard({ dirs, config, clock, logger: silentLogger(), sessionCheckDelayMs: 0 });
 });
 afterEach(async () => {
   await guard.close();
@@ -68,17 +68,45 @@ describe('StorageGuard', () => {
     // As sylkd --foreground does: the checks begin before the guard exists (early-checks.ts).
     const early = startIntegrityChecks(dirs);
     expect(early?.databases.map((d) => d.name)).toEqual(['system', 'session s1']);
-    const damaged = await guard.checkAtStart(early);
-    expect(damaged).toHaveLength(1);
-    expect(damaged[0]?.database.sessionId).toBe('s1');
-    expect(damaged[0]?.action).toMatch(/^restored events-v1-/);
+    // Only system.db is waited for; the session logs are checked once the daemon serves.
+    expect(await guard.checkAtStart(early)).toEqual([]);
+    expect(checkDatabaseFile(log, 'quick')).not.toEqual([]);
+    const notices: [string, string][] = [];
+    guard.start(async (id, message) => void notices.push([id, message]), []);
+    await guard.sessionLogsChecked();
     expect(checkDatabaseFile(log, 'full')).toEqual([]);
     expect(guard.component()).toMatchObject({ name: 'integrity', state: 'restored' });
-
-    const notices: [string, string][] = [];
-    guard.start(async (id, message) => void notices.push([id, message]), damaged);
-    await new Promise((r) => setImmediate(r));
+    expect(guard.component().detail).toMatch(/session s1 was damaged and restored from backup events-v1-/);
     expect(notices).toEqual([['s1', expect.stringContaining('failed its integrity check at start: restored')]]);
+  });
+
+  it('checks a session log that opens before its start-up check came back, and restores it before it opens', async () => {
+    const log = makeDatabases();
+    await guard.backupNow();
+    corruptPages(log);
+    expect(await guard.checkAtStart(startIntegrityChecks(dirs))).toEqual([]);
+    // Opened right after the start, before the session logs' check: checked and restored first.
+    guard.beforeOpen(log);
+    expect(checkDatabaseFile(log, 'full')).toEqual([]);
+    expect(guard.summary().restores).toHaveLength(1);
+    // Told once the log has opened and the daemon can write into it.
+    await new Promise((r) => setImmediate(r));
+    const notices: string[] = [];
+    guard.start(async (id) => void notices.push(id), []);
+    expect(notices).toEqual(['s1']);
+    // The start-up check then leaves it alone: it is open.
+    await guard.sessionLogsChecked();
+    expect(guard.summary().restores).toHaveLength(1);
+  });
+
+  it('a healthy log, or one created after the start, opens without a check of its own', async () => {
+    const log = makeDatabases();
+    expect(await guard.checkAtStart(startIntegrityChecks(dirs))).toEqual([]);
+    guard.beforeOpen(log);
+    guard.beforeOpen(join(dirs.data, 'sessions', 's2', 'events.db'));
+    guard.start(async () => undefined, []);
+    await guard.sessionLogsChecked();
+    expect(guard.summary()).toMatchObject({ integrity: 'ok', restores: [], problems: [] });
   });
 
   it('a periodic check flags damage found while running, once, and points at the restart', async () => {

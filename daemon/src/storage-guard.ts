@@ -14,6 +14,7 @@ import { ErrorTier, SylkError, errorMessage, type Clock, type Logger } from '@sy
 import type { ConfigStore, SylkDirs } from '@sylk/config';
 import {
   backupDatabaseFile,
+  checkDatabaseFile,
   checkFilesInWorker,
   listBackups,
   onCorruptionError,
@@ -44,6 +45,12 @@ export interface StorageGuardOptions {
   config: ConfigStore;
   clock: Clock;
   logger: Logger;
+  /**
+   * How long after start() the session logs' start-up check begins. Default 5 s: it is a few
+   * hundred ms of CPU with many sessions, and the first task after a start must not share the
+   * machine with it. A log opened before it has come back is checked as it opens.
+   */
+  sessionCheckDelayMs?: number;
 }
 
 /** Told about each session whose log is damaged or was restored, to write a notice into it. */
@@ -68,31 +75,27 @@ function managedDatabases(dirs: SylkDirs): ManagedDatabase[] {
   return list;
 }
 
-/** The integrity checks of the start-up, under way in worker threads. */
+/**
+ * The integrity check of the start-up: system.db's, under way in a worker thread (problems by
+ * path, none: healthy), and the session logs to check once the daemon serves.
+ */
 export interface StartChecks {
   databases: ManagedDatabase[];
-  /** Problems by path (none: healthy). */
-  results: Promise<Map<string, string[]>>;
+  /** system.db, checked in full: the daemon opens it only once this is in. */
+  system: Promise<Map<string, string[]>>;
 }
 
 function checkDatabases(dirs: SylkDirs): StartChecks {
   const databases = managedDatabases(dirs).filter((db) => existsSync(db.path));
-  // system.db gets the full check; session logs (possibly hundreds) the quick one, which is
-  // much cheaper, so serving is not delayed; their full check follows in the background (start()).
-  // Both in worker threads, side by side: killing a crashed daemon's processes waits for them.
-  const results = Promise.all([
-    checkFilesInWorker(
-      databases.filter((db) => db.sessionId === undefined).map((db) => db.path),
-      'full',
-    ),
-    checkFilesInWorker(
-      databases.filter((db) => db.sessionId !== undefined).map((db) => db.path),
-      'quick',
-    ),
-  ]).then(([system, sessions]) => new Map([...system, ...sessions]));
-  // Awaited by checkAtStart; a start that fails before then must not crash on the rejection.
-  results.catch(() => undefined);
-  return { databases, results };
+  // system.db gets the full check now. The session logs (possibly hundreds) are checked once the
+  // daemon serves (StorageGuard.start), a log opened before that as it opens (beforeOpen).
+  const system = checkFilesInWorker(
+    databases.filter((db) => db.sessionId === undefined).map((db) => db.path),
+    'full',
+  );
+  // Awaited later; a start that fails before then must not crash on the rejection.
+  system.catch(() => undefined);
+  return { databases, system };
 }
 
 /**
@@ -123,6 +126,11 @@ export class StorageGuard {
   private unsubscribe: (() => void) | undefined;
   private notify: SessionNotifier | undefined;
   private corruptionCheckQueued = false;
+  /** Session logs whose start-up check has not come back yet, by path. */
+  private readonly unchecked = new Map<string, ManagedDatabase>();
+  /** Sessions restored before start() could tell them. */
+  private untold: DatabaseCheckResult[] = [];
+  private sessionChecks: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: StorageGuardOptions) {}
 
@@ -134,6 +142,8 @@ export class StorageGuard {
   /**
    * Before any database is opened: applies staged restores, then checks every file (system.db
    * fully, session logs quickly) and restores the newest good backup of each damaged one.
+   * Resolves once system.db is checked (and restored if need be); the session logs are checked
+   * after start(), each one settled before its log first opens ({@link beforeOpen}).
    * `started`: the same checks begun earlier by {@link startIntegrityChecks}.
    */
   async checkAtStart(started?: StartChecks): Promise<DatabaseCheckResult[]> {
@@ -142,20 +152,82 @@ export class StorageGuard {
       for (const db of this.databases()) this.applyPendingRestore(db);
       checks = checkDatabases(this.opts.dirs);
     }
-    const dbs = checks.databases;
-    const found = await checks.results;
+    for (const db of checks.databases) if (db.sessionId !== undefined) this.unchecked.set(db.path, db);
+    const found = await checks.system;
     this.lastCheckAt = this.opts.clock.now();
-    const results: DatabaseCheckResult[] = [];
-    for (const db of dbs) {
-      const problems = found.get(db.path) ?? [];
-      if (problems.length === 0) continue;
-      this.opts.logger.error(
-        { database: db.name, path: db.path, problems: problems.slice(0, 5) },
-        'database failed its integrity check at start',
-      );
-      results.push({ database: db, problems, action: this.restoreAtStart(db) });
+    return checks.databases
+      .filter((db) => db.sessionId === undefined)
+      .flatMap((db) => this.settleAtStart(db, found.get(db.path) ?? []));
+  }
+
+  /**
+   * Called before a session log opens for the first time in this process (it must not be open
+   * anywhere): a log whose start-up check has not come back is checked now, quickly, and a
+   * damaged one is replaced by its newest good backup before it opens.
+   */
+  beforeOpen(path: string): void {
+    const db = this.unchecked.get(path);
+    if (db === undefined) return;
+    this.unchecked.delete(path);
+    let problems: string[];
+    try {
+      problems = checkDatabaseFile(path, 'quick');
+    } catch (err) {
+      problems = [errorMessage(err)];
     }
-    return results;
+    // Told once the log is open (the notice is written into it).
+    const restored = this.settleAtStart(db, problems);
+    if (restored.length > 0) setImmediate(() => this.tellRestored(restored));
+  }
+
+  /** Resolves when the start-up checks of the session logs have come back and been acted on. */
+  sessionLogsChecked(): Promise<void> {
+    return this.sessionChecks;
+  }
+
+  private checkSessionLogs(): Promise<void> {
+    return this.serial(() =>
+      checkFilesInWorker([...this.unchecked.keys()], 'quick').then(
+        (found) => this.sessionsChecked(found),
+        (err: unknown) => {
+          // The logs not opened yet are then checked as they open.
+          this.opts.logger.error({ err: errorMessage(err) }, 'the start-up check of the session logs failed');
+        },
+      ),
+    );
+  }
+
+  private sessionsChecked(found: Map<string, string[]>): void {
+    const restored: DatabaseCheckResult[] = [];
+    for (const [path, db] of this.unchecked) {
+      // Still unopened (beforeOpen takes what it checks off the list), so replacing it is safe.
+      const problems = found.get(path);
+      if (problems === undefined) continue;
+      this.unchecked.delete(path);
+      restored.push(...this.settleAtStart(db, problems));
+    }
+    this.tellRestored(restored);
+  }
+
+  /** A database's start-up finding: nothing when healthy, else the newest good backup restored. */
+  private settleAtStart(db: ManagedDatabase, problems: string[]): DatabaseCheckResult[] {
+    if (problems.length === 0) return [];
+    this.opts.logger.error(
+      { database: db.name, path: db.path, problems: problems.slice(0, 5) },
+      'database failed its integrity check at start',
+    );
+    return [{ database: db, problems, action: this.restoreAtStart(db) }];
+  }
+
+  private tellRestored(results: readonly DatabaseCheckResult[]): void {
+    if (this.notify === undefined) {
+      this.untold.push(...results);
+      return;
+    }
+    for (const r of results) {
+      if (r.database.sessionId !== undefined)
+        void this.tell(r.database.sessionId, `The session log failed its integrity check at start: ${r.action}.`);
+    }
   }
 
   private restoreAtStart(db: ManagedDatabase): string {
@@ -201,10 +273,9 @@ export class StorageGuard {
   /** Once the daemon serves: notices for sessions restored at start, timers, the corruption hook. */
   start(notify: SessionNotifier, restoredAtStart: readonly DatabaseCheckResult[]): void {
     this.notify = notify;
-    for (const r of restoredAtStart) {
-      if (r.database.sessionId !== undefined)
-        void this.tell(r.database.sessionId, `The session log failed its integrity check at start: ${r.action}.`);
-    }
+    const untold = this.untold;
+    this.untold = [];
+    this.tellRestored([...restoredAtStart, ...untold]);
     const daemon = this.opts.config.current().config.daemon;
     const backupMs = daemon.backup_interval_hours * 3_600_000;
     const checkMs = daemon.integrity_check_minutes * 60_000;
@@ -213,8 +284,13 @@ export class StorageGuard {
         if (this.opts.clock.now() - this.lastBackupAt >= backupMs) void this.backupNow(true).catch(this.logFailure);
       });
     if (checkMs > 0) this.every(checkMs, () => void this.check('quick').catch(this.logFailure));
-    // system.db had its full check at start; the session logs only the quick one.
-    void this.check('full', (db) => db.sessionId !== undefined).catch(this.logFailure);
+    // system.db had its full check at start; the session logs get the quick one, then the full one.
+    this.sessionChecks = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => resolve(this.checkSessionLogs()), this.opts.sessionCheckDelayMs ?? 5_000);
+      timer.unref();
+      this.timers.push(timer);
+    });
+    void this.sessionChecks.then(() => this.check('full', (db) => db.sessionId !== undefined)).catch(this.logFailure);
     // The cadence survives restarts: it counts from the newest backup on disk.
     this.lastBackupAt =
       listBackups(join(this.opts.dirs.data, 'system.db'), join(this.opts.dirs.backups, 'system'))[0]?.createdAt ?? 0;

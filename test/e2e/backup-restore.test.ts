@@ -1,9 +1,10 @@
-// Backups and integrity through the real sylkd + sylk: `sylk backup`, a system.db damaged while
-// the daemon is stopped, and the next start restoring it from the newest good backup.
-import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
+// Backups and integrity through the real sylkd + sylk: `sylk backup`, a system.db or a session log
+// damaged while the daemon is stopped, and the next start restoring it from the newest good backup.
+import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseJson, runCli, useHomes } from '../helpers/sylk.js';
+import { parseNdjson } from '../helpers/sessions.js';
+import { parseJson, runCli, useHomes, waitFor } from '../helpers/sylk.js';
 
 const home = useHomes();
 
@@ -18,11 +19,12 @@ interface CheckJson {
   detail: string;
 }
 
-/** Overwrites the start (b-tree page headers) of pages 2..4 with garbage, as a bad disk or a stray write would. */
+/** Overwrites the start (b-tree page headers) of pages 2..4 (those it has) with garbage, as a bad disk or a stray write would. */
 function corruptPages(path: string): void {
+  const pages = Math.min(4, Math.floor(statSync(path).size / 4096));
   const fd = openSync(path, 'r+');
   try {
-    for (let page = 2; page <= 4; page++) writeSync(fd, Buffer.alloc(1024, 0x5a), 0, 1024, (page - 1) * 4096);
+    for (let page = 2; page <= pages; page++) writeSync(fd, Buffer.alloc(1024, 0x5a), 0, 1024, (page - 1) * 4096);
   } finally {
     closeSync(fd);
   }
@@ -85,5 +87,47 @@ describe('backup and restore', () => {
     const refused = await runCli(['restore', join(h.home, 'nope.db')], { env: h.env });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('sylk backup --list');
+  });
+
+  it('a damaged session log is restored before it opens, without holding up the start', async () => {
+    const h = home();
+    const cli = async (args: string[]) => {
+      const r = await runCli([...args, '--json'], { env: h.env });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    const project = join(h.home, 'project');
+    mkdirSync(project);
+    const { id } = parseJson<{ id: string }>(await cli(['new', '-C', project, '--name', 'kept']));
+    const before = parseNdjson(await cli(['logs', id])).map((e) => e.kind);
+    await cli(['backup']);
+    await cli(['daemon', 'stop']);
+    const log = join(h.home, 'data', 'sessions', id, 'events.db');
+    expect(statSync(log).size).toBeGreaterThanOrEqual(2 * 4096);
+    corruptPages(log);
+
+    // The first thing after the start reads the log: whichever comes first, the start-up check
+    // coming back or this open, restores it before anything reads it.
+    await cli(['daemon', 'start']);
+    const after = parseNdjson(await cli(['logs', id]));
+    expect(after.map((e) => e.kind).slice(0, before.length)).toEqual(before);
+    expect(existsSync(`${log}.corrupt`)).toBe(true);
+    // The notice is written into the log once it is open.
+    await waitFor(
+      async () =>
+        parseNdjson(await cli(['logs', id])).some(
+          (e) =>
+            e.kind === 'notice' && JSON.stringify(e).includes('failed its integrity check at start: restored events-v'),
+        ),
+      10_000,
+      'the integrity notice in the session log',
+    );
+    const status = parseJson<{ daemon: { components: { name: string; state: string; detail: string }[] } }>(
+      await cli(['status']),
+    );
+    expect(status.daemon.components.find((c) => c.name === 'integrity')).toMatchObject({
+      state: 'restored',
+      detail: expect.stringContaining(`session ${id} was damaged and restored from backup`),
+    });
   });
 });

@@ -61,6 +61,8 @@ export interface SessionHostOptions {
   metrics?: { tools: ToolRecorder; turnEnded(failed: boolean): void };
   /** OpenTelemetry traces of every session's turns (daemon/src/telemetry); absent when off. */
   tracer?: TurnTracing;
+  /** Before a session log first opens: the storage guard's integrity check (StorageGuard.beforeOpen). */
+  beforeLogOpen?: (path: string) => void;
 }
 
 export interface CreateInput {
@@ -113,6 +115,7 @@ export class SessionHost {
       clock: opts.clock,
       logger: opts.logger,
       ...(secrets !== undefined ? { redact: (text: string) => secrets.redact(text) } : {}),
+      ...(opts.beforeLogOpen !== undefined ? { beforeOpen: opts.beforeLogOpen } : {}),
     });
     this.registry = new SessionRegistry({ db: opts.db, logs: this.logs, clock: opts.clock, logger: opts.logger });
     this.approvals = new ApprovalStore({ db: opts.db, clock: opts.clock });

@@ -26,6 +26,8 @@ export interface EventLogsOptions {
   diskReserveBytes?: number;
   /** Every log's event redaction (see EventLogOptions.redact). */
   redact?: (text: string) => string;
+  /** Called with a log's path before it first opens in this process (the daemon's integrity check). */
+  beforeOpen?: (path: string) => void;
 }
 
 const DEFAULT_IDLE_CLOSE_MS = 5 * 60_000;
@@ -90,8 +92,10 @@ export class EventLogs {
   get(sessionId: string): EventLog {
     const existing = this.open.get(sessionId);
     if (existing !== undefined) return existing;
+    const path = join(this.dirFor(sessionId), 'events.db');
+    this.options.beforeOpen?.(path);
     const log = new EventLog({
-      path: join(this.dirFor(sessionId), 'events.db'),
+      path,
       clock: this.clock,
       logger: this.logger,
       ...(this.options.syncMode === undefined ? {} : { syncMode: this.options.syncMode }),
