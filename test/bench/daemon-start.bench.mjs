@@ -8,7 +8,7 @@
 // 100-session home; `daemon_start_ms` is `sylk daemon start` before each warm run (CLI, the
 // daemonizing launcher, sylkd to ready). Targets: serving ≤ 150 ms, first task extra ≤ 300 ms.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { median, round } from './stats.mjs';
@@ -109,12 +109,12 @@ function restore(template, home) {
  * Spawns sylkd with the node flags the launcher and the service unit give it, and polls the health
  * service until SERVING: wall ms and sylkd's CPU ms at that moment.
  */
-async function timeToServing(h) {
+async function timeToServing(h, program = [SYLKD, '--foreground']) {
   const { DAEMON_NODE_FLAGS } = await loadDist('packages/core/dist/index.js');
   const nodeArgs = [...DAEMON_NODE_FLAGS];
   if (process.env.SYLK_BENCH_CPU_PROF) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${process.env.SYLK_BENCH_CPU_PROF}`);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, SYLKD, '--foreground'], {
+  const child = spawn(process.execPath, [...nodeArgs, ...program], {
     env: h.env,
     cwd: h.home,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -134,6 +134,68 @@ async function timeToServing(h) {
     child.kill('SIGTERM');
     await exited;
   }
+}
+
+/**
+ * The floor of sylkd's stack, timed like sylkd: a bundle (esbuild, ESM, as sylkd's) that loads
+ * grpc-js, boots every descriptor of the daemon API, registers its services (handlers that answer
+ * nothing), opens a SQLite database in WAL mode, binds the socket and answers the health check
+ * SERVING. What sylkd takes above it is its own start-up; the rest is Node, grpc-js, protobuf-es
+ * and better-sqlite3.
+ */
+async function buildStackFloor(dir) {
+  const { build } = await import('esbuild');
+  const out = join(dir, 'stack-floor-bundle.mjs');
+  await build({
+    stdin: {
+      contents: [
+        "import { Server, ServerCredentials } from '@grpc/grpc-js';",
+        "import { ALL_FILES, addService } from '@sylk/proto';",
+        "const Database = require('better-sqlite3');",
+        "const dirs = process.env.SYLK_HOME + '/floor';",
+        "require('node:fs').mkdirSync(dirs, { recursive: true });",
+        "const db = new Database(dirs + '/floor.db');",
+        "db.pragma('journal_mode = WAL');",
+        "db.exec('CREATE TABLE IF NOT EXISTS t (x)');",
+        'const server = new Server();',
+        'const answer = new Proxy({}, { get: () => async () => ({}) });',
+        'for (const file of ALL_FILES) for (const service of file.services) addService(server, service, answer);',
+        'const raw = (b) => b;',
+        'server.addService(',
+        "  { Check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false,",
+        '      requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },',
+        '  { Check: (_call, done) => done(null, Buffer.from([8, 1])) },', // HealthCheckResponse{status: SERVING}
+        ');',
+        "server.bindAsync('unix:' + process.env.SYLK_SOCKET, ServerCredentials.createInsecure(), (err) => {",
+        '  if (err) throw err;',
+        '});',
+      ].join('\n'),
+      resolveDir: join(root, 'daemon'),
+      loader: 'js',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    outfile: out,
+    external: ['better-sqlite3'],
+    banner: {
+      js: `import { createRequire } from 'node:module'; const require = createRequire(${JSON.stringify(join(root, 'daemon/package.json'))});`,
+    },
+    logLevel: 'warning',
+  });
+  // As sylkd's main.js: the compile cache on (kept across runs), then the bundle.
+  const entry = join(dir, 'stack-floor.mjs');
+  writeFileSync(
+    entry,
+    [
+      "import module from 'node:module';",
+      `module.enableCompileCache?.(${JSON.stringify(join(dir, 'compile-cache'))});`,
+      "await import('./stack-floor-bundle.mjs');",
+      '',
+    ].join('\n'),
+  );
+  return entry;
 }
 
 /** A fresh copy of the demo project and an emulator with the demo's script (its steps count once each). */
@@ -177,10 +239,17 @@ export default async function daemonStartBench() {
     await buildHome(h);
     execFileSync('cp', ['-a', h.home, template]);
 
+    if (process.env.SYLK_BENCH_KEEP_HOME) execFileSync('cp', ['-a', template, process.env.SYLK_BENCH_KEEP_HOME]);
+
+    // sylkd and the stack floor alternate, each on a fresh copy of the home.
+    const floorProgram = [await buildStackFloor(`${h.home}.floor`)];
     const serving = [];
+    const floor = [];
     for (let i = 0; i < RUNS; i++) {
       restore(template, h.home);
       serving.push(await timeToServing(h));
+      restore(template, h.home);
+      floor.push(await timeToServing(h, floorProgram));
     }
 
     const cold = [];
@@ -210,6 +279,7 @@ export default async function daemonStartBench() {
     }
 
     const servingMs = median(serving.map((s) => s.ms));
+    const floorMs = median(floor.map((s) => s.ms));
     const extraMs = median(cold) - median(warm);
     const metrics = {
       sessions: SESSIONS,
@@ -217,6 +287,8 @@ export default async function daemonStartBench() {
       serving_ms_min: round(Math.min(...serving.map((s) => s.ms)), 1),
       serving_ms_max: round(Math.max(...serving.map((s) => s.ms)), 1),
       serving_cpu_s: round(median(serving.map((s) => s.cpuMs)) / 1000, 3),
+      stack_floor_ms: round(floorMs, 1),
+      own_ms: round(servingMs - floorMs, 1),
       first_task_cold_ms: round(median(cold), 1),
       first_task_warm_ms: round(median(warm), 1),
       first_task_extra_ms: round(extraMs, 1),
@@ -229,6 +301,7 @@ export default async function daemonStartBench() {
     const summary =
       `sylkd to SERVING with ${SESSIONS} sessions on disk ${metrics.serving_ms} ms ` +
       `(median of ${RUNS}, ${metrics.serving_ms_min}–${metrics.serving_ms_max}; ${metrics.serving_cpu_s} CPU-s), target ≤ 150; ` +
+      `stack floor (grpc-js server, the API's descriptors, SQLite, health) ${metrics.stack_floor_ms} ms, sylkd's own ${metrics.own_ms} ms; ` +
       `demo task cold ${metrics.first_task_cold_ms} ms vs warm ${metrics.first_task_warm_ms} ms ` +
       `(median of ${TASK_RUNS} each) = +${metrics.first_task_extra_ms} ms, target ≤ 300; ` +
       `\`sylk daemon start\` ${metrics.daemon_start_ms} ms`;
@@ -236,6 +309,7 @@ export default async function daemonStartBench() {
   } finally {
     sylk(h, ['daemon', 'stop']);
     rmSync(template, { recursive: true, force: true });
+    rmSync(`${h.home}.floor`, { recursive: true, force: true });
     h.cleanup();
   }
 }
