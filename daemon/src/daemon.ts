@@ -284,7 +284,6 @@ export class Daemon {
         ...(tracing !== undefined ? { tracer: tracing.tracer } : {}),
         beforeLogOpen: (path) => this.storage.beforeOpen(path),
       });
-      this.sandbox.warm();
       this.onShutdown(() => this.sandbox.close());
       // Between the sandbox's and the sessions' hooks (they run in reverse): servers stop after the turns using them, before the sandbox's cgroups go.
       this.onShutdown(() => this.mcp.close());
@@ -340,6 +339,8 @@ export class Daemon {
         { socket: this.socketPath, version: VERSION, foreground: this.options.foreground },
         'sylkd ready',
       );
+      // Once serving: the probe spawns, and a command's first run waits for it anyway.
+      this.sandbox.warm();
       const collect = fullCollection();
       if (collect === undefined) {
         this.logger.warn('V8 does not expose gc(); the idle memory trim is off');
