@@ -6,7 +6,6 @@ export { /** @internal exported for tests */ SYSTEM_MIGRATIONS } from './system-
 export { onCorruptionError } from './errors.js';
 export {
   backupDatabaseFile,
-  /** @internal exported for tests */
   checkDatabaseFile,
   checkFilesInWorker,
   listBackups,

@@ -108,8 +108,8 @@ export async function backupDatabaseFile(
 /**
  * Problems `PRAGMA quick_check` / `integrity_check` finds in the file at `path`, read through a
  * fresh read-only connection; empty means healthy. A file SQLite cannot even read counts as one
- * problem. Synchronous: sylkd runs it through {@link checkFilesInWorker}, never on its main thread.
- * @internal exported for tests
+ * problem. Synchronous: sylkd runs it through {@link checkFilesInWorker}; on its main thread only
+ * for one session log about to open before its start-up check came back (StorageGuard.beforeOpen).
  */
 export function checkDatabaseFile(path: string, kind: CheckKind = 'quick'): string[] {
   let db: BetterSqlite3.Database | undefined;
