@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNdjson } from '../helpers/sessions.js';
-import { parseJson, runCli, useHomes, waitFor } from '../helpers/sylk.js';
+import { parseJson, runCli, useHomes, waitFor, type SylkHome } from '../helpers/sylk.js';
 
 const home = useHomes();
 
@@ -30,14 +30,19 @@ function corruptPages(path: string): void {
   }
 }
 
+/** `sylk <args> --json` in that home: its stdout, once it exited 0. */
+function jsonCli(h: SylkHome): (args: string[]) => Promise<string> {
+  return async (args) => {
+    const r = await runCli([...args, '--json'], { env: h.env });
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+}
+
 describe('backup and restore', () => {
   it('backs up, detects a damaged system.db at start, restores it and says so', async () => {
     const h = home();
-    const cli = async (args: string[]) => {
-      const r = await runCli([...args, '--json'], { env: h.env });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r.stdout;
-    };
+    const cli = jsonCli(h);
     await cli(['daemon', 'start']);
     const project = join(h.home, 'project');
     mkdirSync(project);
@@ -91,11 +96,7 @@ describe('backup and restore', () => {
 
   it('a damaged session log is restored before it opens, without holding up the start', async () => {
     const h = home();
-    const cli = async (args: string[]) => {
-      const r = await runCli([...args, '--json'], { env: h.env });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r.stdout;
-    };
+    const cli = jsonCli(h);
     const project = join(h.home, 'project');
     mkdirSync(project);
     const { id } = parseJson<{ id: string }>(await cli(['new', '-C', project, '--name', 'kept']));
