@@ -150,9 +150,13 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
-/** Pids of sylkd processes whose environment carries this SYLK_HOME (Linux /proc). */
+/**
+ * Pids of sylkd processes whose environment carries this SYLK_HOME (Linux /proc). A child the
+ * daemon is spawning shows the daemon's command line and environment between its fork and its
+ * exec: one whose parent is a daemon is not counted.
+ */
 export function daemonPidsOf(home: string): number[] {
-  const pids: number[] = [];
+  const found = new Map<number, number>(); // pid → parent pid
   for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -160,12 +164,14 @@ export function daemonPidsOf(home: string): number[] {
       // The daemon's entry, or its bin (what sylk starts when SYLKD_BIN is not set).
       if (!/daemon\/(dist\/main|bin\/sylkd)\.js/.test(cmdline)) continue;
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      if (environ.split('\0').includes(`SYLK_HOME=${home}`)) pids.push(Number(entry));
+      if (!environ.split('\0').includes(`SYLK_HOME=${home}`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      found.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
     } catch {
       // process went away
     }
   }
-  return pids;
+  return [...found].filter(([, parent]) => !found.has(parent)).map(([pid]) => pid);
 }
 
 export async function killDaemonOf(home: string): Promise<void> {
