@@ -99,6 +99,18 @@ describe('StorageGuard', () => {
     expect(guard.summary().restores).toHaveLength(1);
   });
 
+  it('does not bring back from its backup a session log removed before its start-up check', async () => {
+    const log = makeDatabases();
+    await guard.backupNow();
+    corruptPages(log);
+    expect(await guard.checkAtStart(startIntegrityChecks(dirs))).toEqual([]);
+    rmSync(join(dirs.data, 'sessions', 's1'), { recursive: true, force: true }); // sylk rm, right after the start
+    guard.start(async () => undefined, []);
+    await guard.sessionLogsChecked();
+    expect(existsSync(log)).toBe(false);
+    expect(guard.summary().restores).toEqual([]);
+  });
+
   it('a healthy log, or one created after the start, opens without a check of its own', async () => {
     const log = makeDatabases();
     expect(await guard.checkAtStart(startIntegrityChecks(dirs))).toEqual([]);

@@ -186,6 +186,7 @@ export class StorageGuard {
   }
 
   private checkSessionLogs(): Promise<void> {
+    for (const path of this.unchecked.keys()) if (!existsSync(path)) this.unchecked.delete(path);
     return this.serial(() =>
       checkFilesInWorker([...this.unchecked.keys()], 'quick').then(
         (found) => this.sessionsChecked(found),
@@ -204,7 +205,8 @@ export class StorageGuard {
       const problems = found.get(path);
       if (problems === undefined) continue;
       this.unchecked.delete(path);
-      restored.push(...this.settleAtStart(db, problems));
+      // A session removed meanwhile (`sylk rm`) is not brought back from its backup.
+      if (existsSync(path)) restored.push(...this.settleAtStart(db, problems));
     }
     this.tellRestored(restored);
   }
