@@ -2,35 +2,27 @@
 // the log says the daemon stopped (once), not that the user denied or cancelled anything; the
 // client re-attaches to the new daemon instead of exiting; the approval is still there and
 // deciding it resumes the turn.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { accepts, exited, waitFor } from '../helpers/sylk.js';
 import {
+  eventsOfKind,
   parseNdjson,
   scenarioFile,
+  sessionAwaitingApproval,
   sessionHarness,
   startDetached,
   type EventJson,
-  type SessionHarness,
 } from '../helpers/sessions.js';
+import { cleanedAfterEach } from '../helpers/cleanup.js';
 
-let harnesses: SessionHarness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.map((s) => s.cleanup()));
-  harnesses = [];
-});
-
-const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
+const { harnesses } = cleanedAfterEach();
 
 describe('graceful restart', () => {
   it('keeps a pending approval, records the stop truthfully, and attached clients re-attach', async () => {
-    const s = await sessionHarness({ path: scenarioFile('approve-run') }, { foreground: true });
-    harnesses.push(s);
-    const project = s.fixtureProject('failing-test');
-    const created = await startDetached(s, project, 'run the tests');
-    const approval = await s.waitApproval(created.id);
+    const { s, created, approval } = await sessionAwaitingApproval(harnesses);
     const client = s.spawnCli(['attach', created.id, '--json']);
     await s.waitState(created.id, ['waiting_approval']);
     await s.waitEvent(
@@ -48,13 +40,13 @@ describe('graceful restart', () => {
     expect((await s.approvals()).map((a) => a.id)).toEqual([approval.id]);
     const events = await s.events(created.id);
     // What happened: the daemon stopped; nothing was denied, nothing cancelled by the user, once.
-    expect(kinds(events, 'turn_interrupted')).toHaveLength(1);
-    expect(kinds(events, 'turn_interrupted')[0]?.data.message).toMatch(/daemon stopped/);
+    expect(eventsOfKind(events, 'turn_interrupted')).toHaveLength(1);
+    expect(eventsOfKind(events, 'turn_interrupted')[0]?.data.message).toMatch(/daemon stopped/);
     expect(JSON.stringify(events)).not.toMatch(/Permission denied|cancelled by the user/);
-    expect(kinds(events, 'tool_finished')).toEqual([]);
+    expect(eventsOfKind(events, 'tool_finished')).toEqual([]);
 
     // The client rode through the restart: it shows what the new daemon appended, and never said it was shutting down.
-    const interrupted = kinds(events, 'turn_interrupted')[0] as EventJson;
+    const interrupted = eventsOfKind(events, 'turn_interrupted')[0] as EventJson;
     await s.waitEvent(
       created.id,
       () => parseNdjson(client.stdout()).some((e) => e.seq === interrupted.seq),
@@ -72,7 +64,7 @@ describe('graceful restart', () => {
     );
     const all = await s.events(created.id);
     expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
-    expect(kinds(all, 'approval_requested')).toHaveLength(1);
+    expect(eventsOfKind(all, 'approval_requested')).toHaveLength(1);
   });
 
   it('recreates a deleted socket on SIGHUP and `sylk daemon start`; `daemon stop` finds the daemon by its lock', async () => {
@@ -112,8 +104,8 @@ describe('graceful restart', () => {
     const restarted = await s.cli(['daemon', 'restart'], { timeoutMs: 60_000 });
     expect(restarted.code, restarted.stderr).toBe(0);
     const events = await s.events(created.id);
-    expect(kinds(events, 'turn_interrupted')).toHaveLength(1);
-    expect(kinds(events, 'tool_finished')).toEqual([]);
+    expect(eventsOfKind(events, 'turn_interrupted')).toHaveLength(1);
+    expect(eventsOfKind(events, 'tool_finished')).toEqual([]);
 
     const resumed = await s.cli(['resume', created.id]);
     expect(resumed.code, resumed.stderr).toBe(0);

@@ -3,35 +3,25 @@
 // and the conversation of finished turns comes back with it.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { daemonPidsOf, exited } from '../helpers/sylk.js';
 import {
   answeringScenario,
-  scenarioFile,
+  eventsOfKind,
+  sessionAwaitingApproval,
   sessionHarness,
-  startDetached,
-  type EventJson,
-  type SessionHarness,
   type SessionJson,
 } from '../helpers/sessions.js';
+import { cleanedAfterEach } from '../helpers/cleanup.js';
 
-let harnesses: SessionHarness[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.map((s) => s.cleanup()));
-  harnesses = [];
-});
-
-const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
+const { harnesses } = cleanedAfterEach();
 
 describe('daemon crash and restart', () => {
   it('keeps sessions and pending approvals across kill -9; deciding one resumes the turn to completion', async () => {
-    // A foreground daemon, so the killed process is reaped: packages/core's liveness check takes a
-    // zombie for a live daemon and would refuse to start a new one (environments without an init).
-    const s = await sessionHarness({ path: scenarioFile('approve-run') }, { foreground: true });
-    harnesses.push(s);
-    const project = s.fixtureProject('failing-test');
-    const created = await startDetached(s, project, 'run the tests');
-    const approval = await s.waitApproval(created.id);
+    // Its daemon runs in the foreground, so the killed process is reaped: packages/core's liveness
+    // check takes a zombie for a live daemon and would refuse to start a new one (environments
+    // without an init).
+    const { s, created, approval } = await sessionAwaitingApproval(harnesses);
     expect((await s.session(created.id)).state).toBe('waiting_approval');
 
     const daemon = s.daemon;
@@ -58,7 +48,7 @@ describe('daemon crash and restart', () => {
     const pending = await s.approvals();
     expect(pending.map((a) => [a.id, a.sessionId, a.detail])).toEqual([[approval.id, created.id, 'node --test']]);
     const before = await s.events(created.id);
-    expect(kinds(before, 'turn_interrupted')).toHaveLength(1);
+    expect(eventsOfKind(before, 'turn_interrupted')).toHaveLength(1);
 
     const ok = await s.cli(['approve', approval.id]);
     expect(ok.code, ok.stderr).toBe(0);
@@ -77,11 +67,11 @@ describe('daemon crash and restart', () => {
       kind: 'approval_resolved',
       data: { approvalId: approval.id, decision: 'allow_once' },
     });
-    expect(kinds(resumed, 'notice').map((e) => e.data.message)).toContain('resuming the interrupted turn');
+    expect(eventsOfKind(resumed, 'notice').map((e) => e.data.message)).toContain('resuming the interrupted turn');
     // The decision taken after the restart answers the resumed turn's request: no second approval.
-    expect(kinds(events, 'approval_requested')).toHaveLength(1);
-    expect(kinds(resumed, 'tool_output').length).toBeGreaterThan(0);
-    expect(kinds(resumed, 'tool_finished').map((e) => e.data.name)).toEqual(['run_command']);
+    expect(eventsOfKind(events, 'approval_requested')).toHaveLength(1);
+    expect(eventsOfKind(resumed, 'tool_output').length).toBeGreaterThan(0);
+    expect(eventsOfKind(resumed, 'tool_finished').map((e) => e.data.name)).toEqual(['run_command']);
     expect(await s.approvals()).toEqual([]);
     // The resumed turn still knows what the task was.
     const resumedRequest = s.emu.requests()[1];

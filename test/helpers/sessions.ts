@@ -122,6 +122,11 @@ export function writeProviderConfig(home: string, url: string): void {
   );
 }
 
+/** The events of one kind, in log order. */
+export function eventsOfKind(events: EventJson[], kind: string): EventJson[] {
+  return events.filter((e) => e.kind === kind);
+}
+
 export function parseNdjson(text: string): EventJson[] {
   return text
     .split('\n')
@@ -262,4 +267,20 @@ export async function startDetached(
   extra: string[] = [],
 ): Promise<SessionJson> {
   return s.json<SessionJson>(['run', '-d', '-C', project, ...extra, prompt]);
+}
+
+/**
+ * A session stopped at its approval request: `run the tests` in a copy of the failing-test fixture
+ * (approve-run scenario) on the harness's own foreground daemon, which a test can kill or restart.
+ * The harness goes into `harnesses` (the file's cleanup list) before anything can fail.
+ */
+export async function sessionAwaitingApproval(
+  harnesses: SessionHarness[],
+): Promise<{ s: SessionHarness; created: SessionJson; approval: ApprovalJson }> {
+  const s = await sessionHarness({ path: scenarioFile('approve-run') }, { foreground: true });
+  harnesses.push(s);
+  const project = s.fixtureProject('failing-test');
+  const created = await startDetached(s, project, 'run the tests');
+  const approval = await s.waitApproval(created.id);
+  return { s, created, approval };
 }
