@@ -1,6 +1,7 @@
 // Session event relay, end to end: a real sylkd talking to the emulator (its own process, Anthropic
-// SSE) with a reply split into 2-character chunks, so one turn streams 50,000 `assistant_delta`
-// events. A gRPC client attaches (SessionService.Attach, packages/proto dist) BEFORE the input is
+// SSE) with a reply split into 2-character chunks, so one turn streams 50,000 text deltas. sylkd
+// relays them as `assistant_delta` events a whole word at a time (its secret redactor holds back
+// the trailing token until it is complete), so a turn is ~17,000 events. A gRPC client attaches (SessionService.Attach, packages/proto dist) BEFORE the input is
 // sent — the input goes on the attach stream, as `sylk attach` sends it — and records every event.
 // A headroom figure with no target (realistic load is far below it):
 //   saturated  the emulator streams with no delay, faster than sylkd can take it (~150k/s):
@@ -29,8 +30,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { median, percentile, round } from './stats.mjs';
 import {
+  attachedTurn,
   cpuMs,
-  loadDist,
   makeHome,
   sessionClient,
   startDaemon,
@@ -46,7 +47,6 @@ const DELTAS = 50_000; // assistant_delta events per turn
 const RUNS = 3; // measured turns per phase (after one warm-up turn)
 const OFFERED = Number(process.env.RELAY_OFFERED ?? 50_000); // events/s the emulator offers in the paced phase
 const TURN_TIMEOUT_MS = 120_000;
-const { attachedEvents } = await loadDist('packages/proto/dist/event-columns.js');
 
 /** Prose with some Markdown, DELTAS * CHUNK characters long. */
 function replyText() {
@@ -58,6 +58,7 @@ function replyText() {
   while (text.length < DELTAS * CHUNK) text += para;
   return text.slice(0, DELTAS * CHUNK);
 }
+const REPLY = replyText();
 
 /** The emulator alone: one streamed reply read raw over HTTP (no SDK, no daemon). */
 async function emulatorAlone(url) {
@@ -107,20 +108,27 @@ async function unattachedTurn(client, sessionId, fromSeq) {
   };
   await waitUntil(async () => {
     const { session } = await client.getSession({ session: sessionId });
-    return session.state === IDLE && Number(session.lastSeq) >= fromSeq + DELTAS;
+    return session.state === IDLE && Number(session.lastSeq) > fromSeq;
   });
   const ts = [];
+  let text = '';
   let next = fromSeq;
   let ended = false;
   await waitUntil(async () => {
     for await (const { event } of client.readEvents({ session: sessionId, fromSeq: BigInt(next) })) {
       next = Number(event.seq) + 1;
-      if (event.kind === 'assistant_delta') ts.push(Number(event.tsUnixMs));
+      if (event.kind === 'assistant_delta') {
+        ts.push(Number(event.tsUnixMs));
+        text += JSON.parse(event.dataJson).text;
+      }
       ended ||= event.kind === 'state_changed' && JSON.parse(event.dataJson).to === 'idle';
     }
     return ended;
   });
-  if (ts.length !== DELTAS) throw new Error(`unattached turn appended ${ts.length} deltas, expected ${DELTAS}`);
+  if (text !== REPLY)
+    throw new Error(
+      `unattached turn appended ${text.length} characters in ${ts.length} deltas, expected ${REPLY.length}`,
+    );
   return { ts, nextSeq: next };
 }
 
@@ -133,71 +141,48 @@ async function watchedTurn(client, sessionId, fromSeq, pids) {
   const recv = [];
   const lat = [];
   const ts = [];
-  let nextSeq = fromSeq;
-  let resyncs = 0;
-  let sent = false;
+  let text = '';
   let inputSeen = false; // events before this turn's user_input (a replayed end of the last turn) are not its end
   let tInput;
   let cpu0;
+  let turnS;
+  let cpu;
   const seen = []; // every event but the deltas, for the error message when a turn goes wrong
-  const deadline = setTimeout(() => call?.cancel(), TURN_TIMEOUT_MS);
-  let call;
-  try {
-    for (;;) {
-      call = client.attach();
-      call.send({
-        msg: { case: 'start', value: { session: sessionId, fromSeq: BigInt(nextSeq), cols: 120, rows: 40 } },
-      });
-      let resynced = false;
-      for await (const res of call) {
-        const m = res.msg;
-        if (m.case === 'session' && !sent) {
-          sent = true;
-          cpu0 = { daemon: cpuMs(pids.daemon), emulator: cpuMs(pids.emulator), own: process.cpuUsage() };
-          tInput = performance.now();
-          call.send({ msg: { case: 'input', value: { text: 'Explain the fix.' } } });
-        } else if (m.case === 'result' && !m.value.ok) {
-          throw new Error(`input refused: ${m.value.error}`);
-        } else if (m.case === 'resync') {
-          resyncs++;
-          nextSeq = Number(m.value.fromSeq);
-          resynced = true;
-          break;
-        } else {
-          const at = wallMs();
-          for (const e of attachedEvents(res)) {
-            nextSeq = e.seq + 1;
-            const data = JSON.parse(e.dataJson);
-            if (e.kind !== 'assistant_delta') seen.push(`${e.seq} ${e.kind} ${e.dataJson.slice(0, 160)}`);
-            if (e.kind === 'assistant_delta') {
-              recv.push(at);
-              ts.push(e.tsUnixMs);
-              lat.push(at - e.tsUnixMs);
-            } else if (e.kind === 'error') {
-              throw new Error(`turn failed: ${data.message}`);
-            } else if (e.kind === 'user_input') {
-              inputSeen = true;
-            } else if (inputSeen && e.kind === 'state_changed' && (data.to === 'idle' || data.to === 'failed')) {
-              const turnS = (performance.now() - tInput) / 1000;
-              const own = process.cpuUsage(cpu0.own);
-              const cpu = {
-                daemon: (cpuMs(pids.daemon) - cpu0.daemon) / 1000 / turnS,
-                emulator: (cpuMs(pids.emulator) - cpu0.emulator) / 1000 / turnS,
-                client: (own.user + own.system) / 1e6 / turnS,
-              };
-              if (data.to === 'failed') throw new Error('turn ended failed');
-              return { recv, lat, ts, resyncs, turnS, cpu, nextSeq, seen };
-            }
-          }
-        }
+  const { resyncs, nextSeq } = await attachedTurn(client, sessionId, fromSeq, {
+    timeoutMs: TURN_TIMEOUT_MS,
+    onSnapshot(call) {
+      cpu0 = { daemon: cpuMs(pids.daemon), emulator: cpuMs(pids.emulator), own: process.cpuUsage() };
+      tInput = performance.now();
+      call.send({ msg: { case: 'input', value: { text: 'Explain the fix.' } } });
+    },
+    onEvent(e, at) {
+      const data = JSON.parse(e.dataJson);
+      if (e.kind !== 'assistant_delta') seen.push(`${e.seq} ${e.kind} ${e.dataJson.slice(0, 160)}`);
+      if (e.kind === 'assistant_delta') {
+        text += data.text;
+        recv.push(at);
+        ts.push(e.tsUnixMs);
+        lat.push(at - e.tsUnixMs);
+      } else if (e.kind === 'error') {
+        throw new Error(`turn failed: ${data.message}`);
+      } else if (e.kind === 'user_input') {
+        inputSeen = true;
+      } else if (inputSeen && e.kind === 'state_changed' && (data.to === 'idle' || data.to === 'failed')) {
+        turnS = (performance.now() - tInput) / 1000;
+        const own = process.cpuUsage(cpu0.own);
+        cpu = {
+          daemon: (cpuMs(pids.daemon) - cpu0.daemon) / 1000 / turnS,
+          emulator: (cpuMs(pids.emulator) - cpu0.emulator) / 1000 / turnS,
+          client: (own.user + own.system) / 1e6 / turnS,
+        };
+        if (data.to === 'failed') throw new Error('turn ended failed');
+        return true;
       }
-      call.cancel();
-      if (!resynced) throw new Error(`attach stream ended before the turn finished (${recv.length} deltas received)`);
-    }
-  } finally {
-    clearTimeout(deadline);
-    call?.cancel();
-  }
+      return false;
+    },
+    progress: () => `${recv.length} deltas received`,
+  });
+  return { recv, lat, ts, text, resyncs, turnS, cpu, nextSeq, seen };
 }
 
 export default async function relayBench() {
@@ -205,7 +190,7 @@ export default async function relayBench() {
   const h = makeHome('sylk-relay-bench-', { ANTHROPIC_API_KEY: API_KEY });
   const project = join(h.home, 'project');
   mkdirSync(project, { recursive: true });
-  const reply = { text: replyText(), usage: { input: 200, output: DELTAS } };
+  const reply = { text: REPLY, usage: { input: 200, output: DELTAS } };
   const scenario = {
     name: 'relay-bench',
     apiKey: API_KEY,
@@ -232,9 +217,9 @@ export default async function relayBench() {
       for (let i = 0; i < n; i++) {
         const r = await watchedTurn(conn.client, session.id, fromSeq, pids);
         fromSeq = r.nextSeq;
-        if (r.recv.length !== DELTAS && r.resyncs === 0) {
+        if (r.text !== REPLY && r.resyncs === 0) {
           throw new Error(
-            `received ${r.recv.length} deltas, expected ${DELTAS}; attached from seq ${fromSeq}, ` +
+            `received ${r.text.length} characters in ${r.recv.length} deltas, expected ${REPLY.length}; attached from seq ${fromSeq}, ` +
               `other events:\n${r.seen.join('\n')}\nsylkd stderr: ${daemon.stderr()}`,
           );
         }
@@ -287,6 +272,7 @@ export default async function relayBench() {
       daemon_append_events_per_s: Math.round(median(appendRates)),
       unattached_append_events_per_s: Math.round(median(unattached.map((r) => rate(r.ts)))),
       emulator_events_per_s: Math.round(median(emulatorRates)),
+      events_per_turn: Math.round(median(runs.map((r) => r.recv.length))),
       turn_seconds: round(median(runs.map((r) => r.turnS)), 3),
       resyncs,
       daemon_cpu_pct: cpu('daemon'),
@@ -301,7 +287,8 @@ export default async function relayBench() {
     const met = true;
     const summary =
       `${metrics.events_per_s} assistant_delta events/s delivered to a gRPC Attach client through sylkd at saturation ` +
-      `(median of ${RUNS} turns of ${DELTAS} deltas from the emulator, chunkSize ${CHUNK}; runs ${clientRates.map(Math.round).join(', ')}; ` +
+      `(median of ${RUNS} turns of ${DELTAS} deltas from the emulator, chunkSize ${CHUNK}, relayed as ${metrics.events_per_turn} events of whole words; ` +
+      `runs ${clientRates.map(Math.round).join(', ')}; ` +
       `turn ${metrics.turn_seconds} s; ${resyncs} resyncs). Added latency daemon append → client receipt at ${OFFERED} events/s offered ` +
       `(${metrics.paced_events_per_s}/s delivered; CPU: sylkd ${metrics.paced_daemon_cpu_pct}%, ` +
       `emulator ${metrics.paced_emulator_cpu_pct}%, ` +

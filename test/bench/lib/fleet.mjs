@@ -7,14 +7,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { percentile } from '../stats.mjs';
 import {
+  attachedTurn,
   cpuMs,
-  loadDist,
   makeHome,
   rssMb,
   sessionClient,
   startDaemon,
   startEmulatorProcess,
-  wallMs,
   writeConfig,
 } from './sylkd.mjs';
 
@@ -27,7 +26,6 @@ const MARKER = '@T@';
 const UNIT = `${MARKER} fleet words `;
 const STAMP = /(\d{13}\.\d{3})/g;
 const TURN_TIMEOUT_MS = 120_000;
-const { attachedEvents } = await loadDist('packages/proto/dist/event-columns.js');
 
 function scenario() {
   return {
@@ -61,65 +59,35 @@ async function watchedTurn(client, sessionId, fromSeq, delayMs) {
   const lat = [];
   const ingest = []; // emulator write → sylkd's append (`ts`, 1 ms resolution)
   const fanout = []; // sylkd's append → client receipt
-  let nextSeq = fromSeq;
-  let resyncs = 0;
-  let sent = false;
   let inputSeen = false;
   let tools = 0;
   const states = []; // the session's state changes, with the daemon's append time
-  let call;
-  const deadline = setTimeout(() => call?.cancel(), TURN_TIMEOUT_MS);
-  try {
-    for (;;) {
-      call = client.attach();
-      call.send({
-        msg: { case: 'start', value: { session: sessionId, fromSeq: BigInt(nextSeq), cols: 120, rows: 40 } },
-      });
-      let resynced = false;
-      for await (const res of call) {
-        const m = res.msg;
-        if (m.case === 'session' && !sent) {
-          sent = true;
-          const stream = call;
-          setTimeout(() => stream.send({ msg: { case: 'input', value: { text: 'go' } } }), delayMs);
-        } else if (m.case === 'result' && !m.value.ok) {
-          throw new Error(`input refused: ${m.value.error}`);
-        } else if (m.case === 'resync') {
-          resyncs++;
-          nextSeq = Number(m.value.fromSeq);
-          resynced = true;
-          break;
-        } else {
-          const at = wallMs();
-          for (const e of attachedEvents(res)) {
-            nextSeq = e.seq + 1;
-            if (e.kind === 'assistant_delta') {
-              for (const s of JSON.parse(e.dataJson).text.matchAll(STAMP)) {
-                lat.push(at - Number(s[1]));
-                ingest.push(e.tsUnixMs - Number(s[1]));
-              }
-              fanout.push(at - e.tsUnixMs);
-              continue;
-            }
-            const data = JSON.parse(e.dataJson);
-            if (e.kind === 'state_changed') states.push({ session: sessionId, to: data.to, ts: e.tsUnixMs });
-            if (e.kind === 'user_input') inputSeen = true;
-            else if (e.kind === 'tool_finished') tools++;
-            else if (e.kind === 'error') throw new Error(`turn failed: ${data.message}`);
-            else if (inputSeen && e.kind === 'state_changed' && (data.to === 'idle' || data.to === 'failed')) {
-              if (data.to === 'failed') throw new Error('turn ended failed');
-              return { lat, ingest, fanout, resyncs, tools, nextSeq, states };
-            }
-          }
+  const { resyncs, nextSeq } = await attachedTurn(client, sessionId, fromSeq, {
+    timeoutMs: TURN_TIMEOUT_MS,
+    onSnapshot: (call) => setTimeout(() => call.send({ msg: { case: 'input', value: { text: 'go' } } }), delayMs),
+    onEvent(e, at) {
+      if (e.kind === 'assistant_delta') {
+        for (const s of JSON.parse(e.dataJson).text.matchAll(STAMP)) {
+          lat.push(at - Number(s[1]));
+          ingest.push(e.tsUnixMs - Number(s[1]));
         }
+        fanout.push(at - e.tsUnixMs);
+        return false;
       }
-      call.cancel();
-      if (!resynced) throw new Error(`attach stream ended before the turn finished (${lat.length} deltas)`);
-    }
-  } finally {
-    clearTimeout(deadline);
-    call?.cancel();
-  }
+      const data = JSON.parse(e.dataJson);
+      if (e.kind === 'state_changed') states.push({ session: sessionId, to: data.to, ts: e.tsUnixMs });
+      if (e.kind === 'user_input') inputSeen = true;
+      else if (e.kind === 'tool_finished') tools++;
+      else if (e.kind === 'error') throw new Error(`turn failed: ${data.message}`);
+      else if (inputSeen && e.kind === 'state_changed' && (data.to === 'idle' || data.to === 'failed')) {
+        if (data.to === 'failed') throw new Error('turn ended failed');
+        return true;
+      }
+      return false;
+    },
+    progress: () => `${lat.length} deltas`,
+  });
+  return { lat, ingest, fanout, resyncs, tools, nextSeq, states };
 }
 
 /**

@@ -189,6 +189,57 @@ export async function loadedSessions(daemonClient) {
 /** Wall-clock milliseconds with sub-millisecond precision (comparable with the daemon's Date.now()). */
 export const wallMs = () => performance.timeOrigin + performance.now();
 
+/**
+ * One turn as an attached client sees it (what `sylk attach` does): attach from `fromSeq`, call
+ * `onSnapshot(call)` on the first snapshot (it sends the input on the stream), then hand every
+ * event with its receipt time (wallMs) to `onEvent(e, at)` until that returns true. A resync
+ * re-attaches from the seq it names and is counted; the stream is cancelled after `timeoutMs`.
+ * `progress()` says what arrived, for the error when the stream ends first. Resolves to
+ * `{ resyncs, nextSeq }` (where the next turn attaches from).
+ */
+export async function attachedTurn(client, sessionId, fromSeq, { onSnapshot, onEvent, progress, timeoutMs }) {
+  const { attachedEvents } = await loadDist('packages/proto/dist/event-columns.js');
+  let nextSeq = fromSeq;
+  let resyncs = 0;
+  let sent = false;
+  let call;
+  const deadline = setTimeout(() => call?.cancel(), timeoutMs);
+  try {
+    for (;;) {
+      call = client.attach();
+      call.send({
+        msg: { case: 'start', value: { session: sessionId, fromSeq: BigInt(nextSeq), cols: 120, rows: 40 } },
+      });
+      let resynced = false;
+      for await (const res of call) {
+        const m = res.msg;
+        if (m.case === 'session' && !sent) {
+          sent = true;
+          onSnapshot(call);
+        } else if (m.case === 'result' && !m.value.ok) {
+          throw new Error(`input refused: ${m.value.error}`);
+        } else if (m.case === 'resync') {
+          resyncs++;
+          nextSeq = Number(m.value.fromSeq);
+          resynced = true;
+          break;
+        } else {
+          const at = wallMs();
+          for (const e of attachedEvents(res)) {
+            nextSeq = e.seq + 1;
+            if (onEvent(e, at)) return { resyncs, nextSeq };
+          }
+        }
+      }
+      call.cancel();
+      if (!resynced) throw new Error(`attach stream ended before the turn finished (${progress()})`);
+    }
+  } finally {
+    clearTimeout(deadline);
+    call?.cancel();
+  }
+}
+
 /** Polls `check` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
 export async function until(check, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs;
