@@ -52,13 +52,23 @@ describe('lazy command groups', () => {
 
 describe('bare sylk', () => {
   it('is `sylk run` in a terminal, and `sylk -c` anywhere; help, version, --json and commands are left alone', () => {
-    expect(withDefaultCommand([], true)).toEqual(['run']);
-    expect(withDefaultCommand(['--socket', '/x', '--no-color'], true)).toEqual(['run', '--socket', '/x', '--no-color']);
-    expect(withDefaultCommand(['-c'], false)).toEqual(['run', '-c']);
-    expect(withDefaultCommand([], false)).toEqual([]);
-    expect(withDefaultCommand(['--json'], true)).toEqual(['--json']);
-    expect(withDefaultCommand(['--help'], true)).toEqual(['--help']);
-    expect(withDefaultCommand(['-V'], true)).toEqual(['-V']);
-    expect(withDefaultCommand(['ls', '-a'], true)).toEqual(['ls', '-a']);
+    expect(withDefaultCommand([], () => true)).toEqual(['run']);
+    expect(withDefaultCommand(['--socket', '/x', '--no-color'], () => true)).toEqual([
+      'run',
+      '--socket',
+      '/x',
+      '--no-color',
+    ]);
+    expect(withDefaultCommand(['-c'], () => false)).toEqual(['run', '-c']);
+    expect(withDefaultCommand([], () => false)).toEqual([]);
+    expect(withDefaultCommand(['--json'], () => true)).toEqual(['--json']);
+    expect(withDefaultCommand(['--help'], () => true)).toEqual(['--help']);
+    expect(withDefaultCommand(['-V'], () => true)).toEqual(['-V']);
+    expect(withDefaultCommand(['ls', '-a'], () => true)).toEqual(['ls', '-a']);
+    // With a command the terminal is not even asked about (process.stdin is costly to create).
+    const unasked = () => {
+      throw new Error('asked about the terminal');
+    };
+    expect(withDefaultCommand(['status'], unasked)).toEqual(['status']);
   });
 });

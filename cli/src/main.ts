@@ -108,7 +108,7 @@ export function groupsFor(argv: readonly string[]): CommandGroup[] {
  * session: both are `sylk run`. Without a terminal bare `sylk` still prints help (scripts).
  * @internal exported for tests
  */
-export function withDefaultCommand(argv: readonly string[], terminal: boolean): string[] {
+export function withDefaultCommand(argv: readonly string[], terminal: () => boolean): string[] {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--') break;
@@ -116,7 +116,7 @@ export function withDefaultCommand(argv: readonly string[], terminal: boolean): 
     else if (!arg.startsWith('-')) return [...argv];
   }
   if (argv.some((a) => ['-h', '--help', '-V', '--version'].includes(a))) return [...argv];
-  return (terminal && !argv.includes('--json')) || argv.includes('-c') || argv.includes('--continue')
+  return (!argv.includes('--json') && terminal()) || argv.includes('-c') || argv.includes('--continue')
     ? ['run', ...argv]
     : [...argv];
 }
@@ -174,7 +174,8 @@ async function complete(args: string[], rt: Runtime): Promise<number> {
 }
 
 export async function run(given: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const argv = withDefaultCommand(given, process.stdin.isTTY === true && process.stdout.isTTY === true);
+  // Asked only without a command: creating process.stdin costs a few ms of every start.
+  const argv = withDefaultCommand(given, () => process.stdin.isTTY === true && process.stdout.isTTY === true);
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort();
   process.once('SIGINT', onSigint);

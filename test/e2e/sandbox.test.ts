@@ -165,5 +165,8 @@ describe('reporting', () => {
     );
     const status = await s.cli(['status']);
     expect(status.stdout).toMatch(/sandbox\s+enforced \(bubblewrap/);
+    // One call: the daemon's Status carries the sandbox in brief.
+    const json = JSON.parse((await s.cli(['status', '--json'])).stdout) as { sandbox: unknown };
+    expect(json.sandbox).toEqual({ mode: 'enforced', backend: 'bubblewrap', reason: null, fix: null });
   });
 });

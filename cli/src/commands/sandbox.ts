@@ -5,6 +5,7 @@ import { createClient } from '@sylk/proto/client';
 import { SandboxService, type SandboxStatusResponse } from '@sylk/proto/sandbox';
 import { connectDaemon, type DaemonConnection } from '../connection.js';
 import { emit, style, type Style } from '../output.js';
+import { sandboxLine } from '../render/sandbox-line.js';
 import type { Runtime } from '../runtime.js';
 
 /** Ask the daemon how commands of `projectRoot` are contained ('' = no project). */
@@ -44,21 +45,9 @@ export function sandboxJson(s: SandboxStatusResponse) {
 }
 
 /** One line for `sylk status`. */
-export function sandboxLine(s: SandboxStatusResponse, st: Style): string {
-  if (s.mode === 'enforced')
-    return `  sandbox   ${st.green('enforced')} (${s.backend}${s.proxyBridge ? `, network via proxy` : ', no network'})`;
-  if (s.mode === 'disabled')
-    return `  sandbox   ${st.yellow('disabled')} (security.sandbox.enabled: false; commands run unsandboxed)`;
-  const head =
-    s.mode === 'refusing'
-      ? st.red('unavailable — commands are refused')
-      : st.yellow('unavailable — commands run unsandboxed');
-  return `  sandbox   ${head}: ${s.reason}\n            fix: ${s.fix}`;
-}
-
 function renderSandbox(s: SandboxStatusResponse, st: Style): string {
   const lines = [
-    `${st.bold('sandbox')} ${sandboxLine(s, st)
+    `${st.bold('sandbox')} ${sandboxLine({ ...s, networkViaProxy: s.proxyBridge !== '' }, st)
       .trimStart()
       .replace(/^sandbox\s+/, '')}`,
     `  required  ${s.required ? 'yes (security.sandbox.required)' : 'no'}`,

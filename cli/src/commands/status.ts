@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { PROTOCOL_MAJOR, VERSION } from '@sylk/core';
-import { connectDaemon, probeDaemon } from '../connection.js';
+import { connectDaemon, probeDaemon, type DaemonConnection } from '../connection.js';
 import { emit, style } from '../output.js';
+import { sandboxLine, type SandboxBrief } from '../render/sandbox-line.js';
 import { hardWrap, outputWidth } from '../render/table.js';
 import type { Runtime } from '../runtime.js';
 import { renderStatus, statusJson } from './daemon.js';
-import { fetchSandboxStatus, sandboxLine } from './sandbox.js';
 
 export function registerStatusCommands(program: Command, rt: Runtime): void {
   program
@@ -29,11 +29,8 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
             () => renderSessionStatus(s, style(rt.color(opts))),
           );
         }
-        // Both asked at once. A daemon without the sandbox service (older) still gets its status shown.
-        const [s, sb] = await Promise.all([
-          conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata }),
-          fetchSandboxStatus(conn, '', 2_000).catch(() => undefined),
-        ]);
+        const s = await conn.daemon.status({}, { timeoutMs: 5_000, metadata: conn.metadata });
+        const sb = s.sandbox ?? (await sandboxOfOlderDaemon(conn));
         const st = style(rt.color(opts));
         emit(
           opts,
@@ -83,4 +80,14 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
           ].join('\n'),
       );
     });
+}
+
+/**
+ * A daemon from before Status carried the sandbox: asked through its sandbox service (loaded only
+ * then, with its descriptors); one without that service still gets its status shown.
+ */
+async function sandboxOfOlderDaemon(conn: DaemonConnection): Promise<SandboxBrief | undefined> {
+  const { fetchSandboxStatus } = await import('./sandbox.js');
+  const r = await fetchSandboxStatus(conn, '', 2_000).catch(() => undefined);
+  return r && { mode: r.mode, backend: r.backend, reason: r.reason, fix: r.fix, networkViaProxy: r.proxyBridge !== '' };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { style } from '../output.js';
+import stringWidth from 'string-width';
 import { displayWidth, hardWrap, outputWidth, renderTable, truncate, type Column } from './table.js';
 
 const SESSIONS: Column[] = [
@@ -13,6 +14,15 @@ const SESSIONS: Column[] = [
 describe('display width', () => {
   it('counts CJK and emoji as two columns and escape codes as none', () => {
     expect(displayWidth('abc')).toBe(3);
+    // The narrow fast path agrees with string-width over every character it covers.
+    for (const [from, to] of [
+      [0x20, 0x7e],
+      [0xa0, 0x2ff],
+      [0x2010, 0x2027],
+    ] as const)
+      for (let c = from; c <= to; c++)
+        expect(displayWidth(String.fromCodePoint(c)), c.toString(16)).toBe(stringWidth(String.fromCodePoint(c)));
+    expect(displayWidth('sylkd 0.1.0 — ready · ok…')).toBe(25);
     expect(displayWidth('日本語')).toBe(6);
     expect(displayWidth('🚀 go')).toBe(5);
     expect(displayWidth(style(true).red('red'))).toBe(3);

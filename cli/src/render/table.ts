@@ -35,13 +35,19 @@ const GAP = 2;
 const ESCAPE = /\u001b\[[0-9;]*m|\u001b\]8;[^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
 // Built on first use: constructing one loads ICU's break data, which `sylk status` never needs.
 let segmenter: Intl.Segmenter | undefined;
-const PRINTABLE_ASCII = /^[\u0020-\u007e]*$/;
+/**
+ * Characters one column wide, each its own grapheme, as string-width counts them: printable ASCII,
+ * Latin-1 to the IPA block (below the combining marks) and the dashes, quotes, bullets and
+ * ellipsis of General Punctuation (no emoji among them).
+ */
+const NARROW = /^[\u0020-\u007e\u00a0-\u02ff\u2010-\u2027]*$/;
 
 /** Display columns of `text` (escape codes are zero-width; wide characters count two). */
 export function displayWidth(text: string): number {
-  // Most of what sylk prints is ASCII: counted without string-width's emoji tables.
+  // Most of what sylk prints is narrow: counted without string-width's emoji tables, whose first
+  // use costs milliseconds of a `sylk status`.
   const bare = text.includes('\u001b') ? text.replace(ESCAPE, '') : text;
-  return PRINTABLE_ASCII.test(bare) ? bare.length : stringWidth(bare);
+  return NARROW.test(bare) ? bare.length : stringWidth(bare);
 }
 
 /** Pieces of `text`: escape sequences (zero-width) and graphemes with their widths. */
@@ -49,7 +55,7 @@ export function pieces(text: string): Array<{ text: string; width: number }> {
   const out: Array<{ text: string; width: number }> = [];
   let last = 0;
   const plain = (s: string) => {
-    if (PRINTABLE_ASCII.test(s)) for (const c of s) out.push({ text: c, width: 1 });
+    if (NARROW.test(s)) for (const c of s) out.push({ text: c, width: 1 });
     else
       for (const { segment } of (segmenter ??= new Intl.Segmenter()).segment(s))
         out.push({ text: segment, width: displayWidth(segment) });

@@ -5,6 +5,7 @@ import type { Daemon } from '../daemon.js';
 import { configSummary } from './config-summary.js';
 import { topSnapshot } from './top.js';
 import { metricsResponse } from './metrics.js';
+import { sandboxSummary } from './sandbox-service.js';
 import type { BackupInfo } from '@sylk/storage';
 import type { ManagedDatabase } from '../storage-guard.js';
 
@@ -36,7 +37,8 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
       return { daemonVersion: VERSION, protocolMajor: PROTOCOL_MAJOR, pid: process.pid, compatible, message };
     },
 
-    status() {
+    async status() {
+      const sandbox = await sandboxSummary(daemon.sandbox);
       const mem = process.memoryUsage();
       const loaded = daemon.config.current();
       return {
@@ -75,6 +77,7 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
         ],
         nodeVersion: process.version,
         logFile: daemon.logFile,
+        sandbox,
       };
     },
 

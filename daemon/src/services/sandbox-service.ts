@@ -1,6 +1,7 @@
 import type { ConfigStore, SandboxConfig, SylkDirs } from '@sylk/config';
 import { ErrorTier, SylkError, type Logger } from '@sylk/core';
-import type { SandboxService, ServiceImpl } from '@sylk/proto';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { SandboxService, SandboxStatusResponseSchema, SandboxSummarySchema, ServiceImpl } from '@sylk/proto';
 import {
   CachedProbe,
   CommandSandbox,
@@ -134,6 +135,56 @@ export class DaemonSandbox {
   }
 }
 
+/** What `sylk sandbox status` shows for a project ('' : the system view). */
+async function sandboxStatus(
+  sandbox: DaemonSandbox,
+  projectRoot: string,
+): Promise<MessageInitShape<typeof SandboxStatusResponseSchema>> {
+  const report = await sandbox.report(projectRoot);
+  const proxy = sandbox.proxyStatus;
+  const counters = proxy?.counters() ?? { allowed: 0, blocked: 0, asked: 0 };
+  let endpoint = report.proxyEndpoint || report.networkNote;
+  let bridge = report.proxyBridge;
+  // No session of this project is loaded, so no socket yet: say what its commands will get.
+  if (bridge === '' && report.mode === 'enforced' && report.backend === 'bubblewrap' && proxy?.enabled() === true) {
+    endpoint = report.socatAvailable
+      ? `per session: the proxy's socket → ${SANDBOX_PROXY_SOCKET} → http://127.0.0.1:${SANDBOX_PROXY_PORT} (socat)`
+      : 'no network: socat is not installed (apt-get install socat), so commands cannot reach the proxy';
+    bridge = report.socatAvailable ? 'socat' : '';
+  }
+  return {
+    mode: report.mode,
+    backend: report.backend,
+    available: report.available,
+    reason: report.reason,
+    fix: report.fix,
+    required: report.required,
+    mounts: report.mounts.map((m) => ({ mode: m.mode, path: m.path, note: m.note ?? '' })),
+    limits: report.limits,
+    proxyEnabled: proxy?.enabled() ?? false,
+    proxyEndpoint: endpoint,
+    allowedDomains: proxy?.allowedDomains() ?? [],
+    proxyCounters: {
+      allowed: BigInt(counters.allowed),
+      blocked: BigInt(counters.blocked),
+      asked: BigInt(counters.asked),
+    },
+    proxyBridge: bridge,
+  };
+}
+
+/** The sandbox line of `sylk status` (DaemonService.Status carries it: one call, not two). */
+export async function sandboxSummary(sandbox: DaemonSandbox): Promise<MessageInitShape<typeof SandboxSummarySchema>> {
+  const s = await sandboxStatus(sandbox, '');
+  return {
+    mode: s.mode,
+    backend: s.backend,
+    reason: s.reason,
+    fix: s.fix,
+    networkViaProxy: (s.proxyBridge ?? '') !== '',
+  };
+}
+
 export function sandboxServiceImpl(sandbox: DaemonSandbox): ServiceImpl<Methods> {
   return {
     async sandboxStatus(req) {
@@ -143,37 +194,7 @@ export function sandboxServiceImpl(sandbox: DaemonSandbox): ServiceImpl<Methods>
           tier: ErrorTier.UserFixable,
         });
       }
-      const report = await sandbox.report(req.projectRoot);
-      const proxy = sandbox.proxyStatus;
-      const counters = proxy?.counters() ?? { allowed: 0, blocked: 0, asked: 0 };
-      let endpoint = report.proxyEndpoint || report.networkNote;
-      let bridge = report.proxyBridge;
-      // No session of this project is loaded, so no socket yet: say what its commands will get.
-      if (bridge === '' && report.mode === 'enforced' && report.backend === 'bubblewrap' && proxy?.enabled() === true) {
-        endpoint = report.socatAvailable
-          ? `per session: the proxy's socket → ${SANDBOX_PROXY_SOCKET} → http://127.0.0.1:${SANDBOX_PROXY_PORT} (socat)`
-          : 'no network: socat is not installed (apt-get install socat), so commands cannot reach the proxy';
-        bridge = report.socatAvailable ? 'socat' : '';
-      }
-      return {
-        mode: report.mode,
-        backend: report.backend,
-        available: report.available,
-        reason: report.reason,
-        fix: report.fix,
-        required: report.required,
-        mounts: report.mounts.map((m) => ({ mode: m.mode, path: m.path, note: m.note ?? '' })),
-        limits: report.limits,
-        proxyEnabled: proxy?.enabled() ?? false,
-        proxyEndpoint: endpoint,
-        allowedDomains: proxy?.allowedDomains() ?? [],
-        proxyCounters: {
-          allowed: BigInt(counters.allowed),
-          blocked: BigInt(counters.blocked),
-          asked: BigInt(counters.asked),
-        },
-        proxyBridge: bridge,
-      };
+      return sandboxStatus(sandbox, req.projectRoot);
     },
   };
 }

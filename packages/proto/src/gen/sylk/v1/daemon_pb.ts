@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sylk/v1/daemon.proto.
  */
 export const file_sylk_v1_daemon: GenFile = /*@__PURE__*/
-  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0i2gEKDlN0b3JhZ2VTdW1tYXJ5EhYKDnN5c3RlbV9kYl9wYXRoGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgNEhQKDGpvdXJuYWxfbW9kZRgDIAEoCRIbChNsYXN0X2JhY2t1cF91bml4X21zGAQgASgDEhoKEmxhc3RfY2hlY2tfdW5peF9tcxgFIAEoAxIRCglpbnRlZ3JpdHkYBiABKAkSEAoIcHJvYmxlbXMYByADKAkSEAoIcmVzdG9yZXMYCCADKAkSEgoKYmFja3VwX2RpchgJIAEoCSI+Cg9Db21wb25lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkiswMKDlN0YXR1c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SCwoDcGlkGAMgASgFEiMKBXN0YXRlGAQgASgOMhQuc3lsay52MS5EYWVtb25TdGF0ZRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBSABKAMSFgoOdXB0aW1lX3NlY29uZHMYBiABKAESEwoLc29ja2V0X3BhdGgYByABKAkSKQoLZGlyZWN0b3JpZXMYCCABKAsyFC5zeWxrLnYxLkRpcmVjdG9yaWVzEiYKBmNvbmZpZxgJIAEoCzIWLnN5bGsudjEuQ29uZmlnU3VtbWFyeRIoCgdzdG9yYWdlGAogASgLMhcuc3lsay52MS5TdG9yYWdlU3VtbWFyeRIRCglyc3NfYnl0ZXMYCyABKAQSFwoPaGVhcF91c2VkX2J5dGVzGAwgASgEEiwKCmNvbXBvbmVudHMYDSADKAsyGC5zeWxrLnYxLkNvbXBvbmVudFN0YXR1cxIUCgxub2RlX3ZlcnNpb24YDiABKAkSEAoIbG9nX2ZpbGUYDyABKAkiIQoPU2h1dGRvd25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIxChBTaHV0ZG93blJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEgsKA3BpZBgCIAEoBSIVChNSZWxvYWRDb25maWdSZXF1ZXN0Ik8KFFJlbG9hZENvbmZpZ1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKAgSJgoGY29uZmlnGAIgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5IjwKDENvbmZpZ1NvdXJjZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgiOwoNQ29uZmlnV2FybmluZxIMCgRmaWxlGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGcmVhc29uGAMgASgJIm8KCkJhY2t1cEZpbGUSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRINCgVieXRlcxgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSFgoOc2NoZW1hX3ZlcnNpb24YBSABKA0iEgoQQmFja3VwTm93UmVxdWVzdCI5ChFCYWNrdXBOb3dSZXNwb25zZRIkCgdiYWNrdXBzGAEgAygLMhMuc3lsay52MS5CYWNrdXBGaWxlIhQKEkxpc3RCYWNrdXBzUmVxdWVzdCI7ChNMaXN0QmFja3Vwc1Jlc3BvbnNlEiQKB2JhY2t1cHMYASADKAsyEy5zeWxrLnYxLkJhY2t1cEZpbGUiIwoTQ2hlY2tTdG9yYWdlUmVxdWVzdBIMCgRmdWxsGAEgASgIIlEKDURhdGFiYXNlQ2hlY2sSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRIQCghwcm9ibGVtcxgDIAMoCRIOCgZhY3Rpb24YBCABKAkiQQoUQ2hlY2tTdG9yYWdlUmVzcG9uc2USKQoJZGF0YWJhc2VzGAEgAygLMhYuc3lsay52MS5EYXRhYmFzZUNoZWNrIiYKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0Eg4KBmJhY2t1cBgBIAEoCSJDChVSZXN0b3JlQmFja3VwUmVzcG9uc2USEAoIZGF0YWJhc2UYASABKAkSGAoQcmVzdGFydF9yZXF1aXJlZBgCIAEoCCIMCgpUb3BSZXF1ZXN0IrYCCgpUb3BTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGbG9hZGVkGAQgASgIEhQKDHByb2plY3Rfcm9vdBgFIAEoCRIQCghwcm92aWRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRIQCghjb3N0X3VzZBgIIAEoARIZChFwZW5kaW5nX2FwcHJvdmFscxgJIAEoDRIcChRiYWNrZ3JvdW5kX3Byb2Nlc3NlcxgKIAEoDRIdChVsYXN0X2FjdGl2aXR5X3VuaXhfbXMYCyABKAMSFQoNdGFza3NfcnVubmluZxgMIAEoDRIUCgx0YXNrc19xdWV1ZWQYDSABKA0SDQoFc2hhcmUYDiABKAESEgoKdGFza19zbG90cxgPIAEoDSJsCgdUb3BHYXRlEhEKCWluX2ZsaWdodBgBIAEoDRIPCgd3b3JrZXJzGAIgASgNEhMKC3F1ZXVlZF91c2VyGAMgASgNEhcKD3F1ZXVlZF9waXBlbGluZRgEIAEoDRIPCgd3YWl0aW5nGAUgASgNItoBCgtUb3BQcm92aWRlchIMCgRuYW1lGAEgASgJEg0KBXN0YXRlGAIgASgJEg8KB2JyZWFrZXIYAyABKAkSGwoTcmVxdWVzdHNfcGVyX21pbnV0ZRgEIAEoDRIZChF0b2tlbnNfcGVyX21pbnV0ZRgFIAEoBBIVCg11c2VkX3JlcXVlc3RzGAYgASgNEhMKC3VzZWRfdG9rZW5zGAcgASgEEhoKEnJhdGVfbGltaXRfd2FpdGluZxgIIAEoDRIdChV3YWl0aW5nX3VudGlsX3VuaXhfbXMYCSABKAMiwwEKB1RvcFBvb2wSDAoEbmFtZRgBIAEoCRIOCgZpbl91c2UYAiABKA0SDQoFbGltaXQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRISCgpiYWNrZ3JvdW5kGAUgASgNEhgKEGJhY2tncm91bmRfbGltaXQYBiABKA0SDwoHcmVzZXJ2ZRgHIAEoDRIWCg5yZXNlcnZlX2luX3VzZRgIIAEoDRIRCglwcmVlbXB0ZWQYCSABKA0SEAoIdGltZW91dHMYCiABKA0imAEKB1RvcFRhc2sSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxzZXNzaW9uX25hbWUYAiABKAkSCgoCaWQYAyABKAkSDAoEcm9sZRgEIAEoCRINCgVzdGF0ZRgFIAEoCRIMCgRnb2FsGAYgASgJEhAKCGNvc3RfdXNkGAcgASgBEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgIIAEoAyJfCgxUb3BTY2hlZHVsZXISDQoFbGltaXQYASABKA0SDwoHcnVubmluZxgCIAEoDRIOCgZxdWV1ZWQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRIOCgZwYXVzZWQYBSABKA0iqAMKC1RvcFJlc3BvbnNlEiUKCHNlc3Npb25zGAEgAygLMhMuc3lsay52MS5Ub3BTZXNzaW9uEh4KBGdhdGUYAiABKAsyEC5zeWxrLnYxLlRvcEdhdGUSJwoJcHJvdmlkZXJzGAMgAygLMhQuc3lsay52MS5Ub3BQcm92aWRlchIfCgVwb29scxgEIAMoCzIQLnN5bGsudjEuVG9wUG9vbBILCgNwaWQYBSABKAUSEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIWCg51cHRpbWVfc2Vjb25kcxgIIAEoARIXCg9sb2FkZWRfc2Vzc2lvbnMYCSABKA0SFgoOdG90YWxfc2Vzc2lvbnMYCiABKA0SEwoLbm93X3VuaXhfbXMYCyABKAMSJgoIcHJlc3N1cmUYFCABKAsyFC5zeWxrLnYxLlRvcFByZXNzdXJlEigKCXNjaGVkdWxlchgVIAEoCzIVLnN5bGsudjEuVG9wU2NoZWR1bGVyEh8KBXRhc2tzGBYgAygLMhAuc3lsay52MS5Ub3BUYXNrIu4BCgtUb3BQcmVzc3VyZRIUCgxtZW1vcnlfbGV2ZWwYASABKAkSGQoRbWVtb3J5X3VzZWRfYnl0ZXMYAiABKAQSHAoUbWVtb3J5X2NlaWxpbmdfYnl0ZXMYAyABKAQSEgoKZGlza19sZXZlbBgEIAEoCRIXCg9kaXNrX3VzZWRfYnl0ZXMYBSABKAQSGAoQZGlza19xdW90YV9ieXRlcxgGIAEoBBIYChBwYXVzZWRfcGlwZWxpbmVzGAcgASgNEi8KCmNvbXBvbmVudHMYCCADKAsyGy5zeWxrLnYxLlRvcE1lbW9yeUNvbXBvbmVudCJeChJUb3BNZW1vcnlDb21wb25lbnQSDAoEbmFtZRgBIAEoCRINCgVieXRlcxgCIAEoBBIUCgxidWRnZXRfYnl0ZXMYAyABKAQSFQoNZXZpY3RlZF9ieXRlcxgEIAEoBCIRCg9TdGFydFdlYlJlcXVlc3QiRgoQU3RhcnRXZWJSZXNwb25zZRILCgN1cmwYASABKAkSDAoEcG9ydBgCIAEoDRIXCg9hbHJlYWR5X3J1bm5pbmcYAyABKAgiEAoOU3RvcFdlYlJlcXVlc3QiIgoPU3RvcFdlYlJlc3BvbnNlEg8KB3N0b3BwZWQYASABKAgiJAoOTWV0cmljc1JlcXVlc3QSEgoKcHJvbWV0aGV1cxgBIAEoCCJoCg9NZXRyaWNzUmVzcG9uc2USJwoIZmFtaWxpZXMYASADKAsyFS5zeWxrLnYxLk1ldHJpY0ZhbWlseRIXCg9wcm9tZXRoZXVzX3RleHQYAiABKAkSEwoLbm93X3VuaXhfbXMYAyABKAMigwEKDE1ldHJpY0ZhbWlseRIMCgRuYW1lGAEgASgJEgwKBGhlbHAYAiABKAkSDAoEdHlwZRgDIAEoCRIMCgRhcmVhGAQgASgJEhMKC2xhYmVsX25hbWVzGAUgAygJEiYKB3NhbXBsZXMYBiADKAsyFS5zeWxrLnYxLk1ldHJpY1NhbXBsZSJ6CgxNZXRyaWNTYW1wbGUSJAoGbGFiZWxzGAEgAygLMhQuc3lsay52MS5NZXRyaWNMYWJlbBINCgV2YWx1ZRgCIAEoARINCgVjb3VudBgDIAEoBBImCgdidWNrZXRzGAQgAygLMhUuc3lsay52MS5NZXRyaWNCdWNrZXQiKgoLTWV0cmljTGFiZWwSDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoCSI9CgxNZXRyaWNCdWNrZXQSEwoLdXBwZXJfYm91bmQYASABKAESGAoQY3VtdWxhdGl2ZV9jb3VudBgCIAEoBCqWAQoLRGFlbW9uU3RhdGUSHAoYREFFTU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVREFFTU9OX1NUQVRFX1NUQVJUSU5HEAESGwoXREFFTU9OX1NUQVRFX1JFQ09WRVJJTkcQAhIWChJEQUVNT05fU1RBVEVfUkVBRFkQAxIZChVEQUVNT05fU1RBVEVfU1RPUFBJTkcQBDKqBgoNRGFlbW9uU2VydmljZRI2CgVIZWxsbxIVLnN5bGsudjEuSGVsbG9SZXF1ZXN0GhYuc3lsay52MS5IZWxsb1Jlc3BvbnNlEjkKBlN0YXR1cxIWLnN5bGsudjEuU3RhdHVzUmVxdWVzdBoXLnN5bGsudjEuU3RhdHVzUmVzcG9uc2USPwoIU2h1dGRvd24SGC5zeWxrLnYxLlNodXRkb3duUmVxdWVzdBoZLnN5bGsudjEuU2h1dGRvd25SZXNwb25zZRJLCgxSZWxvYWRDb25maWcSHC5zeWxrLnYxLlJlbG9hZENvbmZpZ1JlcXVlc3QaHS5zeWxrLnYxLlJlbG9hZENvbmZpZ1Jlc3BvbnNlEkIKCUJhY2t1cE5vdxIZLnN5bGsudjEuQmFja3VwTm93UmVxdWVzdBoaLnN5bGsudjEuQmFja3VwTm93UmVzcG9uc2USSAoLTGlzdEJhY2t1cHMSGy5zeWxrLnYxLkxpc3RCYWNrdXBzUmVxdWVzdBocLnN5bGsudjEuTGlzdEJhY2t1cHNSZXNwb25zZRJLCgxDaGVja1N0b3JhZ2USHC5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlcXVlc3QaHS5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlc3BvbnNlEk4KDVJlc3RvcmVCYWNrdXASHS5zeWxrLnYxLlJlc3RvcmVCYWNrdXBSZXF1ZXN0Gh4uc3lsay52MS5SZXN0b3JlQmFja3VwUmVzcG9uc2USMAoDVG9wEhMuc3lsay52MS5Ub3BSZXF1ZXN0GhQuc3lsay52MS5Ub3BSZXNwb25zZRI/CghTdGFydFdlYhIYLnN5bGsudjEuU3RhcnRXZWJSZXF1ZXN0Ghkuc3lsay52MS5TdGFydFdlYlJlc3BvbnNlEjwKB1N0b3BXZWISFy5zeWxrLnYxLlN0b3BXZWJSZXF1ZXN0Ghguc3lsay52MS5TdG9wV2ViUmVzcG9uc2USPAoHTWV0cmljcxIXLnN5bGsudjEuTWV0cmljc1JlcXVlc3QaGC5zeWxrLnYxLk1ldHJpY3NSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChRzeWxrL3YxL2RhZW1vbi5wcm90bxIHc3lsay52MSJTCgxIZWxsb1JlcXVlc3QSFgoOY2xpZW50X3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SEwoLY2xpZW50X25hbWUYAyABKAkicQoNSGVsbG9SZXNwb25zZRIWCg5kYWVtb25fdmVyc2lvbhgBIAEoCRIWCg5wcm90b2NvbF9tYWpvchgCIAEoDRILCgNwaWQYAyABKAUSEgoKY29tcGF0aWJsZRgEIAEoCBIPCgdtZXNzYWdlGAUgASgJIg8KDVN0YXR1c1JlcXVlc3QiaAoLRGlyZWN0b3JpZXMSDgoGY29uZmlnGAEgASgJEgwKBGRhdGEYAiABKAkSDQoFY2FjaGUYAyABKAkSDQoFc3RhdGUYBCABKAkSDwoHcnVudGltZRgFIAEoCRIMCgRsb2dzGAYgASgJIpIBCg1Db25maWdTdW1tYXJ5EiYKB3NvdXJjZXMYASADKAsyFS5zeWxrLnYxLkNvbmZpZ1NvdXJjZRIoCgh3YXJuaW5ncxgCIAMoCzIWLnN5bGsudjEuQ29uZmlnV2FybmluZxIZChFsb2FkZWRfYXRfdW5peF9tcxgDIAEoAxIUCgxyZWxvYWRfY291bnQYBCABKA0i2gEKDlN0b3JhZ2VTdW1tYXJ5EhYKDnN5c3RlbV9kYl9wYXRoGAEgASgJEhYKDnNjaGVtYV92ZXJzaW9uGAIgASgNEhQKDGpvdXJuYWxfbW9kZRgDIAEoCRIbChNsYXN0X2JhY2t1cF91bml4X21zGAQgASgDEhoKEmxhc3RfY2hlY2tfdW5peF9tcxgFIAEoAxIRCglpbnRlZ3JpdHkYBiABKAkSEAoIcHJvYmxlbXMYByADKAkSEAoIcmVzdG9yZXMYCCADKAkSEgoKYmFja3VwX2RpchgJIAEoCSI+Cg9Db21wb25lbnRTdGF0dXMSDAoEbmFtZRgBIAEoCRINCgVzdGF0ZRgCIAEoCRIOCgZkZXRhaWwYAyABKAki3QMKDlN0YXR1c1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SCwoDcGlkGAMgASgFEiMKBXN0YXRlGAQgASgOMhQuc3lsay52MS5EYWVtb25TdGF0ZRIaChJzdGFydGVkX2F0X3VuaXhfbXMYBSABKAMSFgoOdXB0aW1lX3NlY29uZHMYBiABKAESEwoLc29ja2V0X3BhdGgYByABKAkSKQoLZGlyZWN0b3JpZXMYCCABKAsyFC5zeWxrLnYxLkRpcmVjdG9yaWVzEiYKBmNvbmZpZxgJIAEoCzIWLnN5bGsudjEuQ29uZmlnU3VtbWFyeRIoCgdzdG9yYWdlGAogASgLMhcuc3lsay52MS5TdG9yYWdlU3VtbWFyeRIRCglyc3NfYnl0ZXMYCyABKAQSFwoPaGVhcF91c2VkX2J5dGVzGAwgASgEEiwKCmNvbXBvbmVudHMYDSADKAsyGC5zeWxrLnYxLkNvbXBvbmVudFN0YXR1cxIUCgxub2RlX3ZlcnNpb24YDiABKAkSEAoIbG9nX2ZpbGUYDyABKAkSKAoHc2FuZGJveBgQIAEoCzIXLnN5bGsudjEuU2FuZGJveFN1bW1hcnkiZwoOU2FuZGJveFN1bW1hcnkSDAoEbW9kZRgBIAEoCRIPCgdiYWNrZW5kGAIgASgJEg4KBnJlYXNvbhgDIAEoCRILCgNmaXgYBCABKAkSGQoRbmV0d29ya192aWFfcHJveHkYBSABKAgiIQoPU2h1dGRvd25SZXF1ZXN0Eg4KBnJlYXNvbhgBIAEoCSIxChBTaHV0ZG93blJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIEgsKA3BpZBgCIAEoBSIVChNSZWxvYWRDb25maWdSZXF1ZXN0Ik8KFFJlbG9hZENvbmZpZ1Jlc3BvbnNlEg8KB2NoYW5nZWQYASABKAgSJgoGY29uZmlnGAIgASgLMhYuc3lsay52MS5Db25maWdTdW1tYXJ5IjwKDENvbmZpZ1NvdXJjZRINCgVsYXllchgBIAEoCRIMCgRwYXRoGAIgASgJEg8KB3ByZXNlbnQYAyABKAgiOwoNQ29uZmlnV2FybmluZxIMCgRmaWxlGAEgASgJEgwKBHBhdGgYAiABKAkSDgoGcmVhc29uGAMgASgJIm8KCkJhY2t1cEZpbGUSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRINCgVieXRlcxgDIAEoBBIaChJjcmVhdGVkX2F0X3VuaXhfbXMYBCABKAMSFgoOc2NoZW1hX3ZlcnNpb24YBSABKA0iEgoQQmFja3VwTm93UmVxdWVzdCI5ChFCYWNrdXBOb3dSZXNwb25zZRIkCgdiYWNrdXBzGAEgAygLMhMuc3lsay52MS5CYWNrdXBGaWxlIhQKEkxpc3RCYWNrdXBzUmVxdWVzdCI7ChNMaXN0QmFja3Vwc1Jlc3BvbnNlEiQKB2JhY2t1cHMYASADKAsyEy5zeWxrLnYxLkJhY2t1cEZpbGUiIwoTQ2hlY2tTdG9yYWdlUmVxdWVzdBIMCgRmdWxsGAEgASgIIlEKDURhdGFiYXNlQ2hlY2sSEAoIZGF0YWJhc2UYASABKAkSDAoEcGF0aBgCIAEoCRIQCghwcm9ibGVtcxgDIAMoCRIOCgZhY3Rpb24YBCABKAkiQQoUQ2hlY2tTdG9yYWdlUmVzcG9uc2USKQoJZGF0YWJhc2VzGAEgAygLMhYuc3lsay52MS5EYXRhYmFzZUNoZWNrIiYKFFJlc3RvcmVCYWNrdXBSZXF1ZXN0Eg4KBmJhY2t1cBgBIAEoCSJDChVSZXN0b3JlQmFja3VwUmVzcG9uc2USEAoIZGF0YWJhc2UYASABKAkSGAoQcmVzdGFydF9yZXF1aXJlZBgCIAEoCCIMCgpUb3BSZXF1ZXN0IrYCCgpUb3BTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSDQoFc3RhdGUYAyABKAkSDgoGbG9hZGVkGAQgASgIEhQKDHByb2plY3Rfcm9vdBgFIAEoCRIQCghwcm92aWRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRIQCghjb3N0X3VzZBgIIAEoARIZChFwZW5kaW5nX2FwcHJvdmFscxgJIAEoDRIcChRiYWNrZ3JvdW5kX3Byb2Nlc3NlcxgKIAEoDRIdChVsYXN0X2FjdGl2aXR5X3VuaXhfbXMYCyABKAMSFQoNdGFza3NfcnVubmluZxgMIAEoDRIUCgx0YXNrc19xdWV1ZWQYDSABKA0SDQoFc2hhcmUYDiABKAESEgoKdGFza19zbG90cxgPIAEoDSJsCgdUb3BHYXRlEhEKCWluX2ZsaWdodBgBIAEoDRIPCgd3b3JrZXJzGAIgASgNEhMKC3F1ZXVlZF91c2VyGAMgASgNEhcKD3F1ZXVlZF9waXBlbGluZRgEIAEoDRIPCgd3YWl0aW5nGAUgASgNItoBCgtUb3BQcm92aWRlchIMCgRuYW1lGAEgASgJEg0KBXN0YXRlGAIgASgJEg8KB2JyZWFrZXIYAyABKAkSGwoTcmVxdWVzdHNfcGVyX21pbnV0ZRgEIAEoDRIZChF0b2tlbnNfcGVyX21pbnV0ZRgFIAEoBBIVCg11c2VkX3JlcXVlc3RzGAYgASgNEhMKC3VzZWRfdG9rZW5zGAcgASgEEhoKEnJhdGVfbGltaXRfd2FpdGluZxgIIAEoDRIdChV3YWl0aW5nX3VudGlsX3VuaXhfbXMYCSABKAMiwwEKB1RvcFBvb2wSDAoEbmFtZRgBIAEoCRIOCgZpbl91c2UYAiABKA0SDQoFbGltaXQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRISCgpiYWNrZ3JvdW5kGAUgASgNEhgKEGJhY2tncm91bmRfbGltaXQYBiABKA0SDwoHcmVzZXJ2ZRgHIAEoDRIWCg5yZXNlcnZlX2luX3VzZRgIIAEoDRIRCglwcmVlbXB0ZWQYCSABKA0SEAoIdGltZW91dHMYCiABKA0imAEKB1RvcFRhc2sSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgxzZXNzaW9uX25hbWUYAiABKAkSCgoCaWQYAyABKAkSDAoEcm9sZRgEIAEoCRINCgVzdGF0ZRgFIAEoCRIMCgRnb2FsGAYgASgJEhAKCGNvc3RfdXNkGAcgASgBEhoKEmNyZWF0ZWRfYXRfdW5peF9tcxgIIAEoAyJfCgxUb3BTY2hlZHVsZXISDQoFbGltaXQYASABKA0SDwoHcnVubmluZxgCIAEoDRIOCgZxdWV1ZWQYAyABKA0SDwoHd2FpdGluZxgEIAEoDRIOCgZwYXVzZWQYBSABKA0iqAMKC1RvcFJlc3BvbnNlEiUKCHNlc3Npb25zGAEgAygLMhMuc3lsay52MS5Ub3BTZXNzaW9uEh4KBGdhdGUYAiABKAsyEC5zeWxrLnYxLlRvcEdhdGUSJwoJcHJvdmlkZXJzGAMgAygLMhQuc3lsay52MS5Ub3BQcm92aWRlchIfCgVwb29scxgEIAMoCzIQLnN5bGsudjEuVG9wUG9vbBILCgNwaWQYBSABKAUSEQoJcnNzX2J5dGVzGAYgASgEEhcKD2hlYXBfdXNlZF9ieXRlcxgHIAEoBBIWCg51cHRpbWVfc2Vjb25kcxgIIAEoARIXCg9sb2FkZWRfc2Vzc2lvbnMYCSABKA0SFgoOdG90YWxfc2Vzc2lvbnMYCiABKA0SEwoLbm93X3VuaXhfbXMYCyABKAMSJgoIcHJlc3N1cmUYFCABKAsyFC5zeWxrLnYxLlRvcFByZXNzdXJlEigKCXNjaGVkdWxlchgVIAEoCzIVLnN5bGsudjEuVG9wU2NoZWR1bGVyEh8KBXRhc2tzGBYgAygLMhAuc3lsay52MS5Ub3BUYXNrIu4BCgtUb3BQcmVzc3VyZRIUCgxtZW1vcnlfbGV2ZWwYASABKAkSGQoRbWVtb3J5X3VzZWRfYnl0ZXMYAiABKAQSHAoUbWVtb3J5X2NlaWxpbmdfYnl0ZXMYAyABKAQSEgoKZGlza19sZXZlbBgEIAEoCRIXCg9kaXNrX3VzZWRfYnl0ZXMYBSABKAQSGAoQZGlza19xdW90YV9ieXRlcxgGIAEoBBIYChBwYXVzZWRfcGlwZWxpbmVzGAcgASgNEi8KCmNvbXBvbmVudHMYCCADKAsyGy5zeWxrLnYxLlRvcE1lbW9yeUNvbXBvbmVudCJeChJUb3BNZW1vcnlDb21wb25lbnQSDAoEbmFtZRgBIAEoCRINCgVieXRlcxgCIAEoBBIUCgxidWRnZXRfYnl0ZXMYAyABKAQSFQoNZXZpY3RlZF9ieXRlcxgEIAEoBCIRCg9TdGFydFdlYlJlcXVlc3QiRgoQU3RhcnRXZWJSZXNwb25zZRILCgN1cmwYASABKAkSDAoEcG9ydBgCIAEoDRIXCg9hbHJlYWR5X3J1bm5pbmcYAyABKAgiEAoOU3RvcFdlYlJlcXVlc3QiIgoPU3RvcFdlYlJlc3BvbnNlEg8KB3N0b3BwZWQYASABKAgiJAoOTWV0cmljc1JlcXVlc3QSEgoKcHJvbWV0aGV1cxgBIAEoCCJoCg9NZXRyaWNzUmVzcG9uc2USJwoIZmFtaWxpZXMYASADKAsyFS5zeWxrLnYxLk1ldHJpY0ZhbWlseRIXCg9wcm9tZXRoZXVzX3RleHQYAiABKAkSEwoLbm93X3VuaXhfbXMYAyABKAMigwEKDE1ldHJpY0ZhbWlseRIMCgRuYW1lGAEgASgJEgwKBGhlbHAYAiABKAkSDAoEdHlwZRgDIAEoCRIMCgRhcmVhGAQgASgJEhMKC2xhYmVsX25hbWVzGAUgAygJEiYKB3NhbXBsZXMYBiADKAsyFS5zeWxrLnYxLk1ldHJpY1NhbXBsZSJ6CgxNZXRyaWNTYW1wbGUSJAoGbGFiZWxzGAEgAygLMhQuc3lsay52MS5NZXRyaWNMYWJlbBINCgV2YWx1ZRgCIAEoARINCgVjb3VudBgDIAEoBBImCgdidWNrZXRzGAQgAygLMhUuc3lsay52MS5NZXRyaWNCdWNrZXQiKgoLTWV0cmljTGFiZWwSDAoEbmFtZRgBIAEoCRINCgV2YWx1ZRgCIAEoCSI9CgxNZXRyaWNCdWNrZXQSEwoLdXBwZXJfYm91bmQYASABKAESGAoQY3VtdWxhdGl2ZV9jb3VudBgCIAEoBCqWAQoLRGFlbW9uU3RhdGUSHAoYREFFTU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVREFFTU9OX1NUQVRFX1NUQVJUSU5HEAESGwoXREFFTU9OX1NUQVRFX1JFQ09WRVJJTkcQAhIWChJEQUVNT05fU1RBVEVfUkVBRFkQAxIZChVEQUVNT05fU1RBVEVfU1RPUFBJTkcQBDKqBgoNRGFlbW9uU2VydmljZRI2CgVIZWxsbxIVLnN5bGsudjEuSGVsbG9SZXF1ZXN0GhYuc3lsay52MS5IZWxsb1Jlc3BvbnNlEjkKBlN0YXR1cxIWLnN5bGsudjEuU3RhdHVzUmVxdWVzdBoXLnN5bGsudjEuU3RhdHVzUmVzcG9uc2USPwoIU2h1dGRvd24SGC5zeWxrLnYxLlNodXRkb3duUmVxdWVzdBoZLnN5bGsudjEuU2h1dGRvd25SZXNwb25zZRJLCgxSZWxvYWRDb25maWcSHC5zeWxrLnYxLlJlbG9hZENvbmZpZ1JlcXVlc3QaHS5zeWxrLnYxLlJlbG9hZENvbmZpZ1Jlc3BvbnNlEkIKCUJhY2t1cE5vdxIZLnN5bGsudjEuQmFja3VwTm93UmVxdWVzdBoaLnN5bGsudjEuQmFja3VwTm93UmVzcG9uc2USSAoLTGlzdEJhY2t1cHMSGy5zeWxrLnYxLkxpc3RCYWNrdXBzUmVxdWVzdBocLnN5bGsudjEuTGlzdEJhY2t1cHNSZXNwb25zZRJLCgxDaGVja1N0b3JhZ2USHC5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlcXVlc3QaHS5zeWxrLnYxLkNoZWNrU3RvcmFnZVJlc3BvbnNlEk4KDVJlc3RvcmVCYWNrdXASHS5zeWxrLnYxLlJlc3RvcmVCYWNrdXBSZXF1ZXN0Gh4uc3lsay52MS5SZXN0b3JlQmFja3VwUmVzcG9uc2USMAoDVG9wEhMuc3lsay52MS5Ub3BSZXF1ZXN0GhQuc3lsay52MS5Ub3BSZXNwb25zZRI/CghTdGFydFdlYhIYLnN5bGsudjEuU3RhcnRXZWJSZXF1ZXN0Ghkuc3lsay52MS5TdGFydFdlYlJlc3BvbnNlEjwKB1N0b3BXZWISFy5zeWxrLnYxLlN0b3BXZWJSZXF1ZXN0Ghguc3lsay52MS5TdG9wV2ViUmVzcG9uc2USPAoHTWV0cmljcxIXLnN5bGsudjEuTWV0cmljc1JlcXVlc3QaGC5zeWxrLnYxLk1ldHJpY3NSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message sylk.v1.HelloRequest
@@ -342,6 +342,13 @@ export type StatusResponse = Message<"sylk.v1.StatusResponse"> & {
    * @generated from field: string log_file = 15;
    */
   logFile: string;
+
+  /**
+   * The OS sandbox in brief, for `sylk status` (the whole report: SandboxService).
+   *
+   * @generated from field: sylk.v1.SandboxSummary sandbox = 16;
+   */
+  sandbox?: SandboxSummary | undefined;
 };
 
 /**
@@ -350,6 +357,51 @@ export type StatusResponse = Message<"sylk.v1.StatusResponse"> & {
  */
 export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
   messageDesc(file_sylk_v1_daemon, 7);
+
+/**
+ * @generated from message sylk.v1.SandboxSummary
+ */
+export type SandboxSummary = Message<"sylk.v1.SandboxSummary"> & {
+  /**
+   * As SandboxStatusResponse.mode: "enforced", "unsandboxed", "refusing" or "disabled".
+   *
+   * @generated from field: string mode = 1;
+   */
+  mode: string;
+
+  /**
+   * "bubblewrap", "seatbelt" or "none".
+   *
+   * @generated from field: string backend = 2;
+   */
+  backend: string;
+
+  /**
+   * Why the sandbox is unavailable, and the exact fix; empty when available.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string fix = 4;
+   */
+  fix: string;
+
+  /**
+   * Sandboxed commands reach the network through the allowlist proxy (else they have none).
+   *
+   * @generated from field: bool network_via_proxy = 5;
+   */
+  networkViaProxy: boolean;
+};
+
+/**
+ * Describes the message sylk.v1.SandboxSummary.
+ * Use `create(SandboxSummarySchema)` to create a new message.
+ */
+export const SandboxSummarySchema: GenMessage<SandboxSummary> = /*@__PURE__*/
+  messageDesc(file_sylk_v1_daemon, 8);
 
 /**
  * @generated from message sylk.v1.ShutdownRequest
@@ -366,7 +418,7 @@ export type ShutdownRequest = Message<"sylk.v1.ShutdownRequest"> & {
  * Use `create(ShutdownRequestSchema)` to create a new message.
  */
 export const ShutdownRequestSchema: GenMessage<ShutdownRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 8);
+  messageDesc(file_sylk_v1_daemon, 9);
 
 /**
  * @generated from message sylk.v1.ShutdownResponse
@@ -388,7 +440,7 @@ export type ShutdownResponse = Message<"sylk.v1.ShutdownResponse"> & {
  * Use `create(ShutdownResponseSchema)` to create a new message.
  */
 export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 9);
+  messageDesc(file_sylk_v1_daemon, 10);
 
 /**
  * @generated from message sylk.v1.ReloadConfigRequest
@@ -401,7 +453,7 @@ export type ReloadConfigRequest = Message<"sylk.v1.ReloadConfigRequest"> & {
  * Use `create(ReloadConfigRequestSchema)` to create a new message.
  */
 export const ReloadConfigRequestSchema: GenMessage<ReloadConfigRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 10);
+  messageDesc(file_sylk_v1_daemon, 11);
 
 /**
  * @generated from message sylk.v1.ReloadConfigResponse
@@ -425,7 +477,7 @@ export type ReloadConfigResponse = Message<"sylk.v1.ReloadConfigResponse"> & {
  * Use `create(ReloadConfigResponseSchema)` to create a new message.
  */
 export const ReloadConfigResponseSchema: GenMessage<ReloadConfigResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 11);
+  messageDesc(file_sylk_v1_daemon, 12);
 
 /**
  * ConfigSource is one layer of the merged configuration.
@@ -456,7 +508,7 @@ export type ConfigSource = Message<"sylk.v1.ConfigSource"> & {
  * Use `create(ConfigSourceSchema)` to create a new message.
  */
 export const ConfigSourceSchema: GenMessage<ConfigSource> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 12);
+  messageDesc(file_sylk_v1_daemon, 13);
 
 /**
  * ConfigWarning names a value that was ignored: the file it came from, the
@@ -486,7 +538,7 @@ export type ConfigWarning = Message<"sylk.v1.ConfigWarning"> & {
  * Use `create(ConfigWarningSchema)` to create a new message.
  */
 export const ConfigWarningSchema: GenMessage<ConfigWarning> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 13);
+  messageDesc(file_sylk_v1_daemon, 14);
 
 /**
  * BackupFile is one backup of one database.
@@ -527,7 +579,7 @@ export type BackupFile = Message<"sylk.v1.BackupFile"> & {
  * Use `create(BackupFileSchema)` to create a new message.
  */
 export const BackupFileSchema: GenMessage<BackupFile> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 14);
+  messageDesc(file_sylk_v1_daemon, 15);
 
 /**
  * @generated from message sylk.v1.BackupNowRequest
@@ -540,7 +592,7 @@ export type BackupNowRequest = Message<"sylk.v1.BackupNowRequest"> & {
  * Use `create(BackupNowRequestSchema)` to create a new message.
  */
 export const BackupNowRequestSchema: GenMessage<BackupNowRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 15);
+  messageDesc(file_sylk_v1_daemon, 16);
 
 /**
  * @generated from message sylk.v1.BackupNowResponse
@@ -557,7 +609,7 @@ export type BackupNowResponse = Message<"sylk.v1.BackupNowResponse"> & {
  * Use `create(BackupNowResponseSchema)` to create a new message.
  */
 export const BackupNowResponseSchema: GenMessage<BackupNowResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 16);
+  messageDesc(file_sylk_v1_daemon, 17);
 
 /**
  * @generated from message sylk.v1.ListBackupsRequest
@@ -570,7 +622,7 @@ export type ListBackupsRequest = Message<"sylk.v1.ListBackupsRequest"> & {
  * Use `create(ListBackupsRequestSchema)` to create a new message.
  */
 export const ListBackupsRequestSchema: GenMessage<ListBackupsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 17);
+  messageDesc(file_sylk_v1_daemon, 18);
 
 /**
  * @generated from message sylk.v1.ListBackupsResponse
@@ -587,7 +639,7 @@ export type ListBackupsResponse = Message<"sylk.v1.ListBackupsResponse"> & {
  * Use `create(ListBackupsResponseSchema)` to create a new message.
  */
 export const ListBackupsResponseSchema: GenMessage<ListBackupsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 18);
+  messageDesc(file_sylk_v1_daemon, 19);
 
 /**
  * @generated from message sylk.v1.CheckStorageRequest
@@ -606,7 +658,7 @@ export type CheckStorageRequest = Message<"sylk.v1.CheckStorageRequest"> & {
  * Use `create(CheckStorageRequestSchema)` to create a new message.
  */
 export const CheckStorageRequestSchema: GenMessage<CheckStorageRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 19);
+  messageDesc(file_sylk_v1_daemon, 20);
 
 /**
  * @generated from message sylk.v1.DatabaseCheck
@@ -640,7 +692,7 @@ export type DatabaseCheck = Message<"sylk.v1.DatabaseCheck"> & {
  * Use `create(DatabaseCheckSchema)` to create a new message.
  */
 export const DatabaseCheckSchema: GenMessage<DatabaseCheck> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 20);
+  messageDesc(file_sylk_v1_daemon, 21);
 
 /**
  * @generated from message sylk.v1.CheckStorageResponse
@@ -657,7 +709,7 @@ export type CheckStorageResponse = Message<"sylk.v1.CheckStorageResponse"> & {
  * Use `create(CheckStorageResponseSchema)` to create a new message.
  */
 export const CheckStorageResponseSchema: GenMessage<CheckStorageResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 21);
+  messageDesc(file_sylk_v1_daemon, 22);
 
 /**
  * @generated from message sylk.v1.RestoreBackupRequest
@@ -676,7 +728,7 @@ export type RestoreBackupRequest = Message<"sylk.v1.RestoreBackupRequest"> & {
  * Use `create(RestoreBackupRequestSchema)` to create a new message.
  */
 export const RestoreBackupRequestSchema: GenMessage<RestoreBackupRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 22);
+  messageDesc(file_sylk_v1_daemon, 23);
 
 /**
  * @generated from message sylk.v1.RestoreBackupResponse
@@ -700,7 +752,7 @@ export type RestoreBackupResponse = Message<"sylk.v1.RestoreBackupResponse"> & {
  * Use `create(RestoreBackupResponseSchema)` to create a new message.
  */
 export const RestoreBackupResponseSchema: GenMessage<RestoreBackupResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 23);
+  messageDesc(file_sylk_v1_daemon, 24);
 
 /**
  * @generated from message sylk.v1.TopRequest
@@ -713,7 +765,7 @@ export type TopRequest = Message<"sylk.v1.TopRequest"> & {
  * Use `create(TopRequestSchema)` to create a new message.
  */
 export const TopRequestSchema: GenMessage<TopRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 24);
+  messageDesc(file_sylk_v1_daemon, 25);
 
 /**
  * TopSession is one session that is not closed.
@@ -812,7 +864,7 @@ export type TopSession = Message<"sylk.v1.TopSession"> & {
  * Use `create(TopSessionSchema)` to create a new message.
  */
 export const TopSessionSchema: GenMessage<TopSession> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 25);
+  messageDesc(file_sylk_v1_daemon, 26);
 
 /**
  * TopGate is the LLM gate every session's requests go through.
@@ -853,7 +905,7 @@ export type TopGate = Message<"sylk.v1.TopGate"> & {
  * Use `create(TopGateSchema)` to create a new message.
  */
 export const TopGateSchema: GenMessage<TopGate> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 26);
+  messageDesc(file_sylk_v1_daemon, 27);
 
 /**
  * TopProvider is one provider's health and its configured per-minute limits.
@@ -922,7 +974,7 @@ export type TopProvider = Message<"sylk.v1.TopProvider"> & {
  * Use `create(TopProviderSchema)` to create a new message.
  */
 export const TopProviderSchema: GenMessage<TopProvider> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 27);
+  messageDesc(file_sylk_v1_daemon, 28);
 
 /**
  * TopPool is one resource shared by every session.
@@ -998,7 +1050,7 @@ export type TopPool = Message<"sylk.v1.TopPool"> & {
  * Use `create(TopPoolSchema)` to create a new message.
  */
 export const TopPoolSchema: GenMessage<TopPool> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 28);
+  messageDesc(file_sylk_v1_daemon, 29);
 
 /**
  * TopTask is one delegated task (pipeline) the scheduler knows of, unfinished.
@@ -1056,7 +1108,7 @@ export type TopTask = Message<"sylk.v1.TopTask"> & {
  * Use `create(TopTaskSchema)` to create a new message.
  */
 export const TopTaskSchema: GenMessage<TopTask> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 29);
+  messageDesc(file_sylk_v1_daemon, 30);
 
 /**
  * TopScheduler is the daemon's one scheduler of delegated tasks.
@@ -1095,7 +1147,7 @@ export type TopScheduler = Message<"sylk.v1.TopScheduler"> & {
  * Use `create(TopSchedulerSchema)` to create a new message.
  */
 export const TopSchedulerSchema: GenMessage<TopScheduler> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 30);
+  messageDesc(file_sylk_v1_daemon, 31);
 
 /**
  * @generated from message sylk.v1.TopResponse
@@ -1185,7 +1237,7 @@ export type TopResponse = Message<"sylk.v1.TopResponse"> & {
  * Use `create(TopResponseSchema)` to create a new message.
  */
 export const TopResponseSchema: GenMessage<TopResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 31);
+  messageDesc(file_sylk_v1_daemon, 32);
 
 /**
  * TopPressure is how hard sylkd is pressed for memory and disk, and what it did about it.
@@ -1245,7 +1297,7 @@ export type TopPressure = Message<"sylk.v1.TopPressure"> & {
  * Use `create(TopPressureSchema)` to create a new message.
  */
 export const TopPressureSchema: GenMessage<TopPressure> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 32);
+  messageDesc(file_sylk_v1_daemon, 33);
 
 /**
  * TopMemoryComponent is one cache or buffer with a memory budget.
@@ -1281,7 +1333,7 @@ export type TopMemoryComponent = Message<"sylk.v1.TopMemoryComponent"> & {
  * Use `create(TopMemoryComponentSchema)` to create a new message.
  */
 export const TopMemoryComponentSchema: GenMessage<TopMemoryComponent> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 33);
+  messageDesc(file_sylk_v1_daemon, 34);
 
 /**
  * @generated from message sylk.v1.StartWebRequest
@@ -1294,7 +1346,7 @@ export type StartWebRequest = Message<"sylk.v1.StartWebRequest"> & {
  * Use `create(StartWebRequestSchema)` to create a new message.
  */
 export const StartWebRequestSchema: GenMessage<StartWebRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 34);
+  messageDesc(file_sylk_v1_daemon, 35);
 
 /**
  * @generated from message sylk.v1.StartWebResponse
@@ -1326,7 +1378,7 @@ export type StartWebResponse = Message<"sylk.v1.StartWebResponse"> & {
  * Use `create(StartWebResponseSchema)` to create a new message.
  */
 export const StartWebResponseSchema: GenMessage<StartWebResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 35);
+  messageDesc(file_sylk_v1_daemon, 36);
 
 /**
  * @generated from message sylk.v1.StopWebRequest
@@ -1339,7 +1391,7 @@ export type StopWebRequest = Message<"sylk.v1.StopWebRequest"> & {
  * Use `create(StopWebRequestSchema)` to create a new message.
  */
 export const StopWebRequestSchema: GenMessage<StopWebRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 36);
+  messageDesc(file_sylk_v1_daemon, 37);
 
 /**
  * @generated from message sylk.v1.StopWebResponse
@@ -1358,7 +1410,7 @@ export type StopWebResponse = Message<"sylk.v1.StopWebResponse"> & {
  * Use `create(StopWebResponseSchema)` to create a new message.
  */
 export const StopWebResponseSchema: GenMessage<StopWebResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 37);
+  messageDesc(file_sylk_v1_daemon, 38);
 
 /**
  * @generated from message sylk.v1.MetricsRequest
@@ -1377,7 +1429,7 @@ export type MetricsRequest = Message<"sylk.v1.MetricsRequest"> & {
  * Use `create(MetricsRequestSchema)` to create a new message.
  */
 export const MetricsRequestSchema: GenMessage<MetricsRequest> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 38);
+  messageDesc(file_sylk_v1_daemon, 39);
 
 /**
  * @generated from message sylk.v1.MetricsResponse
@@ -1406,7 +1458,7 @@ export type MetricsResponse = Message<"sylk.v1.MetricsResponse"> & {
  * Use `create(MetricsResponseSchema)` to create a new message.
  */
 export const MetricsResponseSchema: GenMessage<MetricsResponse> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 39);
+  messageDesc(file_sylk_v1_daemon, 40);
 
 /**
  * MetricFamily is one metric (docs/operations.md#metrics lists them).
@@ -1456,7 +1508,7 @@ export type MetricFamily = Message<"sylk.v1.MetricFamily"> & {
  * Use `create(MetricFamilySchema)` to create a new message.
  */
 export const MetricFamilySchema: GenMessage<MetricFamily> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 40);
+  messageDesc(file_sylk_v1_daemon, 41);
 
 /**
  * MetricSample is one series of a family.
@@ -1495,7 +1547,7 @@ export type MetricSample = Message<"sylk.v1.MetricSample"> & {
  * Use `create(MetricSampleSchema)` to create a new message.
  */
 export const MetricSampleSchema: GenMessage<MetricSample> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 41);
+  messageDesc(file_sylk_v1_daemon, 42);
 
 /**
  * @generated from message sylk.v1.MetricLabel
@@ -1517,7 +1569,7 @@ export type MetricLabel = Message<"sylk.v1.MetricLabel"> & {
  * Use `create(MetricLabelSchema)` to create a new message.
  */
 export const MetricLabelSchema: GenMessage<MetricLabel> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 42);
+  messageDesc(file_sylk_v1_daemon, 43);
 
 /**
  * @generated from message sylk.v1.MetricBucket
@@ -1539,7 +1591,7 @@ export type MetricBucket = Message<"sylk.v1.MetricBucket"> & {
  * Use `create(MetricBucketSchema)` to create a new message.
  */
 export const MetricBucketSchema: GenMessage<MetricBucket> = /*@__PURE__*/
-  messageDesc(file_sylk_v1_daemon, 43);
+  messageDesc(file_sylk_v1_daemon, 44);
 
 /**
  * @generated from enum sylk.v1.DaemonState
