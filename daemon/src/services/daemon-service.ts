@@ -21,6 +21,25 @@ function backupFile({ database, backup }: { database: ManagedDatabase; backup: B
 
 type Methods = typeof DaemonService extends { method: infer M } ? M : never;
 
+/** How long Status waits for the sandbox line: it answers whatever the sandbox probe does. */
+const SANDBOX_WAIT_MS = 500;
+
+/**
+ * The sandbox in brief, or nothing when it fails or is not known within SANDBOX_WAIT_MS.
+ * @internal exported for tests
+ */
+export async function sandboxBrief(daemon: Daemon): Promise<Awaited<ReturnType<typeof sandboxSummary>> | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), SANDBOX_WAIT_MS);
+  });
+  try {
+    return await Promise.race([sandboxSummary(daemon.sandbox).catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
   return {
     hello(req) {
@@ -38,7 +57,7 @@ export function daemonServiceImpl(daemon: Daemon): ServiceImpl<Methods> {
     },
 
     async status() {
-      const sandbox = await sandboxSummary(daemon.sandbox);
+      const sandbox = await sandboxBrief(daemon);
       const mem = process.memoryUsage();
       const loaded = daemon.config.current();
       return {
