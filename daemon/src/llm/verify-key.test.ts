@@ -38,33 +38,25 @@ describe('verifyKey', () => {
     }
   });
 
-  it('speaks the API version and path the adapters speak', async () => {
-    const chat = { model: '', messages: [{ role: 'user' as const, content: 'hi' }] };
-    // Anthropic: the adapter's request and the check carry the same anthropic-version and authorization scheme.
+  /** One chat streamed by the adapter, then the key check, on a fresh request log: both requests. */
+  async function adapterThenCheck(provider: 'anthropic' | 'google', model: string) {
     emu.reset();
-    await accumulate(
-      createAdapter({ provider: 'anthropic', apiKey: KEY, baseUrl: emu.url }).stream({
-        ...chat,
-        model: 'claude-sonnet-5-5',
-      }),
-    );
-    await verifyKey({ provider: 'anthropic', baseUrl: emu.url, apiKey: KEY });
-    const [message, anthropicList] = emu.requests();
+    const chat = { model, messages: [{ role: 'user' as const, content: 'hi' }] };
+    await accumulate(createAdapter({ provider, apiKey: KEY, baseUrl: emu.url }).stream(chat));
+    await verifyKey({ provider, baseUrl: emu.url, apiKey: KEY });
+    return emu.requests();
+  }
+
+  it('speaks the API version and path the adapters speak', async () => {
+    // Anthropic: the adapter's request and the check carry the same anthropic-version and authorization scheme.
+    const [message, anthropicList] = await adapterThenCheck('anthropic', 'claude-sonnet-5-5');
     expect(message?.path).toBe('/v1/messages');
     expect(message?.headers['anthropic-version']).toBe(ANTHROPIC_API_VERSION);
     expect(anthropicList?.headers['anthropic-version']).toBe(ANTHROPIC_API_VERSION);
     expect(anthropicList?.headers.authorization).toBe(message?.headers.authorization);
 
     // Google: the same API version in the path.
-    emu.reset();
-    await accumulate(
-      createAdapter({ provider: 'google', apiKey: KEY, baseUrl: emu.url }).stream({
-        ...chat,
-        model: 'gemini-3-pro-preview',
-      }),
-    );
-    await verifyKey({ provider: 'google', baseUrl: emu.url, apiKey: KEY });
-    const [generate, googleList] = emu.requests();
+    const [generate, googleList] = await adapterThenCheck('google', 'gemini-3-pro-preview');
     expect(generate?.path).toBe(`/${GEMINI_API_VERSION}/models/gemini-3-pro-preview:streamGenerateContent`);
     expect(googleList?.path).toBe(`/${GEMINI_API_VERSION}/models`);
   });

@@ -29,14 +29,19 @@ function gitApply(cwd: string, patch: string, ...flags: string[]) {
   return { code: run.status, stderr: run.stderr };
 }
 
+/** The staging area of one task of session s1 over the test's project. */
+function stagingFor(pipelineId: string): Promise<StagingArea> {
+  return StagingArea.open({
+    stagingRoot: join(dir, 'staging'),
+    pipelineId,
+    projectRoot: project,
+    clock: new ManualClock(1000),
+  });
+}
+
 describe('a conflicting task’s patch', () => {
   it('carries every staged change against the files as the task first read them, git apply-able', async () => {
-    const staging = await StagingArea.open({
-      stagingRoot: join(dir, 'staging'),
-      pipelineId: 's1.t2',
-      projectRoot: project,
-      clock: new ManualClock(1000),
-    });
+    const staging = await stagingFor('s1.t2');
     const base = join(dir, 'base');
     cpSync(project, base, { recursive: true });
     await staging.write('src/a.ts', 'one\ntwo\nTHREE\nfour\nfive\nsix\nseven\nEIGHT\n');
@@ -79,12 +84,7 @@ describe('a conflicting task’s patch', () => {
   });
 
   it('a name that would break the patch is left out, said so on one line', async () => {
-    const staging = await StagingArea.open({
-      stagingRoot: join(dir, 'staging'),
-      pipelineId: 's1.t3',
-      projectRoot: project,
-      clock: new ManualClock(1000),
-    });
+    const staging = await stagingFor('s1.t3');
     await staging.write('evil\n+++ b/x', 'x\n');
     const patch = await keepConflictPatch({
       staging,

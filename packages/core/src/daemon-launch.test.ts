@@ -39,7 +39,7 @@ describe('startDetachedDaemon', () => {
   it('resolves with the pid and socket it reports, and leaves it running in its own session', async () => {
     const path = entry(
       "process.send({ type: 'ready', pid: process.pid, socket: '/s.sock' }); process.disconnect();" +
-        "console.log('args', JSON.stringify(process.execArgv), process.argv[2]); setTimeout(() => {}, 60_000);",
+        "process.stdout.write(['args', JSON.stringify(process.execArgv), process.argv[2]].join(' ') + '\\n'); setTimeout(() => {}, 60_000);",
     );
     const out = join(dir, 'out');
     const ready = await startDetachedDaemon({ entry: path, env: { PATH: process.env.PATH }, outFile: out });
