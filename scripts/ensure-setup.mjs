@@ -51,12 +51,12 @@ if (!fits) {
 }
 
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1', DO_NOT_TRACK: '1' };
-// node-gyp builds against the headers it is pointed at, not the running Node's: without this, a
-// Node picked up from PATH can get its native modules built for another Node's ABI. The headers
-// that ship beside a Node binary (include/node) are that binary's own.
+// node-gyp builds against the headers it is pointed at, not the running Node's: an npmrc's
+// `nodedir` (set for the machine's own Node, say /usr) would get native modules built for that
+// Node's ABI under another one. The headers that ship beside a Node binary (include/node) are
+// that binary's own, so they win whenever they are there.
 const nodeHome = dirname(dirname(process.execPath));
-if (!env.npm_config_nodedir && existsSync(join(nodeHome, 'include', 'node', 'node_version.h')))
-  env.npm_config_nodedir = nodeHome;
+if (existsSync(join(nodeHome, 'include', 'node', 'node_version.h'))) env.npm_config_nodedir = nodeHome;
 
 function run(cmd, args) {
   const result = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env });
