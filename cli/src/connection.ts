@@ -118,10 +118,9 @@ export function sylkdEntry(env: NodeJS.ProcessEnv): string {
  * Start `sylkd --foreground` in the background and wait until it serves (the daemon's own
  * launcher would cost one more Node start). Another sylkd winning the race is fine.
  */
-async function launchDaemon(entry: string, env: NodeJS.ProcessEnv, logs: string): Promise<void> {
-  mkdirSync(logs, { recursive: true, mode: 0o700 });
+async function launchDaemon(entry: string, env: NodeJS.ProcessEnv, logsDir: string): Promise<void> {
   try {
-    await startDetachedDaemon({ entry, env, outFile: join(logs, 'sylkd.out') });
+    await startDetachedDaemon({ entry, env, logsDir });
   } catch (err) {
     if (isSylkError(err) && err.code === 'daemon.already_running') return;
     throw new CliError(

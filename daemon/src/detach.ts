@@ -1,13 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDetachedDaemon } from '@sylk/core';
 import { resolveDirs } from '@sylk/config/paths';
 
 /** `sylkd` without --foreground: this sylkd started in the background, its output in `{logs}/sylkd.out`. */
 export function startDetached(env: NodeJS.ProcessEnv): Promise<{ pid: number; socket: string }> {
-  const { logs } = resolveDirs(env);
-  mkdirSync(logs, { recursive: true, mode: 0o700 });
   const entry = fileURLToPath(new URL('./main.js', import.meta.url));
-  return startDetachedDaemon({ entry, env, outFile: join(logs, 'sylkd.out') });
+  return startDetachedDaemon({ entry, env, logsDir: resolveDirs(env).logs });
 }

@@ -5,7 +5,7 @@ import { createClient } from '@sylk/proto/client';
 import { SandboxService, type SandboxStatusResponse } from '@sylk/proto/sandbox';
 import { connectDaemon, type DaemonConnection } from '../connection.js';
 import { emit, style, type Style } from '../output.js';
-import { sandboxLine } from '../render/sandbox-line.js';
+import { briefOf, sandboxLine } from '../render/sandbox-line.js';
 import type { Runtime } from '../runtime.js';
 
 /** Ask the daemon how commands of `projectRoot` are contained ('' = no project). */
@@ -47,7 +47,7 @@ export function sandboxJson(s: SandboxStatusResponse) {
 /** One line for `sylk status`. */
 function renderSandbox(s: SandboxStatusResponse, st: Style): string {
   const lines = [
-    `${st.bold('sandbox')} ${sandboxLine({ ...s, networkViaProxy: s.proxyBridge !== '' }, st)
+    `${st.bold('sandbox')} ${sandboxLine(briefOf(s), st)
       .trimStart()
       .replace(/^sandbox\s+/, '')}`,
     `  required  ${s.required ? 'yes (security.sandbox.required)' : 'no'}`,

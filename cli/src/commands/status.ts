@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { PROTOCOL_MAJOR, VERSION } from '@sylk/core';
 import { connectDaemon, probeDaemon, type DaemonConnection } from '../connection.js';
 import { emit, style } from '../output.js';
-import { sandboxLine, type SandboxBrief } from '../render/sandbox-line.js';
+import { briefOf, sandboxLine, type SandboxBrief } from '../render/sandbox-line.js';
 import { hardWrap, outputWidth } from '../render/table.js';
 import type { Runtime } from '../runtime.js';
 import { renderStatus, statusJson } from './daemon.js';
@@ -89,5 +89,5 @@ export function registerStatusCommands(program: Command, rt: Runtime): void {
 async function sandboxOfOlderDaemon(conn: DaemonConnection): Promise<SandboxBrief | undefined> {
   const { fetchSandboxStatus } = await import('./sandbox.js');
   const r = await fetchSandboxStatus(conn, '', 2_000).catch(() => undefined);
-  return r && { mode: r.mode, backend: r.backend, reason: r.reason, fix: r.fix, networkViaProxy: r.proxyBridge !== '' };
+  return r && briefOf(r);
 }

@@ -9,6 +9,12 @@ export interface SandboxBrief {
   networkViaProxy: boolean;
 }
 
+/** The brief of SandboxService's whole report (for a daemon whose Status does not carry it). */
+export function briefOf(report: Omit<SandboxBrief, 'networkViaProxy'> & { proxyBridge: string }): SandboxBrief {
+  const { mode, backend, reason, fix } = report;
+  return { mode, backend, reason, fix, networkViaProxy: report.proxyBridge !== '' };
+}
+
 /** The `sandbox` line of `sylk status` (and the head of `sylk sandbox status`). */
 export function sandboxLine(s: SandboxBrief, st: Style): string {
   if (s.mode === 'enforced')

@@ -41,8 +41,8 @@ describe('startDetachedDaemon', () => {
       "process.send({ type: 'ready', pid: process.pid, socket: '/s.sock' }); process.disconnect();" +
         "process.stdout.write(['args', JSON.stringify(process.execArgv), process.argv[2]].join(' ') + '\\n'); setTimeout(() => {}, 60_000);",
     );
-    const out = join(dir, 'out');
-    const ready = await startDetachedDaemon({ entry: path, env: { PATH: process.env.PATH }, outFile: out });
+    const out = join(dir, 'sylkd.out');
+    const ready = await startDetachedDaemon({ entry: path, env: { PATH: process.env.PATH }, logsDir: dir });
     started.push(ready.pid);
     expect(ready.socket).toBe('/s.sock');
     expect(() => process.kill(ready.pid, 0)).not.toThrow();
@@ -58,25 +58,21 @@ describe('startDetachedDaemon', () => {
   it('rejects with the reason and hint the daemon reports, and tells "already running" apart', async () => {
     const report = (code: number) =>
       `process.send({ type: 'failed', message: 'socket in use', hint: 'stop the other one', code: ${code} }, () => process.exit(${code}));`;
-    const failed = await failure(startDetachedDaemon({ entry: entry(report(1)), env: {}, outFile: join(dir, 'out') }));
+    const failed = await failure(startDetachedDaemon({ entry: entry(report(1)), env: {}, logsDir: dir }));
     expect(failed).toEqual({ code: 'daemon.start_failed', message: 'socket in use', hint: 'stop the other one' });
     rmSync(dir, { recursive: true, force: true });
-    const running = await failure(startDetachedDaemon({ entry: entry(report(3)), env: {}, outFile: join(dir, 'out') }));
+    const running = await failure(startDetachedDaemon({ entry: entry(report(3)), env: {}, logsDir: dir }));
     expect(running.code).toBe('daemon.already_running');
   });
 
   it('rejects when it exits without reporting, or reports nothing in time', async () => {
-    const crashed = await failure(
-      startDetachedDaemon({ entry: entry('process.exit(7)'), env: {}, outFile: join(dir, 'out') }),
-    );
+    const crashed = await failure(startDetachedDaemon({ entry: entry('process.exit(7)'), env: {}, logsDir: dir }));
     expect(crashed.code).toBe('daemon.start_failed');
     expect(crashed.message).toContain('exit 7');
     rmSync(dir, { recursive: true, force: true });
     const path = entry('setTimeout(() => {}, 2_000)'); // ends by itself: its pid is not known here
-    const silent = await failure(
-      startDetachedDaemon({ entry: path, env: {}, outFile: join(dir, 'out'), timeoutMs: 300 }),
-    );
+    const silent = await failure(startDetachedDaemon({ entry: path, env: {}, logsDir: dir, timeoutMs: 300 }));
     expect(silent.code).toBe('daemon.start_timeout');
-    expect(silent.message).toContain(join(dir, 'out'));
+    expect(silent.message).toContain(join(dir, 'sylkd.out'));
   });
 });

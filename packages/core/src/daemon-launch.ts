@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { ErrorTier, SylkError } from './errors.js';
 
 /**
@@ -25,13 +26,13 @@ export interface DetachedDaemonOptions {
   /** sylkd's entry script (run by this process's Node). */
   entry: string;
   env: NodeJS.ProcessEnv;
-  /** Where its stdout and stderr are appended (its directory must exist). */
-  outFile: string;
+  /** Its logs directory (created if missing): stdout and stderr are appended to `sylkd.out` there. */
+  logsDir: string;
   timeoutMs?: number;
 }
 
 /**
- * Starts `sylkd --foreground` in its own session (setsid), stdio appended to `outFile`, and
+ * Starts `sylkd --foreground` in its own session (setsid), stdio appended to `{logsDir}/sylkd.out`, and
  * waits for it to report that it serves, or why it cannot. The report travels over an IPC
  * channel that the daemon closes once it is up, so the caller can exit and leave it running.
  * Rejects with a SylkError: `daemon.already_running`, `daemon.start_failed` (with the daemon's
@@ -39,7 +40,9 @@ export interface DetachedDaemonOptions {
  */
 export function startDetachedDaemon(opts: DetachedDaemonOptions): Promise<{ pid: number; socket: string }> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
-  const out = openSync(opts.outFile, 'a', 0o600);
+  mkdirSync(opts.logsDir, { recursive: true, mode: 0o700 });
+  const outFile = join(opts.logsDir, 'sylkd.out');
+  const out = openSync(outFile, 'a', 0o600);
   let child;
   try {
     child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, opts.entry, '--foreground'], {
@@ -56,7 +59,7 @@ export function startDetachedDaemon(opts: DetachedDaemonOptions): Promise<{ pid:
       reject(new SylkError(message, { code, tier, ...(hint ? { hint } : {}) }));
     const timer = setTimeout(() => {
       fail(
-        `sylkd did not report ready within ${timeoutMs / 1000}s; see ${opts.outFile}`,
+        `sylkd did not report ready within ${timeoutMs / 1000}s; see ${outFile}`,
         'daemon.start_timeout',
         ErrorTier.Transient,
       );
@@ -84,7 +87,7 @@ export function startDetachedDaemon(opts: DetachedDaemonOptions): Promise<{ pid:
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       fail(
-        `sylkd exited during start-up (${signal ?? `exit ${code}`}); see ${opts.outFile}`,
+        `sylkd exited during start-up (${signal ?? `exit ${code}`}); see ${outFile}`,
         'daemon.start_failed',
         ErrorTier.UserFixable,
       );
