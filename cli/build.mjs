@@ -1,7 +1,7 @@
 // Bundles the CLI into one CommonJS file. One module graph to load instead of
 // hundreds of files, compiled once and then reused through V8's code cache by
 // bin/sylk.js, is what keeps `sylk status` close to a bare `node` start.
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
@@ -58,5 +58,7 @@ await build({
 
 // V8 checks a code cache against the source's length, not its content: a rebuilt bundle of the
 // same length could run stale bytecode. The next run writes a fresh cache.
-rmSync('dist/sylk.cjs.cache', { force: true });
-rmSync('dist/sylk.cjs.cache.commands', { force: true });
+// (sylk.cjs.cache and its .commands list are the caches of builds before per-command caches.)
+for (const file of readdirSync('dist')) {
+  if (/^sylk\.cjs\.(.+\.cache|cache|cache\.commands)$/.test(file)) rmSync(`dist/${file}`, { force: true });
+}

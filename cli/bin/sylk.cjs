@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 'use strict';
 // Runs the bundled CLI through a V8 code cache kept beside the bundle: parsing and
-// compiling ~500 KB of JavaScript is most of a cold start, and the cache removes it
-// on every run after the first. A cache holds what the runs that wrote it compiled,
-// so it is rewritten (cumulatively) the first time each command runs; the commands it
-// covers are listed beside it. V8 rejects a cache that does not match the source
-// (after an upgrade), and then it is simply rebuilt; an unwritable directory only
-// means no cache. CommonJS on purpose: it skips the ESM loader's start-up cost.
+// compiling ~600 KB of JavaScript is most of a cold start, and the cache removes it
+// on every run after the first. A cache holds what the run that wrote it compiled, so
+// each command has its own (dist/sylk.cjs.<command>.cache, written by its first run):
+// one cache for every command grew with each and made every start read and
+// deserialize all of it. V8 rejects a cache that does not match the source (after an
+// upgrade), and then it is simply rewritten; an unwritable directory only means no
+// cache. CommonJS on purpose: it skips the ESM loader's start-up cost.
 // (module.enableCompileCache() was measured as the alternative: slower, because it
 // keeps only what compiles eagerly.)
-const { existsSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
@@ -48,18 +49,25 @@ function requireSupportedNode() {
 }
 
 const bundle = join(__dirname, '..', 'dist', 'sylk.cjs');
-const cacheFile = `${bundle}.cache`;
-const keysFile = `${cacheFile}.commands`;
-const MAX_KEYS = 40;
+/** Caches kept at most: typos are command words too. */
+const MAX_CACHES = 40;
 
-/** The command word of argv (what decides which code runs), '-' for none. */
+/** The command word of argv (what decides which code runs): `_` for none, `_other` for one that is not a word. */
 function commandKey(argv) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--socket' || arg === '--profile') i++;
-    else if (!arg.startsWith('-')) return /^[a-z-]{1,32}$/.test(arg) ? arg : '?';
+    else if (!arg.startsWith('-')) return /^[a-z][a-z-]{0,31}$/.test(arg) ? arg : '_other';
   }
-  return '-';
+  return '_';
+}
+
+function cacheCount() {
+  try {
+    return readdirSync(dirname(bundle)).filter((f) => f.startsWith('sylk.cjs.') && f.endsWith('.cache')).length;
+  } catch {
+    return MAX_CACHES;
+  }
 }
 
 function read(file, encoding) {
@@ -82,16 +90,13 @@ function writeAtomically(file, data) {
 }
 
 if (requireSupportedNode()) return;
+const cacheFile = `${bundle}.${commandKey(process.argv.slice(2))}.cache`;
 const cachedData = read(cacheFile);
 const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
-const fresh = cachedData === undefined || script.cachedDataRejected;
-const covered = fresh ? [] : (read(keysFile, 'utf8') ?? '').split('\n').filter(Boolean);
-const key = commandKey(process.argv.slice(2));
-if (fresh || (!covered.includes(key) && covered.length < MAX_KEYS)) {
+if (cachedData === undefined ? cacheCount() < MAX_CACHES : script.cachedDataRejected) {
   process.once('exit', () => {
     try {
       writeAtomically(cacheFile, script.createCachedData());
-      writeAtomically(keysFile, [...covered, key].join('\n'));
     } catch {
       // read-only install: run without a cache
     }

@@ -1,7 +1,7 @@
 /**
- * bin/sylk.cjs runs the bundle through a V8 code cache that grows the first time each command
- * runs. Exercised on a copy of the launcher with a tiny stand-in bundle, so the real cache in
- * cli/dist (shared by parallel tests) is never touched.
+ * bin/sylk.cjs runs the bundle through a V8 code cache per command, written by that command's
+ * first run. Exercised on a copy of the launcher with a tiny stand-in bundle, so the real caches
+ * in cli/dist (shared by parallel tests) are never touched.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -32,15 +32,19 @@ function install(bundle: string) {
   mkdirSync(join(root, 'dist'));
   copyFileSync(CLI, join(root, 'bin', 'sylk.cjs'));
   writeFileSync(join(root, 'dist', 'sylk.cjs'), bundle);
-  const cache = join(root, 'dist', 'sylk.cjs.cache');
+  const cacheOf = (command: string) => join(root, 'dist', `sylk.cjs.${command}.cache`);
+  const files = () => readdirSync(join(root, 'dist'));
   return {
     run: (...args: string[]) =>
       execFileSync(process.execPath, [join(root, 'bin', 'sylk.cjs'), ...args], { encoding: 'utf8' }),
     rebuild: (text: string) => writeFileSync(join(root, 'dist', 'sylk.cjs'), text),
-    cache,
-    commands: () => (existsSync(`${cache}.commands`) ? readFileSync(`${cache}.commands`, 'utf8').split('\n') : []),
-    written: () => statSync(cache).mtimeMs,
-    files: () => readdirSync(join(root, 'dist')),
+    cacheOf,
+    caches: () =>
+      files()
+        .filter((f) => f.endsWith('.cache'))
+        .sort(),
+    written: (command: string) => statSync(cacheOf(command)).mtimeMs,
+    files,
   };
 }
 
@@ -48,31 +52,43 @@ const bundle = (tag: string) =>
   `'use strict';\nfunction greet(args) { return '${tag} ' + args.join(' '); }\nprocess.stdout.write(greet(process.argv.slice(2)));\n`;
 
 describe('the CLI launcher’s code cache', () => {
-  it('is written on the first run of each command, cumulatively, and left alone after', async () => {
+  it('is written by the first run of each command, one per command, and left alone after', async () => {
     const cli = install(bundle('v1'));
     expect(cli.run('status')).toBe('v1 status');
-    expect(cli.commands()).toEqual(['status']);
-    const first = cli.written();
+    expect(cli.caches()).toEqual(['sylk.cjs.status.cache']);
+    const first = cli.written('status');
     await new Promise((r) => setTimeout(r, 20));
     expect(cli.run('--json', 'status')).toBe('v1 --json status');
-    expect(cli.written()).toBe(first); // covered: no rewrite
+    expect(cli.written('status')).toBe(first); // it has one: no rewrite
     expect(cli.run('--socket', '/x/s.sock', 'ls', '--all')).toBe('v1 --socket /x/s.sock ls --all');
-    expect(cli.commands()).toEqual(['status', 'ls']);
     expect(cli.run('--version')).toBe('v1 --version');
-    expect(cli.commands()).toEqual(['status', 'ls', '-']);
+    expect(cli.run('../../etc')).toBe('v1 ../../etc'); // not a word: never part of a file name
+    expect(cli.caches()).toEqual([
+      'sylk.cjs._.cache',
+      'sylk.cjs._other.cache',
+      'sylk.cjs.ls.cache',
+      'sylk.cjs.status.cache',
+    ]);
   });
 
-  it('starts over when the bundle changes, and runs without a cache where it cannot write', () => {
+  it('keeps at most 40 caches (typos are command words too)', () => {
     const cli = install(bundle('v1'));
-    cli.run('status');
-    cli.run('ls');
+    for (let i = 0; i < 40; i++) writeFileSync(cli.cacheOf(`typo-${String.fromCharCode(97 + (i % 26))}${i}`), '');
+    expect(cli.run('status')).toBe('v1 status');
+    expect(existsSync(cli.cacheOf('status'))).toBe(false);
+    expect(cli.caches()).toHaveLength(40);
+  });
+
+  it('rewrites a cache the bundle no longer matches, and runs without one where it cannot write', () => {
+    const cli = install(bundle('v1'));
+    cli.run('attach', 'x');
+    const stale = readFileSync(cli.cacheOf('attach'));
     cli.rebuild(bundle('version-two')); // another length: V8 rejects the old cache
     expect(cli.run('attach', 'x')).toBe('version-two attach x');
-    expect(cli.commands()).toEqual(['attach']);
+    expect(readFileSync(cli.cacheOf('attach')).equals(stale)).toBe(false);
     // Something that cannot be replaced where the cache goes (as root, a read-only dir would not stop us).
-    rmSync(cli.cache);
-    mkdirSync(join(cli.cache, 'in-the-way'), { recursive: true });
+    mkdirSync(join(cli.cacheOf('status'), 'in-the-way'), { recursive: true });
     expect(cli.run('status')).toBe('version-two status');
-    expect(cli.files().filter((f) => f.startsWith('sylk.cjs.cache.') && f !== 'sylk.cjs.cache.commands')).toEqual([]);
+    expect(cli.files().filter((f) => /\.cache\.\d+$/.test(f))).toEqual([]); // no temporary file left
   });
 });
