@@ -6,11 +6,21 @@
 // each command has its own (dist/sylk.cjs.<command>.cache, written by its first run):
 // one cache for every command grew with each and made every start read and
 // deserialize all of it. V8 rejects a cache that does not match the source (after an
-// upgrade), and then it is simply rewritten; an unwritable directory only means no
-// cache. CommonJS on purpose: it skips the ESM loader's start-up cost.
+// upgrade), and then it is simply rewritten. Where the install's directory cannot be
+// written (a root-owned global install), the caches go to the user's cache directory
+// (~/.cache/sylk/cli-code/). CommonJS on purpose: it skips the ESM loader's start-up cost.
 // (module.enableCompileCache() was measured as the alternative: slower, because it
 // keeps only what compiles eagerly.)
-const { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} = require('node:fs');
 const Module = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
@@ -62,11 +72,51 @@ function commandKey(argv) {
   return '_';
 }
 
-function cacheCount() {
+function cacheCount(dir) {
   try {
-    return readdirSync(dirname(bundle)).filter((f) => f.startsWith('sylk.cjs.') && f.endsWith('.cache')).length;
+    return readdirSync(dir).filter((f) => f.startsWith('sylk.cjs.') && f.endsWith('.cache')).length;
   } catch {
-    return MAX_CACHES;
+    return 0;
+  }
+}
+
+/** FNV-1a, 32 bits, hex: names a directory, needs no crypto module. */
+function fnv(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * The caches of an install whose directory is not ours to write (`sudo npm install -g`), in the
+ * user's cache directory: one directory per install, holding the caches of its current build only.
+ * The build is told apart by version, size and time, since V8 checks a cache against the source's
+ * length alone. Undefined without a home.
+ */
+function userCaches() {
+  const base = process.env.XDG_CACHE_HOME || (process.env.HOME ? join(process.env.HOME, '.cache') : '');
+  if (!base) return undefined;
+  let build;
+  try {
+    const { size, mtimeMs } = statSync(bundle);
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    build = fnv(`${version}\0${size}\0${mtimeMs}`);
+  } catch {
+    return undefined;
+  }
+  const install = join(base, 'sylk', 'cli-code', fnv(bundle));
+  return { install, dir: join(install, build) };
+}
+
+/** Drops the caches of the install's earlier builds. */
+function dropOtherBuilds(caches) {
+  try {
+    for (const name of readdirSync(caches.install)) {
+      const dir = join(caches.install, name);
+      if (dir !== caches.dir) rmSync(dir, { recursive: true, force: true });
+    }
+  } catch {
+    // nothing to drop
   }
 }
 
@@ -90,15 +140,35 @@ function writeAtomically(file, data) {
 }
 
 if (requireSupportedNode()) return;
-const cacheFile = `${bundle}.${commandKey(process.argv.slice(2))}.cache`;
-const cachedData = read(cacheFile);
+const cacheName = `sylk.cjs.${commandKey(process.argv.slice(2))}.cache`;
+let cacheDir = dirname(bundle);
+let cachedData = read(join(cacheDir, cacheName));
+const user = cachedData === undefined ? userCaches() : undefined;
+if (user !== undefined) {
+  cachedData = read(join(user.dir, cacheName));
+  if (cachedData !== undefined) cacheDir = user.dir;
+}
 const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
-if (cachedData === undefined ? cacheCount() < MAX_CACHES : script.cachedDataRejected) {
+if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
+    const data = script.createCachedData();
+    const write = (dir) => {
+      if (cachedData === undefined && cacheCount(dir) >= MAX_CACHES) return true;
+      try {
+        writeAtomically(join(dir, cacheName), data);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (write(cacheDir) || user === undefined || cacheDir === user.dir) return;
+    // The install's directory is read-only to us: keep the cache with the user's.
     try {
-      writeAtomically(cacheFile, script.createCachedData());
+      mkdirSync(user.dir, { recursive: true, mode: 0o700 });
+      dropOtherBuilds(user);
+      write(user.dir);
     } catch {
-      // read-only install: run without a cache
+      // no cache
     }
   });
 }

@@ -34,9 +34,28 @@ function install(bundle: string) {
   writeFileSync(join(root, 'dist', 'sylk.cjs'), bundle);
   const cacheOf = (command: string) => join(root, 'dist', `sylk.cjs.${command}.cache`);
   const files = () => readdirSync(join(root, 'dist'));
+  const userCache = join(root, 'user-cache');
+  writeFileSync(join(root, 'package.json'), '{"version":"1.0.0"}');
   return {
     run: (...args: string[]) =>
-      execFileSync(process.execPath, [join(root, 'bin', 'sylk.cjs'), ...args], { encoding: 'utf8' }),
+      execFileSync(process.execPath, [join(root, 'bin', 'sylk.cjs'), ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, HOME: root, XDG_CACHE_HOME: userCache },
+      }),
+    /** The caches kept for this install in the user's cache directory, by build. */
+    userCaches: () => {
+      const installs = existsSync(join(userCache, 'sylk', 'cli-code'))
+        ? readdirSync(join(userCache, 'sylk', 'cli-code'))
+        : [];
+      return installs.flatMap((install) => {
+        const dir = join(userCache, 'sylk', 'cli-code', install);
+        return readdirSync(dir).map((build) => ({
+          build,
+          files: readdirSync(join(dir, build)),
+          dir: join(dir, build),
+        }));
+      });
+    },
     rebuild: (text: string) => writeFileSync(join(root, 'dist', 'sylk.cjs'), text),
     cacheOf,
     caches: () =>
@@ -79,16 +98,33 @@ describe('the CLI launcher’s code cache', () => {
     expect(cli.caches()).toHaveLength(40);
   });
 
-  it('rewrites a cache the bundle no longer matches, and runs without one where it cannot write', () => {
+  it('rewrites a cache the bundle no longer matches, in place', () => {
     const cli = install(bundle('v1'));
     cli.run('attach', 'x');
     const stale = readFileSync(cli.cacheOf('attach'));
     cli.rebuild(bundle('version-two')); // another length: V8 rejects the old cache
     expect(cli.run('attach', 'x')).toBe('version-two attach x');
     expect(readFileSync(cli.cacheOf('attach')).equals(stale)).toBe(false);
+    expect(cli.userCaches()).toEqual([]);
+  });
+
+  it('goes to the user’s cache directory where the install’s cannot be written, one build kept', async () => {
+    const cli = install(bundle('v1'));
     // Something that cannot be replaced where the cache goes (as root, a read-only dir would not stop us).
     mkdirSync(join(cli.cacheOf('status'), 'in-the-way'), { recursive: true });
-    expect(cli.run('status')).toBe('version-two status');
+    expect(cli.run('status')).toBe('v1 status');
     expect(cli.files().filter((f) => /\.cache\.\d+$/.test(f))).toEqual([]); // no temporary file left
+    const [first] = cli.userCaches();
+    expect(first?.files).toEqual(['sylk.cjs.status.cache']);
+    const written = statSync(join(first!.dir, 'sylk.cjs.status.cache')).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cli.run('status')).toBe('v1 status');
+    expect(statSync(join(first!.dir, 'sylk.cjs.status.cache')).mtimeMs).toBe(written); // read, accepted
+    cli.rebuild(bundle('version-two'));
+    expect(cli.run('status')).toBe('version-two status');
+    const after = cli.userCaches();
+    expect(after).toHaveLength(1); // the first build's caches are gone
+    expect(after[0]?.build).not.toBe(first?.build);
+    expect(after[0]?.files).toEqual(['sylk.cjs.status.cache']);
   });
 });
