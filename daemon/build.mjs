@@ -5,7 +5,7 @@
 // BUNDLED (the start-up path, each checked to bundle cleanly); every other one, and every native
 // module, is loaded from node_modules as before. Unminified, with a linked source map
 // (`node --enable-source-maps` maps stack traces to the TypeScript sources).
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,7 +191,7 @@ const dateFns = {
 };
 
 rmSync(join(here, 'dist', 'chunks'), { recursive: true, force: true });
-await build({
+const built = await build({
   absWorkingDir: here,
   entryPoints: [{ in: 'src/main.ts', out: 'main' }],
   bundle: true,
@@ -214,6 +214,16 @@ await build({
     ].join('\n'),
   },
   plugins: [builtins, externals, dateFns, locations],
+  metafile: true,
 });
+// The chunks this build wrote. Turbo's cache restore adds a build's files to dist/ without deleting
+// others, so after a checkout the directory can hold chunks of another build: packing ships only
+// the listed ones (scripts/pack.mjs).
+const CHUNKS = 'dist/chunks/';
+const chunks = Object.keys(built.metafile.outputs)
+  .filter((f) => f.startsWith(CHUNKS) && !f.endsWith('.map'))
+  .map((f) => f.slice(CHUNKS.length))
+  .sort();
+writeFileSync(join(here, CHUNKS, 'chunks.json'), `${JSON.stringify(chunks, null, 1)}\n`);
 // SYLK_BUILD_VERBOSE=1 lists the modules whose own location originalLocation gave back.
 if (process.env.SYLK_BUILD_VERBOSE) process.stdout.write(`relocated: ${[...relocated].sort().join(', ')}\n`);

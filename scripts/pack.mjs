@@ -9,7 +9,7 @@
 //
 //   node scripts/pack.mjs [--out DIR]     prints the tarball's path
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,16 @@ function thirdPartyDependencies(manifests) {
   return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/**
+ * Leaves in the daemon's dist/chunks only the chunks its build listed (chunks.json): a turbo cache
+ * restore can leave another build's chunks beside them, which nothing would load.
+ */
+function dropUnlistedChunks(daemonDir) {
+  const dir = join(daemonDir, 'dist', 'chunks');
+  const listed = new Set(readJson(join(dir, 'chunks.json')));
+  for (const file of readdirSync(dir)) if (file !== 'chunks.json' && !listed.has(file)) rmSync(join(dir, file));
+}
+
 const work = mkdtempSync(join(tmpdir(), 'sylk-pack-'));
 try {
   const tarballs = join(work, 'tarballs');
@@ -68,6 +78,7 @@ try {
   manifest.engines = readJson(join(root, 'package.json')).engines;
   // npm links only the top package's programs: sylkd (install-service, by hand) is linked from inside.
   const daemon = 'node_modules/@sylk/daemon';
+  dropUnlistedChunks(join(stage, daemon));
   manifest.bin = { ...manifest.bin, sylkd: `${daemon}/${readJson(join(stage, daemon, 'package.json')).bin.sylkd}` };
   writeJson(manifestFile, manifest);
   // npm counts a dependency of a bundled package as part of the bundle (and then neither fetches

@@ -10,7 +10,7 @@
  * instead of compiling SQLite for minutes.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -62,6 +62,8 @@ function localPrebuild(dir: string): string {
   return dir;
 }
 
+const STALE_CHUNK = join(ROOT, 'daemon', 'dist', 'chunks', 'chunk-STALE000.js');
+
 describe.skipIf(skipReason !== undefined)('npm install -g of the packed tarball', () => {
   const VERSION = (JSON.parse(readFileSync(join(ROOT, 'cli', 'package.json'), 'utf8')) as { version: string }).version;
   let base = '';
@@ -83,6 +85,8 @@ describe.skipIf(skipReason !== undefined)('npm install -g of the packed tarball'
       userconfig: npmConfig('userconfig'),
       globalconfig: npmConfig('globalconfig'),
     };
+    // A chunk of another build, as a turbo cache restore after a checkout leaves one: not shipped.
+    writeFileSync(STALE_CHUNK, 'export {};\n');
     const packed = await run(
       process.execPath,
       [join(ROOT, 'scripts', 'pack.mjs'), '--out', join(base, 'out')],
@@ -139,6 +143,7 @@ describe.skipIf(skipReason !== undefined)('npm install -g of the packed tarball'
   }, 900_000);
 
   afterAll(async () => {
+    rmSync(STALE_CHUNK, { force: true });
     if (sylkHome) await killDaemonOf(sylkHome);
     if (base) rmSync(base, { recursive: true, force: true });
   });
@@ -174,6 +179,10 @@ describe.skipIf(skipReason !== undefined)('npm install -g of the packed tarball'
         /(^|\/)(testing|test-support|test-fixtures)(\/|\.)/.test(f),
     );
     expect(unwanted).toEqual([]);
+    const chunksDir = 'node_modules/@sylk/daemon/dist/chunks/';
+    const chunks = files.filter((f) => f.startsWith(chunksDir) && f !== `${chunksDir}chunks.json`);
+    const listed = JSON.parse(readFileSync(join(ROOT, 'daemon', 'dist', 'chunks', 'chunks.json'), 'utf8')) as string[];
+    expect(chunks.sort()).toEqual(listed.map((c) => `${chunksDir}${c}`).sort());
   });
 
   it('sylk --version and sylkd --version run from the prefix', async () => {
