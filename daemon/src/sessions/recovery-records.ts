@@ -1,14 +1,5 @@
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@sylk/core';
 import type { ProcessRecord, ToolExecutorOptions } from '@sylk/tools';
@@ -18,7 +9,9 @@ import type { ProcessRecord, ToolExecutorOptions } from '@sylk/tools';
  * written the moment the group exists and removed when it has ended. A daemon that dies
  * with `kill -9` leaves its files behind; the next one reads them to kill what is left
  * (see recovery.ts). One file per group keeps each write a create + rename, with no shared
- * file to rewrite or to corrupt.
+ * file to rewrite or to corrupt. The writes run off the event loop (two fsyncs each, which a
+ * busy disk can make long, stalled every stream sylkd relays); the executor holds the command
+ * until its record is written.
  */
 export class ProcessRecordStore {
   constructor(
@@ -26,23 +19,23 @@ export class ProcessRecordStore {
     private readonly logger: Logger,
   ) {}
 
-  add(record: ProcessRecord): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  async add(record: ProcessRecord): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const path = this.pathOf(record.id);
     const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
+    const file = await open(tmp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(record));
-      fsyncSync(fd);
+      await file.writeFile(JSON.stringify(record));
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    renameSync(tmp, path);
-    syncDir(this.dir);
+    await rename(tmp, path);
+    await syncDir(this.dir);
   }
 
-  remove(id: string): void {
-    rmSync(this.pathOf(id), { force: true });
+  async remove(id: string): Promise<void> {
+    await rm(this.pathOf(id), { force: true });
   }
 
   /** The records left in the directory; unreadable ones (a torn write) are dropped with a warning. */
@@ -84,19 +77,21 @@ export class ProcessRecordStore {
     next?: ToolExecutorOptions['processLog'],
   ): NonNullable<ToolExecutorOptions['processLog']> {
     return {
-      spawned: (record) => {
+      spawned: async (record) => {
         try {
-          this.add({ ...record, sessionId });
+          await this.add({ ...record, sessionId });
         } catch (err) {
           this.logger.error(
             { err, id: record.id },
             'could not record a process group; a crash now would leave it running',
           );
         }
-        next?.spawned(record);
+        await next?.spawned(record);
       },
       exited: (record) => {
-        this.remove(record.id);
+        this.remove(record.id).catch((err: unknown) =>
+          this.logger.warn({ err, id: record.id }, 'could not remove the record of an ended process group'),
+        );
         next?.exited(record);
       },
     };
@@ -107,13 +102,13 @@ export class ProcessRecordStore {
   }
 }
 
-function syncDir(dir: string): void {
+async function syncDir(dir: string): Promise<void> {
   try {
-    const fd = openSync(dir, 'r');
+    const handle = await open(dir, 'r');
     try {
-      fsyncSync(fd);
+      await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
   } catch {
     // Some filesystems cannot fsync a directory; the file itself is synced.

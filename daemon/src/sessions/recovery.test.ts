@@ -64,10 +64,10 @@ const groupAlive = (pgid: number) =>
   });
 
 describe('ProcessRecordStore', () => {
-  it('keeps one file per group until it has ended, and drops what it cannot read', () => {
+  it('keeps one file per group until it has ended, and drops what it cannot read', async () => {
     const store = new ProcessRecordStore(join(tempDir(), 'processes'), silentLogger());
-    store.add(record({ id: 'run_a' }));
-    store.add(record({ id: 'run_b', sessionId: 's1' }));
+    await store.add(record({ id: 'run_a' }));
+    await store.add(record({ id: 'run_b', sessionId: 's1' }));
     writeFileSync(join(store.dir, 'run_c.json'), '{"pid": 1, "comm'); // torn
     writeFileSync(join(store.dir, 'run_d.json.tmp'), '{}');
     expect(
@@ -77,21 +77,21 @@ describe('ProcessRecordStore', () => {
         .sort(),
     ).toEqual(['run_a', 'run_b']);
     expect(readdirSync(store.dir).sort()).toEqual(['run_a.json', 'run_b.json']);
-    store.remove('run_a');
+    await store.remove('run_a');
     expect(store.list().map((r) => r.id)).toEqual(['run_b']);
   });
 
-  it('records through the executor hook with the session id, and chains the next hook', () => {
+  it('records through the executor hook with the session id, and chains the next hook', async () => {
     const store = new ProcessRecordStore(join(tempDir(), 'processes'), silentLogger());
     const seen: string[] = [];
     const log = store.processLog('sess_1', {
       spawned: (r) => seen.push(`+${r.id}`),
       exited: (r) => seen.push(`-${r.id}`),
     });
-    log.spawned(record({ id: 'run_x' }));
+    await log.spawned(record({ id: 'run_x' }));
     expect(store.list()).toEqual([expect.objectContaining({ id: 'run_x', sessionId: 'sess_1' })]);
     log.exited(record({ id: 'run_x' }));
-    expect(store.list()).toEqual([]);
+    await expect.poll(() => store.list()).toEqual([]);
     expect(seen).toEqual(['+run_x', '-run_x']);
   });
 });
@@ -102,9 +102,9 @@ describe('killRecordedLeftovers', () => {
     const left = await group();
     const other = await group();
     const pid = left.pid as number;
-    store.add(record({ id: 'run_left', pid, pgid: pid, startTime: processStartTime(pid), sessionId: 's1' }));
+    await store.add(record({ id: 'run_left', pid, pgid: pid, startTime: processStartTime(pid), sessionId: 's1' }));
     // Same pid, other start time: a different process now; left alone.
-    store.add(
+    await store.add(
       record({
         id: 'run_reused',
         pid: other.pid as number,

@@ -35,8 +35,8 @@ export async function killRecordedLeftovers(
   if (records.length === 0) return bySession;
   const report = await killLeftovers(records, { logger });
   const killed = new Set(report.killed.map((r) => r.id));
+  await Promise.all(records.map((r) => store.remove(r.id)));
   for (const record of records) {
-    store.remove(record.id);
     if (record.sessionId === undefined) continue;
     const list = bySession.get(record.sessionId) ?? [];
     list.push({ ...record, killed: killed.has(record.id) });

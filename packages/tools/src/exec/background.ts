@@ -4,7 +4,8 @@ import { RecentBytes } from '../output/recent-bytes.js';
 import type { StreamName } from '../output/types.js';
 import { ChildRun } from './child-run.js';
 import type { CommandPlan } from './command.js';
-import type { ExecResult, KillReport, KillWaits, ProcessRecord, ProgressEvent } from './types.js';
+import { recordSpawn } from './process-log.js';
+import type { ExecResult, KillReport, KillWaits, ProcessLog, ProcessRecord, ProgressEvent } from './types.js';
 
 export interface BackgroundHandle {
   readonly id: string;
@@ -52,7 +53,7 @@ export interface BackgroundProcessOptions {
   logger: Logger;
   killWaits: KillWaits;
   drainMs?: number;
-  processLog?: { spawned(record: ProcessRecord): void; exited(record: ProcessRecord): void };
+  processLog?: ProcessLog;
 }
 
 /** A session-owned long-running command with a pipe for stdin and a pollable output window. */
@@ -93,14 +94,15 @@ export class BackgroundProcess implements BackgroundHandle {
       background: true,
       startedAt: options.clock.now(),
     };
-    try {
-      if (this.child.pid !== 0) options.processLog?.spawned(this.record);
-    } finally {
-      this.child.release();
-    }
+    const log = this.child.pid !== 0 ? options.processLog : undefined;
+    const written = log === undefined ? Promise.resolve() : recordSpawn(log, this.record, options.logger);
+    void written.then(() => this.child.release());
     const exited = this.child.done.then(async (outcome): Promise<ExecResult> => {
       this.done = true;
-      if (this.child.pid !== 0) options.processLog?.exited(this.record);
+      if (log !== undefined) {
+        await written; // (a process stopped while held ends before its record is written)
+        log.exited(this.record);
+      }
       const killed = await this.child.killReport;
       const stoppedBySignal = this.stopped && killed !== undefined && killed.endedBy !== 'exit';
       return {

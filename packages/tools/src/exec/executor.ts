@@ -26,6 +26,7 @@ import { AllowedRoots, resolveWorkingDirectory } from './cwd.js';
 import { defaultToolEnvBlocklist, withAdditions } from './env.js';
 import { withGitHardening } from './git-env.js';
 import { DEFAULT_KILL_WAITS } from './kill.js';
+import { recordSpawn, type RecordedSpawn } from './process-log.js';
 import { ProcessRegistry } from './registry.js';
 import { BoundedSlotPool, type SlotPool } from './slots.js';
 import { signalTree } from './process-group.js';
@@ -34,6 +35,7 @@ import type {
   CancelScope,
   ExecResult,
   KillWaits,
+  ProcessLog,
   ProcessRecord,
   ProgressEvent,
   RunOptions,
@@ -58,8 +60,7 @@ export interface ToolExecutorOptions {
   timeouts?: Partial<TimeoutPolicy>;
   output?: OutputLimits;
   registry?: ProcessRegistry;
-  /** Persist pid/pgid/start time so a restarted daemon can kill leftovers (see killLeftovers). */
-  processLog?: { spawned(record: ProcessRecord): void; exited(record: ProcessRecord): void };
+  processLog?: ProcessLog;
   /** Budget for cleanup after a cancel or timeout (5 s). */
   cleanupBudgetMs?: number;
   /** How long to wait for output pipes after the group ended (2 s). */
@@ -357,6 +358,7 @@ export class ToolExecutor {
       onProgress: opts.onProgress,
     });
     const record = this.record(prepared, child, command, opts);
+    await record?.written;
     child.release();
     if (child.pid !== 0) Object.assign(control, { pgid: child.pgid, timeout });
     let stopCause: { kind: 'timeout'; info: TimeoutInfo } | { kind: 'cancelled' } | undefined;
@@ -385,7 +387,7 @@ export class ToolExecutor {
     } finally {
       timeout.stop();
       signal.removeEventListener('abort', onAbort);
-      if (record !== undefined) this.options.processLog?.exited(record);
+      if (record !== undefined) this.options.processLog?.exited(record.record);
     }
     const killed = await child.killReport;
     const result: ExecResult = {
@@ -425,7 +427,7 @@ export class ToolExecutor {
     return result;
   }
 
-  private record(prepared: Prepared, child: ChildRun, command: string, opts: RunOptions): ProcessRecord | undefined {
+  private record(prepared: Prepared, child: ChildRun, command: string, opts: RunOptions): RecordedSpawn | undefined {
     if (child.pid === 0 || this.options.processLog === undefined) return undefined;
     const record: ProcessRecord = {
       id: prepared.id,
@@ -438,12 +440,7 @@ export class ToolExecutor {
       background: false,
       startedAt: this.clock.now(),
     };
-    try {
-      this.options.processLog.spawned(record);
-    } catch (err) {
-      this.logger.warn({ err, id: prepared.id }, 'processLog.spawned threw');
-    }
-    return record;
+    return { record, written: recordSpawn(this.options.processLog, record, this.logger) };
   }
 
   private async cleanup(pgid: number, tool: string, paths: string[]): Promise<string[]> {

@@ -11,7 +11,7 @@ export { /** @internal exported for tests */ groupAlive } from './process-group.
 export type { BackgroundHandle } from './background.js';
 export { killLeftovers } from './leftovers.js';
 export { ProcessRegistry } from './registry.js';
-export type { BackgroundOptions, ExecResult, KillReport, ProcessRecord, RunOptions } from './types.js';
+export type { BackgroundOptions, ExecResult, KillReport, ProcessLog, ProcessRecord, RunOptions } from './types.js';
 export { SpawnBroker } from './spawn-broker.js';
 export { runFileHere } from './run-file.js';
 export type { RunFile } from './run-file.js';

@@ -58,6 +58,35 @@ describe('spawn gate', () => {
     expect(records[0]?.pid).toBe(result.pid);
   });
 
+  it('holds a command, foreground or background, while its record is written off the event loop', async () => {
+    const pending: Array<{ record: ProcessRecord; write: () => void }> = [];
+    const order: string[] = [];
+    const exec = testExecutor(box, {
+      processLog: {
+        spawned: (record) => new Promise<void>((resolve) => pending.push({ record, write: resolve })),
+        exited: (record) => order.push(`exited ${record.background ? 'background' : 'foreground'}`),
+      },
+    });
+    const marker = join(box.project, 'ran');
+    const run = exec.run(`touch ${marker}`, { cwd: box.project });
+    await expect.poll(() => pending.length).toBe(1);
+    await new Promise((r) => setTimeout(r, 200)); // the loop is free: a command not held would run meanwhile
+    expect(existsSync(marker)).toBe(false);
+    pending[0]?.write();
+    expect((await run).exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+
+    const background = join(box.project, 'bg');
+    const handle = await exec.startBackground(`touch ${background}`, { cwd: box.project, sessionId: 's' });
+    await expect.poll(() => pending.length).toBe(2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(existsSync(background)).toBe(false);
+    pending[1]?.write();
+    expect((await handle.exited).exitCode).toBe(0);
+    expect(existsSync(background)).toBe(true);
+    expect(order).toEqual(['exited foreground', 'exited background']);
+  });
+
   it('keeps the plain spawn error for a command that would not start', async () => {
     const exec = testExecutor(box, { processLog: { spawned: () => undefined, exited: () => undefined } });
     const missing = await exec.run('no-such-command-xyz', { cwd: box.project });

@@ -63,6 +63,16 @@ export interface ProcessRecord {
   startedAt: number;
 }
 
+/**
+ * Persists pid/pgid/start time so a restarted daemon can kill leftovers (see killLeftovers). A
+ * command is held until `spawned` has settled (it may write to disk off the event loop), so none
+ * runs unrecorded; `exited` comes after it.
+ */
+export interface ProcessLog {
+  spawned(record: ProcessRecord): void | Promise<void>;
+  exited(record: ProcessRecord): void;
+}
+
 export interface RunOptions {
   cwd: string;
   env?: Record<string, string>;
