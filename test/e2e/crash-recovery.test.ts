@@ -9,6 +9,7 @@ import { projectHash } from '@sylk/config';
 import { mulberry32, processesIn, same, type Proc } from '../helpers/crash-loop.js';
 import { daemonPidsOf, exited, startForeground, waitFor } from '../helpers/sylk.js';
 import {
+  eventsOfKind,
   parseNdjson,
   scenarioFile,
   sessionHarness,
@@ -34,8 +35,6 @@ function killQuietly(pid: number): void {
     // gone
   }
 }
-
-const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
 
 async function crashHarness(sandbox: boolean): Promise<{ s: SessionHarness; project: string }> {
   const s = await sessionHarness({ path: scenarioFile('crash-job') });
@@ -92,10 +91,10 @@ describe('crash during a command', () => {
     const events = await s.events(created.id);
     // Every event the client had seen is still there, unchanged.
     expect(events.slice(0, before.length)).toEqual(before);
-    const notice = kinds(events, 'notice').find((e) => e.data.code === 'recovery.leftovers');
+    const notice = eventsOfKind(events, 'notice').find((e) => e.data.code === 'recovery.leftovers');
     expect(notice?.data.message).toContain('`node job.js`');
     expect(notice?.data.message).toContain('killed');
-    expect(kinds(events, 'turn_interrupted')).toHaveLength(1);
+    expect(eventsOfKind(events, 'turn_interrupted')).toHaveLength(1);
 
     const resumed = await s.cli(['resume', created.id]);
     expect(resumed.code, resumed.stderr).toBe(0);

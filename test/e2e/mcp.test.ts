@@ -8,11 +8,11 @@ import { projectHash } from '@sylk/config';
 import type { Scenario } from '@sylk/emulator';
 import { ROOT, waitFor } from '../helpers/sylk.js';
 import {
+  eventsOfKind,
   FIXTURES,
   KEY,
   sessionHarness,
   startDetached,
-  type EventJson,
   type SessionHarness,
 } from '../helpers/sessions.js';
 
@@ -77,7 +77,6 @@ afterEach(async () => {
   harnesses = [];
 });
 
-const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
 const lastToolResult = (body: unknown): string => JSON.stringify((body as { messages: unknown[] }).messages.at(-1));
 const toolNames = (body: unknown): string[] =>
   ((body as { tools?: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
@@ -153,12 +152,12 @@ describe('MCP servers in sessions', () => {
     expect(lastToolResult(requests[2]?.body)).toContain('(unset)');
     const events = await s.events(created.id);
     expect(JSON.stringify(events)).not.toContain(TOKEN);
-    expect(kinds(events, 'tool_finished').map((e) => [e.data.name, e.data.isError])).toEqual([
+    expect(eventsOfKind(events, 'tool_finished').map((e) => [e.data.name, e.data.isError])).toEqual([
       ['mcp__echo__echo', false],
       ['mcp__echo__getenv', false],
     ]);
     // getenv was allowed by the rule: only echo asked.
-    expect(kinds(events, 'approval_requested').map((e) => e.data.summary)).toEqual(['call MCP tool echo/echo']);
+    expect(eventsOfKind(events, 'approval_requested').map((e) => e.data.summary)).toEqual(['call MCP tool echo/echo']);
 
     const running = await s.json<{ servers: Array<Record<string, unknown>> }>(['mcp', 'list', '-C', project]);
     expect(running.servers[0]).toMatchObject({ name: 'echo', state: 'running', tools: ['echo', 'add', 'getenv'] });
@@ -239,7 +238,7 @@ describe('MCP servers in sessions', () => {
     const first = s.emu.requests()[0];
     expect(toolNames(first?.body)).not.toContain('mcp__proj__echo');
     const events = await s.events(created.id);
-    expect(kinds(events, 'notice').map((e) => String(e.data.message))).toEqual(
+    expect(eventsOfKind(events, 'notice').map((e) => String(e.data.message))).toEqual(
       expect.arrayContaining([expect.stringContaining('MCP server proj from the project')]),
     );
     const listed = await s.json<{ servers: Array<Record<string, unknown>> }>(['mcp', 'list', '-C', project]);
@@ -295,7 +294,7 @@ describe('MCP servers in sessions', () => {
     const created = await startDetached(s, project, 'break things');
     expect(await s.waitState(created.id, ['idle', 'failed'], 60_000)).toMatchObject({ state: 'idle' });
     const events = await s.events(created.id);
-    const finished = kinds(events, 'tool_finished');
+    const finished = eventsOfKind(events, 'tool_finished');
     expect(finished.map((e) => [e.data.name, e.data.isError])).toEqual([
       ['mcp__crashy__crash', true],
       ['mcp__stuck__wait', true],

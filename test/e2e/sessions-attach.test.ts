@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { CLI, parseJson, waitFor } from '../helpers/sylk.js';
 import {
+  eventsOfKind,
   parseNdjson,
   scenarioFile,
   sessionHarness,
   startDetached,
-  type EventJson,
   type SessionHarness,
 } from '../helpers/sessions.js';
 import { count, startTmux, type Tmux } from '../helpers/tmux.js';
@@ -29,8 +29,6 @@ afterEach(async () => {
   harnesses = [];
 });
 
-const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
-
 describe('several clients on one session', () => {
   it('all stream it, two race to approve, exactly one decision wins and everyone sees it', async () => {
     const s = await harness('approve-run');
@@ -45,15 +43,15 @@ describe('several clients on one session', () => {
     expect(await Promise.all(clients.map((c) => c.exit))).toEqual([0, 0, 0]);
     const log = await s.cli(['logs', created.id, '--json']);
     const events = parseNdjson(log.stdout);
-    const resolved = kinds(events, 'approval_resolved');
+    const resolved = eventsOfKind(events, 'approval_resolved');
     expect(resolved).toHaveLength(1);
     expect(resolved[0]?.data).toMatchObject({
       approvalId: approval.id,
       decision: 'allow_once',
       by: expect.stringMatching(/^client /),
     });
-    expect(kinds(events, 'tool_output').length).toBeGreaterThan(0); // the command ran once
-    expect(kinds(events, 'tool_finished')).toHaveLength(1);
+    expect(eventsOfKind(events, 'tool_output').length).toBeGreaterThan(0); // the command ran once
+    expect(eventsOfKind(events, 'tool_finished')).toHaveLength(1);
     for (const c of clients) {
       // Every client printed clean NDJSON (a refused second decision must not corrupt it) and the whole log.
       const out = parseNdjson(c.stdout());
@@ -139,7 +137,7 @@ describe('interactive attach in a real terminal (tmux)', () => {
     expect(screen).toContain('allow always adds the rule: command: node --test');
     const events = await s.events(created.id);
     expect(
-      kinds(events, 'approval_resolved').map((e) => [e.data.decision, String(e.data.by).startsWith('client ')]),
+      eventsOfKind(events, 'approval_resolved').map((e) => [e.data.decision, String(e.data.by).startsWith('client ')]),
     ).toEqual([
       ['allow_once', true],
       ['allow_always', true],

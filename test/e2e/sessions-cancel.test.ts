@@ -5,13 +5,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFi
 import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { parseJson, waitFor } from '../helpers/sylk.js';
-import {
-  scenarioFile,
-  sessionHarness,
-  startDetached,
-  type EventJson,
-  type SessionHarness,
-} from '../helpers/sessions.js';
+import { eventsOfKind, scenarioFile, sessionHarness, startDetached, type SessionHarness } from '../helpers/sessions.js';
 
 let harnesses: SessionHarness[] = [];
 afterEach(async () => {
@@ -23,8 +17,6 @@ async function harness(): Promise<SessionHarness> {
   harnesses.push(s);
   return s;
 }
-
-const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
 
 /**
  * The host pid of a process that wrote its pid from inside the OS sandbox (its own PID namespace):
@@ -76,11 +68,11 @@ describe('sylk cancel', () => {
     await cancel(s, created.id);
     await s.waitState(created.id, ['idle']);
     const events = await s.events(created.id);
-    expect(kinds(events, 'turn_interrupted')).toEqual([
+    expect(eventsOfKind(events, 'turn_interrupted')).toEqual([
       expect.objectContaining({ data: { reason: 'cancelled by the user' } }),
     ]);
-    expect(kinds(events, 'error')).toEqual([]);
-    const partial = kinds(events, 'assistant_delta')
+    expect(eventsOfKind(events, 'error')).toEqual([]);
+    const partial = eventsOfKind(events, 'assistant_delta')
       .map((e) => String(e.data.text))
       .join('');
     expect(partial.length).toBeGreaterThan(0);
@@ -135,9 +127,9 @@ describe('sylk cancel', () => {
     await waitFor(() => !pids.some(alive), 10_000, 'the script and its child to be gone');
     await s.waitState(created.id, ['idle']);
     const events = await s.events(created.id);
-    expect(kinds(events, 'turn_interrupted')).toHaveLength(1);
-    expect(kinds(events, 'approval_requested')).toEqual([]);
-    const finished = kinds(events, 'tool_finished');
+    expect(eventsOfKind(events, 'turn_interrupted')).toHaveLength(1);
+    expect(eventsOfKind(events, 'approval_requested')).toEqual([]);
+    const finished = eventsOfKind(events, 'tool_finished');
     expect(finished).toHaveLength(1);
     expect(finished[0]?.data).toMatchObject({ name: 'run_command', ok: false });
     expect(events.some((e) => e.kind === 'tool_output' && e.data.line === 'slow script finished')).toBe(false);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Scenario } from '@sylk/emulator';
 import { CLI, parseJson } from '../helpers/sylk.js';
 import { startTmux } from '../helpers/tmux.js';
-import { KEY, sessionHarness, startDetached, type EventJson, type SessionHarness } from '../helpers/sessions.js';
+import { eventsOfKind, KEY, sessionHarness, startDetached, type SessionHarness } from '../helpers/sessions.js';
 
 const MODEL = 'claude-sonnet-5-5';
 const WINDOW = 6_000;
@@ -106,7 +106,6 @@ afterAll(async () => {
   await s?.cleanup();
 });
 
-const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
 const isSummary = (b: SentBody) => JSON.stringify(b.messages.at(-1)).includes('Write the working summary');
 
 describe('long sessions', () => {
@@ -116,9 +115,9 @@ describe('long sessions', () => {
     expect(done.state).toBe('idle');
 
     const events = await s.events(created.id);
-    expect(kinds(events, 'error')).toEqual([]);
-    expect(kinds(events, 'assistant_message').at(-1)?.data.text).toBe('Done reading.');
-    const compacted = kinds(events, 'compacted');
+    expect(eventsOfKind(events, 'error')).toEqual([]);
+    expect(eventsOfKind(events, 'assistant_message').at(-1)?.data.text).toBe('Done reading.');
+    const compacted = eventsOfKind(events, 'compacted');
     expect(compacted.length).toBeGreaterThanOrEqual(5);
     for (const c of compacted) {
       expect(c.data).toMatchObject({ manual: false, model: MODEL, contextWindow: WINDOW });
@@ -175,7 +174,7 @@ describe('long sessions', () => {
         .slice(before)
         .map((q) => q.stepName),
     ).toEqual(['summary']);
-    expect(kinds(await s.events(created.id), 'compacted').at(-1)?.data).toMatchObject({
+    expect(eventsOfKind(await s.events(created.id), 'compacted').at(-1)?.data).toMatchObject({
       manual: true,
       messagesSummarized: res.messagesSummarized,
     });
@@ -210,8 +209,13 @@ describe('long sessions', () => {
       term.kill();
     }
     const events = await s.events(created.id);
-    expect(kinds(events, 'user_input').map((e) => e.data.text)).toEqual(['Hello.', 'Second.', 'Third.', 'Fourth.']);
-    expect(kinds(events, 'compacted').at(-1)?.data).toMatchObject({ manual: true, messagesSummarized: 4 });
+    expect(eventsOfKind(events, 'user_input').map((e) => e.data.text)).toEqual([
+      'Hello.',
+      'Second.',
+      'Third.',
+      'Fourth.',
+    ]);
+    expect(eventsOfKind(events, 'compacted').at(-1)?.data).toMatchObject({ manual: true, messagesSummarized: 4 });
   }, 90_000);
 
   it('refuses a single message larger than the window with a clear error, not a retry loop; the session stays usable', async () => {
@@ -221,7 +225,7 @@ describe('long sessions', () => {
     expect((await s.cli(['send', created.id, `Look at this: ${'x'.repeat(WINDOW * 6)}`])).code).toBe(0);
     expect((await s.waitState(created.id, ['idle', 'failed'])).state).toBe('failed');
     expect(s.emu.requests().length).toBe(before); // nothing was sent
-    const error = kinds(await s.events(created.id), 'error').at(-1);
+    const error = eventsOfKind(await s.events(created.id), 'error').at(-1);
     expect(error?.data).toMatchObject({ code: 'agents.context_overflow', tier: 'user_fixable' });
     expect(String(error?.data.message)).toContain(`more than the ${WINDOW}-token context window of ${MODEL}`);
     expect(String(error?.data.hint)).toContain('send a shorter message');
@@ -248,13 +252,13 @@ describe('long sessions', () => {
     expect((await s.waitState(created.id, ['idle', 'failed'])).state).toBe('failed');
     expect(existsSync(join(project, 'big.txt'))).toBe(false);
     const events = await s.events(created.id);
-    expect(kinds(events, 'tool_started')).toEqual([]);
+    expect(eventsOfKind(events, 'tool_started')).toEqual([]);
     expect(
-      kinds(events, 'notice').filter((n) =>
+      eventsOfKind(events, 'notice').filter((n) =>
         String(n.data.message).includes(`hit the output limit (${OUTPUT} tokens) in the middle of a write_file call`),
       ),
     ).toHaveLength(2);
-    const error = kinds(events, 'error').at(-1);
+    const error = eventsOfKind(events, 'error').at(-1);
     expect(error?.data).toMatchObject({ code: 'agents.output_limit', tier: 'user_fixable' });
     expect(String(error?.data.hint)).toContain('sessions.max_output_tokens');
     const sent = s.emu.requests().filter((r) => r.stepName === 'cut' || r.stepName === 'cut-again');

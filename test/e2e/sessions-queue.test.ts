@@ -6,9 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { exited } from '../helpers/sylk.js';
 import {
   answeringScenario,
-  scenarioFile,
+  sessionAwaitingApproval,
   sessionHarness,
-  startDetached,
   type SessionHarness,
   type SessionJson,
 } from '../helpers/sessions.js';
@@ -73,10 +72,7 @@ describe('queued inputs', () => {
   });
 
   it('wait while a pause stops the turn that waited for an approval, and run on resume', async () => {
-    const s = await sessionHarness({ path: scenarioFile('approve-run') }, { foreground: true });
-    harnesses.push(s);
-    const created = await startDetached(s, s.fixtureProject('failing-test'), 'run the tests');
-    await s.waitApproval(created.id);
+    const { s, created } = await sessionAwaitingApproval(harnesses);
     expect((await s.session(created.id)).state).toBe('waiting_approval');
     const paused = await s.cli(['pause', created.id]);
     expect(paused.code, paused.stderr).toBe(0);
@@ -107,10 +103,7 @@ describe('queued inputs', () => {
   });
 
   it('queued behind a turn that kill -9 interrupted, run after the resumed turn', async () => {
-    const s = await sessionHarness({ path: scenarioFile('approve-run') }, { foreground: true });
-    harnesses.push(s);
-    const created = await startDetached(s, s.fixtureProject('failing-test'), 'run the tests');
-    const approval = await s.waitApproval(created.id);
+    const { s, created, approval } = await sessionAwaitingApproval(harnesses);
     const sent = await s.cli(['send', created.id, 'second question']);
     expect(sent.code, sent.stderr).toBe(0);
 

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { projectHash } from '@sylk/config';
 import { parseJson, waitFor } from '../helpers/sylk.js';
 import {
+  eventsOfKind,
   parseNdjson,
   scenarioFile,
   sessionHarness,
   startDetached,
-  type EventJson,
   type SessionHarness,
 } from '../helpers/sessions.js';
 
@@ -26,7 +26,6 @@ afterEach(async () => {
   harnesses = [];
 });
 
-const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
 const toolResults = (body: unknown): string => JSON.stringify((body as { messages: unknown[] }).messages.at(-1));
 
 describe('sylk run', () => {
@@ -50,9 +49,9 @@ describe('sylk run', () => {
     const [session] = await s.sessions();
     expect(session).toMatchObject({ state: 'idle', projectRoot: project, pendingApprovals: 0, interrupted: false });
     const events = await s.events(session?.id ?? '');
-    expect(kinds(events, 'approval_requested')).toHaveLength(2);
-    expect(kinds(events, 'approval_resolved').map((e) => e.data.decision)).toEqual(['allow_once', 'allow_once']);
-    const finished = kinds(events, 'tool_finished').map((e) => [
+    expect(eventsOfKind(events, 'approval_requested')).toHaveLength(2);
+    expect(eventsOfKind(events, 'approval_resolved').map((e) => e.data.decision)).toEqual(['allow_once', 'allow_once']);
+    const finished = eventsOfKind(events, 'tool_finished').map((e) => [
       e.data.name,
       e.data.ok !== false && e.data.isError !== true,
     ]);
@@ -80,14 +79,14 @@ describe('sylk run', () => {
     const events = await s.events(created.name);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events[0]).toMatchObject({ kind: 'user_input', data: { text: 'The test fails. Fix it.' } });
-    expect(kinds(events, 'approval_requested')).toEqual([]);
-    expect(kinds(events, 'tool_finished').map((e) => e.data.name)).toEqual([
+    expect(eventsOfKind(events, 'approval_requested')).toEqual([]);
+    expect(eventsOfKind(events, 'tool_finished').map((e) => e.data.name)).toEqual([
       'read_file',
       'run_command',
       'edit_file',
       'run_command',
     ]);
-    expect(kinds(events, 'assistant_message').at(-1)?.data).toMatchObject({
+    expect(eventsOfKind(events, 'assistant_message').at(-1)?.data).toMatchObject({
       text: expect.stringContaining('the tests pass now'),
     });
     expect(events.at(-1)).toMatchObject({ kind: 'state_changed', data: { to: 'idle' } });
@@ -126,7 +125,7 @@ describe('sylk run', () => {
     expect(partial.length).toBeGreaterThan(0);
     expect(logs.stdout.startsWith(partial)).toBe(true);
     const events = parseNdjson(logs.stdout);
-    expect(kinds(events, 'approval_resolved')).toHaveLength(1);
+    expect(eventsOfKind(events, 'approval_resolved')).toHaveLength(1);
     expect(events.at(-1)).toMatchObject({ kind: 'state_changed', data: { to: 'idle' } });
     // --from and --tail replay slices of the same log.
     const from = await s.cli(['attach', created.id, '--json', '--from', '4']);
@@ -153,15 +152,15 @@ describe('sylk run', () => {
     const done = await s.waitState(created.id, ['idle', 'failed']);
     expect(done.state).toBe('idle');
     const events = await s.events(created.id);
-    const finished = kinds(events, 'tool_finished');
+    const finished = eventsOfKind(events, 'tool_finished');
     expect(finished.map((e) => [e.data.callId, e.data.isError === true])).toEqual([
       ['bad1', true],
       ['bad2', true],
       ['bad3', true],
       ['good', false],
     ]);
-    expect(kinds(events, 'error')).toEqual([]);
-    expect(kinds(events, 'assistant_message').at(-1)?.data).toMatchObject({ text: 'I will fix my arguments.' });
+    expect(eventsOfKind(events, 'error')).toEqual([]);
+    expect(eventsOfKind(events, 'assistant_message').at(-1)?.data).toMatchObject({ text: 'I will fix my arguments.' });
     // The model got each error back as a tool result, and the good call's content.
     const second = s.emu.requests()[1];
     expect(second?.stepName).toBe('recovers');
@@ -191,12 +190,12 @@ describe('sylk approve / deny', () => {
     expect(requests.map((q) => q.stepName)).toEqual(['run', 'denied']);
     expect(toolResults(requests[1]?.body)).toContain('use the CI, not this machine');
     const events = await s.events(created.id);
-    expect(kinds(events, 'approval_resolved')[0]?.data).toMatchObject({
+    expect(eventsOfKind(events, 'approval_resolved')[0]?.data).toMatchObject({
       decision: 'deny_with_message',
       message: 'use the CI, not this machine',
     });
-    expect(kinds(events, 'tool_started')).toHaveLength(1);
-    expect(kinds(events, 'tool_output')).toEqual([]); // the command never ran
+    expect(eventsOfKind(events, 'tool_started')).toHaveLength(1);
+    expect(eventsOfKind(events, 'tool_output')).toEqual([]); // the command never ran
   });
 
   it('a .sylk/local/permissions.yaml shipped in the project grants nothing; the session says it was ignored', async () => {
@@ -206,7 +205,7 @@ describe('sylk approve / deny', () => {
     const created = await startDetached(s, project, 'run the tests');
     const approval = await s.waitApproval(created.id);
     expect(approval).toMatchObject({ kind: 'command', detail: 'node --test' });
-    const notices = kinds(await s.events(created.id), 'notice').map((e) => String(e.data.message));
+    const notices = eventsOfKind(await s.events(created.id), 'notice').map((e) => String(e.data.message));
     expect(notices.filter((m) => m.includes('.sylk/local/permissions.yaml'))).toHaveLength(1);
     expect(notices.join('\n')).toContain('allow always');
     // `sylk permissions list` reads the user's own file in the state dir, which is empty.
@@ -253,7 +252,7 @@ describe('sylk approve / deny', () => {
     expect(parseJson<{ error: { code: string } }>(json.stderr).error.code).toBe('approvals.already_resolved');
     await s.waitState(created.id, ['idle']);
     const events = await s.events(created.id);
-    expect(kinds(events, 'approval_resolved')).toHaveLength(1);
+    expect(eventsOfKind(events, 'approval_resolved')).toHaveLength(1);
   });
 });
 

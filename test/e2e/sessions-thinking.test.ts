@@ -7,13 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/sylk.js';
-import {
-  scenarioFile,
-  sessionHarness,
-  startDetached,
-  type EventJson,
-  type SessionHarness,
-} from '../helpers/sessions.js';
+import { eventsOfKind, scenarioFile, sessionHarness, startDetached, type SessionHarness } from '../helpers/sessions.js';
 
 const MODEL = 'claude-sonnet-4-5-20250929';
 const THINKING = 'The user wants the notes.\nRead notes.txt before answering.';
@@ -63,8 +57,6 @@ function daemonLogLines(home: string): string[] {
     .flatMap((f) => readFileSync(f, 'utf8').split('\n'));
 }
 
-const kinds = (events: EventJson[], kind: string) => events.filter((e) => e.kind === kind);
-
 describe('thinking', () => {
   it('is turned on from config, stored as thinking_delta events, sent back signed with the tool result, and shown dimmed', async () => {
     const s = await harness();
@@ -72,12 +64,12 @@ describe('thinking', () => {
     const created = await startDetached(s, project, 'read the notes', ['--model', MODEL]);
     await s.waitState(created.id, ['idle', 'failed'], 60_000);
     const events = await s.events(created.id);
-    expect(kinds(events, 'error')).toEqual([]);
-    expect(kinds(events, 'assistant_message').map((e) => e.data.text)).toEqual([
+    expect(eventsOfKind(events, 'error')).toEqual([]);
+    expect(eventsOfKind(events, 'assistant_message').map((e) => e.data.text)).toEqual([
       'Reading the notes.',
       'The notes say hello.',
     ]);
-    const deltas = kinds(events, 'thinking_delta');
+    const deltas = eventsOfKind(events, 'thinking_delta');
     expect(deltas.length).toBeGreaterThan(3);
     expect(deltas.map((e) => String(e.data.text)).join('')).toBe(`${THINKING}They say hello.`);
 
@@ -139,7 +131,7 @@ describe('a reply cut by a dropped connection', () => {
     const project = s.project('drop');
     const created = await startDetached(s, project, 'explain the project');
     await s.waitState(created.id, ['idle', 'failed'], 60_000);
-    const seen = kinds(await s.events(created.id), 'assistant_delta')
+    const seen = eventsOfKind(await s.events(created.id), 'assistant_delta')
       .map((e) => String(e.data.text))
       .join('');
     expect(seen.length).toBeGreaterThan(0);
