@@ -7,7 +7,7 @@
 // one cache for every command grew with each and made every start read and
 // deserialize all of it. V8 rejects a cache that does not match the source (after an
 // upgrade), and then it is simply rewritten. Where the install's directory cannot be
-// written (a root-owned global install), the caches go to the user's cache directory
+// written (a root-owned global install), the caches go to Sylk's cache directory
 // (~/.cache/sylk/cli-code/). CommonJS on purpose: it skips the ESM loader's start-up cost.
 // (module.enableCompileCache() was measured as the alternative: slower, because it
 // keeps only what compiles eagerly.)
@@ -22,7 +22,7 @@ const {
   writeFileSync,
 } = require('node:fs');
 const Module = require('node:module');
-const { dirname, join } = require('node:path');
+const { dirname, isAbsolute, join } = require('node:path');
 const { Script } = require('node:vm');
 
 const MIN_NODE = [22, 12];
@@ -88,14 +88,26 @@ function fnv(text) {
 }
 
 /**
- * The caches of an install whose directory is not ours to write (`sudo npm install -g`), in the
- * user's cache directory: one directory per install, holding the caches of its current build only.
- * The build is told apart by version, size and time, since V8 checks a cache against the source's
- * length alone. Undefined without a home.
+ * Sylk's cache directory, by @sylk/config's rule (resolveDirs: SYLK_CACHE_DIR > SYLK_HOME/cache >
+ * XDG_CACHE_HOME/sylk > the platform's), which this script cannot load before the bundle; a test
+ * holds the two together. Relative or empty values are ignored, as there.
+ */
+function sylkCacheDir(env) {
+  const at = (name) => (env[name] && isAbsolute(env[name]) ? env[name] : undefined);
+  if (at('SYLK_CACHE_DIR')) return at('SYLK_CACHE_DIR');
+  if (at('SYLK_HOME')) return join(at('SYLK_HOME'), 'cache');
+  if (at('XDG_CACHE_HOME')) return join(at('XDG_CACHE_HOME'), 'sylk');
+  const home = at('HOME') ?? require('node:os').homedir();
+  return join(home, ...(process.platform === 'darwin' ? ['Library', 'Caches'] : ['.cache']), 'sylk');
+}
+
+/**
+ * The caches of an install whose directory is not ours to write (`sudo npm install -g`), in Sylk's
+ * cache directory: one directory per install, holding the caches of its current build only. The
+ * build is told apart by version, size and time, since V8 checks a cache against the source's
+ * length alone.
  */
 function userCaches() {
-  const base = process.env.XDG_CACHE_HOME || (process.env.HOME ? join(process.env.HOME, '.cache') : '');
-  if (!base) return undefined;
   let build;
   try {
     const { size, mtimeMs } = statSync(bundle);
@@ -104,7 +116,7 @@ function userCaches() {
   } catch {
     return undefined;
   }
-  const install = join(base, 'sylk', 'cli-code', fnv(bundle));
+  const install = join(sylkCacheDir(process.env), 'cli-code', fnv(bundle));
   return { install, dir: join(install, build) };
 }
 

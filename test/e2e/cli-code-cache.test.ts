@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveDirs } from '@sylk/config';
 import { CLI } from '../helpers/sylk.js';
 
 const dirs: string[] = [];
@@ -25,7 +26,14 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function install(bundle: string) {
+/** This process's environment without anything that chooses Sylk's cache directory. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['SYLK_HOME', 'SYLK_CACHE_DIR', 'XDG_CACHE_HOME']) delete env[name];
+  return env;
+}
+
+function install(bundle: string, envOf: (root: string) => NodeJS.ProcessEnv = () => ({})) {
   const root = mkdtempSync(join(tmpdir(), 'sylk-cache-'));
   dirs.push(root);
   mkdirSync(join(root, 'bin'));
@@ -34,28 +42,29 @@ function install(bundle: string) {
   writeFileSync(join(root, 'dist', 'sylk.cjs'), bundle);
   const cacheOf = (command: string) => join(root, 'dist', `sylk.cjs.${command}.cache`);
   const files = () => readdirSync(join(root, 'dist'));
-  const userCache = join(root, 'user-cache');
   writeFileSync(join(root, 'package.json'), '{"version":"1.0.0"}');
+  const env = { ...cleanEnv(), HOME: join(root, 'home'), ...envOf(root) };
+  // Where @sylk/config puts Sylk's cache for this environment.
+  const codeCaches = join(resolveDirs(env, { platform: process.platform }).cache, 'cli-code');
   return {
     run: (...args: string[]) =>
-      execFileSync(process.execPath, [join(root, 'bin', 'sylk.cjs'), ...args], {
-        encoding: 'utf8',
-        env: { ...process.env, HOME: root, XDG_CACHE_HOME: userCache },
-      }),
-    /** The caches kept for this install in the user's cache directory, by build. */
+      execFileSync(process.execPath, [join(root, 'bin', 'sylk.cjs'), ...args], { encoding: 'utf8', env, cwd: root }),
+    /** The caches kept for this install in Sylk's cache directory, by build. */
     userCaches: () => {
-      const installs = existsSync(join(userCache, 'sylk', 'cli-code'))
-        ? readdirSync(join(userCache, 'sylk', 'cli-code'))
-        : [];
-      return installs.flatMap((install) => {
-        const dir = join(userCache, 'sylk', 'cli-code', install);
-        return readdirSync(dir).map((build) => ({
+      const installs = existsSync(codeCaches) ? readdirSync(codeCaches) : [];
+      return installs.flatMap((install) =>
+        readdirSync(join(codeCaches, install)).map((build) => ({
           build,
-          files: readdirSync(join(dir, build)),
-          dir: join(dir, build),
-        }));
-      });
+          files: readdirSync(join(codeCaches, install, build)),
+          dir: join(codeCaches, install, build),
+        })),
+      );
     },
+    /** Everything under the install's directory but its own bin/ and dist/. */
+    strays: () =>
+      readdirSync(root).filter(
+        (f) => !['bin', 'dist', 'package.json', 'home', 'sylk-home', 'xdg', 'explicit'].includes(f),
+      ),
     rebuild: (text: string) => writeFileSync(join(root, 'dist', 'sylk.cjs'), text),
     cacheOf,
     caches: () =>
@@ -126,5 +135,22 @@ describe('the CLI launcher’s code cache', () => {
     expect(after).toHaveLength(1); // the first build's caches are gone
     expect(after[0]?.build).not.toBe(first?.build);
     expect(after[0]?.files).toEqual(['sylk.cjs.status.cache']);
+  });
+
+  it.each([
+    ['HOME', () => ({})],
+    ['XDG_CACHE_HOME', (root: string) => ({ XDG_CACHE_HOME: join(root, 'xdg') })],
+    ['a relative XDG_CACHE_HOME (ignored)', () => ({ XDG_CACHE_HOME: 'relative' })],
+    ['SYLK_HOME', (root: string) => ({ SYLK_HOME: join(root, 'sylk-home'), XDG_CACHE_HOME: join(root, 'xdg') })],
+    [
+      'SYLK_CACHE_DIR',
+      (root: string) => ({ SYLK_HOME: join(root, 'sylk-home'), SYLK_CACHE_DIR: join(root, 'explicit') }),
+    ],
+  ])('finds Sylk’s cache directory as @sylk/config does, by %s', (_name, envOf) => {
+    const cli = install(bundle('v1'), envOf);
+    mkdirSync(join(cli.cacheOf('status'), 'in-the-way'), { recursive: true });
+    expect(cli.run('status')).toBe('v1 status');
+    expect(cli.userCaches().map((c) => c.files)).toEqual([['sylk.cjs.status.cache']]);
+    expect(cli.strays()).toEqual([]);
   });
 });
