@@ -359,7 +359,8 @@ export class ToolExecutor {
     });
     const record = this.record(prepared, child, command, opts);
     await record?.written;
-    child.release();
+    // Cancelled while its record was written: the held shell is stopped below, the command never ran.
+    if (!signal.aborted) child.release();
     if (child.pid !== 0) Object.assign(control, { pgid: child.pgid, timeout });
     let stopCause: { kind: 'timeout'; info: TimeoutInfo } | { kind: 'cancelled' } | undefined;
     const onAbort = () => {

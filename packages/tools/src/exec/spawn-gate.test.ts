@@ -87,6 +87,21 @@ describe('spawn gate', () => {
     expect(order).toEqual(['exited foreground', 'exited background']);
   });
 
+  it('never runs a command cancelled while its record was written', async () => {
+    const pending: Array<() => void> = [];
+    const exec = testExecutor(box, {
+      processLog: { spawned: () => new Promise<void>((resolve) => pending.push(resolve)), exited: () => undefined },
+    });
+    const marker = join(box.project, 'ran');
+    const run = exec.run(`touch ${marker}`, { cwd: box.project, agentId: 'a' });
+    await expect.poll(() => pending.length).toBe(1);
+    const cancelled = exec.cancelAll({ agentId: 'a' });
+    pending[0]?.();
+    expect(await run).toMatchObject({ partial: true, partialReason: 'cancelled by user' });
+    await cancelled;
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('keeps the plain spawn error for a command that would not start', async () => {
     const exec = testExecutor(box, { processLog: { spawned: () => undefined, exited: () => undefined } });
     const missing = await exec.run('no-such-command-xyz', { cwd: box.project });
