@@ -5,6 +5,7 @@ import {
   type BackgroundOptions,
   type ExecResult,
   type FsAuditEntry,
+  type ProcessLog,
   type ProcessRecord,
   type RunOptions,
   type ToolExecutorOptions,
@@ -24,7 +25,7 @@ export interface Recorders {
  * session's, so every record carries its session and project ids; the daemon's sink scrubs
  * anything credential-shaped from command lines. The daemon's metrics count the same starts and exits.
  */
-export function processLogFor({ audit, metrics }: Recorders): ToolExecutorOptions['processLog'] | undefined {
+export function processLogFor({ audit, metrics }: Recorders): ProcessLog | undefined {
   if (audit === undefined && metrics === undefined) return undefined;
   return {
     spawned: (r: ProcessRecord) => {

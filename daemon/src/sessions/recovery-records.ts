@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@sylk/core';
-import type { ProcessRecord, ToolExecutorOptions } from '@sylk/tools';
+import type { ProcessLog, ProcessRecord } from '@sylk/tools';
 
 /**
  * Every process group sylkd has running, one small fsync'd file each (`<dir>/<id>.json`),
@@ -72,10 +72,7 @@ export class ProcessRecordStore {
   }
 
   /** The executor hook of one session: every group it starts is recorded with the session id. */
-  processLog(
-    sessionId: string,
-    next?: ToolExecutorOptions['processLog'],
-  ): NonNullable<ToolExecutorOptions['processLog']> {
+  processLog(sessionId: string, next?: ProcessLog): ProcessLog {
     return {
       spawned: async (record) => {
         try {
