@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { pino, type DestinationStream, type Level } from 'pino';
 import pinoRoll from 'pino-roll';
-import { errorMessage, loggerOptions, type Logger } from '@sylk/core';
+import { createLogger, errorMessage, type Logger } from '@sylk/core';
 
 export interface DaemonLogOptions {
   logsDir: string;
@@ -169,7 +169,7 @@ export async function openDaemonLog(options: DaemonLogOptions): Promise<DaemonLo
       level: 'trace',
     });
   }
-  const logger = pino(loggerOptions({ level: options.level, base: { pid: process.pid } }), pino.multistream(streams));
+  const logger = createLogger(pino.multistream(streams), { level: options.level, base: { pid: process.pid } });
   return {
     logger,
     currentFile: currentLogPath(options.logsDir),

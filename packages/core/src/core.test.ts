@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { ErrorTier, SylkError, createLogger, filterEnv, newId, scrubSecrets, sleep, tierOf } from './index.js';
+import {
+  ErrorTier,
+  REDACTED,
+  SylkError,
+  createLogger,
+  filterEnv,
+  newId,
+  scrubSecrets,
+  sleep,
+  tierOf,
+} from './index.js';
+import { redactSecretFields } from './secrets.js';
 
 describe('errors', () => {
   it('defaults to permanent and keeps the tier through wrapping', () => {
@@ -48,6 +59,47 @@ describe('secrets', () => {
     expect(record).not.toContain('super-secret-value');
     expect(record).not.toContain('sk-proj-abcdefghijklmnopqrstuvwx');
     expect(record).toContain('[REDACTED]');
+    // Bindings, an error's own fields and a scrubbed free-text field, without touching the caller's objects.
+    const fields = { err: Object.assign(new Error('bad key sk-ant-abcdefghijklmnopqrstuv'), { token: 'tok-value' }) };
+    log.child({ component: 'x', credentials: 'bound-secret' }).error(fields, 'failed');
+    const last = lines.at(-1) ?? '';
+    expect(last).not.toMatch(/bound-secret|tok-value|sk-ant-abcdefghijklmnopqrstuv/);
+    expect(JSON.parse(last)).toMatchObject({ component: 'x', credentials: '[REDACTED]', err: { type: 'Error' } });
+    expect(fields.err.token).toBe('tok-value');
+  });
+});
+
+describe('redactSecretFields', () => {
+  it('redacts secret-named fields in the top four levels, arrays included, and leaves deeper ones', () => {
+    const input = {
+      token: 't0',
+      provider: { apiKey: 'k1', name: 'anthropic' },
+      request: { headers: { authorization: 'Bearer a2', 'x-api-key': 'k2' } },
+      calls: [{ args: { password: 'p3' } }],
+      a: { b: { c: { d: { secret: 'too deep' } } } },
+    };
+    expect(redactSecretFields(input)).toEqual({
+      token: REDACTED,
+      provider: { apiKey: REDACTED, name: 'anthropic' },
+      request: { headers: { authorization: REDACTED, 'x-api-key': REDACTED } },
+      calls: [{ args: { password: REDACTED } }],
+      a: { b: { c: { d: { secret: 'too deep' } } } },
+    });
+  });
+
+  it('never changes the caller’s objects, returns what has nothing to redact as it is, keeps an Error an Error', () => {
+    const clean = { sessionId: 's1', nested: { list: [1, { name: 'x' }] } };
+    expect(redactSecretFields(clean)).toBe(clean);
+    const input = { nested: { token: 'abc', keep: 1 }, other: { x: 1 } };
+    const out = redactSecretFields(input);
+    expect(input.nested.token).toBe('abc');
+    expect(out.other).toBe(input.other);
+    const err = Object.assign(new Error('upstream failed'), { credentials: 'c' });
+    const redacted = redactSecretFields({ err }).err;
+    expect(redacted).toBeInstanceOf(Error);
+    expect(redacted.message).toBe('upstream failed');
+    expect(redacted.credentials).toBe(REDACTED);
+    expect(err.credentials).toBe('c');
   });
 });
 

@@ -14,7 +14,7 @@ export {
 } from './secrets.js';
 export { SecretValues, redactJson } from './secret-values.js';
 export type { Redactor, RedactingStream, RedactingByteStream } from './secret-values.js';
-export { createLogger, loggerOptions, silentLogger } from './logger.js';
+export { createLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { sleep, abortReason } from './abort.js';
 export { VERSION, PROTOCOL_MAJOR, compareVersions } from './version.js';

@@ -1,21 +1,24 @@
 import { pino, type Logger, type DestinationStream, type LoggerOptions } from 'pino';
-import { REDACT_PATHS, REDACTED, scrubSecrets } from './secrets.js';
+import { redactSecretFields, scrubSecretText, scrubSecrets } from './secrets.js';
 
 export type { Logger } from 'pino';
 
-/** Base pino options every Sylk logger uses: path redaction plus free-text scrubbing. */
-export function loggerOptions(overrides: LoggerOptions = {}): LoggerOptions {
+/** Base pino options every Sylk logger uses: secret-named fields redacted, free text scrubbed. */
+function loggerOptions(overrides: LoggerOptions = {}): LoggerOptions {
   return {
     level: 'info',
-    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     formatters: {
-      log(object: Record<string, unknown>) {
+      bindings: (bindings: Record<string, unknown>) => redactSecretFields(bindings),
+      log(fields: Record<string, unknown>) {
+        const object = redactSecretFields(fields);
         // Error messages and free-text fields can carry a key pasted by an upstream API.
+        let scrubbed: Record<string, unknown> | undefined;
         for (const field of ['msg', 'err', 'error', 'body', 'message'] as const) {
           const value = object[field];
-          if (typeof value === 'string') object[field] = scrubSecrets(value);
+          const clean = scrubSecretText(value);
+          if (clean !== value) (scrubbed ??= { ...object })[field] = clean;
         }
-        return object;
+        return scrubbed ?? object;
       },
     },
     hooks: {
@@ -32,9 +35,17 @@ export function loggerOptions(overrides: LoggerOptions = {}): LoggerOptions {
   };
 }
 
+/** A Sylk logger (see {@link loggerOptions}); `overrides` on top of its options, e.g. the level. */
 export function createLogger(destination?: DestinationStream, overrides: LoggerOptions = {}): Logger {
   const options = loggerOptions(overrides);
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  // pino applies formatters.bindings to the root's bindings only: a child's (and a grandchild's,
+  // which inherits this method) are redacted here.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, redactSecretFields(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 /** A logger that drops everything; the default for library code under test. */
