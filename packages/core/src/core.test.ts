@@ -88,7 +88,7 @@ describe('redactSecretFields', () => {
   });
 
   it('never changes the caller’s objects, returns what has nothing to redact as it is, keeps an Error an Error', () => {
-    const clean = { sessionId: 's1', nested: { list: [1, { name: 'x' }] } };
+    const clean = { sessionId: 's1', nested: { list: [1, { name: 'x' }] }, chunk: Buffer.alloc(1 << 20) };
     expect(redactSecretFields(clean)).toBe(clean);
     const input = { nested: { token: 'abc', keep: 1 }, other: { x: 1 } };
     const out = redactSecretFields(input);

@@ -38,6 +38,8 @@ export const REDACTED = '[REDACTED]';
  */
 export function redactSecretFields<T>(value: T, depth = 0): T {
   if (depth >= SECRET_FIELD_DEPTH || value === null || typeof value !== 'object') return value;
+  // A Buffer's keys are its bytes: nothing named there, and walking them would cost per byte.
+  if (ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     value.forEach((item: unknown, i) => {
