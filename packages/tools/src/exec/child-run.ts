@@ -133,8 +133,9 @@ export class ChildRun {
     return this.startToken.value;
   }
 
-  /** Lets a gated command run (a no-op for one that was not held). */
+  /** Lets a gated command run (a no-op for one that was not held, or that stop() was called on: it never runs). */
   release(): void {
+    if (this.stopping !== undefined) return;
     this.gateStream?.end('\n');
     this.gateStream = undefined;
   }

@@ -359,8 +359,6 @@ export class ToolExecutor {
     });
     const record = this.record(prepared, child, command, opts);
     await record?.written;
-    // Cancelled while its record was written: the held shell is stopped below, the command never ran.
-    if (!signal.aborted) child.release();
     if (child.pid !== 0) Object.assign(control, { pgid: child.pgid, timeout });
     let stopCause: { kind: 'timeout'; info: TimeoutInfo } | { kind: 'cancelled' } | undefined;
     const onAbort = () => {
@@ -382,6 +380,8 @@ export class ToolExecutor {
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     }
+    // After the abort check: a command cancelled while its record was written is stopped held, never run.
+    child.release();
     let outcome: ChildOutcome;
     try {
       outcome = await child.done;

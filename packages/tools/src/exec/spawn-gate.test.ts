@@ -87,7 +87,7 @@ describe('spawn gate', () => {
     expect(order).toEqual(['exited foreground', 'exited background']);
   });
 
-  it('never runs a command cancelled while its record was written', async () => {
+  it('never runs a command, foreground or background, stopped while its record was written', async () => {
     const pending: Array<() => void> = [];
     const exec = testExecutor(box, {
       processLog: { spawned: () => new Promise<void>((resolve) => pending.push(resolve)), exited: () => undefined },
@@ -100,6 +100,15 @@ describe('spawn gate', () => {
     expect(await run).toMatchObject({ partial: true, partialReason: 'cancelled by user' });
     await cancelled;
     expect(existsSync(marker)).toBe(false);
+
+    const background = join(box.project, 'bg');
+    const handle = await exec.startBackground(`touch ${background}`, { cwd: box.project, sessionId: 's' });
+    await expect.poll(() => pending.length).toBe(2);
+    const stopped = handle.stop();
+    pending[1]?.();
+    await stopped;
+    expect((await handle.exited).partial).toBe(true);
+    expect(existsSync(background)).toBe(false);
   });
 
   it('keeps the plain spawn error for a command that would not start', async () => {
